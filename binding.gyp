@@ -1,0 +1,35 @@
+{
+  "variables": {
+    "torchlet_static_openblas%": "<!(node -p \"process.env.TORCHLET_STATIC_OPENBLAS === '1' ? 1 : 0\")"
+  },
+  "targets": [
+    {
+      "target_name": "torchlet",
+      "sources": ["native/torchlet.cc"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(node scripts/find-openblas.js include)"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "TORCHLET_VERSION=\"<!(node -p \"require('./package.json').version\")\""
+      ],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++14"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3"],
+      "cflags!": ["-fno-exceptions"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "OTHER_CFLAGS": ["-O3"]
+      },
+      "conditions": [
+        ["torchlet_static_openblas==1", {
+          "libraries": ["<!@(node scripts/find-openblas.js static-libs)"]
+        }, {
+          "libraries": ["<!@(node scripts/find-openblas.js libs)"]
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,438 @@
+// The Node-API surface of torchlet: flat functions over typed arrays and packed layouts.
+// lib/backend/native/binding.ts describes the same surface in TypeScript.
+#include <napi.h>
+
+#include <cblas.h>
+
+#include <string>
+
+#include "../kernels/kernels.h"
+#include "args.h"
+
+extern "C" {
+// OpenBLAS extensions to CBLAS (declared in Debian's cblas.h too; repeated for other installs).
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+char* openblas_get_config(void);
+char* openblas_get_corename(void);
+}
+
+#ifndef TORCHLET_VERSION
+#define TORCHLET_VERSION "0.0.0"
+#endif
+
+namespace torchlet {
+namespace binding {
+
+namespace {
+
+// Reads a View (offset already read) for one operand: `rank` strides from the layout.
+View view_of(Meta& meta, int64_t offset, int rank, const char* what) { return View{offset, meta.take(rank, what)}; }
+
+void require_dtype(Napi::Env env, const char* fn, const char* name, const Buffer& b, DType want) {
+  if (b.dtype != want) {
+    throw_type(env, std::string("torchlet.native.") + fn + ": expected '" + name + "' of dtype " + dtype_name(want) +
+                        " but received " + dtype_name(b.dtype));
+  }
+}
+
+Napi::Array names_of(Napi::Env env, const char* const* names) {
+  Napi::Array a = Napi::Array::New(env);
+  for (uint32_t i = 0; names[i]; ++i) a.Set(i, Napi::String::New(env, names[i]));
+  return a;
+}
+
+}  // namespace
+
+class Addon : public Napi::Addon<Addon> {
+ public:
+  Addon(Napi::Env env, Napi::Object exports) {
+    DefineAddon(exports, {
+        InstanceMethod("binary", &Addon::Binary),
+        InstanceMethod("unary", &Addon::Unary),
+        InstanceMethod("where", &Addon::Where),
+        InstanceMethod("copy", &Addon::Copy),
+        InstanceMethod("reduce", &Addon::Reduce),
+        InstanceMethod("matmul", &Addon::Matmul),
+        InstanceMethod("gather", &Addon::Gather),
+        InstanceMethod("scatterAdd", &Addon::ScatterAdd),
+        InstanceMethod("rngSeed", &Addon::RngSeed),
+        InstanceMethod("rngUniform", &Addon::RngUniform),
+        InstanceMethod("rngNormal", &Addon::RngNormal),
+        InstanceMethod("rngRandint", &Addon::RngRandint),
+        InstanceMethod("rngRandperm", &Addon::RngRandperm),
+        InstanceMethod("rngBernoulli", &Addon::RngBernoulli),
+        InstanceMethod("backendInfo", &Addon::BackendInfo),
+        InstanceMethod("setNumThreads", &Addon::SetNumThreads),
+        InstanceMethod("getNumThreads", &Addon::GetNumThreads),
+        InstanceValue("opNames", OpNames(env), napi_enumerable),
+        InstanceValue("rngStateWords", Napi::Number::New(env, kRngStateWords), napi_enumerable),
+    });
+  }
+
+ private:
+  static Napi::Object OpNames(Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("binary", names_of(env, kBinaryOpNames));
+    o.Set("unary", names_of(env, kUnaryOpNames));
+    o.Set("reduce", names_of(env, kReduceOpNames));
+    return o;
+  }
+
+  // binary(op, out, a, b, layout): layout = [rank, offOut, offA, offB, ...shape, ...sOut, ...sA, ...sB]
+  Napi::Value Binary(const Napi::CallbackInfo& info) {
+    const char* fn = "binary";
+    Napi::Env env = info.Env();
+    const int op = int(int_arg(info, 0, fn, "op", 0, int(BinaryOp::kCount) - 1));
+    Buffer out = buffer_arg(info, 1, fn, "out"), a = buffer_arg(info, 2, fn, "a"), b = buffer_arg(info, 3, fn, "b");
+    Meta meta(info, 4, fn);
+    const int rank = meta.rank("rank");
+    const int32_t* offs = meta.take(3, "offsets");
+    const int32_t* shape = meta.shape(rank, "shape");
+    View vo = view_of(meta, offs[0], rank, "strides of out"), va = view_of(meta, offs[1], rank, "strides of a"),
+         vb = view_of(meta, offs[2], rank, "strides of b");
+    meta.expect_end();
+    if (a.dtype != b.dtype) {
+      throw_type(env, std::string("torchlet.native.binary: 'a' and 'b' must share a dtype, received ") +
+                          dtype_name(a.dtype) + " and " + dtype_name(b.dtype));
+    }
+    check_view(env, fn, "out", out.length, rank, shape, vo.strides, vo.offset);
+    check_view(env, fn, "a", a.length, rank, shape, va.strides, va.offset);
+    check_view(env, fn, "b", b.length, rank, shape, vb.strides, vb.offset);
+    if (!binary(BinaryOp(op), out.dtype, out.data, a.dtype, a.data, b.data, rank, shape, vo, va, vb)) {
+      throw_type(env, std::string("torchlet.native.binary: '") + kBinaryOpNames[op] + "' is not defined for " +
+                          dtype_name(a.dtype) + " inputs with a " + dtype_name(out.dtype) + " output");
+    }
+    return env.Undefined();
+  }
+
+  // unary(op, out, a, layout, p0, p1): layout = [rank, offOut, offA, ...shape, ...sOut, ...sA]
+  Napi::Value Unary(const Napi::CallbackInfo& info) {
+    const char* fn = "unary";
+    Napi::Env env = info.Env();
+    const int op = int(int_arg(info, 0, fn, "op", 0, int(UnaryOp::kCount) - 1));
+    Buffer out = buffer_arg(info, 1, fn, "out"), a = buffer_arg(info, 2, fn, "a");
+    Meta meta(info, 3, fn);
+    const double p0 = number_arg(info, 4, fn, "p0"), p1 = number_arg(info, 5, fn, "p1");
+    const int rank = meta.rank("rank");
+    const int32_t* offs = meta.take(2, "offsets");
+    const int32_t* shape = meta.shape(rank, "shape");
+    View vo = view_of(meta, offs[0], rank, "strides of out"), va = view_of(meta, offs[1], rank, "strides of a");
+    meta.expect_end();
+    check_view(env, fn, "out", out.length, rank, shape, vo.strides, vo.offset);
+    check_view(env, fn, "a", a.length, rank, shape, va.strides, va.offset);
+    if (!unary(UnaryOp(op), out.dtype, out.data, a.dtype, a.data, rank, shape, vo, va, p0, p1)) {
+      throw_type(env, std::string("torchlet.native.unary: '") + kUnaryOpNames[op] + "' is not defined for a " +
+                          dtype_name(a.dtype) + " input with a " + dtype_name(out.dtype) + " output");
+    }
+    return env.Undefined();
+  }
+
+  // where(out, cond, a, b, layout): layout = [rank, offOut, offCond, offA, offB, ...shape, ...4 stride sets]
+  Napi::Value Where(const Napi::CallbackInfo& info) {
+    const char* fn = "where";
+    Napi::Env env = info.Env();
+    Buffer out = buffer_arg(info, 0, fn, "out"), cond = buffer_arg(info, 1, fn, "condition"),
+           a = buffer_arg(info, 2, fn, "a"), b = buffer_arg(info, 3, fn, "b");
+    Meta meta(info, 4, fn);
+    const int rank = meta.rank("rank");
+    const int32_t* offs = meta.take(4, "offsets");
+    const int32_t* shape = meta.shape(rank, "shape");
+    View vo = view_of(meta, offs[0], rank, "strides of out"), vc = view_of(meta, offs[1], rank, "strides of condition"),
+         va = view_of(meta, offs[2], rank, "strides of a"), vb = view_of(meta, offs[3], rank, "strides of b");
+    meta.expect_end();
+    require_dtype(env, fn, "condition", cond, DType::U8);
+    require_dtype(env, fn, "a", a, out.dtype);
+    require_dtype(env, fn, "b", b, out.dtype);
+    check_view(env, fn, "out", out.length, rank, shape, vo.strides, vo.offset);
+    check_view(env, fn, "condition", cond.length, rank, shape, vc.strides, vc.offset);
+    check_view(env, fn, "a", a.length, rank, shape, va.strides, va.offset);
+    check_view(env, fn, "b", b.length, rank, shape, vb.strides, vb.offset);
+    where(out.elem_size, out.data, static_cast<const uint8_t*>(cond.data), a.data, b.data, rank, shape, vo, vc, va, vb);
+    return env.Undefined();
+  }
+
+  // copy(dst, src, layout): layout = [rank, offDst, offSrc, ...shape, ...sDst, ...sSrc]; converts dtypes.
+  Napi::Value Copy(const Napi::CallbackInfo& info) {
+    const char* fn = "copy";
+    Napi::Env env = info.Env();
+    Buffer dst = buffer_arg(info, 0, fn, "dst"), src = buffer_arg(info, 1, fn, "src");
+    Meta meta(info, 2, fn);
+    const int rank = meta.rank("rank");
+    const int32_t* offs = meta.take(2, "offsets");
+    const int32_t* shape = meta.shape(rank, "shape");
+    View vd = view_of(meta, offs[0], rank, "strides of dst"), vs = view_of(meta, offs[1], rank, "strides of src");
+    meta.expect_end();
+    check_view(env, fn, "dst", dst.length, rank, shape, vd.strides, vd.offset);
+    check_view(env, fn, "src", src.length, rank, shape, vs.strides, vs.offset);
+    copy(dst.dtype, dst.data, src.dtype, src.data, rank, shape, vd, vs);
+    return env.Undefined();
+  }
+
+  // reduce(op, out|null, indices|null, a, layout): layout = [rank, offA, ...shape, ...sA, ...reduceMask];
+  // out and indices are contiguous over the kept dims.
+  Napi::Value Reduce(const Napi::CallbackInfo& info) {
+    const char* fn = "reduce";
+    Napi::Env env = info.Env();
+    const ReduceOp op = ReduceOp(int_arg(info, 0, fn, "op", 0, int(ReduceOp::kCount) - 1));
+    Buffer out = buffer_arg(info, 1, fn, "out", true), idx = buffer_arg(info, 2, fn, "indices", true),
+           a = buffer_arg(info, 3, fn, "a");
+    Meta meta(info, 4, fn);
+    const int rank = meta.rank("rank");
+    const int32_t offset = meta.next("offset");
+    const int32_t* shape = meta.shape(rank, "shape");
+    const int32_t* strides = meta.take(rank, "strides");
+    const int32_t* mask32 = meta.take(rank, "reduce mask");
+    meta.expect_end();
+    check_view(env, fn, "a", a.length, rank, shape, strides, offset);
+    uint8_t mask[kMaxRank];
+    int64_t kept = 1, reduced = 1;
+    for (int d = 0; d < rank; ++d) {
+      mask[d] = mask32[d] != 0;
+      (mask[d] ? reduced : kept) *= shape[d];
+    }
+    const bool wants_values = op == ReduceOp::sum || op == ReduceOp::prod || op == ReduceOp::max || op == ReduceOp::min;
+    const bool wants_indices = op != ReduceOp::sum && op != ReduceOp::prod;
+    if (wants_values) {
+      if (!out.data) throw_type(env, "torchlet.native.reduce: 'out' is required for this op");
+      if (out.length != size_t(kept)) {
+        throw_range(env, "torchlet.native.reduce: 'out' holds " + std::to_string(out.length) + " elements, expected " +
+                             std::to_string(kept));
+      }
+      const DType want = (op == ReduceOp::sum || op == ReduceOp::prod) ? a.dtype : a.dtype;
+      require_dtype(env, fn, "out", out, want);
+    }
+    if (idx.data) {
+      require_dtype(env, fn, "indices", idx, DType::I32);
+      if (idx.length != size_t(kept)) {
+        throw_range(env, "torchlet.native.reduce: 'indices' holds " + std::to_string(idx.length) +
+                             " elements, expected " + std::to_string(kept));
+      }
+    } else if (op == ReduceOp::argmax || op == ReduceOp::argmin) {
+      throw_type(env, "torchlet.native.reduce: 'indices' is required for this op");
+    }
+    if (wants_indices && reduced == 0 && kept > 0) {
+      throw_range(env, std::string("torchlet.native.reduce: '") + kReduceOpNames[int(op)] +
+                           "' of an empty reduction has no identity");
+    }
+    if (!reduce(op, a.dtype, out.data, static_cast<int32_t*>(idx.data), a.data, rank, shape, View{offset, strides},
+                mask)) {
+      throw_type(env, std::string("torchlet.native.reduce: '") + kReduceOpNames[int(op)] + "' is not defined for " +
+                          dtype_name(a.dtype));
+    }
+    return env.Undefined();
+  }
+
+  // matmul(out, a, b, layout, alpha, beta) -> 0, or a mask of operands that need a contiguous copy first.
+  // layout = [batchRank, m, n, k, offA, offB, offOut, aRs, aCs, bRs, bCs, ...batchShape, ...aBatch, ...bBatch]
+  Napi::Value Matmul(const Napi::CallbackInfo& info) {
+    const char* fn = "matmul";
+    Napi::Env env = info.Env();
+    Buffer out = buffer_arg(info, 0, fn, "out"), a = buffer_arg(info, 1, fn, "a"), b = buffer_arg(info, 2, fn, "b");
+    Meta meta(info, 3, fn);
+    const float alpha = float(number_arg(info, 4, fn, "alpha")), beta = float(number_arg(info, 5, fn, "beta"));
+    require_dtype(env, fn, "out", out, DType::F32);
+    require_dtype(env, fn, "a", a, DType::F32);
+    require_dtype(env, fn, "b", b, DType::F32);
+    const int batch_rank = meta.rank("batch rank");
+    if (batch_rank > kMaxRank - 2) throw_range(env, "torchlet.native.matmul: batch rank too large");
+    const int32_t* mnk = meta.shape(3, "m, n, k");
+    const int32_t* offs = meta.take(3, "offsets");
+    const int32_t* mat = meta.take(4, "matrix strides");
+    const int32_t* batch_shape = meta.shape(batch_rank, "batch shape");
+    const int32_t* a_batch = meta.take(batch_rank, "batch strides of a");
+    const int32_t* b_batch = meta.take(batch_rank, "batch strides of b");
+    meta.expect_end();
+    const int m = mnk[0], n = mnk[1], k = mnk[2];
+    // Check each operand as one strided tensor [batch..., rows, cols].
+    int32_t shp[kMaxRank], str[kMaxRank];
+    auto check = [&](const char* name, size_t length, const int32_t* bstr, int rows, int cols, int32_t rs, int32_t cs,
+                     int64_t off) {
+      for (int d = 0; d < batch_rank; ++d) {
+        shp[d] = batch_shape[d];
+        str[d] = bstr[d];
+      }
+      shp[batch_rank] = rows;
+      shp[batch_rank + 1] = cols;
+      str[batch_rank] = rs;
+      str[batch_rank + 1] = cs;
+      check_view(env, fn, name, length, batch_rank + 2, shp, str, off);
+    };
+    check("a", a.length, a_batch, m, k, mat[0], mat[1], offs[0]);
+    check("b", b.length, b_batch, k, n, mat[2], mat[3], offs[1]);
+    int64_t batch = 1;
+    for (int d = 0; d < batch_rank; ++d) batch *= batch_shape[d];
+    if (int64_t(offs[2]) < 0 || int64_t(offs[2]) + batch * m * n > int64_t(out.length)) {
+      throw_range(env, "torchlet.native.matmul: 'out' is too small for the product");
+    }
+    const int bad = sgemm_batched(batch_rank, batch_shape, m, n, k, alpha, static_cast<const float*>(a.data),
+                                  MatrixView{offs[0], mat[0], mat[1], a_batch}, static_cast<const float*>(b.data),
+                                  MatrixView{offs[1], mat[2], mat[3], b_batch}, beta, static_cast<float*>(out.data),
+                                  offs[2]);
+    return Napi::Number::New(env, bad);
+  }
+
+  // gather / scatterAdd(out, src, index, layout, dim):
+  // layout = [rank, offOut, offSrc, offIndex, ...indexShape, ...sOut, ...sSrc, ...sIndex, indexedDimSize]
+  struct IndexArgs {
+    Buffer out, src, index;
+    int rank, dim;
+    const int32_t* shape;
+    View vo, vs, vi;
+    int32_t dim_size;
+  };
+  IndexArgs index_args(const Napi::CallbackInfo& info, const char* fn, bool indexed_is_out) {
+    Napi::Env env = info.Env();
+    IndexArgs r;
+    r.out = buffer_arg(info, 0, fn, "out");
+    r.src = buffer_arg(info, 1, fn, "src");
+    r.index = buffer_arg(info, 2, fn, "index");
+    Meta meta(info, 3, fn);
+    r.rank = meta.rank("rank");
+    r.dim = int(int_arg(info, 4, fn, "dim", 0, r.rank > 0 ? r.rank - 1 : 0));
+    const int32_t* offs = meta.take(3, "offsets");
+    r.shape = meta.shape(r.rank, "shape");
+    r.vo = view_of(meta, offs[0], r.rank, "strides of out");
+    r.vs = view_of(meta, offs[1], r.rank, "strides of src");
+    r.vi = view_of(meta, offs[2], r.rank, "strides of index");
+    r.dim_size = meta.next("indexed dim size");
+    meta.expect_end();
+    if (r.rank == 0) throw_range(env, std::string("torchlet.native.") + fn + ": rank must be at least 1");
+    if (r.dim_size < 0) throw_range(env, std::string("torchlet.native.") + fn + ": negative indexed dim size");
+    require_dtype(env, fn, "index", r.index, DType::I32);
+    require_dtype(env, fn, "src", r.src, r.out.dtype);
+    int32_t indexed_shape[kMaxRank];
+    for (int d = 0; d < r.rank; ++d) indexed_shape[d] = d == r.dim ? r.dim_size : r.shape[d];
+    const bool any = r.dim_size > 0;
+    check_view(env, fn, "index", r.index.length, r.rank, r.shape, r.vi.strides, r.vi.offset);
+    if (indexed_is_out) {
+      check_view(env, fn, "src", r.src.length, r.rank, r.shape, r.vs.strides, r.vs.offset);
+      if (any) check_view(env, fn, "out", r.out.length, r.rank, indexed_shape, r.vo.strides, r.vo.offset);
+    } else {
+      check_view(env, fn, "out", r.out.length, r.rank, r.shape, r.vo.strides, r.vo.offset);
+      if (any) check_view(env, fn, "src", r.src.length, r.rank, indexed_shape, r.vs.strides, r.vs.offset);
+    }
+    return r;
+  }
+
+  static void throw_bad_index(Napi::Env env, const char* fn, int64_t at, int32_t value, int dim, int32_t size) {
+    if (at < 0) return;
+    throw_range(env, std::string("torchlet.native.") + fn + ": index " + std::to_string(value) +
+                         " is out of bounds for dimension " + std::to_string(dim) + " with size " +
+                         std::to_string(size));
+  }
+
+  Napi::Value Gather(const Napi::CallbackInfo& info) {
+    IndexArgs r = index_args(info, "gather", false);
+    int32_t bad = 0;
+    const int64_t at = gather(r.out.elem_size, r.out.data, r.src.data, static_cast<const int32_t*>(r.index.data),
+                              r.rank, r.shape, r.vo, r.vs, r.vi, r.dim, r.dim_size, &bad);
+    throw_bad_index(info.Env(), "gather", at, bad, r.dim, r.dim_size);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
+    IndexArgs r = index_args(info, "scatterAdd", true);
+    if (r.out.dtype == DType::U8) throw_type(info.Env(), "torchlet.native.scatterAdd: bool tensors cannot be added");
+    int32_t bad = 0;
+    const int64_t at = scatter_add(r.out.dtype, r.out.data, r.src.data, static_cast<const int32_t*>(r.index.data),
+                                   r.rank, r.shape, r.vo, r.vs, r.vi, r.dim, r.dim_size, &bad);
+    throw_bad_index(info.Env(), "scatterAdd", at, bad, r.dim, r.dim_size);
+    return info.Env().Undefined();
+  }
+
+  // Random streams: the generator state is a caller-owned Uint32Array of rngStateWords words.
+  uint32_t* state_arg(const Napi::CallbackInfo& info, const char* fn) {
+    return u32_arg(info, 0, fn, "state", kRngStateWords);
+  }
+  // (state, out, offset, n): the contiguous run out[offset .. offset + n).
+  template <typename T>
+  T* run_arg(const Napi::CallbackInfo& info, const char* fn, DType want, int64_t* n) {
+    Buffer out = buffer_arg(info, 1, fn, "out");
+    require_dtype(info.Env(), fn, "out", out, want);
+    const int64_t offset = int_arg(info, 2, fn, "offset", 0, int64_t(out.length));
+    *n = int_arg(info, 3, fn, "n", 0, int64_t(out.length) - offset);
+    return static_cast<T*>(out.data) + offset;
+  }
+
+  Napi::Value RngSeed(const Napi::CallbackInfo& info) {
+    uint32_t* state = state_arg(info, "rngSeed");
+    const uint64_t lo = uint64_t(int_arg(info, 1, "rngSeed", "low word", 0, 0xffffffffLL));
+    const uint64_t hi = uint64_t(int_arg(info, 2, "rngSeed", "high word", 0, 0xffffffffLL));
+    rng_seed(state, (hi << 32) | lo);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RngUniform(const Napi::CallbackInfo& info) {
+    uint32_t* state = state_arg(info, "rngUniform");
+    int64_t n;
+    float* out = run_arg<float>(info, "rngUniform", DType::F32, &n);
+    rng_uniform(state, out, n, number_arg(info, 4, "rngUniform", "from"), number_arg(info, 5, "rngUniform", "to"));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RngNormal(const Napi::CallbackInfo& info) {
+    uint32_t* state = state_arg(info, "rngNormal");
+    int64_t n;
+    float* out = run_arg<float>(info, "rngNormal", DType::F32, &n);
+    rng_normal(state, out, n, number_arg(info, 4, "rngNormal", "mean"), number_arg(info, 5, "rngNormal", "std"));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RngRandint(const Napi::CallbackInfo& info) {
+    const char* fn = "rngRandint";
+    uint32_t* state = state_arg(info, fn);
+    int64_t n;
+    int32_t* out = run_arg<int32_t>(info, fn, DType::I32, &n);
+    const int64_t low = int_arg(info, 4, fn, "low", INT32_MIN, INT32_MAX);
+    const int64_t high = int_arg(info, 5, fn, "high", INT32_MIN, int64_t(INT32_MAX) + 1);
+    if (high <= low) throw_range(info.Env(), "torchlet.native.rngRandint: expected low < high");
+    rng_randint(state, out, n, low, high);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RngRandperm(const Napi::CallbackInfo& info) {
+    uint32_t* state = state_arg(info, "rngRandperm");
+    int64_t n;
+    int32_t* out = run_arg<int32_t>(info, "rngRandperm", DType::I32, &n);
+    rng_randperm(state, out, n);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RngBernoulli(const Napi::CallbackInfo& info) {
+    uint32_t* state = state_arg(info, "rngBernoulli");
+    int64_t n;
+    float* out = run_arg<float>(info, "rngBernoulli", DType::F32, &n);
+    rng_bernoulli(state, out, n, number_arg(info, 4, "rngBernoulli", "p"));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("blas", Napi::String::New(env, "OpenBLAS"));
+    o.Set("blasConfig", Napi::String::New(env, openblas_get_config()));
+    o.Set("blasCore", Napi::String::New(env, openblas_get_corename()));
+    o.Set("numThreads", Napi::Number::New(env, openblas_get_num_threads()));
+    o.Set("addonVersion", Napi::String::New(env, TORCHLET_VERSION));
+    o.Set("napiVersion", Napi::Number::New(env, double(Napi::VersionManagement::GetNapiVersion(env))));
+    o.Set("napiBuildVersion", Napi::Number::New(env, NAPI_VERSION));
+    return o;
+  }
+
+  Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+    const int64_t n = int_arg(info, 0, "setNumThreads", "n", 1, 1024);
+    openblas_set_num_threads(int(n));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), openblas_get_num_threads());
+  }
+};
+
+}  // namespace binding
+}  // namespace torchlet
+
+using TorchletAddon = torchlet::binding::Addon;
+NODE_API_ADDON(TorchletAddon)

@@ -1,0 +1,179 @@
+#include "args.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace torchlet {
+namespace binding {
+
+namespace {
+
+std::string describe(const Napi::Value& v) {
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsTypedArray()) {
+    switch (v.As<Napi::TypedArray>().TypedArrayType()) {
+      case napi_int8_array: return "an Int8Array";
+      case napi_uint8_array: return "a Uint8Array";
+      case napi_uint8_clamped_array: return "a Uint8ClampedArray";
+      case napi_int16_array: return "an Int16Array";
+      case napi_uint16_array: return "a Uint16Array";
+      case napi_int32_array: return "an Int32Array";
+      case napi_uint32_array: return "a Uint32Array";
+      case napi_float32_array: return "a Float32Array";
+      case napi_float64_array: return "a Float64Array";
+      default: return "a typed array";
+    }
+  }
+  if (v.IsNumber()) {
+    std::ostringstream s;
+    s << "the number " << v.As<Napi::Number>().DoubleValue();
+    return s.str();
+  }
+  if (v.IsString()) return "a string";
+  if (v.IsBoolean()) return "a boolean";
+  if (v.IsArray()) return "an array";
+  if (v.IsFunction()) return "a function";
+  return "an object";
+}
+
+std::string prefix(const char* fn) { return std::string("torchlet.native.") + fn + ": "; }
+
+std::string dims(int rank, const int32_t* values) {
+  std::ostringstream s;
+  s << "[";
+  for (int d = 0; d < rank; ++d) s << (d ? ", " : "") << values[d];
+  s << "]";
+  return s.str();
+}
+
+}  // namespace
+
+void throw_type(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
+void throw_range(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::F32: return "float32";
+    case DType::I32: return "int32";
+    case DType::U8: return "bool";
+  }
+  return "?";
+}
+
+Buffer buffer_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, bool allow_null) {
+  Napi::Value v = info[i];
+  Buffer b;
+  if (allow_null && (v.IsNull() || v.IsUndefined())) return b;
+  if (v.IsTypedArray()) {
+    auto ta = v.As<Napi::TypedArray>();
+    switch (ta.TypedArrayType()) {
+      case napi_float32_array: b.dtype = DType::F32; b.elem_size = 4; break;
+      case napi_int32_array: b.dtype = DType::I32; b.elem_size = 4; break;
+      case napi_uint8_array: b.dtype = DType::U8; b.elem_size = 1; break;
+      default: goto bad;
+    }
+    b.length = ta.ElementLength();
+    b.data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    return b;
+  }
+bad:
+  throw_type(info.Env(), prefix(fn) + "expected a Float32Array, Int32Array or Uint8Array for '" + name +
+                             "' but received " + describe(v));
+}
+
+uint32_t* u32_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, size_t min_length) {
+  Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+    throw_type(info.Env(), prefix(fn) + "expected a Uint32Array for '" + name + "' but received " + describe(v));
+  }
+  auto ta = v.As<Napi::TypedArray>();
+  if (ta.ElementLength() < min_length) {
+    throw_range(info.Env(), prefix(fn) + "expected '" + name + "' to hold at least " + std::to_string(min_length) +
+                                " elements but it holds " + std::to_string(ta.ElementLength()));
+  }
+  return reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+}
+
+double number_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
+  Napi::Value v = info[i];
+  if (!v.IsNumber()) {
+    throw_type(info.Env(), prefix(fn) + "expected a number for '" + name + "' but received " + describe(v));
+  }
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, int64_t lo, int64_t hi) {
+  const double d = number_arg(info, i, fn, name);
+  if (!(d >= double(lo) && d <= double(hi)) || std::floor(d) != d) {
+    std::ostringstream s;
+    s << prefix(fn) << "expected an integer in [" << lo << ", " << hi << "] for '" << name << "' but received " << d;
+    throw_range(info.Env(), s.str());
+  }
+  return int64_t(d);
+}
+
+Meta::Meta(const Napi::CallbackInfo& info, size_t i, const char* fn) : env_(info.Env()), fn_(fn) {
+  Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw_type(env_, prefix(fn) + "expected an Int32Array for 'layout' but received " + describe(v));
+  }
+  auto ta = v.As<Napi::TypedArray>();
+  length_ = ta.ElementLength();
+  data_ = reinterpret_cast<const int32_t*>(static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+}
+
+const int32_t* Meta::take(int n, const char* what) {
+  if (n < 0 || pos_ + size_t(n) > length_) {
+    throw_range(env_, prefix(fn_) + "'layout' ends before " + what + " (length " + std::to_string(length_) + ")");
+  }
+  const int32_t* p = data_ + pos_;
+  pos_ += size_t(n);
+  return p;
+}
+
+int32_t Meta::next(const char* what) { return *take(1, what); }
+
+int Meta::rank(const char* what) {
+  const int32_t r = next(what);
+  if (r < 0 || r > kMaxRank) {
+    throw_range(env_, prefix(fn_) + "expected " + what + " in [0, " + std::to_string(kMaxRank) + "] but received " +
+                          std::to_string(r));
+  }
+  return r;
+}
+
+const int32_t* Meta::shape(int rank, const char* what) {
+  const int32_t* s = take(rank, what);
+  for (int d = 0; d < rank; ++d) {
+    if (s[d] < 0) throw_range(env_, prefix(fn_) + "negative size in " + what + " " + dims(rank, s));
+  }
+  return s;
+}
+
+void Meta::expect_end() {
+  if (pos_ != length_) {
+    throw_range(env_, prefix(fn_) + "'layout' has " + std::to_string(length_) + " entries, expected " +
+                          std::to_string(pos_));
+  }
+}
+
+void check_view(Napi::Env env, const char* fn, const char* name, size_t length, int rank, const int32_t* shape,
+                const int32_t* strides, int64_t offset) {
+  int64_t lo = offset, hi = offset;
+  for (int d = 0; d < rank; ++d) {
+    if (shape[d] == 0) return;  // nothing is addressed
+    const int64_t reach = int64_t(shape[d] - 1) * strides[d];
+    (reach < 0 ? lo : hi) += reach;
+  }
+  if (lo < 0 || hi >= int64_t(length)) {
+    std::ostringstream s;
+    s << prefix(fn) << "layout of '" << name << "' (offset " << offset << ", shape " << dims(rank, shape)
+      << ", strides " << dims(rank, strides) << ") reaches elements [" << lo << ", " << hi << "] of a buffer of "
+      << length;
+    throw_range(env, s.str());
+  }
+}
+
+}  // namespace binding
+}  // namespace torchlet

@@ -1,0 +1,62 @@
+// Batched sgemm through OpenBLAS. Transposed operands reach cblas_sgemm as flags with their leading
+// dimension, never as copies.
+#include <cblas.h>
+
+#include "kernels.h"
+
+namespace torchlet {
+
+namespace {
+
+struct BlasOperand {
+  CBLAS_TRANSPOSE trans;
+  int ld;
+};
+
+// Finds how a rows x cols matrix with row stride rs and column stride cs can be handed to row-major BLAS.
+// Size-1 dims place no constraint on their stride. Returns false when neither layout fits.
+bool blas_operand(int rows, int cols, int64_t rs, int64_t cs, BlasOperand* op) {
+  const int64_t min_cols = cols > 1 ? cols : 1, min_rows = rows > 1 ? rows : 1;
+  if ((cols == 1 || cs == 1) && (rows == 1 || rs >= min_cols)) {
+    op->trans = CblasNoTrans;
+    op->ld = int(rows == 1 ? min_cols : rs);
+    return true;
+  }
+  if ((rows == 1 || rs == 1) && (cols == 1 || cs >= min_rows)) {
+    op->trans = CblasTrans;
+    op->ld = int(cols == 1 ? min_rows : cs);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int sgemm_batched(int batch_rank, const int32_t* batch_shape, int m, int n, int k, float alpha, const float* a,
+                  const MatrixView& va, const float* b, const MatrixView& vb, float beta, float* out,
+                  int64_t out_offset) {
+  BlasOperand oa, ob;
+  int bad = 0;
+  if (!blas_operand(m, k, va.rs, va.cs, &oa)) bad |= 1;
+  if (!blas_operand(k, n, vb.rs, vb.cs, &ob)) bad |= 2;
+  if (bad) return bad;
+  if (m == 0 || n == 0) return 0;
+  const int64_t out_stride = int64_t(m) * n;
+  int64_t batch = 0;
+  StridedIter<2> it(batch_rank, batch_shape, {View{va.offset, va.batch_strides}, View{vb.offset, vb.batch_strides}});
+  it.run([&](const int64_t* p, int64_t count, const int64_t* s) {
+    for (int64_t i = 0; i < count; ++i, ++batch) {
+      float* c = out + out_offset + batch * out_stride;
+      if (k == 0) {
+        // BLAS leaves C untouched for k == 0 only when beta == 1; make the empty sum explicit.
+        for (int64_t j = 0; j < out_stride; ++j) c[j] = beta == 0.0f ? 0.0f : beta * c[j];
+        continue;
+      }
+      cblas_sgemm(CblasRowMajor, oa.trans, ob.trans, m, n, k, alpha, a + p[0] + i * s[0], oa.ld,
+                  b + p[1] + i * s[1], ob.ld, beta, c, n > 0 ? n : 1);
+    }
+  });
+  return 0;
+}
+
+}  // namespace torchlet

@@ -1,0 +1,87 @@
+// Declarations of torchlet's C++ kernels. Plain C++17 on raw buffers and layouts: no Node headers.
+// Every function trusts its arguments; the binding layer (native/src/binding/) validates them first.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "strided.h"
+
+namespace torchlet {
+
+enum class DType : int { F32 = 0, I32 = 1, U8 = 2 };
+
+// The op lists are exported to JS by name, so TypeScript never hard-codes these numbers.
+#define TORCHLET_BINARY_OPS(X) \
+  X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum) X(remainder) X(floor_divide) \
+  X(eq) X(ne) X(lt) X(le) X(gt) X(ge) X(logical_and) X(logical_or) X(logical_xor)
+#define TORCHLET_UNARY_OPS(X) \
+  X(neg) X(abs) X(exp) X(log) X(sqrt) X(rsqrt) X(sin) X(cos) X(tanh) X(sigmoid) X(relu) X(sign) \
+  X(clamp) X(pow_scalar) X(log1p) X(expm1) X(floor) X(ceil) X(round) X(trunc) X(reciprocal) X(erf) \
+  X(square) X(logical_not) X(isnan) X(leaky_relu)
+#define TORCHLET_REDUCE_OPS(X) X(sum) X(prod) X(max) X(min) X(argmax) X(argmin)
+
+#define TORCHLET_ENUM_ITEM(name) name,
+enum class BinaryOp : int { TORCHLET_BINARY_OPS(TORCHLET_ENUM_ITEM) kCount };
+enum class UnaryOp : int { TORCHLET_UNARY_OPS(TORCHLET_ENUM_ITEM) kCount };
+enum class ReduceOp : int { TORCHLET_REDUCE_OPS(TORCHLET_ENUM_ITEM) kCount };
+#undef TORCHLET_ENUM_ITEM
+
+extern const char* const kBinaryOpNames[];
+extern const char* const kUnaryOpNames[];
+extern const char* const kReduceOpNames[];
+
+// out = op(a, b) over `shape`. a and b share dtype `tin`; comparisons and logical ops write U8.
+// Returns false when the op does not exist for these dtypes.
+bool binary(BinaryOp op, DType tout, void* out, DType tin, const void* a, const void* b, int rank,
+            const int32_t* shape, const View& vo, const View& va, const View& vb);
+
+// out = op(a) over `shape`; p0/p1 are the op's scalar parameters (clamp bounds, exponent, slope).
+bool unary(UnaryOp op, DType tout, void* out, DType tin, const void* a, int rank, const int32_t* shape,
+           const View& vo, const View& va, double p0, double p1);
+
+// out = cond ? a : b, for elements of `elem_size` bytes (1 or 4).
+void where(size_t elem_size, void* out, const uint8_t* cond, const void* a, const void* b, int rank,
+           const int32_t* shape, const View& vo, const View& vc, const View& va, const View& vb);
+
+// dst = src converted from `ts` to `td` (float to int truncates, anything to bool tests for non-zero).
+void copy(DType td, void* dst, DType ts, const void* src, int rank, const int32_t* shape, const View& vd,
+          const View& vs);
+
+// Reduces the dims flagged in `reduce_mask`; out (and idx for max/min/argmax/argmin) are contiguous over the
+// kept dims. Indices count positions in the reduced sub-space in row-major order.
+bool reduce(ReduceOp op, DType t, void* out, int32_t* idx, const void* in, int rank, const int32_t* shape,
+            const View& vin, const uint8_t* reduce_mask);
+
+// Row-major matrix operand: element (i, j) of each batch entry at offset + i * rs + j * cs.
+struct MatrixView {
+  int64_t offset;
+  int64_t rs, cs;
+  const int32_t* batch_strides;
+};
+// out[b] = alpha * A[b] @ B[b] + beta * out[b] for every batch index, out contiguous [batch..., m, n].
+// Returns 0, or a bit mask (1 = A, 2 = B) of the operands whose strides cannot reach BLAS without a copy.
+int sgemm_batched(int batch_rank, const int32_t* batch_shape, int m, int n, int k, float alpha,
+                  const float* a, const MatrixView& va, const float* b, const MatrixView& vb, float beta,
+                  float* out, int64_t out_offset);
+
+// out[i] = src[i with dim replaced by index[i]] over the index's shape. Returns -1, or the flat position of
+// the first index outside [0, dim_size) with its value in *bad_value.
+int64_t gather(size_t elem_size, void* out, const void* src, const int32_t* index, int rank, const int32_t* shape,
+               const View& vo, const View& vs, const View& vi, int dim, int32_t dim_size, int32_t* bad_value);
+
+// out[i with dim replaced by index[i]] += src[i] over the index's shape (F32 or I32). Same return as gather.
+int64_t scatter_add(DType t, void* out, const void* src, const int32_t* index, int rank, const int32_t* shape,
+                    const View& vo, const View& vs, const View& vi, int dim, int32_t dim_size, int32_t* bad_value);
+
+// PyTorch's CPU generator (MT19937 plus its cached normal sample), kept in a caller-owned array of
+// kRngStateWords 32-bit words so JS can copy, save and restore it.
+constexpr int kRngStateWords = 630;
+void rng_seed(uint32_t* state, uint64_t seed);
+uint32_t rng_random(uint32_t* state);
+void rng_uniform(uint32_t* state, float* out, int64_t n, double from, double to);
+void rng_normal(uint32_t* state, float* out, int64_t n, double mean, double std);
+void rng_randint(uint32_t* state, int32_t* out, int64_t n, int64_t low, int64_t high);
+void rng_randperm(uint32_t* state, int32_t* out, int64_t n);
+void rng_bernoulli(uint32_t* state, float* out, int64_t n, double p);
+
+}  // namespace torchlet

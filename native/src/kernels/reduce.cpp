@@ -1,0 +1,126 @@
+// Reductions over any set of dims of a strided tensor.
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "kernels.h"
+
+namespace torchlet {
+
+namespace {
+
+// Splits the dims into kept (outer, in order) and reduced (inner, in order) and calls
+// body(base_offset, out_index, inner_iter) once per output element.
+template <typename F>
+void for_each_output(int rank, const int32_t* shape, const View& vin, const uint8_t* mask, F body) {
+  int32_t outer_shape[kMaxRank], inner_shape[kMaxRank];
+  int32_t outer_strides[kMaxRank], inner_strides[kMaxRank];
+  int no = 0, ni = 0;
+  for (int d = 0; d < rank; ++d) {
+    if (mask[d]) {
+      inner_shape[ni] = shape[d];
+      inner_strides[ni++] = vin.strides[d];
+    } else {
+      outer_shape[no] = shape[d];
+      outer_strides[no++] = vin.strides[d];
+    }
+  }
+  int64_t out_index = 0;
+  StridedIter<1> outer(no, outer_shape, {View{vin.offset, outer_strides}});
+  outer.run([&](const int64_t* p, int64_t n, const int64_t* s) {
+    for (int64_t i = 0; i < n; ++i) {
+      StridedIter<1> inner(ni, inner_shape, {View{p[0] + i * s[0], inner_strides}});
+      body(out_index++, inner);
+    }
+  });
+}
+
+template <typename T, typename Acc>
+void reduce_sum(Acc* out, const T* in, int rank, const int32_t* shape, const View& vin, const uint8_t* mask,
+                bool product) {
+  for_each_output(rank, shape, vin, mask, [&](int64_t o, const StridedIter<1>& inner) {
+    // Accumulate in double/int64: at least as accurate as PyTorch's cascaded float sums.
+    using Wide = typename std::conditional<std::is_floating_point<T>::value, double, int64_t>::type;
+    Wide acc = product ? 1 : 0;
+    inner.run([&](const int64_t* p, int64_t n, const int64_t* s) {
+      const T* x = in + p[0];
+      if (product) {
+        for (int64_t i = 0; i < n; ++i) acc *= Wide(x[i * s[0]]);
+      } else {
+        for (int64_t i = 0; i < n; ++i) acc += Wide(x[i * s[0]]);
+      }
+    });
+    out[o] = Acc(acc);
+  });
+}
+
+// Max/min with PyTorch's rules: NaN wins, and ties keep the first position.
+template <typename T>
+void reduce_extreme(T* out, int32_t* idx, const T* in, int rank, const int32_t* shape, const View& vin,
+                    const uint8_t* mask, bool is_max) {
+  for_each_output(rank, shape, vin, mask, [&](int64_t o, const StridedIter<1>& inner) {
+    T best = T(0);
+    int64_t best_at = -1, at = 0;
+    bool found_nan = false;
+    inner.run([&](const int64_t* p, int64_t n, const int64_t* s) {
+      const T* x = in + p[0];
+      for (int64_t i = 0; i < n; ++i, ++at) {
+        if (found_nan) return;
+        const T v = x[i * s[0]];
+        if (v != v) {
+          best = v;
+          best_at = at;
+          found_nan = true;
+        } else if (best_at < 0 || (is_max ? v > best : v < best)) {
+          best = v;
+          best_at = at;
+        }
+      }
+    });
+    if (out) out[o] = best;
+    if (idx) idx[o] = int32_t(best_at);
+  });
+}
+
+}  // namespace
+
+bool reduce(ReduceOp op, DType t, void* out, int32_t* idx, const void* in, int rank, const int32_t* shape,
+            const View& vin, const uint8_t* mask) {
+  switch (op) {
+    case ReduceOp::sum:
+    case ReduceOp::prod: {
+      const bool product = op == ReduceOp::prod;
+      if (t == DType::F32) {
+        reduce_sum(static_cast<float*>(out), static_cast<const float*>(in), rank, shape, vin, mask, product);
+      } else if (t == DType::I32) {
+        reduce_sum(static_cast<int32_t*>(out), static_cast<const int32_t*>(in), rank, shape, vin, mask, product);
+      } else {
+        return false;
+      }
+      return true;
+    }
+    case ReduceOp::max:
+    case ReduceOp::min:
+    case ReduceOp::argmax:
+    case ReduceOp::argmin: {
+      const bool is_max = op == ReduceOp::max || op == ReduceOp::argmax;
+      const bool values = op == ReduceOp::max || op == ReduceOp::min;
+      if (t == DType::F32) {
+        reduce_extreme(values ? static_cast<float*>(out) : nullptr, idx, static_cast<const float*>(in), rank, shape,
+                       vin, mask, is_max);
+      } else if (t == DType::I32) {
+        reduce_extreme(values ? static_cast<int32_t*>(out) : nullptr, idx, static_cast<const int32_t*>(in), rank,
+                       shape, vin, mask, is_max);
+      } else if (t == DType::U8) {
+        reduce_extreme(values ? static_cast<uint8_t*>(out) : nullptr, idx, static_cast<const uint8_t*>(in), rank,
+                       shape, vin, mask, is_max);
+      } else {
+        return false;
+      }
+      return true;
+    }
+    default: return false;
+  }
+}
+
+}  // namespace torchlet

@@ -1,0 +1,148 @@
+// PyTorch's CPU random streams (torch.manual_seed): MT19937 and the transformations of
+// aten/src/ATen/core/TransformationHelper.h and native/cpu/DistributionTemplates.h, reproduced so that a seeded
+// torchlet program draws the same numbers as the same PyTorch program.
+#include <cmath>
+#include <cstring>
+
+#include "kernels.h"
+
+namespace torchlet {
+
+namespace {
+
+constexpr int kN = 624;
+constexpr int kM = 397;
+// Word positions of the generator state after the 624 MT words.
+constexpr int kIndex = 624;
+constexpr int kHasNormal = 625;
+constexpr int kNormalLo = 626;
+constexpr int kSeedLo = 628;
+constexpr double kPi = 3.14159265358979323846;
+
+void twist(uint32_t* mt) {
+  for (int i = 0; i < kN; ++i) {
+    const uint32_t y = (mt[i] & 0x80000000u) | (mt[(i + 1) % kN] & 0x7fffffffu);
+    mt[i] = mt[(i + kM) % kN] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
+  }
+}
+
+uint64_t random64(uint32_t* state) {
+  const uint64_t hi = rng_random(state);
+  const uint64_t lo = rng_random(state);
+  return (hi << 32) | lo;
+}
+
+// A double in [0, 1) from 53 random bits, as at::uniform_real_distribution<double>.
+double uniform53(uint32_t* state) {
+  return double(random64(state) & ((uint64_t(1) << 53) - 1)) * (1.0 / double(uint64_t(1) << 53));
+}
+
+// A float in [0, 1) from 24 random bits, as at::uniform_real_distribution<float>.
+float uniform24(uint32_t* state) { return float(rng_random(state) & 0xffffffu) * (1.0f / 16777216.0f); }
+
+bool take_cached_normal(uint32_t* state, double* out) {
+  if (!state[kHasNormal]) return false;
+  std::memcpy(out, state + kNormalLo, sizeof(double));
+  state[kHasNormal] = 0;
+  return true;
+}
+
+void cache_normal(uint32_t* state, double v) {
+  std::memcpy(state + kNormalLo, &v, sizeof(double));
+  state[kHasNormal] = 1;
+}
+
+// One standard normal sample in double, with PyTorch's cached second Box-Muller value.
+double normal_double(uint32_t* state) {
+  double cached;
+  if (take_cached_normal(state, &cached)) return cached;
+  const double u1 = uniform53(state);
+  const double u2 = uniform53(state);
+  const double r = std::sqrt(-2.0 * std::log1p(-u2));
+  const double theta = 2.0 * kPi * u1;
+  cache_normal(state, r * std::sin(theta));
+  return r * std::cos(theta);
+}
+
+// Box-Muller on a block of 16 uniforms in place, as PyTorch's normal_fill_16.
+void normal_fill_16(float* d, float mean, float std) {
+  for (int j = 0; j < 8; ++j) {
+    const float u1 = 1.0f - d[j];
+    const float u2 = d[j + 8];
+    const float radius = std::sqrt(-2.0f * std::log(u1));
+    const float theta = float(2.0 * kPi * double(u2));
+    d[j] = radius * std::cos(theta) * std + mean;
+    d[j + 8] = radius * std::sin(theta) * std + mean;
+  }
+}
+
+}  // namespace
+
+void rng_seed(uint32_t* state, uint64_t seed) {
+  state[0] = uint32_t(seed & 0xffffffffu);
+  for (int i = 1; i < kN; ++i) state[i] = 1812433253u * (state[i - 1] ^ (state[i - 1] >> 30)) + uint32_t(i);
+  state[kIndex] = kN;
+  state[kHasNormal] = 0;
+  state[kNormalLo] = state[kNormalLo + 1] = 0;
+  state[kSeedLo] = uint32_t(seed & 0xffffffffu);
+  state[kSeedLo + 1] = uint32_t(seed >> 32);
+}
+
+uint32_t rng_random(uint32_t* state) {
+  if (state[kIndex] >= uint32_t(kN)) {
+    twist(state);
+    state[kIndex] = 0;
+  }
+  uint32_t y = state[state[kIndex]++];
+  y ^= y >> 11;
+  y ^= (y << 7) & 0x9d2c5680u;
+  y ^= (y << 15) & 0xefc60000u;
+  y ^= y >> 18;
+  return y;
+}
+
+void rng_uniform(uint32_t* state, float* out, int64_t n, double from, double to) {
+  const float lo = float(from), span = float(to) - float(from);
+  // PyTorch's AVX2 build fuses x * span + lo into one FMA; so does std::fma.
+  for (int64_t i = 0; i < n; ++i) out[i] = std::fma(uniform24(state), span, lo);
+}
+
+void rng_normal(uint32_t* state, float* out, int64_t n, double mean, double std) {
+  if (n < 16) {
+    for (int64_t i = 0; i < n; ++i) out[i] = float(normal_double(state) * std + mean);
+    return;
+  }
+  const float m = float(mean), s = float(std);
+  for (int64_t i = 0; i < n; ++i) out[i] = uniform24(state);
+  for (int64_t i = 0; i + 16 <= n; i += 16) normal_fill_16(out + i, m, s);
+  if (n % 16 != 0) {
+    // The tail: redraw the last 16 slots and transform them again, as PyTorch does.
+    float* last = out + n - 16;
+    for (int j = 0; j < 16; ++j) last[j] = uniform24(state);
+    normal_fill_16(last, m, s);
+  }
+}
+
+void rng_randint(uint32_t* state, int32_t* out, int64_t n, int64_t low, int64_t high) {
+  const uint64_t range = uint64_t(high - low);
+  for (int64_t i = 0; i < n; ++i) {
+    const uint64_t v = range >= (uint64_t(1) << 32) ? random64(state) : rng_random(state);
+    out[i] = int32_t(int64_t(v % range) + low);
+  }
+}
+
+void rng_randperm(uint32_t* state, int32_t* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = int32_t(i);
+  for (int64_t i = 0; i + 1 < n; ++i) {
+    const int64_t z = int64_t(rng_random(state) % uint64_t(n - i));
+    const int32_t t = out[i];
+    out[i] = out[z + i];
+    out[z + i] = t;
+  }
+}
+
+void rng_bernoulli(uint32_t* state, float* out, int64_t n, double p) {
+  for (int64_t i = 0; i < n; ++i) out[i] = uniform53(state) < p ? 1.0f : 0.0f;
+}
+
+}  // namespace torchlet
