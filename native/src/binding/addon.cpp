@@ -91,7 +91,6 @@ class Addon : public Napi::Addon<Addon> {
     const int32_t* shape = meta.shape(rank, "shape");
     View vo = view_of(meta, offs[0], rank, "strides of out"), va = view_of(meta, offs[1], rank, "strides of a"),
          vb = view_of(meta, offs[2], rank, "strides of b");
-    meta.expect_end();
     if (a.dtype != b.dtype) {
       throw_type(env, std::string("torchlet.native.binary: 'a' and 'b' must share a dtype, received ") +
                           dtype_name(a.dtype) + " and " + dtype_name(b.dtype));
@@ -118,7 +117,6 @@ class Addon : public Napi::Addon<Addon> {
     const int32_t* offs = meta.take(2, "offsets");
     const int32_t* shape = meta.shape(rank, "shape");
     View vo = view_of(meta, offs[0], rank, "strides of out"), va = view_of(meta, offs[1], rank, "strides of a");
-    meta.expect_end();
     check_view(env, fn, "out", out.length, rank, shape, vo.strides, vo.offset);
     check_view(env, fn, "a", a.length, rank, shape, va.strides, va.offset);
     if (!unary(UnaryOp(op), out.dtype, out.data, a.dtype, a.data, rank, shape, vo, va, p0, p1)) {
@@ -140,7 +138,6 @@ class Addon : public Napi::Addon<Addon> {
     const int32_t* shape = meta.shape(rank, "shape");
     View vo = view_of(meta, offs[0], rank, "strides of out"), vc = view_of(meta, offs[1], rank, "strides of condition"),
          va = view_of(meta, offs[2], rank, "strides of a"), vb = view_of(meta, offs[3], rank, "strides of b");
-    meta.expect_end();
     require_dtype(env, fn, "condition", cond, DType::U8);
     require_dtype(env, fn, "a", a, out.dtype);
     require_dtype(env, fn, "b", b, out.dtype);
@@ -162,7 +159,6 @@ class Addon : public Napi::Addon<Addon> {
     const int32_t* offs = meta.take(2, "offsets");
     const int32_t* shape = meta.shape(rank, "shape");
     View vd = view_of(meta, offs[0], rank, "strides of dst"), vs = view_of(meta, offs[1], rank, "strides of src");
-    meta.expect_end();
     check_view(env, fn, "dst", dst.length, rank, shape, vd.strides, vd.offset);
     check_view(env, fn, "src", src.length, rank, shape, vs.strides, vs.offset);
     copy(dst.dtype, dst.data, src.dtype, src.data, rank, shape, vd, vs);
@@ -183,7 +179,6 @@ class Addon : public Napi::Addon<Addon> {
     const int32_t* shape = meta.shape(rank, "shape");
     const int32_t* strides = meta.take(rank, "strides");
     const int32_t* mask32 = meta.take(rank, "reduce mask");
-    meta.expect_end();
     check_view(env, fn, "a", a.length, rank, shape, strides, offset);
     uint8_t mask[kMaxRank];
     int64_t kept = 1, reduced = 1;
@@ -242,7 +237,6 @@ class Addon : public Napi::Addon<Addon> {
     const int32_t* batch_shape = meta.shape(batch_rank, "batch shape");
     const int32_t* a_batch = meta.take(batch_rank, "batch strides of a");
     const int32_t* b_batch = meta.take(batch_rank, "batch strides of b");
-    meta.expect_end();
     const int m = mnk[0], n = mnk[1], k = mnk[2];
     // Check each operand as one strided tensor [batch..., rows, cols].
     int32_t shp[kMaxRank], str[kMaxRank];
@@ -296,7 +290,6 @@ class Addon : public Napi::Addon<Addon> {
     r.vs = view_of(meta, offs[1], r.rank, "strides of src");
     r.vi = view_of(meta, offs[2], r.rank, "strides of index");
     r.dim_size = meta.next("indexed dim size");
-    meta.expect_end();
     if (r.rank == 0) throw_range(env, std::string("torchlet.native.") + fn + ": rank must be at least 1");
     if (r.dim_size < 0) throw_range(env, std::string("torchlet.native.") + fn + ": negative indexed dim size");
     require_dtype(env, fn, "index", r.index, DType::I32);

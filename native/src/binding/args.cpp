@@ -151,13 +151,6 @@ const int32_t* Meta::shape(int rank, const char* what) {
   return s;
 }
 
-void Meta::expect_end() {
-  if (pos_ != length_) {
-    throw_range(env_, prefix(fn_) + "'layout' has " + std::to_string(length_) + " entries, expected " +
-                          std::to_string(pos_));
-  }
-}
-
 void check_view(Napi::Env env, const char* fn, const char* name, size_t length, int rank, const int32_t* shape,
                 const int32_t* strides, int64_t offset) {
   int64_t lo = offset, hi = offset;

@@ -29,6 +29,7 @@ int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const 
 [[noreturn]] void throw_range(Napi::Env env, const std::string& msg);
 
 // Reads the packed layout (an Int32Array) of one call front to back, checking its length as it goes.
+// Entries past the ones a call needs are ignored, so JS can reuse one scratch array for every call.
 class Meta {
  public:
   Meta(const Napi::CallbackInfo& info, size_t i, const char* fn);
@@ -38,7 +39,6 @@ class Meta {
   int rank(const char* what);
   // Takes `rank` dims, checking each is >= 0.
   const int32_t* shape(int rank, const char* what);
-  void expect_end();
 
  private:
   Napi::Env env_;

@@ -1,0 +1,172 @@
+/**
+ * The kernels interface: each function takes strided operands (storage + layout), packs the layouts into one
+ * reused Int32Array and calls the addon. Knows nothing of Tensors, autograd or broadcasting.
+ */
+import type { Storage } from '../dtype';
+import type { Shape } from '../shape';
+import { native } from './native/binding';
+
+/** A strided operand: storage plus layout (shape, strides in elements, offset). Tensor satisfies it. */
+export interface Strided {
+  readonly data: Storage;
+  readonly shape: Shape;
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+export type BinaryOpName =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'remainder' | 'floor_divide'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logical_and' | 'logical_or' | 'logical_xor';
+export type UnaryOpName =
+  | 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'sign'
+  | 'clamp' | 'pow_scalar' | 'log1p' | 'expm1' | 'floor' | 'ceil' | 'round' | 'trunc' | 'reciprocal' | 'erf'
+  | 'square' | 'logical_not' | 'isnan' | 'leaky_relu';
+export type ReduceOpName = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin';
+
+// Op codes come from the addon's own name lists, so the two sides cannot drift apart silently.
+function codes<N extends string>(kind: string, names: readonly string[], wanted: readonly N[]): Record<N, number> {
+  const table = {} as Record<N, number>;
+  for (const name of wanted) {
+    const code = names.indexOf(name);
+    if (code < 0) throw new Error(`torchlet: the native addon lacks the ${kind} op '${name}'; rebuild it (npm rebuild torchlet)`);
+    table[name] = code;
+  }
+  return table;
+}
+
+const BINARY = codes<BinaryOpName>('binary', native.opNames.binary, [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'remainder', 'floor_divide',
+  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor',
+]);
+const UNARY = codes<UnaryOpName>('unary', native.opNames.unary, [
+  'neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'sign', 'clamp',
+  'pow_scalar', 'log1p', 'expm1', 'floor', 'ceil', 'round', 'trunc', 'reciprocal', 'erf', 'square',
+  'logical_not', 'isnan', 'leaky_relu',
+]);
+const REDUCE = codes<ReduceOpName>('reduce', native.opNames.reduce, ['sum', 'prod', 'max', 'min', 'argmax', 'argmin']);
+
+// One scratch layout array for every call: calls are synchronous, so it is never shared.
+const meta = new Int32Array(1024);
+let pos = 0;
+function put(v: number): void {
+  meta[pos++] = v;
+}
+function putAll(vs: readonly number[]): void {
+  for (let i = 0; i < vs.length; i++) meta[pos++] = vs[i]!;
+}
+
+/** out = op(a, b); all three share out's shape. */
+export function binary(op: BinaryOpName, out: Strided, a: Strided, b: Strided): void {
+  pos = 0;
+  put(out.shape.length);
+  put(out.offset);
+  put(a.offset);
+  put(b.offset);
+  putAll(out.shape);
+  putAll(out.strides);
+  putAll(a.strides);
+  putAll(b.strides);
+  native.binary(BINARY[op], out.data, a.data, b.data, meta);
+}
+
+/** out = op(a) with scalar parameters p0, p1 (clamp bounds, exponent, slope). */
+export function unary(op: UnaryOpName, out: Strided, a: Strided, p0 = 0, p1 = 0): void {
+  pos = 0;
+  put(out.shape.length);
+  put(out.offset);
+  put(a.offset);
+  putAll(out.shape);
+  putAll(out.strides);
+  putAll(a.strides);
+  native.unary(UNARY[op], out.data, a.data, meta, p0, p1);
+}
+
+/** out = cond ? a : b. */
+export function where(out: Strided, cond: Strided, a: Strided, b: Strided): void {
+  pos = 0;
+  put(out.shape.length);
+  put(out.offset);
+  put(cond.offset);
+  put(a.offset);
+  put(b.offset);
+  putAll(out.shape);
+  putAll(out.strides);
+  putAll(cond.strides);
+  putAll(a.strides);
+  putAll(b.strides);
+  native.where(out.data, cond.data as Uint8Array, a.data, b.data, meta);
+}
+
+/** dst = src (same shape), converting dtype when the storages differ. */
+export function copy(dst: Strided, src: Strided): void {
+  pos = 0;
+  put(dst.shape.length);
+  put(dst.offset);
+  put(src.offset);
+  putAll(dst.shape);
+  putAll(dst.strides);
+  putAll(src.strides);
+  native.copy(dst.data, src.data, meta);
+}
+
+/** Reduces the dims flagged in `mask` into contiguous `out` / `indices` over the kept dims. */
+export function reduce(op: ReduceOpName, out: Storage | null, indices: Int32Array | null, a: Strided, mask: readonly boolean[]): void {
+  pos = 0;
+  put(a.shape.length);
+  put(a.offset);
+  putAll(a.shape);
+  putAll(a.strides);
+  for (let d = 0; d < mask.length; d++) put(mask[d] ? 1 : 0);
+  native.reduce(REDUCE[op], out, indices, a.data, meta);
+}
+
+/**
+ * out[batch] = alpha * a[batch] @ b[batch] + beta * out[batch], out contiguous [batch..., m, n] from outOffset.
+ * a and b are [batch..., m, k] and [batch..., k, n] with batch dims already broadcast (stride 0 allowed).
+ * @returns 0, or a mask (1 = a, 2 = b) of operands that must be made contiguous first.
+ */
+export function matmul(out: Float32Array, outOffset: number, a: Strided, b: Strided, alpha: number, beta: number): number {
+  const r = a.shape.length;
+  const batchRank = r - 2;
+  pos = 0;
+  put(batchRank);
+  put(a.shape[r - 2]!);
+  put(b.shape[r - 1]!);
+  put(a.shape[r - 1]!);
+  put(a.offset);
+  put(b.offset);
+  put(outOffset);
+  put(a.strides[r - 2]!);
+  put(a.strides[r - 1]!);
+  put(b.strides[r - 2]!);
+  put(b.strides[r - 1]!);
+  for (let d = 0; d < batchRank; d++) put(a.shape[d]!);
+  for (let d = 0; d < batchRank; d++) put(a.strides[d]!);
+  for (let d = 0; d < batchRank; d++) put(b.strides[d]!);
+  return native.matmul(out, a.data as Float32Array, b.data as Float32Array, meta, alpha, beta);
+}
+
+function indexLayout(out: Strided, src: Strided, index: Strided, dimSize: number): void {
+  pos = 0;
+  put(index.shape.length);
+  put(out.offset);
+  put(src.offset);
+  put(index.offset);
+  putAll(index.shape);
+  putAll(out.strides);
+  putAll(src.strides);
+  putAll(index.strides);
+  put(dimSize);
+}
+
+/** out = src gathered along `dim` by index (out has the index's shape; src's dim has dimSize entries). */
+export function gather(out: Strided, src: Strided, index: Strided, dim: number, dimSize: number): void {
+  indexLayout(out, src, index, dimSize);
+  native.gather(out.data, src.data, index.data as Int32Array, meta, dim);
+}
+
+/** out[.. index ..] += src along `dim` (src has the index's shape; out's dim has dimSize entries). */
+export function scatterAdd(out: Strided, src: Strided, index: Strided, dim: number, dimSize: number): void {
+  indexLayout(out, src, index, dimSize);
+  native.scatterAdd(out.data, src.data, index.data as Int32Array, meta, dim);
+}

@@ -1,0 +1,67 @@
+/**
+ * The whole native addon as one TypeScript interface; `loadBinding` is the only place that casts.
+ * Layouts cross the boundary packed in an Int32Array (see native/src/binding/addon.cpp for each layout).
+ */
+import * as path from 'path';
+
+import type { Storage } from '../../dtype';
+
+export interface BackendInfo {
+  blas: string;
+  blasConfig: string;
+  blasCore: string;
+  numThreads: number;
+  addonVersion: string;
+  napiVersion: number;
+  napiBuildVersion: number;
+}
+
+export interface NativeBinding {
+  binary(op: number, out: Storage, a: Storage, b: Storage, layout: Int32Array): void;
+  unary(op: number, out: Storage, a: Storage, layout: Int32Array, p0: number, p1: number): void;
+  where(out: Storage, cond: Uint8Array, a: Storage, b: Storage, layout: Int32Array): void;
+  copy(dst: Storage, src: Storage, layout: Int32Array): void;
+  reduce(op: number, out: Storage | null, indices: Int32Array | null, a: Storage, layout: Int32Array): void;
+  /** Returns 0, or a mask (1 = a, 2 = b) of operands whose strides need a contiguous copy first. */
+  matmul(out: Float32Array, a: Float32Array, b: Float32Array, layout: Int32Array, alpha: number, beta: number): number;
+  gather(out: Storage, src: Storage, index: Int32Array, layout: Int32Array, dim: number): void;
+  scatterAdd(out: Storage, src: Storage, index: Int32Array, layout: Int32Array, dim: number): void;
+  rngSeed(state: Uint32Array, low: number, high: number): void;
+  rngUniform(state: Uint32Array, out: Float32Array, offset: number, n: number, from: number, to: number): void;
+  rngNormal(state: Uint32Array, out: Float32Array, offset: number, n: number, mean: number, std: number): void;
+  rngRandint(state: Uint32Array, out: Int32Array, offset: number, n: number, low: number, high: number): void;
+  rngRandperm(state: Uint32Array, out: Int32Array, offset: number, n: number): void;
+  rngBernoulli(state: Uint32Array, out: Float32Array, offset: number, n: number, p: number): void;
+  backendInfo(): BackendInfo;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  readonly opNames: { readonly binary: readonly string[]; readonly unary: readonly string[]; readonly reduce: readonly string[] };
+  readonly rngStateWords: number;
+}
+
+/** The package root: dist/backend/native -> ../../.. (also right for lib/ under ts-jest). */
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/**
+ * Loads the addon: TORCHLET_NATIVE (a path to a .node file) if set, else a prebuild or build/ through
+ * node-gyp-build.
+ * @throws Error saying how to build the addon when none loads.
+ */
+export function loadBinding(): NativeBinding {
+  const explicit = process.env.TORCHLET_NATIVE;
+  try {
+    if (explicit) return require(path.resolve(explicit)) as NativeBinding;
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const load = require('node-gyp-build') as (dir: string) => unknown;
+    return load(ROOT) as NativeBinding;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(
+      `torchlet: could not load the native addon (${why}). Build it with \`npm rebuild torchlet\` ` +
+        '(needs a C++ compiler and OpenBLAS: on Debian/Ubuntu `apt-get install -y build-essential libopenblas-dev pkg-config`), ' +
+        'or set TORCHLET_NATIVE to the path of a built torchlet.node.',
+    );
+  }
+}
+
+export const native: NativeBinding = loadBinding();

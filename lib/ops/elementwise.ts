@@ -1,0 +1,309 @@
+/**
+ * Elementwise ops with PyTorch's broadcasting and type promotion. Broadcasting is an expand view, so the
+ * kernels only ever see operands of the output's shape.
+ */
+import { allocate, promoteTypes, promoteWithScalar } from '../dtype';
+import type { DType } from '../dtype';
+import * as K from '../backend/kernels';
+import type { BinaryOpName, Strided, UnaryOpName } from '../backend/kernels';
+import { isGradEnabled } from '../autograd/grad_mode';
+import { Tensor } from '../tensor';
+import { broadcastShapes, contiguousStrides, numelOf, sameShape, shapeStr } from '../shape';
+import type { Shape } from '../shape';
+import { broadcastTo, empty } from './movement';
+
+export type Scalar = number | boolean;
+
+// Scalars travel as a one-element array seen with stride 0; calls are synchronous, so one slot per dtype is enough.
+const SLOTS: Record<DType, Float32Array | Int32Array | Uint8Array> = {
+  float32: new Float32Array(1),
+  int32: new Int32Array(1),
+  bool: new Uint8Array(1),
+};
+const ZEROS: number[][] = [];
+function zeroStrides(rank: number): number[] {
+  return (ZEROS[rank] ??= new Array<number>(rank).fill(0));
+}
+function scalarOperand(dtype: DType, value: Scalar, shape: Shape): Strided {
+  const slot = SLOTS[dtype];
+  slot[0] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  return { data: slot, shape, strides: zeroStrides(shape.length), offset: 0 };
+}
+
+function checkOperand(op: string, v: unknown, name: string): void {
+  if (!(v instanceof Tensor) && typeof v !== 'number' && typeof v !== 'boolean') {
+    throw new TypeError(`${op}: expected a Tensor or a number for '${name}' but received ${v === null ? 'null' : typeof v}`);
+  }
+}
+
+/** A copy of x converted to dtype, or x itself when it already has that dtype. */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  const out = empty(x.shape, dtype);
+  K.copy(out, x);
+  return out;
+}
+
+type Kind = 'arith' | 'float' | 'compare' | 'logical';
+
+function computeType(kind: Kind, a: Tensor, b: Tensor | Scalar): DType {
+  let t = b instanceof Tensor ? promoteTypes(a.dtype, b.dtype) : promoteWithScalar(a.dtype, b);
+  if (kind === 'float') t = 'float32';
+  if (kind === 'arith' && t === 'bool') t = 'int32';
+  if (kind === 'logical') t = b instanceof Tensor && a.dtype !== b.dtype ? promoteTypes(a.dtype, b.dtype) : a.dtype;
+  return t;
+}
+
+/**
+ * Runs a binary kernel with broadcasting: out = op(a, b). `into`, when given, is the output (in-place ops).
+ */
+function binaryOp(op: string, kernel: BinaryOpName, kind: Kind, a: Tensor, b: Tensor | Scalar, into?: Tensor): Tensor {
+  checkOperand(op, a, 'input');
+  checkOperand(op, b, 'other');
+  const ct = computeType(kind, a, b);
+  const outType: DType = kind === 'compare' || kind === 'logical' ? 'bool' : ct;
+  let x = a.dtype === ct ? a : cast(a, ct);
+  let shape: Shape;
+  let y: Strided;
+  if (b instanceof Tensor) {
+    let yb = b.dtype === ct ? b : cast(b, ct);
+    if (sameShape(a.shape, yb.shape)) {
+      shape = a.shape;
+    } else {
+      shape = broadcastShapes(op, a.shape, yb.shape);
+      x = broadcastTo(x, shape);
+      yb = broadcastTo(yb, shape);
+    }
+    y = yb;
+  } else {
+    shape = a.shape;
+    y = scalarOperand(ct, b, shape);
+  }
+  if (into) {
+    if (!sameShape(shape, into.shape)) {
+      throw new RangeError(`${op}: output with shape ${shapeStr(into.shape)} doesn't match the broadcast shape ${shapeStr(shape)}`);
+    }
+    K.binary(kernel, into, x, y);
+    return into;
+  }
+  const out = new Tensor(allocate(outType, numelOf(shape)), shape, contiguousStrides(shape), 0, outType);
+  K.binary(kernel, out, x, y);
+  return out;
+}
+
+function scaled(op: string, other: Tensor | Scalar, alpha: number | undefined): Tensor | Scalar {
+  if (alpha === undefined || alpha === 1) return other;
+  if (typeof alpha !== 'number') throw new TypeError(`${op}: expected a number for 'alpha' but received ${typeof alpha}`);
+  return other instanceof Tensor ? mul(other, alpha) : Number(other) * alpha;
+}
+
+/** a + alpha * b, broadcasting. @example torch.tensor([1, 2]).add(1) */
+export function add(a: Tensor, b: Tensor | Scalar, alpha?: number, into?: Tensor): Tensor {
+  return binaryOp('add', 'add', 'arith', a, scaled('add', b, alpha), into);
+}
+/** a - alpha * b, broadcasting. */
+export function sub(a: Tensor, b: Tensor | Scalar, alpha?: number, into?: Tensor): Tensor {
+  return binaryOp('sub', 'sub', 'arith', a, scaled('sub', b, alpha), into);
+}
+export function mul(a: Tensor, b: Tensor | Scalar, into?: Tensor): Tensor {
+  return binaryOp('mul', 'mul', 'arith', a, b, into);
+}
+/** True division: integer inputs give a float32 result, as torch.div. */
+export function div(a: Tensor, b: Tensor | Scalar, into?: Tensor): Tensor {
+  return binaryOp('div', 'div', 'float', a, b, into);
+}
+export function pow(a: Tensor, b: Tensor | Scalar): Tensor {
+  if (typeof b === 'number' && a.dtype === 'float32') return unaryOp('pow', 'pow_scalar', 'same', a, b);
+  if (typeof b === 'number' && a.dtype !== 'float32' && Number.isInteger(b) && b < 0) {
+    throw new RangeError('pow: Integers to negative integer powers are not allowed.');
+  }
+  return binaryOp('pow', 'pow', 'arith', a, b);
+}
+export function remainder(a: Tensor, b: Tensor | Scalar): Tensor {
+  return binaryOp('remainder', 'remainder', 'arith', a, b);
+}
+export function floorDivide(a: Tensor, b: Tensor | Scalar): Tensor {
+  return binaryOp('floorDivide', 'floor_divide', 'arith', a, b);
+}
+export function maximum(a: Tensor, b: Tensor): Tensor {
+  return binaryOp('maximum', 'maximum', 'arith', a, b);
+}
+export function minimum(a: Tensor, b: Tensor): Tensor {
+  return binaryOp('minimum', 'minimum', 'arith', a, b);
+}
+export function eq(a: Tensor, b: Tensor | Scalar): Tensor {
+  return binaryOp('eq', 'eq', 'compare', a, b);
+}
+export function ne(a: Tensor, b: Tensor | Scalar): Tensor {
+  return binaryOp('ne', 'ne', 'compare', a, b);
+}
+export function lt(a: Tensor, b: Tensor | Scalar): Tensor {
+  return binaryOp('lt', 'lt', 'compare', a, b);
+}
+export function le(a: Tensor, b: Tensor | Scalar): Tensor {
+  return binaryOp('le', 'le', 'compare', a, b);
+}
+export function gt(a: Tensor, b: Tensor | Scalar): Tensor {
+  return binaryOp('gt', 'gt', 'compare', a, b);
+}
+export function ge(a: Tensor, b: Tensor | Scalar): Tensor {
+  return binaryOp('ge', 'ge', 'compare', a, b);
+}
+export function logicalAnd(a: Tensor, b: Tensor): Tensor {
+  return binaryOp('logicalAnd', 'logical_and', 'logical', a, b);
+}
+export function logicalOr(a: Tensor, b: Tensor): Tensor {
+  return binaryOp('logicalOr', 'logical_or', 'logical', a, b);
+}
+export function logicalXor(a: Tensor, b: Tensor): Tensor {
+  return binaryOp('logicalXor', 'logical_xor', 'logical', a, b);
+}
+
+/** 'float': integer inputs are converted to float32 first (exp, log, ...); 'same': the dtype is kept. */
+type UnaryKind = 'float' | 'same' | 'bool';
+
+function unaryOp(op: string, kernel: UnaryOpName, kind: UnaryKind, a: Tensor, p0 = 0, p1 = 0): Tensor {
+  if (!(a instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor but received ${typeof a}`);
+  let x = a;
+  if (kind === 'float' && a.dtype !== 'float32') x = cast(a, 'float32');
+  if (kind === 'same' && a.dtype === 'bool') {
+    throw new TypeError(`${op}: not supported for bool tensors; convert with .int() or .float() first`);
+  }
+  const outType: DType = kind === 'bool' ? 'bool' : x.dtype;
+  const out = new Tensor(allocate(outType, x.numel()), x.shape, contiguousStrides(x.shape), 0, outType);
+  K.unary(kernel, out, x, p0, p1);
+  return out;
+}
+
+export const neg = (a: Tensor): Tensor => unaryOp('neg', 'neg', 'same', a);
+export const abs = (a: Tensor): Tensor => unaryOp('abs', 'abs', 'same', a);
+export const sign = (a: Tensor): Tensor => unaryOp('sign', 'sign', 'same', a);
+export const relu = (a: Tensor): Tensor => unaryOp('relu', 'relu', 'same', a);
+export const square = (a: Tensor): Tensor => unaryOp('square', 'square', 'same', a);
+export const exp = (a: Tensor): Tensor => unaryOp('exp', 'exp', 'float', a);
+export const log = (a: Tensor): Tensor => unaryOp('log', 'log', 'float', a);
+export const log1p = (a: Tensor): Tensor => unaryOp('log1p', 'log1p', 'float', a);
+export const expm1 = (a: Tensor): Tensor => unaryOp('expm1', 'expm1', 'float', a);
+export const sqrt = (a: Tensor): Tensor => unaryOp('sqrt', 'sqrt', 'float', a);
+export const rsqrt = (a: Tensor): Tensor => unaryOp('rsqrt', 'rsqrt', 'float', a);
+export const sin = (a: Tensor): Tensor => unaryOp('sin', 'sin', 'float', a);
+export const cos = (a: Tensor): Tensor => unaryOp('cos', 'cos', 'float', a);
+export const tanh = (a: Tensor): Tensor => unaryOp('tanh', 'tanh', 'float', a);
+export const sigmoid = (a: Tensor): Tensor => unaryOp('sigmoid', 'sigmoid', 'float', a);
+export const reciprocal = (a: Tensor): Tensor => unaryOp('reciprocal', 'reciprocal', 'float', a);
+export const erf = (a: Tensor): Tensor => unaryOp('erf', 'erf', 'float', a);
+export const logicalNot = (a: Tensor): Tensor => unaryOp('logicalNot', 'logical_not', 'bool', a);
+export const isnan = (a: Tensor): Tensor => unaryOp('isnan', 'isnan', 'bool', a);
+// Rounding keeps integer tensors as they are, as PyTorch does.
+const rounding = (op: string, kernel: UnaryOpName) => (a: Tensor): Tensor =>
+  a.dtype === 'float32' ? unaryOp(op, kernel, 'same', a) : a.clone();
+export const floor = rounding('floor', 'floor');
+export const ceil = rounding('ceil', 'ceil');
+export const round = rounding('round', 'round');
+export const trunc = rounding('trunc', 'trunc');
+/** x for x > 0, else slope * x. */
+export const leakyRelu = (a: Tensor, slope = 0.01): Tensor => unaryOp('leakyRelu', 'leaky_relu', 'float', a, slope);
+
+function clampBounds(op: string, min: number | null | undefined, max: number | null | undefined): [number, number] {
+  const lo = min ?? -Infinity;
+  const hi = max ?? Infinity;
+  if ((min === null || min === undefined) && (max === null || max === undefined)) {
+    throw new TypeError(`${op}: At least one of 'min' or 'max' must not be None`);
+  }
+  if (typeof lo !== 'number' || typeof hi !== 'number') throw new TypeError(`${op}: expected numbers for 'min' and 'max'`);
+  return [lo, hi];
+}
+
+/** Limits values to [min, max]; either bound may be null. */
+export function clamp(a: Tensor, min?: number | null, max?: number | null): Tensor {
+  const [lo, hi] = clampBounds('clamp', min, max);
+  if (a.dtype === 'int32' && (!Number.isInteger(lo) || !Number.isInteger(hi)) && (Number.isFinite(lo) || Number.isFinite(hi))) {
+    // A fractional bound promotes an integer tensor, as in PyTorch.
+    if (!(Number.isInteger(lo) || !Number.isFinite(lo)) || !(Number.isInteger(hi) || !Number.isFinite(hi))) {
+      return unaryOp('clamp', 'clamp', 'same', cast(a, 'float32'), lo, hi);
+    }
+  }
+  return unaryOp('clamp', 'clamp', 'same', a, lo, hi);
+}
+
+/** condition ? a : b elementwise, broadcasting all three; numbers are allowed for a and b. */
+export function where(condition: Tensor, a: Tensor | Scalar, b: Tensor | Scalar): Tensor {
+  if (!(condition instanceof Tensor)) throw new TypeError("where: expected a Tensor for 'condition'");
+  if (condition.dtype !== 'bool') {
+    throw new TypeError(`where: expected condition to be a boolean tensor, but got a tensor with dtype ${condition.dtype}`);
+  }
+  checkOperand('where', a, 'input');
+  checkOperand('where', b, 'other');
+  let dtype: DType;
+  if (a instanceof Tensor && b instanceof Tensor) dtype = promoteTypes(a.dtype, b.dtype);
+  else if (a instanceof Tensor) dtype = promoteWithScalar(a.dtype, b as Scalar);
+  else if (b instanceof Tensor) dtype = promoteWithScalar(b.dtype, a);
+  else dtype = 'float32';
+  const asTensor = (v: Tensor | Scalar): Tensor => {
+    if (v instanceof Tensor) return cast(v, dtype);
+    const t = empty([], dtype);
+    t.data[0] = Number(v);
+    return t;
+  };
+  const x = asTensor(a);
+  const y = asTensor(b);
+  const shape = broadcastShapes('where', broadcastShapes('where', condition.shape, x.shape), y.shape);
+  const out = empty(shape, dtype);
+  K.where(out, broadcastTo(condition, shape), broadcastTo(x, shape), broadcastTo(y, shape));
+  return out;
+}
+
+/** Throws PyTorch's errors for writing into x in place: leaves that require grad, and overlapping views. */
+export function checkWritable(x: Tensor, op: string): void {
+  if (x.requiresGrad && isGradEnabled()) {
+    throw new Error(`${op}: a leaf Variable that requires grad is being used in an in-place operation.`);
+  }
+  for (let d = 0; d < x.shape.length; d++) {
+    if (x.strides[d] === 0 && x.shape[d]! > 1) {
+      throw new Error(
+        `${op}: unsupported operation: more than one element of the written-to tensor refers to a single memory ` +
+          'location. Please clone() the tensor before performing the operation.',
+      );
+    }
+  }
+}
+
+/** An operand that may alias x's storage with another layout is cloned first, so reads never see writes. */
+function unaliased(x: Tensor, v: Tensor | Scalar): Tensor | Scalar {
+  if (v instanceof Tensor && v.data === x.data && (v.offset !== x.offset || !sameShape(v.strides, x.strides))) return v.clone();
+  return v;
+}
+
+/**
+ * Checks and prepares an in-place binary op on x (add_, mul_, ...): x keeps its dtype as in PyTorch, an
+ * aliasing operand is cloned, and `run` then writes op(x, b) into x.
+ */
+export function inplace(x: Tensor, op: string, other: Tensor | Scalar, run: (b: Tensor | Scalar) => void): void {
+  checkWritable(x, op);
+  checkOperand(op, other, 'other');
+  let b = unaliased(x, other);
+  const result = b instanceof Tensor ? promoteTypes(x.dtype, b.dtype) : promoteWithScalar(x.dtype, b);
+  if ((op === 'div_' || result === 'float32') && x.dtype !== 'float32') {
+    throw new TypeError(`${op}: result type Float can't be cast to the desired output type ${x.dtype === 'int32' ? 'Long' : 'Bool'}`);
+  }
+  if (b instanceof Tensor && b.dtype !== x.dtype) b = cast(b, x.dtype);
+  run(b);
+}
+
+export function clampInPlace(x: Tensor, min?: number | null, max?: number | null): void {
+  checkWritable(x, 'clamp_');
+  const [lo, hi] = clampBounds('clamp_', min, max);
+  if (x.dtype === 'bool') throw new TypeError('clamp_: not supported for bool tensors');
+  K.unary('clamp', x, x, lo, hi);
+}
+
+/** Writes src (a tensor broadcast to x's shape, or a number) into x, converting dtype. */
+export function copyInto(x: Tensor, op: string, src: Tensor | Scalar): void {
+  checkWritable(x, op);
+  checkOperand(op, src, 'src');
+  if (src instanceof Tensor) {
+    K.copy(x, broadcastTo(unaliased(x, src) as Tensor, x.shape));
+  } else {
+    K.copy(x, scalarOperand(x.dtype, src, x.shape));
+  }
+}

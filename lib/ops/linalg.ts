@@ -1,0 +1,123 @@
+/** matmul with torch.matmul's rules, on OpenBLAS sgemm. Transposed views reach BLAS as flags, not copies. */
+import * as K from '../backend/kernels';
+import { Tensor } from '../tensor';
+import { broadcastShapes, numelOf, shapeStr } from '../shape';
+import { broadcastTo, contiguous, empty, expand } from './movement';
+
+function checkFloat(op: string, a: Tensor, b: Tensor): void {
+  if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new TypeError(`${op}: expected two Tensors`);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') {
+    throw new TypeError(`${op}: expected float32 tensors but received ${a.dtype} and ${b.dtype}`);
+  }
+}
+
+function cannotMultiply(op: string, a: Tensor, b: Tensor, k1: number, k2: number): RangeError {
+  return new RangeError(`${op}: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} cannot be multiplied (${k1} != ${k2})`);
+}
+
+/**
+ * out = alpha * a @ b + beta * out over broadcast batch dims; a [..., m, k], b [..., k, n] already expanded to
+ * one batch shape. out is a fresh contiguous [..., m, n] tensor (pre-filled when beta != 0).
+ */
+function gemm(out: Tensor, a: Tensor, b: Tensor, alpha = 1, beta = 0): Tensor {
+  let bad = K.matmul(out.data as Float32Array, 0, a, b, alpha, beta);
+  if (bad) {
+    // Strides BLAS cannot take (e.g. broadcast inside a matrix): copy those operands once and retry.
+    const a2 = bad & 1 ? contiguous(a) : a;
+    const b2 = bad & 2 ? contiguous(b) : b;
+    bad = K.matmul(out.data as Float32Array, 0, a2, b2, alpha, beta);
+    if (bad) throw new Error('matmul: internal error, contiguous operands were rejected by the BLAS layout check');
+  }
+  return out;
+}
+
+/** Matrix product of two 2-D tensors. @example torch.mm(a, b) */
+export function mm(a: Tensor, b: Tensor): Tensor {
+  checkFloat('mm', a, b);
+  if (a.dim() !== 2 || b.dim() !== 2) {
+    throw new RangeError(`mm: expected 2-D tensors but received shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  }
+  if (a.shape[1] !== b.shape[0]) throw cannotMultiply('mm', a, b, a.shape[1]!, b.shape[0]!);
+  return gemm(empty([a.shape[0]!, b.shape[1]!], 'float32'), a, b);
+}
+
+/** Batched product of two 3-D tensors with equal batch sizes. */
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  checkFloat('bmm', a, b);
+  if (a.dim() !== 3 || b.dim() !== 3) {
+    throw new RangeError(`bmm: expected 3-D tensors but received shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  }
+  if (a.shape[0] !== b.shape[0]) {
+    throw new RangeError(`bmm: batch sizes differ: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  }
+  if (a.shape[2] !== b.shape[1]) throw cannotMultiply('bmm', a, b, a.shape[2]!, b.shape[1]!);
+  return gemm(empty([a.shape[0]!, a.shape[1]!, b.shape[2]!], 'float32'), a, b);
+}
+
+/** Inner product of two 1-D tensors of equal length. */
+export function dot(a: Tensor, b: Tensor): Tensor {
+  checkFloat('dot', a, b);
+  if (a.dim() !== 1 || b.dim() !== 1) {
+    throw new RangeError(`dot: 1D tensors expected, but got ${a.dim()}D and ${b.dim()}D tensors`);
+  }
+  if (a.shape[0] !== b.shape[0]) {
+    throw new RangeError(
+      `dot: inconsistent tensor size, expected tensor [${a.shape[0]}] and src [${b.shape[0]}] to have the same number of elements, but got ${a.shape[0]} and ${b.shape[0]} elements respectively`,
+    );
+  }
+  return mm(a.unsqueeze(0), b.unsqueeze(1)).view([]);
+}
+
+/**
+ * torch.matmul: dot for 1-D x 1-D, mm for 2-D, matrix-vector, and batched products with broadcast batch dims.
+ * @throws RangeError naming both shapes when the inner sizes differ.
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkFloat('matmul', a, b);
+  const ra = a.dim();
+  const rb = b.dim();
+  if (ra === 0 || rb === 0) {
+    throw new RangeError(`matmul: both arguments need at least 1 dimension, but they have ${ra} and ${rb}`);
+  }
+  if (ra === 1 && rb === 1) {
+    if (a.shape[0] !== b.shape[0]) throw cannotMultiply('matmul', a, b, a.shape[0]!, b.shape[0]!);
+    return dot(a, b);
+  }
+  const k1 = a.shape[ra - 1]!;
+  const k2 = rb === 1 ? b.shape[0]! : b.shape[rb - 2]!;
+  if (k1 !== k2) throw cannotMultiply('matmul', a, b, k1, k2);
+  if (ra === 2 && rb === 2) return mm(a, b);
+  if (rb === 1) {
+    // Matrix (or batch of matrices) times vector.
+    const out = matmul(a, b.unsqueeze(1));
+    return out.squeeze(-1);
+  }
+  if (ra === 1) return matmul(a.unsqueeze(0), b).squeeze(-2);
+  if (rb === 2 && ra > 2 && a.isContiguous()) {
+    // A batch times one matrix is one large GEMM over the folded rows.
+    const rows = numelOf(a.shape.slice(0, -1));
+    return mm(a.reshape([rows, k1]), b).view([...a.shape.slice(0, -1), b.shape[1]!]);
+  }
+  const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const m = a.shape[ra - 2]!;
+  const n = b.shape[rb - 1]!;
+  const ae = expand(a, [...batch, m, k1]);
+  const be = expand(b, [...batch, k2, n]);
+  return gemm(empty([...batch, m, n], 'float32'), ae, be);
+}
+
+/**
+ * beta * input + alpha * (m1 @ m2), input broadcast to the product's shape, as torch.addmm.
+ */
+export function addmm(input: Tensor, m1: Tensor, m2: Tensor, options: { beta?: number; alpha?: number } = {}): Tensor {
+  const { beta = 1, alpha = 1 } = options;
+  checkFloat('addmm', m1, m2);
+  if (m1.dim() !== 2 || m2.dim() !== 2) {
+    throw new RangeError(`addmm: expected 2-D matrices but received shapes ${shapeStr(m1.shape)} and ${shapeStr(m2.shape)}`);
+  }
+  if (m1.shape[1] !== m2.shape[0]) throw cannotMultiply('addmm', m1, m2, m1.shape[1]!, m2.shape[0]!);
+  const shape = [m1.shape[0]!, m2.shape[1]!];
+  const out = empty(shape, 'float32');
+  if (beta !== 0) K.copy(out, broadcastTo(input.dtype === 'float32' ? input : input.float(), shape));
+  return gemm(out, m1, m2, alpha, beta);
+}

@@ -1,0 +1,440 @@
+/** Views (layout edits sharing storage) and the copies that move data: contiguous, clone, cat, stack, split. */
+import { allocate, promoteTypes } from '../dtype';
+import type { DType } from '../dtype';
+import * as K from '../backend/kernels';
+import { Tensor } from '../tensor';
+import { checkShape, contiguousStrides, normalizeDim, numelOf, sameShape, shapeStr } from '../shape';
+import type { Shape } from '../shape';
+
+/** One entry of `x.index(...)`: a number selects, ':' / 'a:b:c' slices, null adds a dim, '...' fills. */
+export type IndexSpec = number | string | null | Tensor;
+
+/** Flattens (2, 3) or ([2, 3]) argument lists. */
+export function flatArgs(args: readonly (number | readonly number[])[]): number[] {
+  if (args.length === 1 && Array.isArray(args[0])) return [...(args[0] as readonly number[])];
+  for (const a of args) {
+    if (typeof a !== 'number') throw new TypeError(`expected integers or one array of integers but received ${String(a)}`);
+  }
+  return args as number[];
+}
+
+/** A fresh contiguous tensor of the given shape and dtype (zero-filled). */
+export function empty(shape: Shape, dtype: DType): Tensor {
+  return new Tensor(allocate(dtype, numelOf(shape)), shape, contiguousStrides(shape), 0, dtype);
+}
+
+function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset = x.offset): Tensor {
+  return new Tensor(x.data, shape, strides, offset, x.dtype);
+}
+
+/** Resolves one -1 in a requested shape against numel. */
+function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
+  checkShape(op, shape, true);
+  const n = x.numel();
+  let infer = -1;
+  let known = 1;
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] === -1) {
+      if (infer >= 0) throw new RangeError(`${op}: only one dimension can be inferred`);
+      infer = i;
+    } else {
+      known *= shape[i]!;
+    }
+  }
+  const out = [...shape];
+  if (infer >= 0) {
+    if (known === 0 || n % known !== 0) {
+      throw new RangeError(`${op}: shape '${shapeStr(shape)}' is invalid for input of size ${n}`);
+    }
+    out[infer] = n / known;
+  } else if (known !== n) {
+    throw new RangeError(`${op}: shape '${shapeStr(shape)}' is invalid for input of size ${n}`);
+  }
+  return out;
+}
+
+/** Strides that view `shape` onto the existing layout without copying, or null (PyTorch's computeStride). */
+function viewStrides(oldShape: Shape, oldStrides: readonly number[], shape: Shape): number[] | null {
+  if (numelOf(oldShape) === 0) return contiguousStrides(shape);
+  if (oldShape.length === 0) {
+    oldShape = [1];
+    oldStrides = [1];
+  }
+  const strides = new Array<number>(shape.length);
+  let viewD = shape.length - 1;
+  let chunkBase = oldStrides[oldStrides.length - 1]!;
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = oldShape.length - 1; d >= 0; d--) {
+    tensorNumel *= oldShape[d]!;
+    if (d === 0 || (oldShape[d - 1] !== 1 && oldStrides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || shape[viewD] === 1)) {
+        strides[viewD] = viewNumel * chunkBase;
+        viewNumel *= shape[viewD]!;
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (d > 0) {
+        chunkBase = oldStrides[d - 1]!;
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  return viewD === -1 ? strides : null;
+}
+
+export function view(x: Tensor, args: readonly (number | readonly number[])[]): Tensor {
+  const shape = inferShape('view', x, flatArgs(args));
+  const strides = viewStrides(x.shape, x.strides, shape);
+  if (!strides) {
+    throw new RangeError(
+      `view: view size is not compatible with input tensor's size and stride (at least one dimension spans across ` +
+        `two contiguous subspaces). Use .reshape(...) instead. (shape ${shapeStr(x.shape)}, strides ${shapeStr(x.strides)}, requested ${shapeStr(shape)})`,
+    );
+  }
+  return viewOf(x, shape, strides);
+}
+
+/** A view when the layout allows one, else a contiguous copy, as torch.reshape. */
+export function reshape(x: Tensor, args: readonly (number | readonly number[])[]): Tensor {
+  const shape = inferShape('reshape', x, flatArgs(args));
+  const strides = viewStrides(x.shape, x.strides, shape);
+  if (strides) return viewOf(x, shape, strides);
+  const c = contiguous(x);
+  return viewOf(c, shape, contiguousStrides(shape), c.offset);
+}
+
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (x.dim() === 0) return reshape(x, [[1]]);
+  const s = normalizeDim('flatten', startDim, x.dim());
+  const e = normalizeDim('flatten', endDim, x.dim());
+  if (s > e) throw new RangeError('flatten: start_dim cannot come after end_dim');
+  const shape = [...x.shape.slice(0, s), numelOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
+  return reshape(x, [shape]);
+}
+
+export function unflatten(x: Tensor, dim: number, sizes: readonly number[]): Tensor {
+  const d = normalizeDim('unflatten', dim, x.dim());
+  const part = inferShape('unflatten', new Tensor(x.data, [x.shape[d]!], [1], 0, x.dtype), sizes);
+  return view(x, [[...x.shape.slice(0, d), ...part, ...x.shape.slice(d + 1)]]);
+}
+
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  const r = x.dim();
+  if (dims.length !== r) {
+    throw new RangeError(`permute: number of dims don't match in permute (got ${dims.length} dims for a tensor of shape ${shapeStr(x.shape)})`);
+  }
+  const seen = new Array<boolean>(r).fill(false);
+  const shape = new Array<number>(r);
+  const strides = new Array<number>(r);
+  for (let i = 0; i < r; i++) {
+    const d = normalizeDim('permute', dims[i]!, r);
+    if (seen[d]) throw new RangeError(`permute: repeated dim ${d} in ${shapeStr(dims)}`);
+    seen[d] = true;
+    shape[i] = x.shape[d]!;
+    strides[i] = x.strides[d]!;
+  }
+  return viewOf(x, shape, strides);
+}
+
+export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  const r = x.dim();
+  if (r === 0) return viewOf(x, x.shape, x.strides);
+  const a = normalizeDim('transpose', dim0, r);
+  const b = normalizeDim('transpose', dim1, r);
+  const shape = [...x.shape];
+  const strides = [...x.strides];
+  shape[a] = x.shape[b]!;
+  shape[b] = x.shape[a]!;
+  strides[a] = x.strides[b]!;
+  strides[b] = x.strides[a]!;
+  return viewOf(x, shape, strides);
+}
+
+export function t(x: Tensor): Tensor {
+  if (x.dim() > 2) throw new RangeError(`t: expects a tensor with <= 2 dimensions, but self is ${x.dim()}D`);
+  return x.dim() < 2 ? viewOf(x, x.shape, x.strides) : transpose(x, 0, 1);
+}
+
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  const d = normalizeDim('unsqueeze', dim, x.dim() + 1);
+  const shape = [...x.shape];
+  const strides = [...x.strides];
+  const stride = d < x.dim() ? x.shape[d]! * x.strides[d]! : 1;
+  shape.splice(d, 0, 1);
+  strides.splice(d, 0, stride);
+  return viewOf(x, shape, strides);
+}
+
+export function squeeze(x: Tensor, dim?: number): Tensor {
+  if (dim === undefined) {
+    const keep = x.shape.map((s) => s !== 1);
+    return viewOf(x, x.shape.filter((_, i) => keep[i]), x.strides.filter((_, i) => keep[i]));
+  }
+  if (x.dim() === 0) return viewOf(x, x.shape, x.strides);
+  const d = normalizeDim('squeeze', dim, x.dim());
+  if (x.shape[d] !== 1) return viewOf(x, x.shape, x.strides);
+  return viewOf(x, x.shape.filter((_, i) => i !== d), x.strides.filter((_, i) => i !== d));
+}
+
+/** Broadcasts size-1 dims (stride 0) and prepends new ones; -1 keeps a size. */
+export function expand(x: Tensor, sizes: readonly number[]): Tensor {
+  const r = sizes.length;
+  if (r < x.dim()) {
+    throw new RangeError(
+      `expand: the number of sizes provided (${r}) must be greater or equal to the number of dimensions in the tensor (${x.dim()})`,
+    );
+  }
+  const shape = new Array<number>(r);
+  const strides = new Array<number>(r);
+  for (let i = r - 1; i >= 0; i--) {
+    const j = i - (r - x.dim());
+    const want = sizes[i]!;
+    if (!Number.isInteger(want) || want < -1) throw new TypeError(`expand: invalid size ${want} in ${shapeStr(sizes)}`);
+    if (j < 0) {
+      if (want === -1) throw new RangeError(`expand: -1 is not allowed in a leading, non-existing dimension (${shapeStr(sizes)})`);
+      shape[i] = want;
+      strides[i] = 0;
+      continue;
+    }
+    const have = x.shape[j]!;
+    if (want === -1 || want === have) {
+      shape[i] = have;
+      strides[i] = x.strides[j]!;
+    } else if (have === 1) {
+      shape[i] = want;
+      strides[i] = 0;
+    } else {
+      throw new RangeError(
+        `expand: The expanded size of the tensor (${want}) must match the existing size (${have}) at non-singleton ` +
+          `dimension ${i}.  Target sizes: ${shapeStr(sizes)}.  Tensor sizes: ${shapeStr(x.shape)}`,
+      );
+    }
+  }
+  return viewOf(x, shape, strides);
+}
+
+/** x viewed with `shape` by broadcasting, or x itself when the shape already matches. */
+export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  return sameShape(x.shape, shape) ? x : expand(x, shape);
+}
+
+export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  if (x.dim() === 0) throw new RangeError('narrow: cannot be applied to a 0-dim tensor.');
+  const d = normalizeDim('narrow', dim, x.dim());
+  const size = x.shape[d]!;
+  if (start < 0) start += size;
+  if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || start + length > size) {
+    throw new RangeError(`narrow: start (${start}) + length (${length}) exceeds dimension size (${size}) of shape ${shapeStr(x.shape)}`);
+  }
+  return slice(x, d, start, start + length, 1);
+}
+
+/** Python slicing of one dim: x[..., start:stop:step, ...] with clamping and negative wrap. */
+export function slice(x: Tensor, dim: number, start: number | null, stop: number | null, step = 1): Tensor {
+  const d = normalizeDim('slice', dim, x.dim());
+  if (!Number.isInteger(step) || step <= 0) throw new RangeError(`slice: step must be greater than zero (got ${step})`);
+  const size = x.shape[d]!;
+  const clampIndex = (v: number | null, dflt: number): number => {
+    if (v === null) return dflt;
+    if (v < 0) v += size;
+    return Math.min(Math.max(v, 0), size);
+  };
+  const s = clampIndex(start, 0);
+  const e = Math.max(clampIndex(stop, size), s);
+  const shape = [...x.shape];
+  const strides = [...x.strides];
+  shape[d] = Math.ceil((e - s) / step);
+  strides[d] = x.strides[d]! * step;
+  return viewOf(x, shape, strides, x.offset + s * x.strides[d]!);
+}
+
+/** x[index] along dim, removing that dim. */
+export function select(x: Tensor, dim: number, index: number): Tensor {
+  if (x.dim() === 0) throw new RangeError('select: cannot be applied to a 0-dim tensor.');
+  const d = normalizeDim('select', dim, x.dim());
+  const size = x.shape[d]!;
+  if (!Number.isInteger(index) || index < -size || index >= size) {
+    throw new RangeError(`select: index ${index} is out of bounds for dimension ${d} with size ${size}`);
+  }
+  if (index < 0) index += size;
+  return viewOf(
+    x,
+    x.shape.filter((_, i) => i !== d),
+    x.strides.filter((_, i) => i !== d),
+    x.offset + index * x.strides[d]!,
+  );
+}
+
+function parseSlice(spec: string): [number | null, number | null, number] {
+  const parts = spec.split(':');
+  if (parts.length < 2 || parts.length > 3) throw new TypeError(`index: cannot parse the slice '${spec}'`);
+  const num = (p: string | undefined): number | null => {
+    if (p === undefined || p.trim() === '') return null;
+    const v = Number(p);
+    if (!Number.isInteger(v)) throw new TypeError(`index: cannot parse the slice '${spec}'`);
+    return v;
+  };
+  return [num(parts[0]), num(parts[1]), num(parts[2]) ?? 1];
+}
+
+/** Python-style basic indexing; one int32 Tensor entry selects along its dim (index_select). */
+export function index(x: Tensor, specs: readonly IndexSpec[]): Tensor {
+  const consumes = (s: IndexSpec): boolean => s !== null && s !== '...';
+  const used = specs.filter(consumes).length;
+  if (used > x.dim()) {
+    throw new RangeError(`index: too many indices for tensor of dimension ${x.dim()} (got ${used})`);
+  }
+  if (specs.filter((s) => s === '...').length > 1) throw new RangeError('index: an index can only have a single ellipsis');
+  let out = x;
+  let d = 0;
+  for (const spec of specs) {
+    if (spec === null) {
+      out = unsqueeze(out, d);
+      d++;
+    } else if (spec === '...') {
+      d += x.dim() - used;
+    } else if (typeof spec === 'number') {
+      out = select(out, d, spec);
+    } else if (typeof spec === 'string') {
+      const [s, e, step] = parseSlice(spec);
+      out = slice(out, d, s, e, step);
+      d++;
+    } else if (spec instanceof Tensor) {
+      if (spec.dtype === 'float32') throw new TypeError('index: tensors used as indices must be int32 (long) or bool tensors');
+      if (spec.dtype === 'bool' || spec.dim() !== 1) {
+        throw new TypeError('index: only 1-D int32 index tensors are supported (use gather or where for the rest)');
+      }
+      out = out.indexSelect(d, spec);
+      d++;
+    } else {
+      throw new TypeError(`index: unsupported index ${String(spec)}`);
+    }
+  }
+  return out;
+}
+
+/** The same values in a contiguous layout (x itself if already contiguous). */
+export function contiguous(x: Tensor): Tensor {
+  return x.isContiguous() ? x : clone(x);
+}
+
+/** A contiguous copy with its own storage. */
+export function clone(x: Tensor): Tensor {
+  const out = empty(x.shape, x.dtype);
+  K.copy(out, x);
+  return out;
+}
+
+export function tolist(x: Tensor): unknown {
+  const bool = x.dtype === 'bool';
+  const rec = (dim: number, offset: number): unknown => {
+    if (dim === x.dim()) {
+      const v = x.data[offset]!;
+      return bool ? v !== 0 : v;
+    }
+    const out: unknown[] = [];
+    for (let i = 0; i < x.shape[dim]!; i++) out.push(rec(dim + 1, offset + i * x.strides[dim]!));
+    return out;
+  };
+  return rec(0, x.offset);
+}
+
+/** Concatenates along an existing dim; 1-D empty tensors are skipped, as in PyTorch. */
+export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new RangeError('cat: expected a non-empty list of Tensors');
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new TypeError(`cat: expected a Tensor at position ${i} but received ${String(t)}`);
+  });
+  const parts = tensors.filter((t) => !(t.dim() === 1 && t.shape[0] === 0));
+  const dtype = tensors.map((t) => t.dtype).reduce(promoteTypes);
+  if (parts.length === 0) return empty([0], dtype);
+  const ref = parts[0]!;
+  const d = normalizeDim('cat', dim, ref.dim());
+  let total = 0;
+  parts.forEach((p, i) => {
+    if (p.dim() !== ref.dim()) {
+      throw new RangeError(`cat: Tensors must have same number of dimensions: got ${ref.dim()} and ${p.dim()}`);
+    }
+    for (let k = 0; k < ref.dim(); k++) {
+      if (k !== d && p.shape[k] !== ref.shape[k]) {
+        throw new RangeError(
+          `cat: Sizes of tensors must match except in dimension ${d}. Expected size ${ref.shape[k]} but got size ` +
+            `${p.shape[k]} for tensor number ${i} in the list (shapes ${shapeStr(ref.shape)} and ${shapeStr(p.shape)}).`,
+        );
+      }
+    }
+    total += p.shape[d]!;
+  });
+  const shape = [...ref.shape];
+  shape[d] = total;
+  const out = empty(shape, dtype);
+  let at = 0;
+  for (const p of parts) {
+    const n = p.shape[d]!;
+    if (n > 0) K.copy(narrow(out, d, at, n), p);
+    at += n;
+  }
+  return out;
+}
+
+/** Joins equal-shaped tensors along a new dim. */
+export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new RangeError('stack: expected a non-empty list of Tensors');
+  const ref = tensors[0]!;
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new TypeError(`stack: expected a Tensor at position ${i} but received ${String(t)}`);
+    if (!sameShape(t.shape, ref.shape)) {
+      throw new RangeError(
+        `stack: stack expects each tensor to be equal size, but got ${shapeStr(ref.shape)} at entry 0 and ${shapeStr(t.shape)} at entry ${i}`,
+      );
+    }
+  });
+  const d = normalizeDim('stack', dim, ref.dim() + 1);
+  return cat(tensors.map((t) => unsqueeze(t, d)), d);
+}
+
+export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
+  const d = normalizeDim('split', dim, x.dim());
+  const size = x.shape[d]!;
+  let sizes: number[];
+  if (typeof splitSize === 'number') {
+    if (!Number.isInteger(splitSize) || splitSize < 0 || (splitSize === 0 && size !== 0)) {
+      throw new RangeError(`split: split_size must be a positive integer, but got ${splitSize}`);
+    }
+    sizes = [];
+    for (let at = 0; at < size; at += splitSize) sizes.push(Math.min(splitSize, size - at));
+    if (size === 0) sizes.push(0);
+  } else {
+    sizes = [...splitSize];
+    const sum = sizes.reduce((a, b) => a + b, 0);
+    if (sum !== size || sizes.some((s) => !Number.isInteger(s) || s < 0)) {
+      throw new RangeError(
+        `split: split_with_sizes expects split_sizes to sum exactly to ${size} (input tensor's size at dimension ${d}), ` +
+          `but got split_sizes=${shapeStr(sizes)}`,
+      );
+    }
+  }
+  const out: Tensor[] = [];
+  let at = 0;
+  for (const s of sizes) {
+    out.push(narrow(x, d, at, s));
+    at += s;
+  }
+  return out;
+}
+
+export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  if (!Number.isInteger(chunks) || chunks <= 0) throw new RangeError(`chunk: chunk expects \`chunks\` to be greater than 0, got: ${chunks}`);
+  const d = normalizeDim('chunk', dim, x.dim());
+  const size = x.shape[d]!;
+  return split(x, Math.max(1, Math.ceil(size / chunks)), d);
+}
+
+export function unbind(x: Tensor, dim = 0): Tensor[] {
+  const d = normalizeDim('unbind', dim, x.dim());
+  const out: Tensor[] = [];
+  for (let i = 0; i < x.shape[d]!; i++) out.push(select(x, d, i));
+  return out;
+}

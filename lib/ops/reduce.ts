@@ -1,0 +1,180 @@
+/** Reductions over all or chosen dims; var/std, logsumexp and softmax are compositions of primitives. */
+import { allocate } from '../dtype';
+import type { DType } from '../dtype';
+import * as K from '../backend/kernels';
+import type { ReduceOpName } from '../backend/kernels';
+import { Tensor } from '../tensor';
+import { contiguousStrides, normalizeDim, numelOf, shapeStr } from '../shape';
+import { cast, maximum, minimum } from './elementwise';
+
+/** What max(dim) / min(dim) return: the values and their positions along dim; destructures as [values, indices]. */
+export interface MaxMin extends Iterable<Tensor> {
+  readonly values: Tensor;
+  readonly indices: Tensor;
+}
+
+function maxMin(values: Tensor, indices: Tensor): MaxMin {
+  return {
+    values,
+    indices,
+    *[Symbol.iterator]() {
+      yield values;
+      yield indices;
+    },
+  };
+}
+
+/** Normalizes dim arguments into a reduce mask; null/undefined/[] means every dim. */
+function reduceMask(op: string, x: Tensor, dim: number | readonly number[] | null | undefined): boolean[] {
+  const r = x.dim();
+  const mask = new Array<boolean>(r).fill(false);
+  if (dim === null || dim === undefined || (Array.isArray(dim) && dim.length === 0)) return mask.fill(true);
+  const dims = typeof dim === 'number' ? [dim] : dim;
+  for (const d of dims) {
+    const n = normalizeDim(op, d, r);
+    if (mask[n]) throw new RangeError(`${op}: dim ${n} appears multiple times in the list of dims`);
+    mask[n] = true;
+  }
+  return mask;
+}
+
+function keptShape(x: Tensor, mask: readonly boolean[], keepDim: boolean): number[] {
+  const out: number[] = [];
+  x.shape.forEach((s, d) => {
+    if (!mask[d]) out.push(s);
+    else if (keepDim) out.push(1);
+  });
+  return out;
+}
+
+function newTensor(shape: number[], dtype: DType): Tensor {
+  return new Tensor(allocate(dtype, numelOf(shape)), shape, contiguousStrides(shape), 0, dtype);
+}
+
+function run(op: ReduceOpName, x: Tensor, mask: boolean[], keepDim: boolean, dtype: DType): Tensor {
+  const out = newTensor(keptShape(x, mask, keepDim), dtype);
+  K.reduce(op, out.data, null, x, mask);
+  return out;
+}
+
+/** Sum over all elements or the given dims; integer and bool inputs sum to int32. */
+export function sum(x: Tensor, dim?: number | readonly number[] | null, keepDim = false): Tensor {
+  const src = x.dtype === 'bool' ? cast(x, 'int32') : x;
+  return run('sum', src, reduceMask('sum', x, dim), keepDim, src.dtype);
+}
+
+export function mean(x: Tensor, dim?: number | readonly number[] | null, keepDim = false): Tensor {
+  if (x.dtype !== 'float32') {
+    throw new TypeError(
+      `mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${x.dtype}`,
+    );
+  }
+  const mask = reduceMask('mean', x, dim);
+  const count = numelOf(x.shape.filter((_, d) => mask[d]));
+  return run('sum', x, mask, keepDim, 'float32').div(count);
+}
+
+export function prod(x: Tensor, dim?: number | null, keepDim = false): Tensor {
+  const src = x.dtype === 'bool' ? cast(x, 'int32') : x;
+  return run('prod', src, reduceMask('prod', x, dim), keepDim, src.dtype);
+}
+
+function checkNonEmpty(op: string, x: Tensor, mask: readonly boolean[]): void {
+  const reduced = x.shape.some((s, d) => mask[d] && s === 0);
+  if (reduced) {
+    throw new RangeError(
+      `${op}(): Expected reduction dim to be specified for input.numel() == 0, or the reduced dim to be non-empty ` +
+        `(shape ${shapeStr(x.shape)}). Specify the reduction dim with the 'dim' argument.`,
+    );
+  }
+}
+
+/** max()/min(): over everything, along a dim with indices, or elementwise against another tensor. */
+export function extreme(x: Tensor, which: 'max' | 'min', dim: number | Tensor | undefined, keepDim: boolean): Tensor | MaxMin {
+  if (dim instanceof Tensor) return which === 'max' ? maximum(x, dim) : minimum(x, dim);
+  if (dim === undefined || dim === null) {
+    const mask = reduceMask(which, x, null);
+    checkNonEmpty(which, x, mask);
+    return run(which, x, mask, false, x.dtype);
+  }
+  const mask = reduceMask(which, x, dim);
+  checkNonEmpty(which, x, mask);
+  const shape = keptShape(x, mask, keepDim);
+  const values = newTensor(shape, x.dtype);
+  const indices = newTensor(shape, 'int32');
+  K.reduce(which, values.data, indices.data as Int32Array, x, mask);
+  return maxMin(values, indices);
+}
+
+/** amax/amin: values only, over one or several dims. */
+export function amax(x: Tensor, dim: number | readonly number[] | null | undefined, keepDim: boolean, which: 'max' | 'min'): Tensor {
+  const op = which === 'max' ? 'amax' : 'amin';
+  const mask = reduceMask(op, x, dim);
+  checkNonEmpty(op, x, mask);
+  return run(which, x, mask, keepDim, x.dtype);
+}
+
+/** argmax/argmin: over the flattened tensor, or along one dim. */
+export function argExtreme(x: Tensor, op: 'argmax' | 'argmin', dim: number | null | undefined, keepDim: boolean): Tensor {
+  const all = dim === null || dim === undefined;
+  const mask = reduceMask(op, x, all ? null : dim);
+  checkNonEmpty(op, x, mask);
+  const shape = all ? (keepDim ? x.shape.map(() => 1) : []) : keptShape(x, mask, keepDim);
+  const indices = newTensor(shape, 'int32');
+  K.reduce(op, null, indices.data as Int32Array, x, mask);
+  return indices;
+}
+
+/** Variance with Bessel's correction when unbiased, as torch.var(input, dim, unbiased, keepdim). */
+export function variance(x: Tensor, dim: number | readonly number[] | null | undefined, unbiased: boolean, keepDim: boolean): Tensor {
+  if (x.dtype !== 'float32') throw new TypeError(`var: expected a floating point tensor but received ${x.dtype}`);
+  const mask = reduceMask('var', x, dim);
+  const n = numelOf(x.shape.filter((_, d) => mask[d]));
+  const dims = mask.flatMap((m, d) => (m ? [d] : []));
+  const centered = x.sub(mean(x, dims, true));
+  return sum(centered.mul(centered), dims, keepDim).div(Math.max(0, n - (unbiased ? 1 : 0)));
+}
+
+/** log(sum(exp(x))) along dims, computed stably around the maximum. */
+export function logsumexp(x: Tensor, dim: number | readonly number[], keepDim = false): Tensor {
+  const xf = cast(x, 'float32');
+  const mask = reduceMask('logsumexp', xf, dim);
+  const dims = mask.flatMap((m, d) => (m ? [d] : []));
+  if (xf.numel() === 0) return sum(xf.exp(), dims, keepDim).log();
+  // An infinite maximum would give inf - inf = nan; shift by 0 there instead, as PyTorch does.
+  const m = amax(xf, dims, true, 'max');
+  const shift = m.where(m.abs().ne(Infinity), 0);
+  const out = sum(xf.sub(shift).exp(), dims, true).log().add(shift);
+  return keepDim ? out : out.view(keptShape(xf, mask, false));
+}
+
+/** softmax along dim: exp(x - max) / sum. */
+export function softmax(x: Tensor, dim: number): Tensor {
+  const xf = cast(x, 'float32');
+  const d = normalizeDim('softmax', dim, xf.dim());
+  if (xf.numel() === 0) return xf.clone();
+  const e = xf.sub(amax(xf, d, true, 'max')).exp();
+  return e.div(sum(e, d, true));
+}
+
+/** log(softmax(x)) along dim, computed as x - logsumexp(x). */
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  const xf = cast(x, 'float32');
+  const d = normalizeDim('logSoftmax', dim, xf.dim());
+  if (xf.numel() === 0) return xf.clone();
+  return xf.sub(logsumexp(xf, d, true));
+}
+
+export function all(x: Tensor): Tensor {
+  const b = cast(x, 'bool');
+  const out = newTensor([], 'bool');
+  out.data[0] = b.numel() === 0 ? 1 : (run('min', b, reduceMask('all', b, null), false, 'bool').data[0] ?? 1);
+  return out;
+}
+
+export function any(x: Tensor): Tensor {
+  const b = cast(x, 'bool');
+  const out = newTensor([], 'bool');
+  out.data[0] = b.numel() === 0 ? 0 : (run('max', b, reduceMask('any', b, null), false, 'bool').data[0] ?? 0);
+  return out;
+}
