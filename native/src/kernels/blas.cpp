@@ -17,6 +17,12 @@ struct BlasOperand {
 // Size-1 dims place no constraint on their stride. Returns false when neither layout fits.
 bool blas_operand(int rows, int cols, int64_t rs, int64_t cs, BlasOperand* op) {
   const int64_t min_cols = cols > 1 ? cols : 1, min_rows = rows > 1 ? rows : 1;
+  if (rows == 0 || cols == 0) {
+    // Nothing is read: any layout will do.
+    op->trans = CblasNoTrans;
+    op->ld = int(min_cols);
+    return true;
+  }
   if ((cols == 1 || cs == 1) && (rows == 1 || rs >= min_cols)) {
     op->trans = CblasNoTrans;
     op->ld = int(rows == 1 ? min_cols : rs);

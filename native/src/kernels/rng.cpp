@@ -64,15 +64,17 @@ double normal_double(uint32_t* state) {
   return r * std::cos(theta);
 }
 
-// Box-Muller on a block of 16 uniforms in place, as PyTorch's normal_fill_16.
+// Box-Muller on a block of 16 uniforms in place, as PyTorch's normal_fill_16_AVX2: theta is the float
+// product float(2 pi) * u2 and the last step one fused multiply-add, as there.
 void normal_fill_16(float* d, float mean, float std) {
+  const float two_pi = float(2.0 * kPi);
   for (int j = 0; j < 8; ++j) {
     const float u1 = 1.0f - d[j];
     const float u2 = d[j + 8];
     const float radius = std::sqrt(-2.0f * std::log(u1));
-    const float theta = float(2.0 * kPi * double(u2));
-    d[j] = radius * std::cos(theta) * std + mean;
-    d[j + 8] = radius * std::sin(theta) * std + mean;
+    const float theta = two_pi * u2;
+    d[j] = std::fma(radius * std::cos(theta), std, mean);
+    d[j + 8] = std::fma(radius * std::sin(theta), std, mean);
   }
 }
 
