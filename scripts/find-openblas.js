@@ -29,14 +29,15 @@ if (what === 'include') {
 } else if (what === 'libs') {
   process.stdout.write(pkgConfig(['--libs']));
 } else if (what === 'static-libs') {
-  // For prebuilds: link libopenblas.a so users need no OpenBLAS; its Fortran parts need libgfortran.
+  // For prebuilds: link libopenblas.a so users need no OpenBLAS (the linker takes only the BLAS objects used,
+  // none of which need the Fortran runtime).
   const libdir = pkgConfig(['--variable=libdir']);
   const archive = path.join(libdir, 'libopenblas.a');
   if (!fs.existsSync(archive)) {
     process.stderr.write(`torchlet: ${archive} not found; static prebuilds need OpenBLAS's static library.\n`);
     process.exit(1);
   }
-  process.stdout.write(`${archive} -lgfortran -lpthread -lm`);
+  process.stdout.write(`${archive} -lpthread -lm`);
 } else {
   process.stderr.write('usage: find-openblas.js include|libs|static-libs\n');
   process.exit(2);

@@ -14,6 +14,8 @@ export interface BackendInfo {
   addonVersion: string;
   napiVersion: number;
   napiBuildVersion: number;
+  /** Whether glibc was told to keep freed memory for reuse (TORCHLET_MALLOC_TUNING=0 turns it off). */
+  mallocTuned: boolean;
 }
 
 export interface NativeBinding {

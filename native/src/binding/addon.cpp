@@ -4,7 +4,13 @@
 
 #include <cblas.h>
 
+#include <cstdlib>
+
 #include <string>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "../kernels/kernels.h"
 #include "args.h"
@@ -26,6 +32,23 @@ namespace binding {
 
 namespace {
 
+// Tensors are JS typed arrays, which Node allocates with calloc. Left to its defaults, glibc serves large blocks
+// with fresh mmap()s and returns them on free, so every large op result pays page faults on first touch (about
+// 100x the cost of reusing memory on this kind of machine: shared/reference/performance-notes.md). Keeping
+// freed memory in the process makes the next result reuse it. Process-wide and idempotent; opt out with
+// TORCHLET_MALLOC_TUNING=0.
+bool tune_malloc() {
+#if defined(__GLIBC__)
+  const char* env = std::getenv("TORCHLET_MALLOC_TUNING");
+  if (env && std::string(env) == "0") return false;
+  const bool a = mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) == 1;  // glibc's maximum on 64-bit
+  const bool b = mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024) == 1;
+  return a && b;
+#else
+  return false;
+#endif
+}
+
 // Reads a View (offset already read) for one operand: `rank` strides from the layout.
 View view_of(Meta& meta, int64_t offset, int rank, const char* what) { return View{offset, meta.take(rank, what)}; }
 
@@ -46,7 +69,7 @@ Napi::Array names_of(Napi::Env env, const char* const* names) {
 
 class Addon : public Napi::Addon<Addon> {
  public:
-  Addon(Napi::Env env, Napi::Object exports) {
+  Addon(Napi::Env env, Napi::Object exports) : malloc_tuned_(tune_malloc()) {
     DefineAddon(exports, {
         InstanceMethod("binary", &Addon::Binary),
         InstanceMethod("unary", &Addon::Unary),
@@ -410,6 +433,7 @@ class Addon : public Napi::Addon<Addon> {
     o.Set("addonVersion", Napi::String::New(env, TORCHLET_VERSION));
     o.Set("napiVersion", Napi::Number::New(env, double(Napi::VersionManagement::GetNapiVersion(env))));
     o.Set("napiBuildVersion", Napi::Number::New(env, NAPI_VERSION));
+    o.Set("mallocTuned", Napi::Boolean::New(env, malloc_tuned_));
     return o;
   }
 
@@ -422,6 +446,8 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), openblas_get_num_threads());
   }
+
+  const bool malloc_tuned_;
 };
 
 }  // namespace binding

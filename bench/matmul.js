@@ -1,0 +1,78 @@
+'use strict';
+/**
+ * sgemm through torchlet against the same cblas_sgemm called from C (bench/sgemm.c) on the same inputs, in the
+ * same run, alternating. The C call is the practical limit; goal: ratio >= 0.95 for N >= 512.
+ */
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const torch = require('..');
+const { startHelper } = require('./c_helper');
+const { summarize, timeIt } = require('./stats');
+
+async function run({ sizes = [256, 512, 1024, 2048], threads = [1], rounds = 3 } = {}) {
+  const rows = [];
+  const before = torch.getNumThreads();
+  for (const t of threads) {
+    // The helper is started before the inputs exist, so no fork happens between timed rounds.
+    const c = startHelper('sgemm.c', 'sgemm', { OPENBLAS_NUM_THREADS: String(t) });
+    torch.setNumThreads(t);
+    try {
+      for (const n of sizes) {
+        torch.manualSeed(n);
+        const a = torch.rand(n, n);
+        const b = torch.rand(n, n);
+        const file = path.join(os.tmpdir(), `torchlet-sgemm-${process.pid}-${n}.bin`);
+        fs.writeFileSync(file, Buffer.concat([Buffer.from(a.data.buffer), Buffer.from(b.data.buffer)]));
+        const reps = n >= 2048 ? 5 : n >= 1024 ? 10 : 30;
+        const tl = [];
+        const cl = [];
+        let cChecksum = 0;
+        for (let round = 0; round < rounds; round++) {
+          tl.push(timeIt(() => torch.matmul(a, b), { warmup: 2, reps }).median);
+          const out = await c.ask(`${file} ${n} 2 ${reps}`);
+          if (out.error) throw new Error(`sgemm helper: ${out.error}`);
+          cl.push(summarize(out.times).median);
+          cChecksum = out.checksum;
+        }
+        fs.unlinkSync(file);
+        const checksum = torch.matmul(a, b).sum().item();
+        if (Math.abs(checksum - cChecksum) > 1e-4 * Math.abs(cChecksum)) {
+          throw new Error(`matmul bench: torchlet and C disagree (checksums ${checksum} and ${cChecksum})`);
+        }
+        const js = summarize(tl);
+        const cs = summarize(cl);
+        const flops = 2 * n ** 3;
+        rows.push({
+          workload: `sgemm N=${n}`,
+          threads: t,
+          torchlet_ms: js,
+          c_ms: cs,
+          torchlet_gflops: flops / js.median / 1e6,
+          c_gflops: flops / cs.median / 1e6,
+          ratio: cs.median / js.median,
+        });
+      }
+    } finally {
+      c.close();
+      torch.setNumThreads(before);
+    }
+  }
+  return rows;
+}
+
+function print(rows) {
+  console.log('\nsgemm: torchlet.matmul vs cblas_sgemm from C (same inputs, same run, alternating);');
+  console.log('ratio = C time / torchlet time (1.0 = as fast as the C call); medians of rounds, (min-max)');
+  console.log('workload        thr  torchlet ms                  C ms                       GFLOP/s tl / C   ratio');
+  for (const r of rows) {
+    const f = (s) => `${s.median.toFixed(3)} (${s.min.toFixed(3)}-${s.max.toFixed(3)})`.padEnd(27);
+    console.log(
+      `${r.workload.padEnd(15)} ${String(r.threads).padEnd(4)} ${f(r.torchlet_ms)} ${f(r.c_ms)} ` +
+        `${r.torchlet_gflops.toFixed(1).padStart(6)} / ${r.c_gflops.toFixed(1).padEnd(7)} ${r.ratio.toFixed(3)}`,
+    );
+  }
+}
+
+module.exports = { run, print };

@@ -1,0 +1,48 @@
+/* The practical limit for torchlet's matmul: cblas_sgemm called from C on the same inputs.
+ * A long-lived helper, so the benchmark forks once: each stdin line "<inputs.bin> <n> <warmup> <reps>" (A then
+ * B, n*n float32 each) is answered with one JSON line of per-call times in ms and a checksum of C. */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int run(const char* path, int n, int warmup, int reps) {
+  const size_t nn = (size_t)n * n;
+  float* a = malloc(nn * sizeof(float));
+  float* b = malloc(nn * sizeof(float));
+  float* c = malloc(nn * sizeof(float));
+  FILE* f = fopen(path, "rb");
+  if (!a || !b || !c || !f || fread(a, sizeof(float), nn, f) != nn || fread(b, sizeof(float), nn, f) != nn) {
+    printf("{\"error\":\"cannot read %s\"}\n", path);
+    return 1;
+  }
+  fclose(f);
+  for (int i = 0; i < warmup; ++i) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+  printf("{\"times\":[");
+  for (int i = 0; i < reps; ++i) {
+    const double t0 = now_ms();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+    printf("%s%.6f", i ? "," : "", now_ms() - t0);
+  }
+  double sum = 0;
+  for (size_t i = 0; i < nn; ++i) sum += c[i];
+  printf("],\"checksum\":%.10g}\n", sum);
+  fflush(stdout);
+  free(a);
+  free(b);
+  free(c);
+  return 0;
+}
+
+int main(void) {
+  char path[4096];
+  int n, warmup, reps;
+  while (scanf("%4095s %d %d %d", path, &n, &warmup, &reps) == 4) run(path, n, warmup, reps);
+  return 0;
+}

@@ -1,0 +1,22 @@
+'use strict';
+/** Median / min / max of a list of timings. */
+function summarize(times) {
+  const s = [...times].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { median, min: s[0], max: s[s.length - 1], n: s.length };
+}
+
+/** Times fn() `reps` times after `warmup` calls; returns per-call milliseconds. */
+function timeIt(fn, { warmup = 3, reps = 10, inner = 1 } = {}) {
+  for (let i = 0; i < warmup; i++) fn();
+  const times = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < inner; i++) fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6 / inner);
+  }
+  return summarize(times);
+}
+
+module.exports = { summarize, timeIt };
