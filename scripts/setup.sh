@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian/Ubuntu machine for torchlet: the system packages the native addon builds against
+# (a C++ compiler, pkg-config, OpenBLAS), then the node modules, the addon and the TypeScript build.
+# As root it installs missing system packages with apt-get; otherwise it prints the command to run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(build-essential pkg-config libopenblas-dev)
+missing=()
+command -v c++ >/dev/null 2>&1 || missing+=(build-essential)
+command -v make >/dev/null 2>&1 || missing+=(build-essential)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+if ! pkg-config --exists openblas 2>/dev/null; then missing+=(libopenblas-dev); fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "torchlet setup: missing ${missing[*]}; install a C++ compiler, pkg-config and OpenBLAS (Fedora: dnf install -y gcc-c++ make pkgconf-pkg-config openblas-devel; macOS: brew install openblas pkg-config)." >&2
+    exit 1
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "torchlet setup: missing system packages. Run:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${PACKAGES[*]}" >&2
+    exit 1
+  fi
+  echo "torchlet setup: installing ${PACKAGES[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${PACKAGES[@]}" >/dev/null
+fi
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "torchlet setup: Node.js 18 or newer with npm is required (https://nodejs.org or your distribution's nodejs package)." >&2
+  exit 1
+fi
+
+# Installs node modules, builds the addon (node-gyp-build) and compiles the TypeScript (prepare).
+if [ -n "${CI:-}" ]; then
+  npm ci --no-audit --no-fund
+else
+  npm install --no-audit --no-fund
+fi
