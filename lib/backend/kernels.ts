@@ -55,58 +55,43 @@ function putAll(vs: readonly number[]): void {
   for (let i = 0; i < vs.length; i++) meta[pos++] = vs[i]!;
 }
 
+/**
+ * Packs the layout every elementwise kernel takes: [rank, offsets..., shape..., strides of each operand...].
+ * Operands are positional (no array per call: this is on every op's path).
+ */
+function packElementwise(shape: Shape, o0: Strided, o1: Strided, o2?: Strided, o3?: Strided): Int32Array {
+  pos = 0;
+  put(shape.length);
+  put(o0.offset);
+  put(o1.offset);
+  if (o2) put(o2.offset);
+  if (o3) put(o3.offset);
+  putAll(shape);
+  putAll(o0.strides);
+  putAll(o1.strides);
+  if (o2) putAll(o2.strides);
+  if (o3) putAll(o3.strides);
+  return meta;
+}
+
 /** out = op(a, b); all three share out's shape. */
 export function binary(op: BinaryOpName, out: Strided, a: Strided, b: Strided): void {
-  pos = 0;
-  put(out.shape.length);
-  put(out.offset);
-  put(a.offset);
-  put(b.offset);
-  putAll(out.shape);
-  putAll(out.strides);
-  putAll(a.strides);
-  putAll(b.strides);
-  native.binary(BINARY[op], out.data, a.data, b.data, meta);
+  native.binary(BINARY[op], out.data, a.data, b.data, packElementwise(out.shape, out, a, b));
 }
 
 /** out = op(a) with scalar parameters p0, p1 (clamp bounds, exponent, slope). */
 export function unary(op: UnaryOpName, out: Strided, a: Strided, p0 = 0, p1 = 0): void {
-  pos = 0;
-  put(out.shape.length);
-  put(out.offset);
-  put(a.offset);
-  putAll(out.shape);
-  putAll(out.strides);
-  putAll(a.strides);
-  native.unary(UNARY[op], out.data, a.data, meta, p0, p1);
+  native.unary(UNARY[op], out.data, a.data, packElementwise(out.shape, out, a), p0, p1);
 }
 
 /** out = cond ? a : b. */
 export function where(out: Strided, cond: Strided, a: Strided, b: Strided): void {
-  pos = 0;
-  put(out.shape.length);
-  put(out.offset);
-  put(cond.offset);
-  put(a.offset);
-  put(b.offset);
-  putAll(out.shape);
-  putAll(out.strides);
-  putAll(cond.strides);
-  putAll(a.strides);
-  putAll(b.strides);
-  native.where(out.data, cond.data as Uint8Array, a.data, b.data, meta);
+  native.where(out.data, cond.data as Uint8Array, a.data, b.data, packElementwise(out.shape, out, cond, a, b));
 }
 
 /** dst = src (same shape), converting dtype when the storages differ. */
 export function copy(dst: Strided, src: Strided): void {
-  pos = 0;
-  put(dst.shape.length);
-  put(dst.offset);
-  put(src.offset);
-  putAll(dst.shape);
-  putAll(dst.strides);
-  putAll(src.strides);
-  native.copy(dst.data, src.data, meta);
+  native.copy(dst.data, src.data, packElementwise(dst.shape, dst, src));
 }
 
 /** Reduces the dims flagged in `mask` into contiguous `out` / `indices` over the kept dims. */
