@@ -1,6 +1,9 @@
 /** Element types. PyTorch's int64 (indices, class labels) maps to int32 here; bool is stored one byte each. */
 export type DType = 'float32' | 'int32' | 'bool';
 
+/** What dtype arguments accept: a dtype, or PyTorch's spellings of it ('int64' and 'long' are int32 here). */
+export type DTypeLike = DType | 'int64' | 'long' | 'float';
+
 /** The typed array behind a tensor of each dtype. */
 export type Storage = Float32Array | Int32Array | Uint8Array;
 

@@ -11,7 +11,7 @@ import * as linalg from './ops/linalg';
 import * as indexing from './ops/indexing';
 
 export { Tensor };
-export type { DType, Storage } from './dtype';
+export type { DType, DTypeLike, Storage } from './dtype';
 export { float32, int32, int64, long, float, bool } from './dtype';
 export type { Shape } from './shape';
 export type { Scalar } from './ops/elementwise';
@@ -26,6 +26,8 @@ export {
 } from './random';
 export type { RandomOptions } from './random';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad_mode';
+export * as autograd from './autograd';
+export { scatterAdd, indexAdd } from './ops/indexing';
 export { matmul, mm, bmm, dot, addmm } from './ops/linalg';
 export { cat, stack, split, chunk, unbind } from './ops/movement';
 export { gather, indexSelect } from './ops/indexing';
@@ -63,7 +65,7 @@ export function var_(x: Tensor, dim?: DimArg, unbiased = true, keepDim = false):
 }
 export { var_ as var };
 export function std(x: Tensor, dim?: DimArg, unbiased = true, keepDim = false): Tensor {
-  return reduction.variance(x, dim, unbiased, keepDim).sqrt();
+  return reduction.std(x, dim, unbiased, keepDim);
 }
 export const reshape = (x: Tensor, shape: readonly number[]): Tensor => movement.reshape(x, [shape]);
 export const flatten = (x: Tensor, startDim = 0, endDim = -1): Tensor => movement.flatten(x, startDim, endDim);

@@ -142,6 +142,7 @@ export function formatTensor(x: Tensor): string {
     const fmt = new Formatter(collect(x, summarize), x.dtype === 'float32', x.dtype === 'bool');
     text = body(x, prefix.length, summarize, fmt);
   }
-  if (x.requiresGrad) suffixes.push('requires_grad=True');
+  if (x.gradFn) suffixes.push(`grad_fn=<${x.gradFn.name}>`);
+  else if (x.requiresGrad) suffixes.push('requires_grad=True');
   return prefix + [text, ...suffixes].join(', ') + ')';
 }

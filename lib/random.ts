@@ -5,7 +5,7 @@
 import { randomBytes } from 'crypto';
 
 import { native } from './backend/native/binding';
-import type { DType } from './dtype';
+import type { DType, DTypeLike } from './dtype';
 import { checkDType } from './dtype';
 import { Tensor } from './tensor';
 import { numelOf } from './shape';
@@ -95,7 +95,7 @@ export function setRngState(state: Uint32Array): void {
 
 export interface RandomOptions {
   generator?: Generator;
-  dtype?: DType;
+  dtype?: DTypeLike;
   requiresGrad?: boolean;
 }
 

@@ -2,7 +2,7 @@
  * The Tensor: a typed-array storage plus a layout (shape, strides in elements, offset). Views share storage;
  * memory belongs to the JS garbage collector (no dispose). Methods delegate to the op families in lib/ops/.
  */
-import type { DType, Storage } from './dtype';
+import type { DType, DTypeLike, Storage } from './dtype';
 import { checkDType } from './dtype';
 import type { Shape } from './shape';
 import { contiguousStrides, normalizeDim, numelOf } from './shape';
@@ -17,6 +17,9 @@ import type { Generator } from './random';
 import type { Scalar } from './ops/elementwise';
 import type { IndexSpec } from './ops/movement';
 import type { MaxMin } from './ops/reduce';
+import type { Node } from './autograd/node';
+import { runBackward } from './autograd/engine';
+import type { BackwardOptions } from './autograd/engine';
 
 export class Tensor {
   /** The storage, shared by every view of it. */
@@ -29,6 +32,10 @@ export class Tensor {
   readonly dtype: DType;
   /** Whether autograd tracks this tensor. */
   requiresGrad = false;
+  /** The accumulated gradient of a leaf (or of a tensor that called retainGrad()). */
+  grad: Tensor | null = null;
+  /** The graph node that produced this tensor; null for leaves. */
+  gradFn: Node | null = null;
 
   /**
    * Wraps storage with a layout. Most code should use torch.tensor / zeros / ... instead.
@@ -88,6 +95,61 @@ export class Tensor {
     return this.dtype === 'float32';
   }
 
+  // ---- autograd -------------------------------------------------------------------------------------------
+
+  /** A leaf is a tensor not produced by a recorded op: the user's inputs and parameters. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /**
+   * Accumulates d(this)/d(leaf) into every leaf's .grad. A non-scalar tensor needs `gradient` (d loss/d this).
+   * Options may come first: loss.backward({ retainGraph: true }).
+   * @throws Error when the graph was already freed by an earlier backward (pass retainGraph to keep it)
+   * @example loss.backward(); w.grad
+   */
+  backward(gradient?: Tensor | BackwardOptions | null, options: BackwardOptions = {}): void {
+    if (gradient && !(gradient instanceof Tensor)) {
+      options = gradient;
+      gradient = null;
+    }
+    if (!this.requiresGrad) {
+      throw new Error('element 0 of tensors does not require grad and does not have a grad_fn');
+    }
+    let seed = gradient ?? null;
+    if (!seed) {
+      if (this.numel() !== 1) throw new Error('grad can be implicitly created only for scalar outputs');
+      seed = new Tensor(new Float32Array([1]), this.shape);
+    } else if (seed.shape.length !== this.shape.length || seed.shape.some((s, i) => s !== this.shape[i])) {
+      throw new RangeError(
+        `backward: Mismatch in shape: grad_output[0] has a shape of [${seed.shape.join(', ')}] and output[0] has a shape of [${this.shape.join(', ')}].`,
+      );
+    }
+    runBackward([this], [seed], options);
+  }
+
+  /** Keeps .grad on this non-leaf tensor at the next backward. */
+  retainGrad(): this {
+    if (!this.requiresGrad) throw new Error("can't retain_grad on Tensor that has requires_grad=False");
+    if (this.gradFn) this.gradFn.retained = this;
+    return this;
+  }
+
+  /** Sets requiresGrad on a leaf, as Tensor.requires_grad_. */
+  requiresGrad_(requiresGrad = true): this {
+    if (this.gradFn) {
+      throw new Error(
+        'you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a ' +
+          'subgraph that doesn\'t require differentiation use var_no_grad = var.detach().',
+      );
+    }
+    if (requiresGrad && this.dtype !== 'float32') {
+      throw new TypeError('only Tensors of floating point dtype can require gradients');
+    }
+    this.requiresGrad = requiresGrad;
+    return this;
+  }
+
   // ---- conversion -----------------------------------------------------------------------------------------
 
   /** The single value of a one-element tensor as a JS number (or boolean for bool tensors). */
@@ -103,7 +165,7 @@ export class Tensor {
     return movement.tolist(this);
   }
   /** A copy with another dtype, or this tensor if it already has it. */
-  to(dtype: DType): Tensor {
+  to(dtype: DTypeLike): Tensor {
     return elementwise.cast(this, checkDType('to', dtype));
   }
   float(): Tensor {
@@ -428,7 +490,7 @@ export class Tensor {
     return reduction.variance(this, dim, unbiased, keepDim);
   }
   std(dim?: number | readonly number[] | null, unbiased = true, keepDim = false): Tensor {
-    return reduction.variance(this, dim, unbiased, keepDim).sqrt();
+    return reduction.std(this, dim, unbiased, keepDim);
   }
   logsumexp(dim: number | readonly number[], keepDim = false): Tensor {
     return reduction.logsumexp(this, dim, keepDim);

@@ -71,6 +71,13 @@ class Input:
     def tensor(self):
         return apply_steps(self.base.clone(), self.steps)
 
+    def leaf(self):
+        """The base as a leaf that requires grad (float only), and the view the op sees."""
+        if self.base.dtype != torch.float32:
+            return None, self.tensor()
+        b = self.base.clone().requires_grad_()
+        return b, apply_steps(b, self.steps)
+
     def dump(self):
         d = dump_tensor(self.base)
         d['steps'] = self.steps
@@ -110,11 +117,24 @@ def variants(make, shape=(3, 4)):
 cases = []
 
 
+# Ops whose gradients are checked too: every float case of these gets an upstream gradient and the
+# gradients of its base tensors (through the view steps, so transposed/broadcast/sliced inputs are covered).
+DIFFERENTIABLE = {
+    'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'remainder', 'addAlpha', 'addScalar', 'subScalar',
+    'mulScalar', 'divScalar', 'powScalar', 'neg', 'abs', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'sin',
+    'cos', 'tanh', 'sigmoid', 'relu', 'sign', 'floor', 'ceil', 'round', 'trunc', 'reciprocal', 'erf', 'square',
+    'clamp', 'leakyRelu', 'where', 'sum', 'mean', 'prod', 'maxAll', 'minAll', 'maxDim', 'minDim', 'amax', 'var',
+    'std', 'varAll', 'logsumexp', 'softmax', 'logSoftmax', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'contiguous',
+    'reshape', 'flatten', 'permute', 'squeeze', 'unsqueeze', 'narrow', 'select', 'cat', 'stack', 'split', 'chunk',
+    'gather', 'indexSelect',
+}
+
+
 def add_case(group, name, op, inputs, args=(), tol=(0.0, 0.0)):
     ts = [i.tensor() for i in inputs]
     out = PY_OPS[op](ts, list(args))
     outs = list(out) if isinstance(out, (tuple, list)) else [out]
-    cases.append({
+    case = {
         'group': group,
         'name': name,
         'op': op,
@@ -123,7 +143,18 @@ def add_case(group, name, op, inputs, args=(), tol=(0.0, 0.0)):
         'outs': [dump_tensor(o) for o in outs],
         'rtol': tol[0],
         'atol': tol[1],
-    })
+    }
+    if op in DIFFERENTIABLE and any(i.base.dtype == torch.float32 for i in inputs):
+        pairs = [i.leaf() for i in inputs]
+        res = PY_OPS[op]([v for _, v in pairs], list(args))
+        res = list(res) if isinstance(res, (tuple, list)) else [res]
+        roots = [r for r in res if r.requires_grad]
+        if roots and all(r.numel() > 0 for r in roots):
+            ups = [torch.randn(r.shape, generator=gen) for r in roots]
+            torch.autograd.backward(roots, ups)
+            case['upstream'] = [dump_tensor(u) for u in ups]
+            case['grads'] = [dump_tensor(b.grad) if b is not None and b.grad is not None else None for b, _ in pairs]
+    cases.append(case)
 
 
 def opt_dim(a, i):
@@ -385,6 +416,37 @@ add_case('movement', 'copy_ broadcast', 'copy_', [Input(randn(3, 4)), Input(rand
 add_case('movement', 'add_ transposed', 'addInPlace', [Input(randn(3, 4)), Input(randn(4, 3), [['t']])])
 add_case('movement', 'mul_ scalar', 'mulInPlace', [Input(randn(3, 4))], [2.5])
 
+# ---- second derivatives (createGraph) ------------------------------------------------------------------
+grad2 = []
+
+
+def grad2_case(name, fn, inputs):
+    """h = sum(v * d(sum(u * fn(x)))/dx) for random u, v; stores d h / d x for every input."""
+    leaves = [i.clone().requires_grad_() for i in inputs]
+    y = fn(*leaves)
+    u = torch.randn(y.shape, generator=gen)
+    gs = torch.autograd.grad((y * u).sum(), leaves, create_graph=True)
+    vs = [torch.randn(g.shape, generator=gen) for g in gs]
+    h = sum((g * v).sum() for g, v in zip(gs, vs))
+    h.backward()
+    grad2.append({'name': name, 'inputs': [dump_tensor(i) for i in inputs], 'u': dump_tensor(u),
+                  'v': [dump_tensor(v) for v in vs], 'first': [dump_tensor(g) for g in gs],
+                  'second': [dump_tensor(l.grad) for l in leaves]})
+
+
+grad2_case('mul', lambda a, b: a * b, [randn(3, 4), randn(3, 4)])
+grad2_case('div', lambda a, b: a / b, [randn(3, 4), positive(3, 4)])
+grad2_case('exp', lambda a: a.exp(), [randn(3, 4)])
+grad2_case('log', lambda a: a.log(), [positive(3, 4)])
+grad2_case('tanh', lambda a: a.tanh(), [randn(3, 4)])
+grad2_case('sigmoid', lambda a: a.sigmoid(), [randn(3, 4)])
+grad2_case('sin', lambda a: a.sin(), [randn(3, 4)])
+grad2_case('pow 3', lambda a: a.pow(3), [randn(3, 4)])
+grad2_case('sqrt', lambda a: a.sqrt(), [positive(3, 4)])
+grad2_case('matmul', lambda a, b: a @ b, [randn(3, 5), randn(5, 4)])
+grad2_case('matmul of squares', lambda a, b: (a * a) @ b.t(), [randn(3, 5), randn(4, 5)])
+grad2_case('broadcast mul', lambda a, b: a * b.exp(), [randn(3, 4), randn(4)])
+
 # ---- creation ------------------------------------------------------------------------------------------
 creation = []
 for args in [[5], [2, 9, 3], [1, 4], [0, 1, 0.1], [-1.5, 2.5, 0.5], [10, 0, -3]]:
@@ -471,7 +533,8 @@ print_case('all zeros', torch.zeros(2, 2))
 
 os.makedirs(OUT, exist_ok=True)
 meta = {'torch': torch.__version__, 'python': sys.version.split()[0]}
-for fname, payload in [('ops.json', cases), ('creation.json', creation), ('random.json', rng), ('print.json', printing)]:
+for fname, payload in [('ops.json', cases), ('creation.json', creation), ('random.json', rng), ('print.json', printing),
+                       ('grad2.json', grad2)]:
     with open(os.path.join(OUT, fname), 'w') as f:
         json.dump({'generator': 'scripts/gen_fixtures.py', **meta, 'cases': payload}, f, separators=(',', ':'))
     print(f'{fname}: {len(payload)} cases')

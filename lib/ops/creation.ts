@@ -1,12 +1,12 @@
 /** Tensor factories: tensor, zeros, ones, full, empty, arange, linspace, eye and the *Like variants. */
 import { allocate, checkDType, dtypeOfStorage } from '../dtype';
-import type { DType, Storage } from '../dtype';
+import type { DType, DTypeLike, Storage } from '../dtype';
 import { Tensor } from '../tensor';
 import { checkShape, contiguousStrides, numelOf, shapeStr } from '../shape';
 import { empty as emptyOf } from './movement';
 
 export interface TensorOptions {
-  dtype?: DType;
+  dtype?: DTypeLike;
   requiresGrad?: boolean;
 }
 

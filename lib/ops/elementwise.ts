@@ -6,7 +6,8 @@ import { allocate, promoteTypes, promoteWithScalar } from '../dtype';
 import type { DType } from '../dtype';
 import * as K from '../backend/kernels';
 import type { BinaryOpName, Strided, UnaryOpName } from '../backend/kernels';
-import { isGradEnabled } from '../autograd/grad_mode';
+import { isGradEnabled, noGrad } from '../autograd/grad_mode';
+import { record } from '../autograd/node';
 import { Tensor } from '../tensor';
 import { broadcastShapes, contiguousStrides, numelOf, sameShape, shapeStr } from '../shape';
 import type { Shape } from '../shape';
@@ -54,10 +55,23 @@ function computeType(kind: Kind, a: Tensor, b: Tensor | Scalar): DType {
   return t;
 }
 
+/** Gradients of a binary op: (g, x, y, out) -> [dx, dy]; y is null when the second operand was a number. */
+type BinaryGrad = (g: Tensor, x: Tensor, y: Tensor | null, out: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
+
 /**
- * Runs a binary kernel with broadcasting: out = op(a, b). `into`, when given, is the output (in-place ops).
+ * Runs a binary kernel with broadcasting: out = op(a, b), recording `grad` under `gradName`. Broadcasting is an
+ * expand view, whose own backward sums the gradient back. `into`, when given, is the output (in-place ops).
  */
-function binaryOp(op: string, kernel: BinaryOpName, kind: Kind, a: Tensor, b: Tensor | Scalar, into?: Tensor): Tensor {
+function binaryOp(
+  op: string,
+  kernel: BinaryOpName,
+  kind: Kind,
+  a: Tensor,
+  b: Tensor | Scalar,
+  into?: Tensor,
+  gradName?: string,
+  grad?: BinaryGrad,
+): Tensor {
   checkOperand(op, a, 'input');
   checkOperand(op, b, 'other');
   const ct = computeType(kind, a, b);
@@ -88,7 +102,9 @@ function binaryOp(op: string, kernel: BinaryOpName, kind: Kind, a: Tensor, b: Te
   }
   const out = new Tensor(allocate(outType, numelOf(shape)), shape, contiguousStrides(shape), 0, outType);
   K.binary(kernel, out, x, y);
-  return out;
+  if (!grad || outType !== 'float32') return out;
+  const yt = y instanceof Tensor ? y : null;
+  return record(gradName!, out, yt ? [x, yt] : [x], (g, needs) => grad(g, x, yt, out, needs));
 }
 
 function scaled(op: string, other: Tensor | Scalar, alpha: number | undefined): Tensor | Scalar {
@@ -97,39 +113,78 @@ function scaled(op: string, other: Tensor | Scalar, alpha: number | undefined): 
   return other instanceof Tensor ? mul(other, alpha) : Number(other) * alpha;
 }
 
+const gradAdd: BinaryGrad = (g) => [g, g];
+const gradSub: BinaryGrad = (g, _x, _y, _o, needs) => [g, needs[1] ? neg(g) : null];
+const gradMul: BinaryGrad = (g, x, y, _o, needs) => [needs[0] ? mul(g, y!) : null, needs[1] ? mul(g, x) : null];
+
 /** a + alpha * b, broadcasting. @example torch.tensor([1, 2]).add(1) */
 export function add(a: Tensor, b: Tensor | Scalar, alpha?: number, into?: Tensor): Tensor {
-  return binaryOp('add', 'add', 'arith', a, scaled('add', b, alpha), into);
+  return binaryOp('add', 'add', 'arith', a, scaled('add', b, alpha), into, 'AddBackward0', gradAdd);
 }
-/** a - alpha * b, broadcasting. */
-export function sub(a: Tensor, b: Tensor | Scalar, alpha?: number, into?: Tensor): Tensor {
-  return binaryOp('sub', 'sub', 'arith', a, scaled('sub', b, alpha), into);
+/** a - alpha * b, broadcasting; a may be a number (torch.rsub). */
+export function sub(a: Tensor | Scalar, b: Tensor | Scalar, alpha?: number, into?: Tensor): Tensor {
+  if (!(a instanceof Tensor)) {
+    const s = a;
+    return add(neg(scaled('sub', b, alpha) as Tensor), s);
+  }
+  return binaryOp('sub', 'sub', 'arith', a, scaled('sub', b, alpha), into, 'SubBackward0', gradSub);
 }
 export function mul(a: Tensor, b: Tensor | Scalar, into?: Tensor): Tensor {
-  return binaryOp('mul', 'mul', 'arith', a, b, into);
+  if (!(b instanceof Tensor)) {
+    const s = Number(b);
+    return binaryOp('mul', 'mul', 'arith', a, b, into, 'MulBackward0', (g) => [mul(g, s)]);
+  }
+  return binaryOp('mul', 'mul', 'arith', a, b, into, 'MulBackward0', gradMul);
 }
 /** True division: integer inputs give a float32 result, as torch.div. */
 export function div(a: Tensor, b: Tensor | Scalar, into?: Tensor): Tensor {
-  return binaryOp('div', 'div', 'float', a, b, into);
+  if (!(b instanceof Tensor)) {
+    const s = Number(b);
+    return binaryOp('div', 'div', 'float', a, b, into, 'DivBackward0', (g) => [div(g, s)]);
+  }
+  return binaryOp('div', 'div', 'float', a, b, into, 'DivBackward0', (g, x, y, out, needs) => [
+    needs[0] ? div(g, y!) : null,
+    needs[1] ? neg(mul(g, div(out, y!))) : null,
+  ]);
 }
 export function pow(a: Tensor, b: Tensor | Scalar): Tensor {
-  if (typeof b === 'number' && a.dtype === 'float32') return unaryOp('pow', 'pow_scalar', 'same', a, b);
+  if (typeof b === 'number' && a.dtype === 'float32') {
+    const p = b;
+    return unaryOp('pow', 'pow_scalar', 'same', a, p, 0, 'PowBackward0', (g, x) =>
+      p === 0 ? mul(g, 0) : mul(g, mul(pow(x, p - 1), p)),
+    );
+  }
   if (typeof b === 'number' && a.dtype !== 'float32' && Number.isInteger(b) && b < 0) {
     throw new RangeError('pow: Integers to negative integer powers are not allowed.');
   }
-  return binaryOp('pow', 'pow', 'arith', a, b);
+  return binaryOp('pow', 'pow', 'arith', a, b, undefined, 'PowBackward1', (g, x, y, out, needs) => [
+    needs[0] ? mul(g, mul(y!, pow(x, sub(y!, 1)))) : null,
+    // d/dy x^y = x^y log x, taken as 0 where x == 0 and y >= 0, as PyTorch does.
+    needs[1] ? mul(g, where(logicalAnd(eq(x, 0), ge(y!, 0)), 0, mul(out, log(x)))) : null,
+  ]);
 }
 export function remainder(a: Tensor, b: Tensor | Scalar): Tensor {
-  return binaryOp('remainder', 'remainder', 'arith', a, b);
+  return binaryOp('remainder', 'remainder', 'arith', a, b, undefined, 'RemainderBackward0', (g, x, y, _o, needs) => [
+    g,
+    needs[1] ? mul(neg(g), floorDivide(x, y!)) : null,
+  ]);
 }
 export function floorDivide(a: Tensor, b: Tensor | Scalar): Tensor {
   return binaryOp('floorDivide', 'floor_divide', 'arith', a, b);
 }
+// Ties send half the gradient to each side, as PyTorch's maximum/minimum backward.
+const gradExtreme = (pick: (x: Tensor, y: Tensor) => Tensor): BinaryGrad => (g, x, y, _o, needs) => {
+  const tie = eq(x, y!);
+  const half = div(g, 2);
+  const toX = where(tie, half, where(pick(x, y!), g, 0));
+  const toY = where(tie, half, where(pick(y!, x), g, 0));
+  return [needs[0] ? toX : null, needs[1] ? toY : null];
+};
 export function maximum(a: Tensor, b: Tensor): Tensor {
-  return binaryOp('maximum', 'maximum', 'arith', a, b);
+  return binaryOp('maximum', 'maximum', 'arith', a, b, undefined, 'MaximumBackward0', gradExtreme(gt));
 }
 export function minimum(a: Tensor, b: Tensor): Tensor {
-  return binaryOp('minimum', 'minimum', 'arith', a, b);
+  return binaryOp('minimum', 'minimum', 'arith', a, b, undefined, 'MinimumBackward0', gradExtreme(lt));
 }
 export function eq(a: Tensor, b: Tensor | Scalar): Tensor {
   return binaryOp('eq', 'eq', 'compare', a, b);
@@ -162,7 +217,19 @@ export function logicalXor(a: Tensor, b: Tensor): Tensor {
 /** 'float': integer inputs are converted to float32 first (exp, log, ...); 'same': the dtype is kept. */
 type UnaryKind = 'float' | 'same' | 'bool';
 
-function unaryOp(op: string, kernel: UnaryOpName, kind: UnaryKind, a: Tensor, p0 = 0, p1 = 0): Tensor {
+/** Gradient of a unary op: (g, x, out) -> dx. */
+type UnaryGrad = (g: Tensor, x: Tensor, out: Tensor) => Tensor;
+
+function unaryOp(
+  op: string,
+  kernel: UnaryOpName,
+  kind: UnaryKind,
+  a: Tensor,
+  p0 = 0,
+  p1 = 0,
+  gradName?: string,
+  grad?: UnaryGrad,
+): Tensor {
   if (!(a instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor but received ${typeof a}`);
   let x = a;
   if (kind === 'float' && a.dtype !== 'float32') x = cast(a, 'float32');
@@ -172,37 +239,52 @@ function unaryOp(op: string, kernel: UnaryOpName, kind: UnaryKind, a: Tensor, p0
   const outType: DType = kind === 'bool' ? 'bool' : x.dtype;
   const out = new Tensor(allocate(outType, x.numel()), x.shape, contiguousStrides(x.shape), 0, outType);
   K.unary(kernel, out, x, p0, p1);
-  return out;
+  if (!grad || outType !== 'float32') return out;
+  return record(gradName!, out, [x], (g) => [grad(g, x, out)]);
 }
 
-export const neg = (a: Tensor): Tensor => unaryOp('neg', 'neg', 'same', a);
-export const abs = (a: Tensor): Tensor => unaryOp('abs', 'abs', 'same', a);
-export const sign = (a: Tensor): Tensor => unaryOp('sign', 'sign', 'same', a);
-export const relu = (a: Tensor): Tensor => unaryOp('relu', 'relu', 'same', a);
-export const square = (a: Tensor): Tensor => unaryOp('square', 'square', 'same', a);
-export const exp = (a: Tensor): Tensor => unaryOp('exp', 'exp', 'float', a);
-export const log = (a: Tensor): Tensor => unaryOp('log', 'log', 'float', a);
-export const log1p = (a: Tensor): Tensor => unaryOp('log1p', 'log1p', 'float', a);
-export const expm1 = (a: Tensor): Tensor => unaryOp('expm1', 'expm1', 'float', a);
-export const sqrt = (a: Tensor): Tensor => unaryOp('sqrt', 'sqrt', 'float', a);
-export const rsqrt = (a: Tensor): Tensor => unaryOp('rsqrt', 'rsqrt', 'float', a);
-export const sin = (a: Tensor): Tensor => unaryOp('sin', 'sin', 'float', a);
-export const cos = (a: Tensor): Tensor => unaryOp('cos', 'cos', 'float', a);
-export const tanh = (a: Tensor): Tensor => unaryOp('tanh', 'tanh', 'float', a);
-export const sigmoid = (a: Tensor): Tensor => unaryOp('sigmoid', 'sigmoid', 'float', a);
-export const reciprocal = (a: Tensor): Tensor => unaryOp('reciprocal', 'reciprocal', 'float', a);
-export const erf = (a: Tensor): Tensor => unaryOp('erf', 'erf', 'float', a);
+const zeroGrad: UnaryGrad = (g) => mul(g, 0);
+export const neg = (a: Tensor): Tensor => unaryOp('neg', 'neg', 'same', a, 0, 0, 'NegBackward0', (g) => neg(g));
+export const abs = (a: Tensor): Tensor => unaryOp('abs', 'abs', 'same', a, 0, 0, 'AbsBackward0', (g, x) => mul(g, sign(x)));
+export const sign = (a: Tensor): Tensor => unaryOp('sign', 'sign', 'same', a, 0, 0, 'SignBackward0', zeroGrad);
+export const relu = (a: Tensor): Tensor =>
+  unaryOp('relu', 'relu', 'same', a, 0, 0, 'ReluBackward0', (g, _x, out) => mul(g, gt(out, 0)));
+export const square = (a: Tensor): Tensor =>
+  unaryOp('square', 'square', 'same', a, 0, 0, 'PowBackward0', (g, x) => mul(g, mul(x, 2)));
+export const exp = (a: Tensor): Tensor => unaryOp('exp', 'exp', 'float', a, 0, 0, 'ExpBackward0', (g, _x, out) => mul(g, out));
+export const log = (a: Tensor): Tensor => unaryOp('log', 'log', 'float', a, 0, 0, 'LogBackward0', (g, x) => div(g, x));
+export const log1p = (a: Tensor): Tensor =>
+  unaryOp('log1p', 'log1p', 'float', a, 0, 0, 'Log1PBackward0', (g, x) => div(g, add(x, 1)));
+export const expm1 = (a: Tensor): Tensor =>
+  unaryOp('expm1', 'expm1', 'float', a, 0, 0, 'Expm1Backward0', (g, _x, out) => mul(g, add(out, 1)));
+export const sqrt = (a: Tensor): Tensor =>
+  unaryOp('sqrt', 'sqrt', 'float', a, 0, 0, 'SqrtBackward0', (g, _x, out) => div(g, mul(out, 2)));
+export const rsqrt = (a: Tensor): Tensor =>
+  unaryOp('rsqrt', 'rsqrt', 'float', a, 0, 0, 'RsqrtBackward0', (g, _x, out) => mul(g, mul(pow(out, 3), -0.5)));
+export const sin = (a: Tensor): Tensor => unaryOp('sin', 'sin', 'float', a, 0, 0, 'SinBackward0', (g, x) => mul(g, cos(x)));
+export const cos = (a: Tensor): Tensor => unaryOp('cos', 'cos', 'float', a, 0, 0, 'CosBackward0', (g, x) => neg(mul(g, sin(x))));
+export const tanh = (a: Tensor): Tensor =>
+  unaryOp('tanh', 'tanh', 'float', a, 0, 0, 'TanhBackward0', (g, _x, out) => mul(g, sub(1, square(out))));
+export const sigmoid = (a: Tensor): Tensor =>
+  unaryOp('sigmoid', 'sigmoid', 'float', a, 0, 0, 'SigmoidBackward0', (g, _x, out) => mul(g, mul(out, sub(1, out))));
+export const reciprocal = (a: Tensor): Tensor =>
+  unaryOp('reciprocal', 'reciprocal', 'float', a, 0, 0, 'ReciprocalBackward0', (g, _x, out) => neg(mul(g, square(out))));
+export const erf = (a: Tensor): Tensor =>
+  unaryOp('erf', 'erf', 'float', a, 0, 0, 'ErfBackward0', (g, x) => mul(g, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI))));
 export const logicalNot = (a: Tensor): Tensor => unaryOp('logicalNot', 'logical_not', 'bool', a);
 export const isnan = (a: Tensor): Tensor => unaryOp('isnan', 'isnan', 'bool', a);
-// Rounding keeps integer tensors as they are, as PyTorch does.
-const rounding = (op: string, kernel: UnaryOpName) => (a: Tensor): Tensor =>
-  a.dtype === 'float32' ? unaryOp(op, kernel, 'same', a) : a.clone();
-export const floor = rounding('floor', 'floor');
-export const ceil = rounding('ceil', 'ceil');
-export const round = rounding('round', 'round');
-export const trunc = rounding('trunc', 'trunc');
+// Rounding keeps integer tensors as they are, as PyTorch does; its gradient is zero.
+const rounding = (op: string, kernel: UnaryOpName, gradName: string) => (a: Tensor): Tensor =>
+  a.dtype === 'float32' ? unaryOp(op, kernel, 'same', a, 0, 0, gradName, zeroGrad) : a.clone();
+export const floor = rounding('floor', 'floor', 'FloorBackward0');
+export const ceil = rounding('ceil', 'ceil', 'CeilBackward0');
+export const round = rounding('round', 'round', 'RoundBackward0');
+export const trunc = rounding('trunc', 'trunc', 'TruncBackward0');
 /** x for x > 0, else slope * x. */
-export const leakyRelu = (a: Tensor, slope = 0.01): Tensor => unaryOp('leakyRelu', 'leaky_relu', 'float', a, slope);
+export const leakyRelu = (a: Tensor, slope = 0.01): Tensor =>
+  unaryOp('leakyRelu', 'leaky_relu', 'float', a, slope, 0, 'LeakyReluBackward0', (g, x) =>
+    mul(g, where(gt(x, 0), 1, slope)),
+  );
 
 function clampBounds(op: string, min: number | null | undefined, max: number | null | undefined): [number, number] {
   const lo = min ?? -Infinity;
@@ -220,10 +302,12 @@ export function clamp(a: Tensor, min?: number | null, max?: number | null): Tens
   if (a.dtype === 'int32' && (!Number.isInteger(lo) || !Number.isInteger(hi)) && (Number.isFinite(lo) || Number.isFinite(hi))) {
     // A fractional bound promotes an integer tensor, as in PyTorch.
     if (!(Number.isInteger(lo) || !Number.isFinite(lo)) || !(Number.isInteger(hi) || !Number.isFinite(hi))) {
-      return unaryOp('clamp', 'clamp', 'same', cast(a, 'float32'), lo, hi);
+      return clamp(cast(a, 'float32'), min, max);
     }
   }
-  return unaryOp('clamp', 'clamp', 'same', a, lo, hi);
+  return unaryOp('clamp', 'clamp', 'same', a, lo, hi, 'ClampBackward1', (g, x) =>
+    mul(g, logicalAnd(ge(x, lo), le(x, hi))),
+  );
 }
 
 /** condition ? a : b elementwise, broadcasting all three; numbers are allowed for a and b. */
@@ -249,8 +333,15 @@ export function where(condition: Tensor, a: Tensor | Scalar, b: Tensor | Scalar)
   const y = asTensor(b);
   const shape = broadcastShapes('where', broadcastShapes('where', condition.shape, x.shape), y.shape);
   const out = empty(shape, dtype);
-  K.where(out, broadcastTo(condition, shape), broadcastTo(x, shape), broadcastTo(y, shape));
-  return out;
+  const c = broadcastTo(condition, shape);
+  const xe = broadcastTo(x, shape);
+  const ye = broadcastTo(y, shape);
+  K.where(out, c, xe, ye);
+  if (dtype !== 'float32') return out;
+  return record('WhereBackward0', out, [xe, ye], (g, needs) => [
+    needs[0] ? where(c, g, 0) : null,
+    needs[1] ? where(c, 0, g) : null,
+  ]);
 }
 
 /** Throws PyTorch's errors for writing into x in place: leaves that require grad, and overlapping views. */
@@ -268,6 +359,16 @@ export function checkWritable(x: Tensor, op: string): void {
   }
 }
 
+/**
+ * Writing a tracked value into an untracked tensor would need version counters to stay correct, which torchlet
+ * leaves out (tensors are immutable inside the graph): in-place ops take tracked operands only under noGrad.
+ */
+function refuseGradOperand(op: string, v: Tensor | Scalar): void {
+  if (v instanceof Tensor && v.requiresGrad && isGradEnabled()) {
+    throw new Error(`${op}: in-place operations with an operand that requires grad are only supported under noGrad; use the out-of-place op`);
+  }
+}
+
 /** An operand that may alias x's storage with another layout is cloned first, so reads never see writes. */
 function unaliased(x: Tensor, v: Tensor | Scalar): Tensor | Scalar {
   if (v instanceof Tensor && v.data === x.data && (v.offset !== x.offset || !sameShape(v.strides, x.strides))) return v.clone();
@@ -281,6 +382,7 @@ function unaliased(x: Tensor, v: Tensor | Scalar): Tensor | Scalar {
 export function inplace(x: Tensor, op: string, other: Tensor | Scalar, run: (b: Tensor | Scalar) => void): void {
   checkWritable(x, op);
   checkOperand(op, other, 'other');
+  refuseGradOperand(op, other);
   let b = unaliased(x, other);
   const result = b instanceof Tensor ? promoteTypes(x.dtype, b.dtype) : promoteWithScalar(x.dtype, b);
   if ((op === 'div_' || result === 'float32') && x.dtype !== 'float32') {
@@ -301,6 +403,7 @@ export function clampInPlace(x: Tensor, min?: number | null, max?: number | null
 export function copyInto(x: Tensor, op: string, src: Tensor | Scalar): void {
   checkWritable(x, op);
   checkOperand(op, src, 'src');
+  refuseGradOperand(op, src);
   if (src instanceof Tensor) {
     K.copy(x, broadcastTo(unaliased(x, src) as Tensor, x.shape));
   } else {

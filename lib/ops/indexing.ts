@@ -1,33 +1,64 @@
-/** gather and indexSelect, on the native gather kernel (index_select is a gather with an expanded index). */
+/**
+ * gather / scatterAdd and indexSelect / indexAdd on the native gather and scatter-add kernels (the index_*
+ * pair runs through them with an index expanded along the other dims). Each pair is the other's backward.
+ */
 import * as K from '../backend/kernels';
 import { Tensor } from '../tensor';
 import { normalizeDim, shapeStr } from '../shape';
-import { empty } from './movement';
+import { record } from '../autograd/node';
+import { clone, empty } from './movement';
 
 function checkIndex(op: string, index: unknown): asserts index is Tensor {
   if (!(index instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for 'index'`);
   if (index.dtype !== 'int32') throw new TypeError(`${op}: Expected dtype int32 (int64 in PyTorch) for index but got ${index.dtype}`);
 }
 
+function checkGatherShapes(op: string, x: Tensor, d: number, index: Tensor, other?: Tensor): void {
+  if (index.dim() !== Math.max(x.dim(), 1) && !(x.dim() === 0 && index.dim() <= 1)) {
+    throw new RangeError(`${op}: Index tensor must have the same number of dimensions as input tensor (shapes ${shapeStr(x.shape)} and ${shapeStr(index.shape)})`);
+  }
+  for (let k = 0; k < index.dim(); k++) {
+    if ((k !== d && index.shape[k]! > (x.shape[k] ?? 1)) || (other && index.shape[k]! > other.shape[k]!)) {
+      throw new RangeError(
+        `${op}: Size does not match at dimension ${k} expected index ${shapeStr(index.shape)} to be smaller than self ${shapeStr(x.shape)} apart from dimension ${d}` +
+          (other ? ` and to be smaller size than src ${shapeStr(other.shape)}` : ''),
+      );
+    }
+  }
+}
+
 /** out[i][j] = x[index[i][j]][j] (dim 0), as torch.gather. */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('gather', index);
   const d = normalizeDim('gather', dim, x.dim());
-  if (index.dim() !== Math.max(x.dim(), 1) && !(x.dim() === 0 && index.dim() <= 1)) {
-    throw new RangeError(`gather: Index tensor must have the same number of dimensions as input tensor (shapes ${shapeStr(x.shape)} and ${shapeStr(index.shape)})`);
-  }
-  for (let k = 0; k < index.dim(); k++) {
-    if (k !== d && index.shape[k]! > (x.shape[k] ?? 1)) {
-      throw new RangeError(
-        `gather: Size does not match at dimension ${k} expected index ${shapeStr(index.shape)} to be smaller than self ${shapeStr(x.shape)} apart from dimension ${d}`,
-      );
-    }
-  }
+  checkGatherShapes('gather', x, d, index);
   const out = empty(index.shape, x.dtype);
   if (out.numel() === 0) return out;
   const src = x.dim() === 0 ? x.view([1]) : x;
   K.gather(out, src, index, d, src.shape[d]!);
-  return out;
+  return record('GatherBackward0', out, [x], (g) => [scatterAddInto(x.shape, d, index, g)]);
+}
+
+/** x with src added at index along dim (out of place), as torch.scatter_add. */
+export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  checkIndex('scatterAdd', index);
+  const d = normalizeDim('scatterAdd', dim, x.dim());
+  if (src.dtype !== x.dtype) throw new TypeError(`scatterAdd: Expected self.dtype to be equal to src.dtype (${x.dtype} and ${src.dtype})`);
+  checkGatherShapes('scatterAdd', x, d, index, src);
+  const out = clone(x.detach());
+  if (index.numel() > 0) K.scatterAdd(out, src, index, d, x.shape[d]!);
+  return record('ScatterAddBackward0', out, [x, src], (g, needs) => [g, needs[1] ? gather(g, d, index) : null]);
+}
+
+/** zeros(shape) with src added at index along dim: the gradient of gather. */
+export function scatterAddInto(shape: readonly number[], dim: number, index: Tensor, src: Tensor): Tensor {
+  return scatterAdd(empty(shape, src.dtype), dim, index, src);
+}
+
+/** View a 1-D index as [1, .., n, .., 1] expanded to `shape`, so one gather/scatter kernel does index_*. */
+function expandedIndex(index: Tensor, shape: readonly number[], d: number): Tensor {
+  const strides = shape.map((_, k) => (k === d ? (index.dim() === 0 ? 0 : index.strides[0]!) : 0));
+  return new Tensor(index.data, shape, strides, index.offset, 'int32');
 }
 
 /** The entries of x at the given positions along dim, as torch.index_select. */
@@ -37,13 +68,24 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normalizeDim('indexSelect', dim, x.dim());
   const src = x.dim() === 0 ? x.view([1]) : x;
   const shape = [...src.shape];
-  const n = index.numel();
-  shape[d] = n;
+  shape[d] = index.numel();
   const out = empty(x.dim() === 0 ? [] : shape, x.dtype);
   if (out.numel() === 0) return out;
-  // View the index as [1, .., n, .., 1] expanded to the output shape: every other dim follows the iteration.
-  const strides = shape.map((_, k) => (k === d ? (index.dim() === 0 ? 0 : index.strides[0]!) : 0));
-  const idx = new Tensor(index.data, shape, strides, index.offset, 'int32');
-  K.gather(out.dim() === 0 ? out.view([1]) : out, src, idx, d, src.shape[d]!);
-  return out;
+  K.gather(out.dim() === 0 ? out.view([1]) : out, src, expandedIndex(index, shape, d), d, src.shape[d]!);
+  return record('IndexSelectBackward0', out, [x], (g) => [indexAdd(empty(x.shape, g.dtype), d, index, g)]);
+}
+
+/** x with src's slices added at the given positions along dim (out of place), as torch.index_add. */
+export function indexAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  checkIndex('indexAdd', index);
+  const d = normalizeDim('indexAdd', dim, x.dim());
+  if (index.dim() > 1) throw new RangeError(`indexAdd: Index is supposed to be a vector (got shape ${shapeStr(index.shape)})`);
+  const want = [...x.shape];
+  want[d] = index.numel();
+  if (src.dim() !== x.dim() || src.shape.some((s, k) => s !== want[k])) {
+    throw new RangeError(`indexAdd: source of shape ${shapeStr(src.shape)} does not fit self ${shapeStr(x.shape)} with ${index.numel()} indices along dim ${d}`);
+  }
+  const out = clone(x.detach());
+  if (src.numel() > 0) K.scatterAdd(out, src, expandedIndex(index, src.shape, d), d, x.shape[d]!);
+  return record('IndexAddBackward0', out, [x, src], (g, needs) => [g, needs[1] ? indexSelect(g, d, index) : null]);
 }

@@ -2,7 +2,9 @@
 import * as K from '../backend/kernels';
 import { Tensor } from '../tensor';
 import { broadcastShapes, numelOf, shapeStr } from '../shape';
-import { broadcastTo, contiguous, empty, expand } from './movement';
+import { broadcastTo, contiguous, empty, expand, sumToShape } from './movement';
+import { record } from '../autograd/node';
+import { noGrad } from '../autograd/grad_mode';
 
 function checkFloat(op: string, a: Tensor, b: Tensor): void {
   if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new TypeError(`${op}: expected two Tensors`);
@@ -23,12 +25,21 @@ function gemm(out: Tensor, a: Tensor, b: Tensor, alpha = 1, beta = 0): Tensor {
   let bad = K.matmul(out.data as Float32Array, 0, a, b, alpha, beta);
   if (bad) {
     // Strides BLAS cannot take (e.g. broadcast inside a matrix): copy those operands once and retry.
-    const a2 = bad & 1 ? contiguous(a) : a;
-    const b2 = bad & 2 ? contiguous(b) : b;
+    const a2 = bad & 1 ? noGrad(() => contiguous(a)) : a;
+    const b2 = bad & 2 ? noGrad(() => contiguous(b)) : b;
     bad = K.matmul(out.data as Float32Array, 0, a2, b2, alpha, beta);
     if (bad) throw new Error('matmul: internal error, contiguous operands were rejected by the BLAS layout check');
   }
   return out;
+}
+
+/** The recorded product a @ b over matching batch dims: d/da = g @ b^T, d/db = a^T @ g. */
+function product(name: string, a: Tensor, b: Tensor, shape: number[]): Tensor {
+  const out = gemm(empty(shape, 'float32'), a, b);
+  return record(name, out, [a, b], (g, needs) => [
+    needs[0] ? matmul(g, b.transpose(-1, -2)) : null,
+    needs[1] ? matmul(a.transpose(-1, -2), g) : null,
+  ]);
 }
 
 /** Matrix product of two 2-D tensors. @example torch.mm(a, b) */
@@ -38,7 +49,7 @@ export function mm(a: Tensor, b: Tensor): Tensor {
     throw new RangeError(`mm: expected 2-D tensors but received shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   }
   if (a.shape[1] !== b.shape[0]) throw cannotMultiply('mm', a, b, a.shape[1]!, b.shape[0]!);
-  return gemm(empty([a.shape[0]!, b.shape[1]!], 'float32'), a, b);
+  return product('MmBackward0', a, b, [a.shape[0]!, b.shape[1]!]);
 }
 
 /** Batched product of two 3-D tensors with equal batch sizes. */
@@ -51,7 +62,7 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
     throw new RangeError(`bmm: batch sizes differ: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   }
   if (a.shape[2] !== b.shape[1]) throw cannotMultiply('bmm', a, b, a.shape[2]!, b.shape[1]!);
-  return gemm(empty([a.shape[0]!, a.shape[1]!, b.shape[2]!], 'float32'), a, b);
+  return product('BmmBackward0', a, b, [a.shape[0]!, a.shape[1]!, b.shape[2]!]);
 }
 
 /** Inner product of two 1-D tensors of equal length. */
@@ -103,7 +114,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const n = b.shape[rb - 1]!;
   const ae = expand(a, [...batch, m, k1]);
   const be = expand(b, [...batch, k2, n]);
-  return gemm(empty([...batch, m, n], 'float32'), ae, be);
+  return product('BmmBackward0', ae, be, [...batch, m, n]);
 }
 
 /**
@@ -118,6 +129,13 @@ export function addmm(input: Tensor, m1: Tensor, m2: Tensor, options: { beta?: n
   if (m1.shape[1] !== m2.shape[0]) throw cannotMultiply('addmm', m1, m2, m1.shape[1]!, m2.shape[0]!);
   const shape = [m1.shape[0]!, m2.shape[1]!];
   const out = empty(shape, 'float32');
-  if (beta !== 0) K.copy(out, broadcastTo(input.dtype === 'float32' ? input : input.float(), shape));
-  return gemm(out, m1, m2, alpha, beta);
+  const inp = input.dtype === 'float32' ? input : input.float();
+  if (beta !== 0) K.copy(out, broadcastTo(inp.detach(), shape));
+  gemm(out, m1, m2, alpha, beta);
+  const scale = (t: Tensor, s: number): Tensor => (s === 1 ? t : t.mul(s));
+  return record('AddmmBackward0', out, [inp, m1, m2], (g, needs) => [
+    needs[0] ? sumToShape(scale(g, beta), inp.shape) : null,
+    needs[1] ? scale(mm(g, m2.t()), alpha) : null,
+    needs[2] ? scale(mm(m1.t(), g), alpha) : null,
+  ]);
 }

@@ -3,6 +3,8 @@ import { allocate, promoteTypes } from '../dtype';
 import type { DType } from '../dtype';
 import * as K from '../backend/kernels';
 import { Tensor } from '../tensor';
+import { record } from '../autograd/node';
+import { noGrad } from '../autograd/grad_mode';
 import { checkShape, contiguousStrides, normalizeDim, numelOf, sameShape, shapeStr } from '../shape';
 import type { Shape } from '../shape';
 
@@ -93,16 +95,17 @@ export function view(x: Tensor, args: readonly (number | readonly number[])[]): 
         `two contiguous subspaces). Use .reshape(...) instead. (shape ${shapeStr(x.shape)}, strides ${shapeStr(x.strides)}, requested ${shapeStr(shape)})`,
     );
   }
-  return viewOf(x, shape, strides);
+  return record('ViewBackward0', viewOf(x, shape, strides), [x], (g) => [reshape(g, [x.shape])]);
 }
 
 /** A view when the layout allows one, else a contiguous copy, as torch.reshape. */
 export function reshape(x: Tensor, args: readonly (number | readonly number[])[]): Tensor {
   const shape = inferShape('reshape', x, flatArgs(args));
+  if (sameShape(shape, x.shape)) return x;
   const strides = viewStrides(x.shape, x.strides, shape);
-  if (strides) return viewOf(x, shape, strides);
-  const c = contiguous(x);
-  return viewOf(c, shape, contiguousStrides(shape), c.offset);
+  const src = strides ? x : contiguous(x);
+  const out = viewOf(src, shape, strides ?? contiguousStrides(shape), src.offset);
+  return record(strides ? 'ViewBackward0' : 'UnsafeViewBackward0', out, [src], (g) => [reshape(g, [src.shape])]);
 }
 
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
@@ -135,7 +138,9 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
     shape[i] = x.shape[d]!;
     strides[i] = x.strides[d]!;
   }
-  return viewOf(x, shape, strides);
+  const inverse = new Array<number>(r);
+  for (let i = 0; i < r; i++) inverse[normalizeDim('permute', dims[i]!, r)] = i;
+  return record('PermuteBackward0', viewOf(x, shape, strides), [x], (g) => [permute(g, inverse)]);
 }
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
@@ -149,12 +154,15 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   shape[b] = x.shape[a]!;
   strides[a] = x.strides[b]!;
   strides[b] = x.strides[a]!;
-  return viewOf(x, shape, strides);
+  return record('TransposeBackward0', viewOf(x, shape, strides), [x], (g) => [transpose(g, a, b)]);
 }
 
 export function t(x: Tensor): Tensor {
   if (x.dim() > 2) throw new RangeError(`t: expects a tensor with <= 2 dimensions, but self is ${x.dim()}D`);
-  return x.dim() < 2 ? viewOf(x, x.shape, x.strides) : transpose(x, 0, 1);
+  if (x.dim() < 2) return x;
+  const shape = [x.shape[1]!, x.shape[0]!];
+  const strides = [x.strides[1]!, x.strides[0]!];
+  return record('TBackward0', viewOf(x, shape, strides), [x], (g) => [t(g)]);
 }
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
@@ -164,18 +172,21 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
   const stride = d < x.dim() ? x.shape[d]! * x.strides[d]! : 1;
   shape.splice(d, 0, 1);
   strides.splice(d, 0, stride);
-  return viewOf(x, shape, strides);
+  return record('UnsqueezeBackward0', viewOf(x, shape, strides), [x], (g) => [squeeze(g, d)]);
 }
 
 export function squeeze(x: Tensor, dim?: number): Tensor {
+  let keep: boolean[];
   if (dim === undefined) {
-    const keep = x.shape.map((s) => s !== 1);
-    return viewOf(x, x.shape.filter((_, i) => keep[i]), x.strides.filter((_, i) => keep[i]));
+    keep = x.shape.map((s) => s !== 1);
+  } else {
+    if (x.dim() === 0) return x;
+    const d = normalizeDim('squeeze', dim, x.dim());
+    keep = x.shape.map((s, i) => i !== d || s !== 1);
   }
-  if (x.dim() === 0) return viewOf(x, x.shape, x.strides);
-  const d = normalizeDim('squeeze', dim, x.dim());
-  if (x.shape[d] !== 1) return viewOf(x, x.shape, x.strides);
-  return viewOf(x, x.shape.filter((_, i) => i !== d), x.strides.filter((_, i) => i !== d));
+  if (keep.every(Boolean)) return x;
+  const out = viewOf(x, x.shape.filter((_, i) => keep[i]), x.strides.filter((_, i) => keep[i]));
+  return record(dim === undefined ? 'SqueezeBackward0' : 'SqueezeBackward1', out, [x], (g) => [reshape(g, [x.shape])]);
 }
 
 /** Broadcasts size-1 dims (stride 0) and prepends new ones; -1 keeps a size. */
@@ -212,7 +223,21 @@ export function expand(x: Tensor, sizes: readonly number[]): Tensor {
       );
     }
   }
-  return viewOf(x, shape, strides);
+  return record('ExpandBackward0', viewOf(x, shape, strides), [x], (g) => [sumToShape(g, x.shape)]);
+}
+
+/**
+ * Sums g over the dims that broadcasting added or stretched, back to `shape`: the one place where broadcast
+ * gradients are reduced (expand's backward).
+ */
+export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.dim() - shape.length;
+  const dims: number[] = [];
+  for (let i = 0; i < g.dim(); i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+  }
+  return reshape(dims.length ? g.sum(dims, true) : g, [shape]);
 }
 
 /** x viewed with `shape` by broadcasting, or x itself when the shape already matches. */
@@ -247,7 +272,16 @@ export function slice(x: Tensor, dim: number, start: number | null, stop: number
   const strides = [...x.strides];
   shape[d] = Math.ceil((e - s) / step);
   strides[d] = x.strides[d]! * step;
-  return viewOf(x, shape, strides, x.offset + s * x.strides[d]!);
+  if (shape[d] === size) return x;
+  const out = viewOf(x, shape, strides, x.offset + s * x.strides[d]!);
+  return record('SliceBackward0', out, [x], (g) => [sliceScatter(g, x.shape, d, s, step)]);
+}
+
+/** A zero tensor of `shape` with g written at [start::step] along dim: slice's backward, differentiable itself. */
+export function sliceScatter(g: Tensor, shape: Shape, dim: number, start: number, step: number): Tensor {
+  const out = empty(shape, g.dtype);
+  noGrad(() => slice(out, dim, start, start + (g.shape[dim]! - 1) * step + 1, step).copy_(g));
+  return record('SliceScatterBackward0', out, [g], (gg) => [slice(gg, dim, start, start + (g.shape[dim]! - 1) * step + 1, step)]);
 }
 
 /** x[index] along dim, removing that dim. */
@@ -259,12 +293,14 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
     throw new RangeError(`select: index ${index} is out of bounds for dimension ${d} with size ${size}`);
   }
   if (index < 0) index += size;
-  return viewOf(
+  const at = index;
+  const out = viewOf(
     x,
     x.shape.filter((_, i) => i !== d),
     x.strides.filter((_, i) => i !== d),
-    x.offset + index * x.strides[d]!,
+    x.offset + at * x.strides[d]!,
   );
+  return record('SelectBackward0', out, [x], (g) => [sliceScatter(unsqueeze(g, d), x.shape, d, at, 1)]);
 }
 
 function parseSlice(spec: string): [number | null, number | null, number] {
@@ -324,7 +360,7 @@ export function contiguous(x: Tensor): Tensor {
 export function clone(x: Tensor): Tensor {
   const out = empty(x.shape, x.dtype);
   K.copy(out, x);
-  return out;
+  return record('CloneBackward0', out, [x], (g) => [g]);
 }
 
 export function tolist(x: Tensor): unknown {
@@ -371,12 +407,16 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   shape[d] = total;
   const out = empty(shape, dtype);
   let at = 0;
+  const starts: number[] = [];
   for (const p of parts) {
     const n = p.shape[d]!;
-    if (n > 0) K.copy(narrow(out, d, at, n), p);
+    starts.push(at);
+    if (n > 0) K.copy(narrow(out.detach(), d, at, n), p);
     at += n;
   }
-  return out;
+  return record('CatBackward0', out, parts, (g, needs) =>
+    parts.map((p, i) => (needs[i] ? narrow(g, d, starts[i]!, p.shape[d]!) : null)),
+  );
 }
 
 /** Joins equal-shaped tensors along a new dim. */

@@ -6,6 +6,10 @@ import type { ReduceOpName } from '../backend/kernels';
 import { Tensor } from '../tensor';
 import { contiguousStrides, normalizeDim, numelOf, shapeStr } from '../shape';
 import { cast, maximum, minimum } from './elementwise';
+import { record } from '../autograd/node';
+import { noGrad } from '../autograd/grad_mode';
+import { expand, reshape } from './movement';
+import { scatterAddInto } from './indexing';
 
 /** What max(dim) / min(dim) return: the values and their positions along dim; destructures as [values, indices]. */
 export interface MaxMin extends Iterable<Tensor> {
@@ -57,10 +61,19 @@ function run(op: ReduceOpName, x: Tensor, mask: boolean[], keepDim: boolean, dty
   return out;
 }
 
+/** g (of the reduced shape) viewed with the reduced dims restored as 1 and expanded back to x's shape. */
+function spread(g: Tensor, x: Tensor, mask: readonly boolean[]): Tensor {
+  return expand(reshape(g, [keptShape(x, mask, true)]), x.shape);
+}
+
+const allDims = (dim: unknown): boolean => dim === null || dim === undefined || (Array.isArray(dim) && dim.length === 0);
+
 /** Sum over all elements or the given dims; integer and bool inputs sum to int32. */
 export function sum(x: Tensor, dim?: number | readonly number[] | null, keepDim = false): Tensor {
   const src = x.dtype === 'bool' ? cast(x, 'int32') : x;
-  return run('sum', src, reduceMask('sum', x, dim), keepDim, src.dtype);
+  const mask = reduceMask('sum', x, dim);
+  const out = run('sum', src, mask, keepDim, src.dtype);
+  return record(allDims(dim) ? 'SumBackward0' : 'SumBackward1', out, [src], (g) => [spread(g, src, mask)]);
 }
 
 export function mean(x: Tensor, dim?: number | readonly number[] | null, keepDim = false): Tensor {
@@ -71,12 +84,19 @@ export function mean(x: Tensor, dim?: number | readonly number[] | null, keepDim
   }
   const mask = reduceMask('mean', x, dim);
   const count = numelOf(x.shape.filter((_, d) => mask[d]));
-  return run('sum', x, mask, keepDim, 'float32').div(count);
+  const out = run('sum', x, mask, keepDim, 'float32');
+  noGrad(() => out.div_(count));
+  return record(allDims(dim) ? 'MeanBackward0' : 'MeanBackward1', out, [x], (g) => [spread(g.div(count), x, mask)]);
 }
 
 export function prod(x: Tensor, dim?: number | null, keepDim = false): Tensor {
   const src = x.dtype === 'bool' ? cast(x, 'int32') : x;
-  return run('prod', src, reduceMask('prod', x, dim), keepDim, src.dtype);
+  const mask = reduceMask('prod', x, dim);
+  const out = run('prod', src, mask, keepDim, src.dtype);
+  // d prod / d x_i = prod / x_i; inputs holding zeros get PyTorch's answer only where a single zero leaves the rest.
+  return record(allDims(dim) ? 'ProdBackward0' : 'ProdBackward1', out, [src], (g) => [
+    spread(g, src, mask).mul(spread(out, src, mask)).div(src),
+  ]);
 }
 
 function checkNonEmpty(op: string, x: Tensor, mask: readonly boolean[]): void {
@@ -92,26 +112,41 @@ function checkNonEmpty(op: string, x: Tensor, mask: readonly boolean[]): void {
 /** max()/min(): over everything, along a dim with indices, or elementwise against another tensor. */
 export function extreme(x: Tensor, which: 'max' | 'min', dim: number | Tensor | undefined, keepDim: boolean): Tensor | MaxMin {
   if (dim instanceof Tensor) return which === 'max' ? maximum(x, dim) : minimum(x, dim);
-  if (dim === undefined || dim === null) {
-    const mask = reduceMask(which, x, null);
-    checkNonEmpty(which, x, mask);
-    return run(which, x, mask, false, x.dtype);
-  }
+  if (dim === undefined || dim === null) return amax(x, null, false, which, which === 'max' ? 'MaxBackward1' : 'MinBackward1');
   const mask = reduceMask(which, x, dim);
   checkNonEmpty(which, x, mask);
   const shape = keptShape(x, mask, keepDim);
   const values = newTensor(shape, x.dtype);
   const indices = newTensor(shape, 'int32');
   K.reduce(which, values.data, indices.data as Int32Array, x, mask);
+  const d = mask.indexOf(true);
+  const idx = keepDim ? indices : indices.unsqueeze(d);
+  // The gradient goes to the selected position only.
+  record(which === 'max' ? 'MaxBackward0' : 'MinBackward0', values, [x], (g) => [
+    scatterAddInto(x.shape, d, idx, keepDim ? g : g.unsqueeze(d)),
+  ]);
   return maxMin(values, indices);
 }
 
-/** amax/amin: values only, over one or several dims. */
-export function amax(x: Tensor, dim: number | readonly number[] | null | undefined, keepDim: boolean, which: 'max' | 'min'): Tensor {
+/** amax/amin: values only, over one or several dims; ties share the gradient evenly, as in PyTorch. */
+export function amax(
+  x: Tensor,
+  dim: number | readonly number[] | null | undefined,
+  keepDim: boolean,
+  which: 'max' | 'min',
+  gradName: string = which === 'max' ? 'AmaxBackward0' : 'AminBackward0',
+): Tensor {
   const op = which === 'max' ? 'amax' : 'amin';
   const mask = reduceMask(op, x, dim);
   checkNonEmpty(op, x, mask);
-  return run(which, x, mask, keepDim, x.dtype);
+  const out = run(which, x, mask, keepDim, x.dtype);
+  if (x.dtype !== 'float32') return out;
+  const dims = mask.flatMap((m, i) => (m ? [i] : []));
+  return record(gradName, out, [x], (g) => {
+    const hit = x.eq(spread(out, x, mask)).float();
+    const count = sum(hit, dims, true);
+    return [spread(g, x, mask).mul(hit).div(count)];
+  });
 }
 
 /** argmax/argmin: over the flattened tensor, or along one dim. */
@@ -135,6 +170,13 @@ export function variance(x: Tensor, dim: number | readonly number[] | null | und
   return sum(centered.mul(centered), dims, keepDim).div(Math.max(0, n - (unbiased ? 1 : 0)));
 }
 
+/** Standard deviation: sqrt(var), with a zero gradient where the deviation is zero, as torch.std. */
+export function std(x: Tensor, dim: number | readonly number[] | null | undefined, unbiased: boolean, keepDim: boolean): Tensor {
+  const v = variance(x, dim, unbiased, keepDim);
+  const out = noGrad(() => v.sqrt());
+  return record('StdBackward0', out, [v], (g) => [g.div(out.mul(2)).where(out.ne(0), 0)]);
+}
+
 /** log(sum(exp(x))) along dims, computed stably around the maximum. */
 export function logsumexp(x: Tensor, dim: number | readonly number[], keepDim = false): Tensor {
   const xf = cast(x, 'float32');
@@ -142,7 +184,8 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepDim = 
   const dims = mask.flatMap((m, d) => (m ? [d] : []));
   if (xf.numel() === 0) return sum(xf.exp(), dims, keepDim).log();
   // An infinite maximum would give inf - inf = nan; shift by 0 there instead, as PyTorch does.
-  const m = amax(xf, dims, true, 'max');
+  // The shift cancels out of the result, so it is taken without gradient.
+  const m = amax(xf, dims, true, 'max').detach();
   const shift = m.where(m.abs().ne(Infinity), 0);
   const out = sum(xf.sub(shift).exp(), dims, true).log().add(shift);
   return keepDim ? out : out.view(keptShape(xf, mask, false));
@@ -153,7 +196,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
   const xf = cast(x, 'float32');
   const d = normalizeDim('softmax', dim, xf.dim());
   if (xf.numel() === 0) return xf.clone();
-  const e = xf.sub(amax(xf, d, true, 'max')).exp();
+  const e = xf.sub(amax(xf, d, true, 'max').detach()).exp();
   return e.div(sum(e, d, true));
 }
 

@@ -7,7 +7,7 @@ import type { Tensor } from '../../lib';
 
 export type Num = number | boolean | string;
 export interface TensorJson {
-  shape: number[];
+  shape: readonly number[];
   dtype: 'float32' | 'int32' | 'bool';
   data: Num[];
   steps?: unknown[][];
@@ -26,9 +26,13 @@ export function decode(v: Num): number {
 }
 
 /** The base tensor with the fixture's view steps applied (the same steps PyTorch applied). */
-export function build(spec: TensorJson): Tensor {
+export function build(spec: TensorJson, leaf?: (base: Tensor) => void): Tensor {
   const values = spec.data.map(decode);
   let t = torch.tensor(values, { dtype: spec.dtype }).reshape(spec.shape);
+  if (leaf && spec.dtype === 'float32') {
+    t = t.detach().requiresGrad_();
+    leaf(t);
+  }
   for (const step of spec.steps ?? []) {
     const [kind, ...a] = step as [string, ...unknown[]];
     if (kind === 't') t = t.t();

@@ -13,6 +13,8 @@ interface OpCase {
   outs: TensorJson[];
   rtol: number;
   atol: number;
+  upstream?: TensorJson[];
+  grads?: (TensorJson | null)[];
 }
 
 type Args = unknown[];
@@ -124,7 +126,7 @@ describe(`ops against PyTorch ${fixture.torch}`, () => {
       test.each(fixture.cases.filter((c) => c.group === group).map((c) => [c.name, c] as const))('%s', (_name, c) => {
         const fn = OPS[c.op];
         if (!fn) throw new Error(`no torchlet spelling for fixture op ${c.op}`);
-        const inputs = c.inputs.map(build);
+        const inputs = c.inputs.map((s) => build(s));
         const before = inputs.map((t) => t.clone());
         const result = fn(inputs, c.args);
         const outs = Array.isArray(result) ? result : [result];
@@ -132,6 +134,32 @@ describe(`ops against PyTorch ${fixture.torch}`, () => {
         outs.forEach((o, i) => expectClose(o, c.outs[i]!, c.rtol, c.atol, `output ${i}`));
         // Out-of-place ops leave their inputs alone.
         inputs.forEach((t, i) => expectClose(t, { ...before[i]!, data: before[i]!.reshape([-1]).tolist() as number[] }, 0, 0, `input ${i}`));
+      });
+    });
+  }
+});
+
+// Gradients through the same views: each base tensor is a leaf, the view steps and the op are recorded.
+const gradCases = fixture.cases.filter((c) => c.grads);
+describe(`gradients against PyTorch ${fixture.torch}`, () => {
+  for (const group of [...new Set(gradCases.map((c) => c.group))]) {
+    describe(group, () => {
+      test.each(gradCases.filter((c) => c.group === group).map((c) => [c.name, c] as const))('%s', (_name, c) => {
+        const leaves: (Tensor | null)[] = [];
+        const inputs = c.inputs.map((spec, i) => {
+          leaves[i] = null;
+          return build(spec, (b) => (leaves[i] = b));
+        });
+        const result = OPS[c.op]!(inputs, c.args);
+        const roots = (Array.isArray(result) ? result : [result]).filter((r) => r.requiresGrad);
+        torch.autograd.backward(roots, c.upstream!.map((u) => build(u)));
+        c.grads!.forEach((want, i) => {
+          if (!want) return;
+          const got = leaves[i]!.grad;
+          if (!got) throw new Error(`input ${i} got no gradient`);
+          // Gradients compound the op's rounding: one more digit of slack than the forward check.
+          expectClose(got, want, Math.max(c.rtol * 10, 1e-6), Math.max(c.atol * 10, 1e-6), `grad ${i}`);
+        });
       });
     });
   }
