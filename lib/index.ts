@@ -27,6 +27,9 @@ export {
 export type { RandomOptions } from './random';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad_mode';
 export * as autograd from './autograd';
+export * as nn from './nn';
+export * as optim from './optim';
+export { save, load } from './serialization';
 export { scatterAdd, indexAdd } from './ops/indexing';
 export { matmul, mm, bmm, dot, addmm } from './ops/linalg';
 export { cat, stack, split, chunk, unbind } from './ops/movement';

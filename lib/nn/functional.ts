@@ -1,0 +1,295 @@
+/** nn.functional: activations, linear, dropout, embedding, layer norm and the losses, as compositions of ops. */
+import { Tensor } from '../tensor';
+import * as ops from '../ops/elementwise';
+import { native } from '../backend/native/binding';
+import { defaultGenerator } from '../random';
+import type { Generator } from '../random';
+import { record } from '../autograd/node';
+import { noGrad } from '../autograd/grad_mode';
+import { addmm, matmul } from '../ops/linalg';
+import { empty } from '../ops/movement';
+import { indexAdd, indexSelect } from '../ops/indexing';
+import { shapeStr } from '../shape';
+
+export type Reduction = 'none' | 'mean' | 'sum';
+
+function checkTensor(op: string, name: string, v: unknown): asserts v is Tensor {
+  if (!(v instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for '${name}' but received ${v === null ? 'null' : typeof v}`);
+}
+
+// ---- activations ---------------------------------------------------------------------------------------------
+
+export const relu = (x: Tensor): Tensor => ops.relu(x);
+export const sigmoid = (x: Tensor): Tensor => ops.sigmoid(x);
+export const tanh = (x: Tensor): Tensor => ops.tanh(x);
+export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => ops.leakyRelu(x, negativeSlope);
+/** x > 0 ? x : alpha * (exp(x) - 1) */
+export const elu = (x: Tensor, alpha = 1): Tensor => ops.where(x.gt(0), x, x.expm1().mul(alpha));
+/** x * sigmoid(x) */
+export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
+/** GELU, exact (erf) or with PyTorch's tanh approximation. */
+export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  if (approximate === 'tanh') {
+    const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+    return x.mul(0.5).mul(inner.tanh().add(1));
+  }
+  if (approximate !== 'none') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got ${String(approximate)}`);
+  return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
+}
+/** log(1 + exp(beta x)) / beta, linear above threshold, as torch.nn.functional.softplus. */
+export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
+  const bx = x.mul(beta);
+  return ops.where(bx.gt(threshold), x, bx.exp().log1p().div(beta));
+}
+export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
+export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);
+
+// ---- layers as functions -------------------------------------------------------------------------------------
+
+/**
+ * x @ weight^T + bias, as torch.nn.functional.linear (addmm for 2-D input with bias, like PyTorch).
+ * @throws RangeError naming both shapes when in_features differ
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  checkTensor('linear', 'input', x);
+  checkTensor('linear', 'weight', weight);
+  if (x.shape[x.dim() - 1] !== weight.shape[weight.dim() - 1]) {
+    throw new RangeError(
+      `linear: mat1 and mat2 shapes cannot be multiplied (input ${shapeStr(x.shape)}, weight ${shapeStr(weight.shape)})`,
+    );
+  }
+  if (x.dim() === 2 && bias) return addmm(bias, x, weight.t());
+  const out = matmul(x, weight.t());
+  return bias ? out.add(bias) : out;
+}
+
+/** Zeroes elements with probability p during training and scales the rest by 1/(1-p), from the seeded generator. */
+export function dropout(x: Tensor, p = 0.5, training = true, options: { generator?: Generator } = {}): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
+  if (!training || p === 0) return x;
+  if (p === 1) return x.mul(0);
+  // PyTorch: noise = empty_like(x).bernoulli_(1 - p); noise.div_(1 - p); x * noise
+  const noise = empty(x.shape, 'float32');
+  const g = options.generator ?? defaultGenerator;
+  native.rngBernoulli(g.state, noise.data as Float32Array, 0, noise.numel(), 1 - p);
+  noGrad(() => noise.div_(1 - p));
+  return x.mul(noise);
+}
+
+/** Rows of weight picked by integer indices; the paddingIdx row gets no gradient. */
+export function embedding(input: Tensor, weight: Tensor, paddingIdx?: number | null): Tensor {
+  checkTensor('embedding', 'input', input);
+  if (input.dtype !== 'int32') throw new TypeError(`embedding: Expected tensor for argument #1 'indices' to have scalar type Long (int32 here); but got ${input.dtype}`);
+  const flat = input.reshape([-1]);
+  const rows = noGrad(() => indexSelect(weight, 0, flat));
+  const out = rows.view([...input.shape, weight.shape[1]!]);
+  const pad = paddingIdx === null || paddingIdx === undefined ? -1 : paddingIdx < 0 ? paddingIdx + weight.shape[0]! : paddingIdx;
+  return record('EmbeddingBackward0', out, [weight], (g) => {
+    let gw = indexAdd(empty(weight.shape, 'float32'), 0, flat, g.reshape([-1, weight.shape[1]!]));
+    if (pad >= 0) gw = gw.mul(ops.ne(indexSelectRowMask(weight.shape[0]!, pad), 0).unsqueeze(1).float());
+    return [gw];
+  });
+}
+
+function indexSelectRowMask(n: number, pad: number): Tensor {
+  const m = empty([n], 'float32');
+  (m.data as Float32Array).fill(1);
+  m.data[pad] = 0;
+  return m;
+}
+
+/** Normalizes over the last dims given by normalizedShape, then scales and shifts. */
+export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  const n = normalizedShape.length;
+  const tail = x.shape.slice(x.dim() - n);
+  if (n === 0 || tail.length !== n || tail.some((s, i) => s !== normalizedShape[i])) {
+    throw new RangeError(
+      `layerNorm: Given normalized_shape=${shapeStr(normalizedShape)}, expected input with shape [*, ${normalizedShape.join(', ')}], but got input of size ${shapeStr(x.shape)}`,
+    );
+  }
+  const dims = normalizedShape.map((_, i) => x.dim() - n + i);
+  const mean = x.mean(dims, true);
+  const centered = x.sub(mean);
+  const variance = centered.mul(centered).mean(dims, true);
+  let out = centered.mul(variance.add(eps).rsqrt());
+  if (weight) out = out.mul(weight);
+  if (bias) out = out.add(bias);
+  return out;
+}
+
+// ---- losses --------------------------------------------------------------------------------------------------
+
+function reduce(op: string, loss: Tensor, reduction: Reduction): Tensor {
+  if (reduction === 'none') return loss;
+  if (reduction === 'mean') return loss.mean();
+  if (reduction === 'sum') return loss.sum();
+  throw new RangeError(`${op}: ${String(reduction)} is not a valid value for reduction`);
+}
+
+function checkPair(op: string, input: Tensor, target: Tensor): void {
+  checkTensor(op, 'input', input);
+  checkTensor(op, 'target', target);
+  if (input.shape.length !== target.shape.length || input.shape.some((s, i) => s !== target.shape[i])) {
+    throw new RangeError(`${op}: Using a target size (${shapeStr(target.shape)}) that is different to the input size (${shapeStr(input.shape)}) is not supported`);
+  }
+}
+
+export interface LossOptions {
+  reduction?: Reduction;
+}
+
+/** mean(|input - target|) */
+export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkPair('l1Loss', input, target);
+  return reduce('l1Loss', input.sub(target).abs(), options.reduction ?? 'mean');
+}
+/** mean((input - target)^2) */
+export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkPair('mseLoss', input, target);
+  const d = input.sub(target);
+  return reduce('mseLoss', d.mul(d), options.reduction ?? 'mean');
+}
+/** 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta. */
+export function smoothL1Loss(input: Tensor, target: Tensor, options: LossOptions & { beta?: number } = {}): Tensor {
+  checkPair('smoothL1Loss', input, target);
+  const beta = options.beta ?? 1;
+  const d = input.sub(target).abs();
+  const loss = beta === 0 ? d : ops.where(d.lt(beta), d.mul(d).mul(0.5 / beta), d.sub(0.5 * beta));
+  return reduce('smoothL1Loss', loss, options.reduction ?? 'mean');
+}
+/** 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta). */
+export function huberLoss(input: Tensor, target: Tensor, options: LossOptions & { delta?: number } = {}): Tensor {
+  checkPair('huberLoss', input, target);
+  const delta = options.delta ?? 1;
+  const d = input.sub(target).abs();
+  const loss = ops.where(d.lt(delta), d.mul(d).mul(0.5), d.sub(0.5 * delta).mul(delta));
+  return reduce('huberLoss', loss, options.reduction ?? 'mean');
+}
+
+export interface NllOptions extends LossOptions {
+  weight?: Tensor | null;
+  ignoreIndex?: number;
+}
+
+/** Moves the class dim last and flattens: [N, C, d1, ...] -> [N * d1 * ..., C]. */
+function classesLast(x: Tensor): Tensor {
+  if (x.dim() <= 2) return x.dim() === 1 ? x.unsqueeze(0) : x;
+  const perm = [0, ...Array.from({ length: x.dim() - 2 }, (_, i) => i + 2), 1];
+  return x.permute(perm).reshape([-1, x.shape[1]!]);
+}
+
+function checkTarget(op: string, input: Tensor, target: Tensor): void {
+  const want = input.dim() === 1 ? [] : [input.shape[0]!, ...input.shape.slice(2)];
+  if (target.dim() !== want.length || target.shape.some((s, i) => s !== want[i])) {
+    throw new RangeError(`${op}: Expected target of shape ${shapeStr(want)} for input of shape ${shapeStr(input.shape)}, got ${shapeStr(target.shape)}`);
+  }
+}
+
+/** -logp[target] with class weights and an ignored index, as torch.nn.functional.nll_loss. */
+export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {}): Tensor {
+  checkTensor('nllLoss', 'input', input);
+  checkTensor('nllLoss', 'target', target);
+  if (target.dtype !== 'int32') throw new TypeError(`nllLoss: expected an int32 (int64) target of class indices, got ${target.dtype}`);
+  checkTarget('nllLoss', input, target);
+  const { weight = null, ignoreIndex = -100, reduction = 'mean' } = options;
+  const logp = classesLast(input);
+  const t = target.reshape([-1]);
+  const c = logp.shape[1]!;
+  const keep = t.ne(ignoreIndex);
+  const safe = ops.where(keep, t, 0);
+  const bad = noGrad(() => safe.lt(0).logicalOr(safe.ge(c)).any().item());
+  if (bad) throw new RangeError(`nllLoss: Target out of bounds: class indices must be in [0, ${c - 1}] (or ignoreIndex ${ignoreIndex})`);
+  let w = keep.float();
+  if (weight) w = w.mul(weight.gather(0, safe));
+  const picked = logp.gather(1, safe.unsqueeze(1)).squeeze(1);
+  const loss = picked.mul(w).neg();
+  if (reduction === 'none') return loss.view(target.shape);
+  if (reduction === 'sum') return loss.sum();
+  if (reduction === 'mean') return loss.sum().div(w.sum());
+  throw new RangeError(`nllLoss: ${String(reduction)} is not a valid value for reduction`);
+}
+
+export interface CrossEntropyOptions extends NllOptions {
+  labelSmoothing?: number;
+}
+
+/**
+ * Cross entropy of logits against class indices (int32) or class probabilities (float, same shape), with
+ * weight, ignoreIndex and labelSmoothing, as torch.nn.functional.cross_entropy.
+ */
+export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  checkTensor('crossEntropy', 'input', input);
+  checkTensor('crossEntropy', 'target', target);
+  const { weight = null, ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = options;
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new RangeError(`crossEntropy: label_smoothing must be between 0.0 and 1.0. Got: ${labelSmoothing}`);
+  const logp = input.logSoftmax(input.dim() === 1 ? 0 : 1);
+  const c = input.dim() === 1 ? input.shape[0]! : input.shape[1]!;
+  if (target.dtype === 'float32') {
+    checkPair('crossEntropy', input, target);
+    const t = labelSmoothing > 0 ? target.mul(1 - labelSmoothing).add(labelSmoothing / c) : target;
+    const classDim = input.dim() === 1 ? 0 : 1;
+    let prod = logp.mul(t);
+    if (weight) prod = prod.mul(input.dim() <= 1 ? weight : weight.view([c, ...input.shape.slice(2).map(() => 1)]));
+    const loss = prod.sum(classDim).neg();
+    if (reduction === 'mean') return input.dim() === 1 ? loss : loss.sum().div(input.shape[0]!);
+    return reduce('crossEntropy', loss, reduction);
+  }
+  const nll = nllLoss(logp, target, { weight, ignoreIndex, reduction });
+  if (labelSmoothing <= 0) return nll;
+  // PyTorch: (1 - eps) * nll + eps / C * smooth, smooth = -sum_c w_c logp_c over non-ignored entries.
+  const flat = classesLast(logp);
+  const t = target.reshape([-1]);
+  const keep = t.ne(ignoreIndex).float();
+  let smooth = (weight ? flat.mul(weight) : flat).sum(1).neg().mul(keep);
+  if (reduction === 'none') smooth = smooth.view(target.shape);
+  else if (reduction === 'sum') smooth = smooth.sum();
+  else {
+    const denom = weight ? weight.gather(0, ops.where(t.ne(ignoreIndex), t, 0)).mul(keep).sum() : keep.sum();
+    smooth = smooth.sum().div(denom);
+  }
+  return nll.mul(1 - labelSmoothing).add(smooth.mul(labelSmoothing / c));
+}
+
+/** -(y log p + (1 - y) log(1 - p)), logs clamped at -100 as PyTorch does. */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: LossOptions & { weight?: Tensor | null } = {}): Tensor {
+  checkPair('binaryCrossEntropy', input, target);
+  const bad = noGrad(() => input.lt(0).logicalOr(input.gt(1)).any().item());
+  if (bad) throw new RangeError('binaryCrossEntropy: all elements of input should be between 0 and 1');
+  const logP = input.log().clamp(-100);
+  const log1mP = ops.sub(1, input).log().clamp(-100);
+  let loss = target.mul(logP).add(ops.sub(1, target).mul(log1mP)).neg();
+  if (options.weight) loss = loss.mul(options.weight);
+  return reduce('binaryCrossEntropy', loss, options.reduction ?? 'mean');
+}
+
+/** Sigmoid + binary cross entropy in one numerically stable expression, with weight and posWeight. */
+export function binaryCrossEntropyWithLogits(
+  input: Tensor,
+  target: Tensor,
+  options: LossOptions & { weight?: Tensor | null; posWeight?: Tensor | null } = {},
+): Tensor {
+  checkPair('binaryCrossEntropyWithLogits', input, target);
+  const maxVal = input.neg().clamp(0);
+  const logTerm = maxVal.neg().exp().add(input.neg().sub(maxVal).exp()).log().add(maxVal);
+  let loss: Tensor;
+  if (options.posWeight) {
+    const logWeight = options.posWeight.sub(1).mul(target).add(1);
+    loss = ops.sub(1, target).mul(input).add(logWeight.mul(logTerm));
+  } else {
+    loss = ops.sub(1, target).mul(input).add(logTerm);
+  }
+  if (options.weight) loss = loss.mul(options.weight);
+  return reduce('binaryCrossEntropyWithLogits', loss, options.reduction ?? 'mean');
+}
+
+/** KL divergence with input given as log-probabilities: target * (log target - input). */
+export function klDiv(input: Tensor, target: Tensor, options: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
+  checkPair('klDiv', input, target);
+  const { reduction = 'mean', logTarget = false } = options;
+  const loss = logTarget
+    ? target.exp().mul(target.sub(input))
+    : ops.where(target.gt(0), target.mul(ops.where(target.gt(0), target, 1).log()), 0).sub(target.mul(input));
+  if (reduction === 'batchmean') return input.dim() === 0 ? loss.sum() : loss.sum().div(input.shape[0]!);
+  return reduce('klDiv', loss, reduction);
+}
+

@@ -1,0 +1,98 @@
+/** nn.init: in-place initialisers, computed exactly as torch/nn/init.py does (double precision, same order). */
+import type { Tensor } from '../tensor';
+import { noGrad } from '../autograd/grad_mode';
+import type { Generator } from '../random';
+
+export type Nonlinearity =
+  | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
+  | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+
+/** The recommended gain for a nonlinearity, as torch.nn.init.calculate_gain. */
+export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
+  switch (nonlinearity) {
+    case 'linear': case 'conv1d': case 'conv2d': case 'conv3d':
+    case 'conv_transpose1d': case 'conv_transpose2d': case 'conv_transpose3d': case 'sigmoid':
+      return 1;
+    case 'tanh':
+      return 5.0 / 3;
+    case 'relu':
+      return Math.sqrt(2.0);
+    case 'leaky_relu': {
+      const slope = param ?? 0.01;
+      if (typeof slope !== 'number') throw new TypeError(`negative_slope ${String(slope)} not a valid number`);
+      return Math.sqrt(2.0 / (1 + slope ** 2));
+    }
+    case 'selu':
+      return 3.0 / 4;
+    default:
+      throw new RangeError(`Unsupported nonlinearity ${String(nonlinearity)}`);
+  }
+}
+
+/** (fan_in, fan_out) of a weight: dims 1 and 0 times the receptive field (the product of the other dims). */
+export function calculateFanInAndFanOut(t: Tensor): [number, number] {
+  if (t.dim() < 2) throw new RangeError('Fan in and fan out can not be computed for tensor with fewer than 2 dimensions');
+  let receptive = 1;
+  for (let d = 2; d < t.dim(); d++) receptive *= t.shape[d]!;
+  return [t.shape[1]! * receptive, t.shape[0]! * receptive];
+}
+
+function correctFan(t: Tensor, mode: 'fan_in' | 'fan_out'): number {
+  if (mode !== 'fan_in' && mode !== 'fan_out') throw new RangeError(`Mode ${String(mode)} not supported, please use one of fan_in, fan_out`);
+  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
+  return mode === 'fan_in' ? fanIn : fanOut;
+}
+
+interface GenOpt {
+  generator?: Generator;
+}
+
+export function uniform_(t: Tensor, a = 0, b = 1, options: GenOpt = {}): Tensor {
+  return noGrad(() => t.uniform_(a, b, options));
+}
+export function normal_(t: Tensor, mean = 0, std = 1, options: GenOpt = {}): Tensor {
+  return noGrad(() => t.normal_(mean, std, options));
+}
+export function constant_(t: Tensor, value: number): Tensor {
+  return noGrad(() => t.fill_(value));
+}
+export function zeros_(t: Tensor): Tensor {
+  return constant_(t, 0);
+}
+export function ones_(t: Tensor): Tensor {
+  return constant_(t, 1);
+}
+
+export function xavierUniform_(t: Tensor, gain = 1, options: GenOpt = {}): Tensor {
+  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
+  const std = gain * Math.sqrt(2.0 / (fanIn + fanOut));
+  const a = Math.sqrt(3.0) * std;
+  return uniform_(t, -a, a, options);
+}
+export function xavierNormal_(t: Tensor, gain = 1, options: GenOpt = {}): Tensor {
+  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
+  return normal_(t, 0, gain * Math.sqrt(2.0 / (fanIn + fanOut)), options);
+}
+
+export interface KaimingOptions extends GenOpt {
+  a?: number;
+  mode?: 'fan_in' | 'fan_out';
+  nonlinearity?: Nonlinearity;
+}
+
+/** He initialisation, uniform: bound = gain * sqrt(3 / fan), as torch.nn.init.kaiming_uniform_. */
+export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
+  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = options;
+  if (t.numel() === 0) return t;
+  const fan = correctFan(t, mode);
+  const gain = calculateGain(nonlinearity, a);
+  const std = gain / Math.sqrt(fan);
+  const bound = Math.sqrt(3.0) * std;
+  return uniform_(t, -bound, bound, options);
+}
+export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
+  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = options;
+  if (t.numel() === 0) return t;
+  const fan = correctFan(t, mode);
+  return normal_(t, 0, calculateGain(nonlinearity, a) / Math.sqrt(fan), options);
+}

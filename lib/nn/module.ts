@@ -1,0 +1,321 @@
+/**
+ * nn.Module: ordered registries of parameters, buffers and child modules, filled by plain property assignment
+ * as in PyTorch's Module.__setattr__ (a Proxy intercepts the assignments), and one traversal for every helper.
+ */
+import { Tensor } from '../tensor';
+import { noGrad } from '../autograd/grad_mode';
+import { shapeStr, sameShape } from '../shape';
+import { Parameter } from './parameter';
+
+const TYPE_NAMES: Record<string, string> = { float32: 'FloatTensor', int32: 'LongTensor', bool: 'BoolTensor' };
+
+/** PyTorch's name for a value's type in assignment errors ('torchlet.FloatTensor', 'number', ...). */
+function typeName(v: unknown): string {
+  if (v instanceof Tensor) return `torchlet.${TYPE_NAMES[v.dtype]}`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
+}
+
+/** Result of loadStateDict(sd, false). */
+export interface IncompatibleKeys {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+export type StateDict = Map<string, Tensor>;
+
+// Registries live under symbols so they never clash with user attribute names.
+const PARAMS = Symbol('parameters');
+const BUFFERS = Symbol('buffers');
+const NON_PERSISTENT = Symbol('nonPersistent');
+const MODULES = Symbol('modules');
+
+export abstract class Module {
+  /** Whether the module is in training mode (Dropout and BatchNorm read it). */
+  training = true;
+  [PARAMS] = new Map<string, Parameter | null>();
+  [BUFFERS] = new Map<string, Tensor | null>();
+  [NON_PERSISTENT] = new Set<string>();
+  [MODULES] = new Map<string, Module | null>();
+
+  constructor() {
+    // Subclass constructors run with `this` bound to this proxy, so `this.fc = new Linear(...)` registers.
+    return new Proxy(this, {
+      set: (target, name, value, receiver) => {
+        if (typeof name === 'symbol') return Reflect.set(target, name, value, receiver);
+        target.setAttribute(name, value);
+        return true;
+      },
+      defineProperty: (target, name, desc) => {
+        if (typeof name === 'symbol' || !('value' in desc)) return Reflect.defineProperty(target, name, desc);
+        target.setAttribute(name, desc.value);
+        return true;
+      },
+      deleteProperty: (target, name) => {
+        if (typeof name === 'string') {
+          target[PARAMS].delete(name);
+          target[BUFFERS].delete(name);
+          target[MODULES].delete(name);
+        }
+        return Reflect.deleteProperty(target, name);
+      },
+    });
+  }
+
+  /** Runs the module. Subclasses define it; call it directly: `model.forward(x)`. */
+  abstract forward(...inputs: never[]): unknown;
+
+  private plain(name: string, value: unknown): void {
+    Reflect.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+  }
+
+  /** PyTorch's Module.__setattr__ rules, applied to every property assignment. */
+  private setAttribute(name: string, value: unknown): void {
+    const params = this[PARAMS];
+    const buffers = this[BUFFERS];
+    const modules = this[MODULES];
+    if (value instanceof Parameter) {
+      buffers.delete(name);
+      modules.delete(name);
+      this.registerParameter(name, value);
+      return;
+    }
+    if (params.has(name)) {
+      if (value !== null && value !== undefined) {
+        throw new TypeError(`cannot assign '${typeName(value)}' as parameter '${name}' (torchlet.nn.Parameter or null expected)`);
+      }
+      this.registerParameter(name, null);
+      return;
+    }
+    if (value instanceof Module) {
+      params.delete(name);
+      buffers.delete(name);
+      this.registerModule(name, value);
+      return;
+    }
+    if (modules.has(name)) {
+      if (value !== null && value !== undefined) {
+        throw new TypeError(`cannot assign '${typeName(value)}' as child module '${name}' (torchlet.nn.Module or null expected)`);
+      }
+      modules.set(name, null);
+      this.plain(name, null);
+      return;
+    }
+    if (buffers.has(name)) {
+      if (value !== null && value !== undefined && !(value instanceof Tensor)) {
+        throw new TypeError(`cannot assign '${typeName(value)}' as buffer '${name}' (torchlet.Tensor or null expected)`);
+      }
+      buffers.set(name, (value as Tensor | null | undefined) ?? null);
+      this.plain(name, value ?? null);
+      return;
+    }
+    this.plain(name, value);
+  }
+
+  /**
+   * Registers a parameter (or null, which keeps the name registered without a value).
+   * @throws TypeError for values that are not Parameters
+   */
+  registerParameter(name: string, param: Parameter | null): void {
+    if (typeof name !== 'string' || name === '' || name.includes('.')) {
+      throw new TypeError(`parameter name must be a non-empty string without '.', got ${JSON.stringify(name)}`);
+    }
+    if (param !== null && !(param instanceof Parameter)) {
+      throw new TypeError(`cannot assign '${typeName(param)}' object to parameter '${name}' (torchlet.nn.Parameter or null required)`);
+    }
+    if (param && param.gradFn) {
+      throw new Error(
+        `Cannot assign non-leaf Tensor to parameter '${name}'. Model parameters must be created explicitly. To express '${name}' ` +
+          'as a function of another Tensor, compute the value in the forward() method.',
+      );
+    }
+    this[PARAMS].set(name, param);
+    this.plain(name, param);
+  }
+
+  /** Registers a buffer: state that is not trained (running statistics); persistent ones go into stateDict. */
+  registerBuffer(name: string, tensor: Tensor | null, persistent = true): void {
+    if (tensor !== null && !(tensor instanceof Tensor)) {
+      throw new TypeError(`cannot assign '${typeName(tensor)}' object to buffer '${name}' (torchlet.Tensor or null required)`);
+    }
+    this[PARAMS].delete(name);
+    this[MODULES].delete(name);
+    this[BUFFERS].set(name, tensor);
+    if (persistent) this[NON_PERSISTENT].delete(name);
+    else this[NON_PERSISTENT].add(name);
+    this.plain(name, tensor);
+  }
+
+  /** Registers a child module under name. */
+  registerModule(name: string, module: Module | null): void {
+    if (module !== null && !(module instanceof Module)) throw new TypeError(`${typeName(module)} is not a Module subclass`);
+    this[MODULES].set(name, module);
+    this.plain(name, module);
+  }
+  addModule(name: string, module: Module | null): void {
+    this.registerModule(name, module);
+  }
+
+  /** (prefix, module) pairs in pre-order, each module once (PyTorch's named_modules). */
+  *namedModules(prefix = '', memo = new Set<Module>()): Generator<[string, Module]> {
+    if (memo.has(this)) return;
+    memo.add(this);
+    yield [prefix, this];
+    for (const [name, child] of this[MODULES]) {
+      if (child) yield* child.namedModules(prefix ? `${prefix}.${name}` : name, memo);
+    }
+  }
+  modules(): Module[] {
+    return [...this.namedModules()].map(([, m]) => m);
+  }
+  *namedChildren(): Generator<[string, Module]> {
+    const seen = new Set<Module>();
+    for (const [name, child] of this[MODULES]) {
+      if (child && !seen.has(child)) {
+        seen.add(child);
+        yield [name, child];
+      }
+    }
+  }
+  children(): Module[] {
+    return [...this.namedChildren()].map(([, m]) => m);
+  }
+
+  private *namedMembers<T>(registry: (m: Module) => Map<string, T | null>, prefix: string, recurse: boolean, dedupe: boolean): Generator<[string, T]> {
+    const seen = new Set<T>();
+    const mods: [string, Module][] = recurse ? [...this.namedModules(prefix)] : [[prefix, this]];
+    for (const [mp, m] of mods) {
+      for (const [name, v] of registry(m)) {
+        if (v === null || v === undefined) continue;
+        if (dedupe && seen.has(v)) continue;
+        seen.add(v);
+        yield [mp ? `${mp}.${name}` : name, v];
+      }
+    }
+  }
+
+  /** (name, parameter) pairs: modules in pre-order, registration order, each parameter once. */
+  namedParameters(prefix = '', recurse = true, removeDuplicate = true): [string, Parameter][] {
+    return [...this.namedMembers((m) => m[PARAMS], prefix, recurse, removeDuplicate)];
+  }
+  parameters(recurse = true): Parameter[] {
+    return this.namedParameters('', recurse).map(([, p]) => p);
+  }
+  namedBuffers(prefix = '', recurse = true): [string, Tensor][] {
+    return [...this.namedMembers((m) => m[BUFFERS], prefix, recurse, true)];
+  }
+  buffers(recurse = true): Tensor[] {
+    return this.namedBuffers('', recurse).map(([, b]) => b);
+  }
+
+  /**
+   * Parameters and persistent buffers under dotted keys, not deduplicated, values detached (sharing storage).
+   */
+  stateDict(prefix = ''): StateDict {
+    const out: StateDict = new Map();
+    const walk = (m: Module, p: string): void => {
+      for (const [name, v] of m[PARAMS]) if (v) out.set(p + name, v.detach());
+      for (const [name, v] of m[BUFFERS]) if (v && !m[NON_PERSISTENT].has(name)) out.set(p + name, v.detach());
+      for (const [name, child] of m[MODULES]) if (child) walk(child, `${p}${name}.`);
+    };
+    walk(this, prefix);
+    return out;
+  }
+
+  /**
+   * Copies values from a state dict into this module's parameters and buffers (under noGrad).
+   * @param strict throw on missing or unexpected keys (PyTorch's messages); otherwise return them
+   * @throws Error listing size mismatches, then missing and unexpected keys
+   */
+  loadStateDict(stateDict: StateDict | Record<string, Tensor>, strict = true): IncompatibleKeys {
+    const sd = stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict));
+    const own = this.stateDict();
+    const missingKeys = [...own.keys()].filter((k) => !sd.has(k));
+    const unexpectedKeys = [...sd.keys()].filter((k) => !own.has(k));
+    const errors: string[] = [];
+    for (const [key, target] of own) {
+      const src = sd.get(key);
+      if (!src) continue;
+      if (!(src instanceof Tensor)) {
+        errors.push(`While copying the parameter named "${key}", expected torchlet.Tensor or Tensor-like object from checkpoint but received ${typeName(src)}`);
+      } else if (!sameShape(src.shape, target.shape)) {
+        errors.push(
+          `size mismatch for ${key}: copying a param with shape ${torchSize(src.shape)} from checkpoint, the shape in current model is ${torchSize(target.shape)}.`,
+        );
+      }
+    }
+    if (strict) {
+      if (unexpectedKeys.length) errors.unshift(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}. `);
+      if (missingKeys.length) errors.unshift(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}. `);
+    }
+    if (errors.length) {
+      throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join('\n\t')}`);
+    }
+    noGrad(() => {
+      for (const [key, target] of own) {
+        const src = sd.get(key);
+        if (src) target.copy_(src);
+      }
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Sets training mode here and in every descendant. */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Clears parameter gradients (to null by default, as PyTorch 2.x). */
+  zeroGrad(setToNone = true): void {
+    for (const p of this.parameters()) {
+      if (!p.grad) continue;
+      if (setToNone) p.grad = null;
+      else noGrad(() => p.grad!.zero_());
+    }
+  }
+
+  /** Sets requiresGrad on every parameter. */
+  requiresGrad_(requiresGrad = true): this {
+    for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
+    return this;
+  }
+
+  /** Calls fn on every descendant (children first) and on this module, as Module.apply. */
+  apply(fn: (m: Module) => void): this {
+    for (const c of this.children()) c.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** The text inside the parentheses of this module's printout, e.g. 'in_features=1, out_features=1, bias=True'. */
+  extraRepr(): string {
+    return '';
+  }
+
+  /** The module tree, printed like PyTorch. */
+  toString(): string {
+    const lines: string[] = [];
+    const extra = this.extraRepr();
+    if (extra) lines.push(...extra.split('\n'));
+    for (const [name, child] of this[MODULES]) {
+      const text = child ? child.toString() : 'None';
+      lines.push(`(${name}): ${text.split('\n').join('\n  ')}`);
+    }
+    const name = this.constructor.name;
+    if (lines.length === 0) return `${name}()`;
+    if (this[MODULES].size === 0 && lines.length === 1) return `${name}(${lines[0]})`;
+    return `${name}(\n  ${lines.join('\n  ')}\n)`;
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+function torchSize(shape: readonly number[]): string {
+  return `torch.Size(${shapeStr(shape)})`;
+}

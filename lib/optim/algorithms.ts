@@ -1,0 +1,206 @@
+/**
+ * SGD, Adam, AdamW, RMSprop and Adagrad: PyTorch 1.13's single-tensor updates, op for op, in place under noGrad.
+ */
+import type { Tensor } from '../tensor';
+import { zerosLike, fullLike } from '../ops/creation';
+import { Optimizer } from './optimizer';
+import type { ParamGroup, ParamsArg } from './optimizer';
+
+function checkNonNegative(opt: string, name: string, v: number): void {
+  if (!(v >= 0)) throw new RangeError(`${opt}: Invalid ${name}: ${v}`);
+}
+
+export interface SGDOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
+}
+
+/** Stochastic gradient descent with momentum, dampening, Nesterov, weight decay and maximize. */
+export class SGD extends Optimizer<SGDOptions> {
+  constructor(params: ParamsArg<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
+    const o = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options };
+    checkNonNegative('SGD', 'learning rate', o.lr);
+    checkNonNegative('SGD', 'momentum value', o.momentum);
+    checkNonNegative('SGD', 'weight_decay value', o.weightDecay);
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) throw new RangeError('SGD: Nesterov momentum requires a momentum and zero dampening');
+    super(params, o);
+  }
+
+  protected update(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: ParamGroup<SGDOptions>): void {
+    let d = g.maximize ? grad.neg() : grad;
+    if (g.weightDecay !== 0) d = d.add(p, g.weightDecay);
+    if (g.momentum !== 0) {
+      let buf = st.momentumBuffer as Tensor | undefined;
+      if (!buf) {
+        buf = d.clone();
+        st.momentumBuffer = buf;
+      } else {
+        buf.mul_(g.momentum).add_(d, 1 - g.dampening);
+      }
+      d = g.nesterov ? d.add(buf, g.momentum) : buf;
+    }
+    p.add_(d, -g.lr);
+  }
+}
+
+export interface AdamOptions {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+}
+
+function checkAdam(name: string, o: AdamOptions): void {
+  checkNonNegative(name, 'learning rate', o.lr);
+  checkNonNegative(name, 'epsilon value', o.eps);
+  checkNonNegative(name, 'weight_decay value', o.weightDecay);
+  o.betas.forEach((b, i) => {
+    if (!(b >= 0 && b < 1)) throw new RangeError(`${name}: Invalid beta parameter at index ${i}: ${b}`);
+  });
+}
+
+/** The Adam step shared by Adam and AdamW (whose decoupled decay is applied before it). */
+function adamStep(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: AdamOptions, l2: number): void {
+  let d = g.maximize ? grad.neg() : grad;
+  if (l2 !== 0) d = d.add(p, l2);
+  let m = st.expAvg as Tensor | undefined;
+  let v = st.expAvgSq as Tensor | undefined;
+  if (!m || !v) {
+    st.step = 0;
+    m = st.expAvg = zerosLike(p);
+    v = st.expAvgSq = zerosLike(p);
+    if (g.amsgrad) st.maxExpAvgSq = zerosLike(p);
+  }
+  const step = (st.step as number) + 1;
+  st.step = step;
+  const [beta1, beta2] = g.betas;
+  // m = lerp(m, g, 1 - beta1); v = v * beta2 + (1 - beta2) g^2
+  m.add_(d.sub(m), 1 - beta1);
+  v.mul_(beta2).add_(d.mul(d), 1 - beta2);
+  const bc1 = 1 - beta1 ** step;
+  const bc2 = 1 - beta2 ** step;
+  const stepSize = g.lr / bc1;
+  let second = v;
+  if (g.amsgrad) {
+    const vmax = st.maxExpAvgSq as Tensor;
+    vmax.copy_(vmax.maximum(v));
+    second = vmax;
+  }
+  // eps is added after dividing by sqrt(bias_correction2), as in PyTorch.
+  const denom = second.sqrt().div(Math.sqrt(bc2)).add(g.eps);
+  p.add_(m.div(denom), -stepSize);
+}
+
+/** Adam, with amsgrad, L2 weight decay and maximize. */
+export class Adam extends Optimizer<AdamOptions> {
+  constructor(params: ParamsArg<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    const o: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options };
+    checkAdam('Adam', o);
+    super(params, o);
+  }
+  protected update(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: ParamGroup<AdamOptions>): void {
+    adamStep(p, grad, st, g, g.weightDecay);
+  }
+}
+
+/** Adam with decoupled weight decay (default 1e-2): p *= 1 - lr * weightDecay before the step. */
+export class AdamW extends Optimizer<AdamOptions> {
+  constructor(params: ParamsArg<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    const o: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...options };
+    checkAdam('AdamW', o);
+    super(params, o);
+  }
+  protected update(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: ParamGroup<AdamOptions>): void {
+    p.mul_(1 - g.lr * g.weightDecay);
+    adamStep(p, grad, st, g, 0);
+  }
+}
+
+export interface RMSpropOptions {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  centered: boolean;
+  maximize: boolean;
+}
+
+export class RMSprop extends Optimizer<RMSpropOptions> {
+  constructor(params: ParamsArg<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
+    const o: RMSpropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options };
+    checkNonNegative('RMSprop', 'learning rate', o.lr);
+    checkNonNegative('RMSprop', 'epsilon value', o.eps);
+    checkNonNegative('RMSprop', 'momentum value', o.momentum);
+    checkNonNegative('RMSprop', 'alpha value', o.alpha);
+    super(params, o);
+  }
+  protected update(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: ParamGroup<RMSpropOptions>): void {
+    let d = g.maximize ? grad.neg() : grad;
+    if (g.weightDecay !== 0) d = d.add(p, g.weightDecay);
+    if (st.squareAvg === undefined) {
+      st.step = 0;
+      st.squareAvg = zerosLike(p);
+      if (g.momentum > 0) st.momentumBuffer = zerosLike(p);
+      if (g.centered) st.gradAvg = zerosLike(p);
+    }
+    st.step = (st.step as number) + 1;
+    const sq = st.squareAvg as Tensor;
+    sq.mul_(g.alpha).add_(d.mul(d), 1 - g.alpha);
+    let avg: Tensor;
+    if (g.centered) {
+      const ga = st.gradAvg as Tensor;
+      ga.mul_(g.alpha).add_(d, 1 - g.alpha);
+      avg = sq.sub(ga.mul(ga)).sqrt();
+    } else {
+      avg = sq.sqrt();
+    }
+    avg = avg.add(g.eps);
+    if (g.momentum > 0) {
+      const buf = st.momentumBuffer as Tensor;
+      buf.mul_(g.momentum).add_(d.div(avg));
+      p.add_(buf, -g.lr);
+    } else {
+      p.add_(d.div(avg), -g.lr);
+    }
+  }
+}
+
+export interface AdagradOptions {
+  lr: number;
+  lrDecay: number;
+  weightDecay: number;
+  initialAccumulatorValue: number;
+  eps: number;
+  maximize: boolean;
+}
+
+export class Adagrad extends Optimizer<AdagradOptions> {
+  constructor(params: ParamsArg<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
+    const o: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...options };
+    checkNonNegative('Adagrad', 'learning rate', o.lr);
+    checkNonNegative('Adagrad', 'lr_decay value', o.lrDecay);
+    checkNonNegative('Adagrad', 'initial_accumulator_value', o.initialAccumulatorValue);
+    super(params, o);
+  }
+  protected update(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: ParamGroup<AdagradOptions>): void {
+    if (st.sum === undefined) {
+      st.step = 0;
+      st.sum = fullLike(p, g.initialAccumulatorValue);
+    }
+    const step = (st.step as number) + 1;
+    st.step = step;
+    let d = g.maximize ? grad.neg() : grad;
+    if (g.weightDecay !== 0) d = d.add(p, g.weightDecay);
+    const clr = g.lr / (1 + (step - 1) * g.lrDecay);
+    const sum = st.sum as Tensor;
+    sum.add_(d.mul(d));
+    p.add_(d.div(sum.sqrt().add(g.eps)), -clr);
+  }
+}
