@@ -74,9 +74,9 @@ function packElementwise(shape: Shape, o0: Strided, o1: Strided, o2?: Strided, o
   return meta;
 }
 
-/** out = op(a, b); all three share out's shape. */
-export function binary(op: BinaryOpName, out: Strided, a: Strided, b: Strided): void {
-  native.binary(BINARY[op], out.data, a.data, b.data, packElementwise(out.shape, out, a, b));
+/** out = op(a, b); all three share out's shape. For add/sub, alpha scales b (one fused multiply-add). */
+export function binary(op: BinaryOpName, out: Strided, a: Strided, b: Strided, alpha = 1): void {
+  native.binary(BINARY[op], out.data, a.data, b.data, packElementwise(out.shape, out, a, b), alpha);
 }
 
 /** out = op(a) with scalar parameters p0, p1 (clamp bounds, exponent, slope). */

@@ -71,6 +71,7 @@ function binaryOp(
   into?: Tensor,
   gradName?: string,
   grad?: BinaryGrad,
+  alpha = 1,
 ): Tensor {
   checkOperand(op, a, 'input');
   checkOperand(op, b, 'other');
@@ -97,37 +98,40 @@ function binaryOp(
     if (!sameShape(shape, into.shape)) {
       throw new RangeError(`${op}: output with shape ${shapeStr(into.shape)} doesn't match the broadcast shape ${shapeStr(shape)}`);
     }
-    K.binary(kernel, into, x, y);
+    K.binary(kernel, into, x, y, alpha);
     return into;
   }
   const out = new Tensor(allocate(outType, numelOf(shape)), shape, contiguousStrides(shape), 0, outType);
-  K.binary(kernel, out, x, y);
+  K.binary(kernel, out, x, y, alpha);
   if (!grad || outType !== 'float32') return out;
   const yt = y instanceof Tensor ? y : null;
   return record(gradName!, out, yt ? [x, yt] : [x], (g, needs) => grad(g, x, yt, out, needs));
 }
 
-function scaled(op: string, other: Tensor | Scalar, alpha: number | undefined): Tensor | Scalar {
-  if (alpha === undefined || alpha === 1) return other;
+function checkAlpha(op: string, alpha: number | undefined): number {
+  if (alpha === undefined) return 1;
   if (typeof alpha !== 'number') throw new TypeError(`${op}: expected a number for 'alpha' but received ${typeof alpha}`);
-  return other instanceof Tensor ? mul(other, alpha) : Number(other) * alpha;
+  return alpha;
 }
 
-const gradAdd: BinaryGrad = (g) => [g, g];
-const gradSub: BinaryGrad = (g, _x, _y, _o, needs) => [g, needs[1] ? neg(g) : null];
+const gradAdd = (alpha: number): BinaryGrad => (g, _x, _y, _o, needs) => [g, needs[1] ? (alpha === 1 ? g : mul(g, alpha)) : null];
 const gradMul: BinaryGrad = (g, x, y, _o, needs) => [needs[0] ? mul(g, y!) : null, needs[1] ? mul(g, x) : null];
 
-/** a + alpha * b, broadcasting. @example torch.tensor([1, 2]).add(1) */
+/** a + alpha * b, broadcasting (one fused multiply-add when alpha != 1). @example torch.tensor([1, 2]).add(1) */
 export function add(a: Tensor, b: Tensor | Scalar, alpha?: number, into?: Tensor): Tensor {
-  return binaryOp('add', 'add', 'arith', a, scaled('add', b, alpha), into, 'AddBackward0', gradAdd);
+  const s = checkAlpha('add', alpha);
+  if (!(b instanceof Tensor)) return binaryOp('add', 'add', 'arith', a, Number(b) * s, into, 'AddBackward0', gradAdd(1));
+  return binaryOp('add', 'add', 'arith', a, b, into, 'AddBackward0', gradAdd(s), s);
 }
 /** a - alpha * b, broadcasting; a may be a number (torch.rsub). */
 export function sub(a: Tensor | Scalar, b: Tensor | Scalar, alpha?: number, into?: Tensor): Tensor {
+  const s = checkAlpha('sub', alpha);
   if (!(a instanceof Tensor)) {
-    const s = a;
-    return add(neg(scaled('sub', b, alpha) as Tensor), s);
+    if (!(b instanceof Tensor)) throw new TypeError('sub: expected at least one Tensor');
+    return add(mul(b, -s), a);
   }
-  return binaryOp('sub', 'sub', 'arith', a, scaled('sub', b, alpha), into, 'SubBackward0', gradSub);
+  if (!(b instanceof Tensor)) return binaryOp('sub', 'sub', 'arith', a, Number(b) * s, into, 'SubBackward0', gradAdd(1));
+  return binaryOp('sub', 'sub', 'arith', a, b, into, 'SubBackward0', gradAdd(-s), s);
 }
 export function mul(a: Tensor, b: Tensor | Scalar, into?: Tensor): Tensor {
   if (!(b instanceof Tensor)) {

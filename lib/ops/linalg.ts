@@ -33,13 +33,26 @@ function gemm(out: Tensor, a: Tensor, b: Tensor, alpha = 1, beta = 0): Tensor {
   return out;
 }
 
-/** The recorded product a @ b over matching batch dims: d/da = g @ b^T, d/db = a^T @ g. */
+/** Whether a matrix is stored column-major (a transposed contiguous one): strides [1, rows]. */
+function columnMajor(t: Tensor): boolean {
+  return t.dim() === 2 && t.strides[0] === 1 && t.strides[1] === t.shape[0] && t.shape[0]! > 1;
+}
+
+/**
+ * d(a @ b)/da = g @ b^T and d/db = a^T @ g; for a column-major 2-D operand the gradient is computed transposed,
+ * (b @ g^T)^T or (g^T @ a)^T, as PyTorch's mm_mat1_backward / mm_mat2_backward do, so the same BLAS calls
+ * give the same bits.
+ */
+function productGrads(g: Tensor, a: Tensor, b: Tensor, needs: readonly boolean[]): (Tensor | null)[] {
+  const ga = !needs[0] ? null : columnMajor(a) ? matmul(b, g.t()).t() : matmul(g, b.transpose(-1, -2));
+  const gb = !needs[1] ? null : columnMajor(b) ? matmul(g.t(), a).t() : matmul(a.transpose(-1, -2), g);
+  return [ga, gb];
+}
+
+/** The recorded product a @ b over matching batch dims. */
 function product(name: string, a: Tensor, b: Tensor, shape: number[]): Tensor {
   const out = gemm(empty(shape, 'float32'), a, b);
-  return record(name, out, [a, b], (g, needs) => [
-    needs[0] ? matmul(g, b.transpose(-1, -2)) : null,
-    needs[1] ? matmul(a.transpose(-1, -2), g) : null,
-  ]);
+  return record(name, out, [a, b], (g, needs) => productGrads(g, a, b, needs));
 }
 
 /** Matrix product of two 2-D tensors. @example torch.mm(a, b) */
@@ -133,9 +146,8 @@ export function addmm(input: Tensor, m1: Tensor, m2: Tensor, options: { beta?: n
   if (beta !== 0) K.copy(out, broadcastTo(inp.detach(), shape));
   gemm(out, m1, m2, alpha, beta);
   const scale = (t: Tensor, s: number): Tensor => (s === 1 ? t : t.mul(s));
-  return record('AddmmBackward0', out, [inp, m1, m2], (g, needs) => [
-    needs[0] ? sumToShape(scale(g, beta), inp.shape) : null,
-    needs[1] ? scale(mm(g, m2.t()), alpha) : null,
-    needs[2] ? scale(mm(m1.t(), g), alpha) : null,
-  ]);
+  return record('AddmmBackward0', out, [inp, m1, m2], (g, needs) => {
+    const [g1, g2] = productGrads(g, m1, m2, [needs[1]!, needs[2]!]);
+    return [needs[0] ? sumToShape(scale(g, beta), inp.shape) : null, g1 && scale(g1, alpha), g2 && scale(g2, alpha)];
+  });
 }

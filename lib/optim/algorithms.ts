@@ -6,6 +6,17 @@ import { zerosLike, fullLike } from '../ops/creation';
 import { Optimizer } from './optimizer';
 import type { ParamGroup, ParamsArg } from './optimizer';
 
+// PyTorch's pointwise kernels evaluate value * t1 * t2 and value * t1 / t2 left to right; the same order here
+// keeps trajectories within rounding of PyTorch's.
+/** t += value * a * b (torch addcmul_) */
+function addcmul_(t: Tensor, a: Tensor, b: Tensor, value = 1): void {
+  t.add_((value === 1 ? a : a.mul(value)).mul(b));
+}
+/** t += value * a / b (torch addcdiv_) */
+function addcdiv_(t: Tensor, a: Tensor, b: Tensor, value = 1): void {
+  t.add_((value === 1 ? a : a.mul(value)).div(b));
+}
+
 function checkNonNegative(opt: string, name: string, v: number): void {
   if (!(v >= 0)) throw new RangeError(`${opt}: Invalid ${name}: ${v}`);
 }
@@ -82,7 +93,7 @@ function adamStep(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: AdamO
   const [beta1, beta2] = g.betas;
   // m = lerp(m, g, 1 - beta1); v = v * beta2 + (1 - beta2) g^2
   m.add_(d.sub(m), 1 - beta1);
-  v.mul_(beta2).add_(d.mul(d), 1 - beta2);
+  addcmul_(v.mul_(beta2), d, d, 1 - beta2);
   const bc1 = 1 - beta1 ** step;
   const bc2 = 1 - beta2 ** step;
   const stepSize = g.lr / bc1;
@@ -94,7 +105,7 @@ function adamStep(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: AdamO
   }
   // eps is added after dividing by sqrt(bias_correction2), as in PyTorch.
   const denom = second.sqrt().div(Math.sqrt(bc2)).add(g.eps);
-  p.add_(m.div(denom), -stepSize);
+  addcdiv_(p, m, denom, -stepSize);
 }
 
 /** Adam, with amsgrad, L2 weight decay and maximize. */
@@ -152,22 +163,22 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     }
     st.step = (st.step as number) + 1;
     const sq = st.squareAvg as Tensor;
-    sq.mul_(g.alpha).add_(d.mul(d), 1 - g.alpha);
+    addcmul_(sq.mul_(g.alpha), d, d, 1 - g.alpha);
     let avg: Tensor;
     if (g.centered) {
       const ga = st.gradAvg as Tensor;
       ga.mul_(g.alpha).add_(d, 1 - g.alpha);
-      avg = sq.sub(ga.mul(ga)).sqrt();
+      avg = sq.add(ga.mul(-1).mul(ga)).sqrt();
     } else {
       avg = sq.sqrt();
     }
     avg = avg.add(g.eps);
     if (g.momentum > 0) {
       const buf = st.momentumBuffer as Tensor;
-      buf.mul_(g.momentum).add_(d.div(avg));
+      addcdiv_(buf.mul_(g.momentum), d, avg);
       p.add_(buf, -g.lr);
     } else {
-      p.add_(d.div(avg), -g.lr);
+      addcdiv_(p, d, avg, -g.lr);
     }
   }
 }
@@ -188,19 +199,19 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     checkNonNegative('Adagrad', 'lr_decay value', o.lrDecay);
     checkNonNegative('Adagrad', 'initial_accumulator_value', o.initialAccumulatorValue);
     super(params, o);
+    // As in PyTorch, Adagrad creates every parameter's state up front.
+    for (const group of this.paramGroups) {
+      for (const p of group.params) this.state.set(p, { step: 0, sum: fullLike(p, group.initialAccumulatorValue) });
+    }
   }
   protected update(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: ParamGroup<AdagradOptions>): void {
-    if (st.sum === undefined) {
-      st.step = 0;
-      st.sum = fullLike(p, g.initialAccumulatorValue);
-    }
     const step = (st.step as number) + 1;
     st.step = step;
     let d = g.maximize ? grad.neg() : grad;
     if (g.weightDecay !== 0) d = d.add(p, g.weightDecay);
     const clr = g.lr / (1 + (step - 1) * g.lrDecay);
     const sum = st.sum as Tensor;
-    sum.add_(d.mul(d));
-    p.add_(d.div(sum.sqrt().add(g.eps)), -clr);
+    addcmul_(sum, d, d);
+    addcdiv_(p, d, sum.sqrt().add(g.eps), -clr);
   }
 }

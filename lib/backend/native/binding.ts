@@ -19,7 +19,8 @@ export interface BackendInfo {
 }
 
 export interface NativeBinding {
-  binary(op: number, out: Storage, a: Storage, b: Storage, layout: Int32Array): void;
+  /** alpha scales b for add and sub: out = a + alpha * b, fused for floats. */
+  binary(op: number, out: Storage, a: Storage, b: Storage, layout: Int32Array, alpha?: number): void;
   unary(op: number, out: Storage, a: Storage, layout: Int32Array, p0: number, p1: number): void;
   where(out: Storage, cond: Uint8Array, a: Storage, b: Storage, layout: Int32Array): void;
   copy(dst: Storage, src: Storage, layout: Int32Array): void;

@@ -102,13 +102,15 @@ class Addon : public Napi::Addon<Addon> {
     return o;
   }
 
-  // binary(op, out, a, b, layout): layout = [rank, offOut, offA, offB, ...shape, ...sOut, ...sA, ...sB]
+  // binary(op, out, a, b, layout, alpha?): layout = [rank, offOut, offA, offB, ...shape, ...sOut, ...sA, ...sB];
+  // alpha scales b for add and sub (default 1).
   Napi::Value Binary(const Napi::CallbackInfo& info) {
     const char* fn = "binary";
     Napi::Env env = info.Env();
     const int op = int(int_arg(info, 0, fn, "op", 0, int(BinaryOp::kCount) - 1));
     Buffer out = buffer_arg(info, 1, fn, "out"), a = buffer_arg(info, 2, fn, "a"), b = buffer_arg(info, 3, fn, "b");
     Meta meta(info, 4, fn);
+    const double alpha = info.Length() > 5 && !info[5].IsUndefined() ? number_arg(info, 5, fn, "alpha") : 1.0;
     const int rank = meta.rank("rank");
     const int32_t* offs = meta.take(3, "offsets");
     const int32_t* shape = meta.shape(rank, "shape");
@@ -121,7 +123,7 @@ class Addon : public Napi::Addon<Addon> {
     check_view(env, fn, "out", out.length, rank, shape, vo.strides, vo.offset);
     check_view(env, fn, "a", a.length, rank, shape, va.strides, va.offset);
     check_view(env, fn, "b", b.length, rank, shape, vb.strides, vb.offset);
-    if (!binary(BinaryOp(op), out.dtype, out.data, a.dtype, a.data, b.data, rank, shape, vo, va, vb)) {
+    if (!binary(BinaryOp(op), out.dtype, out.data, a.dtype, a.data, b.data, rank, shape, vo, va, vb, alpha)) {
       throw_type(env, std::string("torchlet.native.binary: '") + kBinaryOpNames[op] + "' is not defined for " +
                           dtype_name(a.dtype) + " inputs with a " + dtype_name(out.dtype) + " output");
     }

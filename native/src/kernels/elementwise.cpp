@@ -126,7 +126,12 @@ bool comparison_or_logical(BinaryOp op, void* out, const void* a, const void* b,
 bool is_boolean_result(BinaryOp op) { return op >= BinaryOp::eq; }
 
 bool float_arith(BinaryOp op, float* o, const float* a, const float* b, int rank, const int32_t* shape,
-                 const View& vo, const View& va, const View& vb) {
+                 const View& vo, const View& va, const View& vb, double alpha) {
+  if ((op == BinaryOp::add || op == BinaryOp::sub) && alpha != 1.0) {
+    const float s = float(op == BinaryOp::add ? alpha : -alpha);
+    binary_loop(o, a, b, rank, shape, vo, va, vb, [s](float x, float y) { return std::fma(s, y, x); });
+    return true;
+  }
   switch (op) {
     case BinaryOp::add: binary_loop(o, a, b, rank, shape, vo, va, vb, [](float x, float y) { return x + y; }); return true;
     case BinaryOp::sub: binary_loop(o, a, b, rank, shape, vo, va, vb, [](float x, float y) { return x - y; }); return true;
@@ -144,8 +149,13 @@ bool float_arith(BinaryOp op, float* o, const float* a, const float* b, int rank
 }
 
 bool int_arith(BinaryOp op, int32_t* o, const int32_t* a, const int32_t* b, int rank, const int32_t* shape,
-               const View& vo, const View& va, const View& vb) {
+               const View& vo, const View& va, const View& vb, double alpha) {
   // Unsigned arithmetic wraps on overflow like PyTorch's integer tensors, without undefined behaviour.
+  if ((op == BinaryOp::add || op == BinaryOp::sub) && alpha != 1.0) {
+    const uint32_t s = uint32_t(int32_t(op == BinaryOp::add ? alpha : -alpha));
+    binary_loop(o, a, b, rank, shape, vo, va, vb, [s](int32_t x, int32_t y) { return int32_t(uint32_t(x) + s * uint32_t(y)); });
+    return true;
+  }
   switch (op) {
     case BinaryOp::add:
       binary_loop(o, a, b, rank, shape, vo, va, vb, [](int32_t x, int32_t y) { return int32_t(uint32_t(x) + uint32_t(y)); });
@@ -263,7 +273,7 @@ void convert_from(DType ts, void* dst, const void* src, int rank, const int32_t*
 }  // namespace
 
 bool binary(BinaryOp op, DType tout, void* out, DType tin, const void* a, const void* b, int rank,
-            const int32_t* shape, const View& vo, const View& va, const View& vb) {
+            const int32_t* shape, const View& vo, const View& va, const View& vb, double alpha) {
   if (is_boolean_result(op)) {
     if (tout != DType::U8) return false;
     switch (tin) {
@@ -276,11 +286,11 @@ bool binary(BinaryOp op, DType tout, void* out, DType tin, const void* a, const 
   if (tout != tin) return false;
   if (tin == DType::F32) {
     return float_arith(op, static_cast<float*>(out), static_cast<const float*>(a), static_cast<const float*>(b),
-                       rank, shape, vo, va, vb);
+                       rank, shape, vo, va, vb, alpha);
   }
   if (tin == DType::I32 && op != BinaryOp::div) {
     return int_arith(op, static_cast<int32_t*>(out), static_cast<const int32_t*>(a),
-                     static_cast<const int32_t*>(b), rank, shape, vo, va, vb);
+                     static_cast<const int32_t*>(b), rank, shape, vo, va, vb, alpha);
   }
   return false;
 }

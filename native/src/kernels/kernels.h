@@ -31,9 +31,10 @@ extern const char* const kUnaryOpNames[];
 extern const char* const kReduceOpNames[];
 
 // out = op(a, b) over `shape`. a and b share dtype `tin`; comparisons and logical ops write U8.
-// Returns false when the op does not exist for these dtypes.
+// add and sub take alpha: out = a + alpha * b (a - alpha * b), one fused multiply-add for floats as in
+// PyTorch's vectorised kernels. Returns false when the op does not exist for these dtypes.
 bool binary(BinaryOp op, DType tout, void* out, DType tin, const void* a, const void* b, int rank,
-            const int32_t* shape, const View& vo, const View& va, const View& vb);
+            const int32_t* shape, const View& vo, const View& va, const View& vb, double alpha = 1.0);
 
 // out = op(a) over `shape`; p0/p1 are the op's scalar parameters (clamp bounds, exponent, slope).
 bool unary(UnaryOp op, DType tout, void* out, DType tin, const void* a, int rank, const int32_t* shape,
