@@ -120,12 +120,14 @@ const gradMul: BinaryGrad = (g, x, y, _o, needs) => [needs[0] ? mul(g, y!) : nul
 /** a + alpha * b, broadcasting (one fused multiply-add when alpha != 1). @example torch.tensor([1, 2]).add(1) */
 export function add(a: Tensor, b: Tensor | Scalar, alpha?: number, into?: Tensor): Tensor {
   const s = checkAlpha('add', alpha);
+  checkOperand('add', b, 'other');
   if (!(b instanceof Tensor)) return binaryOp('add', 'add', 'arith', a, Number(b) * s, into, 'AddBackward0', gradAdd(1));
   return binaryOp('add', 'add', 'arith', a, b, into, 'AddBackward0', gradAdd(s), s);
 }
 /** a - alpha * b, broadcasting; a may be a number (torch.rsub). */
 export function sub(a: Tensor | Scalar, b: Tensor | Scalar, alpha?: number, into?: Tensor): Tensor {
   const s = checkAlpha('sub', alpha);
+  checkOperand('sub', b, 'other');
   if (!(a instanceof Tensor)) {
     if (!(b instanceof Tensor)) throw new TypeError('sub: expected at least one Tensor');
     return add(mul(b, -s), a);

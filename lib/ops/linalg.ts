@@ -147,7 +147,7 @@ export function addmm(input: Tensor, m1: Tensor, m2: Tensor, options: { beta?: n
   gemm(out, m1, m2, alpha, beta);
   const scale = (t: Tensor, s: number): Tensor => (s === 1 ? t : t.mul(s));
   return record('AddmmBackward0', out, [inp, m1, m2], (g, needs) => {
-    const [g1, g2] = productGrads(g, m1, m2, [needs[1]!, needs[2]!]);
+    const [g1 = null, g2 = null] = productGrads(g, m1, m2, [needs[1]!, needs[2]!]);
     return [needs[0] ? sumToShape(scale(g, beta), inp.shape) : null, g1 && scale(g1, alpha), g2 && scale(g2, alpha)];
   });
 }
