@@ -286,3 +286,33 @@ with open(os.path.join(OUT, 'optim.json'), 'w') as f:
                'seed': seed}, f, separators=(',', ':'))
 print('nn.json:', len(inits), 'inits,', len(layers), 'layers,', len(losses), 'losses; optim.json:', len(optims),
       'optimizers,', len(scheds), 'schedulers')
+
+
+def write_safetensors(path, tensors):
+    """A safetensors writer from the format's description (8-byte length, JSON header, raw data), independent of
+    torchlet's, so the test reads a file torchlet did not write."""
+    import struct
+    header, blobs, offset = {}, [], 0
+    codes = {torch.float32: 'F32', torch.int32: 'I32', torch.bool: 'BOOL'}
+    for name, t in tensors.items():
+        data = t.contiguous().numpy().tobytes()
+        header[name] = {'dtype': codes[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    header['__metadata__'] = {'format': 'pt'}
+    raw = json.dumps(header).encode()
+    raw += b' ' * ((8 - len(raw) % 8) % 8)
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(raw)))
+        f.write(raw)
+        for b in blobs:
+            f.write(b)
+
+
+torch.manual_seed(0)
+m = nn.Linear(3, 2)
+write_safetensors(os.path.join(OUT, 'linear_3_2.safetensors'), {
+    'weight': m.weight.detach(), 'bias': m.bias.detach(),
+    'steps': torch.tensor([1, 2, 3], dtype=torch.int32), 'mask': torch.tensor([True, False])})
+with open(os.path.join(OUT, 'linear_3_2.json'), 'w') as f:
+    json.dump({'weight': dump_tensor(m.weight), 'bias': dump_tensor(m.bias)}, f)

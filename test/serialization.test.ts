@@ -1,0 +1,103 @@
+/** torchlet.save / load: safetensors files, atomic writes, clear errors for damaged files. */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import * as torch from '../lib';
+import { expectClose, loadFixture } from './helpers/fixtures';
+import type { TensorJson } from './helpers/fixtures';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchlet-save-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('save and load', () => {
+  test('a state dict round-trips: dtypes, shapes, values, order; views are saved as their values', () => {
+    torch.manualSeed(3);
+    const model = new torch.nn.Sequential(new torch.nn.Linear(4, 3), new torch.nn.ReLU(), new torch.nn.Linear(3, 2));
+    const sd = model.stateDict();
+    sd.set('counts', torch.tensor([1, 2, 3], { dtype: 'int32' }));
+    sd.set('mask', torch.tensor([true, false]));
+    sd.set('view', torch.arange(12).float().view(3, 4).t());
+    const file = path.join(dir, 'model.safetensors');
+    torch.save(sd, file, { note: 'hello' });
+    const back = torch.load(file);
+    expect([...back.keys()]).toEqual([...sd.keys()]);
+    for (const [k, v] of sd) {
+      expect(back.get(k)!.dtype).toBe(v.dtype);
+      expect(back.get(k)!.tolist()).toEqual(v.tolist());
+    }
+    const fresh = new torch.nn.Sequential(new torch.nn.Linear(4, 3), new torch.nn.ReLU(), new torch.nn.Linear(3, 2));
+    back.delete('counts');
+    back.delete('mask');
+    back.delete('view');
+    fresh.loadStateDict(back);
+    expect(fresh.stateDict().get('2.bias')!.tolist()).toEqual(model.stateDict().get('2.bias')!.tolist());
+  });
+
+  test('the file follows the format: 8-byte little-endian length, JSON header, 8-byte aligned data', () => {
+    const file = path.join(dir, 'layout.safetensors');
+    torch.save({ x: torch.tensor([1.5, -2]) }, file);
+    const buf = fs.readFileSync(file);
+    const n = Number(buf.readBigUInt64LE(0));
+    expect((8 + n) % 8).toBe(0);
+    const header = JSON.parse(buf.subarray(8, 8 + n).toString());
+    expect(header.x).toEqual({ dtype: 'F32', shape: [2], data_offsets: [0, 8] });
+    const data = buf.subarray(8 + n);
+    expect([data.readFloatLE(0), data.readFloatLE(4)]).toEqual([1.5, -2]);
+  });
+
+  test('reads a file written by an independent writer from PyTorch tensors', () => {
+    const sd = torch.load(path.join(__dirname, 'fixtures', 'linear_3_2.safetensors'));
+    const want = loadFixture<never>('linear_3_2.json') as unknown as Record<string, TensorJson>;
+    expectClose(sd.get('weight')!, want.weight!, 0, 0);
+    expectClose(sd.get('bias')!, want.bias!, 0, 0);
+    expect(sd.get('steps')!.tolist()).toEqual([1, 2, 3]);
+    expect(sd.get('mask')!.tolist()).toEqual([true, false]);
+  });
+
+  test('a write that fails midway leaves the old file intact', () => {
+    const file = path.join(dir, 'keep.safetensors');
+    torch.save({ x: torch.ones(3) }, file);
+    const before = fs.readFileSync(file);
+    const bad = { x: torch.ones(3), y: 'oops' as unknown as torch.Tensor };
+    expect(() => torch.save(bad, file)).toThrow(/value for key 'y' is not a Tensor/);
+    expect(() => torch.save({ x: torch.ones(3) }, path.join(dir, 'no-such-dir', 'x.safetensors'))).toThrow(/ENOENT/);
+    expect(fs.readFileSync(file)).toEqual(before);
+  });
+
+  test('a process killed while saving leaves either the old or the new file, never a partial one', async () => {
+    const file = path.join(dir, 'crash.safetensors');
+    torch.save({ x: torch.zeros(4) }, file);
+    const dist = path.join(__dirname, '..', 'dist');
+    // The child announces each save, then rewrites a 64 MB file until it is killed.
+    const code = `const t = require(${JSON.stringify(dist)}); const big = { x: t.ones(16 * 1024 * 1024) };
+      for (;;) { process.stdout.write('saving\\n'); t.save(big, ${JSON.stringify(file)}); }`;
+    const { spawn } = await import('child_process');
+    const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout.once('data', () => setTimeout(resolve, 30)));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const back = torch.load(file).get('x')!;
+    expect([4, 16 * 1024 * 1024]).toContain(back.numel());
+    expect(back.sum().item()).toBe(back.numel() === 4 ? 0 : 16 * 1024 * 1024);
+  });
+
+  test('truncated and corrupted files give clear errors', () => {
+    const file = path.join(dir, 'ok.safetensors');
+    torch.save({ w: torch.rand(10) }, file);
+    const good = fs.readFileSync(file);
+    const write = (name: string, b: Buffer): string => {
+      const p = path.join(dir, name);
+      fs.writeFileSync(p, b);
+      return p;
+    };
+    expect(() => torch.load(write('short.safetensors', good.subarray(0, 5)))).toThrow(/fewer than the 8-byte header length/);
+    expect(() => torch.load(write('cut.safetensors', good.subarray(0, good.length - 4)))).toThrow(/truncated/);
+    const n = Number(good.readBigUInt64LE(0));
+    expect(() => torch.load(write('cuthead.safetensors', good.subarray(0, 8 + n - 3)))).toThrow(/truncated/);
+    const garbled = Buffer.from(good);
+    garbled.write('{{{{', 8);
+    expect(() => torch.load(write('garbled.safetensors', garbled))).toThrow(/header is not JSON/);
+    expect(() => torch.load(path.join(dir, 'missing.safetensors'))).toThrow(/ENOENT/);
+  });
+});
