@@ -316,3 +316,43 @@ write_safetensors(os.path.join(OUT, 'linear_3_2.safetensors'), {
     'steps': torch.tensor([1, 2, 3], dtype=torch.int32), 'mask': torch.tensor([True, False])})
 with open(os.path.join(OUT, 'linear_3_2.json'), 'w') as f:
     json.dump({'weight': dump_tensor(m.weight), 'bias': dump_tensor(m.bias)}, f)
+
+
+# ---- module printing and state-dict messages --------------------------------------------------------------------
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 3)
+        self.seq = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Dropout(0.2))
+        self.register_buffer('running', torch.zeros(3))
+        self.register_buffer('scratch', torch.zeros(1), persistent=False)
+        self.emb = nn.Embedding(4, 2, padding_idx=0)
+        self.norm = nn.LayerNorm(3)
+        self.act = nn.GELU(approximate='tanh')
+        self.md = nn.ModuleDict({'a': nn.Tanh(), 'b': nn.Softplus()})
+        self.ml = nn.ModuleList([nn.ELU(), nn.LeakyReLU(0.2)])
+        self.fl = nn.Flatten()
+        self.uf = nn.Unflatten(1, (2, 2))
+        self.bi = nn.Bilinear(2, 3, 4)
+        self.sm = nn.Softmax(dim=1)
+
+
+net = Net()
+messages = {}
+lin = nn.Linear(2, 2)
+for key, sd in [('sizeMissingUnexpected', {'weight': torch.zeros(3, 2), 'extra': torch.zeros(1)}),
+                ('missing', {'weight': torch.zeros(2, 2)})]:
+    try:
+        lin.load_state_dict(sd)
+    except RuntimeError as e:
+        messages[key] = str(e)
+nonstrict = lin.load_state_dict({'weight': torch.zeros(2, 2), 'x': torch.zeros(1)}, strict=False)
+try:
+    lin.weight = torch.zeros(2, 2)
+except TypeError as e:
+    messages['assignTensor'] = str(e)
+with open(os.path.join(OUT, 'module.json'), 'w') as f:
+    json.dump({'torch': torch.__version__, 'repr': str(net), 'stateDictKeys': list(net.state_dict().keys()),
+               'namedParameters': [n for n, _ in net.named_parameters()], 'namedModules': [n for n, _ in net.named_modules()],
+               'buffers': [n for n, _ in net.named_buffers()], 'messages': messages,
+               'nonStrict': {'missing': nonstrict.missing_keys, 'unexpected': nonstrict.unexpected_keys}}, f, indent=1)

@@ -8,6 +8,12 @@ import * as F from './functional';
 import * as init from './init';
 
 const pyBool = (b: boolean): string => (b ? 'True' : 'False');
+/** Python's repr of a float: 0.2, 1.0, 1e-05. */
+export function pyFloat(x: number): string {
+  if (Number.isInteger(x) && Math.abs(x) < 1e16) return `${x}.0`;
+  if (x !== 0 && (Math.abs(x) < 1e-4 || Math.abs(x) >= 1e16)) return x.toExponential().replace(/e([+-])(\d)$/, 'e$10$2');
+  return String(x);
+}
 
 function checkSize(layer: string, name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0) throw new RangeError(`${layer}: ${name} must be a non-negative integer, got ${v}`);
@@ -134,7 +140,7 @@ export class LayerNorm extends Module {
   }
 
   override extraRepr(): string {
-    return `(${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${this.eps}, elementwise_affine=${pyBool(this.elementwiseAffine)}`;
+    return `(${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${pyFloat(this.eps)}, elementwise_affine=${pyBool(this.elementwiseAffine)}`;
   }
 }
 
@@ -222,7 +228,7 @@ export class ELU extends Module {
     return F.elu(input, this.alpha);
   }
   override extraRepr(): string {
-    return `alpha=${this.alpha.toFixed(1)}`;
+    return `alpha=${pyFloat(this.alpha)}`;
   }
 }
 export class GELU extends Module {
