@@ -29,6 +29,7 @@ export { noGrad, enableGrad, isGradEnabled } from './autograd/grad_mode';
 export * as autograd from './autograd';
 export * as nn from './nn';
 export * as optim from './optim';
+export * as data from './data';
 export { save, load } from './serialization';
 export { scatterAdd, indexAdd } from './ops/indexing';
 export { matmul, mm, bmm, dot, addmm } from './ops/linalg';

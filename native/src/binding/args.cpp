@@ -61,46 +61,52 @@ const char* dtype_name(DType t) {
   return "?";
 }
 
+// One napi_get_typedarray_info call per argument: this runs several times on every op.
+static bool typed_array_info(napi_env env, napi_value v, napi_typedarray_type* type, size_t* length, void** data) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  return napi_get_typedarray_info(env, v, type, length, data, nullptr, nullptr) == napi_ok;
+}
+
 Buffer buffer_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, bool allow_null) {
   Napi::Value v = info[i];
   Buffer b;
-  if (allow_null && (v.IsNull() || v.IsUndefined())) return b;
-  if (v.IsTypedArray()) {
-    auto ta = v.As<Napi::TypedArray>();
-    switch (ta.TypedArrayType()) {
-      case napi_float32_array: b.dtype = DType::F32; b.elem_size = 4; break;
-      case napi_int32_array: b.dtype = DType::I32; b.elem_size = 4; break;
-      case napi_uint8_array: b.dtype = DType::U8; b.elem_size = 1; break;
-      default: goto bad;
+  napi_typedarray_type type;
+  if (typed_array_info(info.Env(), v, &type, &b.length, &b.data)) {
+    switch (type) {
+      case napi_float32_array: b.dtype = DType::F32; b.elem_size = 4; return b;
+      case napi_int32_array: b.dtype = DType::I32; b.elem_size = 4; return b;
+      case napi_uint8_array: b.dtype = DType::U8; b.elem_size = 1; return b;
+      default: break;
     }
-    b.length = ta.ElementLength();
-    b.data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-    return b;
+  } else if (allow_null && (v.IsNull() || v.IsUndefined())) {
+    return Buffer{};
   }
-bad:
   throw_type(info.Env(), prefix(fn) + "expected a Float32Array, Int32Array or Uint8Array for '" + name +
                              "' but received " + describe(v));
 }
 
 uint32_t* u32_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, size_t min_length) {
   Napi::Value v = info[i];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (!typed_array_info(info.Env(), v, &type, &length, &data) || type != napi_uint32_array) {
     throw_type(info.Env(), prefix(fn) + "expected a Uint32Array for '" + name + "' but received " + describe(v));
   }
-  auto ta = v.As<Napi::TypedArray>();
-  if (ta.ElementLength() < min_length) {
+  if (length < min_length) {
     throw_range(info.Env(), prefix(fn) + "expected '" + name + "' to hold at least " + std::to_string(min_length) +
-                                " elements but it holds " + std::to_string(ta.ElementLength()));
+                                " elements but it holds " + std::to_string(length));
   }
-  return reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+  return static_cast<uint32_t*>(data);
 }
 
 double number_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
-  Napi::Value v = info[i];
-  if (!v.IsNumber()) {
-    throw_type(info.Env(), prefix(fn) + "expected a number for '" + name + "' but received " + describe(v));
+  double d = 0;
+  if (napi_get_value_double(info.Env(), info[i], &d) != napi_ok) {
+    throw_type(info.Env(), prefix(fn) + "expected a number for '" + name + "' but received " + describe(info[i]));
   }
-  return v.As<Napi::Number>().DoubleValue();
+  return d;
 }
 
 int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, int64_t lo, int64_t hi) {
@@ -115,12 +121,12 @@ int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const 
 
 Meta::Meta(const Napi::CallbackInfo& info, size_t i, const char* fn) : env_(info.Env()), fn_(fn) {
   Napi::Value v = info[i];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+  napi_typedarray_type type;
+  void* data = nullptr;
+  if (!typed_array_info(env_, v, &type, &length_, &data) || type != napi_int32_array) {
     throw_type(env_, prefix(fn) + "expected an Int32Array for 'layout' but received " + describe(v));
   }
-  auto ta = v.As<Napi::TypedArray>();
-  length_ = ta.ElementLength();
-  data_ = reinterpret_cast<const int32_t*>(static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+  data_ = static_cast<const int32_t*>(data);
 }
 
 const int32_t* Meta::take(int n, const char* what) {

@@ -1,0 +1,27 @@
+/** The demo trains on the real digits past 90% held-out accuracy and writes a checkpoint that reloads. */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { main, evaluate } from '../../examples/mnist_mlp';
+import { splitDigits } from '../../examples/mnist_data';
+import * as torch from '../../dist';
+import type { Tensor } from '../../dist';
+
+test('MLP on mnist digits: above 90% held out, checkpoint reloads to the same accuracy', () => {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'torchlet-mnist-')), 'mlp.safetensors');
+  const { accuracy } = main({ epochs: 3, out, log: () => undefined });
+  expect(accuracy[accuracy.length - 1]).toBeGreaterThan(0.9);
+  const { nn } = torch;
+  class MLP extends nn.Module {
+    fc1 = new nn.Linear(784, 256);
+    fc2 = new nn.Linear(256, 10);
+    forward(x: Tensor): Tensor {
+      return this.fc2.forward(this.fc1.forward(x).relu());
+    }
+  }
+  const fresh = new MLP();
+  fresh.loadStateDict(torch.load(out));
+  const { testX, testY } = splitDigits(2000, 0);
+  expect(evaluate(fresh, testX, testY)).toBe(accuracy[accuracy.length - 1]);
+});
