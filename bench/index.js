@@ -9,7 +9,8 @@ const path = require('path');
 
 const torch = require('..');
 
-const WORKLOADS = { matmul: require('./matmul'), tiny: require('./tiny') };
+const WORKLOADS = { matmul: require('./matmul'), tiny: require('./tiny'), training: require('./training') };
+const { ensurePyTorch, startPyTorch } = require('./pytorch');
 
 async function main(argv) {
   const quick = argv.includes('--quick');
@@ -23,11 +24,21 @@ async function main(argv) {
   const info = torch.backendInfo();
   console.log(`torchlet ${info.addonVersion} | ${info.blasConfig} | core ${info.blasCore} | node ${info.nodeVersion}`);
   const results = { date: new Date().toISOString(), backend: info, quick, workloads: {} };
-  for (const n of selected) {
-    const w = WORKLOADS[n];
-    const rows = await w.run({ quick, threads, ...(quick && n === 'matmul' ? { sizes: [128, 256] } : {}) });
-    w.print(rows);
-    results.workloads[n] = rows;
+  // The PyTorch helper starts before any workload allocates, so its fork does not disturb timed rounds.
+  const pytorch = selected.some((n) => WORKLOADS[n].needsPyTorch) && ensurePyTorch() ? await startPyTorch() : null;
+  if (pytorch) {
+    console.log(`PyTorch ${pytorch.info.torch} (CPU capability ${pytorch.info.capability}) in the same run`);
+    results.pytorch = pytorch.info;
+  }
+  try {
+    for (const n of selected) {
+      const w = WORKLOADS[n];
+      const rows = await w.run({ quick, threads, pytorch, ...(quick && n === 'matmul' ? { sizes: [128, 256] } : {}) });
+      w.print(rows);
+      results.workloads[n] = rows;
+    }
+  } finally {
+    pytorch?.close();
   }
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });

@@ -4,3 +4,4 @@
 #include "src/kernels/blas.cpp"
 #include "src/kernels/index.cpp"
 #include "src/kernels/rng.cpp"
+#include "src/kernels/optim.cpp"

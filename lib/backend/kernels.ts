@@ -16,7 +16,7 @@ export interface Strided {
 
 export type BinaryOpName =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'remainder' | 'floor_divide'
-  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logical_and' | 'logical_or' | 'logical_xor';
+  | 'threshold_backward' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logical_and' | 'logical_or' | 'logical_xor';
 export type UnaryOpName =
   | 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'sign'
   | 'clamp' | 'pow_scalar' | 'log1p' | 'expm1' | 'floor' | 'ceil' | 'round' | 'trunc' | 'reciprocal' | 'erf'
@@ -36,7 +36,7 @@ function codes<N extends string>(kind: string, names: readonly string[], wanted:
 
 const BINARY = codes<BinaryOpName>('binary', native.opNames.binary, [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'remainder', 'floor_divide',
-  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor',
+  'threshold_backward', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor',
 ]);
 const UNARY = codes<UnaryOpName>('unary', native.opNames.unary, [
   'neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'sign', 'clamp',

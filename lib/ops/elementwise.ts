@@ -254,7 +254,15 @@ export const neg = (a: Tensor): Tensor => unaryOp('neg', 'neg', 'same', a, 0, 0,
 export const abs = (a: Tensor): Tensor => unaryOp('abs', 'abs', 'same', a, 0, 0, 'AbsBackward0', (g, x) => mul(g, sign(x)));
 export const sign = (a: Tensor): Tensor => unaryOp('sign', 'sign', 'same', a, 0, 0, 'SignBackward0', zeroGrad);
 export const relu = (a: Tensor): Tensor =>
-  unaryOp('relu', 'relu', 'same', a, 0, 0, 'ReluBackward0', (g, _x, out) => mul(g, gt(out, 0)));
+  unaryOp('relu', 'relu', 'same', a, 0, 0, 'ReluBackward0', (g, _x, out) => thresholdBackward(g, out));
+
+/** g where y > 0, else 0: ReLU's gradient in one kernel, as PyTorch's threshold_backward. */
+export function thresholdBackward(g: Tensor, y: Tensor): Tensor {
+  return binaryOp('thresholdBackward', 'threshold_backward', 'arith', g, y, undefined, 'ThresholdBackwardBackward0', (gg, _g, yy, _o, needs) => [
+    needs[0] ? thresholdBackward(gg, yy!) : null,
+    null,
+  ]);
+}
 export const square = (a: Tensor): Tensor =>
   unaryOp('square', 'square', 'same', a, 0, 0, 'PowBackward0', (g, x) => mul(g, mul(x, 2)));
 export const exp = (a: Tensor): Tensor => unaryOp('exp', 'exp', 'float', a, 0, 0, 'ExpBackward0', (g, _x, out) => mul(g, out));

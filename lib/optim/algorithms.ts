@@ -2,6 +2,7 @@
  * SGD, Adam, AdamW, RMSprop and Adagrad: PyTorch 1.13's single-tensor updates, op for op, in place under noGrad.
  */
 import type { Tensor } from '../tensor';
+import { native } from '../backend/native/binding';
 import { zerosLike, fullLike } from '../ops/creation';
 import { Optimizer } from './optimizer';
 import type { ParamGroup, ParamsArg } from './optimizer';
@@ -76,7 +77,40 @@ function checkAdam(name: string, o: AdamOptions): void {
   });
 }
 
-/** The Adam step shared by Adam and AdamW (whose decoupled decay is applied before it). */
+/** A contiguous float32 tensor's elements as one typed array (the storage itself when it is exactly that). */
+function flat(t: Tensor): Float32Array | null {
+  if (t.dtype !== 'float32' || !t.isContiguous()) return null;
+  const n = t.numel();
+  const d = t.data as Float32Array;
+  return t.offset === 0 && d.length === n ? d : d.subarray(t.offset, t.offset + n);
+}
+
+/**
+ * Adam and AdamW: one fused native pass when parameter and gradient are contiguous (the usual case), else the same
+ * float operations as tensor ops. Both give PyTorch's bits (test/optim/optim.test.ts compares them).
+ */
+function adam(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: AdamOptions, decoupled: boolean, fused = true): void {
+  if (st.expAvg === undefined) {
+    st.step = 0;
+    st.expAvg = zerosLike(p);
+    st.expAvgSq = zerosLike(p);
+    if (g.amsgrad) st.maxExpAvgSq = zerosLike(p);
+  }
+  const pf = fused ? flat(p) : null;
+  const gf = pf ? flat(grad) : null;
+  if (pf && gf) {
+    const step = (st.step as number) + 1;
+    st.step = step;
+    const flags = (g.amsgrad ? 1 : 0) | (g.maximize ? 2 : 0) | (decoupled ? 4 : 0);
+    const vmax = g.amsgrad ? flat(st.maxExpAvgSq as Tensor) : null;
+    native.adamStep(pf, gf, flat(st.expAvg as Tensor)!, flat(st.expAvgSq as Tensor)!, vmax, pf.length, g.lr, g.betas[0], g.betas[1], g.eps, g.weightDecay, step, flags);
+    return;
+  }
+  if (decoupled) p.mul_(1 - g.lr * g.weightDecay);
+  adamStep(p, grad, st, g, decoupled ? 0 : g.weightDecay);
+}
+
+/** The Adam step as tensor ops (AdamW's decoupled decay is applied before it). */
 function adamStep(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: AdamOptions, l2: number): void {
   let d = g.maximize ? grad.neg() : grad;
   if (l2 !== 0) d = d.add(p, l2);
@@ -115,8 +149,10 @@ export class Adam extends Optimizer<AdamOptions> {
     checkAdam('Adam', o);
     super(params, o);
   }
+  /** Set false to run the tensor-op path instead of the fused kernel (for tests). */
+  fused = true;
   protected update(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: ParamGroup<AdamOptions>): void {
-    adamStep(p, grad, st, g, g.weightDecay);
+    adam(p, grad, st, g, false, this.fused);
   }
 }
 
@@ -127,9 +163,10 @@ export class AdamW extends Optimizer<AdamOptions> {
     checkAdam('AdamW', o);
     super(params, o);
   }
+  /** Set false to run the tensor-op path instead of the fused kernel (for tests). */
+  fused = true;
   protected update(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: ParamGroup<AdamOptions>): void {
-    p.mul_(1 - g.lr * g.weightDecay);
-    adamStep(p, grad, st, g, 0);
+    adam(p, grad, st, g, true, this.fused);
   }
 }
 

@@ -163,3 +163,28 @@ describe('optimizer mechanics', () => {
 
   void (null as unknown as Tensor);
 });
+
+describe('the fused Adam kernel', () => {
+  test.each([
+    ['Adam', {}],
+    ['Adam', { weightDecay: 0.1 }],
+    ['Adam', { amsgrad: true, maximize: true, betas: [0.8, 0.99] as [number, number] }],
+    ['AdamW', {}],
+    ['AdamW', { amsgrad: true, weightDecay: 0.05 }],
+  ] as const)('%s %j gives the same bits as the same update written with tensor ops', (kind, options) => {
+    const make = (fused: boolean): Net => {
+      const m = makeModel();
+      const opt = kind === 'Adam' ? new optim.Adam(m.parameters(), { lr: 1e-2, ...options }) : new optim.AdamW(m.parameters(), { lr: 1e-2, ...options });
+      opt.fused = fused;
+      for (let i = 0; i < 15; i++) {
+        opt.zeroGrad();
+        F.mseLoss(m.forward(X), Y).backward();
+        opt.step();
+      }
+      return m;
+    };
+    const a = make(true);
+    const b = make(false);
+    for (const [k, v] of a.stateDict()) expect(v.tolist()).toEqual(b.stateDict().get(k)!.tolist());
+  });
+});

@@ -29,6 +29,11 @@ export interface NativeBinding {
   matmul(out: Float32Array, a: Float32Array, b: Float32Array, layout: Int32Array, alpha: number, beta: number): number;
   gather(out: Storage, src: Storage, index: Int32Array, layout: Int32Array, dim: number): void;
   scatterAdd(out: Storage, src: Storage, index: Int32Array, layout: Int32Array, dim: number): void;
+  /** One fused Adam/AdamW update; flags: 1 amsgrad, 2 maximize, 4 decoupled weight decay (AdamW). */
+  adamStep(
+    p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array | null, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number, flags: number,
+  ): void;
   rngSeed(state: Uint32Array, low: number, high: number): void;
   rngUniform(state: Uint32Array, out: Float32Array, offset: number, n: number, from: number, to: number): void;
   rngNormal(state: Uint32Array, out: Float32Array, offset: number, n: number, mean: number, std: number): void;

@@ -79,6 +79,7 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("matmul", &Addon::Matmul),
         InstanceMethod("gather", &Addon::Gather),
         InstanceMethod("scatterAdd", &Addon::ScatterAdd),
+        InstanceMethod("adamStep", &Addon::AdamStepFn),
         InstanceMethod("rngSeed", &Addon::RngSeed),
         InstanceMethod("rngUniform", &Addon::RngUniform),
         InstanceMethod("rngNormal", &Addon::RngNormal),
@@ -357,6 +358,41 @@ class Addon : public Napi::Addon<Addon> {
                                    r.rank, r.shape, r.vo, r.vs, r.vi, r.dim, r.dim_size, &bad);
     throw_bad_index(info.Env(), "scatterAdd", at, bad, r.dim, r.dim_size);
     return info.Env().Undefined();
+  }
+
+  // adamStep(p, g, m, v, vmax|null, n, lr, beta1, beta2, eps, weightDecay, step, flags): flags bit 0 amsgrad,
+  // bit 1 maximize, bit 2 decoupled (AdamW). Every array must hold n float32 elements.
+  Napi::Value AdamStepFn(const Napi::CallbackInfo& info) {
+    const char* fn = "adamStep";
+    Napi::Env env = info.Env();
+    Buffer bufs[4] = {buffer_arg(info, 0, fn, "p"), buffer_arg(info, 1, fn, "g"), buffer_arg(info, 2, fn, "m"),
+                      buffer_arg(info, 3, fn, "v")};
+    Buffer vmax = buffer_arg(info, 4, fn, "vmax", true);
+    const int64_t n = int_arg(info, 5, fn, "n", 0, INT64_C(1) << 53);
+    const char* names[4] = {"p", "g", "m", "v"};
+    for (int k = 0; k < 4; ++k) {
+      require_dtype(env, fn, names[k], bufs[k], DType::F32);
+      if (bufs[k].length < size_t(n)) throw_range(env, std::string("torchlet.native.adamStep: '") + names[k] + "' holds fewer than n elements");
+    }
+    AdamStep s;
+    s.lr = number_arg(info, 6, fn, "lr");
+    s.beta1 = number_arg(info, 7, fn, "beta1");
+    s.beta2 = number_arg(info, 8, fn, "beta2");
+    s.eps = number_arg(info, 9, fn, "eps");
+    s.weight_decay = number_arg(info, 10, fn, "weightDecay");
+    s.step = int_arg(info, 11, fn, "step", 1, INT64_C(1) << 53);
+    const int64_t flags = int_arg(info, 12, fn, "flags", 0, 7);
+    s.amsgrad = flags & 1;
+    s.maximize = flags & 2;
+    s.decoupled = flags & 4;
+    if (s.amsgrad) {
+      if (!vmax.data) throw_type(env, "torchlet.native.adamStep: 'vmax' is required with amsgrad");
+      require_dtype(env, fn, "vmax", vmax, DType::F32);
+      if (vmax.length < size_t(n)) throw_range(env, "torchlet.native.adamStep: 'vmax' holds fewer than n elements");
+    }
+    adam_step(static_cast<float*>(bufs[0].data), static_cast<const float*>(bufs[1].data), static_cast<float*>(bufs[2].data),
+              static_cast<float*>(bufs[3].data), static_cast<float*>(vmax.data), n, s);
+    return env.Undefined();
   }
 
   // Random streams: the generator state is a caller-owned Uint32Array of rngStateWords words.

@@ -144,6 +144,10 @@ bool float_arith(BinaryOp op, float* o, const float* a, const float* b, int rank
     case BinaryOp::floor_divide:
       binary_loop(o, a, b, rank, shape, vo, va, vb, [](float x, float y) { return std::floor(x / y); });
       return true;
+    case BinaryOp::threshold_backward:
+      // ReLU's gradient: g where the output is positive, as PyTorch's threshold_backward (x <= 0 ? 0 : g).
+      binary_loop(o, a, b, rank, shape, vo, va, vb, [](float g, float y) { return y <= 0.0f ? 0.0f : g; });
+      return true;
     default: return false;
   }
 }

@@ -13,7 +13,7 @@ enum class DType : int { F32 = 0, I32 = 1, U8 = 2 };
 // The op lists are exported to JS by name, so TypeScript never hard-codes these numbers.
 #define TORCHLET_BINARY_OPS(X) \
   X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum) X(remainder) X(floor_divide) \
-  X(eq) X(ne) X(lt) X(le) X(gt) X(ge) X(logical_and) X(logical_or) X(logical_xor)
+  X(threshold_backward) X(eq) X(ne) X(lt) X(le) X(gt) X(ge) X(logical_and) X(logical_or) X(logical_xor)
 #define TORCHLET_UNARY_OPS(X) \
   X(neg) X(abs) X(exp) X(log) X(sqrt) X(rsqrt) X(sin) X(cos) X(tanh) X(sigmoid) X(relu) X(sign) \
   X(clamp) X(pow_scalar) X(log1p) X(expm1) X(floor) X(ceil) X(round) X(trunc) X(reciprocal) X(erf) \
@@ -73,6 +73,15 @@ int64_t gather(size_t elem_size, void* out, const void* src, const int32_t* inde
 // out[i with dim replaced by index[i]] += src[i] over the index's shape (F32 or I32). Same return as gather.
 int64_t scatter_add(DType t, void* out, const void* src, const int32_t* index, int rank, const int32_t* shape,
                     const View& vo, const View& vs, const View& vi, int dim, int32_t dim_size, int32_t* bad_value);
+
+// One Adam/AdamW update of a contiguous parameter, in place, as the sequence of float operations torch.optim
+// performs (lerp, mul + addcmul, sqrt / sqrt(bc2) + eps, addcdiv), so the result is the same bits.
+struct AdamStep {
+  double lr, beta1, beta2, eps, weight_decay;
+  int64_t step;
+  bool amsgrad, maximize, decoupled;
+};
+void adam_step(float* p, const float* g, float* m, float* v, float* vmax, int64_t n, const AdamStep& s);
 
 // PyTorch's CPU generator (MT19937 plus its cached normal sample), kept in a caller-owned array of
 // kRngStateWords 32-bit words so JS can copy, save and restore it.
