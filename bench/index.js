@@ -27,7 +27,7 @@ async function main(argv) {
   // The PyTorch helper starts before any workload allocates, so its fork does not disturb timed rounds.
   const pytorch = selected.some((n) => WORKLOADS[n].needsPyTorch) && ensurePyTorch() ? await startPyTorch() : null;
   if (pytorch) {
-    console.log(`PyTorch ${pytorch.info.torch} (CPU capability ${pytorch.info.capability}) in the same run`);
+    console.log(`PyTorch ${pytorch.info.torch} (${pytorch.info.config.join('; ')}; OpenBLAS threads set per workload: ${pytorch.info.blasThreadsControlled}) in the same run`);
     results.pytorch = pytorch.info;
   }
   try {

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch side of torchlet's benchmarks: a long-lived helper (one fork per run) that answers one JSON line per
 request with per-repetition timings in milliseconds. Started by bench/pytorch.js."""
+import ctypes
+import ctypes.util
 import json
 import sys
 import time
@@ -51,13 +53,38 @@ def mlp_step(req):
 WORKLOADS = {'autograd_tiny': autograd_tiny, 'mlp_step': mlp_step}
 
 
+def openblas():
+    """The OpenBLAS that torch's BLAS calls reach (Debian's libblas.so.3 is OpenBLAS), or None."""
+    for name in ('libopenblas.so.0', ctypes.util.find_library('openblas')):
+        if not name:
+            continue
+        try:
+            lib = ctypes.CDLL(name)
+            lib.openblas_set_num_threads.argtypes = [ctypes.c_int]
+            return lib
+        except OSError:
+            pass
+    return None
+
+
+BLAS = openblas()
+
+
+def set_threads(n):
+    # torch.set_num_threads governs OpenMP only; Debian's OpenBLAS keeps its own pool (2 threads here), so a
+    # "1 thread" PyTorch run would still multiply on two cores. Set both, for the same thread count as torchlet.
+    torch.set_num_threads(n)
+    if BLAS is not None:
+        BLAS.openblas_set_num_threads(n)
+
+
 def main():
-    info = {'torch': torch.__version__, 'capability': torch.backends.cpu.get_cpu_capability()
-            if hasattr(torch.backends, 'cpu') and hasattr(torch.backends.cpu, 'get_cpu_capability') else 'unknown'}
+    info = {'torch': torch.__version__, 'blasThreadsControlled': BLAS is not None,
+            'config': [l.strip() for l in torch.__config__.show().splitlines() if 'CPU capability' in l]}
     print(json.dumps({'ready': True, **info}), flush=True)
     for line in sys.stdin:
         req = json.loads(line)
-        torch.set_num_threads(req.get('threads', 1))
+        set_threads(req.get('threads', 1))
         try:
             times = WORKLOADS[req['workload']](req)
             print(json.dumps({'times': times}), flush=True)

@@ -1,5 +1,6 @@
 /** Reverse-mode differentiation: an iterative topological walk from the roots, freeing the graph as it goes. */
 import type { Tensor } from '../tensor';
+import type { Storage } from '../dtype';
 import { shapeStr, sameShape } from '../shape';
 import { enableGrad, noGrad } from './grad_mode';
 import type { Node } from './node';
@@ -17,37 +18,39 @@ const FREED =
   'Specify retainGraph: true if you need to backward through the graph a second time or if you need to access ' +
   'saved tensors after calling backward.';
 
+let walks = 0;
+
 /** Nodes reachable from the roots, each after every node that feeds it a gradient (iterative DFS). */
 function topoOrder(roots: readonly Node[]): Node[] {
+  const walk = ++walks;
   const order: Node[] = [];
-  const seen = new Set<Node>();
-  const stack: [Node, number][] = [];
+  const stack: Node[] = [];
+  const next: number[] = [];
   for (const r of roots) {
-    if (seen.has(r)) continue;
-    seen.add(r);
-    stack.push([r, 0]);
+    if (r.visited === walk) continue;
+    r.visited = walk;
+    stack.push(r);
+    next.push(0);
     while (stack.length) {
-      const top = stack[stack.length - 1]!;
-      const [node, i] = top;
+      const top = stack.length - 1;
+      const node = stack[top]!;
+      const i = next[top]!;
       if (i < node.inputs.length) {
-        top[1] = i + 1;
+        next[top] = i + 1;
         const child = node.inputs[i]?.gradFn;
-        if (child && !seen.has(child)) {
-          seen.add(child);
-          stack.push([child, 0]);
+        if (child && child.visited !== walk) {
+          child.visited = walk;
+          stack.push(child);
+          next.push(0);
         }
       } else {
         stack.pop();
+        next.pop();
         order.push(node);
       }
     }
   }
   return order.reverse();
-}
-
-function accumulate(into: Map<Node, Tensor>, node: Node, g: Tensor): void {
-  const prev = into.get(node);
-  into.set(node, prev ? prev.add(g) : g);
 }
 
 /**
@@ -63,7 +66,17 @@ export function runBackward(
   const retain = options.retainGraph ?? options.createGraph ?? false;
   const create = options.createGraph ?? false;
   const captured = capture ? new Map<Tensor, Tensor | null>(capture.map((t) => [t, null])) : undefined;
-  const grads = new Map<Node, Tensor>();
+  // Storage handed to a .grad in this walk: a second leaf receiving the same storage gets a copy, so in-place
+  // updates of one gradient (clipping, zero_) never reach another.
+  const given: Storage[] = [];
+  const own = (g: Tensor): Tensor => {
+    if (create) return g;
+    if (g.requiresGrad || !g.isContiguous() || given.includes(g.data) || seeds.some((s) => s.data === g.data)) {
+      g = g.clone().detach();
+    }
+    given.push(g.data);
+    return g;
+  };
   const leafGrad = (t: Tensor, g: Tensor): void => {
     if (captured) {
       if (captured.has(t)) {
@@ -73,27 +86,30 @@ export function runBackward(
       return;
     }
     if (!t.requiresGrad) return;
-    const gg = create ? g : g.detach();
-    t.grad = t.grad ? (create ? t.grad.add(gg) : noGrad(() => t.grad!.add(gg))) : gg;
+    t.grad = t.grad ? t.grad.add(create ? g : g.detach()) : own(g);
+  };
+  const accumulate = (node: Node, g: Tensor): void => {
+    node.pending = node.pending ? node.pending.add(g) : g;
   };
 
   const rootNodes: Node[] = [];
   roots.forEach((r, i) => {
     const seed = seeds[i]!;
     if (r.gradFn) {
-      accumulate(grads, r.gradFn, seed);
+      accumulate(r.gradFn, seed);
       rootNodes.push(r.gradFn);
     } else {
       leafGrad(r, seed);
     }
   });
 
+  const order = topoOrder(rootNodes);
   const run = (): void => {
-    for (const node of topoOrder(rootNodes)) {
-      const g = grads.get(node);
+    for (const node of order) {
+      const g = node.pending;
       if (!g) continue;
-      grads.delete(node);
-      if (node.retained && !captured) node.retained.grad = create ? g : g.detach();
+      node.pending = null;
+      if (node.retained && !captured) node.retained.grad = own(g);
       if (captured) {
         for (const t of captured.keys()) if (t.gradFn === node) captured.set(t, g);
       }
@@ -112,12 +128,17 @@ export function runBackward(
             `Function ${node.name} returned an invalid gradient at index ${i} - got ${shapeStr(gi.shape)} but expected shape compatible with ${shapeStr(t.shape)}`,
           );
         }
-        if (t.gradFn) accumulate(grads, t.gradFn, gi);
+        if (t.gradFn) accumulate(t.gradFn, gi);
         else leafGrad(t, gi);
       }
     }
   };
-  if (create) enableGrad(run);
-  else noGrad(run);
+  try {
+    if (create) enableGrad(run);
+    else noGrad(run);
+  } finally {
+    // An error midway must not leave gradients parked on nodes for a later walk.
+    for (const node of order) node.pending = null;
+  }
   return captured ? capture!.map((t) => captured.get(t) ?? null) : undefined;
 }

@@ -19,6 +19,9 @@ export class Node {
   readonly shape: readonly number[];
   /** Set by retainGrad(): the output tensor whose .grad is kept. */
   retained: Tensor | null = null;
+  /** Backward bookkeeping: the gradient gathered so far, and the walk that last visited this node. */
+  pending: Tensor | null = null;
+  visited = 0;
 
   constructor(name: string, inputs: readonly (Tensor | null)[], backwardFn: BackwardFn, shape: readonly number[]) {
     this.name = name;
@@ -41,17 +44,18 @@ export class Node {
 /**
  * Attaches a graph node to `out` when grad mode is on and some input requires grad; returns out.
  * @param name PyTorch's backward name, e.g. 'MulBackward0'
- * @param inputs the op's tensor inputs, in the order backward returns their gradients
+ * @param inputs the op's tensor inputs, in the order backward returns their gradients (a fresh array: it is
+ *   kept as the node's edge list)
  * @param backward gradients of the inputs given the output's gradient g, written with Tensor ops
  */
-export function record(name: string, out: Tensor, inputs: readonly (Tensor | null)[], backward: BackwardFn): Tensor {
+export function record(name: string, out: Tensor, inputs: (Tensor | null)[], backward: BackwardFn): Tensor {
   if (!isGradEnabled()) return out;
   let any = false;
   for (let i = 0; i < inputs.length; i++) if (inputs[i]?.requiresGrad) any = true;
   if (!any) return out;
-  const edges = new Array<Tensor | null>(inputs.length);
-  for (let i = 0; i < inputs.length; i++) edges[i] = inputs[i]?.requiresGrad ? inputs[i]! : null;
+  // `inputs` is the caller's fresh array literal: it becomes the edge list (inputs without grad set to null).
+  for (let i = 0; i < inputs.length; i++) if (!inputs[i]?.requiresGrad) inputs[i] = null;
   out.requiresGrad = true;
-  out.gradFn = new Node(name, edges, backward, out.shape);
+  out.gradFn = new Node(name, inputs, backward, out.shape);
   return out;
 }

@@ -414,7 +414,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     if (n > 0) K.copy(narrow(out.detach(), d, at, n), p);
     at += n;
   }
-  return record('CatBackward0', out, parts, (g, needs) =>
+  return record('CatBackward0', out, [...parts], (g, needs) =>
     parts.map((p, i) => (needs[i] ? narrow(g, d, starts[i]!, p.shape[d]!) : null)),
   );
 }

@@ -63,7 +63,8 @@ function run(op: ReduceOpName, x: Tensor, mask: boolean[], keepDim: boolean, dty
 
 /** g (of the reduced shape) viewed with the reduced dims restored as 1 and expanded back to x's shape. */
 function spread(g: Tensor, x: Tensor, mask: readonly boolean[]): Tensor {
-  return expand(reshape(g, [keptShape(x, mask, true)]), x.shape);
+  // A full reduction's 0-dim gradient expands directly (new leading dims); otherwise restore the 1s first.
+  return expand(g.dim() === 0 ? g : reshape(g, [keptShape(x, mask, true)]), x.shape);
 }
 
 const allDims = (dim: unknown): boolean => dim === null || dim === undefined || (Array.isArray(dim) && dim.length === 0);

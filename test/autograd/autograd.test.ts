@@ -115,6 +115,22 @@ describe('autograd', () => {
     expect(after - before).toBeLessThan(global.gc ? 2e6 : 64e6);
   });
 
+  test('each leaf gets a gradient of its own storage, contiguous, so in-place updates never leak between them', () => {
+    const x = torch.ones([3], { requiresGrad: true });
+    const y = torch.ones([3], { requiresGrad: true });
+    const b = torch.ones([1], { requiresGrad: true });
+    x.add(y).add(b).sum().backward();
+    expect(x.grad!.data).not.toBe(y.grad!.data);
+    torch.noGrad(() => x.grad!.mul_(5));
+    expect(y.grad!.tolist()).toEqual([1, 1, 1]);
+    expect(b.grad!.tolist()).toEqual([3]);
+    const s = torch.ones([4], { requiresGrad: true });
+    s.sum().backward();
+    expect(s.grad!.isContiguous()).toBe(true);
+    torch.noGrad(() => s.grad!.clamp_(0, 0.5)); // would throw on an expanded (stride-0) gradient
+    expect(s.grad!.tolist()).toEqual([0.5, 0.5, 0.5, 0.5]);
+  });
+
   test('the graph is freed by backward: saved tensors drop with it', () => {
     const x = torch.rand([4], { requiresGrad: true });
     const y = x.exp().sum();
