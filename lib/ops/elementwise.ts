@@ -47,6 +47,21 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 
 type Kind = 'arith' | 'float' | 'compare' | 'logical';
 
+/** Contiguous strides for a fresh result; an operand's own (immutable) array when it already is that layout. */
+function stridesFor(shape: Shape, like: Tensor): readonly number[] {
+  return like.shape === shape && like.offset === 0 && isPacked(like) ? like.strides : contiguousStrides(shape);
+}
+
+/** Whether the strides are exactly the row-major ones (isContiguous accepts any stride on size-1 dims too). */
+function isPacked(t: Tensor): boolean {
+  let expected = 1;
+  for (let d = t.shape.length - 1; d >= 0; d--) {
+    if (t.strides[d] !== expected) return false;
+    expected *= t.shape[d]!;
+  }
+  return true;
+}
+
 function computeType(kind: Kind, a: Tensor, b: Tensor | Scalar): DType {
   let t = b instanceof Tensor ? promoteTypes(a.dtype, b.dtype) : promoteWithScalar(a.dtype, b);
   if (kind === 'float') t = 'float32';
@@ -101,7 +116,7 @@ function binaryOp(
     K.binary(kernel, into, x, y, alpha);
     return into;
   }
-  const out = new Tensor(allocate(outType, numelOf(shape)), shape, contiguousStrides(shape), 0, outType);
+  const out = new Tensor(allocate(outType, numelOf(shape)), shape, stridesFor(shape, a), 0, outType);
   K.binary(kernel, out, x, y, alpha);
   if (!grad || outType !== 'float32') return out;
   const yt = y instanceof Tensor ? y : null;
@@ -243,7 +258,7 @@ function unaryOp(
     throw new TypeError(`${op}: not supported for bool tensors; convert with .int() or .float() first`);
   }
   const outType: DType = kind === 'bool' ? 'bool' : x.dtype;
-  const out = new Tensor(allocate(outType, x.numel()), x.shape, contiguousStrides(x.shape), 0, outType);
+  const out = new Tensor(allocate(outType, x.numel()), x.shape, stridesFor(x.shape, x), 0, outType);
   K.unary(kernel, out, x, p0, p1);
   if (!grad || outType !== 'float32') return out;
   return record(gradName!, out, [x], (g) => [grad(g, x, out)]);
