@@ -207,33 +207,18 @@ export function maximum(a: Tensor, b: Tensor): Tensor {
 export function minimum(a: Tensor, b: Tensor): Tensor {
   return binaryOp('minimum', 'minimum', 'arith', a, b, undefined, 'MinimumBackward0', gradExtreme(lt));
 }
-export function eq(a: Tensor, b: Tensor | Scalar): Tensor {
-  return binaryOp('eq', 'eq', 'compare', a, b);
-}
-export function ne(a: Tensor, b: Tensor | Scalar): Tensor {
-  return binaryOp('ne', 'ne', 'compare', a, b);
-}
-export function lt(a: Tensor, b: Tensor | Scalar): Tensor {
-  return binaryOp('lt', 'lt', 'compare', a, b);
-}
-export function le(a: Tensor, b: Tensor | Scalar): Tensor {
-  return binaryOp('le', 'le', 'compare', a, b);
-}
-export function gt(a: Tensor, b: Tensor | Scalar): Tensor {
-  return binaryOp('gt', 'gt', 'compare', a, b);
-}
-export function ge(a: Tensor, b: Tensor | Scalar): Tensor {
-  return binaryOp('ge', 'ge', 'compare', a, b);
-}
-export function logicalAnd(a: Tensor, b: Tensor): Tensor {
-  return binaryOp('logicalAnd', 'logical_and', 'logical', a, b);
-}
-export function logicalOr(a: Tensor, b: Tensor): Tensor {
-  return binaryOp('logicalOr', 'logical_or', 'logical', a, b);
-}
-export function logicalXor(a: Tensor, b: Tensor): Tensor {
-  return binaryOp('logicalXor', 'logical_xor', 'logical', a, b);
-}
+const comparison = (op: string, kernel: BinaryOpName) => (a: Tensor, b: Tensor | Scalar): Tensor =>
+  binaryOp(op, kernel, 'compare', a, b);
+const logical = (op: string, kernel: BinaryOpName) => (a: Tensor, b: Tensor): Tensor => binaryOp(op, kernel, 'logical', a, b);
+export const eq = comparison('eq', 'eq');
+export const ne = comparison('ne', 'ne');
+export const lt = comparison('lt', 'lt');
+export const le = comparison('le', 'le');
+export const gt = comparison('gt', 'gt');
+export const ge = comparison('ge', 'ge');
+export const logicalAnd = logical('logicalAnd', 'logical_and');
+export const logicalOr = logical('logicalOr', 'logical_or');
+export const logicalXor = logical('logicalXor', 'logical_xor');
 
 /** 'float': integer inputs are converted to float32 first (exp, log, ...); 'same': the dtype is kept. */
 type UnaryKind = 'float' | 'same' | 'bool';

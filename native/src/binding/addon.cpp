@@ -417,21 +417,17 @@ class Addon : public Napi::Addon<Addon> {
     return info.Env().Undefined();
   }
 
-  Napi::Value RngUniform(const Napi::CallbackInfo& info) {
-    uint32_t* state = state_arg(info, "rngUniform");
+  // (state, out, offset, n, a, b) for the float draws: uniform(from, to), normal(mean, std).
+  Napi::Value FloatDraw(const Napi::CallbackInfo& info, const char* fn, const char* a, const char* b,
+                        void (*draw)(uint32_t*, float*, int64_t, double, double)) {
+    uint32_t* state = state_arg(info, fn);
     int64_t n;
-    float* out = run_arg<float>(info, "rngUniform", DType::F32, &n);
-    rng_uniform(state, out, n, number_arg(info, 4, "rngUniform", "from"), number_arg(info, 5, "rngUniform", "to"));
+    float* out = run_arg<float>(info, fn, DType::F32, &n);
+    draw(state, out, n, number_arg(info, 4, fn, a), number_arg(info, 5, fn, b));
     return info.Env().Undefined();
   }
-
-  Napi::Value RngNormal(const Napi::CallbackInfo& info) {
-    uint32_t* state = state_arg(info, "rngNormal");
-    int64_t n;
-    float* out = run_arg<float>(info, "rngNormal", DType::F32, &n);
-    rng_normal(state, out, n, number_arg(info, 4, "rngNormal", "mean"), number_arg(info, 5, "rngNormal", "std"));
-    return info.Env().Undefined();
-  }
+  Napi::Value RngUniform(const Napi::CallbackInfo& info) { return FloatDraw(info, "rngUniform", "from", "to", rng_uniform); }
+  Napi::Value RngNormal(const Napi::CallbackInfo& info) { return FloatDraw(info, "rngNormal", "mean", "std", rng_normal); }
 
   Napi::Value RngRandint(const Napi::CallbackInfo& info) {
     const char* fn = "rngRandint";
