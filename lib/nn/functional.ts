@@ -8,7 +8,7 @@ import { record } from '../autograd/node';
 import { noGrad } from '../autograd/grad_mode';
 import { addmm, matmul } from '../ops/linalg';
 import { empty } from '../ops/movement';
-import { indexAdd, indexSelect } from '../ops/indexing';
+import { indexAdd, indexSelect, scatterAddInto } from '../ops/indexing';
 import { shapeStr } from '../shape';
 
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -192,21 +192,32 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {})
   if (target.dtype !== 'int32') throw new TypeError(`nllLoss: expected an int32 (int64) target of class indices, got ${target.dtype}`);
   checkTarget('nllLoss', input, target);
   const { weight = null, ignoreIndex = -100, reduction = 'mean' } = options;
+  if (reduction !== 'none' && reduction !== 'sum' && reduction !== 'mean') {
+    throw new RangeError(`nllLoss: ${String(reduction)} is not a valid value for reduction`);
+  }
   const logp = classesLast(input);
   const t = target.reshape([-1]);
   const c = logp.shape[1]!;
-  const keep = t.ne(ignoreIndex);
-  const safe = ops.where(keep, t, 0);
-  const bad = noGrad(() => safe.lt(0).logicalOr(safe.ge(c)).any().item());
-  if (bad) throw new RangeError(`nllLoss: Target out of bounds: class indices must be in [0, ${c - 1}] (or ignoreIndex ${ignoreIndex})`);
-  let w = keep.float();
-  if (weight) w = w.mul(weight.gather(0, safe));
-  const picked = logp.gather(1, safe.unsqueeze(1)).squeeze(1);
-  const loss = picked.mul(w).neg();
-  if (reduction === 'none') return loss.view(target.shape);
-  if (reduction === 'sum') return loss.sum();
-  if (reduction === 'mean') return loss.sum().div(w.sum());
-  throw new RangeError(`nllLoss: ${String(reduction)} is not a valid value for reduction`);
+  // Forward on raw values; one recorded node (PyTorch's NllLossBackward0) whose gradient is a scatter of
+  // -w[target] (scaled for the reduction) into the class dim.
+  const { out, coef, safe } = noGrad(() => {
+    const keep = t.ne(ignoreIndex);
+    const safeT = ops.where(keep, t, 0);
+    if (safeT.lt(0).logicalOr(safeT.ge(c)).any().item()) {
+      throw new RangeError(`nllLoss: Target out of bounds: class indices must be in [0, ${c - 1}] (or ignoreIndex ${ignoreIndex})`);
+    }
+    let w = keep.float();
+    if (weight) w = w.mul(weight.gather(0, safeT));
+    const loss = logp.gather(1, safeT.unsqueeze(1)).squeeze(1).mul(w).neg();
+    if (reduction === 'none') return { out: loss.view(target.shape), coef: w, safe: safeT };
+    if (reduction === 'sum') return { out: loss.sum(), coef: w, safe: safeT };
+    const total = w.sum();
+    return { out: loss.sum().div(total), coef: w.div(total), safe: safeT };
+  });
+  return record('NllLossBackward0', out, [logp], (g) => {
+    const perRow = reduction === 'none' ? g.reshape([-1]).mul(coef) : coef.mul(g);
+    return [scatterAddInto(logp.shape, 1, safe.unsqueeze(1), perRow.neg().unsqueeze(1))];
+  });
 }
 
 export interface CrossEntropyOptions extends NllOptions {
