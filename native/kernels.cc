@@ -5,3 +5,5 @@
 #include "src/kernels/index.cpp"
 #include "src/kernels/rng.cpp"
 #include "src/kernels/optim.cpp"
+#include "src/kernels/conv.cpp"
+#include "src/kernels/pool.cpp"

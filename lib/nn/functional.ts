@@ -12,6 +12,9 @@ import { indexAdd, indexSelect, scatterAddInto } from '../ops/indexing';
 import { shapeStr } from '../shape';
 
 export type Reduction = 'none' | 'mean' | 'sum';
+export { conv1d, conv2d, convTranspose2d, pad } from '../ops/conv';
+export { maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d } from '../ops/pool';
+export { dropout2d } from './conv_layers';
 
 function checkTensor(op: string, name: string, v: unknown): asserts v is Tensor {
   if (!(v instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for '${name}' but received ${v === null ? 'null' : typeof v}`);

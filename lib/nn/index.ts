@@ -7,6 +7,9 @@ export {
   ReLU, Sigmoid, Tanh, SiLU, LeakyReLU, ELU, GELU, Softplus, Softmax, LogSoftmax,
 } from './layers';
 export { Sequential, ModuleList, ModuleDict } from './containers';
+export {
+  Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d, GroupNorm, Dropout2d,
+} from './conv_layers';
 export * as functional from './functional';
 export * as init from './init';
 export * as utils from './utils';

@@ -4,6 +4,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <string>
@@ -80,6 +81,8 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("gather", &Addon::Gather),
         InstanceMethod("scatterAdd", &Addon::ScatterAdd),
         InstanceMethod("adamStep", &Addon::AdamStepFn),
+        InstanceMethod("conv2d", &Addon::Conv2d),
+        InstanceMethod("pool2d", &Addon::Pool2d),
         InstanceMethod("rngSeed", &Addon::RngSeed),
         InstanceMethod("rngUniform", &Addon::RngUniform),
         InstanceMethod("rngNormal", &Addon::RngNormal),
@@ -392,6 +395,110 @@ class Addon : public Napi::Addon<Addon> {
     }
     adam_step(static_cast<float*>(bufs[0].data), static_cast<const float*>(bufs[1].data), static_cast<float*>(bufs[2].data),
               static_cast<float*>(bufs[3].data), static_cast<float*>(vmax.data), n, s);
+    return env.Undefined();
+  }
+
+  // conv2d(kind, a, b, out, geometry, workspace|null): kind 0 forward (x, w -> y), 1 input gradient (gy, w -> gx),
+  // 2 weight gradient (x, gy -> gw). geometry = [n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow].
+  Napi::Value Conv2d(const Napi::CallbackInfo& info) {
+    const char* fn = "conv2d";
+    Napi::Env env = info.Env();
+    const int kind = int(int_arg(info, 0, fn, "kind", 0, 2));
+    Buffer a = buffer_arg(info, 1, fn, "a"), b = buffer_arg(info, 2, fn, "b"), out = buffer_arg(info, 3, fn, "out");
+    Meta meta(info, 4, fn);
+    Buffer ws = buffer_arg(info, 5, fn, "workspace", true);
+    const int32_t* v = meta.take(16, "geometry");
+    for (int i = 0; i < 16; ++i) {
+      if (v[i] < 0) throw_range(env, "torchlet.native.conv2d: negative value in geometry");
+    }
+    ConvGeometry g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]};
+    if (g.c < 1 || g.oc < 1 || g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || g.groups < 1) {
+      throw_range(env, "torchlet.native.conv2d: channels, kernel, stride, dilation and groups must be positive");
+    }
+    if (g.c % g.groups || g.oc % g.groups) throw_range(env, "torchlet.native.conv2d: groups must divide both channel counts");
+    const int64_t eh = int64_t(g.h) + 2 * g.ph - int64_t(g.dh) * (g.kh - 1) - 1;
+    const int64_t ew = int64_t(g.w) + 2 * g.pw - int64_t(g.dw) * (g.kw - 1) - 1;
+    if (eh < 0 || ew < 0 || eh / g.sh + 1 != g.oh || ew / g.sw + 1 != g.ow) {
+      throw_range(env, "torchlet.native.conv2d: output size does not follow from input, kernel, stride, padding and dilation");
+    }
+    const int64_t k = int64_t(g.c / g.groups) * g.kh * g.kw, l = int64_t(g.oh) * g.ow;
+    if (k > INT32_MAX || l > INT32_MAX) throw_range(env, "torchlet.native.conv2d: problem too large");
+    const int64_t nx = int64_t(g.n) * g.c * g.h * g.w, nw = int64_t(g.oc) * k, ny = int64_t(g.n) * g.oc * l;
+    const int64_t sizes[3][3] = {{nx, nw, ny}, {ny, nw, nx}, {nx, ny, nw}};
+    const char* names[3][3] = {{"x", "weight", "y"}, {"grad_output", "weight", "grad_input"}, {"x", "grad_output", "grad_weight"}};
+    const Buffer* bufs[3] = {&a, &b, &out};
+    for (int i = 0; i < 3; ++i) {
+      require_dtype(env, fn, names[kind][i], *bufs[i], DType::F32);
+      if (int64_t(bufs[i]->length) < sizes[kind][i]) {
+        throw_range(env, std::string("torchlet.native.conv2d: '") + names[kind][i] + "' holds " +
+                             std::to_string(bufs[i]->length) + " elements, the geometry needs " + std::to_string(sizes[kind][i]));
+      }
+    }
+    const int64_t need = conv2d_workspace(g);
+    if (need > 0) {
+      if (!ws.data) throw_type(env, "torchlet.native.conv2d: a workspace is required");
+      require_dtype(env, fn, "workspace", ws, DType::F32);
+      if (int64_t(ws.length) < need) throw_range(env, "torchlet.native.conv2d: workspace too small");
+    }
+    float* w = static_cast<float*>(ws.data);
+    const float* fa = static_cast<const float*>(a.data);
+    const float* fb = static_cast<const float*>(b.data);
+    float* fo = static_cast<float*>(out.data);
+    if (g.n > 0) {
+      if (kind == 0) conv2d_forward(fa, fb, fo, g, w);
+      else if (kind == 1) conv2d_backward_input(fa, fb, fo, g, w);
+      else conv2d_backward_weight(fa, fb, fo, g, w);
+    } else if (kind == 2) {
+      std::fill(fo, fo + nw, 0.0f);
+    }
+    return env.Undefined();
+  }
+
+  // pool2d(kind, a, out, indices|null, geometry): kind 0 max (indices out), 1 average, 2 average backward
+  // (a = grad_output, out = grad_input), 3 adaptive average, 4 adaptive max (indices out), 5 adaptive average
+  // backward. geometry = [planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisorOverride].
+  Napi::Value Pool2d(const Napi::CallbackInfo& info) {
+    const char* fn = "pool2d";
+    Napi::Env env = info.Env();
+    const int kind = int(int_arg(info, 0, fn, "kind", 0, 5));
+    Buffer a = buffer_arg(info, 1, fn, "a"), out = buffer_arg(info, 2, fn, "out"), idx = buffer_arg(info, 3, fn, "indices", true);
+    Meta meta(info, 4, fn);
+    const int32_t* v = meta.take(15, "geometry");
+    for (int i = 0; i < 15; ++i) {
+      if (v[i] < 0) throw_range(env, "torchlet.native.pool2d: negative value in geometry");
+    }
+    PoolGeometry g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
+    const bool adaptive = kind >= 3;
+    if (adaptive ? (g.oh < 1 || g.ow < 1) : (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1)) {
+      throw_range(env, "torchlet.native.pool2d: kernel, stride, dilation and output sizes must be positive");
+    }
+    if (!adaptive && (2 * g.ph > g.kh || 2 * g.pw > g.kw)) {
+      throw_range(env, "torchlet.native.pool2d: pad should be at most half of kernel size");
+    }
+    const int64_t in = g.planes * g.h * g.w, on = g.planes * g.oh * g.ow;
+    const bool backward = kind == 2 || kind == 5;
+    require_dtype(env, fn, "a", a, DType::F32);
+    require_dtype(env, fn, "out", out, DType::F32);
+    if (int64_t(a.length) < (backward ? on : in) || int64_t(out.length) < (backward ? in : on)) {
+      throw_range(env, "torchlet.native.pool2d: a buffer is smaller than the geometry needs");
+    }
+    const bool wants_idx = kind == 0 || kind == 4;
+    if (wants_idx) {
+      if (!idx.data) throw_type(env, "torchlet.native.pool2d: 'indices' is required for max pooling");
+      require_dtype(env, fn, "indices", idx, DType::I32);
+      if (int64_t(idx.length) < on) throw_range(env, "torchlet.native.pool2d: 'indices' is smaller than the output");
+    }
+    const float* x = static_cast<const float*>(a.data);
+    float* y = static_cast<float*>(out.data);
+    int32_t* ix = static_cast<int32_t*>(idx.data);
+    switch (kind) {
+      case 0: max_pool2d(x, y, ix, g); break;
+      case 1: avg_pool2d(x, y, g); break;
+      case 2: avg_pool2d_backward(x, y, g); break;
+      case 3: adaptive_pool2d(x, y, nullptr, g); break;
+      case 4: adaptive_pool2d(x, y, ix, g); break;
+      case 5: adaptive_avg_pool2d_backward(x, y, g); break;
+    }
     return env.Undefined();
   }
 

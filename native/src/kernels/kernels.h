@@ -74,6 +74,36 @@ int64_t gather(size_t elem_size, void* out, const void* src, const int32_t* inde
 int64_t scatter_add(DType t, void* out, const void* src, const int32_t* index, int rank, const int32_t* shape,
                     const View& vo, const View& vs, const View& vi, int dim, int32_t dim_size, int32_t* bad_value);
 
+// Geometry of a 2-D convolution on contiguous NCHW input, OIHW weight (I = c / groups) and NCHW output.
+struct ConvGeometry {
+  int n, c, h, w;       // input
+  int oc, kh, kw;       // weight
+  int sh, sw, ph, pw, dh, dw, groups;
+  int oh, ow;           // output
+};
+// Floats of scratch the convolution kernels need (one image's column matrix; 0 for the pointwise case).
+int64_t conv2d_workspace(const ConvGeometry& g);
+// y = conv(x, w) (no bias); ws holds conv2d_workspace(g) floats.
+void conv2d_forward(const float* x, const float* w, float* y, const ConvGeometry& g, float* ws);
+// gx = d conv / d x applied to gy (overwrites gx).
+void conv2d_backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, float* ws);
+// gw = sum over the batch of gy x^T in column form (overwrites gw).
+void conv2d_backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, float* ws);
+
+// Geometry of a 2-D pooling over contiguous [planes, h, w] input and [planes, oh, ow] output.
+struct PoolGeometry {
+  int64_t planes;
+  int h, w, oh, ow;
+  int kh, kw, sh, sw, ph, pw, dh, dw;
+  int count_include_pad, divisor_override;  // average pooling only (0: no override)
+};
+void max_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g);
+void avg_pool2d(const float* x, float* y, const PoolGeometry& g);
+void avg_pool2d_backward(const float* gy, float* gx, const PoolGeometry& g);
+// Adaptive average (idx null) or max (idx: flat positions) pooling to oh x ow.
+void adaptive_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g);
+void adaptive_avg_pool2d_backward(const float* gy, float* gx, const PoolGeometry& g);
+
 // One Adam/AdamW update of a contiguous parameter, in place, as the sequence of float operations torch.optim
 // performs (lerp, mul + addcmul, sqrt / sqrt(bc2) + eps, addcdiv), so the result is the same bits.
 struct AdamStep {

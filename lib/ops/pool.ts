@@ -1,0 +1,172 @@
+/** 2-D (and 1-D) max, average and adaptive pooling on the native kernels, each one recorded node. */
+import * as K from '../backend/kernels';
+import { Tensor } from '../tensor';
+import { record } from '../autograd/node';
+import { shapeStr } from '../shape';
+import { empty } from './movement';
+import { scatterAddInto } from './indexing';
+import { dense, pair } from './conv';
+import type { Pair } from './conv';
+
+function checkInput(op: string, x: unknown): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor`);
+  if (x.dtype !== 'float32') throw new TypeError(`${op}: expected a float32 input but received ${x.dtype}`);
+  if (x.dim() !== 3 && x.dim() !== 4) throw new RangeError(`${op}: Expected 3D or 4D (batch mode) tensor for input, but got: ${shapeStr(x.shape)}`);
+  if (x.shape.slice(-2).some((s) => s === 0)) throw new RangeError(`${op}: Expected input's non-batch dimensions to have positive length, but input has a shape of ${shapeStr(x.shape)}`);
+}
+
+/** PyTorch's pooling_output_shape, with ceil mode's rule that the last window must start inside the input. */
+function outSize(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
+  const num = size + 2 * p - d * (k - 1) - 1 + (ceil ? s - 1 : 0);
+  let o = Math.floor(num / s) + 1;
+  if (ceil && (o - 1) * s >= size + p) o--;
+  return o;
+}
+
+export interface MaxPool2dOptions {
+  stride?: Pair | null;
+  padding?: Pair;
+  dilation?: Pair;
+  ceilMode?: boolean;
+  returnIndices?: boolean;
+}
+
+function planesOf(x: Tensor): number {
+  return x.dim() === 4 ? x.shape[0]! * x.shape[1]! : x.shape[0]!;
+}
+
+/** Max pooling; with returnIndices also the flat positions (h * W + w) of each maximum, as PyTorch. */
+export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOptions & { returnIndices: true }): [Tensor, Tensor];
+export function maxPool2d(input: Tensor, kernelSize: Pair, options?: MaxPool2dOptions): Tensor;
+export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOptions = {}): Tensor | [Tensor, Tensor] {
+  const op = 'maxPool2d';
+  checkInput(op, input);
+  const [kh, kw] = pair(op, 'kernel_size', kernelSize, 1);
+  const [sh, sw] = pair(op, 'stride', options.stride ?? [kh, kw], 1);
+  const [ph, pw] = pair(op, 'padding', options.padding ?? 0, 0);
+  const [dh, dw] = pair(op, 'dilation', options.dilation ?? 1, 1);
+  if (2 * ph > kh || 2 * pw > kw) throw new RangeError(`${op}: pad should be at most half of effective kernel size, but got pad=(${ph}, ${pw}), kernel_size=(${kh}, ${kw})`);
+  const [h, w] = input.shape.slice(-2) as [number, number];
+  const ceil = options.ceilMode ?? false;
+  const oh = outSize(h, kh, sh, ph, dh, ceil);
+  const ow = outSize(w, kw, sw, pw, dw, ceil);
+  if (oh < 1 || ow < 1) throw new RangeError(`${op}: Given input size: (${input.shape.slice(-3).join('x')}). Calculated output size: (${input.shape[input.dim() - 3]}x${oh}x${ow}). Output size is too small`);
+  const planes = planesOf(input);
+  const shape = [...input.shape.slice(0, -2), oh, ow];
+  const y = empty(shape, 'float32');
+  const idx = empty(shape, 'int32');
+  K.pool2d('max', dense(input), y.data as Float32Array, idx.data as Int32Array, { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad: false, divisorOverride: 0 });
+  const out = record('MaxPool2DWithIndicesBackward0', y, [input], (g) => [
+    scatterAddInto([planes, h * w], 1, idx.view([planes, oh * ow]), g.reshape([planes, oh * ow])).view(input.shape),
+  ]);
+  return options.returnIndices ? [out, idx] : out;
+}
+
+export interface MaxPool1dOptions {
+  stride?: number | null;
+  padding?: number;
+  dilation?: number;
+  ceilMode?: boolean;
+  returnIndices?: boolean;
+}
+
+/** Max pooling over [N, C, L] (or [C, L]) as a 2-D pool of height 1; indices are positions along L. */
+export function maxPool1d(input: Tensor, kernelSize: number, options: MaxPool1dOptions = {}): Tensor | [Tensor, Tensor] {
+  if (!(input instanceof Tensor) || (input.dim() !== 2 && input.dim() !== 3)) {
+    throw new RangeError(`maxPool1d: Expected 2D or 3D (batch mode) tensor for input, but got: ${input instanceof Tensor ? shapeStr(input.shape) : typeof input}`);
+  }
+  const r = maxPool2d(input.unsqueeze(-2), [1, kernelSize], {
+    stride: [1, options.stride ?? kernelSize],
+    padding: [0, options.padding ?? 0],
+    dilation: [1, options.dilation ?? 1],
+    ceilMode: options.ceilMode,
+    returnIndices: true,
+  });
+  const [y, idx] = r;
+  return options.returnIndices ? [y.squeeze(-2), idx.squeeze(-2)] : y.squeeze(-2);
+}
+
+export interface AvgPool2dOptions {
+  stride?: Pair | null;
+  padding?: Pair;
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+  divisorOverride?: number | null;
+}
+
+export function avgPool2d(input: Tensor, kernelSize: Pair, options: AvgPool2dOptions = {}): Tensor {
+  const op = 'avgPool2d';
+  checkInput(op, input);
+  const [kh, kw] = pair(op, 'kernel_size', kernelSize, 1);
+  const [sh, sw] = pair(op, 'stride', options.stride ?? [kh, kw], 1);
+  const [ph, pw] = pair(op, 'padding', options.padding ?? 0, 0);
+  if (2 * ph > kh || 2 * pw > kw) throw new RangeError(`${op}: pad should be at most half of kernel size, but got pad=(${ph}, ${pw}), kernel_size=(${kh}, ${kw})`);
+  const div = options.divisorOverride ?? 0;
+  if (!Number.isInteger(div) || div < 0) throw new RangeError(`${op}: divisor must be not zero`);
+  const [h, w] = input.shape.slice(-2) as [number, number];
+  const ceil = options.ceilMode ?? false;
+  const oh = outSize(h, kh, sh, ph, 1, ceil);
+  const ow = outSize(w, kw, sw, pw, 1, ceil);
+  if (oh < 1 || ow < 1) throw new RangeError(`${op}: Output size is too small (${oh} x ${ow})`);
+  const geometry: K.PoolGeometry = {
+    planes: planesOf(input), h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh: 1, dw: 1,
+    countIncludePad: options.countIncludePad ?? true, divisorOverride: div,
+  };
+  const y = empty([...input.shape.slice(0, -2), oh, ow], 'float32');
+  K.pool2d('avg', dense(input), y.data as Float32Array, null, geometry);
+  return record('AvgPool2DBackward0', y, [input], (g) => {
+    const gx = empty(input.shape, 'float32');
+    K.pool2d('avgBackward', dense(g), gx.data as Float32Array, null, geometry);
+    return [gx];
+  });
+}
+
+export function avgPool1d(input: Tensor, kernelSize: number, options: { stride?: number | null; padding?: number; ceilMode?: boolean; countIncludePad?: boolean } = {}): Tensor {
+  if (!(input instanceof Tensor) || (input.dim() !== 2 && input.dim() !== 3)) throw new RangeError('avgPool1d: expected 2D or 3D input');
+  return avgPool2d(input.unsqueeze(-2), [1, kernelSize], {
+    stride: [1, options.stride ?? kernelSize],
+    padding: [0, options.padding ?? 0],
+    ceilMode: options.ceilMode,
+    countIncludePad: options.countIncludePad,
+  }).squeeze(-2);
+}
+
+function adaptiveSize(op: string, input: Tensor, outputSize: Pair | readonly (number | null)[]): [number, number] {
+  const raw = typeof outputSize === 'number' ? [outputSize, outputSize] : [...outputSize];
+  const [h, w] = input.shape.slice(-2) as [number, number];
+  const oh = raw[0] ?? h;
+  const ow = raw[1] ?? w;
+  if (!Number.isInteger(oh) || !Number.isInteger(ow) || oh < 1 || ow < 1) throw new RangeError(`${op}: output size must be positive, got ${JSON.stringify(outputSize)}`);
+  return [oh, ow];
+}
+
+export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair | readonly (number | null)[]): Tensor {
+  const op = 'adaptiveAvgPool2d';
+  checkInput(op, input);
+  const [oh, ow] = adaptiveSize(op, input, outputSize);
+  const [h, w] = input.shape.slice(-2) as [number, number];
+  const geometry: K.PoolGeometry = { planes: planesOf(input), h, w, oh, ow, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, countIncludePad: false, divisorOverride: 0 };
+  const y = empty([...input.shape.slice(0, -2), oh, ow], 'float32');
+  K.pool2d('adaptiveAvg', dense(input), y.data as Float32Array, null, geometry);
+  return record('AdaptiveAvgPool2DBackward0', y, [input], (g) => {
+    const gx = empty(input.shape, 'float32');
+    K.pool2d('adaptiveAvgBackward', dense(g), gx.data as Float32Array, null, geometry);
+    return [gx];
+  });
+}
+
+export function adaptiveMaxPool2d(input: Tensor, outputSize: Pair | readonly (number | null)[], returnIndices = false): Tensor | [Tensor, Tensor] {
+  const op = 'adaptiveMaxPool2d';
+  checkInput(op, input);
+  const [oh, ow] = adaptiveSize(op, input, outputSize);
+  const [h, w] = input.shape.slice(-2) as [number, number];
+  const planes = planesOf(input);
+  const shape = [...input.shape.slice(0, -2), oh, ow];
+  const y = empty(shape, 'float32');
+  const idx = empty(shape, 'int32');
+  K.pool2d('adaptiveMax', dense(input), y.data as Float32Array, idx.data as Int32Array, { planes, h, w, oh, ow, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, countIncludePad: false, divisorOverride: 0 });
+  const out = record('AdaptiveMaxPool2DBackward0', y, [input], (g) => [
+    scatterAddInto([planes, h * w], 1, idx.view([planes, oh * ow]), g.reshape([planes, oh * ow])).view(input.shape),
+  ]);
+  return returnIndices ? [out, idx] : out;
+}
