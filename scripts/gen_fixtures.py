@@ -546,4 +546,6 @@ def main():
 if __name__ == '__main__':
     main()
     import runpy
-    runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'gen_nn_fixtures.py'), run_name='__main__')
+    here = os.path.dirname(os.path.abspath(__file__))
+    for script in ['gen_nn_fixtures.py', 'gen_conv_fixtures.py']:
+        runpy.run_path(os.path.join(here, script), run_name='__main__')

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Writes test/fixtures/conv.json from Debian's python3-torch: convolution forward and gradients over a grid of
+options, pooling, padding modes, normalization layers, default initialisation and error cases."""
+import itertools
+import json
+import os
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from gen_fixtures import OUT, dump_tensor
+
+torch.set_num_threads(1)
+gen = torch.Generator().manual_seed(42)
+
+
+def randn(*s):
+    return torch.randn(*s, generator=gen)
+
+
+cases = []
+
+
+def case(name, kind, inputs, kwargs, fn):
+    leaves = [t.clone().requires_grad_() if t is not None and t.dtype == torch.float32 else t for t in inputs]
+    out = fn(*leaves, **kwargs)
+    outs = list(out) if isinstance(out, tuple) else [out]
+    up = randn(*outs[0].shape)
+    outs[0].backward(up)
+    cases.append({'name': name, 'kind': kind, 'kwargs': kwargs,
+                  'inputs': [dump_tensor(t) if t is not None else None for t in inputs],
+                  'outs': [dump_tensor(o) for o in outs], 'upstream': dump_tensor(up),
+                  'grads': [dump_tensor(l.grad) if l is not None and l.grad is not None else None for l in leaves]})
+
+
+# conv2d grid: batch, channels, kernels, stride, padding, dilation, groups, odd sizes
+grid = []
+for n, c, oc, k, s, p, d, g, hw in [
+    (1, 1, 2, (1, 1), 1, 0, 1, 1, (5, 5)), (3, 3, 8, (3, 3), 1, 1, 1, 1, (7, 6)), (3, 8, 8, (3, 3), 2, 1, 1, 2, (9, 7)),
+    (1, 3, 8, (5, 5), 1, 2, 1, 1, (8, 8)), (3, 8, 8, (3, 3), 1, 1, 1, 8, (6, 5)), (1, 3, 3, (3, 2), 2, 0, 2, 1, (11, 9)),
+    (3, 1, 8, (5, 5), 1, 'same', 1, 1, (7, 7)), (1, 8, 2, (1, 1), 1, 0, 1, 2, (4, 3)), (3, 3, 8, (3, 3), 1, 'same', 2, 1, (9, 8)),
+    (1, 3, 8, (2, 4), 1, 'same', 1, 1, (6, 7)), (3, 8, 4, (3, 3), 2, 0, 2, 2, (13, 11)), (1, 3, 6, (1, 1), 2, 1, 1, 3, (5, 4)),
+    (1, 1, 1, (3, 3), 1, 'valid', 1, 1, (3, 3)), (3, 3, 8, (3, 3), 1, 0, 1, 1, (3, 4)),
+]:
+    x = randn(n, c, *hw)
+    w = randn(oc, c // g, *k) * 0.5
+    b = randn(oc)
+    kw = {'stride': s, 'padding': p, 'dilation': d, 'groups': g}
+    case(f'conv2d n{n} c{c} oc{oc} k{k} s{s} p{p} d{d} g{g} {hw}', 'conv2d', [x, w, b], kw, F.conv2d)
+case('conv2d no bias, transposed input', 'conv2d', [randn(3, 2, 6, 5).permute(0, 1, 3, 2), randn(4, 2, 3, 3), None], {'stride': 1, 'padding': 1, 'dilation': 1, 'groups': 1}, F.conv2d)
+case('conv2d unbatched', 'conv2d', [randn(3, 6, 6), randn(4, 3, 3, 3), randn(4)], {'stride': 1, 'padding': 0, 'dilation': 1, 'groups': 1}, F.conv2d)
+case('conv1d', 'conv1d', [randn(3, 4, 11), randn(6, 2, 3), randn(6)], {'stride': 2, 'padding': 1, 'dilation': 1, 'groups': 2}, F.conv1d)
+case('conv1d same', 'conv1d', [randn(2, 3, 9), randn(5, 3, 4), None], {'stride': 1, 'padding': 'same', 'dilation': 1, 'groups': 1}, F.conv1d)
+for s, p, op, g, d in [(1, 0, 0, 1, 1), (2, 1, 1, 1, 1), (2, 0, 0, 2, 1), (3, 1, 2, 1, 1), (1, 1, 0, 1, 2)]:
+    x = randn(2, 4, 5, 6)
+    case(f'convTranspose2d s{s} p{p} op{op} g{g} d{d}', 'convTranspose2d', [x, randn(4, 6 // g, 3, 3), randn(6)],
+         {'stride': s, 'padding': p, 'output_padding': op, 'groups': g, 'dilation': d}, F.conv_transpose2d)
+
+# padding modes
+for mode in ['constant', 'reflect', 'replicate', 'circular']:
+    case(f'pad {mode}', 'pad', [randn(2, 3, 5, 6)], {'pad': [1, 2, 2, 1], 'mode': mode}, lambda x, pad, mode: F.pad(x, pad, mode))
+case('pad constant value', 'pad', [randn(2, 3, 4)], {'pad': [2, 0], 'mode': 'constant', 'value': 1.5}, lambda x, pad, mode, value: F.pad(x, pad, mode, value))
+
+# pooling
+for k, s, p, d, ceil in [(2, None, 0, 1, False), (3, 2, 1, 1, False), (3, 2, 1, 1, True), (2, 1, 0, 2, False), ((3, 2), (2, 1), (1, 0), 1, True)]:
+    case(f'maxPool2d k{k} s{s} p{p} d{d} ceil{ceil}', 'maxPool2d', [randn(2, 3, 7, 8)],
+         {'kernel_size': k, 'stride': s, 'padding': p, 'dilation': d, 'ceil_mode': ceil, 'return_indices': True}, F.max_pool2d)
+case('maxPool1d', 'maxPool1d', [randn(2, 3, 10)], {'kernel_size': 3, 'stride': 2, 'padding': 1, 'return_indices': True}, F.max_pool1d)
+case('maxPool1d over the sequence', 'maxPool1d', [randn(5, 2, 4)], {'kernel_size': 4}, F.max_pool1d)
+for k, s, p, ceil, cip, div in [(2, None, 0, False, True, None), (3, 2, 1, False, True, None), (3, 2, 1, True, False, None), (3, 1, 1, False, True, 4), ((2, 3), (1, 2), (1, 1), True, True, None)]:
+    case(f'avgPool2d k{k} s{s} p{p} ceil{ceil} cip{cip} div{div}', 'avgPool2d', [randn(2, 3, 7, 8)],
+         {'kernel_size': k, 'stride': s, 'padding': p, 'ceil_mode': ceil, 'count_include_pad': cip, 'divisor_override': div}, F.avg_pool2d)
+case('avgPool1d', 'avgPool1d', [randn(2, 3, 9)], {'kernel_size': 3, 'stride': 2, 'padding': 1}, F.avg_pool1d)
+for o in [(3, 4), (1, 1), (7, 5), (4, 3)]:
+    case(f'adaptiveAvgPool2d {o}', 'adaptiveAvgPool2d', [randn(2, 3, 7, 6)], {'output_size': o}, F.adaptive_avg_pool2d)
+    case(f'adaptiveMaxPool2d {o}', 'adaptiveMaxPool2d', [randn(2, 3, 7, 6)], {'output_size': o, 'return_indices': True}, F.adaptive_max_pool2d)
+
+# modules: init bits, forward, gradients of parameters, buffers after a training step
+modules = []
+
+
+def module_case(name, seed, make, x, train=True, steps=1):
+    torch.manual_seed(seed)
+    m = make()
+    init = {k: dump_tensor(v) for k, v in m.state_dict().items()}
+    m.train(train)
+    xs = x.clone().requires_grad_()
+    for _ in range(steps):
+        out = m(xs)
+    up = randn(*out.shape)
+    out.backward(up)
+    modules.append({'name': name, 'seed': seed, 'train': train, 'steps': steps, 'init': init, 'input': dump_tensor(x),
+                    'out': dump_tensor(out), 'upstream': dump_tensor(up), 'inputGrad': dump_tensor(xs.grad),
+                    'paramGrads': {k: dump_tensor(p.grad) for k, p in m.named_parameters()},
+                    'state': {k: dump_tensor(v) for k, v in m.state_dict().items()}, 'repr': str(m)})
+
+
+module_case('Conv2d', 1, lambda: nn.Conv2d(3, 8, 3, padding=1), randn(2, 3, 6, 6))
+module_case('Conv2d fan_in 27 bias bound', 2, lambda: nn.Conv2d(3, 4, 3), randn(1, 3, 5, 5))
+module_case('Conv2d groups dilation no bias', 3, lambda: nn.Conv2d(4, 8, (3, 2), stride=2, dilation=2, groups=2, bias=False), randn(2, 4, 9, 8))
+for mode in ['reflect', 'replicate', 'circular']:
+    module_case(f'Conv2d padding_mode {mode}', 4, lambda mode=mode: nn.Conv2d(2, 3, 3, padding=1, padding_mode=mode), randn(2, 2, 5, 4))
+module_case('Conv2d same reflect', 4, lambda: nn.Conv2d(2, 3, (2, 3), padding='same', padding_mode='reflect'), randn(1, 2, 5, 6))
+module_case('Conv1d', 5, lambda: nn.Conv1d(4, 6, 3, stride=2, padding=1), randn(2, 4, 9))
+module_case('ConvTranspose2d', 6, lambda: nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1), randn(2, 4, 4, 5))
+module_case('MaxPool2d', 0, lambda: nn.MaxPool2d(2), randn(2, 3, 6, 6))
+module_case('AvgPool2d', 0, lambda: nn.AvgPool2d(3, stride=2, padding=1), randn(2, 3, 6, 6))
+module_case('AdaptiveAvgPool2d', 0, lambda: nn.AdaptiveAvgPool2d((2, 3)), randn(2, 3, 6, 7))
+module_case('BatchNorm2d train', 7, lambda: nn.BatchNorm2d(3), randn(4, 3, 5, 5) * 2 + 1)
+module_case('BatchNorm2d train 3 steps', 7, lambda: nn.BatchNorm2d(3, momentum=0.3), randn(4, 3, 5, 5) * 2 + 1, steps=3)
+module_case('BatchNorm2d cumulative', 7, lambda: nn.BatchNorm2d(3, momentum=None), randn(4, 3, 5, 5), steps=2)
+module_case('BatchNorm2d eval', 7, lambda: nn.BatchNorm2d(3), randn(4, 3, 5, 5), train=False)
+module_case('BatchNorm1d train', 8, lambda: nn.BatchNorm1d(5), randn(6, 5))
+module_case('BatchNorm1d 3D no affine', 8, lambda: nn.BatchNorm1d(4, affine=False), randn(3, 4, 6))
+module_case('GroupNorm', 9, lambda: nn.GroupNorm(2, 6), randn(3, 6, 4, 4))
+module_case('GroupNorm no affine', 9, lambda: nn.GroupNorm(3, 6, affine=False), randn(3, 6, 5))
+module_case('Dropout2d', 10, lambda: nn.Dropout2d(0.4), randn(3, 5, 2, 2))
+
+errors = {}
+for key, fn in [
+    ('channels', lambda: F.conv2d(torch.zeros(2, 4, 5, 5), torch.zeros(8, 3, 3, 3))),
+    ('kernelTooLarge', lambda: F.conv2d(torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 5, 5))),
+    ('groupsWeight', lambda: F.conv2d(torch.zeros(1, 4, 5, 5), torch.zeros(3, 2, 3, 3), groups=2)),
+    ('moduleGroups', lambda: nn.Conv2d(3, 4, 3, groups=2)),
+]:
+    try:
+        fn()
+    except Exception as e:
+        errors[key] = f'{type(e).__name__}: {e}'
+
+with open(os.path.join(OUT, 'conv.json'), 'w') as f:
+    json.dump({'torch': torch.__version__, 'cases': cases, 'modules': modules, 'errors': errors}, f, separators=(',', ':'))
+print('conv.json:', len(cases), 'cases,', len(modules), 'modules')
