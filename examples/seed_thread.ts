@@ -9,6 +9,7 @@ import * as torch from '../dist';
 import type { Tensor } from '../dist';
 
 const { nn, optim } = torch;
+const F = nn.functional;
 
 /** Case 1 (and 3): the product wrapped in a new Parameter and assigned to linear.weight. */
 class ParameterOfProduct extends nn.Module {
@@ -105,11 +106,84 @@ function runCase(title: string, make: () => torch.nn.Module & { forward(x: Tenso
   };
 }
 
+/**
+ * The thread's Conv2d follow-up: the weight is a @ b with a [outC, inC, kh, r] and b [r, kw], computed in forward
+ * and passed to convForward (PyTorch's _conv_forward), so a and b train. mode 'newParameter' wraps the product
+ * in a new Parameter in forward instead (a and b then stay as they were); mode 'plain' assigns the bare product
+ * to this.weight, which throws the TypeError.
+ */
+class FactorizedConv2d extends nn.Conv2d {
+  declare a: torch.nn.Parameter;
+  declare b: torch.nn.Parameter;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: [number, number], readonly mode: 'productInForward' | 'newParameter' | 'plain') {
+    super(inChannels, outChannels, kernelSize);
+    const [filterSize, embDim] = kernelSize;
+    const intermediateDim = 7;
+    this.a = new nn.Parameter(torch.rand([outChannels, inChannels, filterSize, intermediateDim]));
+    this.b = new nn.Parameter(torch.rand([intermediateDim, embDim]));
+  }
+
+  override forward(input: Tensor): Tensor {
+    if (this.mode === 'plain') this.weight = torch.matmul(this.a, this.b) as torch.nn.Parameter; // throws
+    if (this.mode === 'newParameter') {
+      this.weight = new nn.Parameter(torch.matmul(this.a, this.b));
+      return this.convForward(input, this.weight, this.bias);
+    }
+    return this.convForward(input, torch.matmul(this.a, this.b), this.bias);
+  }
+}
+
+export interface ConvCaseResult {
+  names: string[];
+  before: Record<string, number[]>;
+  after?: Record<string, number[]>;
+  loss?: number;
+  yPred?: number[];
+  error?: string;
+}
+
+function runConvCase(mode: FactorizedConv2d['mode'], print: (s: string) => void): ConvCaseResult {
+  torch.manualSeed(0);
+  const [inChannels, nFilters, embDim, filterSize, nLabels, bs, slen] = [1, 2, 7, 3, 3, 5, 6];
+  const model = new FactorizedConv2d(inChannels, nFilters, [filterSize, embDim], mode);
+  const predLayer = new nn.Linear(nFilters, nLabels);
+  let x = torch.rand([bs, slen, embDim]);
+  const y = torch.empty([bs], { dtype: 'int64' }).random_(nLabels);
+  const optimizer = new optim.Adam(model.parameters(), { lr: 1e-2 });
+  const before = flat(model.stateDict());
+  const names = model.namedParameters().map(([n]) => n);
+  optimizer.zeroGrad();
+  x = x.unsqueeze(1);
+  let conved: Tensor;
+  try {
+    conved = model.forward(x);
+  } catch (e) {
+    const error = `${(e as Error).name}: ${(e as Error).message}`;
+    print(error);
+    return { names, before, error };
+  }
+  conved = F.relu(conved).squeeze(3);
+  const pooled = F.dropout((F.maxPool1d(conved, conved.shape[2]!) as Tensor).squeeze(2), 0.1);
+  const yPred = predLayer.forward(pooled);
+  const loss = F.crossEntropy(yPred, y);
+  print(`loss = ${loss}`);
+  loss.backward();
+  optimizer.step();
+  const after = flat(model.stateDict());
+  for (const k of ['a', 'b', 'weight']) {
+    const changed = after[k]!.some((v, i) => v !== before[k]![i]);
+    print(`${k}: ${changed ? 'changed' : 'unchanged'} after one Adam step`);
+  }
+  return { names, before, after, loss: loss.item() as number, yPred: yPred.reshape([-1]).tolist() as number[] };
+}
+
 export interface SeedThreadResult {
   parameterOfProduct: CaseResult;
   productInForward: CaseResult;
   frozenA: CaseResult;
   plainTensorError: string;
+  conv: Record<FactorizedConv2d['mode'], ConvCaseResult>;
 }
 
 /** Replays the thread, printing as it goes; returns the numbers for the test. */
@@ -132,8 +206,16 @@ export function run(print: (s: string) => void = console.log): SeedThreadResult 
     plainTensorError = `${(e as Error).name}: ${(e as Error).message}`;
   }
   print(plainTensorError);
-  print('\n(The Conv2d part of the thread arrives with the convolution work.)');
-  return { parameterOfProduct, productInForward, frozenA, plainTensorError };
+  print('\n== 5. Conv2d with the weight a @ b computed in forward: a and b train');
+  const convProduct = runConvCase('productInForward', print);
+  print('\n== 6. Conv2d assigning a new Parameter(a @ b) in forward: a and b do not train');
+  const convNewParameter = runConvCase('newParameter', print);
+  print('\n== 7. Conv2d assigning the plain product to this.weight in forward');
+  const convPlain = runConvCase('plain', print);
+  return {
+    parameterOfProduct, productInForward, frozenA, plainTensorError,
+    conv: { productInForward: convProduct, newParameter: convNewParameter, plain: convPlain },
+  };
 }
 
 if (require.main === module) run();

@@ -141,6 +141,26 @@ export function normalInPlace(x: Tensor, mean: number, std: number, g?: Generato
   fillWith(x, (out, offset, n) => native.rngNormal(st, out, offset, n, mean, std));
 }
 
+/**
+ * Fills x with integers uniform in [from, to) (random_(to) means [0, to)), as Tensor.random_; int32 targets
+ * are drawn in place, others through an int32 temporary.
+ */
+export function randomInPlace(x: Tensor, from: number, to: number | undefined, g?: Generator): void {
+  checkWritable(x, 'random_');
+  const [lo, hi] = to === undefined ? [0, from] : [from, to];
+  if (!Number.isInteger(lo) || !Number.isInteger(hi)) throw new TypeError('random_: from and to must be integers');
+  if (lo >= hi) throw new RangeError(`random_: random_ expects 'from' to be less than 'to', but got from=${lo} >= to=${hi}`);
+  if (lo < -(2 ** 31) || hi > 2 ** 31) throw new RangeError('random_: from and to must fit in int32');
+  const st = gen('random_', g).state;
+  if (x.dtype === 'int32' && x.isContiguous()) {
+    native.rngRandint(st, x.data as Int32Array, x.offset, x.numel(), lo, hi);
+    return;
+  }
+  const tmp = empty(x.shape, 'int32');
+  native.rngRandint(st, tmp.data as Int32Array, 0, tmp.numel(), lo, hi);
+  x.copy_(tmp);
+}
+
 function floatResult(op: string, args: SizeArgs<RandomOptions>): { t: Tensor; options: RandomOptions } {
   const { shape, options } = parseSizeArgs(op, args);
   if (options.dtype !== undefined && checkDType(op, options.dtype) !== 'float32') {

@@ -445,6 +445,11 @@ export class Tensor {
     random.uniformInPlace(this, from, to, options?.generator);
     return this;
   }
+  /** Integers uniform in [from, to), or [0, from) when to is omitted, as Tensor.random_. */
+  random_(from: number, to?: number, options?: { generator?: Generator }): this {
+    random.randomInPlace(this, from, to, options?.generator);
+    return this;
+  }
   normal_(mean = 0, std = 1, options?: { generator?: Generator }): this {
     random.normalInPlace(this, mean, std, options?.generator);
     return this;

@@ -132,3 +132,58 @@ for key, fn in [
 with open(os.path.join(OUT, 'conv.json'), 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases, 'modules': modules, 'errors': errors}, f, separators=(',', ':'))
 print('conv.json:', len(cases), 'cases,', len(modules), 'modules')
+
+
+# ---- the seed thread's Conv2d part (shared/seed) --------------------------------------------------------------
+class SeedConv2d(nn.Conv2d):
+    def __init__(self, in_channels, out_channels, kernel_size, mode):
+        super().__init__(in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size)
+        filter_size, emb_dim = kernel_size
+        intermediate_dim = 7
+        A = torch.rand((out_channels, in_channels, filter_size, intermediate_dim))
+        B = torch.rand((intermediate_dim, emb_dim))
+        self.a = nn.Parameter(A, requires_grad=True)
+        self.b = nn.Parameter(B, requires_grad=True)
+        self.mode = mode
+
+    def forward(self, input):
+        if self.mode == 'plain':
+            self.weight = torch.matmul(self.a, self.b)  # TypeError
+        if self.mode == 'newParameter':
+            self.weight = nn.Parameter(torch.matmul(self.a, self.b))
+            return self._conv_forward(input, self.weight, self.bias)
+        return self._conv_forward(input, torch.matmul(self.a, self.b), self.bias)
+
+
+def seed_conv(mode):
+    torch.manual_seed(0)
+    in_channels, n_filters, emb_dim, filter_size, n_labels, bs, slen = 1, 2, 7, 3, 3, 5, 6
+    model = SeedConv2d(in_channels, n_filters, (filter_size, emb_dim), mode)
+    pred_layer = nn.Linear(n_filters, n_labels)
+    x = torch.rand((bs, slen, emb_dim))
+    y = torch.empty(bs, dtype=torch.long).random_(n_labels)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    before = {k: dump_tensor(v.clone()) for k, v in model.state_dict().items()}
+    names = [n for n, _ in model.named_parameters()]
+    optimizer.zero_grad()
+    x = x.unsqueeze(dim=1)
+    try:
+        conved = model(x)
+    except TypeError as e:
+        return {'error': str(e), 'before': before, 'names': names}
+    conved = F.relu(conved).squeeze(3)
+    pooled = F.max_pool1d(conved, conved.shape[2]).squeeze(2)
+    pooled = F.dropout(pooled, p=0.1)
+    y_pred = pred_layer(pooled)
+    loss = F.cross_entropy(input=y_pred, target=y)
+    loss.backward()
+    optimizer.step()
+    after = {k: dump_tensor(v) for k, v in model.state_dict().items()}
+    return {'before': before, 'after': after, 'names': names, 'x': dump_tensor(x), 'y': dump_tensor(y),
+            'yPred': dump_tensor(y_pred), 'loss': dump_tensor(loss)}
+
+
+seed_conv_cases = {m: seed_conv(m) for m in ['productInForward', 'newParameter', 'plain']}
+with open(os.path.join(OUT, 'seed_conv.json'), 'w') as f:
+    json.dump({'torch': torch.__version__, **seed_conv_cases}, f, separators=(',', ':'))
+print('seed_conv.json:', {k: ('error' if 'error' in v else 'ok') for k, v in seed_conv_cases.items()})

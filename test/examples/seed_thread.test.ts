@@ -62,3 +62,39 @@ describe('the seed thread, replayed', () => {
     );
   });
 });
+
+describe("the seed thread's Conv2d part, replayed", () => {
+  const result = run(() => undefined);
+  const fxc = loadFixture<never>('seed_conv.json') as unknown as Record<string, {
+    before: Record<string, TensorJson>;
+    after?: Record<string, TensorJson>;
+    names: string[];
+    loss?: TensorJson;
+    yPred?: TensorJson;
+    error?: string;
+  }>;
+
+  test.each(['productInForward', 'newParameter'] as const)('%s: parameters before and after one Adam step match PyTorch', (mode) => {
+    const got = result.conv[mode];
+    const want = fxc[mode]!;
+    expect(got.names).toEqual(want.names);
+    for (const k of Object.keys(want.before)) close(got.before[k]!, want.before[k]!, `${mode} before ${k}`);
+    for (const k of Object.keys(want.after!)) close(got.after![k]!, want.after![k]!, `${mode} after ${k}`);
+    close([got.loss!], want.loss!, `${mode} loss`);
+    close(got.yPred!, want.yPred!, `${mode} y_pred`);
+  });
+
+  test('a and b train when the product is computed in forward; not when a new Parameter wraps it', () => {
+    const p = result.conv.productInForward;
+    expect(p.after!.a).not.toEqual(p.before.a);
+    expect(p.after!.b).not.toEqual(p.before.b);
+    const n = result.conv.newParameter;
+    expect(n.after!.a).toEqual(n.before.a);
+    expect(n.after!.b).toEqual(n.before.b);
+  });
+
+  test('assigning the plain product to this.weight in forward throws the TypeError', () => {
+    const want = fxc.plain!.error!.replace('torch.FloatTensor', 'torchlet.FloatTensor').replace('torch.nn.Parameter or None', 'torchlet.nn.Parameter or null');
+    expect(result.conv.plain.error).toBe(`TypeError: ${want}`);
+  });
+});
