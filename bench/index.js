@@ -9,7 +9,7 @@ const path = require('path');
 
 const torch = require('..');
 
-const WORKLOADS = { matmul: require('./matmul'), tiny: require('./tiny'), training: require('./training') };
+const WORKLOADS = { matmul: require('./matmul'), tiny: require('./tiny'), training: require('./training'), conv: require('./conv') };
 const { ensurePyTorch, startPyTorch } = require('./pytorch');
 
 async function main(argv) {

@@ -52,6 +52,15 @@ async function startPyTorch() {
       if (out.error) throw new Error(`PyTorch helper: ${out.error}`);
       return out.times;
     },
+    /** Like ask, also returning the helper's peak RSS in bytes (for workloads that report it). */
+    async askWithMemory(request) {
+      const out = await new Promise((resolve) => {
+        waiting.push(resolve);
+        child.stdin.write(JSON.stringify(request) + '\n');
+      });
+      if (out.error) throw new Error(`PyTorch helper: ${out.error}`);
+      return out;
+    },
     close() {
       child.stdin.end();
     },

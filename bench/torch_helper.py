@@ -50,7 +50,56 @@ def mlp_step(req):
     return timed(step, req['warmup'], req['reps'])
 
 
-WORKLOADS = {'autograd_tiny': autograd_tiny, 'mlp_step': mlp_step}
+def conv(req):
+    torch.manual_seed(0)
+    n, c, h, w, oc, k, pad = req['n'], req['c'], req['h'], req['w'], req['oc'], req['k'], req['pad']
+    x = torch.rand(n, c, h, w, requires_grad=req['backward'])
+    weight = torch.rand(oc, c, k, k, requires_grad=req['backward'])
+    bias = torch.rand(oc, requires_grad=req['backward'])
+    if req['backward']:
+        up = torch.rand(n, oc, h + 2 * pad - k + 1, w + 2 * pad - k + 1)
+
+        def run():
+            x.grad = weight.grad = bias.grad = None
+            F.conv2d(x, weight, bias, padding=pad).backward(up)
+    else:
+        def run():
+            with torch.no_grad():
+                F.conv2d(x, weight, bias, padding=pad)
+    return timed(run, req['warmup'], req['reps'])
+
+
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3)
+        self.conv2 = nn.Conv2d(32, 64, 3)
+        self.fc1 = nn.Linear(1600, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        h = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        h = F.max_pool2d(F.relu(self.conv2(h)), 2)
+        return self.fc2(F.relu(self.fc1(h.flatten(1))))
+
+
+def cnn_step(req):
+    import resource
+    torch.manual_seed(0)
+    model = CNN()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(req['batch'], 1, 28, 28)
+    y = torch.randint(0, 10, (req['batch'],))
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    times = timed(step, req['warmup'], req['reps'])
+    return times, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+WORKLOADS = {'autograd_tiny': autograd_tiny, 'mlp_step': mlp_step, 'conv': conv, 'cnn_step': cnn_step}
 
 
 def openblas():
@@ -86,8 +135,11 @@ def main():
         req = json.loads(line)
         set_threads(req.get('threads', 1))
         try:
-            times = WORKLOADS[req['workload']](req)
-            print(json.dumps({'times': times}), flush=True)
+            result = WORKLOADS[req['workload']](req)
+            if isinstance(result, tuple):
+                print(json.dumps({'times': result[0], 'maxRss': result[1]}), flush=True)
+            else:
+                print(json.dumps({'times': result}), flush=True)
         except Exception as e:  # report, keep serving
             print(json.dumps({'error': repr(e)}), flush=True)
 
