@@ -1,39 +1,80 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * The benchmark runner: `npm run bench [-- matmul|tiny] [--quick] [--threads N]`.
- * Writes the rows as JSON under bench/results/.
+ * The benchmark suite: `npm run bench [-- NAME...] [--filter TEXT] [--quick] [--threads N]`.
+ * Runs torchlet beside its baselines (C cblas_sgemm, PyTorch) in the same run, for 1 thread and for all cores
+ * (or --threads N), and writes JSON under bench/results/. A full run (no filter, not quick) also writes
+ * bench/results/ratios.svg and regenerates the README's performance section.
  */
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 const torch = require('..');
-
-const WORKLOADS = { matmul: require('./matmul'), tiny: require('./tiny'), training: require('./training'), conv: require('./conv') };
 const { ensurePyTorch, startPyTorch } = require('./pytorch');
+const { startHelper } = require('./c_helper');
+const { chartSvg, readmeSection, updateReadme } = require('./report');
+
+const WORKLOADS = {
+  matmul: require('./matmul'),
+  tiny: require('./tiny'),
+  ops: require('./ops'),
+  training: require('./training'),
+  conv: require('./conv'),
+};
+
+function parse(argv) {
+  const opts = { quick: false, filter: null, threads: null, names: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') opts.quick = true;
+    else if (a === '--filter') opts.filter = argv[++i];
+    else if (a === '--threads') opts.threads = Number(argv[++i]);
+    else if (a.startsWith('--')) throw new Error(`unknown option ${a} (have --quick, --filter TEXT, --threads N)`);
+    else opts.names.push(a);
+  }
+  if (opts.threads !== null && !(Number.isInteger(opts.threads) && opts.threads > 0)) throw new Error('--threads needs a positive integer');
+  return opts;
+}
+
+/** The core clock, from a chain of dependent adds in C (one per cycle), for the theoretical peak. */
+async function measureClockGHz() {
+  const helper = startHelper('sgemm.c', 'clock', {});
+  try {
+    return (await helper.ask('clock 0 0 0')).ghz;
+  } finally {
+    helper.close();
+  }
+}
 
 async function main(argv) {
-  const quick = argv.includes('--quick');
-  const ti = argv.indexOf('--threads');
-  const threads = ti >= 0 ? [Number(argv[ti + 1])] : [1];
-  const names = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--threads');
-  const selected = names.length ? names : Object.keys(WORKLOADS);
-  for (const n of selected) {
-    if (!WORKLOADS[n]) throw new Error(`unknown workload '${n}' (have: ${Object.keys(WORKLOADS).join(', ')})`);
-  }
+  const opts = parse(argv);
+  let selected = opts.names.length ? opts.names : Object.keys(WORKLOADS);
+  if (opts.filter) selected = selected.filter((n) => n.includes(opts.filter));
+  for (const n of selected) if (!WORKLOADS[n]) throw new Error(`unknown workload '${n}' (have: ${Object.keys(WORKLOADS).join(', ')})`);
+  if (selected.length === 0) throw new Error(`no workload matches --filter ${opts.filter}`);
+  const cores = os.cpus().length;
+  const threads = opts.threads ? [opts.threads] : opts.quick ? [1] : [...new Set([1, cores])];
+  const full = !opts.quick && !opts.filter && opts.names.length === 0 && !opts.threads;
   const info = torch.backendInfo();
-  console.log(`torchlet ${info.addonVersion} | ${info.blasConfig} | core ${info.blasCore} | node ${info.nodeVersion}`);
-  const results = { date: new Date().toISOString(), backend: info, quick, workloads: {} };
-  // The PyTorch helper starts before any workload allocates, so its fork does not disturb timed rounds.
+  console.log(`torchlet ${info.addonVersion} | ${info.blasConfig} | core ${info.blasCore} | node ${info.nodeVersion} | threads ${threads.join(', ')}`);
+  const results = { date: new Date().toISOString(), backend: info, quick: opts.quick, threads, workloads: {} };
+  // Helpers start before any workload allocates, so their forks do not disturb timed rounds.
   const pytorch = selected.some((n) => WORKLOADS[n].needsPyTorch) && ensurePyTorch() ? await startPyTorch() : null;
   if (pytorch) {
     console.log(`PyTorch ${pytorch.info.torch} (${pytorch.info.config.join('; ')}; OpenBLAS threads set per workload: ${pytorch.info.blasThreadsControlled}) in the same run`);
     results.pytorch = pytorch.info;
   }
+  if (selected.includes('matmul')) {
+    const ghz = await measureClockGHz();
+    results.clockGHz = ghz;
+    results.peakGflops = ghz * 32; // AVX2: two 8-wide FMA pipes, 2 FLOPs each, per cycle
+    console.log(`core clock about ${ghz.toFixed(2)} GHz: theoretical fp32 peak about ${results.peakGflops.toFixed(0)} GFLOP/s per core (AVX2 FMA)`);
+  }
   try {
     for (const n of selected) {
       const w = WORKLOADS[n];
-      const rows = await w.run({ quick, threads, pytorch, ...(quick && n === 'matmul' ? { sizes: [128, 256] } : {}) });
+      const rows = await w.run({ quick: opts.quick, threads, pytorch, ...(opts.quick && n === 'matmul' ? { sizes: [128, 256] } : {}) });
       w.print(rows);
       results.workloads[n] = rows;
     }
@@ -42,9 +83,16 @@ async function main(argv) {
   }
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${quick ? 'quick' : 'latest'}-${selected.join('-')}.json`);
+  const name = full ? 'latest' : `${opts.quick ? 'quick' : 'latest'}-${selected.join('-')}${opts.threads ? `-t${opts.threads}` : ''}`;
+  const file = path.join(dir, `${name}.json`);
   fs.writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
+  if (full) {
+    fs.writeFileSync(path.join(dir, 'ratios.svg'), chartSvg(results));
+    console.log(updateReadme(readmeSection(results)) ? 'README performance section regenerated; chart: bench/results/ratios.svg' : 'README has no bench markers');
+  } else {
+    fs.writeFileSync(path.join(dir, `${name}.svg`), chartSvg(results));
+  }
 }
 
 main(process.argv.slice(2)).catch((e) => {

@@ -1,9 +1,11 @@
 /* The practical limit for torchlet's matmul: cblas_sgemm called from C on the same inputs.
  * A long-lived helper, so the benchmark forks once: each stdin line "<inputs.bin> <n> <warmup> <reps>" (A then
- * B, n*n float32 each) is answered with one JSON line of per-call times in ms and a checksum of C. */
+ * B, n*n float32 each) is answered with one JSON line of per-call times in ms and a checksum of C; the line
+ * "clock 0 0 0" measures the core clock instead. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now_ms(void) {
@@ -40,9 +42,29 @@ static int run(const char* path, int n, int warmup, int reps) {
   return 0;
 }
 
+/* The core clock: a chain of dependent adds runs one per cycle on x86-64. */
+static void clock_ghz(void) {
+  unsigned long x = 0;
+  const long iters = 400000000;
+  const double t0 = now_ms();
+  for (long i = 0; i < iters; ++i) {
+#if defined(__x86_64__)
+    __asm__ volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0" : "+r"(x));
+#else
+    x += 4;
+#endif
+  }
+  const double ms = now_ms() - t0;
+  printf("{\"ghz\":%.4f,\"check\":%lu}\n", 4.0 * iters / (ms * 1e6), x);
+  fflush(stdout);
+}
+
 int main(void) {
   char path[4096];
   int n, warmup, reps;
-  while (scanf("%4095s %d %d %d", path, &n, &warmup, &reps) == 4) run(path, n, warmup, reps);
+  while (scanf("%4095s %d %d %d", path, &n, &warmup, &reps) == 4) {
+    if (strcmp(path, "clock") == 0) clock_ghz();
+    else run(path, n, warmup, reps);
+  }
   return 0;
 }

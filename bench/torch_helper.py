@@ -69,6 +69,42 @@ def conv(req):
     return timed(run, req['warmup'], req['reps'])
 
 
+def ops(req):
+    torch.manual_seed(0)
+    n = req['n']
+    a = torch.rand(n)
+    b = torch.rand(n)
+    m = torch.rand(n // 1000, 1000)
+    logits = torch.randn(n // 10, 10)
+    target = torch.randint(0, 10, (n // 10,))
+    fns = {
+        'add': lambda: a + b, 'mul': lambda: a * b, 'exp': lambda: a.exp(), 'relu': lambda: a.relu(),
+        'sum': lambda: a.sum(), 'max dim': lambda: m.max(1), 'softmax': lambda: m.softmax(1),
+        'crossEntropy': lambda: F.cross_entropy(logits, target),
+    }
+    return timed(fns[req['op']], req['warmup'], req['reps'])
+
+
+def leak(req):
+    """RSS (bytes) after `first` and after `last` MLP training steps in this fresh process."""
+    def rss():
+        with open('/proc/self/statm') as f:
+            return int(f.read().split()[1]) * 4096
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, req['hidden']), nn.ReLU(), nn.Linear(req['hidden'], 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(req['batch'], 784)
+    y = torch.randint(0, 10, (req['batch'],))
+    out = {}
+    for i in range(1, req['last'] + 1):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+        if i in (req['first'], req['last']):
+            out[i] = rss()
+    return out
+
+
 class CNN(nn.Module):
     def __init__(self):
         super().__init__()
@@ -99,7 +135,7 @@ def cnn_step(req):
     return times, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-WORKLOADS = {'autograd_tiny': autograd_tiny, 'mlp_step': mlp_step, 'conv': conv, 'cnn_step': cnn_step}
+WORKLOADS = {'autograd_tiny': autograd_tiny, 'mlp_step': mlp_step, 'conv': conv, 'cnn_step': cnn_step, 'ops': ops}
 
 
 def openblas():

@@ -5,6 +5,9 @@
  * - mlp_step: 784-512-512-10 MLP, batch 128, cross entropy, Adam (goal: no slower than PyTorch)
  * ratio = PyTorch time / torchlet time (above 1: torchlet is faster).
  */
+const { execFileSync } = require('child_process');
+const path = require('path');
+
 const torch = require('..');
 const { summarize, timeIt } = require('./stats');
 
@@ -32,6 +35,37 @@ function mlpStep(batch) {
     F.crossEntropy(model.forward(x), y).backward();
     opt.step();
   };
+}
+
+/**
+ * Leak check: RSS after `first` and after `last` steps of an MLP training loop, each side in a fresh process.
+ * A leak of the graph or of saved tensors would grow RSS with the step count.
+ */
+function leakCheck({ first, last, hidden, batch }, withPyTorch) {
+  const js = `
+    const torch = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const { nn, optim } = torch; const F = nn.functional;
+    torch.setNumThreads(1); torch.manualSeed(0);
+    const model = new nn.Sequential(new nn.Linear(784, ${hidden}), new nn.ReLU(), new nn.Linear(${hidden}, 10));
+    const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
+    const x = torch.rand(${batch}, 784); const y = torch.randint(0, 10, [${batch}]);
+    const out = {};
+    for (let i = 1; i <= ${last}; i++) {
+      opt.zeroGrad(); F.crossEntropy(model.forward(x), y).backward(); opt.step();
+      if (i === ${first} || i === ${last}) out[i] = process.memoryUsage().rss;
+    }
+    console.log(JSON.stringify(out));`;
+  const tl = JSON.parse(execFileSync(process.execPath, ['-e', js], { encoding: 'utf8' }));
+  let py = null;
+  if (withPyTorch) {
+    const code = `import json, sys
+sys.path.insert(0, ${JSON.stringify(__dirname)})
+import torch_helper as h
+h.set_threads(1)
+print(json.dumps(h.leak({'first': ${first}, 'last': ${last}, 'hidden': ${hidden}, 'batch': ${batch}})))`;
+    py = JSON.parse(execFileSync('/usr/bin/python3', ['-c', code], { encoding: 'utf8' }));
+  }
+  return { tl, py };
 }
 
 async function run({ quick = false, threads = [1], pytorch }) {
@@ -62,6 +96,16 @@ async function run({ quick = false, threads = [1], pytorch }) {
   } finally {
     torch.setNumThreads(before);
   }
+  const leak = quick ? { first: 100, last: 1000, hidden: 64, batch: 32 } : { first: 1000, last: 10000, hidden: 512, batch: 128 };
+  const mem = leakCheck(leak, Boolean(pytorch));
+  const mb = (b) => b / 2 ** 20;
+  rows.push({
+    workload: `MLP RSS after ${leak.first} vs ${leak.last} steps`,
+    threads: 1,
+    leak: true,
+    torchlet_rss_mb: [mb(mem.tl[leak.first]), mb(mem.tl[leak.last])],
+    pytorch_rss_mb: mem.py ? [mb(mem.py[leak.first]), mb(mem.py[leak.last])] : null,
+  });
   return rows;
 }
 
@@ -70,6 +114,11 @@ function print(rows) {
   console.log('workload                     thr  torchlet ms (min-max)          PyTorch ms (min-max)           ratio');
   const f = (s) => (s ? `${s.median.toFixed(3)} (${s.min.toFixed(3)}-${s.max.toFixed(3)})` : 'n/a').padEnd(30);
   for (const r of rows) {
+    if (r.leak) {
+      const py = r.pytorch_rss_mb ? `${r.pytorch_rss_mb[0].toFixed(1)} -> ${r.pytorch_rss_mb[1].toFixed(1)} MB` : 'n/a';
+      console.log(`${r.workload}: torchlet ${r.torchlet_rss_mb[0].toFixed(1)} -> ${r.torchlet_rss_mb[1].toFixed(1)} MB, PyTorch ${py}`);
+      continue;
+    }
     console.log(`${r.workload.padEnd(28)} ${String(r.threads).padEnd(4)} ${f(r.torchlet_ms)} ${f(r.pytorch_ms)} ${r.ratio ? r.ratio.toFixed(2) : 'n/a'}`);
   }
 }
