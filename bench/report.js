@@ -76,7 +76,8 @@ function readmeSection(results) {
         lines.push(`| ${r.workload} (per call) | 1 | ${(r.us_per_call / 1000).toFixed(5)} | | |`);
       } else if (r.leak) {
         const py = r.pytorch_rss_mb ? `${r.pytorch_rss_mb[0].toFixed(1)} -> ${r.pytorch_rss_mb[1].toFixed(1)} MB (PyTorch)` : '';
-        lines.push(`| ${r.workload} | 1 | ${r.torchlet_rss_mb[0].toFixed(1)} -> ${r.torchlet_rss_mb[1].toFixed(1)} MB | ${py} | |`);
+        const peak = r.torchlet_peak_rss_mb ? `; peak ${r.torchlet_peak_rss_mb.toFixed(0)} MB vs ${r.pytorch_peak_rss_mb?.toFixed(0) ?? 'n/a'} MB` : '';
+        lines.push(`| ${r.workload}${peak} | 1 | ${r.torchlet_rss_mb[0].toFixed(1)} -> ${r.torchlet_rss_mb[1].toFixed(1)} MB | ${py} | |`);
       } else {
         const base = r.c_ms ?? r.pytorch_ms;
         let extra = '';

@@ -102,6 +102,8 @@ def leak(req):
         opt.step()
         if i in (req['first'], req['last']):
             out[i] = rss()
+    import resource
+    out['peak'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return out
 
 

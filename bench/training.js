@@ -54,6 +54,7 @@ function leakCheck({ first, last, hidden, batch }, withPyTorch) {
       opt.zeroGrad(); F.crossEntropy(model.forward(x), y).backward(); opt.step();
       if (i === ${first} || i === ${last}) out[i] = process.memoryUsage().rss;
     }
+    out.peak = process.resourceUsage().maxRSS * 1024;
     console.log(JSON.stringify(out));`;
   const tl = JSON.parse(execFileSync(process.execPath, ['-e', js], { encoding: 'utf8' }));
   let py = null;
@@ -105,6 +106,8 @@ async function run({ quick = false, threads = [1], pytorch }) {
     leak: true,
     torchlet_rss_mb: [mb(mem.tl[leak.first]), mb(mem.tl[leak.last])],
     pytorch_rss_mb: mem.py ? [mb(mem.py[leak.first]), mb(mem.py[leak.last])] : null,
+    torchlet_peak_rss_mb: mb(mem.tl.peak),
+    pytorch_peak_rss_mb: mem.py ? mb(mem.py.peak) : null,
   });
   return rows;
 }
@@ -116,7 +119,8 @@ function print(rows) {
   for (const r of rows) {
     if (r.leak) {
       const py = r.pytorch_rss_mb ? `${r.pytorch_rss_mb[0].toFixed(1)} -> ${r.pytorch_rss_mb[1].toFixed(1)} MB` : 'n/a';
-      console.log(`${r.workload}: torchlet ${r.torchlet_rss_mb[0].toFixed(1)} -> ${r.torchlet_rss_mb[1].toFixed(1)} MB, PyTorch ${py}`);
+      const peak = `peak RSS ${r.torchlet_peak_rss_mb.toFixed(0)} / ${r.pytorch_peak_rss_mb ? r.pytorch_peak_rss_mb.toFixed(0) : 'n/a'} MB`;
+      console.log(`${r.workload}: torchlet ${r.torchlet_rss_mb[0].toFixed(1)} -> ${r.torchlet_rss_mb[1].toFixed(1)} MB, PyTorch ${py}; ${peak}`);
       continue;
     }
     console.log(`${r.workload.padEnd(28)} ${String(r.threads).padEnd(4)} ${f(r.torchlet_ms)} ${f(r.pytorch_ms)} ${r.ratio ? r.ratio.toFixed(2) : 'n/a'}`);

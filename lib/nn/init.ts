@@ -96,3 +96,18 @@ export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor 
   const fan = correctFan(t, mode);
   return normal_(t, 0, calculateGain(nonlinearity, a) / Math.sqrt(fan), options);
 }
+
+/**
+ * PyTorch's default initialisation of Linear and convolution layers: kaiming_uniform_(a=sqrt(5)) for the
+ * weight, then U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the bias (drawn after the weight). With fan_in 0,
+ * Linear still draws the bias from U(0, 0) while convolutions skip it (so the random stream differs), as in
+ * PyTorch: `skipBiasWithoutFanIn` selects the convolution behaviour.
+ */
+export function defaultLayerInit_(weight: Tensor, bias: Tensor | null, skipBiasWithoutFanIn = false): void {
+  kaimingUniform_(weight, { a: Math.sqrt(5) });
+  if (!bias) return;
+  const [fanIn] = calculateFanInAndFanOut(weight);
+  if (fanIn === 0 && skipBiasWithoutFanIn) return;
+  const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+  uniform_(bias, -bound, bound);
+}

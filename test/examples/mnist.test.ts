@@ -3,23 +3,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { main, evaluate } from '../../examples/mnist_mlp';
+import { main, evaluate, MLP } from '../../examples/mnist_mlp';
 import { splitDigits } from '../../examples/mnist_data';
 import * as torch from '../../dist';
-import type { Tensor } from '../../dist';
 
 test('MLP on mnist digits: above 90% held out, checkpoint reloads to the same accuracy', () => {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'torchlet-mnist-')), 'mlp.safetensors');
   const { accuracy } = main({ epochs: 3, out, log: () => undefined });
   expect(accuracy[accuracy.length - 1]).toBeGreaterThan(0.9);
-  const { nn } = torch;
-  class MLP extends nn.Module {
-    fc1 = new nn.Linear(784, 256);
-    fc2 = new nn.Linear(256, 10);
-    forward(x: Tensor): Tensor {
-      return this.fc2.forward(this.fc1.forward(x).relu());
-    }
-  }
   const fresh = new MLP();
   fresh.loadStateDict(torch.load(out));
   const { testX, testY } = splitDigits(2000, 0);

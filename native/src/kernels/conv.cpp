@@ -63,6 +63,15 @@ void col2im(const float* col, int cg, const ConvGeometry& g, float* dx) {
   }
 }
 
+// The column matrix of image n, group gr: the image itself for a pointwise convolution, else unfolded into ws.
+const float* columns(const float* x, int n, int gr, const ConvGeometry& g, float* ws) {
+  const int cg = g.c / g.groups;
+  const float* xg = x + (int64_t(n) * g.c + int64_t(gr) * cg) * int64_t(g.h) * g.w;
+  if (is_pointwise(g)) return xg;
+  im2col(xg, cg, g, ws);
+  return ws;
+}
+
 }  // namespace
 
 int64_t conv2d_workspace(const ConvGeometry& g) {
@@ -73,15 +82,10 @@ int64_t conv2d_workspace(const ConvGeometry& g) {
 void conv2d_forward(const float* x, const float* w, float* y, const ConvGeometry& g, float* ws) {
   const int cg = g.c / g.groups, ocg = g.oc / g.groups;
   const int k = cg * g.kh * g.kw;
-  const int64_t l = int64_t(g.oh) * g.ow, hw = int64_t(g.h) * g.w;
+  const int64_t l = int64_t(g.oh) * g.ow;
   for (int n = 0; n < g.n; ++n) {
     for (int gr = 0; gr < g.groups; ++gr) {
-      const float* xg = x + (int64_t(n) * g.c + int64_t(gr) * cg) * hw;
-      const float* col = xg;
-      if (!is_pointwise(g)) {
-        im2col(xg, cg, g, ws);
-        col = ws;
-      }
+      const float* col = columns(x, n, gr, g, ws);
       float* yg = y + (int64_t(n) * g.oc + int64_t(gr) * ocg) * l;
       // y_g [ocg, L] = W_g [ocg, K] @ col [K, L]
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ocg, int(l), k, 1.0f, w + int64_t(gr) * ocg * k, k, col,
@@ -111,15 +115,10 @@ void conv2d_backward_input(const float* gy, const float* w, float* gx, const Con
 void conv2d_backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, float* ws) {
   const int cg = g.c / g.groups, ocg = g.oc / g.groups;
   const int k = cg * g.kh * g.kw;
-  const int64_t l = int64_t(g.oh) * g.ow, hw = int64_t(g.h) * g.w;
+  const int64_t l = int64_t(g.oh) * g.ow;
   for (int n = 0; n < g.n; ++n) {
     for (int gr = 0; gr < g.groups; ++gr) {
-      const float* xg = x + (int64_t(n) * g.c + int64_t(gr) * cg) * hw;
-      const float* col = xg;
-      if (!is_pointwise(g)) {
-        im2col(xg, cg, g, ws);
-        col = ws;
-      }
+      const float* col = columns(x, n, gr, g, ws);
       const float* gyg = gy + (int64_t(n) * g.oc + int64_t(gr) * ocg) * l;
       // gW_g [ocg, K] += gy_g [ocg, L] @ col^T [L, K]
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ocg, k, int(l), 1.0f, gyg, int(l), col, int(l),
