@@ -24,6 +24,23 @@ export function allocate(dtype: DType, n: number): Storage {
   return new Uint8Array(n);
 }
 
+// Below this many bytes a zeroed typed array is as cheap as anything else.
+const UNINIT_MIN_BYTES = 64 * 1024;
+
+/**
+ * Storage for `n` elements whose every element the caller will overwrite (a kernel's output): large arrays
+ * skip the zero-fill (Buffer.allocUnsafe gives them their own, unpooled ArrayBuffer), saving a full pass over
+ * fresh memory on every op.
+ */
+export function allocateForOutput(dtype: DType, n: number): Storage {
+  const bytes = dtype === 'bool' ? n : 4 * n;
+  if (bytes < UNINIT_MIN_BYTES) return allocate(dtype, n);
+  const buf = Buffer.allocUnsafe(bytes);
+  if (dtype === 'float32') return new Float32Array(buf.buffer, buf.byteOffset, n);
+  if (dtype === 'int32') return new Int32Array(buf.buffer, buf.byteOffset, n);
+  return new Uint8Array(buf.buffer, buf.byteOffset, n);
+}
+
 /** The dtype of a typed array, or undefined for other arrays. */
 export function dtypeOfStorage(s: unknown): DType | undefined {
   if (s instanceof Float32Array) return 'float32';

@@ -7,7 +7,7 @@ import { Tensor } from '../tensor';
 import { record } from '../autograd/node';
 import { noGrad } from '../autograd/grad_mode';
 import { shapeStr } from '../shape';
-import { contiguous, empty } from './movement';
+import { contiguous, empty, outputTensor } from './movement';
 import { indexSelect } from './indexing';
 import { arange } from './creation';
 
@@ -105,7 +105,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
  */
 function convNode(name: string, x: Tensor, weight: Tensor, bias: Tensor | null, g: K.ConvGeometry, transposed: boolean): Tensor {
   const outShape = transposed ? [g.n, g.c, g.h, g.w] : [g.n, g.oc, g.oh, g.ow];
-  const y = empty(outShape, 'float32');
+  const y = outputTensor(outShape, 'float32');
   const xd = dense(x);
   const wd = dense(weight);
   K.conv2d(transposed ? 1 : 0, xd, wd, y.data as Float32Array, g);
@@ -115,11 +115,11 @@ function convNode(name: string, x: Tensor, weight: Tensor, bias: Tensor | null, 
     let gx: Tensor | null = null;
     let gw: Tensor | null = null;
     if (needs[0]) {
-      gx = empty(x.shape, 'float32');
+      gx = outputTensor(x.shape, 'float32');
       K.conv2d(transposed ? 0 : 1, gyd, wd, gx.data as Float32Array, g);
     }
     if (needs[1]) {
-      gw = empty(weight.shape, 'float32');
+      gw = outputTensor(weight.shape, 'float32');
       // The weight gradient pairs the convolution's input with its output gradient; transposed, the roles swap.
       if (transposed) K.conv2d(2, gyd, xd, gw.data as Float32Array, g);
       else K.conv2d(2, xd, gyd, gw.data as Float32Array, g);

@@ -2,7 +2,7 @@
  * Elementwise ops with PyTorch's broadcasting and type promotion. Broadcasting is an expand view, so the
  * kernels only ever see operands of the output's shape.
  */
-import { allocate, promoteTypes, promoteWithScalar } from '../dtype';
+import { allocateForOutput, promoteTypes, promoteWithScalar } from '../dtype';
 import type { DType } from '../dtype';
 import * as K from '../backend/kernels';
 import type { BinaryOpName, Strided, UnaryOpName } from '../backend/kernels';
@@ -116,7 +116,7 @@ function binaryOp(
     K.binary(kernel, into, x, y, alpha);
     return into;
   }
-  const out = new Tensor(allocate(outType, numelOf(shape)), shape, stridesFor(shape, a), 0, outType);
+  const out = new Tensor(allocateForOutput(outType, numelOf(shape)), shape, stridesFor(shape, a), 0, outType);
   K.binary(kernel, out, x, y, alpha);
   if (!grad || outType !== 'float32') return out;
   const yt = y instanceof Tensor ? y : null;
@@ -243,7 +243,7 @@ function unaryOp(
     throw new TypeError(`${op}: not supported for bool tensors; convert with .int() or .float() first`);
   }
   const outType: DType = kind === 'bool' ? 'bool' : x.dtype;
-  const out = new Tensor(allocate(outType, x.numel()), x.shape, stridesFor(x.shape, x), 0, outType);
+  const out = new Tensor(allocateForOutput(outType, x.numel()), x.shape, stridesFor(x.shape, x), 0, outType);
   K.unary(kernel, out, x, p0, p1);
   if (!grad || outType !== 'float32') return out;
   return record(gradName!, out, [x], (g) => [grad(g, x, out)]);

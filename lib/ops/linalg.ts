@@ -2,7 +2,7 @@
 import * as K from '../backend/kernels';
 import { Tensor } from '../tensor';
 import { broadcastShapes, numelOf, shapeStr } from '../shape';
-import { broadcastTo, contiguous, empty, expand, sumToShape } from './movement';
+import { broadcastTo, contiguous, empty, expand, outputTensor, sumToShape } from './movement';
 import { record } from '../autograd/node';
 import { noGrad } from '../autograd/grad_mode';
 
@@ -51,7 +51,7 @@ function productGrads(g: Tensor, a: Tensor, b: Tensor, needs: readonly boolean[]
 
 /** The recorded product a @ b over matching batch dims. */
 function product(name: string, a: Tensor, b: Tensor, shape: number[]): Tensor {
-  const out = gemm(empty(shape, 'float32'), a, b);
+  const out = gemm(outputTensor(shape, 'float32'), a, b);
   return record(name, out, [a, b], (g, needs) => productGrads(g, a, b, needs));
 }
 

@@ -1,5 +1,5 @@
 /** Views (layout edits sharing storage) and the copies that move data: contiguous, clone, cat, stack, split. */
-import { allocate, promoteTypes } from '../dtype';
+import { allocate, allocateForOutput, promoteTypes } from '../dtype';
 import type { DType } from '../dtype';
 import * as K from '../backend/kernels';
 import { Tensor } from '../tensor';
@@ -23,6 +23,11 @@ export function flatArgs(args: readonly (number | readonly number[])[]): number[
 /** A fresh contiguous tensor of the given shape and dtype (zero-filled). */
 export function empty(shape: Shape, dtype: DType): Tensor {
   return new Tensor(allocate(dtype, numelOf(shape)), shape, contiguousStrides(shape), 0, dtype);
+}
+
+/** A fresh contiguous tensor for a kernel that writes every element: large ones skip the zero-fill. */
+export function outputTensor(shape: Shape, dtype: DType): Tensor {
+  return new Tensor(allocateForOutput(dtype, numelOf(shape)), shape, contiguousStrides(shape), 0, dtype);
 }
 
 function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset = x.offset): Tensor {

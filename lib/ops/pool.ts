@@ -3,7 +3,7 @@ import * as K from '../backend/kernels';
 import { Tensor } from '../tensor';
 import { record } from '../autograd/node';
 import { shapeStr } from '../shape';
-import { empty } from './movement';
+import { outputTensor as empty } from './movement';
 import { scatterAddInto } from './indexing';
 import { dense, pair } from './conv';
 import type { Pair } from './conv';

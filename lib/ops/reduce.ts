@@ -1,5 +1,5 @@
 /** Reductions over all or chosen dims; var/std, logsumexp and softmax are compositions of primitives. */
-import { allocate } from '../dtype';
+import { allocateForOutput } from '../dtype';
 import type { DType } from '../dtype';
 import * as K from '../backend/kernels';
 import type { ReduceOpName } from '../backend/kernels';
@@ -51,8 +51,9 @@ function keptShape(x: Tensor, mask: readonly boolean[], keepDim: boolean): numbe
   return out;
 }
 
+// Reduction kernels write every output element.
 function newTensor(shape: number[], dtype: DType): Tensor {
-  return new Tensor(allocate(dtype, numelOf(shape)), shape, contiguousStrides(shape), 0, dtype);
+  return new Tensor(allocateForOutput(dtype, numelOf(shape)), shape, contiguousStrides(shape), 0, dtype);
 }
 
 function run(op: ReduceOpName, x: Tensor, mask: boolean[], keepDim: boolean, dtype: DType): Tensor {
