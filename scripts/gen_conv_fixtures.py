@@ -66,6 +66,12 @@ case('pad constant value', 'pad', [randn(2, 3, 4)], {'pad': [2, 0], 'mode': 'con
 for k, s, p, d, ceil in [(2, None, 0, 1, False), (3, 2, 1, 1, False), (3, 2, 1, 1, True), (2, 1, 0, 2, False), ((3, 2), (2, 1), (1, 0), 1, True)]:
     case(f'maxPool2d k{k} s{s} p{p} d{d} ceil{ceil}', 'maxPool2d', [randn(2, 3, 7, 8)],
          {'kernel_size': k, 'stride': s, 'padding': p, 'dilation': d, 'ceil_mode': ceil, 'return_indices': True}, F.max_pool2d)
+nan_input = randn(1, 2, 4, 4)
+nan_input[0, 0, 0, 1] = float('nan')
+nan_input[0, 0, 1, 0] = float('nan')
+nan_input[0, 1, 2, 2] = float('nan')
+case('maxPool2d with NaNs (the last NaN in a window wins)', 'maxPool2d', [nan_input],
+     {'kernel_size': 2, 'stride': None, 'padding': 0, 'dilation': 1, 'ceil_mode': False, 'return_indices': True}, F.max_pool2d)
 case('maxPool1d', 'maxPool1d', [randn(2, 3, 10)], {'kernel_size': 3, 'stride': 2, 'padding': 1, 'return_indices': True}, F.max_pool1d)
 case('maxPool1d over the sequence', 'maxPool1d', [randn(5, 2, 4)], {'kernel_size': 4}, F.max_pool1d)
 for k, s, p, ceil, cip, div in [(2, None, 0, False, True, None), (3, 2, 1, False, True, None), (3, 2, 1, True, False, None), (3, 1, 1, False, True, 4), ((2, 3), (1, 2), (1, 1), True, True, None)]:

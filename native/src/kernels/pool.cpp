@@ -41,26 +41,29 @@ void max_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g) {
   for (int64_t p = 0; p < g.planes; ++p) {
     const float* xp = x + p * hw;
     for (int oi = 0; oi < g.oh; ++oi) {
+      // The window's rows inside the input: from i0 (the first in bounds) to i_end, stepping by the dilation.
+      int i0 = oi * g.sh - g.ph;
+      while (i0 < 0) i0 += g.dh;
+      const int i_end = std::min(oi * g.sh - g.ph + (g.kh - 1) * g.dh + 1, g.h);
       for (int oj = 0; oj < g.ow; ++oj) {
+        int j0 = oj * g.sw - g.pw;
+        while (j0 < 0) j0 += g.dw;
+        const int j_end = std::min(oj * g.sw - g.pw + (g.kw - 1) * g.dw + 1, g.w);
+        // As PyTorch: start at -inf with the first position; a larger value or a NaN takes over (the last NaN
+        // wins). Selects instead of branches: on real data the comparison is a coin flip.
         float best = -std::numeric_limits<float>::infinity();
-        int64_t at = -1;
-        for (int ki = 0; ki < g.kh; ++ki) {
-          const int i = oi * g.sh - g.ph + ki * g.dh;
-          if (i < 0 || i >= g.h) continue;
-          for (int kj = 0; kj < g.kw; ++kj) {
-            const int j = oj * g.sw - g.pw + kj * g.dw;
-            if (j < 0 || j >= g.w) continue;
-            const float v = xp[int64_t(i) * g.w + j];
-            if (at < 0 || v > best || std::isnan(v)) {
-              best = v;
-              at = int64_t(i) * g.w + j;
-              if (std::isnan(v)) goto done;
-            }
+        int64_t at = int64_t(i0) * g.w + j0;
+        for (int i = i0; i < i_end; i += g.dh) {
+          const float* row = xp + int64_t(i) * g.w;
+          for (int j = j0; j < j_end; j += g.dw) {
+            const float v = row[j];
+            const bool take = (v > best) | (v != v);
+            best = take ? v : best;
+            at = take ? int64_t(i) * g.w + j : at;
           }
         }
-      done:
         y[p * ohw + int64_t(oi) * g.ow + oj] = best;
-        idx[p * ohw + int64_t(oi) * g.ow + oj] = int32_t(at < 0 ? 0 : at);
+        idx[p * ohw + int64_t(oi) * g.ow + oj] = int32_t(at);
       }
     }
   }
@@ -110,16 +113,12 @@ void adaptive_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry&
         if (idx) {
           float best = -std::numeric_limits<float>::infinity();
           int64_t at = int64_t(h0) * g.w + w0;
-          bool first = true;
           for (int i = h0; i < h1; ++i)
             for (int j = w0; j < w1; ++j) {
               const float v = xp[int64_t(i) * g.w + j];
-              if (first || v > best || std::isnan(v)) {
-                if (!first && std::isnan(best)) continue;
-                best = v;
-                at = int64_t(i) * g.w + j;
-                first = false;
-              }
+              const bool take = (v > best) | (v != v);
+              best = take ? v : best;
+              at = take ? int64_t(i) * g.w + j : at;
             }
           y[o] = best;
           idx[o] = int32_t(at);
