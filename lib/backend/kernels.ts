@@ -156,9 +156,6 @@ export function scatterAdd(out: Strided, src: Strided, index: Strided, dim: numb
   native.scatterAdd(out.data, src.data, index.data as Int32Array, meta, dim);
 }
 
-// Column-matrix scratch for the convolution kernels, grown on demand and reused (calls are synchronous).
-let workspace = new Float32Array(0);
-
 /** Geometry of a 2-D convolution, as the addon takes it. */
 export interface ConvGeometry {
   n: number; c: number; h: number; w: number; oc: number; kh: number; kw: number;
@@ -167,11 +164,9 @@ export interface ConvGeometry {
 
 /** Runs a convolution kernel: 0 forward (x, w -> y), 1 input gradient (gy, w -> gx), 2 weight gradient (x, gy -> gw). */
 export function conv2d(kind: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, g: ConvGeometry): void {
-  const need = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0 ? 0 : (g.c / g.groups) * g.kh * g.kw * g.oh * g.ow;
-  if (workspace.length < need) workspace = new Float32Array(need);
   pos = 0;
   putAll([g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.groups, g.oh, g.ow]);
-  native.conv2d(kind, a, b, out, meta, workspace);
+  native.conv2d(kind, a, b, out, meta);
 }
 
 /** Geometry of a 2-D pooling over [planes, h, w]. */

@@ -116,6 +116,47 @@ static void test_rng() {
   for (int v : p) CHECK(v >= 0 && v < 50 && !seen[v]++);
 }
 
+// Direct convolution, the definition, for checking the im2col + GEMM kernels and their adjoints.
+static float naive_conv(const std::vector<float>& x, const std::vector<float>& w, const ConvGeometry& g, int n, int o,
+                        int oi, int oj) {
+  const int cg = g.c / g.groups, ocg = g.oc / g.groups, gr = o / ocg;
+  double acc = 0;
+  for (int c = 0; c < cg; ++c)
+    for (int ki = 0; ki < g.kh; ++ki)
+      for (int kj = 0; kj < g.kw; ++kj) {
+        const int i = oi * g.sh - g.ph + ki * g.dh, j = oj * g.sw - g.pw + kj * g.dw;
+        if (i < 0 || i >= g.h || j < 0 || j >= g.w) continue;
+        acc += double(x[((size_t(n) * g.c + gr * cg + c) * g.h + i) * g.w + j]) * w[((size_t(o) * cg + c) * g.kh + ki) * g.kw + kj];
+      }
+  return float(acc);
+}
+
+static void test_conv(const ConvGeometry& g) {
+  const int cg = g.c / g.groups;
+  std::vector<float> x(size_t(g.n) * g.c * g.h * g.w), w(size_t(g.oc) * cg * g.kh * g.kw);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float((i * 37) % 17) / 8.0f - 1.0f;
+  for (size_t i = 0; i < w.size(); ++i) w[i] = float((i * 11) % 13) / 6.0f - 1.0f;
+  const size_t ny = size_t(g.n) * g.oc * g.oh * g.ow;
+  std::vector<float> y(ny), ws(size_t(conv2d_workspace(g)) + 1);
+  conv2d_forward(x.data(), w.data(), y.data(), g, ws.data());
+  for (int n = 0; n < g.n; ++n)
+    for (int o = 0; o < g.oc; ++o)
+      for (int oi = 0; oi < g.oh; ++oi)
+        for (int oj = 0; oj < g.ow; ++oj)
+          CHECK(near(y[((size_t(n) * g.oc + o) * g.oh + oi) * g.ow + oj], naive_conv(x, w, g, n, o, oi, oj), 1e-4));
+  // Adjoints: <conv(x), gy> = <x, conv^T(gy)> = <w, dconv/dw(gy)>.
+  std::vector<float> gy(ny), gx(x.size()), gw(w.size());
+  for (size_t i = 0; i < ny; ++i) gy[i] = float((i * 7) % 5) - 2.0f;
+  conv2d_backward_input(gy.data(), w.data(), gx.data(), g, ws.data());
+  conv2d_backward_weight(x.data(), gy.data(), gw.data(), g, ws.data());
+  double lhs = 0, rhs_x = 0, rhs_w = 0;
+  for (size_t i = 0; i < ny; ++i) lhs += double(y[i]) * gy[i];
+  for (size_t i = 0; i < x.size(); ++i) rhs_x += double(x[i]) * gx[i];
+  for (size_t i = 0; i < w.size(); ++i) rhs_w += double(w[i]) * gw[i];
+  CHECK(near(lhs, rhs_x, 1e-4));
+  CHECK(near(lhs, rhs_w, 1e-4));
+}
+
 int main() {
   test_binary_broadcast();
   test_transposed_copy();
@@ -123,6 +164,11 @@ int main() {
   test_sgemm();
   test_gather_bounds();
   test_rng();
+  // n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow
+  test_conv({3, 4, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2, 4, 4});   // stride, padding, dilation, groups
+  test_conv({40, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5, 5});  // many images: several tiles and a partial one
+  test_conv({2, 4, 3, 3, 8, 1, 1, 1, 1, 0, 0, 1, 1, 2, 3, 3});   // pointwise
+  test_conv({2, 3, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3, 4, 4});   // depthwise
   if (failures) {
     std::fprintf(stderr, "%d kernel check(s) failed\n", failures);
     return 1;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include <string>
+#include <vector>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -398,15 +399,15 @@ class Addon : public Napi::Addon<Addon> {
     return env.Undefined();
   }
 
-  // conv2d(kind, a, b, out, geometry, workspace|null): kind 0 forward (x, w -> y), 1 input gradient (gy, w -> gx),
-  // 2 weight gradient (x, gy -> gw). geometry = [n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow].
+  // conv2d(kind, a, b, out, geometry): kind 0 forward (x, w -> y), 1 input gradient (gy, w -> gx), 2 weight
+  // gradient (x, gy -> gw). geometry = [n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow]. The column
+  // scratch belongs to this addon instance (one per JS context) and is reused across calls.
   Napi::Value Conv2d(const Napi::CallbackInfo& info) {
     const char* fn = "conv2d";
     Napi::Env env = info.Env();
     const int kind = int(int_arg(info, 0, fn, "kind", 0, 2));
     Buffer a = buffer_arg(info, 1, fn, "a"), b = buffer_arg(info, 2, fn, "b"), out = buffer_arg(info, 3, fn, "out");
     Meta meta(info, 4, fn);
-    Buffer ws = buffer_arg(info, 5, fn, "workspace", true);
     const int32_t* v = meta.take(16, "geometry");
     for (int i = 0; i < 16; ++i) {
       if (v[i] < 0) throw_range(env, "torchlet.native.conv2d: negative value in geometry");
@@ -435,12 +436,9 @@ class Addon : public Napi::Addon<Addon> {
       }
     }
     const int64_t need = conv2d_workspace(g);
-    if (need > 0) {
-      if (!ws.data) throw_type(env, "torchlet.native.conv2d: a workspace is required");
-      require_dtype(env, fn, "workspace", ws, DType::F32);
-      if (int64_t(ws.length) < need) throw_range(env, "torchlet.native.conv2d: workspace too small");
-    }
-    float* w = static_cast<float*>(ws.data);
+    if (need > int64_t(1) << 31) throw_range(env, "torchlet.native.conv2d: problem too large");
+    if (int64_t(workspace_.size()) < need) workspace_.resize(size_t(need));
+    float* w = workspace_.data();
     const float* fa = static_cast<const float*>(a.data);
     const float* fb = static_cast<const float*>(b.data);
     float* fo = static_cast<float*>(out.data);
@@ -589,6 +587,8 @@ class Addon : public Napi::Addon<Addon> {
   }
 
   const bool malloc_tuned_;
+  // Scratch for the convolution's column matrices; grows to the largest problem seen, reused afterwards.
+  std::vector<float> workspace_;
 };
 
 }  // namespace binding
