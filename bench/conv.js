@@ -9,7 +9,7 @@ const { execFileSync } = require('child_process');
 const path = require('path');
 
 const torch = require('..');
-const { summarize, timeIt } = require('./stats');
+const { settle, summarize, timeIt } = require('./stats');
 
 const { nn, optim } = torch;
 const F = nn.functional;
@@ -111,7 +111,9 @@ async function run({ quick = false, threads = [1], pytorch }) {
         const tl = [];
         const pt = [];
         for (let round = 0; round < (quick ? 2 : 3); round++) {
+          await settle(t);
           tl.push(timeIt(fn, { warmup: 2, reps }).median);
+          await settle(t);
           if (pytorch) pt.push(summarize(await pytorch.ask({ workload: 'conv', ...s.geo, threads: t, warmup: 2, reps })).median);
         }
         const js = summarize(tl);
@@ -128,7 +130,9 @@ async function run({ quick = false, threads = [1], pytorch }) {
       const tl = [];
       const pt = [];
       for (let round = 0; round < (quick ? 2 : 3); round++) {
+        await settle(t);
         tl.push(timeIt(fn, { warmup: 3, reps: quick ? 3 : 10 }).median);
+        await settle(t);
         if (pytorch) pt.push(summarize(await pytorch.ask({ workload: 'cnn_step', batch, threads: t, warmup: 3, reps: quick ? 3 : 10 })).median);
       }
       const js = summarize(tl);

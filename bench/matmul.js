@@ -9,7 +9,7 @@ const path = require('path');
 
 const torch = require('..');
 const { startHelper } = require('./c_helper');
-const { summarize, timeIt } = require('./stats');
+const { settle, summarize, timeIt } = require('./stats');
 
 async function run({ sizes = [256, 512, 1024, 2048], threads = [1], rounds = 3 } = {}) {
   const rows = [];
@@ -30,7 +30,9 @@ async function run({ sizes = [256, 512, 1024, 2048], threads = [1], rounds = 3 }
         const cl = [];
         let cChecksum = 0;
         for (let round = 0; round < rounds; round++) {
+          await settle(t);
           tl.push(timeIt(() => torch.matmul(a, b), { warmup: 2, reps }).median);
+          await settle(t);
           const out = await c.ask(`${file} ${n} 2 ${reps}`);
           if (out.error) throw new Error(`sgemm helper: ${out.error}`);
           cl.push(summarize(out.times).median);

@@ -1,7 +1,7 @@
 'use strict';
 /** Elementwise ops, reductions, softmax and crossEntropy on 1M elements, beside PyTorch (ratio = PyTorch / torchlet). */
 const torch = require('..');
-const { summarize, timeIt } = require('./stats');
+const { settle, summarize, timeIt } = require('./stats');
 
 const F = torch.nn.functional;
 
@@ -35,7 +35,9 @@ async function run({ quick = false, threads = [1], pytorch }) {
       const tl = [];
       const pt = [];
       for (let round = 0; round < (quick ? 2 : 3); round++) {
+        await settle(t);
         tl.push(timeIt(fn, { warmup: 3, reps }).median);
+        await settle(t);
         if (pytorch) pt.push(summarize(await pytorch.ask({ workload: 'ops', op: name, n, threads: t, warmup: 3, reps })).median);
       }
       const js = summarize(tl);

@@ -19,4 +19,12 @@ function timeIt(fn, { warmup = 3, reps = 10, inner = 1 } = {}) {
   return summarize(times);
 }
 
-module.exports = { summarize, timeIt };
+/**
+ * Lets the other side's idle BLAS/OpenMP worker threads stop spinning before a timed round starts: with more
+ * than one thread, a round that follows the other process's round otherwise shares its cores with spinners.
+ */
+function settle(threads) {
+  return threads > 1 ? new Promise((resolve) => setTimeout(resolve, 300)) : Promise.resolve();
+}
+
+module.exports = { summarize, timeIt, settle };

@@ -9,7 +9,7 @@ const { execFileSync } = require('child_process');
 const path = require('path');
 
 const torch = require('..');
-const { summarize, timeIt } = require('./stats');
+const { settle, summarize, timeIt } = require('./stats');
 
 const { nn, optim } = torch;
 const F = nn.functional;
@@ -86,7 +86,9 @@ async function run({ quick = false, threads = [1], pytorch }) {
         const tl = [];
         const pt = [];
         for (let round = 0; round < (quick ? 2 : 3); round++) {
+          await settle(t);
           tl.push(timeIt(fn, { warmup: s.warmup, reps: s.reps }).median);
+          await settle(t);
           if (pytorch) pt.push(summarize(await pytorch.ask({ ...s.req, threads: t, warmup: s.warmup, reps: s.reps })).median);
         }
         const js = summarize(tl);
