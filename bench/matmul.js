@@ -11,7 +11,7 @@ const torch = require('..');
 const { startHelper } = require('./c_helper');
 const { settle, summarize, timeIt } = require('./stats');
 
-async function run({ sizes = [256, 512, 1024, 2048], threads = [1], rounds = 3 } = {}) {
+async function run({ sizes = [256, 512, 1024, 2048], threads = [1], rounds = 5, quick = false } = {}) {
   const rows = [];
   const before = torch.getNumThreads();
   for (const t of threads) {
@@ -29,7 +29,7 @@ async function run({ sizes = [256, 512, 1024, 2048], threads = [1], rounds = 3 }
         const tl = [];
         const cl = [];
         let cChecksum = 0;
-        for (let round = 0; round < rounds; round++) {
+        for (let round = 0; round < (quick ? 2 : rounds); round++) {
           await settle(t);
           tl.push(timeIt(() => torch.matmul(a, b), { warmup: 2, reps }).median);
           await settle(t);
