@@ -137,13 +137,7 @@ async function run({ quick = false, threads = [1], pytorch }) {
       }
       const js = summarize(tl);
       const py = pytorch ? summarize(pt) : null;
-      const mem = cnnMemory(batch, t, Boolean(pytorch));
-      const mb = (b) => b / 2 ** 20;
-      rows.push({
-        workload: `CNN step b=${batch}`, threads: t, torchlet_ms: js, pytorch_ms: py, ratio: py ? py.median / js.median : null,
-        torchlet_peak_rss_mb: mb(mem.tl.peak), torchlet_rss_rise_mb: mb(mem.tl.peak - mem.tl.base),
-        pytorch_peak_rss_mb: mem.py ? mb(mem.py.peak) : null, pytorch_rss_rise_mb: mem.py ? mb(mem.py.peak - mem.py.base) : null,
-      });
+      rows.push({ workload: `CNN step b=${batch}`, threads: t, torchlet_ms: js, pytorch_ms: py, ratio: py ? py.median / js.median : null });
     }
   } finally {
     torch.setNumThreads(before);
@@ -151,17 +145,33 @@ async function run({ quick = false, threads = [1], pytorch }) {
   return rows;
 }
 
+/** Peak RSS of the CNN step in fresh processes, run after every timed workload (see training.js's memory). */
+async function memory({ quick = false, threads = [1], pytorch }) {
+  const batch = quick ? 16 : 64;
+  const mb = (b) => b / 2 ** 20;
+  return threads.map((t) => {
+    const mem = cnnMemory(batch, t, Boolean(pytorch));
+    return {
+      workload: `CNN step b=${batch} memory`, threads: t, memory: true,
+      torchlet_peak_rss_mb: mb(mem.tl.peak), torchlet_rss_rise_mb: mb(mem.tl.peak - mem.tl.base),
+      pytorch_peak_rss_mb: mem.py ? mb(mem.py.peak) : null, pytorch_rss_rise_mb: mem.py ? mb(mem.py.peak - mem.py.base) : null,
+    };
+  });
+}
+
 function print(rows) {
-  console.log('\nconvolution beside PyTorch (same run, alternating, same threads); ratio = PyTorch time / torchlet time');
-  console.log('workload                              thr  torchlet ms (min-max)          PyTorch ms (min-max)           ratio  GFLOP/s tl / PyTorch');
+  if (rows.some((r) => !r.leak && !r.memory)) console.log('\nconvolution beside PyTorch (same run, alternating, same threads); ratio = PyTorch time / torchlet time');
+  if (rows.some((r) => !r.leak && !r.memory)) console.log('workload                              thr  torchlet ms (min-max)          PyTorch ms (min-max)           ratio  GFLOP/s tl / PyTorch');
   const f = (s) => (s ? `${s.median.toFixed(3)} (${s.min.toFixed(3)}-${s.max.toFixed(3)})` : 'n/a').padEnd(30);
   for (const r of rows) {
     const gf = r.torchlet_gflops ? `${r.torchlet_gflops.toFixed(1)} / ${r.pytorch_gflops ? r.pytorch_gflops.toFixed(1) : 'n/a'}` : '';
-    const mem = r.torchlet_peak_rss_mb
-      ? `peak RSS ${r.torchlet_peak_rss_mb.toFixed(0)} / ${r.pytorch_peak_rss_mb ? r.pytorch_peak_rss_mb.toFixed(0) : 'n/a'} MB, rise during the steps ${r.torchlet_rss_rise_mb.toFixed(0)} / ${r.pytorch_rss_rise_mb !== null ? r.pytorch_rss_rise_mb.toFixed(0) : 'n/a'} MB`
-      : '';
+    if (r.memory) {
+      console.log(`${r.workload} (${r.threads} threads): peak RSS ${r.torchlet_peak_rss_mb.toFixed(0)} MB, PyTorch ${r.pytorch_peak_rss_mb ? r.pytorch_peak_rss_mb.toFixed(0) : 'n/a'} MB; rise during the steps ${r.torchlet_rss_rise_mb.toFixed(0)} / ${r.pytorch_rss_rise_mb !== null ? r.pytorch_rss_rise_mb.toFixed(0) : 'n/a'} MB`);
+      continue;
+    }
+    const mem = '';
     console.log(`${r.workload.padEnd(37)} ${String(r.threads).padEnd(4)} ${f(r.torchlet_ms)} ${f(r.pytorch_ms)} ${r.ratio ? r.ratio.toFixed(2).padEnd(6) : 'n/a   '} ${gf}${mem}`);
   }
 }
 
-module.exports = { run, print, needsPyTorch: true, cnnStep };
+module.exports = { run, memory, print, needsPyTorch: true, cnnStep };

@@ -74,6 +74,8 @@ function readmeSection(results) {
     for (const r of rows) {
       if (r.us_per_call !== undefined) {
         lines.push(`| ${r.workload} (per call) | 1 | ${(r.us_per_call / 1000).toFixed(5)} | | |`);
+      } else if (r.memory) {
+        lines.push(`| ${r.workload}: peak RSS (rise during 20 steps) | ${r.threads} | ${r.torchlet_peak_rss_mb.toFixed(0)} MB (${r.torchlet_rss_rise_mb.toFixed(0)}) | ${r.pytorch_peak_rss_mb?.toFixed(0) ?? 'n/a'} MB (${r.pytorch_rss_rise_mb?.toFixed(0) ?? 'n/a'}) (PyTorch) | |`);
       } else if (r.leak) {
         const py = r.pytorch_rss_mb ? `${r.pytorch_rss_mb[0].toFixed(1)} -> ${r.pytorch_rss_mb[1].toFixed(1)} MB (PyTorch)` : '';
         const peak = r.torchlet_peak_rss_mb ? `; peak ${r.torchlet_peak_rss_mb.toFixed(0)} MB vs ${r.pytorch_peak_rss_mb?.toFixed(0) ?? 'n/a'} MB` : '';
@@ -82,7 +84,6 @@ function readmeSection(results) {
         const base = r.c_ms ?? r.pytorch_ms;
         let extra = '';
         if (r.torchlet_gflops) extra = ` (${r.torchlet_gflops.toFixed(0)} GFLOP/s)`;
-        if (r.torchlet_peak_rss_mb) extra = `; peak RSS ${r.torchlet_peak_rss_mb.toFixed(0)} MB vs ${r.pytorch_peak_rss_mb?.toFixed(0) ?? 'n/a'} MB`;
         lines.push(`| ${r.workload}${extra} | ${r.threads} | ${fmt(r.torchlet_ms)} | ${fmt(base)} ${r.c_ms ? '(C)' : '(PyTorch)'} | ${r.ratio ? r.ratio.toFixed(2) : 'n/a'} |`);
       }
     }

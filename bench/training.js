@@ -100,10 +100,18 @@ async function run({ quick = false, threads = [1], pytorch }) {
   } finally {
     torch.setNumThreads(before);
   }
+  return rows;
+}
+
+/**
+ * The leak check, run after every timed workload of the suite: it starts fresh processes, and the fork leaves
+ * the parent's pages copy-on-write, which would slow the next timed rounds.
+ */
+async function memory({ quick = false, pytorch }) {
   const leak = quick ? { first: 100, last: 1000, hidden: 64, batch: 32 } : { first: 1000, last: 10000, hidden: 512, batch: 128 };
   const mem = leakCheck(leak, Boolean(pytorch));
   const mb = (b) => b / 2 ** 20;
-  rows.push({
+  return [{
     workload: `MLP RSS after ${leak.first} vs ${leak.last} steps`,
     threads: 1,
     leak: true,
@@ -111,13 +119,12 @@ async function run({ quick = false, threads = [1], pytorch }) {
     pytorch_rss_mb: mem.py ? [mb(mem.py[leak.first]), mb(mem.py[leak.last])] : null,
     torchlet_peak_rss_mb: mb(mem.tl.peak),
     pytorch_peak_rss_mb: mem.py ? mb(mem.py.peak) : null,
-  });
-  return rows;
+  }];
 }
 
 function print(rows) {
-  console.log('\nautograd and training beside PyTorch (same run, alternating, same threads); ratio = PyTorch time / torchlet time');
-  console.log('workload                     thr  torchlet ms (min-max)          PyTorch ms (min-max)           ratio');
+  if (rows.some((r) => !r.leak && !r.memory)) console.log('\nautograd and training beside PyTorch (same run, alternating, same threads); ratio = PyTorch time / torchlet time');
+  if (rows.some((r) => !r.leak && !r.memory)) console.log('workload                     thr  torchlet ms (min-max)          PyTorch ms (min-max)           ratio');
   const f = (s) => (s ? `${s.median.toFixed(3)} (${s.min.toFixed(3)}-${s.max.toFixed(3)})` : 'n/a').padEnd(30);
   for (const r of rows) {
     if (r.leak) {
@@ -130,4 +137,4 @@ function print(rows) {
   }
 }
 
-module.exports = { run, print, needsPyTorch: true };
+module.exports = { run, memory, print, needsPyTorch: true };
