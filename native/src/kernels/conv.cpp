@@ -110,6 +110,15 @@ void gather_block(const float* y, int n0, int t, int gr, const ConvGeometry& g, 
       std::memcpy(block + (int64_t(o) * t + i) * s.l, y + ((int64_t(n0 + i) * g.oc + int64_t(gr) * s.ocg + o) * s.l), sizeof(float) * size_t(s.l));
 }
 
+// Calls body(n0, t, cols, gr) for every tile of t images starting at image n0 (cols = t * l) and every group.
+template <typename F>
+void for_each_tile(const ConvGeometry& g, const Tiling& s, F body) {
+  for (int n0 = 0; n0 < g.n; n0 += int(s.t)) {
+    const int t = int(std::min<int64_t>(s.t, g.n - n0));
+    for (int gr = 0; gr < g.groups; ++gr) body(n0, t, t * s.l, gr);
+  }
+}
+
 }  // namespace
 
 int64_t conv2d_workspace(const ConvGeometry& g) {
@@ -120,72 +129,60 @@ int64_t conv2d_workspace(const ConvGeometry& g) {
 
 void conv2d_forward(const float* x, const float* w, float* y, const ConvGeometry& g, float* ws) {
   const Tiling s = tiling(g);
-  for (int n0 = 0; n0 < g.n; n0 += int(s.t)) {
-    const int t = int(std::min<int64_t>(s.t, g.n - n0));
-    const int64_t cols = t * s.l;
-    for (int gr = 0; gr < g.groups; ++gr) {
-      const float* col = columns(x, n0, t, gr, g, s, ws);
-      const float* wg = w + int64_t(gr) * s.ocg * s.k;
-      if (is_pointwise(g)) {
-        // y_g [ocg, l] = W_g [ocg, k] @ x_g [k, l], straight into the output image.
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.ocg, int(s.l), s.k, 1.0f, wg, s.k, col, int(s.l), 0.0f,
-                    y + (int64_t(n0) * g.oc + int64_t(gr) * s.ocg) * s.l, int(s.l));
-        continue;
-      }
-      float* block = ws + int64_t(s.k) * cols;
-      // block [ocg, t * l] = W_g [ocg, k] @ col [k, t * l]: one GEMM for the whole tile.
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.ocg, int(cols), s.k, 1.0f, wg, s.k, col, int(cols), 0.0f,
-                  block, int(cols));
-      scatter_block(block, n0, t, gr, g, s, y);
+  for_each_tile(g, s, [&](int n0, int t, int64_t cols, int gr) {
+    const float* col = columns(x, n0, t, gr, g, s, ws);
+    const float* wg = w + int64_t(gr) * s.ocg * s.k;
+    if (is_pointwise(g)) {
+      // y_g [ocg, l] = W_g [ocg, k] @ x_g [k, l], straight into the output image.
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.ocg, int(s.l), s.k, 1.0f, wg, s.k, col, int(s.l), 0.0f,
+                  y + (int64_t(n0) * g.oc + int64_t(gr) * s.ocg) * s.l, int(s.l));
+      return;
     }
-  }
+    float* block = ws + int64_t(s.k) * cols;
+    // block [ocg, t * l] = W_g [ocg, k] @ col [k, t * l]: one GEMM for the whole tile.
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.ocg, int(cols), s.k, 1.0f, wg, s.k, col, int(cols), 0.0f,
+                block, int(cols));
+    scatter_block(block, n0, t, gr, g, s, y);
+  });
 }
 
 void conv2d_backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, float* ws) {
   const Tiling s = tiling(g);
   const int64_t hw = int64_t(g.h) * g.w;
   std::memset(gx, 0, sizeof(float) * size_t(int64_t(g.n) * g.c * hw));
-  for (int n0 = 0; n0 < g.n; n0 += int(s.t)) {
-    const int t = int(std::min<int64_t>(s.t, g.n - n0));
-    const int64_t cols = t * s.l;
-    for (int gr = 0; gr < g.groups; ++gr) {
-      const float* wg = w + int64_t(gr) * s.ocg * s.k;
-      float* gxg = gx + (int64_t(n0) * g.c + int64_t(gr) * s.cg) * hw;
-      if (is_pointwise(g)) {
-        // gx_g [k, l] = W_g^T [k, ocg] @ gy_g [ocg, l]
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s.k, int(s.l), s.ocg, 1.0f, wg, s.k,
-                    gy + (int64_t(n0) * g.oc + int64_t(gr) * s.ocg) * s.l, int(s.l), 0.0f, gxg, int(s.l));
-        continue;
-      }
-      float* col = ws;
-      float* block = ws + int64_t(s.k) * cols;
-      gather_block(gy, n0, t, gr, g, s, block);
-      // col [k, t * l] = W_g^T [k, ocg] @ block [ocg, t * l], then each image's columns fold back.
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s.k, int(cols), s.ocg, 1.0f, wg, s.k, block, int(cols), 0.0f,
-                  col, int(cols));
-      for (int i = 0; i < t; ++i) col2im(col + i * s.l, cols, s.cg, g, gx + (int64_t(n0 + i) * g.c + int64_t(gr) * s.cg) * hw);
+  for_each_tile(g, s, [&](int n0, int t, int64_t cols, int gr) {
+    const float* wg = w + int64_t(gr) * s.ocg * s.k;
+    float* gxg = gx + (int64_t(n0) * g.c + int64_t(gr) * s.cg) * hw;
+    if (is_pointwise(g)) {
+      // gx_g [k, l] = W_g^T [k, ocg] @ gy_g [ocg, l]
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s.k, int(s.l), s.ocg, 1.0f, wg, s.k,
+                  gy + (int64_t(n0) * g.oc + int64_t(gr) * s.ocg) * s.l, int(s.l), 0.0f, gxg, int(s.l));
+      return;
     }
-  }
+    float* col = ws;
+    float* block = ws + int64_t(s.k) * cols;
+    gather_block(gy, n0, t, gr, g, s, block);
+    // col [k, t * l] = W_g^T [k, ocg] @ block [ocg, t * l], then each image's columns fold back.
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s.k, int(cols), s.ocg, 1.0f, wg, s.k, block, int(cols), 0.0f,
+                col, int(cols));
+    for (int i = 0; i < t; ++i) col2im(col + i * s.l, cols, s.cg, g, gx + (int64_t(n0 + i) * g.c + int64_t(gr) * s.cg) * hw);
+  });
 }
 
 void conv2d_backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, float* ws) {
   const Tiling s = tiling(g);
-  for (int n0 = 0; n0 < g.n; n0 += int(s.t)) {
-    const int t = int(std::min<int64_t>(s.t, g.n - n0));
-    const int64_t cols = t * s.l;
-    for (int gr = 0; gr < g.groups; ++gr) {
-      const float* col = columns(x, n0, t, gr, g, s, ws);
-      const float* gyg = gy + (int64_t(n0) * g.oc + int64_t(gr) * s.ocg) * s.l;
-      if (!is_pointwise(g)) {
-        float* block = ws + int64_t(s.k) * cols;
-        gather_block(gy, n0, t, gr, g, s, block);
-        gyg = block;
-      }
-      // gW_g [ocg, k] += gy_tile [ocg, t * l] @ col^T [t * l, k]
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.ocg, s.k, int(cols), 1.0f, gyg, int(cols), col, int(cols),
-                  n0 == 0 ? 0.0f : 1.0f, gw + int64_t(gr) * s.ocg * s.k, s.k);
+  for_each_tile(g, s, [&](int n0, int t, int64_t cols, int gr) {
+    const float* col = columns(x, n0, t, gr, g, s, ws);
+    const float* gyg = gy + (int64_t(n0) * g.oc + int64_t(gr) * s.ocg) * s.l;
+    if (!is_pointwise(g)) {
+      float* block = ws + int64_t(s.k) * cols;
+      gather_block(gy, n0, t, gr, g, s, block);
+      gyg = block;
     }
-  }
+    // gW_g [ocg, k] += gy_tile [ocg, t * l] @ col^T [t * l, k]
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.ocg, s.k, int(cols), 1.0f, gyg, int(cols), col, int(cols),
+                n0 == 0 ? 0.0f : 1.0f, gw + int64_t(gr) * s.ocg * s.k, s.k);
+  });
 }
 
 }  // namespace torchlet
