@@ -5,7 +5,7 @@
 import { randomBytes } from 'crypto';
 
 import { native } from './backend/native/binding';
-import type { DType, DTypeLike } from './dtype';
+import type { DTypeLike } from './dtype';
 import { checkDType } from './dtype';
 import { Tensor } from './tensor';
 import { numelOf } from './shape';

@@ -9,7 +9,6 @@ import { noGrad } from '../autograd/grad_mode';
 import { shapeStr } from '../shape';
 import { contiguous, empty, outputTensor } from './movement';
 import { indexSelect } from './indexing';
-import { arange } from './creation';
 
 export type Pair = number | readonly [number, number];
 export type PaddingArg = Pair | 'valid' | 'same';
@@ -55,7 +54,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   if (weight.dim() !== 4) throw new RangeError(`${op}: weight should have 4 dimensions, got ${shapeStr(weight.shape)}`);
   const groups = options.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`${op}: non-positive groups is not supported`);
-  const [n, c, h, w] = input.shape as [number, number, number, number];
+  const [n, c] = input.shape as [number, number];
   const [oc, cg, kh, kw] = weight.shape as [number, number, number, number];
   if (oc % groups !== 0) {
     throw new RangeError(`${op}: Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size ${shapeStr(weight.shape)} instead`);

@@ -6,7 +6,7 @@ import { allocateForOutput, promoteTypes, promoteWithScalar } from '../dtype';
 import type { DType } from '../dtype';
 import * as K from '../backend/kernels';
 import type { BinaryOpName, Strided, UnaryOpName } from '../backend/kernels';
-import { isGradEnabled, noGrad } from '../autograd/grad_mode';
+import { isGradEnabled } from '../autograd/grad_mode';
 import { record } from '../autograd/node';
 import { Tensor } from '../tensor';
 import { broadcastShapes, contiguousStrides, numelOf, sameShape, shapeStr } from '../shape';
@@ -163,7 +163,7 @@ export function div(a: Tensor, b: Tensor | Scalar, into?: Tensor): Tensor {
     const s = Number(b);
     return binaryOp('div', 'div', 'float', a, b, into, 'DivBackward0', (g) => [div(g, s)]);
   }
-  return binaryOp('div', 'div', 'float', a, b, into, 'DivBackward0', (g, x, y, out, needs) => [
+  return binaryOp('div', 'div', 'float', a, b, into, 'DivBackward0', (g, _x, y, out, needs) => [
     needs[0] ? div(g, y!) : null,
     needs[1] ? neg(mul(g, div(out, y!))) : null,
   ]);

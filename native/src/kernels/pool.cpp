@@ -34,6 +34,47 @@ AvgWindow avg_window(const PoolGeometry& g, int oi, int oj) {
   return {h0, h1, w0, w1, float(div)};
 }
 
+AvgWindow adaptive_window(const PoolGeometry& g, int oi, int oj) {
+  const int h0 = adaptive_start(oi, g.h, g.oh), h1 = adaptive_end(oi, g.h, g.oh);
+  const int w0 = adaptive_start(oj, g.w, g.ow), w1 = adaptive_end(oj, g.w, g.ow);
+  return {h0, h1, w0, w1, float((h1 - h0) * (w1 - w0))};
+}
+
+// The mean of each output's window (average pooling, plain or adaptive), and its adjoint.
+template <typename Window>
+void window_mean(const float* x, float* y, const PoolGeometry& g, Window window) {
+  const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
+  for (int64_t p = 0; p < g.planes; ++p) {
+    const float* xp = x + p * hw;
+    for (int oi = 0; oi < g.oh; ++oi) {
+      for (int oj = 0; oj < g.ow; ++oj) {
+        const AvgWindow win = window(oi, oj);
+        float sum = 0;
+        for (int i = win.h0; i < win.h1; ++i)
+          for (int j = win.w0; j < win.w1; ++j) sum += xp[int64_t(i) * g.w + j];
+        y[p * ohw + int64_t(oi) * g.ow + oj] = sum / win.divisor;
+      }
+    }
+  }
+}
+
+template <typename Window>
+void window_mean_backward(const float* gy, float* gx, const PoolGeometry& g, Window window) {
+  const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
+  std::fill(gx, gx + g.planes * hw, 0.0f);
+  for (int64_t p = 0; p < g.planes; ++p) {
+    float* gp = gx + p * hw;
+    for (int oi = 0; oi < g.oh; ++oi) {
+      for (int oj = 0; oj < g.ow; ++oj) {
+        const AvgWindow win = window(oi, oj);
+        const float v = gy[p * ohw + int64_t(oi) * g.ow + oj] / win.divisor;
+        for (int i = win.h0; i < win.h1; ++i)
+          for (int j = win.w0; j < win.w1; ++j) gp[int64_t(i) * g.w + j] += v;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void max_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g) {
@@ -70,38 +111,18 @@ void max_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g) {
 }
 
 void avg_pool2d(const float* x, float* y, const PoolGeometry& g) {
-  const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
-  for (int64_t p = 0; p < g.planes; ++p) {
-    const float* xp = x + p * hw;
-    for (int oi = 0; oi < g.oh; ++oi) {
-      for (int oj = 0; oj < g.ow; ++oj) {
-        const AvgWindow win = avg_window(g, oi, oj);
-        float sum = 0;
-        for (int i = win.h0; i < win.h1; ++i)
-          for (int j = win.w0; j < win.w1; ++j) sum += xp[int64_t(i) * g.w + j];
-        y[p * ohw + int64_t(oi) * g.ow + oj] = sum / win.divisor;
-      }
-    }
-  }
+  window_mean(x, y, g, [&](int oi, int oj) { return avg_window(g, oi, oj); });
 }
 
 void avg_pool2d_backward(const float* gy, float* gx, const PoolGeometry& g) {
-  const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
-  std::fill(gx, gx + g.planes * hw, 0.0f);
-  for (int64_t p = 0; p < g.planes; ++p) {
-    float* gp = gx + p * hw;
-    for (int oi = 0; oi < g.oh; ++oi) {
-      for (int oj = 0; oj < g.ow; ++oj) {
-        const AvgWindow win = avg_window(g, oi, oj);
-        const float v = gy[p * ohw + int64_t(oi) * g.ow + oj] / win.divisor;
-        for (int i = win.h0; i < win.h1; ++i)
-          for (int j = win.w0; j < win.w1; ++j) gp[int64_t(i) * g.w + j] += v;
-      }
-    }
-  }
+  window_mean_backward(gy, gx, g, [&](int oi, int oj) { return avg_window(g, oi, oj); });
 }
 
 void adaptive_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g) {
+  if (!idx) {
+    window_mean(x, y, g, [&](int oi, int oj) { return adaptive_window(g, oi, oj); });
+    return;
+  }
   const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
   for (int64_t p = 0; p < g.planes; ++p) {
     const float* xp = x + p * hw;
@@ -110,44 +131,24 @@ void adaptive_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry&
       for (int oj = 0; oj < g.ow; ++oj) {
         const int w0 = adaptive_start(oj, g.w, g.ow), w1 = adaptive_end(oj, g.w, g.ow);
         const int64_t o = p * ohw + int64_t(oi) * g.ow + oj;
-        if (idx) {
-          float best = -std::numeric_limits<float>::infinity();
-          int64_t at = int64_t(h0) * g.w + w0;
-          for (int i = h0; i < h1; ++i)
-            for (int j = w0; j < w1; ++j) {
-              const float v = xp[int64_t(i) * g.w + j];
-              const bool take = (v > best) | (v != v);
-              best = take ? v : best;
-              at = take ? int64_t(i) * g.w + j : at;
-            }
-          y[o] = best;
-          idx[o] = int32_t(at);
-        } else {
-          float sum = 0;
-          for (int i = h0; i < h1; ++i)
-            for (int j = w0; j < w1; ++j) sum += xp[int64_t(i) * g.w + j];
-          y[o] = sum / float((h1 - h0) * (w1 - w0));
-        }
+        float best = -std::numeric_limits<float>::infinity();
+        int64_t at = int64_t(h0) * g.w + w0;
+        for (int i = h0; i < h1; ++i)
+          for (int j = w0; j < w1; ++j) {
+            const float v = xp[int64_t(i) * g.w + j];
+            const bool take = (v > best) | (v != v);
+            best = take ? v : best;
+            at = take ? int64_t(i) * g.w + j : at;
+          }
+        y[o] = best;
+        idx[o] = int32_t(at);
       }
     }
   }
 }
 
 void adaptive_avg_pool2d_backward(const float* gy, float* gx, const PoolGeometry& g) {
-  const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
-  std::fill(gx, gx + g.planes * hw, 0.0f);
-  for (int64_t p = 0; p < g.planes; ++p) {
-    float* gp = gx + p * hw;
-    for (int oi = 0; oi < g.oh; ++oi) {
-      const int h0 = adaptive_start(oi, g.h, g.oh), h1 = adaptive_end(oi, g.h, g.oh);
-      for (int oj = 0; oj < g.ow; ++oj) {
-        const int w0 = adaptive_start(oj, g.w, g.ow), w1 = adaptive_end(oj, g.w, g.ow);
-        const float v = gy[p * ohw + int64_t(oi) * g.ow + oj] / float((h1 - h0) * (w1 - w0));
-        for (int i = h0; i < h1; ++i)
-          for (int j = w0; j < w1; ++j) gp[int64_t(i) * g.w + j] += v;
-      }
-    }
-  }
+  window_mean_backward(gy, gx, g, [&](int oi, int oj) { return adaptive_window(g, oi, oj); });
 }
 
 }  // namespace torchlet
