@@ -123,6 +123,14 @@ module_case('GroupNorm', 9, lambda: nn.GroupNorm(2, 6), randn(3, 6, 4, 4))
 module_case('GroupNorm no affine', 9, lambda: nn.GroupNorm(3, 6, affine=False), randn(3, 6, 5))
 module_case('Dropout2d', 10, lambda: nn.Dropout2d(0.4), randn(3, 5, 2, 2))
 
+# 3x3, stride-1, ungrouped convolutions with at least 4 channels each way take torchlet's Winograd F(2x2, 3x3)
+# path: odd and even sizes, padding 0, 1, 2 and 'same', partial tiles, and a layer-sized case (sums of 288 products).
+for n, c, oc, p, hw in [(2, 8, 8, 1, (7, 6)), (3, 16, 12, 0, (9, 10)), (1, 4, 5, 2, (5, 7)), (2, 8, 8, 'same', (8, 9)),
+                        (4, 32, 64, 1, (16, 16))]:
+    kw = {'stride': 1, 'padding': p, 'dilation': 1, 'groups': 1}
+    case(f'conv2d winograd n{n} c{c} oc{oc} p{p} {hw}', 'conv2d', [randn(n, c, *hw), randn(oc, c, 3, 3) * 0.5, randn(oc)], kw,
+         F.conv2d)
+
 errors = {}
 for key, fn in [
     ('channels', lambda: F.conv2d(torch.zeros(2, 4, 5, 5), torch.zeros(8, 3, 3, 3))),

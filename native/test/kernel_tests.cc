@@ -137,18 +137,40 @@ static void test_conv(const ConvGeometry& g) {
   for (size_t i = 0; i < x.size(); ++i) x[i] = float((i * 37) % 17) / 8.0f - 1.0f;
   for (size_t i = 0; i < w.size(); ++i) w[i] = float((i * 11) % 13) / 6.0f - 1.0f;
   const size_t ny = size_t(g.n) * g.oc * g.oh * g.ow;
-  std::vector<float> y(ny), ws(size_t(conv2d_workspace(g)) + 1);
-  conv2d_forward(x.data(), w.data(), y.data(), g, ws.data());
+  std::vector<float> y(ny), ws(size_t(conv2d_workspace(g, 2)) + 1);
+  conv2d_forward(x.data(), w.data(), y.data(), g, 2, ws.data());
   for (int n = 0; n < g.n; ++n)
     for (int o = 0; o < g.oc; ++o)
       for (int oi = 0; oi < g.oh; ++oi)
         for (int oj = 0; oj < g.ow; ++oj)
           CHECK(near(y[((size_t(n) * g.oc + o) * g.oh + oi) * g.ow + oj], naive_conv(x, w, g, n, o, oi, oj), 1e-4));
-  // Adjoints: <conv(x), gy> = <x, conv^T(gy)> = <w, dconv/dw(gy)>.
+  // Gradients against the direct sums: gx[n, c, i, j] and gw[o, c, ki, kj] collect gy over every output that
+  // reads them.
   std::vector<float> gy(ny), gx(x.size()), gw(w.size());
   for (size_t i = 0; i < ny; ++i) gy[i] = float((i * 7) % 5) - 2.0f;
-  conv2d_backward_input(gy.data(), w.data(), gx.data(), g, ws.data());
-  conv2d_backward_weight(x.data(), gy.data(), gw.data(), g, ws.data());
+  conv2d_backward_input(gy.data(), w.data(), gx.data(), g, 2, ws.data());
+  conv2d_backward_weight(x.data(), gy.data(), gw.data(), g, 2, ws.data());
+  std::vector<double> gx_ref(x.size()), gw_ref(w.size());
+  const int ocg = g.oc / g.groups;
+  for (int n = 0; n < g.n; ++n)
+    for (int o = 0; o < g.oc; ++o)
+      for (int oi = 0; oi < g.oh; ++oi)
+        for (int oj = 0; oj < g.ow; ++oj) {
+          const double d = gy[((size_t(n) * g.oc + o) * g.oh + oi) * g.ow + oj];
+          for (int c = 0; c < cg; ++c)
+            for (int ki = 0; ki < g.kh; ++ki)
+              for (int kj = 0; kj < g.kw; ++kj) {
+                const int i = oi * g.sh - g.ph + ki * g.dh, j = oj * g.sw - g.pw + kj * g.dw;
+                if (i < 0 || i >= g.h || j < 0 || j >= g.w) continue;
+                const size_t xi = ((size_t(n) * g.c + (o / ocg) * cg + c) * g.h + i) * g.w + j;
+                const size_t wi = ((size_t(o) * cg + c) * g.kh + ki) * g.kw + kj;
+                gx_ref[xi] += d * w[wi];
+                gw_ref[wi] += d * x[xi];
+              }
+        }
+  for (size_t i = 0; i < x.size(); ++i) CHECK(near(gx[i], gx_ref[i], 1e-4));
+  for (size_t i = 0; i < w.size(); ++i) CHECK(near(gw[i], gw_ref[i], 1e-4));
+  // Adjoints: <conv(x), gy> = <x, conv^T(gy)> = <w, dconv/dw(gy)>.
   double lhs = 0, rhs_x = 0, rhs_w = 0;
   for (size_t i = 0; i < ny; ++i) lhs += double(y[i]) * gy[i];
   for (size_t i = 0; i < x.size(); ++i) rhs_x += double(x[i]) * gx[i];
@@ -169,6 +191,14 @@ int main() {
   test_conv({40, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5, 5});  // many images: several tiles and a partial one
   test_conv({2, 4, 3, 3, 8, 1, 1, 1, 1, 0, 0, 1, 1, 2, 3, 3});   // pointwise
   test_conv({2, 3, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3, 4, 4});   // depthwise
+  // Winograd F(2x2, 3x3): odd and even sizes, padding 0, 1, 2 and mixed, channel counts that fill no register
+  // block exactly, and enough tiles for several blocks (and threads) with a partial last one.
+  test_conv({2, 5, 7, 9, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 7, 9});
+  test_conv({3, 4, 6, 6, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1, 4, 4});
+  test_conv({1, 17, 5, 8, 6, 3, 3, 1, 1, 2, 0, 1, 1, 1, 7, 6});
+  test_conv({9, 8, 11, 10, 20, 3, 3, 1, 1, 1, 2, 1, 1, 1, 11, 12});
+  test_conv({1, 6, 3, 3, 5, 3, 3, 1, 1, 2, 2, 1, 1, 1, 5, 5});
+  test_conv({40, 4, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 9, 9});
   if (failures) {
     std::fprintf(stderr, "%d kernel check(s) failed\n", failures);
     return 1;

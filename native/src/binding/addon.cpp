@@ -72,6 +72,8 @@ Napi::Array names_of(Napi::Env env, const char* const* names) {
 class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports) : malloc_tuned_(tune_malloc()) {
+    // torchlet's own threads start as many as OpenBLAS's (which honours OPENBLAS_NUM_THREADS).
+    set_num_threads(openblas_get_num_threads());
     DefineAddon(exports, {
         InstanceMethod("binary", &Addon::Binary),
         InstanceMethod("unary", &Addon::Unary),
@@ -435,7 +437,8 @@ class Addon : public Napi::Addon<Addon> {
                              std::to_string(bufs[i]->length) + " elements, the geometry needs " + std::to_string(sizes[kind][i]));
       }
     }
-    const int64_t need = conv2d_workspace(g);
+    const int threads = get_num_threads();
+    const int64_t need = conv2d_workspace(g, threads);
     if (need > int64_t(1) << 31) throw_range(env, "torchlet.native.conv2d: problem too large");
     if (int64_t(workspace_.size()) < need) workspace_.resize(size_t(need));
     float* w = workspace_.data();
@@ -443,9 +446,9 @@ class Addon : public Napi::Addon<Addon> {
     const float* fb = static_cast<const float*>(b.data);
     float* fo = static_cast<float*>(out.data);
     if (g.n > 0) {
-      if (kind == 0) conv2d_forward(fa, fb, fo, g, w);
-      else if (kind == 1) conv2d_backward_input(fa, fb, fo, g, w);
-      else conv2d_backward_weight(fa, fb, fo, g, w);
+      if (kind == 0) conv2d_forward(fa, fb, fo, g, threads, w);
+      else if (kind == 1) conv2d_backward_input(fa, fb, fo, g, threads, w);
+      else conv2d_backward_weight(fa, fb, fo, g, threads, w);
     } else if (kind == 2) {
       std::fill(fo, fo + nw, 0.0f);
     }
@@ -579,6 +582,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
     const int64_t n = int_arg(info, 0, "setNumThreads", "n", 1, 1024);
     openblas_set_num_threads(int(n));
+    set_num_threads(int(n));
     return info.Env().Undefined();
   }
 

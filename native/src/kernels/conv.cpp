@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "kernels.h"
+#include "winograd.h"
 
 namespace torchlet {
 
@@ -121,13 +122,15 @@ void for_each_tile(const ConvGeometry& g, const Tiling& s, F body) {
 
 }  // namespace
 
-int64_t conv2d_workspace(const ConvGeometry& g) {
+int64_t conv2d_workspace(const ConvGeometry& g, int threads) {
+  if (winograd::applies(g)) return winograd::workspace(g, threads);
   const Tiling s = tiling(g);
   if (is_pointwise(g)) return 0;
   return (int64_t(s.k) + s.ocg) * s.t * s.l;
 }
 
-void conv2d_forward(const float* x, const float* w, float* y, const ConvGeometry& g, float* ws) {
+void conv2d_forward(const float* x, const float* w, float* y, const ConvGeometry& g, int threads, float* ws) {
+  if (winograd::applies(g)) return winograd::forward(x, w, y, g, threads, ws);
   const Tiling s = tiling(g);
   for_each_tile(g, s, [&](int n0, int t, int64_t cols, int gr) {
     const float* col = columns(x, n0, t, gr, g, s, ws);
@@ -146,7 +149,8 @@ void conv2d_forward(const float* x, const float* w, float* y, const ConvGeometry
   });
 }
 
-void conv2d_backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, float* ws) {
+void conv2d_backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, int threads, float* ws) {
+  if (winograd::applies(g)) return winograd::backward_input(gy, w, gx, g, threads, ws);
   const Tiling s = tiling(g);
   const int64_t hw = int64_t(g.h) * g.w;
   std::memset(gx, 0, sizeof(float) * size_t(int64_t(g.n) * g.c * hw));
@@ -169,7 +173,8 @@ void conv2d_backward_input(const float* gy, const float* w, float* gx, const Con
   });
 }
 
-void conv2d_backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, float* ws) {
+void conv2d_backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, int threads, float* ws) {
+  if (winograd::applies(g)) return winograd::backward_weight(x, gy, gw, g, threads, ws);
   const Tiling s = tiling(g);
   for_each_tile(g, s, [&](int n0, int t, int64_t cols, int gr) {
     const float* col = columns(x, n0, t, gr, g, s, ws);

@@ -3,8 +3,18 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
 #include "strided.h"
+
+// A function marked TORCHLET_SIMD_CLONES is also built for x86-64-v3 (AVX2, FMA) on x86-64 Linux and picked at
+// load time by CPU features (ifunc), so its loops vectorise 8-wide. IEEE operations give the same bits in every
+// version. ("arch=haswell" would dispatch on the CPU model, never on AMD.)
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
+#define TORCHLET_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define TORCHLET_SIMD_CLONES
+#endif
 
 namespace torchlet {
 
@@ -74,6 +84,13 @@ int64_t gather(size_t elem_size, void* out, const void* src, const int32_t* inde
 int64_t scatter_add(DType t, void* out, const void* src, const int32_t* index, int rank, const int32_t* shape,
                     const View& vo, const View& vs, const View& vi, int dim, int32_t dim_size, int32_t* bad_value);
 
+// torchlet's worker threads (OpenBLAS has its own pool, sized separately). parallel_for calls fn(task, thread) for
+// each task in [0, tasks), spread over up to `threads` threads; thread is in [0, threads).
+using TaskFn = std::function<void(int64_t task, int thread)>;
+void set_num_threads(int n);
+int get_num_threads();
+void parallel_for(int64_t tasks, int threads, const TaskFn& fn);
+
 // Geometry of a 2-D convolution on contiguous NCHW input, OIHW weight (I = c / groups) and NCHW output.
 struct ConvGeometry {
   int n, c, h, w;       // input
@@ -81,14 +98,14 @@ struct ConvGeometry {
   int sh, sw, ph, pw, dh, dw, groups;
   int oh, ow;           // output
 };
-// Floats of scratch the convolution kernels need (one image's column matrix; 0 for the pointwise case).
-int64_t conv2d_workspace(const ConvGeometry& g);
-// y = conv(x, w) (no bias); ws holds conv2d_workspace(g) floats.
-void conv2d_forward(const float* x, const float* w, float* y, const ConvGeometry& g, float* ws);
+// Floats of scratch the convolution kernels need when run on `threads` threads (any of the three kernels).
+int64_t conv2d_workspace(const ConvGeometry& g, int threads);
+// y = conv(x, w) (no bias); ws holds conv2d_workspace(g, threads) floats.
+void conv2d_forward(const float* x, const float* w, float* y, const ConvGeometry& g, int threads, float* ws);
 // gx = d conv / d x applied to gy (overwrites gx).
-void conv2d_backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, float* ws);
+void conv2d_backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, int threads, float* ws);
 // gw = sum over the batch of gy x^T in column form (overwrites gw).
-void conv2d_backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, float* ws);
+void conv2d_backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, int threads, float* ws);
 
 // Geometry of a 2-D pooling over contiguous [planes, h, w] input and [planes, oh, ow] output.
 struct PoolGeometry {

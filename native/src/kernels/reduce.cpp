@@ -35,12 +35,6 @@ void for_each_output(int rank, const int32_t* shape, const View& vin, const uint
   });
 }
 
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
-#define TORCHLET_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define TORCHLET_SIMD_CLONES
-#endif
-
 // Sum of a contiguous float run in double, eight independent accumulators so the loop vectorises.
 TORCHLET_SIMD_CLONES double sum_contiguous(const float* __restrict__ x, int64_t n) {
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};

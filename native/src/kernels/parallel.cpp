@@ -1,0 +1,95 @@
+// torchlet's own worker threads, for kernels that split work themselves (OpenBLAS keeps its own pool for GEMMs).
+// One process-wide pool: the caller runs tasks too, workers sleep on a condition variable between regions (they
+// never spin, so they do not compete with OpenBLAS's threads for the cores). A region started while another is
+// running (two Node workers converging on a kernel at once) runs serially on its caller instead of waiting.
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "kernels.h"
+
+namespace torchlet {
+
+namespace {
+
+class Pool {
+ public:
+  void run(int64_t tasks, int threads, const TaskFn& fn) {
+    std::unique_lock<std::mutex> region(region_, std::try_to_lock);
+    if (!region.owns_lock() || threads <= 1 || tasks <= 1) {
+      for (int64_t t = 0; t < tasks; ++t) fn(t, 0);
+      return;
+    }
+    const int helpers = int(std::min<int64_t>(threads, tasks)) - 1;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      while (int(workers_.size()) < helpers) {
+        const int id = int(workers_.size()) + 1;
+        workers_.emplace_back([this, id] { work(id); });
+      }
+      fn_ = &fn;
+      tasks_ = tasks;
+      next_.store(0);
+      helpers_ = helpers;
+      pending_ = helpers;
+      ++generation_;
+    }
+    wake_.notify_all();
+    drain(0);
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [this] { return pending_ == 0; });
+    fn_ = nullptr;
+  }
+
+ private:
+  void drain(int id) {
+    for (int64_t t = next_.fetch_add(1); t < tasks_; t = next_.fetch_add(1)) (*fn_)(t, id);
+  }
+
+  void work(int id) {
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait(lock, [&] { return generation_ != seen; });
+        seen = generation_;
+        if (id > helpers_) continue;
+      }
+      drain(id);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        --pending_;
+      }
+      done_.notify_one();
+    }
+  }
+
+  std::mutex region_;  // one parallel region at a time
+  std::mutex mu_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;  // never joined: they sleep until the process exits
+  const TaskFn* fn_ = nullptr;
+  int64_t tasks_ = 0;
+  std::atomic<int64_t> next_{0};
+  int helpers_ = 0, pending_ = 0;
+  uint64_t generation_ = 0;
+};
+
+Pool& pool() {
+  static Pool* p = new Pool();  // leaked on purpose: no joins during process exit
+  return *p;
+}
+
+std::atomic<int> g_threads{int(std::max(1u, std::thread::hardware_concurrency()))};
+
+}  // namespace
+
+void set_num_threads(int n) { g_threads.store(std::max(1, n)); }
+int get_num_threads() { return g_threads.load(); }
+
+void parallel_for(int64_t tasks, int threads, const TaskFn& fn) { pool().run(tasks, threads, fn); }
+
+}  // namespace torchlet

@@ -1,0 +1,477 @@
+// Winograd F(2x2, 3x3) convolution (see winograd.h). The output tiles of the whole batch are numbered
+// p = (image, tile row, tile column) and cut into blocks of nb tiles; each block is one task for the worker
+// threads, and everything a block touches (its transformed inputs V [16][cin][nb] and products M [16][cout][nb])
+// stays in that thread's L2. The 16 products per block are small GEMMs done by a register-tiled micro-kernel on
+// the weight packed once per call, so no BLAS call (and no BLAS thread hand-off) sits inside the loop.
+//
+// Matrices (Lavin & Gray, 2015):  B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
+//   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],  A^T = [1 1 1 0; 0 1 -1 -1].
+#include "winograd.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace torchlet {
+namespace winograd {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------------
+// Micro-kernel: c[mr][16] (+)= a^T b, with a packed as [kc][mr] and b as kc rows of 16 floats, ldb apart.
+
+constexpr int kNR = 16;
+using MicroFn = void (*)(int kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, bool acc);
+struct Micro {
+  int mr;
+  MicroFn fn;
+};
+
+template <int MR>
+void micro_generic(int kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, bool acc) {
+  float t[MR][kNR] = {};
+  for (int p = 0; p < kc; ++p, a += MR, b += ldb)
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < kNR; ++j) t[i][j] += a[i] * b[j];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < kNR; ++j) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] : t[i][j];
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+template <int MR>
+__attribute__((target("avx2,fma"), always_inline)) inline void micro_x86(int kc, const float* a, const float* b,
+                                                                         int64_t ldb, float* c, int64_t ldc, bool acc) {
+  __m256 c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
+  for (int p = 0; p < kc; ++p, a += MR, b += ldb) {
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    float* ci = c + i * ldc;
+    if (acc) {
+      c0[i] = _mm256_add_ps(c0[i], _mm256_loadu_ps(ci));
+      c1[i] = _mm256_add_ps(c1[i], _mm256_loadu_ps(ci + 8));
+    }
+    _mm256_storeu_ps(ci, c0[i]);
+    _mm256_storeu_ps(ci + 8, c1[i]);
+  }
+}
+// 16 ymm registers: 6 rows (12 accumulators). With AVX-512VL's 32 registers: 12 rows (24 accumulators).
+__attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* a, const float* b, int64_t ldb, float* c,
+                                                    int64_t ldc, bool acc) {
+  micro_x86<6>(kc, a, b, ldb, c, ldc, acc);
+}
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) void micro_avx512(int kc, const float* a, const float* b,
+                                                                       int64_t ldb, float* c, int64_t ldc, bool acc) {
+  micro_x86<12>(kc, a, b, ldb, c, ldc, acc);
+}
+#endif
+
+const Micro& micro() {
+  static const Micro m = [] {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) return Micro{12, micro_avx512};
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Micro{6, micro_avx2};
+#endif
+    return Micro{4, micro_generic<4>};
+  }();
+  return m;
+}
+
+int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// ---------------------------------------------------------------------------------------------------------------
+// A convolution as the Winograd kernels see it: cin -> cout channels, 3x3, stride 1, padding (ph, pw).
+
+struct Plan {
+  int n, cin, cout, h, w, ph, pw, oh, ow;
+  int th, tw;       // tiles per image: rows, columns
+  int64_t tiles;    // n * th * tw
+  int mr, kp, cp;   // micro-kernel rows; cout rounded up to mr; cin rounded up to 16
+  int nb;           // tiles per block (a multiple of 16)
+  int64_t blocks;
+};
+
+Plan plan(int n, int cin, int cout, int h, int w, int ph, int pw, int oh, int ow) {
+  Plan p{n, cin, cout, h, w, ph, pw, oh, ow, (oh + 1) / 2, (ow + 1) / 2, 0, micro().mr, 0, 0, 0, 0};
+  p.tiles = int64_t(n) * p.th * p.tw;
+  p.kp = int(round_up(cout, p.mr));
+  p.cp = int(round_up(cin, kNR));
+  // Keep a block's V and M (16 * (cin + kp) * nb floats) near 512 KiB, inside one core's L2.
+  const int64_t fit = (int64_t(128) << 10) / (16 * int64_t(p.cp + p.kp)) / kNR * kNR;
+  p.nb = int(std::clamp<int64_t>(fit, kNR, 256));
+  p.nb = int(std::min<int64_t>(p.nb, round_up(p.tiles, kNR)));
+  p.blocks = (p.tiles + p.nb - 1) / p.nb;
+  return p;
+}
+
+Plan forward_plan(const ConvGeometry& g) { return plan(g.n, g.c, g.oc, g.h, g.w, g.ph, g.pw, g.oh, g.ow); }
+// The input gradient is the convolution of grad_output with the flipped, transposed filter, padded by 2 - p.
+Plan input_grad_plan(const ConvGeometry& g) { return plan(g.n, g.oc, g.c, g.oh, g.ow, 2 - g.ph, 2 - g.pw, g.h, g.w); }
+
+// Per-thread scratch (floats): padded input rows, then V and M (forward), or V^T, packed dM and dU (weight grad).
+int64_t rows_size(const Plan& p) { return 4 * (2 * int64_t(p.nb) + 2); }
+int64_t forward_thread_size(const Plan& p) { return rows_size(p) + 16 * int64_t(p.nb) * (p.cin + p.kp); }
+int64_t weight_thread_size(const Plan& p) {
+  return rows_size(p) + 16 * int64_t(p.nb) * (p.cin + p.cp + p.kp) + 16 * int64_t(p.kp) * p.cp;
+}
+
+// Calls f(offset in block, image, tile row, first tile column, tile count) for the runs of tiles of block b that
+// share an image and tile row.
+template <typename F>
+void for_runs(const Plan& p, int64_t b, F f) {
+  const int64_t per = int64_t(p.th) * p.tw, p0 = b * p.nb, p1 = std::min(p.tiles, p0 + p.nb);
+  for (int64_t q = p0; q < p1;) {
+    const int img = int(q / per);
+    const int64_t r = q % per;
+    const int ti = int(r / p.tw), tj = int(r % p.tw);
+    const int len = int(std::min<int64_t>(p.tw - tj, p1 - q));
+    f(int(q - p0), img, ti, tj, len);
+    q += len;
+  }
+}
+
+// Eight floats as one value (GCC/Clang vector extension): lowered to one AVX register, or two SSE ones. Loads and
+// stores go through memcpy, which compiles to unaligned vector moves.
+typedef float f8 __attribute__((vector_size(32)));
+typedef int i8 __attribute__((vector_size(32)));
+#define TORCHLET_INLINE inline __attribute__((always_inline))
+template <typename T>
+TORCHLET_INLINE T load(const float* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <typename T>
+TORCHLET_INLINE void store(float* p, T v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// Copies input rows top .. top + 4 of plane x (h x w), columns left .. left + 2 * len + 2, with zeros outside the
+// plane, split by column parity: even[r][k] = row r, column 2k; odd[r][k] = column 2k + 1 (k in [0, len]).
+// rows holds 4 * (2 * len + 2) floats: the four even halves, then the four odd halves.
+TORCHLET_SIMD_CLONES void split_rows(const float* x, int h, int w, int top, int left, int len, float* rows) {
+  const int half = len + 1;
+  // k in [lo, hi): both columns left + 2k and left + 2k + 1 lie inside the plane, so no bounds checks.
+  auto floor_half = [](int a) { return a >= 0 ? a / 2 : -((1 - a) / 2); };
+  const int lo = std::clamp(-floor_half(left), 0, half);
+  const int hi = std::clamp(floor_half(w - 2 - left) + 1, lo, half);
+  for (int r = 0; r < 4; ++r) {
+    float* __restrict even = rows + r * half;
+    float* __restrict odd = rows + (4 + r) * half;
+    const int i = top + r;
+    if (i < 0 || i >= h) {
+      std::fill(even, even + half, 0.0f);
+      std::fill(odd, odd + half, 0.0f);
+      continue;
+    }
+    const float* __restrict xr = x + int64_t(i) * w;
+    auto edge = [&](int k) {
+      const int j = left + 2 * k;
+      even[k] = j >= 0 && j < w ? xr[j] : 0.0f;
+      odd[k] = j + 1 >= 0 && j + 1 < w ? xr[j + 1] : 0.0f;
+    };
+    for (int k = 0; k < lo; ++k) edge(k);
+    int k = lo;
+    for (; k + 8 <= hi; k += 8) {
+      const f8 a = load<f8>(xr + left + 2 * k), b = load<f8>(xr + left + 2 * k + 8);
+      store(even + k, __builtin_shuffle(a, b, i8{0, 2, 4, 6, 8, 10, 12, 14}));
+      store(odd + k, __builtin_shuffle(a, b, i8{1, 3, 5, 7, 9, 11, 13, 15}));
+    }
+    for (; k < hi; ++k) {
+      even[k] = xr[left + 2 * k];
+      odd[k] = xr[left + 2 * k + 1];
+    }
+    for (int k = hi; k < half; ++k) edge(k);
+  }
+}
+
+// B^T d B for the tile(s) at column j: T is float (one tile) or f8 (eight tiles).
+template <typename T>
+TORCHLET_INLINE void input_tiles(const float* const* ev, const float* const* od, float* const* out, int j) {
+  T hq[4][4];
+  for (int r = 0; r < 4; ++r) {
+    const T e0 = load<T>(ev[r] + j), e1 = load<T>(ev[r] + j + 1), o0 = load<T>(od[r] + j), o1 = load<T>(od[r] + j + 1);
+    hq[r][0] = e0 - e1;
+    hq[r][1] = o0 + e1;
+    hq[r][2] = e1 - o0;
+    hq[r][3] = o0 - o1;
+  }
+  for (int q = 0; q < 4; ++q) {
+    store(out[0 + q] + j, hq[0][q] - hq[2][q]);
+    store(out[4 + q] + j, hq[1][q] + hq[2][q]);
+    store(out[8 + q] + j, hq[2][q] - hq[1][q]);
+    store(out[12 + q] + j, hq[1][q] - hq[3][q]);
+  }
+}
+
+// V = B^T d B for len tiles side by side in split rows (tile j spans columns 2j .. 2j + 3); writes value e of tile
+// j to v[e * es + j]. First B^T along each row, then down the columns.
+TORCHLET_SIMD_CLONES void input_transform(const float* rows, int len, float* v, int64_t es) {
+  const int half = len + 1;
+  const float* ev[4];
+  const float* od[4];
+  for (int r = 0; r < 4; ++r) {
+    ev[r] = rows + r * half;
+    od[r] = rows + (4 + r) * half;
+  }
+  float* out[16];
+  for (int e = 0; e < 16; ++e) out[e] = v + e * es;
+  int j = 0;
+  for (; j + 8 < half; j += 8) input_tiles<f8>(ev, od, out, j);
+  for (; j < len; ++j) input_tiles<float>(ev, od, out, j);
+}
+
+// A^T M A for the tile(s) at column j of m (value e at m[e * es]): the 2x2 results go to out0/out1 (T is float or
+// f8; for f8 the eight tiles' top rows are interleaved into 16 floats).
+template <typename T>
+TORCHLET_INLINE void output_tiles(const float* m, int64_t es, int j, float* out0, float* out1) {
+  T s[2][4];
+  for (int q = 0; q < 4; ++q) {
+    const T m0 = load<T>(m + (0 + q) * es + j), m1 = load<T>(m + (4 + q) * es + j), m2 = load<T>(m + (8 + q) * es + j),
+            m3 = load<T>(m + (12 + q) * es + j);
+    s[0][q] = m0 + m1 + m2;
+    s[1][q] = m1 - m2 - m3;
+  }
+  const T a = s[0][0] + s[0][1] + s[0][2], b = s[0][1] - s[0][2] - s[0][3];
+  const T c = s[1][0] + s[1][1] + s[1][2], d = s[1][1] - s[1][2] - s[1][3];
+  if constexpr (sizeof(T) == sizeof(float)) {
+    out0[2 * j] = a;
+    out0[2 * j + 1] = b;
+    out1[2 * j] = c;
+    out1[2 * j + 1] = d;
+  } else {
+    const i8 lo = {0, 8, 1, 9, 2, 10, 3, 11}, hi = {4, 12, 5, 13, 6, 14, 7, 15};
+    store(out0 + 2 * j, __builtin_shuffle(a, b, lo));
+    store(out0 + 2 * j + 8, __builtin_shuffle(a, b, hi));
+    store(out1 + 2 * j, __builtin_shuffle(c, d, lo));
+    store(out1 + 2 * j + 8, __builtin_shuffle(c, d, hi));
+  }
+}
+
+TORCHLET_SIMD_CLONES void output_transform(const float* m, int64_t es, int len, float* out0, float* out1) {
+  int j = 0;
+  for (; j + 8 <= len; j += 8) output_tiles<f8>(m, es, j, out0, out1);
+  for (; j < len; ++j) output_tiles<float>(m, es, j, out0, out1);
+}
+
+// V [16][cin][nb] for block b of input x [n, cin, h, w]; columns past the last tile are zero.
+void transform_block_input(const float* x, const Plan& p, int64_t b, float* rows, float* v) {
+  const int64_t es = int64_t(p.cin) * p.nb;
+  const int valid = int(std::min<int64_t>(p.nb, p.tiles - b * p.nb));
+  if (valid < p.nb)
+    for (int e = 0; e < 16; ++e)
+      for (int c = 0; c < p.cin; ++c) std::fill(v + e * es + int64_t(c) * p.nb + valid, v + e * es + int64_t(c + 1) * p.nb, 0.0f);
+  for_runs(p, b, [&](int off, int img, int ti, int tj, int len) {
+    for (int c = 0; c < p.cin; ++c) {
+      split_rows(x + (int64_t(img) * p.cin + c) * p.h * p.w, p.h, p.w, 2 * ti - p.ph, 2 * tj - p.pw, len, rows);
+      input_transform(rows, len, v + int64_t(c) * p.nb + off, es);
+    }
+  });
+}
+
+// Y = A^T M A for block b: M [16][kp][nb] -> y [n, cout, oh, ow].
+void transform_block_output(const float* m, const Plan& p, int64_t b, float* rows, float* y) {
+  const int64_t es = int64_t(p.kp) * p.nb;
+  for_runs(p, b, [&](int off, int img, int ti, int tj, int len) {
+    float* out0 = rows;
+    float* out1 = rows + 2 * len;
+    const int i0 = 2 * ti, j0 = 2 * tj, cols = std::min(2 * len, p.ow - j0);
+    for (int k = 0; k < p.cout; ++k) {
+      output_transform(m + int64_t(k) * p.nb + off, es, len, out0, out1);
+      float* yk = y + (int64_t(img) * p.cout + k) * p.oh * p.ow;
+      std::memcpy(yk + int64_t(i0) * p.ow + j0, out0, sizeof(float) * size_t(cols));
+      if (i0 + 1 < p.oh) std::memcpy(yk + int64_t(i0 + 1) * p.ow + j0, out1, sizeof(float) * size_t(cols));
+    }
+  });
+}
+
+// U = G g G^T for every filter, packed for the micro-kernel as [16][kp / mr][cin][mr] (zero rows past cout).
+// flip: the filter of output channel o and input channel i is w[i][o] rotated by 180 degrees (input gradient).
+void pack_weight(const float* w, const Plan& p, bool flip, float* up) {
+  const int mr = p.mr;
+  std::fill(up, up + 16 * int64_t(p.kp) * p.cin, 0.0f);
+  const int64_t es = int64_t(p.kp) * p.cin;
+  for (int o = 0; o < p.cout; ++o) {
+    for (int i = 0; i < p.cin; ++i) {
+      float gm[3][3];
+      const float* src = flip ? w + (int64_t(i) * p.cout + o) * 9 : w + (int64_t(o) * p.cin + i) * 9;
+      for (int r = 0; r < 3; ++r)
+        for (int s = 0; s < 3; ++s) gm[r][s] = flip ? src[(2 - r) * 3 + (2 - s)] : src[r * 3 + s];
+      float t[4][3];
+      for (int s = 0; s < 3; ++s) {
+        t[0][s] = gm[0][s];
+        t[1][s] = 0.5f * (gm[0][s] + gm[1][s] + gm[2][s]);
+        t[2][s] = 0.5f * (gm[0][s] - gm[1][s] + gm[2][s]);
+        t[3][s] = gm[2][s];
+      }
+      float* dst = up + (int64_t(o / mr) * p.cin + i) * mr + o % mr;
+      for (int r = 0; r < 4; ++r) {
+        dst[(4 * r + 0) * es] = t[r][0];
+        dst[(4 * r + 1) * es] = 0.5f * (t[r][0] + t[r][1] + t[r][2]);
+        dst[(4 * r + 2) * es] = 0.5f * (t[r][0] - t[r][1] + t[r][2]);
+        dst[(4 * r + 3) * es] = t[r][2];
+      }
+    }
+  }
+}
+
+// The convolution of plan p with the packed weight up: y = conv(x).
+void run_forward(const float* x, const float* up, float* y, const Plan& p, int threads, float* ws) {
+  const Micro mk = micro();
+  const int64_t per_thread = forward_thread_size(p);
+  parallel_for(p.blocks, threads, [&](int64_t b, int t) {
+    float* rows = ws + t * per_thread;
+    float* v = rows + rows_size(p);
+    float* m = v + 16 * int64_t(p.cin) * p.nb;
+    transform_block_input(x, p, b, rows, v);
+    for (int e = 0; e < 16; ++e) {
+      const float* ue = up + e * int64_t(p.kp) * p.cin;
+      const float* ve = v + e * int64_t(p.cin) * p.nb;
+      float* me = m + e * int64_t(p.kp) * p.nb;
+      for (int j = 0; j < p.nb; j += kNR)
+        for (int o = 0; o < p.kp; o += mk.mr) mk.fn(p.cin, ue + int64_t(o) * p.cin, ve + j, p.nb, me + int64_t(o) * p.nb + j, p.nb, false);
+    }
+    transform_block_output(m, p, b, rows, y);
+  });
+}
+
+}  // namespace
+
+bool applies(const ConvGeometry& g) {
+  // Below a few channels the transforms cost more than the multiplies they save.
+  return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.groups == 1 && g.ph <= 2 &&
+         g.pw <= 2 && g.c >= 4 && g.oc >= 4;
+}
+
+int64_t workspace(const ConvGeometry& g, int threads) {
+  const Plan f = forward_plan(g), bi = input_grad_plan(g);
+  const int64_t fwd = 16 * int64_t(f.kp) * f.cin + threads * forward_thread_size(f);
+  const int64_t bwd = 16 * int64_t(bi.kp) * bi.cin + threads * forward_thread_size(bi);
+  return std::max({fwd, bwd, threads * weight_thread_size(f)});
+}
+
+void forward(const float* x, const float* w, float* y, const ConvGeometry& g, int threads, float* ws) {
+  const Plan p = forward_plan(g);
+  pack_weight(w, p, false, ws);
+  run_forward(x, ws, y, p, threads, ws + 16 * int64_t(p.kp) * p.cin);
+}
+
+void backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, int threads, float* ws) {
+  const Plan p = input_grad_plan(g);
+  pack_weight(w, p, true, ws);
+  run_forward(gy, ws, gx, p, threads, ws + 16 * int64_t(p.kp) * p.cin);
+}
+
+void backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, int threads, float* ws) {
+  const Plan p = forward_plan(g);
+  const Micro mk = micro();
+  const int64_t per_thread = weight_thread_size(p);
+  const int64_t vsize = 16 * int64_t(p.cin) * p.nb, vtsize = 16 * int64_t(p.nb) * p.cp, dmsize = 16 * int64_t(p.kp) * p.nb;
+  const int64_t usize = 16 * int64_t(p.kp) * p.cp;
+  auto scratch = [&](int t) { return ws + t * per_thread; };
+  for (int t = 0; t < threads; ++t) {
+    // dU accumulates over blocks; the packed dM's rows past cout stay zero.
+    float* s = scratch(t) + rows_size(p);
+    std::fill(s + vsize + vtsize, s + vsize + vtsize + dmsize + usize, 0.0f);
+  }
+  parallel_for(p.blocks, threads, [&](int64_t b, int t) {
+    float* rows = scratch(t);
+    float* v = rows + rows_size(p);
+    float* vt = v + vsize;
+    float* dm = vt + vtsize;
+    float* du = dm + dmsize;
+    transform_block_input(x, p, b, rows, v);
+    // V^T [16][nb][cp]: tiles become the GEMM's inner dimension.
+    for (int e = 0; e < 16; ++e) {
+      const float* ve = v + e * int64_t(p.cin) * p.nb;
+      float* vte = vt + e * int64_t(p.nb) * p.cp;
+      for (int j = 0; j < p.nb; ++j) {
+        for (int c = 0; c < p.cin; ++c) vte[int64_t(j) * p.cp + c] = ve[int64_t(c) * p.nb + j];
+        std::fill(vte + int64_t(j) * p.cp + p.cin, vte + int64_t(j + 1) * p.cp, 0.0f);
+      }
+    }
+    // dM = A dY A^T for each 2x2 tile of grad_output, packed as [16][kp / mr][nb][mr]; tiles past the end are zero.
+    const int valid = int(std::min<int64_t>(p.nb, p.tiles - b * p.nb));
+    const int64_t es = int64_t(p.kp) * p.nb;
+    for (int e = 0; e < 16; ++e)
+      for (int o = 0; o < p.kp; o += p.mr)
+        std::fill(dm + e * es + int64_t(o) * p.nb + int64_t(valid) * p.mr, dm + e * es + int64_t(o + p.mr) * p.nb, 0.0f);
+    for_runs(p, b, [&](int off, int img, int ti, int tj, int len) {
+      const int i0 = 2 * ti, j0 = 2 * tj, cols = std::min(2 * len, p.ow - j0);
+      float* g0 = rows;
+      float* g1 = rows + 2 * len;
+      for (int o = 0; o < p.cout; ++o) {
+        const float* gyo = gy + (int64_t(img) * p.cout + o) * p.oh * p.ow;
+        std::memcpy(g0, gyo + int64_t(i0) * p.ow + j0, sizeof(float) * size_t(cols));
+        std::fill(g0 + cols, g0 + 2 * len, 0.0f);
+        if (i0 + 1 < p.oh) std::memcpy(g1, gyo + int64_t(i0 + 1) * p.ow + j0, sizeof(float) * size_t(cols));
+        else std::fill(g1, g1 + cols, 0.0f);
+        std::fill(g1 + cols, g1 + 2 * len, 0.0f);
+        float* dst = dm + (int64_t(o / p.mr) * p.nb + off) * p.mr + o % p.mr;
+        for (int j = 0; j < len; ++j) {
+          const float a00 = g0[2 * j], a01 = g0[2 * j + 1], a10 = g1[2 * j], a11 = g1[2 * j + 1];
+          // Rows: (g0, g0 + g1, g0 - g1, -g1), then the same on each row's two columns.
+          const float rr[4][2] = {{a00, a01}, {a00 + a10, a01 + a11}, {a00 - a10, a01 - a11}, {-a10, -a11}};
+          for (int r = 0; r < 4; ++r) {
+            float* d = dst + int64_t(j) * p.mr + 4 * r * es;
+            d[0 * es] = rr[r][0];
+            d[1 * es] = rr[r][0] + rr[r][1];
+            d[2 * es] = rr[r][0] - rr[r][1];
+            d[3 * es] = -rr[r][1];
+          }
+        }
+      }
+    });
+    // dU [16][kp][cp] += dM V^T over the block's tiles.
+    for (int e = 0; e < 16; ++e) {
+      const float* dme = dm + e * es;
+      const float* vte = vt + e * int64_t(p.nb) * p.cp;
+      float* due = du + e * int64_t(p.kp) * p.cp;
+      for (int c = 0; c < p.cp; c += kNR)
+        for (int o = 0; o < p.kp; o += mk.mr)
+          mk.fn(p.nb, dme + int64_t(o) * p.nb, vte + c, p.cp, due + int64_t(o) * p.cp + c, p.cp, true);
+    }
+  });
+  // Sum the threads' dU, then gw = G^T dU G for every filter.
+  float* du = scratch(0) + rows_size(p) + vsize + vtsize + dmsize;
+  for (int t = 1; t < threads; ++t) {
+    const float* other = scratch(t) + rows_size(p) + vsize + vtsize + dmsize;
+    for (int64_t i = 0; i < usize; ++i) du[i] += other[i];
+  }
+  const int64_t es = int64_t(p.kp) * p.cp;
+  for (int o = 0; o < p.cout; ++o) {
+    for (int c = 0; c < p.cin; ++c) {
+      const float* u = du + int64_t(o) * p.cp + c;
+      float t[4][3];  // dU G, row by row
+      for (int r = 0; r < 4; ++r) {
+        const float u0 = u[(4 * r) * es], u1 = u[(4 * r + 1) * es], u2 = u[(4 * r + 2) * es], u3 = u[(4 * r + 3) * es];
+        t[r][0] = u0 + 0.5f * (u1 + u2);
+        t[r][1] = 0.5f * (u1 - u2);
+        t[r][2] = 0.5f * (u1 + u2) + u3;
+      }
+      float* dst = gw + (int64_t(o) * p.cin + c) * 9;
+      for (int s = 0; s < 3; ++s) {
+        dst[0 * 3 + s] = t[0][s] + 0.5f * (t[1][s] + t[2][s]);
+        dst[1 * 3 + s] = 0.5f * (t[1][s] - t[2][s]);
+        dst[2 * 3 + s] = 0.5f * (t[1][s] + t[2][s]) + t[3][s];
+      }
+    }
+  }
+}
+
+}  // namespace winograd
+}  // namespace torchlet
