@@ -131,6 +131,17 @@ for n, c, oc, p, hw in [(2, 8, 8, 1, (7, 6)), (3, 16, 12, 0, (9, 10)), (1, 4, 5,
     case(f'conv2d winograd n{n} c{c} oc{oc} p{p} {hw}', 'conv2d', [randn(n, c, *hw), randn(oc, c, 3, 3) * 0.5, randn(oc)], kw,
          F.conv2d)
 
+# 2x2 max pooling over rows long enough for torchlet's 8-wide path, with NaNs and ties inside the vector lanes and
+# an odd width (the last column unused).
+wide = randn(2, 3, 6, 37)
+wide[0, 0, 0, 3] = float('nan')
+wide[0, 1, 2, 10] = float('nan')
+wide[0, 1, 3, 11] = float('nan')
+wide[1, 2, 4, 20:24] = 0.5
+wide[1, 0, 1, 5] = float('-inf')
+case('maxPool2d 2x2 wide rows with NaNs and ties', 'maxPool2d', [wide],
+     {'kernel_size': 2, 'stride': None, 'padding': 0, 'dilation': 1, 'ceil_mode': False, 'return_indices': True}, F.max_pool2d)
+
 errors = {}
 for key, fn in [
     ('channels', lambda: F.conv2d(torch.zeros(2, 4, 5, 5), torch.zeros(8, 3, 3, 3))),

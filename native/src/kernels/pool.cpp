@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "kernels.h"
+#include "simd.h"
 
 namespace torchlet {
 
@@ -75,9 +76,62 @@ void window_mean_backward(const float* gy, float* gx, const PoolGeometry& g, Win
   }
 }
 
+// As PyTorch: a larger value or a NaN takes over (the last NaN wins), visiting the window row by row.
+template <typename T, typename I>
+TORCHLET_INLINE void take_max(T v, I pos, T& best, I& at) {
+  const auto take = (v > best) | (v != v);
+  best = take ? v : best;
+  at = take ? pos : at;
+}
+
+// The common 2x2, stride-2, unpadded max pool: eight outputs at a time from two deinterleaved input rows.
+TORCHLET_SIMD_CLONES void max_pool_2x2(const float* x, float* y, int32_t* idx, const PoolGeometry& g) {
+  const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
+  for (int64_t p = 0; p < g.planes; ++p) {
+    const float* xp = x + p * hw;
+    for (int oi = 0; oi < g.oh; ++oi) {
+      const float* r0 = xp + int64_t(2 * oi) * g.w;
+      const float* r1 = r0 + g.w;
+      float* yo = y + p * ohw + int64_t(oi) * g.ow;
+      int32_t* io = idx + p * ohw + int64_t(oi) * g.ow;
+      const int32_t base = 2 * oi * g.w;
+      int oj = 0;
+      // 16 input columns per step: the last full step must not read past column w - 1.
+      for (; oj + 8 <= g.ow && 2 * oj + 16 <= g.w; oj += 8) {
+        f8 a, b, c, d;
+        deinterleave(r0 + 2 * oj, a, b);
+        deinterleave(r1 + 2 * oj, c, d);
+        const i8 col = base + 2 * oj + i8{0, 2, 4, 6, 8, 10, 12, 14};
+        f8 best = a;
+        i8 at = col;
+        take_max(b, col + 1, best, at);
+        take_max(c, col + g.w, best, at);
+        take_max(d, col + g.w + 1, best, at);
+        store(yo + oj, best);
+        store(io + oj, at);
+      }
+      for (; oj < g.ow; ++oj) {
+        const int32_t col = base + 2 * oj;
+        float best = r0[2 * oj];
+        int32_t at = col;
+        take_max(r0[2 * oj + 1], col + 1, best, at);
+        take_max(r1[2 * oj], col + g.w, best, at);
+        take_max(r1[2 * oj + 1], col + g.w + 1, best, at);
+        yo[oj] = best;
+        io[oj] = at;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void max_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g) {
+  // (Every window inside the input: ceil mode's partial last window takes the general path.)
+  if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1 &&
+      2 * g.oh <= g.h && 2 * g.ow <= g.w && int64_t(g.h) * g.w <= INT32_MAX) {
+    return max_pool_2x2(x, y, idx, g);
+  }
   const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
   for (int64_t p = 0; p < g.planes; ++p) {
     const float* xp = x + p * hw;
@@ -90,18 +144,13 @@ void max_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g) {
         int j0 = oj * g.sw - g.pw;
         while (j0 < 0) j0 += g.dw;
         const int j_end = std::min(oj * g.sw - g.pw + (g.kw - 1) * g.dw + 1, g.w);
-        // As PyTorch: start at -inf with the first position; a larger value or a NaN takes over (the last NaN
-        // wins). Selects instead of branches: on real data the comparison is a coin flip.
+        // As PyTorch: start at -inf with the first position. Selects instead of branches: on real data the
+        // comparison is a coin flip.
         float best = -std::numeric_limits<float>::infinity();
         int64_t at = int64_t(i0) * g.w + j0;
         for (int i = i0; i < i_end; i += g.dh) {
           const float* row = xp + int64_t(i) * g.w;
-          for (int j = j0; j < j_end; j += g.dw) {
-            const float v = row[j];
-            const bool take = (v > best) | (v != v);
-            best = take ? v : best;
-            at = take ? int64_t(i) * g.w + j : at;
-          }
+          for (int j = j0; j < j_end; j += g.dw) take_max(row[j], int64_t(i) * g.w + j, best, at);
         }
         y[p * ohw + int64_t(oi) * g.ow + oj] = best;
         idx[p * ohw + int64_t(oi) * g.ow + oj] = int32_t(at);
@@ -134,12 +183,7 @@ void adaptive_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry&
         float best = -std::numeric_limits<float>::infinity();
         int64_t at = int64_t(h0) * g.w + w0;
         for (int i = h0; i < h1; ++i)
-          for (int j = w0; j < w1; ++j) {
-            const float v = xp[int64_t(i) * g.w + j];
-            const bool take = (v > best) | (v != v);
-            best = take ? v : best;
-            at = take ? int64_t(i) * g.w + j : at;
-          }
+          for (int j = w0; j < w1; ++j) take_max(xp[int64_t(i) * g.w + j], int64_t(i) * g.w + j, best, at);
         y[o] = best;
         idx[o] = int32_t(at);
       }

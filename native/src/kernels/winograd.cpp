@@ -12,6 +12,8 @@
 #include <cstring>
 #include <vector>
 
+#include "simd.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -95,26 +97,47 @@ int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 // ---------------------------------------------------------------------------------------------------------------
 // A convolution as the Winograd kernels see it: cin -> cout channels, 3x3, stride 1, padding (ph, pw).
+//
+// A block's tiles fall into runs that share an image and a tile row. Inside a block, tiles sit in slots: each
+// run's tiles in consecutive slots followed by one spare slot, so the input transform can read every tile's
+// 4 columns from one array of split rows and run 8 tiles at a time whatever the image width. Spare slots carry
+// junk through the forward GEMM (its columns are independent) and zeros through the weight-gradient GEMM.
 
 struct Plan {
   int n, cin, cout, h, w, ph, pw, oh, ow;
   int th, tw;       // tiles per image: rows, columns
   int64_t tiles;    // n * th * tw
   int mr, kp, cp;   // micro-kernel rows; cout rounded up to mr; cin rounded up to 16
-  int nb;           // tiles per block (a multiple of 16)
-  int64_t blocks;
+  int slots;        // slots per block (a multiple of 16, so 8-slot steps and 16-column GEMM strips never overrun)
+  int ld;           // distance between rows of V and M: slots
+  std::vector<int64_t> starts;  // first tile of each block, then the tile count
+  int64_t blocks() const { return int64_t(starts.size()) - 1; }
 };
 
 Plan plan(int n, int cin, int cout, int h, int w, int ph, int pw, int oh, int ow) {
-  Plan p{n, cin, cout, h, w, ph, pw, oh, ow, (oh + 1) / 2, (ow + 1) / 2, 0, micro().mr, 0, 0, 0, 0};
+  Plan p{n, cin, cout, h, w, ph, pw, oh, ow, (oh + 1) / 2, (ow + 1) / 2, 0, micro().mr, 0, 0, 0, 0, {}};
   p.tiles = int64_t(n) * p.th * p.tw;
   p.kp = int(round_up(cout, p.mr));
   p.cp = int(round_up(cin, kNR));
-  // Keep a block's V and M (16 * (cin + kp) * nb floats) near 512 KiB, inside one core's L2.
+  // Keep a block's V and M (16 * (cin + kp) * slots floats) near 512 KiB, inside one core's L2.
   const int64_t fit = (int64_t(128) << 10) / (16 * int64_t(p.cp + p.kp)) / kNR * kNR;
-  p.nb = int(std::clamp<int64_t>(fit, kNR, 256));
-  p.nb = int(std::min<int64_t>(p.nb, round_up(p.tiles, kNR)));
-  p.blocks = (p.tiles + p.nb - 1) / p.nb;
+  p.slots = int(std::clamp<int64_t>(fit, kNR, 256));
+  p.ld = p.slots;
+  // Fill each block's slots: whole runs while they fit (tiles plus one spare), then part of the next run.
+  p.starts.push_back(0);
+  int used = 0;
+  for (int64_t q = 0; q < p.tiles;) {
+    const int room = p.slots - used - 1;
+    if (room <= 0) {
+      p.starts.push_back(q);
+      used = 0;
+      continue;
+    }
+    const int take = int(std::min<int64_t>(p.tw - q % p.tw, room));
+    used += take + 1;
+    q += take;
+  }
+  p.starts.push_back(p.tiles);
   return p;
 }
 
@@ -122,56 +145,48 @@ Plan forward_plan(const ConvGeometry& g) { return plan(g.n, g.c, g.oc, g.h, g.w,
 // The input gradient is the convolution of grad_output with the flipped, transposed filter, padded by 2 - p.
 Plan input_grad_plan(const ConvGeometry& g) { return plan(g.n, g.oc, g.c, g.oh, g.ow, 2 - g.ph, 2 - g.pw, g.h, g.w); }
 
-// Per-thread scratch (floats): padded input rows, then V and M (forward), or V^T, packed dM and dU (weight grad).
-int64_t rows_size(const Plan& p) { return 4 * (2 * int64_t(p.nb) + 2); }
-int64_t forward_thread_size(const Plan& p) { return rows_size(p) + 16 * int64_t(p.nb) * (p.cin + p.kp); }
+// Per-thread scratch (floats): split rows (8 arrays of ld + 16), then V and M (forward), or V, V^T, packed dM and
+// dU (weight gradient).
+int64_t rows_size(const Plan& p) { return 8 * (int64_t(p.ld) + 16); }
+int64_t forward_thread_size(const Plan& p) { return rows_size(p) + 16 * int64_t(p.ld) * (p.cin + p.kp); }
 int64_t weight_thread_size(const Plan& p) {
-  return rows_size(p) + 16 * int64_t(p.nb) * (p.cin + p.cp + p.kp) + 16 * int64_t(p.kp) * p.cp;
+  return rows_size(p) + 16 * int64_t(p.ld) * (p.cin + p.cp + p.kp) + 16 * int64_t(p.kp) * p.cp;
 }
 
-// Calls f(offset in block, image, tile row, first tile column, tile count) for the runs of tiles of block b that
-// share an image and tile row.
-template <typename F>
-void for_runs(const Plan& p, int64_t b, F f) {
-  const int64_t per = int64_t(p.th) * p.tw, p0 = b * p.nb, p1 = std::min(p.tiles, p0 + p.nb);
+struct Run {
+  int slot, img, ti, tj, len;
+};
+
+// The runs of block b, in order; returns the number of slots they use (tiles plus one spare per run).
+int block_runs(const Plan& p, int64_t b, std::vector<Run>& runs) {
+  runs.clear();
+  const int64_t per = int64_t(p.th) * p.tw, p0 = p.starts[size_t(b)], p1 = p.starts[size_t(b) + 1];
+  int slot = 0;
   for (int64_t q = p0; q < p1;) {
     const int img = int(q / per);
     const int64_t r = q % per;
     const int ti = int(r / p.tw), tj = int(r % p.tw);
     const int len = int(std::min<int64_t>(p.tw - tj, p1 - q));
-    f(int(q - p0), img, ti, tj, len);
+    runs.push_back({slot, img, ti, tj, len});
+    slot += len + 1;
     q += len;
   }
-}
-
-// Eight floats as one value (GCC/Clang vector extension): lowered to one AVX register, or two SSE ones. Loads and
-// stores go through memcpy, which compiles to unaligned vector moves.
-typedef float f8 __attribute__((vector_size(32)));
-typedef int i8 __attribute__((vector_size(32)));
-#define TORCHLET_INLINE inline __attribute__((always_inline))
-template <typename T>
-TORCHLET_INLINE T load(const float* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-template <typename T>
-TORCHLET_INLINE void store(float* p, T v) {
-  std::memcpy(p, &v, sizeof v);
+  return slot;
 }
 
 // Copies input rows top .. top + 4 of plane x (h x w), columns left .. left + 2 * len + 2, with zeros outside the
-// plane, split by column parity: even[r][k] = row r, column 2k; odd[r][k] = column 2k + 1 (k in [0, len]).
-// rows holds 4 * (2 * len + 2) floats: the four even halves, then the four odd halves.
-TORCHLET_SIMD_CLONES void split_rows(const float* x, int h, int w, int top, int left, int len, float* rows) {
+// plane, split by column parity into 8 arrays rs apart, from index slot on: array r gets row r's columns
+// left + 2k, array 4 + r its columns left + 2k + 1 (k in [0, len]).
+TORCHLET_SIMD_CLONES void split_rows(const float* x, int h, int w, int top, int left, int len, float* rows, int64_t rs,
+                                     int slot) {
   const int half = len + 1;
   // k in [lo, hi): both columns left + 2k and left + 2k + 1 lie inside the plane, so no bounds checks.
   auto floor_half = [](int a) { return a >= 0 ? a / 2 : -((1 - a) / 2); };
   const int lo = std::clamp(-floor_half(left), 0, half);
   const int hi = std::clamp(floor_half(w - 2 - left) + 1, lo, half);
   for (int r = 0; r < 4; ++r) {
-    float* __restrict even = rows + r * half;
-    float* __restrict odd = rows + (4 + r) * half;
+    float* __restrict even = rows + r * rs + slot;
+    float* __restrict odd = rows + (4 + r) * rs + slot;
     const int i = top + r;
     if (i < 0 || i >= h) {
       std::fill(even, even + half, 0.0f);
@@ -187,9 +202,10 @@ TORCHLET_SIMD_CLONES void split_rows(const float* x, int h, int w, int top, int 
     for (int k = 0; k < lo; ++k) edge(k);
     int k = lo;
     for (; k + 8 <= hi; k += 8) {
-      const f8 a = load<f8>(xr + left + 2 * k), b = load<f8>(xr + left + 2 * k + 8);
-      store(even + k, __builtin_shuffle(a, b, i8{0, 2, 4, 6, 8, 10, 12, 14}));
-      store(odd + k, __builtin_shuffle(a, b, i8{1, 3, 5, 7, 9, 11, 13, 15}));
+      f8 e, o;
+      deinterleave(xr + left + 2 * k, e, o);
+      store(even + k, e);
+      store(odd + k, o);
     }
     for (; k < hi; ++k) {
       even[k] = xr[left + 2 * k];
@@ -199,12 +215,12 @@ TORCHLET_SIMD_CLONES void split_rows(const float* x, int h, int w, int top, int 
   }
 }
 
-// B^T d B for the tile(s) at column j: T is float (one tile) or f8 (eight tiles).
-template <typename T>
+// V = B^T d B for the 8 slots from j: slot j's 4x4 input is columns j and j + 1 of the even and odd split rows.
+// Writes value e of slot j to out[e][j]. First B^T along each row, then down the columns.
 TORCHLET_INLINE void input_tiles(const float* const* ev, const float* const* od, float* const* out, int j) {
-  T hq[4][4];
+  f8 hq[4][4];
   for (int r = 0; r < 4; ++r) {
-    const T e0 = load<T>(ev[r] + j), e1 = load<T>(ev[r] + j + 1), o0 = load<T>(od[r] + j), o1 = load<T>(od[r] + j + 1);
+    const f8 e0 = load<f8>(ev[r] + j), e1 = load<f8>(ev[r] + j + 1), o0 = load<f8>(od[r] + j), o1 = load<f8>(od[r] + j + 1);
     hq[r][0] = e0 - e1;
     hq[r][1] = o0 + e1;
     hq[r][2] = e1 - o0;
@@ -218,85 +234,70 @@ TORCHLET_INLINE void input_tiles(const float* const* ev, const float* const* od,
   }
 }
 
-// V = B^T d B for len tiles side by side in split rows (tile j spans columns 2j .. 2j + 3); writes value e of tile
-// j to v[e * es + j]. First B^T along each row, then down the columns.
-TORCHLET_SIMD_CLONES void input_transform(const float* rows, int len, float* v, int64_t es) {
-  const int half = len + 1;
+// V for slots [0, count) (and up to 7 more of overhang) from split rows rs apart: value e of slot j at v[e * es + j].
+TORCHLET_SIMD_CLONES void input_transform(const float* rows, int64_t rs, int count, float* v, int64_t es) {
   const float* ev[4];
   const float* od[4];
   for (int r = 0; r < 4; ++r) {
-    ev[r] = rows + r * half;
-    od[r] = rows + (4 + r) * half;
+    ev[r] = rows + r * rs;
+    od[r] = rows + (4 + r) * rs;
   }
   float* out[16];
   for (int e = 0; e < 16; ++e) out[e] = v + e * es;
-  int j = 0;
-  for (; j + 8 < half; j += 8) input_tiles<f8>(ev, od, out, j);
-  for (; j < len; ++j) input_tiles<float>(ev, od, out, j);
+  for (int j = 0; j < count; j += 8) input_tiles(ev, od, out, j);
 }
 
-// A^T M A for the tile(s) at column j of m (value e at m[e * es]): the 2x2 results go to out0/out1 (T is float or
-// f8; for f8 the eight tiles' top rows are interleaved into 16 floats).
-template <typename T>
+// Y = A^T M A for the 8 slots from j of m (value e at m[e * es]): the 2x2 results go to out0 (top rows) and out1
+// (bottom rows), two floats per slot.
 TORCHLET_INLINE void output_tiles(const float* m, int64_t es, int j, float* out0, float* out1) {
-  T s[2][4];
+  f8 s[2][4];
   for (int q = 0; q < 4; ++q) {
-    const T m0 = load<T>(m + (0 + q) * es + j), m1 = load<T>(m + (4 + q) * es + j), m2 = load<T>(m + (8 + q) * es + j),
-            m3 = load<T>(m + (12 + q) * es + j);
+    const f8 m0 = load<f8>(m + (0 + q) * es + j), m1 = load<f8>(m + (4 + q) * es + j),
+             m2 = load<f8>(m + (8 + q) * es + j), m3 = load<f8>(m + (12 + q) * es + j);
     s[0][q] = m0 + m1 + m2;
     s[1][q] = m1 - m2 - m3;
   }
-  const T a = s[0][0] + s[0][1] + s[0][2], b = s[0][1] - s[0][2] - s[0][3];
-  const T c = s[1][0] + s[1][1] + s[1][2], d = s[1][1] - s[1][2] - s[1][3];
-  if constexpr (sizeof(T) == sizeof(float)) {
-    out0[2 * j] = a;
-    out0[2 * j + 1] = b;
-    out1[2 * j] = c;
-    out1[2 * j + 1] = d;
-  } else {
-    const i8 lo = {0, 8, 1, 9, 2, 10, 3, 11}, hi = {4, 12, 5, 13, 6, 14, 7, 15};
-    store(out0 + 2 * j, __builtin_shuffle(a, b, lo));
-    store(out0 + 2 * j + 8, __builtin_shuffle(a, b, hi));
-    store(out1 + 2 * j, __builtin_shuffle(c, d, lo));
-    store(out1 + 2 * j + 8, __builtin_shuffle(c, d, hi));
+  const f8 a = s[0][0] + s[0][1] + s[0][2], b = s[0][1] - s[0][2] - s[0][3];
+  const f8 c = s[1][0] + s[1][1] + s[1][2], d = s[1][1] - s[1][2] - s[1][3];
+  const i8 lo = {0, 8, 1, 9, 2, 10, 3, 11}, hi = {4, 12, 5, 13, 6, 14, 7, 15};
+  store(out0 + 2 * j, __builtin_shuffle(a, b, lo));
+  store(out0 + 2 * j + 8, __builtin_shuffle(a, b, hi));
+  store(out1 + 2 * j, __builtin_shuffle(c, d, lo));
+  store(out1 + 2 * j + 8, __builtin_shuffle(c, d, hi));
+}
+
+TORCHLET_SIMD_CLONES void output_transform(const float* m, int64_t es, int count, float* out0, float* out1) {
+  for (int j = 0; j < count; j += 8) output_tiles(m, es, j, out0, out1);
+}
+
+// The split rows of a thread's scratch: 8 arrays, rs floats apart.
+int64_t row_stride(const Plan& p) { return int64_t(p.ld) + 16; }
+
+// V [16][cin][ld] for the block's slots, from input x [n, cin, h, w].
+void transform_block_input(const float* x, const Plan& p, const std::vector<Run>& runs, int slots, float* rows, float* v) {
+  const int64_t es = int64_t(p.cin) * p.ld, rs = row_stride(p);
+  for (int c = 0; c < p.cin; ++c) {
+    for (const Run& r : runs) {
+      split_rows(x + (int64_t(r.img) * p.cin + c) * p.h * p.w, p.h, p.w, 2 * r.ti - p.ph, 2 * r.tj - p.pw, r.len, rows, rs, r.slot);
+    }
+    input_transform(rows, rs, slots, v + int64_t(c) * p.ld, es);
   }
 }
 
-TORCHLET_SIMD_CLONES void output_transform(const float* m, int64_t es, int len, float* out0, float* out1) {
-  int j = 0;
-  for (; j + 8 <= len; j += 8) output_tiles<f8>(m, es, j, out0, out1);
-  for (; j < len; ++j) output_tiles<float>(m, es, j, out0, out1);
-}
-
-// V [16][cin][nb] for block b of input x [n, cin, h, w]; columns past the last tile are zero.
-void transform_block_input(const float* x, const Plan& p, int64_t b, float* rows, float* v) {
-  const int64_t es = int64_t(p.cin) * p.nb;
-  const int valid = int(std::min<int64_t>(p.nb, p.tiles - b * p.nb));
-  if (valid < p.nb)
-    for (int e = 0; e < 16; ++e)
-      for (int c = 0; c < p.cin; ++c) std::fill(v + e * es + int64_t(c) * p.nb + valid, v + e * es + int64_t(c + 1) * p.nb, 0.0f);
-  for_runs(p, b, [&](int off, int img, int ti, int tj, int len) {
-    for (int c = 0; c < p.cin; ++c) {
-      split_rows(x + (int64_t(img) * p.cin + c) * p.h * p.w, p.h, p.w, 2 * ti - p.ph, 2 * tj - p.pw, len, rows);
-      input_transform(rows, len, v + int64_t(c) * p.nb + off, es);
+// Y = A^T M A for the block: M [16][kp][ld] -> y [n, cout, oh, ow].
+void transform_block_output(const float* m, const Plan& p, const std::vector<Run>& runs, int slots, float* rows, float* y) {
+  const int64_t es = int64_t(p.kp) * p.ld;
+  float* out0 = rows;
+  float* out1 = rows + 2 * int64_t(p.ld);
+  for (int k = 0; k < p.cout; ++k) {
+    output_transform(m + int64_t(k) * p.ld, es, slots, out0, out1);
+    for (const Run& r : runs) {
+      const int i0 = 2 * r.ti, j0 = 2 * r.tj, cols = std::min(2 * r.len, p.ow - j0);
+      float* yk = y + (int64_t(r.img) * p.cout + k) * p.oh * p.ow + int64_t(i0) * p.ow + j0;
+      std::memcpy(yk, out0 + 2 * r.slot, sizeof(float) * size_t(cols));
+      if (i0 + 1 < p.oh) std::memcpy(yk + p.ow, out1 + 2 * r.slot, sizeof(float) * size_t(cols));
     }
-  });
-}
-
-// Y = A^T M A for block b: M [16][kp][nb] -> y [n, cout, oh, ow].
-void transform_block_output(const float* m, const Plan& p, int64_t b, float* rows, float* y) {
-  const int64_t es = int64_t(p.kp) * p.nb;
-  for_runs(p, b, [&](int off, int img, int ti, int tj, int len) {
-    float* out0 = rows;
-    float* out1 = rows + 2 * len;
-    const int i0 = 2 * ti, j0 = 2 * tj, cols = std::min(2 * len, p.ow - j0);
-    for (int k = 0; k < p.cout; ++k) {
-      output_transform(m + int64_t(k) * p.nb + off, es, len, out0, out1);
-      float* yk = y + (int64_t(img) * p.cout + k) * p.oh * p.ow;
-      std::memcpy(yk + int64_t(i0) * p.ow + j0, out0, sizeof(float) * size_t(cols));
-      if (i0 + 1 < p.oh) std::memcpy(yk + int64_t(i0 + 1) * p.ow + j0, out1, sizeof(float) * size_t(cols));
-    }
-  });
+  }
 }
 
 // U = G g G^T for every filter, packed for the micro-kernel as [16][kp / mr][cin][mr] (zero rows past cout).
@@ -333,19 +334,21 @@ void pack_weight(const float* w, const Plan& p, bool flip, float* up) {
 void run_forward(const float* x, const float* up, float* y, const Plan& p, int threads, float* ws) {
   const Micro mk = micro();
   const int64_t per_thread = forward_thread_size(p);
-  parallel_for(p.blocks, threads, [&](int64_t b, int t) {
+  parallel_for(p.blocks(), threads, [&](int64_t b, int t) {
+    thread_local std::vector<Run> runs;
     float* rows = ws + t * per_thread;
     float* v = rows + rows_size(p);
-    float* m = v + 16 * int64_t(p.cin) * p.nb;
-    transform_block_input(x, p, b, rows, v);
+    float* m = v + 16 * int64_t(p.cin) * p.ld;
+    const int slots = block_runs(p, b, runs);
+    transform_block_input(x, p, runs, slots, rows, v);
     for (int e = 0; e < 16; ++e) {
       const float* ue = up + e * int64_t(p.kp) * p.cin;
-      const float* ve = v + e * int64_t(p.cin) * p.nb;
-      float* me = m + e * int64_t(p.kp) * p.nb;
-      for (int j = 0; j < p.nb; j += kNR)
-        for (int o = 0; o < p.kp; o += mk.mr) mk.fn(p.cin, ue + int64_t(o) * p.cin, ve + j, p.nb, me + int64_t(o) * p.nb + j, p.nb, false);
+      const float* ve = v + e * int64_t(p.cin) * p.ld;
+      float* me = m + e * int64_t(p.kp) * p.ld;
+      for (int j = 0; j < slots; j += kNR)
+        for (int o = 0; o < p.kp; o += mk.mr) mk.fn(p.cin, ue + int64_t(o) * p.cin, ve + j, p.ld, me + int64_t(o) * p.ld + j, p.ld, false);
     }
-    transform_block_output(m, p, b, rows, y);
+    transform_block_output(m, p, runs, slots, rows, y);
   });
 }
 
@@ -380,70 +383,69 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
   const Plan p = forward_plan(g);
   const Micro mk = micro();
   const int64_t per_thread = weight_thread_size(p);
-  const int64_t vsize = 16 * int64_t(p.cin) * p.nb, vtsize = 16 * int64_t(p.nb) * p.cp, dmsize = 16 * int64_t(p.kp) * p.nb;
+  const int64_t vsize = 16 * int64_t(p.cin) * p.ld, vtsize = 16 * int64_t(p.ld) * p.cp, dmsize = 16 * int64_t(p.kp) * p.ld;
   const int64_t usize = 16 * int64_t(p.kp) * p.cp;
   auto scratch = [&](int t) { return ws + t * per_thread; };
   for (int t = 0; t < threads; ++t) {
-    // dU accumulates over blocks; the packed dM's rows past cout stay zero.
+    // dU accumulates over blocks; V^T's columns past cin and the packed dM's rows past cout stay zero.
     float* s = scratch(t) + rows_size(p);
-    std::fill(s + vsize + vtsize, s + vsize + vtsize + dmsize + usize, 0.0f);
+    std::fill(s + vsize, s + vsize + vtsize + dmsize + usize, 0.0f);
   }
-  parallel_for(p.blocks, threads, [&](int64_t b, int t) {
+  parallel_for(p.blocks(), threads, [&](int64_t b, int t) {
+    thread_local std::vector<Run> runs;
     float* rows = scratch(t);
     float* v = rows + rows_size(p);
     float* vt = v + vsize;
     float* dm = vt + vtsize;
     float* du = dm + dmsize;
-    transform_block_input(x, p, b, rows, v);
-    // V^T [16][nb][cp]: tiles become the GEMM's inner dimension.
+    const int slots = block_runs(p, b, runs);
+    transform_block_input(x, p, runs, slots, rows, v);
+    // V^T [16][ld][cp]: slots become the GEMM's inner dimension; spare slots are zero.
     for (int e = 0; e < 16; ++e) {
-      const float* ve = v + e * int64_t(p.cin) * p.nb;
-      float* vte = vt + e * int64_t(p.nb) * p.cp;
-      for (int j = 0; j < p.nb; ++j) {
-        for (int c = 0; c < p.cin; ++c) vte[int64_t(j) * p.cp + c] = ve[int64_t(c) * p.nb + j];
-        std::fill(vte + int64_t(j) * p.cp + p.cin, vte + int64_t(j + 1) * p.cp, 0.0f);
-      }
+      const float* ve = v + e * int64_t(p.cin) * p.ld;
+      float* vte = vt + e * int64_t(p.ld) * p.cp;
+      for (int c = 0; c < p.cin; ++c)
+        for (int j = 0; j < slots; ++j) vte[int64_t(j) * p.cp + c] = ve[int64_t(c) * p.ld + j];
+      for (const Run& r : runs) std::fill(vte + int64_t(r.slot + r.len) * p.cp, vte + int64_t(r.slot + r.len) * p.cp + p.cin, 0.0f);
     }
-    // dM = A dY A^T for each 2x2 tile of grad_output, packed as [16][kp / mr][nb][mr]; tiles past the end are zero.
-    const int valid = int(std::min<int64_t>(p.nb, p.tiles - b * p.nb));
-    const int64_t es = int64_t(p.kp) * p.nb;
-    for (int e = 0; e < 16; ++e)
-      for (int o = 0; o < p.kp; o += p.mr)
-        std::fill(dm + e * es + int64_t(o) * p.nb + int64_t(valid) * p.mr, dm + e * es + int64_t(o + p.mr) * p.nb, 0.0f);
-    for_runs(p, b, [&](int off, int img, int ti, int tj, int len) {
-      const int i0 = 2 * ti, j0 = 2 * tj, cols = std::min(2 * len, p.ow - j0);
+    // dM = A dY A^T for each 2x2 tile of grad_output (zero past the edges and in spare slots), packed as
+    // [16][kp / mr][ld][mr].
+    const int64_t es = int64_t(p.kp) * p.ld;
+    for (const Run& r : runs) {
+      const int i0 = 2 * r.ti, j0 = 2 * r.tj, cols = std::min(2 * r.len, p.ow - j0);
       float* g0 = rows;
-      float* g1 = rows + 2 * len;
+      float* g1 = rows + 2 * int64_t(p.ld);
       for (int o = 0; o < p.cout; ++o) {
-        const float* gyo = gy + (int64_t(img) * p.cout + o) * p.oh * p.ow;
+        const float* gyo = gy + (int64_t(r.img) * p.cout + o) * p.oh * p.ow;
         std::memcpy(g0, gyo + int64_t(i0) * p.ow + j0, sizeof(float) * size_t(cols));
-        std::fill(g0 + cols, g0 + 2 * len, 0.0f);
+        std::fill(g0 + cols, g0 + 2 * r.len, 0.0f);
         if (i0 + 1 < p.oh) std::memcpy(g1, gyo + int64_t(i0 + 1) * p.ow + j0, sizeof(float) * size_t(cols));
         else std::fill(g1, g1 + cols, 0.0f);
-        std::fill(g1 + cols, g1 + 2 * len, 0.0f);
-        float* dst = dm + (int64_t(o / p.mr) * p.nb + off) * p.mr + o % p.mr;
-        for (int j = 0; j < len; ++j) {
+        std::fill(g1 + cols, g1 + 2 * r.len, 0.0f);
+        float* dst = dm + (int64_t(o / p.mr) * p.ld + r.slot) * p.mr + o % p.mr;
+        for (int j = 0; j < r.len; ++j) {
           const float a00 = g0[2 * j], a01 = g0[2 * j + 1], a10 = g1[2 * j], a11 = g1[2 * j + 1];
           // Rows: (g0, g0 + g1, g0 - g1, -g1), then the same on each row's two columns.
           const float rr[4][2] = {{a00, a01}, {a00 + a10, a01 + a11}, {a00 - a10, a01 - a11}, {-a10, -a11}};
-          for (int r = 0; r < 4; ++r) {
-            float* d = dst + int64_t(j) * p.mr + 4 * r * es;
-            d[0 * es] = rr[r][0];
-            d[1 * es] = rr[r][0] + rr[r][1];
-            d[2 * es] = rr[r][0] - rr[r][1];
-            d[3 * es] = -rr[r][1];
+          for (int q = 0; q < 4; ++q) {
+            float* d = dst + int64_t(j) * p.mr + 4 * q * es;
+            d[0 * es] = rr[q][0];
+            d[1 * es] = rr[q][0] + rr[q][1];
+            d[2 * es] = rr[q][0] - rr[q][1];
+            d[3 * es] = -rr[q][1];
           }
         }
+        for (int e = 0; e < 16; ++e) dst[int64_t(r.len) * p.mr + e * es] = 0.0f;
       }
-    });
-    // dU [16][kp][cp] += dM V^T over the block's tiles.
+    }
+    // dU [16][kp][cp] += dM V^T over the block's slots.
     for (int e = 0; e < 16; ++e) {
       const float* dme = dm + e * es;
-      const float* vte = vt + e * int64_t(p.nb) * p.cp;
+      const float* vte = vt + e * int64_t(p.ld) * p.cp;
       float* due = du + e * int64_t(p.kp) * p.cp;
       for (int c = 0; c < p.cp; c += kNR)
         for (int o = 0; o < p.kp; o += mk.mr)
-          mk.fn(p.nb, dme + int64_t(o) * p.nb, vte + c, p.cp, due + int64_t(o) * p.cp + c, p.cp, true);
+          mk.fn(slots, dme + int64_t(o) * p.ld, vte + c, p.cp, due + int64_t(o) * p.cp + c, p.cp, true);
     }
   });
   // Sum the threads' dU, then gw = G^T dU G for every filter.
