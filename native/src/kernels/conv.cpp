@@ -1,21 +1,17 @@
-// 2-D convolution by im2col + sgemm (and its adjoints: col2im for the input gradient, sgemm over the batch for
-// the weight gradient). Images are processed in tiles: the tile's columns sit side by side, so each group runs
-// one large GEMM per tile instead of one small GEMM per image. A 1x1, stride-1, unpadded convolution is a plain
-// sgemm on each image: no im2col.
-#include <cblas.h>
-
+// 2-D convolution by im2col + GEMM, and its adjoints: col2im for the input gradient, a GEMM over every image for
+// the weight gradient. Each (image, group) pair is one task for torchlet's threads, with its own column matrix
+// and torchlet's GEMM (gemm.h) on the weight packed once per call. A 1x1, stride-1, unpadded convolution
+// multiplies the image itself: no im2col. 3x3, stride-1 convolutions take the Winograd path (winograd.h).
 #include <algorithm>
 #include <cstring>
 
+#include "gemm.h"
 #include "kernels.h"
 #include "winograd.h"
 
 namespace torchlet {
 
 namespace {
-
-// Columns per GEMM to aim for: enough for OpenBLAS to run at full speed, small enough to stay in cache.
-constexpr int64_t kTileColumns = 2048;
 
 bool is_pointwise(const ConvGeometry& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
@@ -75,119 +71,144 @@ void col2im(const float* col, int64_t ld, int cg, const ConvGeometry& g, float* 
   }
 }
 
-// Sizes of one tile: t images, the column matrix [k, t * l] and the per-group output block [ocg, t * l].
-struct Tiling {
+// dst [cols][rows] = src [rows][cols]^T, in 8 x 8 blocks so both sides touch few cache lines at a time.
+TORCHLET_SIMD_CLONES void transpose(const float* src, int rows, int64_t cols, float* dst) {
+  for (int r0 = 0; r0 < rows; r0 += 8) {
+    const int r1 = std::min(rows, r0 + 8);
+    for (int64_t c0 = 0; c0 < cols; c0 += 8) {
+      const int64_t c1 = std::min(cols, c0 + 8);
+      for (int64_t c = c0; c < c1; ++c)
+        for (int r = r0; r < r1; ++r) dst[c * rows + r] = src[r * cols + c];
+    }
+  }
+}
+
+// Sizes of one task: group channels in and out, column-matrix rows k = cg * kh * kw, columns l = oh * ow.
+struct Sizes {
   int cg, ocg, k;
-  int64_t l, t;
+  int64_t l, hw;
 };
 
-Tiling tiling(const ConvGeometry& g) {
-  Tiling s;
+Sizes sizes(const ConvGeometry& g) {
+  Sizes s;
   s.cg = g.c / g.groups;
   s.ocg = g.oc / g.groups;
   s.k = s.cg * g.kh * g.kw;
   s.l = int64_t(g.oh) * g.ow;
-  s.t = is_pointwise(g) ? 1 : std::max<int64_t>(1, std::min<int64_t>(g.n, kTileColumns / std::max<int64_t>(s.l, 1)));
+  s.hw = int64_t(g.h) * g.w;
   return s;
 }
 
-// The tile's column matrix for group gr: images n0 .. n0 + t side by side (the image itself when pointwise).
-const float* columns(const float* x, int n0, int t, int gr, const ConvGeometry& g, const Tiling& s, float* col) {
-  const int64_t hw = int64_t(g.h) * g.w;
-  if (is_pointwise(g)) return x + (int64_t(n0) * g.c + int64_t(gr) * s.cg) * hw;
-  for (int i = 0; i < t; ++i) im2col(x + (int64_t(n0 + i) * g.c + int64_t(gr) * s.cg) * hw, s.cg, g, col + i * s.l, t * s.l);
-  return col;
+// Scratch layout (floats): weights packed once per call, shared by every task, then one slice per thread.
+struct Layout {
+  int64_t shared, per_thread;
+};
+
+// Forward (kind 0), input gradient (1) and weight gradient (2).
+Layout layout(const ConvGeometry& g, int kind) {
+  const Sizes s = sizes(g);
+  const int64_t col = is_pointwise(g) ? 0 : int64_t(s.k) * s.l;
+  if (kind == 0) return {g.groups * gemm::packed_size(s.ocg, s.k), col + gemm::scratch_size(s.k)};
+  if (kind == 1) return {g.groups * gemm::packed_size(s.k, s.ocg), col + gemm::scratch_size(s.ocg)};
+  // Column matrix, its packed copy, grad_output transposed and this thread's sum of gW^T for every group.
+  return {0, col + gemm::packed_size(s.k, int(s.l)) + s.l * s.ocg + gemm::scratch_size(int(s.l)) + int64_t(g.oc) * s.k};
 }
 
-// Moves a group's output block between [ocg, t * l] (tile order) and the images' [t, oc, l] layout.
-void scatter_block(const float* block, int n0, int t, int gr, const ConvGeometry& g, const Tiling& s, float* y) {
-  for (int i = 0; i < t; ++i)
-    for (int o = 0; o < s.ocg; ++o)
-      std::memcpy(y + ((int64_t(n0 + i) * g.oc + int64_t(gr) * s.ocg + o) * s.l), block + (int64_t(o) * t + i) * s.l, sizeof(float) * size_t(s.l));
-}
-void gather_block(const float* y, int n0, int t, int gr, const ConvGeometry& g, const Tiling& s, float* block) {
-  for (int i = 0; i < t; ++i)
-    for (int o = 0; o < s.ocg; ++o)
-      std::memcpy(block + (int64_t(o) * t + i) * s.l, y + ((int64_t(n0 + i) * g.oc + int64_t(gr) * s.ocg + o) * s.l), sizeof(float) * size_t(s.l));
-}
-
-// Calls body(n0, t, cols, gr) for every tile of t images starting at image n0 (cols = t * l) and every group.
+// Runs body(image, group, thread slice) for every (image, group) pair on up to `threads` threads.
 template <typename F>
-void for_each_tile(const ConvGeometry& g, const Tiling& s, F body) {
-  for (int n0 = 0; n0 < g.n; n0 += int(s.t)) {
-    const int t = int(std::min<int64_t>(s.t, g.n - n0));
-    for (int gr = 0; gr < g.groups; ++gr) body(n0, t, t * s.l, gr);
-  }
+void for_each_task(const ConvGeometry& g, int threads, float* slices, int64_t per_thread, F body) {
+  parallel_for(int64_t(g.n) * g.groups, threads, [&](int64_t task, int t) {
+    body(int(task / g.groups), int(task % g.groups), slices + t * per_thread);
+  });
 }
 
 }  // namespace
 
 int64_t conv2d_workspace(const ConvGeometry& g, int threads) {
   if (winograd::applies(g)) return winograd::workspace(g, threads);
-  const Tiling s = tiling(g);
-  if (is_pointwise(g)) return 0;
-  return (int64_t(s.k) + s.ocg) * s.t * s.l;
+  int64_t need = 0;
+  for (int kind = 0; kind < 3; ++kind) {
+    const Layout l = layout(g, kind);
+    need = std::max(need, l.shared + threads * l.per_thread);
+  }
+  return need;
 }
 
 void conv2d_forward(const float* x, const float* w, float* y, const ConvGeometry& g, int threads, float* ws) {
   if (winograd::applies(g)) return winograd::forward(x, w, y, g, threads, ws);
-  const Tiling s = tiling(g);
-  for_each_tile(g, s, [&](int n0, int t, int64_t cols, int gr) {
-    const float* col = columns(x, n0, t, gr, g, s, ws);
-    const float* wg = w + int64_t(gr) * s.ocg * s.k;
-    if (is_pointwise(g)) {
-      // y_g [ocg, l] = W_g [ocg, k] @ x_g [k, l], straight into the output image.
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.ocg, int(s.l), s.k, 1.0f, wg, s.k, col, int(s.l), 0.0f,
-                  y + (int64_t(n0) * g.oc + int64_t(gr) * s.ocg) * s.l, int(s.l));
-      return;
+  const Sizes s = sizes(g);
+  const Layout lay = layout(g, 0);
+  const int64_t packed = gemm::packed_size(s.ocg, s.k);
+  for (int gr = 0; gr < g.groups; ++gr) gemm::pack_a(w + int64_t(gr) * s.ocg * s.k, s.k, 1, s.ocg, s.k, ws + gr * packed);
+  for_each_task(g, threads, ws + lay.shared, lay.per_thread, [&](int n, int gr, float* slice) {
+    const float* xg = x + (int64_t(n) * g.c + int64_t(gr) * s.cg) * s.hw;
+    const float* col = xg;
+    float* scratch = slice;
+    if (!is_pointwise(g)) {
+      im2col(xg, s.cg, g, slice, s.l);
+      col = slice;
+      scratch = slice + int64_t(s.k) * s.l;
     }
-    float* block = ws + int64_t(s.k) * cols;
-    // block [ocg, t * l] = W_g [ocg, k] @ col [k, t * l]: one GEMM for the whole tile.
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.ocg, int(cols), s.k, 1.0f, wg, s.k, col, int(cols), 0.0f,
-                block, int(cols));
-    scatter_block(block, n0, t, gr, g, s, y);
+    // y_g [ocg, l] = W_g [ocg, k] @ col [k, l], straight into the output image.
+    gemm::multiply(s.ocg, int(s.l), s.k, ws + gr * packed, col, s.l, y + (int64_t(n) * g.oc + int64_t(gr) * s.ocg) * s.l,
+                   s.l, false, scratch);
   });
 }
 
 void conv2d_backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, int threads, float* ws) {
   if (winograd::applies(g)) return winograd::backward_input(gy, w, gx, g, threads, ws);
-  const Tiling s = tiling(g);
-  const int64_t hw = int64_t(g.h) * g.w;
-  std::memset(gx, 0, sizeof(float) * size_t(int64_t(g.n) * g.c * hw));
-  for_each_tile(g, s, [&](int n0, int t, int64_t cols, int gr) {
-    const float* wg = w + int64_t(gr) * s.ocg * s.k;
-    float* gxg = gx + (int64_t(n0) * g.c + int64_t(gr) * s.cg) * hw;
+  const Sizes s = sizes(g);
+  const Layout lay = layout(g, 1);
+  const int64_t packed = gemm::packed_size(s.k, s.ocg);
+  // W_g^T [k, ocg]: element (r, o) at w_g[o * k + r].
+  for (int gr = 0; gr < g.groups; ++gr) gemm::pack_a(w + int64_t(gr) * s.ocg * s.k, 1, s.k, s.k, s.ocg, ws + gr * packed);
+  for_each_task(g, threads, ws + lay.shared, lay.per_thread, [&](int n, int gr, float* slice) {
+    float* gxg = gx + (int64_t(n) * g.c + int64_t(gr) * s.cg) * s.hw;
+    const float* gyg = gy + (int64_t(n) * g.oc + int64_t(gr) * s.ocg) * s.l;
     if (is_pointwise(g)) {
       // gx_g [k, l] = W_g^T [k, ocg] @ gy_g [ocg, l]
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s.k, int(s.l), s.ocg, 1.0f, wg, s.k,
-                  gy + (int64_t(n0) * g.oc + int64_t(gr) * s.ocg) * s.l, int(s.l), 0.0f, gxg, int(s.l));
+      gemm::multiply(s.k, int(s.l), s.ocg, ws + gr * packed, gyg, s.l, gxg, s.l, false, slice);
       return;
     }
-    float* col = ws;
-    float* block = ws + int64_t(s.k) * cols;
-    gather_block(gy, n0, t, gr, g, s, block);
-    // col [k, t * l] = W_g^T [k, ocg] @ block [ocg, t * l], then each image's columns fold back.
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s.k, int(cols), s.ocg, 1.0f, wg, s.k, block, int(cols), 0.0f,
-                col, int(cols));
-    for (int i = 0; i < t; ++i) col2im(col + i * s.l, cols, s.cg, g, gx + (int64_t(n0 + i) * g.c + int64_t(gr) * s.cg) * hw);
+    // col [k, l] = W_g^T @ gy_g, then the image's columns fold back.
+    float* col = slice;
+    gemm::multiply(s.k, int(s.l), s.ocg, ws + gr * packed, gyg, s.l, col, s.l, false, slice + int64_t(s.k) * s.l);
+    std::memset(gxg, 0, sizeof(float) * size_t(s.cg * s.hw));
+    col2im(col, s.l, s.cg, g, gxg);
   });
 }
 
 void conv2d_backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, int threads, float* ws) {
   if (winograd::applies(g)) return winograd::backward_weight(x, gy, gw, g, threads, ws);
-  const Tiling s = tiling(g);
-  for_each_tile(g, s, [&](int n0, int t, int64_t cols, int gr) {
-    const float* col = columns(x, n0, t, gr, g, s, ws);
-    const float* gyg = gy + (int64_t(n0) * g.oc + int64_t(gr) * s.ocg) * s.l;
+  const Sizes s = sizes(g);
+  const Layout lay = layout(g, 2);
+  const int64_t col_size = is_pointwise(g) ? 0 : int64_t(s.k) * s.l, packed = gemm::packed_size(s.k, int(s.l));
+  const int64_t sum_at = col_size + packed + s.l * s.ocg + gemm::scratch_size(int(s.l));
+  for (int t = 0; t < threads; ++t) std::fill(ws + t * lay.per_thread + sum_at, ws + (t + 1) * lay.per_thread, 0.0f);
+  for_each_task(g, threads, ws, lay.per_thread, [&](int n, int gr, float* slice) {
+    const float* xg = x + (int64_t(n) * g.c + int64_t(gr) * s.cg) * s.hw;
+    const float* gyg = gy + (int64_t(n) * g.oc + int64_t(gr) * s.ocg) * s.l;
+    const float* col = xg;
     if (!is_pointwise(g)) {
-      float* block = ws + int64_t(s.k) * cols;
-      gather_block(gy, n0, t, gr, g, s, block);
-      gyg = block;
+      im2col(xg, s.cg, g, slice, s.l);
+      col = slice;
     }
-    // gW_g [ocg, k] += gy_tile [ocg, t * l] @ col^T [t * l, k]
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.ocg, s.k, int(cols), 1.0f, gyg, int(cols), col, int(cols),
-                n0 == 0 ? 0.0f : 1.0f, gw + int64_t(gr) * s.ocg * s.k, s.k);
+    float* ap = slice + col_size;
+    float* gyt = ap + packed;
+    gemm::pack_a(col, s.l, 1, s.k, int(s.l), ap);
+    transpose(gyg, s.ocg, s.l, gyt);
+    // gW_g^T [k, ocg] += col [k, l] @ gy_g^T [l, ocg]
+    gemm::multiply(s.k, s.ocg, int(s.l), ap, gyt, s.ocg, slice + sum_at + int64_t(gr) * s.k * s.ocg, s.ocg, true,
+                   gyt + s.l * s.ocg);
   });
+  // gw [oc, k]: the threads' sums, transposed back.
+  for (int gr = 0; gr < g.groups; ++gr)
+    for (int o = 0; o < s.ocg; ++o)
+      for (int r = 0; r < s.k; ++r) {
+        float sum = 0;
+        for (int t = 0; t < threads; ++t) sum += ws[t * lay.per_thread + sum_at + (int64_t(gr) * s.k + r) * s.ocg + o];
+        gw[(int64_t(gr) * s.ocg + o) * s.k + r] = sum;
+      }
 }
 
 }  // namespace torchlet

@@ -95,30 +95,40 @@ TORCHLET_SIMD_CLONES void max_pool_2x2(const float* x, float* y, int32_t* idx, c
       float* yo = y + p * ohw + int64_t(oi) * g.ow;
       int32_t* io = idx + p * ohw + int64_t(oi) * g.ow;
       const int32_t base = 2 * oi * g.w;
-      int oj = 0;
-      // 16 input columns per step: the last full step must not read past column w - 1.
-      for (; oj + 8 <= g.ow && 2 * oj + 16 <= g.w; oj += 8) {
+      // 16 input columns per step; the last, partial step works on zero-padded copies of the remaining columns.
+      for (int oj = 0; oj < g.ow; oj += 8) {
+        const int n = std::min(8, g.ow - oj);
+        const float* a0 = r0 + 2 * oj;
+        const float* a1 = r1 + 2 * oj;
+        float t0[16], t1[16];
+        if (n < 8 || 2 * oj + 16 > g.w) {
+          std::fill(t0, t0 + 16, 0.0f);
+          std::fill(t1, t1 + 16, 0.0f);
+          std::copy(a0, a0 + 2 * n, t0);
+          std::copy(a1, a1 + 2 * n, t1);
+          a0 = t0;
+          a1 = t1;
+        }
         f8 a, b, c, d;
-        deinterleave(r0 + 2 * oj, a, b);
-        deinterleave(r1 + 2 * oj, c, d);
+        deinterleave(a0, a, b);
+        deinterleave(a1, c, d);
         const i8 col = base + 2 * oj + i8{0, 2, 4, 6, 8, 10, 12, 14};
         f8 best = a;
         i8 at = col;
         take_max(b, col + 1, best, at);
         take_max(c, col + g.w, best, at);
         take_max(d, col + g.w + 1, best, at);
-        store(yo + oj, best);
-        store(io + oj, at);
-      }
-      for (; oj < g.ow; ++oj) {
-        const int32_t col = base + 2 * oj;
-        float best = r0[2 * oj];
-        int32_t at = col;
-        take_max(r0[2 * oj + 1], col + 1, best, at);
-        take_max(r1[2 * oj], col + g.w, best, at);
-        take_max(r1[2 * oj + 1], col + g.w + 1, best, at);
-        yo[oj] = best;
-        io[oj] = at;
+        if (n == 8) {
+          store(yo + oj, best);
+          store(io + oj, at);
+        } else {
+          float yb[8];
+          int32_t ib[8];
+          store(yb, best);
+          store(ib, at);
+          std::copy(yb, yb + n, yo + oj);
+          std::copy(ib, ib + n, io + oj);
+        }
       }
     }
   }

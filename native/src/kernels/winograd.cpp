@@ -12,88 +12,18 @@
 #include <cstring>
 #include <vector>
 
+#include "gemm.h"
 #include "simd.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
 
 namespace torchlet {
 namespace winograd {
 
 namespace {
 
-// ---------------------------------------------------------------------------------------------------------------
-// Micro-kernel: c[mr][16] (+)= a^T b, with a packed as [kc][mr] and b as kc rows of 16 floats, ldb apart.
-
-constexpr int kNR = 16;
-using MicroFn = void (*)(int kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, bool acc);
-struct Micro {
-  int mr;
-  MicroFn fn;
-};
-
-template <int MR>
-void micro_generic(int kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, bool acc) {
-  float t[MR][kNR] = {};
-  for (int p = 0; p < kc; ++p, a += MR, b += ldb)
-    for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < kNR; ++j) t[i][j] += a[i] * b[j];
-  for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < kNR; ++j) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] : t[i][j];
-}
-
-#if defined(__x86_64__) || defined(__i386__)
-template <int MR>
-__attribute__((target("avx2,fma"), always_inline)) inline void micro_x86(int kc, const float* a, const float* b,
-                                                                         int64_t ldb, float* c, int64_t ldc, bool acc) {
-  __m256 c0[MR], c1[MR];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
-  for (int p = 0; p < kc; ++p, a += MR, b += ldb) {
-    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-      const __m256 ai = _mm256_broadcast_ss(a + i);
-      c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
-      c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-    float* ci = c + i * ldc;
-    if (acc) {
-      c0[i] = _mm256_add_ps(c0[i], _mm256_loadu_ps(ci));
-      c1[i] = _mm256_add_ps(c1[i], _mm256_loadu_ps(ci + 8));
-    }
-    _mm256_storeu_ps(ci, c0[i]);
-    _mm256_storeu_ps(ci + 8, c1[i]);
-  }
-}
-// 16 ymm registers: 6 rows (12 accumulators). With AVX-512VL's 32 registers: 12 rows (24 accumulators).
-__attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* a, const float* b, int64_t ldb, float* c,
-                                                    int64_t ldc, bool acc) {
-  micro_x86<6>(kc, a, b, ldb, c, ldc, acc);
-}
-__attribute__((target("avx512f,avx512vl,avx2,fma"))) void micro_avx512(int kc, const float* a, const float* b,
-                                                                       int64_t ldb, float* c, int64_t ldc, bool acc) {
-  micro_x86<12>(kc, a, b, ldb, c, ldc, acc);
-}
-#endif
-
-const Micro& micro() {
-  static const Micro m = [] {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) return Micro{12, micro_avx512};
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Micro{6, micro_avx2};
-#endif
-    return Micro{4, micro_generic<4>};
-  }();
-  return m;
-}
-
-int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+using gemm::kNR;
+using gemm::micro;
+using gemm::Micro;
+using gemm::round_up;
 
 // ---------------------------------------------------------------------------------------------------------------
 // A convolution as the Winograd kernels see it: cin -> cout channels, 3x3, stride 1, padding (ph, pw).

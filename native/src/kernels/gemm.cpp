@@ -1,0 +1,123 @@
+// The micro-kernel, packing and edge handling behind gemm.h.
+#include "gemm.h"
+
+#include <algorithm>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace torchlet {
+namespace gemm {
+
+namespace {
+
+template <int MR>
+void micro_generic(int kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, bool acc) {
+  float t[MR][kNR] = {};
+  for (int p = 0; p < kc; ++p, a += MR, b += ldb)
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < kNR; ++j) t[i][j] += a[i] * b[j];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < kNR; ++j) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] : t[i][j];
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+template <int MR>
+__attribute__((target("avx2,fma"), always_inline)) inline void micro_x86(int kc, const float* a, const float* b,
+                                                                         int64_t ldb, float* c, int64_t ldc, bool acc) {
+  __m256 c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
+  for (int p = 0; p < kc; ++p, a += MR, b += ldb) {
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    float* ci = c + i * ldc;
+    if (acc) {
+      c0[i] = _mm256_add_ps(c0[i], _mm256_loadu_ps(ci));
+      c1[i] = _mm256_add_ps(c1[i], _mm256_loadu_ps(ci + 8));
+    }
+    _mm256_storeu_ps(ci, c0[i]);
+    _mm256_storeu_ps(ci + 8, c1[i]);
+  }
+}
+// 16 ymm registers: 6 rows (12 accumulators). With AVX-512VL's 32 registers: 12 rows (24 accumulators).
+__attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* a, const float* b, int64_t ldb, float* c,
+                                                    int64_t ldc, bool acc) {
+  micro_x86<6>(kc, a, b, ldb, c, ldc, acc);
+}
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) void micro_avx512(int kc, const float* a, const float* b,
+                                                                       int64_t ldb, float* c, int64_t ldc, bool acc) {
+  micro_x86<12>(kc, a, b, ldb, c, ldc, acc);
+}
+#endif
+
+}  // namespace
+
+const Micro& micro() {
+  static const Micro m = [] {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) return Micro{12, micro_avx512};
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Micro{6, micro_avx2};
+#endif
+    return Micro{4, micro_generic<4>};
+  }();
+  return m;
+}
+
+void pack_a(const float* a, int64_t rs, int64_t cs, int m, int k, float* out) {
+  const int mr = micro().mr;
+  for (int i0 = 0; i0 < m; i0 += mr) {
+    const int rows = std::min(mr, m - i0);
+    for (int p = 0; p < k; ++p, out += mr) {
+      const float* src = a + int64_t(i0) * rs + int64_t(p) * cs;
+      for (int i = 0; i < rows; ++i) out[i] = src[i * rs];
+      std::fill(out + rows, out + mr, 0.0f);
+    }
+  }
+}
+
+void multiply(int m, int n, int k, const float* ap, const float* b, int64_t ldb, float* c, int64_t ldc, bool acc,
+              float* scratch) {
+  const Micro mk = micro();
+  float* bpad = scratch;
+  float* ctmp = scratch + int64_t(k) * kNR;
+  for (int j = 0; j < n; j += kNR) {
+    const int cols = std::min(kNR, n - j);
+    const float* bj = b + j;
+    int64_t ld = ldb;
+    if (cols < kNR) {
+      // The last columns, zero-padded to a full strip.
+      for (int p = 0; p < k; ++p) {
+        std::copy(b + p * ldb + j, b + p * ldb + j + cols, bpad + int64_t(p) * kNR);
+        std::fill(bpad + int64_t(p) * kNR + cols, bpad + int64_t(p + 1) * kNR, 0.0f);
+      }
+      bj = bpad;
+      ld = kNR;
+    }
+    for (int i = 0; i < m; i += mk.mr) {
+      const int rows = std::min(mk.mr, m - i);
+      const float* ai = ap + int64_t(i) * k;
+      float* ci = c + int64_t(i) * ldc + j;
+      if (rows == mk.mr && cols == kNR) {
+        mk.fn(k, ai, bj, ld, ci, ldc, acc);
+        continue;
+      }
+      mk.fn(k, ai, bj, ld, ctmp, kNR, false);
+      for (int r = 0; r < rows; ++r)
+        for (int q = 0; q < cols; ++q) ci[r * ldc + q] = acc ? ci[r * ldc + q] + ctmp[r * kNR + q] : ctmp[r * kNR + q];
+    }
+  }
+}
+
+}  // namespace gemm
+}  // namespace torchlet
