@@ -47,6 +47,28 @@ static void test_transposed_copy() {
   CHECK(ints[1] == 4);
 }
 
+static void test_parallel_elementwise() {
+  // out[5, 100, 211] = a^T (a stored as [5, 211, 100]) + b[100, 1] (broadcast), on 1 and 2 threads: large enough
+  // to be split (3 ranges of 35166 or 35167 elements), with ranges that start and end inside rows.
+  const int d0 = 5, d1 = 100, d2 = 211;
+  std::vector<float> a(size_t(d0) * d1 * d2), b(d1), out(a.size());
+  for (size_t i = 0; i < a.size(); ++i) a[i] = float(i % 1013) * 0.5f;
+  for (int i = 0; i < d1; ++i) b[i] = float(i) * 3.0f;
+  const int32_t shape[] = {d0, d1, d2}, so[] = {d1 * d2, d2, 1}, sa[] = {d1 * d2, 1, d1}, sb[] = {0, 1, 0};
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    std::fill(out.begin(), out.end(), -1.0f);
+    CHECK(binary(BinaryOp::add, DType::F32, out.data(), DType::F32, a.data(), b.data(), 3, shape, View{0, so},
+                 View{0, sa}, View{0, sb}));
+    int bad = 0;
+    for (int i = 0; i < d0; ++i)
+      for (int j = 0; j < d1; ++j)
+        for (int k = 0; k < d2; ++k)
+          bad += out[(size_t(i) * d1 + j) * d2 + k] != a[(size_t(i) * d2 + k) * d1 + j] + b[j];
+    CHECK(bad == 0);
+  }
+}
+
 static void test_reduce() {
   std::vector<float> x = {3, 1, 4, 1, 5, 9, 2, 6};
   const int32_t shape[] = {2, 4}, st[] = {4, 1};
@@ -182,6 +204,7 @@ static void test_conv(const ConvGeometry& g) {
 int main() {
   test_binary_broadcast();
   test_transposed_copy();
+  test_parallel_elementwise();
   test_reduce();
   test_sgemm();
   test_gather_bounds();

@@ -18,12 +18,24 @@ const char* const kReduceOpNames[] = {TORCHLET_REDUCE_OPS(TORCHLET_NAME_ITEM) nu
 
 namespace {
 
+// Runs it.run(body), split over torchlet's threads when the op is large enough to pay for the hand-off
+// (elementwise results do not depend on how the elements are split).
+template <int K, typename F>
+void run_parallel(const StridedIter<K>& it, const F& body) {
+  constexpr int64_t kGrain = 32768;
+  const int64_t n = it.numel();
+  const int threads = get_num_threads();
+  if (threads <= 1 || n < 2 * kGrain) return it.run(body);
+  const int64_t tasks = std::min<int64_t>(n / kGrain, int64_t(threads) * 4);
+  parallel_for(tasks, threads, [&](int64_t t, int) { it.run_range(n * t / tasks, n * (t + 1) / tasks, body); });
+}
+
 // Runs out[i] = f(a[i], b[i]) with fast paths for the common contiguous and scalar-broadcast runs.
 template <typename TO, typename TI, typename F>
 void binary_loop(TO* out, const TI* a, const TI* b, int rank, const int32_t* shape, const View& vo,
                  const View& va, const View& vb, F f) {
   StridedIter<3> it(rank, shape, {vo, va, vb});
-  it.run([&](const int64_t* p, int64_t n, const int64_t* s) {
+  run_parallel(it, [&](const int64_t* p, int64_t n, const int64_t* s) {
     TO* o = out + p[0];
     const TI* x = a + p[1];
     const TI* y = b + p[2];
@@ -44,7 +56,7 @@ void binary_loop(TO* out, const TI* a, const TI* b, int rank, const int32_t* sha
 template <typename TO, typename TI, typename F>
 void unary_loop(TO* out, const TI* a, int rank, const int32_t* shape, const View& vo, const View& va, F f) {
   StridedIter<2> it(rank, shape, {vo, va});
-  it.run([&](const int64_t* p, int64_t n, const int64_t* s) {
+  run_parallel(it, [&](const int64_t* p, int64_t n, const int64_t* s) {
     TO* o = out + p[0];
     const TI* x = a + p[1];
     if (s[0] == 1 && s[1] == 1) {
@@ -336,7 +348,7 @@ void where(size_t elem_size, void* out, const uint8_t* cond, const void* a, cons
            const int32_t* shape, const View& vo, const View& vc, const View& va, const View& vb) {
   StridedIter<4> it(rank, shape, {vo, vc, va, vb});
   auto body = [&](auto* o, auto* x, auto* y) {
-    it.run([&](const int64_t* p, int64_t n, const int64_t* s) {
+    run_parallel(it, [&](const int64_t* p, int64_t n, const int64_t* s) {
       for (int64_t i = 0; i < n; ++i) {
         o[p[0] + i * s[0]] = cond[p[1] + i * s[1]] ? x[p[2] + i * s[2]] : y[p[3] + i * s[3]];
       }

@@ -1,6 +1,7 @@
 // N-dimensional strided iteration shared by every elementwise-style kernel.
 // Plain C++17: no Node headers, so kernels can be unit-tested and sanitized without Node.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 namespace torchlet {
@@ -46,30 +47,51 @@ class StridedIter {
 
   template <typename F>
   void run(F&& f) const {
-    if (numel_ == 0) return;
+    run_range(0, numel_, f);
+  }
+
+  // As run, over the elements [begin, end) of the index space in row-major order (runs may be cut short at
+  // either end), so disjoint ranges can go to different threads.
+  template <typename F>
+  void run_range(int64_t begin, int64_t end, F&& f) const {
+    if (begin >= end) return;
     int64_t pos[K];
     int64_t step[K];
-    for (int k = 0; k < K; ++k) pos[k] = offset_[k];
     if (rank_ == 0) {
-      for (int k = 0; k < K; ++k) step[k] = 0;
+      for (int k = 0; k < K; ++k) {
+        pos[k] = offset_[k];
+        step[k] = 0;
+      }
       f(pos, int64_t(1), step);
       return;
     }
     const int inner = rank_ - 1;
-    const int64_t n = shape_[inner];
-    for (int k = 0; k < K; ++k) step[k] = strides_[k][inner];
-    int64_t idx[kMaxRank] = {0};
-    for (;;) {
+    int64_t idx[kMaxRank];
+    int64_t rest = begin;
+    for (int d = inner; d >= 0; --d) {
+      idx[d] = rest % shape_[d];
+      rest /= shape_[d];
+    }
+    for (int k = 0; k < K; ++k) {
+      pos[k] = offset_[k];
+      for (int d = 0; d <= inner; ++d) pos[k] += idx[d] * strides_[k][d];
+      step[k] = strides_[k][inner];
+    }
+    for (int64_t at = begin;;) {
+      const int64_t n = std::min(shape_[inner] - idx[inner], end - at);
       f(pos, n, step);
-      int d = inner - 1;
-      for (; d >= 0; --d) {
+      at += n;
+      if (at >= end) return;
+      // Back to the start of the inner row, then on to the next row.
+      for (int k = 0; k < K; ++k) pos[k] -= idx[inner] * strides_[k][inner];
+      idx[inner] = 0;
+      for (int d = inner - 1; d >= 0; --d) {
         ++idx[d];
         for (int k = 0; k < K; ++k) pos[k] += strides_[k][d];
         if (idx[d] < shape_[d]) break;
         for (int k = 0; k < K; ++k) pos[k] -= strides_[k][d] * shape_[d];
         idx[d] = 0;
       }
-      if (d < 0) return;
     }
   }
 
