@@ -71,18 +71,6 @@ void col2im(const float* col, int64_t ld, int cg, const ConvGeometry& g, float* 
   }
 }
 
-// dst [cols][rows] = src [rows][cols]^T, in 8 x 8 blocks so both sides touch few cache lines at a time.
-TORCHLET_SIMD_CLONES void transpose(const float* src, int rows, int64_t cols, float* dst) {
-  for (int r0 = 0; r0 < rows; r0 += 8) {
-    const int r1 = std::min(rows, r0 + 8);
-    for (int64_t c0 = 0; c0 < cols; c0 += 8) {
-      const int64_t c1 = std::min(cols, c0 + 8);
-      for (int64_t c = c0; c < c1; ++c)
-        for (int r = r0; r < r1; ++r) dst[c * rows + r] = src[r * cols + c];
-    }
-  }
-}
-
 // Sizes of one task: group channels in and out, column-matrix rows k = cg * kh * kw, columns l = oh * ow.
 struct Sizes {
   int cg, ocg, k;
@@ -196,7 +184,7 @@ void conv2d_backward_weight(const float* x, const float* gy, float* gw, const Co
     float* ap = slice + col_size;
     float* gyt = ap + packed;
     gemm::pack_a(col, s.l, 1, s.k, int(s.l), ap);
-    transpose(gyg, s.ocg, s.l, gyt);
+    gemm::transpose(gyg, s.l, s.ocg, s.l, gyt, s.ocg);
     // gW_g^T [k, ocg] += col [k, l] @ gy_g^T [l, ocg]
     gemm::multiply(s.k, s.ocg, int(s.l), ap, gyt, s.ocg, slice + sum_at + int64_t(gr) * s.k * s.ocg, s.ocg, true,
                    gyt + s.l * s.ocg);

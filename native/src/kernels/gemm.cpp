@@ -2,10 +2,14 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
+
+#include "kernels.h"
+#include "simd.h"
 
 namespace torchlet {
 namespace gemm {
@@ -74,15 +78,32 @@ const Micro& micro() {
   return m;
 }
 
+TORCHLET_SIMD_CLONES void transpose(const float* src, int64_t lds, int rows, int64_t cols, float* dst, int64_t ldd) {
+  int r0 = 0;
+  for (; r0 + 8 <= rows; r0 += 8) {
+    int64_t c0 = 0;
+    for (; c0 + 8 <= cols; c0 += 8) transpose8x8(src + r0 * lds + c0, lds, dst + c0 * ldd + r0, ldd);
+    for (; c0 < cols; ++c0)
+      for (int r = r0; r < r0 + 8; ++r) dst[c0 * ldd + r] = src[r * lds + c0];
+  }
+  for (int64_t c = 0; c < cols; ++c)
+    for (int r = r0; r < rows; ++r) dst[c * ldd + r] = src[r * lds + c];
+}
+
 void pack_a(const float* a, int64_t rs, int64_t cs, int m, int k, float* out) {
   const int mr = micro().mr;
-  for (int i0 = 0; i0 < m; i0 += mr) {
+  for (int i0 = 0; i0 < m; i0 += mr, out += int64_t(k) * mr) {
     const int rows = std::min(mr, m - i0);
-    for (int p = 0; p < k; ++p, out += mr) {
-      const float* src = a + int64_t(i0) * rs + int64_t(p) * cs;
-      for (int i = 0; i < rows; ++i) out[i] = src[i * rs];
-      std::fill(out + rows, out + mr, 0.0f);
+    if (cs == 1) {
+      transpose(a + i0 * rs, rs, rows, k, out, mr);
+    } else if (rs == 1) {
+      for (int p = 0; p < k; ++p) std::memcpy(out + int64_t(p) * mr, a + i0 + p * cs, sizeof(float) * size_t(rows));
+    } else {
+      for (int p = 0; p < k; ++p)
+        for (int i = 0; i < rows; ++i) out[int64_t(p) * mr + i] = a[(i0 + i) * rs + p * cs];
     }
+    if (rows < mr)
+      for (int p = 0; p < k; ++p) std::fill(out + int64_t(p) * mr + rows, out + int64_t(p + 1) * mr, 0.0f);
   }
 }
 

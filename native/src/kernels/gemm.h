@@ -20,6 +20,9 @@ const Micro& micro();
 
 inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
+// dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols.
+void transpose(const float* src, int64_t lds, int rows, int64_t cols, float* dst, int64_t ldd);
+
 // Floats pack_a writes for an m x k operand.
 inline int64_t packed_size(int m, int k) { return round_up(m, micro().mr) * int64_t(k); }
 // Packs the m x k operand whose element (i, p) is a[i * rs + p * cs] as [ceil(m / mr)][k][mr], zero past row m.

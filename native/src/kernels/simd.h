@@ -29,4 +29,24 @@ TORCHLET_INLINE void deinterleave(const float* p, f8& even, f8& odd) {
   odd = __builtin_shuffle(a, b, i8{1, 3, 5, 7, 9, 11, 13, 15});
 }
 
+// Transposes the 8 x 8 block whose rows start at src, lds apart, into dst (rows ldd apart).
+TORCHLET_INLINE void transpose8x8(const float* src, int64_t lds, float* dst, int64_t ldd) {
+  f8 r[8], t[8], u[8];
+  for (int i = 0; i < 8; ++i) r[i] = load<f8>(src + i * lds);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shuffle(r[i], r[i + 1], i8{0, 8, 1, 9, 4, 12, 5, 13});
+    t[i + 1] = __builtin_shuffle(r[i], r[i + 1], i8{2, 10, 3, 11, 6, 14, 7, 15});
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = __builtin_shuffle(t[i], t[i + 2], i8{0, 1, 8, 9, 4, 5, 12, 13});
+    u[i + 1] = __builtin_shuffle(t[i], t[i + 2], i8{2, 3, 10, 11, 6, 7, 14, 15});
+    u[i + 2] = __builtin_shuffle(t[i + 1], t[i + 3], i8{0, 1, 8, 9, 4, 5, 12, 13});
+    u[i + 3] = __builtin_shuffle(t[i + 1], t[i + 3], i8{2, 3, 10, 11, 6, 7, 14, 15});
+  }
+  for (int i = 0; i < 4; ++i) {
+    store(dst + i * ldd, __builtin_shuffle(u[i], u[i + 4], i8{0, 1, 2, 3, 8, 9, 10, 11}));
+    store(dst + (i + 4) * ldd, __builtin_shuffle(u[i], u[i + 4], i8{4, 5, 6, 7, 12, 13, 14, 15}));
+  }
+}
+
 }  // namespace torchlet

@@ -75,12 +75,12 @@ Plan forward_plan(const ConvGeometry& g) { return plan(g.n, g.c, g.oc, g.h, g.w,
 // The input gradient is the convolution of grad_output with the flipped, transposed filter, padded by 2 - p.
 Plan input_grad_plan(const ConvGeometry& g) { return plan(g.n, g.oc, g.c, g.oh, g.ow, 2 - g.ph, 2 - g.pw, g.h, g.w); }
 
-// Per-thread scratch (floats): split rows (8 arrays of ld + 16), then V and M (forward), or V, V^T, packed dM and
-// dU (weight gradient).
+// Per-thread scratch (floats): split rows (8 arrays of ld + 16), then V and M (forward), or V, V^T, dM, packed dM
+// and dU (weight gradient).
 int64_t rows_size(const Plan& p) { return 8 * (int64_t(p.ld) + 16); }
 int64_t forward_thread_size(const Plan& p) { return rows_size(p) + 16 * int64_t(p.ld) * (p.cin + p.kp); }
 int64_t weight_thread_size(const Plan& p) {
-  return rows_size(p) + 16 * int64_t(p.ld) * (p.cin + p.cp + p.kp) + 16 * int64_t(p.kp) * p.cp;
+  return rows_size(p) + 16 * int64_t(p.ld) * (p.cin + p.cp + p.cout + p.kp) + 16 * int64_t(p.kp) * p.cp;
 }
 
 struct Run {
@@ -104,17 +104,18 @@ int block_runs(const Plan& p, int64_t b, std::vector<Run>& runs) {
   return slot;
 }
 
-// Copies input rows top .. top + 4 of plane x (h x w), columns left .. left + 2 * len + 2, with zeros outside the
+// Copies input rows top .. top + nrows (4, or 2) of plane x (h x w), columns left .. left + 2 * len + 2, with zeros outside the
 // plane, split by column parity into 8 arrays rs apart, from index slot on: array r gets row r's columns
-// left + 2k, array 4 + r its columns left + 2k + 1 (k in [0, len]).
-TORCHLET_SIMD_CLONES void split_rows(const float* x, int h, int w, int top, int left, int len, float* rows, int64_t rs,
-                                     int slot) {
+// left + 2k, array 4 + r its columns left + 2k + 1 (k in [0, len]). Reads may run past a row (not past end, the
+// end of the whole input) and writes up to 8 entries past the run: the caller's later runs overwrite them.
+TORCHLET_SIMD_CLONES void split_rows(const float* x, const float* end, int h, int w, int top, int left, int len,
+                                     float* rows, int64_t rs, int slot, int nrows = 4) {
   const int half = len + 1;
   // k in [lo, hi): both columns left + 2k and left + 2k + 1 lie inside the plane, so no bounds checks.
   auto floor_half = [](int a) { return a >= 0 ? a / 2 : -((1 - a) / 2); };
   const int lo = std::clamp(-floor_half(left), 0, half);
   const int hi = std::clamp(floor_half(w - 2 - left) + 1, lo, half);
-  for (int r = 0; r < 4; ++r) {
+  for (int r = 0; r < nrows; ++r) {
     float* __restrict even = rows + r * rs + slot;
     float* __restrict odd = rows + (4 + r) * rs + slot;
     const int i = top + r;
@@ -131,7 +132,7 @@ TORCHLET_SIMD_CLONES void split_rows(const float* x, int h, int w, int top, int 
     };
     for (int k = 0; k < lo; ++k) edge(k);
     int k = lo;
-    for (; k + 8 <= hi; k += 8) {
+    for (; k < hi && xr + left + 2 * k + 16 <= end; k += 8) {
       f8 e, o;
       deinterleave(xr + left + 2 * k, e, o);
       store(even + k, e);
@@ -141,7 +142,7 @@ TORCHLET_SIMD_CLONES void split_rows(const float* x, int h, int w, int top, int 
       even[k] = xr[left + 2 * k];
       odd[k] = xr[left + 2 * k + 1];
     }
-    for (int k = hi; k < half; ++k) edge(k);
+    for (k = hi; k < half; ++k) edge(k);
   }
 }
 
@@ -200,15 +201,39 @@ TORCHLET_SIMD_CLONES void output_transform(const float* m, int64_t es, int count
   for (int j = 0; j < count; j += 8) output_tiles(m, es, j, out0, out1);
 }
 
+// dM = A dY A^T for the 8 slots from j: slot j's 2x2 grad_output tile is column j of the even and odd split rows
+// 0 and 1. Rows of the tile first: (y0, y0 + y1, y0 - y1, -y1), then the same along each row.
+TORCHLET_INLINE void grad_tiles(const float* const* ev, const float* const* od, float* const* out, int j) {
+  const f8 a00 = load<f8>(ev[0] + j), a01 = load<f8>(od[0] + j), a10 = load<f8>(ev[1] + j), a11 = load<f8>(od[1] + j);
+  const f8 rr[4][2] = {{a00, a01}, {a00 + a10, a01 + a11}, {a00 - a10, a01 - a11}, {-a10, -a11}};
+  for (int q = 0; q < 4; ++q) {
+    store(out[4 * q + 0] + j, rr[q][0]);
+    store(out[4 * q + 1] + j, rr[q][0] + rr[q][1]);
+    store(out[4 * q + 2] + j, rr[q][0] - rr[q][1]);
+    store(out[4 * q + 3] + j, -rr[q][1]);
+  }
+}
+
+// dM for slots [0, count) (and up to 7 more) from split rows rs apart: value e of slot j at m[e * es + j].
+TORCHLET_SIMD_CLONES void grad_output_transform(const float* rows, int64_t rs, int count, float* m, int64_t es) {
+  const float* ev[2] = {rows, rows + rs};
+  const float* od[2] = {rows + 4 * rs, rows + 5 * rs};
+  float* out[16];
+  for (int e = 0; e < 16; ++e) out[e] = m + e * es;
+  for (int j = 0; j < count; j += 8) grad_tiles(ev, od, out, j);
+}
+
 // The split rows of a thread's scratch: 8 arrays, rs floats apart.
 int64_t row_stride(const Plan& p) { return int64_t(p.ld) + 16; }
 
 // V [16][cin][ld] for the block's slots, from input x [n, cin, h, w].
 void transform_block_input(const float* x, const Plan& p, const std::vector<Run>& runs, int slots, float* rows, float* v) {
   const int64_t es = int64_t(p.cin) * p.ld, rs = row_stride(p);
+  const float* end = x + int64_t(p.n) * p.cin * p.h * p.w;
   for (int c = 0; c < p.cin; ++c) {
     for (const Run& r : runs) {
-      split_rows(x + (int64_t(r.img) * p.cin + c) * p.h * p.w, p.h, p.w, 2 * r.ti - p.ph, 2 * r.tj - p.pw, r.len, rows, rs, r.slot);
+      split_rows(x + (int64_t(r.img) * p.cin + c) * p.h * p.w, end, p.h, p.w, 2 * r.ti - p.ph, 2 * r.tj - p.pw, r.len,
+                 rows, rs, r.slot);
     }
     input_transform(rows, rs, slots, v + int64_t(c) * p.ld, es);
   }
@@ -313,75 +338,63 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
   const Plan p = forward_plan(g);
   const Micro mk = micro();
   const int64_t per_thread = weight_thread_size(p);
-  const int64_t vsize = 16 * int64_t(p.cin) * p.ld, vtsize = 16 * int64_t(p.ld) * p.cp, dmsize = 16 * int64_t(p.kp) * p.ld;
+  const int64_t vsize = 16 * int64_t(p.cin) * p.ld, vtsize = 16 * int64_t(p.ld) * p.cp;
+  const int64_t msize = 16 * int64_t(p.cout) * p.ld, dmsize = 16 * int64_t(p.kp) * p.ld;
   const int64_t usize = 16 * int64_t(p.kp) * p.cp;
+  const int64_t sum_at = rows_size(p) + vsize + vtsize + msize + dmsize;
   auto scratch = [&](int t) { return ws + t * per_thread; };
   for (int t = 0; t < threads; ++t) {
-    // dU accumulates over blocks; V^T's columns past cin and the packed dM's rows past cout stay zero.
+    // dU accumulates over blocks; V^T's columns past cin stay zero.
     float* s = scratch(t) + rows_size(p);
-    std::fill(s + vsize, s + vsize + vtsize + dmsize + usize, 0.0f);
+    std::fill(s + vsize, s + vsize + vtsize, 0.0f);
+    std::fill(scratch(t) + sum_at, scratch(t) + sum_at + usize, 0.0f);
   }
+  const float* gy_end = gy + int64_t(p.n) * p.cout * p.oh * p.ow;
   parallel_for(p.blocks(), threads, [&](int64_t b, int t) {
     thread_local std::vector<Run> runs;
     float* rows = scratch(t);
     float* v = rows + rows_size(p);
     float* vt = v + vsize;
-    float* dm = vt + vtsize;
-    float* du = dm + dmsize;
+    float* m = vt + vtsize;
+    float* dm = m + msize;
+    float* du = scratch(t) + sum_at;
     const int slots = block_runs(p, b, runs);
+    const int64_t rs = row_stride(p);
     transform_block_input(x, p, runs, slots, rows, v);
-    // V^T [16][ld][cp]: slots become the GEMM's inner dimension; spare slots are zero.
+    // V^T [16][slots][cp]: slots become the GEMM's inner dimension; spare slots are zero.
     for (int e = 0; e < 16; ++e) {
-      const float* ve = v + e * int64_t(p.cin) * p.ld;
       float* vte = vt + e * int64_t(p.ld) * p.cp;
-      for (int c = 0; c < p.cin; ++c)
-        for (int j = 0; j < slots; ++j) vte[int64_t(j) * p.cp + c] = ve[int64_t(c) * p.ld + j];
+      gemm::transpose(v + e * int64_t(p.cin) * p.ld, p.ld, p.cin, slots, vte, p.cp);
       for (const Run& r : runs) std::fill(vte + int64_t(r.slot + r.len) * p.cp, vte + int64_t(r.slot + r.len) * p.cp + p.cin, 0.0f);
     }
-    // dM = A dY A^T for each 2x2 tile of grad_output (zero past the edges and in spare slots), packed as
-    // [16][kp / mr][ld][mr].
-    const int64_t es = int64_t(p.kp) * p.ld;
-    for (const Run& r : runs) {
-      const int i0 = 2 * r.ti, j0 = 2 * r.tj, cols = std::min(2 * r.len, p.ow - j0);
-      float* g0 = rows;
-      float* g1 = rows + 2 * int64_t(p.ld);
-      for (int o = 0; o < p.cout; ++o) {
-        const float* gyo = gy + (int64_t(r.img) * p.cout + o) * p.oh * p.ow;
-        std::memcpy(g0, gyo + int64_t(i0) * p.ow + j0, sizeof(float) * size_t(cols));
-        std::fill(g0 + cols, g0 + 2 * r.len, 0.0f);
-        if (i0 + 1 < p.oh) std::memcpy(g1, gyo + int64_t(i0 + 1) * p.ow + j0, sizeof(float) * size_t(cols));
-        else std::fill(g1, g1 + cols, 0.0f);
-        std::fill(g1 + cols, g1 + 2 * r.len, 0.0f);
-        float* dst = dm + (int64_t(o / p.mr) * p.ld + r.slot) * p.mr + o % p.mr;
-        for (int j = 0; j < r.len; ++j) {
-          const float a00 = g0[2 * j], a01 = g0[2 * j + 1], a10 = g1[2 * j], a11 = g1[2 * j + 1];
-          // Rows: (g0, g0 + g1, g0 - g1, -g1), then the same on each row's two columns.
-          const float rr[4][2] = {{a00, a01}, {a00 + a10, a01 + a11}, {a00 - a10, a01 - a11}, {-a10, -a11}};
-          for (int q = 0; q < 4; ++q) {
-            float* d = dst + int64_t(j) * p.mr + 4 * q * es;
-            d[0 * es] = rr[q][0];
-            d[1 * es] = rr[q][0] + rr[q][1];
-            d[2 * es] = rr[q][0] - rr[q][1];
-            d[3 * es] = -rr[q][1];
-          }
-        }
-        for (int e = 0; e < 16; ++e) dst[int64_t(r.len) * p.mr + e * es] = 0.0f;
+    // dM [16][cout][ld] = A dY A^T for each 2x2 tile of grad_output (zero past its edges and in spare slots),
+    // then packed for the micro-kernel as [16][kp / mr][slots][mr].
+    const int64_t es = int64_t(p.cout) * p.ld;
+    for (int o = 0; o < p.cout; ++o) {
+      for (const Run& r : runs) {
+        split_rows(gy + (int64_t(r.img) * p.cout + o) * p.oh * p.ow, gy_end, p.oh, p.ow, 2 * r.ti, 2 * r.tj, r.len, rows, rs,
+                   r.slot, 2);
       }
+      float* mo = m + int64_t(o) * p.ld;
+      grad_output_transform(rows, rs, slots, mo, es);
+      for (const Run& r : runs)
+        for (int e = 0; e < 16; ++e) mo[e * es + r.slot + r.len] = 0.0f;
     }
+    for (int e = 0; e < 16; ++e) gemm::pack_a(m + e * es, p.ld, 1, p.cout, slots, dm + e * int64_t(p.kp) * p.ld);
     // dU [16][kp][cp] += dM V^T over the block's slots.
     for (int e = 0; e < 16; ++e) {
-      const float* dme = dm + e * es;
+      const float* dme = dm + e * int64_t(p.kp) * p.ld;
       const float* vte = vt + e * int64_t(p.ld) * p.cp;
       float* due = du + e * int64_t(p.kp) * p.cp;
       for (int c = 0; c < p.cp; c += kNR)
         for (int o = 0; o < p.kp; o += mk.mr)
-          mk.fn(slots, dme + int64_t(o) * p.ld, vte + c, p.cp, due + int64_t(o) * p.cp + c, p.cp, true);
+          mk.fn(slots, dme + int64_t(o) * slots, vte + c, p.cp, due + int64_t(o) * p.cp + c, p.cp, true);
     }
   });
   // Sum the threads' dU, then gw = G^T dU G for every filter.
-  float* du = scratch(0) + rows_size(p) + vsize + vtsize + dmsize;
+  float* du = scratch(0) + sum_at;
   for (int t = 1; t < threads; ++t) {
-    const float* other = scratch(t) + rows_size(p) + vsize + vtsize + dmsize;
+    const float* other = scratch(t) + sum_at;
     for (int64_t i = 0; i < usize; ++i) du[i] += other[i];
   }
   const int64_t es = int64_t(p.kp) * p.cp;
