@@ -222,6 +222,9 @@ int main() {
   test_conv({9, 8, 11, 10, 20, 3, 3, 1, 1, 1, 2, 1, 1, 1, 11, 12});
   test_conv({1, 6, 3, 3, 5, 3, 3, 1, 1, 2, 2, 1, 1, 1, 5, 5});
   test_conv({40, 4, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 9, 9});
+  // At 256 outputs per plane and more the weight gradient takes the Winograd path too.
+  test_conv({3, 6, 17, 16, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 17, 16});
+  test_conv({2, 5, 18, 20, 9, 3, 3, 1, 1, 0, 2, 1, 1, 1, 16, 22});
   if (failures) {
     std::fprintf(stderr, "%d kernel check(s) failed\n", failures);
     return 1;
