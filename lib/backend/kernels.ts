@@ -162,11 +162,14 @@ export interface ConvGeometry {
   sh: number; sw: number; ph: number; pw: number; dh: number; dw: number; groups: number; oh: number; ow: number;
 }
 
-/** Runs a convolution kernel: 0 forward (x, w -> y), 1 input gradient (gy, w -> gx), 2 weight gradient (x, gy -> gw). */
-export function conv2d(kind: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, g: ConvGeometry): void {
+/**
+ * Runs a convolution kernel: 0 forward (x, w -> y, adding bias [oc] when given), 1 input gradient (gy, w -> gx),
+ * 2 weight gradient (x, gy -> gw).
+ */
+export function conv2d(kind: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, g: ConvGeometry, bias: Float32Array | null = null): void {
   pos = 0;
   putAll([g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.groups, g.oh, g.ow]);
-  native.conv2d(kind, a, b, out, meta);
+  native.conv2d(kind, a, b, out, meta, bias);
 }
 
 /** Geometry of a 2-D pooling over [planes, h, w]. */

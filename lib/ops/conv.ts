@@ -107,8 +107,13 @@ function convNode(name: string, x: Tensor, weight: Tensor, bias: Tensor | null, 
   const y = outputTensor(outShape, 'float32');
   const xd = dense(x);
   const wd = dense(weight);
-  K.conv2d(transposed ? 1 : 0, xd, wd, y.data as Float32Array, g);
-  if (bias) noGrad(() => y.add_(bias.view([1, -1, 1, 1])));
+  if (transposed) {
+    K.conv2d(1, xd, wd, y.data as Float32Array, g);
+    if (bias) noGrad(() => y.add_(bias.view([1, -1, 1, 1])));
+  } else {
+    // The kernel adds the bias to each output block while it is still in cache.
+    K.conv2d(0, xd, wd, y.data as Float32Array, g, bias ? dense(bias) : null);
+  }
   return record(name, y, [x, weight, bias], (gy, needs) => {
     const gyd = dense(gy);
     let gx: Tensor | null = null;

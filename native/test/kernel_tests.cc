@@ -160,12 +160,19 @@ static void test_conv(const ConvGeometry& g) {
   for (size_t i = 0; i < w.size(); ++i) w[i] = float((i * 11) % 13) / 6.0f - 1.0f;
   const size_t ny = size_t(g.n) * g.oc * g.oh * g.ow;
   std::vector<float> y(ny), ws(size_t(conv2d_workspace(g, 2)) + 1);
-  conv2d_forward(x.data(), w.data(), y.data(), g, 2, ws.data());
+  conv2d_forward(x.data(), w.data(), nullptr, y.data(), g, 2, ws.data());
   for (int n = 0; n < g.n; ++n)
     for (int o = 0; o < g.oc; ++o)
       for (int oi = 0; oi < g.oh; ++oi)
         for (int oj = 0; oj < g.ow; ++oj)
           CHECK(near(y[((size_t(n) * g.oc + o) * g.oh + oi) * g.ow + oj], naive_conv(x, w, g, n, o, oi, oj), 1e-4));
+  // With a bias: the same sums plus bias[o].
+  std::vector<float> bias(size_t(g.oc)), yb(ny);
+  for (int o = 0; o < g.oc; ++o) bias[size_t(o)] = 0.25f * float(o) - 1.0f;
+  conv2d_forward(x.data(), w.data(), bias.data(), yb.data(), g, 2, ws.data());
+  int bias_bad = 0;
+  for (size_t i = 0; i < ny; ++i) bias_bad += yb[i] != y[i] + bias[(i / (size_t(g.oh) * g.ow)) % size_t(g.oc)];
+  CHECK(bias_bad == 0);
   // Gradients against the direct sums: gx[n, c, i, j] and gw[o, c, ki, kj] collect gy over every output that
   // reads them.
   std::vector<float> gy(ny), gx(x.size()), gw(w.size());

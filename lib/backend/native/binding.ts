@@ -35,7 +35,7 @@ export interface NativeBinding {
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number, flags: number,
   ): void;
   /** kind 0 forward (x, w -> y), 1 input gradient (gy, w -> gx), 2 weight gradient (x, gy -> gw). */
-  conv2d(kind: number, a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  conv2d(kind: number, a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array, bias?: Float32Array | null): void;
   /** kind 0 max, 1 avg, 2 avg backward, 3 adaptive avg, 4 adaptive max, 5 adaptive avg backward. */
   pool2d(kind: number, a: Float32Array, out: Float32Array, indices: Int32Array | null, geometry: Int32Array): void;
   rngSeed(state: Uint32Array, low: number, high: number): void;

@@ -401,9 +401,9 @@ class Addon : public Napi::Addon<Addon> {
     return env.Undefined();
   }
 
-  // conv2d(kind, a, b, out, geometry): kind 0 forward (x, w -> y), 1 input gradient (gy, w -> gx), 2 weight
-  // gradient (x, gy -> gw). geometry = [n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow]. The column
-  // scratch belongs to this addon instance (one per JS context) and is reused across calls.
+  // conv2d(kind, a, b, out, geometry, bias?): kind 0 forward (x, w -> y, plus bias [oc] when given), 1 input
+  // gradient (gy, w -> gx), 2 weight gradient (x, gy -> gw). geometry = [n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh,
+  // dw, groups, oh, ow]. The column scratch belongs to this addon instance (one per JS context) and is reused.
   Napi::Value Conv2d(const Napi::CallbackInfo& info) {
     const char* fn = "conv2d";
     Napi::Env env = info.Env();
@@ -438,6 +438,15 @@ class Addon : public Napi::Addon<Addon> {
       }
     }
     const int threads = get_num_threads();
+    Buffer bias = info.Length() > 5 ? buffer_arg(info, 5, fn, "bias", true) : Buffer{};
+    if (bias.data) {
+      if (kind != 0) throw_type(env, "torchlet.native.conv2d: 'bias' is only taken by the forward kernel (kind 0)");
+      require_dtype(env, fn, "bias", bias, DType::F32);
+      if (int64_t(bias.length) < g.oc) {
+        throw_range(env, "torchlet.native.conv2d: 'bias' holds " + std::to_string(bias.length) + " elements, the geometry needs " +
+                             std::to_string(g.oc));
+      }
+    }
     const int64_t need = conv2d_workspace(g, threads);
     if (need > int64_t(1) << 31) throw_range(env, "torchlet.native.conv2d: problem too large");
     if (int64_t(workspace_.size()) < need) workspace_.resize(size_t(need));
@@ -446,7 +455,7 @@ class Addon : public Napi::Addon<Addon> {
     const float* fb = static_cast<const float*>(b.data);
     float* fo = static_cast<float*>(out.data);
     if (g.n > 0) {
-      if (kind == 0) conv2d_forward(fa, fb, fo, g, threads, w);
+      if (kind == 0) conv2d_forward(fa, fb, static_cast<const float*>(bias.data), fo, g, threads, w);
       else if (kind == 1) conv2d_backward_input(fa, fb, fo, g, threads, w);
       else conv2d_backward_weight(fa, fb, fo, g, threads, w);
     } else if (kind == 2) {

@@ -129,8 +129,9 @@ int64_t conv2d_workspace(const ConvGeometry& g, int threads) {
   return need;
 }
 
-void conv2d_forward(const float* x, const float* w, float* y, const ConvGeometry& g, int threads, float* ws) {
-  if (winograd_for(g, 0)) return winograd::forward(x, w, y, g, threads, ws);
+void conv2d_forward(const float* x, const float* w, const float* bias, float* y, const ConvGeometry& g, int threads,
+                    float* ws) {
+  if (winograd_for(g, 0)) return winograd::forward(x, w, bias, y, g, threads, ws);
   const Sizes s = sizes(g);
   const Layout lay = layout(g, 0);
   const int64_t packed = gemm::packed_size(s.ocg, s.k);
@@ -144,9 +145,15 @@ void conv2d_forward(const float* x, const float* w, float* y, const ConvGeometry
       col = slice;
       scratch = slice + int64_t(s.k) * s.l;
     }
-    // y_g [ocg, l] = W_g [ocg, k] @ col [k, l], straight into the output image.
-    gemm::multiply(s.ocg, int(s.l), s.k, ws + gr * packed, col, s.l, y + (int64_t(n) * g.oc + int64_t(gr) * s.ocg) * s.l,
-                   s.l, false, scratch);
+    // y_g [ocg, l] = W_g [ocg, k] @ col [k, l] (+ bias, while the block is in cache), straight into the output.
+    float* yg = y + (int64_t(n) * g.oc + int64_t(gr) * s.ocg) * s.l;
+    gemm::multiply(s.ocg, int(s.l), s.k, ws + gr * packed, col, s.l, yg, s.l, false, scratch);
+    if (bias)
+      for (int o = 0; o < s.ocg; ++o) {
+        const float b = bias[gr * s.ocg + o];
+        float* row = yg + o * s.l;
+        for (int64_t q = 0; q < s.l; ++q) row[q] += b;
+      }
   });
 }
 

@@ -100,8 +100,9 @@ struct ConvGeometry {
 };
 // Floats of scratch the convolution kernels need when run on `threads` threads (any of the three kernels).
 int64_t conv2d_workspace(const ConvGeometry& g, int threads);
-// y = conv(x, w) (no bias); ws holds conv2d_workspace(g, threads) floats.
-void conv2d_forward(const float* x, const float* w, float* y, const ConvGeometry& g, int threads, float* ws);
+// y = conv(x, w) + bias (bias: oc floats, or null); ws holds conv2d_workspace(g, threads) floats.
+void conv2d_forward(const float* x, const float* w, const float* bias, float* y, const ConvGeometry& g, int threads,
+                    float* ws);
 // gx = d conv / d x applied to gy (overwrites gx).
 void conv2d_backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, int threads, float* ws);
 // gw = sum over the batch of gy x^T in column form (overwrites gw).

@@ -201,6 +201,10 @@ TORCHLET_SIMD_CLONES void output_transform(const float* m, int64_t es, int count
   for (int j = 0; j < count; j += 8) output_tiles(m, es, j, out0, out1);
 }
 
+TORCHLET_SIMD_CLONES void add_scalar(float* x, int64_t n, float v) {
+  for (int64_t i = 0; i < n; ++i) x[i] += v;
+}
+
 // dM = A dY A^T for the 8 slots from j: slot j's 2x2 grad_output tile is column j of the even and odd split rows
 // 0 and 1. Rows of the tile first: (y0, y0 + y1, y0 - y1, -y1), then the same along each row.
 TORCHLET_INLINE void grad_tiles(const float* const* ev, const float* const* od, float* const* out, int j) {
@@ -239,13 +243,15 @@ void transform_block_input(const float* x, const Plan& p, const std::vector<Run>
   }
 }
 
-// Y = A^T M A for the block: M [16][kp][ld] -> y [n, cout, oh, ow].
-void transform_block_output(const float* m, const Plan& p, const std::vector<Run>& runs, int slots, float* rows, float* y) {
+// Y = A^T M A (+ bias) for the block: M [16][kp][ld] -> y [n, cout, oh, ow].
+void transform_block_output(const float* m, const float* bias, const Plan& p, const std::vector<Run>& runs, int slots,
+                            float* rows, float* y) {
   const int64_t es = int64_t(p.kp) * p.ld;
   float* out0 = rows;
   float* out1 = rows + 2 * int64_t(p.ld);
   for (int k = 0; k < p.cout; ++k) {
     output_transform(m + int64_t(k) * p.ld, es, slots, out0, out1);
+    if (bias) add_scalar(out0, 4 * int64_t(p.ld), bias[k]);
     for (const Run& r : runs) {
       const int i0 = 2 * r.ti, j0 = 2 * r.tj, cols = std::min(2 * r.len, p.ow - j0);
       float* yk = y + (int64_t(r.img) * p.cout + k) * p.oh * p.ow + int64_t(i0) * p.ow + j0;
@@ -286,7 +292,7 @@ void pack_weight(const float* w, const Plan& p, bool flip, float* up) {
 }
 
 // The convolution of plan p with the packed weight up: y = conv(x).
-void run_forward(const float* x, const float* up, float* y, const Plan& p, int threads, float* ws) {
+void run_forward(const float* x, const float* up, const float* bias, float* y, const Plan& p, int threads, float* ws) {
   const Micro mk = micro();
   const int64_t per_thread = forward_thread_size(p);
   parallel_for(p.blocks(), threads, [&](int64_t b, int t) {
@@ -303,7 +309,7 @@ void run_forward(const float* x, const float* up, float* y, const Plan& p, int t
       for (int j = 0; j < slots; j += kNR)
         for (int o = 0; o < p.kp; o += mk.mr) mk.fn(p.cin, ue + int64_t(o) * p.cin, ve + j, p.ld, me + int64_t(o) * p.ld + j, p.ld, false);
     }
-    transform_block_output(m, p, runs, slots, rows, y);
+    transform_block_output(m, bias, p, runs, slots, rows, y);
   });
 }
 
@@ -322,16 +328,16 @@ int64_t workspace(const ConvGeometry& g, int threads) {
   return std::max({fwd, bwd, threads * weight_thread_size(f)});
 }
 
-void forward(const float* x, const float* w, float* y, const ConvGeometry& g, int threads, float* ws) {
+void forward(const float* x, const float* w, const float* bias, float* y, const ConvGeometry& g, int threads, float* ws) {
   const Plan p = forward_plan(g);
   pack_weight(w, p, false, ws);
-  run_forward(x, ws, y, p, threads, ws + 16 * int64_t(p.kp) * p.cin);
+  run_forward(x, ws, bias, y, p, threads, ws + 16 * int64_t(p.kp) * p.cin);
 }
 
 void backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, int threads, float* ws) {
   const Plan p = input_grad_plan(g);
   pack_weight(w, p, true, ws);
-  run_forward(gy, ws, gx, p, threads, ws + 16 * int64_t(p.kp) * p.cin);
+  run_forward(gy, ws, nullptr, gx, p, threads, ws + 16 * int64_t(p.kp) * p.cin);
 }
 
 void backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, int threads, float* ws) {

@@ -14,7 +14,7 @@ namespace winograd {
 bool applies(const ConvGeometry& g);
 // Floats of scratch the three kernels below need on `threads` threads.
 int64_t workspace(const ConvGeometry& g, int threads);
-void forward(const float* x, const float* w, float* y, const ConvGeometry& g, int threads, float* ws);
+void forward(const float* x, const float* w, const float* bias, float* y, const ConvGeometry& g, int threads, float* ws);
 void backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, int threads, float* ws);
 void backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, int threads, float* ws);
 
