@@ -178,8 +178,8 @@ export interface PoolGeometry {
   sh: number; sw: number; ph: number; pw: number; dh: number; dw: number; countIncludePad: boolean; divisorOverride: number;
 }
 
-export type PoolKind = 'max' | 'avg' | 'avgBackward' | 'adaptiveAvg' | 'adaptiveMax' | 'adaptiveAvgBackward';
-const POOL_KINDS: Record<PoolKind, number> = { max: 0, avg: 1, avgBackward: 2, adaptiveAvg: 3, adaptiveMax: 4, adaptiveAvgBackward: 5 };
+export type PoolKind = 'max' | 'avg' | 'avgBackward' | 'adaptiveAvg' | 'adaptiveMax' | 'adaptiveAvgBackward' | 'maxBackward';
+const POOL_KINDS: Record<PoolKind, number> = { max: 0, avg: 1, avgBackward: 2, adaptiveAvg: 3, adaptiveMax: 4, adaptiveAvgBackward: 5, maxBackward: 6 };
 
 export function pool2d(kind: PoolKind, a: Float32Array, out: Float32Array, indices: Int32Array | null, g: PoolGeometry): void {
   pos = 0;

@@ -2,6 +2,7 @@
 import * as K from '../backend/kernels';
 import { Tensor } from '../tensor';
 import { record } from '../autograd/node';
+import { isGradEnabled } from '../autograd/grad_mode';
 import { shapeStr } from '../shape';
 import { outputTensor as empty } from './movement';
 import { scatterAddInto } from './indexing';
@@ -31,6 +32,21 @@ export interface MaxPool2dOptions {
   returnIndices?: boolean;
 }
 
+/**
+ * The input gradient of max pooling: each output's gradient added at its argmax. One native pass (parallel over
+ * planes); when the backward itself is being recorded (createGraph), the differentiable scatter-add instead.
+ */
+function maxPoolBackward(g: Tensor, idx: Tensor, input: Tensor, planes: number, h: number, w: number): Tensor {
+  const [oh, ow] = idx.shape.slice(-2) as [number, number];
+  if (g.requiresGrad && isGradEnabled()) {
+    return scatterAddInto([planes, h * w], 1, idx.view([planes, oh * ow]), g.reshape([planes, oh * ow])).view(input.shape);
+  }
+  const gx = empty(input.shape, 'float32');
+  const geometry = { planes, h, w, oh, ow, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, countIncludePad: false, divisorOverride: 0 };
+  K.pool2d('maxBackward', dense(g), gx.data as Float32Array, idx.data as Int32Array, geometry);
+  return gx;
+}
+
 function planesOf(x: Tensor): number {
   return x.dim() === 4 ? x.shape[0]! * x.shape[1]! : x.shape[0]!;
 }
@@ -56,9 +72,7 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   const y = empty(shape, 'float32');
   const idx = empty(shape, 'int32');
   K.pool2d('max', dense(input), y.data as Float32Array, idx.data as Int32Array, { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad: false, divisorOverride: 0 });
-  const out = record('MaxPool2DWithIndicesBackward0', y, [input], (g) => [
-    scatterAddInto([planes, h * w], 1, idx.view([planes, oh * ow]), g.reshape([planes, oh * ow])).view(input.shape),
-  ]);
+  const out = record('MaxPool2DWithIndicesBackward0', y, [input], (g) => [maxPoolBackward(g, idx, input, planes, h, w)]);
   return options.returnIndices ? [out, idx] : out;
 }
 
@@ -165,8 +179,6 @@ export function adaptiveMaxPool2d(input: Tensor, outputSize: Pair | readonly (nu
   const y = empty(shape, 'float32');
   const idx = empty(shape, 'int32');
   K.pool2d('adaptiveMax', dense(input), y.data as Float32Array, idx.data as Int32Array, { planes, h, w, oh, ow, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, countIncludePad: false, divisorOverride: 0 });
-  const out = record('AdaptiveMaxPool2DBackward0', y, [input], (g) => [
-    scatterAddInto([planes, h * w], 1, idx.view([planes, oh * ow]), g.reshape([planes, oh * ow])).view(input.shape),
-  ]);
+  const out = record('AdaptiveMaxPool2DBackward0', y, [input], (g) => [maxPoolBackward(g, idx, input, planes, h, w)]);
   return returnIndices ? [out, idx] : out;
 }

@@ -144,3 +144,38 @@ describe('bad convolution input gets PyTorch\'s kind of error', () => {
     expectError(() => native.pool2d(0, new Float32Array(4), new Float32Array(1), null, Int32Array.from([1, 2, 2, 1, 1, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0])), 'TypeError', /'indices' is required/);
   });
 });
+
+describe('max pooling backward', () => {
+  test('first order runs natively and puts each gradient at its argmax', () => {
+    torch.manualSeed(3);
+    const x = torch.randn(2, 3, 6, 37).requiresGrad_();
+    const [y, idx] = F.maxPool2d(x, 2, { returnIndices: true }) as [Tensor, Tensor];
+    const up = torch.randn(...y.shape);
+    y.backward(up);
+    // Expected: an independent scatter of up into [planes, h * w] at the returned indices.
+    const want = new Float32Array(2 * 3 * 6 * 37);
+    const ix = idx.reshape([-1]).tolist() as number[];
+    const u = up.reshape([-1]).tolist() as number[];
+    ix.forEach((at, o) => (want[Math.floor(o / (3 * 18)) * 222 + at]! += u[o]!));
+    expect(Array.from(x.grad!.reshape([-1]).tolist() as number[])).toEqual(Array.from(want));
+  });
+
+  test('with createGraph the backward is itself differentiable (a gather at the argmax)', () => {
+    torch.manualSeed(4);
+    const x = torch.randn(1, 2, 4, 4).requiresGrad_();
+    const w = torch.randn(1, 2, 2, 2).requiresGrad_();
+    const [y, idx] = F.maxPool2d(x, 2, { returnIndices: true }) as [Tensor, Tensor];
+    const [gx] = torch.autograd.grad(y.mul(w).sum(), x, { createGraph: true });
+    const v = torch.randn(1, 2, 4, 4);
+    const [gw] = torch.autograd.grad(gx!.mul(v).sum(), w);
+    const flat = v.reshape([2, 16]).tolist() as number[][];
+    const want = (idx.reshape([2, 4]).tolist() as number[][]).map((row, p) => row.map((at) => flat[p]![at]!));
+    expect(gw!.reshape([2, 4]).tolist()).toEqual(want);
+  });
+
+  test('an index outside its plane is a RangeError, not a write out of bounds', () => {
+    const { native } = require('../../lib/backend/native/binding') as typeof import('../../lib/backend/native/binding');
+    const g = Int32Array.from([1, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0]);
+    expectError(() => native.pool2d(6, new Float32Array(1), new Float32Array(4), Int32Array.from([4]), g), 'RangeError', /an index lies outside its plane/);
+  });
+});

@@ -466,11 +466,11 @@ class Addon : public Napi::Addon<Addon> {
 
   // pool2d(kind, a, out, indices|null, geometry): kind 0 max (indices out), 1 average, 2 average backward
   // (a = grad_output, out = grad_input), 3 adaptive average, 4 adaptive max (indices out), 5 adaptive average
-  // backward. geometry = [planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisorOverride].
+  // backward, 6 max or adaptive max backward (indices in). geometry = [planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisorOverride].
   Napi::Value Pool2d(const Napi::CallbackInfo& info) {
     const char* fn = "pool2d";
     Napi::Env env = info.Env();
-    const int kind = int(int_arg(info, 0, fn, "kind", 0, 5));
+    const int kind = int(int_arg(info, 0, fn, "kind", 0, 6));
     Buffer a = buffer_arg(info, 1, fn, "a"), out = buffer_arg(info, 2, fn, "out"), idx = buffer_arg(info, 3, fn, "indices", true);
     Meta meta(info, 4, fn);
     const int32_t* v = meta.take(15, "geometry");
@@ -478,21 +478,21 @@ class Addon : public Napi::Addon<Addon> {
       if (v[i] < 0) throw_range(env, "torchlet.native.pool2d: negative value in geometry");
     }
     PoolGeometry g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
-    const bool adaptive = kind >= 3;
-    if (adaptive ? (g.oh < 1 || g.ow < 1) : (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1)) {
+    const bool adaptive = kind >= 3 && kind <= 5;
+    if (kind == 6 ? (g.oh < 1 || g.ow < 1) : adaptive ? (g.oh < 1 || g.ow < 1) : (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1)) {
       throw_range(env, "torchlet.native.pool2d: kernel, stride, dilation and output sizes must be positive");
     }
-    if (!adaptive && (2 * g.ph > g.kh || 2 * g.pw > g.kw)) {
+    if (!adaptive && kind != 6 && (2 * g.ph > g.kh || 2 * g.pw > g.kw)) {
       throw_range(env, "torchlet.native.pool2d: pad should be at most half of kernel size");
     }
     const int64_t in = g.planes * g.h * g.w, on = g.planes * g.oh * g.ow;
-    const bool backward = kind == 2 || kind == 5;
+    const bool backward = kind == 2 || kind == 5 || kind == 6;
     require_dtype(env, fn, "a", a, DType::F32);
     require_dtype(env, fn, "out", out, DType::F32);
     if (int64_t(a.length) < (backward ? on : in) || int64_t(out.length) < (backward ? in : on)) {
       throw_range(env, "torchlet.native.pool2d: a buffer is smaller than the geometry needs");
     }
-    const bool wants_idx = kind == 0 || kind == 4;
+    const bool wants_idx = kind == 0 || kind == 4 || kind == 6;
     if (wants_idx) {
       if (!idx.data) throw_type(env, "torchlet.native.pool2d: 'indices' is required for max pooling");
       require_dtype(env, fn, "indices", idx, DType::I32);
@@ -508,6 +508,9 @@ class Addon : public Napi::Addon<Addon> {
       case 3: adaptive_pool2d(x, y, nullptr, g); break;
       case 4: adaptive_pool2d(x, y, ix, g); break;
       case 5: adaptive_avg_pool2d_backward(x, y, g); break;
+      case 6:
+        if (!max_pool2d_backward(x, ix, y, g)) throw_range(env, "torchlet.native.pool2d: an index lies outside its plane");
+        break;
     }
     return env.Undefined();
   }

@@ -116,6 +116,9 @@ struct PoolGeometry {
   int count_include_pad, divisor_override;  // average pooling only (0: no override)
 };
 void max_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g);
+// gx = 0, then gx[plane, idx] += gy for every output (max and adaptive max pooling's backward). Returns false, with
+// the bad entries skipped, when an index lies outside its plane.
+bool max_pool2d_backward(const float* gy, const int32_t* idx, float* gx, const PoolGeometry& g);
 void avg_pool2d(const float* x, float* y, const PoolGeometry& g);
 void avg_pool2d_backward(const float* gy, float* gx, const PoolGeometry& g);
 // Adaptive average (idx null) or max (idx: flat positions) pooling to oh x ow.

@@ -1,6 +1,7 @@
 // 2-D pooling over contiguous [planes, h, w] inputs (planes = N * C): max (with flat indices h * w + w, as
 // PyTorch returns them), average (countIncludePad, divisorOverride) and the adaptive variants.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -14,6 +15,17 @@ namespace {
 // Window [start, end) of output index o for an adaptive pool from size in to size out.
 inline int adaptive_start(int o, int in, int out) { return int((int64_t(o) * in) / out); }
 inline int adaptive_end(int o, int in, int out) { return int(((int64_t(o) + 1) * in + out - 1) / out); }
+
+// Calls body(first, last) over ranges of planes, split over torchlet's threads when the input is large enough
+// (planes are independent, so the split does not change any result).
+template <typename F>
+void for_planes(const PoolGeometry& g, F body) {
+  const int threads = get_num_threads();
+  const int64_t work = g.planes * (int64_t(g.h) * g.w + int64_t(g.oh) * g.ow);
+  if (threads <= 1 || work < 65536 || g.planes < 2) return body(int64_t(0), g.planes);
+  const int64_t tasks = std::min<int64_t>(g.planes, int64_t(threads) * 4);
+  parallel_for(tasks, threads, [&](int64_t t, int) { body(g.planes * t / tasks, g.planes * (t + 1) / tasks); });
+}
 
 // The average pool's divisor and clipped window, as PyTorch's avg_pool2d.
 struct AvgWindow {
@@ -85,9 +97,10 @@ TORCHLET_INLINE void take_max(T v, I pos, T& best, I& at) {
 }
 
 // The common 2x2, stride-2, unpadded max pool: eight outputs at a time from two deinterleaved input rows.
-TORCHLET_SIMD_CLONES void max_pool_2x2(const float* x, float* y, int32_t* idx, const PoolGeometry& g) {
+TORCHLET_SIMD_CLONES void max_pool_2x2(const float* x, float* y, int32_t* idx, const PoolGeometry& g, int64_t p0,
+                                       int64_t p1) {
   const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
-  for (int64_t p = 0; p < g.planes; ++p) {
+  for (int64_t p = p0; p < p1; ++p) {
     const float* xp = x + p * hw;
     for (int oi = 0; oi < g.oh; ++oi) {
       const float* r0 = xp + int64_t(2 * oi) * g.w;
@@ -134,16 +147,9 @@ TORCHLET_SIMD_CLONES void max_pool_2x2(const float* x, float* y, int32_t* idx, c
   }
 }
 
-}  // namespace
-
-void max_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g) {
-  // (Every window inside the input: ceil mode's partial last window takes the general path.)
-  if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1 &&
-      2 * g.oh <= g.h && 2 * g.ow <= g.w && int64_t(g.h) * g.w <= INT32_MAX) {
-    return max_pool_2x2(x, y, idx, g);
-  }
+void max_pool_general(const float* x, float* y, int32_t* idx, const PoolGeometry& g, int64_t p0, int64_t p1) {
   const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
-  for (int64_t p = 0; p < g.planes; ++p) {
+  for (int64_t p = p0; p < p1; ++p) {
     const float* xp = x + p * hw;
     for (int oi = 0; oi < g.oh; ++oi) {
       // The window's rows inside the input: from i0 (the first in bounds) to i_end, stepping by the dilation.
@@ -167,6 +173,40 @@ void max_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g) {
       }
     }
   }
+}
+
+}  // namespace
+
+void max_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g) {
+  // (Every window inside the input: ceil mode's partial last window takes the general path.)
+  const bool two_by_two = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 &&
+                          g.dw == 1 && 2 * g.oh <= g.h && 2 * g.ow <= g.w && int64_t(g.h) * g.w <= INT32_MAX;
+  for_planes(g, [&](int64_t p0, int64_t p1) {
+    if (two_by_two) max_pool_2x2(x, y, idx, g, p0, p1);
+    else max_pool_general(x, y, idx, g, p0, p1);
+  });
+}
+
+bool max_pool2d_backward(const float* gy, const int32_t* idx, float* gx, const PoolGeometry& g) {
+  const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
+  std::atomic<bool> ok{true};
+  for_planes(g, [&](int64_t p0, int64_t p1) {
+    std::fill(gx + p0 * hw, gx + p1 * hw, 0.0f);
+    for (int64_t p = p0; p < p1; ++p) {
+      float* gp = gx + p * hw;
+      const float* gyp = gy + p * ohw;
+      const int32_t* ip = idx + p * ohw;
+      for (int64_t o = 0; o < ohw; ++o) {
+        const int32_t at = ip[o];
+        if (at < 0 || at >= hw) {
+          ok = false;
+          continue;
+        }
+        gp[at] += gyp[o];
+      }
+    }
+  });
+  return ok;
 }
 
 void avg_pool2d(const float* x, float* y, const PoolGeometry& g) {
