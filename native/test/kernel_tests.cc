@@ -83,6 +83,28 @@ static void test_reduce() {
   x[2] = NAN;
   CHECK(reduce(ReduceOp::argmax, DType::F32, nullptr, idx.data(), x.data(), 2, shape, View{0, st}, rows));
   CHECK(idx[0] == 2);
+  // A bias-gradient shaped sum, [6, 7, 40, 41] over dims 0, 2 and 3 (7 outputs), and a max over the last dim (1722
+  // outputs): on 2 threads the outputs are split, each summed as on 1 thread, so the bits match; the sums match a
+  // direct double sum.
+  const int32_t big[] = {6, 7, 40, 41}, bst[] = {7 * 40 * 41, 40 * 41, 41, 1};
+  std::vector<float> v(size_t(6) * 7 * 40 * 41);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = float((i * 2654435761u) % 1000) / 997.0f - 0.5f;
+  const uint8_t bias_dims[] = {1, 0, 1, 1}, last[] = {0, 0, 0, 1};
+  std::vector<float> s1(7), s2(7), m1(1722), m2(1722);
+  std::vector<int32_t> i1(1722), i2(1722);
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    CHECK(reduce(ReduceOp::sum, DType::F32, (threads == 1 ? s1 : s2).data(), nullptr, v.data(), 4, big, View{0, bst}, bias_dims));
+    CHECK(reduce(ReduceOp::max, DType::F32, (threads == 1 ? m1 : m2).data(), (threads == 1 ? i1 : i2).data(), v.data(), 4, big,
+                 View{0, bst}, last));
+  }
+  for (int c = 0; c < 7; ++c) {
+    double want = 0;
+    for (int n = 0; n < 6; ++n)
+      for (int q = 0; q < 40 * 41; ++q) want += v[(size_t(n) * 7 + c) * 1640 + q];
+    CHECK(s1[c] == s2[c] && s1[c] == float(want));
+  }
+  CHECK(m1 == m2 && i1 == i2);
 }
 
 static void test_sgemm() {

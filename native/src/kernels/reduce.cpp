@@ -1,4 +1,5 @@
 // Reductions over any set of dims of a strided tensor.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -10,11 +11,13 @@ namespace torchlet {
 namespace {
 
 // Splits the dims into kept (outer, in order) and reduced (inner, in order) and calls
-// body(base_offset, out_index, inner_iter) once per output element.
+// body(out_index, inner_iter) once per output element. Large reductions with several outputs hand ranges of
+// outputs to torchlet's threads: each output is still summed by one thread in one order, so the split never
+// changes a result.
 template <typename F>
 void for_each_output(int rank, const int32_t* shape, const View& vin, const uint8_t* mask, F body) {
-  int32_t outer_shape[kMaxRank], inner_shape[kMaxRank];
-  int32_t outer_strides[kMaxRank], inner_strides[kMaxRank];
+  int32_t outer_shape[kMaxRank] = {}, inner_shape[kMaxRank] = {};
+  int32_t outer_strides[kMaxRank] = {}, inner_strides[kMaxRank] = {};
   int no = 0, ni = 0;
   for (int d = 0; d < rank; ++d) {
     if (mask[d]) {
@@ -25,14 +28,23 @@ void for_each_output(int rank, const int32_t* shape, const View& vin, const uint
       outer_strides[no++] = vin.strides[d];
     }
   }
-  int64_t out_index = 0;
   StridedIter<1> outer(no, outer_shape, {View{vin.offset, outer_strides}});
-  outer.run([&](const int64_t* p, int64_t n, const int64_t* s) {
-    for (int64_t i = 0; i < n; ++i) {
-      StridedIter<1> inner(ni, inner_shape, {View{p[0] + i * s[0], inner_strides}});
-      body(out_index++, inner);
-    }
-  });
+  auto outputs = [&](int64_t first, int64_t last) {
+    int64_t out_index = first;
+    outer.run_range(first, last, [&](const int64_t* p, int64_t n, const int64_t* s) {
+      for (int64_t i = 0; i < n; ++i) {
+        StridedIter<1> inner(ni, inner_shape, {View{p[0] + i * s[0], inner_strides}});
+        body(out_index++, inner);
+      }
+    });
+  };
+  const int64_t count = outer.numel();
+  int64_t total = count;
+  for (int d = 0; d < ni; ++d) total *= inner_shape[d];
+  const int threads = get_num_threads();
+  if (threads <= 1 || count < 2 || total < 65536) return outputs(0, count);
+  const int64_t tasks = std::min<int64_t>(count, int64_t(threads) * 4);
+  parallel_for(tasks, threads, [&](int64_t t, int) { outputs(count * t / tasks, count * (t + 1) / tasks); });
 }
 
 // Sum of a contiguous float run in double, eight independent accumulators so the loop vectorises.
