@@ -1,9 +1,10 @@
 // torchlet's own worker threads, for kernels that split work themselves (OpenBLAS keeps its own pool for GEMMs).
-// One process-wide pool: the caller runs tasks too, workers sleep on a condition variable between regions (they
-// never spin, so they do not compete with OpenBLAS's threads for the cores). A region started while another is
-// running (two Node workers converging on a kernel at once) runs serially on its caller instead of waiting.
+// One process-wide pool: the caller runs tasks too; between regions workers spin for about 100 us, then sleep on
+// a condition variable (so they do not hold a core that OpenBLAS's threads need for long). A region started while
+// another is running (two Node workers converging on a kernel at once) runs serially on its caller instead.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -14,6 +15,21 @@
 namespace torchlet {
 
 namespace {
+
+// Spins until done() holds or about 100 us have passed; returns whether done() held. Regions tend to follow each
+// other within microseconds (one per op in a training step), so a short spin saves most futex wake-ups, whose
+// latency on a loaded VM can exceed a whole small op.
+template <typename F>
+bool spin_until(F done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    if ((i & 255) == 255 && std::chrono::steady_clock::now() > deadline) return false;
+  }
+}
 
 class Pool {
  public:
@@ -34,13 +50,15 @@ class Pool {
       tasks_ = tasks;
       next_.store(0);
       helpers_ = helpers;
-      pending_ = helpers;
-      ++generation_;
+      pending_.store(helpers);
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     drain(0);
-    std::unique_lock<std::mutex> lock(mu_);
-    done_.wait(lock, [this] { return pending_ == 0; });
+    if (!spin_until([this] { return pending_.load(std::memory_order_acquire) == 0; })) {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_.wait(lock, [this] { return pending_.load() == 0; });
+    }
     fn_ = nullptr;
   }
 
@@ -52,18 +70,21 @@ class Pool {
   void work(int id) {
     uint64_t seen = 0;
     for (;;) {
-      {
+      if (!spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; })) {
         std::unique_lock<std::mutex> lock(mu_);
-        wake_.wait(lock, [&] { return generation_ != seen; });
-        seen = generation_;
+        wake_.wait(lock, [&] { return generation_.load() != seen; });
+      }
+      {
+        // The region's parameters, read consistently (run() writes them under the same lock).
+        std::lock_guard<std::mutex> lock(mu_);
+        seen = generation_.load();
         if (id > helpers_) continue;
       }
       drain(id);
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        --pending_;
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lock(mu_);  // the caller may be about to wait: notify under the lock
+        done_.notify_one();
       }
-      done_.notify_one();
     }
   }
 
@@ -74,8 +95,9 @@ class Pool {
   const TaskFn* fn_ = nullptr;
   int64_t tasks_ = 0;
   std::atomic<int64_t> next_{0};
-  int helpers_ = 0, pending_ = 0;
-  uint64_t generation_ = 0;
+  int helpers_ = 0;
+  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> generation_{0};
 };
 
 Pool& pool() {
