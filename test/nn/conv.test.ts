@@ -179,3 +179,26 @@ describe('max pooling backward', () => {
     expectError(() => native.pool2d(6, new Float32Array(1), new Float32Array(4), Int32Array.from([4]), g), 'RangeError', /an index lies outside its plane/);
   });
 });
+
+describe('convolution threads', () => {
+  test('weight gradients are bitwise the same run after run on 2 threads (Winograd and im2col paths)', () => {
+    const before = torch.getNumThreads();
+    try {
+      torch.setNumThreads(2);
+      torch.manualSeed(1);
+      const x = torch.randn(16, 32, 20, 20);
+      const small = torch.randn(16, 32, 10, 10);
+      const w = torch.randn(48, 32, 3, 3).requiresGrad_();
+      const run = (input: Tensor, padding: number): number[] => {
+        w.grad = null;
+        const y = F.conv2d(input, w, null, { padding });
+        y.backward(torch.ones(...y.shape));
+        return w.grad!.reshape([-1]).tolist() as number[];
+      };
+      expect(run(x, 1)).toEqual(run(x, 1));
+      expect(run(small, 0)).toEqual(run(small, 0));
+    } finally {
+      torch.setNumThreads(before);
+    }
+  });
+});

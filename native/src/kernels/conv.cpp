@@ -92,14 +92,21 @@ struct Layout {
   int64_t shared, per_thread;
 };
 
+// The weight gradient sums over (image, group) pairs in chunks: chunk c takes a fixed, contiguous range of pairs
+// and has its own sum of gW^T; the chunks' sums are added in order. The grouping depends only on the thread
+// count, never on which thread ran what, so the result is the same on every run.
+int64_t weight_chunks(const ConvGeometry& g, int threads) {
+  return std::min<int64_t>(int64_t(g.n) * g.groups, 2 * int64_t(threads));
+}
+
 // Forward (kind 0), input gradient (1) and weight gradient (2).
-Layout layout(const ConvGeometry& g, int kind) {
+Layout layout(const ConvGeometry& g, int kind, int threads) {
   const Sizes s = sizes(g);
   const int64_t col = is_pointwise(g) ? 0 : int64_t(s.k) * s.l;
   if (kind == 0) return {g.groups * gemm::packed_size(s.ocg, s.k), col + gemm::scratch_size(s.k)};
   if (kind == 1) return {g.groups * gemm::packed_size(s.k, s.ocg), col + gemm::scratch_size(s.ocg)};
-  // Column matrix, its packed copy, grad_output transposed and this thread's sum of gW^T for every group.
-  return {0, col + gemm::packed_size(s.k, int(s.l)) + s.l * s.ocg + gemm::scratch_size(int(s.l)) + int64_t(g.oc) * s.k};
+  // Each chunk's sum of gW^T; per thread the column matrix, its packed copy and grad_output transposed.
+  return {weight_chunks(g, threads) * g.oc * s.k, col + gemm::packed_size(s.k, int(s.l)) + s.l * s.ocg + gemm::scratch_size(int(s.l))};
 }
 
 // Which kernels take the Winograd path. On small outputs the weight gradient does not: partial tiles, one spare
@@ -123,7 +130,7 @@ int64_t conv2d_workspace(const ConvGeometry& g, int threads) {
   int64_t need = winograd::applies(g) ? winograd::workspace(g, threads) : 0;
   for (int kind = 0; kind < 3; ++kind) {
     if (winograd_for(g, kind)) continue;
-    const Layout l = layout(g, kind);
+    const Layout l = layout(g, kind, threads);
     need = std::max(need, l.shared + threads * l.per_thread);
   }
   return need;
@@ -133,7 +140,7 @@ void conv2d_forward(const float* x, const float* w, const float* bias, float* y,
                     float* ws) {
   if (winograd_for(g, 0)) return winograd::forward(x, w, bias, y, g, threads, ws);
   const Sizes s = sizes(g);
-  const Layout lay = layout(g, 0);
+  const Layout lay = layout(g, 0, threads);
   const int64_t packed = gemm::packed_size(s.ocg, s.k);
   for (int gr = 0; gr < g.groups; ++gr) gemm::pack_a(w + int64_t(gr) * s.ocg * s.k, s.k, 1, s.ocg, s.k, ws + gr * packed);
   for_each_task(g, threads, ws + lay.shared, lay.per_thread, [&](int n, int gr, float* slice) {
@@ -160,7 +167,7 @@ void conv2d_forward(const float* x, const float* w, const float* bias, float* y,
 void conv2d_backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, int threads, float* ws) {
   if (winograd_for(g, 1)) return winograd::backward_input(gy, w, gx, g, threads, ws);
   const Sizes s = sizes(g);
-  const Layout lay = layout(g, 1);
+  const Layout lay = layout(g, 1, threads);
   const int64_t packed = gemm::packed_size(s.k, s.ocg);
   // W_g^T [k, ocg]: element (r, o) at w_g[o * k + r].
   for (int gr = 0; gr < g.groups; ++gr) gemm::pack_a(w + int64_t(gr) * s.ocg * s.k, 1, s.k, s.k, s.ocg, ws + gr * packed);
@@ -183,32 +190,37 @@ void conv2d_backward_input(const float* gy, const float* w, float* gx, const Con
 void conv2d_backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, int threads, float* ws) {
   if (winograd_for(g, 2)) return winograd::backward_weight(x, gy, gw, g, threads, ws);
   const Sizes s = sizes(g);
-  const Layout lay = layout(g, 2);
+  const Layout lay = layout(g, 2, threads);
   const int64_t col_size = is_pointwise(g) ? 0 : int64_t(s.k) * s.l, packed = gemm::packed_size(s.k, int(s.l));
-  const int64_t sum_at = col_size + packed + s.l * s.ocg + gemm::scratch_size(int(s.l));
-  for (int t = 0; t < threads; ++t) std::fill(ws + t * lay.per_thread + sum_at, ws + (t + 1) * lay.per_thread, 0.0f);
-  for_each_task(g, threads, ws, lay.per_thread, [&](int n, int gr, float* slice) {
-    const float* xg = x + (int64_t(n) * g.c + int64_t(gr) * s.cg) * s.hw;
-    const float* gyg = gy + (int64_t(n) * g.oc + int64_t(gr) * s.ocg) * s.l;
-    const float* col = xg;
-    if (!is_pointwise(g)) {
-      im2col(xg, s.cg, g, slice, s.l);
-      col = slice;
+  const int64_t pairs = int64_t(g.n) * g.groups, chunks = weight_chunks(g, threads), sum_size = int64_t(g.oc) * s.k;
+  float* sums = ws;
+  std::fill(sums, sums + lay.shared, 0.0f);
+  parallel_for(chunks, threads, [&](int64_t chunk, int t) {
+    float* slice = ws + lay.shared + t * lay.per_thread;
+    for (int64_t pair = pairs * chunk / chunks; pair < pairs * (chunk + 1) / chunks; ++pair) {
+      const int n = int(pair / g.groups), gr = int(pair % g.groups);
+      const float* xg = x + (int64_t(n) * g.c + int64_t(gr) * s.cg) * s.hw;
+      const float* gyg = gy + (int64_t(n) * g.oc + int64_t(gr) * s.ocg) * s.l;
+      const float* col = xg;
+      if (!is_pointwise(g)) {
+        im2col(xg, s.cg, g, slice, s.l);
+        col = slice;
+      }
+      float* ap = slice + col_size;
+      float* gyt = ap + packed;
+      gemm::pack_a(col, s.l, 1, s.k, int(s.l), ap);
+      gemm::transpose(gyg, s.l, s.ocg, s.l, gyt, s.ocg);
+      // gW_g^T [k, ocg] += col [k, l] @ gy_g^T [l, ocg]
+      float* sum = sums + chunk * sum_size + int64_t(gr) * s.k * s.ocg;
+      gemm::multiply(s.k, s.ocg, int(s.l), ap, gyt, s.ocg, sum, s.ocg, true, gyt + s.l * s.ocg);
     }
-    float* ap = slice + col_size;
-    float* gyt = ap + packed;
-    gemm::pack_a(col, s.l, 1, s.k, int(s.l), ap);
-    gemm::transpose(gyg, s.l, s.ocg, s.l, gyt, s.ocg);
-    // gW_g^T [k, ocg] += col [k, l] @ gy_g^T [l, ocg]
-    gemm::multiply(s.k, s.ocg, int(s.l), ap, gyt, s.ocg, slice + sum_at + int64_t(gr) * s.k * s.ocg, s.ocg, true,
-                   gyt + s.l * s.ocg);
   });
-  // gw [oc, k]: the threads' sums, transposed back.
+  // gw [oc, k]: the chunks' sums in order, transposed back.
   for (int gr = 0; gr < g.groups; ++gr)
     for (int o = 0; o < s.ocg; ++o)
       for (int r = 0; r < s.k; ++r) {
         float sum = 0;
-        for (int t = 0; t < threads; ++t) sum += ws[t * lay.per_thread + sum_at + (int64_t(gr) * s.k + r) * s.ocg + o];
+        for (int64_t c = 0; c < chunks; ++c) sum += sums[c * sum_size + (int64_t(gr) * s.k + r) * s.ocg + o];
         gw[(int64_t(gr) * s.ocg + o) * s.k + r] = sum;
       }
 }

@@ -79,9 +79,13 @@ Plan input_grad_plan(const ConvGeometry& g) { return plan(g.n, g.oc, g.c, g.oh, 
 // and dU (weight gradient).
 int64_t rows_size(const Plan& p) { return 8 * (int64_t(p.ld) + 16); }
 int64_t forward_thread_size(const Plan& p) { return rows_size(p) + 16 * int64_t(p.ld) * (p.cin + p.kp); }
-int64_t weight_thread_size(const Plan& p) {
-  return rows_size(p) + 16 * int64_t(p.ld) * (p.cin + p.cp + p.cout + p.kp) + 16 * int64_t(p.kp) * p.cp;
-}
+int64_t weight_thread_size(const Plan& p) { return rows_size(p) + 16 * int64_t(p.ld) * (p.cin + p.cp + p.cout + p.kp); }
+
+// The weight gradient sums over blocks in chunks: chunk c takes a fixed, contiguous range of blocks and has its own
+// dU; the chunks' dU are added in order. The grouping depends only on the thread count, never on which thread
+// ran what, so the result is the same on every run.
+int64_t weight_chunks(const Plan& p, int threads) { return std::min<int64_t>(p.blocks(), 2 * int64_t(threads)); }
+int64_t weight_sum_size(const Plan& p) { return 16 * int64_t(p.kp) * p.cp; }
 
 struct Run {
   int slot, img, ti, tj, len;
@@ -325,7 +329,7 @@ int64_t workspace(const ConvGeometry& g, int threads) {
   const Plan f = forward_plan(g), bi = input_grad_plan(g);
   const int64_t fwd = 16 * int64_t(f.kp) * f.cin + threads * forward_thread_size(f);
   const int64_t bwd = 16 * int64_t(bi.kp) * bi.cin + threads * forward_thread_size(bi);
-  return std::max({fwd, bwd, threads * weight_thread_size(f)});
+  return std::max({fwd, bwd, threads * weight_thread_size(f) + weight_chunks(f, threads) * weight_sum_size(f)});
 }
 
 void forward(const float* x, const float* w, const float* bias, float* y, const ConvGeometry& g, int threads, float* ws) {
@@ -345,62 +349,67 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
   const Micro mk = micro();
   const int64_t per_thread = weight_thread_size(p);
   const int64_t vsize = 16 * int64_t(p.cin) * p.ld, vtsize = 16 * int64_t(p.ld) * p.cp;
-  const int64_t msize = 16 * int64_t(p.cout) * p.ld, dmsize = 16 * int64_t(p.kp) * p.ld;
-  const int64_t usize = 16 * int64_t(p.kp) * p.cp;
-  const int64_t sum_at = rows_size(p) + vsize + vtsize + msize + dmsize;
+  const int64_t msize = 16 * int64_t(p.cout) * p.ld;
+  const int64_t usize = weight_sum_size(p), chunks = weight_chunks(p, threads), blocks = p.blocks();
   auto scratch = [&](int t) { return ws + t * per_thread; };
+  float* sums = ws + threads * per_thread;
+  // V^T's columns past cin stay zero; each chunk's dU starts at zero.
   for (int t = 0; t < threads; ++t) {
-    // dU accumulates over blocks; V^T's columns past cin stay zero.
-    float* s = scratch(t) + rows_size(p);
-    std::fill(s + vsize, s + vsize + vtsize, 0.0f);
-    std::fill(scratch(t) + sum_at, scratch(t) + sum_at + usize, 0.0f);
+    float* vt = scratch(t) + rows_size(p) + vsize;
+    std::fill(vt, vt + vtsize, 0.0f);
   }
+  std::fill(sums, sums + chunks * usize, 0.0f);
   const float* gy_end = gy + int64_t(p.n) * p.cout * p.oh * p.ow;
-  parallel_for(p.blocks(), threads, [&](int64_t b, int t) {
-    thread_local std::vector<Run> runs;
-    float* rows = scratch(t);
-    float* v = rows + rows_size(p);
-    float* vt = v + vsize;
-    float* m = vt + vtsize;
-    float* dm = m + msize;
-    float* du = scratch(t) + sum_at;
-    const int slots = block_runs(p, b, runs);
-    const int64_t rs = row_stride(p);
-    transform_block_input(x, p, runs, slots, rows, v);
-    // V^T [16][slots][cp]: slots become the GEMM's inner dimension; spare slots are zero.
-    for (int e = 0; e < 16; ++e) {
-      float* vte = vt + e * int64_t(p.ld) * p.cp;
-      gemm::transpose(v + e * int64_t(p.cin) * p.ld, p.ld, p.cin, slots, vte, p.cp);
-      for (const Run& r : runs) std::fill(vte + int64_t(r.slot + r.len) * p.cp, vte + int64_t(r.slot + r.len) * p.cp + p.cin, 0.0f);
-    }
-    // dM [16][cout][ld] = A dY A^T for each 2x2 tile of grad_output (zero past its edges and in spare slots),
-    // then packed for the micro-kernel as [16][kp / mr][slots][mr].
-    const int64_t es = int64_t(p.cout) * p.ld;
-    for (int o = 0; o < p.cout; ++o) {
-      for (const Run& r : runs) {
-        split_rows(gy + (int64_t(r.img) * p.cout + o) * p.oh * p.ow, gy_end, p.oh, p.ow, 2 * r.ti, 2 * r.tj, r.len, rows, rs,
-                   r.slot, 2);
+  parallel_for(chunks, threads, [&](int64_t chunk, int t) {
+    for (int64_t b = blocks * chunk / chunks; b < blocks * (chunk + 1) / chunks; ++b) {
+      thread_local std::vector<Run> runs;
+      float* rows = scratch(t);
+      float* v = rows + rows_size(p);
+      float* vt = v + vsize;
+      float* m = vt + vtsize;
+      float* dm = m + msize;
+      float* du = sums + chunk * usize;
+      const int slots = block_runs(p, b, runs);
+      const int64_t rs = row_stride(p);
+      transform_block_input(x, p, runs, slots, rows, v);
+      // V^T [16][slots][cp]: slots become the GEMM's inner dimension; spare slots are zero.
+      for (int e = 0; e < 16; ++e) {
+        float* vte = vt + e * int64_t(p.ld) * p.cp;
+        gemm::transpose(v + e * int64_t(p.cin) * p.ld, p.ld, p.cin, slots, vte, p.cp);
+        for (const Run& r : runs) {
+          float* spare = vte + int64_t(r.slot + r.len) * p.cp;
+          std::fill(spare, spare + p.cin, 0.0f);
+        }
       }
-      float* mo = m + int64_t(o) * p.ld;
-      grad_output_transform(rows, rs, slots, mo, es);
-      for (const Run& r : runs)
-        for (int e = 0; e < 16; ++e) mo[e * es + r.slot + r.len] = 0.0f;
-    }
-    for (int e = 0; e < 16; ++e) gemm::pack_a(m + e * es, p.ld, 1, p.cout, slots, dm + e * int64_t(p.kp) * p.ld);
-    // dU [16][kp][cp] += dM V^T over the block's slots.
-    for (int e = 0; e < 16; ++e) {
-      const float* dme = dm + e * int64_t(p.kp) * p.ld;
-      const float* vte = vt + e * int64_t(p.ld) * p.cp;
-      float* due = du + e * int64_t(p.kp) * p.cp;
-      for (int c = 0; c < p.cp; c += kNR)
-        for (int o = 0; o < p.kp; o += mk.mr)
-          mk.fn(slots, dme + int64_t(o) * slots, vte + c, p.cp, due + int64_t(o) * p.cp + c, p.cp, true);
+      // dM [16][cout][ld] = A dY A^T for each 2x2 tile of grad_output (zero past its edges and in spare slots),
+      // then packed for the micro-kernel as [16][kp / mr][slots][mr].
+      const int64_t es = int64_t(p.cout) * p.ld;
+      for (int o = 0; o < p.cout; ++o) {
+        for (const Run& r : runs) {
+          const float* plane = gy + (int64_t(r.img) * p.cout + o) * p.oh * p.ow;
+          split_rows(plane, gy_end, p.oh, p.ow, 2 * r.ti, 2 * r.tj, r.len, rows, rs, r.slot, 2);
+        }
+        float* mo = m + int64_t(o) * p.ld;
+        grad_output_transform(rows, rs, slots, mo, es);
+        for (const Run& r : runs)
+          for (int e = 0; e < 16; ++e) mo[e * es + r.slot + r.len] = 0.0f;
+      }
+      for (int e = 0; e < 16; ++e) gemm::pack_a(m + e * es, p.ld, 1, p.cout, slots, dm + e * int64_t(p.kp) * p.ld);
+      // dU [16][kp][cp] += dM V^T over the block's slots.
+      for (int e = 0; e < 16; ++e) {
+        const float* dme = dm + e * int64_t(p.kp) * p.ld;
+        const float* vte = vt + e * int64_t(p.ld) * p.cp;
+        float* due = du + e * int64_t(p.kp) * p.cp;
+        for (int c = 0; c < p.cp; c += kNR)
+          for (int o = 0; o < p.kp; o += mk.mr)
+            mk.fn(slots, dme + int64_t(o) * slots, vte + c, p.cp, due + int64_t(o) * p.cp + c, p.cp, true);
+      }
     }
   });
-  // Sum the threads' dU, then gw = G^T dU G for every filter.
-  float* du = scratch(0) + sum_at;
-  for (int t = 1; t < threads; ++t) {
-    const float* other = scratch(t) + sum_at;
+  // Sum the chunks' dU in order, then gw = G^T dU G for every filter.
+  float* du = sums;
+  for (int64_t c = 1; c < chunks; ++c) {
+    const float* other = sums + c * usize;
     for (int64_t i = 0; i < usize; ++i) du[i] += other[i];
   }
   const int64_t es = int64_t(p.kp) * p.cp;
