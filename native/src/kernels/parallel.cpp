@@ -19,6 +19,7 @@ namespace {
 // Spins until done() holds or about 100 us have passed; returns whether done() held. Regions tend to follow each
 // other within microseconds (one per op in a training step), so a short spin saves most futex wake-ups, whose
 // latency on a loaded VM can exceed a whole small op.
+// The spin yields the core now and then: on a VM the other thread may share this core, and must get to run.
 template <typename F>
 bool spin_until(F done) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
@@ -27,7 +28,10 @@ bool spin_until(F done) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
-    if ((i & 255) == 255 && std::chrono::steady_clock::now() > deadline) return false;
+    if ((i & 63) == 63) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::yield();
+    }
   }
 }
 
