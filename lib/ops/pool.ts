@@ -32,6 +32,22 @@ export interface MaxPool2dOptions {
   returnIndices?: boolean;
 }
 
+/** The geometry of a pass that only needs the plane sizes (adaptive pooling, max-pool backward). */
+function planeGeometry(planes: number, h: number, w: number, oh: number, ow: number): K.PoolGeometry {
+  return { planes, h, w, oh, ow, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, countIncludePad: false, divisorOverride: 0 };
+}
+
+/** A window-mean pool (plain or adaptive): its forward kernel, recorded with its backward kernel. */
+function meanPool(name: string, kinds: [K.PoolKind, K.PoolKind], input: Tensor, geometry: K.PoolGeometry): Tensor {
+  const y = empty([...input.shape.slice(0, -2), geometry.oh, geometry.ow], 'float32');
+  K.pool2d(kinds[0], dense(input), y.data as Float32Array, null, geometry);
+  return record(name, y, [input], (g) => {
+    const gx = empty(input.shape, 'float32');
+    K.pool2d(kinds[1], dense(g), gx.data as Float32Array, null, geometry);
+    return [gx];
+  });
+}
+
 /**
  * The input gradient of max pooling: each output's gradient added at its argmax. One native pass (parallel over
  * planes); when the backward itself is being recorded (createGraph), the differentiable scatter-add instead.
@@ -42,8 +58,7 @@ function maxPoolBackward(g: Tensor, idx: Tensor, input: Tensor, planes: number, 
     return scatterAddInto([planes, h * w], 1, idx.view([planes, oh * ow]), g.reshape([planes, oh * ow])).view(input.shape);
   }
   const gx = empty(input.shape, 'float32');
-  const geometry = { planes, h, w, oh, ow, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, countIncludePad: false, divisorOverride: 0 };
-  K.pool2d('maxBackward', dense(g), gx.data as Float32Array, idx.data as Int32Array, geometry);
+  K.pool2d('maxBackward', dense(g), gx.data as Float32Array, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
   return gx;
 }
 
@@ -126,13 +141,7 @@ export function avgPool2d(input: Tensor, kernelSize: Pair, options: AvgPool2dOpt
     planes: planesOf(input), h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh: 1, dw: 1,
     countIncludePad: options.countIncludePad ?? true, divisorOverride: div,
   };
-  const y = empty([...input.shape.slice(0, -2), oh, ow], 'float32');
-  K.pool2d('avg', dense(input), y.data as Float32Array, null, geometry);
-  return record('AvgPool2DBackward0', y, [input], (g) => {
-    const gx = empty(input.shape, 'float32');
-    K.pool2d('avgBackward', dense(g), gx.data as Float32Array, null, geometry);
-    return [gx];
-  });
+  return meanPool('AvgPool2DBackward0', ['avg', 'avgBackward'], input, geometry);
 }
 
 export function avgPool1d(input: Tensor, kernelSize: number, options: { stride?: number | null; padding?: number; ceilMode?: boolean; countIncludePad?: boolean } = {}): Tensor {
@@ -159,14 +168,7 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair | readonly (nu
   checkInput(op, input);
   const [oh, ow] = adaptiveSize(op, input, outputSize);
   const [h, w] = input.shape.slice(-2) as [number, number];
-  const geometry: K.PoolGeometry = { planes: planesOf(input), h, w, oh, ow, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, countIncludePad: false, divisorOverride: 0 };
-  const y = empty([...input.shape.slice(0, -2), oh, ow], 'float32');
-  K.pool2d('adaptiveAvg', dense(input), y.data as Float32Array, null, geometry);
-  return record('AdaptiveAvgPool2DBackward0', y, [input], (g) => {
-    const gx = empty(input.shape, 'float32');
-    K.pool2d('adaptiveAvgBackward', dense(g), gx.data as Float32Array, null, geometry);
-    return [gx];
-  });
+  return meanPool('AdaptiveAvgPool2DBackward0', ['adaptiveAvg', 'adaptiveAvgBackward'], input, planeGeometry(planesOf(input), h, w, oh, ow));
 }
 
 export function adaptiveMaxPool2d(input: Tensor, outputSize: Pair | readonly (number | null)[], returnIndices = false): Tensor | [Tensor, Tensor] {
@@ -178,7 +180,7 @@ export function adaptiveMaxPool2d(input: Tensor, outputSize: Pair | readonly (nu
   const shape = [...input.shape.slice(0, -2), oh, ow];
   const y = empty(shape, 'float32');
   const idx = empty(shape, 'int32');
-  K.pool2d('adaptiveMax', dense(input), y.data as Float32Array, idx.data as Int32Array, { planes, h, w, oh, ow, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, countIncludePad: false, divisorOverride: 0 });
+  K.pool2d('adaptiveMax', dense(input), y.data as Float32Array, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
   const out = record('AdaptiveMaxPool2DBackward0', y, [input], (g) => [maxPoolBackward(g, idx, input, planes, h, w)]);
   return returnIndices ? [out, idx] : out;
 }

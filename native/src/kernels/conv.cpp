@@ -92,12 +92,8 @@ struct Layout {
   int64_t shared, per_thread;
 };
 
-// The weight gradient sums over (image, group) pairs in chunks: chunk c takes a fixed, contiguous range of pairs
-// and has its own sum of gW^T; the chunks' sums are added in order. The grouping depends only on the thread
-// count, never on which thread ran what, so the result is the same on every run.
-int64_t weight_chunks(const ConvGeometry& g, int threads) {
-  return std::min<int64_t>(int64_t(g.n) * g.groups, 2 * int64_t(threads));
-}
+// The weight gradient sums over (image, group) pairs in sum_chunks chunks, each with its own sum of gW^T.
+int64_t weight_chunks(const ConvGeometry& g, int threads) { return sum_chunks(int64_t(g.n) * g.groups, threads); }
 
 // Forward (kind 0), input gradient (1) and weight gradient (2).
 Layout layout(const ConvGeometry& g, int kind, int threads) {

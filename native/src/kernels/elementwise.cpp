@@ -22,12 +22,7 @@ namespace {
 // (elementwise results do not depend on how the elements are split).
 template <int K, typename F>
 void run_parallel(const StridedIter<K>& it, const F& body) {
-  constexpr int64_t kGrain = 32768;
-  const int64_t n = it.numel();
-  const int threads = get_num_threads();
-  if (threads <= 1 || n < 2 * kGrain) return it.run(body);
-  const int64_t tasks = std::min<int64_t>(n / kGrain, int64_t(threads) * 4);
-  parallel_for(tasks, threads, [&](int64_t t, int) { it.run_range(n * t / tasks, n * (t + 1) / tasks, body); });
+  parallel_range(it.numel(), it.numel(), [&](int64_t first, int64_t last) { it.run_range(first, last, body); });
 }
 
 // Runs out[i] = f(a[i], b[i]) with fast paths for the common contiguous and scalar-broadcast runs.

@@ -1,6 +1,7 @@
 // Declarations of torchlet's C++ kernels. Plain C++17 on raw buffers and layouts: no Node headers.
 // Every function trusts its arguments; the binding layer (native/src/binding/) validates them first.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -90,6 +91,22 @@ using TaskFn = std::function<void(int64_t task, int thread)>;
 void set_num_threads(int n);
 int get_num_threads();
 void parallel_for(int64_t tasks, int threads, const TaskFn& fn);
+// Calls body(first, last) over ranges covering [0, count): on torchlet's threads (up to 4 ranges per thread, each
+// worth at least 32K touched elements) when `work` (elements touched in all) is 64K or more, else once on the
+// caller, directly (small ops pay nothing for it). For kernels whose items are independent, so the split never
+// changes a result.
+template <typename F>
+void parallel_range(int64_t count, int64_t work, const F& body) {
+  constexpr int64_t kGrain = 32768;
+  if (count < 2 || work < 2 * kGrain) return body(int64_t(0), count);
+  const int threads = get_num_threads();
+  if (threads <= 1) return body(int64_t(0), count);
+  const int64_t tasks = std::min({count, int64_t(threads) * 4, work / kGrain});
+  parallel_for(tasks, threads, [&](int64_t t, int) { body(count * t / tasks, count * (t + 1) / tasks); });
+}
+// How many fixed chunks a sum over `items` is cut into on `threads` threads: each chunk sums a contiguous range
+// in order and the chunks are added in order, so the result depends on the thread count only.
+inline int64_t sum_chunks(int64_t items, int threads) { return std::min<int64_t>(items, 2 * int64_t(threads)); }
 
 // Geometry of a 2-D convolution on contiguous NCHW input, OIHW weight (I = c / groups) and NCHW output.
 struct ConvGeometry {

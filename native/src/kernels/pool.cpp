@@ -19,12 +19,8 @@ inline int adaptive_end(int o, int in, int out) { return int(((int64_t(o) + 1) *
 // Calls body(first, last) over ranges of planes, split over torchlet's threads when the input is large enough
 // (planes are independent, so the split does not change any result).
 template <typename F>
-void for_planes(const PoolGeometry& g, F body) {
-  const int threads = get_num_threads();
-  const int64_t work = g.planes * (int64_t(g.h) * g.w + int64_t(g.oh) * g.ow);
-  if (threads <= 1 || work < 65536 || g.planes < 2) return body(int64_t(0), g.planes);
-  const int64_t tasks = std::min<int64_t>(g.planes, int64_t(threads) * 4);
-  parallel_for(tasks, threads, [&](int64_t t, int) { body(g.planes * t / tasks, g.planes * (t + 1) / tasks); });
+void for_planes(const PoolGeometry& g, const F& body) {
+  parallel_range(g.planes, g.planes * (int64_t(g.h) * g.w + int64_t(g.oh) * g.ow), body);
 }
 
 // The average pool's divisor and clipped window, as PyTorch's avg_pool2d.

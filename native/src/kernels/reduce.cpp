@@ -38,13 +38,9 @@ void for_each_output(int rank, const int32_t* shape, const View& vin, const uint
       }
     });
   };
-  const int64_t count = outer.numel();
-  int64_t total = count;
+  int64_t total = outer.numel();
   for (int d = 0; d < ni; ++d) total *= inner_shape[d];
-  const int threads = get_num_threads();
-  if (threads <= 1 || count < 2 || total < 65536) return outputs(0, count);
-  const int64_t tasks = std::min<int64_t>(count, int64_t(threads) * 4);
-  parallel_for(tasks, threads, [&](int64_t t, int) { outputs(count * t / tasks, count * (t + 1) / tasks); });
+  parallel_range(outer.numel(), total, outputs);
 }
 
 // Sum of a contiguous float run in double, eight independent accumulators so the loop vectorises.

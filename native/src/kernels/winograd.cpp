@@ -38,21 +38,20 @@ struct Plan {
   int th, tw;       // tiles per image: rows, columns
   int64_t tiles;    // n * th * tw
   int mr, kp, cp;   // micro-kernel rows; cout rounded up to mr; cin rounded up to 16
-  int slots;        // slots per block (a multiple of 16, so 8-slot steps and 16-column GEMM strips never overrun)
-  int ld;           // distance between rows of V and M: slots
+  int slots;        // slots per block, also the distance between rows of V and M (a multiple of 16, so 8-slot
+                    // steps and 16-column GEMM strips never overrun)
   std::vector<int64_t> starts;  // first tile of each block, then the tile count
   int64_t blocks() const { return int64_t(starts.size()) - 1; }
 };
 
 Plan plan(int n, int cin, int cout, int h, int w, int ph, int pw, int oh, int ow) {
-  Plan p{n, cin, cout, h, w, ph, pw, oh, ow, (oh + 1) / 2, (ow + 1) / 2, 0, micro().mr, 0, 0, 0, 0, {}};
+  Plan p{n, cin, cout, h, w, ph, pw, oh, ow, (oh + 1) / 2, (ow + 1) / 2, 0, micro().mr, 0, 0, 0, {}};
   p.tiles = int64_t(n) * p.th * p.tw;
   p.kp = int(round_up(cout, p.mr));
   p.cp = int(round_up(cin, kNR));
   // Keep a block's V and M (16 * (cin + kp) * slots floats) near 512 KiB, inside one core's L2.
   const int64_t fit = (int64_t(128) << 10) / (16 * int64_t(p.cp + p.kp)) / kNR * kNR;
   p.slots = int(std::clamp<int64_t>(fit, kNR, 256));
-  p.ld = p.slots;
   // Fill each block's slots: whole runs while they fit (tiles plus one spare), then part of the next run.
   p.starts.push_back(0);
   int used = 0;
@@ -75,16 +74,15 @@ Plan forward_plan(const ConvGeometry& g) { return plan(g.n, g.c, g.oc, g.h, g.w,
 // The input gradient is the convolution of grad_output with the flipped, transposed filter, padded by 2 - p.
 Plan input_grad_plan(const ConvGeometry& g) { return plan(g.n, g.oc, g.c, g.oh, g.ow, 2 - g.ph, 2 - g.pw, g.h, g.w); }
 
-// Per-thread scratch (floats): split rows (8 arrays of ld + 16), then V and M (forward), or V, V^T, dM, packed dM
-// and dU (weight gradient).
-int64_t rows_size(const Plan& p) { return 8 * (int64_t(p.ld) + 16); }
-int64_t forward_thread_size(const Plan& p) { return rows_size(p) + 16 * int64_t(p.ld) * (p.cin + p.kp); }
-int64_t weight_thread_size(const Plan& p) { return rows_size(p) + 16 * int64_t(p.ld) * (p.cin + p.cp + p.cout + p.kp); }
+// Per-thread scratch (floats): the split rows (8 arrays, row_stride apart: room for 8 slots of overhang and the
+// reads past them), then V and M (forward), or V, V^T, dM and packed dM (weight gradient).
+int64_t row_stride(const Plan& p) { return int64_t(p.slots) + 16; }
+int64_t rows_size(const Plan& p) { return 8 * row_stride(p); }
+int64_t forward_thread_size(const Plan& p) { return rows_size(p) + 16 * int64_t(p.slots) * (p.cin + p.kp); }
+int64_t weight_thread_size(const Plan& p) { return rows_size(p) + 16 * int64_t(p.slots) * (p.cin + p.cp + p.cout + p.kp); }
 
-// The weight gradient sums over blocks in chunks: chunk c takes a fixed, contiguous range of blocks and has its own
-// dU; the chunks' dU are added in order. The grouping depends only on the thread count, never on which thread
-// ran what, so the result is the same on every run.
-int64_t weight_chunks(const Plan& p, int threads) { return std::min<int64_t>(p.blocks(), 2 * int64_t(threads)); }
+// The weight gradient sums over blocks in sum_chunks chunks, each with its own dU.
+int64_t weight_chunks(const Plan& p, int threads) { return sum_chunks(p.blocks(), threads); }
 int64_t weight_sum_size(const Plan& p) { return 16 * int64_t(p.kp) * p.cp; }
 
 struct Run {
@@ -231,31 +229,28 @@ TORCHLET_SIMD_CLONES void grad_output_transform(const float* rows, int64_t rs, i
   for (int j = 0; j < count; j += 8) grad_tiles(ev, od, out, j);
 }
 
-// The split rows of a thread's scratch: 8 arrays, rs floats apart.
-int64_t row_stride(const Plan& p) { return int64_t(p.ld) + 16; }
-
-// V [16][cin][ld] for the block's slots, from input x [n, cin, h, w].
+// V [16][cin][slots] for the block's slots, from input x [n, cin, h, w].
 void transform_block_input(const float* x, const Plan& p, const std::vector<Run>& runs, int slots, float* rows, float* v) {
-  const int64_t es = int64_t(p.cin) * p.ld, rs = row_stride(p);
+  const int64_t es = int64_t(p.cin) * p.slots, rs = row_stride(p);
   const float* end = x + int64_t(p.n) * p.cin * p.h * p.w;
   for (int c = 0; c < p.cin; ++c) {
     for (const Run& r : runs) {
       split_rows(x + (int64_t(r.img) * p.cin + c) * p.h * p.w, end, p.h, p.w, 2 * r.ti - p.ph, 2 * r.tj - p.pw, r.len,
                  rows, rs, r.slot);
     }
-    input_transform(rows, rs, slots, v + int64_t(c) * p.ld, es);
+    input_transform(rows, rs, slots, v + int64_t(c) * p.slots, es);
   }
 }
 
-// Y = A^T M A (+ bias) for the block: M [16][kp][ld] -> y [n, cout, oh, ow].
+// Y = A^T M A (+ bias) for the block: M [16][kp][slots] -> y [n, cout, oh, ow].
 void transform_block_output(const float* m, const float* bias, const Plan& p, const std::vector<Run>& runs, int slots,
                             float* rows, float* y) {
-  const int64_t es = int64_t(p.kp) * p.ld;
+  const int64_t es = int64_t(p.kp) * p.slots;
   float* out0 = rows;
-  float* out1 = rows + 2 * int64_t(p.ld);
+  float* out1 = rows + 2 * int64_t(p.slots);
   for (int k = 0; k < p.cout; ++k) {
-    output_transform(m + int64_t(k) * p.ld, es, slots, out0, out1);
-    if (bias) add_scalar(out0, 4 * int64_t(p.ld), bias[k]);
+    output_transform(m + int64_t(k) * p.slots, es, slots, out0, out1);
+    if (bias) add_scalar(out0, 4 * int64_t(p.slots), bias[k]);
     for (const Run& r : runs) {
       const int i0 = 2 * r.ti, j0 = 2 * r.tj, cols = std::min(2 * r.len, p.ow - j0);
       float* yk = y + (int64_t(r.img) * p.cout + k) * p.oh * p.ow + int64_t(i0) * p.ow + j0;
@@ -303,15 +298,15 @@ void run_forward(const float* x, const float* up, const float* bias, float* y, c
     thread_local std::vector<Run> runs;
     float* rows = ws + t * per_thread;
     float* v = rows + rows_size(p);
-    float* m = v + 16 * int64_t(p.cin) * p.ld;
+    float* m = v + 16 * int64_t(p.cin) * p.slots;
     const int slots = block_runs(p, b, runs);
     transform_block_input(x, p, runs, slots, rows, v);
     for (int e = 0; e < 16; ++e) {
       const float* ue = up + e * int64_t(p.kp) * p.cin;
-      const float* ve = v + e * int64_t(p.cin) * p.ld;
-      float* me = m + e * int64_t(p.kp) * p.ld;
+      const float* ve = v + e * int64_t(p.cin) * p.slots;
+      float* me = m + e * int64_t(p.kp) * p.slots;
       for (int j = 0; j < slots; j += kNR)
-        for (int o = 0; o < p.kp; o += mk.mr) mk.fn(p.cin, ue + int64_t(o) * p.cin, ve + j, p.ld, me + int64_t(o) * p.ld + j, p.ld, false);
+        for (int o = 0; o < p.kp; o += mk.mr) mk.fn(p.cin, ue + int64_t(o) * p.cin, ve + j, p.slots, me + int64_t(o) * p.slots + j, p.slots, false);
     }
     transform_block_output(m, bias, p, runs, slots, rows, y);
   });
@@ -348,8 +343,8 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
   const Plan p = forward_plan(g);
   const Micro mk = micro();
   const int64_t per_thread = weight_thread_size(p);
-  const int64_t vsize = 16 * int64_t(p.cin) * p.ld, vtsize = 16 * int64_t(p.ld) * p.cp;
-  const int64_t msize = 16 * int64_t(p.cout) * p.ld;
+  const int64_t vsize = 16 * int64_t(p.cin) * p.slots, vtsize = 16 * int64_t(p.slots) * p.cp;
+  const int64_t msize = 16 * int64_t(p.cout) * p.slots;
   const int64_t usize = weight_sum_size(p), chunks = weight_chunks(p, threads), blocks = p.blocks();
   auto scratch = [&](int t) { return ws + t * per_thread; };
   float* sums = ws + threads * per_thread;
@@ -374,31 +369,31 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
       transform_block_input(x, p, runs, slots, rows, v);
       // V^T [16][slots][cp]: slots become the GEMM's inner dimension; spare slots are zero.
       for (int e = 0; e < 16; ++e) {
-        float* vte = vt + e * int64_t(p.ld) * p.cp;
-        gemm::transpose(v + e * int64_t(p.cin) * p.ld, p.ld, p.cin, slots, vte, p.cp);
+        float* vte = vt + e * int64_t(p.slots) * p.cp;
+        gemm::transpose(v + e * int64_t(p.cin) * p.slots, p.slots, p.cin, slots, vte, p.cp);
         for (const Run& r : runs) {
           float* spare = vte + int64_t(r.slot + r.len) * p.cp;
           std::fill(spare, spare + p.cin, 0.0f);
         }
       }
-      // dM [16][cout][ld] = A dY A^T for each 2x2 tile of grad_output (zero past its edges and in spare slots),
+      // dM [16][cout][slots] = A dY A^T for each 2x2 tile of grad_output (zero past its edges and in spare slots),
       // then packed for the micro-kernel as [16][kp / mr][slots][mr].
-      const int64_t es = int64_t(p.cout) * p.ld;
+      const int64_t es = int64_t(p.cout) * p.slots;
       for (int o = 0; o < p.cout; ++o) {
         for (const Run& r : runs) {
           const float* plane = gy + (int64_t(r.img) * p.cout + o) * p.oh * p.ow;
           split_rows(plane, gy_end, p.oh, p.ow, 2 * r.ti, 2 * r.tj, r.len, rows, rs, r.slot, 2);
         }
-        float* mo = m + int64_t(o) * p.ld;
+        float* mo = m + int64_t(o) * p.slots;
         grad_output_transform(rows, rs, slots, mo, es);
         for (const Run& r : runs)
           for (int e = 0; e < 16; ++e) mo[e * es + r.slot + r.len] = 0.0f;
       }
-      for (int e = 0; e < 16; ++e) gemm::pack_a(m + e * es, p.ld, 1, p.cout, slots, dm + e * int64_t(p.kp) * p.ld);
+      for (int e = 0; e < 16; ++e) gemm::pack_a(m + e * es, p.slots, 1, p.cout, slots, dm + e * int64_t(p.kp) * p.slots);
       // dU [16][kp][cp] += dM V^T over the block's slots.
       for (int e = 0; e < 16; ++e) {
-        const float* dme = dm + e * int64_t(p.kp) * p.ld;
-        const float* vte = vt + e * int64_t(p.ld) * p.cp;
+        const float* dme = dm + e * int64_t(p.kp) * p.slots;
+        const float* vte = vt + e * int64_t(p.slots) * p.cp;
         float* due = du + e * int64_t(p.kp) * p.cp;
         for (int c = 0; c < p.cp; c += kNR)
           for (int o = 0; o < p.kp; o += mk.mr)
