@@ -1,6 +1,6 @@
-// C++ kernel tests, no Node: built by `npm run build:cmake:asan` (CMake option TORCHLET_KERNEL_TESTS) and run
-// under AddressSanitizer/UBSan by ctest. Expected values come from naive loops written here, or from
-// PyTorch's documented seeds (shared/reference/pytorch-semantics.md).
+// C++ kernel tests, no Node: built and run by `npm run test:kernels` (CMake options TORCHLET_KERNEL_TESTS and
+// TORCHLET_SANITIZE), under AddressSanitizer/UBSan, by ctest. Expected values come from naive loops written here, or
+// from PyTorch 1.13's seeded streams (the generating call is written beside each list).
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>

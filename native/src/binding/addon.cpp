@@ -35,9 +35,9 @@ namespace binding {
 namespace {
 
 // Tensors are JS typed arrays, which Node allocates with calloc. Left to its defaults, glibc serves large blocks
-// with fresh mmap()s and returns them on free, so every large op result pays page faults on first touch (about
-// 100x the cost of reusing memory on this kind of machine: shared/reference/performance-notes.md). Keeping
-// freed memory in the process makes the next result reuse it. Process-wide and idempotent; opt out with
+// with fresh mmap()s and returns them on free, so every large op result pays page faults on first touch (measured
+// at about 100x the cost of reusing memory on a small cloud VM). Keeping freed memory in the process makes the
+// next result reuse it. Process-wide and idempotent; opt out with
 // TORCHLET_MALLOC_TUNING=0.
 bool tune_malloc() {
 #if defined(__GLIBC__)
