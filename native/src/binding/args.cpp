@@ -52,15 +52,6 @@ std::string dims(int rank, const int32_t* values) {
 void throw_type(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
 void throw_range(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
 
-const char* dtype_name(DType t) {
-  switch (t) {
-    case DType::F32: return "float32";
-    case DType::I32: return "int32";
-    case DType::U8: return "bool";
-  }
-  return "?";
-}
-
 // One napi_get_typedarray_info call per argument: this runs several times on every op.
 static bool typed_array_info(napi_env env, napi_value v, napi_typedarray_type* type, size_t* length, void** data) {
   bool is = false;

@@ -52,7 +52,5 @@ class Meta {
 void check_view(Napi::Env env, const char* fn, const char* name, size_t length, int rank, const int32_t* shape,
                 const int32_t* strides, int64_t offset);
 
-const char* dtype_name(DType t);
-
 }  // namespace binding
 }  // namespace torchlet

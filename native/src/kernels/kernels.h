@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "dtype.h"
 #include "strided.h"
 
 // A function marked TORCHLET_SIMD_CLONES is also built for x86-64-v3 (AVX2, FMA) on x86-64 Linux and picked at
@@ -19,9 +20,7 @@
 
 namespace torchlet {
 
-enum class DType : int { F32 = 0, I32 = 1, U8 = 2 };
-
-// The op lists are exported to JS by name, so TypeScript never hard-codes these numbers.
+// The op and kind lists are exported to JS by name, so TypeScript never hard-codes these numbers.
 #define TORCHLET_BINARY_OPS(X) \
   X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum) X(remainder) X(floor_divide) \
   X(threshold_backward) X(eq) X(ne) X(lt) X(le) X(gt) X(ge) X(logical_and) X(logical_or) X(logical_xor)
