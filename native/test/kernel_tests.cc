@@ -2,8 +2,12 @@
 // TORCHLET_SANITIZE), under AddressSanitizer/UBSan, by ctest. Expected values come from naive loops written here, or
 // from PyTorch 1.13's seeded streams (the generating call is written beside each list).
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "../src/kernels/kernels.h"
@@ -230,6 +234,241 @@ static void test_conv(const ConvGeometry& g) {
   CHECK(near(lhs, rhs_w, 1e-4));
 }
 
+static bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// A [2, 3] output from a [2, 1] and a [3] operand expanded by stride-0 views, then a transposed read of a [3, 2]
+// buffer against a contiguous one: every binary op in float64, against the same expression written here.
+static void test_f64_binary() {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> a = {-2.5, 7}, b = {3, nan, -0.75};
+  const int32_t shape[] = {2, 3}, so[] = {3, 1}, sa[] = {1, 0}, sb[] = {0, 1};
+  auto expect = [&](BinaryOp op, double alpha, double (*f)(double, double, double)) {
+    std::vector<double> out(6, -1);
+    CHECK(binary(op, DType::F64, out.data(), DType::F64, a.data(), b.data(), 2, shape, View{0, so}, View{0, sa},
+                 View{0, sb}, alpha));
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 3; ++j) CHECK(same_bits(out[i * 3 + j], f(a[i], b[j], alpha)));
+  };
+  expect(BinaryOp::add, 1, [](double x, double y, double) { return x + y; });
+  expect(BinaryOp::add, 0.3, [](double x, double y, double s) { return std::fma(s, y, x); });
+  expect(BinaryOp::sub, 1, [](double x, double y, double) { return x - y; });
+  expect(BinaryOp::sub, 0.3, [](double x, double y, double s) { return std::fma(-s, y, x); });
+  expect(BinaryOp::mul, 1, [](double x, double y, double) { return x * y; });
+  expect(BinaryOp::div, 1, [](double x, double y, double) { return x / y; });
+  expect(BinaryOp::pow, 1, [](double x, double y, double) { return std::pow(x, y); });
+  expect(BinaryOp::maximum, 1, [](double x, double y, double) { return x != x || y != y ? NAN : std::max(x, y); });
+  expect(BinaryOp::minimum, 1, [](double x, double y, double) { return x != x || y != y ? NAN : std::min(x, y); });
+  expect(BinaryOp::remainder, 1, [](double x, double y, double) {
+    const double r = std::fmod(x, y);
+    return r != 0 && (r < 0) != (y < 0) ? r + y : r;
+  });
+  expect(BinaryOp::floor_divide, 1, [](double x, double y, double) { return std::floor(x / y); });
+  expect(BinaryOp::threshold_backward, 1, [](double g, double y, double) { return y <= 0 ? 0.0 : g; });
+  // Comparisons and logical ops write bools.
+  std::vector<uint8_t> cmp(6);
+  auto expect_bool = [&](BinaryOp op, bool (*f)(double, double)) {
+    CHECK(binary(op, DType::U8, cmp.data(), DType::F64, a.data(), b.data(), 2, shape, View{0, so}, View{0, sa},
+                 View{0, sb}));
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 3; ++j) CHECK(cmp[i * 3 + j] == (f(a[i], b[j]) ? 1 : 0));
+  };
+  expect_bool(BinaryOp::eq, [](double x, double y) { return x == y; });
+  expect_bool(BinaryOp::ne, [](double x, double y) { return x != y; });
+  expect_bool(BinaryOp::lt, [](double x, double y) { return x < y; });
+  expect_bool(BinaryOp::le, [](double x, double y) { return x <= y; });
+  expect_bool(BinaryOp::gt, [](double x, double y) { return x > y; });
+  expect_bool(BinaryOp::ge, [](double x, double y) { return x >= y; });
+  expect_bool(BinaryOp::logical_and, [](double x, double y) { return x != 0 && y != 0; });
+  expect_bool(BinaryOp::logical_or, [](double x, double y) { return x != 0 || y != 0; });
+  expect_bool(BinaryOp::logical_xor, [](double x, double y) { return (x != 0) != (y != 0); });
+  // Mixed dtypes and a bool result of an arithmetic op are refused.
+  std::vector<float> f(6);
+  CHECK(!binary(BinaryOp::add, DType::F32, f.data(), DType::F64, a.data(), b.data(), 2, shape, View{0, so},
+                View{0, sa}, View{0, sb}));
+  CHECK(!binary(BinaryOp::add, DType::U8, cmp.data(), DType::F64, a.data(), b.data(), 2, shape, View{0, so},
+                View{0, sa}, View{0, sb}));
+  // Large enough to be split over 2 threads: out [300, 500] = x^T (x stored [500, 300]) * y (contiguous).
+  const int r = 300, c = 500;
+  std::vector<double> x(size_t(r) * c), y(x.size()), out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = double(i % 977) / 7.0 - 50;
+    y[i] = double(i % 613) / 3.0 + 0.5;
+  }
+  const int32_t big[] = {r, c}, sc[] = {c, 1}, st[] = {1, r};
+  set_num_threads(2);
+  CHECK(binary(BinaryOp::mul, DType::F64, out.data(), DType::F64, x.data(), y.data(), 2, big, View{0, sc},
+               View{0, st}, View{0, sc}));
+  int bad = 0;
+  for (int i = 0; i < r; ++i)
+    for (int j = 0; j < c; ++j) bad += !same_bits(out[size_t(i) * c + j], x[size_t(j) * r + i] * y[size_t(i) * c + j]);
+  CHECK(bad == 0);
+}
+
+// Every float unary op in float64 and float32, on a transposed input, against the op's expression written here;
+// the float32 expressions are the ones float32 has always used, so its results keep their bits.
+static void test_unary() {
+  const std::vector<double> values = {-3.25, -1, -0.5, -0.0, 0.0, 0.3, 0.5, 1, 2.75, 40, NAN, -INFINITY, INFINITY};
+  const int n = int(values.size());
+  struct Case {
+    const char* name;
+    double p0, p1;
+    double (*f64)(double x, double p0, double p1);
+    float (*f32)(float x, float p0, float p1);
+  };
+  const Case cases[] = {
+      {"neg", 0, 0, [](double x, double, double) { return -x; }, [](float x, float, float) { return -x; }},
+      {"abs", 0, 0, [](double x, double, double) { return std::fabs(x); }, [](float x, float, float) { return std::fabs(x); }},
+      {"exp", 0, 0, [](double x, double, double) { return std::exp(x); }, [](float x, float, float) { return std::exp(x); }},
+      {"log", 0, 0, [](double x, double, double) { return std::log(x); }, [](float x, float, float) { return std::log(x); }},
+      {"sqrt", 0, 0, [](double x, double, double) { return std::sqrt(x); }, [](float x, float, float) { return std::sqrt(x); }},
+      {"rsqrt", 0, 0, [](double x, double, double) { return 1.0 / std::sqrt(x); }, [](float x, float, float) { return 1.0f / std::sqrt(x); }},
+      {"sin", 0, 0, [](double x, double, double) { return std::sin(x); }, [](float x, float, float) { return std::sin(x); }},
+      {"cos", 0, 0, [](double x, double, double) { return std::cos(x); }, [](float x, float, float) { return std::cos(x); }},
+      {"tanh", 0, 0, [](double x, double, double) { return std::tanh(x); }, [](float x, float, float) { return std::tanh(x); }},
+      {"sigmoid", 0, 0, [](double x, double, double) { return 1.0 / (1.0 + std::exp(-x)); },
+       [](float x, float, float) { return 1.0f / (1.0f + std::exp(-x)); }},
+      {"relu", 0, 0, [](double x, double, double) { return x > 0 ? x : (x != x ? x : 0.0); },
+       [](float x, float, float) { return x > 0.0f ? x : (x != x ? x : 0.0f); }},
+      {"sign", 0, 0, [](double x, double, double) { return double((0.0 < x) - (x < 0.0)); },
+       [](float x, float, float) { return float((0.0f < x) - (x < 0.0f)); }},
+      {"clamp", -0.7, 2.5, [](double x, double lo, double hi) { return x != x ? x : std::min(std::max(x, lo), hi); },
+       [](float x, float lo, float hi) { return x != x ? x : std::min(std::max(x, lo), hi); }},
+      {"pow_scalar", 2, 0, [](double x, double, double) { return x * x; }, [](float x, float, float) { return x * x; }},
+      {"pow_scalar", 3, 0, [](double x, double, double) { return x * x * x; }, [](float x, float, float) { return x * x * x; }},
+      {"pow_scalar", 0.5, 0, [](double x, double, double) { return std::sqrt(x); }, [](float x, float, float) { return std::sqrt(x); }},
+      {"pow_scalar", -0.5, 0, [](double x, double, double) { return 1.0 / std::sqrt(x); },
+       [](float x, float, float) { return 1.0f / std::sqrt(x); }},
+      {"pow_scalar", -1, 0, [](double x, double, double) { return 1.0 / x; }, [](float x, float, float) { return 1.0f / x; }},
+      {"pow_scalar", -2, 0, [](double x, double, double) { return 1.0 / (x * x); }, [](float x, float, float) { return 1.0f / (x * x); }},
+      {"pow_scalar", 1.7, 0, [](double x, double e, double) { return std::pow(x, e); },
+       [](float x, float e, float) { return std::pow(x, e); }},
+      {"log1p", 0, 0, [](double x, double, double) { return std::log1p(x); }, [](float x, float, float) { return std::log1p(x); }},
+      {"expm1", 0, 0, [](double x, double, double) { return std::expm1(x); }, [](float x, float, float) { return std::expm1(x); }},
+      {"floor", 0, 0, [](double x, double, double) { return std::floor(x); }, [](float x, float, float) { return std::floor(x); }},
+      {"ceil", 0, 0, [](double x, double, double) { return std::ceil(x); }, [](float x, float, float) { return std::ceil(x); }},
+      {"round", 0, 0, [](double x, double, double) { return std::nearbyint(x); }, [](float x, float, float) { return std::nearbyint(x); }},
+      {"trunc", 0, 0, [](double x, double, double) { return std::trunc(x); }, [](float x, float, float) { return std::trunc(x); }},
+      {"reciprocal", 0, 0, [](double x, double, double) { return 1.0 / x; }, [](float x, float, float) { return 1.0f / x; }},
+      {"erf", 0, 0, [](double x, double, double) { return std::erf(x); }, [](float x, float, float) { return std::erf(x); }},
+      {"square", 0, 0, [](double x, double, double) { return x * x; }, [](float x, float, float) { return x * x; }},
+      {"leaky_relu", 0.01, 0, [](double x, double s, double) { return x > 0 ? x : x * s; },
+       [](float x, float s, float) { return x > 0.0f ? x : x * s; }},
+  };
+  // The input [2, n] is read transposed from an [n, 2] buffer: both columns hold the values.
+  std::vector<double> xd(2 * size_t(n));
+  std::vector<float> xf(xd.size());
+  for (int i = 0; i < n; ++i) xd[2 * i] = xd[2 * i + 1] = values[i];
+  for (size_t i = 0; i < xd.size(); ++i) xf[i] = float(xd[i]);
+  const int32_t shape[] = {2, n}, so[] = {n, 1}, sa[] = {1, 2};
+  std::vector<double> od(xd.size());
+  std::vector<float> of(xd.size());
+  int tested = 0;
+  for (const Case& c : cases) {
+    int op = 0;
+    while (kUnaryOpNames[op] && std::string(kUnaryOpNames[op]) != c.name) ++op;
+    CHECK(kUnaryOpNames[op] != nullptr);
+    if (!kUnaryOpNames[op]) continue;
+    CHECK(unary(UnaryOp(op), DType::F64, od.data(), DType::F64, xd.data(), 2, shape, View{0, so}, View{0, sa}, c.p0, c.p1));
+    CHECK(unary(UnaryOp(op), DType::F32, of.data(), DType::F32, xf.data(), 2, shape, View{0, so}, View{0, sa}, c.p0, c.p1));
+    int bad = 0;
+    for (int r = 0; r < 2; ++r)
+      for (int i = 0; i < n; ++i) {
+        bad += !same_bits(od[r * n + i], c.f64(values[i], c.p0, c.p1));
+        bad += !same_bits(double(of[r * n + i]), double(c.f32(float(values[i]), float(c.p0), float(c.p1))));
+      }
+    if (bad) std::fprintf(stderr, "unary %s (p0 %g): %d wrong elements\n", c.name, c.p0, bad);
+    CHECK(bad == 0);
+    ++tested;
+  }
+  CHECK(tested == int(sizeof cases / sizeof cases[0]));
+  // The bool-result ops take every dtype.
+  std::vector<uint8_t> ob(xd.size());
+  CHECK(unary(UnaryOp::isnan, DType::U8, ob.data(), DType::F64, xd.data(), 2, shape, View{0, so}, View{0, sa}, 0, 0));
+  for (int i = 0; i < n; ++i) CHECK(ob[i] == (values[i] != values[i] ? 1 : 0));
+  CHECK(unary(UnaryOp::logical_not, DType::U8, ob.data(), DType::F64, xd.data(), 2, shape, View{0, so}, View{0, sa}, 0, 0));
+  for (int i = 0; i < n; ++i) CHECK(ob[i] == (values[i] == 0 ? 1 : 0));
+  // int32 clamp with bounds outside int32's range, and ops that do not exist for a dtype.
+  std::vector<int32_t> xi = {INT32_MIN, -5, 0, 7, INT32_MAX}, oi(5);
+  const int32_t s5[] = {5}, one[] = {1};
+  CHECK(unary(UnaryOp::clamp, DType::I32, oi.data(), DType::I32, xi.data(), 1, s5, View{0, one}, View{0, one}, -1e10, 3.5));
+  CHECK(oi[0] == INT32_MIN && oi[1] == -5 && oi[2] == 0 && oi[3] == 3 && oi[4] == 3);
+  CHECK(unary(UnaryOp::clamp, DType::I32, oi.data(), DType::I32, xi.data(), 1, s5, View{0, one}, View{0, one}, NAN, 1e10));
+  CHECK(oi[0] == 0 && oi[4] == INT32_MAX);
+  CHECK(!unary(UnaryOp::exp, DType::I32, oi.data(), DType::I32, xi.data(), 1, s5, View{0, one}, View{0, one}, 0, 0));
+  CHECK(!unary(UnaryOp::exp, DType::F32, of.data(), DType::F64, xd.data(), 1, s5, View{0, one}, View{0, one}, 0, 0));
+}
+
+// where with 8-byte elements: the bits of the chosen operand, NaN payloads included.
+static void test_f64_where() {
+  uint64_t payload = 0x7ff8000000000123u;
+  double odd_nan;
+  std::memcpy(&odd_nan, &payload, sizeof odd_nan);
+  std::vector<double> a = {1.5, odd_nan, -0.0}, b = {7}, out(3);
+  std::vector<uint8_t> cond = {1, 1, 0};
+  const int32_t shape[] = {3}, s1[] = {1}, s0[] = {0};
+  where(8, out.data(), cond.data(), a.data(), b.data(), 1, shape, View{0, s1}, View{0, s1}, View{0, s1}, View{0, s0});
+  CHECK(same_bits(out[0], 1.5) && same_bits(out[1], odd_nan) && out[2] == 7);
+}
+
+// copy between every pair of dtypes, against the conversion rules written out.
+static void test_copy_conversions() {
+  const std::vector<double> values = {0.0, -0.0, 1.0, -2.75, 3.5e9, -3.5e9, 1e300, NAN, INFINITY, -INFINITY, 0.1, 255};
+  const int n = int(values.size());
+  const int32_t shape[] = {n}, s1[] = {1};
+  auto to_int = [](double x) -> int32_t {
+    if (x != x) return 0;
+    if (x <= -2147483649.0) return INT32_MIN;
+    if (x >= 2147483648.0) return INT32_MAX;
+    return int32_t(x);
+  };
+  // Sources of every dtype holding (their version of) the values.
+  std::vector<double> src_d = values;
+  std::vector<float> src_f(n);
+  std::vector<int32_t> src_i(n);
+  std::vector<uint8_t> src_b(n);
+  for (int i = 0; i < n; ++i) {
+    src_f[i] = float(values[i]);
+    src_i[i] = to_int(values[i]);
+    src_b[i] = values[i] != 0;
+  }
+  const void* srcs[] = {src_f.data(), src_i.data(), src_b.data(), src_d.data()};
+  const DType types[] = {DType::F32, DType::I32, DType::U8, DType::F64};
+  auto as_double = [&](DType t, const void* p, int i) -> double {
+    switch (t) {
+      case DType::F32: return double(static_cast<const float*>(p)[i]);
+      case DType::I32: return double(static_cast<const int32_t*>(p)[i]);
+      case DType::U8: return double(static_cast<const uint8_t*>(p)[i]);
+      default: return static_cast<const double*>(p)[i];
+    }
+  };
+  std::vector<unsigned char> dst(size_t(n) * 8);
+  for (DType td : types)
+    for (int si = 0; si < 4; ++si) {
+      const DType ts = types[si];
+      copy(td, dst.data(), ts, srcs[si], 1, shape, View{0, s1}, View{0, s1});
+      int bad = 0;
+      for (int i = 0; i < n; ++i) {
+        const double x = as_double(ts, srcs[si], i), got = as_double(td, dst.data(), i);
+        double want;
+        if (td == DType::U8) want = x != 0 ? 1 : 0;
+        else if (td == DType::I32) want = to_int(x);
+        else if (td == DType::F32) want = double(float(x));
+        else want = x;
+        bad += !(same_bits(got, want) || (got != got && want != want));
+      }
+      if (bad) std::fprintf(stderr, "copy %s -> %s: %d wrong\n", dtype_name(ts), dtype_name(td), bad);
+      CHECK(bad == 0);
+    }
+  // float64 to float64 moves the bits: a NaN payload survives.
+  uint64_t payload = 0x7ff4000000000abcu, back = 0;
+  std::vector<double> one(1), out(1);
+  std::memcpy(one.data(), &payload, 8);
+  const int32_t s[] = {1};
+  copy(DType::F64, out.data(), DType::F64, one.data(), 1, s, View{0, s1}, View{0, s1});
+  std::memcpy(&back, out.data(), 8);
+  CHECK(back == payload);
+}
+
 int main() {
   test_binary_broadcast();
   test_transposed_copy();
@@ -238,6 +477,10 @@ int main() {
   test_sgemm();
   test_gather_bounds();
   test_rng();
+  test_f64_binary();
+  test_unary();
+  test_f64_where();
+  test_copy_conversions();
   // n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow
   test_conv({3, 4, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2, 4, 4});   // stride, padding, dilation, groups
   test_conv({40, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5, 5});  // many images: several tiles and a partial one

@@ -1,4 +1,4 @@
-// Elementwise kernels: binary, unary, where and the converting copy.
+// Elementwise kernels: binary, unary, where and the converting copy, each written once over the element type.
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -10,12 +10,14 @@
 
 namespace torchlet {
 
-#define TORCHLET_NAME_ITEM(name) #name,
+#define TORCHLET_NAME_ITEM(name, ...) #name,
 const char* const kBinaryOpNames[] = {TORCHLET_BINARY_OPS(TORCHLET_NAME_ITEM) nullptr};
-const char* const kUnaryOpNames[] = {TORCHLET_UNARY_OPS(TORCHLET_NAME_ITEM) nullptr};
+const char* const kUnaryOpNames[] = {
+    TORCHLET_FLOAT_UNARY_OPS(TORCHLET_NAME_ITEM) TORCHLET_BOOL_UNARY_OPS(TORCHLET_NAME_ITEM) nullptr};
 const char* const kReduceOpNames[] = {TORCHLET_REDUCE_OPS(TORCHLET_NAME_ITEM) nullptr};
 #undef TORCHLET_NAME_ITEM
 
+namespace elementwise_detail {
 namespace {
 
 // Runs it.run(body), split over torchlet's threads when the op is large enough to pay for the hand-off
@@ -73,8 +75,9 @@ T nan_min(T a, T b) {
 }
 
 // Python-style modulo and floor division (the sign follows the divisor), as torch.remainder/floor_divide.
-float float_remainder(float a, float b) {
-  float r = std::fmod(a, b);
+template <typename T>
+T float_remainder(T a, T b) {
+  T r = std::fmod(a, b);
   if (r != 0 && ((r < 0) != (b < 0))) r += b;
   return r;
 }
@@ -132,28 +135,29 @@ bool comparison_or_logical(BinaryOp op, void* out, const void* a, const void* b,
 
 bool is_boolean_result(BinaryOp op) { return op >= BinaryOp::eq; }
 
-bool float_arith(BinaryOp op, float* o, const float* a, const float* b, int rank, const int32_t* shape,
-                 const View& vo, const View& va, const View& vb, double alpha) {
+template <typename T>
+bool float_arith(BinaryOp op, T* o, const T* a, const T* b, int rank, const int32_t* shape, const View& vo,
+                 const View& va, const View& vb, double alpha) {
   if ((op == BinaryOp::add || op == BinaryOp::sub) && alpha != 1.0) {
-    const float s = float(op == BinaryOp::add ? alpha : -alpha);
-    binary_loop(o, a, b, rank, shape, vo, va, vb, [s](float x, float y) { return std::fma(s, y, x); });
+    const T s = T(op == BinaryOp::add ? alpha : -alpha);
+    binary_loop(o, a, b, rank, shape, vo, va, vb, [s](T x, T y) { return std::fma(s, y, x); });
     return true;
   }
   switch (op) {
-    case BinaryOp::add: binary_loop(o, a, b, rank, shape, vo, va, vb, [](float x, float y) { return x + y; }); return true;
-    case BinaryOp::sub: binary_loop(o, a, b, rank, shape, vo, va, vb, [](float x, float y) { return x - y; }); return true;
-    case BinaryOp::mul: binary_loop(o, a, b, rank, shape, vo, va, vb, [](float x, float y) { return x * y; }); return true;
-    case BinaryOp::div: binary_loop(o, a, b, rank, shape, vo, va, vb, [](float x, float y) { return x / y; }); return true;
-    case BinaryOp::pow: binary_loop(o, a, b, rank, shape, vo, va, vb, [](float x, float y) { return std::pow(x, y); }); return true;
-    case BinaryOp::maximum: binary_loop(o, a, b, rank, shape, vo, va, vb, nan_max<float>); return true;
-    case BinaryOp::minimum: binary_loop(o, a, b, rank, shape, vo, va, vb, nan_min<float>); return true;
-    case BinaryOp::remainder: binary_loop(o, a, b, rank, shape, vo, va, vb, float_remainder); return true;
+    case BinaryOp::add: binary_loop(o, a, b, rank, shape, vo, va, vb, [](T x, T y) { return x + y; }); return true;
+    case BinaryOp::sub: binary_loop(o, a, b, rank, shape, vo, va, vb, [](T x, T y) { return x - y; }); return true;
+    case BinaryOp::mul: binary_loop(o, a, b, rank, shape, vo, va, vb, [](T x, T y) { return x * y; }); return true;
+    case BinaryOp::div: binary_loop(o, a, b, rank, shape, vo, va, vb, [](T x, T y) { return x / y; }); return true;
+    case BinaryOp::pow: binary_loop(o, a, b, rank, shape, vo, va, vb, [](T x, T y) { return std::pow(x, y); }); return true;
+    case BinaryOp::maximum: binary_loop(o, a, b, rank, shape, vo, va, vb, nan_max<T>); return true;
+    case BinaryOp::minimum: binary_loop(o, a, b, rank, shape, vo, va, vb, nan_min<T>); return true;
+    case BinaryOp::remainder: binary_loop(o, a, b, rank, shape, vo, va, vb, float_remainder<T>); return true;
     case BinaryOp::floor_divide:
-      binary_loop(o, a, b, rank, shape, vo, va, vb, [](float x, float y) { return std::floor(x / y); });
+      binary_loop(o, a, b, rank, shape, vo, va, vb, [](T x, T y) { return std::floor(x / y); });
       return true;
     case BinaryOp::threshold_backward:
       // ReLU's gradient: g where the output is positive, as PyTorch's threshold_backward (x <= 0 ? 0 : g).
-      binary_loop(o, a, b, rank, shape, vo, va, vb, [](float g, float y) { return y <= 0.0f ? 0.0f : g; });
+      binary_loop(o, a, b, rank, shape, vo, va, vb, [](T g, T y) { return y <= T(0) ? T(0) : g; });
       return true;
     default: return false;
   }
@@ -186,71 +190,87 @@ bool int_arith(BinaryOp op, int32_t* o, const int32_t* a, const int32_t* b, int 
   }
 }
 
-float sign_of(float x) { return float((0.0f < x) - (x < 0.0f)); }
+// pow_scalar: x ** e, with the exponents PyTorch computes exactly rather than through pow(). Those arrive as a
+// compile-time Exponent, so each is a loop of its own (a comparison inside the loop would stop it vectorising).
+enum class Exponent { two, three, half, minus_half, minus_one, minus_two };
+template <Exponent kE>
+using ExactExponent = std::integral_constant<Exponent, kE>;
 
-bool float_unary(UnaryOp op, float* o, const float* a, int rank, const int32_t* shape, const View& vo,
-                 const View& va, double p0, double p1) {
-  auto run = [&](auto f) { unary_loop(o, a, rank, shape, vo, va, f); return true; };
+template <typename T>
+T exact_pow(T x, T e) {
+  return std::pow(x, e);
+}
+template <typename T, Exponent kE>
+T exact_pow(T x, ExactExponent<kE>) {
+  if constexpr (kE == Exponent::two) return x * x;
+  else if constexpr (kE == Exponent::three) return x * x * x;
+  else if constexpr (kE == Exponent::half) return std::sqrt(x);
+  else if constexpr (kE == Exponent::minus_half) return T(1) / std::sqrt(x);
+  else if constexpr (kE == Exponent::minus_one) return T(1) / x;
+  else return T(1) / (x * x);
+}
+
+// Calls f with e as an ExactExponent when it is one, else with e itself.
+template <typename T, typename F>
+void with_exponent(T e, const F& f) {
+  if (e == T(2)) return f(ExactExponent<Exponent::two>{});
+  if (e == T(3)) return f(ExactExponent<Exponent::three>{});
+  if (e == T(0.5)) return f(ExactExponent<Exponent::half>{});
+  if (e == T(-0.5)) return f(ExactExponent<Exponent::minus_half>{});
+  if (e == T(-1)) return f(ExactExponent<Exponent::minus_one>{});
+  if (e == T(-2)) return f(ExactExponent<Exponent::minus_two>{});
+  f(e);
+}
+
+// out = f(x, p0, p1) for one op of TORCHLET_FLOAT_UNARY_OPS.
+template <UnaryOp kOp, typename T, typename F>
+void float_unary_loop(T* o, const T* a, int rank, const int32_t* shape, const View& vo, const View& va, T p0, T p1,
+                      F f) {
+  if constexpr (kOp == UnaryOp::pow_scalar) {
+    with_exponent(p0, [&](auto e) { unary_loop(o, a, rank, shape, vo, va, [=](T x) { return f(x, e, p1); }); });
+  } else {
+    unary_loop(o, a, rank, shape, vo, va, [=](T x) { return f(x, p0, p1); });
+  }
+}
+
+template <typename T>
+bool float_unary(UnaryOp op, T* o, const T* a, int rank, const int32_t* shape, const View& vo, const View& va,
+                 double p0, double p1) {
   switch (op) {
-    case UnaryOp::neg: return run([](float x) { return -x; });
-    case UnaryOp::abs: return run([](float x) { return std::fabs(x); });
-    case UnaryOp::exp: return run([](float x) { return std::exp(x); });
-    case UnaryOp::log: return run([](float x) { return std::log(x); });
-    case UnaryOp::sqrt: return run([](float x) { return std::sqrt(x); });
-    case UnaryOp::rsqrt: return run([](float x) { return 1.0f / std::sqrt(x); });
-    case UnaryOp::sin: return run([](float x) { return std::sin(x); });
-    case UnaryOp::cos: return run([](float x) { return std::cos(x); });
-    case UnaryOp::tanh: return run([](float x) { return std::tanh(x); });
-    case UnaryOp::sigmoid: return run([](float x) { return 1.0f / (1.0f + std::exp(-x)); });
-    case UnaryOp::relu: return run([](float x) { return x > 0.0f ? x : (x != x ? x : 0.0f); });
-    case UnaryOp::sign: return run(sign_of);
-    case UnaryOp::clamp: {
-      const float lo = float(p0), hi = float(p1);
-      return run([lo, hi](float x) { return x != x ? x : std::min(std::max(x, lo), hi); });
-    }
-    case UnaryOp::pow_scalar: {
-      // PyTorch computes these exponents exactly, not through pow().
-      const float e = float(p0);
-      if (e == 2.0f) return run([](float x) { return x * x; });
-      if (e == 3.0f) return run([](float x) { return x * x * x; });
-      if (e == 0.5f) return run([](float x) { return std::sqrt(x); });
-      if (e == -0.5f) return run([](float x) { return 1.0f / std::sqrt(x); });
-      if (e == -1.0f) return run([](float x) { return 1.0f / x; });
-      if (e == -2.0f) return run([](float x) { return 1.0f / (x * x); });
-      return run([e](float x) { return std::pow(x, e); });
-    }
-    case UnaryOp::log1p: return run([](float x) { return std::log1p(x); });
-    case UnaryOp::expm1: return run([](float x) { return std::expm1(x); });
-    case UnaryOp::floor: return run([](float x) { return std::floor(x); });
-    case UnaryOp::ceil: return run([](float x) { return std::ceil(x); });
-    case UnaryOp::round: return run([](float x) { return std::nearbyint(x); });
-    case UnaryOp::trunc: return run([](float x) { return std::trunc(x); });
-    case UnaryOp::reciprocal: return run([](float x) { return 1.0f / x; });
-    case UnaryOp::erf: return run([](float x) { return std::erf(x); });
-    case UnaryOp::square: return run([](float x) { return x * x; });
-    case UnaryOp::leaky_relu: {
-      const float slope = float(p0);
-      return run([slope](float x) { return x > 0.0f ? x : x * slope; });
-    }
+#define TORCHLET_UNARY_CASE(name, expr)                                              \
+  case UnaryOp::name:                                                                \
+    float_unary_loop<UnaryOp::name>(o, a, rank, shape, vo, va, T(p0), T(p1),         \
+                                    [](T x, [[maybe_unused]] auto p0,                \
+                                       [[maybe_unused]] T p1) -> T { return expr; }); \
+    return true;
+    TORCHLET_FLOAT_UNARY_OPS(TORCHLET_UNARY_CASE)
+#undef TORCHLET_UNARY_CASE
     default: return false;
   }
 }
 
+// The int32 unary ops: X(name, the result for one element x). The bounds p0 and p1 (+-Infinity when absent) arrive
+// as int32 values, p0 rounded up and p1 down, so they bound the integers inside [p0, p1].
+#define TORCHLET_INT_UNARY_OPS(X)               \
+  X(neg, int32_t(0u - uint32_t(x)))             \
+  X(abs, x < 0 ? int32_t(0u - uint32_t(x)) : x) \
+  X(sign, int32_t((0 < x) - (x < 0)))           \
+  X(relu, x > 0 ? x : 0)                        \
+  X(square, int32_t(uint32_t(x) * uint32_t(x))) \
+  X(clamp, std::min(std::max(x, p0), p1))
+
 bool int_unary(UnaryOp op, int32_t* o, const int32_t* a, int rank, const int32_t* shape, const View& vo,
-               const View& va, double p0, double p1) {
-  auto run = [&](auto f) { unary_loop(o, a, rank, shape, vo, va, f); return true; };
+               const View& va, double param0, double param1) {
+  // Clipped into int32 range first (a NaN bound gives 0): the cast of anything else is undefined.
+  auto bound = [](double v) { return v != v ? 0 : int32_t(std::clamp(v, -2147483648.0, 2147483647.0)); };
+  const int32_t p0 = bound(std::ceil(param0)), p1 = bound(std::floor(param1));
   switch (op) {
-    case UnaryOp::neg: return run([](int32_t x) { return int32_t(0u - uint32_t(x)); });
-    case UnaryOp::abs: return run([](int32_t x) { return x < 0 ? int32_t(0u - uint32_t(x)) : x; });
-    case UnaryOp::sign: return run([](int32_t x) { return int32_t((0 < x) - (x < 0)); });
-    case UnaryOp::relu: return run([](int32_t x) { return x > 0 ? x : 0; });
-    case UnaryOp::square: return run([](int32_t x) { return int32_t(uint32_t(x) * uint32_t(x)); });
-    case UnaryOp::clamp: {
-      // Bounds arrive as doubles (+-Infinity when absent); clip them into int32 range first.
-      const double lo_d = std::max(p0, -2147483648.0), hi_d = std::min(p1, 2147483647.0);
-      const int32_t lo = int32_t(std::ceil(lo_d)), hi = int32_t(std::floor(hi_d));
-      return run([lo, hi](int32_t x) { return std::min(std::max(x, lo), hi); });
-    }
+#define TORCHLET_UNARY_CASE(name, expr)                                                \
+  case UnaryOp::name:                                                                  \
+    unary_loop(o, a, rank, shape, vo, va, [=](int32_t x) -> int32_t { return expr; }); \
+    return true;
+    TORCHLET_INT_UNARY_OPS(TORCHLET_UNARY_CASE)
+#undef TORCHLET_UNARY_CASE
     default: return false;
   }
 }
@@ -260,10 +280,10 @@ void convert(void* dst, const void* src, int rank, const int32_t* shape, const V
   unary_loop(static_cast<TD*>(dst), static_cast<const TS*>(src), rank, shape, vd, vs, [](TS x) -> TD {
     if constexpr (std::is_same<TD, uint8_t>::value) {
       return x != 0 ? 1 : 0;
-    } else if constexpr (std::is_same<TD, int32_t>::value && std::is_same<TS, float>::value) {
+    } else if constexpr (std::is_same<TD, int32_t>::value && std::is_floating_point<TS>::value) {
       // Out-of-range and NaN casts are undefined in C++; clamp so a bad value cannot trap.
-      if (!(x > -2147483649.0f)) return x != x ? 0 : INT32_MIN;
-      if (!(x < 2147483648.0f)) return INT32_MAX;
+      if (!(x > TS(-2147483649.0))) return x != x ? 0 : INT32_MIN;
+      if (!(x < TS(2147483648.0))) return INT32_MAX;
       return TD(x);
     } else {
       return TD(x);
@@ -271,104 +291,99 @@ void convert(void* dst, const void* src, int rank, const int32_t* shape, const V
   });
 }
 
-template <typename TD>
-void convert_from(DType ts, void* dst, const void* src, int rank, const int32_t* shape, const View& vd,
-                  const View& vs) {
-  switch (ts) {
-    case DType::F32: convert<TD, float>(dst, src, rank, shape, vd, vs); break;
-    case DType::I32: convert<TD, int32_t>(dst, src, rank, shape, vd, vs); break;
-    case DType::U8: convert<TD, uint8_t>(dst, src, rank, shape, vd, vs); break;
-  }
-}
-
 }  // namespace
+}  // namespace elementwise_detail
 
 bool binary(BinaryOp op, DType tout, void* out, DType tin, const void* a, const void* b, int rank,
             const int32_t* shape, const View& vo, const View& va, const View& vb, double alpha) {
+  using namespace elementwise_detail;
   if (is_boolean_result(op)) {
     if (tout != DType::U8) return false;
-    switch (tin) {
-      case DType::F32: return comparison_or_logical<float>(op, out, a, b, rank, shape, vo, va, vb);
-      case DType::I32: return comparison_or_logical<int32_t>(op, out, a, b, rank, shape, vo, va, vb);
-      case DType::U8: return comparison_or_logical<uint8_t>(op, out, a, b, rank, shape, vo, va, vb);
-    }
-    return false;
+    return dispatch(tin, [&](auto tag) {
+      return comparison_or_logical<typename decltype(tag)::type>(op, out, a, b, rank, shape, vo, va, vb);
+    });
   }
   if (tout != tin) return false;
-  if (tin == DType::F32) {
-    return float_arith(op, static_cast<float*>(out), static_cast<const float*>(a), static_cast<const float*>(b),
-                       rank, shape, vo, va, vb, alpha);
-  }
-  if (tin == DType::I32 && op != BinaryOp::div) {
-    return int_arith(op, static_cast<int32_t*>(out), static_cast<const int32_t*>(a),
-                     static_cast<const int32_t*>(b), rank, shape, vo, va, vb, alpha);
-  }
-  return false;
+  return dispatch(tin, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* o = static_cast<T*>(out);
+    const T* x = static_cast<const T*>(a);
+    const T* y = static_cast<const T*>(b);
+    if constexpr (std::is_floating_point<T>::value) {
+      return float_arith(op, o, x, y, rank, shape, vo, va, vb, alpha);
+    } else if constexpr (std::is_same<T, int32_t>::value) {
+      return op != BinaryOp::div && int_arith(op, o, x, y, rank, shape, vo, va, vb, alpha);
+    } else {
+      return false;
+    }
+  });
 }
 
 bool unary(UnaryOp op, DType tout, void* out, DType tin, const void* a, int rank, const int32_t* shape,
            const View& vo, const View& va, double p0, double p1) {
-  if (op == UnaryOp::logical_not || op == UnaryOp::isnan) {
-    if (tout != DType::U8) return false;
-    uint8_t* o = static_cast<uint8_t*>(out);
-    if (op == UnaryOp::isnan) {
-      if (tin == DType::F32) {
-        unary_loop(o, static_cast<const float*>(a), rank, shape, vo, va, [](float x) -> uint8_t { return x != x; });
-      } else {
-        StridedIter<1> it(rank, shape, {vo});
-        it.run([&](const int64_t* p, int64_t n, const int64_t* s) {
-          for (int64_t i = 0; i < n; ++i) o[p[0] + i * s[0]] = 0;
-        });
-      }
-      return true;
-    }
-    switch (tin) {
-      case DType::F32: unary_loop(o, static_cast<const float*>(a), rank, shape, vo, va, [](float x) -> uint8_t { return x == 0; }); break;
-      case DType::I32: unary_loop(o, static_cast<const int32_t*>(a), rank, shape, vo, va, [](int32_t x) -> uint8_t { return x == 0; }); break;
-      case DType::U8: unary_loop(o, static_cast<const uint8_t*>(a), rank, shape, vo, va, [](uint8_t x) -> uint8_t { return x == 0; }); break;
-    }
+  using namespace elementwise_detail;
+  switch (op) {
+#define TORCHLET_BOOL_CASE(name, expr)                                                      \
+  case UnaryOp::name:                                                                       \
+    if (tout != DType::U8) return false;                                                    \
+    dispatch(tin, [&](auto tag) {                                                           \
+      using T = typename decltype(tag)::type;                                               \
+      unary_loop(static_cast<uint8_t*>(out), static_cast<const T*>(a), rank, shape, vo, va, \
+                 [](T x) -> uint8_t { return (expr) ? 1 : 0; });                            \
+    });                                                                                     \
     return true;
+    TORCHLET_BOOL_UNARY_OPS(TORCHLET_BOOL_CASE)
+#undef TORCHLET_BOOL_CASE
+    default: break;
   }
   if (tout != tin) return false;
-  if (tin == DType::F32) {
-    return float_unary(op, static_cast<float*>(out), static_cast<const float*>(a), rank, shape, vo, va, p0, p1);
-  }
-  if (tin == DType::I32) {
-    return int_unary(op, static_cast<int32_t*>(out), static_cast<const int32_t*>(a), rank, shape, vo, va, p0, p1);
-  }
-  return false;
+  return dispatch(tin, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* o = static_cast<T*>(out);
+    const T* x = static_cast<const T*>(a);
+    if constexpr (std::is_floating_point<T>::value) {
+      return float_unary(op, o, x, rank, shape, vo, va, p0, p1);
+    } else if constexpr (std::is_same<T, int32_t>::value) {
+      return int_unary(op, o, x, rank, shape, vo, va, p0, p1);
+    } else {
+      return false;
+    }
+  });
 }
 
 void where(size_t elem_size, void* out, const uint8_t* cond, const void* a, const void* b, int rank,
            const int32_t* shape, const View& vo, const View& vc, const View& va, const View& vb) {
   StridedIter<4> it(rank, shape, {vo, vc, va, vb});
-  auto body = [&](auto* o, auto* x, auto* y) {
-    run_parallel(it, [&](const int64_t* p, int64_t n, const int64_t* s) {
+  // The elements are moved, not read as numbers.
+  dispatch_bits(elem_size, [&](auto tag) {
+    using U = typename decltype(tag)::type;
+    U* o = static_cast<U*>(out);
+    const U* x = static_cast<const U*>(a);
+    const U* y = static_cast<const U*>(b);
+    elementwise_detail::run_parallel(it, [&](const int64_t* p, int64_t n, const int64_t* s) {
       for (int64_t i = 0; i < n; ++i) {
         o[p[0] + i * s[0]] = cond[p[1] + i * s[1]] ? x[p[2] + i * s[2]] : y[p[3] + i * s[3]];
       }
     });
-  };
-  if (elem_size == 4) {
-    body(static_cast<uint32_t*>(out), static_cast<const uint32_t*>(a), static_cast<const uint32_t*>(b));
-  } else {
-    body(static_cast<uint8_t*>(out), static_cast<const uint8_t*>(a), static_cast<const uint8_t*>(b));
-  }
+  });
 }
 
 void copy(DType td, void* dst, DType ts, const void* src, int rank, const int32_t* shape, const View& vd,
           const View& vs) {
+  using namespace elementwise_detail;
   if (td == ts && td != DType::U8) {
-    // Same 4-byte type: move bits, so NaN payloads and -0 survive exactly.
-    unary_loop(static_cast<uint32_t*>(dst), static_cast<const uint32_t*>(src), rank, shape, vd, vs,
-               [](uint32_t x) { return x; });
+    // Same type: move bits, so NaN payloads and -0 survive exactly.
+    dispatch_bits(dtype_size(td), [&](auto tag) {
+      using U = typename decltype(tag)::type;
+      unary_loop(static_cast<U*>(dst), static_cast<const U*>(src), rank, shape, vd, vs, [](U x) { return x; });
+    });
     return;
   }
-  switch (td) {
-    case DType::F32: convert_from<float>(ts, dst, src, rank, shape, vd, vs); break;
-    case DType::I32: convert_from<int32_t>(ts, dst, src, rank, shape, vd, vs); break;
-    case DType::U8: convert_from<uint8_t>(ts, dst, src, rank, shape, vd, vs); break;
-  }
+  dispatch(td, [&](auto to) {
+    dispatch(ts, [&](auto from) {
+      convert<typename decltype(to)::type, typename decltype(from)::type>(dst, src, rank, shape, vd, vs);
+    });
+  });
 }
 
 }  // namespace torchlet

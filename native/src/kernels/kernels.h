@@ -24,37 +24,66 @@ namespace torchlet {
 #define TORCHLET_BINARY_OPS(X) \
   X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum) X(remainder) X(floor_divide) \
   X(threshold_backward) X(eq) X(ne) X(lt) X(le) X(gt) X(ge) X(logical_and) X(logical_or) X(logical_xor)
-#define TORCHLET_UNARY_OPS(X) \
-  X(neg) X(abs) X(exp) X(log) X(sqrt) X(rsqrt) X(sin) X(cos) X(tanh) X(sigmoid) X(relu) X(sign) \
-  X(clamp) X(pow_scalar) X(log1p) X(expm1) X(floor) X(ceil) X(round) X(trunc) X(reciprocal) X(erf) \
-  X(square) X(logical_not) X(isnan) X(leaky_relu)
+// Unary ops of floating inputs, one line each: X(name, the result for one element x of type T (float or double)).
+// p0 and p1, the op's scalar parameters (clamp bounds, exponent, slope), are there converted to T. This line is all
+// an op needs: its code, its exported name and its kernel come from here.
+#define TORCHLET_FLOAT_UNARY_OPS(X)                  \
+  X(neg, -x)                                         \
+  X(abs, std::fabs(x))                               \
+  X(exp, std::exp(x))                                \
+  X(log, std::log(x))                                \
+  X(sqrt, std::sqrt(x))                              \
+  X(rsqrt, T(1) / std::sqrt(x))                      \
+  X(sin, std::sin(x))                                \
+  X(cos, std::cos(x))                                \
+  X(tanh, std::tanh(x))                              \
+  X(sigmoid, T(1) / (T(1) + std::exp(-x)))           \
+  X(relu, x > T(0) ? x : (x != x ? x : T(0)))        \
+  X(sign, T((T(0) < x) - (x < T(0))))                \
+  X(clamp, x != x ? x : std::min(std::max(x, p0), p1)) \
+  X(pow_scalar, exact_pow(x, p0))                    \
+  X(log1p, std::log1p(x))                            \
+  X(expm1, std::expm1(x))                            \
+  X(floor, std::floor(x))                            \
+  X(ceil, std::ceil(x))                              \
+  X(round, std::nearbyint(x))                        \
+  X(trunc, std::trunc(x))                            \
+  X(reciprocal, T(1) / x)                            \
+  X(erf, std::erf(x))                                \
+  X(square, x * x)                                   \
+  X(leaky_relu, x > T(0) ? x : x * p0)
+// Unary ops with a bool result, for inputs of every dtype.
+#define TORCHLET_BOOL_UNARY_OPS(X) X(logical_not, x == 0) X(isnan, x != x)
 #define TORCHLET_REDUCE_OPS(X) X(sum) X(prod) X(max) X(min) X(argmax) X(argmin)
 
-#define TORCHLET_ENUM_ITEM(name) name,
+#define TORCHLET_ENUM_ITEM(name, ...) name,
 enum class BinaryOp : int { TORCHLET_BINARY_OPS(TORCHLET_ENUM_ITEM) kCount };
-enum class UnaryOp : int { TORCHLET_UNARY_OPS(TORCHLET_ENUM_ITEM) kCount };
+enum class UnaryOp : int { TORCHLET_FLOAT_UNARY_OPS(TORCHLET_ENUM_ITEM) TORCHLET_BOOL_UNARY_OPS(TORCHLET_ENUM_ITEM) kCount };
 enum class ReduceOp : int { TORCHLET_REDUCE_OPS(TORCHLET_ENUM_ITEM) kCount };
 #undef TORCHLET_ENUM_ITEM
 
+// Null-terminated, in code order.
 extern const char* const kBinaryOpNames[];
 extern const char* const kUnaryOpNames[];
 extern const char* const kReduceOpNames[];
 
-// out = op(a, b) over `shape`. a and b share dtype `tin`; comparisons and logical ops write U8.
+// out = op(a, b) over `shape`. a and b share dtype `tin`; comparisons and logical ops write U8, the others tin.
 // add and sub take alpha: out = a + alpha * b (a - alpha * b), one fused multiply-add for floats as in
 // PyTorch's vectorised kernels. Returns false when the op does not exist for these dtypes.
 bool binary(BinaryOp op, DType tout, void* out, DType tin, const void* a, const void* b, int rank,
             const int32_t* shape, const View& vo, const View& va, const View& vb, double alpha = 1.0);
 
-// out = op(a) over `shape`; p0/p1 are the op's scalar parameters (clamp bounds, exponent, slope).
+// out = op(a) over `shape`; p0/p1 are the op's scalar parameters (clamp bounds, exponent, slope). Floating inputs
+// take every op of TORCHLET_FLOAT_UNARY_OPS, int32 a few; the bool-result ops take any input and write U8.
 bool unary(UnaryOp op, DType tout, void* out, DType tin, const void* a, int rank, const int32_t* shape,
            const View& vo, const View& va, double p0, double p1);
 
-// out = cond ? a : b, for elements of `elem_size` bytes (1 or 4).
+// out = cond ? a : b, for elements of `elem_size` bytes (1, 4 or 8).
 void where(size_t elem_size, void* out, const uint8_t* cond, const void* a, const void* b, int rank,
            const int32_t* shape, const View& vo, const View& vc, const View& va, const View& vb);
 
-// dst = src converted from `ts` to `td` (float to int truncates, anything to bool tests for non-zero).
+// dst = src converted from `ts` to `td`, any pair of dtypes: float to int truncates (NaN gives 0, values out of
+// range the nearest int32), anything to bool tests for non-zero, the same dtype copies the bits.
 void copy(DType td, void* dst, DType ts, const void* src, int rank, const int32_t* shape, const View& vd,
           const View& vs);
 
