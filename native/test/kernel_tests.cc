@@ -469,6 +469,89 @@ static void test_copy_conversions() {
   CHECK(back == payload);
 }
 
+// sum, prod, max, min, argmax, argmin of a float64 [4, 5, 6] tensor read through a permuted view, over several dim
+// sets, against direct loops.
+static void test_f64_reduce() {
+  const int d0 = 4, d1 = 5, d2 = 6;
+  std::vector<double> buf(size_t(d0) * d1 * d2);
+  for (size_t i = 0; i < buf.size(); ++i) buf[i] = double((i * 7919) % 101) / 13.0 - 3.0;
+  // The view x[i][j][k] = buf[k][i][j] (buf stored [6, 4, 5]).
+  const int32_t shape[] = {d0, d1, d2}, st[] = {d1, 1, d0 * d1};
+  auto x = [&](int i, int j, int k) { return buf[(size_t(k) * d0 + i) * d1 + j]; };
+  const uint8_t masks[][3] = {{0, 0, 1}, {1, 0, 1}, {1, 1, 1}, {0, 1, 0}};
+  for (const auto& mask : masks) {
+    int kept = 1;
+    for (int d = 0; d < 3; ++d) kept *= mask[d] ? 1 : shape[d];
+    std::vector<double> s(kept), p(kept), mx(kept), mn(kept), want_s(kept, 0), want_p(kept, 1), want_mx(kept), want_mn(kept);
+    std::vector<int32_t> imx(kept), imn(kept), want_imx(kept, -1), want_imn(kept, -1), ia(kept), ib(kept);
+    CHECK(reduce(ReduceOp::sum, DType::F64, s.data(), nullptr, buf.data(), 3, shape, View{0, st}, mask));
+    CHECK(reduce(ReduceOp::prod, DType::F64, p.data(), nullptr, buf.data(), 3, shape, View{0, st}, mask));
+    CHECK(reduce(ReduceOp::max, DType::F64, mx.data(), imx.data(), buf.data(), 3, shape, View{0, st}, mask));
+    CHECK(reduce(ReduceOp::min, DType::F64, mn.data(), imn.data(), buf.data(), 3, shape, View{0, st}, mask));
+    CHECK(reduce(ReduceOp::argmax, DType::F64, nullptr, ia.data(), buf.data(), 3, shape, View{0, st}, mask));
+    CHECK(reduce(ReduceOp::argmin, DType::F64, nullptr, ib.data(), buf.data(), 3, shape, View{0, st}, mask));
+    // Output index over the kept dims and position inside the reduced dims, both row-major.
+    std::vector<int> seen(kept, 0);
+    for (int i = 0; i < d0; ++i)
+      for (int j = 0; j < d1; ++j)
+        for (int k = 0; k < d2; ++k) {
+          const int idx[] = {i, j, k};
+          int o = 0, at = 0;
+          for (int d = 0; d < 3; ++d) {
+            if (mask[d]) at = at * shape[d] + idx[d];
+            else o = o * shape[d] + idx[d];
+          }
+          const double v = x(i, j, k);
+          want_s[o] += v;
+          want_p[o] *= v;
+          if (!seen[o]++ || v > want_mx[o]) want_mx[o] = v, want_imx[o] = at;
+          if (seen[o] == 1 || v < want_mn[o]) want_mn[o] = v, want_imn[o] = at;
+        }
+    for (int o = 0; o < kept; ++o) {
+      CHECK(near(s[o], want_s[o], 1e-13));
+      CHECK(near(p[o], want_p[o], 1e-13));
+      CHECK(mx[o] == want_mx[o] && imx[o] == want_imx[o] && ia[o] == want_imx[o]);
+      CHECK(mn[o] == want_mn[o] && imn[o] == want_imn[o] && ib[o] == want_imn[o]);
+    }
+  }
+  // A NaN wins max and min, at its first position.
+  std::vector<double> v = {1, NAN, 5, NAN};
+  const int32_t s4[] = {4}, one[] = {1};
+  const uint8_t all[] = {1};
+  double m = 0;
+  int32_t at = -1;
+  CHECK(reduce(ReduceOp::max, DType::F64, &m, &at, v.data(), 1, s4, View{0, one}, all));
+  CHECK(m != m && at == 1);
+  // A long contiguous sum (the vectorised path, split over threads by outputs) matches a direct sum closely.
+  std::vector<double> big(100003);
+  double want = 0;
+  for (size_t i = 0; i < big.size(); ++i) want += (big[i] = std::sin(double(i)));
+  const int32_t sb[] = {int32_t(big.size())};
+  CHECK(reduce(ReduceOp::sum, DType::F64, &m, nullptr, big.data(), 1, sb, View{0, one}, all));
+  CHECK(std::fabs(m - want) < 1e-10);
+}
+
+// gather of 8-byte elements and float64 scatter_add along dim 1 of a [2, 4] tensor.
+static void test_f64_index() {
+  std::vector<double> src = {0.5, 1.5, 2.5, 3.5, 10, 11, 12, 13}, out(6);
+  std::vector<int32_t> index = {3, 0, 0, 1, 2, 3};
+  const int32_t shape[] = {2, 3}, s_out[] = {3, 1}, s_src[] = {4, 1};
+  int32_t bad = 0;
+  CHECK(gather(8, out.data(), src.data(), index.data(), 2, shape, View{0, s_out}, View{0, s_src}, View{0, s_out}, 1, 4,
+               &bad) == -1);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j) CHECK(out[i * 3 + j] == src[i * 4 + index[i * 3 + j]]);
+  std::vector<double> acc(8, 0.25), add = {1, 2, 4, 8, 16, 32};
+  CHECK(scatter_add(DType::F64, acc.data(), add.data(), index.data(), 2, shape, View{0, s_src}, View{0, s_out},
+                    View{0, s_out}, 1, 4, &bad) == -1);
+  const double want[] = {0.25 + 2 + 4, 0.25, 0.25, 0.25 + 1, 0.25, 0.25 + 8, 0.25 + 16, 0.25 + 32};
+  for (int i = 0; i < 8; ++i) CHECK(acc[i] == want[i]);
+  index[4] = 4;
+  CHECK(scatter_add(DType::F64, acc.data(), add.data(), index.data(), 2, shape, View{0, s_src}, View{0, s_out},
+                    View{0, s_out}, 1, 4, &bad) == 4);
+  CHECK(bad == 4);
+}
+
 int main() {
   test_binary_broadcast();
   test_transposed_copy();
@@ -481,6 +564,8 @@ int main() {
   test_unary();
   test_f64_where();
   test_copy_conversions();
+  test_f64_reduce();
+  test_f64_index();
   // n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow
   test_conv({3, 4, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2, 4, 4});   // stride, padding, dilation, groups
   test_conv({40, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5, 5});  // many images: several tiles and a partial one

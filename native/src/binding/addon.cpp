@@ -226,8 +226,7 @@ class Addon : public Napi::Addon<Addon> {
         throw_range(env, "torchlet.native.reduce: 'out' holds " + std::to_string(out.length) + " elements, expected " +
                              std::to_string(kept));
       }
-      const DType want = (op == ReduceOp::sum || op == ReduceOp::prod) ? a.dtype : a.dtype;
-      require_dtype(env, fn, "out", out, want);
+      require_dtype(env, fn, "out", out, a.dtype);
     }
     if (idx.data) {
       require_dtype(env, fn, "indices", idx, DType::I32);

@@ -2,8 +2,11 @@
 // expanded index).
 #include "kernels.h"
 
+#include <type_traits>
+
 namespace torchlet {
 
+namespace index_detail {
 namespace {
 
 // Visits every element of the index's shape; src/out dims other than `dim` follow the iteration, `dim` is
@@ -32,34 +35,31 @@ int64_t for_each_indexed(const int32_t* index, int rank, const int32_t* shape, c
 }
 
 }  // namespace
+}  // namespace index_detail
 
 int64_t gather(size_t elem_size, void* out, const void* src, const int32_t* index, int rank, const int32_t* shape,
                const View& vo, const View& vs, const View& vi, int dim, int32_t dim_size, int32_t* bad_value) {
-  if (elem_size == 4) {
-    auto* o = static_cast<uint32_t*>(out);
-    const auto* x = static_cast<const uint32_t*>(src);
-    return for_each_indexed(index, rank, shape, vo, vs, vi, dim, dim_size, bad_value,
-                            [&](int64_t po, int64_t ps) { o[po] = x[ps]; });
-  }
-  auto* o = static_cast<uint8_t*>(out);
-  const auto* x = static_cast<const uint8_t*>(src);
-  return for_each_indexed(index, rank, shape, vo, vs, vi, dim, dim_size, bad_value,
-                          [&](int64_t po, int64_t ps) { o[po] = x[ps]; });
+  return dispatch_bits(elem_size, [&](auto tag) {
+    using U = typename decltype(tag)::type;
+    U* o = static_cast<U*>(out);
+    const U* x = static_cast<const U*>(src);
+    return index_detail::for_each_indexed(index, rank, shape, vo, vs, vi, dim, dim_size, bad_value,
+                                          [&](int64_t po, int64_t ps) { o[po] = x[ps]; });
+  });
 }
 
 int64_t scatter_add(DType t, void* out, const void* src, const int32_t* index, int rank, const int32_t* shape,
                     const View& vo, const View& vs, const View& vi, int dim, int32_t dim_size, int32_t* bad_value) {
-  // Here `out` is the indexed operand: swap roles so the index addresses out's `dim`.
-  if (t == DType::F32) {
-    auto* o = static_cast<float*>(out);
-    const auto* x = static_cast<const float*>(src);
-    return for_each_indexed(index, rank, shape, vs, vo, vi, dim, dim_size, bad_value,
-                            [&](int64_t ps, int64_t po) { o[po] += x[ps]; });
-  }
-  auto* o = static_cast<int32_t*>(out);
-  const auto* x = static_cast<const int32_t*>(src);
-  return for_each_indexed(index, rank, shape, vs, vo, vi, dim, dim_size, bad_value,
-                          [&](int64_t ps, int64_t po) { o[po] = int32_t(uint32_t(o[po]) + uint32_t(x[ps])); });
+  return dispatch(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    // Integers add as unsigned: they wrap like PyTorch's, without undefined behaviour.
+    using Sum = typename std::conditional<std::is_integral<T>::value, std::make_unsigned<T>, Tag<T>>::type::type;
+    T* o = static_cast<T*>(out);
+    const T* x = static_cast<const T*>(src);
+    // Here `out` is the indexed operand: swap roles so the index addresses out's `dim`.
+    return index_detail::for_each_indexed(index, rank, shape, vs, vo, vi, dim, dim_size, bad_value,
+                                          [&](int64_t ps, int64_t po) { o[po] = T(Sum(o[po]) + Sum(x[ps])); });
+  });
 }
 
 }  // namespace torchlet

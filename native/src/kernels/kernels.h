@@ -104,12 +104,12 @@ int sgemm_batched(int batch_rank, const int32_t* batch_shape, int m, int n, int 
                   const float* a, const MatrixView& va, const float* b, const MatrixView& vb, float beta,
                   float* out, int64_t out_offset);
 
-// out[i] = src[i with dim replaced by index[i]] over the index's shape. Returns -1, or the flat position of
-// the first index outside [0, dim_size) with its value in *bad_value.
+// out[i] = src[i with dim replaced by index[i]] over the index's shape, for elements of `elem_size` bytes (1, 4
+// or 8). Returns -1, or the flat position of the first index outside [0, dim_size) with its value in *bad_value.
 int64_t gather(size_t elem_size, void* out, const void* src, const int32_t* index, int rank, const int32_t* shape,
                const View& vo, const View& vs, const View& vi, int dim, int32_t dim_size, int32_t* bad_value);
 
-// out[i with dim replaced by index[i]] += src[i] over the index's shape (F32 or I32). Same return as gather.
+// out[i with dim replaced by index[i]] += src[i] over the index's shape (integers wrap). Same return as gather.
 int64_t scatter_add(DType t, void* out, const void* src, const int32_t* index, int rank, const int32_t* shape,
                     const View& vo, const View& vs, const View& vi, int dim, int32_t dim_size, int32_t* bad_value);
 

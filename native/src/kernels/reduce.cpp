@@ -8,6 +8,7 @@
 
 namespace torchlet {
 
+namespace reduce_detail {
 namespace {
 
 // Splits the dims into kept (outer, in order) and reduced (inner, in order) and calls
@@ -43,8 +44,9 @@ void for_each_output(int rank, const int32_t* shape, const View& vin, const uint
   parallel_range(outer.numel(), total, outputs);
 }
 
-// Sum of a contiguous float run in double, eight independent accumulators so the loop vectorises.
-TORCHLET_SIMD_CLONES double sum_contiguous(const float* __restrict__ x, int64_t n) {
+// Sum of a contiguous float or double run in double, eight independent accumulators so the loop vectorises.
+template <typename T>
+TORCHLET_SIMD_CLONES double sum_contiguous(const T* __restrict__ x, int64_t n) {
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -59,12 +61,13 @@ template <typename T, typename Acc>
 void reduce_sum(Acc* out, const T* in, int rank, const int32_t* shape, const View& vin, const uint8_t* mask,
                 bool product) {
   for_each_output(rank, shape, vin, mask, [&](int64_t o, const StridedIter<1>& inner) {
-    // Accumulate in double/int64: at least as accurate as PyTorch's cascaded float sums.
+    // Accumulate in double/int64: for float32 at least as accurate as PyTorch's cascaded float sums (for float64
+    // the error bound grows with the run length over 8, PyTorch's with its logarithm).
     using Wide = typename std::conditional<std::is_floating_point<T>::value, double, int64_t>::type;
     Wide acc = product ? 1 : 0;
     inner.run([&](const int64_t* p, int64_t n, const int64_t* s) {
       const T* x = in + p[0];
-      if constexpr (std::is_same<T, float>::value) {
+      if constexpr (std::is_floating_point<T>::value) {
         if (!product && s[0] == 1) {
           acc += sum_contiguous(x, n);
           return;
@@ -109,44 +112,34 @@ void reduce_extreme(T* out, int32_t* idx, const T* in, int rank, const int32_t* 
 }
 
 }  // namespace
+}  // namespace reduce_detail
 
 bool reduce(ReduceOp op, DType t, void* out, int32_t* idx, const void* in, int rank, const int32_t* shape,
             const View& vin, const uint8_t* mask) {
-  switch (op) {
-    case ReduceOp::sum:
-    case ReduceOp::prod: {
-      const bool product = op == ReduceOp::prod;
-      if (t == DType::F32) {
-        reduce_sum(static_cast<float*>(out), static_cast<const float*>(in), rank, shape, vin, mask, product);
-      } else if (t == DType::I32) {
-        reduce_sum(static_cast<int32_t*>(out), static_cast<const int32_t*>(in), rank, shape, vin, mask, product);
-      } else {
-        return false;
+  return dispatch(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* x = static_cast<const T*>(in);
+    switch (op) {
+      case ReduceOp::sum:
+      case ReduceOp::prod:
+        if constexpr (std::is_same<T, uint8_t>::value) {
+          return false;  // the caller sums bools as int32
+        } else {
+          reduce_detail::reduce_sum(static_cast<T*>(out), x, rank, shape, vin, mask, op == ReduceOp::prod);
+          return true;
+        }
+      case ReduceOp::max:
+      case ReduceOp::min:
+      case ReduceOp::argmax:
+      case ReduceOp::argmin: {
+        const bool values = op == ReduceOp::max || op == ReduceOp::min;
+        reduce_detail::reduce_extreme(values ? static_cast<T*>(out) : nullptr, idx, x, rank, shape, vin, mask,
+                                      op == ReduceOp::max || op == ReduceOp::argmax);
+        return true;
       }
-      return true;
+      default: return false;
     }
-    case ReduceOp::max:
-    case ReduceOp::min:
-    case ReduceOp::argmax:
-    case ReduceOp::argmin: {
-      const bool is_max = op == ReduceOp::max || op == ReduceOp::argmax;
-      const bool values = op == ReduceOp::max || op == ReduceOp::min;
-      if (t == DType::F32) {
-        reduce_extreme(values ? static_cast<float*>(out) : nullptr, idx, static_cast<const float*>(in), rank, shape,
-                       vin, mask, is_max);
-      } else if (t == DType::I32) {
-        reduce_extreme(values ? static_cast<int32_t*>(out) : nullptr, idx, static_cast<const int32_t*>(in), rank,
-                       shape, vin, mask, is_max);
-      } else if (t == DType::U8) {
-        reduce_extreme(values ? static_cast<uint8_t*>(out) : nullptr, idx, static_cast<const uint8_t*>(in), rank,
-                       shape, vin, mask, is_max);
-      } else {
-        return false;
-      }
-      return true;
-    }
-    default: return false;
-  }
+  });
 }
 
 }  // namespace torchlet
