@@ -126,12 +126,12 @@ static void test_sgemm() {
       for (int p = 0; p < k; ++p) acc += double(a[i * k + p]) * b[p * n + j];
       ref[i * n + j] = float(acc);
     }
-  CHECK(sgemm_batched(0, nullptr, m, n, k, 1.0f, at.data(), MatrixView{0, 1, m, nullptr}, b.data(),
-                      MatrixView{0, n, 1, nullptr}, 0.0f, c.data(), 0) == 0);
+  CHECK(gemm_batched(DType::F32, 0, nullptr, m, n, k, 1.0, at.data(), MatrixView{0, 1, m, nullptr}, b.data(),
+                     MatrixView{0, n, 1, nullptr}, 0.0, c.data(), 0) == 0);
   for (int i = 0; i < m * n; ++i) CHECK(near(c[i], ref[i], 1e-5));
   // A broadcast row (stride 0 inside the matrix) is refused so the caller copies it.
-  CHECK(sgemm_batched(0, nullptr, m, n, k, 1.0f, a.data(), MatrixView{0, 0, 1, nullptr}, b.data(),
-                      MatrixView{0, n, 1, nullptr}, 0.0f, c.data(), 0) == 1);
+  CHECK(gemm_batched(DType::F32, 0, nullptr, m, n, k, 1.0, a.data(), MatrixView{0, 0, 1, nullptr}, b.data(),
+                     MatrixView{0, n, 1, nullptr}, 0.0, c.data(), 0) == 1);
 }
 
 static void test_gather_bounds() {
@@ -531,6 +531,42 @@ static void test_f64_reduce() {
   CHECK(std::fabs(m - want) < 1e-10);
 }
 
+// dgemm through gemm_batched: transposed operands, a broadcast batch dim, alpha and beta, against a direct loop.
+static void test_dgemm() {
+  const int batch = 3, m = 7, n = 5, k = 9;
+  std::vector<double> a(size_t(batch) * m * k), bt(size_t(n) * k), c(size_t(batch) * m * n), ref(c.size());
+  for (size_t i = 0; i < a.size(); ++i) a[i] = double((i * 13) % 17) / 3.0 - 2.5;
+  for (size_t i = 0; i < bt.size(); ++i) bt[i] = double((i * 5) % 11) / 7.0 - 0.75;
+  for (size_t i = 0; i < c.size(); ++i) c[i] = double(i % 4) - 1.5;
+  // A [batch, m, k] stored as [batch, k, m] (transposed), B [k, n] stored as [n, k] and broadcast over the batch.
+  std::vector<double> at(a.size());
+  for (int b = 0; b < batch; ++b)
+    for (int i = 0; i < m; ++i)
+      for (int p = 0; p < k; ++p) at[(size_t(b) * k + p) * m + i] = a[(size_t(b) * m + i) * k + p];
+  const double alpha = 0.7, beta = -1.25;
+  for (int b = 0; b < batch; ++b)
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < n; ++j) {
+        double acc = 0;
+        for (int p = 0; p < k; ++p) acc += a[(size_t(b) * m + i) * k + p] * bt[size_t(j) * k + p];
+        const size_t o = (size_t(b) * m + i) * n + j;
+        ref[o] = alpha * acc + beta * c[o];
+      }
+  const int32_t batch_shape[] = {batch}, a_batch[] = {k * m}, b_batch[] = {0};
+  CHECK(gemm_batched(DType::F64, 1, batch_shape, m, n, k, alpha, at.data(), MatrixView{0, 1, m, a_batch}, bt.data(),
+                     MatrixView{0, 1, k, b_batch}, beta, c.data(), 0) == 0);
+  for (size_t i = 0; i < c.size(); ++i) CHECK(near(c[i], ref[i], 1e-13));
+  // k == 0: out = beta * out. A strided row is refused (mask 2), a non-floating dtype too.
+  std::vector<double> d = {1, 2};
+  CHECK(gemm_batched(DType::F64, 0, nullptr, 1, 2, 0, 1.0, a.data(), MatrixView{0, 0, 1, nullptr}, bt.data(),
+                     MatrixView{0, 2, 1, nullptr}, 3.0, d.data(), 0) == 0);
+  CHECK(d[0] == 3 && d[1] == 6);
+  CHECK(gemm_batched(DType::F64, 0, nullptr, m, n, k, 1.0, a.data(), MatrixView{0, k, 1, nullptr}, bt.data(),
+                     MatrixView{0, 2, 2, nullptr}, 0.0, c.data(), 0) == 2);
+  CHECK(gemm_batched(DType::I32, 0, nullptr, m, n, k, 1.0, a.data(), MatrixView{0, k, 1, nullptr}, bt.data(),
+                     MatrixView{0, n, 1, nullptr}, 0.0, c.data(), 0) == -1);
+}
+
 // gather of 8-byte elements and float64 scatter_add along dim 1 of a [2, 4] tensor.
 static void test_f64_index() {
   std::vector<double> src = {0.5, 1.5, 2.5, 3.5, 10, 11, 12, 13}, out(6);
@@ -565,6 +601,7 @@ int main() {
   test_f64_where();
   test_copy_conversions();
   test_f64_reduce();
+  test_dgemm();
   test_f64_index();
   // n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow
   test_conv({3, 4, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2, 4, 4});   // stride, padding, dilation, groups

@@ -6,8 +6,9 @@
 
 #include <algorithm>
 #include <cstdlib>
-
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #if defined(__GLIBC__)
@@ -59,6 +60,20 @@ void require_dtype(Napi::Env env, const char* fn, const char* name, const Buffer
     throw_type(env, std::string("torchlet.native.") + fn + ": expected '" + name + "' of dtype " + dtype_name(want) +
                         " but received " + dtype_name(b.dtype));
   }
+}
+
+// The operands of a floating-point kernel: the first must be float32 or float64 and the others (null ones are
+// skipped) of the same dtype, which is returned.
+DType float_operands(Napi::Env env, const char* fn, std::initializer_list<std::pair<const char*, const Buffer*>> ops) {
+  const auto& first = *ops.begin();
+  if (!is_floating(first.second->dtype)) {
+    throw_type(env, std::string("torchlet.native.") + fn + ": expected '" + first.first +
+                        "' of dtype float32 or float64 but received " + dtype_name(first.second->dtype));
+  }
+  for (const auto& op : ops) {
+    if (op.second->data) require_dtype(env, fn, op.first, *op.second, first.second->dtype);
+  }
+  return first.second->dtype;
 }
 
 Napi::Array names_of(Napi::Env env, const char* const* names) {
@@ -256,10 +271,8 @@ class Addon : public Napi::Addon<Addon> {
     Napi::Env env = info.Env();
     Buffer out = buffer_arg(info, 0, fn, "out"), a = buffer_arg(info, 1, fn, "a"), b = buffer_arg(info, 2, fn, "b");
     Meta meta(info, 3, fn);
-    const float alpha = float(number_arg(info, 4, fn, "alpha")), beta = float(number_arg(info, 5, fn, "beta"));
-    require_dtype(env, fn, "out", out, DType::F32);
-    require_dtype(env, fn, "a", a, DType::F32);
-    require_dtype(env, fn, "b", b, DType::F32);
+    const double alpha = number_arg(info, 4, fn, "alpha"), beta = number_arg(info, 5, fn, "beta");
+    const DType t = float_operands(env, fn, {{"out", &out}, {"a", &a}, {"b", &b}});
     const int batch_rank = meta.rank("batch rank");
     if (batch_rank > kMaxRank - 2) throw_range(env, "torchlet.native.matmul: batch rank too large");
     const int32_t* mnk = meta.shape(3, "m, n, k");
@@ -290,10 +303,9 @@ class Addon : public Napi::Addon<Addon> {
     if (int64_t(offs[2]) < 0 || int64_t(offs[2]) + batch * m * n > int64_t(out.length)) {
       throw_range(env, "torchlet.native.matmul: 'out' is too small for the product");
     }
-    const int bad = sgemm_batched(batch_rank, batch_shape, m, n, k, alpha, static_cast<const float*>(a.data),
-                                  MatrixView{offs[0], mat[0], mat[1], a_batch}, static_cast<const float*>(b.data),
-                                  MatrixView{offs[1], mat[2], mat[3], b_batch}, beta, static_cast<float*>(out.data),
-                                  offs[2]);
+    const int bad = gemm_batched(t, batch_rank, batch_shape, m, n, k, alpha, a.data,
+                                 MatrixView{offs[0], mat[0], mat[1], a_batch}, b.data,
+                                 MatrixView{offs[1], mat[2], mat[3], b_batch}, beta, out.data, offs[2]);
     return Napi::Number::New(env, bad);
   }
 

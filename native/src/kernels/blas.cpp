@@ -1,4 +1,4 @@
-// Batched sgemm through OpenBLAS. Transposed operands reach cblas_sgemm as flags with their leading
+// Batched GEMM through OpenBLAS (sgemm, dgemm). Transposed operands reach BLAS as flags with their leading
 // dimension, never as copies.
 #include <cblas.h>
 
@@ -6,6 +6,7 @@
 
 namespace torchlet {
 
+namespace blas_detail {
 namespace {
 
 struct BlasOperand {
@@ -36,11 +37,19 @@ bool blas_operand(int rows, int cols, int64_t rs, int64_t cs, BlasOperand* op) {
   return false;
 }
 
-}  // namespace
+// One row-major GEMM in T's precision.
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha, const float* a, int lda,
+          const float* b, int ldb, float beta, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha, const double* a, int lda,
+          const double* b, int ldb, double beta, double* c, int ldc) {
+  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
 
-int sgemm_batched(int batch_rank, const int32_t* batch_shape, int m, int n, int k, float alpha, const float* a,
-                  const MatrixView& va, const float* b, const MatrixView& vb, float beta, float* out,
-                  int64_t out_offset) {
+template <typename T>
+int gemm_batched(int batch_rank, const int32_t* batch_shape, int m, int n, int k, T alpha, const T* a,
+                 const MatrixView& va, const T* b, const MatrixView& vb, T beta, T* out, int64_t out_offset) {
   BlasOperand oa, ob;
   int bad = 0;
   if (!blas_operand(m, k, va.rs, va.cs, &oa)) bad |= 1;
@@ -52,17 +61,32 @@ int sgemm_batched(int batch_rank, const int32_t* batch_shape, int m, int n, int 
   StridedIter<2> it(batch_rank, batch_shape, {View{va.offset, va.batch_strides}, View{vb.offset, vb.batch_strides}});
   it.run([&](const int64_t* p, int64_t count, const int64_t* s) {
     for (int64_t i = 0; i < count; ++i, ++batch) {
-      float* c = out + out_offset + batch * out_stride;
+      T* c = out + out_offset + batch * out_stride;
       if (k == 0) {
         // BLAS leaves C untouched for k == 0 only when beta == 1; make the empty sum explicit.
-        for (int64_t j = 0; j < out_stride; ++j) c[j] = beta == 0.0f ? 0.0f : beta * c[j];
+        for (int64_t j = 0; j < out_stride; ++j) c[j] = beta == T(0) ? T(0) : beta * c[j];
         continue;
       }
-      cblas_sgemm(CblasRowMajor, oa.trans, ob.trans, m, n, k, alpha, a + p[0] + i * s[0], oa.ld,
-                  b + p[1] + i * s[1], ob.ld, beta, c, n > 0 ? n : 1);
+      gemm(oa.trans, ob.trans, m, n, k, alpha, a + p[0] + i * s[0], oa.ld, b + p[1] + i * s[1], ob.ld, beta, c,
+           n > 0 ? n : 1);
     }
   });
   return 0;
+}
+
+}  // namespace
+}  // namespace blas_detail
+
+int gemm_batched(DType t, int batch_rank, const int32_t* batch_shape, int m, int n, int k, double alpha,
+                 const void* a, const MatrixView& va, const void* b, const MatrixView& vb, double beta, void* out,
+                 int64_t out_offset) {
+  int result = -1;
+  dispatch_float(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    result = blas_detail::gemm_batched(batch_rank, batch_shape, m, n, k, T(alpha), static_cast<const T*>(a), va,
+                                       static_cast<const T*>(b), vb, T(beta), static_cast<T*>(out), out_offset);
+  });
+  return result;
 }
 
 }  // namespace torchlet

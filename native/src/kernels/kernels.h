@@ -98,11 +98,12 @@ struct MatrixView {
   int64_t rs, cs;
   const int32_t* batch_strides;
 };
-// out[b] = alpha * A[b] @ B[b] + beta * out[b] for every batch index, out contiguous [batch..., m, n].
-// Returns 0, or a bit mask (1 = A, 2 = B) of the operands whose strides cannot reach BLAS without a copy.
-int sgemm_batched(int batch_rank, const int32_t* batch_shape, int m, int n, int k, float alpha,
-                  const float* a, const MatrixView& va, const float* b, const MatrixView& vb, float beta,
-                  float* out, int64_t out_offset);
+// out[b] = alpha * A[b] @ B[b] + beta * out[b] for every batch index, out contiguous [batch..., m, n], every operand
+// of floating dtype t (cblas_sgemm or cblas_dgemm; alpha and beta rounded to t). Returns 0, or a bit mask (1 = A,
+// 2 = B) of the operands whose strides cannot reach BLAS without a copy; -1 when t is not floating.
+int gemm_batched(DType t, int batch_rank, const int32_t* batch_shape, int m, int n, int k, double alpha,
+                 const void* a, const MatrixView& va, const void* b, const MatrixView& vb, double beta, void* out,
+                 int64_t out_offset);
 
 // out[i] = src[i with dim replaced by index[i]] over the index's shape, for elements of `elem_size` bytes (1, 4
 // or 8). Returns -1, or the flat position of the first index outside [0, dim_size) with its value in *bad_value.
