@@ -588,6 +588,39 @@ static void test_f64_index() {
   CHECK(bad == 4);
 }
 
+// Adam in float64 against torch.optim's sequence of tensor ops written out in double, for every option.
+static void test_f64_adam() {
+  const int n = 37;
+  for (int flags = 0; flags < 8; ++flags)
+    for (double wd : {0.0, 0.05}) {
+      AdamStep s{1e-2, 0.9, 0.999, 1e-8, wd, 0, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0};
+      std::vector<double> p(n), g(n), m(n, 0), v(n, 0), vmax(n, 0);
+      for (int i = 0; i < n; ++i) p[i] = std::sin(double(i)) * 2;
+      std::vector<double> rp = p, rm = m, rv = v, rvmax = vmax;
+      for (int step = 1; step <= 3; ++step) {
+        s.step = step;
+        for (int i = 0; i < n; ++i) g[i] = std::cos(double(i * step)) + 0.1 * p[i];
+        CHECK(adam_step(DType::F64, p.data(), g.data(), m.data(), v.data(), vmax.data(), n, s));
+        const double bc1 = 1 - std::pow(s.beta1, step), bc2 = 1 - std::pow(s.beta2, step);
+        for (int i = 0; i < n; ++i) {
+          double pi = rp[i], d = s.maximize ? -g[i] : g[i];
+          if (s.decoupled) pi = pi * (1 - s.lr * s.weight_decay);
+          else if (s.weight_decay != 0) d = std::fma(s.weight_decay, pi, d);
+          rm[i] = std::fma(1 - s.beta1, d - rm[i], rm[i]);
+          rv[i] = rv[i] * s.beta2 + ((1 - s.beta2) * d) * d;
+          double second = rv[i];
+          if (s.amsgrad) second = rvmax[i] = std::max(rvmax[i], rv[i]);
+          rp[i] = pi + (-(s.lr / bc1) * rm[i]) / (std::sqrt(second) / std::sqrt(bc2) + s.eps);
+        }
+      }
+      int bad = 0;
+      for (int i = 0; i < n; ++i) bad += !same_bits(p[i], rp[i]) || !same_bits(m[i], rm[i]) || !same_bits(v[i], rv[i]);
+      CHECK(bad == 0);
+    }
+  std::vector<int32_t> i(4);
+  CHECK(!adam_step(DType::I32, i.data(), i.data(), i.data(), i.data(), nullptr, 4, AdamStep{}));
+}
+
 int main() {
   test_binary_broadcast();
   test_transposed_copy();
@@ -603,6 +636,7 @@ int main() {
   test_f64_reduce();
   test_dgemm();
   test_f64_index();
+  test_f64_adam();
   // n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow
   test_conv({3, 4, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2, 4, 4});   // stride, padding, dilation, groups
   test_conv({40, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5, 5});  // many images: several tiles and a partial one

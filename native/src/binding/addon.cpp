@@ -378,7 +378,7 @@ class Addon : public Napi::Addon<Addon> {
   }
 
   // adamStep(p, g, m, v, vmax|null, n, lr, beta1, beta2, eps, weightDecay, step, flags): flags bit 0 amsgrad,
-  // bit 1 maximize, bit 2 decoupled (AdamW). Every array must hold n float32 elements.
+  // bit 1 maximize, bit 2 decoupled (AdamW). Every array must hold n elements of one floating dtype.
   Napi::Value AdamStepFn(const Napi::CallbackInfo& info) {
     const char* fn = "adamStep";
     Napi::Env env = info.Env();
@@ -387,8 +387,8 @@ class Addon : public Napi::Addon<Addon> {
     Buffer vmax = buffer_arg(info, 4, fn, "vmax", true);
     const int64_t n = int_arg(info, 5, fn, "n", 0, INT64_C(1) << 53);
     const char* names[4] = {"p", "g", "m", "v"};
+    const DType t = float_operands(env, fn, {{"p", &bufs[0]}, {"g", &bufs[1]}, {"m", &bufs[2]}, {"v", &bufs[3]}});
     for (int k = 0; k < 4; ++k) {
-      require_dtype(env, fn, names[k], bufs[k], DType::F32);
       if (bufs[k].length < size_t(n)) throw_range(env, std::string("torchlet.native.adamStep: '") + names[k] + "' holds fewer than n elements");
     }
     AdamStep s;
@@ -404,11 +404,10 @@ class Addon : public Napi::Addon<Addon> {
     s.decoupled = flags & 4;
     if (s.amsgrad) {
       if (!vmax.data) throw_type(env, "torchlet.native.adamStep: 'vmax' is required with amsgrad");
-      require_dtype(env, fn, "vmax", vmax, DType::F32);
+      require_dtype(env, fn, "vmax", vmax, t);
       if (vmax.length < size_t(n)) throw_range(env, "torchlet.native.adamStep: 'vmax' holds fewer than n elements");
     }
-    adam_step(static_cast<float*>(bufs[0].data), static_cast<const float*>(bufs[1].data), static_cast<float*>(bufs[2].data),
-              static_cast<float*>(bufs[3].data), static_cast<float*>(vmax.data), n, s);
+    adam_step(t, bufs[0].data, bufs[1].data, bufs[2].data, bufs[3].data, s.amsgrad ? vmax.data : nullptr, n, s);
     return env.Undefined();
   }
 

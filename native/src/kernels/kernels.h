@@ -171,14 +171,15 @@ void avg_pool2d_backward(const float* gy, float* gx, const PoolGeometry& g);
 void adaptive_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g);
 void adaptive_avg_pool2d_backward(const float* gy, float* gx, const PoolGeometry& g);
 
-// One Adam/AdamW update of a contiguous parameter, in place, as the sequence of float operations torch.optim
-// performs (lerp, mul + addcmul, sqrt / sqrt(bc2) + eps, addcdiv), so the result is the same bits.
+// One Adam/AdamW update of a contiguous parameter, in place, as the sequence of operations torch.optim performs in
+// the parameter's dtype (lerp, mul + addcmul, sqrt / sqrt(bc2) + eps, addcdiv), so the result is the same bits.
 struct AdamStep {
   double lr, beta1, beta2, eps, weight_decay;
   int64_t step;
   bool amsgrad, maximize, decoupled;
 };
-void adam_step(float* p, const float* g, float* m, float* v, float* vmax, int64_t n, const AdamStep& s);
+// p, g, m, v and vmax (null without amsgrad) hold n elements of floating dtype t. Returns false for other dtypes.
+bool adam_step(DType t, void* p, const void* g, void* m, void* v, void* vmax, int64_t n, const AdamStep& s);
 
 // PyTorch's CPU generator (MT19937 plus its cached normal sample), kept in a caller-owned array of
 // kRngStateWords 32-bit words so JS can copy, save and restore it.
