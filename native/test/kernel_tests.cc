@@ -148,14 +148,14 @@ static void test_rng() {
   std::vector<uint32_t> state(kRngStateWords);
   rng_seed(state.data(), 0);
   std::vector<float> u(5);
-  rng_uniform(state.data(), u.data(), 5, 0, 1);
+  CHECK(rng_uniform(state.data(), DType::F32, u.data(), 5, 0, 1));
   // torch.manual_seed(0); torch.rand(5)
   const double want[] = {0.49625658988952637, 0.7682217955589294, 0.08847743272781372, 0.13203048706054688,
                          0.30742281675338745};
   for (int i = 0; i < 5; ++i) CHECK(double(u[i]) == want[i]);
   rng_seed(state.data(), 0);
   std::vector<float> g(3);
-  rng_normal(state.data(), g.data(), 3, 0, 1);
+  CHECK(rng_normal(state.data(), DType::F32, g.data(), 3, 0, 1));
   // torch.manual_seed(0); torch.randn(3)
   CHECK(double(g[0]) == 1.5409960746765137 && double(g[1]) == -0.293428897857666 && double(g[2]) == -2.1787893772125244);
   std::vector<int32_t> p(50);
@@ -621,6 +621,153 @@ static void test_f64_adam() {
   CHECK(!adam_step(DType::I32, i.data(), i.data(), i.data(), i.data(), nullptr, 4, AdamStep{}));
 }
 
+template <size_t N>
+static void check_draws(const double* got, const double (&want)[N], const char* what) {
+  int bad = 0;
+  for (size_t i = 0; i < N; ++i) bad += !same_bits(got[i], want[i]);
+  if (bad) std::fprintf(stderr, "%s: %d of %zu draws differ from PyTorch's\n", what, bad, N);
+  CHECK(bad == 0);
+}
+
+// float64 draws, bit for bit against PyTorch 1.13 (CPU generator, AVX2 kernels).
+static void test_f64_rng() {
+  // torch.manual_seed(0); torch.rand(5, dtype=torch.float64)
+  const double rand5[] = {
+      0x1.f0aac97c4aa2fp-1, 0x1.6a675d821ccc0p-1, 0x1.d6687b744a5f6p-2, 0x1.d76c3d8e57d67p-1,
+      0x1.4a4099fa1ded3p-1};
+  // torch.manual_seed(0); torch.randn(3, dtype=torch.float64)
+  const double randn3[] = {
+      0x1.8a7eb8902be3ap+0, -0x1.2c78a087c6feap-2, -0x1.16e2920a70ee5p+1};
+  // torch.manual_seed(0); torch.randn(16, dtype=torch.float64)
+  const double randn16[] = {
+      -0x1.27bb92e9262dcp+1, -0x1.7e35794939460p-2, -0x1.0f91ae8d685b6p+0, 0x1.ffbfb0ada994bp-1,
+      -0x1.c49eece710105p-1, -0x1.468a3e5dc9291p+0, -0x1.3f174ac92d21fp-1, -0x1.bb9e3bd0377c5p-1,
+      -0x1.4bae386384915p+0, 0x1.860cb8d864a6ep+0, 0x1.4b6dacf0761e0p-2, 0x1.0244d8bac2a66p+1,
+      0x1.22c0028f12ffap+0, -0x1.3a14e53b15145p+0, 0x1.24683cd232da0p-4, 0x1.5a213bee53bb6p-2};
+  // torch.manual_seed(0); torch.randn(17, dtype=torch.float64)
+  const double randn17[] = {
+      -0x1.27bb92e9262dcp+1, -0x1.443c91ccf2402p-1, -0x1.42cbf54f08f8ep+0, -0x1.7432edfaba107p-1,
+      -0x1.471a3c0e2f22ap-6, 0x1.aeb1b572b6a04p-3, 0x1.6ae2402b7b62bp-3, -0x1.a9389d082941dp-1,
+      0x1.e8e503666016dp-3, -0x1.f101e358981adp-3, -0x1.8bc82256d975bp-1, -0x1.985dd0627b1f0p+0,
+      -0x1.5fbef2bc4be3bp-1, 0x1.7cf270386ca66p+0, -0x1.cb2d8340fb171p-2, -0x1.c8318cc163de5p-1,
+      0x1.5986ed8e63e98p-1};
+  // torch.manual_seed(0); torch.randn(100, dtype=torch.float64)
+  const double randn100[] = {
+      -0x1.27bb92e9262dcp+1, -0x1.7e35794939460p-2, -0x1.0f91ae8d685b6p+0, 0x1.ffbfb0ada994bp-1,
+      -0x1.c49eece710105p-1, -0x1.468a3e5dc9291p+0, -0x1.3f174ac92d21fp-1, -0x1.bb9e3bd0377c5p-1,
+      -0x1.4bae386384915p+0, 0x1.860cb8d864a6ep+0, 0x1.4b6dacf0761e0p-2, 0x1.0244d8bac2a66p+1,
+      0x1.22c0028f12ffap+0, -0x1.3a14e53b15145p+0, 0x1.24683cd232da0p-4, 0x1.5a213bee53bb6p-2,
+      0x1.3a681547ffa4ep-3, -0x1.443c91ccf2402p-1, -0x1.42cbf54f08f8ep+0, -0x1.7432edfaba107p-1,
+      -0x1.471a3c0e2f22ap-6, 0x1.aeb1b572b6a04p-3, 0x1.6ae2402b7b62bp-3, -0x1.a9389d082941dp-1,
+      0x1.02dd4bc0227c5p+0, -0x1.f101e358981adp-3, -0x1.8bc82256d975bp-1, -0x1.985dd0627b1f0p+0,
+      -0x1.5fbef2bc4be3bp-1, 0x1.7cf270386ca66p+0, -0x1.cb2d8340fb171p-2, -0x1.c8318cc163de5p-1,
+      -0x1.77c6300e0f077p-4, 0x1.1cd656a35eff9p-1, -0x1.35891f4f02060p-7, -0x1.37ba62e400bcbp+0,
+      -0x1.43f588d034767p+0, -0x1.1e99db95d2a82p+0, 0x1.2a9ecee4e86fdp+0, 0x1.da3b24012ae8bp-1,
+      0x1.4ecf310f0f94bp-1, 0x1.2f8b945911558p-3, -0x1.256769ff4714ep+0, 0x1.df6e45cb50a80p+0,
+      -0x1.3d5a59dba2ccep-2, 0x1.ebe39d52b4666p-3, -0x1.594867157f914p+0, 0x1.f487830a0303bp-3,
+      -0x1.9299117aa5b39p+1, -0x1.d1d7e35b89a08p-4, 0x1.b23a536534125p+0, -0x1.54958cf4318f8p-1,
+      -0x1.2ca870bedb0bbp-1, 0x1.6a8263ad29afdp+1, 0x1.ced8be3eb51bcp-1, 0x1.e54ad47980710p-1,
+      -0x1.6185107d94c5dp+0, -0x1.070214d2a8d63p+1, 0x1.85bf43dafb353p-5, -0x1.8ad28c0016161p-2,
+      -0x1.19a2c0fcc0db5p-2, 0x1.c5ef13746de53p-1, 0x1.7c59903ede70cp+0, -0x1.0169b1e9a1882p-7,
+      -0x1.20f8f299b5c59p+0, -0x1.80137be6ed062p-4, 0x1.ff26e3bfd40d4p-1, -0x1.526b1ae919359p-4,
+      0x1.75d34f81a1b7cp-3, 0x1.e6dcdd509a780p-1, -0x1.c35e9215c5908p+0, 0x1.02bf4f8438864p+0,
+      0x1.7fbcef3455b71p-1, -0x1.1f0117d050052p-1, 0x1.301d6d91e1470p-4, 0x1.fe5f90fddc75cp+0,
+      0x1.cca97fe8f2218p-2, 0x1.8d9aefaf58eb0p+0, 0x1.ba40bd9467e6dp-5, 0x1.7974ff9889d20p+0,
+      -0x1.6707ab973e124p-1, 0x1.4e15ffdcbdf83p-2, -0x1.bf6b1ae73261dp-1, 0x1.9396073bb7110p-2,
+      0x1.acdeebba76c45p-2, 0x1.5fa826598e3a0p-2, -0x1.64f759013ef7fp-2, -0x1.35859b9ec6b7ep+0,
+      -0x1.103e1edabe538p+0, 0x1.8be1478ca7bcep+0, -0x1.4a7ab4dd8a25dp-1, 0x1.4943e9b242292p+1,
+      -0x1.c1f7efa34a337p-2, 0x1.5b739f57b4432p+1, -0x1.76928cdf1c580p+0, 0x1.be30ad4f4f85dp-2,
+      -0x1.d22ef196a05afp-3, 0x1.139fa00c3c431p+1, -0x1.fa1d68ec5a28dp-1, 0x1.737b0be1c7d86p-1};
+  // torch.manual_seed(0); torch.empty(20, dtype=torch.float64).uniform_(-2, 3)
+  const double uniform20[] = {
+      0x1.6cd57bdb5d4bbp+1, 0x1.8a0269c547fe0p+0, 0x1.300a694573dcep-2, 0x1.4d474cf1edcc1p+1,
+      0x1.39a180f14ad10p+0, 0x1.f4ab57601195dp+0, -0x1.1b6254193ee26p+0, -0x1.f4a86dda12b20p-3,
+      0x1.d03b95d0003bcp-1, -0x1.1e1db9c96b23bp-1, 0x1.0eb041f26e586p-2, -0x1.1db254cd08a4dp+0,
+      -0x1.ca11824f11dacp-3, 0x1.1c09e9717253ep+0, 0x1.a31055fbbf2d0p-2, 0x1.a1cc0f6a3d790p-3,
+      0x1.2a40d75963100p-5, -0x1.f213c36d76627p-1, 0x1.533fb59d31246p+0, 0x1.eca37acdb1860p+0};
+  // torch.manual_seed(0); torch.empty(15, dtype=torch.float64).normal_(0.1, 0.3)
+  const double normal15[] = {
+      0x1.1fe5a1f01a556p-1, 0x1.8846c7b55673fp-7, -0x1.1b7648d954513p-1, 0x1.1505a7958863bp-2,
+      -0x1.cd87d0a12e94ep-3, -0x1.473f9e0dbeb38p-2, 0x1.c49dc60ba14d4p-3, 0x1.67d778f67e7dbp-2,
+      -0x1.da394537a521dp-4, -0x1.581d353f6e6dfp-6, -0x1.438ba816bb46cp-4, 0x1.3ca4a9d4d74e6p-3,
+      -0x1.418a7676da559p-3, 0x1.b8816f163ee60p-2, -0x1.c55667710fba3p-3};
+  // torch.manual_seed(0); torch.empty(33, dtype=torch.float64).normal_(-0.5, 0.3)
+  const double normal33[] = {
+      -0x1.31708b58b081dp+0, -0x1.3954d2316230ep-1, -0x1.a2f10254d836dp-1, -0x1.99e6c596014dap-3,
+      -0x1.87c947121e6b5p-1, -0x1.c3ec8bd1df18ap-1, -0x1.5fba30092723cp-1, -0x1.8515debe770bbp-1,
+      -0x1.c70221d54f8a6p-1, -0x1.5f85de49068afp-5, -0x1.9c924c1e42f70p-2, 0x1.af61ba3419705p-4,
+      -0x1.46332d0f059a8p-3, -0x1.bc72eff03fd90p-1, -0x1.ea11c83d08fc7p-2, -0x1.98293ad21a149p-2,
+      -0x1.d0d6c99b99a74p-2, -0x1.5518ff3793cd1p-2, -0x1.01737158c535ap-1, -0x1.bb096e88cd3e0p-1,
+      -0x1.c2601ee352ad7p-1, -0x1.abf5ea26b1981p-1, -0x1.334fa90dd226ep-3, -0x1.c6ec3b31cc826p-3,
+      -0x1.0b2894f344614p-2, -0x1.d277dcf2a3cccp-2, -0x1.b00ad932c43fbp-1, 0x1.fa89046c9fe63p-5,
+      -0x1.2f9a5a47586b8p-1, -0x1.b63775339823ep-2, -0x1.cf2b710ce623fp-1, -0x1.b4ebac581925ep-2,
+      -0x1.021b851a6b8e1p-1};
+  // torch.manual_seed(0); torch.empty(50, dtype=torch.float64).bernoulli_(0.3)
+  const int bern50[] = {0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0};
+  // torch.manual_seed(0); then in turn randn(3, dtype=torch.float64), randn(3), rand(4, dtype=torch.float64),
+  // randn(17), randn(1, dtype=torch.float64), rand(2)
+  const double cont_a[] = {
+      0x1.8a7eb8902be3ap+0, -0x1.2c78a087c6feap-2, -0x1.16e2920a70ee5p+1};
+  const double cont_b[] = {
+      0x1.23096c0000000p-1, -0x1.15a3420000000p+0, -0x1.660a5a0000000p+0};
+  const double cont_c[] = {
+      0x1.6dc9130ace95cp-3, 0x1.6788c1d097bb0p-2, 0x1.29a5845cccd8cp-1, 0x1.27274f4908582p-2};
+  const double cont_d[] = {
+      0x1.329b160000000p-1, 0x1.cc6fac0000000p-4, 0x1.4815f00000000p-1, 0x1.c3be780000000p-2,
+      -0x1.ba16840000000p-3, -0x1.7c2f460000000p-1, 0x1.201d040000000p-1, 0x1.09dbc40000000p-2,
+      -0x1.6445aa0000000p-3, 0x1.26aeaa0000000p+1, -0x1.78096e0000000p+0, -0x1.96313c0000000p+0,
+      0x1.3406780000000p+0, 0x1.5a410e0000000p-4, -0x1.333c560000000p+0, -0x1.39a35c0000000p-8,
+      -0x1.09411a0000000p-1};
+  const double cont_e[] = {
+      -0x1.648ab375ae361p+0};
+  const double cont_f[] = {
+      0x1.cc2ca00000000p-4, 0x1.3a47a00000000p-3};
+  std::vector<uint32_t> state(kRngStateWords);
+  std::vector<double> out(100);
+  auto seeded = [&]() { rng_seed(state.data(), 0); return state.data(); };
+  CHECK(rng_uniform(seeded(), DType::F64, out.data(), 5, 0, 1));
+  check_draws(out.data(), rand5, "rand");
+  CHECK(rng_normal(seeded(), DType::F64, out.data(), 3, 0, 1));
+  check_draws(out.data(), randn3, "randn(3)");
+  CHECK(rng_normal(seeded(), DType::F64, out.data(), 16, 0, 1));
+  check_draws(out.data(), randn16, "randn(16)");
+  CHECK(rng_normal(seeded(), DType::F64, out.data(), 17, 0, 1));
+  check_draws(out.data(), randn17, "randn(17)");
+  CHECK(rng_normal(seeded(), DType::F64, out.data(), 100, 0, 1));
+  check_draws(out.data(), randn100, "randn(100)");
+  CHECK(rng_uniform(seeded(), DType::F64, out.data(), 20, -2, 3));
+  check_draws(out.data(), uniform20, "uniform_(-2, 3)");
+  CHECK(rng_normal(seeded(), DType::F64, out.data(), 15, 0.1, 0.3));
+  check_draws(out.data(), normal15, "normal_(0.1, 0.3) of 15");
+  CHECK(rng_normal(seeded(), DType::F64, out.data(), 33, -0.5, 0.3));
+  check_draws(out.data(), normal33, "normal_(-0.5, 0.3) of 33");
+  CHECK(rng_bernoulli(seeded(), DType::F64, out.data(), 50, 0.3));
+  int bad = 0;
+  for (int i = 0; i < 50; ++i) bad += out[i] != double(bern50[i]);
+  CHECK(bad == 0);
+  // Mixed dtypes share one generator state (and one cached normal sample) as in PyTorch.
+  uint32_t* st = seeded();
+  std::vector<float> f(17);
+  std::vector<double> fd(17);
+  CHECK(rng_normal(st, DType::F64, out.data(), 3, 0, 1));
+  check_draws(out.data(), cont_a, "continued randn(3, float64)");
+  CHECK(rng_normal(st, DType::F32, f.data(), 3, 0, 1));
+  for (int i = 0; i < 3; ++i) fd[i] = f[i];
+  check_draws(fd.data(), cont_b, "continued randn(3)");
+  CHECK(rng_uniform(st, DType::F64, out.data(), 4, 0, 1));
+  check_draws(out.data(), cont_c, "continued rand(4, float64)");
+  CHECK(rng_normal(st, DType::F32, f.data(), 17, 0, 1));
+  for (int i = 0; i < 17; ++i) fd[i] = f[i];
+  check_draws(fd.data(), cont_d, "continued randn(17)");
+  CHECK(rng_normal(st, DType::F64, out.data(), 1, 0, 1));
+  check_draws(out.data(), cont_e, "continued randn(1, float64)");
+  CHECK(rng_uniform(st, DType::F32, f.data(), 2, 0, 1));
+  for (int i = 0; i < 2; ++i) fd[i] = f[i];
+  check_draws(fd.data(), cont_f, "continued rand(2)");
+  std::vector<int32_t> ints(2);
+  CHECK(!rng_uniform(st, DType::I32, ints.data(), 2, 0, 1));
+}
+
 int main() {
   test_binary_broadcast();
   test_transposed_copy();
@@ -637,6 +784,7 @@ int main() {
   test_dgemm();
   test_f64_index();
   test_f64_adam();
+  test_f64_rng();
   // n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow
   test_conv({3, 4, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2, 4, 4});   // stride, padding, dilation, groups
   test_conv({40, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5, 5});  // many images: several tiles and a partial one

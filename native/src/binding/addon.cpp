@@ -529,14 +529,20 @@ class Addon : public Napi::Addon<Addon> {
   uint32_t* state_arg(const Napi::CallbackInfo& info, const char* fn) {
     return u32_arg(info, 0, fn, "state", kRngStateWords);
   }
-  // (state, out, offset, n): the contiguous run out[offset .. offset + n).
-  template <typename T>
-  T* run_arg(const Napi::CallbackInfo& info, const char* fn, DType want, int64_t* n) {
+  // (state, out, offset, n): the contiguous run out[offset .. offset + n) of a floating (float32 or float64) or an
+  // int32 buffer.
+  struct Run {
+    void* data;
+    DType dtype;
+    int64_t n;
+  };
+  Run run_arg(const Napi::CallbackInfo& info, const char* fn, bool floating) {
     Buffer out = buffer_arg(info, 1, fn, "out");
-    require_dtype(info.Env(), fn, "out", out, want);
+    if (floating) float_operands(info.Env(), fn, {{"out", &out}});
+    else require_dtype(info.Env(), fn, "out", out, DType::I32);
     const int64_t offset = int_arg(info, 2, fn, "offset", 0, int64_t(out.length));
-    *n = int_arg(info, 3, fn, "n", 0, int64_t(out.length) - offset);
-    return static_cast<T*>(out.data) + offset;
+    const int64_t n = int_arg(info, 3, fn, "n", 0, int64_t(out.length) - offset);
+    return Run{static_cast<char*>(out.data) + offset * int64_t(out.elem_size), out.dtype, n};
   }
 
   Napi::Value RngSeed(const Napi::CallbackInfo& info) {
@@ -549,11 +555,10 @@ class Addon : public Napi::Addon<Addon> {
 
   // (state, out, offset, n, a, b) for the float draws: uniform(from, to), normal(mean, std).
   Napi::Value FloatDraw(const Napi::CallbackInfo& info, const char* fn, const char* a, const char* b,
-                        void (*draw)(uint32_t*, float*, int64_t, double, double)) {
+                        bool (*draw)(uint32_t*, DType, void*, int64_t, double, double)) {
     uint32_t* state = state_arg(info, fn);
-    int64_t n;
-    float* out = run_arg<float>(info, fn, DType::F32, &n);
-    draw(state, out, n, number_arg(info, 4, fn, a), number_arg(info, 5, fn, b));
+    const Run out = run_arg(info, fn, true);
+    draw(state, out.dtype, out.data, out.n, number_arg(info, 4, fn, a), number_arg(info, 5, fn, b));
     return info.Env().Undefined();
   }
   Napi::Value RngUniform(const Napi::CallbackInfo& info) { return FloatDraw(info, "rngUniform", "from", "to", rng_uniform); }
@@ -562,28 +567,25 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value RngRandint(const Napi::CallbackInfo& info) {
     const char* fn = "rngRandint";
     uint32_t* state = state_arg(info, fn);
-    int64_t n;
-    int32_t* out = run_arg<int32_t>(info, fn, DType::I32, &n);
+    const Run out = run_arg(info, fn, false);
     const int64_t low = int_arg(info, 4, fn, "low", INT32_MIN, INT32_MAX);
     const int64_t high = int_arg(info, 5, fn, "high", INT32_MIN, int64_t(INT32_MAX) + 1);
     if (high <= low) throw_range(info.Env(), "torchlet.native.rngRandint: expected low < high");
-    rng_randint(state, out, n, low, high);
+    rng_randint(state, static_cast<int32_t*>(out.data), out.n, low, high);
     return info.Env().Undefined();
   }
 
   Napi::Value RngRandperm(const Napi::CallbackInfo& info) {
     uint32_t* state = state_arg(info, "rngRandperm");
-    int64_t n;
-    int32_t* out = run_arg<int32_t>(info, "rngRandperm", DType::I32, &n);
-    rng_randperm(state, out, n);
+    const Run out = run_arg(info, "rngRandperm", false);
+    rng_randperm(state, static_cast<int32_t*>(out.data), out.n);
     return info.Env().Undefined();
   }
 
   Napi::Value RngBernoulli(const Napi::CallbackInfo& info) {
     uint32_t* state = state_arg(info, "rngBernoulli");
-    int64_t n;
-    float* out = run_arg<float>(info, "rngBernoulli", DType::F32, &n);
-    rng_bernoulli(state, out, n, number_arg(info, 4, "rngBernoulli", "p"));
+    const Run out = run_arg(info, "rngBernoulli", true);
+    rng_bernoulli(state, out.dtype, out.data, out.n, number_arg(info, 4, "rngBernoulli", "p"));
     return info.Env().Undefined();
   }
 

@@ -186,10 +186,12 @@ bool adam_step(DType t, void* p, const void* g, void* m, void* v, void* vmax, in
 constexpr int kRngStateWords = 630;
 void rng_seed(uint32_t* state, uint64_t seed);
 uint32_t rng_random(uint32_t* state);
-void rng_uniform(uint32_t* state, float* out, int64_t n, double from, double to);
-void rng_normal(uint32_t* state, float* out, int64_t n, double mean, double std);
+// Fill out[0, n) of floating dtype t with PyTorch's streams for that dtype (float64 draws 53-bit uniforms); return
+// false for other dtypes.
+bool rng_uniform(uint32_t* state, DType t, void* out, int64_t n, double from, double to);
+bool rng_normal(uint32_t* state, DType t, void* out, int64_t n, double mean, double std);
+bool rng_bernoulli(uint32_t* state, DType t, void* out, int64_t n, double p);
 void rng_randint(uint32_t* state, int32_t* out, int64_t n, int64_t low, int64_t high);
 void rng_randperm(uint32_t* state, int32_t* out, int64_t n);
-void rng_bernoulli(uint32_t* state, float* out, int64_t n, double p);
 
 }  // namespace torchlet

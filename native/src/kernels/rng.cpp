@@ -3,11 +3,13 @@
 // torchlet program draws the same numbers as the same PyTorch program.
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels.h"
 
 namespace torchlet {
 
+namespace rng_detail {
 namespace {
 
 constexpr int kN = 624;
@@ -40,6 +42,13 @@ double uniform53(uint32_t* state) {
 // A float in [0, 1) from 24 random bits, as at::uniform_real_distribution<float>.
 float uniform24(uint32_t* state) { return float(rng_random(state) & 0xffffffu) * (1.0f / 16777216.0f); }
 
+// A uniform in [0, 1) with T's precision: float takes one 32-bit draw, double two.
+template <typename T>
+T uniform01(uint32_t* state) {
+  if constexpr (std::is_same<T, float>::value) return uniform24(state);
+  else return uniform53(state);
+}
+
 bool take_cached_normal(uint32_t* state, double* out) {
   if (!state[kHasNormal]) return false;
   std::memcpy(out, state + kNormalLo, sizeof(double));
@@ -52,7 +61,7 @@ void cache_normal(uint32_t* state, double v) {
   state[kHasNormal] = 1;
 }
 
-// One standard normal sample in double, with PyTorch's cached second Box-Muller value.
+// One standard normal sample in double, with PyTorch's cached second Box-Muller value (shared by every dtype).
 double normal_double(uint32_t* state) {
   double cached;
   if (take_cached_normal(state, &cached)) return cached;
@@ -64,23 +73,62 @@ double normal_double(uint32_t* state) {
   return r * std::cos(theta);
 }
 
-// Box-Muller on a block of 16 uniforms in place, as PyTorch's normal_fill_16_AVX2: theta is the float
-// product float(2 pi) * u2 and the last step one fused multiply-add, as there.
-void normal_fill_16(float* d, float mean, float std) {
-  const float two_pi = float(2.0 * kPi);
+// Box-Muller on a block of 16 uniforms in place, in T's precision, as PyTorch's normal_fill_16 (float32: its AVX2
+// version): theta is the product T(2 pi) * u2 and the last step one fused multiply-add, as there (PyTorch's AVX2
+// build fuses the double version's multiply-add too).
+template <typename T>
+void normal_fill_16(T* d, T mean, T std) {
+  const T two_pi = T(2.0 * kPi);
   for (int j = 0; j < 8; ++j) {
-    const float u1 = 1.0f - d[j];
-    const float u2 = d[j + 8];
-    const float radius = std::sqrt(-2.0f * std::log(u1));
-    const float theta = two_pi * u2;
+    const T u1 = T(1) - d[j];
+    const T u2 = d[j + 8];
+    const T radius = std::sqrt(T(-2) * std::log(u1));
+    const T theta = two_pi * u2;
     d[j] = std::fma(radius * std::cos(theta), std, mean);
     d[j + 8] = std::fma(radius * std::sin(theta), std, mean);
   }
 }
 
+template <typename T>
+void uniform(uint32_t* state, T* out, int64_t n, double from, double to) {
+  const T lo = T(from), span = T(to) - T(from);
+  // PyTorch's AVX2 build fuses x * span + lo into one FMA; so does std::fma.
+  for (int64_t i = 0; i < n; ++i) out[i] = std::fma(uniform01<T>(state), span, lo);
+}
+
+template <typename T>
+void normal(uint32_t* state, T* out, int64_t n, double mean, double std) {
+  if (n < 16) {
+    // PyTorch's AVX2 build fuses x * std + mean in double; for float64 the fused result is needed to match, for
+    // float32 rounding the unfused one to float has given the same bits in every case checked.
+    for (int64_t i = 0; i < n; ++i) {
+      if constexpr (std::is_same<T, float>::value) out[i] = float(normal_double(state) * std + mean);
+      else out[i] = std::fma(normal_double(state), std, mean);
+    }
+    return;
+  }
+  const T m = T(mean), s = T(std);
+  for (int64_t i = 0; i < n; ++i) out[i] = uniform01<T>(state);
+  for (int64_t i = 0; i + 16 <= n; i += 16) normal_fill_16(out + i, m, s);
+  if (n % 16 != 0) {
+    // The tail: redraw the last 16 slots and transform them again, as PyTorch does.
+    T* last = out + n - 16;
+    for (int j = 0; j < 16; ++j) last[j] = uniform01<T>(state);
+    normal_fill_16(last, m, s);
+  }
+}
+
+template <typename T>
+void bernoulli(uint32_t* state, T* out, int64_t n, double p) {
+  // Every dtype draws a 53-bit uniform, as at::bernoulli_distribution<double>.
+  for (int64_t i = 0; i < n; ++i) out[i] = uniform53(state) < p ? T(1) : T(0);
+}
+
 }  // namespace
+}  // namespace rng_detail
 
 void rng_seed(uint32_t* state, uint64_t seed) {
+  using namespace rng_detail;
   state[0] = uint32_t(seed & 0xffffffffu);
   for (int i = 1; i < kN; ++i) state[i] = 1812433253u * (state[i - 1] ^ (state[i - 1] >> 30)) + uint32_t(i);
   state[kIndex] = kN;
@@ -91,6 +139,7 @@ void rng_seed(uint32_t* state, uint64_t seed) {
 }
 
 uint32_t rng_random(uint32_t* state) {
+  using namespace rng_detail;
   if (state[kIndex] >= uint32_t(kN)) {
     twist(state);
     state[kIndex] = 0;
@@ -103,32 +152,28 @@ uint32_t rng_random(uint32_t* state) {
   return y;
 }
 
-void rng_uniform(uint32_t* state, float* out, int64_t n, double from, double to) {
-  const float lo = float(from), span = float(to) - float(from);
-  // PyTorch's AVX2 build fuses x * span + lo into one FMA; so does std::fma.
-  for (int64_t i = 0; i < n; ++i) out[i] = std::fma(uniform24(state), span, lo);
+bool rng_uniform(uint32_t* state, DType t, void* out, int64_t n, double from, double to) {
+  return dispatch_float(t, [&](auto tag) {
+    rng_detail::uniform(state, static_cast<typename decltype(tag)::type*>(out), n, from, to);
+  });
 }
 
-void rng_normal(uint32_t* state, float* out, int64_t n, double mean, double std) {
-  if (n < 16) {
-    for (int64_t i = 0; i < n; ++i) out[i] = float(normal_double(state) * std + mean);
-    return;
-  }
-  const float m = float(mean), s = float(std);
-  for (int64_t i = 0; i < n; ++i) out[i] = uniform24(state);
-  for (int64_t i = 0; i + 16 <= n; i += 16) normal_fill_16(out + i, m, s);
-  if (n % 16 != 0) {
-    // The tail: redraw the last 16 slots and transform them again, as PyTorch does.
-    float* last = out + n - 16;
-    for (int j = 0; j < 16; ++j) last[j] = uniform24(state);
-    normal_fill_16(last, m, s);
-  }
+bool rng_normal(uint32_t* state, DType t, void* out, int64_t n, double mean, double std) {
+  return dispatch_float(t, [&](auto tag) {
+    rng_detail::normal(state, static_cast<typename decltype(tag)::type*>(out), n, mean, std);
+  });
+}
+
+bool rng_bernoulli(uint32_t* state, DType t, void* out, int64_t n, double p) {
+  return dispatch_float(t, [&](auto tag) {
+    rng_detail::bernoulli(state, static_cast<typename decltype(tag)::type*>(out), n, p);
+  });
 }
 
 void rng_randint(uint32_t* state, int32_t* out, int64_t n, int64_t low, int64_t high) {
   const uint64_t range = uint64_t(high - low);
   for (int64_t i = 0; i < n; ++i) {
-    const uint64_t v = range >= (uint64_t(1) << 32) ? random64(state) : rng_random(state);
+    const uint64_t v = range >= (uint64_t(1) << 32) ? rng_detail::random64(state) : rng_random(state);
     out[i] = int32_t(int64_t(v % range) + low);
   }
 }
@@ -141,10 +186,6 @@ void rng_randperm(uint32_t* state, int32_t* out, int64_t n) {
     out[i] = out[z + i];
     out[z + i] = t;
   }
-}
-
-void rng_bernoulli(uint32_t* state, float* out, int64_t n, double p) {
-  for (int64_t i = 0; i < n; ++i) out[i] = uniform53(state) < p ? 1.0f : 0.0f;
 }
 
 }  // namespace torchlet
