@@ -165,8 +165,9 @@ static void test_rng() {
 }
 
 // Direct convolution, the definition, for checking the im2col + GEMM kernels and their adjoints.
-static float naive_conv(const std::vector<float>& x, const std::vector<float>& w, const ConvGeometry& g, int n, int o,
-                        int oi, int oj) {
+template <typename T>
+static double naive_conv(const std::vector<T>& x, const std::vector<T>& w, const ConvGeometry& g, int n, int o,
+                         int oi, int oj) {
   const int cg = g.c / g.groups, ocg = g.oc / g.groups, gr = o / ocg;
   double acc = 0;
   for (int c = 0; c < cg; ++c)
@@ -176,35 +177,37 @@ static float naive_conv(const std::vector<float>& x, const std::vector<float>& w
         if (i < 0 || i >= g.h || j < 0 || j >= g.w) continue;
         acc += double(x[((size_t(n) * g.c + gr * cg + c) * g.h + i) * g.w + j]) * w[((size_t(o) * cg + c) * g.kh + ki) * g.kw + kj];
       }
-  return float(acc);
+  return acc;
 }
 
-static void test_conv(const ConvGeometry& g) {
+// The three convolution kernels in dtype t (element type T) against the direct sums, to relative tolerance tol.
+template <typename T>
+static void test_conv(const ConvGeometry& g, DType t, double tol) {
   const int cg = g.c / g.groups;
-  std::vector<float> x(size_t(g.n) * g.c * g.h * g.w), w(size_t(g.oc) * cg * g.kh * g.kw);
-  for (size_t i = 0; i < x.size(); ++i) x[i] = float((i * 37) % 17) / 8.0f - 1.0f;
-  for (size_t i = 0; i < w.size(); ++i) w[i] = float((i * 11) % 13) / 6.0f - 1.0f;
+  std::vector<T> x(size_t(g.n) * g.c * g.h * g.w), w(size_t(g.oc) * cg * g.kh * g.kw);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = T((i * 37) % 17) / 8 - 1;
+  for (size_t i = 0; i < w.size(); ++i) w[i] = T((i * 11) % 13) / 6 - 1;
   const size_t ny = size_t(g.n) * g.oc * g.oh * g.ow;
-  std::vector<float> y(ny), ws(size_t(conv2d_workspace(g, 2)) + 1);
-  conv2d_forward(x.data(), w.data(), nullptr, y.data(), g, 2, ws.data());
+  std::vector<T> y(ny), ws(size_t(conv2d_workspace(t, g, 2)) + 1);
+  CHECK(conv2d(ConvKind::forward, t, x.data(), w.data(), nullptr, y.data(), g, 2, ws.data()));
   for (int n = 0; n < g.n; ++n)
     for (int o = 0; o < g.oc; ++o)
       for (int oi = 0; oi < g.oh; ++oi)
         for (int oj = 0; oj < g.ow; ++oj)
-          CHECK(near(y[((size_t(n) * g.oc + o) * g.oh + oi) * g.ow + oj], naive_conv(x, w, g, n, o, oi, oj), 1e-4));
+          CHECK(near(y[((size_t(n) * g.oc + o) * g.oh + oi) * g.ow + oj], naive_conv(x, w, g, n, o, oi, oj), tol));
   // With a bias: the same sums plus bias[o].
-  std::vector<float> bias(size_t(g.oc)), yb(ny);
-  for (int o = 0; o < g.oc; ++o) bias[size_t(o)] = 0.25f * float(o) - 1.0f;
-  conv2d_forward(x.data(), w.data(), bias.data(), yb.data(), g, 2, ws.data());
+  std::vector<T> bias(size_t(g.oc)), yb(ny);
+  for (int o = 0; o < g.oc; ++o) bias[size_t(o)] = T(0.25) * T(o) - 1;
+  CHECK(conv2d(ConvKind::forward, t, x.data(), w.data(), bias.data(), yb.data(), g, 2, ws.data()));
   int bias_bad = 0;
   for (size_t i = 0; i < ny; ++i) bias_bad += yb[i] != y[i] + bias[(i / (size_t(g.oh) * g.ow)) % size_t(g.oc)];
   CHECK(bias_bad == 0);
   // Gradients against the direct sums: gx[n, c, i, j] and gw[o, c, ki, kj] collect gy over every output that
   // reads them.
-  std::vector<float> gy(ny), gx(x.size()), gw(w.size());
-  for (size_t i = 0; i < ny; ++i) gy[i] = float((i * 7) % 5) - 2.0f;
-  conv2d_backward_input(gy.data(), w.data(), gx.data(), g, 2, ws.data());
-  conv2d_backward_weight(x.data(), gy.data(), gw.data(), g, 2, ws.data());
+  std::vector<T> gy(ny), gx(x.size()), gw(w.size());
+  for (size_t i = 0; i < ny; ++i) gy[i] = T((i * 7) % 5) - 2;
+  CHECK(conv2d(ConvKind::backward_input, t, gy.data(), w.data(), nullptr, gx.data(), g, 2, ws.data()));
+  CHECK(conv2d(ConvKind::backward_weight, t, x.data(), gy.data(), nullptr, gw.data(), g, 2, ws.data()));
   std::vector<double> gx_ref(x.size()), gw_ref(w.size());
   const int ocg = g.oc / g.groups;
   for (int n = 0; n < g.n; ++n)
@@ -223,16 +226,24 @@ static void test_conv(const ConvGeometry& g) {
                 gw_ref[wi] += d * x[xi];
               }
         }
-  for (size_t i = 0; i < x.size(); ++i) CHECK(near(gx[i], gx_ref[i], 1e-4));
-  for (size_t i = 0; i < w.size(); ++i) CHECK(near(gw[i], gw_ref[i], 1e-4));
+  for (size_t i = 0; i < x.size(); ++i) CHECK(near(gx[i], gx_ref[i], tol));
+  for (size_t i = 0; i < w.size(); ++i) CHECK(near(gw[i], gw_ref[i], tol));
   // Adjoints: <conv(x), gy> = <x, conv^T(gy)> = <w, dconv/dw(gy)>.
   double lhs = 0, rhs_x = 0, rhs_w = 0;
   for (size_t i = 0; i < ny; ++i) lhs += double(y[i]) * gy[i];
   for (size_t i = 0; i < x.size(); ++i) rhs_x += double(x[i]) * gx[i];
   for (size_t i = 0; i < w.size(); ++i) rhs_w += double(w[i]) * gw[i];
-  CHECK(near(lhs, rhs_x, 1e-4));
-  CHECK(near(lhs, rhs_w, 1e-4));
+  CHECK(near(lhs, rhs_x, tol));
+  CHECK(near(lhs, rhs_w, tol));
 }
+
+static void test_conv_both(const ConvGeometry& g) {
+  test_conv<float>(g, DType::F32, 1e-4);
+  test_conv<double>(g, DType::F64, 1e-12);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// float64 (and the float32 results it must leave unchanged), each kernel against a naive loop.
 
 static bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
@@ -588,6 +599,103 @@ static void test_f64_index() {
   CHECK(bad == 4);
 }
 
+// Pooling in dtype t against the definitions: windows at i = oi * sh - ph + ki * dh (average pooling has no
+// dilation), max taking a larger value or a NaN (first in-bounds position to start), average dividing by the
+// clipped or padded window size or the override.
+template <typename T>
+static void test_pool(const PoolGeometry& g, DType t, bool adaptive) {
+  const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
+  std::vector<T> x(size_t(g.planes * hw)), y(size_t(g.planes * ohw)), gx(x.size()), gy(y.size());
+  for (size_t i = 0; i < x.size(); ++i) x[i] = T((i * 29) % 23) / 4 - 2;
+  if (x.size() > 7) x[7] = std::numeric_limits<T>::quiet_NaN();
+  for (size_t i = 0; i < gy.size(); ++i) gy[i] = T((i * 3) % 7) - 3;
+  std::vector<int32_t> idx(y.size());
+  // Each output's window as a list of flat positions, and its divisor.
+  auto window = [&](int oi, int oj, std::vector<int>& pos, bool dilated) -> int {
+    pos.clear();
+    if (adaptive) {
+      const int h0 = oi * g.h / g.oh, h1 = ((oi + 1) * g.h + g.oh - 1) / g.oh;
+      const int w0 = oj * g.w / g.ow, w1 = ((oj + 1) * g.w + g.ow - 1) / g.ow;
+      for (int i = h0; i < h1; ++i)
+        for (int j = w0; j < w1; ++j) pos.push_back(i * g.w + j);
+      return int(pos.size());
+    }
+    int padded = 0;
+    for (int ki = 0; ki < g.kh; ++ki)
+      for (int kj = 0; kj < g.kw; ++kj) {
+        const int i = oi * g.sh - g.ph + ki * (dilated ? g.dh : 1), j = oj * g.sw - g.pw + kj * (dilated ? g.dw : 1);
+        if (i < g.h + g.ph && j < g.w + g.pw) ++padded;
+        if (i >= 0 && i < g.h && j >= 0 && j < g.w) pos.push_back(i * g.w + j);
+      }
+    if (g.divisor_override) return g.divisor_override;
+    return g.count_include_pad ? padded : int(pos.size());
+  };
+  const PoolKind max_kind = adaptive ? PoolKind::adaptive_max : PoolKind::max;
+  const PoolKind avg_kind = adaptive ? PoolKind::adaptive_avg : PoolKind::avg;
+  const PoolKind avg_back = adaptive ? PoolKind::adaptive_avg_backward : PoolKind::avg_backward;
+  std::vector<int> pos;
+  int bad = 0;
+  CHECK(pool2d(max_kind, t, x.data(), y.data(), idx.data(), g));
+  for (int64_t p = 0; p < g.planes; ++p)
+    for (int oi = 0; oi < g.oh; ++oi)
+      for (int oj = 0; oj < g.ow; ++oj) {
+        window(oi, oj, pos, true);
+        T best = -std::numeric_limits<T>::infinity();
+        int at = pos.empty() ? 0 : pos[0];
+        for (int q : pos) {
+          const T v = x[size_t(p * hw + q)];
+          if (v > best || v != v) best = v, at = q;
+        }
+        const size_t o = size_t(p * ohw + oi * g.ow + oj);
+        bad += !((y[o] == best || (y[o] != y[o] && best != best)) && idx[o] == at);
+      }
+  CHECK(bad == 0);
+  // The max backward adds each gradient at its index.
+  std::vector<T> want(x.size(), T(0));
+  for (size_t o = 0; o < y.size(); ++o) want[size_t(int64_t(o) / ohw * hw + idx[o])] += gy[o];
+  CHECK(pool2d(PoolKind::max_backward, t, gy.data(), gx.data(), idx.data(), g));
+  CHECK(gx == want);
+  CHECK(pool2d(avg_kind, t, x.data(), y.data(), nullptr, g));
+  std::fill(want.begin(), want.end(), T(0));
+  for (int64_t p = 0; p < g.planes; ++p)
+    for (int oi = 0; oi < g.oh; ++oi)
+      for (int oj = 0; oj < g.ow; ++oj) {
+        const int div = window(oi, oj, pos, false);
+        T sum = 0;
+        for (int q : pos) sum += x[size_t(p * hw + q)];
+        const size_t o = size_t(p * ohw + oi * g.ow + oj);
+        bad += !(y[o] == sum / T(div) || (y[o] != y[o] && sum != sum));
+        for (int q : pos) want[size_t(p * hw + q)] += gy[o] / T(div);
+      }
+  CHECK(bad == 0);
+  CHECK(pool2d(avg_back, t, gy.data(), gx.data(), nullptr, g));
+  CHECK(gx == want);
+  // An index outside its plane is reported.
+  idx[0] = int32_t(hw);
+  CHECK(!pool2d(PoolKind::max_backward, t, gy.data(), gx.data(), idx.data(), g));
+}
+
+static void test_pools() {
+  // planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, count_include_pad, divisor_override
+  const PoolGeometry geometries[] = {
+      {3, 6, 7, 3, 3, 2, 2, 2, 2, 0, 0, 1, 1, 1, 0},   // 2x2 stride 2 (float32's vector path)
+      {2, 7, 6, 4, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},   // padded, count the padding
+      {2, 7, 6, 4, 3, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0},   // padded, count only the input
+      {2, 9, 8, 3, 3, 3, 2, 3, 2, 1, 0, 2, 2, 0, 5},   // dilated, divisor override
+  };
+  for (const PoolGeometry& g : geometries) {
+    test_pool<float>(g, DType::F32, false);
+    test_pool<double>(g, DType::F64, false);
+  }
+  const PoolGeometry adaptive[] = {{2, 7, 5, 3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, {1, 4, 4, 6, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+  for (const PoolGeometry& g : adaptive) {
+    test_pool<float>(g, DType::F32, true);
+    test_pool<double>(g, DType::F64, true);
+  }
+  std::vector<int32_t> i(4);
+  CHECK(!pool2d(PoolKind::avg, DType::I32, i.data(), i.data(), nullptr, geometries[0]));
+}
+
 // Adam in float64 against torch.optim's sequence of tensor ops written out in double, for every option.
 static void test_f64_adam() {
   const int n = 37;
@@ -768,6 +876,20 @@ static void test_f64_rng() {
   CHECK(!rng_uniform(st, DType::I32, ints.data(), 2, 0, 1));
 }
 
+// No images: the forward and input-gradient kernels write nothing, the weight gradient is zero.
+static void test_conv_empty_batch() {
+  const ConvGeometry g{0, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 4, 4};
+  for (DType t : {DType::F32, DType::F64}) {
+    std::vector<double> gw(3 * 2 * 9, 5.0), ws(size_t(conv2d_workspace(t, g, 2)) + 1);
+    CHECK(conv2d(ConvKind::backward_weight, t, nullptr, nullptr, nullptr, gw.data(), g, 2, ws.data()));
+    // (float32 zeros fill the first half of the buffer's bytes.)
+    const size_t zeros = t == DType::F32 ? gw.size() / 2 : gw.size();
+    int bad = 0;
+    for (size_t i = 0; i < zeros; ++i) bad += gw[i] != 0;
+    CHECK(bad == 0);
+  }
+}
+
 int main() {
   test_binary_broadcast();
   test_transposed_copy();
@@ -783,24 +905,26 @@ int main() {
   test_f64_reduce();
   test_dgemm();
   test_f64_index();
+  test_pools();
   test_f64_adam();
   test_f64_rng();
+  test_conv_empty_batch();
   // n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow
-  test_conv({3, 4, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2, 4, 4});   // stride, padding, dilation, groups
-  test_conv({40, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5, 5});  // many images: several tiles and a partial one
-  test_conv({2, 4, 3, 3, 8, 1, 1, 1, 1, 0, 0, 1, 1, 2, 3, 3});   // pointwise
-  test_conv({2, 3, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3, 4, 4});   // depthwise
+  test_conv_both({3, 4, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2, 4, 4});   // stride, padding, dilation, groups
+  test_conv_both({40, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5, 5});  // many images: several tiles and a partial one
+  test_conv_both({2, 4, 3, 3, 8, 1, 1, 1, 1, 0, 0, 1, 1, 2, 3, 3});   // pointwise
+  test_conv_both({2, 3, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3, 4, 4});   // depthwise
   // Winograd F(2x2, 3x3): odd and even sizes, padding 0, 1, 2 and mixed, channel counts that fill no register
   // block exactly, and enough tiles for several blocks (and threads) with a partial last one.
-  test_conv({2, 5, 7, 9, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 7, 9});
-  test_conv({3, 4, 6, 6, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1, 4, 4});
-  test_conv({1, 17, 5, 8, 6, 3, 3, 1, 1, 2, 0, 1, 1, 1, 7, 6});
-  test_conv({9, 8, 11, 10, 20, 3, 3, 1, 1, 1, 2, 1, 1, 1, 11, 12});
-  test_conv({1, 6, 3, 3, 5, 3, 3, 1, 1, 2, 2, 1, 1, 1, 5, 5});
-  test_conv({40, 4, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 9, 9});
+  test_conv_both({2, 5, 7, 9, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 7, 9});
+  test_conv_both({3, 4, 6, 6, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1, 4, 4});
+  test_conv_both({1, 17, 5, 8, 6, 3, 3, 1, 1, 2, 0, 1, 1, 1, 7, 6});
+  test_conv_both({9, 8, 11, 10, 20, 3, 3, 1, 1, 1, 2, 1, 1, 1, 11, 12});
+  test_conv_both({1, 6, 3, 3, 5, 3, 3, 1, 1, 2, 2, 1, 1, 1, 5, 5});
+  test_conv_both({40, 4, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 9, 9});
   // At 256 outputs per plane and more the weight gradient takes the Winograd path too.
-  test_conv({3, 6, 17, 16, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 17, 16});
-  test_conv({2, 5, 18, 20, 9, 3, 3, 1, 1, 0, 2, 1, 1, 1, 16, 22});
+  test_conv_both({3, 6, 17, 16, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 17, 16});
+  test_conv_both({2, 5, 18, 20, 9, 3, 3, 1, 1, 0, 2, 1, 1, 1, 16, 22});
   if (failures) {
     std::fprintf(stderr, "%d kernel check(s) failed\n", failures);
     return 1;

@@ -121,6 +121,8 @@ class Addon : public Napi::Addon<Addon> {
     o.Set("binary", names_of(env, kBinaryOpNames));
     o.Set("unary", names_of(env, kUnaryOpNames));
     o.Set("reduce", names_of(env, kReduceOpNames));
+    o.Set("conv", names_of(env, kConvKindNames));
+    o.Set("pool", names_of(env, kPoolKindNames));
     return o;
   }
 
@@ -411,13 +413,14 @@ class Addon : public Napi::Addon<Addon> {
     return env.Undefined();
   }
 
-  // conv2d(kind, a, b, out, geometry, bias?): kind 0 forward (x, w -> y, plus bias [oc] when given), 1 input
-  // gradient (gy, w -> gx), 2 weight gradient (x, gy -> gw). geometry = [n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh,
-  // dw, groups, oh, ow]. The column scratch belongs to this addon instance (one per JS context) and is reused.
+  // conv2d(kind, a, b, out, geometry, bias?): kind (opNames.conv) 0 forward (x, w -> y, plus bias [oc] when given),
+  // 1 input gradient (gy, w -> gx), 2 weight gradient (x, gy -> gw); every operand float32, or every one float64.
+  // geometry = [n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow]. The scratch belongs to this addon
+  // instance (one per JS context) and is reused.
   Napi::Value Conv2d(const Napi::CallbackInfo& info) {
     const char* fn = "conv2d";
     Napi::Env env = info.Env();
-    const int kind = int(int_arg(info, 0, fn, "kind", 0, 2));
+    const int kind = int(int_arg(info, 0, fn, "kind", 0, int(ConvKind::kCount) - 1));
     Buffer a = buffer_arg(info, 1, fn, "a"), b = buffer_arg(info, 2, fn, "b"), out = buffer_arg(info, 3, fn, "out");
     Meta meta(info, 4, fn);
     const int32_t* v = meta.take(16, "geometry");
@@ -440,8 +443,8 @@ class Addon : public Napi::Addon<Addon> {
     const int64_t sizes[3][3] = {{nx, nw, ny}, {ny, nw, nx}, {nx, ny, nw}};
     const char* names[3][3] = {{"x", "weight", "y"}, {"grad_output", "weight", "grad_input"}, {"x", "grad_output", "grad_weight"}};
     const Buffer* bufs[3] = {&a, &b, &out};
+    const DType t = float_operands(env, fn, {{names[kind][0], &a}, {names[kind][1], &b}, {names[kind][2], &out}});
     for (int i = 0; i < 3; ++i) {
-      require_dtype(env, fn, names[kind][i], *bufs[i], DType::F32);
       if (int64_t(bufs[i]->length) < sizes[kind][i]) {
         throw_range(env, std::string("torchlet.native.conv2d: '") + names[kind][i] + "' holds " +
                              std::to_string(bufs[i]->length) + " elements, the geometry needs " + std::to_string(sizes[kind][i]));
@@ -450,37 +453,31 @@ class Addon : public Napi::Addon<Addon> {
     const int threads = get_num_threads();
     Buffer bias = info.Length() > 5 ? buffer_arg(info, 5, fn, "bias", true) : Buffer{};
     if (bias.data) {
-      if (kind != 0) throw_type(env, "torchlet.native.conv2d: 'bias' is only taken by the forward kernel (kind 0)");
-      require_dtype(env, fn, "bias", bias, DType::F32);
+      if (ConvKind(kind) != ConvKind::forward) {
+        throw_type(env, "torchlet.native.conv2d: 'bias' is only taken by the forward kernel (kind 0)");
+      }
+      require_dtype(env, fn, "bias", bias, t);
       if (int64_t(bias.length) < g.oc) {
         throw_range(env, "torchlet.native.conv2d: 'bias' holds " + std::to_string(bias.length) + " elements, the geometry needs " +
                              std::to_string(g.oc));
       }
     }
-    const int64_t need = conv2d_workspace(g, threads);
+    const int64_t need = conv2d_workspace(t, g, threads);
     if (need > int64_t(1) << 31) throw_range(env, "torchlet.native.conv2d: problem too large");
-    if (int64_t(workspace_.size()) < need) workspace_.resize(size_t(need));
-    float* w = workspace_.data();
-    const float* fa = static_cast<const float*>(a.data);
-    const float* fb = static_cast<const float*>(b.data);
-    float* fo = static_cast<float*>(out.data);
-    if (g.n > 0) {
-      if (kind == 0) conv2d_forward(fa, fb, static_cast<const float*>(bias.data), fo, g, threads, w);
-      else if (kind == 1) conv2d_backward_input(fa, fb, fo, g, threads, w);
-      else conv2d_backward_weight(fa, fb, fo, g, threads, w);
-    } else if (kind == 2) {
-      std::fill(fo, fo + nw, 0.0f);
-    }
+    const size_t bytes = size_t(need) * dtype_size(t);
+    if (workspace_.size() < bytes) workspace_.resize(bytes);
+    conv2d(ConvKind(kind), t, a.data, b.data, bias.data, out.data, g, threads, workspace_.data());
     return env.Undefined();
   }
 
-  // pool2d(kind, a, out, indices|null, geometry): kind 0 max (indices out), 1 average, 2 average backward
-  // (a = grad_output, out = grad_input), 3 adaptive average, 4 adaptive max (indices out), 5 adaptive average
-  // backward, 6 max or adaptive max backward (indices in). geometry = [planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisorOverride].
+  // pool2d(kind, a, out, indices|null, geometry): kind (opNames.pool) 0 max (indices out), 1 average, 2 average
+  // backward (a = grad_output, out = grad_input), 3 adaptive average, 4 adaptive max (indices out), 5 adaptive
+  // average backward, 6 max or adaptive max backward (indices in); a and out both float32 or both float64.
+  // geometry = [planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad, divisorOverride].
   Napi::Value Pool2d(const Napi::CallbackInfo& info) {
     const char* fn = "pool2d";
     Napi::Env env = info.Env();
-    const int kind = int(int_arg(info, 0, fn, "kind", 0, 6));
+    const PoolKind kind = PoolKind(int_arg(info, 0, fn, "kind", 0, int(PoolKind::kCount) - 1));
     Buffer a = buffer_arg(info, 1, fn, "a"), out = buffer_arg(info, 2, fn, "out"), idx = buffer_arg(info, 3, fn, "indices", true);
     Meta meta(info, 4, fn);
     const int32_t* v = meta.take(15, "geometry");
@@ -488,39 +485,29 @@ class Addon : public Napi::Addon<Addon> {
       if (v[i] < 0) throw_range(env, "torchlet.native.pool2d: negative value in geometry");
     }
     PoolGeometry g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
-    const bool adaptive = kind >= 3 && kind <= 5;
-    if (kind == 6 ? (g.oh < 1 || g.ow < 1) : adaptive ? (g.oh < 1 || g.ow < 1) : (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1)) {
+    const bool adaptive = kind == PoolKind::adaptive_avg || kind == PoolKind::adaptive_max ||
+                          kind == PoolKind::adaptive_avg_backward;
+    const bool max_backward = kind == PoolKind::max_backward;
+    if (max_backward || adaptive ? (g.oh < 1 || g.ow < 1) : (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1)) {
       throw_range(env, "torchlet.native.pool2d: kernel, stride, dilation and output sizes must be positive");
     }
-    if (!adaptive && kind != 6 && (2 * g.ph > g.kh || 2 * g.pw > g.kw)) {
+    if (!adaptive && !max_backward && (2 * g.ph > g.kh || 2 * g.pw > g.kw)) {
       throw_range(env, "torchlet.native.pool2d: pad should be at most half of kernel size");
     }
     const int64_t in = g.planes * g.h * g.w, on = g.planes * g.oh * g.ow;
-    const bool backward = kind == 2 || kind == 5 || kind == 6;
-    require_dtype(env, fn, "a", a, DType::F32);
-    require_dtype(env, fn, "out", out, DType::F32);
+    const bool backward = kind == PoolKind::avg_backward || kind == PoolKind::adaptive_avg_backward || max_backward;
+    float_operands(env, fn, {{"a", &a}, {"out", &out}});
     if (int64_t(a.length) < (backward ? on : in) || int64_t(out.length) < (backward ? in : on)) {
       throw_range(env, "torchlet.native.pool2d: a buffer is smaller than the geometry needs");
     }
-    const bool wants_idx = kind == 0 || kind == 4 || kind == 6;
+    const bool wants_idx = kind == PoolKind::max || kind == PoolKind::adaptive_max || max_backward;
     if (wants_idx) {
       if (!idx.data) throw_type(env, "torchlet.native.pool2d: 'indices' is required for max pooling");
       require_dtype(env, fn, "indices", idx, DType::I32);
       if (int64_t(idx.length) < on) throw_range(env, "torchlet.native.pool2d: 'indices' is smaller than the output");
     }
-    const float* x = static_cast<const float*>(a.data);
-    float* y = static_cast<float*>(out.data);
-    int32_t* ix = static_cast<int32_t*>(idx.data);
-    switch (kind) {
-      case 0: max_pool2d(x, y, ix, g); break;
-      case 1: avg_pool2d(x, y, g); break;
-      case 2: avg_pool2d_backward(x, y, g); break;
-      case 3: adaptive_pool2d(x, y, nullptr, g); break;
-      case 4: adaptive_pool2d(x, y, ix, g); break;
-      case 5: adaptive_avg_pool2d_backward(x, y, g); break;
-      case 6:
-        if (!max_pool2d_backward(x, ix, y, g)) throw_range(env, "torchlet.native.pool2d: an index lies outside its plane");
-        break;
+    if (!pool2d(kind, a.dtype, a.data, out.data, wants_idx ? static_cast<int32_t*>(idx.data) : nullptr, g)) {
+      throw_range(env, "torchlet.native.pool2d: an index lies outside its plane");
     }
     return env.Undefined();
   }
@@ -615,8 +602,9 @@ class Addon : public Napi::Addon<Addon> {
   }
 
   const bool malloc_tuned_;
-  // Scratch for the convolution's column matrices; grows to the largest problem seen, reused afterwards.
-  std::vector<float> workspace_;
+  // Scratch for the convolution kernels (bytes, of either float dtype); grows to the largest problem seen, reused
+  // afterwards.
+  std::vector<unsigned char> workspace_;
 };
 
 }  // namespace binding

@@ -1,7 +1,11 @@
 // 2-D convolution by im2col + GEMM, and its adjoints: col2im for the input gradient, a GEMM over every image for
-// the weight gradient. Each (image, group) pair is one task for torchlet's threads, with its own column matrix
-// and torchlet's GEMM (gemm.h) on the weight packed once per call. A 1x1, stride-1, unpadded convolution
-// multiplies the image itself: no im2col. 3x3, stride-1 convolutions take the Winograd path (winograd.h).
+// the weight gradient. A 1x1, stride-1, unpadded convolution multiplies the image itself: no im2col.
+// float32: each (image, group) pair is one task for torchlet's threads, with its own column matrix and torchlet's
+// GEMM (gemm.h) on the weight packed once per call; 3x3, stride-1 convolutions take the Winograd path (winograd.h).
+// float64: the same column matrices, one (image, group) pair at a time, each product one cblas_dgemm (on
+// OpenBLAS's threads).
+#include <cblas.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -11,6 +15,7 @@
 
 namespace torchlet {
 
+namespace conv_detail {
 namespace {
 
 bool is_pointwise(const ConvGeometry& g) {
@@ -18,31 +23,32 @@ bool is_pointwise(const ConvGeometry& g) {
 }
 
 // Unfolds channels [0, cg) of one image [cg, h, w] into col rows of oh * ow values, ld apart.
-void im2col(const float* x, int cg, const ConvGeometry& g, float* col, int64_t ld) {
+template <typename T>
+void im2col(const T* x, int cg, const ConvGeometry& g, T* col, int64_t ld) {
   for (int c = 0; c < cg; ++c) {
-    const float* xc = x + int64_t(c) * g.h * g.w;
+    const T* xc = x + int64_t(c) * g.h * g.w;
     for (int ki = 0; ki < g.kh; ++ki) {
       for (int kj = 0; kj < g.kw; ++kj) {
-        float* row = col + ((int64_t(c) * g.kh + ki) * g.kw + kj) * ld;
+        T* row = col + ((int64_t(c) * g.kh + ki) * g.kw + kj) * ld;
         for (int oi = 0; oi < g.oh; ++oi) {
           const int i = oi * g.sh - g.ph + ki * g.dh;
-          float* out = row + int64_t(oi) * g.ow;
+          T* out = row + int64_t(oi) * g.ow;
           if (i < 0 || i >= g.h) {
-            std::memset(out, 0, sizeof(float) * size_t(g.ow));
+            std::fill(out, out + g.ow, T(0));
             continue;
           }
-          const float* xr = xc + int64_t(i) * g.w;
+          const T* xr = xc + int64_t(i) * g.w;
           // Output columns whose input column j = oj * sw - pw + kj * dw lies inside [0, w): [lo, hi).
           const int off = kj * g.dw - g.pw;
           const int lo = std::min(g.ow, off >= 0 ? 0 : (-off + g.sw - 1) / g.sw);
           const int hi = std::max(lo, std::min(g.ow, g.w - off <= 0 ? 0 : (g.w - off - 1) / g.sw + 1));
-          std::fill(out, out + lo, 0.0f);
+          std::fill(out, out + lo, T(0));
           if (g.sw == 1) {
-            std::memcpy(out + lo, xr + lo + off, sizeof(float) * size_t(hi - lo));
+            std::memcpy(out + lo, xr + lo + off, sizeof(T) * size_t(hi - lo));
           } else {
             for (int oj = lo; oj < hi; ++oj) out[oj] = xr[oj * g.sw + off];
           }
-          std::fill(out + hi, out + g.ow, 0.0f);
+          std::fill(out + hi, out + g.ow, T(0));
         }
       }
     }
@@ -50,17 +56,18 @@ void im2col(const float* x, int cg, const ConvGeometry& g, float* col, int64_t l
 }
 
 // The adjoint of im2col: adds col rows (ld apart) back into one image's gradient [cg, h, w].
-void col2im(const float* col, int64_t ld, int cg, const ConvGeometry& g, float* dx) {
+template <typename T>
+void col2im(const T* col, int64_t ld, int cg, const ConvGeometry& g, T* dx) {
   for (int c = 0; c < cg; ++c) {
-    float* dc = dx + int64_t(c) * g.h * g.w;
+    T* dc = dx + int64_t(c) * g.h * g.w;
     for (int ki = 0; ki < g.kh; ++ki) {
       for (int kj = 0; kj < g.kw; ++kj) {
-        const float* row = col + ((int64_t(c) * g.kh + ki) * g.kw + kj) * ld;
+        const T* row = col + ((int64_t(c) * g.kh + ki) * g.kw + kj) * ld;
         for (int oi = 0; oi < g.oh; ++oi) {
           const int i = oi * g.sh - g.ph + ki * g.dh;
           if (i < 0 || i >= g.h) continue;
-          float* dr = dc + int64_t(i) * g.w;
-          const float* in = row + int64_t(oi) * g.ow;
+          T* dr = dc + int64_t(i) * g.w;
+          const T* in = row + int64_t(oi) * g.ow;
           const int off = kj * g.dw - g.pw;
           const int lo = std::min(g.ow, off >= 0 ? 0 : (-off + g.sw - 1) / g.sw);
           const int hi = std::max(lo, std::min(g.ow, g.w - off <= 0 ? 0 : (g.w - off - 1) / g.sw + 1));
@@ -95,12 +102,17 @@ struct Layout {
 // The weight gradient sums over (image, group) pairs in sum_chunks chunks, each with its own sum of gW^T.
 int64_t weight_chunks(const ConvGeometry& g, int threads) { return sum_chunks(int64_t(g.n) * g.groups, threads); }
 
-// Forward (kind 0), input gradient (1) and weight gradient (2).
-Layout layout(const ConvGeometry& g, int kind, int threads) {
+// One column matrix [k, l], or none for a pointwise convolution.
+int64_t col_size(const ConvGeometry& g) {
   const Sizes s = sizes(g);
-  const int64_t col = is_pointwise(g) ? 0 : int64_t(s.k) * s.l;
-  if (kind == 0) return {g.groups * gemm::packed_size(s.ocg, s.k), col + gemm::scratch_size(s.k)};
-  if (kind == 1) return {g.groups * gemm::packed_size(s.k, s.ocg), col + gemm::scratch_size(s.ocg)};
+  return is_pointwise(g) ? 0 : int64_t(s.k) * s.l;
+}
+
+Layout layout(const ConvGeometry& g, ConvKind kind, int threads) {
+  const Sizes s = sizes(g);
+  const int64_t col = col_size(g);
+  if (kind == ConvKind::forward) return {g.groups * gemm::packed_size(s.ocg, s.k), col + gemm::scratch_size(s.k)};
+  if (kind == ConvKind::backward_input) return {g.groups * gemm::packed_size(s.k, s.ocg), col + gemm::scratch_size(s.ocg)};
   // Each chunk's sum of gW^T; per thread the column matrix, its packed copy and grad_output transposed.
   return {weight_chunks(g, threads) * g.oc * s.k, col + gemm::packed_size(s.k, int(s.l)) + s.l * s.ocg + gemm::scratch_size(int(s.l))};
 }
@@ -108,8 +120,8 @@ Layout layout(const ConvGeometry& g, int kind, int threads) {
 // Which kernels take the Winograd path. On small outputs the weight gradient does not: partial tiles, one spare
 // slot per tile row and the transposes it needs cost more than Winograd saves (measured on the demo CNN's
 // 13x13 -> 11x11 layer: 5.6 ms against 4.3 ms for im2col; on 32x32 it saves 16%).
-bool winograd_for(const ConvGeometry& g, int kind) {
-  return winograd::applies(g) && (kind != 2 || int64_t(g.oh) * g.ow >= 256);
+bool winograd_for(const ConvGeometry& g, ConvKind kind) {
+  return winograd::applies(g) && (kind != ConvKind::backward_weight || int64_t(g.oh) * g.ow >= 256);
 }
 
 // Runs body(image, group, thread slice) for every (image, group) pair on up to `threads` threads.
@@ -120,11 +132,30 @@ void for_each_task(const ConvGeometry& g, int threads, float* slices, int64_t pe
   });
 }
 
-}  // namespace
+// The column matrix [k, l] of image n's group gr: the image itself for a pointwise convolution, else unfolded into
+// scratch (col_size(g) elements).
+template <typename T>
+const T* columns(const T* x, int n, int gr, const ConvGeometry& g, T* scratch) {
+  const Sizes s = sizes(g);
+  const T* xg = x + (int64_t(n) * g.c + int64_t(gr) * s.cg) * s.hw;
+  if (is_pointwise(g)) return xg;
+  im2col(xg, s.cg, g, scratch, s.l);
+  return scratch;
+}
 
-int64_t conv2d_workspace(const ConvGeometry& g, int threads) {
+// y_g [ocg, l] += bias_g, row by row.
+template <typename T>
+void add_bias(T* yg, const T* bias_g, int ocg, int64_t l) {
+  for (int o = 0; o < ocg; ++o) {
+    const T b = bias_g[o];
+    T* row = yg + o * l;
+    for (int64_t q = 0; q < l; ++q) row[q] += b;
+  }
+}
+
+int64_t workspace_f32(const ConvGeometry& g, int threads) {
   int64_t need = winograd::applies(g) ? winograd::workspace(g, threads) : 0;
-  for (int kind = 0; kind < 3; ++kind) {
+  for (ConvKind kind : {ConvKind::forward, ConvKind::backward_input, ConvKind::backward_weight}) {
     if (winograd_for(g, kind)) continue;
     const Layout l = layout(g, kind, threads);
     need = std::max(need, l.shared + threads * l.per_thread);
@@ -132,38 +163,28 @@ int64_t conv2d_workspace(const ConvGeometry& g, int threads) {
   return need;
 }
 
-void conv2d_forward(const float* x, const float* w, const float* bias, float* y, const ConvGeometry& g, int threads,
-                    float* ws) {
-  if (winograd_for(g, 0)) return winograd::forward(x, w, bias, y, g, threads, ws);
+void forward(const float* x, const float* w, const float* bias, float* y, const ConvGeometry& g, int threads,
+             float* ws) {
+  if (winograd_for(g, ConvKind::forward)) return winograd::forward(x, w, bias, y, g, threads, ws);
   const Sizes s = sizes(g);
-  const Layout lay = layout(g, 0, threads);
+  const Layout lay = layout(g, ConvKind::forward, threads);
   const int64_t packed = gemm::packed_size(s.ocg, s.k);
   for (int gr = 0; gr < g.groups; ++gr) gemm::pack_a(w + int64_t(gr) * s.ocg * s.k, s.k, 1, s.ocg, s.k, ws + gr * packed);
+  const int64_t col_floats = col_size(g);
   for_each_task(g, threads, ws + lay.shared, lay.per_thread, [&](int n, int gr, float* slice) {
-    const float* xg = x + (int64_t(n) * g.c + int64_t(gr) * s.cg) * s.hw;
-    const float* col = xg;
-    float* scratch = slice;
-    if (!is_pointwise(g)) {
-      im2col(xg, s.cg, g, slice, s.l);
-      col = slice;
-      scratch = slice + int64_t(s.k) * s.l;
-    }
+    const float* col = columns(x, n, gr, g, slice);
+    float* scratch = slice + col_floats;
     // y_g [ocg, l] = W_g [ocg, k] @ col [k, l] (+ bias, while the block is in cache), straight into the output.
     float* yg = y + (int64_t(n) * g.oc + int64_t(gr) * s.ocg) * s.l;
     gemm::multiply(s.ocg, int(s.l), s.k, ws + gr * packed, col, s.l, yg, s.l, false, scratch);
-    if (bias)
-      for (int o = 0; o < s.ocg; ++o) {
-        const float b = bias[gr * s.ocg + o];
-        float* row = yg + o * s.l;
-        for (int64_t q = 0; q < s.l; ++q) row[q] += b;
-      }
+    if (bias) add_bias(yg, bias + gr * s.ocg, s.ocg, s.l);
   });
 }
 
-void conv2d_backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, int threads, float* ws) {
-  if (winograd_for(g, 1)) return winograd::backward_input(gy, w, gx, g, threads, ws);
+void backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, int threads, float* ws) {
+  if (winograd_for(g, ConvKind::backward_input)) return winograd::backward_input(gy, w, gx, g, threads, ws);
   const Sizes s = sizes(g);
-  const Layout lay = layout(g, 1, threads);
+  const Layout lay = layout(g, ConvKind::backward_input, threads);
   const int64_t packed = gemm::packed_size(s.k, s.ocg);
   // W_g^T [k, ocg]: element (r, o) at w_g[o * k + r].
   for (int gr = 0; gr < g.groups; ++gr) gemm::pack_a(w + int64_t(gr) * s.ocg * s.k, 1, s.k, s.k, s.ocg, ws + gr * packed);
@@ -183,11 +204,11 @@ void conv2d_backward_input(const float* gy, const float* w, float* gx, const Con
   });
 }
 
-void conv2d_backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, int threads, float* ws) {
-  if (winograd_for(g, 2)) return winograd::backward_weight(x, gy, gw, g, threads, ws);
+void backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, int threads, float* ws) {
+  if (winograd_for(g, ConvKind::backward_weight)) return winograd::backward_weight(x, gy, gw, g, threads, ws);
   const Sizes s = sizes(g);
-  const Layout lay = layout(g, 2, threads);
-  const int64_t col_size = is_pointwise(g) ? 0 : int64_t(s.k) * s.l, packed = gemm::packed_size(s.k, int(s.l));
+  const Layout lay = layout(g, ConvKind::backward_weight, threads);
+  const int64_t col_floats = col_size(g), packed = gemm::packed_size(s.k, int(s.l));
   const int64_t pairs = int64_t(g.n) * g.groups, chunks = weight_chunks(g, threads), sum_size = int64_t(g.oc) * s.k;
   float* sums = ws;
   std::fill(sums, sums + lay.shared, 0.0f);
@@ -195,14 +216,9 @@ void conv2d_backward_weight(const float* x, const float* gy, float* gw, const Co
     float* slice = ws + lay.shared + t * lay.per_thread;
     for (int64_t pair = pairs * chunk / chunks; pair < pairs * (chunk + 1) / chunks; ++pair) {
       const int n = int(pair / g.groups), gr = int(pair % g.groups);
-      const float* xg = x + (int64_t(n) * g.c + int64_t(gr) * s.cg) * s.hw;
       const float* gyg = gy + (int64_t(n) * g.oc + int64_t(gr) * s.ocg) * s.l;
-      const float* col = xg;
-      if (!is_pointwise(g)) {
-        im2col(xg, s.cg, g, slice, s.l);
-        col = slice;
-      }
-      float* ap = slice + col_size;
+      const float* col = columns(x, n, gr, g, slice);
+      float* ap = slice + col_floats;
       float* gyt = ap + packed;
       gemm::pack_a(col, s.l, 1, s.k, int(s.l), ap);
       gemm::transpose(gyg, s.l, s.ocg, s.l, gyt, s.ocg);
@@ -219,6 +235,82 @@ void conv2d_backward_weight(const float* x, const float* gy, float* gw, const Co
         for (int64_t c = 0; c < chunks; ++c) sum += sums[c * sum_size + (int64_t(gr) * s.k + r) * s.ocg + o];
         gw[(int64_t(gr) * s.ocg + o) * s.k + r] = sum;
       }
+}
+
+// The float64 kernels: for each (image, group) pair in order, the column matrix in ws (col_size(g) doubles) and
+// one cblas_dgemm.
+template <typename F>
+void for_each_pair(const ConvGeometry& g, F body) {
+  for (int n = 0; n < g.n; ++n)
+    for (int gr = 0; gr < g.groups; ++gr) body(n, gr);
+}
+
+void forward(const double* x, const double* w, const double* bias, double* y, const ConvGeometry& g, int, double* ws) {
+  const Sizes s = sizes(g);
+  for_each_pair(g, [&](int n, int gr) {
+    const double* col = columns(x, n, gr, g, ws);
+    // y_g [ocg, l] = W_g [ocg, k] @ col [k, l]
+    double* yg = y + (int64_t(n) * g.oc + int64_t(gr) * s.ocg) * s.l;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.ocg, int(s.l), s.k, 1.0, w + int64_t(gr) * s.ocg * s.k,
+                s.k, col, int(s.l), 0.0, yg, int(s.l));
+    if (bias) add_bias(yg, bias + gr * s.ocg, s.ocg, s.l);
+  });
+}
+
+void backward_input(const double* gy, const double* w, double* gx, const ConvGeometry& g, int, double* ws) {
+  const Sizes s = sizes(g);
+  for_each_pair(g, [&](int n, int gr) {
+    double* gxg = gx + (int64_t(n) * g.c + int64_t(gr) * s.cg) * s.hw;
+    const double* gyg = gy + (int64_t(n) * g.oc + int64_t(gr) * s.ocg) * s.l;
+    // col [k, l] = W_g^T [k, ocg] @ gy_g [ocg, l], then the image's columns fold back (a pointwise convolution's
+    // columns are the image's gradient).
+    double* col = is_pointwise(g) ? gxg : ws;
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s.k, int(s.l), s.ocg, 1.0, w + int64_t(gr) * s.ocg * s.k,
+                s.k, gyg, int(s.l), 0.0, col, int(s.l));
+    if (is_pointwise(g)) return;
+    std::fill(gxg, gxg + s.cg * s.hw, 0.0);
+    col2im(col, s.l, s.cg, g, gxg);
+  });
+}
+
+void backward_weight(const double* x, const double* gy, double* gw, const ConvGeometry& g, int, double* ws) {
+  const Sizes s = sizes(g);
+  for_each_pair(g, [&](int n, int gr) {
+    const double* gyg = gy + (int64_t(n) * g.oc + int64_t(gr) * s.ocg) * s.l;
+    const double* col = columns(x, n, gr, g, ws);
+    // gW_g [ocg, k] (+)= gy_g [ocg, l] @ col^T [l, k], summed over the images in order.
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.ocg, s.k, int(s.l), 1.0, gyg, int(s.l), col, int(s.l),
+                n == 0 ? 0.0 : 1.0, gw + int64_t(gr) * s.ocg * s.k, s.k);
+  });
+}
+
+}  // namespace
+}  // namespace conv_detail
+
+int64_t conv2d_workspace(DType t, const ConvGeometry& g, int threads) {
+  return t == DType::F32 ? conv_detail::workspace_f32(g, threads) : conv_detail::col_size(g);
+}
+
+bool conv2d(ConvKind kind, DType t, const void* a, const void* b, const void* bias, void* out, const ConvGeometry& g,
+            int threads, void* ws) {
+  return dispatch_float(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* x = static_cast<const T*>(a);
+    const T* y = static_cast<const T*>(b);
+    T* o = static_cast<T*>(out);
+    T* w = static_cast<T*>(ws);
+    if (g.n == 0) {
+      // No images: the weight gradient is an empty sum.
+      if (kind == ConvKind::backward_weight) std::fill(o, o + int64_t(g.oc) * conv_detail::sizes(g).k, T(0));
+      return;
+    }
+    switch (kind) {
+      case ConvKind::forward: conv_detail::forward(x, y, static_cast<const T*>(bias), o, g, threads, w); break;
+      case ConvKind::backward_input: conv_detail::backward_input(x, y, o, g, threads, w); break;
+      case ConvKind::backward_weight: conv_detail::backward_weight(x, y, o, g, threads, w); break;
+      case ConvKind::kCount: break;
+    }
+  });
 }
 
 }  // namespace torchlet

@@ -15,6 +15,8 @@ const char* const kBinaryOpNames[] = {TORCHLET_BINARY_OPS(TORCHLET_NAME_ITEM) nu
 const char* const kUnaryOpNames[] = {
     TORCHLET_FLOAT_UNARY_OPS(TORCHLET_NAME_ITEM) TORCHLET_BOOL_UNARY_OPS(TORCHLET_NAME_ITEM) nullptr};
 const char* const kReduceOpNames[] = {TORCHLET_REDUCE_OPS(TORCHLET_NAME_ITEM) nullptr};
+const char* const kConvKindNames[] = {TORCHLET_CONV_KINDS(TORCHLET_NAME_ITEM) nullptr};
+const char* const kPoolKindNames[] = {TORCHLET_POOL_KINDS(TORCHLET_NAME_ITEM) nullptr};
 #undef TORCHLET_NAME_ITEM
 
 namespace elementwise_detail {

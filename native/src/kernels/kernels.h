@@ -55,17 +55,25 @@ namespace torchlet {
 // Unary ops with a bool result, for inputs of every dtype.
 #define TORCHLET_BOOL_UNARY_OPS(X) X(logical_not, x == 0) X(isnan, x != x)
 #define TORCHLET_REDUCE_OPS(X) X(sum) X(prod) X(max) X(min) X(argmax) X(argmin)
+// Convolution and pooling kernels (conv2d, pool2d below), in the order of their codes.
+#define TORCHLET_CONV_KINDS(X) X(forward) X(backward_input) X(backward_weight)
+#define TORCHLET_POOL_KINDS(X) \
+  X(max) X(avg) X(avg_backward) X(adaptive_avg) X(adaptive_max) X(adaptive_avg_backward) X(max_backward)
 
 #define TORCHLET_ENUM_ITEM(name, ...) name,
 enum class BinaryOp : int { TORCHLET_BINARY_OPS(TORCHLET_ENUM_ITEM) kCount };
 enum class UnaryOp : int { TORCHLET_FLOAT_UNARY_OPS(TORCHLET_ENUM_ITEM) TORCHLET_BOOL_UNARY_OPS(TORCHLET_ENUM_ITEM) kCount };
 enum class ReduceOp : int { TORCHLET_REDUCE_OPS(TORCHLET_ENUM_ITEM) kCount };
+enum class ConvKind : int { TORCHLET_CONV_KINDS(TORCHLET_ENUM_ITEM) kCount };
+enum class PoolKind : int { TORCHLET_POOL_KINDS(TORCHLET_ENUM_ITEM) kCount };
 #undef TORCHLET_ENUM_ITEM
 
 // Null-terminated, in code order.
 extern const char* const kBinaryOpNames[];
 extern const char* const kUnaryOpNames[];
 extern const char* const kReduceOpNames[];
+extern const char* const kConvKindNames[];
+extern const char* const kPoolKindNames[];
 
 // out = op(a, b) over `shape`. a and b share dtype `tin`; comparisons and logical ops write U8, the others tin.
 // add and sub take alpha: out = a + alpha * b (a - alpha * b), one fused multiply-add for floats as in
@@ -144,15 +152,17 @@ struct ConvGeometry {
   int sh, sw, ph, pw, dh, dw, groups;
   int oh, ow;           // output
 };
-// Floats of scratch the convolution kernels need when run on `threads` threads (any of the three kernels).
-int64_t conv2d_workspace(const ConvGeometry& g, int threads);
-// y = conv(x, w) + bias (bias: oc floats, or null); ws holds conv2d_workspace(g, threads) floats.
-void conv2d_forward(const float* x, const float* w, const float* bias, float* y, const ConvGeometry& g, int threads,
-                    float* ws);
-// gx = d conv / d x applied to gy (overwrites gx).
-void conv2d_backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, int threads, float* ws);
-// gw = sum over the batch of gy x^T in column form (overwrites gw).
-void conv2d_backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, int threads, float* ws);
+// Elements of dtype t of scratch the convolution kernels need when run on `threads` threads (any of the three).
+int64_t conv2d_workspace(DType t, const ConvGeometry& g, int threads);
+// One convolution kernel over operands of floating dtype t; ws holds conv2d_workspace(t, g, threads) elements.
+//   forward:         a = x, b = w   -> out = conv(x, w) + bias (bias: oc elements, or null)
+//   backward_input:  a = gy, b = w  -> out = gx, d conv / d x applied to gy
+//   backward_weight: a = x, b = gy  -> out = gw, the sum over the batch of gy x^T in column form
+// out is overwritten. float32 runs on `threads` of torchlet's threads (Winograd for 3x3 stride-1 kernels, else
+// im2col and torchlet's GEMM); float64 is im2col + cblas_dgemm per image and group. Returns false when t is not
+// floating.
+bool conv2d(ConvKind kind, DType t, const void* a, const void* b, const void* bias, void* out, const ConvGeometry& g,
+            int threads, void* ws);
 
 // Geometry of a 2-D pooling over contiguous [planes, h, w] input and [planes, oh, ow] output.
 struct PoolGeometry {
@@ -161,15 +171,13 @@ struct PoolGeometry {
   int kh, kw, sh, sw, ph, pw, dh, dw;
   int count_include_pad, divisor_override;  // average pooling only (0: no override)
 };
-void max_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g);
-// gx = 0, then gx[plane, idx] += gy for every output (max and adaptive max pooling's backward). Returns false, with
-// the bad entries skipped, when an index lies outside its plane.
-bool max_pool2d_backward(const float* gy, const int32_t* idx, float* gx, const PoolGeometry& g);
-void avg_pool2d(const float* x, float* y, const PoolGeometry& g);
-void avg_pool2d_backward(const float* gy, float* gx, const PoolGeometry& g);
-// Adaptive average (idx null) or max (idx: flat positions) pooling to oh x ow.
-void adaptive_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g);
-void adaptive_avg_pool2d_backward(const float* gy, float* gx, const PoolGeometry& g);
+// One pooling kernel over a and out of floating dtype t; the adaptive kinds pool to oh x ow.
+//   max, adaptive_max:                  a = x  -> out = y, idx = the flat position (i * w + j) of each maximum
+//   avg, adaptive_avg:                  a = x  -> out = y (idx unused)
+//   avg_backward, adaptive_avg_backward: a = gy -> out = gx
+//   max_backward (both max kinds):      a = gy, idx read -> out = gx: zero, then gx[plane, idx] += gy
+// Returns false when t is not floating, or when an index of max_backward lies outside its plane (that entry skipped).
+bool pool2d(PoolKind kind, DType t, const void* a, void* out, int32_t* idx, const PoolGeometry& g);
 
 // One Adam/AdamW update of a contiguous parameter, in place, as the sequence of operations torch.optim performs in
 // the parameter's dtype (lerp, mul + addcmul, sqrt / sqrt(bc2) + eps, addcdiv), so the result is the same bits.

@@ -1,15 +1,18 @@
 // 2-D pooling over contiguous [planes, h, w] inputs (planes = N * C): max (with flat indices h * w + w, as
-// PyTorch returns them), average (countIncludePad, divisorOverride) and the adaptive variants.
+// PyTorch returns them), average (countIncludePad, divisorOverride) and the adaptive variants, each written once over
+// the floating element type.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "kernels.h"
 #include "simd.h"
 
 namespace torchlet {
 
+namespace pool_detail {
 namespace {
 
 // Window [start, end) of output index o for an adaptive pool from size in to size out.
@@ -26,7 +29,7 @@ void for_planes(const PoolGeometry& g, const F& body) {
 // The average pool's divisor and clipped window, as PyTorch's avg_pool2d.
 struct AvgWindow {
   int h0, h1, w0, w1;
-  float divisor;
+  int divisor;
 };
 AvgWindow avg_window(const PoolGeometry& g, int oi, int oj) {
   int h0 = oi * g.sh - g.ph, w0 = oj * g.sw - g.pw;
@@ -40,43 +43,43 @@ AvgWindow avg_window(const PoolGeometry& g, int oi, int oj) {
   if (g.divisor_override) div = g.divisor_override;
   else if (g.count_include_pad) div = pool_size;
   else div = (h1 - h0) * (w1 - w0);
-  return {h0, h1, w0, w1, float(div)};
+  return {h0, h1, w0, w1, div};
 }
 
 AvgWindow adaptive_window(const PoolGeometry& g, int oi, int oj) {
   const int h0 = adaptive_start(oi, g.h, g.oh), h1 = adaptive_end(oi, g.h, g.oh);
   const int w0 = adaptive_start(oj, g.w, g.ow), w1 = adaptive_end(oj, g.w, g.ow);
-  return {h0, h1, w0, w1, float((h1 - h0) * (w1 - w0))};
+  return {h0, h1, w0, w1, (h1 - h0) * (w1 - w0)};
 }
 
 // The mean of each output's window (average pooling, plain or adaptive), and its adjoint.
-template <typename Window>
-void window_mean(const float* x, float* y, const PoolGeometry& g, Window window) {
+template <typename T, typename Window>
+void window_mean(const T* x, T* y, const PoolGeometry& g, Window window) {
   const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
   for (int64_t p = 0; p < g.planes; ++p) {
-    const float* xp = x + p * hw;
+    const T* xp = x + p * hw;
     for (int oi = 0; oi < g.oh; ++oi) {
       for (int oj = 0; oj < g.ow; ++oj) {
         const AvgWindow win = window(oi, oj);
-        float sum = 0;
+        T sum = 0;
         for (int i = win.h0; i < win.h1; ++i)
           for (int j = win.w0; j < win.w1; ++j) sum += xp[int64_t(i) * g.w + j];
-        y[p * ohw + int64_t(oi) * g.ow + oj] = sum / win.divisor;
+        y[p * ohw + int64_t(oi) * g.ow + oj] = sum / T(win.divisor);
       }
     }
   }
 }
 
-template <typename Window>
-void window_mean_backward(const float* gy, float* gx, const PoolGeometry& g, Window window) {
+template <typename T, typename Window>
+void window_mean_backward(const T* gy, T* gx, const PoolGeometry& g, Window window) {
   const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
-  std::fill(gx, gx + g.planes * hw, 0.0f);
+  std::fill(gx, gx + g.planes * hw, T(0));
   for (int64_t p = 0; p < g.planes; ++p) {
-    float* gp = gx + p * hw;
+    T* gp = gx + p * hw;
     for (int oi = 0; oi < g.oh; ++oi) {
       for (int oj = 0; oj < g.ow; ++oj) {
         const AvgWindow win = window(oi, oj);
-        const float v = gy[p * ohw + int64_t(oi) * g.ow + oj] / win.divisor;
+        const T v = gy[p * ohw + int64_t(oi) * g.ow + oj] / T(win.divisor);
         for (int i = win.h0; i < win.h1; ++i)
           for (int j = win.w0; j < win.w1; ++j) gp[int64_t(i) * g.w + j] += v;
       }
@@ -143,10 +146,11 @@ TORCHLET_SIMD_CLONES void max_pool_2x2(const float* x, float* y, int32_t* idx, c
   }
 }
 
-void max_pool_general(const float* x, float* y, int32_t* idx, const PoolGeometry& g, int64_t p0, int64_t p1) {
+template <typename T>
+void max_pool_general(const T* x, T* y, int32_t* idx, const PoolGeometry& g, int64_t p0, int64_t p1) {
   const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
   for (int64_t p = p0; p < p1; ++p) {
-    const float* xp = x + p * hw;
+    const T* xp = x + p * hw;
     for (int oi = 0; oi < g.oh; ++oi) {
       // The window's rows inside the input: from i0 (the first in bounds) to i_end, stepping by the dilation.
       int i0 = oi * g.sh - g.ph;
@@ -158,10 +162,10 @@ void max_pool_general(const float* x, float* y, int32_t* idx, const PoolGeometry
         const int j_end = std::min(oj * g.sw - g.pw + (g.kw - 1) * g.dw + 1, g.w);
         // As PyTorch: start at -inf with the first position. Selects instead of branches: on real data the
         // comparison is a coin flip.
-        float best = -std::numeric_limits<float>::infinity();
+        T best = -std::numeric_limits<T>::infinity();
         int64_t at = int64_t(i0) * g.w + j0;
         for (int i = i0; i < i_end; i += g.dh) {
-          const float* row = xp + int64_t(i) * g.w;
+          const T* row = xp + int64_t(i) * g.w;
           for (int j = j0; j < j_end; j += g.dw) take_max(row[j], int64_t(i) * g.w + j, best, at);
         }
         y[p * ohw + int64_t(oi) * g.ow + oj] = best;
@@ -171,26 +175,29 @@ void max_pool_general(const float* x, float* y, int32_t* idx, const PoolGeometry
   }
 }
 
-}  // namespace
-
-void max_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g) {
+template <typename T>
+void max_pool2d(const T* x, T* y, int32_t* idx, const PoolGeometry& g) {
   // (Every window inside the input: ceil mode's partial last window takes the general path.)
-  const bool two_by_two = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 &&
-                          g.dw == 1 && 2 * g.oh <= g.h && 2 * g.ow <= g.w && int64_t(g.h) * g.w <= INT32_MAX;
+  const bool two_by_two = std::is_same<T, float>::value && g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 &&
+                          g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1 && 2 * g.oh <= g.h && 2 * g.ow <= g.w &&
+                          int64_t(g.h) * g.w <= INT32_MAX;
   for_planes(g, [&](int64_t p0, int64_t p1) {
-    if (two_by_two) max_pool_2x2(x, y, idx, g, p0, p1);
-    else max_pool_general(x, y, idx, g, p0, p1);
+    if constexpr (std::is_same<T, float>::value) {
+      if (two_by_two) return max_pool_2x2(x, y, idx, g, p0, p1);
+    }
+    max_pool_general(x, y, idx, g, p0, p1);
   });
 }
 
-bool max_pool2d_backward(const float* gy, const int32_t* idx, float* gx, const PoolGeometry& g) {
+template <typename T>
+bool max_pool2d_backward(const T* gy, const int32_t* idx, T* gx, const PoolGeometry& g) {
   const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
   std::atomic<bool> ok{true};
   for_planes(g, [&](int64_t p0, int64_t p1) {
-    std::fill(gx + p0 * hw, gx + p1 * hw, 0.0f);
+    std::fill(gx + p0 * hw, gx + p1 * hw, T(0));
     for (int64_t p = p0; p < p1; ++p) {
-      float* gp = gx + p * hw;
-      const float* gyp = gy + p * ohw;
+      T* gp = gx + p * hw;
+      const T* gyp = gy + p * ohw;
       const int32_t* ip = idx + p * ohw;
       for (int64_t o = 0; o < ohw; ++o) {
         const int32_t at = ip[o];
@@ -205,28 +212,17 @@ bool max_pool2d_backward(const float* gy, const int32_t* idx, float* gx, const P
   return ok;
 }
 
-void avg_pool2d(const float* x, float* y, const PoolGeometry& g) {
-  window_mean(x, y, g, [&](int oi, int oj) { return avg_window(g, oi, oj); });
-}
-
-void avg_pool2d_backward(const float* gy, float* gx, const PoolGeometry& g) {
-  window_mean_backward(gy, gx, g, [&](int oi, int oj) { return avg_window(g, oi, oj); });
-}
-
-void adaptive_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry& g) {
-  if (!idx) {
-    window_mean(x, y, g, [&](int oi, int oj) { return adaptive_window(g, oi, oj); });
-    return;
-  }
+template <typename T>
+void adaptive_max_pool2d(const T* x, T* y, int32_t* idx, const PoolGeometry& g) {
   const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
   for (int64_t p = 0; p < g.planes; ++p) {
-    const float* xp = x + p * hw;
+    const T* xp = x + p * hw;
     for (int oi = 0; oi < g.oh; ++oi) {
       const int h0 = adaptive_start(oi, g.h, g.oh), h1 = adaptive_end(oi, g.h, g.oh);
       for (int oj = 0; oj < g.ow; ++oj) {
         const int w0 = adaptive_start(oj, g.w, g.ow), w1 = adaptive_end(oj, g.w, g.ow);
         const int64_t o = p * ohw + int64_t(oi) * g.ow + oj;
-        float best = -std::numeric_limits<float>::infinity();
+        T best = -std::numeric_limits<T>::infinity();
         int64_t at = int64_t(h0) * g.w + w0;
         for (int i = h0; i < h1; ++i)
           for (int j = w0; j < w1; ++j) take_max(xp[int64_t(i) * g.w + j], int64_t(i) * g.w + j, best, at);
@@ -237,8 +233,30 @@ void adaptive_pool2d(const float* x, float* y, int32_t* idx, const PoolGeometry&
   }
 }
 
-void adaptive_avg_pool2d_backward(const float* gy, float* gx, const PoolGeometry& g) {
-  window_mean_backward(gy, gx, g, [&](int oi, int oj) { return adaptive_window(g, oi, oj); });
+}  // namespace
+}  // namespace pool_detail
+
+bool pool2d(PoolKind kind, DType t, const void* a, void* out, int32_t* idx, const PoolGeometry& g) {
+  using namespace pool_detail;
+  bool ok = true;
+  const bool floating = dispatch_float(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* x = static_cast<const T*>(a);
+    T* y = static_cast<T*>(out);
+    auto avg = [&](int oi, int oj) { return avg_window(g, oi, oj); };
+    auto adaptive = [&](int oi, int oj) { return adaptive_window(g, oi, oj); };
+    switch (kind) {
+      case PoolKind::max: max_pool2d(x, y, idx, g); break;
+      case PoolKind::avg: window_mean(x, y, g, avg); break;
+      case PoolKind::avg_backward: window_mean_backward(x, y, g, avg); break;
+      case PoolKind::adaptive_avg: window_mean(x, y, g, adaptive); break;
+      case PoolKind::adaptive_max: adaptive_max_pool2d(x, y, idx, g); break;
+      case PoolKind::adaptive_avg_backward: window_mean_backward(x, y, g, adaptive); break;
+      case PoolKind::max_backward: ok = max_pool2d_backward(x, idx, y, g); break;
+      case PoolKind::kCount: break;
+    }
+  });
+  return floating && ok;
 }
 
 }  // namespace torchlet
