@@ -1,4 +1,7 @@
-// The kernel sources as one translation unit: linked into the addon and into the C++ kernel tests.
+// The kernel sources as one translation unit: linked into the addon and into the C++ kernel tests. Each file keeps
+// its helpers in a namespace of its own, torchlet::<file>_detail, so names cannot collide here; an unnamed namespace
+// inside it gives them internal linkage, so the optimiser sees every caller (the addon is a shared library, where
+// an exported function could be interposed and is not inlined).
 #include "src/kernels/elementwise.cpp"
 #include "src/kernels/reduce.cpp"
 #include "src/kernels/blas.cpp"

@@ -14,9 +14,11 @@
 #include "simd.h"
 
 namespace torchlet {
-namespace gemm {
 
+namespace gemm_detail {
 namespace {
+
+using gemm::kNR;
 
 template <int MR>
 void micro_generic(int kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, bool acc) {
@@ -68,6 +70,9 @@ __attribute__((target("avx512f,avx512vl,avx2,fma"))) void micro_avx512(int kc, c
 #endif
 
 }  // namespace
+}  // namespace gemm_detail
+
+namespace gemm {
 
 // The widest kernel this CPU runs. TORCHLET_MICROKERNEL=avx2 or portable picks a narrower one (the kernel tests
 // run each), if the CPU has it.
@@ -78,10 +83,10 @@ const Micro& micro() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     const bool fma = __builtin_cpu_supports("fma");
-    if (want.empty() && __builtin_cpu_supports("avx512vl") && fma) return Micro{8, micro_avx512};
-    if ((want.empty() || want == "avx2") && __builtin_cpu_supports("avx2") && fma) return Micro{6, micro_avx2};
+    if (want.empty() && __builtin_cpu_supports("avx512vl") && fma) return Micro{8, gemm_detail::micro_avx512};
+    if ((want.empty() || want == "avx2") && __builtin_cpu_supports("avx2") && fma) return Micro{6, gemm_detail::micro_avx2};
 #endif
-    return Micro{4, micro_generic<4>};
+    return Micro{4, gemm_detail::micro_generic<4>};
   }();
   return m;
 }

@@ -14,6 +14,7 @@
 
 namespace torchlet {
 
+namespace parallel_detail {
 namespace {
 
 // Spins until done() holds or about 100 us have passed; returns whether done() held. Regions tend to follow each
@@ -112,10 +113,11 @@ Pool& pool() {
 std::atomic<int> g_threads{int(std::max(1u, std::thread::hardware_concurrency()))};
 
 }  // namespace
+}  // namespace parallel_detail
 
-void set_num_threads(int n) { g_threads.store(std::max(1, n)); }
-int get_num_threads() { return g_threads.load(); }
+void set_num_threads(int n) { parallel_detail::g_threads.store(std::max(1, n)); }
+int get_num_threads() { return parallel_detail::g_threads.load(); }
 
-void parallel_for(int64_t tasks, int threads, const TaskFn& fn) { pool().run(tasks, threads, fn); }
+void parallel_for(int64_t tasks, int threads, const TaskFn& fn) { parallel_detail::pool().run(tasks, threads, fn); }
 
 }  // namespace torchlet

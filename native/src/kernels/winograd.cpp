@@ -16,8 +16,8 @@
 #include "simd.h"
 
 namespace torchlet {
-namespace winograd {
 
+namespace winograd_detail {
 namespace {
 
 using gemm::kNR;
@@ -313,6 +313,9 @@ void run_forward(const float* x, const float* up, const float* bias, float* y, c
 }
 
 }  // namespace
+}  // namespace winograd_detail
+
+namespace winograd {
 
 bool applies(const ConvGeometry& g) {
   // Below a few channels the transforms cost more than the multiplies they save.
@@ -321,6 +324,7 @@ bool applies(const ConvGeometry& g) {
 }
 
 int64_t workspace(const ConvGeometry& g, int threads) {
+  using namespace winograd_detail;
   const Plan f = forward_plan(g), bi = input_grad_plan(g);
   const int64_t fwd = 16 * int64_t(f.kp) * f.cin + threads * forward_thread_size(f);
   const int64_t bwd = 16 * int64_t(bi.kp) * bi.cin + threads * forward_thread_size(bi);
@@ -328,18 +332,21 @@ int64_t workspace(const ConvGeometry& g, int threads) {
 }
 
 void forward(const float* x, const float* w, const float* bias, float* y, const ConvGeometry& g, int threads, float* ws) {
+  using namespace winograd_detail;
   const Plan p = forward_plan(g);
   pack_weight(w, p, false, ws);
   run_forward(x, ws, bias, y, p, threads, ws + 16 * int64_t(p.kp) * p.cin);
 }
 
 void backward_input(const float* gy, const float* w, float* gx, const ConvGeometry& g, int threads, float* ws) {
+  using namespace winograd_detail;
   const Plan p = input_grad_plan(g);
   pack_weight(w, p, true, ws);
   run_forward(gy, ws, nullptr, gx, p, threads, ws + 16 * int64_t(p.kp) * p.cin);
 }
 
 void backward_weight(const float* x, const float* gy, float* gw, const ConvGeometry& g, int threads, float* ws) {
+  using namespace winograd_detail;
   const Plan p = forward_plan(g);
   const Micro mk = micro();
   const int64_t per_thread = weight_thread_size(p);
