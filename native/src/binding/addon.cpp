@@ -111,6 +111,7 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("setNumThreads", &Addon::SetNumThreads),
         InstanceMethod("getNumThreads", &Addon::GetNumThreads),
         InstanceValue("opNames", OpNames(env), napi_enumerable),
+        InstanceValue("dtypes", DTypes(env), napi_enumerable),
         InstanceValue("rngStateWords", Napi::Number::New(env, kRngStateWords), napi_enumerable),
     });
   }
@@ -124,6 +125,19 @@ class Addon : public Napi::Addon<Addon> {
     o.Set("conv", names_of(env, kConvKindNames));
     o.Set("pool", names_of(env, kPoolKindNames));
     return o;
+  }
+
+  // [{ name: 'float32', size: 4, code: 0 }, ...]: the dtype table, in code order, for JS to check its own against.
+  static Napi::Array DTypes(Napi::Env env) {
+    Napi::Array a = Napi::Array::New(env);
+    for (int code = 0; code < int(DType::kCount); ++code) {
+      Napi::Object d = Napi::Object::New(env);
+      d.Set("name", Napi::String::New(env, dtype_name(DType(code))));
+      d.Set("size", Napi::Number::New(env, double(dtype_size(DType(code)))));
+      d.Set("code", Napi::Number::New(env, code));
+      a.Set(uint32_t(code), d);
+    }
+    return a;
   }
 
   // binary(op, out, a, b, layout, alpha?): layout = [rank, offOut, offA, offB, ...shape, ...sOut, ...sA, ...sB];

@@ -64,17 +64,23 @@ Buffer buffer_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, cons
   Buffer b;
   napi_typedarray_type type;
   if (typed_array_info(info.Env(), v, &type, &b.length, &b.data)) {
+    bool known = true;
     switch (type) {
-      case napi_float32_array: b.dtype = DType::F32; b.elem_size = 4; return b;
-      case napi_int32_array: b.dtype = DType::I32; b.elem_size = 4; return b;
-      case napi_uint8_array: b.dtype = DType::U8; b.elem_size = 1; return b;
-      default: break;
+      case napi_float32_array: b.dtype = DType::F32; break;
+      case napi_int32_array: b.dtype = DType::I32; break;
+      case napi_uint8_array: b.dtype = DType::U8; break;
+      case napi_float64_array: b.dtype = DType::F64; break;
+      default: known = false;
+    }
+    if (known) {
+      b.elem_size = dtype_size(b.dtype);
+      return b;
     }
   } else if (allow_null && (v.IsNull() || v.IsUndefined())) {
     return Buffer{};
   }
-  throw_type(info.Env(), prefix(fn) + "expected a Float32Array, Int32Array or Uint8Array for '" + name +
-                             "' but received " + describe(v));
+  throw_type(info.Env(), prefix(fn) + "expected a Float32Array, Float64Array, Int32Array or Uint8Array for '" +
+                             name + "' but received " + describe(v));
 }
 
 uint32_t* u32_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, size_t min_length) {

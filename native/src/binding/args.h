@@ -18,7 +18,7 @@ struct Buffer {
   size_t elem_size = 4;
 };
 
-// A Float32Array, Int32Array or Uint8Array argument (or null when allow_null).
+// A Float32Array, Float64Array, Int32Array or Uint8Array argument (or null when allow_null).
 Buffer buffer_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, bool allow_null = false);
 // An Int32Array or Uint32Array argument of an exact type.
 uint32_t* u32_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, size_t min_length);
