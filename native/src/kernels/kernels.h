@@ -25,32 +25,33 @@ namespace torchlet {
   X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum) X(remainder) X(floor_divide) \
   X(threshold_backward) X(eq) X(ne) X(lt) X(le) X(gt) X(ge) X(logical_and) X(logical_or) X(logical_xor)
 // Unary ops of floating inputs, one line each: X(name, the result for one element x of type T (float or double)).
-// p0 and p1, the op's scalar parameters (clamp bounds, exponent, slope), are there converted to T. This line is all
-// an op needs: its code, its exported name and its kernel come from here.
-#define TORCHLET_FLOAT_UNARY_OPS(X)                  \
-  X(neg, -x)                                         \
-  X(abs, std::fabs(x))                               \
-  X(exp, std::exp(x))                                \
-  X(log, std::log(x))                                \
-  X(sqrt, std::sqrt(x))                              \
-  X(rsqrt, T(1) / std::sqrt(x))                      \
-  X(sin, std::sin(x))                                \
-  X(cos, std::cos(x))                                \
-  X(tanh, std::tanh(x))                              \
-  X(sigmoid, T(1) / (T(1) + std::exp(-x)))           \
-  X(relu, x > T(0) ? x : (x != x ? x : T(0)))        \
-  X(sign, T((T(0) < x) - (x < T(0))))                \
+// p0 and p1, the op's scalar parameters (clamp bounds, exponent, slope), are there converted to T (pow_scalar's
+// exactly computed exponents arrive as compile-time constants instead: see exact_pow in elementwise.cpp). This line
+// is all an op needs: its code, its exported name and its kernel come from here.
+#define TORCHLET_FLOAT_UNARY_OPS(X)                    \
+  X(neg, -x)                                           \
+  X(abs, std::fabs(x))                                 \
+  X(exp, std::exp(x))                                  \
+  X(log, std::log(x))                                  \
+  X(sqrt, std::sqrt(x))                                \
+  X(rsqrt, T(1) / std::sqrt(x))                        \
+  X(sin, std::sin(x))                                  \
+  X(cos, std::cos(x))                                  \
+  X(tanh, std::tanh(x))                                \
+  X(sigmoid, T(1) / (T(1) + std::exp(-x)))             \
+  X(relu, x > T(0) ? x : (x != x ? x : T(0)))          \
+  X(sign, T((T(0) < x) - (x < T(0))))                  \
   X(clamp, x != x ? x : std::min(std::max(x, p0), p1)) \
-  X(pow_scalar, exact_pow(x, p0))                    \
-  X(log1p, std::log1p(x))                            \
-  X(expm1, std::expm1(x))                            \
-  X(floor, std::floor(x))                            \
-  X(ceil, std::ceil(x))                              \
-  X(round, std::nearbyint(x))                        \
-  X(trunc, std::trunc(x))                            \
-  X(reciprocal, T(1) / x)                            \
-  X(erf, std::erf(x))                                \
-  X(square, x * x)                                   \
+  X(pow_scalar, exact_pow(x, p0))                      \
+  X(log1p, std::log1p(x))                              \
+  X(expm1, std::expm1(x))                              \
+  X(floor, std::floor(x))                              \
+  X(ceil, std::ceil(x))                                \
+  X(round, std::nearbyint(x))                          \
+  X(trunc, std::trunc(x))                              \
+  X(reciprocal, T(1) / x)                              \
+  X(erf, std::erf(x))                                  \
+  X(square, x * x)                                     \
   X(leaky_relu, x > T(0) ? x : x * p0)
 // Unary ops with a bool result, for inputs of every dtype.
 #define TORCHLET_BOOL_UNARY_OPS(X) X(logical_not, x == 0) X(isnan, x != x)
