@@ -1,27 +1,179 @@
-/** Element types. PyTorch's int64 (indices, class labels) maps to int32 here; bool is stored one byte each. */
-export type DType = 'float32' | 'int32' | 'bool';
-
-/** What dtype arguments accept: a dtype, or PyTorch's spellings of it ('int64' and 'long' are int32 here). */
-export type DTypeLike = DType | 'int64' | 'long' | 'float';
+/**
+ * The dtype table: every fact about an element type lives in one entry here (its size, typed array, whether it
+ * is floating, its PyTorch and safetensors names), and type promotion, the default dtype and allocation read it.
+ * PyTorch's int64 (indices, class labels) maps to int32 here; bool is stored one byte each.
+ */
 
 /** The typed array behind a tensor of each dtype. */
-export type Storage = Float32Array | Int32Array | Uint8Array;
+export type Storage = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+interface DTypeInfo {
+  /** Bytes per element. */
+  readonly size: number;
+  /** The typed array class that holds the elements. */
+  readonly array: { new (n: number): Storage; new (buffer: ArrayBufferLike, byteOffset: number, length: number): Storage };
+  /** Whether the dtype is floating point (can require gradients, is what true division and exp produce). */
+  readonly floating: boolean;
+  /** PyTorch's promotion category: 0 bool, 1 integer, 2 floating. */
+  readonly category: 0 | 1 | 2;
+  /** Rank within the category: the wider type wins a promotion. */
+  readonly width: number;
+  /** The PyTorch dtype it stands for, as PyTorch prints it. */
+  readonly torch: string;
+  /** PyTorch's ScalarType name, as its error messages spell it ('Float', 'Long'). */
+  readonly scalarType: string;
+  /** PyTorch's legacy tensor type name ('FloatTensor'), used in Module assignment errors. */
+  readonly tensorType: string;
+  /** The dtype code of the safetensors format. */
+  readonly safetensors: string;
+}
+
+/** One entry per dtype. Adding a dtype here (and to the addon's table, checked at load) is the whole change. */
+export const DTYPES = {
+  float32: {
+    size: 4, array: Float32Array, floating: true, category: 2, width: 32,
+    torch: 'torch.float32', scalarType: 'Float', tensorType: 'FloatTensor', safetensors: 'F32',
+  },
+  float64: {
+    size: 8, array: Float64Array, floating: true, category: 2, width: 64,
+    torch: 'torch.float64', scalarType: 'Double', tensorType: 'DoubleTensor', safetensors: 'F64',
+  },
+  int32: {
+    size: 4, array: Int32Array, floating: false, category: 1, width: 32,
+    torch: 'torch.int64', scalarType: 'Long', tensorType: 'LongTensor', safetensors: 'I32',
+  },
+  bool: {
+    size: 1, array: Uint8Array, floating: false, category: 0, width: 8,
+    torch: 'torch.bool', scalarType: 'Bool', tensorType: 'BoolTensor', safetensors: 'BOOL',
+  },
+} as const satisfies Record<string, DTypeInfo>;
+
+/** Element types. */
+export type DType = keyof typeof DTYPES;
+
+/** PyTorch's other spellings of each dtype ('int64' and 'long' are int32 here). */
+const ALIASES: Readonly<Record<string, DType>> = {
+  float: 'float32', double: 'float64', int64: 'int32', long: 'int32', int: 'int32',
+};
+
+/** What dtype arguments accept: a dtype, or one of PyTorch's spellings of it. */
+export type DTypeLike = DType | 'float' | 'double' | 'int64' | 'long' | 'int';
 
 export const float32: DType = 'float32';
+export const float: DType = 'float32';
+export const float64: DType = 'float64';
+export const double: DType = 'float64';
 export const int32: DType = 'int32';
 /** PyTorch spells integer indices int64; torchlet stores them as int32. */
 export const int64: DType = 'int32';
 export const long: DType = 'int32';
-export const float: DType = 'float32';
 export const bool: DType = 'bool';
 
-const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2 };
+/** The table entry of a dtype. */
+export function info(d: DType): DTypeInfo {
+  return DTYPES[d];
+}
+
+export function isFloating(d: DType): boolean {
+  return DTYPES[d].floating;
+}
+
+/** The dtype of a typed array, or undefined for other arrays. */
+export function dtypeOfStorage(s: unknown): DType | undefined {
+  for (const d of Object.keys(DTYPES) as DType[]) if (s instanceof DTYPES[d].array) return d;
+  return undefined;
+}
+
+/** Validates a user-supplied dtype name, resolving PyTorch's aliases. */
+export function checkDType(op: string, d: unknown): DType {
+  if (typeof d === 'string') {
+    if (Object.prototype.hasOwnProperty.call(DTYPES, d)) return d as DType;
+    const alias = ALIASES[d];
+    if (alias) return alias;
+  }
+  throw new TypeError(
+    `${op}: expected a dtype (${Object.keys(DTYPES).map((k) => `'${k}'`).join(', ')}, or 'int64', 'double', ...) but received ${String(d)}`,
+  );
+}
+
+// ---- the default floating dtype (torch.set_default_dtype) ----------------------------------------------------
+
+let defaultDtype: DType = 'float32';
+
+/** The dtype of floating results that name none: JS numbers in tensor(), zeros(), rand(), int / int. */
+export function getDefaultDtype(): DType {
+  return defaultDtype;
+}
+
+/**
+ * Sets the default floating dtype, as torch.set_default_dtype.
+ * @throws TypeError for a dtype that is not floating point
+ * @example torch.setDefaultDtype('float64'); torch.tensor([1.5]).dtype // 'float64'
+ */
+export function setDefaultDtype(d: DTypeLike): void {
+  const t = checkDType('setDefaultDtype', d);
+  if (!isFloating(t)) throw new TypeError(`setDefaultDtype: only floating-point types are supported as the default type (got ${t})`);
+  defaultDtype = t;
+}
+
+// ---- promotion -------------------------------------------------------------------------------------------------
+
+/** PyTorch's promotion of two dtypes: the higher category wins, then the wider type within it. */
+export function promoteTypes(a: DType, b: DType): DType {
+  const x = DTYPES[a];
+  const y = DTYPES[b];
+  if (x.category !== y.category) return x.category > y.category ? a : b;
+  return x.width >= y.width ? a : b;
+}
+
+/** The dtype a JS number or boolean stands for as an operand: bool, int32 for integral numbers, else the default. */
+export function scalarType(v: number | boolean): DType {
+  if (typeof v === 'boolean') return 'bool';
+  return Number.isInteger(v) ? 'int32' : defaultDtype;
+}
+
+/** An operand of an op whose result dtype follows PyTorch's result_type. */
+export interface Operand {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+}
+
+/**
+ * PyTorch's result_type: tensors with dims decide, unless a 0-dim tensor or a number is of a higher category
+ * (bool < integer < floating). So float32 [3] + float64 0-dim stays float32, and int32 [3] + 1.5 is floating.
+ */
+export function resultType(operands: readonly (Operand | number | boolean)[]): DType {
+  let dim: DType | null = null;
+  let zero: DType | null = null;
+  let wrapped: DType | null = null;
+  const join = (acc: DType | null, t: DType): DType => (acc === null ? t : promoteTypes(acc, t));
+  for (const o of operands) {
+    if (typeof o === 'number' || typeof o === 'boolean') wrapped = join(wrapped, scalarType(o));
+    else if (o.shape.length === 0) zero = join(zero, o.dtype);
+    else dim = join(dim, o.dtype);
+  }
+  return combine(dim, combine(zero, wrapped)) ?? defaultDtype;
+}
+
+/** c10's combine_categories: the higher-priority state keeps its type unless the other is of a higher category. */
+function combine(higher: DType | null, lower: DType | null): DType | null {
+  if (higher === null) return lower;
+  if (lower === null) return higher;
+  if (DTYPES[higher].floating) return higher;
+  if (higher === 'bool' || DTYPES[lower].floating) return promoteTypes(higher, lower);
+  return higher;
+}
+
+/** Whether a value of dtype `from` may be written into a tensor of dtype `to` (PyTorch's canCast). */
+export function canCast(from: DType, to: DType): boolean {
+  return DTYPES[from].category <= DTYPES[to].category;
+}
+
+// ---- allocation ------------------------------------------------------------------------------------------------
 
 /** Allocates zeroed storage for `n` elements of `dtype`. */
 export function allocate(dtype: DType, n: number): Storage {
-  if (dtype === 'float32') return new Float32Array(n);
-  if (dtype === 'int32') return new Int32Array(n);
-  return new Uint8Array(n);
+  return new DTYPES[dtype].array(n);
 }
 
 // Below this many bytes a zeroed typed array is as cheap as anything else.
@@ -33,43 +185,9 @@ const UNINIT_MIN_BYTES = 64 * 1024;
  * fresh memory on every op.
  */
 export function allocateForOutput(dtype: DType, n: number): Storage {
-  const bytes = dtype === 'bool' ? n : 4 * n;
-  if (bytes < UNINIT_MIN_BYTES) return allocate(dtype, n);
+  const e = DTYPES[dtype];
+  const bytes = e.size * n;
+  if (bytes < UNINIT_MIN_BYTES) return new e.array(n);
   const buf = Buffer.allocUnsafe(bytes);
-  if (dtype === 'float32') return new Float32Array(buf.buffer, buf.byteOffset, n);
-  if (dtype === 'int32') return new Int32Array(buf.buffer, buf.byteOffset, n);
-  return new Uint8Array(buf.buffer, buf.byteOffset, n);
-}
-
-/** The dtype of a typed array, or undefined for other arrays. */
-export function dtypeOfStorage(s: unknown): DType | undefined {
-  if (s instanceof Float32Array) return 'float32';
-  if (s instanceof Int32Array) return 'int32';
-  if (s instanceof Uint8Array) return 'bool';
-  return undefined;
-}
-
-/** PyTorch's promotion between two tensors: bool < int < float. */
-export function promoteTypes(a: DType, b: DType): DType {
-  return (RANK[a] ?? 0) >= (RANK[b] ?? 0) ? a : b;
-}
-
-/** PyTorch's promotion of a tensor with a JS number: an integral number keeps the tensor's integer type. */
-export function promoteWithScalar(t: DType, scalar: number | boolean): DType {
-  if (typeof scalar === 'boolean') return t;
-  if (t === 'float32') return 'float32';
-  if (!Number.isInteger(scalar)) return 'float32';
-  return 'int32';
-}
-
-export function isFloating(d: DType): boolean {
-  return d === 'float32';
-}
-
-/** Validates a user-supplied dtype name. */
-export function checkDType(op: string, d: unknown): DType {
-  if (d === 'float32' || d === 'int32' || d === 'bool') return d;
-  if (d === 'int64' || d === 'long') return 'int32';
-  if (d === 'float') return 'float32';
-  throw new TypeError(`${op}: expected dtype 'float32', 'int32' (or 'int64') or 'bool' but received ${String(d)}`);
+  return new e.array(buf.buffer, buf.byteOffset, n);
 }

@@ -1,5 +1,9 @@
-/** PyTorch's tensor printing (torch/_tensor_str.py): precision 4, threshold 1000, edgeitems 3, linewidth 80. */
-import type { Tensor } from './tensor';
+/**
+ * PyTorch's tensor printing (torch/_tensor_str.py): precision 4, threshold 1000, edgeitems 3, linewidth 80, and a
+ * dtype suffix for dtypes other than the defaults. Attaches Tensor's toString and its Node inspect hook.
+ */
+import { Tensor } from './tensor';
+import { getDefaultDtype, info, isFloating } from './dtype';
 
 const PRECISION = 4;
 const THRESHOLD = 1000;
@@ -133,16 +137,50 @@ function body(x: Tensor, indent: number, summarize: boolean, fmt: Formatter): st
 export function formatTensor(x: Tensor): string {
   const prefix = 'tensor(';
   const suffixes: string[] = [];
+  const dtypeSuffix = `dtype=${info(x.dtype).torch}`;
   let text: string;
   if (x.numel() === 0 && x.dim() > 0) {
     text = '[]';
     if (!(x.dim() === 1 && x.shape[0] === 0)) suffixes.push(`size=(${x.shape.join(', ')}${x.dim() === 1 ? ',' : ''})`);
+    // An empty tensor has no values to tell its dtype by, so PyTorch names every dtype but the default.
+    if (x.dtype !== getDefaultDtype()) suffixes.push(dtypeSuffix);
   } else {
     const summarize = x.numel() > THRESHOLD;
-    const fmt = new Formatter(collect(x, summarize), x.dtype === 'float32', x.dtype === 'bool');
+    const fmt = new Formatter(collect(x, summarize), isFloating(x.dtype), x.dtype === 'bool');
     text = body(x, prefix.length, summarize, fmt);
+    // int32 stands for PyTorch's int64, which PyTorch does not name; nor bool or the default float dtype.
+    if (isFloating(x.dtype) && x.dtype !== getDefaultDtype()) suffixes.push(dtypeSuffix);
   }
   if (x.gradFn) suffixes.push(`grad_fn=<${x.gradFn.name}>`);
   else if (x.requiresGrad) suffixes.push('requires_grad=True');
-  return prefix + [text, ...suffixes].join(', ') + ')';
+  // PyTorch's _add_suffixes: a suffix that would pass the line width goes on a new line, indented.
+  let out = prefix + text;
+  let lastLineLength = out.length - out.lastIndexOf('\n') + 1;
+  for (const suffix of suffixes) {
+    if (lastLineLength + suffix.length + 2 > LINEWIDTH) {
+      out += ',\n' + ' '.repeat(prefix.length) + suffix;
+      lastLineLength = prefix.length + suffix.length;
+    } else {
+      out += ', ' + suffix;
+      lastLineLength += suffix.length + 2;
+    }
+  }
+  return out + ')';
 }
+
+Object.defineProperty(Tensor.prototype, 'toString', {
+  value: function (this: Tensor): string {
+    return formatTensor(this);
+  },
+  writable: true,
+  configurable: true,
+  enumerable: false,
+});
+Object.defineProperty(Tensor.prototype, Symbol.for('nodejs.util.inspect.custom'), {
+  value: function (this: Tensor): string {
+    return this.toString();
+  },
+  writable: true,
+  configurable: true,
+  enumerable: false,
+});

@@ -4,15 +4,14 @@
  */
 import { randomBytes } from 'crypto';
 
-import { native } from './backend/native/binding';
+import * as K from './backend/kernels';
+import type { FloatStorage } from './backend/kernels';
 import type { DTypeLike } from './dtype';
-import { checkDType } from './dtype';
-import { Tensor } from './tensor';
+import { checkDType, getDefaultDtype, isFloating } from './dtype';
+import { Tensor, defineMethods, emptyTensor } from './tensor';
 import { numelOf } from './shape';
-import { checkWritable } from './ops/elementwise';
-import { empty } from './ops/movement';
-import { parseSizeArgs } from './ops/creation';
-import type { SizeArgs } from './ops/creation';
+import { checkFloating, checkWritable, parseSizeArgs } from './validate';
+import type { SizeArgs } from './validate';
 
 /** PyTorch's default CPU seed (c10::default_rng_seed_val). */
 const DEFAULT_SEED = 67280421310721n;
@@ -32,7 +31,7 @@ function toUint64(op: string, seed: number | bigint): bigint {
  */
 export class Generator {
   /** The whole state: 624 MT words, position, cached normal, seed. Owned by JS, read and written by the addon. */
-  readonly state: Uint32Array = new Uint32Array(native.rngStateWords);
+  readonly state: Uint32Array = new Uint32Array(K.rngStateWords);
 
   constructor() {
     this.manualSeed(DEFAULT_SEED);
@@ -40,8 +39,7 @@ export class Generator {
 
   /** Re-seeds, as torch.Generator.manual_seed. Numbers must be safe integers; use a bigint for larger seeds. */
   manualSeed(seed: number | bigint): this {
-    const s = toUint64('manualSeed', seed);
-    native.rngSeed(this.state, Number(s & 0xffffffffn), Number(s >> 32n));
+    K.rngSeed(this.state, toUint64('manualSeed', seed));
     return this;
   }
 
@@ -109,36 +107,32 @@ function gen(op: string, g: Generator | undefined): Generator {
  * Fills x with draws from fill(storage, offset, n), in place when x is contiguous, else through a contiguous
  * temporary (PyTorch draws non-contiguous tensors in memory order, so those values can differ from it).
  */
-function fillWith(x: Tensor, fill: (out: Float32Array, offset: number, n: number) => void): void {
+function fillWith(x: Tensor, fill: (out: FloatStorage, offset: number, n: number) => void): void {
   if (x.isContiguous()) {
-    fill(x.data as Float32Array, x.offset, x.numel());
+    fill(x.data as FloatStorage, x.offset, x.numel());
     return;
   }
-  const tmp = empty(x.shape, 'float32');
-  fill(tmp.data as Float32Array, 0, tmp.numel());
+  const tmp = emptyTensor(x.shape, x.dtype);
+  fill(tmp.data as FloatStorage, 0, tmp.numel());
   x.copy_(tmp);
-}
-
-function checkFloatTarget(op: string, x: Tensor): void {
-  if (x.dtype !== 'float32') throw new TypeError(`${op}: expected a float32 tensor but received ${x.dtype}`);
 }
 
 /** Fills x with U[from, to), as Tensor.uniform_. */
 export function uniformInPlace(x: Tensor, from: number, to: number, g?: Generator): void {
   checkWritable(x, 'uniform_');
-  checkFloatTarget('uniform_', x);
+  checkFloating('uniform_', 'self', x);
   if (!(from <= to)) throw new RangeError(`uniform_: expects to return a [from, to) range, but found from=${from} > to=${to}`);
   const st = gen('uniform_', g).state;
-  fillWith(x, (out, offset, n) => native.rngUniform(st, out, offset, n, from, to));
+  fillWith(x, (out, offset, n) => K.rngUniform(st, out, offset, n, from, to));
 }
 
 /** Fills x with N(mean, std^2), as Tensor.normal_. */
 export function normalInPlace(x: Tensor, mean: number, std: number, g?: Generator): void {
   checkWritable(x, 'normal_');
-  checkFloatTarget('normal_', x);
+  checkFloating('normal_', 'self', x);
   if (!(std >= 0)) throw new RangeError(`normal_: expects std >= 0.0, but found std ${std}`);
   const st = gen('normal_', g).state;
-  fillWith(x, (out, offset, n) => native.rngNormal(st, out, offset, n, mean, std));
+  fillWith(x, (out, offset, n) => K.rngNormal(st, out, offset, n, mean, std));
 }
 
 /**
@@ -153,26 +147,34 @@ export function randomInPlace(x: Tensor, from: number, to: number | undefined, g
   if (lo < -(2 ** 31) || hi > 2 ** 31) throw new RangeError('random_: from and to must fit in int32');
   const st = gen('random_', g).state;
   if (x.dtype === 'int32' && x.isContiguous()) {
-    native.rngRandint(st, x.data as Int32Array, x.offset, x.numel(), lo, hi);
+    K.rngRandint(st, x.data as Int32Array, x.offset, x.numel(), lo, hi);
     return;
   }
-  const tmp = empty(x.shape, 'int32');
-  native.rngRandint(st, tmp.data as Int32Array, 0, tmp.numel(), lo, hi);
+  const tmp = emptyTensor(x.shape, 'int32');
+  K.rngRandint(st, tmp.data as Int32Array, 0, tmp.numel(), lo, hi);
   x.copy_(tmp);
+}
+
+/** Fills x with 1 with probability p, else 0, as Tensor.bernoulli_(p). */
+export function bernoulliInPlace(x: Tensor, p: number, g?: Generator): void {
+  checkWritable(x, 'bernoulli_');
+  checkFloating('bernoulli_', 'self', x);
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`bernoulli_: bernoulli_ expects p to be in [0, 1], but got p=${p}`);
+  const st = gen('bernoulli_', g).state;
+  fillWith(x, (out, offset, n) => K.rngBernoulli(st, out, offset, n, p));
 }
 
 function floatResult(op: string, args: SizeArgs<RandomOptions>): { t: Tensor; options: RandomOptions } {
   const { shape, options } = parseSizeArgs(op, args);
-  if (options.dtype !== undefined && checkDType(op, options.dtype) !== 'float32') {
-    throw new TypeError(`${op}: only float32 is supported, received dtype ${String(options.dtype)}`);
-  }
-  return { t: empty(shape, 'float32'), options };
+  const dtype = options.dtype === undefined ? getDefaultDtype() : checkDType(op, options.dtype);
+  if (!isFloating(dtype)) throw new TypeError(`${op}: expected a floating point dtype but received ${dtype}`);
+  return { t: emptyTensor(shape, dtype), options };
 }
 
 /** Uniform samples in [0, 1). @example torch.rand(2, 3) */
 export function rand(...args: SizeArgs<RandomOptions>): Tensor {
   const { t, options } = floatResult('rand', args);
-  native.rngUniform(gen('rand', options.generator).state, t.data as Float32Array, 0, t.numel(), 0, 1);
+  K.rngUniform(gen('rand', options.generator).state, t.data as FloatStorage, 0, t.numel(), 0, 1);
   t.requiresGrad = options.requiresGrad ?? false;
   return t;
 }
@@ -180,16 +182,16 @@ export function rand(...args: SizeArgs<RandomOptions>): Tensor {
 /** Standard normal samples. @example torch.randn(2, 3) */
 export function randn(...args: SizeArgs<RandomOptions>): Tensor {
   const { t, options } = floatResult('randn', args);
-  native.rngNormal(gen('randn', options.generator).state, t.data as Float32Array, 0, t.numel(), 0, 1);
+  K.rngNormal(gen('randn', options.generator).state, t.data as FloatStorage, 0, t.numel(), 0, 1);
   t.requiresGrad = options.requiresGrad ?? false;
   return t;
 }
 
 export function randLike(x: Tensor, options: RandomOptions = {}): Tensor {
-  return rand(x.shape, options);
+  return rand(x.shape, { dtype: x.dtype, ...options });
 }
 export function randnLike(x: Tensor, options: RandomOptions = {}): Tensor {
-  return randn(x.shape, options);
+  return randn(x.shape, { dtype: x.dtype, ...options });
 }
 
 /**
@@ -223,15 +225,45 @@ export function randint(
   if (options.dtype !== undefined && checkDType('randint', options.dtype) !== 'int32') {
     throw new TypeError('randint: only int32 (int64) results are supported');
   }
-  const t = empty(parseSizeArgs('randint', [size]).shape, 'int32');
-  native.rngRandint(gen('randint', options.generator).state, t.data as Int32Array, 0, numelOf(t.shape), low, high);
+  const t = emptyTensor(parseSizeArgs('randint', [size]).shape, 'int32');
+  K.rngRandint(gen('randint', options.generator).state, t.data as Int32Array, 0, numelOf(t.shape), low, high);
   return t;
 }
 
 /** A random permutation of 0..n-1 (int32), as torch.randperm. */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`randperm: n must be non-negative, got ${n}`);
-  const t = empty([n], 'int32');
-  native.rngRandperm(gen('randperm', options.generator).state, t.data as Int32Array, 0, n);
+  const t = emptyTensor([n], 'int32');
+  K.rngRandperm(gen('randperm', options.generator).state, t.data as Int32Array, 0, n);
   return t;
 }
+
+declare module './tensor' {
+  interface Tensor {
+    uniform_(from?: number, to?: number, options?: { generator?: Generator }): this;
+    /** Integers uniform in [from, to), or [0, from) when to is omitted, as Tensor.random_. */
+    random_(from: number, to?: number, options?: { generator?: Generator }): this;
+    normal_(mean?: number, std?: number, options?: { generator?: Generator }): this;
+    /** 1 with probability p, else 0, as Tensor.bernoulli_(p). */
+    bernoulli_(p?: number, options?: { generator?: Generator }): this;
+  }
+}
+
+defineMethods({
+  uniform_(this: Tensor, from = 0, to = 1, options?: { generator?: Generator }) {
+    uniformInPlace(this, from, to, options?.generator);
+    return this;
+  },
+  random_(this: Tensor, from: number, to?: number, options?: { generator?: Generator }) {
+    randomInPlace(this, from, to, options?.generator);
+    return this;
+  },
+  normal_(this: Tensor, mean = 0, std = 1, options?: { generator?: Generator }) {
+    normalInPlace(this, mean, std, options?.generator);
+    return this;
+  },
+  bernoulli_(this: Tensor, p = 0.5, options?: { generator?: Generator }) {
+    bernoulliInPlace(this, p, options?.generator);
+    return this;
+  },
+});

@@ -7,12 +7,12 @@ import * as path from 'path';
 
 import { Tensor } from './tensor';
 import type { DType } from './dtype';
-import { allocate } from './dtype';
+import { DTYPES, allocate, info } from './dtype';
 import { contiguousStrides, numelOf } from './shape';
 
-const CODES: Record<DType, string> = { float32: 'F32', int32: 'I32', bool: 'BOOL' };
-const DTYPES: Record<string, DType> = { F32: 'float32', I32: 'int32', BOOL: 'bool' };
-const ELEM: Record<DType, number> = { float32: 4, int32: 4, bool: 1 };
+/** The dtype of each safetensors code torchlet reads. */
+const BY_CODE = new Map(Object.entries(DTYPES).map(([d, e]) => [e.safetensors as string, d as DType]));
+const elem = (d: DType): number => info(d).size;
 
 function entries(stateDict: Map<string, Tensor> | Record<string, Tensor>): [string, Tensor][] {
   const list = stateDict instanceof Map ? [...stateDict] : Object.entries(stateDict);
@@ -35,9 +35,9 @@ export function save(stateDict: Map<string, Tensor> | Record<string, Tensor>, fi
   const blobs: Buffer[] = [];
   for (const [name, t] of list) {
     const c = t.contiguous();
-    const bytes = numelOf(c.shape) * ELEM[c.dtype];
-    const view = Buffer.from(c.data.buffer, c.data.byteOffset + c.offset * ELEM[c.dtype], bytes);
-    header[name] = { dtype: CODES[c.dtype], shape: [...c.shape], data_offsets: [offset, offset + bytes] };
+    const bytes = numelOf(c.shape) * elem(c.dtype);
+    const view = Buffer.from(c.data.buffer, c.data.byteOffset + c.offset * elem(c.dtype), bytes);
+    header[name] = { dtype: info(c.dtype).safetensors, shape: [...c.shape], data_offsets: [offset, offset + bytes] };
     blobs.push(view);
     offset += bytes;
   }
@@ -86,17 +86,17 @@ export function load(file: string): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    const dtype = typeof info.dtype === 'string' ? DTYPES[info.dtype] : undefined;
-    if (!dtype) throw corrupt(file, `tensor '${name}' has unsupported dtype ${JSON.stringify(info.dtype)} (torchlet reads F32, I32, BOOL)`);
-    const shape = info.shape;
+    const entry = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const dtype = typeof entry.dtype === 'string' ? BY_CODE.get(entry.dtype) : undefined;
+    if (!dtype) throw corrupt(file, `tensor '${name}' has unsupported dtype ${JSON.stringify(entry.dtype)} (torchlet reads ${[...BY_CODE.keys()].join(', ')})`);
+    const shape = entry.shape;
     if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0)) throw corrupt(file, `tensor '${name}' has a bad shape`);
-    const offs = info.data_offsets;
+    const offs = entry.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0)) {
       throw corrupt(file, `tensor '${name}' has bad data_offsets`);
     }
     const [begin, end] = offs as [number, number];
-    const bytes = numelOf(shape as number[]) * ELEM[dtype];
+    const bytes = numelOf(shape as number[]) * elem(dtype);
     if (end - begin !== bytes) throw corrupt(file, `tensor '${name}' spans ${end - begin} bytes but its shape needs ${bytes}`);
     if (end > data.length) throw corrupt(file, `tensor '${name}' ends at byte ${end} of a ${data.length}-byte data section (truncated?)`);
     const storage = allocate(dtype, numelOf(shape as number[]));

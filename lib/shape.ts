@@ -55,19 +55,3 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
   }
   return out;
 }
-
-/** Checks a user-given shape (sizes, possibly one -1) and returns it as numbers. */
-export function checkShape(op: string, shape: readonly unknown[], allowInfer = false): number[] {
-  for (const s of shape) {
-    if (typeof s !== 'number' || !Number.isInteger(s) || s < (allowInfer ? -1 : 0)) {
-      throw new TypeError(`${op}: expected a shape of non-negative integers but received ${shapeStr(shape as number[])}`);
-    }
-  }
-  return shape as number[];
-}
-
-/** Accepts shape arguments given as (2, 3) or ([2, 3]). */
-export function shapeArgs(args: readonly (number | readonly number[])[]): readonly unknown[] {
-  if (args.length === 1 && Array.isArray(args[0])) return args[0];
-  return args;
-}

@@ -1,25 +1,16 @@
 /**
- * The Tensor: a typed-array storage plus a layout (shape, strides in elements, offset). Views share storage;
- * memory belongs to the JS garbage collector (no dispose). Methods delegate to the op families in lib/ops/.
+ * The tensor core: a typed-array storage plus a layout (shape, strides in elements, offset), its dtype and its
+ * autograd state. Views share storage; memory belongs to the JS garbage collector (no dispose).
+ *
+ * This module imports no op. Each op family attaches its Tensor methods from its own module (lib/ops/*, random,
+ * print, autograd) with `defineMethods` and declares them with `declare module '../tensor'`, so the op modules
+ * depend on the core and never the other way round.
  */
-import type { DType, DTypeLike, Storage } from './dtype';
-import { checkDType } from './dtype';
+import type { DType, Storage } from './dtype';
+import { allocate, allocateForOutput, dtypeOfStorage, isFloating } from './dtype';
 import type { Shape } from './shape';
 import { contiguousStrides, normalizeDim, numelOf } from './shape';
-import * as elementwise from './ops/elementwise';
-import * as movement from './ops/movement';
-import * as reduction from './ops/reduce';
-import * as linalg from './ops/linalg';
-import * as indexing from './ops/indexing';
-import * as random from './random';
-import { formatTensor } from './print';
-import type { Generator } from './random';
-import type { Scalar } from './ops/elementwise';
-import type { IndexSpec } from './ops/movement';
-import type { MaxMin } from './ops/reduce';
 import type { Node } from './autograd/node';
-import { runBackward } from './autograd/engine';
-import type { BackwardOptions } from './autograd/engine';
 
 export class Tensor {
   /** The storage, shared by every view of it. */
@@ -35,7 +26,7 @@ export class Tensor {
   /** The accumulated gradient of a leaf (or of a tensor that called retainGrad()). */
   grad: Tensor | null = null;
   /** The graph node that produced this tensor; null for leaves. */
-  gradFn: Node | null = null;
+  gradFn: Node<Tensor> | null = null;
 
   /**
    * Wraps storage with a layout. Most code should use torch.tensor / zeros / ... instead.
@@ -43,13 +34,14 @@ export class Tensor {
    * @param shape sizes per dim
    * @param strides strides per dim in elements (default: contiguous)
    * @param offset element offset of the first element
+   * @param dtype the element type (default: the one the typed array holds)
    */
   constructor(data: Storage, shape: Shape, strides?: readonly number[], offset = 0, dtype?: DType) {
     this.data = data;
     this.shape = shape;
     this.strides = strides ?? contiguousStrides(shape);
     this.offset = offset;
-    this.dtype = dtype ?? (data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : 'bool');
+    this.dtype = dtype ?? dtypeOfStorage(data) ?? 'float32';
   }
 
   // ---- layout -------------------------------------------------------------------------------------------
@@ -92,40 +84,14 @@ export class Tensor {
   }
   /** Whether this is a floating point tensor. */
   isFloatingPoint(): boolean {
-    return this.dtype === 'float32';
+    return isFloating(this.dtype);
   }
 
-  // ---- autograd -------------------------------------------------------------------------------------------
+  // ---- autograd state -----------------------------------------------------------------------------------
 
   /** A leaf is a tensor not produced by a recorded op: the user's inputs and parameters. */
   get isLeaf(): boolean {
     return this.gradFn === null;
-  }
-
-  /**
-   * Accumulates d(this)/d(leaf) into every leaf's .grad. A non-scalar tensor needs `gradient` (d loss/d this).
-   * Options may come first: loss.backward({ retainGraph: true }).
-   * @throws Error when the graph was already freed by an earlier backward (pass retainGraph to keep it)
-   * @example loss.backward(); w.grad
-   */
-  backward(gradient?: Tensor | BackwardOptions | null, options: BackwardOptions = {}): void {
-    if (gradient && !(gradient instanceof Tensor)) {
-      options = gradient;
-      gradient = null;
-    }
-    if (!this.requiresGrad) {
-      throw new Error('element 0 of tensors does not require grad and does not have a grad_fn');
-    }
-    let seed = gradient ?? null;
-    if (!seed) {
-      if (this.numel() !== 1) throw new Error('grad can be implicitly created only for scalar outputs');
-      seed = new Tensor(new Float32Array([1]), this.shape);
-    } else if (seed.shape.length !== this.shape.length || seed.shape.some((s, i) => s !== this.shape[i])) {
-      throw new RangeError(
-        `backward: Mismatch in shape: grad_output[0] has a shape of [${seed.shape.join(', ')}] and output[0] has a shape of [${this.shape.join(', ')}].`,
-      );
-    }
-    runBackward([this], [seed], options);
   }
 
   /** Keeps .grad on this non-leaf tensor at the next backward. */
@@ -143,14 +109,19 @@ export class Tensor {
           'subgraph that doesn\'t require differentiation use var_no_grad = var.detach().',
       );
     }
-    if (requiresGrad && this.dtype !== 'float32') {
+    if (requiresGrad && !isFloating(this.dtype)) {
       throw new TypeError('only Tensors of floating point dtype can require gradients');
     }
     this.requiresGrad = requiresGrad;
     return this;
   }
 
-  // ---- conversion -----------------------------------------------------------------------------------------
+  /** A view of the same storage that autograd does not track. */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape, this.strides, this.offset, this.dtype);
+  }
+
+  // ---- values ---------------------------------------------------------------------------------------------
 
   /** The single value of a one-element tensor as a JS number (or boolean for bool tensors). */
   item(): number | boolean {
@@ -160,371 +131,65 @@ export class Tensor {
     const v = this.data[this.offset]!;
     return this.dtype === 'bool' ? v !== 0 : v;
   }
+
   /** Nested JS arrays of the values (numbers, or booleans for bool tensors). */
   tolist(): unknown {
-    return movement.tolist(this);
+    const bool = this.dtype === 'bool';
+    const rec = (dim: number, offset: number): unknown => {
+      if (dim === this.shape.length) {
+        const v = this.data[offset]!;
+        return bool ? v !== 0 : v;
+      }
+      const out: unknown[] = [];
+      for (let i = 0; i < this.shape[dim]!; i++) out.push(rec(dim + 1, offset + i * this.strides[dim]!));
+      return out;
+    };
+    return rec(0, this.offset);
   }
-  /** A copy with another dtype, or this tensor if it already has it. */
-  to(dtype: DTypeLike): Tensor {
-    return elementwise.cast(this, checkDType('to', dtype));
-  }
-  float(): Tensor {
-    return this.to('float32');
-  }
-  int(): Tensor {
-    return this.to('int32');
-  }
-  long(): Tensor {
-    return this.to('int32');
-  }
-  bool(): Tensor {
-    return this.to('bool');
-  }
-  /** PyTorch-style printing: `tensor([[0.4963]])`. */
-  toString(): string {
-    return formatTensor(this);
-  }
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return formatTensor(this);
-  }
+}
 
-  // ---- views and movement ---------------------------------------------------------------------------------
+/** A fresh contiguous, zero-filled tensor. */
+export function emptyTensor(shape: Shape, dtype: DType): Tensor {
+  return new Tensor(allocate(dtype, numelOf(shape)), shape, contiguousStrides(shape), 0, dtype);
+}
 
-  view(...shape: (number | readonly number[])[]): Tensor {
-    return movement.view(this, shape);
-  }
-  reshape(...shape: (number | readonly number[])[]): Tensor {
-    return movement.reshape(this, shape);
-  }
-  viewAs(other: Tensor): Tensor {
-    return movement.view(this, [other.shape]);
-  }
-  reshapeAs(other: Tensor): Tensor {
-    return movement.reshape(this, [other.shape]);
-  }
-  flatten(startDim = 0, endDim = -1): Tensor {
-    return movement.flatten(this, startDim, endDim);
-  }
-  unflatten(dim: number, sizes: readonly number[]): Tensor {
-    return movement.unflatten(this, dim, sizes);
-  }
-  transpose(dim0: number, dim1: number): Tensor {
-    return movement.transpose(this, dim0, dim1);
-  }
-  /** Transpose of a tensor of at most 2 dims. */
-  t(): Tensor {
-    return movement.t(this);
-  }
-  get T(): Tensor {
-    return movement.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i));
-  }
-  permute(...dims: (number | readonly number[])[]): Tensor {
-    return movement.permute(this, movement.flatArgs(dims));
-  }
-  unsqueeze(dim: number): Tensor {
-    return movement.unsqueeze(this, dim);
-  }
-  squeeze(dim?: number): Tensor {
-    return movement.squeeze(this, dim);
-  }
-  expand(...sizes: (number | readonly number[])[]): Tensor {
-    return movement.expand(this, movement.flatArgs(sizes));
-  }
-  expandAs(other: Tensor): Tensor {
-    return movement.expand(this, other.shape);
-  }
-  narrow(dim: number, start: number, length: number): Tensor {
-    return movement.narrow(this, dim, start, length);
-  }
-  select(dim: number, index: number): Tensor {
-    return movement.select(this, dim, index);
-  }
-  /** Python's `x[dim0_spec, dim1_spec, ...]`: numbers, ':' or 'start:stop:step' strings, null (new axis), '...'. */
-  index(...specs: IndexSpec[]): Tensor {
-    return movement.index(this, specs);
-  }
-  /** The same values in a row-major contiguous layout (this tensor if already contiguous). */
-  contiguous(): Tensor {
-    return movement.contiguous(this);
-  }
-  /** A copy with its own storage. */
-  clone(): Tensor {
-    return movement.clone(this);
-  }
-  /** A view of the same storage that autograd does not track. */
-  detach(): Tensor {
-    return new Tensor(this.data, this.shape, this.strides, this.offset, this.dtype);
-  }
-  split(splitSize: number | readonly number[], dim = 0): Tensor[] {
-    return movement.split(this, splitSize, dim);
-  }
-  chunk(chunks: number, dim = 0): Tensor[] {
-    return movement.chunk(this, chunks, dim);
-  }
-  unbind(dim = 0): Tensor[] {
-    return movement.unbind(this, dim);
-  }
-  gather(dim: number, index: Tensor): Tensor {
-    return indexing.gather(this, dim, index);
-  }
-  indexSelect(dim: number, index: Tensor): Tensor {
-    return indexing.indexSelect(this, dim, index);
-  }
+/** A fresh contiguous tensor for a kernel that writes every element: large ones skip the zero-fill. */
+export function outputTensor(shape: Shape, dtype: DType, strides?: readonly number[]): Tensor {
+  return new Tensor(allocateForOutput(dtype, numelOf(shape)), shape, strides ?? contiguousStrides(shape), 0, dtype);
+}
 
-  // ---- elementwise ----------------------------------------------------------------------------------------
+/** A view of x's storage with another layout (no autograd: callers record it). */
+export function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset = x.offset): Tensor {
+  return new Tensor(x.data, shape, strides, offset, x.dtype);
+}
 
-  add(other: Tensor | Scalar, alpha?: number): Tensor {
-    return elementwise.add(this, other, alpha);
-  }
-  sub(other: Tensor | Scalar, alpha?: number): Tensor {
-    return elementwise.sub(this, other, alpha);
-  }
-  mul(other: Tensor | Scalar): Tensor {
-    return elementwise.mul(this, other);
-  }
-  div(other: Tensor | Scalar): Tensor {
-    return elementwise.div(this, other);
-  }
-  pow(exponent: Tensor | Scalar): Tensor {
-    return elementwise.pow(this, exponent);
-  }
-  remainder(other: Tensor | Scalar): Tensor {
-    return elementwise.remainder(this, other);
-  }
-  floorDivide(other: Tensor | Scalar): Tensor {
-    return elementwise.floorDivide(this, other);
-  }
-  maximum(other: Tensor): Tensor {
-    return elementwise.maximum(this, other);
-  }
-  minimum(other: Tensor): Tensor {
-    return elementwise.minimum(this, other);
-  }
-  eq(other: Tensor | Scalar): Tensor {
-    return elementwise.eq(this, other);
-  }
-  ne(other: Tensor | Scalar): Tensor {
-    return elementwise.ne(this, other);
-  }
-  lt(other: Tensor | Scalar): Tensor {
-    return elementwise.lt(this, other);
-  }
-  le(other: Tensor | Scalar): Tensor {
-    return elementwise.le(this, other);
-  }
-  gt(other: Tensor | Scalar): Tensor {
-    return elementwise.gt(this, other);
-  }
-  ge(other: Tensor | Scalar): Tensor {
-    return elementwise.ge(this, other);
-  }
-  logicalAnd(other: Tensor): Tensor {
-    return elementwise.logicalAnd(this, other);
-  }
-  logicalOr(other: Tensor): Tensor {
-    return elementwise.logicalOr(this, other);
-  }
-  logicalXor(other: Tensor): Tensor {
-    return elementwise.logicalXor(this, other);
-  }
-  logicalNot(): Tensor {
-    return elementwise.logicalNot(this);
-  }
-  neg(): Tensor {
-    return elementwise.neg(this);
-  }
-  abs(): Tensor {
-    return elementwise.abs(this);
-  }
-  exp(): Tensor {
-    return elementwise.exp(this);
-  }
-  log(): Tensor {
-    return elementwise.log(this);
-  }
-  log1p(): Tensor {
-    return elementwise.log1p(this);
-  }
-  expm1(): Tensor {
-    return elementwise.expm1(this);
-  }
-  sqrt(): Tensor {
-    return elementwise.sqrt(this);
-  }
-  rsqrt(): Tensor {
-    return elementwise.rsqrt(this);
-  }
-  sin(): Tensor {
-    return elementwise.sin(this);
-  }
-  cos(): Tensor {
-    return elementwise.cos(this);
-  }
-  tanh(): Tensor {
-    return elementwise.tanh(this);
-  }
-  sigmoid(): Tensor {
-    return elementwise.sigmoid(this);
-  }
-  relu(): Tensor {
-    return elementwise.relu(this);
-  }
-  sign(): Tensor {
-    return elementwise.sign(this);
-  }
-  floor(): Tensor {
-    return elementwise.floor(this);
-  }
-  ceil(): Tensor {
-    return elementwise.ceil(this);
-  }
-  round(): Tensor {
-    return elementwise.round(this);
-  }
-  trunc(): Tensor {
-    return elementwise.trunc(this);
-  }
-  reciprocal(): Tensor {
-    return elementwise.reciprocal(this);
-  }
-  erf(): Tensor {
-    return elementwise.erf(this);
-  }
-  square(): Tensor {
-    return elementwise.square(this);
-  }
-  isnan(): Tensor {
-    return elementwise.isnan(this);
-  }
-  clamp(min?: number | null, max?: number | null): Tensor {
-    return elementwise.clamp(this, min, max);
-  }
-  clip(min?: number | null, max?: number | null): Tensor {
-    return elementwise.clamp(this, min, max);
-  }
-  where(condition: Tensor, other: Tensor | Scalar): Tensor {
-    return elementwise.where(condition, this, other);
-  }
+/** Implementations of declared Tensor methods, each checked against its declaration. */
+export type MethodImpls = {
+  [K in keyof Tensor]?: Tensor[K] extends (...args: infer A) => infer R ? (this: Tensor, ...args: A) => R : never;
+};
 
-  // ---- in place -------------------------------------------------------------------------------------------
+/**
+ * Points t at src's storage, layout and dtype, keeping t's identity and autograd flags, as PyTorch's `t.data = src`.
+ * For Module.to(dtype), which converts parameters without replacing the Parameter objects optimizers hold.
+ */
+export function assignData(t: Tensor, src: Tensor): void {
+  const w = t as { -readonly [K in 'data' | 'shape' | 'strides' | 'offset' | 'dtype']: Tensor[K] };
+  w.data = src.data;
+  w.shape = src.shape;
+  w.strides = src.strides;
+  w.offset = src.offset;
+  w.dtype = src.dtype;
+}
 
-  add_(other: Tensor | Scalar, alpha?: number): this {
-    elementwise.inplace(this, 'add_', other, (b) => elementwise.add(this, b, alpha, this));
-    return this;
-  }
-  sub_(other: Tensor | Scalar, alpha?: number): this {
-    elementwise.inplace(this, 'sub_', other, (b) => elementwise.sub(this, b, alpha, this));
-    return this;
-  }
-  mul_(other: Tensor | Scalar): this {
-    elementwise.inplace(this, 'mul_', other, (b) => elementwise.mul(this, b, this));
-    return this;
-  }
-  div_(other: Tensor | Scalar): this {
-    elementwise.inplace(this, 'div_', other, (b) => elementwise.div(this, b, this));
-    return this;
-  }
-  clamp_(min?: number | null, max?: number | null): this {
-    elementwise.clampInPlace(this, min, max);
-    return this;
-  }
-  /** Copies src (broadcast, converted) into this tensor's elements. */
-  copy_(src: Tensor | Scalar): this {
-    elementwise.copyInto(this, 'copy_', src);
-    return this;
-  }
-  fill_(value: Scalar): this {
-    elementwise.copyInto(this, 'fill_', value);
-    return this;
-  }
-  zero_(): this {
-    elementwise.copyInto(this, 'zero_', 0);
-    return this;
-  }
-  uniform_(from = 0, to = 1, options?: { generator?: Generator }): this {
-    random.uniformInPlace(this, from, to, options?.generator);
-    return this;
-  }
-  /** Integers uniform in [from, to), or [0, from) when to is omitted, as Tensor.random_. */
-  random_(from: number, to?: number, options?: { generator?: Generator }): this {
-    random.randomInPlace(this, from, to, options?.generator);
-    return this;
-  }
-  normal_(mean = 0, std = 1, options?: { generator?: Generator }): this {
-    random.normalInPlace(this, mean, std, options?.generator);
-    return this;
-  }
-
-  // ---- reductions -----------------------------------------------------------------------------------------
-
-  sum(dim?: number | readonly number[] | null, keepDim = false): Tensor {
-    return reduction.sum(this, dim, keepDim);
-  }
-  mean(dim?: number | readonly number[] | null, keepDim = false): Tensor {
-    return reduction.mean(this, dim, keepDim);
-  }
-  prod(dim?: number | null, keepDim = false): Tensor {
-    return reduction.prod(this, dim, keepDim);
-  }
-  /** max() over all elements, max(dim, keepDim) giving { values, indices }, or max(other) elementwise. */
-  max(): Tensor;
-  max(other: Tensor): Tensor;
-  max(dim: number, keepDim?: boolean): MaxMin;
-  max(dim?: number | Tensor, keepDim = false): Tensor | MaxMin {
-    return reduction.extreme(this, 'max', dim, keepDim);
-  }
-  min(): Tensor;
-  min(other: Tensor): Tensor;
-  min(dim: number, keepDim?: boolean): MaxMin;
-  min(dim?: number | Tensor, keepDim = false): Tensor | MaxMin {
-    return reduction.extreme(this, 'min', dim, keepDim);
-  }
-  amax(dim?: number | readonly number[] | null, keepDim = false): Tensor {
-    return reduction.amax(this, dim, keepDim, 'max');
-  }
-  amin(dim?: number | readonly number[] | null, keepDim = false): Tensor {
-    return reduction.amax(this, dim, keepDim, 'min');
-  }
-  argmax(dim?: number | null, keepDim = false): Tensor {
-    return reduction.argExtreme(this, 'argmax', dim, keepDim);
-  }
-  argmin(dim?: number | null, keepDim = false): Tensor {
-    return reduction.argExtreme(this, 'argmin', dim, keepDim);
-  }
-  var(dim?: number | readonly number[] | null, unbiased = true, keepDim = false): Tensor {
-    return reduction.variance(this, dim, unbiased, keepDim);
-  }
-  std(dim?: number | readonly number[] | null, unbiased = true, keepDim = false): Tensor {
-    return reduction.std(this, dim, unbiased, keepDim);
-  }
-  logsumexp(dim: number | readonly number[], keepDim = false): Tensor {
-    return reduction.logsumexp(this, dim, keepDim);
-  }
-  softmax(dim: number): Tensor {
-    return reduction.softmax(this, dim);
-  }
-  logSoftmax(dim: number): Tensor {
-    return reduction.logSoftmax(this, dim);
-  }
-  all(): Tensor {
-    return reduction.all(this);
-  }
-  any(): Tensor {
-    return reduction.any(this);
-  }
-
-  // ---- linear algebra -------------------------------------------------------------------------------------
-
-  matmul(other: Tensor): Tensor {
-    return linalg.matmul(this, other);
-  }
-  mm(other: Tensor): Tensor {
-    return linalg.mm(this, other);
-  }
-  bmm(other: Tensor): Tensor {
-    return linalg.bmm(this, other);
-  }
-  dot(other: Tensor): Tensor {
-    return linalg.dot(this, other);
+/**
+ * Attaches methods to Tensor.prototype (non-enumerable, like class methods). Each op module calls it once for
+ * the methods it declares; defining a name twice is an error, so two families cannot silently shadow each other.
+ */
+export function defineMethods(methods: MethodImpls): void {
+  for (const [name, fn] of Object.entries(methods)) {
+    if (Object.prototype.hasOwnProperty.call(Tensor.prototype, name)) {
+      throw new Error(`torchlet: Tensor.${name} is defined twice`);
+    }
+    Object.defineProperty(Tensor.prototype, name, { value: fn, writable: true, configurable: true, enumerable: false });
   }
 }

@@ -7,9 +7,11 @@ JavaScript test rebuilds the same strided inputs, runs the same op and compares 
 import json
 import math
 import os
+import re
 import sys
 
 import torch
+from torch.autograd.gradcheck import GradcheckError
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures')
 torch.set_num_threads(1)
@@ -30,7 +32,7 @@ def enc(v):
     return v
 
 
-DTYPES = {torch.float32: 'float32', torch.int64: 'int32', torch.int32: 'int32', torch.bool: 'bool'}
+DTYPES = {torch.float32: 'float32', torch.float64: 'float64', torch.int64: 'int32', torch.int32: 'int32', torch.bool: 'bool'}
 
 
 def dump_tensor(t):
@@ -72,8 +74,8 @@ class Input:
         return apply_steps(self.base.clone(), self.steps)
 
     def leaf(self):
-        """The base as a leaf that requires grad (float only), and the view the op sees."""
-        if self.base.dtype != torch.float32:
+        """The base as a leaf that requires grad (floating only), and the view the op sees."""
+        if not self.base.is_floating_point():
             return None, self.tensor()
         b = self.base.clone().requires_grad_()
         return b, apply_steps(b, self.steps)
@@ -85,14 +87,16 @@ class Input:
 
 
 gen = torch.Generator().manual_seed(20261129)
+# The floating dtype the op cases are drawn in: float32, then the whole set again in float64.
+FLOAT = torch.float32
 
 
 def randn(*shape):
-    return torch.randn(*shape, generator=gen)
+    return torch.randn(*shape, generator=gen, dtype=FLOAT)
 
 
 def positive(*shape):
-    return torch.rand(*shape, generator=gen) * 3 + 0.1
+    return torch.rand(*shape, generator=gen, dtype=FLOAT) * 3 + 0.1
 
 
 def ints(*shape, lo=-5, hi=6):
@@ -101,6 +105,25 @@ def ints(*shape, lo=-5, hi=6):
 
 def bools(*shape):
     return torch.rand(*shape, generator=gen) > 0.5
+
+
+def snake(name):
+    return re.sub('[A-Z]', lambda m: '_' + m.group(0).lower(), name)
+
+
+def table_call(name, tensors, args):
+    """A pointwise table op as torchlet's table spells it: the operands (tensors, then numbers), then parameters.
+    A name ending in '_' is the in-place form, applied to a clone of the first tensor."""
+    operands = list(tensors) + list(args)
+    if name.endswith('_'):
+        fn = getattr(operands[0].clone(), snake(name))
+        operands = operands[1:]
+    else:
+        fn = getattr(torch, snake(name), None) or getattr(torch.nn.functional, snake(name))
+    # add and sub take alpha after the two operands (the in-place form after the one).
+    if name.rstrip('_') in ('add', 'sub') and len(operands) == (2 if name.endswith('_') else 3):
+        return fn(*operands[:-1], alpha=operands[-1])
+    return fn(*operands)
 
 
 def variants(make, shape=(3, 4)):
@@ -115,28 +138,68 @@ def variants(make, shape=(3, 4)):
 
 
 
-def main():
-    global cases, creation, rng, printing, grad2
+# The ops outside the pointwise table, spelled as in PyTorch (table ops go through table_call).
+PY_OPS = {
+    'where': lambda t, a: torch.where(t[0], t[1], t[2]),
+    'toFloat': lambda t, a: t[0].float(),
+    'toInt': lambda t, a: t[0].long(),
+    'toBool': lambda t, a: t[0].bool(),
+    'toDouble': lambda t, a: t[0].double(),
+    # reductions
+    'sum': lambda t, a: t[0].sum() if not a else torch.sum(t[0], a[0], keepdim=a[1]),
+    'mean': lambda t, a: t[0].mean() if not a else torch.mean(t[0], a[0], keepdim=a[1]),
+    'prod': lambda t, a: t[0].prod() if not a else torch.prod(t[0], a[0], keepdim=a[1]),
+    'maxAll': lambda t, a: t[0].max(),
+    'minAll': lambda t, a: t[0].min(),
+    'maxDim': lambda t, a: tuple(torch.max(t[0], a[0], keepdim=a[1])),
+    'minDim': lambda t, a: tuple(torch.min(t[0], a[0], keepdim=a[1])),
+    'amax': lambda t, a: torch.amax(t[0], a[0], keepdim=a[1]),
+    'argmax': lambda t, a: torch.argmax(t[0]) if not a else torch.argmax(t[0], a[0], keepdim=a[1]),
+    'argmin': lambda t, a: torch.argmin(t[0]) if not a else torch.argmin(t[0], a[0], keepdim=a[1]),
+    'var': lambda t, a: torch.var(t[0], a[0], unbiased=a[1], keepdim=a[2]),
+    'std': lambda t, a: torch.std(t[0], a[0], unbiased=a[1], keepdim=a[2]),
+    'varAll': lambda t, a: torch.var(t[0], unbiased=a[0]),
+    'logsumexp': lambda t, a: torch.logsumexp(t[0], a[0], keepdim=a[1]),
+    'softmax': lambda t, a: torch.softmax(t[0], a[0]),
+    'logSoftmax': lambda t, a: torch.log_softmax(t[0], a[0]),
+    # linear algebra
+    'matmul': lambda t, a: torch.matmul(t[0], t[1]),
+    'mm': lambda t, a: torch.mm(t[0], t[1]),
+    'bmm': lambda t, a: torch.bmm(t[0], t[1]),
+    'addmm': lambda t, a: torch.addmm(t[0], t[1], t[2], beta=a[0], alpha=a[1]),
+    'dot': lambda t, a: torch.dot(t[0], t[1]),
+    # movement and indexing
+    'contiguous': lambda t, a: t[0].contiguous(),
+    'reshape': lambda t, a: t[0].reshape(a[0]),
+    'flatten': lambda t, a: t[0].flatten(a[0], a[1]),
+    'permute': lambda t, a: t[0].permute(*a[0]),
+    'squeeze': lambda t, a: t[0].squeeze(a[0]) if a else t[0].squeeze(),
+    'unsqueeze': lambda t, a: t[0].unsqueeze(a[0]),
+    'narrow': lambda t, a: t[0].narrow(a[0], a[1], a[2]),
+    'select': lambda t, a: t[0].select(a[0], a[1]),
+    'cat': lambda t, a: torch.cat(t, a[0]),
+    'stack': lambda t, a: torch.stack(t, a[0]),
+    'split': lambda t, a: torch.split(t[0], a[0], a[1]),
+    'chunk': lambda t, a: torch.chunk(t[0], a[0], a[1]),
+    'gather': lambda t, a: torch.gather(t[0], a[0], t[1]),
+    'indexSelect': lambda t, a: torch.index_select(t[0], a[0], t[1]),
+    'copy_': lambda t, a: t[0].clone().copy_(t[1]),
+}
+
+
+
+def op_cases():
+    """Every op case, with floating inputs drawn in FLOAT (float32 or float64)."""
     cases = []
 
-
-    # Ops whose gradients are checked too: every float case of these gets an upstream gradient and the
-    # gradients of its base tensors (through the view steps, so transposed/broadcast/sliced inputs are covered).
-    DIFFERENTIABLE = {
-        'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'remainder', 'addAlpha', 'addScalar', 'subScalar',
-        'mulScalar', 'divScalar', 'powScalar', 'neg', 'abs', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'sin',
-        'cos', 'tanh', 'sigmoid', 'relu', 'sign', 'floor', 'ceil', 'round', 'trunc', 'reciprocal', 'erf', 'square',
-        'clamp', 'leakyRelu', 'where', 'sum', 'mean', 'prod', 'maxAll', 'minAll', 'maxDim', 'minDim', 'amax', 'var',
-        'std', 'varAll', 'logsumexp', 'softmax', 'logSoftmax', 'matmul', 'mm', 'bmm', 'addmm', 'dot', 'contiguous',
-        'reshape', 'flatten', 'permute', 'squeeze', 'unsqueeze', 'narrow', 'select', 'cat', 'stack', 'split', 'chunk',
-        'gather', 'indexSelect',
-    }
-
-
     def add_case(group, name, op, inputs, args=(), tol=(0.0, 0.0)):
+        call = PY_OPS.get(op) or (lambda t, a: table_call(op, t, a))
         ts = [i.tensor() for i in inputs]
-        out = PY_OPS[op](ts, list(args))
+        out = call(ts, list(args))
         outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        if isinstance(tol, dict):
+            floating = [o.dtype for o in outs if o.is_floating_point()]
+            tol = tol[floating[0] if floating else FLOAT]
         case = {
             'group': group,
             'name': name,
@@ -147,126 +210,30 @@ def main():
             'rtol': tol[0],
             'atol': tol[1],
         }
-        if op in DIFFERENTIABLE and any(i.base.dtype == torch.float32 for i in inputs):
+        # Gradients of every case with a floating input whose output PyTorch can differentiate, through the view
+        # steps (so transposed/broadcast/sliced inputs are covered). In-place forms are checked on values only.
+        if not op.endswith('_') and any(i.base.is_floating_point() for i in inputs):
             pairs = [i.leaf() for i in inputs]
-            res = PY_OPS[op]([v for _, v in pairs], list(args))
+            res = call([v for _, v in pairs], list(args))
             res = list(res) if isinstance(res, (tuple, list)) else [res]
             roots = [r for r in res if r.requires_grad]
             if roots and all(r.numel() > 0 for r in roots):
-                ups = [torch.randn(r.shape, generator=gen) for r in roots]
-                torch.autograd.backward(roots, ups)
-                case['upstream'] = [dump_tensor(u) for u in ups]
-                case['grads'] = [dump_tensor(b.grad) if b is not None and b.grad is not None else None for b, _ in pairs]
+                ups = [torch.randn(r.shape, generator=gen, dtype=r.dtype) for r in roots]
+                try:
+                    torch.autograd.backward(roots, ups)
+                    case['upstream'] = [dump_tensor(u) for u in ups]
+                    case['grads'] = [dump_tensor(b.grad) if b is not None and b.grad is not None else None for b, _ in pairs]
+                except RuntimeError:
+                    pass  # PyTorch has no derivative for it (floor_divide)
         cases.append(case)
 
-
-    def opt_dim(a, i):
-        return a[i] if len(a) > i else None
-
-
-    PY_OPS = {
-        # binary
-        'add': lambda t, a: torch.add(t[0], t[1]),
-        'sub': lambda t, a: torch.sub(t[0], t[1]),
-        'mul': lambda t, a: torch.mul(t[0], t[1]),
-        'div': lambda t, a: torch.div(t[0], t[1]),
-        'pow': lambda t, a: torch.pow(t[0], t[1]),
-        'maximum': lambda t, a: torch.maximum(t[0], t[1]),
-        'minimum': lambda t, a: torch.minimum(t[0], t[1]),
-        'remainder': lambda t, a: torch.remainder(t[0], t[1]),
-        'floorDivide': lambda t, a: torch.floor_divide(t[0], t[1]),
-        'eq': lambda t, a: torch.eq(t[0], t[1]),
-        'ne': lambda t, a: torch.ne(t[0], t[1]),
-        'lt': lambda t, a: torch.lt(t[0], t[1]),
-        'le': lambda t, a: torch.le(t[0], t[1]),
-        'gt': lambda t, a: torch.gt(t[0], t[1]),
-        'ge': lambda t, a: torch.ge(t[0], t[1]),
-        'logicalAnd': lambda t, a: torch.logical_and(t[0], t[1]),
-        'logicalOr': lambda t, a: torch.logical_or(t[0], t[1]),
-        'logicalXor': lambda t, a: torch.logical_xor(t[0], t[1]),
-        'addAlpha': lambda t, a: torch.add(t[0], t[1], alpha=a[0]),
-        # with a scalar
-        'addScalar': lambda t, a: t[0] + a[0],
-        'subScalar': lambda t, a: t[0] - a[0],
-        'mulScalar': lambda t, a: t[0] * a[0],
-        'divScalar': lambda t, a: t[0] / a[0],
-        'powScalar': lambda t, a: torch.pow(t[0], a[0]),
-        'gtScalar': lambda t, a: t[0] > a[0],
-        'eqScalar': lambda t, a: t[0] == a[0],
-        # unary
-        'neg': lambda t, a: torch.neg(t[0]),
-        'abs': lambda t, a: torch.abs(t[0]),
-        'exp': lambda t, a: torch.exp(t[0]),
-        'log': lambda t, a: torch.log(t[0]),
-        'log1p': lambda t, a: torch.log1p(t[0]),
-        'expm1': lambda t, a: torch.expm1(t[0]),
-        'sqrt': lambda t, a: torch.sqrt(t[0]),
-        'rsqrt': lambda t, a: torch.rsqrt(t[0]),
-        'sin': lambda t, a: torch.sin(t[0]),
-        'cos': lambda t, a: torch.cos(t[0]),
-        'tanh': lambda t, a: torch.tanh(t[0]),
-        'sigmoid': lambda t, a: torch.sigmoid(t[0]),
-        'relu': lambda t, a: torch.relu(t[0]),
-        'sign': lambda t, a: torch.sign(t[0]),
-        'floor': lambda t, a: torch.floor(t[0]),
-        'ceil': lambda t, a: torch.ceil(t[0]),
-        'round': lambda t, a: torch.round(t[0]),
-        'trunc': lambda t, a: torch.trunc(t[0]),
-        'reciprocal': lambda t, a: torch.reciprocal(t[0]),
-        'erf': lambda t, a: torch.erf(t[0]),
-        'square': lambda t, a: torch.square(t[0]),
-        'logicalNot': lambda t, a: torch.logical_not(t[0]),
-        'clamp': lambda t, a: torch.clamp(t[0], a[0], a[1]),
-        'leakyRelu': lambda t, a: torch.nn.functional.leaky_relu(t[0], a[0]),
-        'where': lambda t, a: torch.where(t[0], t[1], t[2]),
-        'toFloat': lambda t, a: t[0].float(),
-        'toInt': lambda t, a: t[0].long(),
-        'toBool': lambda t, a: t[0].bool(),
-        # reductions
-        'sum': lambda t, a: t[0].sum() if not a else torch.sum(t[0], a[0], keepdim=a[1]),
-        'mean': lambda t, a: t[0].mean() if not a else torch.mean(t[0], a[0], keepdim=a[1]),
-        'prod': lambda t, a: t[0].prod() if not a else torch.prod(t[0], a[0], keepdim=a[1]),
-        'maxAll': lambda t, a: t[0].max(),
-        'minAll': lambda t, a: t[0].min(),
-        'maxDim': lambda t, a: tuple(torch.max(t[0], a[0], keepdim=a[1])),
-        'minDim': lambda t, a: tuple(torch.min(t[0], a[0], keepdim=a[1])),
-        'amax': lambda t, a: torch.amax(t[0], a[0], keepdim=a[1]),
-        'argmax': lambda t, a: torch.argmax(t[0]) if not a else torch.argmax(t[0], a[0], keepdim=a[1]),
-        'argmin': lambda t, a: torch.argmin(t[0]) if not a else torch.argmin(t[0], a[0], keepdim=a[1]),
-        'var': lambda t, a: torch.var(t[0], a[0], unbiased=a[1], keepdim=a[2]),
-        'std': lambda t, a: torch.std(t[0], a[0], unbiased=a[1], keepdim=a[2]),
-        'varAll': lambda t, a: torch.var(t[0], unbiased=a[0]),
-        'logsumexp': lambda t, a: torch.logsumexp(t[0], a[0], keepdim=a[1]),
-        'softmax': lambda t, a: torch.softmax(t[0], a[0]),
-        'logSoftmax': lambda t, a: torch.log_softmax(t[0], a[0]),
-        # linear algebra
-        'matmul': lambda t, a: torch.matmul(t[0], t[1]),
-        'mm': lambda t, a: torch.mm(t[0], t[1]),
-        'bmm': lambda t, a: torch.bmm(t[0], t[1]),
-        'addmm': lambda t, a: torch.addmm(t[0], t[1], t[2], beta=a[0], alpha=a[1]),
-        'dot': lambda t, a: torch.dot(t[0], t[1]),
-        # movement and indexing
-        'contiguous': lambda t, a: t[0].contiguous(),
-        'reshape': lambda t, a: t[0].reshape(a[0]),
-        'flatten': lambda t, a: t[0].flatten(a[0], a[1]),
-        'permute': lambda t, a: t[0].permute(*a[0]),
-        'squeeze': lambda t, a: t[0].squeeze(a[0]) if a else t[0].squeeze(),
-        'unsqueeze': lambda t, a: t[0].unsqueeze(a[0]),
-        'narrow': lambda t, a: t[0].narrow(a[0], a[1], a[2]),
-        'select': lambda t, a: t[0].select(a[0], a[1]),
-        'cat': lambda t, a: torch.cat(t, a[0]),
-        'stack': lambda t, a: torch.stack(t, a[0]),
-        'split': lambda t, a: torch.split(t[0], a[0], a[1]),
-        'chunk': lambda t, a: torch.chunk(t[0], a[0], a[1]),
-        'gather': lambda t, a: torch.gather(t[0], a[0], t[1]),
-        'indexSelect': lambda t, a: torch.index_select(t[0], a[0], t[1]),
-        'copy_': lambda t, a: t[0].clone().copy_(t[1]),
-        'addInPlace': lambda t, a: t[0].clone().add_(t[1]),
-        'mulInPlace': lambda t, a: t[0].clone().mul_(a[0]),
-    }
-
-    ULP = (2e-6, 1e-6)      # transcendental kernels: PyTorch uses SLEEF approximations, torchlet libm
-    SUM = (1e-5, 1e-6)      # reductions: different summation order
+    # Tolerances by the dtype the result is computed in (a case of the float64 pass may still compute in float32).
+    ULP = {torch.float32: (2e-6, 1e-6), torch.float64: (1e-13, 1e-15)}  # transcendental: PyTorch uses SLEEF, torchlet libm
+    SUM = {torch.float32: (1e-5, 1e-6), torch.float64: (1e-12, 1e-14)}  # reductions: different summation order
+    MM = {torch.float32: (1e-5, 1e-5), torch.float64: (1e-12, 1e-13)}
+    MM_LARGE = {torch.float32: (1e-4, 1e-4), torch.float64: (1e-11, 1e-12)}
+    # Mixed float32/float64 operands that compute in float32 (their gradients are float32 sums, cast)
+    MIXED = {torch.float32: (1e-6, 1e-6), torch.float64: (1e-6, 1e-6)}
 
     # ---- binary ops on every layout ------------------------------------------------------------------------
     for op in ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge']:
@@ -290,18 +257,24 @@ def main():
     for op in ['logicalAnd', 'logicalOr', 'logicalXor']:
         add_case('binary', f'{op} bool', op, [Input(bools(3, 4)), Input(bools(3, 4))])
         add_case('binary', f'{op} float', op, [Input(randn(3, 4).round()), Input(bools(1, 4), [['expand', [3, 4]]])])
-    add_case('binary', 'add alpha', 'addAlpha', [Input(randn(3, 4)), Input(randn(3, 4))], [0.5])
+    add_case('binary', 'add alpha', 'add', [Input(randn(3, 4)), Input(randn(3, 4))], [0.5])
+    add_case('binary', 'sub alpha broadcast', 'sub', [Input(randn(3, 4)), Input(randn(4))], [-2.0])
 
-    for op, vals in [('addScalar', [2.5, 3]), ('subScalar', [1.25]), ('mulScalar', [0.1, 3]), ('divScalar', [7, 0.3]),
-                     ('powScalar', [2, 3, 0.5, -1, -2, -0.5, 1.7]), ('gtScalar', [0.0]), ('eqScalar', [0])]:
+    # The scalar forms: the same table entries with a number as the second operand.
+    for op, vals in [('add', [2.5, 3]), ('sub', [1.25]), ('mul', [0.1, 3]), ('div', [7, 0.3]),
+                     ('pow', [2, 3, 0.5, -1, -2, -0.5, 1.7]), ('gt', [0.0]), ('eq', [0]),
+                     ('remainder', [1.5]), ('lt', [0.5])]:
         for v in vals:
-            base = positive if op == 'powScalar' else randn
-            tol = ULP if op == 'powScalar' else (0.0, 0.0)
-            add_case('scalar', f'{op} {v}', op, [Input(base(4, 3), [['t']])], [v], tol)
-    add_case('scalar', 'int32 + int scalar stays int', 'addScalar', [Input(ints(3, 4))], [3])
-    add_case('scalar', 'int32 * float scalar promotes', 'mulScalar', [Input(ints(3, 4))], [0.5])
+            base = positive if op == 'pow' else randn
+            tol = ULP if op == 'pow' else (0.0, 0.0)
+            add_case('scalar', f'{op} scalar {v}', op, [Input(base(4, 3), [['t']])], [v], tol)
+    add_case('scalar', 'add scalar with alpha', 'add', [Input(randn(3, 4))], [2.0, 0.5])
+    add_case('scalar', 'int32 + int scalar stays int', 'add', [Input(ints(3, 4))], [3])
+    add_case('scalar', 'int32 * float scalar promotes', 'mul', [Input(ints(3, 4))], [0.5])
+    add_case('scalar', 'int32 ** int scalar', 'pow', [Input(ints(3, 4, lo=-3, hi=4))], [3])
 
     # ---- unary ops -----------------------------------------------------------------------------------------
+    # The fixture line of each unary table op: its inputs' maker and tolerance.
     UNARY = {
         'neg': (randn, (0, 0)), 'abs': (randn, (0, 0)), 'exp': (randn, ULP), 'log': (positive, ULP),
         'log1p': (positive, ULP), 'expm1': (randn, ULP), 'sqrt': (positive, ULP), 'rsqrt': (positive, ULP),
@@ -322,15 +295,20 @@ def main():
         add_case('unary', f'{op} int32 gives float', op, [Input(ints(3, 4, lo=0, hi=5))], tol=ULP)
     add_case('unary', 'logicalNot float', 'logicalNot', [Input(randn(3, 4).round())])
     add_case('unary', 'logicalNot bool', 'logicalNot', [Input(bools(3, 4))])
+    add_case('unary', 'isnan', 'isnan', [Input(torch.tensor([[0.0, float('nan')], [float('inf'), -1.0]], dtype=FLOAT))])
+    add_case('unary', 'isnan int32', 'isnan', [Input(ints(3, 4))])
     for lo, hi in [(-0.5, 0.5), (None, 0.2), (-0.1, None)]:
         add_case('unary', f'clamp {lo} {hi}', 'clamp', [Input(randn(4, 3), [['t']])], [lo, hi])
     add_case('unary', 'clamp int32', 'clamp', [Input(ints(3, 4))], [-2, 3])
     add_case('unary', 'leakyRelu', 'leakyRelu', [Input(randn(3, 4))], [0.2])
+    add_case('unary', 'leakyRelu default slope', 'leakyRelu', [Input(randn(4, 3), [['t']])])
     add_case('unary', 'where', 'where', [Input(bools(3, 1)), Input(randn(4), [['unsqueeze', 0]]), Input(randn(3, 4), [['slice', 1, 0, None, 1]])])
     add_case('unary', 'where int', 'where', [Input(bools(3, 4)), Input(ints(3, 4)), Input(ints(1, 4))])
     add_case('unary', 'float to int truncates', 'toInt', [Input(randn(3, 4) * 4)])
     add_case('unary', 'int to float', 'toFloat', [Input(ints(4, 3), [['t']])])
     add_case('unary', 'float to bool', 'toBool', [Input(randn(3, 4).round())])
+    add_case('unary', 'float to double', 'toDouble', [Input(randn(4, 3), [['t']])])
+    add_case('unary', 'int to double', 'toDouble', [Input(ints(3, 4))])
 
     # ---- reductions ----------------------------------------------------------------------------------------
     for op in ['sum', 'mean', 'prod']:
@@ -364,7 +342,6 @@ def main():
     add_case('reduce', 'logsumexp with -inf row', 'logsumexp', [Input(torch.tensor([[float('-inf')] * 3, [1., 2., 3.]]))], [1, False], tol=SUM)
 
     # ---- matmul --------------------------------------------------------------------------------------------
-    MM = (1e-5, 1e-5)
     add_case('matmul', '1-D @ 1-D', 'matmul', [Input(randn(5)), Input(randn(5))], tol=MM)
     add_case('matmul', '2-D @ 2-D', 'matmul', [Input(randn(3, 5)), Input(randn(5, 4))], tol=MM)
     add_case('matmul', '2-D.t @ 2-D', 'matmul', [Input(randn(5, 3), [['t']]), Input(randn(5, 4))], tol=MM)
@@ -390,7 +367,7 @@ def main():
     add_case('matmul', 'addmm', 'addmm', [Input(randn(4)), Input(randn(3, 5)), Input(randn(4, 5), [['t']])], [0.5, 2.0], tol=MM)
     add_case('matmul', 'addmm beta 0', 'addmm', [Input(randn(3, 4)), Input(randn(3, 5)), Input(randn(5, 4))], [0.0, 1.0], tol=MM)
     add_case('matmul', 'dot', 'dot', [Input(randn(7)), Input(randn(14), [['slice', 0, 0, None, 2]])], tol=MM)
-    add_case('matmul', 'large', 'matmul', [Input(randn(33, 70)), Input(randn(70, 45))], tol=(1e-4, 1e-4))
+    add_case('matmul', 'large', 'matmul', [Input(randn(33, 70)), Input(randn(70, 45))], tol=MM_LARGE)
 
     # ---- movement and indexing -----------------------------------------------------------------------------
     for name, x in variants(randn).items():
@@ -416,8 +393,42 @@ def main():
     add_case('movement', 'indexSelect dim 0', 'indexSelect', [Input(randn(4, 3)), Input(torch.tensor([3, 0, 0, 2]))], [0])
     add_case('movement', 'indexSelect dim 1 sliced', 'indexSelect', [Input(randn(4, 6), [['slice', 1, 0, None, 2]]), Input(torch.tensor([2, 1]))], [1])
     add_case('movement', 'copy_ broadcast', 'copy_', [Input(randn(3, 4)), Input(randn(4))])
-    add_case('movement', 'add_ transposed', 'addInPlace', [Input(randn(3, 4)), Input(randn(4, 3), [['t']])])
-    add_case('movement', 'mul_ scalar', 'mulInPlace', [Input(randn(3, 4))], [2.5])
+    add_case('movement', 'add_ transposed', 'add_', [Input(randn(3, 4)), Input(randn(4, 3), [['t']])])
+    add_case('movement', 'mul_ scalar', 'mul_', [Input(randn(3, 4))], [2.5])
+
+    # ---- in place: the table's in-place forms (x.op_(...) writes into a clone of x) ---------------------------
+    add_case('inplace', 'sub_ alpha broadcast', 'sub_', [Input(randn(3, 4)), Input(randn(4))], [0.5])
+    add_case('inplace', 'exp_ transposed', 'exp_', [Input(randn(4, 3), [['t']])], tol=ULP)
+    add_case('inplace', 'clamp_', 'clamp_', [Input(randn(3, 4))], [-0.5, 0.25])
+    add_case('inplace', 'pow_ scalar', 'pow_', [Input(positive(3, 4))], [2])
+    add_case('inplace', 'lt_ writes 0 and 1', 'lt_', [Input(randn(3, 4)), Input(randn(3, 4))])
+    add_case('inplace', 'floor_ int32 is the identity', 'floor_', [Input(ints(3, 4))])
+    add_case('inplace', 'div_ by int32', 'div_', [Input(randn(3, 4)), Input(ints(3, 4, lo=1, hi=4))])
+    if FLOAT == torch.float64:
+        # ---- promotion between float32 and float64 (PyTorch's result_type) ------------------------------------
+        def f32(*shape):
+            return torch.randn(*shape, generator=gen)
+        add_case('promotion', 'float32 + float64', 'add', [Input(f32(3, 4)), Input(randn(3, 4))])
+        add_case('promotion', 'float64 * float32 broadcast', 'mul', [Input(randn(3, 1)), Input(f32(4))])
+        add_case('promotion', 'float32 [3, 4] + float64 0-dim stays float32', 'add', [Input(f32(3, 4)), Input(randn(()))], tol=MIXED)
+        add_case('promotion', 'int32 / float64', 'div', [Input(ints(3, 4)), Input(positive(3, 4))])
+        add_case('promotion', 'float32 < float64', 'lt', [Input(f32(3, 4)), Input(randn(3, 4))])
+        add_case('promotion', 'where float32 float64', 'where', [Input(bools(3, 4)), Input(f32(3, 4)), Input(randn(4))])
+        add_case('promotion', 'cat float32 float64', 'cat', [Input(f32(2, 3)), Input(randn(1, 3))], [0])
+        add_case('promotion', 'add_ float64 into float32', 'add_', [Input(f32(3, 4)), Input(randn(3, 4))])
+        add_case('promotion', 'maximum float64 int32', 'maximum', [Input(randn(3, 4)), Input(ints(3, 4))])
+
+
+    return cases
+
+
+def main():
+    global FLOAT, creation, rng, printing, grad2
+    FLOAT = torch.float32
+    cases = op_cases()
+    FLOAT = torch.float64
+    cases64 = op_cases()
+    FLOAT = torch.float32
 
     # ---- second derivatives (createGraph) ------------------------------------------------------------------
     grad2 = []
@@ -461,32 +472,50 @@ def main():
     for args in [[[2, 3], 1.5], [[2], True]]:
         creation.append({'op': 'full', 'args': args, 'out': dump_tensor(torch.full(*args))})
     creation.append({'op': 'tensor', 'args': [[[1, 2], [3, 4]]], 'out': dump_tensor(torch.tensor([[1., 2], [3, 4]]))})
+    # float64: asked for by dtype, and as the default dtype (torch.set_default_dtype).
+    f64 = torch.float64
+    for args in [[0, 1, 0.1], [-1.5, 2.5, 0.5], [5]]:
+        creation.append({'op': 'arange', 'args': args, 'dtype': 'float64', 'out': dump_tensor(torch.arange(*args, dtype=f64))})
+    for args in [[0, 1, 5], [3.3, -1.7, 11], [0, 1, 33], [-5, 5, 1000], [1, 2, 17], [0, 10, 9]]:
+        creation.append({'op': 'linspace', 'args': args, 'dtype': 'float64', 'out': dump_tensor(torch.linspace(*args, dtype=f64))})
+    creation.append({'op': 'eye', 'args': [2, 3], 'dtype': 'float64', 'out': dump_tensor(torch.eye(2, 3, dtype=f64))})
+    creation.append({'op': 'full', 'args': [[2, 2], 0.1], 'dtype': 'float64', 'out': dump_tensor(torch.full([2, 2], 0.1, dtype=f64))})
+    creation.append({'op': 'tensor', 'args': [[0.1, 0.2]], 'dtype': 'float64', 'out': dump_tensor(torch.tensor([0.1, 0.2], dtype=f64))})
+    torch.set_default_dtype(f64)
+    for op, args, out in [('tensor', [[[0.1, 2], [3, 4]]], torch.tensor([[0.1, 2], [3, 4]])), ('arange', [0, 1, 0.25], torch.arange(0, 1, 0.25)),
+                          ('linspace', [0, 1, 7], torch.linspace(0, 1, 7)), ('full', [[2], 0.1], torch.full([2], 0.1)),
+                          ('eye', [2], torch.eye(2)), ('arange', [4], torch.arange(4))]:
+        creation.append({'op': op, 'args': args, 'default': 'float64', 'out': dump_tensor(out)})
+    torch.set_default_dtype(torch.float32)
 
     # ---- random streams ------------------------------------------------------------------------------------
     rng = []
 
 
     def rng_case(name, seed, calls):
-        """calls: list of (op, args); every output in order, from one seeded default generator."""
+        """calls: list of (op, args[, dtype]); every output in order, from one seeded default generator."""
         torch.manual_seed(seed)
         outs = []
-        for op, args in calls:
+        for op, args, *rest in calls:
+            dtype = {'float32': torch.float32, 'float64': torch.float64}[rest[0] if rest else 'float32']
             if op == 'rand':
-                outs.append(torch.rand(*args))
+                outs.append(torch.rand(*args, dtype=dtype))
             elif op == 'randn':
-                outs.append(torch.randn(*args))
+                outs.append(torch.randn(*args, dtype=dtype))
             elif op == 'randint':
                 outs.append(torch.randint(args[0], args[1], tuple(args[2])))
             elif op == 'randperm':
                 outs.append(torch.randperm(args[0]))
             elif op == 'uniform_':
-                outs.append(torch.empty(*args[0]).uniform_(args[1], args[2]))
+                outs.append(torch.empty(*args[0], dtype=dtype).uniform_(args[1], args[2]))
             elif op == 'normal_':
-                outs.append(torch.empty(*args[0]).normal_(args[1], args[2]))
+                outs.append(torch.empty(*args[0], dtype=dtype).normal_(args[1], args[2]))
+            elif op == 'bernoulli_':
+                outs.append(torch.empty(*args[0], dtype=dtype).bernoulli_(args[1]))
             else:
                 raise ValueError(op)
         # normal samples come from polynomial approximations in PyTorch's AVX2 kernel: a few ulp
-        rng.append({'name': name, 'seed': seed, 'calls': [[op, enc(args)] for op, args in calls],
+        rng.append({'name': name, 'seed': seed, 'calls': [[op, enc(args), *rest] for op, args, *rest in calls],
                     'outs': [dump_tensor(o) for o in outs]})
 
 
@@ -501,15 +530,30 @@ def main():
     rng_case('randperm', 0, [('randperm', [10]), ('randperm', [1]), ('randperm', [100])])
     rng_case('uniform_ and normal_', 3, [('uniform_', [[3, 4], -2, 3]), ('normal_', [[20], 1, 2]), ('normal_', [[4], -1, 0.5])])
     rng_case('large seed', 2 ** 40 + 17, [('rand', [4]), ('randn', [4])])
+    rng_case('bernoulli_', 5, [('bernoulli_', [[40], 0.3]), ('bernoulli_', [[3, 4], 0.5])])
+    rng_case('rand float64, then float32 continues the stream', 0,
+             [('rand', [5], 'float64'), ('rand', [3, 4], 'float64'), ('rand', [3])])
+    rng_case('randn float64 (scalar path, cache, 16-blocks, tail redraw)', 7,
+             [('randn', [3], 'float64'), ('randn', [1], 'float64'), ('randn', [16], 'float64'), ('randn', [17], 'float64'),
+              ('randn', [100], 'float64'), ('randn', [2])])
+    rng_case('uniform_, normal_ and bernoulli_ float64', 3,
+             [('uniform_', [[20], -2, 3], 'float64'), ('normal_', [[20], 1, 2], 'float64'), ('normal_', [[5], -1, 0.5], 'float64'),
+              ('bernoulli_', [[50], 0.3], 'float64')])
 
     # ---- printing ------------------------------------------------------------------------------------------
     printing = []
 
 
-    def print_case(name, t, steps=()):
+    def print_case(name, t, steps=(), default=None):
         base = t
         shown = apply_steps(base.clone(), list(steps))
-        printing.append({'name': name, 'input': Input(base, list(steps)).dump(), 'text': str(shown)})
+        if default:
+            torch.set_default_dtype(torch.float64)
+        case = {'name': name, 'input': Input(base, list(steps)).dump(), 'text': str(shown)}
+        torch.set_default_dtype(torch.float32)
+        if default:
+            case['default'] = default
+        printing.append(case)
 
 
     torch.manual_seed(0)
@@ -533,11 +577,89 @@ def main():
     print_case('negative zero', torch.tensor([-0.0, 1.25]))
     print_case('ties round half even', torch.tensor([0.03125, 0.09375, 1.5]))
     print_case('all zeros', torch.zeros(2, 2))
+    print_case('empty int64 names its dtype', torch.zeros(0, dtype=torch.long))
+    print_case('empty 2-D bool', torch.zeros(2, 0, dtype=torch.bool))
+    print_case('float64', torch.tensor([[0.1, 2.0], [3.5, -4.25]], dtype=torch.float64))
+    print_case('float64 integers', torch.tensor([1.0, 1e9], dtype=torch.float64))
+    print_case('float64 tiny values', torch.tensor([1e-300, 1.0], dtype=torch.float64))
+    print_case('float64 0-dim', torch.tensor(3.141592653589793, dtype=torch.float64))
+    print_case('float64 empty', torch.zeros(0, dtype=torch.float64))
+    print_case('float64 summarized', torch.randn(2000, dtype=torch.float64))
+    print_case('float64 under the float64 default', torch.tensor([0.1, 0.2], dtype=torch.float64), default='float64')
+    print_case('float32 under the float64 default', torch.tensor([0.1, 0.2]), default='float64')
+    print_case('empty float32 under the float64 default', torch.zeros(0), default='float64')
+
+    # ---- gradcheck's messages ------------------------------------------------------------------------------
+    gradcheck_cases = []
+
+    class Double(torch.autograd.Function):
+        """2x with a backward that gives 3: gradcheck must fail."""
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    class Product(torch.autograd.Function):
+        """x * y whose gradient for y is twice too large."""
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x, y)
+            return x * y
+
+        @staticmethod
+        def backward(ctx, g):
+            x, y = ctx.saved_tensors
+            return g * y, g * x * 2
+
+    def gradcheck_case(name, fn, inputs):
+        try:
+            torch.autograd.gradcheck(fn, tuple(inputs))
+            raise AssertionError(f'gradcheck passed on {name}')
+        except (GradcheckError, ValueError) as e:
+            gradcheck_cases.append({'name': name, 'inputs': [dump_tensor(i) for i in inputs],
+                                    'requiresGrad': [i.requires_grad for i in inputs], 'error': type(e).__name__,
+                                    'message': str(e)})
+
+    f64 = dict(dtype=torch.float64)
+    gradcheck_case('wrong gradient', Double.apply, [torch.tensor([[1., 2.], [3., 4.]], requires_grad=True, **f64)])
+    gradcheck_case('wrong gradient of the second input', Product.apply,
+                   [torch.tensor([0.5, -1.5], requires_grad=True, **f64), torch.tensor([2.0, 0.25], requires_grad=True, **f64)])
+    gradcheck_case('no input requires grad', Double.apply, [torch.ones(2, **f64)])
+
+    # ---- type promotion: torch.result_type, promote_types and can_cast -----------------------------------------
+    promotion = {'resultType': [], 'promoteTypes': [], 'canCast': []}
+    names = {torch.float32: 'float32', torch.float64: 'float64', torch.int64: 'int32', torch.bool: 'bool'}
+    operands = [('tensor', d, [2]) for d in names] + [('tensor', d, []) for d in names] + [('number', 1), ('number', 1.5), ('number', True)]
+
+    def make(o):
+        return torch.zeros(o[2], dtype=o[1]) if o[0] == 'tensor' else o[1]
+
+    def describe(o):
+        return {'dtype': names[o[1]], 'shape': o[2]} if o[0] == 'tensor' else {'number': o[1]}
+
+    for default in [torch.float32, torch.float64]:
+        torch.set_default_dtype(default)
+        for a in operands:
+            for b in operands:
+                if a[0] == 'number' and b[0] == 'number':
+                    continue
+                promotion['resultType'].append({'a': describe(a), 'b': describe(b), 'default': names[default],
+                                                'out': names[torch.result_type(make(a), make(b))]})
+    torch.set_default_dtype(torch.float32)
+    for a in names:
+        for b in names:
+            promotion['promoteTypes'].append({'a': names[a], 'b': names[b], 'out': names[torch.promote_types(a, b)]})
+            promotion['canCast'].append({'from': names[a], 'to': names[b], 'out': torch.can_cast(a, b)})
 
     os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, 'promotion.json'), 'w') as f:
+        json.dump({'torch': torch.__version__, **promotion}, f, separators=(',', ':'))
     meta = {'torch': torch.__version__, 'python': sys.version.split()[0]}
-    for fname, payload in [('ops.json', cases), ('creation.json', creation), ('random.json', rng), ('print.json', printing),
-                           ('grad2.json', grad2)]:
+    for fname, payload in [('ops.json', cases), ('ops_float64.json', cases64), ('creation.json', creation), ('random.json', rng), ('print.json', printing),
+                           ('grad2.json', grad2), ('gradcheck.json', gradcheck_cases)]:
         with open(os.path.join(OUT, fname), 'w') as f:
             json.dump({'generator': 'scripts/gen_fixtures.py', **meta, 'cases': payload}, f, separators=(',', ':'))
         print(f'{fname}: {len(payload)} cases')

@@ -3,7 +3,9 @@ import type { Tensor } from '../tensor';
 import type { Storage } from '../dtype';
 import { shapeStr, sameShape } from '../shape';
 import { enableGrad, noGrad } from './grad_mode';
-import type { Node } from './node';
+import type { Node as GraphNode } from './node';
+
+type Node = GraphNode<Tensor>;
 
 export interface BackwardOptions {
   /** Keep the graph (and its saved tensors) for another backward. */
@@ -121,8 +123,10 @@ export function runBackward(
       if (!retain) node.free();
       for (let i = 0; i < inputs.length; i++) {
         const t = inputs[i];
-        const gi = out[i];
+        let gi = out[i];
         if (!t || !gi) continue;
+        // A gradient takes its input's dtype, as PyTorch's engine casts it (an op that promoted float32 to float64).
+        if (gi.dtype !== t.dtype) gi = gi.to(t.dtype);
         if (!sameShape(gi.shape, t.shape)) {
           throw new Error(
             `Function ${node.name} returned an invalid gradient at index ${i} - got ${shapeStr(gi.shape)} but expected shape compatible with ${shapeStr(t.shape)}`,

@@ -1,10 +1,16 @@
 /**
- * The kernels interface: each function takes strided operands (storage + layout), packs the layouts into one
- * reused Int32Array and calls the addon. Knows nothing of Tensors, autograd or broadcasting.
+ * The kernels interface: the only way into the native addon. Each function takes strided operands (storage +
+ * layout), packs the layouts into one reused Int32Array and calls the addon. Knows nothing of Tensors, autograd
+ * or broadcasting. Kernels are named by strings that the addon exports (op names, conv and pool kinds, dtypes), so
+ * the two sides are checked against each other at load instead of sharing numbers.
  */
-import type { Storage } from '../dtype';
+import type { DType, Storage } from '../dtype';
+import { DTYPES } from '../dtype';
 import type { Shape } from '../shape';
 import { native } from './native/binding';
+import type { BackendInfo, FloatStorage } from './native/binding';
+
+export type { BackendInfo, FloatStorage } from './native/binding';
 
 /** A strided operand: storage plus layout (shape, strides in elements, offset). Tensor satisfies it. */
 export interface Strided {
@@ -14,36 +20,43 @@ export interface Strided {
   readonly offset: number;
 }
 
-export type BinaryOpName =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'remainder' | 'floor_divide'
-  | 'threshold_backward' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logical_and' | 'logical_or' | 'logical_xor';
-export type UnaryOpName =
-  | 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'sign'
-  | 'clamp' | 'pow_scalar' | 'log1p' | 'expm1' | 'floor' | 'ceil' | 'round' | 'trunc' | 'reciprocal' | 'erf'
-  | 'square' | 'logical_not' | 'isnan' | 'leaky_relu';
-export type ReduceOpName = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin';
+// ---- names -> codes, checked at load ---------------------------------------------------------------------------
 
-// Op codes come from the addon's own name lists, so the two sides cannot drift apart silently.
-function codes<N extends string>(kind: string, names: readonly string[], wanted: readonly N[]): Record<N, number> {
+type KernelKind = keyof typeof native.opNames;
+
+function missing(kind: string, name: string): Error {
+  return new Error(`torchlet: the native addon lacks the ${kind} kernel '${name}'; rebuild it (npm rebuild torchlet)`);
+}
+
+/** The addon's code for a kernel name; throws at the caller's load time when the addon lacks it. */
+export function kernelCode(kind: KernelKind, name: string): number {
+  const code = native.opNames[kind].indexOf(name);
+  if (code < 0) throw missing(kind, name);
+  return code;
+}
+
+function codes<N extends string>(kind: KernelKind, names: readonly N[]): Record<N, number> {
   const table = {} as Record<N, number>;
-  for (const name of wanted) {
-    const code = names.indexOf(name);
-    if (code < 0) throw new Error(`torchlet: the native addon lacks the ${kind} op '${name}'; rebuild it (npm rebuild torchlet)`);
-    table[name] = code;
-  }
+  for (const name of names) table[name] = kernelCode(kind, name);
   return table;
 }
 
-const BINARY = codes<BinaryOpName>('binary', native.opNames.binary, [
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'remainder', 'floor_divide',
-  'threshold_backward', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor',
-]);
-const UNARY = codes<UnaryOpName>('unary', native.opNames.unary, [
-  'neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'sign', 'clamp',
-  'pow_scalar', 'log1p', 'expm1', 'floor', 'ceil', 'round', 'trunc', 'reciprocal', 'erf', 'square',
-  'logical_not', 'isnan', 'leaky_relu',
-]);
-const REDUCE = codes<ReduceOpName>('reduce', native.opNames.reduce, ['sum', 'prod', 'max', 'min', 'argmax', 'argmin']);
+// The TypeScript and C++ dtype tables must describe the same element types.
+for (const [name, d] of Object.entries(DTYPES)) {
+  const n = native.dtypes.find((x) => x.name === name);
+  if (!n || n.size !== d.size) throw missing('dtype', name);
+}
+
+export type ReduceOpName = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin';
+const REDUCE = codes<ReduceOpName>('reduce', ['sum', 'prod', 'max', 'min', 'argmax', 'argmin']);
+
+export type ConvKind = 'forward' | 'backward_input' | 'backward_weight';
+const CONV = codes<ConvKind>('conv', ['forward', 'backward_input', 'backward_weight']);
+
+export type PoolKind = 'max' | 'avg' | 'avg_backward' | 'adaptive_avg' | 'adaptive_max' | 'adaptive_avg_backward' | 'max_backward';
+const POOL = codes<PoolKind>('pool', ['max', 'avg', 'avg_backward', 'adaptive_avg', 'adaptive_max', 'adaptive_avg_backward', 'max_backward']);
+
+// ---- layouts ---------------------------------------------------------------------------------------------------
 
 // One scratch layout array for every call: calls are synchronous, so it is never shared.
 const meta = new Int32Array(1024);
@@ -74,14 +87,16 @@ function packElementwise(shape: Shape, o0: Strided, o1: Strided, o2?: Strided, o
   return meta;
 }
 
-/** out = op(a, b); all three share out's shape. For add/sub, alpha scales b (one fused multiply-add). */
-export function binary(op: BinaryOpName, out: Strided, a: Strided, b: Strided, alpha = 1): void {
-  native.binary(BINARY[op], out.data, a.data, b.data, packElementwise(out.shape, out, a, b), alpha);
+// ---- elementwise -----------------------------------------------------------------------------------------------
+
+/** out = op(a, b), op a code from kernelCode('binary', name); all three share out's shape. alpha scales b for add/sub. */
+export function binary(op: number, out: Strided, a: Strided, b: Strided, alpha = 1): void {
+  native.binary(op, out.data, a.data, b.data, packElementwise(out.shape, out, a, b), alpha);
 }
 
-/** out = op(a) with scalar parameters p0, p1 (clamp bounds, exponent, slope). */
-export function unary(op: UnaryOpName, out: Strided, a: Strided, p0 = 0, p1 = 0): void {
-  native.unary(UNARY[op], out.data, a.data, packElementwise(out.shape, out, a), p0, p1);
+/** out = op(a) with scalar parameters p0, p1 (clamp bounds, exponent, slope); op from kernelCode('unary', name). */
+export function unary(op: number, out: Strided, a: Strided, p0 = 0, p1 = 0): void {
+  native.unary(op, out.data, a.data, packElementwise(out.shape, out, a), p0, p1);
 }
 
 /** out = cond ? a : b. */
@@ -93,6 +108,31 @@ export function where(out: Strided, cond: Strided, a: Strided, b: Strided): void
 export function copy(dst: Strided, src: Strided): void {
   native.copy(dst.data, src.data, packElementwise(dst.shape, dst, src));
 }
+
+/**
+ * The elements of a strided operand as one contiguous typed array: a view of the storage itself when it already is
+ * one, else a packed copy.
+ */
+export function dense(t: Strided & { readonly dtype: DType }): Storage {
+  const dtype = t.dtype;
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  let packed = true;
+  for (let d = t.shape.length - 1, expected = 1; d >= 0; d--) {
+    if (t.shape[d] !== 1 && t.strides[d] !== expected) packed = false;
+    expected *= t.shape[d]!;
+  }
+  if (packed || n === 0) return t.offset === 0 && t.data.length === n ? t.data : t.data.subarray(t.offset, t.offset + n);
+  const out = new DTYPES[dtype].array(n);
+  const strides = new Array<number>(t.shape.length);
+  for (let d = t.shape.length - 1, s = 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= t.shape[d]!;
+  }
+  copy({ data: out, shape: t.shape, strides, offset: 0 }, t);
+  return out;
+}
+
+// ---- reductions, products, indexing ----------------------------------------------------------------------------
 
 /** Reduces the dims flagged in `mask` into contiguous `out` / `indices` over the kept dims. */
 export function reduce(op: ReduceOpName, out: Storage | null, indices: Int32Array | null, a: Strided, mask: readonly boolean[]): void {
@@ -107,10 +147,11 @@ export function reduce(op: ReduceOpName, out: Storage | null, indices: Int32Arra
 
 /**
  * out[batch] = alpha * a[batch] @ b[batch] + beta * out[batch], out contiguous [batch..., m, n] from outOffset.
- * a and b are [batch..., m, k] and [batch..., k, n] with batch dims already broadcast (stride 0 allowed).
+ * a and b are [batch..., m, k] and [batch..., k, n] with batch dims already broadcast (stride 0 allowed); all
+ * three float32 (sgemm) or all float64 (dgemm).
  * @returns 0, or a mask (1 = a, 2 = b) of operands that must be made contiguous first.
  */
-export function matmul(out: Float32Array, outOffset: number, a: Strided, b: Strided, alpha: number, beta: number): number {
+export function matmul(out: FloatStorage, outOffset: number, a: Strided, b: Strided, alpha: number, beta: number): number {
   const r = a.shape.length;
   const batchRank = r - 2;
   pos = 0;
@@ -128,7 +169,7 @@ export function matmul(out: Float32Array, outOffset: number, a: Strided, b: Stri
   for (let d = 0; d < batchRank; d++) put(a.shape[d]!);
   for (let d = 0; d < batchRank; d++) put(a.strides[d]!);
   for (let d = 0; d < batchRank; d++) put(b.strides[d]!);
-  return native.matmul(out, a.data as Float32Array, b.data as Float32Array, meta, alpha, beta);
+  return native.matmul(out, a.data as FloatStorage, b.data as FloatStorage, meta, alpha, beta);
 }
 
 function indexLayout(out: Strided, src: Strided, index: Strided, dimSize: number): void {
@@ -156,6 +197,8 @@ export function scatterAdd(out: Strided, src: Strided, index: Strided, dim: numb
   native.scatterAdd(out.data, src.data, index.data as Int32Array, meta, dim);
 }
 
+// ---- convolution and pooling -----------------------------------------------------------------------------------
+
 /** Geometry of a 2-D convolution, as the addon takes it. */
 export interface ConvGeometry {
   n: number; c: number; h: number; w: number; oc: number; kh: number; kw: number;
@@ -163,13 +206,13 @@ export interface ConvGeometry {
 }
 
 /**
- * Runs a convolution kernel: 0 forward (x, w -> y, adding bias [oc] when given), 1 input gradient (gy, w -> gx),
- * 2 weight gradient (x, gy -> gw).
+ * Runs a convolution kernel on contiguous float32 or float64 buffers: forward (x, w -> y, adding bias [oc] when
+ * given), backward_input (gy, w -> gx), backward_weight (x, gy -> gw).
  */
-export function conv2d(kind: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, g: ConvGeometry, bias: Float32Array | null = null): void {
+export function conv2d(kind: ConvKind, a: FloatStorage, b: FloatStorage, out: FloatStorage, g: ConvGeometry, bias: FloatStorage | null = null): void {
   pos = 0;
   putAll([g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.groups, g.oh, g.ow]);
-  native.conv2d(kind, a, b, out, meta, bias);
+  native.conv2d(CONV[kind], a, b, out, meta, bias);
 }
 
 /** Geometry of a 2-D pooling over [planes, h, w]. */
@@ -178,11 +221,67 @@ export interface PoolGeometry {
   sh: number; sw: number; ph: number; pw: number; dh: number; dw: number; countIncludePad: boolean; divisorOverride: number;
 }
 
-export type PoolKind = 'max' | 'avg' | 'avgBackward' | 'adaptiveAvg' | 'adaptiveMax' | 'adaptiveAvgBackward' | 'maxBackward';
-const POOL_KINDS: Record<PoolKind, number> = { max: 0, avg: 1, avgBackward: 2, adaptiveAvg: 3, adaptiveMax: 4, adaptiveAvgBackward: 5, maxBackward: 6 };
-
-export function pool2d(kind: PoolKind, a: Float32Array, out: Float32Array, indices: Int32Array | null, g: PoolGeometry): void {
+export function pool2d(kind: PoolKind, a: FloatStorage, out: FloatStorage, indices: Int32Array | null, g: PoolGeometry): void {
   pos = 0;
   putAll([g.planes, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.countIncludePad ? 1 : 0, g.divisorOverride]);
-  native.pool2d(POOL_KINDS[kind], a, out, indices, meta);
+  native.pool2d(POOL[kind], a, out, indices, meta);
+}
+
+// ---- optimizers ------------------------------------------------------------------------------------------------
+
+export interface AdamHyper {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number;
+  amsgrad: boolean; maximize: boolean; decoupled: boolean;
+}
+
+/** The elements of a floating tensor as one contiguous typed array, for the float-only kernels. */
+export function denseFloat(t: Strided & { readonly dtype: DType }): FloatStorage {
+  return dense(t) as FloatStorage;
+}
+
+/** One fused Adam/AdamW update of contiguous p with gradient g and moments m, v (vmax with amsgrad). */
+export function adamStep(p: FloatStorage, g: FloatStorage, m: FloatStorage, v: FloatStorage, vmax: FloatStorage | null, h: AdamHyper): void {
+  const flags = (h.amsgrad ? 1 : 0) | (h.maximize ? 2 : 0) | (h.decoupled ? 4 : 0);
+  native.adamStep(p, g, m, v, vmax, p.length, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.step, flags);
+}
+
+// ---- random streams --------------------------------------------------------------------------------------------
+
+/** Words of a generator state (MT19937, position, cached normal, seed). */
+export const rngStateWords = native.rngStateWords;
+
+export function rngSeed(state: Uint32Array, seed: bigint): void {
+  native.rngSeed(state, Number(seed & 0xffffffffn), Number(seed >> 32n));
+}
+/** U[from, to) into out[offset, offset + n), in order. */
+export function rngUniform(state: Uint32Array, out: FloatStorage, offset: number, n: number, from: number, to: number): void {
+  native.rngUniform(state, out, offset, n, from, to);
+}
+/** N(mean, std^2) into out[offset, offset + n), with PyTorch's 16-block and scalar paths. */
+export function rngNormal(state: Uint32Array, out: FloatStorage, offset: number, n: number, mean: number, std: number): void {
+  native.rngNormal(state, out, offset, n, mean, std);
+}
+/** Integers uniform in [low, high). */
+export function rngRandint(state: Uint32Array, out: Int32Array, offset: number, n: number, low: number, high: number): void {
+  native.rngRandint(state, out, offset, n, low, high);
+}
+/** A random permutation of 0..n-1. */
+export function rngRandperm(state: Uint32Array, out: Int32Array, offset: number, n: number): void {
+  native.rngRandperm(state, out, offset, n);
+}
+/** 1 with probability p, else 0. */
+export function rngBernoulli(state: Uint32Array, out: FloatStorage, offset: number, n: number, p: number): void {
+  native.rngBernoulli(state, out, offset, n, p);
+}
+
+// ---- threads and build facts -----------------------------------------------------------------------------------
+
+export function setNumThreads(n: number): void {
+  native.setNumThreads(n);
+}
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+export function backendInfo(): BackendInfo {
+  return native.backendInfo();
 }

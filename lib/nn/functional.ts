@@ -1,24 +1,22 @@
-/** nn.functional: activations, linear, dropout, embedding, layer norm and the losses, as compositions of ops. */
-import { Tensor } from '../tensor';
-import * as ops from '../ops/elementwise';
-import { native } from '../backend/native/binding';
-import { defaultGenerator } from '../random';
+/**
+ * nn.functional: activations, linear, dropout, embedding, normalization and the losses, as compositions of ops;
+ * convolution and pooling re-exported from lib/ops.
+ */
+import type { Tensor } from '../tensor';
+import { emptyTensor } from '../tensor';
+import * as ops from '../ops/pointwise';
+import { where } from '../ops/elementwise';
 import type { Generator } from '../random';
-import { record } from '../autograd/node';
+import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
 import { addmm, matmul } from '../ops/linalg';
-import { empty } from '../ops/movement';
-import { indexAdd, indexSelect, scatterAddInto } from '../ops/indexing';
+import { indexAdd, indexSelect, scatterAdd } from '../ops/indexing';
 import { shapeStr } from '../shape';
+import { checkTensor } from '../validate';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 export { conv1d, conv2d, convTranspose2d, pad } from '../ops/conv';
 export { maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d } from '../ops/pool';
-export { dropout2d } from './conv_layers';
-
-function checkTensor(op: string, name: string, v: unknown): asserts v is Tensor {
-  if (!(v instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for '${name}' but received ${v === null ? 'null' : typeof v}`);
-}
 
 // ---- activations ---------------------------------------------------------------------------------------------
 
@@ -27,7 +25,7 @@ export const sigmoid = (x: Tensor): Tensor => ops.sigmoid(x);
 export const tanh = (x: Tensor): Tensor => ops.tanh(x);
 export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => ops.leakyRelu(x, negativeSlope);
 /** x > 0 ? x : alpha * (exp(x) - 1) */
-export const elu = (x: Tensor, alpha = 1): Tensor => ops.where(x.gt(0), x, x.expm1().mul(alpha));
+export const elu = (x: Tensor, alpha = 1): Tensor => where(x.gt(0), x, x.expm1().mul(alpha));
 /** x * sigmoid(x) */
 export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
 /** GELU, exact (erf) or with PyTorch's tanh approximation. */
@@ -42,7 +40,7 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
 /** log(1 + exp(beta x)) / beta, linear above threshold, as torch.nn.functional.softplus. */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   const bx = x.mul(beta);
-  return ops.where(bx.gt(threshold), x, bx.exp().log1p().div(beta));
+  return where(bx.gt(threshold), x, bx.exp().log1p().div(beta));
 }
 export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);
@@ -68,41 +66,72 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
 
 /** Zeroes elements with probability p during training and scales the rest by 1/(1-p), from the seeded generator. */
 export function dropout(x: Tensor, p = 0.5, training = true, options: { generator?: Generator } = {}): Tensor {
+  checkTensor('dropout', 'input', x);
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
   // PyTorch: noise = empty_like(x).bernoulli_(1 - p); noise.div_(1 - p); x * noise
-  const noise = empty(x.shape, 'float32');
-  const g = options.generator ?? defaultGenerator;
-  native.rngBernoulli(g.state, noise.data as Float32Array, 0, noise.numel(), 1 - p);
+  const noise = emptyTensor(x.shape, x.dtype).bernoulli_(1 - p, options);
   noGrad(() => noise.div_(1 - p));
   return x.mul(noise);
+}
+
+/** Zeroes whole channels with probability p in training (one draw per [N, C]), scaling the rest by 1/(1-p). */
+export function dropout2d(input: Tensor, p = 0.5, training = true, options: { generator?: Generator } = {}): Tensor {
+  checkTensor('dropout2d', 'input', input);
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
+  if (!training || p === 0) return input;
+  const batched = input.dim() === 4;
+  const shape = batched ? [input.shape[0]!, input.shape[1]!, 1, 1] : [input.shape[0]!, 1, 1];
+  const noise = emptyTensor(shape, input.dtype).bernoulli_(1 - p, options);
+  noGrad(() => noise.div_(1 - p));
+  return input.mul(noise);
 }
 
 /** Rows of weight picked by integer indices; the paddingIdx row gets no gradient. */
 export function embedding(input: Tensor, weight: Tensor, paddingIdx?: number | null): Tensor {
   checkTensor('embedding', 'input', input);
+  checkTensor('embedding', 'weight', weight);
   if (input.dtype !== 'int32') throw new TypeError(`embedding: Expected tensor for argument #1 'indices' to have scalar type Long (int32 here); but got ${input.dtype}`);
   const flat = input.reshape([-1]);
   const rows = noGrad(() => indexSelect(weight, 0, flat));
   const out = rows.view([...input.shape, weight.shape[1]!]);
   const pad = paddingIdx === null || paddingIdx === undefined ? -1 : paddingIdx < 0 ? paddingIdx + weight.shape[0]! : paddingIdx;
   return record('EmbeddingBackward0', out, [weight], (g) => {
-    let gw = indexAdd(empty(weight.shape, 'float32'), 0, flat, g.reshape([-1, weight.shape[1]!]));
-    if (pad >= 0) gw = gw.mul(ops.ne(indexSelectRowMask(weight.shape[0]!, pad), 0).unsqueeze(1).float());
+    let gw = indexAdd(emptyTensor(weight.shape, g.dtype), 0, flat, g.reshape([-1, weight.shape[1]!]));
+    if (pad >= 0) gw = gw.mul(rowMask(weight.shape[0]!, pad).unsqueeze(1));
     return [gw];
   });
 }
 
-function indexSelectRowMask(n: number, pad: number): Tensor {
-  const m = empty([n], 'float32');
-  (m.data as Float32Array).fill(1);
+/** A bool vector of n trues with a false at `pad`: the rows of the padding index get no gradient. */
+function rowMask(n: number, pad: number): Tensor {
+  const m = emptyTensor([n], 'bool');
+  m.data.fill(1);
   m.data[pad] = 0;
   return m;
 }
 
-/** Normalizes over the last dims given by normalizedShape, then scales and shifts. */
+// ---- normalization ---------------------------------------------------------------------------------------------
+
+/** (x - mean) / sqrt(var + eps) over dims, with the biased variance; the batch statistics are returned too. */
+function standardize(x: Tensor, dims: readonly number[], eps: number): { out: Tensor; mean: Tensor; variance: Tensor } {
+  const mean = x.mean(dims, true);
+  const centered = x.sub(mean);
+  const variance = centered.mul(centered).mean(dims, true);
+  return { out: centered.mul(variance.add(eps).rsqrt()), mean, variance };
+}
+
+/** out * weight + bias, each optional, with weight and bias viewed as `view` (per channel) when given. */
+function affine(out: Tensor, weight: Tensor | null | undefined, bias: Tensor | null | undefined, view?: readonly number[]): Tensor {
+  if (weight) out = out.mul(view ? weight.view(view) : weight);
+  if (bias) out = out.add(view ? bias.view(view) : bias);
+  return out;
+}
+
+/** Normalizes over the last dims given by normalizedShape, then scales and shifts, as F.layer_norm. */
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  checkTensor('layerNorm', 'input', x);
   const n = normalizedShape.length;
   const tail = x.shape.slice(x.dim() - n);
   if (n === 0 || tail.length !== n || tail.some((s, i) => s !== normalizedShape[i])) {
@@ -111,13 +140,51 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
     );
   }
   const dims = normalizedShape.map((_, i) => x.dim() - n + i);
-  const mean = x.mean(dims, true);
-  const centered = x.sub(mean);
-  const variance = centered.mul(centered).mean(dims, true);
-  let out = centered.mul(variance.add(eps).rsqrt());
-  if (weight) out = out.mul(weight);
-  if (bias) out = out.add(bias);
-  return out;
+  return affine(standardize(x, dims, eps).out, weight, bias);
+}
+
+/** Normalizes groups of channels per sample, then scales and shifts per channel, as F.group_norm. */
+export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  checkTensor('groupNorm', 'input', x);
+  const c = x.shape[1];
+  if (x.dim() < 2 || c === undefined || c % numGroups !== 0) {
+    throw new RangeError(`groupNorm: Expected number of channels in input to be divisible by num_groups, but got input of shape ${shapeStr(x.shape)} and num_groups=${numGroups}`);
+  }
+  const out = standardize(x.reshape([x.shape[0]!, numGroups, -1]), [2], eps).out.reshape(x.shape);
+  return affine(out, weight, bias, [1, c, ...x.shape.slice(2).map(() => 1)]);
+}
+
+export interface BatchNormOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  /** Normalize with the batch's statistics (and update the running ones, when given) instead of the running ones. */
+  training?: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+/**
+ * Normalizes over every dim but dim 1, then scales and shifts per channel, as F.batch_norm: in training with the
+ * batch's statistics, folding them into runningMean and runningVar (unbiased variance) with the momentum; otherwise
+ * with the running statistics.
+ */
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions = {}): Tensor {
+  checkTensor('batchNorm', 'input', x);
+  const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5 } = options;
+  const c = x.shape[1]!;
+  const view = [1, c, ...x.shape.slice(2).map(() => 1)];
+  if (!training) {
+    if (!runningMean || !runningVar) throw new TypeError('batchNorm: running_mean and running_var must be defined in evaluation mode');
+    return affine(x.sub(runningMean.view(view)).mul(runningVar.view(view).add(eps).rsqrt()), weight, bias, view);
+  }
+  const count = x.numel() / c;
+  if (count <= 1) throw new RangeError(`Expected more than 1 value per channel when training, got input size ${JSON.stringify(x.shape)}`);
+  const { out, mean, variance } = standardize(x, [0, ...x.shape.slice(2).map((_, i) => i + 2)], eps);
+  noGrad(() => {
+    if (runningMean) runningMean.mul_(1 - momentum).add_(mean.view([c]), momentum);
+    if (runningVar) runningVar.mul_(1 - momentum).add_(variance.view([c]).mul(count / (count - 1)), momentum);
+  });
+  return affine(out, weight, bias, view);
 }
 
 // ---- losses --------------------------------------------------------------------------------------------------
@@ -157,7 +224,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: LossOptions
   checkPair('smoothL1Loss', input, target);
   const beta = options.beta ?? 1;
   const d = input.sub(target).abs();
-  const loss = beta === 0 ? d : ops.where(d.lt(beta), d.mul(d).mul(0.5 / beta), d.sub(0.5 * beta));
+  const loss = beta === 0 ? d : where(d.lt(beta), d.mul(d).mul(0.5 / beta), d.sub(0.5 * beta));
   return reduce('smoothL1Loss', loss, options.reduction ?? 'mean');
 }
 /** 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta). */
@@ -165,7 +232,7 @@ export function huberLoss(input: Tensor, target: Tensor, options: LossOptions & 
   checkPair('huberLoss', input, target);
   const delta = options.delta ?? 1;
   const d = input.sub(target).abs();
-  const loss = ops.where(d.lt(delta), d.mul(d).mul(0.5), d.sub(0.5 * delta).mul(delta));
+  const loss = where(d.lt(delta), d.mul(d).mul(0.5), d.sub(0.5 * delta).mul(delta));
   return reduce('huberLoss', loss, options.reduction ?? 'mean');
 }
 
@@ -205,11 +272,11 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {})
   // -w[target] (scaled for the reduction) into the class dim.
   const { out, coef, safe } = noGrad(() => {
     const keep = t.ne(ignoreIndex);
-    const safeT = ops.where(keep, t, 0);
+    const safeT = where(keep, t, 0);
     if (safeT.lt(0).logicalOr(safeT.ge(c)).any().item()) {
       throw new RangeError(`nllLoss: Target out of bounds: class indices must be in [0, ${c - 1}] (or ignoreIndex ${ignoreIndex})`);
     }
-    let w = keep.float();
+    let w = keep.to(logp.dtype);
     if (weight) w = w.mul(weight.gather(0, safeT));
     const loss = logp.gather(1, safeT.unsqueeze(1)).squeeze(1).mul(w).neg();
     if (reduction === 'none') return { out: loss.view(target.shape), coef: w, safe: safeT };
@@ -219,7 +286,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {})
   });
   return record('NllLossBackward0', out, [logp], (g) => {
     const perRow = reduction === 'none' ? g.reshape([-1]).mul(coef) : coef.mul(g);
-    return [scatterAddInto(logp.shape, 1, safe.unsqueeze(1), perRow.neg().unsqueeze(1))];
+    return [scatterAdd(emptyTensor(logp.shape, g.dtype), 1, safe.unsqueeze(1), perRow.neg().unsqueeze(1))];
   });
 }
 
@@ -238,7 +305,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new RangeError(`crossEntropy: label_smoothing must be between 0.0 and 1.0. Got: ${labelSmoothing}`);
   const logp = input.logSoftmax(input.dim() === 1 ? 0 : 1);
   const c = input.dim() === 1 ? input.shape[0]! : input.shape[1]!;
-  if (target.dtype === 'float32') {
+  if (target.isFloatingPoint()) {
     checkPair('crossEntropy', input, target);
     const t = labelSmoothing > 0 ? target.mul(1 - labelSmoothing).add(labelSmoothing / c) : target;
     const classDim = input.dim() === 1 ? 0 : 1;
@@ -253,12 +320,12 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   // PyTorch: (1 - eps) * nll + eps / C * smooth, smooth = -sum_c w_c logp_c over non-ignored entries.
   const flat = classesLast(logp);
   const t = target.reshape([-1]);
-  const keep = t.ne(ignoreIndex).float();
+  const keep = t.ne(ignoreIndex).to(logp.dtype);
   let smooth = (weight ? flat.mul(weight) : flat).sum(1).neg().mul(keep);
   if (reduction === 'none') smooth = smooth.view(target.shape);
   else if (reduction === 'sum') smooth = smooth.sum();
   else {
-    const denom = weight ? weight.gather(0, ops.where(t.ne(ignoreIndex), t, 0)).mul(keep).sum() : keep.sum();
+    const denom = weight ? weight.gather(0, where(t.ne(ignoreIndex), t, 0)).mul(keep).sum() : keep.sum();
     smooth = smooth.sum().div(denom);
   }
   return nll.mul(1 - labelSmoothing).add(smooth.mul(labelSmoothing / c));
@@ -302,7 +369,7 @@ export function klDiv(input: Tensor, target: Tensor, options: { reduction?: Redu
   const { reduction = 'mean', logTarget = false } = options;
   const loss = logTarget
     ? target.exp().mul(target.sub(input))
-    : ops.where(target.gt(0), target.mul(ops.where(target.gt(0), target, 1).log()), 0).sub(target.mul(input));
+    : where(target.gt(0), target.mul(where(target.gt(0), target, 1).log()), 0).sub(target.mul(input));
   if (reduction === 'batchmean') return input.dim() === 0 ? loss.sum() : loss.sum().div(input.shape[0]!);
   return reduce('klDiv', loss, reduction);
 }

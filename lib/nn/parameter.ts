@@ -1,5 +1,6 @@
 /** nn.Parameter: a leaf tensor that a Module registers and an optimizer updates. */
-import { Tensor } from '../tensor';
+import { Tensor, emptyTensor } from '../tensor';
+import { getDefaultDtype } from '../dtype';
 import { formatTensor } from '../print';
 
 /**
@@ -9,7 +10,7 @@ import { formatTensor } from '../print';
  */
 export class Parameter extends Tensor {
   constructor(data?: Tensor, requiresGrad = true) {
-    const d = data ?? new Tensor(new Float32Array(0), [0]);
+    const d = data ?? emptyTensor([0], getDefaultDtype());
     if (!(d instanceof Tensor)) throw new TypeError('Parameter: expected a Tensor for data');
     super(d.data, d.shape, d.strides, d.offset, d.dtype);
     if (requiresGrad) this.requiresGrad_(true);

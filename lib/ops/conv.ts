@@ -3,30 +3,18 @@
  * convolution is one recorded node whose backward calls the kernels' adjoints.
  */
 import * as K from '../backend/kernels';
-import { Tensor } from '../tensor';
-import { record } from '../autograd/node';
+import type { FloatStorage } from '../backend/kernels';
+import { Tensor, emptyTensor, outputTensor } from '../tensor';
+import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
 import { shapeStr } from '../shape';
-import { contiguous, empty, outputTensor } from './movement';
-import { indexSelect } from './indexing';
+import { checkFloatingOperands, checkTensor, pair } from '../validate';
+import type { Pair } from '../validate';
 
-export type Pair = number | readonly [number, number];
+export type { Pair } from '../validate';
 export type PaddingArg = Pair | 'valid' | 'same';
 
-/** The typed array of a contiguous float32 tensor starting at its first element. */
-export function dense(t: Tensor): Float32Array {
-  const c = noGrad(() => contiguous(t));
-  const d = c.data as Float32Array;
-  return c.offset === 0 && d.length === c.numel() ? d : d.subarray(c.offset, c.offset + c.numel());
-}
-
-export function pair(op: string, name: string, v: Pair, min: number): [number, number] {
-  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (p.length !== 2 || !p.every((x) => Number.isInteger(x) && x >= min)) {
-    throw new RangeError(`${op}: ${name} must be ${min > 0 ? 'positive' : 'non-negative'} integers, got ${JSON.stringify(v)}`);
-  }
-  return p;
-}
+const dense = K.denseFloat;
 
 export interface Conv2dOptions {
   stride?: Pair;
@@ -35,10 +23,9 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
-function checkFloat(op: string, name: string, t: unknown): asserts t is Tensor {
-  if (!(t instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for '${name}'`);
-  if (t.dtype !== 'float32') throw new TypeError(`${op}: expected a float32 '${name}' but received ${t.dtype}`);
-}
+/** Input, weight and bias of a convolution: floating, of one dtype (PyTorch does not promote inside a convolution). */
+const checkConvOperands = (op: string, input: unknown, weight: unknown, bias: unknown): void =>
+  checkFloatingOperands(op, [['input', input], ['weight', weight], ['bias', bias, 'optional']]);
 
 /**
  * 2-D convolution over [N, C, H, W] (or unbatched [C, H, W]) input with weight [OC, C / groups, kh, kw].
@@ -47,8 +34,7 @@ function checkFloat(op: string, name: string, t: unknown): asserts t is Tensor {
  */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
-  checkFloat(op, 'input', input);
-  checkFloat(op, 'weight', weight);
+  checkConvOperands(op, input, weight, bias);
   if (input.dim() === 3) return conv2d(input.unsqueeze(0), weight, bias, options).squeeze(0);
   if (input.dim() !== 4) throw new RangeError(`${op}: Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ${shapeStr(input.shape)}`);
   if (weight.dim() !== 4) throw new RangeError(`${op}: weight should have 4 dimensions, got ${shapeStr(weight.shape)}`);
@@ -104,29 +90,29 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
  */
 function convNode(name: string, x: Tensor, weight: Tensor, bias: Tensor | null, g: K.ConvGeometry, transposed: boolean): Tensor {
   const outShape = transposed ? [g.n, g.c, g.h, g.w] : [g.n, g.oc, g.oh, g.ow];
-  const y = outputTensor(outShape, 'float32');
+  const y = outputTensor(outShape, x.dtype);
   const xd = dense(x);
   const wd = dense(weight);
   if (transposed) {
-    K.conv2d(1, xd, wd, y.data as Float32Array, g);
+    K.conv2d('backward_input', xd, wd, y.data as FloatStorage, g);
     if (bias) noGrad(() => y.add_(bias.view([1, -1, 1, 1])));
   } else {
     // The kernel adds the bias to each output block while it is still in cache.
-    K.conv2d(0, xd, wd, y.data as Float32Array, g, bias ? dense(bias) : null);
+    K.conv2d('forward', xd, wd, y.data as FloatStorage, g, bias ? dense(bias) : null);
   }
   return record(name, y, [x, weight, bias], (gy, needs) => {
     const gyd = dense(gy);
     let gx: Tensor | null = null;
     let gw: Tensor | null = null;
     if (needs[0]) {
-      gx = outputTensor(x.shape, 'float32');
-      K.conv2d(transposed ? 0 : 1, gyd, wd, gx.data as Float32Array, g);
+      gx = outputTensor(x.shape, x.dtype);
+      K.conv2d(transposed ? 'forward' : 'backward_input', gyd, wd, gx.data as FloatStorage, g);
     }
     if (needs[1]) {
-      gw = outputTensor(weight.shape, 'float32');
+      gw = outputTensor(weight.shape, weight.dtype);
       // The weight gradient pairs the convolution's input with its output gradient; transposed, the roles swap.
-      if (transposed) K.conv2d(2, gyd, xd, gw.data as Float32Array, g);
-      else K.conv2d(2, xd, gyd, gw.data as Float32Array, g);
+      if (transposed) K.conv2d('backward_weight', gyd, xd, gw.data as FloatStorage, g);
+      else K.conv2d('backward_weight', xd, gyd, gw.data as FloatStorage, g);
     }
     return [gx, gw, needs[2] ? gy.sum([0, 2, 3]) : null];
   });
@@ -143,8 +129,7 @@ export interface ConvTranspose2dOptions {
 /** Transposed 2-D convolution with weight [C_in, C_out / groups, kh, kw], as torch.nn.functional.conv_transpose2d. */
 export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}): Tensor {
   const op = 'convTranspose2d';
-  checkFloat(op, 'input', input);
-  checkFloat(op, 'weight', weight);
+  checkConvOperands(op, input, weight, bias);
   if (input.dim() === 3) return convTranspose2d(input.unsqueeze(0), weight, bias, options).squeeze(0);
   if (input.dim() !== 4 || weight.dim() !== 4) throw new RangeError(`${op}: expected 4-D input and weight, got ${shapeStr(input.shape)} and ${shapeStr(weight.shape)}`);
   const groups = options.groups ?? 1;
@@ -180,8 +165,7 @@ export interface Conv1dOptions {
 
 /** 1-D convolution over [N, C, L] (or [C, L]), as a 2-D convolution of height 1. */
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}): Tensor {
-  checkFloat('conv1d', 'input', input);
-  checkFloat('conv1d', 'weight', weight);
+  checkConvOperands('conv1d', input, weight, bias);
   if (input.dim() === 2) return conv1d(input.unsqueeze(0), weight, bias, options).squeeze(0);
   if (input.dim() !== 3 || weight.dim() !== 3) {
     throw new RangeError(`conv1d: Expected 2D (unbatched) or 3D (batched) input and 3D weight, got ${shapeStr(input.shape)} and ${shapeStr(weight.shape)}`);
@@ -210,13 +194,14 @@ function padIndex(mode: PadMode, size: number, before: number, after: number): T
   return new Tensor(idx, [idx.length]);
 }
 
+
 /**
  * Pads the last dims: pad = [left, right, top, bottom, ...] from the last dim backwards, as
  * torch.nn.functional.pad. Non-constant modes gather rows (so their gradient is an index_add).
  */
 export function pad(input: Tensor, padding: readonly number[], mode: PadMode = 'constant', value = 0): Tensor {
   const op = 'pad';
-  if (!(input instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor`);
+  checkTensor(op, 'input', input);
   if (padding.length % 2 !== 0 || padding.length / 2 > input.dim() || !padding.every((v) => Number.isInteger(v))) {
     throw new RangeError(`${op}: Padding length must be divisible by 2 and at most twice the number of dims, got ${JSON.stringify(padding)}`);
   }
@@ -225,7 +210,7 @@ export function pad(input: Tensor, padding: readonly number[], mode: PadMode = '
     if (padding.some((v) => v < 0)) throw new RangeError(`${op}: negative padding is not supported`);
     const shape = [...input.shape];
     for (let k = 0; k < dims; k++) shape[input.dim() - 1 - k]! += padding[2 * k]! + padding[2 * k + 1]!;
-    const out = empty(shape, input.dtype);
+    const out = emptyTensor(shape, input.dtype);
     if (value !== 0) out.data.fill(value);
     const interior = (t: Tensor): Tensor => {
       let v = t;
@@ -248,7 +233,7 @@ export function pad(input: Tensor, padding: readonly number[], mode: PadMode = '
     if (mode === 'circular' && (before > size || after > size)) {
       throw new RangeError(`${op}: Padding value causes wrapping around more than once (padding (${before}, ${after}) at dimension ${d} of input ${shapeStr(input.shape)})`);
     }
-    if (before || after) out = indexSelect(out, d, padIndex(mode, size, before, after));
+    if (before || after) out = out.indexSelect(d, padIndex(mode, size, before, after));
   }
   return out;
 }

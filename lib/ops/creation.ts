@@ -1,41 +1,29 @@
 /** Tensor factories: tensor, zeros, ones, full, empty, arange, linspace, eye and the *Like variants. */
-import { allocate, checkDType, dtypeOfStorage } from '../dtype';
+import { allocate, checkDType, dtypeOfStorage, getDefaultDtype, isFloating } from '../dtype';
 import type { DType, DTypeLike, Storage } from '../dtype';
-import { Tensor } from '../tensor';
-import { checkShape, contiguousStrides, numelOf, shapeStr } from '../shape';
-import { empty as emptyOf } from './movement';
+import { Tensor, emptyTensor } from '../tensor';
+import { contiguousStrides, numelOf, shapeStr } from '../shape';
+import { checkShape, checkTensor, parseSizeArgs } from '../validate';
+import type { SizeArgs } from '../validate';
+
+export type { SizeArgs } from '../validate';
 
 export interface TensorOptions {
   dtype?: DTypeLike;
   requiresGrad?: boolean;
 }
 
-/** Size arguments as PyTorch takes them: (2, 3), ([2, 3]), each optionally followed by an options object. */
-export type SizeArgs<O> = readonly (number | readonly number[] | O)[];
-
-export function parseSizeArgs<O extends object>(op: string, args: SizeArgs<O>): { shape: number[]; options: O } {
-  let list = [...args];
-  let options = {} as O;
-  const last = list[list.length - 1];
-  if (last !== undefined && typeof last === 'object' && !Array.isArray(last)) {
-    options = last as O;
-    list = list.slice(0, -1);
-  }
-  const dims = list.length === 1 && Array.isArray(list[0]) ? (list[0] as readonly unknown[]) : list;
-  return { shape: [...checkShape(op, dims)], options };
-}
-
 function finish(t: Tensor, options: TensorOptions): Tensor {
   if (options.requiresGrad) {
-    if (t.dtype !== 'float32') throw new TypeError('Only Tensors of floating point dtype can require gradients');
+    if (!isFloating(t.dtype)) throw new TypeError('Only Tensors of floating point dtype can require gradients');
     t.requiresGrad = true;
   }
   return t;
 }
 
-function filled(op: string, shape: number[], value: number | boolean, options: TensorOptions, dflt: DType = 'float32'): Tensor {
+function filled(op: string, shape: number[], value: number | boolean, options: TensorOptions, dflt: DType = getDefaultDtype()): Tensor {
   const dtype = options.dtype === undefined ? dflt : checkDType(op, options.dtype);
-  const t = emptyOf(shape, dtype);
+  const t = emptyTensor(shape, dtype);
   const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
   if (v !== 0) t.data.fill(v);
   return finish(t, options);
@@ -56,33 +44,38 @@ export function empty(...args: SizeArgs<TensorOptions>): Tensor {
   const { shape, options } = parseSizeArgs('empty', args);
   return filled('empty', shape, 0, options);
 }
-/** Every element set to value; the dtype follows the value (bool, else float32) unless given. */
+/** Every element set to value; the dtype follows the value (bool, else the default float dtype) unless given. */
 export function full(size: readonly number[], value: number | boolean, options: TensorOptions = {}): Tensor {
   if (typeof value !== 'number' && typeof value !== 'boolean') throw new TypeError('full: expected a number or boolean fill value');
-  return filled('full', [...checkShape('full', size)], value, options, typeof value === 'boolean' ? 'bool' : 'float32');
+  return filled('full', [...checkShape('full', size)], value, options, typeof value === 'boolean' ? 'bool' : getDefaultDtype());
 }
 export function zerosLike(x: Tensor, options: TensorOptions = {}): Tensor {
+  checkTensor('zerosLike', 'input', x);
   return filled('zerosLike', [...x.shape], 0, options, x.dtype);
 }
 export function onesLike(x: Tensor, options: TensorOptions = {}): Tensor {
+  checkTensor('onesLike', 'input', x);
   return filled('onesLike', [...x.shape], 1, options, x.dtype);
 }
 export function emptyLike(x: Tensor, options: TensorOptions = {}): Tensor {
+  checkTensor('emptyLike', 'input', x);
   return filled('emptyLike', [...x.shape], 0, options, x.dtype);
 }
 export function fullLike(x: Tensor, value: number | boolean, options: TensorOptions = {}): Tensor {
+  checkTensor('fullLike', 'input', x);
   return filled('fullLike', [...x.shape], value, options, x.dtype);
 }
 
-type Nested = number | boolean | readonly Nested[] | Storage | Float64Array;
+type Nested = number | boolean | readonly Nested[] | Storage;
 
 function isTypedArray(v: unknown): v is ArrayLike<number> {
   return ArrayBuffer.isView(v) && !(v instanceof DataView);
 }
 
 /**
- * A tensor from nested arrays, a typed array, a number or a boolean. JS numbers give float32 (a JS number
- * does not say whether it was written 1 or 1.0); booleans give bool; Int32Array gives int32.
+ * A tensor from nested arrays, a typed array, a number or a boolean. JS numbers give the default float dtype
+ * (a JS number does not say whether it was written 1 or 1.0); booleans give bool; a typed array gives its dtype
+ * (Float64Array float64, Int32Array int32, Uint8Array bool).
  * @throws TypeError for ragged or non-numeric data.
  * @example torch.tensor([[1, 2], [3, 4]])
  */
@@ -100,9 +93,9 @@ export function tensor(data: Nested | Tensor, options: TensorOptions = {}): Tens
     probe = (probe as readonly unknown[])[0];
   }
   const n = numelOf(shape);
-  let inferred: DType = 'float32';
+  let inferred: DType = getDefaultDtype();
   if (typeof probe === 'boolean') inferred = 'bool';
-  if (isTypedArray(data) && shape.length === 1) inferred = dtypeOfStorage(data) ?? 'float32';
+  if (isTypedArray(data) && shape.length === 1) inferred = dtypeOfStorage(data) ?? getDefaultDtype();
   const values = new Float64Array(n);
   let allBool = true;
   let at = 0;
@@ -130,7 +123,7 @@ export function tensor(data: Nested | Tensor, options: TensorOptions = {}): Tens
   } else {
     walk(data, 0, []);
   }
-  if (inferred === 'bool' && !allBool) inferred = 'float32';
+  if (inferred === 'bool' && !allBool) inferred = getDefaultDtype();
   const dtype = options.dtype === undefined ? inferred : checkDType('tensor', options.dtype);
   const storage = allocate(dtype, n);
   if (dtype === 'bool') for (let i = 0; i < n; i++) storage[i] = values[i] !== 0 ? 1 : 0;
@@ -141,7 +134,7 @@ export function tensor(data: Nested | Tensor, options: TensorOptions = {}): Tens
 
 /**
  * Values from start (inclusive) to end (exclusive) by step: arange(end) or arange(start, end, step).
- * Integer arguments give int32 (PyTorch's int64), others float32.
+ * Integer arguments give int32 (PyTorch's int64), others the default float dtype.
  */
 export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
   if (end === undefined) {
@@ -156,37 +149,67 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
     throw new RangeError('arange: upper bound and larger bound inconsistent with step sign');
   }
   const allInt = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
-  const dtype = options.dtype === undefined ? (allInt ? 'int32' : 'float32') : checkDType('arange', options.dtype);
+  const dtype = options.dtype === undefined ? (allInt ? 'int32' : getDefaultDtype()) : checkDType('arange', options.dtype);
   const n = Math.ceil((end - start) / step);
-  const t = emptyOf([n], dtype);
+  const t = emptyTensor([n], dtype);
   // PyTorch computes start + i * step in double, then casts.
   for (let i = 0; i < n; i++) t.data[i] = start + i * step;
   return finish(t, options);
 }
 
+/** x = m * 2^e with an integer m, for exact arithmetic on doubles. */
+function exactParts(x: number): [bigint, number] {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const hi = view.getUint32(0);
+  const biased = (hi >>> 20) & 0x7ff;
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(view.getUint32(4));
+  if (biased !== 0) m |= 1n << 52n;
+  return [hi >>> 31 ? -m : m, (biased === 0 ? 1 : biased) - 1075];
+}
+
+/** a * b + c rounded once, as the fused multiply-add of PyTorch's compiled double kernels (JS has no Math.fma). */
+function fma(a: number, b: number, c: number): number {
+  if (!Number.isFinite(a) || !Number.isFinite(b) || !Number.isFinite(c) || a === 0 || b === 0 || c === 0) return a * b + c;
+  const [ma, ea] = exactParts(a);
+  const [mb, eb] = exactParts(b);
+  const [mc, ec] = exactParts(c);
+  const e = Math.min(ea + eb, ec);
+  const sum = ((ma * mb) << BigInt(ea + eb - e)) + (mc << BigInt(ec - e));
+  // Number() rounds the exact integer to nearest-even; the power-of-two scaling is exact (in two steps when
+  // 2^e alone would underflow).
+  return e < -1000 ? Number(sum) * 2 ** (e + 500) * 2 ** -500 : Number(sum) * 2 ** e;
+}
+
 /** `steps` evenly spaced values from start to end inclusive, computed as PyTorch does (from both ends). */
 export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`linspace: number of steps must be non-negative (got ${steps})`);
-  const dtype = options.dtype === undefined ? 'float32' : checkDType('linspace', options.dtype);
-  const t = emptyOf([steps], dtype);
+  const dtype = options.dtype === undefined ? getDefaultDtype() : checkDType('linspace', options.dtype);
+  const t = emptyTensor([steps], dtype);
   if (steps === 1) t.data[0] = start;
   if (steps > 1) {
-    // PyTorch's CPU kernel: a float step, values taken from the nearer end, in chunks of 16 as two vectors of
-    // base + j * step (plain float arithmetic), then the tail one by one with a fused multiply-add, which double
-    // arithmetic plus one rounding reproduces (step * k is exact in double).
-    const f = Math.fround;
+    // PyTorch's CPU kernel: a step in the tensor's type, values taken from the nearer end, in chunks of two AVX2
+    // vectors (8 floats or 4 doubles each) of base + j * step, then the tail one by one; its compiler fuses each
+    // multiply-add. For float32, double arithmetic plus one rounding is that fused result (the products are exact
+    // in double); float64 needs a real fused multiply-add.
+    const double = dtype === 'float64';
+    const f = double ? (x: number): number => x : Math.fround;
+    const lanes = double ? 4 : 8;
     const s = f(start);
     const e = f(end);
     const step = f(f(e - s) / (steps - 1));
     const half = Math.floor(steps / 2);
-    const at = (i: number): number => (i < half ? f(s + step * i) : f(e - step * (steps - i - 1)));
+    const at = double
+      ? (i: number): number => (i < half ? fma(step, i, s) : fma(-step, steps - i - 1, e))
+      : (i: number): number => (i < half ? f(s + step * i) : f(e - step * (steps - i - 1)));
+    const lane = double ? (base: number, j: number): number => fma(j, step, base) : (base: number, j: number): number => f(base + f(j * step));
     let i = 0;
-    for (; i + 16 <= steps; i += 8) {
+    for (; i + 2 * lanes <= steps; i += lanes) {
       const base = at(i);
-      for (let j = 0; j < 8; j++) t.data[i + j] = f(base + f(j * step));
-      i += 8;
+      for (let j = 0; j < lanes; j++) t.data[i + j] = lane(base, j);
+      i += lanes;
       const base2 = at(i);
-      for (let j = 0; j < 8; j++) t.data[i + j] = f(base2 + f(j * step));
+      for (let j = 0; j < lanes; j++) t.data[i + j] = lane(base2, j);
     }
     for (; i < steps; i++) t.data[i] = at(i);
   }

@@ -1,26 +1,60 @@
 /**
- * Elementwise ops with PyTorch's broadcasting and type promotion. Broadcasting is an expand view, so the
- * kernels only ever see operands of the output's shape.
+ * The machinery behind the pointwise op table (lib/ops/pointwise.ts): `unary` and `binary` turn one table entry
+ * (kernel, dtype rule, PyTorch backward name, gradient formula) into the op function, and register the entry so
+ * that Tensor methods (lib/ops/pointwise_methods.ts), the tests and gradcheck come from the same list.
+ *
+ * Also here: the ternary `where`, dtype conversion (`to`), copy_/fill_/zero_, all with PyTorch's broadcasting and
+ * type promotion. Broadcasting is an expand view, so kernels only ever see operands of the output's shape.
  */
-import { allocateForOutput, promoteTypes, promoteWithScalar } from '../dtype';
-import type { DType } from '../dtype';
+import { Tensor, defineMethods, emptyTensor, outputTensor } from '../tensor';
+import type { DType, DTypeLike } from '../dtype';
+import { DTYPES, canCast, checkDType, getDefaultDtype, isFloating, promoteTypes, resultType, scalarType } from '../dtype';
 import * as K from '../backend/kernels';
-import type { BinaryOpName, Strided, UnaryOpName } from '../backend/kernels';
-import { isGradEnabled } from '../autograd/grad_mode';
-import { record } from '../autograd/node';
-import { Tensor } from '../tensor';
-import { broadcastShapes, contiguousStrides, numelOf, sameShape, shapeStr } from '../shape';
+import type { Strided } from '../backend/kernels';
+import { record } from '../autograd/record';
+import { noGrad } from '../autograd/grad_mode';
+import { broadcastShapes, contiguousStrides, sameShape, shapeStr } from '../shape';
 import type { Shape } from '../shape';
-import { broadcastTo, empty } from './movement';
+import type { Scalar } from '../validate';
+import { checkInPlaceResult, checkNumber, checkOperand, checkTensor, checkUntrackedOperand, checkWritable, describe } from '../validate';
 
-export type Scalar = number | boolean;
+export type { Scalar } from '../validate';
+
+// ---- the registry --------------------------------------------------------------------------------------------
+
+/** One entry of the pointwise op table, as the tests and gradcheck read it. */
+export interface OpEntry {
+  /** torchlet's name: the function, the method and the fixtures' op name ('floorDivide'). */
+  readonly name: string;
+  readonly arity: 1 | 2;
+  /** The addon kernel that computes it. */
+  readonly kernel: string;
+  /** PyTorch's backward node name, or null when the op has no gradient (comparisons, predicates). */
+  readonly backward: string | null;
+  /** The names of its scalar parameters after the tensor operands (clamp: min, max). */
+  readonly params: readonly string[];
+  /** Whether it has a Tensor method `name_` that writes in place. */
+  readonly inPlace: boolean;
+}
+
+const TABLE: OpEntry[] = [];
+
+/** The pointwise op table: every entry defined with `unary`, `predicate` or `binary`, in definition order. */
+export function opTable(): readonly OpEntry[] {
+  return TABLE;
+}
+
+function register(entry: OpEntry): void {
+  if (TABLE.some((e) => e.name === entry.name)) throw new Error(`torchlet: pointwise op '${entry.name}' is defined twice`);
+  TABLE.push(entry);
+}
+
+const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+// ---- operands ----------------------------------------------------------------------------------------------
 
 // Scalars travel as a one-element array seen with stride 0; calls are synchronous, so one slot per dtype is enough.
-const SLOTS: Record<DType, Float32Array | Int32Array | Uint8Array> = {
-  float32: new Float32Array(1),
-  int32: new Int32Array(1),
-  bool: new Uint8Array(1),
-};
+const SLOTS = Object.fromEntries(Object.entries(DTYPES).map(([d, e]) => [d, new e.array(1)])) as Record<DType, Strided['data']>;
 const ZEROS: number[][] = [];
 function zeroStrides(rank: number): number[] {
   return (ZEROS[rank] ??= new Array<number>(rank).fill(0));
@@ -31,29 +65,15 @@ function scalarOperand(dtype: DType, value: Scalar, shape: Shape): Strided {
   return { data: slot, shape, strides: zeroStrides(shape.length), offset: 0 };
 }
 
-function checkOperand(op: string, v: unknown, name: string): void {
-  if (!(v instanceof Tensor) && typeof v !== 'number' && typeof v !== 'boolean') {
-    throw new TypeError(`${op}: expected a Tensor or a number for '${name}' but received ${v === null ? 'null' : typeof v}`);
-  }
-}
-
-/** A copy of x converted to dtype, or x itself when it already has that dtype. */
-export function cast(x: Tensor, dtype: DType): Tensor {
-  if (x.dtype === dtype) return x;
-  const out = empty(x.shape, dtype);
-  K.copy(out, x);
-  return out;
-}
-
-type Kind = 'arith' | 'float' | 'compare' | 'logical';
-
-/** Contiguous strides for a fresh result; an operand's own (immutable) array when it already is that layout. */
-function stridesFor(shape: Shape, like: Tensor): readonly number[] {
-  return like.shape === shape && like.offset === 0 && isPacked(like) ? like.strides : contiguousStrides(shape);
+/** A 0-dim tensor holding a number, for the few places an operand must be a Tensor. */
+export function scalarTensor(value: Scalar, dtype: DType = scalarType(value)): Tensor {
+  const t = emptyTensor([], dtype);
+  t.data[0] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  return t;
 }
 
 /** Whether the strides are exactly the row-major ones (isContiguous accepts any stride on size-1 dims too). */
-function isPacked(t: Tensor): boolean {
+function isPacked(t: Strided): boolean {
   let expected = 1;
   for (let d = t.shape.length - 1; d >= 0; d--) {
     if (t.strides[d] !== expected) return false;
@@ -62,365 +82,450 @@ function isPacked(t: Tensor): boolean {
   return true;
 }
 
-function computeType(kind: Kind, a: Tensor, b: Tensor | Scalar): DType {
-  let t = b instanceof Tensor ? promoteTypes(a.dtype, b.dtype) : promoteWithScalar(a.dtype, b);
-  if (kind === 'float') t = 'float32';
-  if (kind === 'arith' && t === 'bool') t = 'int32';
-  if (kind === 'logical') t = b instanceof Tensor && a.dtype !== b.dtype ? promoteTypes(a.dtype, b.dtype) : a.dtype;
+/** Contiguous strides for a fresh result; an operand's own (immutable) array when it already is that layout. */
+function stridesFor(shape: Shape, like: Tensor): readonly number[] {
+  return like.shape === shape && like.offset === 0 && isPacked(like) ? like.strides : contiguousStrides(shape);
+}
+
+/** A copy of x converted to dtype (recorded as PyTorch's ToCopyBackward0 between floating types), or x itself. */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  const out = outputTensor(x.shape, dtype);
+  K.copy(out, x);
+  return record('ToCopyBackward0', out, [x], (g) => [cast(g, x.dtype)]);
+}
+
+/** x viewed with `shape` by broadcasting (an expand view, whose backward sums back), or x itself. */
+function broadcast(x: Tensor, shape: Shape): Tensor {
+  return sameShape(x.shape, shape) ? x : x.expand(shape);
+}
+
+// ---- in-place plumbing -------------------------------------------------------------------------------------
+
+/** An operand that may alias x's storage with another layout is cloned first, so reads never see writes. */
+function unaliased<V extends Tensor | Scalar>(x: Tensor, v: V): V {
+  if (v instanceof Tensor && v.data === x.data && (v.offset !== x.offset || !sameShape(v.strides, x.strides))) return v.clone() as V;
+  return v;
+}
+
+/**
+ * Runs an op in place on x with PyTorch's checks (x writable, operands untracked, the result type castable to x's
+ * dtype). `direct`: the kernel can write x itself (the op computes in x's dtype); otherwise the result is computed
+ * out of place and copied into x, converting.
+ */
+function inPlaceResult(
+  op: string,
+  x: Tensor,
+  operands: readonly (Tensor | Scalar)[],
+  result: DType,
+  direct: boolean,
+  run: (into: Tensor | undefined) => Tensor,
+): Tensor {
+  checkWritable(x, op);
+  for (const v of operands) checkUntrackedOperand(op, v);
+  checkInPlaceResult(op, x, result);
+  if (direct) return run(x);
+  const r = noGrad(() => run(undefined));
+  if (!sameShape(r.shape, x.shape)) {
+    throw new RangeError(`${op}: output with shape ${shapeStr(x.shape)} doesn't match the broadcast shape ${shapeStr(r.shape)}`);
+  }
+  K.copy(x, r);
+  return x;
+}
+
+// ---- unary ops ---------------------------------------------------------------------------------------------
+
+/**
+ * The result dtype of a unary op: 'float' converts integer and bool inputs to the default float dtype (exp, log);
+ * 'same' keeps the dtype and refuses bool (neg, abs); 'rounding' keeps integers as they are (floor, round).
+ */
+export type UnaryDtype = 'float' | 'same' | 'rounding';
+
+/** The gradient of a unary op from the incoming gradient, the input, the output and the op's parameters. */
+export type UnaryGrad = (g: Tensor, x: Tensor, out: Tensor, p0: number, p1: number) => Tensor;
+
+/** A unary op's parameters as the kernel takes them, and the input converted when the parameters require it. */
+export interface UnaryParams {
+  p0: number;
+  p1: number;
+  x?: Tensor;
+}
+
+export interface UnarySpec<P extends readonly unknown[]> {
+  /** The addon's unary kernel; defaults to the op's name in snake_case. */
+  kernel?: string;
+  /** The result dtype rule; 'bool' for a bool result without gradient (logicalNot). */
+  dtype: UnaryDtype | 'bool';
+  /** PyTorch's backward node name (omitted with the gradient for ops that have none). */
+  backward?: string;
+  /**
+   * The gradient, written with Tensor ops so that it is differentiable itself. Give it an explicit `: Tensor`
+   * return type: the table's own types depend on it, and TypeScript cannot infer a type through that cycle.
+   */
+  grad?: UnaryGrad;
+  /** Parameter names after the tensor, and how they become the kernel's p0, p1 (and perhaps a converted input). */
+  params?: { names: readonly string[]; parse: (op: string, x: Tensor, ...args: P) => UnaryParams };
+}
+
+interface UnaryImpl {
+  name: string;
+  code: number;
+  dtype: UnaryDtype | 'bool';
+  backward: string | null;
+  grad: UnaryGrad | null;
+}
+
+function runUnary(e: UnaryImpl, a: Tensor, p0: number, p1: number, into?: Tensor): Tensor {
+  let x = a;
+  if (e.dtype === 'float' && !isFloating(a.dtype)) x = cast(a, getDefaultDtype());
+  else if (a.dtype === 'bool' && (e.dtype === 'same' || e.dtype === 'rounding')) {
+    throw new TypeError(`${e.name}: not supported for bool tensors; convert with .int() or .float() first`);
+  } else if (e.dtype === 'rounding' && !isFloating(a.dtype)) {
+    // Rounding an integer tensor is the identity, as in PyTorch.
+    if (into) return into;
+    return a.clone();
+  }
+  const outType: DType = e.dtype === 'bool' ? 'bool' : x.dtype;
+  const out = into ?? outputTensor(x.shape, outType, stridesFor(x.shape, x));
+  K.unary(e.code, out, x, p0, p1);
+  if (into || !e.grad) return out;
+  const grad = e.grad;
+  return record(e.backward!, out, [x], (g) => [grad(g, x, out, p0, p1)]);
+}
+
+/** A unary op's function: the tensor, then its parameters. */
+export type UnaryFn<P extends readonly unknown[]> = (x: Tensor, ...params: P) => Tensor;
+
+function unaryImpl(name: string, kernel: string, dtype: UnaryImpl['dtype'], backward: string | null, grad: UnaryGrad | null): UnaryImpl {
+  return { name, code: K.kernelCode('unary', kernel), dtype, backward, grad };
+}
+
+const IN_PLACE = new Map<string, (x: Tensor, ...args: unknown[]) => Tensor>();
+// Table functions by identity, so that aliases (clip = clamp) find their entry.
+const ENTRY_OF = new WeakMap<object, string>();
+
+/** The table entry a function was defined by (also through an alias), or undefined. */
+export function entryOf(fn: unknown): OpEntry | undefined {
+  const name = typeof fn === 'function' ? ENTRY_OF.get(fn) : undefined;
+  return name === undefined ? undefined : TABLE.find((e) => e.name === name);
+}
+
+/**
+ * Defines and registers a differentiable unary op (one table entry).
+ * @example export const exp = unary('exp', { dtype: 'float', backward: 'ExpBackward0', grad: (g, _x, out): Tensor => g.mul(out) });
+ */
+export function unary<P extends readonly unknown[] = []>(name: string, spec: UnarySpec<P>): UnaryFn<P> {
+  const kernel = spec.kernel ?? snake(name);
+  const e = unaryImpl(name, kernel, spec.dtype, spec.backward ?? null, spec.grad ?? null);
+  const params = spec.params;
+  register({ name, arity: 1, kernel, backward: spec.backward ?? null, params: params?.names ?? [], inPlace: true });
+  const fn = (x: Tensor, ...args: P): Tensor => {
+    checkTensor(name, 'input', x);
+    if (!params) return runUnary(e, x, 0, 0);
+    const p = params.parse(name, x, ...args);
+    return runUnary(e, p.x ?? x, p.p0, p.p1);
+  };
+  IN_PLACE.set(name, (x: Tensor, ...args: unknown[]): Tensor => {
+    const op = `${name}_`;
+    checkTensor(op, 'input', x);
+    const p = params ? params.parse(op, x, ...(args as unknown as P)) : { p0: 0, p1: 0 };
+    const src = p.x ?? x;
+    const result = e.dtype === 'bool' ? 'bool' : e.dtype === 'float' && !isFloating(src.dtype) ? getDefaultDtype() : src.dtype;
+    return inPlaceResult(op, x, [], result, result === x.dtype, (into) => runUnary(e, into ? x : src, p.p0, p.p1, into));
+  });
+  ENTRY_OF.set(fn, name);
+  return fn;
+}
+
+/** Marks table ops that have no in-place method (the type of Tensor methods reads it). */
+export declare const NO_IN_PLACE: unique symbol;
+export type NoInPlace = { readonly [NO_IN_PLACE]: true };
+
+/** Defines and registers a unary op with a bool result and no gradient (isnan): no in-place form. */
+export function predicate(name: string, spec: { kernel?: string } = {}): UnaryFn<[]> & NoInPlace {
+  const kernel = spec.kernel ?? snake(name);
+  const e = unaryImpl(name, kernel, 'bool', null, null);
+  register({ name, arity: 1, kernel, backward: null, params: [], inPlace: false });
+  const fn = (x: Tensor): Tensor => {
+    checkTensor(name, 'input', x);
+    return runUnary(e, x, 0, 0);
+  };
+  ENTRY_OF.set(fn, name);
+  return fn as UnaryFn<[]> & NoInPlace;
+}
+
+// ---- binary ops --------------------------------------------------------------------------------------------
+
+/**
+ * The result dtype of a binary op: 'arith' promotes (bool operands compute in int32); 'float' promotes and then
+ * converts integers to the default float dtype (true division); 'compare' and 'logical' give bool.
+ */
+export type BinaryDtype = 'arith' | 'float' | 'compare' | 'logical';
+
+/**
+ * The gradients of a binary op: (g, x, y, out, needs) -> [dx, dy]. y is the second operand as given: a Tensor, or a
+ * number for the scalar form (needs[1] is then false). Formulas use ops that accept both.
+ */
+export type BinaryGrad = (g: Tensor, x: Tensor, y: Tensor | number, out: Tensor, needs: readonly boolean[], alpha: number) => (Tensor | null)[];
+
+export interface BinarySpec {
+  /** The addon's binary kernel; defaults to the op's name in snake_case. */
+  kernel?: string;
+  dtype: BinaryDtype;
+  /** PyTorch's backward node name; with `scalarBackward` for the form whose second operand is a number. */
+  backward?: string;
+  scalarBackward?: string;
+  /** The gradient (see UnarySpec.grad on its return type annotation); omitted for ops without one. */
+  grad?: BinaryGrad;
+  /** Whether the op takes alpha (add, sub: a + alpha * b, one fused multiply-add). */
+  alpha?: boolean;
+  /**
+   * A faster form when the second operand is a number and the first is floating: a unary kernel taking the
+   * number as its parameter (pow_scalar computes x^2, x^0.5 ... exactly, as PyTorch does), with its own gradient.
+   */
+  scalarUnary?: { kernel: string; backward: string; grad: UnaryGrad };
+  /** Refuses operand combinations the op does not define (integers to negative integer powers). */
+  check?: (op: string, x: Tensor, y: Tensor | Scalar) => void;
+}
+
+interface BinaryImpl {
+  name: string;
+  code: number;
+  dtype: BinaryDtype;
+  backward: string | null;
+  scalarBackward: string | null;
+  grad: BinaryGrad | null;
+  scalarUnary: UnaryImpl | null;
+  check: ((op: string, x: Tensor, y: Tensor | Scalar) => void) | null;
+}
+
+/** The dtype the kernel computes in. */
+function computeType(e: BinaryImpl, a: Tensor, b: Tensor | Scalar): DType {
+  // The common cases without building an operand list: equal dtypes, or a number that keeps a float tensor's type.
+  let t: DType;
+  if (b instanceof Tensor) t = a.dtype === b.dtype ? a.dtype : resultType([a, b]);
+  else t = isFloating(a.dtype) && typeof b === 'number' ? a.dtype : resultType([a, b]);
+  if (e.dtype === 'float' && !isFloating(t)) return getDefaultDtype();
+  if (e.dtype === 'arith' && t === 'bool') return 'int32';
+  if (e.dtype === 'logical' && b instanceof Tensor && a.dtype !== b.dtype) return promoteTypes(a.dtype, b.dtype);
+  if (e.dtype === 'logical') return a.dtype;
   return t;
 }
 
-/** Gradients of a binary op: (g, x, y, out) -> [dx, dy]; y is null when the second operand was a number. */
-type BinaryGrad = (g: Tensor, x: Tensor, y: Tensor | null, out: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
-
-/**
- * Runs a binary kernel with broadcasting: out = op(a, b), recording `grad` under `gradName`. Broadcasting is an
- * expand view, whose own backward sums the gradient back. `into`, when given, is the output (in-place ops).
- */
-function binaryOp(
-  op: string,
-  kernel: BinaryOpName,
-  kind: Kind,
-  a: Tensor,
-  b: Tensor | Scalar,
-  into?: Tensor,
-  gradName?: string,
-  grad?: BinaryGrad,
-  alpha = 1,
-): Tensor {
-  checkOperand(op, a, 'input');
-  checkOperand(op, b, 'other');
-  const ct = computeType(kind, a, b);
-  const outType: DType = kind === 'compare' || kind === 'logical' ? 'bool' : ct;
+function runBinary(e: BinaryImpl, a: Tensor, b: Tensor | Scalar, alpha: number, into?: Tensor): Tensor {
+  if (e.check) e.check(into ? `${e.name}_` : e.name, a, b);
+  const ct = computeType(e, a, b);
+  if (e.scalarUnary && typeof b === 'number' && isFloating(ct) && alpha === 1) {
+    return runUnary(e.scalarUnary, a.dtype === ct ? a : cast(a, ct), b, 0, into);
+  }
+  const outType: DType = e.dtype === 'compare' || e.dtype === 'logical' ? 'bool' : ct;
   let x = a.dtype === ct ? a : cast(a, ct);
   let shape: Shape;
   let y: Strided;
+  let yt: Tensor | null = null;
+  let scalarAlpha = alpha;
   if (b instanceof Tensor) {
-    let yb = b.dtype === ct ? b : cast(b, ct);
-    if (sameShape(a.shape, yb.shape)) {
-      shape = a.shape;
+    yt = b.dtype === ct ? b : cast(b, ct);
+    if (sameShape(x.shape, yt.shape)) {
+      shape = x.shape;
     } else {
-      shape = broadcastShapes(op, a.shape, yb.shape);
-      x = broadcastTo(x, shape);
-      yb = broadcastTo(yb, shape);
+      shape = broadcastShapes(e.name, a.shape, b.shape);
+      x = broadcast(x, shape);
+      yt = broadcast(yt, shape);
     }
-    y = yb;
+    y = yt;
   } else {
-    shape = a.shape;
-    y = scalarOperand(ct, b, shape);
+    shape = x.shape;
+    // A number operand takes alpha up front (add(x, 2, alpha)), in double, as the slot holds it.
+    y = scalarOperand(ct, alpha === 1 ? b : Number(b) * alpha, shape);
+    scalarAlpha = 1;
   }
   if (into) {
     if (!sameShape(shape, into.shape)) {
-      throw new RangeError(`${op}: output with shape ${shapeStr(into.shape)} doesn't match the broadcast shape ${shapeStr(shape)}`);
+      throw new RangeError(`${e.name}_: output with shape ${shapeStr(into.shape)} doesn't match the broadcast shape ${shapeStr(shape)}`);
     }
-    K.binary(kernel, into, x, y, alpha);
+    K.binary(e.code, into, x, y, scalarAlpha);
     return into;
   }
-  const out = new Tensor(allocateForOutput(outType, numelOf(shape)), shape, stridesFor(shape, a), 0, outType);
-  K.binary(kernel, out, x, y, alpha);
-  if (!grad || outType !== 'float32') return out;
-  const yt = y instanceof Tensor ? y : null;
-  return record(gradName!, out, yt ? [x, yt] : [x], (g, needs) => grad(g, x, yt, out, needs));
-}
-
-function checkAlpha(op: string, alpha: number | undefined): number {
-  if (alpha === undefined) return 1;
-  if (typeof alpha !== 'number') throw new TypeError(`${op}: expected a number for 'alpha' but received ${typeof alpha}`);
-  return alpha;
-}
-
-const gradAdd = (alpha: number): BinaryGrad => (g, _x, _y, _o, needs) => [g, needs[1] ? (alpha === 1 ? g : mul(g, alpha)) : null];
-const gradMul: BinaryGrad = (g, x, y, _o, needs) => [needs[0] ? mul(g, y!) : null, needs[1] ? mul(g, x) : null];
-
-/** a + alpha * b, broadcasting (one fused multiply-add when alpha != 1). @example torch.tensor([1, 2]).add(1) */
-export function add(a: Tensor, b: Tensor | Scalar, alpha?: number, into?: Tensor): Tensor {
-  const s = checkAlpha('add', alpha);
-  checkOperand('add', b, 'other');
-  if (!(b instanceof Tensor)) return binaryOp('add', 'add', 'arith', a, Number(b) * s, into, 'AddBackward0', gradAdd(1));
-  return binaryOp('add', 'add', 'arith', a, b, into, 'AddBackward0', gradAdd(s), s);
-}
-/** a - alpha * b, broadcasting; a may be a number (torch.rsub). */
-export function sub(a: Tensor | Scalar, b: Tensor | Scalar, alpha?: number, into?: Tensor): Tensor {
-  const s = checkAlpha('sub', alpha);
-  checkOperand('sub', b, 'other');
-  if (!(a instanceof Tensor)) {
-    if (!(b instanceof Tensor)) throw new TypeError('sub: expected at least one Tensor');
-    return add(mul(b, -s), a);
+  const out = outputTensor(shape, outType, stridesFor(shape, x));
+  K.binary(e.code, out, x, y, scalarAlpha);
+  if (!e.grad) return out;
+  const grad = e.grad;
+  if (yt) {
+    const yv = yt;
+    return record(e.backward!, out, [x, yv], (g, needs) => grad(g, x, yv, out, needs, alpha));
   }
-  if (!(b instanceof Tensor)) return binaryOp('sub', 'sub', 'arith', a, Number(b) * s, into, 'SubBackward0', gradAdd(1));
-  return binaryOp('sub', 'sub', 'arith', a, b, into, 'SubBackward0', gradAdd(-s), s);
-}
-export function mul(a: Tensor, b: Tensor | Scalar, into?: Tensor): Tensor {
-  if (!(b instanceof Tensor)) {
-    const s = Number(b);
-    return binaryOp('mul', 'mul', 'arith', a, b, into, 'MulBackward0', (g) => [mul(g, s)]);
-  }
-  return binaryOp('mul', 'mul', 'arith', a, b, into, 'MulBackward0', gradMul);
-}
-/** True division: integer inputs give a float32 result, as torch.div. */
-export function div(a: Tensor, b: Tensor | Scalar, into?: Tensor): Tensor {
-  if (!(b instanceof Tensor)) {
-    const s = Number(b);
-    return binaryOp('div', 'div', 'float', a, b, into, 'DivBackward0', (g) => [div(g, s)]);
-  }
-  return binaryOp('div', 'div', 'float', a, b, into, 'DivBackward0', (g, _x, y, out, needs) => [
-    needs[0] ? div(g, y!) : null,
-    needs[1] ? neg(mul(g, div(out, y!))) : null,
-  ]);
-}
-export function pow(a: Tensor, b: Tensor | Scalar): Tensor {
-  if (typeof b === 'number' && a.dtype === 'float32') {
-    const p = b;
-    return unaryOp('pow', 'pow_scalar', 'same', a, p, 0, 'PowBackward0', (g, x) =>
-      p === 0 ? mul(g, 0) : mul(g, mul(pow(x, p - 1), p)),
-    );
-  }
-  if (typeof b === 'number' && a.dtype !== 'float32' && Number.isInteger(b) && b < 0) {
-    throw new RangeError('pow: Integers to negative integer powers are not allowed.');
-  }
-  return binaryOp('pow', 'pow', 'arith', a, b, undefined, 'PowBackward1', (g, x, y, out, needs) => [
-    needs[0] ? mul(g, mul(y!, pow(x, sub(y!, 1)))) : null,
-    // d/dy x^y = x^y log x, taken as 0 where x == 0 and y >= 0, as PyTorch does.
-    needs[1] ? mul(g, where(logicalAnd(eq(x, 0), ge(y!, 0)), 0, mul(out, log(x)))) : null,
-  ]);
-}
-export function remainder(a: Tensor, b: Tensor | Scalar): Tensor {
-  return binaryOp('remainder', 'remainder', 'arith', a, b, undefined, 'RemainderBackward0', (g, x, y, _o, needs) => [
-    g,
-    needs[1] ? mul(neg(g), floorDivide(x, y!)) : null,
-  ]);
-}
-export function floorDivide(a: Tensor, b: Tensor | Scalar): Tensor {
-  return binaryOp('floorDivide', 'floor_divide', 'arith', a, b);
-}
-// Ties send half the gradient to each side, as PyTorch's maximum/minimum backward.
-const gradExtreme = (pick: (x: Tensor, y: Tensor) => Tensor): BinaryGrad => (g, x, y, _o, needs) => {
-  const tie = eq(x, y!);
-  const half = div(g, 2);
-  const toX = where(tie, half, where(pick(x, y!), g, 0));
-  const toY = where(tie, half, where(pick(y!, x), g, 0));
-  return [needs[0] ? toX : null, needs[1] ? toY : null];
-};
-export function maximum(a: Tensor, b: Tensor): Tensor {
-  return binaryOp('maximum', 'maximum', 'arith', a, b, undefined, 'MaximumBackward0', gradExtreme(gt));
-}
-export function minimum(a: Tensor, b: Tensor): Tensor {
-  return binaryOp('minimum', 'minimum', 'arith', a, b, undefined, 'MinimumBackward0', gradExtreme(lt));
-}
-const comparison = (op: string, kernel: BinaryOpName) => (a: Tensor, b: Tensor | Scalar): Tensor =>
-  binaryOp(op, kernel, 'compare', a, b);
-const logical = (op: string, kernel: BinaryOpName) => (a: Tensor, b: Tensor): Tensor => binaryOp(op, kernel, 'logical', a, b);
-export const eq = comparison('eq', 'eq');
-export const ne = comparison('ne', 'ne');
-export const lt = comparison('lt', 'lt');
-export const le = comparison('le', 'le');
-export const gt = comparison('gt', 'gt');
-export const ge = comparison('ge', 'ge');
-export const logicalAnd = logical('logicalAnd', 'logical_and');
-export const logicalOr = logical('logicalOr', 'logical_or');
-export const logicalXor = logical('logicalXor', 'logical_xor');
-
-/** 'float': integer inputs are converted to float32 first (exp, log, ...); 'same': the dtype is kept. */
-type UnaryKind = 'float' | 'same' | 'bool';
-
-/** Gradient of a unary op: (g, x, out) -> dx. */
-type UnaryGrad = (g: Tensor, x: Tensor, out: Tensor) => Tensor;
-
-function unaryOp(
-  op: string,
-  kernel: UnaryOpName,
-  kind: UnaryKind,
-  a: Tensor,
-  p0 = 0,
-  p1 = 0,
-  gradName?: string,
-  grad?: UnaryGrad,
-): Tensor {
-  if (!(a instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor but received ${typeof a}`);
-  let x = a;
-  if (kind === 'float' && a.dtype !== 'float32') x = cast(a, 'float32');
-  if (kind === 'same' && a.dtype === 'bool') {
-    throw new TypeError(`${op}: not supported for bool tensors; convert with .int() or .float() first`);
-  }
-  const outType: DType = kind === 'bool' ? 'bool' : x.dtype;
-  const out = new Tensor(allocateForOutput(outType, x.numel()), x.shape, stridesFor(x.shape, x), 0, outType);
-  K.unary(kernel, out, x, p0, p1);
-  if (!grad || outType !== 'float32') return out;
-  return record(gradName!, out, [x], (g) => [grad(g, x, out)]);
+  const s = Number(b);
+  return record(e.scalarBackward ?? e.backward!, out, [x], (g, needs) => grad(g, x, s, out, [needs[0]!, false], alpha).slice(0, 1));
 }
 
-const zeroGrad: UnaryGrad = (g) => mul(g, 0);
-export const neg = (a: Tensor): Tensor => unaryOp('neg', 'neg', 'same', a, 0, 0, 'NegBackward0', (g) => neg(g));
-export const abs = (a: Tensor): Tensor => unaryOp('abs', 'abs', 'same', a, 0, 0, 'AbsBackward0', (g, x) => mul(g, sign(x)));
-export const sign = (a: Tensor): Tensor => unaryOp('sign', 'sign', 'same', a, 0, 0, 'SignBackward0', zeroGrad);
-export const relu = (a: Tensor): Tensor =>
-  unaryOp('relu', 'relu', 'same', a, 0, 0, 'ReluBackward0', (g, _x, out) => thresholdBackward(g, out));
+/** A binary op's function: a tensor (or number) and another tensor or number; add and sub also take alpha. */
+export type BinaryFn = (input: Tensor | Scalar, other: Tensor | Scalar) => Tensor;
+export type BinaryAlphaFn = (input: Tensor | Scalar, other: Tensor | Scalar, alpha?: number) => Tensor;
 
-/** g where y > 0, else 0: ReLU's gradient in one kernel, as PyTorch's threshold_backward. */
-export function thresholdBackward(g: Tensor, y: Tensor): Tensor {
-  return binaryOp('thresholdBackward', 'threshold_backward', 'arith', g, y, undefined, 'ThresholdBackwardBackward0', (gg, _g, yy, _o, needs) => [
-    needs[0] ? thresholdBackward(gg, yy!) : null,
-    null,
-  ]);
-}
-export const square = (a: Tensor): Tensor =>
-  unaryOp('square', 'square', 'same', a, 0, 0, 'PowBackward0', (g, x) => mul(g, mul(x, 2)));
-export const exp = (a: Tensor): Tensor => unaryOp('exp', 'exp', 'float', a, 0, 0, 'ExpBackward0', (g, _x, out) => mul(g, out));
-export const log = (a: Tensor): Tensor => unaryOp('log', 'log', 'float', a, 0, 0, 'LogBackward0', (g, x) => div(g, x));
-export const log1p = (a: Tensor): Tensor =>
-  unaryOp('log1p', 'log1p', 'float', a, 0, 0, 'Log1PBackward0', (g, x) => div(g, add(x, 1)));
-export const expm1 = (a: Tensor): Tensor =>
-  unaryOp('expm1', 'expm1', 'float', a, 0, 0, 'Expm1Backward0', (g, _x, out) => mul(g, add(out, 1)));
-export const sqrt = (a: Tensor): Tensor =>
-  unaryOp('sqrt', 'sqrt', 'float', a, 0, 0, 'SqrtBackward0', (g, _x, out) => div(g, mul(out, 2)));
-export const rsqrt = (a: Tensor): Tensor =>
-  unaryOp('rsqrt', 'rsqrt', 'float', a, 0, 0, 'RsqrtBackward0', (g, _x, out) => mul(g, mul(pow(out, 3), -0.5)));
-export const sin = (a: Tensor): Tensor => unaryOp('sin', 'sin', 'float', a, 0, 0, 'SinBackward0', (g, x) => mul(g, cos(x)));
-export const cos = (a: Tensor): Tensor => unaryOp('cos', 'cos', 'float', a, 0, 0, 'CosBackward0', (g, x) => neg(mul(g, sin(x))));
-export const tanh = (a: Tensor): Tensor =>
-  unaryOp('tanh', 'tanh', 'float', a, 0, 0, 'TanhBackward0', (g, _x, out) => mul(g, sub(1, square(out))));
-export const sigmoid = (a: Tensor): Tensor =>
-  unaryOp('sigmoid', 'sigmoid', 'float', a, 0, 0, 'SigmoidBackward0', (g, _x, out) => mul(g, mul(out, sub(1, out))));
-export const reciprocal = (a: Tensor): Tensor =>
-  unaryOp('reciprocal', 'reciprocal', 'float', a, 0, 0, 'ReciprocalBackward0', (g, _x, out) => neg(mul(g, square(out))));
-export const erf = (a: Tensor): Tensor =>
-  unaryOp('erf', 'erf', 'float', a, 0, 0, 'ErfBackward0', (g, x) => mul(g, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI))));
-export const logicalNot = (a: Tensor): Tensor => unaryOp('logicalNot', 'logical_not', 'bool', a);
-export const isnan = (a: Tensor): Tensor => unaryOp('isnan', 'isnan', 'bool', a);
-// Rounding keeps integer tensors as they are, as PyTorch does; its gradient is zero.
-const rounding = (op: string, kernel: UnaryOpName, gradName: string) => (a: Tensor): Tensor =>
-  a.dtype === 'float32' ? unaryOp(op, kernel, 'same', a, 0, 0, gradName, zeroGrad) : a.clone();
-export const floor = rounding('floor', 'floor', 'FloorBackward0');
-export const ceil = rounding('ceil', 'ceil', 'CeilBackward0');
-export const round = rounding('round', 'round', 'RoundBackward0');
-export const trunc = rounding('trunc', 'trunc', 'TruncBackward0');
-/** x for x > 0, else slope * x. */
-export const leakyRelu = (a: Tensor, slope = 0.01): Tensor =>
-  unaryOp('leakyRelu', 'leaky_relu', 'float', a, slope, 0, 'LeakyReluBackward0', (g, x) =>
-    mul(g, where(gt(x, 0), 1, slope)),
-  );
-
-function clampBounds(op: string, min: number | null | undefined, max: number | null | undefined): [number, number] {
-  const lo = min ?? -Infinity;
-  const hi = max ?? Infinity;
-  if ((min === null || min === undefined) && (max === null || max === undefined)) {
-    throw new TypeError(`${op}: At least one of 'min' or 'max' must not be None`);
-  }
-  if (typeof lo !== 'number' || typeof hi !== 'number') throw new TypeError(`${op}: expected numbers for 'min' and 'max'`);
-  return [lo, hi];
+function binaryOperands(op: string, a: unknown, b: unknown): [Tensor, Tensor | Scalar] {
+  checkOperand(op, 'input', a);
+  checkOperand(op, 'other', b);
+  if (a instanceof Tensor) return [a, b];
+  // A number first: it stands for a 0-dim tensor of its own type (torch.pow(2, x), 1 - x).
+  if (!(b instanceof Tensor)) throw new TypeError(`${op}: expected at least one Tensor but received ${describe(a)} and ${describe(b)}`);
+  return [scalarTensor(a), b];
 }
 
-/** Limits values to [min, max]; either bound may be null. */
-export function clamp(a: Tensor, min?: number | null, max?: number | null): Tensor {
-  const [lo, hi] = clampBounds('clamp', min, max);
-  if (a.dtype === 'int32' && (!Number.isInteger(lo) || !Number.isInteger(hi)) && (Number.isFinite(lo) || Number.isFinite(hi))) {
-    // A fractional bound promotes an integer tensor, as in PyTorch.
-    if (!(Number.isInteger(lo) || !Number.isFinite(lo)) || !(Number.isInteger(hi) || !Number.isFinite(hi))) {
-      return clamp(cast(a, 'float32'), min, max);
-    }
-  }
-  return unaryOp('clamp', 'clamp', 'same', a, lo, hi, 'ClampBackward1', (g, x) =>
-    mul(g, logicalAnd(ge(x, lo), le(x, hi))),
-  );
+function checkAlpha(op: string, alpha: unknown): number {
+  return alpha === undefined ? 1 : checkNumber(op, 'alpha', alpha);
 }
+
+function binaryImpl(name: string, spec: BinarySpec, kernel: string): BinaryImpl {
+  const su = spec.scalarUnary;
+  return {
+    name,
+    code: K.kernelCode('binary', kernel),
+    dtype: spec.dtype,
+    backward: spec.backward ?? null,
+    scalarBackward: spec.scalarBackward ?? null,
+    grad: spec.grad ?? null,
+    scalarUnary: su ? unaryImpl(name, su.kernel, 'same', su.backward, su.grad) : null,
+    check: spec.check ?? null,
+  };
+}
+
+/** Defines a binary op without registering it: for internal ops that are not part of the public table. */
+export function binaryOp(name: string, spec: BinarySpec): BinaryAlphaFn {
+  const e = binaryImpl(name, spec, spec.kernel ?? snake(name));
+  return (a: Tensor | Scalar, b: Tensor | Scalar, alpha?: number): Tensor => {
+    const [x, y] = binaryOperands(name, a, b);
+    return runBinary(e, x, y, e.dtype === 'arith' && spec.alpha ? checkAlpha(name, alpha) : 1);
+  };
+}
+
+/** Defines and registers a binary op (one table entry): its function and, through the table, its methods. */
+export function binary(name: string, spec: BinarySpec & { alpha: true }): BinaryAlphaFn;
+export function binary(name: string, spec: BinarySpec): BinaryFn;
+export function binary(name: string, spec: BinarySpec): BinaryAlphaFn {
+  const kernel = spec.kernel ?? snake(name);
+  const e = binaryImpl(name, spec, kernel);
+  register({ name, arity: 2, kernel, backward: spec.backward ?? null, params: spec.alpha ? ['alpha'] : [], inPlace: true });
+  const boolResult = spec.dtype === 'compare' || spec.dtype === 'logical';
+  IN_PLACE.set(name, (x: Tensor, ...args: unknown[]): Tensor => {
+    const op = `${name}_`;
+    checkTensor(op, 'input', x);
+    const [other, alpha] = args as [unknown, unknown];
+    checkOperand(op, 'other', other);
+    const b = unaliased(x, other);
+    const a = spec.alpha ? checkAlpha(op, alpha) : 1;
+    const computed = computeType(e, x, b);
+    const result = boolResult ? 'bool' : computed;
+    // The kernel writes x itself when the op computes in x's dtype (the usual case: add_, mul_ on floats).
+    const direct = result === x.dtype && (boolResult || computed === x.dtype);
+    return inPlaceResult(op, x, [b], result, direct, (into) => runBinary(e, x, b, a, into));
+  });
+  const fn = (a: Tensor | Scalar, b: Tensor | Scalar, alpha?: number): Tensor => {
+    const [x, y] = binaryOperands(name, a, b);
+    return runBinary(e, x, y, spec.alpha ? checkAlpha(name, alpha) : 1);
+  };
+  ENTRY_OF.set(fn, name);
+  return fn;
+}
+
+/** The in-place form of a table op: writes op(x, ...args) into x. */
+export function inPlace(name: string): (x: Tensor, ...args: unknown[]) => Tensor {
+  const f = IN_PLACE.get(name);
+  if (!f) throw new Error(`torchlet: pointwise op '${name}' has no in-place form`);
+  return f;
+}
+
+// ---- where, conversion, copies ---------------------------------------------------------------------------------
 
 /** condition ? a : b elementwise, broadcasting all three; numbers are allowed for a and b. */
 export function where(condition: Tensor, a: Tensor | Scalar, b: Tensor | Scalar): Tensor {
-  if (!(condition instanceof Tensor)) throw new TypeError("where: expected a Tensor for 'condition'");
+  checkTensor('where', 'condition', condition);
   if (condition.dtype !== 'bool') {
     throw new TypeError(`where: expected condition to be a boolean tensor, but got a tensor with dtype ${condition.dtype}`);
   }
-  checkOperand('where', a, 'input');
-  checkOperand('where', b, 'other');
-  let dtype: DType;
-  if (a instanceof Tensor && b instanceof Tensor) dtype = promoteTypes(a.dtype, b.dtype);
-  else if (a instanceof Tensor) dtype = promoteWithScalar(a.dtype, b as Scalar);
-  else if (b instanceof Tensor) dtype = promoteWithScalar(b.dtype, a);
-  else dtype = 'float32';
-  const asTensor = (v: Tensor | Scalar): Tensor => {
-    if (v instanceof Tensor) return cast(v, dtype);
-    const t = empty([], dtype);
-    t.data[0] = Number(v);
-    return t;
-  };
-  const x = asTensor(a);
-  const y = asTensor(b);
+  checkOperand('where', 'input', a);
+  checkOperand('where', 'other', b);
+  const dtype = a instanceof Tensor || b instanceof Tensor ? resultType([a, b]) : getDefaultDtype();
+  const x = a instanceof Tensor ? cast(a, dtype) : scalarTensor(a, dtype);
+  const y = b instanceof Tensor ? cast(b, dtype) : scalarTensor(b, dtype);
   const shape = broadcastShapes('where', broadcastShapes('where', condition.shape, x.shape), y.shape);
-  const out = empty(shape, dtype);
-  const c = broadcastTo(condition, shape);
-  const xe = broadcastTo(x, shape);
-  const ye = broadcastTo(y, shape);
+  const out = outputTensor(shape, dtype);
+  const c = broadcast(condition, shape);
+  const xe = broadcast(x, shape);
+  const ye = broadcast(y, shape);
   K.where(out, c, xe, ye);
-  if (dtype !== 'float32') return out;
   return record('WhereBackward0', out, [xe, ye], (g, needs) => [
     needs[0] ? where(c, g, 0) : null,
     needs[1] ? where(c, 0, g) : null,
   ]);
 }
 
-/** Throws PyTorch's errors for writing into x in place: leaves that require grad, and overlapping views. */
-export function checkWritable(x: Tensor, op: string): void {
-  if (x.requiresGrad && isGradEnabled()) {
-    throw new Error(`${op}: a leaf Variable that requires grad is being used in an in-place operation.`);
-  }
-  for (let d = 0; d < x.shape.length; d++) {
-    if (x.strides[d] === 0 && x.shape[d]! > 1) {
-      throw new Error(
-        `${op}: unsupported operation: more than one element of the written-to tensor refers to a single memory ` +
-          'location. Please clone() the tensor before performing the operation.',
-      );
-    }
-  }
+/** A copy with another dtype, or x itself when it already has it, as Tensor.to(dtype). */
+export function to(x: Tensor, dtype: DTypeLike): Tensor {
+  checkTensor('to', 'input', x);
+  return cast(x, checkDType('to', dtype));
 }
 
-/**
- * Writing a tracked value into an untracked tensor would need version counters to stay correct, which torchlet
- * leaves out (tensors are immutable inside the graph): in-place ops take tracked operands only under noGrad.
- */
-function refuseGradOperand(op: string, v: Tensor | Scalar): void {
-  if (v instanceof Tensor && v.requiresGrad && isGradEnabled()) {
-    throw new Error(`${op}: in-place operations with an operand that requires grad are only supported under noGrad; use the out-of-place op`);
-  }
-}
-
-/** An operand that may alias x's storage with another layout is cloned first, so reads never see writes. */
-function unaliased(x: Tensor, v: Tensor | Scalar): Tensor | Scalar {
-  if (v instanceof Tensor && v.data === x.data && (v.offset !== x.offset || !sameShape(v.strides, x.strides))) return v.clone();
-  return v;
-}
-
-/**
- * Checks and prepares an in-place binary op on x (add_, mul_, ...): x keeps its dtype as in PyTorch, an
- * aliasing operand is cloned, and `run` then writes op(x, b) into x.
- */
-export function inplace(x: Tensor, op: string, other: Tensor | Scalar, run: (b: Tensor | Scalar) => void): void {
+/** Writes src (a tensor broadcast to x's shape, or a number) into x, converting dtype, as Tensor.copy_. */
+function copyInto(x: Tensor, op: string, src: Tensor | Scalar): Tensor {
   checkWritable(x, op);
-  checkOperand(op, other, 'other');
-  refuseGradOperand(op, other);
-  let b = unaliased(x, other);
-  const result = b instanceof Tensor ? promoteTypes(x.dtype, b.dtype) : promoteWithScalar(x.dtype, b);
-  if ((op === 'div_' || result === 'float32') && x.dtype !== 'float32') {
-    throw new TypeError(`${op}: result type Float can't be cast to the desired output type ${x.dtype === 'int32' ? 'Long' : 'Bool'}`);
-  }
-  if (b instanceof Tensor && b.dtype !== x.dtype) b = cast(b, x.dtype);
-  run(b);
-}
-
-export function clampInPlace(x: Tensor, min?: number | null, max?: number | null): void {
-  checkWritable(x, 'clamp_');
-  const [lo, hi] = clampBounds('clamp_', min, max);
-  if (x.dtype === 'bool') throw new TypeError('clamp_: not supported for bool tensors');
-  K.unary('clamp', x, x, lo, hi);
-}
-
-/** Writes src (a tensor broadcast to x's shape, or a number) into x, converting dtype. */
-export function copyInto(x: Tensor, op: string, src: Tensor | Scalar): void {
-  checkWritable(x, op);
-  checkOperand(op, src, 'src');
-  refuseGradOperand(op, src);
+  checkOperand(op, 'src', src);
+  checkUntrackedOperand(op, src);
   if (src instanceof Tensor) {
-    K.copy(x, broadcastTo(unaliased(x, src) as Tensor, x.shape));
+    K.copy(x, broadcast(unaliased(x, src), x.shape));
   } else {
     K.copy(x, scalarOperand(x.dtype, src, x.shape));
   }
+  return x;
 }
+
+declare module '../tensor' {
+  interface Tensor {
+    /** A copy with another dtype, or this tensor if it already has it. */
+    to(dtype: DTypeLike): Tensor;
+    float(): Tensor;
+    double(): Tensor;
+    int(): Tensor;
+    long(): Tensor;
+    bool(): Tensor;
+    /** this where condition holds, else other (both broadcast), as Tensor.where. */
+    where(condition: Tensor, other: Tensor | Scalar): Tensor;
+    /** Copies src (broadcast, converted) into this tensor's elements. */
+    copy_(src: Tensor | Scalar): this;
+    fill_(value: Scalar): this;
+    zero_(): this;
+  }
+}
+
+defineMethods({
+  to(this: Tensor, dtype: DTypeLike) {
+    return to(this, dtype);
+  },
+  float(this: Tensor) {
+    return cast(this, 'float32');
+  },
+  double(this: Tensor) {
+    return cast(this, 'float64');
+  },
+  int(this: Tensor) {
+    return cast(this, 'int32');
+  },
+  long(this: Tensor) {
+    return cast(this, 'int32');
+  },
+  bool(this: Tensor) {
+    return cast(this, 'bool');
+  },
+  where(this: Tensor, condition: Tensor, other: Tensor | Scalar) {
+    return where(condition, this, other);
+  },
+  copy_(this: Tensor, src: Tensor | Scalar) {
+    return copyInto(this, 'copy_', src);
+  },
+  fill_(this: Tensor, value: Scalar) {
+    return copyInto(this, 'fill_', value);
+  },
+  zero_(this: Tensor) {
+    return copyInto(this, 'zero_', 0);
+  },
+});

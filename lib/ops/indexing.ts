@@ -3,14 +3,15 @@
  * pair runs through them with an index expanded along the other dims). Each pair is the other's backward.
  */
 import * as K from '../backend/kernels';
-import { Tensor } from '../tensor';
+import { Tensor, defineMethods, emptyTensor } from '../tensor';
 import { normalizeDim, shapeStr } from '../shape';
-import { record } from '../autograd/node';
-import { clone, empty } from './movement';
+import { record } from '../autograd/record';
+import { checkIndexTensor, checkTensor } from '../validate';
 
-function checkIndex(op: string, index: unknown): asserts index is Tensor {
-  if (!(index instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for 'index'`);
-  if (index.dtype !== 'int32') throw new TypeError(`${op}: Expected dtype int32 (int64 in PyTorch) for index but got ${index.dtype}`);
+/** The input tensor and the int32 index of an indexing op. */
+function checkIndex(op: string, x: unknown, index: unknown): asserts index is Tensor {
+  checkTensor(op, 'input', x);
+  checkIndexTensor(op, 'index', index);
 }
 
 function checkGatherShapes(op: string, x: Tensor, d: number, index: Tensor, other?: Tensor): void {
@@ -29,30 +30,26 @@ function checkGatherShapes(op: string, x: Tensor, d: number, index: Tensor, othe
 
 /** out[i][j] = x[index[i][j]][j] (dim 0), as torch.gather. */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  checkIndex('gather', index);
+  checkIndex('gather', x, index);
   const d = normalizeDim('gather', dim, x.dim());
   checkGatherShapes('gather', x, d, index);
-  const out = empty(index.shape, x.dtype);
+  const out = emptyTensor(index.shape, x.dtype);
   if (out.numel() === 0) return out;
   const src = x.dim() === 0 ? x.view([1]) : x;
   K.gather(out, src, index, d, src.shape[d]!);
-  return record('GatherBackward0', out, [x], (g) => [scatterAddInto(x.shape, d, index, g)]);
+  return record('GatherBackward0', out, [x], (g) => [scatterAdd(emptyTensor(x.shape, g.dtype), d, index, g)]);
 }
 
 /** x with src added at index along dim (out of place), as torch.scatter_add. */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
-  checkIndex('scatterAdd', index);
+  checkIndex('scatterAdd', x, index);
+  checkTensor('scatterAdd', 'src', src);
   const d = normalizeDim('scatterAdd', dim, x.dim());
   if (src.dtype !== x.dtype) throw new TypeError(`scatterAdd: Expected self.dtype to be equal to src.dtype (${x.dtype} and ${src.dtype})`);
   checkGatherShapes('scatterAdd', x, d, index, src);
-  const out = clone(x.detach());
+  const out = x.detach().clone();
   if (index.numel() > 0) K.scatterAdd(out, src, index, d, x.shape[d]!);
   return record('ScatterAddBackward0', out, [x, src], (g, needs) => [g, needs[1] ? gather(g, d, index) : null]);
-}
-
-/** zeros(shape) with src added at index along dim: the gradient of gather. */
-export function scatterAddInto(shape: readonly number[], dim: number, index: Tensor, src: Tensor): Tensor {
-  return scatterAdd(empty(shape, src.dtype), dim, index, src);
 }
 
 /** View a 1-D index as [1, .., n, .., 1] expanded to `shape`, so one gather/scatter kernel does index_*. */
@@ -63,21 +60,22 @@ function expandedIndex(index: Tensor, shape: readonly number[], d: number): Tens
 
 /** The entries of x at the given positions along dim, as torch.index_select. */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
-  checkIndex('indexSelect', index);
+  checkIndex('indexSelect', x, index);
   if (index.dim() > 1) throw new RangeError(`indexSelect: Index is supposed to be a vector (got shape ${shapeStr(index.shape)})`);
   const d = normalizeDim('indexSelect', dim, x.dim());
   const src = x.dim() === 0 ? x.view([1]) : x;
   const shape = [...src.shape];
   shape[d] = index.numel();
-  const out = empty(x.dim() === 0 ? [] : shape, x.dtype);
+  const out = emptyTensor(x.dim() === 0 ? [] : shape, x.dtype);
   if (out.numel() === 0) return out;
   K.gather(out.dim() === 0 ? out.view([1]) : out, src, expandedIndex(index, shape, d), d, src.shape[d]!);
-  return record('IndexSelectBackward0', out, [x], (g) => [indexAdd(empty(x.shape, g.dtype), d, index, g)]);
+  return record('IndexSelectBackward0', out, [x], (g) => [indexAdd(emptyTensor(x.shape, g.dtype), d, index, g)]);
 }
 
 /** x with src's slices added at the given positions along dim (out of place), as torch.index_add. */
 export function indexAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
-  checkIndex('indexAdd', index);
+  checkIndex('indexAdd', x, index);
+  checkTensor('indexAdd', 'source', src);
   const d = normalizeDim('indexAdd', dim, x.dim());
   if (index.dim() > 1) throw new RangeError(`indexAdd: Index is supposed to be a vector (got shape ${shapeStr(index.shape)})`);
   const want = [...x.shape];
@@ -85,7 +83,33 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Te
   if (src.dim() !== x.dim() || src.shape.some((s, k) => s !== want[k])) {
     throw new RangeError(`indexAdd: source of shape ${shapeStr(src.shape)} does not fit self ${shapeStr(x.shape)} with ${index.numel()} indices along dim ${d}`);
   }
-  const out = clone(x.detach());
+  const out = x.detach().clone();
   if (src.numel() > 0) K.scatterAdd(out, src, expandedIndex(index, src.shape, d), d, x.shape[d]!);
   return record('IndexAddBackward0', out, [x, src], (g, needs) => [g, needs[1] ? indexSelect(g, d, index) : null]);
 }
+
+declare module '../tensor' {
+  interface Tensor {
+    gather(dim: number, index: Tensor): Tensor;
+    indexSelect(dim: number, index: Tensor): Tensor;
+    /** This tensor with src added at index along dim (out of place), as Tensor.scatter_add. */
+    scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor;
+    /** This tensor with source's slices added at the given positions along dim (out of place), as Tensor.index_add. */
+    indexAdd(dim: number, index: Tensor, source: Tensor): Tensor;
+  }
+}
+
+defineMethods({
+  gather(this: Tensor, dim: number, index: Tensor) {
+    return gather(this, dim, index);
+  },
+  indexSelect(this: Tensor, dim: number, index: Tensor) {
+    return indexSelect(this, dim, index);
+  },
+  scatterAdd(this: Tensor, dim: number, index: Tensor, src: Tensor) {
+    return scatterAdd(this, dim, index, src);
+  },
+  indexAdd(this: Tensor, dim: number, index: Tensor, source: Tensor) {
+    return indexAdd(this, dim, index, source);
+  },
+});

@@ -1,17 +1,17 @@
-/** matmul with torch.matmul's rules, on OpenBLAS sgemm. Transposed views reach BLAS as flags, not copies. */
+/**
+ * matmul with torch.matmul's rules, on OpenBLAS sgemm (float32) and dgemm (float64). Transposed views reach BLAS
+ * as flags, not copies.
+ */
 import * as K from '../backend/kernels';
-import { Tensor } from '../tensor';
+import type { FloatStorage } from '../backend/kernels';
+import { Tensor, defineMethods, emptyTensor, outputTensor } from '../tensor';
 import { broadcastShapes, numelOf, shapeStr } from '../shape';
-import { broadcastTo, contiguous, empty, expand, outputTensor, sumToShape } from './movement';
-import { record } from '../autograd/node';
+import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
+import { checkFloatingOperands, checkTensor } from '../validate';
 
-function checkFloat(op: string, a: Tensor, b: Tensor): void {
-  if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new TypeError(`${op}: expected two Tensors`);
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') {
-    throw new TypeError(`${op}: expected float32 tensors but received ${a.dtype} and ${b.dtype}`);
-  }
-}
+/** Both operands floating and of one dtype: BLAS multiplies within one type, as PyTorch's mm does. */
+const checkFloat = (op: string, a: Tensor, b: Tensor): void => checkFloatingOperands(op, [['input', a], ['other', b]]);
 
 function cannotMultiply(op: string, a: Tensor, b: Tensor, k1: number, k2: number): RangeError {
   return new RangeError(`${op}: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} cannot be multiplied (${k1} != ${k2})`);
@@ -22,12 +22,12 @@ function cannotMultiply(op: string, a: Tensor, b: Tensor, k1: number, k2: number
  * one batch shape. out is a fresh contiguous [..., m, n] tensor (pre-filled when beta != 0).
  */
 function gemm(out: Tensor, a: Tensor, b: Tensor, alpha = 1, beta = 0): Tensor {
-  let bad = K.matmul(out.data as Float32Array, 0, a, b, alpha, beta);
+  let bad = K.matmul(out.data as FloatStorage, 0, a, b, alpha, beta);
   if (bad) {
     // Strides BLAS cannot take (e.g. broadcast inside a matrix): copy those operands once and retry.
-    const a2 = bad & 1 ? noGrad(() => contiguous(a)) : a;
-    const b2 = bad & 2 ? noGrad(() => contiguous(b)) : b;
-    bad = K.matmul(out.data as Float32Array, 0, a2, b2, alpha, beta);
+    const a2 = bad & 1 ? noGrad(() => a.contiguous()) : a;
+    const b2 = bad & 2 ? noGrad(() => b.contiguous()) : b;
+    bad = K.matmul(out.data as FloatStorage, 0, a2, b2, alpha, beta);
     if (bad) throw new Error('matmul: internal error, contiguous operands were rejected by the BLAS layout check');
   }
   return out;
@@ -51,7 +51,7 @@ function productGrads(g: Tensor, a: Tensor, b: Tensor, needs: readonly boolean[]
 
 /** The recorded product a @ b over matching batch dims. */
 function product(name: string, a: Tensor, b: Tensor, shape: number[]): Tensor {
-  const out = gemm(outputTensor(shape, 'float32'), a, b);
+  const out = gemm(outputTensor(shape, a.dtype), a, b);
   return record(name, out, [a, b], (g, needs) => productGrads(g, a, b, needs));
 }
 
@@ -125,8 +125,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const m = a.shape[ra - 2]!;
   const n = b.shape[rb - 1]!;
-  const ae = expand(a, [...batch, m, k1]);
-  const be = expand(b, [...batch, k2, n]);
+  const ae = a.expand([...batch, m, k1]);
+  const be = b.expand([...batch, k2, n]);
   return product('BmmBackward0', ae, be, [...batch, m, n]);
 }
 
@@ -136,18 +136,43 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 export function addmm(input: Tensor, m1: Tensor, m2: Tensor, options: { beta?: number; alpha?: number } = {}): Tensor {
   const { beta = 1, alpha = 1 } = options;
   checkFloat('addmm', m1, m2);
+  checkTensor('addmm', 'input', input);
   if (m1.dim() !== 2 || m2.dim() !== 2) {
     throw new RangeError(`addmm: expected 2-D matrices but received shapes ${shapeStr(m1.shape)} and ${shapeStr(m2.shape)}`);
   }
   if (m1.shape[1] !== m2.shape[0]) throw cannotMultiply('addmm', m1, m2, m1.shape[1]!, m2.shape[0]!);
   const shape = [m1.shape[0]!, m2.shape[1]!];
-  const out = empty(shape, 'float32');
-  const inp = input.dtype === 'float32' ? input : input.float();
-  if (beta !== 0) K.copy(out, broadcastTo(inp.detach(), shape));
+  const out = emptyTensor(shape, m1.dtype);
+  const inp = input.to(m1.dtype);
+  if (beta !== 0) K.copy(out, inp.detach().expand(shape));
   gemm(out, m1, m2, alpha, beta);
   const scale = (t: Tensor, s: number): Tensor => (s === 1 ? t : t.mul(s));
   return record('AddmmBackward0', out, [inp, m1, m2], (g, needs) => {
     const [g1 = null, g2 = null] = productGrads(g, m1, m2, [needs[1]!, needs[2]!]);
-    return [needs[0] ? sumToShape(scale(g, beta), inp.shape) : null, g1 && scale(g1, alpha), g2 && scale(g2, alpha)];
+    return [needs[0] ? scale(g, beta).sumToSize(inp.shape) : null, g1 && scale(g1, alpha), g2 && scale(g2, alpha)];
   });
 }
+
+declare module '../tensor' {
+  interface Tensor {
+    matmul(other: Tensor): Tensor;
+    mm(other: Tensor): Tensor;
+    bmm(other: Tensor): Tensor;
+    dot(other: Tensor): Tensor;
+  }
+}
+
+defineMethods({
+  matmul(this: Tensor, other: Tensor) {
+    return matmul(this, other);
+  },
+  mm(this: Tensor, other: Tensor) {
+    return mm(this, other);
+  },
+  bmm(this: Tensor, other: Tensor) {
+    return bmm(this, other);
+  },
+  dot(this: Tensor, other: Tensor) {
+    return dot(this, other);
+  },
+});

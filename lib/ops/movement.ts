@@ -1,38 +1,18 @@
 /** Views (layout edits sharing storage) and the copies that move data: contiguous, clone, cat, stack, split. */
-import { allocate, allocateForOutput, promoteTypes } from '../dtype';
-import type { DType } from '../dtype';
+import { promoteTypes } from '../dtype';
 import * as K from '../backend/kernels';
-import { Tensor } from '../tensor';
-import { record } from '../autograd/node';
+import { Tensor, defineMethods, emptyTensor, outputTensor, viewOf } from '../tensor';
+import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
-import { checkShape, contiguousStrides, normalizeDim, numelOf, sameShape, shapeStr } from '../shape';
+import { contiguousStrides, normalizeDim, numelOf, sameShape, shapeStr } from '../shape';
 import type { Shape } from '../shape';
+import { checkShape, checkTensor, flatArgs } from '../validate';
 
 /** One entry of `x.index(...)`: a number selects, ':' / 'a:b:c' slices, null adds a dim, '...' fills. */
 export type IndexSpec = number | string | null | Tensor;
 
-/** Flattens (2, 3) or ([2, 3]) argument lists. */
-export function flatArgs(args: readonly (number | readonly number[])[]): number[] {
-  if (args.length === 1 && Array.isArray(args[0])) return [...(args[0] as readonly number[])];
-  for (const a of args) {
-    if (typeof a !== 'number') throw new TypeError(`expected integers or one array of integers but received ${String(a)}`);
-  }
-  return args as number[];
-}
-
-/** A fresh contiguous tensor of the given shape and dtype (zero-filled). */
-export function empty(shape: Shape, dtype: DType): Tensor {
-  return new Tensor(allocate(dtype, numelOf(shape)), shape, contiguousStrides(shape), 0, dtype);
-}
-
-/** A fresh contiguous tensor for a kernel that writes every element: large ones skip the zero-fill. */
-export function outputTensor(shape: Shape, dtype: DType): Tensor {
-  return new Tensor(allocateForOutput(dtype, numelOf(shape)), shape, contiguousStrides(shape), 0, dtype);
-}
-
-function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset = x.offset): Tensor {
-  return new Tensor(x.data, shape, strides, offset, x.dtype);
-}
+/** Sizes given as (2, 3) or ([2, 3]). */
+export type SizeArg = number | readonly number[];
 
 /** Resolves one -1 in a requested shape against numel. */
 function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
@@ -91,44 +71,56 @@ function viewStrides(oldShape: Shape, oldStrides: readonly number[], shape: Shap
   return viewD === -1 ? strides : null;
 }
 
-export function view(x: Tensor, args: readonly (number | readonly number[])[]): Tensor {
-  const shape = inferShape('view', x, flatArgs(args));
+/** A view with another shape over the same storage, as Tensor.view; -1 infers one size. */
+export function view(x: Tensor, ...shape: SizeArg[]): Tensor {
+  return viewAs('view', x, inferShape('view', x, flatArgs('view', shape)));
+}
+
+function viewAs(op: string, x: Tensor, shape: number[]): Tensor {
   const strides = viewStrides(x.shape, x.strides, shape);
   if (!strides) {
     throw new RangeError(
-      `view: view size is not compatible with input tensor's size and stride (at least one dimension spans across ` +
+      `${op}: view size is not compatible with input tensor's size and stride (at least one dimension spans across ` +
         `two contiguous subspaces). Use .reshape(...) instead. (shape ${shapeStr(x.shape)}, strides ${shapeStr(x.strides)}, requested ${shapeStr(shape)})`,
     );
   }
-  return record('ViewBackward0', viewOf(x, shape, strides), [x], (g) => [reshape(g, [x.shape])]);
+  return record('ViewBackward0', viewOf(x, shape, strides), [x], (g) => [reshape(g, x.shape)]);
 }
 
 /** A view when the layout allows one, else a contiguous copy, as torch.reshape. */
-export function reshape(x: Tensor, args: readonly (number | readonly number[])[]): Tensor {
-  const shape = inferShape('reshape', x, flatArgs(args));
+export function reshape(x: Tensor, ...shape: SizeArg[]): Tensor {
+  checkTensor('reshape', 'input', x);
+  return reshapeTo(x, inferShape('reshape', x, flatArgs('reshape', shape)));
+}
+
+function reshapeTo(x: Tensor, shape: number[]): Tensor {
   if (sameShape(shape, x.shape)) return x;
   const strides = viewStrides(x.shape, x.strides, shape);
   const src = strides ? x : contiguous(x);
   const out = viewOf(src, shape, strides ?? contiguousStrides(shape), src.offset);
-  return record(strides ? 'ViewBackward0' : 'UnsafeViewBackward0', out, [src], (g) => [reshape(g, [src.shape])]);
+  return record(strides ? 'ViewBackward0' : 'UnsafeViewBackward0', out, [src], (g) => [reshape(g, src.shape)]);
 }
 
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
-  if (x.dim() === 0) return reshape(x, [[1]]);
+  checkTensor('flatten', 'input', x);
+  if (x.dim() === 0) return reshape(x, [1]);
   const s = normalizeDim('flatten', startDim, x.dim());
   const e = normalizeDim('flatten', endDim, x.dim());
   if (s > e) throw new RangeError('flatten: start_dim cannot come after end_dim');
   const shape = [...x.shape.slice(0, s), numelOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
-  return reshape(x, [shape]);
+  return reshape(x, shape);
 }
 
 export function unflatten(x: Tensor, dim: number, sizes: readonly number[]): Tensor {
+  checkTensor('unflatten', 'input', x);
   const d = normalizeDim('unflatten', dim, x.dim());
   const part = inferShape('unflatten', new Tensor(x.data, [x.shape[d]!], [1], 0, x.dtype), sizes);
-  return view(x, [[...x.shape.slice(0, d), ...part, ...x.shape.slice(d + 1)]]);
+  return view(x, [...x.shape.slice(0, d), ...part, ...x.shape.slice(d + 1)]);
 }
 
-export function permute(x: Tensor, dims: readonly number[]): Tensor {
+export function permute(x: Tensor, ...order: SizeArg[]): Tensor {
+  checkTensor('permute', 'input', x);
+  const dims = flatArgs('permute', order);
   const r = x.dim();
   if (dims.length !== r) {
     throw new RangeError(`permute: number of dims don't match in permute (got ${dims.length} dims for a tensor of shape ${shapeStr(x.shape)})`);
@@ -149,9 +141,10 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 }
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  checkTensor('transpose', 'input', x);
   const r = x.dim();
-  if (r === 0) return viewOf(x, x.shape, x.strides);
   const a = normalizeDim('transpose', dim0, r);
+  if (r === 0) return record('TransposeBackward0', viewOf(x, [], []), [x], (g) => [g]);
   const b = normalizeDim('transpose', dim1, r);
   const shape = [...x.shape];
   const strides = [...x.strides];
@@ -191,11 +184,13 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
   }
   if (keep.every(Boolean)) return x;
   const out = viewOf(x, x.shape.filter((_, i) => keep[i]), x.strides.filter((_, i) => keep[i]));
-  return record(dim === undefined ? 'SqueezeBackward0' : 'SqueezeBackward1', out, [x], (g) => [reshape(g, [x.shape])]);
+  return record(dim === undefined ? 'SqueezeBackward0' : 'SqueezeBackward1', out, [x], (g) => [reshape(g, x.shape)]);
 }
 
 /** Broadcasts size-1 dims (stride 0) and prepends new ones; -1 keeps a size. */
-export function expand(x: Tensor, sizes: readonly number[]): Tensor {
+export function expand(x: Tensor, ...size: SizeArg[]): Tensor {
+  checkTensor('expand', 'input', x);
+  const sizes = flatArgs('expand', size);
   const r = sizes.length;
   if (r < x.dim()) {
     throw new RangeError(
@@ -228,25 +223,28 @@ export function expand(x: Tensor, sizes: readonly number[]): Tensor {
       );
     }
   }
-  return record('ExpandBackward0', viewOf(x, shape, strides), [x], (g) => [sumToShape(g, x.shape)]);
+  return record('ExpandBackward0', viewOf(x, shape, strides), [x], (g) => [sumToSize(g, x.shape)]);
 }
 
 /**
  * Sums g over the dims that broadcasting added or stretched, back to `shape`: the one place where broadcast
  * gradients are reduced (expand's backward).
  */
-export function sumToShape(g: Tensor, shape: Shape): Tensor {
+export function sumToSize(g: Tensor, ...size: SizeArg[]): Tensor {
+  checkTensor('sumToSize', 'input', g);
+  const shape = flatArgs('sumToSize', size);
   if (sameShape(g.shape, shape)) return g;
   const lead = g.dim() - shape.length;
   const dims: number[] = [];
   for (let i = 0; i < g.dim(); i++) {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
   }
-  return reshape(dims.length ? g.sum(dims, true) : g, [shape]);
+  return reshape(dims.length ? g.sum(dims, true) : g, shape);
 }
 
-/** x viewed with `shape` by broadcasting, or x itself when the shape already matches. */
+/** x viewed with `shape` by broadcasting, or x itself when the shape already matches, as torch.broadcast_to. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  checkTensor('broadcastTo', 'input', x);
   return sameShape(x.shape, shape) ? x : expand(x, shape);
 }
 
@@ -284,7 +282,7 @@ export function slice(x: Tensor, dim: number, start: number | null, stop: number
 
 /** A zero tensor of `shape` with g written at [start::step] along dim: slice's backward, differentiable itself. */
 export function sliceScatter(g: Tensor, shape: Shape, dim: number, start: number, step: number): Tensor {
-  const out = empty(shape, g.dtype);
+  const out = emptyTensor(shape, g.dtype);
   noGrad(() => slice(out, dim, start, start + (g.shape[dim]! - 1) * step + 1, step).copy_(g));
   return record('SliceScatterBackward0', out, [g], (gg) => [slice(gg, dim, start, start + (g.shape[dim]! - 1) * step + 1, step)]);
 }
@@ -321,7 +319,8 @@ function parseSlice(spec: string): [number | null, number | null, number] {
 }
 
 /** Python-style basic indexing; one int32 Tensor entry selects along its dim (index_select). */
-export function index(x: Tensor, specs: readonly IndexSpec[]): Tensor {
+export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
+  checkTensor('index', 'input', x);
   const consumes = (s: IndexSpec): boolean => s !== null && s !== '...';
   const used = specs.filter(consumes).length;
   if (used > x.dim()) {
@@ -343,7 +342,7 @@ export function index(x: Tensor, specs: readonly IndexSpec[]): Tensor {
       out = slice(out, d, s, e, step);
       d++;
     } else if (spec instanceof Tensor) {
-      if (spec.dtype === 'float32') throw new TypeError('index: tensors used as indices must be int32 (long) or bool tensors');
+      if (spec.isFloatingPoint()) throw new TypeError('index: tensors used as indices must be int32 (long) or bool tensors');
       if (spec.dtype === 'bool' || spec.dim() !== 1) {
         throw new TypeError('index: only 1-D int32 index tensors are supported (use gather or where for the rest)');
       }
@@ -363,23 +362,10 @@ export function contiguous(x: Tensor): Tensor {
 
 /** A contiguous copy with its own storage. */
 export function clone(x: Tensor): Tensor {
-  const out = empty(x.shape, x.dtype);
+  checkTensor('clone', 'input', x);
+  const out = outputTensor(x.shape, x.dtype);
   K.copy(out, x);
   return record('CloneBackward0', out, [x], (g) => [g]);
-}
-
-export function tolist(x: Tensor): unknown {
-  const bool = x.dtype === 'bool';
-  const rec = (dim: number, offset: number): unknown => {
-    if (dim === x.dim()) {
-      const v = x.data[offset]!;
-      return bool ? v !== 0 : v;
-    }
-    const out: unknown[] = [];
-    for (let i = 0; i < x.shape[dim]!; i++) out.push(rec(dim + 1, offset + i * x.strides[dim]!));
-    return out;
-  };
-  return rec(0, x.offset);
 }
 
 /** Concatenates along an existing dim; 1-D empty tensors are skipped, as in PyTorch. */
@@ -390,7 +376,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   });
   const parts = tensors.filter((t) => !(t.dim() === 1 && t.shape[0] === 0));
   const dtype = tensors.map((t) => t.dtype).reduce(promoteTypes);
-  if (parts.length === 0) return empty([0], dtype);
+  if (parts.length === 0) return emptyTensor([0], dtype);
   const ref = parts[0]!;
   const d = normalizeDim('cat', dim, ref.dim());
   let total = 0;
@@ -410,7 +396,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   });
   const shape = [...ref.shape];
   shape[d] = total;
-  const out = empty(shape, dtype);
+  const out = outputTensor(shape, dtype);
   let at = 0;
   const starts: number[] = [];
   for (const p of parts) {
@@ -441,6 +427,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
 }
 
 export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
+  checkTensor('split', 'input', x);
   const d = normalizeDim('split', dim, x.dim());
   const size = x.shape[d]!;
   let sizes: number[];
@@ -478,8 +465,119 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
 }
 
 export function unbind(x: Tensor, dim = 0): Tensor[] {
+  checkTensor('unbind', 'input', x);
   const d = normalizeDim('unbind', dim, x.dim());
   const out: Tensor[] = [];
   for (let i = 0; i < x.shape[d]!; i++) out.push(select(x, d, i));
   return out;
 }
+
+declare module '../tensor' {
+  interface Tensor {
+    view(...shape: SizeArg[]): Tensor;
+    reshape(...shape: SizeArg[]): Tensor;
+    viewAs(other: Tensor): Tensor;
+    reshapeAs(other: Tensor): Tensor;
+    flatten(startDim?: number, endDim?: number): Tensor;
+    unflatten(dim: number, sizes: readonly number[]): Tensor;
+    transpose(dim0: number, dim1: number): Tensor;
+    /** Transpose of a tensor of at most 2 dims. */
+    t(): Tensor;
+    /** All dims reversed. */
+    readonly T: Tensor;
+    permute(...dims: SizeArg[]): Tensor;
+    unsqueeze(dim: number): Tensor;
+    squeeze(dim?: number): Tensor;
+    expand(...sizes: SizeArg[]): Tensor;
+    expandAs(other: Tensor): Tensor;
+    /** The gradient-style reduction of expand: sums dims that broadcasting added or stretched, back to size. */
+    sumToSize(...size: SizeArg[]): Tensor;
+    narrow(dim: number, start: number, length: number): Tensor;
+    select(dim: number, index: number): Tensor;
+    /** Python's `x[dim0_spec, dim1_spec, ...]`: numbers, ':' or 'start:stop:step' strings, null (new axis), '...'. */
+    index(...specs: IndexSpec[]): Tensor;
+    /** The same values in a row-major contiguous layout (this tensor if already contiguous). */
+    contiguous(): Tensor;
+    /** A copy with its own storage. */
+    clone(): Tensor;
+    split(splitSize: number | readonly number[], dim?: number): Tensor[];
+    chunk(chunks: number, dim?: number): Tensor[];
+    unbind(dim?: number): Tensor[];
+  }
+}
+
+defineMethods({
+  view(this: Tensor, ...shape: SizeArg[]) {
+    return view(this, ...shape);
+  },
+  reshape(this: Tensor, ...shape: SizeArg[]) {
+    return reshape(this, ...shape);
+  },
+  viewAs(this: Tensor, other: Tensor) {
+    return view(this, other.shape);
+  },
+  reshapeAs(this: Tensor, other: Tensor) {
+    return reshape(this, other.shape);
+  },
+  flatten(this: Tensor, startDim?: number, endDim?: number) {
+    return flatten(this, startDim, endDim);
+  },
+  unflatten(this: Tensor, dim: number, sizes: readonly number[]) {
+    return unflatten(this, dim, sizes);
+  },
+  transpose(this: Tensor, dim0: number, dim1: number) {
+    return transpose(this, dim0, dim1);
+  },
+  t(this: Tensor) {
+    return t(this);
+  },
+  permute(this: Tensor, ...dims: SizeArg[]) {
+    return permute(this, ...dims);
+  },
+  unsqueeze(this: Tensor, dim: number) {
+    return unsqueeze(this, dim);
+  },
+  squeeze(this: Tensor, dim?: number) {
+    return squeeze(this, dim);
+  },
+  expand(this: Tensor, ...sizes: SizeArg[]) {
+    return expand(this, ...sizes);
+  },
+  expandAs(this: Tensor, other: Tensor) {
+    return expand(this, other.shape);
+  },
+  sumToSize(this: Tensor, ...size: SizeArg[]) {
+    return sumToSize(this, ...size);
+  },
+  narrow(this: Tensor, dim: number, start: number, length: number) {
+    return narrow(this, dim, start, length);
+  },
+  select(this: Tensor, dim: number, i: number) {
+    return select(this, dim, i);
+  },
+  index(this: Tensor, ...specs: IndexSpec[]) {
+    return index(this, ...specs);
+  },
+  contiguous(this: Tensor) {
+    return contiguous(this);
+  },
+  clone(this: Tensor) {
+    return clone(this);
+  },
+  split(this: Tensor, splitSize: number | readonly number[], dim?: number) {
+    return split(this, splitSize, dim);
+  },
+  chunk(this: Tensor, chunks: number, dim?: number) {
+    return chunk(this, chunks, dim);
+  },
+  unbind(this: Tensor, dim?: number) {
+    return unbind(this, dim);
+  },
+});
+Object.defineProperty(Tensor.prototype, 'T', {
+  get(this: Tensor) {
+    return permute(this, this.shape.map((_, i) => this.shape.length - 1 - i));
+  },
+  configurable: true,
+  enumerable: false,
+});

@@ -1,17 +1,17 @@
 /** 2-D (and 1-D) max, average and adaptive pooling on the native kernels, each one recorded node. */
 import * as K from '../backend/kernels';
-import { Tensor } from '../tensor';
-import { record } from '../autograd/node';
+import type { FloatStorage } from '../backend/kernels';
+import { Tensor, emptyTensor, outputTensor as empty } from '../tensor';
+import { record } from '../autograd/record';
 import { isGradEnabled } from '../autograd/grad_mode';
 import { shapeStr } from '../shape';
-import { outputTensor as empty } from './movement';
-import { scatterAddInto } from './indexing';
-import { dense, pair } from './conv';
-import type { Pair } from './conv';
+import { checkFloating, pair } from '../validate';
+import type { Pair } from '../validate';
+
+const dense = K.denseFloat;
 
 function checkInput(op: string, x: unknown): asserts x is Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor`);
-  if (x.dtype !== 'float32') throw new TypeError(`${op}: expected a float32 input but received ${x.dtype}`);
+  checkFloating(op, 'input', x);
   if (x.dim() !== 3 && x.dim() !== 4) throw new RangeError(`${op}: Expected 3D or 4D (batch mode) tensor for input, but got: ${shapeStr(x.shape)}`);
   if (x.shape.slice(-2).some((s) => s === 0)) throw new RangeError(`${op}: Expected input's non-batch dimensions to have positive length, but input has a shape of ${shapeStr(x.shape)}`);
 }
@@ -39,11 +39,11 @@ function planeGeometry(planes: number, h: number, w: number, oh: number, ow: num
 
 /** A window-mean pool (plain or adaptive): its forward kernel, recorded with its backward kernel. */
 function meanPool(name: string, kinds: [K.PoolKind, K.PoolKind], input: Tensor, geometry: K.PoolGeometry): Tensor {
-  const y = empty([...input.shape.slice(0, -2), geometry.oh, geometry.ow], 'float32');
-  K.pool2d(kinds[0], dense(input), y.data as Float32Array, null, geometry);
+  const y = empty([...input.shape.slice(0, -2), geometry.oh, geometry.ow], input.dtype);
+  K.pool2d(kinds[0], dense(input), y.data as FloatStorage, null, geometry);
   return record(name, y, [input], (g) => {
-    const gx = empty(input.shape, 'float32');
-    K.pool2d(kinds[1], dense(g), gx.data as Float32Array, null, geometry);
+    const gx = empty(input.shape, input.dtype);
+    K.pool2d(kinds[1], dense(g), gx.data as FloatStorage, null, geometry);
     return [gx];
   });
 }
@@ -55,10 +55,10 @@ function meanPool(name: string, kinds: [K.PoolKind, K.PoolKind], input: Tensor, 
 function maxPoolBackward(g: Tensor, idx: Tensor, input: Tensor, planes: number, h: number, w: number): Tensor {
   const [oh, ow] = idx.shape.slice(-2) as [number, number];
   if (g.requiresGrad && isGradEnabled()) {
-    return scatterAddInto([planes, h * w], 1, idx.view([planes, oh * ow]), g.reshape([planes, oh * ow])).view(input.shape);
+    return emptyTensor([planes, h * w], g.dtype).scatterAdd(1, idx.view([planes, oh * ow]), g.reshape([planes, oh * ow])).view(input.shape);
   }
-  const gx = empty(input.shape, 'float32');
-  K.pool2d('maxBackward', dense(g), gx.data as Float32Array, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
+  const gx = empty(input.shape, input.dtype);
+  K.pool2d('max_backward', dense(g), gx.data as FloatStorage, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
   return gx;
 }
 
@@ -84,9 +84,9 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   if (oh < 1 || ow < 1) throw new RangeError(`${op}: Given input size: (${input.shape.slice(-3).join('x')}). Calculated output size: (${input.shape[input.dim() - 3]}x${oh}x${ow}). Output size is too small`);
   const planes = planesOf(input);
   const shape = [...input.shape.slice(0, -2), oh, ow];
-  const y = empty(shape, 'float32');
+  const y = empty(shape, input.dtype);
   const idx = empty(shape, 'int32');
-  K.pool2d('max', dense(input), y.data as Float32Array, idx.data as Int32Array, { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad: false, divisorOverride: 0 });
+  K.pool2d('max', dense(input), y.data as FloatStorage, idx.data as Int32Array, { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad: false, divisorOverride: 0 });
   const out = record('MaxPool2DWithIndicesBackward0', y, [input], (g) => [maxPoolBackward(g, idx, input, planes, h, w)]);
   return options.returnIndices ? [out, idx] : out;
 }
@@ -141,7 +141,7 @@ export function avgPool2d(input: Tensor, kernelSize: Pair, options: AvgPool2dOpt
     planes: planesOf(input), h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh: 1, dw: 1,
     countIncludePad: options.countIncludePad ?? true, divisorOverride: div,
   };
-  return meanPool('AvgPool2DBackward0', ['avg', 'avgBackward'], input, geometry);
+  return meanPool('AvgPool2DBackward0', ['avg', 'avg_backward'], input, geometry);
 }
 
 export function avgPool1d(input: Tensor, kernelSize: number, options: { stride?: number | null; padding?: number; ceilMode?: boolean; countIncludePad?: boolean } = {}): Tensor {
@@ -168,7 +168,7 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair | readonly (nu
   checkInput(op, input);
   const [oh, ow] = adaptiveSize(op, input, outputSize);
   const [h, w] = input.shape.slice(-2) as [number, number];
-  return meanPool('AdaptiveAvgPool2DBackward0', ['adaptiveAvg', 'adaptiveAvgBackward'], input, planeGeometry(planesOf(input), h, w, oh, ow));
+  return meanPool('AdaptiveAvgPool2DBackward0', ['adaptive_avg', 'adaptive_avg_backward'], input, planeGeometry(planesOf(input), h, w, oh, ow));
 }
 
 export function adaptiveMaxPool2d(input: Tensor, outputSize: Pair | readonly (number | null)[], returnIndices = false): Tensor | [Tensor, Tensor] {
@@ -178,9 +178,9 @@ export function adaptiveMaxPool2d(input: Tensor, outputSize: Pair | readonly (nu
   const [h, w] = input.shape.slice(-2) as [number, number];
   const planes = planesOf(input);
   const shape = [...input.shape.slice(0, -2), oh, ow];
-  const y = empty(shape, 'float32');
+  const y = empty(shape, input.dtype);
   const idx = empty(shape, 'int32');
-  K.pool2d('adaptiveMax', dense(input), y.data as Float32Array, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
+  K.pool2d('adaptive_max', dense(input), y.data as FloatStorage, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
   const out = record('AdaptiveMaxPool2DBackward0', y, [input], (g) => [maxPoolBackward(g, idx, input, planes, h, w)]);
   return returnIndices ? [out, idx] : out;
 }

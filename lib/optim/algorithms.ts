@@ -2,7 +2,9 @@
  * SGD, Adam, AdamW, RMSprop and Adagrad: PyTorch 1.13's single-tensor updates, op for op, in place under noGrad.
  */
 import type { Tensor } from '../tensor';
-import { native } from '../backend/native/binding';
+import { isFloating } from '../dtype';
+import * as K from '../backend/kernels';
+import type { FloatStorage } from '../backend/kernels';
 import { zerosLike, fullLike } from '../ops/creation';
 import { Optimizer } from './optimizer';
 import type { ParamGroup, ParamsArg } from './optimizer';
@@ -77,12 +79,10 @@ function checkAdam(name: string, o: AdamOptions): void {
   });
 }
 
-/** A contiguous float32 tensor's elements as one typed array (the storage itself when it is exactly that). */
-function flat(t: Tensor): Float32Array | null {
-  if (t.dtype !== 'float32' || !t.isContiguous()) return null;
-  const n = t.numel();
-  const d = t.data as Float32Array;
-  return t.offset === 0 && d.length === n ? d : d.subarray(t.offset, t.offset + n);
+/** A contiguous floating tensor's elements as one typed array over its storage, or null (then the op path runs). */
+function flat(t: Tensor, like: Tensor): FloatStorage | null {
+  if (!isFloating(t.dtype) || t.dtype !== like.dtype || !t.isContiguous()) return null;
+  return K.denseFloat(t);
 }
 
 /**
@@ -96,14 +96,16 @@ function adam(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: AdamOptio
     st.expAvgSq = zerosLike(p);
     if (g.amsgrad) st.maxExpAvgSq = zerosLike(p);
   }
-  const pf = fused ? flat(p) : null;
-  const gf = pf ? flat(grad) : null;
+  const pf = fused ? flat(p, p) : null;
+  const gf = pf ? flat(grad, p) : null;
   if (pf && gf) {
     const step = (st.step as number) + 1;
     st.step = step;
-    const flags = (g.amsgrad ? 1 : 0) | (g.maximize ? 2 : 0) | (decoupled ? 4 : 0);
-    const vmax = g.amsgrad ? flat(st.maxExpAvgSq as Tensor) : null;
-    native.adamStep(pf, gf, flat(st.expAvg as Tensor)!, flat(st.expAvgSq as Tensor)!, vmax, pf.length, g.lr, g.betas[0], g.betas[1], g.eps, g.weightDecay, step, flags);
+    const vmax = g.amsgrad ? flat(st.maxExpAvgSq as Tensor, p) : null;
+    K.adamStep(pf, gf, flat(st.expAvg as Tensor, p)!, flat(st.expAvgSq as Tensor, p)!, vmax, {
+      lr: g.lr, beta1: g.betas[0], beta2: g.betas[1], eps: g.eps, weightDecay: g.weightDecay, step,
+      amsgrad: g.amsgrad, maximize: g.maximize, decoupled,
+    });
     return;
   }
   if (decoupled) p.mul_(1 - g.lr * g.weightDecay);

@@ -8,7 +8,7 @@ import type { Tensor } from '../../lib';
 export type Num = number | boolean | string;
 export interface TensorJson {
   shape: readonly number[];
-  dtype: 'float32' | 'int32' | 'bool';
+  dtype: 'float32' | 'float64' | 'int32' | 'bool';
   data: Num[];
   steps?: unknown[][];
 }
@@ -29,7 +29,7 @@ export function decode(v: Num): number {
 export function build(spec: TensorJson, leaf?: (base: Tensor) => void): Tensor {
   const values = spec.data.map(decode);
   let t = torch.tensor(values, { dtype: spec.dtype }).reshape(spec.shape);
-  if (leaf && spec.dtype === 'float32') {
+  if (leaf && (spec.dtype === 'float32' || spec.dtype === 'float64')) {
     t = t.detach().requiresGrad_();
     leaf(t);
   }

@@ -1,7 +1,6 @@
 /** matmul's contract beyond values (those are in ops.test.ts): transposed views reach sgemm without a copy. */
 import * as torch from '../../lib';
 import * as K from '../../lib/backend/kernels';
-import * as movement from '../../lib/ops/movement';
 
 describe('matmul layouts', () => {
   afterEach(() => jest.restoreAllMocks());
@@ -9,7 +8,7 @@ describe('matmul layouts', () => {
   test('transposed operands go to sgemm as flags: no contiguous copy, one kernel call', () => {
     const a = torch.rand(6, 4).t(); // [4, 6], column-major
     const b = torch.rand(5, 6).t(); // [6, 5], column-major
-    const contiguous = jest.spyOn(movement, 'contiguous');
+    const contiguous = jest.spyOn(torch.Tensor.prototype, 'contiguous');
     const copy = jest.spyOn(K, 'copy');
     const gemm = jest.spyOn(K, 'matmul');
     const out = torch.matmul(a, b);
@@ -25,7 +24,7 @@ describe('matmul layouts', () => {
   test('a batch of transposed matrices times a transposed weight: still no copy', () => {
     const x = torch.rand(3, 7, 4).transpose(1, 2); // [3, 4, 7]
     const w = torch.rand(5, 7).t(); // [7, 5]
-    const contiguous = jest.spyOn(movement, 'contiguous');
+    const contiguous = jest.spyOn(torch.Tensor.prototype, 'contiguous');
     const copy = jest.spyOn(K, 'copy');
     torch.matmul(x, w);
     expect(contiguous).not.toHaveBeenCalled();

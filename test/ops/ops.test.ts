@@ -1,6 +1,7 @@
 /** Every op against PyTorch fixtures on contiguous, transposed, broadcast, sliced, empty and size-1 inputs. */
 import * as torch from '../../lib';
 import type { Tensor } from '../../lib';
+import { opTable } from '../../lib/ops/elementwise';
 import { build, decode, expectClose, loadFixture } from '../helpers/fixtures';
 import type { Num, TensorJson } from '../helpers/fixtures';
 
@@ -19,64 +20,43 @@ interface OpCase {
 
 type Args = unknown[];
 const n = (v: unknown): number => decode(v as Num);
-const opt = (v: unknown): number | null => (v === null ? null : n(v));
 
-// The torchlet spelling of each PyTorch call in scripts/gen_fixtures.py.
-const OPS: Record<string, (t: Tensor[], a: Args) => Tensor | Tensor[]> = {
-  add: ([x, y]) => x!.add(y!),
-  sub: ([x, y]) => x!.sub(y!),
-  mul: ([x, y]) => x!.mul(y!),
-  div: ([x, y]) => x!.div(y!),
-  pow: ([x, y]) => x!.pow(y!),
-  maximum: ([x, y]) => torch.maximum(x!, y!),
-  minimum: ([x, y]) => torch.minimum(x!, y!),
-  remainder: ([x, y]) => x!.remainder(y!),
-  floorDivide: ([x, y]) => x!.floorDivide(y!),
-  eq: ([x, y]) => x!.eq(y!),
-  ne: ([x, y]) => x!.ne(y!),
-  lt: ([x, y]) => x!.lt(y!),
-  le: ([x, y]) => x!.le(y!),
-  gt: ([x, y]) => x!.gt(y!),
-  ge: ([x, y]) => x!.ge(y!),
-  logicalAnd: ([x, y]) => x!.logicalAnd(y!),
-  logicalOr: ([x, y]) => x!.logicalOr(y!),
-  logicalXor: ([x, y]) => x!.logicalXor(y!),
-  addAlpha: ([x, y], a) => x!.add(y!, n(a[0])),
-  addScalar: ([x], a) => x!.add(n(a[0])),
-  subScalar: ([x], a) => x!.sub(n(a[0])),
-  mulScalar: ([x], a) => x!.mul(n(a[0])),
-  divScalar: ([x], a) => x!.div(n(a[0])),
-  powScalar: ([x], a) => x!.pow(n(a[0])),
-  gtScalar: ([x], a) => x!.gt(n(a[0])),
-  eqScalar: ([x], a) => x!.eq(n(a[0])),
-  neg: ([x]) => x!.neg(),
-  abs: ([x]) => x!.abs(),
-  exp: ([x]) => x!.exp(),
-  log: ([x]) => x!.log(),
-  log1p: ([x]) => x!.log1p(),
-  expm1: ([x]) => x!.expm1(),
-  sqrt: ([x]) => x!.sqrt(),
-  rsqrt: ([x]) => x!.rsqrt(),
-  sin: ([x]) => x!.sin(),
-  cos: ([x]) => x!.cos(),
-  tanh: ([x]) => x!.tanh(),
-  sigmoid: ([x]) => x!.sigmoid(),
-  relu: ([x]) => x!.relu(),
-  sign: ([x]) => x!.sign(),
-  floor: ([x]) => x!.floor(),
-  ceil: ([x]) => x!.ceil(),
-  round: ([x]) => x!.round(),
-  trunc: ([x]) => x!.trunc(),
-  reciprocal: ([x]) => x!.reciprocal(),
-  erf: ([x]) => x!.erf(),
-  square: ([x]) => x!.square(),
-  logicalNot: ([x]) => x!.logicalNot(),
-  clamp: ([x], a) => x!.clamp(opt(a[0]), opt(a[1])),
-  leakyRelu: ([x], a) => torch.leakyRelu(x!, n(a[0])),
+type Spelling = (t: Tensor[], a: Args) => Tensor | Tensor[];
+type AnyFn = (...args: unknown[]) => Tensor;
+
+// The pointwise op table (lib/ops/pointwise.ts) spells its own cases: the fixture's op is the entry's name, its
+// inputs and numbers are the operands, then the parameters (alpha, clamp's bounds). Each case runs as the torch.*
+// function and as the method, which must agree bit for bit; `name_` cases run the in-place method on a clone.
+const TABLE = new Map(opTable().map((e) => [e.name, e] as const));
+const numbers = (a: Args): unknown[] => a.map((v) => (v === null ? null : n(v)));
+
+function tableSpelling(op: string): Spelling | undefined {
+  const inPlace = op.endsWith('_');
+  const entry = TABLE.get(inPlace ? op.slice(0, -1) : op);
+  if (!entry || (inPlace && !entry.inPlace)) return undefined;
+  return (t, a) => {
+    const rest = [...t.slice(1), ...numbers(a)];
+    if (inPlace) {
+      const self = t[0]!.clone();
+      const r = (self[op as keyof Tensor] as AnyFn)(...rest);
+      expect(r).toBe(self);
+      return self;
+    }
+    const viaFunction = ((torch as unknown as Record<string, AnyFn>)[op]!)(t[0], ...rest);
+    const viaMethod = (t[0]![op as keyof Tensor] as AnyFn)(...rest);
+    expect(viaMethod.dtype).toBe(viaFunction.dtype);
+    expect(viaMethod.tolist()).toEqual(viaFunction.tolist());
+    return viaFunction;
+  };
+}
+
+// The torchlet spelling of each PyTorch call in scripts/gen_fixtures.py outside the pointwise table.
+const OPS: Record<string, Spelling> = {
   where: ([c, x, y]) => torch.where(c!, x!, y!),
   toFloat: ([x]) => x!.float(),
   toInt: ([x]) => x!.long(),
   toBool: ([x]) => x!.bool(),
+  toDouble: ([x]) => x!.double(),
   sum: ([x], a) => (a.length ? x!.sum(a[0] as number, a[1] as boolean) : x!.sum()),
   mean: ([x], a) => (a.length ? x!.mean(a[0] as number, a[1] as boolean) : x!.mean()),
   prod: ([x], a) => (a.length ? x!.prod(a[0] as number, a[1] as boolean) : x!.prod()),
@@ -113,54 +93,72 @@ const OPS: Record<string, (t: Tensor[], a: Args) => Tensor | Tensor[]> = {
   gather: ([x, i], a) => x!.gather(a[0] as number, i!),
   indexSelect: ([x, i], a) => x!.indexSelect(a[0] as number, i!),
   copy_: ([x, y]) => x!.clone().copy_(y!),
-  addInPlace: ([x, y]) => x!.clone().add_(y!),
-  mulInPlace: ([x], a) => x!.clone().mul_(n(a[0])),
 };
 
-const fixture = loadFixture<OpCase>('ops.json');
-const groups = [...new Set(fixture.cases.map((c) => c.group))];
+const spelling = (op: string): Spelling => {
+  const fn = OPS[op] ?? tableSpelling(op);
+  if (!fn) throw new Error(`no torchlet spelling for fixture op ${op}`);
+  return fn;
+};
 
-describe(`ops against PyTorch ${fixture.torch}`, () => {
-  for (const group of groups) {
-    describe(group, () => {
-      test.each(fixture.cases.filter((c) => c.group === group).map((c) => [c.name, c] as const))('%s', (_name, c) => {
-        const fn = OPS[c.op];
-        if (!fn) throw new Error(`no torchlet spelling for fixture op ${c.op}`);
-        const inputs = c.inputs.map((s) => build(s));
-        const before = inputs.map((t) => t.clone());
-        const result = fn(inputs, c.args);
-        const outs = Array.isArray(result) ? result : [result];
-        expect(outs.length).toBe(c.outs.length);
-        outs.forEach((o, i) => expectClose(o, c.outs[i]!, c.rtol, c.atol, `output ${i}`));
-        // Out-of-place ops leave their inputs alone.
-        inputs.forEach((t, i) => expectClose(t, { ...before[i]!, data: before[i]!.reshape([-1]).tolist() as number[] }, 0, 0, `input ${i}`));
-      });
-    });
-  }
-});
+for (const file of ['ops.json', 'ops_float64.json']) {
+  const fixture = loadFixture<OpCase>(file);
+  const groups = [...new Set(fixture.cases.map((c) => c.group))];
+  // float64 results are compared at float64 tolerances: the gradient check's floor shrinks with them.
+  const gradFloor = file === 'ops_float64.json' ? 1e-12 : 1e-6;
 
-// Gradients through the same views: each base tensor is a leaf, the view steps and the op are recorded.
-const gradCases = fixture.cases.filter((c) => c.grads);
-describe(`gradients against PyTorch ${fixture.torch}`, () => {
-  for (const group of [...new Set(gradCases.map((c) => c.group))]) {
-    describe(group, () => {
-      test.each(gradCases.filter((c) => c.group === group).map((c) => [c.name, c] as const))('%s', (_name, c) => {
-        const leaves: (Tensor | null)[] = [];
-        const inputs = c.inputs.map((spec, i) => {
-          leaves[i] = null;
-          return build(spec, (b) => (leaves[i] = b));
-        });
-        const result = OPS[c.op]!(inputs, c.args);
-        const roots = (Array.isArray(result) ? result : [result]).filter((r) => r.requiresGrad);
-        torch.autograd.backward(roots, c.upstream!.map((u) => build(u)));
-        c.grads!.forEach((want, i) => {
-          if (!want) return;
-          const got = leaves[i]!.grad;
-          if (!got) throw new Error(`input ${i} got no gradient`);
-          // Gradients compound the op's rounding: one more digit of slack than the forward check.
-          expectClose(got, want, Math.max(c.rtol * 10, 1e-6), Math.max(c.atol * 10, 1e-6), `grad ${i}`);
+  describe(`${file}: ops against PyTorch ${fixture.torch}`, () => {
+    for (const group of groups) {
+      describe(group, () => {
+        test.each(fixture.cases.filter((c) => c.group === group).map((c) => [c.name, c] as const))('%s', (_name, c) => {
+          const inputs = c.inputs.map((s) => build(s));
+          const before = inputs.map((t) => t.clone());
+          const result = spelling(c.op)(inputs, c.args);
+          const outs = Array.isArray(result) ? result : [result];
+          expect(outs.length).toBe(c.outs.length);
+          outs.forEach((o, i) => expectClose(o, c.outs[i]!, c.rtol, c.atol, `output ${i}`));
+          // Out-of-place ops leave their inputs alone.
+          inputs.forEach((t, i) => expectClose(t, { ...before[i]!, data: before[i]!.reshape([-1]).tolist() as number[] }, 0, 0, `input ${i}`));
+          // A table op whose result has its first input's dtype and shape: the in-place form gives PyTorch's result too.
+          const entry = TABLE.get(c.op);
+          const want = c.outs[0]!;
+          const x = inputs[0]!;
+          if (entry?.inPlace && want.dtype === x.dtype && JSON.stringify(want.shape) === JSON.stringify(x.shape)) {
+            expectClose(tableSpelling(`${c.op}_`)!(inputs, c.args) as Tensor, want, c.rtol, c.atol, 'in place');
+          }
         });
       });
-    });
-  }
-});
+    }
+  });
+
+  // Gradients through the same views: each base tensor is a leaf, the view steps and the op are recorded.
+  const gradCases = fixture.cases.filter((c) => c.grads);
+  describe(`${file}: gradients against PyTorch ${fixture.torch}`, () => {
+    for (const group of [...new Set(gradCases.map((c) => c.group))]) {
+      describe(group, () => {
+        test.each(gradCases.filter((c) => c.group === group).map((c) => [c.name, c] as const))('%s', (_name, c) => {
+          const leaves: (Tensor | null)[] = [];
+          const inputs = c.inputs.map((spec, i) => {
+            leaves[i] = null;
+            return build(spec, (b) => (leaves[i] = b));
+          });
+          const result = spelling(c.op)(inputs, c.args);
+          const roots = (Array.isArray(result) ? result : [result]).filter((r) => r.requiresGrad);
+          torch.autograd.backward(roots, c.upstream!.map((u) => build(u)));
+          c.grads!.forEach((want, i) => {
+            if (!want) return;
+            const got = leaves[i]!.grad;
+            if (!got) throw new Error(`input ${i} got no gradient`);
+            // Gradients compound the op's rounding: one more digit of slack than the forward check.
+            expectClose(got, want, Math.max(c.rtol * 10, gradFloor), Math.max(c.atol * 10, gradFloor), `grad ${i}`);
+          });
+        });
+      });
+    }
+  });
+
+  test(`${file}: every entry of the pointwise table has PyTorch cases`, () => {
+    const covered = new Set(fixture.cases.map((c) => c.op));
+    expect([...TABLE.keys()].filter((name) => !covered.has(name))).toEqual([]);
+  });
+}

@@ -18,6 +18,16 @@ export interface BackendInfo {
   mallocTuned: boolean;
 }
 
+/** The floating storages the float-only kernels (matmul, convolution, pooling, Adam, float draws) take. */
+export type FloatStorage = Float32Array | Float64Array;
+
+/** One entry of the addon's dtype table: the code its kernels use, the name and the element size. */
+export interface NativeDType {
+  readonly name: string;
+  readonly size: number;
+  readonly code: number;
+}
+
 export interface NativeBinding {
   /** alpha scales b for add and sub: out = a + alpha * b, fused for floats. */
   binary(op: number, out: Storage, a: Storage, b: Storage, layout: Int32Array, alpha?: number): void;
@@ -26,28 +36,37 @@ export interface NativeBinding {
   copy(dst: Storage, src: Storage, layout: Int32Array): void;
   reduce(op: number, out: Storage | null, indices: Int32Array | null, a: Storage, layout: Int32Array): void;
   /** Returns 0, or a mask (1 = a, 2 = b) of operands whose strides need a contiguous copy first. */
-  matmul(out: Float32Array, a: Float32Array, b: Float32Array, layout: Int32Array, alpha: number, beta: number): number;
+  matmul(out: FloatStorage, a: FloatStorage, b: FloatStorage, layout: Int32Array, alpha: number, beta: number): number;
   gather(out: Storage, src: Storage, index: Int32Array, layout: Int32Array, dim: number): void;
   scatterAdd(out: Storage, src: Storage, index: Int32Array, layout: Int32Array, dim: number): void;
   /** One fused Adam/AdamW update; flags: 1 amsgrad, 2 maximize, 4 decoupled weight decay (AdamW). */
   adamStep(
-    p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array | null, n: number,
+    p: FloatStorage, g: FloatStorage, m: FloatStorage, v: FloatStorage, vmax: FloatStorage | null, n: number,
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number, flags: number,
   ): void;
-  /** kind 0 forward (x, w -> y), 1 input gradient (gy, w -> gx), 2 weight gradient (x, gy -> gw). */
-  conv2d(kind: number, a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array, bias?: Float32Array | null): void;
-  /** kind 0 max, 1 avg, 2 avg backward, 3 adaptive avg, 4 adaptive max, 5 adaptive avg backward. */
-  pool2d(kind: number, a: Float32Array, out: Float32Array, indices: Int32Array | null, geometry: Int32Array): void;
+  /** kind: a code from opNames.conv (forward: x, w -> y; backward_input: gy, w -> gx; backward_weight: x, gy -> gw). */
+  conv2d(kind: number, a: FloatStorage, b: FloatStorage, out: FloatStorage, geometry: Int32Array, bias?: FloatStorage | null): void;
+  /** kind: a code from opNames.pool. */
+  pool2d(kind: number, a: FloatStorage, out: FloatStorage, indices: Int32Array | null, geometry: Int32Array): void;
   rngSeed(state: Uint32Array, low: number, high: number): void;
-  rngUniform(state: Uint32Array, out: Float32Array, offset: number, n: number, from: number, to: number): void;
-  rngNormal(state: Uint32Array, out: Float32Array, offset: number, n: number, mean: number, std: number): void;
+  rngUniform(state: Uint32Array, out: FloatStorage, offset: number, n: number, from: number, to: number): void;
+  rngNormal(state: Uint32Array, out: FloatStorage, offset: number, n: number, mean: number, std: number): void;
   rngRandint(state: Uint32Array, out: Int32Array, offset: number, n: number, low: number, high: number): void;
   rngRandperm(state: Uint32Array, out: Int32Array, offset: number, n: number): void;
-  rngBernoulli(state: Uint32Array, out: Float32Array, offset: number, n: number, p: number): void;
+  rngBernoulli(state: Uint32Array, out: FloatStorage, offset: number, n: number, p: number): void;
   backendInfo(): BackendInfo;
   setNumThreads(n: number): void;
   getNumThreads(): number;
-  readonly opNames: { readonly binary: readonly string[]; readonly unary: readonly string[]; readonly reduce: readonly string[] };
+  /** The names of the addon's kernels of each kind, in the order of their codes. */
+  readonly opNames: {
+    readonly binary: readonly string[];
+    readonly unary: readonly string[];
+    readonly reduce: readonly string[];
+    readonly conv: readonly string[];
+    readonly pool: readonly string[];
+  };
+  /** The addon's dtype table. */
+  readonly dtypes: readonly NativeDType[];
   readonly rngStateWords: number;
 }
 

@@ -1,9 +1,10 @@
-/** Sequential, ModuleList and ModuleDict. */
-import type { Tensor } from '../tensor';
+/** Containers: Sequential, ModuleList and ModuleDict (torch/nn/modules/container.py). */
+import type { Tensor } from '../../tensor';
+import { describe } from '../../validate';
 import { Module } from './module';
 
 function checkModule(where: string, m: unknown): asserts m is Module {
-  if (!(m instanceof Module)) throw new TypeError(`${where}: expected a Module but received ${m === null ? 'null' : typeof m}`);
+  if (!(m instanceof Module)) throw new TypeError(`${where}: expected a Module but received ${describe(m)}`);
 }
 
 /** Runs its modules in order, feeding each the previous one's output. */

@@ -1,7 +1,8 @@
-/** Gradient clipping, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_. */
-import { Tensor } from '../tensor';
-import { noGrad } from '../autograd/grad_mode';
-import { stack } from '../ops/movement';
+/** Gradient clipping, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_ (torch/nn/utils/clip_grad.py). */
+import { Tensor } from '../../tensor';
+import { noGrad } from '../../autograd/grad_mode';
+import { stack } from '../../ops/movement';
+import { scalarTensor } from '../../ops/elementwise';
 
 /**
  * Scales all gradients together so their total norm is at most maxNorm; returns the total norm before clipping.
@@ -10,7 +11,7 @@ import { stack } from '../ops/movement';
 export function clipGradNorm_(parameters: Tensor | readonly Tensor[], maxNorm: number, normType = 2): Tensor {
   const grads = (parameters instanceof Tensor ? [parameters] : [...parameters]).flatMap((p) => (p.grad ? [p.grad] : []));
   return noGrad(() => {
-    if (grads.length === 0) return new Tensor(new Float32Array([0]), []);
+    if (grads.length === 0) return scalarTensor(0, 'float32');
     const total =
       normType === Infinity
         ? stack(grads.map((g) => g.abs().max())).max()

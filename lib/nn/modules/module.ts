@@ -2,16 +2,16 @@
  * nn.Module: ordered registries of parameters, buffers and child modules, filled by plain property assignment
  * as in PyTorch's Module.__setattr__ (a Proxy intercepts the assignments), and one traversal for every helper.
  */
-import { Tensor } from '../tensor';
-import { noGrad } from '../autograd/grad_mode';
-import { shapeStr, sameShape } from '../shape';
-import { Parameter } from './parameter';
-
-const TYPE_NAMES: Record<string, string> = { float32: 'FloatTensor', int32: 'LongTensor', bool: 'BoolTensor' };
+import { Tensor, assignData } from '../../tensor';
+import type { DTypeLike } from '../../dtype';
+import { checkDType, info, isFloating } from '../../dtype';
+import { noGrad } from '../../autograd/grad_mode';
+import { shapeStr, sameShape } from '../../shape';
+import { Parameter } from '../parameter';
 
 /** PyTorch's name for a value's type in assignment errors ('torchlet.FloatTensor', 'number', ...). */
 function typeName(v: unknown): string {
-  if (v instanceof Tensor) return `torchlet.${TYPE_NAMES[v.dtype]}`;
+  if (v instanceof Tensor) return `torchlet.${info(v.dtype).tensorType}`;
   if (v === null) return 'null';
   if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
   return typeof v;
@@ -268,6 +268,38 @@ export abstract class Module {
   }
   eval(): this {
     return this.train(false);
+  }
+
+  /**
+   * Converts every floating parameter, gradient and buffer to a floating dtype, in place: the Parameter objects stay
+   * the same (an optimizer built earlier keeps working), as Module.to(dtype).
+   * @throws TypeError for a dtype that is not floating point
+   * @example model.to('float64')
+   */
+  to(dtype: DTypeLike): this {
+    const d = checkDType('Module.to', dtype);
+    if (!isFloating(d)) throw new TypeError(`Module.to: nn.Module.to only accepts floating point dtypes, but got desired dtype=${d}`);
+    noGrad(() => {
+      for (const m of this.modules()) {
+        for (const p of m[PARAMS].values()) {
+          if (!p || !isFloating(p.dtype)) continue;
+          assignData(p, p.detach().to(d));
+          if (p.grad && isFloating(p.grad.dtype)) p.grad = p.grad.to(d);
+        }
+        for (const [name, b] of m[BUFFERS]) {
+          if (b && isFloating(b.dtype)) m.registerBuffer(name, b.to(d), !m[NON_PERSISTENT].has(name));
+        }
+      }
+    });
+    return this;
+  }
+  /** Converts floating parameters and buffers to float64, as Module.double(). */
+  double(): this {
+    return this.to('float64');
+  }
+  /** Converts floating parameters and buffers to float32, as Module.float(). */
+  float(): this {
+    return this.to('float32');
   }
 
   /** Clears parameter gradients (to null by default, as PyTorch 2.x). */

@@ -1,0 +1,31 @@
+/** Dropout layers (torch/nn/modules/dropout.py); both draw from the seeded default generator. */
+import type { Tensor } from '../../tensor';
+import { Module } from './module';
+import * as F from '../functional';
+
+/** Zeroes elements with probability p in training and scales the rest by 1/(1-p). */
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
+  }
+  forward(input: Tensor): Tensor {
+    return F.dropout(input, this.p, this.training);
+  }
+  override extraRepr(): string {
+    return `p=${this.p}, inplace=False`;
+  }
+}
+
+/** Zeroes whole channels with probability p in training. */
+export class Dropout2d extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+  }
+  forward(input: Tensor): Tensor {
+    return F.dropout2d(input, this.p, this.training);
+  }
+  override extraRepr(): string {
+    return `p=${this.p}, inplace=False`;
+  }
+}

@@ -1,0 +1,29 @@
+/** Flatten and Unflatten (torch/nn/modules/flatten.py). */
+import type { Tensor } from '../../tensor';
+import { Module } from './module';
+
+/** Flattens dims startDim..endDim into one. */
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) {
+    super();
+  }
+  forward(input: Tensor): Tensor {
+    return input.flatten(this.startDim, this.endDim);
+  }
+  override extraRepr(): string {
+    return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
+  }
+}
+
+/** Expands one dim into several. */
+export class Unflatten extends Module {
+  constructor(readonly dim: number, readonly unflattenedSize: readonly number[]) {
+    super();
+  }
+  forward(input: Tensor): Tensor {
+    return input.unflatten(this.dim, this.unflattenedSize);
+  }
+  override extraRepr(): string {
+    return `dim=${this.dim}, unflattened_size=(${this.unflattenedSize.join(', ')})`;
+  }
+}

@@ -1,0 +1,125 @@
+/** Normalization layers: BatchNorm1d/2d, GroupNorm, LayerNorm (torch/nn/modules/batchnorm.py, normalization.py). */
+import type { Tensor } from '../../tensor';
+import { noGrad } from '../../autograd/grad_mode';
+import { ones, zeros } from '../../ops/creation';
+import { Module } from './module';
+import { Parameter } from '../parameter';
+import * as F from '../functional';
+import { pyBool, pyFloat } from '../repr';
+
+/** The learnable scale and shift of a normalization layer: weight 1 and bias 0, or both null when not affine. */
+function registerAffine(m: Module, shape: number | readonly number[], affine: boolean): void {
+  m.registerParameter('weight', affine ? new Parameter(ones(shape)) : null);
+  m.registerParameter('bias', affine ? new Parameter(zeros(shape)) : null);
+}
+
+/** Normalizes over the last dims given by normalizedShape, then scales and shifts elementwise. */
+export class LayerNorm extends Module {
+  declare weight: Parameter | null;
+  declare bias: Parameter | null;
+  readonly normalizedShape: number[];
+
+  constructor(normalizedShape: number | readonly number[], readonly eps = 1e-5, readonly elementwiseAffine = true) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    registerAffine(this, this.normalizedShape, elementwiseAffine);
+  }
+
+  forward(input: Tensor): Tensor {
+    return F.layerNorm(input, this.normalizedShape, this.weight, this.bias, this.eps);
+  }
+
+  override extraRepr(): string {
+    return `(${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${pyFloat(this.eps)}, elementwise_affine=${pyBool(this.elementwiseAffine)}`;
+  }
+}
+
+/** Batch normalization over dim 1, with running statistics kept as buffers (momentum, or a cumulative mean if null). */
+abstract class BatchNorm extends Module {
+  declare weight: Parameter | null;
+  declare bias: Parameter | null;
+  declare running_mean: Tensor | null;
+  declare running_var: Tensor | null;
+  declare num_batches_tracked: Tensor | null;
+
+  constructor(
+    readonly numFeatures: number,
+    readonly eps = 1e-5,
+    readonly momentum: number | null = 0.1,
+    readonly affine = true,
+    readonly trackRunningStats = true,
+  ) {
+    super();
+    registerAffine(this, numFeatures, affine);
+    if (trackRunningStats) {
+      this.registerBuffer('running_mean', zeros(numFeatures));
+      this.registerBuffer('running_var', ones(numFeatures));
+      this.registerBuffer('num_batches_tracked', zeros([], { dtype: 'int64' }));
+    } else {
+      this.registerBuffer('running_mean', null);
+      this.registerBuffer('running_var', null);
+      this.registerBuffer('num_batches_tracked', null);
+    }
+  }
+
+  protected abstract checkInput(input: Tensor): void;
+
+  forward(input: Tensor): Tensor {
+    this.checkInput(input);
+    if (input.shape[1] !== this.numFeatures) {
+      throw new RangeError(`${this.constructor.name}: running_mean should contain ${input.shape[1]} elements not ${this.numFeatures}`);
+    }
+    // Batch statistics in training or without running ones; the running ones are updated only in training.
+    const useBatch = this.training || !this.trackRunningStats;
+    const update = this.training && this.trackRunningStats;
+    // PyTorch's exponential_average_factor: the momentum, or 1 / batches seen for a cumulative average.
+    let momentum = this.momentum ?? 0;
+    if (update) {
+      noGrad(() => this.num_batches_tracked!.add_(1));
+      momentum = this.momentum ?? 1 / (this.num_batches_tracked!.item() as number);
+    }
+    const running = !useBatch || update;
+    return F.batchNorm(input, running ? this.running_mean : null, running ? this.running_var : null, {
+      weight: this.weight, bias: this.bias, training: useBatch, momentum, eps: this.eps,
+    });
+  }
+
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pyFloat(this.momentum)}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'}`;
+  }
+}
+
+export class BatchNorm1d extends BatchNorm {
+  protected checkInput(input: Tensor): void {
+    if (input.dim() !== 2 && input.dim() !== 3) throw new RangeError(`BatchNorm1d: expected 2D or 3D input (got ${input.dim()}D input)`);
+  }
+}
+
+export class BatchNorm2d extends BatchNorm {
+  protected checkInput(input: Tensor): void {
+    if (input.dim() !== 4) throw new RangeError(`BatchNorm2d: expected 4D input (got ${input.dim()}D input)`);
+  }
+}
+
+/** Normalizes groups of channels per sample, then scales and shifts per channel. */
+export class GroupNorm extends Module {
+  declare weight: Parameter | null;
+  declare bias: Parameter | null;
+
+  constructor(readonly numGroups: number, readonly numChannels: number, readonly eps = 1e-5, readonly affine = true) {
+    super();
+    if (numChannels % numGroups !== 0) throw new RangeError('GroupNorm: num_channels must be divisible by num_groups');
+    registerAffine(this, numChannels, affine);
+  }
+
+  forward(input: Tensor): Tensor {
+    if (input.dim() < 2 || input.shape[1] !== this.numChannels) {
+      throw new RangeError(`GroupNorm: Expected input with ${this.numChannels} channels, got shape ${JSON.stringify(input.shape)}`);
+    }
+    return F.groupNorm(input, this.numGroups, this.weight, this.bias, this.eps);
+  }
+
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${pyFloat(this.eps)}, affine=${this.affine ? 'True' : 'False'}`;
+  }
+}

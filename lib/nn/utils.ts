@@ -1,2 +1,0 @@
-/** torchlet.nn.utils */
-export { clipGradNorm_, clipGradValue_ } from '../optim/clip';

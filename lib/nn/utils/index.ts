@@ -1,0 +1,2 @@
+/** torchlet.nn.utils */
+export { clipGradNorm_, clipGradValue_ } from './clip_grad';

@@ -1,0 +1,179 @@
+/**
+ * THE POINTWISE OP TABLE. Each op is one entry: its name (the export), its kernel (by default the name in
+ * snake_case, one line of the addon's unary or binary op list), its dtype rule, PyTorch's backward node name and
+ * its gradient formula, side by side as in PyTorch's derivatives.yaml. From this file come the torch.* functions
+ * (lib/index.ts re-exports it), the Tensor methods and their in-place forms (lib/ops/pointwise_methods.ts), the
+ * test spellings (test/ops/ops.test.ts) and gradcheck's coverage (test/autograd/gradcheck.test.ts).
+ *
+ * Adding a unary op: one entry here, one line in the addon's TORCHLET_FLOAT_UNARY_OPS, one line in
+ * scripts/gen_fixtures.py's UNARY table (then `npm run fixtures`).
+ *
+ * Gradients are written with Tensor ops (so they are differentiable themselves) and annotate their return type:
+ * the table's types depend on it, and TypeScript cannot infer a type through that cycle.
+ */
+import type { Tensor } from '../tensor';
+import { isFloating } from '../dtype';
+import { checkNumber } from '../validate';
+import { binary, binaryOp, predicate, unary, where } from './elementwise';
+import type { UnaryParams } from './elementwise';
+
+// ---- unary: float results (integer inputs are converted to the default float dtype) ----------------------------
+
+export const exp = unary('exp', { dtype: 'float', backward: 'ExpBackward0', grad: (g, _x, out): Tensor => g.mul(out) });
+export const log = unary('log', { dtype: 'float', backward: 'LogBackward0', grad: (g, x): Tensor => g.div(x) });
+export const log1p = unary('log1p', { dtype: 'float', backward: 'Log1PBackward0', grad: (g, x): Tensor => g.div(x.add(1)) });
+export const expm1 = unary('expm1', { dtype: 'float', backward: 'Expm1Backward0', grad: (g, _x, out): Tensor => g.mul(out.add(1)) });
+export const sqrt = unary('sqrt', { dtype: 'float', backward: 'SqrtBackward0', grad: (g, _x, out): Tensor => g.div(out.mul(2)) });
+export const rsqrt = unary('rsqrt', { dtype: 'float', backward: 'RsqrtBackward0', grad: (g, _x, out): Tensor => g.mul(out.pow(3).mul(-0.5)) });
+export const sin = unary('sin', { dtype: 'float', backward: 'SinBackward0', grad: (g, x): Tensor => g.mul(x.cos()) });
+export const cos = unary('cos', { dtype: 'float', backward: 'CosBackward0', grad: (g, x): Tensor => g.mul(x.sin()).neg() });
+export const tanh = unary('tanh', { dtype: 'float', backward: 'TanhBackward0', grad: (g, _x, out): Tensor => g.mul(out.square().neg().add(1)) });
+export const sigmoid = unary('sigmoid', { dtype: 'float', backward: 'SigmoidBackward0', grad: (g, _x, out): Tensor => g.mul(out.mul(out.neg().add(1))) });
+export const reciprocal = unary('reciprocal', { dtype: 'float', backward: 'ReciprocalBackward0', grad: (g, _x, out): Tensor => g.mul(out.square()).neg() });
+export const erf = unary('erf', { dtype: 'float', backward: 'ErfBackward0', grad: (g, x): Tensor => g.mul(x.square().neg().exp().mul(2 / Math.sqrt(Math.PI))) });
+
+// ---- unary: the dtype is kept (bool is refused) -----------------------------------------------------------------
+
+export const neg = unary('neg', { dtype: 'same', backward: 'NegBackward0', grad: (g): Tensor => g.neg() });
+export const abs = unary('abs', { dtype: 'same', backward: 'AbsBackward0', grad: (g, x): Tensor => g.mul(x.sign()) });
+export const sign = unary('sign', { dtype: 'same', backward: 'SignBackward0', grad: (g): Tensor => g.mul(0) });
+export const square = unary('square', { dtype: 'same', backward: 'PowBackward0', grad: (g, x): Tensor => g.mul(x.mul(2)) });
+export const relu = unary('relu', { dtype: 'same', backward: 'ReluBackward0', grad: (g, _x, out): Tensor => thresholdBackward(g, out) });
+
+/** g where y > 0, else 0: ReLU's gradient in one kernel, as PyTorch's threshold_backward (not a public op). */
+const thresholdBackward = binaryOp('thresholdBackward', {
+  dtype: 'arith',
+  backward: 'ThresholdBackwardBackward0',
+  grad: (gg, _g, y, _o, needs): (Tensor | null)[] => [needs[0] ? thresholdBackward(gg, y) : null, null],
+});
+
+// ---- unary: rounding (integer inputs are returned as they are; the gradient is zero) -------------------------
+
+export const floor = unary('floor', { dtype: 'rounding', backward: 'FloorBackward0', grad: (g): Tensor => g.mul(0) });
+export const ceil = unary('ceil', { dtype: 'rounding', backward: 'CeilBackward0', grad: (g): Tensor => g.mul(0) });
+export const round = unary('round', { dtype: 'rounding', backward: 'RoundBackward0', grad: (g): Tensor => g.mul(0) });
+export const trunc = unary('trunc', { dtype: 'rounding', backward: 'TruncBackward0', grad: (g): Tensor => g.mul(0) });
+
+// ---- unary with parameters ----------------------------------------------------------------------------------
+
+/** Limits values to [min, max]; either bound may be null. A fractional bound makes an integer tensor float. */
+export const clamp = unary<[min?: number | null, max?: number | null]>('clamp', {
+  dtype: 'same',
+  backward: 'ClampBackward1',
+  grad: (g, x, _out, lo, hi): Tensor => g.mul(x.ge(lo).logicalAnd(x.le(hi))),
+  params: {
+    names: ['min', 'max'],
+    parse: (op, x, min, max): UnaryParams => {
+      if ((min === null || min === undefined) && (max === null || max === undefined)) {
+        throw new TypeError(`${op}: At least one of 'min' or 'max' must not be None`);
+      }
+      const lo = min === null || min === undefined ? -Infinity : checkNumber(op, 'min', min);
+      const hi = max === null || max === undefined ? Infinity : checkNumber(op, 'max', max);
+      const fractional = (v: number): boolean => Number.isFinite(v) && !Number.isInteger(v);
+      const promote = x.dtype === 'int32' && (fractional(lo) || fractional(hi));
+      return { p0: lo, p1: hi, x: promote ? x.to('float32') : undefined };
+    },
+  },
+});
+
+/** x for x > 0, else negativeSlope * x. */
+export const leakyRelu = unary<[negativeSlope?: number]>('leakyRelu', {
+  dtype: 'float',
+  backward: 'LeakyReluBackward0',
+  grad: (g, x, _out, slope): Tensor => where(x.gt(0), g, g.mul(slope)),
+  params: { names: ['negativeSlope'], parse: (op, _x, slope = 0.01): UnaryParams => ({ p0: checkNumber(op, 'negativeSlope', slope), p1: 0 }) },
+});
+
+// ---- unary: bool results, no gradient -------------------------------------------------------------------------
+
+export const logicalNot = unary('logicalNot', { dtype: 'bool' });
+export const isnan = predicate('isnan');
+
+// ---- binary: arithmetic (the scalar form is the same entry, with a number as the second operand) -------------
+
+/** a + alpha * b, broadcasting (one fused multiply-add when alpha != 1). @example torch.tensor([1, 2]).add(1) */
+export const add = binary('add', {
+  dtype: 'arith',
+  alpha: true,
+  backward: 'AddBackward0',
+  grad: (g, _x, _y, _o, needs, alpha): (Tensor | null)[] => [g, needs[1] ? (alpha === 1 ? g : g.mul(alpha)) : null],
+});
+/** a - alpha * b, broadcasting; a may be a number (1 - x). */
+export const sub = binary('sub', {
+  dtype: 'arith',
+  alpha: true,
+  backward: 'SubBackward0',
+  grad: (g, _x, _y, _o, needs, alpha): (Tensor | null)[] => [g, needs[1] ? (alpha === 1 ? g.neg() : g.mul(-alpha)) : null],
+});
+export const mul = binary('mul', {
+  dtype: 'arith',
+  backward: 'MulBackward0',
+  grad: (g, x, y, _o, needs): (Tensor | null)[] => [needs[0] ? g.mul(y) : null, needs[1] ? g.mul(x) : null],
+});
+/** True division: integer inputs give the default float dtype, as torch.div. */
+export const div = binary('div', {
+  dtype: 'float',
+  backward: 'DivBackward0',
+  grad: (g, _x, y, out, needs): (Tensor | null)[] => [needs[0] ? g.div(y) : null, needs[1] ? g.mul(out.div(y)).neg() : null],
+});
+/** x^y elementwise; a number exponent runs PyTorch's exact special cases (x^2, x^0.5, x^-1 ...). */
+export const pow = binary('pow', {
+  dtype: 'arith',
+  backward: 'PowBackward1',
+  // A tensor exponent: the scalar form goes to scalarUnary unless the base is an integer (which has no gradient).
+  grad: (g, x, y, out, needs): (Tensor | null)[] => {
+    const e = y as Tensor;
+    return [
+      needs[0] ? where(e.eq(0), 0, g.mul(e.mul(x.pow(e.sub(1))))) : null,
+      // d/dy x^y = x^y log x, taken as 0 where x == 0 and y >= 0, as PyTorch does.
+      needs[1] ? g.mul(where(x.eq(0).logicalAnd(e.ge(0)), 0, out.mul(x.log()))) : null,
+    ];
+  },
+  scalarUnary: {
+    kernel: 'pow_scalar',
+    backward: 'PowBackward0',
+    grad: (g, x, _out, p): Tensor => (p === 0 ? g.mul(0) : g.mul(x.pow(p - 1).mul(p))),
+  },
+  check: (op, x, y) => {
+    if (typeof y === 'number' && !isFloating(x.dtype) && Number.isInteger(y) && y < 0) {
+      throw new RangeError(`${op}: Integers to negative integer powers are not allowed.`);
+    }
+  },
+});
+/** Python's modulo: the result takes the divisor's sign. */
+export const remainder = binary('remainder', {
+  dtype: 'arith',
+  backward: 'RemainderBackward0',
+  grad: (g, x, y, _o, needs): (Tensor | null)[] => [g, needs[1] ? g.neg().mul(x.floorDivide(y)) : null],
+});
+export const floorDivide = binary('floorDivide', { dtype: 'arith' });
+
+// Ties send half the gradient to each side, as PyTorch's maximum/minimum backward.
+const extremeGrad = (pick: (x: Tensor | number, y: Tensor | number) => Tensor) =>
+  (g: Tensor, x: Tensor, y: Tensor | number, _o: Tensor, needs: readonly boolean[]): (Tensor | null)[] => {
+    const tie = x.eq(y);
+    const half = g.div(2);
+    return [
+      needs[0] ? where(tie, half, where(pick(x, y), g, 0)) : null,
+      needs[1] ? where(tie, half, where(pick(y, x), g, 0)) : null,
+    ];
+  };
+export const maximum = binary('maximum', { dtype: 'arith', backward: 'MaximumBackward0', grad: extremeGrad((x, y) => gt(x, y)) });
+export const minimum = binary('minimum', { dtype: 'arith', backward: 'MinimumBackward0', grad: extremeGrad((x, y) => lt(x, y)) });
+
+// ---- binary: comparisons and logic (bool results, no gradient) ----------------------------------------------
+
+export const eq = binary('eq', { dtype: 'compare' });
+export const ne = binary('ne', { dtype: 'compare' });
+export const lt = binary('lt', { dtype: 'compare' });
+export const le = binary('le', { dtype: 'compare' });
+export const gt = binary('gt', { dtype: 'compare' });
+export const ge = binary('ge', { dtype: 'compare' });
+export const logicalAnd = binary('logicalAnd', { dtype: 'logical' });
+export const logicalOr = binary('logicalOr', { dtype: 'logical' });
+export const logicalXor = binary('logicalXor', { dtype: 'logical' });
+
+// ---- aliases ---------------------------------------------------------------------------------------------------
+
+/** PyTorch's other name for clamp. */
+export const clip = clamp;

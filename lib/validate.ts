@@ -1,0 +1,198 @@
+/**
+ * Argument validation for every public function, with one small vocabulary of messages (after sharp's is.mjs):
+ * "<op>: expected <what> for '<name>' but received <value>". Wrong kinds of value are TypeErrors; values of the
+ * right kind out of range (sizes, dims, ranks, shapes) are RangeErrors. Messages name the op, the argument and,
+ * for tensors, the dtype and shape.
+ */
+import { Tensor } from './tensor';
+import type { DType } from './dtype';
+import { canCast, info, isFloating } from './dtype';
+import { isGradEnabled } from './autograd/grad_mode';
+import { shapeStr } from './shape';
+
+/** A JS number or boolean standing for a 0-dim operand. */
+export type Scalar = number | boolean;
+
+/** How a value reads in an error message: 'null', 'the number 3', 'a float32 Tensor of shape [2, 3]', ... */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (v instanceof Tensor) return `${/^[aeiou]/.test(v.dtype) ? 'an' : 'a'} ${v.dtype} Tensor of shape ${shapeStr(v.shape)}`;
+  if (typeof v === 'number') return `the number ${v}`;
+  if (typeof v === 'boolean') return `the boolean ${v}`;
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v)}`;
+  if (typeof v === 'bigint') return `the bigint ${v}`;
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (typeof v === 'function') return 'a function';
+  const name = (v as object).constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
+function expected(op: string, what: string, name: string, v: unknown): string {
+  return `${op}: expected ${what} for '${name}' but received ${describe(v)}`;
+}
+
+export function checkTensor(op: string, name: string, v: unknown): asserts v is Tensor {
+  if (!(v instanceof Tensor)) throw new TypeError(expected(op, 'a Tensor', name, v));
+}
+
+/** A Tensor, or a number or boolean (a 0-dim operand). */
+export function checkOperand(op: string, name: string, v: unknown): asserts v is Tensor | Scalar {
+  if (!(v instanceof Tensor) && typeof v !== 'number' && typeof v !== 'boolean') {
+    throw new TypeError(expected(op, 'a Tensor or a number', name, v));
+  }
+}
+
+/** A Tensor of a floating point dtype (float32, float64). */
+export function checkFloating(op: string, name: string, v: unknown): asserts v is Tensor {
+  checkTensor(op, name, v);
+  if (!isFloating(v.dtype)) throw new TypeError(expected(op, 'a floating point Tensor', name, v));
+}
+
+/** A Tensor of exactly this dtype. */
+export function checkDtypeIs(op: string, name: string, v: unknown, dtype: DType, pytorchName = dtype): asserts v is Tensor {
+  checkTensor(op, name, v);
+  if (v.dtype !== dtype) throw new TypeError(expected(op, `a ${pytorchName} Tensor`, name, v));
+}
+
+/** Tensors that one kernel reads together must share a dtype (PyTorch does not promote inside matmul or conv). */
+export function checkSameDtype(op: string, tensors: readonly (readonly [string, Tensor | null | undefined])[]): void {
+  const first = tensors.find(([, t]) => t);
+  if (!first) return;
+  for (const [name, t] of tensors) {
+    if (t && t.dtype !== first[1]!.dtype) {
+      throw new TypeError(`${op}: expected '${first[0]}' and '${name}' to have the same dtype, but got ${first[1]!.dtype} and ${t.dtype}`);
+    }
+  }
+}
+
+/**
+ * The operands of one float kernel (matmul, convolution): each a floating Tensor (null allowed where the op takes
+ * an optional one, such as a bias), all of one dtype.
+ */
+export function checkFloatingOperands(op: string, operands: readonly (readonly [string, unknown, 'optional'?])[]): void {
+  for (const [name, v, optional] of operands) {
+    if (optional && (v === null || v === undefined)) continue;
+    checkFloating(op, name, v);
+  }
+  checkSameDtype(op, operands.map(([name, v]) => [name, v as Tensor | null | undefined] as const));
+}
+
+/** A tensor whose number of dims is one of `ranks`. */
+export function checkRank(op: string, name: string, t: Tensor, ranks: readonly number[]): void {
+  if (!ranks.includes(t.dim())) {
+    throw new RangeError(`${op}: expected a ${ranks.join('-D or ')}-D Tensor for '${name}' but received ${describe(t)}`);
+  }
+}
+
+/** A finite or infinite JS number (not NaN unless allowNaN). */
+export function checkNumber(op: string, name: string, v: unknown, allowNaN = true): number {
+  if (typeof v !== 'number' || (!allowNaN && Number.isNaN(v))) throw new TypeError(expected(op, 'a number', name, v));
+  return v;
+}
+
+/** An integer in [min, max]. */
+export function checkInt(op: string, name: string, v: unknown, min = -Infinity, max = Infinity): number {
+  if (typeof v !== 'number') throw new TypeError(expected(op, 'an integer', name, v));
+  if (!Number.isInteger(v) || v < min || v > max) {
+    const range = min === -Infinity ? (max === Infinity ? '' : ` <= ${max}`) : max === Infinity ? ` >= ${min}` : ` in [${min}, ${max}]`;
+    throw new RangeError(expected(op, `an integer${range}`, name, v));
+  }
+  return v;
+}
+
+/** A size given as one number for both dims or as two: kernel sizes, strides, paddings, dilations. */
+export type Pair = number | readonly [number, number];
+
+/** A size pair given as one number or two: kernel sizes, strides, paddings, dilations. */
+export function pair(op: string, name: string, v: Pair, min: number): [number, number] {
+  const p = typeof v === 'number' ? [v, v] : Array.isArray(v) ? [...v] : [];
+  if (p.length !== 2 || !p.every((x) => Number.isInteger(x) && x >= min)) {
+    throw new RangeError(`${op}: ${name} must be ${min > 0 ? 'positive' : 'non-negative'} integers, got ${JSON.stringify(v)}`);
+  }
+  return p as [number, number];
+}
+
+/** A user-given shape: non-negative integer sizes, with one -1 allowed when allowInfer. */
+export function checkShape(op: string, shape: readonly unknown[], allowInfer = false): number[] {
+  for (const s of shape) {
+    if (typeof s !== 'number' || !Number.isInteger(s) || s < (allowInfer ? -1 : 0)) {
+      throw new TypeError(`${op}: expected a shape of non-negative integers but received ${shapeStr(shape as number[])}`);
+    }
+  }
+  return shape as number[];
+}
+
+/** Size arguments as PyTorch takes them: (2, 3), ([2, 3]), each optionally followed by an options object. */
+export type SizeArgs<O> = readonly (number | readonly number[] | O)[];
+
+export function parseSizeArgs<O extends object>(op: string, args: SizeArgs<O>): { shape: number[]; options: O } {
+  let list = [...args];
+  let options = {} as O;
+  const last = list[list.length - 1];
+  if (last !== undefined && typeof last === 'object' && !Array.isArray(last)) {
+    options = last as O;
+    list = list.slice(0, -1);
+  }
+  const dims = list.length === 1 && Array.isArray(list[0]) ? (list[0] as readonly unknown[]) : list;
+  return { shape: [...checkShape(op, dims)], options };
+}
+
+/** Flattens (2, 3) or ([2, 3]) argument lists of integers. */
+export function flatArgs(op: string, args: readonly (number | readonly number[])[]): number[] {
+  if (args.length === 1 && Array.isArray(args[0])) return [...(args[0] as readonly number[])];
+  for (const a of args) {
+    if (typeof a !== 'number') throw new TypeError(`${op}: expected integers or one array of integers but received ${describe(a)}`);
+  }
+  return args as number[];
+}
+
+/** An int32 (PyTorch int64) index tensor. */
+export function checkIndexTensor(op: string, name: string, v: unknown): asserts v is Tensor {
+  checkTensor(op, name, v);
+  if (v.dtype !== 'int32') throw new TypeError(`${op}: Expected dtype int32 (int64 in PyTorch) for ${name} but got ${v.dtype}`);
+}
+
+/** Throws PyTorch's errors for writing into x in place: leaves that require grad, and overlapping views. */
+export function checkWritable(x: Tensor, op: string): void {
+  if (x.requiresGrad && isGradEnabled()) {
+    throw new Error(`${op}: a leaf Variable that requires grad is being used in an in-place operation.`);
+  }
+  for (let d = 0; d < x.shape.length; d++) {
+    if (x.strides[d] === 0 && x.shape[d]! > 1) {
+      throw new Error(
+        `${op}: unsupported operation: more than one element of the written-to tensor refers to a single memory ` +
+          'location. Please clone() the tensor before performing the operation.',
+      );
+    }
+  }
+}
+
+/**
+ * Writing a tracked value into an untracked tensor would need version counters to stay correct, which torchlet
+ * leaves out (tensors are immutable inside the graph): in-place ops take tracked operands only under noGrad.
+ */
+export function checkUntrackedOperand(op: string, v: unknown): void {
+  if (v instanceof Tensor && v.requiresGrad && isGradEnabled()) {
+    throw new Error(`${op}: in-place operations with an operand that requires grad are only supported under noGrad; use the out-of-place op`);
+  }
+}
+
+/** An in-place op keeps x's dtype: the op's result type must be castable to it (PyTorch's rule). */
+export function checkInPlaceResult(op: string, x: Tensor, result: DType): void {
+  if (!canCast(result, x.dtype)) {
+    throw new TypeError(`${op}: result type ${infoName(result)} can't be cast to the desired output type ${infoName(x.dtype)}`);
+  }
+}
+
+function infoName(d: DType): string {
+  return info(d).scalarType;
+}
+
+/** One of a fixed set of strings (modes, reductions). */
+export function checkChoice<T extends string>(op: string, name: string, v: unknown, choices: readonly T[]): T {
+  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
+    throw new RangeError(`${op}: expected one of ${choices.map((c) => `'${c}'`).join(', ')} for '${name}' but received ${describe(v)}`);
+  }
+  return v as T;
+}
