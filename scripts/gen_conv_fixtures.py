@@ -23,10 +23,10 @@ cases = []
 
 
 def case(name, kind, inputs, kwargs, fn):
-    leaves = [t.clone().requires_grad_() if t is not None and t.dtype == torch.float32 else t for t in inputs]
+    leaves = [t.clone().requires_grad_() if t is not None and t.is_floating_point() else t for t in inputs]
     out = fn(*leaves, **kwargs)
     outs = list(out) if isinstance(out, tuple) else [out]
-    up = randn(*outs[0].shape)
+    up = randn(*outs[0].shape).to(outs[0].dtype)
     outs[0].backward(up)
     cases.append({'name': name, 'kind': kind, 'kwargs': kwargs,
                   'inputs': [dump_tensor(t) if t is not None else None for t in inputs],
@@ -86,17 +86,21 @@ for o in [(3, 4), (1, 1), (7, 5), (4, 3)]:
 modules = []
 
 
-def module_case(name, seed, make, x, train=True, steps=1):
+def module_case(name, seed, make, x, train=True, steps=1, default=None):
+    if default:
+        torch.set_default_dtype(torch.float64)
+        x = x.double()
     torch.manual_seed(seed)
     m = make()
+    torch.set_default_dtype(torch.float32)
     init = {k: dump_tensor(v) for k, v in m.state_dict().items()}
     m.train(train)
     xs = x.clone().requires_grad_()
     for _ in range(steps):
         out = m(xs)
-    up = randn(*out.shape)
+    up = randn(*out.shape).to(out.dtype)
     out.backward(up)
-    modules.append({'name': name, 'seed': seed, 'train': train, 'steps': steps, 'init': init, 'input': dump_tensor(x),
+    modules.append({'name': name, 'seed': seed, 'train': train, **({'default': default} if default else {}), 'steps': steps, 'init': init, 'input': dump_tensor(x),
                     'out': dump_tensor(out), 'upstream': dump_tensor(up), 'inputGrad': dump_tensor(xs.grad),
                     'paramGrads': {k: dump_tensor(p.grad) for k, p in m.named_parameters()},
                     'state': {k: dump_tensor(v) for k, v in m.state_dict().items()}, 'repr': str(m)})
@@ -142,6 +146,29 @@ wide[1, 0, 1, 5] = float('-inf')
 case('maxPool2d 2x2 wide rows with NaNs and ties', 'maxPool2d', [wide],
      {'kernel_size': 2, 'stride': None, 'padding': 0, 'dilation': 1, 'ceil_mode': False, 'return_indices': True}, F.max_pool2d)
 
+# float64: a plain double path (im2col and dgemm), against PyTorch's double kernels.
+d = lambda *s: randn(*s).double()
+for n, c, oc, k, s, p, dl, g, hw in [(2, 3, 4, (3, 3), 1, 1, 1, 1, (7, 6)), (3, 8, 8, (3, 3), 2, 1, 1, 2, (9, 7)),
+                                     (1, 3, 6, (2, 4), 1, 'same', 1, 1, (6, 7)), (3, 8, 4, (3, 3), 2, 0, 2, 2, (13, 11)),
+                                     (2, 8, 8, (3, 3), 1, 1, 1, 1, (8, 9)), (1, 8, 2, (1, 1), 1, 0, 1, 2, (4, 3))]:
+    case(f'conv2d n{n} c{c} oc{oc} k{k} s{s} p{p} d{dl} g{g} {hw} float64', 'conv2d', [d(n, c, *hw), d(oc, c // g, *k) * 0.5, d(oc)],
+         {'stride': s, 'padding': p, 'dilation': dl, 'groups': g}, F.conv2d)
+case('conv1d float64', 'conv1d', [d(3, 4, 11), d(6, 2, 3), d(6)], {'stride': 2, 'padding': 1, 'dilation': 1, 'groups': 2}, F.conv1d)
+case('convTranspose2d s2 p1 op1 float64', 'convTranspose2d', [d(2, 4, 5, 6), d(4, 6, 3, 3), d(6)],
+     {'stride': 2, 'padding': 1, 'output_padding': 1, 'groups': 1, 'dilation': 1}, F.conv_transpose2d)
+case('pad reflect float64', 'pad', [d(2, 3, 5, 6)], {'pad': [1, 2, 2, 1], 'mode': 'reflect'}, lambda x, pad, mode: F.pad(x, pad, mode))
+case('maxPool2d k3 s2 p1 float64', 'maxPool2d', [d(2, 3, 7, 8)],
+     {'kernel_size': 3, 'stride': 2, 'padding': 1, 'dilation': 1, 'ceil_mode': True, 'return_indices': True}, F.max_pool2d)
+case('maxPool2d 2x2 float64', 'maxPool2d', [d(2, 3, 6, 37)],
+     {'kernel_size': 2, 'stride': None, 'padding': 0, 'dilation': 1, 'ceil_mode': False, 'return_indices': True}, F.max_pool2d)
+case('avgPool2d k3 s2 p1 float64', 'avgPool2d', [d(2, 3, 7, 8)],
+     {'kernel_size': 3, 'stride': 2, 'padding': 1, 'ceil_mode': False, 'count_include_pad': False, 'divisor_override': None}, F.avg_pool2d)
+case('adaptiveAvgPool2d (3, 4) float64', 'adaptiveAvgPool2d', [d(2, 3, 7, 6)], {'output_size': (3, 4)}, F.adaptive_avg_pool2d)
+case('adaptiveMaxPool2d (4, 3) float64', 'adaptiveMaxPool2d', [d(2, 3, 7, 6)], {'output_size': (4, 3), 'return_indices': True}, F.adaptive_max_pool2d)
+module_case('Conv2d float64', 1, lambda: nn.Conv2d(3, 8, 3, padding=1), randn(2, 3, 6, 6), default='float64')
+module_case('BatchNorm2d train 3 steps float64', 7, lambda: nn.BatchNorm2d(3, momentum=0.3), randn(4, 3, 5, 5) * 2 + 1, steps=3, default='float64')
+module_case('GroupNorm float64', 9, lambda: nn.GroupNorm(2, 6), randn(3, 6, 4, 4), default='float64')
+
 errors = {}
 for key, fn in [
     ('channels', lambda: F.conv2d(torch.zeros(2, 4, 5, 5), torch.zeros(8, 3, 3, 3))),
@@ -159,7 +186,7 @@ with open(os.path.join(OUT, 'conv.json'), 'w') as f:
 print('conv.json:', len(cases), 'cases,', len(modules), 'modules')
 
 
-# ---- the seed thread's Conv2d part (shared/seed) --------------------------------------------------------------
+# ---- the seed thread's Conv2d part (examples/seed_thread.ts) ---------------------------------------------------
 class SeedConv2d(nn.Conv2d):
     def __init__(self, in_channels, out_channels, kernel_size, mode):
         super().__init__(in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size)

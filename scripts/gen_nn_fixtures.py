@@ -13,10 +13,16 @@ from gen_fixtures import OUT, dump_tensor, enc
 
 torch.set_num_threads(1)
 gen = torch.Generator().manual_seed(7)
+# The float64 cases draw from their own generator, so adding them leaves every earlier case's numbers as they were.
+gen64 = torch.Generator().manual_seed(64)
 
 
 def randn(*s):
     return torch.randn(*s, generator=gen)
+
+
+def randn64(*s):
+    return torch.randn(*s, generator=gen64, dtype=torch.float64)
 
 
 def named(module):
@@ -54,15 +60,20 @@ gains['leaky_relu 0.2'] = nn.init.calculate_gain('leaky_relu', 0.2)
 layers = []
 
 
-def layer_case(name, seed, build, inputs):
+def layer_case(name, seed, build, inputs, default=None):
+    """default='float64': the layer is built under torch.set_default_dtype(torch.float64), its inputs are float64."""
+    if default:
+        torch.set_default_dtype(torch.float64)
+        inputs = [x.double() if x.is_floating_point() else x for x in inputs]
     torch.manual_seed(seed)
     m = build()
-    xs = [x.clone().requires_grad_(x.dtype == torch.float32) for x in inputs]
+    xs = [x.clone().requires_grad_(x.is_floating_point()) for x in inputs]
     out = m(*xs)
-    up = randn(*out.shape)
+    up = randn64(*out.shape) if default else randn(*out.shape)
     out.backward(up)
+    torch.set_default_dtype(torch.float32)
     layers.append({
-        'name': name, 'seed': seed,
+        'name': name, 'seed': seed, **({'default': default} if default else {}),
         'inputs': [dump_tensor(x) for x in inputs], 'upstream': dump_tensor(up), 'out': dump_tensor(out),
         'inputGrads': [dump_tensor(x.grad) if x.grad is not None else None for x in xs],
         'paramGrads': {k: dump_tensor(p.grad) for k, p in m.named_parameters()},
@@ -92,6 +103,20 @@ layer_case('Dropout 40 elements', 9, lambda: nn.Dropout(0.5), [randn(40)])
 layer_case('Flatten', 0, lambda: nn.Flatten(), [randn(2, 3, 4)])
 layer_case('Unflatten', 0, lambda: nn.Unflatten(1, (2, 2)), [randn(3, 4)])
 layer_case('Sequential MLP', 10, lambda: nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2)), [randn(5, 4)])
+# float64 layers: initialised from PyTorch's float64 random streams, computed in double.
+for name, seed, make, inputs in [
+    ('Linear', 0, lambda: nn.Linear(5, 3), [randn64(4, 5)]),
+    ('Bilinear', 3, lambda: nn.Bilinear(3, 4, 2), [randn64(5, 3), randn64(5, 4)]),
+    ('Embedding padding', 4, lambda: nn.Embedding(6, 3, padding_idx=1), [torch.tensor([[0, 1, 5], [1, 2, 2]])]),
+    ('LayerNorm', 5, lambda: nn.LayerNorm(5), [randn64(3, 5)]),
+    ('GELU', 0, lambda: nn.GELU(), [randn64(3, 4)]),
+    ('GELU tanh', 0, lambda: nn.GELU('tanh'), [randn64(3, 4)]),
+    ('Softplus', 0, lambda: nn.Softplus(2, 1), [randn64(3, 4)]),
+    ('LogSoftmax', 0, lambda: nn.LogSoftmax(0), [randn64(3, 4)]),
+    ('Dropout 40 elements', 9, lambda: nn.Dropout(0.5), [randn64(40)]),
+    ('Sequential MLP', 10, lambda: nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2)), [randn64(5, 4)]),
+]:
+    layer_case(f'{name} float64', seed, make, inputs, default='float64')
 
 # ---- losses ---------------------------------------------------------------------------------------------------
 losses = []
@@ -141,6 +166,14 @@ tq[0, 0] = 0.0
 for red in ['mean', 'sum', 'batchmean', 'none']:
     loss_case(f'klDiv {red}', F.kl_div, lp, tq, {'reduction': red})
 loss_case('klDiv logTarget', F.kl_div, lp, torch.log(tq + 1e-3), {'reduction': 'batchmean', 'log_target': True})
+# float64 losses
+for red in ['mean', 'none']:
+    loss_case(f'mse {red} float64', F.mse_loss, a.double(), b.double(), {'reduction': red})
+    loss_case(f'crossEntropy weight {red} float64', F.cross_entropy, logits.double(), target, {'reduction': red, 'weight': w.double()})
+    loss_case(f'bceWithLogits {red} float64', F.binary_cross_entropy_with_logits, randn64(4, 3) * 3, y.double(), {'reduction': red})
+loss_case('crossEntropy smoothing ignore float64', F.cross_entropy, logits.double(), torch.tensor([0, 4, -100, 2, 1, 3]),
+          {'label_smoothing': 0.2})
+loss_case('huber float64', F.huber_loss, a.double() * 2, b.double(), {'delta': 0.7})
 
 # ---- optimizers ------------------------------------------------------------------------------------------------
 X = randn(8, 5)
@@ -154,17 +187,27 @@ def make_model():
     return m
 
 
+def make_model64():
+    """The same model built under the float64 default dtype (its own float64 initial values)."""
+    torch.set_default_dtype(torch.float64)
+    try:
+        return make_model()
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
 optims = []
 
 
-def optim_case(name, make_opt, steps=20, clip=None):
-    m = make_model()
+def optim_case(name, make_opt, steps=20, clip=None, float64=False):
+    m = make_model64() if float64 else make_model()
     opt = make_opt(m)
     traj = []
     norms = []
+    x, y = (X.double(), Y.double()) if float64 else (X, Y)
     for _ in range(steps):
         opt.zero_grad()
-        loss = F.mse_loss(m(X), Y)
+        loss = F.mse_loss(m(x), y)
         loss.backward()
         if clip == 'norm':
             norms.append(float(nn.utils.clip_grad_norm_(m.parameters(), 0.5)))
@@ -172,8 +215,8 @@ def optim_case(name, make_opt, steps=20, clip=None):
             nn.utils.clip_grad_value_(m.parameters(), 0.05)
         opt.step()
         traj.append({k: dump_tensor(v) for k, v in m.state_dict().items()} | {'loss': float(loss)})
-    optims.append({'name': name, 'traj': traj, 'norms': norms,
-                   'unusedStateEmpty': len(opt.state[m.unused]) == 0})
+    optims.append({'name': name + (' float64' if float64 else ''), 'traj': traj, 'norms': norms,
+                   'unusedStateEmpty': len(opt.state[m.unused]) == 0, **({'default': 'float64'} if float64 else {})})
 
 
 P = lambda m: m.parameters()
@@ -193,6 +236,14 @@ optim_case('Adagrad', lambda m: torch.optim.Adagrad(P(m), lr=0.1))
 optim_case('Adagrad lrDecay init weightDecay', lambda m: torch.optim.Adagrad(P(m), lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1, weight_decay=0.01))
 optim_case('SGD clipGradNorm', lambda m: torch.optim.SGD(P(m), lr=0.1, momentum=0.9), clip='norm')
 optim_case('SGD clipGradValue', lambda m: torch.optim.SGD(P(m), lr=0.1), clip='value')
+# float64 training: the model built under the float64 default, every update in double.
+optim_case('SGD momentum dampening', lambda m: torch.optim.SGD(P(m), lr=0.05, momentum=0.9, dampening=0.1), float64=True)
+optim_case('Adam', lambda m: torch.optim.Adam(P(m), lr=1e-2), float64=True)
+optim_case('Adam amsgrad weightDecay', lambda m: torch.optim.Adam(P(m), lr=1e-2, amsgrad=True, weight_decay=0.1, betas=(0.8, 0.99)), float64=True)
+optim_case('AdamW', lambda m: torch.optim.AdamW(P(m), lr=1e-2), float64=True)
+optim_case('RMSprop centered momentum weightDecay', lambda m: torch.optim.RMSprop(P(m), lr=1e-2, centered=True, momentum=0.9, weight_decay=0.01), float64=True)
+optim_case('Adagrad', lambda m: torch.optim.Adagrad(P(m), lr=0.1), float64=True)
+optim_case('SGD clipGradNorm', lambda m: torch.optim.SGD(P(m), lr=0.1, momentum=0.9), clip='norm', float64=True)
 
 scheds = []
 
@@ -226,7 +277,7 @@ sched_case('OneCycleLR Adam linear three-phase', lambda m: (lambda o: (o, S.OneC
 metrics = [1.0, 0.9, 0.91, 0.92, 0.93, 0.8, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7]
 sched_case('ReduceLROnPlateau', lambda m: (lambda o: (o, S.ReduceLROnPlateau(o, factor=0.5, patience=2, cooldown=1, min_lr=0.01)))(sgd(m)), metrics=metrics)
 
-# ---- the seed thread (shared/seed) -----------------------------------------------------------------------------
+# ---- the seed thread (examples/seed_thread.ts) -------------------------------------------------------------------
 seed = {}
 
 
@@ -293,7 +344,7 @@ def write_safetensors(path, tensors):
     torchlet's, so the test reads a file torchlet did not write."""
     import struct
     header, blobs, offset = {}, [], 0
-    codes = {torch.float32: 'F32', torch.int32: 'I32', torch.bool: 'BOOL'}
+    codes = {torch.float32: 'F32', torch.float64: 'F64', torch.int32: 'I32', torch.bool: 'BOOL'}
     for name, t in tensors.items():
         data = t.contiguous().numpy().tobytes()
         header[name] = {'dtype': codes[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
@@ -313,7 +364,8 @@ torch.manual_seed(0)
 m = nn.Linear(3, 2)
 write_safetensors(os.path.join(OUT, 'linear_3_2.safetensors'), {
     'weight': m.weight.detach(), 'bias': m.bias.detach(),
-    'steps': torch.tensor([1, 2, 3], dtype=torch.int32), 'mask': torch.tensor([True, False])})
+    'steps': torch.tensor([1, 2, 3], dtype=torch.int32), 'mask': torch.tensor([True, False]),
+    'double': torch.tensor([0.1, -2.5e-300, 1e300], dtype=torch.float64)})
 with open(os.path.join(OUT, 'linear_3_2.json'), 'w') as f:
     json.dump({'weight': dump_tensor(m.weight), 'bias': dump_tensor(m.bias)}, f)
 

@@ -18,6 +18,7 @@ describe('save and load', () => {
     sd.set('counts', torch.tensor([1, 2, 3], { dtype: 'int32' }));
     sd.set('mask', torch.tensor([true, false]));
     sd.set('view', torch.arange(12).float().view(3, 4).t());
+    sd.set('double', torch.tensor([0.1, 1 / 3, -1e-310], { dtype: 'float64' }).index('1:'));
     const file = path.join(dir, 'model.safetensors');
     torch.save(sd, file, { note: 'hello' });
     const back = torch.load(file);
@@ -30,6 +31,7 @@ describe('save and load', () => {
     back.delete('counts');
     back.delete('mask');
     back.delete('view');
+    back.delete('double');
     fresh.loadStateDict(back);
     expect(fresh.stateDict().get('2.bias')!.tolist()).toEqual(model.stateDict().get('2.bias')!.tolist());
   });
@@ -53,6 +55,9 @@ describe('save and load', () => {
     expectClose(sd.get('bias')!, want.bias!, 0, 0);
     expect(sd.get('steps')!.tolist()).toEqual([1, 2, 3]);
     expect(sd.get('mask')!.tolist()).toEqual([true, false]);
+    // F64: the doubles as written, bit for bit.
+    expect(sd.get('double')!.dtype).toBe('float64');
+    expect(sd.get('double')!.tolist()).toEqual([0.1, -2.5e-300, 1e300]);
   });
 
   test('a write that fails midway leaves the old file intact', () => {

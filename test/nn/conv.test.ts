@@ -30,6 +30,8 @@ interface ModuleCase {
   paramGrads: Record<string, TensorJson>;
   state: Record<string, TensorJson>;
   repr: string;
+  /** 'float64': built under torch.set_default_dtype(torch.float64). */
+  default?: 'float64';
 }
 const fx = loadFixture<never>('conv.json') as unknown as { torch: string; cases: ConvCase[]; modules: ModuleCase[]; errors: Record<string, string> };
 
@@ -61,9 +63,11 @@ describe(`convolution and pooling against PyTorch ${fx.torch}`, () => {
     const inputs = leaves.map((l, i) => (c.name.includes('transposed input') && i === 0 ? l!.transpose(2, 3).contiguous().transpose(2, 3) : l));
     const r = CALLS[c.kind]!(inputs, c.kwargs);
     const outs = Array.isArray(r) ? r : [r];
-    outs.forEach((o, i) => expectClose(o, c.outs[i]!, 1e-5, 1e-5, `output ${i}`));
+    // float64 cases are compared at float64 precision.
+    const [out, grad] = c.name.endsWith('float64') ? [1e-11, 1e-10] : [1e-5, 1e-4];
+    outs.forEach((o, i) => expectClose(o, c.outs[i]!, out, out, `output ${i}`));
     outs[0]!.backward(build(c.upstream));
-    c.grads.forEach((g, i) => g && expectClose(leaves[i]!.grad!, g, 1e-4, 1e-4, `grad ${i}`));
+    c.grads.forEach((g, i) => g && expectClose(leaves[i]!.grad!, g, grad, grad, `grad ${i}`));
     if (c.name.includes('transposed input')) expect(inputs[0]!.isContiguous()).toBe(false);
   });
 });
@@ -93,9 +97,13 @@ const MODULES: Record<string, () => torch.nn.Module> = {
 };
 
 describe('convolution and normalization layers against PyTorch', () => {
+  afterEach(() => torch.setDefaultDtype('float32'));
+
   test.each(fx.modules.map((c) => [c.name, c] as const))('%s', (name, c) => {
+    if (c.default) torch.setDefaultDtype(c.default);
+    const [out1, grad1] = c.default ? [1e-11, 1e-10] : [1e-5, 1e-4];
     torch.manualSeed(c.seed);
-    const m = MODULES[name]!();
+    const m = MODULES[name.replace(/ float64$/, '')]!();
     const init = Object.fromEntries(m.stateDict());
     expect(Object.keys(init)).toEqual(Object.keys(c.init));
     // Default initialisation: the same bits as PyTorch under the same seed.
@@ -104,13 +112,13 @@ describe('convolution and normalization layers against PyTorch', () => {
     const x = build(c.input).requiresGrad_();
     let out: Tensor | null = null;
     for (let i = 0; i < c.steps; i++) out = (m.forward as (t: Tensor) => Tensor)(x);
-    expectClose(out!, c.out, 1e-5, 1e-5, 'output');
+    expectClose(out!, c.out, out1, out1, 'output');
     out!.backward(build(c.upstream));
-    expectClose(x.grad!, c.inputGrad, 1e-4, 1e-5, 'input grad');
+    expectClose(x.grad!, c.inputGrad, grad1, grad1, 'input grad');
     const params = Object.fromEntries(m.namedParameters());
-    for (const [k, g] of Object.entries(c.paramGrads)) expectClose(params[k]!.grad!, g, 1e-4, 1e-4, `grad ${k}`);
+    for (const [k, g] of Object.entries(c.paramGrads)) expectClose(params[k]!.grad!, g, grad1, grad1, `grad ${k}`);
     const state = Object.fromEntries(m.stateDict());
-    for (const [k, v] of Object.entries(c.state)) expectClose(state[k]!, v, 1e-5, 1e-6, `state ${k}`);
+    for (const [k, v] of Object.entries(c.state)) expectClose(state[k]!, v, out1, out1 / 10, `state ${k}`);
     expect(m.toString()).toBe(c.repr);
   });
 });

@@ -15,6 +15,8 @@ interface NnFixture {
   layers: {
     name: string;
     seed: number;
+    /** 'float64': built under torch.set_default_dtype(torch.float64). */
+    default?: 'float64';
     inputs: TensorJson[];
     upstream: TensorJson;
     out: TensorJson;
@@ -97,21 +99,32 @@ const LAYERS: Record<string, () => torch.nn.Module> = {
   'Sequential MLP': () => new nn.Sequential(new nn.Linear(4, 6), new nn.ReLU(), new nn.Linear(6, 2)),
 };
 
+// Tolerances: float32 results differ from PyTorch's in the last bits of SLEEF approximations and summation order;
+// float64 ones are compared at float64 precision.
+const TOL: Record<'float32' | 'float64', { out: [number, number]; grad: [number, number] }> = {
+  float32: { out: [2e-6, 1e-6], grad: [1e-5, 1e-6] },
+  float64: { out: [1e-12, 1e-14], grad: [1e-11, 1e-13] },
+};
+
 describe('layers: forward and gradients against PyTorch', () => {
+  afterEach(() => torch.setDefaultDtype('float32'));
+
   test.each(fx.layers.map((c) => [c.name, c] as const))('%s', (name, c) => {
+    if (c.default) torch.setDefaultDtype(c.default);
+    const tol = TOL[c.default ?? 'float32'];
     torch.manualSeed(c.seed);
-    const m = LAYERS[name]!();
+    const m = LAYERS[name.replace(/ float64$/, '')]!();
     const xs = c.inputs.map((i) => {
       const t = build(i);
-      return t.dtype === 'float32' ? t.requiresGrad_() : t;
+      return t.isFloatingPoint() ? t.requiresGrad_() : t;
     });
     const out = (m.forward as (...a: Tensor[]) => Tensor)(...xs);
-    expectClose(out, c.out, 2e-6, 1e-6, 'output');
+    expectClose(out, c.out, ...tol.out, 'output');
     out.backward(build(c.upstream));
-    c.inputGrads.forEach((g, i) => g && expectClose(xs[i]!.grad!, g, 1e-5, 1e-6, `input grad ${i}`));
+    c.inputGrads.forEach((g, i) => g && expectClose(xs[i]!.grad!, g, ...tol.grad, `input grad ${i}`));
     const params = Object.fromEntries(m.namedParameters());
     expect(Object.keys(params).sort()).toEqual(Object.keys(c.paramGrads).sort());
-    for (const [k, g] of Object.entries(c.paramGrads)) expectClose(params[k]!.grad!, g, 1e-5, 1e-6, `grad of ${k}`);
+    for (const [k, g] of Object.entries(c.paramGrads)) expectClose(params[k]!.grad!, g, ...tol.grad, `grad of ${k}`);
   });
 });
 
@@ -137,9 +150,10 @@ describe('losses against PyTorch', () => {
       options[OPTION_NAMES[k] ?? k] = v && typeof v === 'object' && 'shape' in (v as object) ? build(v as TensorJson) : v;
     }
     const out = LOSSES[c.fn]!(x, build(c.target), options);
-    expectClose(out, c.out, 1e-5, 1e-6, 'loss');
+    const tol = TOL[x.dtype === 'float64' ? 'float64' : 'float32'];
+    expectClose(out, c.out, ...tol.grad, 'loss');
     out.backward(out.dim() ? torch.onesLike(out) : undefined);
-    expectClose(x.grad!, c.grad, 1e-5, 1e-6, 'grad');
+    expectClose(x.grad!, c.grad, ...tol.grad, 'grad');
   });
 
   test('bad targets are clear errors', () => {

@@ -7,22 +7,32 @@ import type { TensorJson } from '../helpers/fixtures';
 interface CreationCase {
   op: string;
   args: unknown[];
+  /** The dtype asked for, if any. */
+  dtype?: torch.DType;
+  /** The default dtype PyTorch ran under (torch.set_default_dtype). */
+  default?: torch.DType;
   out: TensorJson;
 }
 
-const CALLS: Record<string, (a: unknown[]) => Tensor> = {
-  arange: (a) => torch.arange(...(a as [number, number?, number?])),
-  linspace: (a) => torch.linspace(...(a as [number, number, number])),
-  eye: (a) => torch.eye(...(a as [number, number?])),
-  full: (a) => torch.full(a[0] as number[], a[1] as number | boolean),
-  tensor: (a) => torch.tensor(a[0] as number[][]),
+type Options = { dtype?: torch.DType };
+const CALLS: Record<string, (a: unknown[], o: Options) => Tensor> = {
+  arange: (a, o) => (a.length === 1 ? torch.arange(a[0] as number, undefined, 1, o) : torch.arange(a[0] as number, a[1] as number, (a[2] as number | undefined) ?? 1, o)),
+  linspace: (a, o) => torch.linspace(a[0] as number, a[1] as number, a[2] as number, o),
+  eye: (a, o) => torch.eye(a[0] as number, (a[1] as number | undefined) ?? (a[0] as number), o),
+  full: (a, o) => torch.full(a[0] as number[], a[1] as number | boolean, o),
+  tensor: (a, o) => torch.tensor(a[0] as number[][], o),
 };
 
 const fixture = loadFixture<CreationCase>('creation.json');
 
 describe('creation against PyTorch', () => {
-  test.each(fixture.cases.map((c) => [`${c.op}(${JSON.stringify(c.args)})`, c] as const))('%s', (_n, c) => {
-    expectClose(CALLS[c.op]!(c.args), c.out, 0, 0);
+  afterEach(() => torch.setDefaultDtype('float32'));
+
+  const label = (c: CreationCase): string =>
+    `${c.op}(${JSON.stringify(c.args)})${c.dtype ? ` ${c.dtype}` : ''}${c.default ? ` under the ${c.default} default` : ''}`;
+  test.each(fixture.cases.map((c) => [label(c), c] as const))('%s', (_n, c) => {
+    if (c.default) torch.setDefaultDtype(c.default);
+    expectClose(CALLS[c.op]!(c.args, c.dtype ? { dtype: c.dtype } : {}), c.out, 0, 0);
   });
 });
 
