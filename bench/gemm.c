@@ -1,7 +1,7 @@
-/* The practical limit for torchlet's matmul: cblas_sgemm called from C on the same inputs.
- * A long-lived helper, so the benchmark forks once: each stdin line "<inputs.bin> <n> <warmup> <reps>" (A then
- * B, n*n float32 each) is answered with one JSON line of per-call times in ms and a checksum of C; the line
- * "clock 0 0 0" measures the core clock instead. */
+/* The practical limit for torchlet's matmul: cblas_sgemm (float32) or cblas_dgemm (float64) called from C on the
+ * same inputs. A long-lived helper, so the benchmark forks once: each stdin line "<inputs.bin> <n> <warmup> <reps>
+ * <s|d>" (A then B, n*n elements each) is answered with one JSON line of per-call times in ms and a checksum of C;
+ * the line "clock 0 0 0 s" measures the core clock instead. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,26 +14,32 @@ static double now_ms(void) {
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-static int run(const char* path, int n, int warmup, int reps) {
-  const size_t nn = (size_t)n * n;
-  float* a = malloc(nn * sizeof(float));
-  float* b = malloc(nn * sizeof(float));
-  float* c = malloc(nn * sizeof(float));
+/* One C = A B of n x n matrices: sgemm on float buffers, dgemm on double ones. */
+static void gemm(int dbl, int n, const void* a, const void* b, void* c) {
+  if (dbl) cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+  else cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+}
+
+static int run(const char* path, int n, int warmup, int reps, int dbl) {
+  const size_t nn = (size_t)n * n, size = dbl ? sizeof(double) : sizeof(float);
+  char* a = malloc(nn * size);
+  char* b = malloc(nn * size);
+  char* c = malloc(nn * size);
   FILE* f = fopen(path, "rb");
-  if (!a || !b || !c || !f || fread(a, sizeof(float), nn, f) != nn || fread(b, sizeof(float), nn, f) != nn) {
+  if (!a || !b || !c || !f || fread(a, size, nn, f) != nn || fread(b, size, nn, f) != nn) {
     printf("{\"error\":\"cannot read %s\"}\n", path);
     return 1;
   }
   fclose(f);
-  for (int i = 0; i < warmup; ++i) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+  for (int i = 0; i < warmup; ++i) gemm(dbl, n, a, b, c);
   printf("{\"times\":[");
   for (int i = 0; i < reps; ++i) {
     const double t0 = now_ms();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+    gemm(dbl, n, a, b, c);
     printf("%s%.6f", i ? "," : "", now_ms() - t0);
   }
   double sum = 0;
-  for (size_t i = 0; i < nn; ++i) sum += c[i];
+  for (size_t i = 0; i < nn; ++i) sum += dbl ? ((double*)c)[i] : ((float*)c)[i];
   printf("],\"checksum\":%.10g}\n", sum);
   fflush(stdout);
   free(a);
@@ -60,11 +66,11 @@ static void clock_ghz(void) {
 }
 
 int main(void) {
-  char path[4096];
+  char path[4096], type[2];
   int n, warmup, reps;
-  while (scanf("%4095s %d %d %d", path, &n, &warmup, &reps) == 4) {
+  while (scanf("%4095s %d %d %d %1s", path, &n, &warmup, &reps, type) == 5) {
     if (strcmp(path, "clock") == 0) clock_ghz();
-    else run(path, n, warmup, reps);
+    else run(path, n, warmup, reps, type[0] == 'd');
   }
   return 0;
 }

@@ -2,7 +2,7 @@
 'use strict';
 /**
  * The benchmark suite: `npm run bench [-- NAME...] [--filter TEXT] [--quick] [--threads N]`.
- * Runs torchlet beside its baselines (C cblas_sgemm, PyTorch) in the same run, for 1 thread and for all cores
+ * Runs torchlet beside its baselines (C cblas_sgemm/cblas_dgemm, PyTorch) in the same run, for 1 thread and for all cores
  * (or --threads N), and writes JSON under bench/results/. A full run (no filter, not quick) also writes
  * bench/results/ratios.svg and regenerates the README's performance section.
  */
@@ -39,9 +39,9 @@ function parse(argv) {
 
 /** The core clock, from a chain of dependent adds in C (one per cycle), for the theoretical peak. */
 async function measureClockGHz() {
-  const helper = startHelper('sgemm.c', 'clock', {});
+  const helper = startHelper('gemm.c', 'clock', {});
   try {
-    return (await helper.ask('clock 0 0 0')).ghz;
+    return (await helper.ask('clock 0 0 0 s')).ghz;
   } finally {
     helper.close();
   }
@@ -74,7 +74,7 @@ async function main(argv) {
   try {
     for (const n of selected) {
       const w = WORKLOADS[n];
-      const rows = await w.run({ quick: opts.quick, threads, pytorch, ...(opts.quick && n === 'matmul' ? { sizes: [128, 256] } : {}) });
+      const rows = await w.run({ quick: opts.quick, threads, pytorch, ...(opts.quick && n === 'matmul' ? { sizes: [128, 256], dsizes: [128] } : {}) });
       w.print(rows);
       results.workloads[n] = rows;
     }

@@ -1,7 +1,8 @@
 'use strict';
 /**
- * sgemm through torchlet against the same cblas_sgemm called from C (bench/sgemm.c) on the same inputs, in the
- * same run, alternating. The C call is the practical limit; goal: ratio >= 0.95 for N >= 512.
+ * matmul through torchlet against the same cblas_sgemm (float32) or cblas_dgemm (float64) called from C
+ * (bench/gemm.c) on the same inputs, in the same run, alternating. The C call is the practical limit; goals:
+ * ratio >= 0.95 for sgemm N >= 512, >= 0.9 for dgemm N = 1024.
  */
 const fs = require('fs');
 const os = require('os');
@@ -11,19 +12,27 @@ const torch = require('..');
 const { startHelper } = require('./c_helper');
 const { settle, summarize, timeIt } = require('./stats');
 
-async function run({ sizes = [256, 512, 1024, 2048], threads = [1], rounds = 5, quick = false } = {}) {
+/** The products timed: float32 (sgemm) at every size, float64 (dgemm) at two. */
+function cases(sizes, dsizes) {
+  return [
+    ...sizes.map((n) => ({ n, dtype: 'float32', blas: 'sgemm', type: 's' })),
+    ...dsizes.map((n) => ({ n, dtype: 'float64', blas: 'dgemm', type: 'd' })),
+  ];
+}
+
+async function run({ sizes = [256, 512, 1024, 2048], dsizes = [256, 1024], threads = [1], rounds = 5, quick = false } = {}) {
   const rows = [];
   const before = torch.getNumThreads();
   for (const t of threads) {
     // The helper is started before the inputs exist, so no fork happens between timed rounds.
-    const c = startHelper('sgemm.c', 'sgemm', { OPENBLAS_NUM_THREADS: String(t) });
+    const c = startHelper('gemm.c', 'gemm', { OPENBLAS_NUM_THREADS: String(t) });
     torch.setNumThreads(t);
     try {
-      for (const n of sizes) {
+      for (const { n, dtype, blas, type } of cases(sizes, dsizes)) {
         torch.manualSeed(n);
-        const a = torch.rand(n, n);
-        const b = torch.rand(n, n);
-        const file = path.join(os.tmpdir(), `torchlet-sgemm-${process.pid}-${n}.bin`);
+        const a = torch.rand(n, n, { dtype });
+        const b = torch.rand(n, n, { dtype });
+        const file = path.join(os.tmpdir(), `torchlet-gemm-${process.pid}-${n}.bin`);
         fs.writeFileSync(file, Buffer.concat([Buffer.from(a.data.buffer), Buffer.from(b.data.buffer)]));
         const reps = n >= 2048 ? 5 : n >= 1024 ? 10 : 30;
         const tl = [];
@@ -33,8 +42,8 @@ async function run({ sizes = [256, 512, 1024, 2048], threads = [1], rounds = 5, 
           await settle(t);
           tl.push(timeIt(() => torch.matmul(a, b), { warmup: 2, reps }).median);
           await settle(t);
-          const out = await c.ask(`${file} ${n} 2 ${reps}`);
-          if (out.error) throw new Error(`sgemm helper: ${out.error}`);
+          const out = await c.ask(`${file} ${n} 2 ${reps} ${type}`);
+          if (out.error) throw new Error(`gemm helper: ${out.error}`);
           cl.push(summarize(out.times).median);
           cChecksum = out.checksum;
         }
@@ -47,7 +56,7 @@ async function run({ sizes = [256, 512, 1024, 2048], threads = [1], rounds = 5, 
         const cs = summarize(cl);
         const flops = 2 * n ** 3;
         rows.push({
-          workload: `sgemm N=${n}`,
+          workload: `${blas} N=${n}`,
           threads: t,
           torchlet_ms: js,
           c_ms: cs,
@@ -65,7 +74,7 @@ async function run({ sizes = [256, 512, 1024, 2048], threads = [1], rounds = 5, 
 }
 
 function print(rows) {
-  console.log('\nsgemm: torchlet.matmul vs cblas_sgemm from C (same inputs, same run, alternating);');
+  console.log('\nmatmul: torchlet.matmul vs cblas_sgemm / cblas_dgemm from C (same inputs, same run, alternating);');
   console.log('ratio = C time / torchlet time (1.0 = as fast as the C call); medians of rounds, (min-max)');
   console.log('workload        thr  torchlet ms                  C ms                       GFLOP/s tl / C   ratio');
   for (const r of rows) {

@@ -31,7 +31,7 @@ function chartSvg(results) {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">torchlet speed relative to its baseline (baseline time / torchlet time; C cblas_sgemm for sgemm, PyTorch otherwise)</text>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">torchlet speed relative to its baseline (baseline time / torchlet time; C BLAS for sgemm and dgemm, PyTorch otherwise)</text>`,
   ];
   for (let v = 0; v <= max + 1e-9; v += 0.5) {
     parts.push(`<line x1="${x(v)}" y1="${top - 5}" x2="${x(v)}" y2="${height - 30}" stroke="#eee"/>`);
