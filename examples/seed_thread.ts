@@ -1,5 +1,5 @@
 /**
- * The PyTorch forum thread torchlet grew from (shared/seed), replayed: can a layer's weight be the product of
+ * The PyTorch forum thread torchlet grew from, replayed: can a layer's weight be the product of
  * two Parameters a @ b, do a and b train, and what happens when a is frozen?
  *   npx ts-node -T examples/seed_thread.ts
  * Every number printed is the number PyTorch prints for the same script with torch.manual_seed(0)

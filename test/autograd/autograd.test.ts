@@ -1,4 +1,4 @@
-/** Autograd semantics (shared/reference/pytorch-semantics.md): accumulation, freeing, leaves, grad mode. */
+/** Autograd semantics as PyTorch's: accumulation, freeing, leaves, grad mode. */
 import * as torch from '../../lib';
 import { expectError } from '../helpers/errors';
 

@@ -106,7 +106,7 @@ describe('Module against PyTorch', () => {
   });
 });
 
-describe('Module rules (shared/reference/pytorch-semantics.md)', () => {
+describe("Module rules (PyTorch's Module.__setattr__, named_parameters and state_dict)", () => {
   test('a shared parameter appears once in parameters(), under its first name, but twice in stateDict', () => {
     class Tied extends nn.Module {
       declare w: torch.nn.Parameter;
