@@ -284,6 +284,8 @@ def op_cases():
                   if s == (3, 4) else randn(*s) * 3, (0, 0)),
         'trunc': (lambda *s: randn(*s) * 3, (0, 0)), 'reciprocal': (randn, ULP), 'erf': (randn, ULP),
         'square': (randn, (0, 0)),
+        'sinh': (randn, ULP),
+        'cosh': (randn, ULP),
     }
     for op, (make, tol) in UNARY.items():
         for name, x in variants(make).items():

@@ -31,6 +31,8 @@ export const tanh = unary('tanh', { dtype: 'float', backward: 'TanhBackward0', g
 export const sigmoid = unary('sigmoid', { dtype: 'float', backward: 'SigmoidBackward0', grad: (g, _x, out): Tensor => g.mul(out.mul(out.neg().add(1))) });
 export const reciprocal = unary('reciprocal', { dtype: 'float', backward: 'ReciprocalBackward0', grad: (g, _x, out): Tensor => g.mul(out.square()).neg() });
 export const erf = unary('erf', { dtype: 'float', backward: 'ErfBackward0', grad: (g, x): Tensor => g.mul(x.square().neg().exp().mul(2 / Math.sqrt(Math.PI))) });
+export const sinh = unary('sinh', { dtype: 'float', backward: 'SinhBackward0', grad: (g, x): Tensor => g.mul(x.cosh()) });
+export const cosh = unary('cosh', { dtype: 'float', backward: 'CoshBackward0', grad: (g, x): Tensor => g.mul(x.sinh()) });
 
 // ---- unary: the dtype is kept (bool is refused) -----------------------------------------------------------------
 

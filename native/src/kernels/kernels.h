@@ -52,6 +52,8 @@ namespace torchlet {
   X(reciprocal, T(1) / x)                              \
   X(erf, std::erf(x))                                  \
   X(square, x * x)                                     \
+  X(sinh, std::sinh(x))                                \
+  X(cosh, std::cosh(x))                                \
   X(leaky_relu, x > T(0) ? x : x * p0)
 // Unary ops with a bool result, for inputs of every dtype.
 #define TORCHLET_BOOL_UNARY_OPS(X) X(logical_not, x == 0) X(isnan, x != x)
