@@ -49,14 +49,8 @@ export function checkFloating(op: string, name: string, v: unknown): asserts v i
   if (!isFloating(v.dtype)) throw new TypeError(expected(op, 'a floating point Tensor', name, v));
 }
 
-/** A Tensor of exactly this dtype. */
-export function checkDtypeIs(op: string, name: string, v: unknown, dtype: DType, pytorchName = dtype): asserts v is Tensor {
-  checkTensor(op, name, v);
-  if (v.dtype !== dtype) throw new TypeError(expected(op, `a ${pytorchName} Tensor`, name, v));
-}
-
 /** Tensors that one kernel reads together must share a dtype (PyTorch does not promote inside matmul or conv). */
-export function checkSameDtype(op: string, tensors: readonly (readonly [string, Tensor | null | undefined])[]): void {
+function checkSameDtype(op: string, tensors: readonly (readonly [string, Tensor | null | undefined])[]): void {
   const first = tensors.find(([, t]) => t);
   if (!first) return;
   for (const [name, t] of tensors) {
@@ -76,13 +70,6 @@ export function checkFloatingOperands(op: string, operands: readonly (readonly [
     checkFloating(op, name, v);
   }
   checkSameDtype(op, operands.map(([name, v]) => [name, v as Tensor | null | undefined] as const));
-}
-
-/** A tensor whose number of dims is one of `ranks`. */
-export function checkRank(op: string, name: string, t: Tensor, ranks: readonly number[]): void {
-  if (!ranks.includes(t.dim())) {
-    throw new RangeError(`${op}: expected a ${ranks.join('-D or ')}-D Tensor for '${name}' but received ${describe(t)}`);
-  }
 }
 
 /** A finite or infinite JS number (not NaN unless allowNaN). */
@@ -187,12 +174,4 @@ export function checkInPlaceResult(op: string, x: Tensor, result: DType): void {
 
 function infoName(d: DType): string {
   return info(d).scalarType;
-}
-
-/** One of a fixed set of strings (modes, reductions). */
-export function checkChoice<T extends string>(op: string, name: string, v: unknown, choices: readonly T[]): T {
-  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
-    throw new RangeError(`${op}: expected one of ${choices.map((c) => `'${c}'`).join(', ')} for '${name}' but received ${describe(v)}`);
-  }
-  return v as T;
 }

@@ -390,13 +390,17 @@ function binaryImpl(name: string, spec: BinarySpec, kernel: string): BinaryImpl 
   };
 }
 
-/** Defines a binary op without registering it: for internal ops that are not part of the public table. */
-export function binaryOp(name: string, spec: BinarySpec): BinaryAlphaFn {
-  const e = binaryImpl(name, spec, spec.kernel ?? snake(name));
+/** The function of a binary op: operands checked, a leading number made a 0-dim tensor, alpha checked. */
+function binaryFunction(name: string, spec: BinarySpec, e: BinaryImpl): BinaryAlphaFn {
   return (a: Tensor | Scalar, b: Tensor | Scalar, alpha?: number): Tensor => {
     const [x, y] = binaryOperands(name, a, b);
-    return runBinary(e, x, y, e.dtype === 'arith' && spec.alpha ? checkAlpha(name, alpha) : 1);
+    return runBinary(e, x, y, spec.alpha ? checkAlpha(name, alpha) : 1);
   };
+}
+
+/** Defines a binary op without registering it: for internal ops that are not part of the public table. */
+export function internalBinary(name: string, spec: BinarySpec): BinaryAlphaFn {
+  return binaryFunction(name, spec, binaryImpl(name, spec, spec.kernel ?? snake(name)));
 }
 
 /** Defines and registers a binary op (one table entry): its function and, through the table, its methods. */
@@ -420,10 +424,7 @@ export function binary(name: string, spec: BinarySpec): BinaryAlphaFn {
     const direct = result === x.dtype && (boolResult || computed === x.dtype);
     return inPlaceResult(op, x, [b], result, direct, (into) => runBinary(e, x, b, a, into));
   });
-  const fn = (a: Tensor | Scalar, b: Tensor | Scalar, alpha?: number): Tensor => {
-    const [x, y] = binaryOperands(name, a, b);
-    return runBinary(e, x, y, spec.alpha ? checkAlpha(name, alpha) : 1);
-  };
+  const fn = binaryFunction(name, spec, e);
   ENTRY_OF.set(fn, name);
   return fn;
 }

@@ -14,7 +14,7 @@
 import type { Tensor } from '../tensor';
 import { isFloating } from '../dtype';
 import { checkNumber } from '../validate';
-import { binary, binaryOp, predicate, unary, where } from './elementwise';
+import { binary, internalBinary, predicate, unary, where } from './elementwise';
 import type { UnaryParams } from './elementwise';
 
 // ---- unary: float results (integer inputs are converted to the default float dtype) ----------------------------
@@ -43,7 +43,7 @@ export const square = unary('square', { dtype: 'same', backward: 'PowBackward0',
 export const relu = unary('relu', { dtype: 'same', backward: 'ReluBackward0', grad: (g, _x, out): Tensor => thresholdBackward(g, out) });
 
 /** g where y > 0, else 0: ReLU's gradient in one kernel, as PyTorch's threshold_backward (not a public op). */
-const thresholdBackward = binaryOp('thresholdBackward', {
+const thresholdBackward = internalBinary('thresholdBackward', {
   dtype: 'arith',
   backward: 'ThresholdBackwardBackward0',
   grad: (gg, _g, y, _o, needs): (Tensor | null)[] => [needs[0] ? thresholdBackward(gg, y) : null, null],
