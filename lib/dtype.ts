@@ -80,9 +80,9 @@ export function isFloating(d: DType): boolean {
 
 /** The dtype of a typed array, or undefined for other arrays. */
 export function dtypeOfStorage(s: unknown): DType | undefined {
-  for (const d of Object.keys(DTYPES) as DType[]) if (s instanceof DTYPES[d].array) return d;
-  return undefined;
+  return BY_ARRAY.find(([array]) => s instanceof array)?.[1];
 }
+const BY_ARRAY = (Object.keys(DTYPES) as DType[]).map((d) => [DTYPES[d].array, d] as const);
 
 /** Validates a user-supplied dtype name, resolving PyTorch's aliases. */
 export function checkDType(op: string, d: unknown): DType {

@@ -8,6 +8,22 @@ export function numelOf(shape: Shape): number {
   return n;
 }
 
+/**
+ * Whether `strides` are the row-major strides of `shape`. Size-1 dims may have any stride unless `exact` (a result
+ * that reuses an operand's strides array needs them exact, and then only they count); otherwise a layout addressing
+ * no element counts as row-major.
+ */
+export function isRowMajor(shape: Shape, strides: readonly number[], exact = false): boolean {
+  if (!exact && shape.includes(0)) return true;
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const s = shape[d]!;
+    if (strides[d] !== expected && (exact || s !== 1)) return false;
+    expected *= s;
+  }
+  return true;
+}
+
 /** Row-major strides (in elements) of a contiguous tensor. */
 export function contiguousStrides(shape: Shape): number[] {
   const strides = new Array<number>(shape.length);

@@ -9,7 +9,7 @@
 import type { DType, Storage } from './dtype';
 import { allocate, allocateForOutput, dtypeOfStorage, isFloating } from './dtype';
 import type { Shape } from './shape';
-import { contiguousStrides, normalizeDim, numelOf } from './shape';
+import { contiguousStrides, isRowMajor, normalizeDim, numelOf } from './shape';
 import type { Node } from './autograd/node';
 
 export class Tensor {
@@ -73,14 +73,7 @@ export class Tensor {
   }
   /** Whether the layout is row-major contiguous (size-1 dims may have any stride). */
   isContiguous(): boolean {
-    let expected = 1;
-    for (let d = this.shape.length - 1; d >= 0; d--) {
-      const s = this.shape[d]!;
-      if (s === 1) continue;
-      if (this.strides[d] !== expected) return s === 0 || this.numel() === 0;
-      expected *= s;
-    }
-    return true;
+    return isRowMajor(this.shape, this.strides);
   }
   /** Whether this is a floating point tensor. */
   isFloatingPoint(): boolean {

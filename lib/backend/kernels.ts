@@ -7,6 +7,7 @@
 import type { DType, Storage } from '../dtype';
 import { DTYPES } from '../dtype';
 import type { Shape } from '../shape';
+import { contiguousStrides, isRowMajor, numelOf } from '../shape';
 import { native } from './native/binding';
 import type { BackendInfo, FloatStorage } from './native/binding';
 
@@ -114,21 +115,10 @@ export function copy(dst: Strided, src: Strided): void {
  * one, else a packed copy.
  */
 export function dense(t: Strided & { readonly dtype: DType }): Storage {
-  const dtype = t.dtype;
-  const n = t.shape.reduce((a, b) => a * b, 1);
-  let packed = true;
-  for (let d = t.shape.length - 1, expected = 1; d >= 0; d--) {
-    if (t.shape[d] !== 1 && t.strides[d] !== expected) packed = false;
-    expected *= t.shape[d]!;
-  }
-  if (packed || n === 0) return t.offset === 0 && t.data.length === n ? t.data : t.data.subarray(t.offset, t.offset + n);
-  const out = new DTYPES[dtype].array(n);
-  const strides = new Array<number>(t.shape.length);
-  for (let d = t.shape.length - 1, s = 1; d >= 0; d--) {
-    strides[d] = s;
-    s *= t.shape[d]!;
-  }
-  copy({ data: out, shape: t.shape, strides, offset: 0 }, t);
+  const n = numelOf(t.shape);
+  if (isRowMajor(t.shape, t.strides)) return t.offset === 0 && t.data.length === n ? t.data : t.data.subarray(t.offset, t.offset + n);
+  const out = new DTYPES[t.dtype].array(n);
+  copy({ data: out, shape: t.shape, strides: contiguousStrides(t.shape), offset: 0 }, t);
   return out;
 }
 

@@ -13,7 +13,7 @@ import * as K from '../backend/kernels';
 import type { Strided } from '../backend/kernels';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
-import { broadcastShapes, contiguousStrides, sameShape, shapeStr } from '../shape';
+import { broadcastShapes, contiguousStrides, isRowMajor, sameShape, shapeStr } from '../shape';
 import type { Shape } from '../shape';
 import type { Scalar } from '../validate';
 import { checkInPlaceResult, checkNumber, checkOperand, checkTensor, checkUntrackedOperand, checkWritable, describe } from '../validate';
@@ -72,19 +72,9 @@ export function scalarTensor(value: Scalar, dtype: DType = scalarType(value)): T
   return t;
 }
 
-/** Whether the strides are exactly the row-major ones (isContiguous accepts any stride on size-1 dims too). */
-function isPacked(t: Strided): boolean {
-  let expected = 1;
-  for (let d = t.shape.length - 1; d >= 0; d--) {
-    if (t.strides[d] !== expected) return false;
-    expected *= t.shape[d]!;
-  }
-  return true;
-}
-
 /** Contiguous strides for a fresh result; an operand's own (immutable) array when it already is that layout. */
 function stridesFor(shape: Shape, like: Tensor): readonly number[] {
-  return like.shape === shape && like.offset === 0 && isPacked(like) ? like.strides : contiguousStrides(shape);
+  return like.shape === shape && like.offset === 0 && isRowMajor(like.shape, like.strides, true) ? like.strides : contiguousStrides(shape);
 }
 
 /** A copy of x converted to dtype (recorded as PyTorch's ToCopyBackward0 between floating types), or x itself. */
@@ -418,11 +408,9 @@ export function binary(name: string, spec: BinarySpec): BinaryAlphaFn {
     checkOperand(op, 'other', other);
     const b = unaliased(x, other);
     const a = spec.alpha ? checkAlpha(op, alpha) : 1;
-    const computed = computeType(e, x, b);
-    const result = boolResult ? 'bool' : computed;
-    // The kernel writes x itself when the op computes in x's dtype (the usual case: add_, mul_ on floats).
-    const direct = result === x.dtype && (boolResult || computed === x.dtype);
-    return inPlaceResult(op, x, [b], result, direct, (into) => runBinary(e, x, b, a, into));
+    const result = boolResult ? 'bool' : computeType(e, x, b);
+    // The kernel writes x itself when the result has x's dtype (the usual case: add_, mul_ on floats).
+    return inPlaceResult(op, x, [b], result, result === x.dtype, (into) => runBinary(e, x, b, a, into));
   });
   const fn = binaryFunction(name, spec, e);
   ENTRY_OF.set(fn, name);

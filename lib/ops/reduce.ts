@@ -113,7 +113,7 @@ function checkNonEmpty(op: string, x: Tensor, mask: readonly boolean[]): void {
 }
 
 /** max()/min(): over everything, along a dim with indices, or elementwise against another tensor. */
-export function extreme(x: Tensor, which: 'max' | 'min', dim: number | Tensor | undefined, keepDim: boolean): Tensor | MaxMin {
+function extreme(x: Tensor, which: 'max' | 'min', dim: number | Tensor | undefined, keepDim: boolean): Tensor | MaxMin {
   if (dim instanceof Tensor) return which === 'max' ? x.maximum(dim) : x.minimum(dim);
   if (dim === undefined || dim === null) return amax(x, null, false, which, which === 'max' ? 'MaxBackward1' : 'MinBackward1');
   const mask = reduceMask(which, x, dim);
@@ -152,7 +152,7 @@ export function amax(
 }
 
 /** argmax/argmin: over the flattened tensor, or along one dim. */
-export function argExtreme(x: Tensor, op: 'argmax' | 'argmin', dim: number | null | undefined, keepDim: boolean): Tensor {
+function argExtreme(x: Tensor, op: 'argmax' | 'argmin', dim: number | null | undefined, keepDim: boolean): Tensor {
   const all = dim === null || dim === undefined;
   const mask = reduceMask(op, x, all ? null : dim);
   checkNonEmpty(op, x, mask);
