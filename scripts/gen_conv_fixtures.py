@@ -239,3 +239,125 @@ seed_conv_cases = {m: seed_conv(m) for m in ['productInForward', 'newParameter',
 with open(os.path.join(OUT, 'seed_conv.json'), 'w') as f:
     json.dump({'torch': torch.__version__, **seed_conv_cases}, f, separators=(',', ':'))
 print('seed_conv.json:', {k: ('error' if 'error' in v else 'ok') for k, v in seed_conv_cases.items()})
+
+
+# ---- conv_grad2.json: second derivatives of convolution and pooling, convTranspose2d's output_padding rule ---------
+g2 = torch.Generator().manual_seed(2)
+
+
+def r2(*s, dtype=torch.float32):
+    return torch.randn(*s, generator=g2).to(dtype)
+
+
+grad2_cases = []
+
+
+def grad2_case(name, kind, inputs, kwargs, fn):
+    """First derivatives with create_graph, then the gradient of <grads, v> with respect to every input and to the
+    incoming gradient (PyTorch's double backward). Inputs PyTorch leaves unused get None."""
+    leaves = [t.clone().requires_grad_() if t is not None else None for t in inputs]
+    out = fn(*leaves, **kwargs)
+    out = out[0] if isinstance(out, tuple) else out
+    up = r2(*out.shape, dtype=out.dtype).requires_grad_()
+    live = [l for l in leaves if l is not None]
+    grads = torch.autograd.grad(out, live, up, create_graph=True)
+    vs = [r2(*g.shape, dtype=g.dtype) for g in grads]
+    total = sum((g * v).sum() for g, v in zip(grads, vs) if g.requires_grad)
+    second = torch.autograd.grad(total, live + [up], allow_unused=True)
+    it = iter(zip(grads, vs, second))
+    per = []
+    for l in leaves:
+        if l is None:
+            per.append(None)
+            continue
+        g, v, s = next(it)
+        per.append({'grad': dump_tensor(g), 'v': dump_tensor(v), 'gradGrad': dump_tensor(s) if s is not None else None})
+    grad2_cases.append({'name': name, 'kind': kind, 'kwargs': kwargs,
+                        'inputs': [dump_tensor(t) if t is not None else None for t in inputs],
+                        'out': dump_tensor(out), 'upstream': dump_tensor(up), 'perInput': per,
+                        'upstreamGradGrad': dump_tensor(second[-1]) if second[-1] is not None else None})
+
+
+for dt in [torch.float32, torch.float64]:
+    sfx = ' float64' if dt == torch.float64 else ''
+    for n, c, oc, k, s, p, d, g, hw, bias in [
+        (2, 3, 4, (3, 3), 1, 0, 1, 1, (6, 5), True), (1, 4, 6, (3, 2), 2, 1, 1, 2, (7, 8), True),
+        (2, 2, 3, (2, 3), (2, 1), (1, 0), (2, 1), 1, (8, 7), False), (1, 4, 4, (3, 3), 1, 'same', 2, 4, (6, 6), True),
+        (1, 3, 2, (2, 4), 1, 'same', 1, 1, (5, 6), True), (2, 6, 4, (1, 1), 2, 1, 1, 2, (5, 4), True),
+        (1, 2, 3, (3, 3), 3, 2, 1, 1, (9, 10), False),
+    ]:
+        kw = {'stride': s, 'padding': p, 'dilation': d, 'groups': g}
+        grad2_case(f'conv2d n{n} c{c} oc{oc} k{k} s{s} p{p} d{d} g{g} {hw} bias{bias}{sfx}', 'conv2d',
+                   [r2(n, c, *hw, dtype=dt), r2(oc, c // g, *k, dtype=dt), r2(oc, dtype=dt) if bias else None], kw, F.conv2d)
+    grad2_case(f'conv2d unbatched{sfx}', 'conv2d', [r2(3, 5, 5, dtype=dt), r2(2, 3, 3, 3, dtype=dt), r2(2, dtype=dt)],
+               {'stride': 1, 'padding': 1, 'dilation': 1, 'groups': 1}, F.conv2d)
+    for n, c, oc, k, s, p, d, g, l, bias in [(2, 4, 6, 3, 2, 1, 1, 2, 11, True), (1, 3, 5, 4, 1, 'same', 1, 1, 9, False),
+                                              (2, 2, 4, 3, 1, 2, 2, 2, 8, True), (1, 3, 2, 2, 3, 0, 1, 1, 10, True)]:
+        grad2_case(f'conv1d n{n} c{c} oc{oc} k{k} s{s} p{p} d{d} g{g} l{l} bias{bias}{sfx}', 'conv1d',
+                   [r2(n, c, l, dtype=dt), r2(oc, c // g, k, dtype=dt), r2(oc, dtype=dt) if bias else None],
+                   {'stride': s, 'padding': p, 'dilation': d, 'groups': g}, F.conv1d)
+    for cin, cout, k, s, p, op, g, d, hw, bias in [
+        (4, 6, (3, 3), 1, 0, 0, 1, 1, (4, 5), True), (4, 6, (3, 3), 2, 1, 1, 1, 1, (4, 5), True),
+        (4, 6, (3, 3), 2, 0, 0, 2, 1, (3, 4), False), (2, 3, (3, 2), 3, 1, 2, 1, 1, (3, 3), True),
+        # output_padding >= stride, legal because the dilation is larger
+        (2, 3, (3, 3), 1, 0, 1, 1, 2, (4, 4), True), (2, 4, (3, 3), 1, 1, 2, 2, 3, (3, 4), True),
+        (2, 3, (2, 3), (1, 2), (0, 1), (1, 1), 1, (2, 1), (3, 4), True), (3, 2, (3, 3), 2, 1, (1, 2), 1, 3, (3, 3), False),
+    ]:
+        kw = {'stride': s, 'padding': p, 'output_padding': op, 'groups': g, 'dilation': d}
+        grad2_case(f'convTranspose2d cin{cin} cout{cout} k{k} s{s} p{p} op{op} g{g} d{d} {hw} bias{bias}{sfx}', 'convTranspose2d',
+                   [r2(2, cin, *hw, dtype=dt), r2(cin, cout // g, *k, dtype=dt), r2(cout, dtype=dt) if bias else None], kw, F.conv_transpose2d)
+    grad2_case(f'convTranspose2d unbatched{sfx}', 'convTranspose2d', [r2(2, 3, 3, dtype=dt), r2(2, 3, 2, 2, dtype=dt), r2(3, dtype=dt)],
+               {'stride': 2, 'padding': 0, 'output_padding': 1, 'groups': 1, 'dilation': 1}, F.conv_transpose2d)
+    # No input position reaches the output (all of it is output padding): the bias alone.
+    grad2_case(f'convTranspose2d output beyond every input{sfx}', 'convTranspose2d', [r2(1, 2, 1, 1, dtype=dt), r2(2, 3, 1, 1, dtype=dt), r2(3, dtype=dt)],
+               {'stride': 1, 'padding': 1, 'output_padding': 2, 'groups': 1, 'dilation': 3}, F.conv_transpose2d)
+    for k, s, p, d, ceil in [(2, None, 0, 1, False), (3, 2, 1, 1, True), (2, 1, 1, 2, False), ((3, 2), (2, 1), (1, 0), 1, True)]:
+        grad2_case(f'maxPool2d k{k} s{s} p{p} d{d} ceil{ceil}{sfx}', 'maxPool2d', [r2(2, 3, 7, 8, dtype=dt)],
+                   {'kernel_size': k, 'stride': s, 'padding': p, 'dilation': d, 'ceil_mode': ceil}, F.max_pool2d)
+    for k, s, p, ceil, cip, div in [(2, None, 0, False, True, None), (3, 2, 1, True, False, None), (3, 2, 1, True, True, None),
+                                    (3, 1, 1, False, True, 4), ((2, 3), (1, 2), (1, 1), True, False, 5)]:
+        grad2_case(f'avgPool2d k{k} s{s} p{p} ceil{ceil} cip{cip} div{div}{sfx}', 'avgPool2d', [r2(2, 3, 7, 8, dtype=dt)],
+                   {'kernel_size': k, 'stride': s, 'padding': p, 'ceil_mode': ceil, 'count_include_pad': cip, 'divisor_override': div}, F.avg_pool2d)
+    grad2_case(f'maxPool1d{sfx}', 'maxPool1d', [r2(2, 3, 10, dtype=dt)], {'kernel_size': 3, 'stride': 2, 'padding': 1}, F.max_pool1d)
+    grad2_case(f'avgPool1d{sfx}', 'avgPool1d', [r2(2, 3, 9, dtype=dt)], {'kernel_size': 3, 'stride': 2, 'padding': 1}, F.avg_pool1d)
+    grad2_case(f'adaptiveAvgPool2d{sfx}', 'adaptiveAvgPool2d', [r2(2, 3, 7, 6, dtype=dt)], {'output_size': (3, 4)}, F.adaptive_avg_pool2d)
+    grad2_case(f'adaptiveMaxPool2d{sfx}', 'adaptiveMaxPool2d', [r2(2, 3, 7, 6, dtype=dt)], {'output_size': (4, 3)}, F.adaptive_max_pool2d)
+
+# convTranspose2d's output_padding: legal below max(stride, dilation) per dim, PyTorch's message otherwise.
+output_padding = []
+for s, d, op in [(1, 2, 1), (2, 1, 1), (1, 3, 2), (3, 1, 2), ((1, 2), (2, 1), (1, 1)), (1, 1, 1), (2, 1, 2), (2, 3, 3),
+                 ((1, 2), (1, 1), (1, 1)), ((2, 1), (1, 3), (2, 2))]:
+    x, w = torch.zeros(1, 2, 4, 4), torch.zeros(2, 3, 3, 3)
+    entry = {'stride': s, 'dilation': d, 'output_padding': op}
+    try:
+        entry['shape'] = list(F.conv_transpose2d(x, w, stride=s, dilation=d, output_padding=op).shape)
+    except RuntimeError as e:
+        entry['error'] = str(e)
+    output_padding.append(entry)
+
+# The issue's example: backward through conv2d's input gradient (created with create_graph) fills w.grad.
+ix, iw = r2(1, 2, 5, 5).requires_grad_(), r2(3, 2, 3, 3).requires_grad_()
+igx, = torch.autograd.grad(F.conv2d(ix, iw).sum(), [ix], create_graph=True)
+igx.pow(2).sum().backward()
+issue_example = {'x': dump_tensor(ix), 'w': dump_tensor(iw), 'gx': dump_tensor(igx), 'xGrad': dump_tensor(ix.grad) if ix.grad is not None else None,
+                 'wGrad': dump_tensor(iw.grad)}
+
+grad2_errors = {}
+for key, fn in [
+    ('outputTooSmall', lambda: F.conv_transpose2d(torch.zeros(1, 4, 1, 1), torch.zeros(4, 3, 3, 3), padding=2)),
+    ('transposeGroups', lambda: F.conv_transpose2d(torch.zeros(1, 4, 4, 4), torch.zeros(4, 3, 3, 3), groups=3)),
+    ('transposeGroupsNonPositive', lambda: F.conv_transpose2d(torch.zeros(1, 4, 4, 4), torch.zeros(4, 3, 3, 3), groups=0)),
+    ('transposeBias', lambda: F.conv_transpose2d(torch.zeros(1, 4, 4, 4), torch.zeros(4, 3, 1, 1), torch.zeros(3), groups=2)),
+    ('transposeChannels', lambda: F.conv_transpose2d(torch.zeros(1, 2, 4, 4), torch.zeros(4, 3, 1, 1))),
+    ('conv2dGroups', lambda: F.conv2d(torch.zeros(1, 4, 5, 5), torch.zeros(3, 2, 3, 3), groups=2)),
+]:
+    try:
+        fn()
+    except RuntimeError as e:
+        grad2_errors[key] = str(e)
+
+with open(os.path.join(OUT, 'conv_grad2.json'), 'w') as f:
+    json.dump({'torch': torch.__version__, 'cases': grad2_cases, 'outputPadding': output_padding, 'issueExample': issue_example,
+               'errors': grad2_errors}, f,
+              separators=(',', ':'))
+print('conv_grad2.json:', len(grad2_cases), 'cases,', len(output_padding), 'output_padding checks')

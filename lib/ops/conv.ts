@@ -1,6 +1,6 @@
 /**
  * Convolutions (conv1d, conv2d, convTranspose2d) and padding, on the native im2col + sgemm kernels. Each
- * convolution is one recorded node whose backward calls the kernels' adjoints.
+ * convolution is one recorded node whose backward is made of the same recorded kernels (differentiable to any order).
  */
 import * as K from '../backend/kernels';
 import type { FloatStorage } from '../backend/kernels';
@@ -43,7 +43,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   const [n, c] = input.shape as [number, number];
   const [oc, cg, kh, kw] = weight.shape as [number, number, number, number];
   if (oc % groups !== 0) {
-    throw new RangeError(`${op}: Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size ${shapeStr(weight.shape)} instead`);
+    throw new RangeError(`${op}: Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size [${shapeStr(weight.shape)}] instead`);
   }
   if (cg * groups !== c) {
     throw new RangeError(
@@ -81,41 +81,54 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
     );
   }
   const g: K.ConvGeometry = { n, c, h: hh, w: ww, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh: Math.floor(eh / sh) + 1, ow: Math.floor(ew / sw) + 1 };
-  return convNode('ConvolutionBackward0', x, weight, bias ?? null, g, false);
+  return convForward(FORWARD, x, weight, bias ?? null, g);
 }
 
 /**
- * The recorded convolution. transposed = false: y = conv(x, w) under g. transposed = true: y = conv^T(x, w), i.e.
- * the input gradient of the convolution g describes (whose "input" is y and "output" is x).
+ * The three convolution primitives of geometry g, each one recorded node whose backward is written with the other
+ * two, so every derivative order is itself differentiable (PyTorch's ConvolutionBackward0 and
+ * ConvolutionBackwardBackward0). Each runs one native kernel; with grad off (first-order backward) the recording is
+ * a no-op, so the backward costs the kernels alone.
+ *
+ *   convForward(x, w)         y = conv(x, w) + b                 [n, c, h, w] -> [n, oc, oh, ow]
+ *   convInputGrad(gy, w)      x-shaped conv^T(gy, w) + b         [n, oc, oh, ow] -> [n, c, h, w]
+ *   convWeightGrad(x, gy)     w-shaped sum over n and positions  bilinear in x and gy
+ *
+ * <G, convWeightGrad(x, gy)> = <conv(x, G), gy> = <x, conv^T(gy, G)> gives every adjoint.
  */
-function convNode(name: string, x: Tensor, weight: Tensor, bias: Tensor | null, g: K.ConvGeometry, transposed: boolean): Tensor {
-  const outShape = transposed ? [g.n, g.c, g.h, g.w] : [g.n, g.oc, g.oh, g.ow];
-  const y = outputTensor(outShape, x.dtype);
-  const xd = dense(x);
-  const wd = dense(weight);
-  if (transposed) {
-    K.conv2d('backward_input', xd, wd, y.data as FloatStorage, g);
-    if (bias) noGrad(() => y.add_(bias.view([1, -1, 1, 1])));
-  } else {
-    // The kernel adds the bias to each output block while it is still in cache.
-    K.conv2d('forward', xd, wd, y.data as FloatStorage, g, bias ? dense(bias) : null);
-  }
-  return record(name, y, [x, weight, bias], (gy, needs) => {
-    const gyd = dense(gy);
-    let gx: Tensor | null = null;
-    let gw: Tensor | null = null;
-    if (needs[0]) {
-      gx = outputTensor(x.shape, x.dtype);
-      K.conv2d(transposed ? 'forward' : 'backward_input', gyd, wd, gx.data as FloatStorage, g);
-    }
-    if (needs[1]) {
-      gw = outputTensor(weight.shape, weight.dtype);
-      // The weight gradient pairs the convolution's input with its output gradient; transposed, the roles swap.
-      if (transposed) K.conv2d('backward_weight', gyd, xd, gw.data as FloatStorage, g);
-      else K.conv2d('backward_weight', xd, gyd, gw.data as FloatStorage, g);
-    }
-    return [gx, gw, needs[2] ? gy.sum([0, 2, 3]) : null];
-  });
+const FORWARD = 'ConvolutionBackward0';
+const BACKWARD = 'ConvolutionBackwardBackward0';
+
+function convForward(name: string, x: Tensor, weight: Tensor, bias: Tensor | null, g: K.ConvGeometry): Tensor {
+  const y = outputTensor([g.n, g.oc, g.oh, g.ow], x.dtype);
+  // The kernel adds the bias to each output block while it is still in cache.
+  K.conv2d('forward', dense(x), dense(weight), y.data as FloatStorage, g, bias ? dense(bias) : null);
+  return record(name, y, [x, weight, bias], (gy, needs) => [
+    needs[0] ? convInputGrad(BACKWARD, gy, weight, null, g) : null,
+    needs[1] ? convWeightGrad(x, gy, g) : null,
+    needs[2] ? gy.sum([0, 2, 3]) : null,
+  ]);
+}
+
+function convInputGrad(name: string, gy: Tensor, weight: Tensor, bias: Tensor | null, g: K.ConvGeometry): Tensor {
+  const gx = outputTensor([g.n, g.c, g.h, g.w], gy.dtype);
+  K.conv2d('backward_input', dense(gy), dense(weight), gx.data as FloatStorage, g);
+  if (bias) noGrad(() => gx.add_(bias.view([1, -1, 1, 1])));
+  return record(name, gx, [gy, weight, bias], (gz, needs) => [
+    needs[0] ? convForward(BACKWARD, gz, weight, null, g) : null,
+    // The weight gradient pairs the convolution's input with its output gradient: here gz is the input.
+    needs[1] ? convWeightGrad(gz, gy, g) : null,
+    needs[2] ? gz.sum([0, 2, 3]) : null,
+  ]);
+}
+
+function convWeightGrad(x: Tensor, gy: Tensor, g: K.ConvGeometry): Tensor {
+  const gw = outputTensor([g.oc, g.c / g.groups, g.kh, g.kw], x.dtype);
+  K.conv2d('backward_weight', dense(x), dense(gy), gw.data as FloatStorage, g);
+  return record(BACKWARD, gw, [x, gy], (gg, needs) => [
+    needs[0] ? convInputGrad(BACKWARD, gy, gg, null, g) : null,
+    needs[1] ? convForward(BACKWARD, x, gg, null, g) : null,
+  ]);
 }
 
 export interface ConvTranspose2dOptions {
@@ -133,27 +146,66 @@ export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | n
   if (input.dim() === 3) return convTranspose2d(input.unsqueeze(0), weight, bias, options).squeeze(0);
   if (input.dim() !== 4 || weight.dim() !== 4) throw new RangeError(`${op}: expected 4-D input and weight, got ${shapeStr(input.shape)} and ${shapeStr(weight.shape)}`);
   const groups = options.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`${op}: non-positive groups is not supported`);
   const [n, cin, h, w] = input.shape as [number, number, number, number];
   const [wc, ocg, kh, kw] = weight.shape as [number, number, number, number];
+  if (wc % groups !== 0) {
+    throw new RangeError(`${op}: Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size [${shapeStr(weight.shape)}] instead`);
+  }
   if (wc !== cin) {
     throw new RangeError(`${op}: Given transposed=1, weight of size ${shapeStr(weight.shape)}, expected input${shapeStr(input.shape)} to have ${wc} channels, but got ${cin} channels instead`);
   }
-  if (cin % groups !== 0) throw new RangeError(`${op}: in_channels must be divisible by groups`);
+  const oc = ocg * groups;
+  if (bias && (bias.dim() !== 1 || bias.shape[0] !== oc)) {
+    throw new RangeError(`${op}: Given transposed=1, weight of size ${shapeStr(weight.shape)}, expected bias to be 1-dimensional with ${oc} elements, but got bias of size ${shapeStr(bias.shape)} instead`);
+  }
   const [sh, sw] = pair(op, 'stride', options.stride ?? 1, 1);
   const [ph, pw] = pair(op, 'padding', options.padding ?? 0, 0);
   const [dh, dw] = pair(op, 'dilation', options.dilation ?? 1, 1);
   const [oph, opw] = pair(op, 'output_padding', options.outputPadding ?? 0, 0);
+  // PyTorch allows output_padding < max(stride, dilation) per dim.
   if ((oph >= sh && oph >= dh) || (opw >= sw && opw >= dw)) {
-    throw new RangeError(`${op}: output padding must be smaller than either stride or dilation, but got output_padding=(${oph}, ${opw}), stride=(${sh}, ${sw}), dilation=(${dh}, ${dw})`);
+    throw new RangeError(
+      `${op}: output padding must be smaller than either stride or dilation, but got output_padding_height: ${oph} output_padding_width: ${opw} ` +
+        `stride_height: ${sh} stride_width: ${sw} dilation_height: ${dh} dilation_width: ${dw}`,
+    );
   }
   const oh = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1;
   const ow = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1;
-  if (oh < 1 || ow < 1) throw new RangeError(`${op}: the output would be empty (${oh} x ${ow})`);
-  const oc = ocg * groups;
-  if (bias && (bias.dim() !== 1 || bias.shape[0] !== oc)) throw new RangeError(`${op}: expected bias of ${oc} elements, got ${shapeStr(bias.shape)}`);
-  // The convolution whose input gradient this is: input y [n, oc, oh, ow] -> output x [n, cin, h, w].
-  const g: K.ConvGeometry = { n, c: oc, h: oh, w: ow, oc: cin, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh: h, ow: w };
-  return convNode('ConvolutionBackward0', input, weight, bias ?? null, g, true);
+  if (oh < 1 || ow < 1) {
+    throw new RangeError(`${op}: Given input size per channel: (${h} x ${w}). Calculated output size per channel: (${oh} x ${ow}). Output size is too small`);
+  }
+  const [rows, cols] = [transposedExtent(h, kh, sh, ph, dh, oph, oh), transposedExtent(w, kw, sw, pw, dw, opw, ow)];
+  if (rows.keep < 1 || cols.keep < 1) return unreached(input, weight, bias ?? null, [n, oc, oh, ow]);
+  // The convolution whose input gradient this is: input y [n, oc, rows, cols] -> output x [n, cin, h, w].
+  const g: K.ConvGeometry = { n, c: oc, h: rows.size, w: cols.size, oc: cin, kh, kw, sh, sw, ph: rows.pad, pw: cols.pad, dh, dw, groups, oh: h, ow: w };
+  if (oph < sh && opw < sw) return convInputGrad(FORWARD, input, weight, bias ?? null, g);
+  const full = convInputGrad(FORWARD, input, weight, null, g);
+  const y = pad(full.narrow(2, rows.crop, rows.keep).narrow(3, cols.crop, cols.keep), [0, ow - cols.keep, 0, oh - rows.keep]);
+  return bias ? y.add(bias.view([1, -1, 1, 1])) : y;
+}
+
+/**
+ * How a transposed convolution covers one output dim of size `out`. Output padding below the stride is a size the
+ * convolution geometry maps back onto the input (floor division absorbs it). Output padding of stride or more (legal
+ * when the dilation is larger) is not: along that dim the full, uncropped result (padding 0, size `size`) is
+ * computed, `crop` leading entries dropped, `keep` entries kept, and the rest of `out` is zeros no input reaches.
+ */
+function transposedExtent(input: number, k: number, s: number, p: number, d: number, op: number, out: number): { size: number; pad: number; crop: number; keep: number } {
+  if (op < s) return { size: out, pad: p, crop: 0, keep: out };
+  const size = (input - 1) * s + d * (k - 1) + 1;
+  return { size, pad: 0, crop: p, keep: Math.min(out, size - p) };
+}
+
+/** A transposed convolution whose output no input position reaches: the bias alone, zero gradients for the rest. */
+function unreached(input: Tensor, weight: Tensor, bias: Tensor | null, shape: readonly number[]): Tensor {
+  const y = emptyTensor(shape, input.dtype);
+  if (bias) noGrad(() => y.add_(bias.view([1, -1, 1, 1])));
+  return record(FORWARD, y, [input, weight, bias], (gy, needs) => [
+    needs[0] ? emptyTensor(input.shape, input.dtype) : null,
+    needs[1] ? emptyTensor(weight.shape, weight.dtype) : null,
+    needs[2] ? gy.sum([0, 2, 3]) : null,
+  ]);
 }
 
 export interface Conv1dOptions {

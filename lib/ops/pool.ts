@@ -37,15 +37,21 @@ function planeGeometry(planes: number, h: number, w: number, oh: number, ow: num
   return { planes, h, w, oh, ow, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, countIncludePad: false, divisorOverride: 0 };
 }
 
-/** A window-mean pool (plain or adaptive): its forward kernel, recorded with its backward kernel. */
+/**
+ * A window-mean pool (plain or adaptive): its forward kernel, recorded. The pool is linear, so its backward is its
+ * adjoint kernel, recorded in turn with the forward kernel as its own backward: differentiable to any order.
+ */
 function meanPool(name: string, kinds: [K.PoolKind, K.PoolKind], input: Tensor, geometry: K.PoolGeometry): Tensor {
   const y = empty([...input.shape.slice(0, -2), geometry.oh, geometry.ow], input.dtype);
   K.pool2d(kinds[0], dense(input), y.data as FloatStorage, null, geometry);
-  return record(name, y, [input], (g) => {
-    const gx = empty(input.shape, input.dtype);
-    K.pool2d(kinds[1], dense(g), gx.data as FloatStorage, null, geometry);
-    return [gx];
-  });
+  return record(name, y, [input], (g) => [meanPoolAdjoint(name, kinds, g, input.shape, geometry)]);
+}
+
+function meanPoolAdjoint(name: string, kinds: [K.PoolKind, K.PoolKind], g: Tensor, shape: readonly number[], geometry: K.PoolGeometry): Tensor {
+  const gx = empty(shape, g.dtype);
+  K.pool2d(kinds[1], dense(g), gx.data as FloatStorage, null, geometry);
+  // PyTorch's name for the backward of the backward: AvgPool2DBackward0 -> AvgPool2DBackwardBackward0.
+  return record(name.replace(/0$/, 'Backward0'), gx, [g], (gg) => [meanPool(name, kinds, gg, geometry)]);
 }
 
 /**
