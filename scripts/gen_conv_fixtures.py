@@ -323,6 +323,38 @@ for dt in [torch.float32, torch.float64]:
     grad2_case(f'adaptiveAvgPool2d{sfx}', 'adaptiveAvgPool2d', [r2(2, 3, 7, 6, dtype=dt)], {'output_size': (3, 4)}, F.adaptive_avg_pool2d)
     grad2_case(f'adaptiveMaxPool2d{sfx}', 'adaptiveMaxPool2d', [r2(2, 3, 7, 6, dtype=dt)], {'output_size': (4, 3)}, F.adaptive_max_pool2d)
 
+# Every stride/padding/dilation (and output_padding) combination on small float64 inputs, groups alternating:
+# forward, first and second derivatives where PyTorch accepts the geometry, its message where it does not.
+sweep_errors = []
+
+
+def sweep_case(name, kind, inputs, kwargs, fn):
+    try:
+        fn(*inputs, **kwargs)
+    except RuntimeError as e:
+        sweep_errors.append({'name': name, 'kind': kind, 'kwargs': kwargs, 'shapes': [list(t.shape) for t in inputs if t is not None],
+                             'bias': inputs[2] is not None, 'error': str(e)})
+        return
+    grad2_case(name, kind, inputs, kwargs, fn)
+
+
+f64 = torch.float64
+for i, (s, p, d) in enumerate(itertools.product([1, 2, 3], [0, 1, 2], [1, 2, 3])):
+    g = 1 + i % 2
+    sweep_case(f'sweep conv2d s{s} p{p} d{d} g{g}', 'conv2d', [r2(1, 2, 6, 5, dtype=f64), r2(4, 2 // g, 2, 3, dtype=f64), r2(4, dtype=f64) if i % 3 else None],
+               {'stride': s, 'padding': p, 'dilation': d, 'groups': g}, F.conv2d)
+    sweep_case(f'sweep conv1d s{s} p{p} d{d} g{g}', 'conv1d', [r2(1, 2, 6, dtype=f64), r2(2, 2 // g, 3, dtype=f64), r2(2, dtype=f64) if i % 3 else None],
+               {'stride': s, 'padding': p, 'dilation': d, 'groups': g}, F.conv1d)
+i = 0
+for s, d in itertools.product([1, 2, 3], [1, 2, 3]):
+    for op in range(max(s, d) + 1):  # the last one is illegal
+        for p in [0, 2]:
+            g = 1 + i % 2
+            sweep_case(f'sweep convTranspose2d s{s} p{p} op{op} d{d} g{g}', 'convTranspose2d',
+                       [r2(1, 2, 2, 3, dtype=f64), r2(2, 2 // g, 2, 3, dtype=f64), r2(2, dtype=f64) if i % 3 else None],
+                       {'stride': s, 'padding': p, 'output_padding': op, 'groups': g, 'dilation': d}, F.conv_transpose2d)
+            i += 1
+
 # convTranspose2d's output_padding: legal below max(stride, dilation) per dim, PyTorch's message otherwise.
 output_padding = []
 for s, d, op in [(1, 2, 1), (2, 1, 1), (1, 3, 2), (3, 1, 2), ((1, 2), (2, 1), (1, 1)), (1, 1, 1), (2, 1, 2), (2, 3, 3),
@@ -350,6 +382,15 @@ for key, fn in [
     ('transposeBias', lambda: F.conv_transpose2d(torch.zeros(1, 4, 4, 4), torch.zeros(4, 3, 1, 1), torch.zeros(3), groups=2)),
     ('transposeChannels', lambda: F.conv_transpose2d(torch.zeros(1, 2, 4, 4), torch.zeros(4, 3, 1, 1))),
     ('conv2dGroups', lambda: F.conv2d(torch.zeros(1, 4, 5, 5), torch.zeros(3, 2, 3, 3), groups=2)),
+    ('conv2dBias', lambda: F.conv2d(torch.zeros(1, 2, 6, 6), torch.zeros(4, 2, 3, 3), torch.zeros(3))),
+    ('conv2dSameStrided', lambda: F.conv2d(torch.zeros(1, 2, 6, 6), torch.zeros(4, 2, 3, 3), stride=2, padding='same')),
+    ('conv1dChannels', lambda: F.conv1d(torch.zeros(1, 2, 6), torch.zeros(4, 3, 3))),
+    ('conv1dGroups', lambda: F.conv1d(torch.zeros(1, 4, 6), torch.zeros(3, 2, 3), groups=2)),
+    ('conv1dKernelTooLarge', lambda: F.conv1d(torch.zeros(1, 2, 3), torch.zeros(4, 2, 5))),
+    ('conv1dBias', lambda: F.conv1d(torch.zeros(1, 2, 6), torch.zeros(4, 2, 3), torch.zeros(3))),
+    ('conv1dInputDims', lambda: F.conv1d(torch.zeros(6), torch.zeros(4, 2, 3))),
+    ('conv1dSameStrided', lambda: F.conv1d(torch.zeros(1, 2, 6), torch.zeros(4, 2, 3), stride=2, padding='same')),
+    ('conv1dGroupsNonPositive', lambda: F.conv1d(torch.zeros(1, 2, 6), torch.zeros(4, 2, 3), groups=0)),
 ]:
     try:
         fn()
@@ -357,7 +398,7 @@ for key, fn in [
         grad2_errors[key] = str(e)
 
 with open(os.path.join(OUT, 'conv_grad2.json'), 'w') as f:
-    json.dump({'torch': torch.__version__, 'cases': grad2_cases, 'outputPadding': output_padding, 'issueExample': issue_example,
+    json.dump({'torch': torch.__version__, 'cases': grad2_cases, 'outputPadding': output_padding, 'issueExample': issue_example, 'sweepErrors': sweep_errors,
                'errors': grad2_errors}, f,
               separators=(',', ':'))
 print('conv_grad2.json:', len(grad2_cases), 'cases,', len(output_padding), 'output_padding checks')

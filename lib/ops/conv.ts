@@ -38,10 +38,32 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   if (input.dim() === 3) return conv2d(input.unsqueeze(0), weight, bias, options).squeeze(0);
   if (input.dim() !== 4) throw new RangeError(`${op}: Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ${shapeStr(input.shape)}`);
   if (weight.dim() !== 4) throw new RangeError(`${op}: weight should have 4 dimensions, got ${shapeStr(weight.shape)}`);
-  const groups = options.groups ?? 1;
+  const padding = options.padding ?? 0;
+  return convolution(op, input, weight, bias ?? null, {
+    stride: pair(op, 'stride', options.stride ?? 1, 1),
+    padding: padding === 'valid' || padding === 'same' ? padding : pair(op, 'padding', padding, 0),
+    dilation: pair(op, 'dilation', options.dilation ?? 1, 1),
+    groups: options.groups ?? 1,
+  });
+}
+
+/** Per-dim convolution arguments (one entry per spatial dim), already checked to be integers in range. */
+interface ConvArgs {
+  stride: readonly number[];
+  padding: readonly number[] | 'valid' | 'same';
+  dilation: readonly number[];
+  groups: number;
+}
+
+/**
+ * The checks and geometry shared by conv1d and conv2d, on batched input ([N, C, L] or [N, C, H, W]): messages
+ * name the op and its own shapes, as PyTorch's; a 1-D convolution then runs as a 2-D one of height 1.
+ */
+function convolution(op: string, input: Tensor, weight: Tensor, bias: Tensor | null, a: ConvArgs): Tensor {
+  const { groups } = a;
   if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`${op}: non-positive groups is not supported`);
   const [n, c] = input.shape as [number, number];
-  const [oc, cg, kh, kw] = weight.shape as [number, number, number, number];
+  const [oc, cg] = weight.shape as [number, number];
   if (oc % groups !== 0) {
     throw new RangeError(`${op}: Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size [${shapeStr(weight.shape)}] instead`);
   }
@@ -53,15 +75,18 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   if (bias && (bias.dim() !== 1 || bias.shape[0] !== oc)) {
     throw new RangeError(`${op}: Given weight of size ${shapeStr(weight.shape)}, expected bias to be 1-dimensional with ${oc} elements, but got bias of size ${shapeStr(bias.shape)} instead`);
   }
-  const [sh, sw] = pair(op, 'stride', options.stride ?? 1, 1);
-  const [dh, dw] = pair(op, 'dilation', options.dilation ?? 1, 1);
-  let x = input;
+  // From here on a 1-D convolution is a 2-D one of height 1.
+  const lift = (v: readonly number[], one: number): number[] => (v.length === 1 ? [one, v[0]!] : [...v]);
+  let x = input.dim() === 3 ? input.unsqueeze(2) : input;
+  const w4 = weight.dim() === 3 ? weight.unsqueeze(2) : weight;
+  const [kh, kw] = w4.shape.slice(2) as [number, number];
+  const [sh, sw] = lift(a.stride, 1) as [number, number];
+  const [dh, dw] = lift(a.dilation, 1) as [number, number];
   let ph: number;
   let pw: number;
-  const padding = options.padding ?? 0;
-  if (padding === 'valid') {
+  if (a.padding === 'valid') {
     [ph, pw] = [0, 0];
-  } else if (padding === 'same') {
+  } else if (a.padding === 'same') {
     if (sh !== 1 || sw !== 1) throw new RangeError(`${op}: padding='same' is not supported for strided convolutions`);
     // Total padding d * (k - 1) per dim; an odd total puts the extra row/column on the bottom/right, as PyTorch.
     const th = dh * (kh - 1);
@@ -69,19 +94,22 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
     [ph, pw] = [Math.floor(th / 2), Math.floor(tw / 2)];
     if (th % 2 || tw % 2) x = pad(x, [0, tw % 2, 0, th % 2]);
   } else {
-    [ph, pw] = pair(op, 'padding', padding, 0);
+    [ph, pw] = lift(a.padding, 0) as [number, number];
   }
   const hh = x.shape[2]!;
   const ww = x.shape[3]!;
   const eh = hh + 2 * ph - dh * (kh - 1) - 1;
   const ew = ww + 2 * pw - dw * (kw - 1) - 1;
   if (eh < 0 || ew < 0) {
+    const sizes = (h: number, w: number): string => (input.dim() === 3 ? `${w}` : `${h} x ${w}`);
     throw new RangeError(
-      `${op}: Calculated padded input size per channel: (${hh + 2 * ph} x ${ww + 2 * pw}). Kernel size: (${dh * (kh - 1) + 1} x ${dw * (kw - 1) + 1}). Kernel size can't be greater than actual input size`,
+      `${op}: Calculated padded input size per channel: (${sizes(hh + 2 * ph, ww + 2 * pw)}). Kernel size: (${sizes(dh * (kh - 1) + 1, dw * (kw - 1) + 1)}). ` +
+        "Kernel size can't be greater than actual input size",
     );
   }
   const g: K.ConvGeometry = { n, c, h: hh, w: ww, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh: Math.floor(eh / sh) + 1, ow: Math.floor(ew / sw) + 1 };
-  return convForward(FORWARD, x, weight, bias ?? null, g);
+  const y = convForward(FORWARD, x, w4, bias, g);
+  return input.dim() === 3 ? y.squeeze(2) : y;
 }
 
 /**
@@ -215,21 +243,21 @@ export interface Conv1dOptions {
   groups?: number;
 }
 
-/** 1-D convolution over [N, C, L] (or [C, L]), as a 2-D convolution of height 1. */
+/** 1-D convolution over [N, C, L] (or [C, L]) with weight [OC, C / groups, k], as torch.nn.functional.conv1d. */
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}): Tensor {
-  checkConvOperands('conv1d', input, weight, bias);
+  const op = 'conv1d';
+  checkConvOperands(op, input, weight, bias);
   if (input.dim() === 2) return conv1d(input.unsqueeze(0), weight, bias, options).squeeze(0);
-  if (input.dim() !== 3 || weight.dim() !== 3) {
-    throw new RangeError(`conv1d: Expected 2D (unbatched) or 3D (batched) input and 3D weight, got ${shapeStr(input.shape)} and ${shapeStr(weight.shape)}`);
-  }
-  const p = options.padding ?? 0;
-  const out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, {
-    stride: [1, options.stride ?? 1],
-    padding: typeof p === 'number' ? [0, p] : p,
-    dilation: [1, options.dilation ?? 1],
+  if (input.dim() !== 3) throw new RangeError(`${op}: Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: ${shapeStr(input.shape)}`);
+  if (weight.dim() !== 3) throw new RangeError(`${op}: weight should have 3 dimensions, got ${shapeStr(weight.shape)}`);
+  const padding = options.padding ?? 0;
+  const one = (name: string, v: number, min: number): number[] => [pair(op, name, v, min)[0]];
+  return convolution(op, input, weight, bias ?? null, {
+    stride: one('stride', options.stride ?? 1, 1),
+    padding: padding === 'valid' || padding === 'same' ? padding : one('padding', padding, 0),
+    dilation: one('dilation', options.dilation ?? 1, 1),
     groups: options.groups ?? 1,
   });
-  return out.squeeze(2);
 }
 
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';

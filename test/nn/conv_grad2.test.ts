@@ -35,6 +35,7 @@ interface OutputPaddingCase {
 }
 const fx = loadFixture<Grad2Case>('conv_grad2.json') as ReturnType<typeof loadFixture<Grad2Case>> & {
   outputPadding: OutputPaddingCase[];
+  sweepErrors: { name: string; kind: string; kwargs: Record<string, unknown>; shapes: number[][]; bias: boolean; error: string }[];
   issueExample: { x: TensorJson; w: TensorJson; gx: TensorJson; xGrad: TensorJson | null; wGrad: TensorJson };
   errors: Record<string, string>;
 };
@@ -188,6 +189,22 @@ describe('convolution argument errors in PyTorch\'s words', () => {
     ['transposeBias', 'convTranspose2d', () => F.convTranspose2d(torch.zeros(1, 4, 4, 4), torch.zeros(4, 3, 1, 1), torch.zeros(3), { groups: 2 })],
     ['transposeChannels', 'convTranspose2d', () => F.convTranspose2d(torch.zeros(1, 2, 4, 4), torch.zeros(4, 3, 1, 1))],
     ['conv2dGroups', 'conv2d', () => F.conv2d(torch.zeros(1, 4, 5, 5), torch.zeros(3, 2, 3, 3), null, { groups: 2 })],
+    ['conv2dBias', 'conv2d', () => F.conv2d(torch.zeros(1, 2, 6, 6), torch.zeros(4, 2, 3, 3), torch.zeros(3))],
+    ['conv2dSameStrided', 'conv2d', () => F.conv2d(torch.zeros(1, 2, 6, 6), torch.zeros(4, 2, 3, 3), null, { stride: 2, padding: 'same' })],
+    ['conv1dChannels', 'conv1d', () => F.conv1d(torch.zeros(1, 2, 6), torch.zeros(4, 3, 3))],
+    ['conv1dGroups', 'conv1d', () => F.conv1d(torch.zeros(1, 4, 6), torch.zeros(3, 2, 3), null, { groups: 2 })],
+    ['conv1dKernelTooLarge', 'conv1d', () => F.conv1d(torch.zeros(1, 2, 3), torch.zeros(4, 2, 5))],
+    ['conv1dBias', 'conv1d', () => F.conv1d(torch.zeros(1, 2, 6), torch.zeros(4, 2, 3), torch.zeros(3))],
+    ['conv1dInputDims', 'conv1d', () => F.conv1d(torch.zeros(6), torch.zeros(4, 2, 3))],
+    ['conv1dSameStrided', 'conv1d', () => F.conv1d(torch.zeros(1, 2, 6), torch.zeros(4, 2, 3), null, { stride: 2, padding: 'same' })],
+    ['conv1dGroupsNonPositive', 'conv1d', () => F.conv1d(torch.zeros(1, 2, 6), torch.zeros(4, 2, 3), null, { groups: 0 })],
   ];
   test.each(cases)('%s', (key, op, run) => expectError(run, 'RangeError', new RegExp(`^${op}: ${escape(fx.errors[key]!)}$`)));
+});
+
+describe('geometries PyTorch refuses in the stride/padding/dilation sweep get its message', () => {
+  test.each(fx.sweepErrors.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const [x, w, b] = c.shapes.map((shape) => torch.zeros(shape, { dtype: 'float64' }));
+    expectError(() => CALLS[c.kind]!([x!, w!, c.bias ? b! : null], c.kwargs), 'RangeError', new RegExp(`^${c.kind}: ${escape(c.error)}$`));
+  });
 });
