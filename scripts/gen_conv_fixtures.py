@@ -374,6 +374,16 @@ igx.pow(2).sum().backward()
 issue_example = {'x': dump_tensor(ix), 'w': dump_tensor(iw), 'gx': dump_tensor(igx), 'xGrad': dump_tensor(ix.grad) if ix.grad is not None else None,
                  'wGrad': dump_tensor(iw.grad)}
 
+# PyTorch's names for the nodes: the op's, and its input gradient's when built with create_graph.
+grad_fn_names = {}
+nx = r2(1, 2, 5, 5).requires_grad_()
+for key, fn in [('conv2d', lambda x: F.conv2d(x, torch.ones(3, 2, 3, 3))), ('convTranspose2d', lambda x: F.conv_transpose2d(x, torch.ones(2, 3, 3, 3))),
+                ('avgPool2d', lambda x: F.avg_pool2d(x, 2)), ('adaptiveAvgPool2d', lambda x: F.adaptive_avg_pool2d(x, (2, 3))),
+                ('maxPool2d', lambda x: F.max_pool2d(x, 2)), ('adaptiveMaxPool2d', lambda x: F.adaptive_max_pool2d(x, (2, 3)))]:
+    y = fn(nx)
+    gx, = torch.autograd.grad(y, [nx], torch.ones_like(y, requires_grad=True), create_graph=True)
+    grad_fn_names[key] = [y.grad_fn.name(), gx.grad_fn.name()]
+
 grad2_errors = {}
 for key, fn in [
     ('outputTooSmall', lambda: F.conv_transpose2d(torch.zeros(1, 4, 1, 1), torch.zeros(4, 3, 3, 3), padding=2)),
@@ -398,7 +408,7 @@ for key, fn in [
         grad2_errors[key] = str(e)
 
 with open(os.path.join(OUT, 'conv_grad2.json'), 'w') as f:
-    json.dump({'torch': torch.__version__, 'cases': grad2_cases, 'outputPadding': output_padding, 'issueExample': issue_example, 'sweepErrors': sweep_errors,
+    json.dump({'torch': torch.__version__, 'cases': grad2_cases, 'outputPadding': output_padding, 'issueExample': issue_example, 'sweepErrors': sweep_errors, 'gradFnNames': grad_fn_names,
                'errors': grad2_errors}, f,
               separators=(',', ':'))
 print('conv_grad2.json:', len(grad2_cases), 'cases,', len(output_padding), 'output_padding checks')

@@ -1,9 +1,8 @@
 /** 2-D (and 1-D) max, average and adaptive pooling on the native kernels, each one recorded node. */
 import * as K from '../backend/kernels';
 import type { FloatStorage } from '../backend/kernels';
-import { Tensor, emptyTensor, outputTensor as empty } from '../tensor';
+import { Tensor, outputTensor as empty } from '../tensor';
 import { record } from '../autograd/record';
-import { isGradEnabled } from '../autograd/grad_mode';
 import { shapeStr } from '../shape';
 import { checkFloating, pair } from '../validate';
 import type { Pair } from '../validate';
@@ -37,6 +36,9 @@ function planeGeometry(planes: number, h: number, w: number, oh: number, ow: num
   return { planes, h, w, oh, ow, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, countIncludePad: false, divisorOverride: 0 };
 }
 
+/** PyTorch's name for the backward of a backward: AvgPool2DBackward0 -> AvgPool2DBackwardBackward0. */
+const backwardOfBackward = (name: string): string => name.replace(/0$/, 'Backward0');
+
 /**
  * A window-mean pool (plain or adaptive): its forward kernel, recorded. The pool is linear, so its backward is its
  * adjoint kernel, recorded in turn with the forward kernel as its own backward: differentiable to any order.
@@ -50,23 +52,23 @@ function meanPool(name: string, kinds: [K.PoolKind, K.PoolKind], input: Tensor, 
 function meanPoolAdjoint(name: string, kinds: [K.PoolKind, K.PoolKind], g: Tensor, shape: readonly number[], geometry: K.PoolGeometry): Tensor {
   const gx = empty(shape, g.dtype);
   K.pool2d(kinds[1], dense(g), gx.data as FloatStorage, null, geometry);
-  // PyTorch's name for the backward of the backward: AvgPool2DBackward0 -> AvgPool2DBackwardBackward0.
-  return record(name.replace(/0$/, 'Backward0'), gx, [g], (gg) => [meanPool(name, kinds, gg, geometry)]);
+  return record(backwardOfBackward(name), gx, [g], (gg) => [meanPool(name, kinds, gg, geometry)]);
 }
 
 /**
- * The input gradient of max pooling: each output's gradient added at its argmax. One native pass (parallel over
- * planes); when the backward itself is being recorded (createGraph), the differentiable scatter-add instead.
+ * The input gradient of max pooling: each output's gradient added at its argmax, in one native pass (parallel over
+ * planes). It is linear in g, and recorded: its own backward gathers the incoming gradient at each argmax (PyTorch's
+ * MaxPool2DWithIndicesBackwardBackward0), so max pooling is differentiable to any order.
  */
-function maxPoolBackward(g: Tensor, idx: Tensor, input: Tensor, planes: number, h: number, w: number): Tensor {
+function maxPoolBackward(name: string, g: Tensor, idx: Tensor, shape: readonly number[], planes: number, h: number, w: number): Tensor {
   const [oh, ow] = idx.shape.slice(-2) as [number, number];
-  if (g.requiresGrad && isGradEnabled()) {
-    return emptyTensor([planes, h * w], g.dtype).scatterAdd(1, idx.view([planes, oh * ow]), g.reshape([planes, oh * ow])).view(input.shape);
-  }
-  const gx = empty(input.shape, input.dtype);
+  const gx = empty(shape, g.dtype);
   K.pool2d('max_backward', dense(g), gx.data as FloatStorage, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
-  return gx;
+  return record(backwardOfBackward(name), gx, [g], (gg) => [gg.reshape([planes, h * w]).gather(1, idx.view([planes, oh * ow])).view(g.shape)]);
 }
+
+const MAX_POOL = 'MaxPool2DWithIndicesBackward0';
+const ADAPTIVE_MAX_POOL = 'AdaptiveMaxPool2DBackward0';
 
 function planesOf(x: Tensor): number {
   return x.dim() === 4 ? x.shape[0]! * x.shape[1]! : x.shape[0]!;
@@ -93,7 +95,7 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   const y = empty(shape, input.dtype);
   const idx = empty(shape, 'int32');
   K.pool2d('max', dense(input), y.data as FloatStorage, idx.data as Int32Array, { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad: false, divisorOverride: 0 });
-  const out = record('MaxPool2DWithIndicesBackward0', y, [input], (g) => [maxPoolBackward(g, idx, input, planes, h, w)]);
+  const out = record(MAX_POOL, y, [input], (g) => [maxPoolBackward(MAX_POOL, g, idx, input.shape, planes, h, w)]);
   return options.returnIndices ? [out, idx] : out;
 }
 
@@ -187,6 +189,6 @@ export function adaptiveMaxPool2d(input: Tensor, outputSize: Pair | readonly (nu
   const y = empty(shape, input.dtype);
   const idx = empty(shape, 'int32');
   K.pool2d('adaptive_max', dense(input), y.data as FloatStorage, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
-  const out = record('AdaptiveMaxPool2DBackward0', y, [input], (g) => [maxPoolBackward(g, idx, input, planes, h, w)]);
+  const out = record(ADAPTIVE_MAX_POOL, y, [input], (g) => [maxPoolBackward(ADAPTIVE_MAX_POOL, g, idx, input.shape, planes, h, w)]);
   return returnIndices ? [out, idx] : out;
 }

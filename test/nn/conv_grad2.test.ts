@@ -35,6 +35,7 @@ interface OutputPaddingCase {
 }
 const fx = loadFixture<Grad2Case>('conv_grad2.json') as ReturnType<typeof loadFixture<Grad2Case>> & {
   outputPadding: OutputPaddingCase[];
+  gradFnNames: Record<string, [string, string]>;
   sweepErrors: { name: string; kind: string; kwargs: Record<string, unknown>; shapes: number[][]; bias: boolean; error: string }[];
   issueExample: { x: TensorJson; w: TensorJson; gx: TensorJson; xGrad: TensorJson | null; wGrad: TensorJson };
   errors: Record<string, string>;
@@ -115,6 +116,21 @@ describe(`second derivatives against PyTorch ${fx.torch}`, () => {
     // gx does not depend on x (the convolution is linear in x): PyTorch leaves x.grad unset.
     expect(e.xGrad).toBeNull();
     expect(x.grad).toBeNull();
+  });
+
+  test.each(Object.entries(fx.gradFnNames))('%s records PyTorch\'s node names, its input gradient too', (kind, [outName, gradName]) => {
+    const x = torch.randn(1, 2, 5, 5).requiresGrad_();
+    const ops: Record<string, (t: Tensor) => Tensor> = {
+      conv2d: (t) => F.conv2d(t, torch.ones(3, 2, 3, 3)),
+      convTranspose2d: (t) => F.convTranspose2d(t, torch.ones(2, 3, 3, 3)),
+      avgPool2d: (t) => F.avgPool2d(t, 2),
+      adaptiveAvgPool2d: (t) => F.adaptiveAvgPool2d(t, [2, 3]),
+      maxPool2d: (t) => F.maxPool2d(t, 2),
+      adaptiveMaxPool2d: (t) => first(F.adaptiveMaxPool2d(t, [2, 3])),
+    };
+    const y = ops[kind]!(x);
+    const [gx] = torch.autograd.grad(y, [x], { gradOutputs: [torch.ones(...y.shape).requiresGrad_()], createGraph: true });
+    expect([y.gradFn?.name, gx!.gradFn?.name]).toEqual([outName, gradName]);
   });
 });
 
