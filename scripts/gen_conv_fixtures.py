@@ -384,6 +384,18 @@ for key, fn in [('conv2d', lambda x: F.conv2d(x, torch.ones(3, 2, 3, 3))), ('con
     gx, = torch.autograd.grad(y, [nx], torch.ones_like(y, requires_grad=True), create_graph=True)
     grad_fn_names[key] = [y.grad_fn.name(), gx.grad_fn.name()]
 
+# A gradient penalty through layers (WGAN-GP style): d/dparams of |d sum(model(x)) / dx|^2.
+torch.manual_seed(11)
+gp_model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.Tanh(), nn.MaxPool2d(2), nn.ConvTranspose2d(3, 2, 3, dilation=2, output_padding=1),
+                         nn.Tanh(), nn.AvgPool2d(2, ceil_mode=True), nn.Conv2d(2, 2, 2, stride=2, groups=2))
+gp_init = {k: dump_tensor(v) for k, v in gp_model.state_dict().items()}
+gp_x = r2(2, 2, 6, 6).requires_grad_()
+gp_gx, = torch.autograd.grad(gp_model(gp_x).sum(), [gp_x], create_graph=True)
+gp_penalty = gp_gx.pow(2).sum()
+gp_penalty.backward()
+gradient_penalty = {'init': gp_init, 'x': dump_tensor(gp_x), 'gx': dump_tensor(gp_gx), 'penalty': dump_tensor(gp_penalty),
+                    'xGrad': dump_tensor(gp_x.grad), 'paramGrads': {k: dump_tensor(p.grad) if p.grad is not None else None for k, p in gp_model.named_parameters()}}
+
 grad2_errors = {}
 for key, fn in [
     ('outputTooSmall', lambda: F.conv_transpose2d(torch.zeros(1, 4, 1, 1), torch.zeros(4, 3, 3, 3), padding=2)),
@@ -408,7 +420,7 @@ for key, fn in [
         grad2_errors[key] = str(e)
 
 with open(os.path.join(OUT, 'conv_grad2.json'), 'w') as f:
-    json.dump({'torch': torch.__version__, 'cases': grad2_cases, 'outputPadding': output_padding, 'issueExample': issue_example, 'sweepErrors': sweep_errors, 'gradFnNames': grad_fn_names,
+    json.dump({'torch': torch.__version__, 'cases': grad2_cases, 'outputPadding': output_padding, 'issueExample': issue_example, 'sweepErrors': sweep_errors, 'gradFnNames': grad_fn_names, 'gradientPenalty': gradient_penalty,
                'errors': grad2_errors}, f,
               separators=(',', ':'))
 print('conv_grad2.json:', len(grad2_cases), 'cases,', len(output_padding), 'output_padding checks')

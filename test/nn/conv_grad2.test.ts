@@ -35,6 +35,7 @@ interface OutputPaddingCase {
 }
 const fx = loadFixture<Grad2Case>('conv_grad2.json') as ReturnType<typeof loadFixture<Grad2Case>> & {
   outputPadding: OutputPaddingCase[];
+  gradientPenalty: { init: Record<string, TensorJson>; x: TensorJson; gx: TensorJson; penalty: TensorJson; xGrad: TensorJson; paramGrads: Record<string, TensorJson | null> };
   gradFnNames: Record<string, [string, string]>;
   sweepErrors: { name: string; kind: string; kwargs: Record<string, unknown>; shapes: number[][]; bias: boolean; error: string }[];
   issueExample: { x: TensorJson; w: TensorJson; gx: TensorJson; xGrad: TensorJson | null; wGrad: TensorJson };
@@ -131,6 +132,33 @@ describe(`second derivatives against PyTorch ${fx.torch}`, () => {
     const y = ops[kind]!(x);
     const [gx] = torch.autograd.grad(y, [x], { gradOutputs: [torch.ones(...y.shape).requiresGrad_()], createGraph: true });
     expect([y.gradFn?.name, gx!.gradFn?.name]).toEqual([outName, gradName]);
+  });
+
+  test('a gradient penalty through convolution and pooling layers reaches every parameter, as PyTorch', () => {
+    const e = fx.gradientPenalty;
+    const { nn } = torch;
+    torch.manualSeed(11);
+    const model = new nn.Sequential(
+      new nn.Conv2d(2, 3, 3, { padding: 1 }), new nn.Tanh(), new nn.MaxPool2d(2),
+      new nn.ConvTranspose2d(3, 2, 3, { dilation: 2, outputPadding: 1 }), new nn.Tanh(), new nn.AvgPool2d(2, { ceilMode: true }),
+      new nn.Conv2d(2, 2, 2, { stride: 2, groups: 2 }),
+    );
+    // The same initial parameters as PyTorch under the same seed.
+    for (const [k, v] of model.stateDict()) expectClose(v.detach().clone(), e.init[k]!, 0, 0, `init ${k}`);
+    const x = build(e.x).requiresGrad_();
+    const [gx] = torch.autograd.grad(model.forward(x).sum(), [x], { createGraph: true });
+    expectClose(gx!, e.gx, 1e-5, 1e-5, 'gx');
+    const penalty = gx!.pow(2).sum();
+    expectClose(penalty, e.penalty, 1e-5, 1e-5, 'penalty');
+    penalty.backward();
+    expectClose(x.grad!, e.xGrad, 1e-4, 1e-4, 'x.grad');
+    // The last layer's bias does not enter d sum / dx: no gradient in PyTorch, none here.
+    expect(Object.keys(e.paramGrads).filter((k) => e.paramGrads[k] === null)).toEqual(['6.bias']);
+    for (const [k, p] of model.namedParameters()) {
+      const want = e.paramGrads[k]!;
+      if (want === null) expect(p.grad).toBeNull();
+      else expectClose(p.grad!, want, 1e-4, 1e-4, `grad ${k}`);
+    }
   });
 });
 
