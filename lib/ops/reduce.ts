@@ -216,7 +216,10 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   const xf = floating(x);
   const d = normalizeDim('logSoftmax', dim, xf.dim());
   if (xf.numel() === 0) return xf.clone();
-  return xf.sub(logsumexp(xf, d, true));
+  // (x - max) - log(sum(exp(x - max))) with no guard for an infinite max, as PyTorch: a +inf in a slice makes the
+  // whole slice NaN (logsumexp's guard would give -inf beside it and an infinite cross-entropy).
+  const shifted = xf.sub(amax(xf, d, true, 'max').detach());
+  return shifted.sub(sum(shifted.exp(), d, true).log());
 }
 
 export function all(x: Tensor): Tensor {
