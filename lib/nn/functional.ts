@@ -12,7 +12,7 @@ import { noGrad } from '../autograd/grad_mode';
 import { addmm, matmul } from '../ops/linalg';
 import { indexAdd, indexSelect, scatterAdd } from '../ops/indexing';
 import { shapeStr } from '../shape';
-import { checkTensor } from '../validate';
+import { checkPaddingIdx, checkTensor } from '../validate';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 export { conv1d, conv2d, convTranspose2d, pad } from '../ops/conv';
@@ -24,8 +24,14 @@ export const relu = (x: Tensor): Tensor => ops.relu(x);
 export const sigmoid = (x: Tensor): Tensor => ops.sigmoid(x);
 export const tanh = (x: Tensor): Tensor => ops.tanh(x);
 export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => ops.leakyRelu(x, negativeSlope);
-/** x > 0 ? x : alpha * (exp(x) - 1) */
-export const elu = (x: Tensor, alpha = 1): Tensor => where(x.gt(0), x, x.expm1().mul(alpha));
+/**
+ * x > 0 ? x : alpha * (exp(x) - 1). The exponential branch sees 0 where it is not picked: exp of a large x is inf, and
+ * the zero gradient where() sends there would become 0 * inf = NaN.
+ */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  const neg = x.le(0);
+  return where(neg, where(neg, x, 0).expm1().mul(alpha), x);
+}
 /** x * sigmoid(x) */
 export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
 /** GELU, exact (erf) or with PyTorch's tanh approximation. */
@@ -37,10 +43,11 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   if (approximate !== 'none') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got ${String(approximate)}`);
   return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
 }
-/** log(1 + exp(beta x)) / beta, linear above threshold, as torch.nn.functional.softplus. */
+/** log(1 + exp(beta x)) / beta, linear above threshold, as torch.nn.functional.softplus (see elu for the inner where). */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   const bx = x.mul(beta);
-  return where(bx.gt(threshold), x, bx.exp().log1p().div(beta));
+  const linear = bx.gt(threshold);
+  return where(linear, x, where(linear, 0, bx).exp().log1p().div(beta));
 }
 export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);
@@ -89,29 +96,15 @@ export function dropout2d(input: Tensor, p = 0.5, training = true, options: { ge
 }
 
 /**
- * paddingIdx as a row of a table of n rows (negative counts from the end), or -1 for none, as nn.Embedding.
- * @throws TypeError for a fractional paddingIdx; RangeError outside [-n, n) in PyTorch's words
- */
-export function paddingRow(op: string, paddingIdx: number | null | undefined, n: number): number {
-  if (paddingIdx === null || paddingIdx === undefined) return -1;
-  if (!Number.isInteger(paddingIdx)) throw new TypeError(`${op}: argument 'paddingIdx' must be int, not ${paddingIdx}`);
-  if (paddingIdx >= n || paddingIdx < -n) {
-    throw new RangeError(`${op}: Padding_idx must be within num_embeddings (paddingIdx ${paddingIdx}, num_embeddings ${n})`);
-  }
-  return paddingIdx < 0 ? paddingIdx + n : paddingIdx;
-}
-
-/**
  * Rows of weight picked by integer indices; the paddingIdx row gets no gradient.
- * @throws RangeError for an index outside [0, weight.shape[0]) or a paddingIdx outside [-n, n); TypeError for a
- *   fractional paddingIdx
+ * @throws RangeError for an index outside [0, weight.shape[0]), or a paddingIdx that is fractional or outside [-n, n)
  */
 export function embedding(input: Tensor, weight: Tensor, paddingIdx?: number | null): Tensor {
   checkTensor('embedding', 'input', input);
   checkTensor('embedding', 'weight', weight);
   if (input.dtype !== 'int32') throw new TypeError(`embedding: Expected tensor for argument #1 'indices' to have scalar type Long (int32 here); but got ${input.dtype}`);
   const n = weight.shape[0]!;
-  const pad = paddingRow('embedding', paddingIdx, n);
+  const pad = checkPaddingIdx('embedding', paddingIdx, n);
   const flat = input.reshape([-1]);
   if (flat.numel() > 0) {
     const [lo, hi] = noGrad(() => [flat.min().item() as number, flat.max().item() as number]);

@@ -17,6 +17,8 @@ interface EdgeCase {
   fn: string;
   inputs: TensorJson[];
   kwargs: Kw;
+  /** Inputs that do not require grad (PyTorch has no derivative for them). */
+  noGrad: number[];
   upstream: TensorJson;
   out: TensorJson;
   grads: (TensorJson | null)[];
@@ -57,6 +59,7 @@ const FNS: Record<string, Fn> = {
   maximum: (a) => torch.maximum(a[0]!, a[1]!),
   minimum: (a) => torch.minimum(a[0]!, a[1]!),
   remainder: (a) => torch.remainder(a[0]!, a[1]!),
+  floorDivide: (a) => torch.floorDivide(a[0]!, a[1]!),
   clamp: (a, kw) => torch.clamp(a[0]!, kw.min as number | undefined, kw.max as number | undefined),
   sign: unaryOp('sign'),
   floor: unaryOp('floor'),
@@ -67,13 +70,18 @@ const FNS: Record<string, Fn> = {
   relu: unaryOp('relu'),
   leakyRelu: (a, kw) => F.leakyRelu(a[0]!, kw.negativeSlope as number),
   elu: (a) => F.elu(a[0]!),
+  silu: (a) => F.silu(a[0]!),
+  gelu: (a, kw) => F.gelu(a[0]!, (kw.approximate as 'none' | 'tanh' | undefined) ?? 'none'),
+  softplus: (a) => F.softplus(a[0]!),
+  sigmoid: (a) => F.sigmoid(a[0]!),
+  tanh: (a) => F.tanh(a[0]!),
   embedding: (a, kw) => F.embedding(a[0]!, a[1]!, kw.paddingIdx as number | undefined),
 };
 
 describe(`edge cases match PyTorch ${fx.torch}, NaN included`, () => {
   test.each(fx.cases.map((c) => [c.name, c] as const))('%s', (_n, c) => {
     const leaves: (Tensor | null)[] = c.inputs.map(() => null);
-    const inputs = c.inputs.map((spec, i) => build(spec, (leaf) => (leaves[i] = leaf)));
+    const inputs = c.inputs.map((spec, i) => (c.noGrad.includes(i) ? build(spec) : build(spec, (leaf) => (leaves[i] = leaf))));
     const out = FNS[c.fn]!(inputs, options(c.kwargs));
     expectClose(out, c.out, 1e-5, 1e-6, 'output');
     if (out.requiresGrad) out.backward(build(c.upstream));

@@ -3,6 +3,7 @@ import type { Tensor } from '../../tensor';
 import { emptyTensor } from '../../tensor';
 import { getDefaultDtype } from '../../dtype';
 import { noGrad } from '../../autograd/grad_mode';
+import { checkPaddingIdx } from '../../validate';
 import { Module } from './module';
 import { Parameter } from '../parameter';
 import * as F from '../functional';
@@ -10,7 +11,7 @@ import * as init from '../init';
 
 /**
  * A lookup table of numEmbeddings vectors of size embeddingDim, initialised N(0, 1); the paddingIdx row is zeroed.
- * @throws RangeError for a paddingIdx outside [-numEmbeddings, numEmbeddings); TypeError for a fractional one
+ * @throws RangeError for a paddingIdx that is fractional or outside [-numEmbeddings, numEmbeddings)
  */
 export class Embedding extends Module {
   declare weight: Parameter;
@@ -18,7 +19,7 @@ export class Embedding extends Module {
 
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: { paddingIdx?: number | null } = {}) {
     super();
-    const pad = F.paddingRow('Embedding', options.paddingIdx, numEmbeddings);
+    const pad = checkPaddingIdx('Embedding', options.paddingIdx, numEmbeddings);
     this.paddingIdx = pad < 0 ? null : pad;
     this.weight = new Parameter(emptyTensor([numEmbeddings, embeddingDim], getDefaultDtype()));
     init.normal_(this.weight);
