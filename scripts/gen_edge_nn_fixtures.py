@@ -84,19 +84,33 @@ def py_kw(kw):
 cases = []
 
 
-def case(name, fn, inputs, kw=None, upstream=None, no_grad=()):
+def case(name, fn, inputs, kw=None, upstream=None, no_grad=(), second=False):
     """inputs: tensors (float ones require grad unless their position is in no_grad); upstream: the incoming
-    gradient (ones by default)."""
+    gradient (ones by default). second: also the gradients of sum_i (grads[i] * v[i]).sum() for random v, taken
+    through create_graph (null where the first gradient does not depend on that input)."""
     kw = kw or {}
     xs = [x.clone().requires_grad_(x.is_floating_point() and i not in no_grad) for i, x in enumerate(inputs)]
     out = PY[fn](xs, py_kw(kw))
     up = torch.ones_like(out) if upstream is None else torch.tensor(upstream, dtype=out.dtype).reshape(out.shape)
-    if out.requires_grad:
+    extra = {}
+    if second:
+        leaves = [x for x in xs if x.requires_grad]
+        first = torch.autograd.grad(out, leaves, up, create_graph=True)
+        vs = [randn(*g.shape) for g in first]
+        total = sum((g * v).sum() for g, v in zip(first, vs) if g.requires_grad)
+        again = torch.autograd.grad(total, leaves, allow_unused=True) if torch.is_tensor(total) else [None] * len(leaves)
+        pick = iter(range(len(leaves)))
+        at = {i: next(pick) for i, x in enumerate(xs) if x.requires_grad}
+        extra = {'v': [dump_tensor(vs[at[i]]) if i in at else None for i in range(len(xs))],
+                 'second': [dump_tensor(again[at[i]]) if i in at and again[at[i]] is not None else None for i in range(len(xs))]}
+        for x, g in zip(leaves, first):
+            x.grad = g.detach()
+    elif out.requires_grad:
         out.backward(up)
     cases.append({
         'name': name, 'fn': fn, 'inputs': [dump_tensor(x) for x in inputs], 'kwargs': enc_kw(kw), 'noGrad': list(no_grad),
         'upstream': dump_tensor(up), 'out': dump_tensor(out),
-        'grads': [dump_tensor(x.grad) if x.grad is not None else None for x in xs],
+        'grads': [dump_tensor(x.grad) if x.grad is not None else None for x in xs], **extra,
     })
 
 
@@ -240,6 +254,23 @@ RA, RB = T(-inf, inf, 5.0, -5.0, nan, 3.0, 7.0, -7.0, 7.5, -7.5, 1.0, -1.0, 0.0)
 case('remainder non-finite', 'remainder', [RA, RB])
 case('floorDivide non-finite and zero divisors', 'floorDivide', [RA, RB], no_grad=(0, 1))
 case('floorDivide of -0.0', 'floorDivide', [T(-0.0, 0.0, -0.0, 1e-30), T(3.0, -3.0, -3.0, -3.0)], no_grad=(0, 1))
+
+# ---- second derivatives of the nodes with their own gradient formulas (finite inputs) ---------------------------------
+x4, y4 = randn(2, 4), randn(2, 4)
+p4, q4 = torch.sigmoid(randn(2, 4)), torch.rand(2, 4, generator=gen)
+for fn, ins, kw in [
+    ('smoothL1Loss', [x4, y4], {'beta': 0.7}), ('huberLoss', [x4, y4], {'delta': 0.6}),
+    ('binaryCrossEntropy', [p4, q4], {}), ('binaryCrossEntropyWithLogits', [x4, q4], {}),
+    ('binaryCrossEntropyWithLogits', [x4, q4], {'posWeight': T(2.0, 0.5, 1.0, 3.0)}),
+    ('klDiv', [torch.log_softmax(x4, 1), torch.softmax(y4, 1)], {'reduction': 'batchmean'}),
+    ('nllLoss', [torch.log_softmax(x4, 1), L(0, 3)], {'weight': T(1.0, 2.0, 0.5, 1.5)}),
+    ('crossEntropy', [x4, L(1, -100)], {'labelSmoothing': 0.1}),
+    ('crossEntropy', [x4.reshape(2, 2, 2), torch.softmax(y4.reshape(2, 2, 2), 1)], {}),
+    ('logSoftmax', [x4], {'dim': 1}), ('elu', [x4], {}), ('softplus', [x4 * 10], {}),
+    ('clamp', [x4], {'min': -0.5, 'max': 0.5}), ('maximum', [x4, y4], {}), ('embedding', [L(1, 0, 2, 1), randn(3, 2)], {'paddingIdx': 1}),
+]:
+    shown = {k: v.tolist() if torch.is_tensor(v) else v for k, v in kw.items()}
+    case(f'{fn} {shown} second derivatives', fn, ins, kw, second=True)
 
 # ---- errors (issue 11) -----------------------------------------------------------------------------------------------
 errors = []

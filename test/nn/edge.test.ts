@@ -22,6 +22,9 @@ interface EdgeCase {
   upstream: TensorJson;
   out: TensorJson;
   grads: (TensorJson | null)[];
+  /** Second derivatives: the gradients of sum_i (grads[i] * v[i]).sum(), null where PyTorch's do not depend on it. */
+  v?: (TensorJson | null)[];
+  second?: (TensorJson | null)[];
 }
 interface EdgeError {
   name: string;
@@ -84,6 +87,7 @@ describe(`edge cases match PyTorch ${fx.torch}, NaN included`, () => {
     const inputs = c.inputs.map((spec, i) => (c.noGrad.includes(i) ? build(spec) : build(spec, (leaf) => (leaves[i] = leaf))));
     const out = FNS[c.fn]!(inputs, options(c.kwargs));
     expectClose(out, c.out, 1e-5, 1e-6, 'output');
+    if (c.second) return checkSecond(c, leaves, out);
     if (out.requiresGrad) out.backward(build(c.upstream));
     c.grads.forEach((want, i) => {
       if (want === null) return;
@@ -93,6 +97,27 @@ describe(`edge cases match PyTorch ${fx.torch}, NaN included`, () => {
     });
   });
 });
+
+/** First derivatives through createGraph, then the gradients of sum_i (first[i] * v[i]).sum(). */
+function checkSecond(c: EdgeCase, leaves: (Tensor | null)[], out: Tensor): void {
+  const used = leaves.flatMap((l, i) => (l ? [i] : []));
+  const first = torch.autograd.grad(out, used.map((i) => leaves[i]!), { gradOutputs: [build(c.upstream)], createGraph: true });
+  let total: Tensor | null = null;
+  used.forEach((i, k) => {
+    expectClose(first[k]!, c.grads[i]!, 1e-5, 1e-6, `first derivative of input ${i}`);
+    const term = first[k]!.mul(build(c.v![i]!)).sum();
+    total = total ? total.add(term) : term;
+  });
+  const t = total as Tensor | null;
+  const second = t?.requiresGrad ? torch.autograd.grad(t, used.map((i) => leaves[i]!), { allowUnused: true }) : used.map(() => null);
+  used.forEach((i, k) => {
+    const want = c.second![i];
+    const got = second[k];
+    // PyTorch's null: the first derivative does not depend on that input; torchlet may say so with zeros.
+    if (!want) expect(got ? (got.abs().sum().item() as number) : 0).toBe(0);
+    else expectClose(got ?? torch.zerosLike(leaves[i]!), want, 1e-4, 1e-5, `second derivative of input ${i}`);
+  });
+}
 
 const MAKERS: Record<string, (a: (Tensor | number)[], kw: Kw) => unknown> = {
   ...(FNS as Record<string, (a: (Tensor | number)[], kw: Kw) => unknown>),
