@@ -255,6 +255,20 @@ case('remainder non-finite', 'remainder', [RA, RB])
 case('floorDivide non-finite and zero divisors', 'floorDivide', [RA, RB], no_grad=(0, 1))
 case('floorDivide of -0.0', 'floorDivide', [T(-0.0, 0.0, -0.0, 1e-30), T(3.0, -3.0, -3.0, -3.0)], no_grad=(0, 1))
 
+# ---- float64: the same nodes keep the dtype ----------------------------------------------------------------------------
+D = lambda t: t.double()  # noqa: E731
+case('float64 crossEntropy probs [2, 3, 4]', 'crossEntropy', [D(randn(2, 3, 4)), D(probs(2, 3, 4))])
+case('float64 crossEntropy all ignored', 'crossEntropy', [D(randn(2, 3)), L(-100, -100)], {'labelSmoothing': 0.1})
+case('float64 huberLoss non-finite', 'huberLoss', [D(xs), D(ys)], {'reduction': 'none'}, randn(8).tolist())
+case('float64 smoothL1Loss non-finite', 'smoothL1Loss', [D(xs), D(ys)], {'beta': 0.5})
+case('float64 binaryCrossEntropy probabilities 0 and 1', 'binaryCrossEntropy', [D(p), D(q)])
+case('float64 binaryCrossEntropyWithLogits posWeight', 'binaryCrossEntropyWithLogits', [D(lg), D(lt)],
+     {'posWeight': D(T(2.0, 0.5, 1.0, 3.0, 1.0, 2.0, 0.0, 1.5))})
+case('float64 klDiv non-finite', 'klDiv', [D(li), D(lq)], {'reduction': 'sum'})
+case('float64 logSoftmax non-finite rows', 'logSoftmax', [D(m)], {'dim': 1}, up.tolist())
+case('float64 sign non-finite incoming gradient', 'sign', [D(T(1.5, -2.0, 0.0, -0.0))], {}, NONFINITE_UP)
+case('float64 maximum NaN operands', 'maximum', [D(a), D(b)])
+
 # ---- second derivatives of the nodes with their own gradient formulas (finite inputs) ---------------------------------
 x4, y4 = randn(2, 4), randn(2, 4)
 p4, q4 = torch.sigmoid(randn(2, 4)), torch.rand(2, 4, generator=gen)

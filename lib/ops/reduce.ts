@@ -210,7 +210,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
   return e.div(sum(e, d, true));
 }
 
-/** log(softmax(x)) along dim, computed as x - logsumexp(x). */
+/** log(softmax(x)) along dim, computed as (x - max) - log(sum(exp(x - max))). */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   checkTensor('logSoftmax', 'input', x);
   const xf = floating(x);
