@@ -74,7 +74,7 @@ PY = {
 
 
 def enc_kw(kw):
-    return {k: dump_tensor(v) if isinstance(v, torch.Tensor) else v for k, v in kw.items()}
+    return {k: dump_tensor(v) if isinstance(v, torch.Tensor) else enc(v) for k, v in kw.items()}
 
 
 def py_kw(kw):
@@ -189,6 +189,8 @@ for fn in ['maximum', 'minimum']:
     case(f'{fn} non-finite incoming gradient', fn, [T(1.0, 2.0, 0.0, 5.0), T(2.0, 1.0, 0.0, 6.0)], {}, NONFINITE_UP)
 case('clamp NaN and infinite input', 'clamp', [T(nan, -inf, inf, 0.0, 1.0, 0.5)], {'min': 0.0, 'max': 1.0})
 case('clamp min only NaN input', 'clamp', [T(nan, -1.0, 2.0)], {'min': 0.0})
+case('clamp infinite bounds', 'clamp', [T(-inf, 0.5, inf, nan)], {'min': -inf, 'max': inf})
+case('clamp min above max', 'clamp', [T(-1.0, 0.5, 2.0)], {'min': 1.0, 'max': 0.0})
 case('clamp non-finite incoming gradient', 'clamp', [T(-1.0, 2.0, 0.5, 5.0)], {'min': 0.0, 'max': 1.0}, NONFINITE_UP)
 case('clamp max only non-finite incoming gradient', 'clamp', [T(-1.0, 2.0, 0.5, 5.0)], {'max': 1.0}, NONFINITE_UP)
 

@@ -5,7 +5,7 @@
  */
 import * as torch from '../../lib';
 import type { Tensor } from '../../lib';
-import { build, expectClose, loadFixture } from '../helpers/fixtures';
+import { build, decode, expectClose, loadFixture } from '../helpers/fixtures';
 import type { TensorJson } from '../helpers/fixtures';
 
 const { nn } = torch;
@@ -38,9 +38,11 @@ interface EdgeError {
 const fx = loadFixture<EdgeCase>('edge_nn.json') as unknown as { torch: string; cases: EdgeCase[]; errors: EdgeError[] };
 
 const isTensorJson = (v: unknown): v is TensorJson => typeof v === 'object' && v !== null && 'shape' in v && 'dtype' in v;
-/** The kwargs with tensors rebuilt. */
+const NON_FINITE = new Set(['nan', 'inf', '-inf']);
+/** The kwargs with tensors rebuilt and non-finite numbers decoded. */
 function options(kw: Kw): Kw {
-  return Object.fromEntries(Object.entries(kw).map(([k, v]) => [k, isTensorJson(v) ? build(v) : v]));
+  const value = (v: unknown): unknown => (isTensorJson(v) ? build(v) : typeof v === 'string' && NON_FINITE.has(v) ? decode(v) : v);
+  return Object.fromEntries(Object.entries(kw).map(([k, v]) => [k, value(v)]));
 }
 
 type Fn = (a: Tensor[], kw: Kw) => Tensor;
