@@ -88,6 +88,19 @@ export function checkInt(op: string, name: string, v: unknown, min = -Infinity, 
   return v;
 }
 
+/**
+ * An embedding's paddingIdx as a row of a table of n rows (negative counts from the end), or -1 for none.
+ * @throws RangeError outside [-n, n) in PyTorch's words, or for a fractional paddingIdx
+ */
+export function checkPaddingIdx(op: string, paddingIdx: number | null | undefined, n: number): number {
+  if (paddingIdx === null || paddingIdx === undefined) return -1;
+  checkInt(op, 'paddingIdx', paddingIdx);
+  if (paddingIdx >= n || paddingIdx < -n) {
+    throw new RangeError(`${op}: Padding_idx must be within num_embeddings (paddingIdx ${paddingIdx}, num_embeddings ${n})`);
+  }
+  return paddingIdx < 0 ? paddingIdx + n : paddingIdx;
+}
+
 /** A size given as one number for both dims or as two: kernel sizes, strides, paddings, dilations. */
 export type Pair = number | readonly [number, number];
 

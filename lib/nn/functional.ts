@@ -12,7 +12,7 @@ import { noGrad } from '../autograd/grad_mode';
 import { addmm, matmul } from '../ops/linalg';
 import { indexAdd, indexSelect, scatterAdd } from '../ops/indexing';
 import { shapeStr } from '../shape';
-import { checkTensor } from '../validate';
+import { checkPaddingIdx, checkTensor } from '../validate';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 export { conv1d, conv2d, convTranspose2d, pad } from '../ops/conv';
@@ -24,8 +24,14 @@ export const relu = (x: Tensor): Tensor => ops.relu(x);
 export const sigmoid = (x: Tensor): Tensor => ops.sigmoid(x);
 export const tanh = (x: Tensor): Tensor => ops.tanh(x);
 export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => ops.leakyRelu(x, negativeSlope);
-/** x > 0 ? x : alpha * (exp(x) - 1) */
-export const elu = (x: Tensor, alpha = 1): Tensor => where(x.gt(0), x, x.expm1().mul(alpha));
+/**
+ * x > 0 ? x : alpha * (exp(x) - 1). The exponential branch sees 0 where it is not picked: exp of a large x is inf, and
+ * the zero gradient where() sends there would become 0 * inf = NaN.
+ */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  const neg = x.le(0);
+  return where(neg, where(neg, x, 0).expm1().mul(alpha), x);
+}
 /** x * sigmoid(x) */
 export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
 /** GELU, exact (erf) or with PyTorch's tanh approximation. */
@@ -37,10 +43,11 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   if (approximate !== 'none') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got ${String(approximate)}`);
   return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
 }
-/** log(1 + exp(beta x)) / beta, linear above threshold, as torch.nn.functional.softplus. */
+/** log(1 + exp(beta x)) / beta, linear above threshold, as torch.nn.functional.softplus (see elu for the inner where). */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   const bx = x.mul(beta);
-  return where(bx.gt(threshold), x, bx.exp().log1p().div(beta));
+  const linear = bx.gt(threshold);
+  return where(linear, x, where(linear, 0, bx).exp().log1p().div(beta));
 }
 export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);
@@ -88,19 +95,29 @@ export function dropout2d(input: Tensor, p = 0.5, training = true, options: { ge
   return input.mul(noise);
 }
 
-/** Rows of weight picked by integer indices; the paddingIdx row gets no gradient. */
+/**
+ * Rows of weight picked by integer indices; the paddingIdx row gets no gradient.
+ * @throws RangeError for an index outside [0, weight.shape[0]), or a paddingIdx that is fractional or outside [-n, n)
+ */
 export function embedding(input: Tensor, weight: Tensor, paddingIdx?: number | null): Tensor {
   checkTensor('embedding', 'input', input);
   checkTensor('embedding', 'weight', weight);
   if (input.dtype !== 'int32') throw new TypeError(`embedding: Expected tensor for argument #1 'indices' to have scalar type Long (int32 here); but got ${input.dtype}`);
+  const n = weight.shape[0]!;
+  const pad = checkPaddingIdx('embedding', paddingIdx, n);
   const flat = input.reshape([-1]);
+  if (flat.numel() > 0) {
+    const [lo, hi] = noGrad(() => [flat.min().item() as number, flat.max().item() as number]);
+    if (lo < 0 || hi >= n) {
+      throw new RangeError(`embedding: index ${lo < 0 ? lo : hi} is out of range for ${n} embeddings (index out of range in self)`);
+    }
+  }
   const rows = noGrad(() => indexSelect(weight, 0, flat));
   const out = rows.view([...input.shape, weight.shape[1]!]);
-  const pad = paddingIdx === null || paddingIdx === undefined ? -1 : paddingIdx < 0 ? paddingIdx + weight.shape[0]! : paddingIdx;
   return record('EmbeddingBackward0', out, [weight], (g) => {
-    let gw = indexAdd(emptyTensor(weight.shape, g.dtype), 0, flat, g.reshape([-1, weight.shape[1]!]));
-    if (pad >= 0) gw = gw.mul(rowMask(weight.shape[0]!, pad).unsqueeze(1));
-    return [gw];
+    const gw = indexAdd(emptyTensor(weight.shape, g.dtype), 0, flat, g.reshape([-1, weight.shape[1]!]));
+    // PyTorch skips the padding positions, so a NaN or infinite gradient there does not reach the row.
+    return [pad >= 0 ? where(rowMask(n, pad).unsqueeze(1), gw, 0) : gw];
   });
 }
 
@@ -219,20 +236,43 @@ export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}
   const d = input.sub(target);
   return reduce('mseLoss', d.mul(d), options.reduction ?? 'mean');
 }
+/**
+ * An elementwise loss of d = input - target as one node whose gradient with respect to d is dLoss(d, g), as PyTorch's
+ * smooth L1 and Huber kernels: exact at the kinks, NaN for a NaN d, finite for an infinite one (a composite through
+ * abs and where gives 0 and NaN there).
+ */
+function differenceLoss(name: string, input: Tensor, target: Tensor, loss: (d: Tensor) => Tensor, dLoss: (d: Tensor, g: Tensor) => Tensor): Tensor {
+  const out = noGrad(() => loss(input.sub(target)));
+  return record(name, out, [input, target], (g, needs) => {
+    const gd = dLoss(input.sub(target), g);
+    return [needs[0] ? gd : null, needs[1] ? gd.neg() : null];
+  });
+}
+
 /** 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta. */
 export function smoothL1Loss(input: Tensor, target: Tensor, options: LossOptions & { beta?: number } = {}): Tensor {
   checkPair('smoothL1Loss', input, target);
   const beta = options.beta ?? 1;
-  const d = input.sub(target).abs();
-  const loss = beta === 0 ? d : where(d.lt(beta), d.mul(d).mul(0.5 / beta), d.sub(0.5 * beta));
+  const loss = differenceLoss(
+    'SmoothL1LossBackward0',
+    input,
+    target,
+    (d) => (beta === 0 ? d.abs() : where(d.abs().lt(beta), d.mul(d).mul(0.5 / beta), d.abs().sub(0.5 * beta))),
+    (d, g) => where(d.le(-beta), g.neg(), where(d.ge(beta), g, d.mul(g).div(beta))),
+  );
   return reduce('smoothL1Loss', loss, options.reduction ?? 'mean');
 }
 /** 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta). */
 export function huberLoss(input: Tensor, target: Tensor, options: LossOptions & { delta?: number } = {}): Tensor {
   checkPair('huberLoss', input, target);
   const delta = options.delta ?? 1;
-  const d = input.sub(target).abs();
-  const loss = where(d.lt(delta), d.mul(d).mul(0.5), d.sub(0.5 * delta).mul(delta));
+  const loss = differenceLoss(
+    'HuberLossBackward0',
+    input,
+    target,
+    (d) => where(d.abs().lt(delta), d.mul(d).mul(0.5), d.abs().sub(0.5 * delta).mul(delta)),
+    (d, g) => where(d.le(-delta), g.mul(-delta), where(d.ge(delta), g.mul(delta), d.mul(g))),
+  );
   return reduce('huberLoss', loss, options.reduction ?? 'mean');
 }
 
@@ -246,6 +286,19 @@ function classesLast(x: Tensor): Tensor {
   if (x.dim() <= 2) return x.dim() === 1 ? x.unsqueeze(0) : x;
   const perm = [0, ...Array.from({ length: x.dim() - 2 }, (_, i) => i + 2), 1];
   return x.permute(perm).reshape([-1, x.shape[1]!]);
+}
+
+/**
+ * @throws RangeError unless weight is null or a 1-D tensor of one weight per class, in PyTorch's words
+ */
+function checkClassWeight(op: string, weight: Tensor | null, classes: number): void {
+  if (weight === null) return;
+  checkTensor(op, 'weight', weight);
+  if (weight.dim() !== 1 || weight.shape[0] !== classes) {
+    throw new RangeError(
+      `${op}: weight tensor should be defined either for all ${classes} classes or no classes but got weight tensor of shape: ${shapeStr(weight.shape)}`,
+    );
+  }
 }
 
 function checkTarget(op: string, input: Tensor, target: Tensor): void {
@@ -268,25 +321,27 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {})
   const logp = classesLast(input);
   const t = target.reshape([-1]);
   const c = logp.shape[1]!;
+  checkClassWeight('nllLoss', weight, c);
   // Forward on raw values; one recorded node (PyTorch's NllLossBackward0) whose gradient is a scatter of
-  // -w[target] (scaled for the reduction) into the class dim.
-  const { out, coef, safe } = noGrad(() => {
-    const keep = t.ne(ignoreIndex);
-    const safeT = where(keep, t, 0);
+  // -w[target] (scaled for the reduction) into the class dim. Ignored targets are skipped, as PyTorch does: their
+  // loss and gradient are zeros (not 0 * logp, NaN at a -inf log-probability), even when every target is ignored
+  // and the mean is 0 / 0 = NaN.
+  const { out, w, keep, total, safe } = noGrad(() => {
+    const kept = t.ne(ignoreIndex);
+    const safeT = where(kept, t, 0);
     if (safeT.lt(0).logicalOr(safeT.ge(c)).any().item()) {
       throw new RangeError(`nllLoss: Target out of bounds: class indices must be in [0, ${c - 1}] (or ignoreIndex ${ignoreIndex})`);
     }
-    let w = keep.to(logp.dtype);
-    if (weight) w = w.mul(weight.gather(0, safeT));
-    const loss = logp.gather(1, safeT.unsqueeze(1)).squeeze(1).mul(w).neg();
-    if (reduction === 'none') return { out: loss.view(target.shape), coef: w, safe: safeT };
-    if (reduction === 'sum') return { out: loss.sum(), coef: w, safe: safeT };
-    const total = w.sum();
-    return { out: loss.sum().div(total), coef: w.div(total), safe: safeT };
+    const wt = weight ? where(kept, weight.gather(0, safeT), 0) : kept.to(logp.dtype);
+    const loss = where(kept, logp.gather(1, safeT.unsqueeze(1)).squeeze(1).mul(wt).neg(), 0);
+    const sum = wt.sum();
+    const value = reduction === 'none' ? loss.view(target.shape) : reduction === 'sum' ? loss.sum() : loss.sum().div(sum);
+    return { out: value, w: wt, keep: kept, total: sum, safe: safeT };
   });
   return record('NllLossBackward0', out, [logp], (g) => {
-    const perRow = reduction === 'none' ? g.reshape([-1]).mul(coef) : coef.mul(g);
-    return [scatterAdd(emptyTensor(logp.shape, g.dtype), 1, safe.unsqueeze(1), perRow.neg().unsqueeze(1))];
+    const scale = reduction === 'none' ? g.reshape([-1]) : reduction === 'mean' ? g.div(total) : g;
+    const perRow = where(keep, w.mul(scale).neg(), 0);
+    return [scatterAdd(emptyTensor(logp.shape, g.dtype), 1, safe.unsqueeze(1), perRow.unsqueeze(1))];
   });
 }
 
@@ -303,74 +358,106 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   checkTensor('crossEntropy', 'target', target);
   const { weight = null, ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = options;
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new RangeError(`crossEntropy: label_smoothing must be between 0.0 and 1.0. Got: ${labelSmoothing}`);
-  const logp = input.logSoftmax(input.dim() === 1 ? 0 : 1);
   const c = input.dim() === 1 ? input.shape[0]! : input.shape[1]!;
+  checkClassWeight('crossEntropy', weight, c);
+  const logp = input.logSoftmax(input.dim() === 1 ? 0 : 1);
   if (target.isFloatingPoint()) {
     checkPair('crossEntropy', input, target);
     const t = labelSmoothing > 0 ? target.mul(1 - labelSmoothing).add(labelSmoothing / c) : target;
     const classDim = input.dim() === 1 ? 0 : 1;
     let prod = logp.mul(t);
     if (weight) prod = prod.mul(input.dim() <= 1 ? weight : weight.view([c, ...input.shape.slice(2).map(() => 1)]));
-    const loss = prod.sum(classDim).neg();
-    if (reduction === 'mean') return input.dim() === 1 ? loss : loss.sum().div(input.shape[0]!);
-    return reduce('crossEntropy', loss, reduction);
+    // The mean is over every position, N * d1 * ... * dk of them, not over the batch alone.
+    if (reduction === 'mean') return prod.sum().neg().div(input.numel() / c);
+    return reduce('crossEntropy', prod.sum(classDim).neg(), reduction);
   }
   const nll = nllLoss(logp, target, { weight, ignoreIndex, reduction });
   if (labelSmoothing <= 0) return nll;
   // PyTorch: (1 - eps) * nll + eps / C * smooth, smooth = -sum_c w_c logp_c over non-ignored entries.
   const flat = classesLast(logp);
   const t = target.reshape([-1]);
-  const keep = t.ne(ignoreIndex).to(logp.dtype);
-  let smooth = (weight ? flat.mul(weight) : flat).sum(1).neg().mul(keep);
+  const keep = t.ne(ignoreIndex);
+  // Ignored entries are filled with 0 (PyTorch's masked_fill_), so their gradient is 0 whatever the incoming one.
+  let smooth = where(keep, (weight ? flat.mul(weight) : flat).sum(1).neg(), 0);
   if (reduction === 'none') smooth = smooth.view(target.shape);
   else if (reduction === 'sum') smooth = smooth.sum();
   else {
-    const denom = weight ? weight.gather(0, where(t.ne(ignoreIndex), t, 0)).mul(keep).sum() : keep.sum();
+    const denom = weight ? where(keep, weight.gather(0, where(keep, t, 0)), 0).sum() : keep.to(logp.dtype).sum();
     smooth = smooth.sum().div(denom);
   }
   return nll.mul(1 - labelSmoothing).add(smooth.mul(labelSmoothing / c));
 }
 
-/** -(y log p + (1 - y) log(1 - p)), logs clamped at -100 as PyTorch does. */
+/**
+ * -(y log p + (1 - y) log(1 - p)), logs clamped at -100, as PyTorch's binary_cross_entropy: one node whose input
+ * gradient divides by max(p (1 - p), 1e-12), finite at p = 0 and p = 1 where the clamped logs' gradient is NaN.
+ * @throws RangeError when an input is outside [0, 1] (NaN included)
+ */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: LossOptions & { weight?: Tensor | null } = {}): Tensor {
   checkPair('binaryCrossEntropy', input, target);
-  const bad = noGrad(() => input.lt(0).logicalOr(input.gt(1)).any().item());
-  if (bad) throw new RangeError('binaryCrossEntropy: all elements of input should be between 0 and 1');
-  const logP = input.log().clamp(-100);
-  const log1mP = ops.sub(1, input).log().clamp(-100);
-  let loss = target.mul(logP).add(ops.sub(1, target).mul(log1mP)).neg();
+  const inRange = noGrad(() => input.ge(0).logicalAnd(input.le(1)).all().item());
+  if (!inRange) throw new RangeError('binaryCrossEntropy: all elements of input should be between 0 and 1');
+  const out = noGrad(() => target.sub(1).mul(input.neg().log1p().clamp(-100)).sub(target.mul(input.log().clamp(-100))));
+  let loss = record('BinaryCrossEntropyBackward0', out, [input, target], (g, needs) => [
+    needs[0] ? g.mul(input.sub(target)).div(ops.sub(1, input).mul(input).clamp(1e-12)) : null,
+    // PyTorch's target gradient: -logit(p), unclamped.
+    needs[1] ? input.div(ops.sub(1, input)).log().neg().mul(g) : null,
+  ]);
   if (options.weight) loss = loss.mul(options.weight);
   return reduce('binaryCrossEntropy', loss, options.reduction ?? 'mean');
 }
 
-/** Sigmoid + binary cross entropy in one numerically stable expression, with weight and posWeight. */
+/** log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite for large |x|. */
+function logSigmoid(x: Tensor): Tensor {
+  return x.clamp(null, 0).sub(x.abs().neg().exp().log1p());
+}
+
+/**
+ * Sigmoid + binary cross entropy in one numerically stable expression, with weight and posWeight, as PyTorch's
+ * binary_cross_entropy_with_logits: one node with PyTorch's gradients (sigmoid(x) - y for the input, -x for the
+ * target), finite at infinite logits where the gradient of the stable expression is NaN.
+ */
 export function binaryCrossEntropyWithLogits(
   input: Tensor,
   target: Tensor,
   options: LossOptions & { weight?: Tensor | null; posWeight?: Tensor | null } = {},
 ): Tensor {
   checkPair('binaryCrossEntropyWithLogits', input, target);
-  const maxVal = input.neg().clamp(0);
-  const logTerm = maxVal.neg().exp().add(input.neg().sub(maxVal).exp()).log().add(maxVal);
-  let loss: Tensor;
-  if (options.posWeight) {
-    const logWeight = options.posWeight.sub(1).mul(target).add(1);
-    loss = ops.sub(1, target).mul(input).add(logWeight.mul(logTerm));
-  } else {
-    loss = ops.sub(1, target).mul(input).add(logTerm);
-  }
+  const posWeight = options.posWeight ?? null;
+  const out = noGrad(() => {
+    const maxVal = input.neg().clamp(0);
+    const logTerm = maxVal.neg().exp().add(input.neg().sub(maxVal).exp()).log().add(maxVal);
+    const logWeight = posWeight ? posWeight.sub(1).mul(target).add(1) : null;
+    return ops.sub(1, target).mul(input).add(logWeight ? logWeight.mul(logTerm) : logTerm);
+  });
+  let loss = record('BinaryCrossEntropyWithLogitsBackward0', out, [input, target], (g, needs) => {
+    const pt = posWeight ? posWeight.mul(target) : null;
+    return [
+      needs[0] ? (pt ? pt.add(1).sub(target).mul(input.sigmoid()).sub(pt) : input.sigmoid().sub(target)).mul(g) : null,
+      needs[1] ? (posWeight ? logSigmoid(input.neg()).sub(logSigmoid(input).mul(posWeight)) : input.neg()).mul(g) : null,
+    ];
+  });
   if (options.weight) loss = loss.mul(options.weight);
   return reduce('binaryCrossEntropyWithLogits', loss, options.reduction ?? 'mean');
 }
 
-/** KL divergence with input given as log-probabilities: target * (log target - input). */
+/**
+ * x log y, 0 where x is 0 (NaN where y is NaN), as torch.xlogy, with its gradients: log y where x != 0 for x, and
+ * x / y for y (NaN at x = y = 0, as PyTorch's).
+ */
+function xlogy(x: Tensor, y: Tensor): Tensor {
+  const out = noGrad(() => where(ops.isnan(y), NaN, where(x.eq(0), 0, x.mul(y.log()))));
+  return record('XlogyBackward0', out, [x, y], (g, needs) => [
+    needs[0] ? g.mul(xlogy(x.ne(0).to(g.dtype), y)) : null,
+    needs[1] ? g.mul(x).div(y) : null,
+  ]);
+}
+
+/** KL divergence with input given as log-probabilities: target * (log target - input), as PyTorch's composite. */
 export function klDiv(input: Tensor, target: Tensor, options: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
   checkPair('klDiv', input, target);
   const { reduction = 'mean', logTarget = false } = options;
-  const loss = logTarget
-    ? target.exp().mul(target.sub(input))
-    : where(target.gt(0), target.mul(where(target.gt(0), target, 1).log()), 0).sub(target.mul(input));
+  const loss = logTarget ? target.exp().mul(target.sub(input)) : xlogy(target, target).sub(target.mul(input));
   if (reduction === 'batchmean') return input.dim() === 0 ? loss.sum() : loss.sum().div(input.shape[0]!);
   return reduce('klDiv', loss, reduction);
 }
-

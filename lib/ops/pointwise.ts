@@ -12,10 +12,17 @@
  * the table's types depend on it, and TypeScript cannot infer a type through that cycle.
  */
 import type { Tensor } from '../tensor';
+import { emptyTensor } from '../tensor';
 import { isFloating } from '../dtype';
 import { checkNumber } from '../validate';
 import { binary, internalBinary, predicate, unary, where } from './elementwise';
 import type { UnaryParams } from './elementwise';
+
+/**
+ * The gradient of an op whose derivative is zero: zeros, as PyTorch's zeros_like(grad), not g * 0 (which would turn
+ * an infinite or NaN incoming gradient into NaN).
+ */
+const zeroGrad = (g: Tensor): Tensor => emptyTensor(g.shape, g.dtype);
 
 // ---- unary: float results (integer inputs are converted to the default float dtype) ----------------------------
 
@@ -38,7 +45,7 @@ export const cosh = unary('cosh', { dtype: 'float', backward: 'CoshBackward0', g
 
 export const neg = unary('neg', { dtype: 'same', backward: 'NegBackward0', grad: (g): Tensor => g.neg() });
 export const abs = unary('abs', { dtype: 'same', backward: 'AbsBackward0', grad: (g, x): Tensor => g.mul(x.sign()) });
-export const sign = unary('sign', { dtype: 'same', backward: 'SignBackward0', grad: (g): Tensor => g.mul(0) });
+export const sign = unary('sign', { dtype: 'same', backward: 'SignBackward0', grad: zeroGrad });
 export const square = unary('square', { dtype: 'same', backward: 'PowBackward0', grad: (g, x): Tensor => g.mul(x.mul(2)) });
 export const relu = unary('relu', { dtype: 'same', backward: 'ReluBackward0', grad: (g, _x, out): Tensor => thresholdBackward(g, out) });
 
@@ -51,10 +58,10 @@ const thresholdBackward = internalBinary('thresholdBackward', {
 
 // ---- unary: rounding (integer inputs are returned as they are; the gradient is zero) -------------------------
 
-export const floor = unary('floor', { dtype: 'rounding', backward: 'FloorBackward0', grad: (g): Tensor => g.mul(0) });
-export const ceil = unary('ceil', { dtype: 'rounding', backward: 'CeilBackward0', grad: (g): Tensor => g.mul(0) });
-export const round = unary('round', { dtype: 'rounding', backward: 'RoundBackward0', grad: (g): Tensor => g.mul(0) });
-export const trunc = unary('trunc', { dtype: 'rounding', backward: 'TruncBackward0', grad: (g): Tensor => g.mul(0) });
+export const floor = unary('floor', { dtype: 'rounding', backward: 'FloorBackward0', grad: zeroGrad });
+export const ceil = unary('ceil', { dtype: 'rounding', backward: 'CeilBackward0', grad: zeroGrad });
+export const round = unary('round', { dtype: 'rounding', backward: 'RoundBackward0', grad: zeroGrad });
+export const trunc = unary('trunc', { dtype: 'rounding', backward: 'TruncBackward0', grad: zeroGrad });
 
 // ---- unary with parameters ----------------------------------------------------------------------------------
 
@@ -62,7 +69,7 @@ export const trunc = unary('trunc', { dtype: 'rounding', backward: 'TruncBackwar
 export const clamp = unary<[min?: number | null, max?: number | null]>('clamp', {
   dtype: 'same',
   backward: 'ClampBackward1',
-  grad: (g, x, _out, lo, hi): Tensor => g.mul(x.ge(lo).logicalAnd(x.le(hi))),
+  grad: (g, x, _out, lo, hi): Tensor => where(x.ge(lo).logicalAnd(x.le(hi)), g, 0),
   params: {
     names: ['min', 'max'],
     parse: (op, x, min, max): UnaryParams => {
@@ -134,7 +141,7 @@ export const pow = binary('pow', {
   scalarUnary: {
     kernel: 'pow_scalar',
     backward: 'PowBackward0',
-    grad: (g, x, _out, p): Tensor => (p === 0 ? g.mul(0) : g.mul(x.pow(p - 1).mul(p))),
+    grad: (g, x, _out, p): Tensor => (p === 0 ? zeroGrad(g) : g.mul(x.pow(p - 1).mul(p))),
   },
   check: (op, x, y) => {
     if (typeof y === 'number' && !isFloating(x.dtype) && Number.isInteger(y) && y < 0) {
@@ -150,15 +157,12 @@ export const remainder = binary('remainder', {
 });
 export const floorDivide = binary('floorDivide', { dtype: 'arith' });
 
-// Ties send half the gradient to each side, as PyTorch's maximum/minimum backward.
+// As PyTorch's maximum/minimum backward: ties send half the gradient to each side, the side that loses the
+// comparison gets zero, and both sides get all of it where a NaN makes every comparison false.
 const extremeGrad = (pick: (x: Tensor | number, y: Tensor | number) => Tensor) =>
   (g: Tensor, x: Tensor, y: Tensor | number, _o: Tensor, needs: readonly boolean[]): (Tensor | null)[] => {
-    const tie = x.eq(y);
-    const half = g.div(2);
-    return [
-      needs[0] ? where(tie, half, where(pick(x, y), g, 0)) : null,
-      needs[1] ? where(tie, half, where(pick(y, x), g, 0)) : null,
-    ];
+    const share = where(x.eq(y), g.div(2), g);
+    return [needs[0] ? where(pick(y, x), 0, share) : null, needs[1] ? where(pick(x, y), 0, share) : null];
   };
 export const maximum = binary('maximum', { dtype: 'arith', backward: 'MaximumBackward0', grad: extremeGrad((x, y) => gt(x, y)) });
 export const minimum = binary('minimum', { dtype: 'arith', backward: 'MinimumBackward0', grad: extremeGrad((x, y) => lt(x, y)) });

@@ -210,13 +210,16 @@ export function softmax(x: Tensor, dim: number): Tensor {
   return e.div(sum(e, d, true));
 }
 
-/** log(softmax(x)) along dim, computed as x - logsumexp(x). */
+/** log(softmax(x)) along dim, computed as (x - max) - log(sum(exp(x - max))). */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   checkTensor('logSoftmax', 'input', x);
   const xf = floating(x);
   const d = normalizeDim('logSoftmax', dim, xf.dim());
   if (xf.numel() === 0) return xf.clone();
-  return xf.sub(logsumexp(xf, d, true));
+  // (x - max) - log(sum(exp(x - max))) with no guard for an infinite max, as PyTorch: a +inf in a slice makes the
+  // whole slice NaN (logsumexp's guard would give -inf beside it and an infinite cross-entropy).
+  const shifted = xf.sub(amax(xf, d, true, 'max').detach());
+  return shifted.sub(sum(shifted.exp(), d, true).log());
 }
 
 export function all(x: Tensor): Tensor {

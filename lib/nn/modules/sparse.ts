@@ -3,27 +3,27 @@ import type { Tensor } from '../../tensor';
 import { emptyTensor } from '../../tensor';
 import { getDefaultDtype } from '../../dtype';
 import { noGrad } from '../../autograd/grad_mode';
+import { checkPaddingIdx } from '../../validate';
 import { Module } from './module';
 import { Parameter } from '../parameter';
 import * as F from '../functional';
 import * as init from '../init';
 
-/** A lookup table of numEmbeddings vectors of size embeddingDim, initialised N(0, 1). */
+/**
+ * A lookup table of numEmbeddings vectors of size embeddingDim, initialised N(0, 1); the paddingIdx row is zeroed.
+ * @throws RangeError for a paddingIdx that is fractional or outside [-numEmbeddings, numEmbeddings)
+ */
 export class Embedding extends Module {
   declare weight: Parameter;
   readonly paddingIdx: number | null;
 
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: { paddingIdx?: number | null } = {}) {
     super();
-    let pad = options.paddingIdx ?? null;
-    if (pad !== null) {
-      if (pad >= numEmbeddings || pad < -numEmbeddings) throw new RangeError('Embedding: Padding_idx must be within num_embeddings');
-      if (pad < 0) pad += numEmbeddings;
-    }
-    this.paddingIdx = pad;
+    const pad = checkPaddingIdx('Embedding', options.paddingIdx, numEmbeddings);
+    this.paddingIdx = pad < 0 ? null : pad;
     this.weight = new Parameter(emptyTensor([numEmbeddings, embeddingDim], getDefaultDtype()));
     init.normal_(this.weight);
-    if (pad !== null) noGrad(() => this.weight.select(0, pad!).fill_(0));
+    if (pad >= 0) noGrad(() => this.weight.select(0, pad).fill_(0));
   }
 
   forward(input: Tensor): Tensor {

@@ -83,6 +83,18 @@ T float_remainder(T a, T b) {
   if (r != 0 && ((r < 0) != (b < 0))) r += b;
   return r;
 }
+// PyTorch's div_floor_floating: from fmod, so an infinite dividend gives NaN (as its remainder does) and a finite one
+// over an infinite divisor of the other sign gives -1; floor(a / b) would give +-inf and -0.
+template <typename T>
+T float_floor_divide(T a, T b) {
+  if (b == 0) return a / b;
+  T mod = std::fmod(a, b);
+  T div = (a - mod) / b;
+  if (mod != 0 && ((b < 0) != (mod < 0))) div -= T(1);
+  if (div == 0) return std::copysign(T(0), a / b);
+  T q = std::floor(div);
+  return div - q > T(0.5) ? q + T(1) : q;
+}
 int32_t int_remainder(int32_t a, int32_t b) {
   if (b == 0) return 0;
   int32_t r = a % b;
@@ -154,9 +166,7 @@ bool float_arith(BinaryOp op, T* o, const T* a, const T* b, int rank, const int3
     case BinaryOp::maximum: binary_loop(o, a, b, rank, shape, vo, va, vb, nan_max<T>); return true;
     case BinaryOp::minimum: binary_loop(o, a, b, rank, shape, vo, va, vb, nan_min<T>); return true;
     case BinaryOp::remainder: binary_loop(o, a, b, rank, shape, vo, va, vb, float_remainder<T>); return true;
-    case BinaryOp::floor_divide:
-      binary_loop(o, a, b, rank, shape, vo, va, vb, [](T x, T y) { return std::floor(x / y); });
-      return true;
+    case BinaryOp::floor_divide: binary_loop(o, a, b, rank, shape, vo, va, vb, float_floor_divide<T>); return true;
     case BinaryOp::threshold_backward:
       // ReLU's gradient: g where the output is positive, as PyTorch's threshold_backward (x <= 0 ? 0 : g).
       binary_loop(o, a, b, rank, shape, vo, va, vb, [](T g, T y) { return y <= T(0) ? T(0) : g; });
