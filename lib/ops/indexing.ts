@@ -34,9 +34,9 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normalizeDim('gather', dim, x.dim());
   checkGatherShapes('gather', x, d, index);
   const out = emptyTensor(index.shape, x.dtype);
-  if (out.numel() === 0) return out;
   const src = x.dim() === 0 ? x.view([1]) : x;
-  K.gather(out, src, index, d, src.shape[d]!);
+  // The kernel checks each index against the dim (PyTorch's words); an empty result reads none, so none is checked.
+  if (out.numel() > 0) K.gather(out, src, index, d, src.shape[d]!);
   return record('GatherBackward0', out, [x], (g) => [scatterAdd(emptyTensor(x.shape, g.dtype), d, index, g)]);
 }
 
@@ -58,17 +58,32 @@ function expandedIndex(index: Tensor, shape: readonly number[], d: number): Tens
   return new Tensor(index.data, shape, strides, index.offset, 'int32');
 }
 
+/**
+ * index_select and index_add take positions in [0, size) only (no negative ones), checked even when the result is
+ * empty: a bad index is an error, never an empty answer.
+ */
+function checkPositions(op: string, x: Tensor, d: number, index: Tensor): void {
+  const size = x.dim() === 0 ? 1 : x.shape[d]!;
+  const n = index.numel();
+  if (size === 0 && n > 0) throw new RangeError(`${op}: self indexing axis dim should be positive (dimension ${d} of shape ${shapeStr(x.shape)} is empty)`);
+  const step = index.dim() === 0 ? 0 : index.strides[0]!;
+  for (let i = 0; i < n; i++) {
+    const v = index.data[index.offset + i * step]!;
+    if (v < 0 || v >= size) throw new RangeError(`${op}: index out of range in self (index ${v} for dimension ${d} with size ${size})`);
+  }
+}
+
 /** The entries of x at the given positions along dim, as torch.index_select. */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('indexSelect', x, index);
   if (index.dim() > 1) throw new RangeError(`indexSelect: Index is supposed to be a vector (got shape ${shapeStr(index.shape)})`);
   const d = normalizeDim('indexSelect', dim, x.dim());
+  checkPositions('indexSelect', x, d, index);
   const src = x.dim() === 0 ? x.view([1]) : x;
   const shape = [...src.shape];
   shape[d] = index.numel();
   const out = emptyTensor(x.dim() === 0 ? [] : shape, x.dtype);
-  if (out.numel() === 0) return out;
-  K.gather(out.dim() === 0 ? out.view([1]) : out, src, expandedIndex(index, shape, d), d, src.shape[d]!);
+  if (out.numel() > 0) K.gather(out.dim() === 0 ? out.view([1]) : out, src, expandedIndex(index, shape, d), d, src.shape[d]!);
   return record('IndexSelectBackward0', out, [x], (g) => [indexAdd(emptyTensor(x.shape, g.dtype), d, index, g)]);
 }
 
@@ -83,6 +98,7 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Te
   if (src.dim() !== x.dim() || src.shape.some((s, k) => s !== want[k])) {
     throw new RangeError(`indexAdd: source of shape ${shapeStr(src.shape)} does not fit self ${shapeStr(x.shape)} with ${index.numel()} indices along dim ${d}`);
   }
+  checkPositions('indexAdd', x, d, index);
   const out = x.detach().clone();
   if (src.numel() > 0) K.scatterAdd(out, src, expandedIndex(index, src.shape, d), d, x.shape[d]!);
   return record('IndexAddBackward0', out, [x, src], (g, needs) => [g, needs[1] ? indexSelect(g, d, index) : null]);
