@@ -100,7 +100,9 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Te
   }
   checkPositions('indexAdd', x, d, index);
   const out = x.detach().clone();
-  if (src.numel() > 0) K.scatterAdd(out, src, expandedIndex(index, src.shape, d), d, x.shape[d]!);
+  // A 0-dim x (and source) is handled as one entry along dim 0.
+  const [o, s] = x.dim() === 0 ? [out.view([1]), src.detach().view([1])] : [out, src];
+  if (src.numel() > 0) K.scatterAdd(o, s, expandedIndex(index, s.shape, d), d, o.shape[d]!);
   return record('IndexAddBackward0', out, [x, src], (g, needs) => [g, needs[1] ? indexSelect(g, d, index) : null]);
 }
 

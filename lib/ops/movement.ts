@@ -331,11 +331,16 @@ function advancedIndex(x: Tensor, d: number, index: Tensor): Tensor {
   const n = index.numel();
   const shape = [...x.shape];
   shape[d] = n;
-  if (numelOf(shape) === 0) return reshapeTo(x, shape);
+  // An empty result: no index is read. With n > 0 it is empty because x is, so x's elements are its elements.
+  if (numelOf(shape) === 0) return n === 0 ? x.indexSelect(d, index) : reshapeTo(x, shape);
   const values = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const v = index.data[index.offset + i * index.strides[0]!]!;
-    if (v < -size || v >= size) throw new RangeError(`index: index ${v} is out of bounds for dimension ${d} with size ${size}`);
+    if (v < -size || v >= size) {
+      // PyTorch's two wordings: an empty dim has no index to name.
+      const what = size === 0 ? 'index is out of bounds for dimension' : `index ${v} is out of bounds for dimension ${d}`;
+      throw new RangeError(`index: ${what} with size ${size}`);
+    }
     values[i] = v < 0 ? v + size : v;
   }
   return x.indexSelect(d, new Tensor(values, [n], [1], 0, 'int32'));

@@ -10,6 +10,11 @@ import type { Pair } from '../validate';
 
 const dense = K.denseFloat;
 
+/** The pooling kernel; a batch of 0 planes (an empty result) needs no call. */
+function pool2d(kind: K.PoolKind, a: FloatStorage, out: FloatStorage, indices: Int32Array | null, g: K.PoolGeometry): void {
+  if (g.planes > 0) K.pool2d(kind, a, out, indices, g);
+}
+
 function checkInput(op: string, x: unknown): asserts x is Tensor {
   checkFloating(op, 'input', x);
   if (x.dim() !== 3 && x.dim() !== 4) throw new RangeError(`${op}: Expected 3D or 4D (batch mode) tensor for input, but got: ${shapeStr(x.shape)}`);
@@ -40,10 +45,10 @@ function planeGeometry(planes: number, h: number, w: number, oh: number, ow: num
 /** A window-mean pool (plain or adaptive): its forward kernel, recorded with its backward kernel. */
 function meanPool(name: string, kinds: [K.PoolKind, K.PoolKind], input: Tensor, geometry: K.PoolGeometry): Tensor {
   const y = empty([...input.shape.slice(0, -2), geometry.oh, geometry.ow], input.dtype);
-  K.pool2d(kinds[0], dense(input), y.data as FloatStorage, null, geometry);
+  pool2d(kinds[0], dense(input), y.data as FloatStorage, null, geometry);
   return record(name, y, [input], (g) => {
     const gx = empty(input.shape, input.dtype);
-    K.pool2d(kinds[1], dense(g), gx.data as FloatStorage, null, geometry);
+    pool2d(kinds[1], dense(g), gx.data as FloatStorage, null, geometry);
     return [gx];
   });
 }
@@ -58,7 +63,7 @@ function maxPoolBackward(g: Tensor, idx: Tensor, input: Tensor, planes: number, 
     return emptyTensor([planes, h * w], g.dtype).scatterAdd(1, idx.view([planes, oh * ow]), g.reshape([planes, oh * ow])).view(input.shape);
   }
   const gx = empty(input.shape, input.dtype);
-  K.pool2d('max_backward', dense(g), gx.data as FloatStorage, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
+  pool2d('max_backward', dense(g), gx.data as FloatStorage, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
   return gx;
 }
 
@@ -86,7 +91,7 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   const shape = [...input.shape.slice(0, -2), oh, ow];
   const y = empty(shape, input.dtype);
   const idx = empty(shape, 'int32');
-  K.pool2d('max', dense(input), y.data as FloatStorage, idx.data as Int32Array, { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad: false, divisorOverride: 0 });
+  pool2d('max', dense(input), y.data as FloatStorage, idx.data as Int32Array, { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad: false, divisorOverride: 0 });
   const out = record('MaxPool2DWithIndicesBackward0', y, [input], (g) => [maxPoolBackward(g, idx, input, planes, h, w)]);
   return options.returnIndices ? [out, idx] : out;
 }
@@ -180,7 +185,7 @@ export function adaptiveMaxPool2d(input: Tensor, outputSize: Pair | readonly (nu
   const shape = [...input.shape.slice(0, -2), oh, ow];
   const y = empty(shape, input.dtype);
   const idx = empty(shape, 'int32');
-  K.pool2d('adaptive_max', dense(input), y.data as FloatStorage, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
+  pool2d('adaptive_max', dense(input), y.data as FloatStorage, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
   const out = record('AdaptiveMaxPool2DBackward0', y, [input], (g) => [maxPoolBackward(g, idx, input, planes, h, w)]);
   return returnIndices ? [out, idx] : out;
 }
