@@ -106,7 +106,7 @@ export function prod(x: Tensor, dim?: number | null, keepDim = false): Tensor {
   return record(allDims(dim) ? 'ProdBackward0' : 'ProdBackward1', out, [src], (g) => {
     if (src.numel() === 0 || src.dim() === 0) return [spread(g, src, mask)];
     // PyTorch 1.13 (prod_backward): over all elements, two or more zeros give a zero gradient, outside the graph.
-    if (allDims(dim) && noGrad(() => sum(src.eq(0))).item() > 1) return [emptyTensor(src.shape, g.dtype)];
+    if (allDims(dim) && Number(noGrad(() => sum(src.eq(0))).item()) > 1) return [emptyTensor(src.shape, g.dtype)];
     // A full reduction is the product of the flattened tensor along its one dim.
     const others = allDims(dim) ? productOfOthers(src.reshape([-1]), 0, out.reshape([1])).reshape(src.shape) : productOfOthers(src, mask.indexOf(true), spread(out, src, mask));
     return [spread(g, src, mask).mul(others)];
