@@ -108,7 +108,9 @@ export function prod(x: Tensor, dim?: number | null, keepDim = false): Tensor {
     // PyTorch 1.13 (prod_backward): over all elements, two or more zeros give a zero gradient, outside the graph.
     if (allDims(dim) && Number(noGrad(() => sum(src.eq(0))).item()) > 1) return [emptyTensor(src.shape, g.dtype)];
     // A full reduction is the product of the flattened tensor along its one dim.
-    const others = allDims(dim) ? productOfOthers(src.reshape([-1]), 0, out.reshape([1])).reshape(src.shape) : productOfOthers(src, mask.indexOf(true), spread(out, src, mask));
+    const others = allDims(dim)
+      ? productOfOthers(src.reshape([-1]), 0, out.reshape([1])).reshape(src.shape)
+      : productOfOthers(src, mask.indexOf(true), spread(out, src, mask));
     return [spread(g, src, mask).mul(others)];
   });
 }
@@ -176,12 +178,7 @@ function extremeOfAll(x: Tensor, which: 'max' | 'min'): Tensor {
 }
 
 /** amax/amin: values only, over one or several dims; ties share the gradient evenly, as in PyTorch. */
-export function amax(
-  x: Tensor,
-  dim: DimArg | undefined,
-  keepDim: boolean,
-  which: 'max' | 'min',
-): Tensor {
+export function amax(x: Tensor, dim: DimArg | undefined, keepDim: boolean, which: 'max' | 'min'): Tensor {
   const op = which === 'max' ? 'amax' : 'amin';
   const mask = reduceMask(op, x, dim);
   checkNonEmpty(op, x, mask, allDims(dim));
