@@ -89,6 +89,7 @@ OPS = {
     'unbind': lambda t, a: t[0].unbind(a[0]),
     'split': lambda t, a: t[0].split(a[0], a[1]),
     'chunk': lambda t, a: t[0].chunk(a[0], a[1]),
+    'tensorSplit': lambda t, a: torch.tensor_split(t[0], a[0], a[1]),
     'cat': lambda t, a: torch.cat(t, a[0]),
     'transpose': lambda t, a: t[0].transpose(a[0], a[1]),
     'permute': lambda t, a: t[0].permute(a[0]),
@@ -291,6 +292,13 @@ case('split', 'split', [x3], [0, 0])
 case('split', 'split', [x3], [[0, 3, 0], 0])
 case('split', 'split', [x3], [[1, 1], 0])
 case('split', 'split', [T(1.)], [1, 0])
+x7 = torch.arange(7, dtype=torch.float32)
+for a in [3, 1, 7, 8, [2, 5], [-2], [5, 2], [0], [10], [], [-10, 3], 0, -1]:
+    case('tensorSplit', 'tensorSplit', [x7], [a, 0])
+case('tensorSplit', 'tensorSplit', [torch.zeros(0, 2)], [3, 0])
+case('tensorSplit', 'tensorSplit', [torch.arange(10, dtype=torch.float32).reshape(2, 5)], [3, 1], grad2=True)
+case('tensorSplit', 'tensorSplit', [torch.arange(10, dtype=torch.float32).reshape(2, 5)], [[1, 1, 4], -1])
+case('tensorSplit', 'tensorSplit', [T(1.)], [2, 0])
 case('unbind', 'unbind', [torch.zeros(0, 2)], [0])
 case('unbind', 'unbind', [torch.zeros(0, 2)], [1])
 case('unbind', 'unbind', [T(1.)], [0], key='Dimension specified as 0 but tensor has no dimensions')

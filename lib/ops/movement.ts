@@ -506,6 +506,29 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   return split(x, Math.ceil(size / chunks), d);
 }
 
+/**
+ * Views cut along dim into `sections` near-equal parts (the first size % sections one longer) or at the given
+ * indices (each part a Python slice [previous, index)), as torch.tensor_split.
+ * @throws RangeError for a 0-dim tensor or a section count below 1
+ * @example torch.tensorSplit(torch.arange(7), 3) // sizes 3, 2, 2
+ */
+export function tensorSplit(x: Tensor, sections: number | readonly number[], dim = 0): Tensor[] {
+  checkTensor('tensorSplit', 'input', x);
+  if (x.dim() === 0) throw new RangeError('tensorSplit: tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims');
+  const d = normalizeDim('tensorSplit', dim, x.dim());
+  const size = x.shape[d]!;
+  let cuts: number[];
+  if (typeof sections === 'number') {
+    if (!Number.isInteger(sections) || sections <= 0) throw new RangeError(`tensorSplit: number of sections must be larger than 0, got ${sections}`);
+    const base = Math.floor(size / sections);
+    cuts = [];
+    for (let i = 1, at = 0; i < sections; i++) cuts.push((at += base + (i <= size % sections ? 1 : 0)));
+  } else {
+    cuts = flatArgs('tensorSplit', [sections]);
+  }
+  return [...cuts, null].map((stop, i) => slice(x, d, i === 0 ? 0 : cuts[i - 1]!, stop, 1));
+}
+
 export function unbind(x: Tensor, dim = 0): Tensor[] {
   checkTensor('unbind', 'input', x);
   if (x.dim() === 0) throw new RangeError(`unbind: Dimension specified as ${dim} but tensor has no dimensions`);
@@ -546,6 +569,8 @@ declare module '../tensor' {
     split(splitSize: number | readonly number[], dim?: number): Tensor[];
     chunk(chunks: number, dim?: number): Tensor[];
     unbind(dim?: number): Tensor[];
+    /** Views cut into near-equal sections or at indices along dim, as Tensor.tensor_split. */
+    tensorSplit(sections: number | readonly number[], dim?: number): Tensor[];
   }
 }
 
@@ -615,6 +640,9 @@ defineMethods({
   },
   unbind(this: Tensor, dim?: number) {
     return unbind(this, dim);
+  },
+  tensorSplit(this: Tensor, sections: number | readonly number[], dim?: number) {
+    return tensorSplit(this, sections, dim);
   },
 });
 Object.defineProperty(Tensor.prototype, 'T', {

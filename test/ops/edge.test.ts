@@ -72,6 +72,7 @@ const OPS: Record<string, (t: Tensor[], a: unknown[]) => Result> = {
   unbind: ([x], [d]) => x!.unbind(d as number),
   split: ([x], [s, d]) => x!.split(s as number | number[], d as number),
   chunk: ([x], [c, d]) => x!.chunk(c as number, d as number),
+  tensorSplit: ([x], [s, d]) => torch.tensorSplit(x!, s as number | number[], d as number),
   cat: (t, [d]) => torch.cat(t, d as number),
   transpose: ([x], [a, b]) => x!.transpose(a as number, b as number),
   permute: ([x], [p]) => x!.permute(p as number[]),
