@@ -28,6 +28,24 @@ function checkGatherShapes(op: string, x: Tensor, d: number, index: Tensor, othe
   }
 }
 
+/**
+ * Every position in index lies in [0, size) of x's dim d (negative ones are errors, as in PyTorch), or a RangeError
+ * in PyTorch's words: gather/scatter_add name the index, index_select/index_add say "index out of range in self".
+ */
+function checkPositions(op: string, x: Tensor, d: number, index: Tensor, wording: 'bounds' | 'range'): void {
+  const size = x.dim() === 0 ? 1 : x.shape[d]!;
+  if (wording === 'range' && size === 0 && index.numel() > 0) {
+    throw new RangeError(`${op}: self indexing axis dim should be positive (dimension ${d} of shape ${shapeStr(x.shape)} is empty)`);
+  }
+  const values = K.dense(index);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v >= 0 && v < size) continue;
+    if (wording === 'bounds') throw new RangeError(`${op}: index ${v} is out of bounds for dimension ${d} with size ${size}`);
+    throw new RangeError(`${op}: index out of range in self (index ${v} for dimension ${d} with size ${size})`);
+  }
+}
+
 /** out[i][j] = x[index[i][j]][j] (dim 0), as torch.gather. */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('gather', x, index);
@@ -35,8 +53,11 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkGatherShapes('gather', x, d, index);
   const out = emptyTensor(index.shape, x.dtype);
   const src = x.dim() === 0 ? x.view([1]) : x;
-  // The kernel checks each index against the dim (PyTorch's words); an empty result reads none, so none is checked.
-  if (out.numel() > 0) K.gather(out, src, index, d, src.shape[d]!);
+  // An empty result reads no index, so none is checked (as in PyTorch).
+  if (out.numel() > 0) {
+    checkPositions('gather', x, d, index, 'bounds');
+    K.gather(out, src, index, d, src.shape[d]!);
+  }
   return record('GatherBackward0', out, [x], (g) => [scatterAdd(emptyTensor(x.shape, g.dtype), d, index, g)]);
 }
 
@@ -48,7 +69,10 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   if (src.dtype !== x.dtype) throw new TypeError(`scatterAdd: Expected self.dtype to be equal to src.dtype (${x.dtype} and ${src.dtype})`);
   checkGatherShapes('scatterAdd', x, d, index, src);
   const out = x.detach().clone();
-  if (index.numel() > 0) K.scatterAdd(out, src, index, d, x.shape[d]!);
+  if (index.numel() > 0) {
+    checkPositions('scatterAdd', x, d, index, 'bounds');
+    K.scatterAdd(out, src, index, d, x.shape[d]!);
+  }
   return record('ScatterAddBackward0', out, [x, src], (g, needs) => [g, needs[1] ? gather(g, d, index) : null]);
 }
 
@@ -58,27 +82,12 @@ function expandedIndex(index: Tensor, shape: readonly number[], d: number): Tens
   return new Tensor(index.data, shape, strides, index.offset, 'int32');
 }
 
-/**
- * index_select and index_add take positions in [0, size) only (no negative ones), checked even when the result is
- * empty: a bad index is an error, never an empty answer.
- */
-function checkPositions(op: string, x: Tensor, d: number, index: Tensor): void {
-  const size = x.dim() === 0 ? 1 : x.shape[d]!;
-  const n = index.numel();
-  if (size === 0 && n > 0) throw new RangeError(`${op}: self indexing axis dim should be positive (dimension ${d} of shape ${shapeStr(x.shape)} is empty)`);
-  const step = index.dim() === 0 ? 0 : index.strides[0]!;
-  for (let i = 0; i < n; i++) {
-    const v = index.data[index.offset + i * step]!;
-    if (v < 0 || v >= size) throw new RangeError(`${op}: index out of range in self (index ${v} for dimension ${d} with size ${size})`);
-  }
-}
-
 /** The entries of x at the given positions along dim, as torch.index_select. */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('indexSelect', x, index);
   if (index.dim() > 1) throw new RangeError(`indexSelect: Index is supposed to be a vector (got shape ${shapeStr(index.shape)})`);
   const d = normalizeDim('indexSelect', dim, x.dim());
-  checkPositions('indexSelect', x, d, index);
+  checkPositions('indexSelect', x, d, index, 'range');
   const src = x.dim() === 0 ? x.view([1]) : x;
   const shape = [...src.shape];
   shape[d] = index.numel();
@@ -98,7 +107,7 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Te
   if (src.dim() !== x.dim() || src.shape.some((s, k) => s !== want[k])) {
     throw new RangeError(`indexAdd: source of shape ${shapeStr(src.shape)} does not fit self ${shapeStr(x.shape)} with ${index.numel()} indices along dim ${d}`);
   }
-  checkPositions('indexAdd', x, d, index);
+  checkPositions('indexAdd', x, d, index, 'range');
   const out = x.detach().clone();
   // A 0-dim x (and source) is handled as one entry along dim 0.
   const [o, s] = x.dim() === 0 ? [out.view([1]), src.detach().view([1])] : [out, src];
