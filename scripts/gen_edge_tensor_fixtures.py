@@ -10,36 +10,36 @@ outputs against fixed upstream gradients (null where PyTorch gives None), and wi
 of sum(grad_i * w_i) for fixed weights w_i (double backward through create_graph).
 """
 import json
-import math
 import os
+import sys
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_fixtures import apply_steps, dump_tensor, enc  # noqa: E402  (the shared encoding and view steps)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'edge_tensor.json')
 torch.set_num_threads(1)
 nan = float('nan')
 
-DTYPES = {torch.float32: 'float32', torch.float64: 'float64', torch.int64: 'int32', torch.int32: 'int32', torch.bool: 'bool'}
 
-
-def enc(v):
-    if isinstance(v, float):
-        if math.isnan(v):
-            return 'nan'
-        if math.isinf(v):
-            return 'inf' if v > 0 else '-inf'
-        return v
-    if isinstance(v, (list, tuple)):
-        return [enc(x) for x in v]
-    return v
-
-
-def dump(t):
+def dump(t, steps=()):
     if t is None:
         return None
-    t = t.detach()
-    return {'shape': list(t.shape), 'dtype': DTYPES[t.dtype], 'data': enc(t.reshape(-1).tolist())}
+    d = dump_tensor(t)
+    if steps:
+        d['steps'] = [list(s) for s in steps]
+    return d
+
+
+class View:
+    """An input that the op sees through view steps (transpose, slice, expand, ...) of a base tensor; gradients are
+    taken with respect to the base."""
+
+    def __init__(self, base, *steps):
+        self.base = base
+        self.steps = list(steps)
 
 
 def ramp(like, scale, shift):
@@ -107,16 +107,17 @@ cases = []
 
 def case(group, op, inputs, args=(), grad=True, grad2=False, key=None, rtol=1e-5, atol=1e-6):
     """One fixture case; `key` is the part of PyTorch's error message torchlet's must contain (default: all of it)."""
+    views = [x if isinstance(x, View) else View(x) for x in inputs]
     leaves = []
-    for x in inputs:
-        x = x.clone()
+    for v in views:
+        x = v.base.clone()
         if grad and x.is_floating_point():
             x.requires_grad_()
         leaves.append(x)
-    c = {'group': group, 'op': op, 'inputs': [dump(x) for x in leaves], 'grad': grad, 'args': enc(list(args)),
-         'rtol': rtol, 'atol': atol}
+    c = {'group': group, 'op': op, 'inputs': [dump(x, v.steps) for x, v in zip(leaves, views)], 'grad': grad,
+         'args': enc(list(args)), 'rtol': rtol, 'atol': atol}
     try:
-        outs = outputs(OPS[op](leaves, list(args)))
+        outs = outputs(OPS[op]([apply_steps(x, v.steps) for x, v in zip(leaves, views)], list(args)))
     except Exception as e:  # PyTorch's error is the expected result
         msg = str(e).split('\n')[0]
         if key is not None:
@@ -315,6 +316,27 @@ for x in extremes:
         for a in [[], [1, False]]:
             case(f'extreme {op}', op, [x], a)
 case('extreme amax', 'amax', [extremes[1]], [[0, 1], False], grad2=True)
+
+# ---- the same edge cases on strided inputs (transposed, sliced, expanded) ---------------------------------------------
+m43 = T([[0., 2., 3., 1.], [4., 0., 0., 2.], [1., 2., 3., 0.5]])
+for a in [[0, False], [1, True], []]:
+    case('strided', 'prod', [View(m43, ('t',))], a, grad2=True)
+    case('strided', 'prod', [View(m43, ('slice', 1, 0, 4, 2))], a, grad2=True)
+for a in [[0, False], [1, False], []]:
+    for op in ['max', 'amax', 'min']:
+        case('strided', op, [View(T([[1., nan, 3.], [3., 3., 1.]]), ('t',))], a, grad2=True)
+case('strided', 'index', [View(x34, ('slice', 1, 1, 4, 2)), L([-1, 0])], [1], grad2=True)
+case('strided', 'index', [View(x34, ('t',)), L([-1, -4])], [0])
+case('strided', 'index', [x34, View(L([2, -1, 0, 1]), ('slice', 0, 0, 4, 2))], [0])
+case('strided', 'indexSelect', [View(x34, ('t',)), View(L([2, -1, 0, 1]), ('slice', 0, 0, 4, 2))], [1])
+case('strided', 'gather', [View(x34, ('t',)), View(L([[0, 2], [1, 1], [2, 0], [0, 0]]), ('t',))], [1])
+case('strided', 'gather', [x34, View(L([[3], [0], [-1]]), ('expand', [3, 2]))], [1])
+case('strided', 'sum', [View(torch.zeros(1, 3), ('expand', [0, 3]))], [0, False], grad2=True)
+case('strided', 'sum', [View(torch.zeros(1, 3), ('expand', [0, 3]))], [1, False])
+case('strided', 'amax', [View(torch.zeros(1, 3), ('expand', [0, 3]))], [1, False])
+case('strided', 'slice', [View(x34, ('t',))], [0, 4, 4, 2], grad2=True)
+case('strided', 'cat', [torch.zeros(0), View(x34, ('slice', 1, 0, 4, 3))], [1])
+case('strided', 'chunk', [View(x34, ('slice', 0, 3, 3, 1))], [2, 0])
 
 with open(OUT, 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases}, f, indent=None, separators=(',', ':'))
