@@ -182,6 +182,10 @@ case('indexSelect range', 'indexSelect', [T(5.), L([0])], [0])
 case('indexSelect range', 'indexSelect', [T(5.), L([-1])], [0])
 case('indexSelect range', 'indexSelect', [T(5.), L([1])], [0])
 case('indexSelect range', 'indexSelect', [x34, L([3, -1])], [1], key='!index out of range in self')
+for i in [L(0), L([0]), L(1), L(-1)]:
+    case('0-d index ops', 'gather', [T(2.5), i], [0], grad2=True)
+    case('0-d index ops', 'scatterAdd', [T(2.5), i, T(1.5) if i.dim() == 0 else T([1.5])], [0], grad2=True)
+case('0-d index ops', 'indexAdd', [T(2.5), L([0]), T(1.5)], [0], grad2=True)
 case('gather range', 'gather', [torch.zeros(2, 0), torch.zeros(2, 1, dtype=torch.int64)], [1])
 case('gather range', 'gather', [torch.zeros(2, 0), torch.zeros(2, 0, dtype=torch.int64)], [1])
 case('gather range', 'gather', [x34, torch.full((0, 4), 7, dtype=torch.int64)], [0])
@@ -212,6 +216,13 @@ for op, a in [('transpose', [0, 0]), ('transpose', [-1, 0]), ('permute', [[]]), 
               ('reshape', [[1, 1]]), ('squeeze', []), ('squeeze', [0]), ('unsqueeze', [0]), ('unsqueeze', [-1]),
               ('expand', [[3]]), ('expand', [[2, 2]]), ('flatten', []), ('t', [])]:
     case('0-d movement', op, [s], a, grad2=True)
+
+for op in ['sum', 'mean', 'prod', 'amax', 'amin', 'max', 'min', 'argmax', 'argmin']:
+    for a in [[0, False], [-1, True], []]:
+        case('0-d reductions', op, [T(2.5)], a, grad2=True)
+case('0-d reductions', 'var', [T(2.5)], [0, True], grad=False)  # its gradient: PyTorch inf, torchlet NaN
+case('0-d reductions', 'logsumexp', [T(2.5)], [0], grad2=True)
+case('0-d reductions', 'softmax', [T(2.5)], [0], grad2=True)
 
 # ---- 9: reductions with empty results or over empty dims, and the composites built on them ---------------------------
 z03 = torch.zeros(0, 3)

@@ -52,11 +52,10 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normalizeDim('gather', dim, x.dim());
   checkGatherShapes('gather', x, d, index);
   const out = emptyTensor(index.shape, x.dtype);
-  const src = x.dim() === 0 ? x.view([1]) : x;
   // An empty result reads no index, so none is checked (as in PyTorch).
   if (out.numel() > 0) {
     checkPositions('gather', x, d, index, 'bounds');
-    K.gather(out, src, index, d, src.shape[d]!);
+    K.gather(vec(out), vec(x), vec(index), d, vec(x).shape[d]!);
   }
   return record('GatherBackward0', out, [x], (g) => [scatterAdd(emptyTensor(x.shape, g.dtype), d, index, g)]);
 }
@@ -71,9 +70,14 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   const out = x.detach().clone();
   if (index.numel() > 0) {
     checkPositions('scatterAdd', x, d, index, 'bounds');
-    K.scatterAdd(out, src, index, d, x.shape[d]!);
+    K.scatterAdd(vec(out), vec(src), vec(index), d, vec(x).shape[d]!);
   }
   return record('ScatterAddBackward0', out, [x, src], (g, needs) => [g, needs[1] ? gather(g, d, index) : null]);
+}
+
+/** A 0-dim tensor as a one-entry vector (untracked), since the kernels take layouts of rank 1 or more. */
+function vec(t: Tensor): Tensor {
+  return t.dim() === 0 ? new Tensor(t.data, [1], [1], t.offset, t.dtype) : t;
 }
 
 /** View a 1-D index as [1, .., n, .., 1] expanded to `shape`, so one gather/scatter kernel does index_*. */
@@ -88,11 +92,11 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   if (index.dim() > 1) throw new RangeError(`indexSelect: Index is supposed to be a vector (got shape ${shapeStr(index.shape)})`);
   const d = normalizeDim('indexSelect', dim, x.dim());
   checkPositions('indexSelect', x, d, index, 'range');
-  const src = x.dim() === 0 ? x.view([1]) : x;
+  const src = vec(x);
   const shape = [...src.shape];
   shape[d] = index.numel();
   const out = emptyTensor(x.dim() === 0 ? [] : shape, x.dtype);
-  if (out.numel() > 0) K.gather(out.dim() === 0 ? out.view([1]) : out, src, expandedIndex(index, shape, d), d, src.shape[d]!);
+  if (out.numel() > 0) K.gather(vec(out), src, expandedIndex(index, shape, d), d, src.shape[d]!);
   return record('IndexSelectBackward0', out, [x], (g) => [indexAdd(emptyTensor(x.shape, g.dtype), d, index, g)]);
 }
 
@@ -109,9 +113,7 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Te
   }
   checkPositions('indexAdd', x, d, index, 'range');
   const out = x.detach().clone();
-  // A 0-dim x (and source) is handled as one entry along dim 0.
-  const [o, s] = x.dim() === 0 ? [out.view([1]), src.detach().view([1])] : [out, src];
-  if (src.numel() > 0) K.scatterAdd(o, s, expandedIndex(index, s.shape, d), d, o.shape[d]!);
+  if (src.numel() > 0) K.scatterAdd(vec(out), vec(src), expandedIndex(index, vec(src).shape, d), d, vec(out).shape[d]!);
   return record('IndexAddBackward0', out, [x, src], (g, needs) => [g, needs[1] ? indexSelect(g, d, index) : null]);
 }
 
