@@ -56,6 +56,7 @@ def outputs(r):
 # The PyTorch call of each op: (inputs, args) -> tensor or sequence of tensors. The test spells each in torchlet.
 OPS = {
     'index': lambda t, a: t[0][tuple(slice(None) for _ in range(a[0])) + (t[1],)],
+    'indexInt': lambda t, a: t[0][a[0]],
     'slice': lambda t, a: t[0][tuple(slice(None) for _ in range(a[0])) + (slice(a[1], a[2], a[3]),)],
     'indexSelect': lambda t, a: t[0].index_select(a[0], t[1]),
     'gather': lambda t, a: t[0].gather(a[0], t[1]),
@@ -269,6 +270,22 @@ case('empty copy', 'index', [torch.zeros(3, 0), L([0, 2])], [0])
 case('empty copy', 'unbind', [torch.zeros(3, 0)], [0])
 case('empty copy', 'unbind', [torch.zeros(0, 2)], [1])
 case('empty copy', 'select', [torch.zeros(1, 3, 0)], [1, 2])
+
+# ---- movement ops on empty tensors ---------------------------------------------------------------------------------
+z230 = torch.zeros(2, 3, 0)
+for op, a in [('reshape', [[-1]]), ('reshape', [[0, -1]]), ('reshape', [[-1, 0]]), ('reshape', [[6, 0]]), ('reshape', [[0, 5]]),
+              ('flatten', []), ('squeeze', []), ('squeeze', [2]), ('unsqueeze', [3]), ('transpose', [0, 2]),
+              ('permute', [[2, 0, 1]]), ('expand', [[4, 2, 3, 0]]), ('select', [1, -1]),
+              ('slice', [2, 0, 5, 1]), ('slice', [1, 1, None, 2])]:
+    case('empty movement', op, [z230], a, grad2=True)
+case('empty movement', 'select', [z230], [2, 0], key='index 0 out of range for tensor of size [2, 3, 0] at dimension 2')
+case('empty movement', 't', [z230], key='expects a tensor with <= 2 dimensions, but self is 3D')
+case('empty movement', 'select', [torch.zeros(0, 3)], [0, 0], key='index 0 out of range for tensor of size [0, 3] at dimension 0')
+case('empty movement', 'indexInt', [torch.zeros(0, 3)], [0])
+case('empty movement', 'indexInt', [torch.zeros(2, 3)], [-3])
+case('empty movement', 'indexInt', [torch.zeros(2, 3)], [-2], grad2=True)
+case('empty movement', 'expand', [torch.zeros(0, 1)], [[0, 4]])
+case('empty movement', 'expand', [torch.zeros(0, 1)], [[2, 4]])
 
 # ---- 11: backward of empty (stepped) slices ----------------------------------------------------------------------------
 for a in [[0, 0, 0, 2], [0, 3, 1, 2], [0, 5, 9, 3], [0, 2, 2, 1], [0, -1, 0, 2], [0, 1, None, 2]]:

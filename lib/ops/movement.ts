@@ -29,6 +29,11 @@ function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
     }
   }
   const out = [...shape];
+  if (infer >= 0 && known === 0 && n === 0) {
+    throw new RangeError(
+      `${op}: cannot reshape tensor of 0 elements into shape ${shapeStr(shape)} because the unspecified dimension size -1 can be any value and is ambiguous`,
+    );
+  }
   if (infer >= 0) {
     if (known === 0 || n % known !== 0) {
       throw new RangeError(`${op}: shape '${shapeStr(shape)}' is invalid for input of size ${n}`);
@@ -296,7 +301,7 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   const d = normalizeDim('select', dim, x.dim());
   const size = x.shape[d]!;
   if (!Number.isInteger(index) || index < -size || index >= size) {
-    throw new RangeError(`select: index ${index} is out of bounds for dimension ${d} with size ${size}`);
+    throw new RangeError(`select: index ${index} out of range for tensor of size ${shapeStr(x.shape)} at dimension ${d}`);
   }
   if (index < 0) index += size;
   const at = index;
@@ -364,6 +369,11 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
     } else if (spec === '...') {
       d += x.dim() - used;
     } else if (typeof spec === 'number') {
+      // Python indexing's wording (IndexError), not select()'s.
+      const size = out.shape[d]!;
+      if (!Number.isInteger(spec) || spec < -size || spec >= size) {
+        throw new RangeError(`index: index ${spec} is out of bounds for dimension ${d} with size ${size}`);
+      }
       out = select(out, d, spec);
     } else if (typeof spec === 'string') {
       const [s, e, step] = parseSlice(spec);
