@@ -107,7 +107,9 @@ cases = []
 
 
 def case(group, op, inputs, args=(), grad=True, grad2=False, key=None, rtol=1e-5, atol=1e-6):
-    """One fixture case; `key` is the part of PyTorch's error message torchlet's must contain (default: all of it)."""
+    """One fixture case. `key` is the part of PyTorch's error message torchlet's must contain (default: all of it);
+    a key starting with '!' is torchlet's own wording, for the few errors PyTorch words after an internal kernel
+    (index_select's "INDICES element is out of DATA bounds, id=4 axis_dim=3")."""
     views = [x if isinstance(x, View) else View(x) for x in inputs]
     leaves = []
     for v in views:
