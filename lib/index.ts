@@ -42,7 +42,7 @@ export { save, load } from './serialization';
 export { gather, indexSelect, scatterAdd, indexAdd } from './ops/indexing';
 export { matmul, mm, bmm, dot, addmm } from './ops/linalg';
 export {
-  cat, stack, split, chunk, unbind, reshape, flatten, transpose, t, permute, unsqueeze, squeeze, narrow, select,
+  cat, stack, split, chunk, unbind, tensorSplit, reshape, flatten, transpose, t, permute, unsqueeze, squeeze, narrow, select,
   clone, broadcastTo,
 } from './ops/movement';
 export {

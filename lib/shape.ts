@@ -19,18 +19,21 @@ export function isRowMajor(shape: Shape, strides: readonly number[], exact = fal
   for (let d = shape.length - 1; d >= 0; d--) {
     const s = shape[d]!;
     if (strides[d] !== expected && (exact || s !== 1)) return false;
-    expected *= s;
+    expected *= Math.max(s, 1);
   }
   return true;
 }
 
-/** Row-major strides (in elements) of a contiguous tensor. */
+/**
+ * Row-major strides (in elements) of a contiguous tensor. A size-0 dim counts as size 1, as in PyTorch: an empty
+ * tensor's strides stay nonzero (no stride 0 that would read as broadcasting).
+ */
 export function contiguousStrides(shape: Shape): number[] {
   const strides = new Array<number>(shape.length);
   let s = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
     strides[d] = s;
-    s *= shape[d]!;
+    s *= Math.max(shape[d]!, 1);
   }
   return strides;
 }

@@ -158,7 +158,8 @@ export function checkWritable(x: Tensor, op: string): void {
   if (x.requiresGrad && isGradEnabled()) {
     throw new Error(`${op}: a leaf Variable that requires grad is being used in an in-place operation.`);
   }
-  for (let d = 0; d < x.shape.length; d++) {
+  // An empty tensor has no element to write twice, whatever its strides.
+  for (let d = 0; d < x.shape.length && x.numel() > 0; d++) {
     if (x.strides[d] === 0 && x.shape[d]! > 1) {
       throw new Error(
         `${op}: unsupported operation: more than one element of the written-to tensor refers to a single memory ` +

@@ -28,15 +28,35 @@ function checkGatherShapes(op: string, x: Tensor, d: number, index: Tensor, othe
   }
 }
 
+/**
+ * Every position in index lies in [0, size) of x's dim d (negative ones are errors, as in PyTorch), or a RangeError
+ * in PyTorch's words: gather/scatter_add name the index, index_select/index_add say "index out of range in self".
+ */
+function checkPositions(op: string, x: Tensor, d: number, index: Tensor, wording: 'bounds' | 'range'): void {
+  const size = x.dim() === 0 ? 1 : x.shape[d]!;
+  if (wording === 'range' && size === 0 && index.numel() > 0) {
+    throw new RangeError(`${op}: self indexing axis dim should be positive (dimension ${d} of shape ${shapeStr(x.shape)} is empty)`);
+  }
+  const values = K.dense(index);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v >= 0 && v < size) continue;
+    if (wording === 'bounds') throw new RangeError(`${op}: index ${v} is out of bounds for dimension ${d} with size ${size}`);
+    throw new RangeError(`${op}: index out of range in self (index ${v} for dimension ${d} with size ${size})`);
+  }
+}
+
 /** out[i][j] = x[index[i][j]][j] (dim 0), as torch.gather. */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('gather', x, index);
   const d = normalizeDim('gather', dim, x.dim());
   checkGatherShapes('gather', x, d, index);
   const out = emptyTensor(index.shape, x.dtype);
-  if (out.numel() === 0) return out;
-  const src = x.dim() === 0 ? x.view([1]) : x;
-  K.gather(out, src, index, d, src.shape[d]!);
+  // An empty result reads no index, so none is checked (as in PyTorch).
+  if (out.numel() > 0) {
+    checkPositions('gather', x, d, index, 'bounds');
+    K.gather(vec(out), vec(x), vec(index), d, vec(x).shape[d]!);
+  }
   return record('GatherBackward0', out, [x], (g) => [scatterAdd(emptyTensor(x.shape, g.dtype), d, index, g)]);
 }
 
@@ -48,8 +68,16 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   if (src.dtype !== x.dtype) throw new TypeError(`scatterAdd: Expected self.dtype to be equal to src.dtype (${x.dtype} and ${src.dtype})`);
   checkGatherShapes('scatterAdd', x, d, index, src);
   const out = x.detach().clone();
-  if (index.numel() > 0) K.scatterAdd(out, src, index, d, x.shape[d]!);
+  if (index.numel() > 0) {
+    checkPositions('scatterAdd', x, d, index, 'bounds');
+    K.scatterAdd(vec(out), vec(src), vec(index), d, vec(x).shape[d]!);
+  }
   return record('ScatterAddBackward0', out, [x, src], (g, needs) => [g, needs[1] ? gather(g, d, index) : null]);
+}
+
+/** A 0-dim tensor as a one-entry vector (untracked), since the kernels take layouts of rank 1 or more. */
+function vec(t: Tensor): Tensor {
+  return t.dim() === 0 ? new Tensor(t.data, [1], [1], t.offset, t.dtype) : t;
 }
 
 /** View a 1-D index as [1, .., n, .., 1] expanded to `shape`, so one gather/scatter kernel does index_*. */
@@ -63,12 +91,12 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('indexSelect', x, index);
   if (index.dim() > 1) throw new RangeError(`indexSelect: Index is supposed to be a vector (got shape ${shapeStr(index.shape)})`);
   const d = normalizeDim('indexSelect', dim, x.dim());
-  const src = x.dim() === 0 ? x.view([1]) : x;
+  checkPositions('indexSelect', x, d, index, 'range');
+  const src = vec(x);
   const shape = [...src.shape];
   shape[d] = index.numel();
   const out = emptyTensor(x.dim() === 0 ? [] : shape, x.dtype);
-  if (out.numel() === 0) return out;
-  K.gather(out.dim() === 0 ? out.view([1]) : out, src, expandedIndex(index, shape, d), d, src.shape[d]!);
+  if (out.numel() > 0) K.gather(vec(out), src, expandedIndex(index, shape, d), d, src.shape[d]!);
   return record('IndexSelectBackward0', out, [x], (g) => [indexAdd(emptyTensor(x.shape, g.dtype), d, index, g)]);
 }
 
@@ -83,8 +111,9 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Te
   if (src.dim() !== x.dim() || src.shape.some((s, k) => s !== want[k])) {
     throw new RangeError(`indexAdd: source of shape ${shapeStr(src.shape)} does not fit self ${shapeStr(x.shape)} with ${index.numel()} indices along dim ${d}`);
   }
+  checkPositions('indexAdd', x, d, index, 'range');
   const out = x.detach().clone();
-  if (src.numel() > 0) K.scatterAdd(out, src, expandedIndex(index, src.shape, d), d, x.shape[d]!);
+  if (src.numel() > 0) K.scatterAdd(vec(out), vec(src), expandedIndex(index, vec(src).shape, d), d, vec(out).shape[d]!);
   return record('IndexAddBackward0', out, [x, src], (g, needs) => [g, needs[1] ? indexSelect(g, d, index) : null]);
 }
 

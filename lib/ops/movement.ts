@@ -29,6 +29,11 @@ function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
     }
   }
   const out = [...shape];
+  if (infer >= 0 && known === 0 && n === 0) {
+    throw new RangeError(
+      `${op}: cannot reshape tensor of 0 elements into shape ${shapeStr(shape)} because the unspecified dimension size -1 can be any value and is ambiguous`,
+    );
+  }
   if (infer >= 0) {
     if (known === 0 || n % known !== 0) {
       throw new RangeError(`${op}: shape '${shapeStr(shape)}' is invalid for input of size ${n}`);
@@ -283,8 +288,11 @@ export function slice(x: Tensor, dim: number, start: number | null, stop: number
 /** A zero tensor of `shape` with g written at [start::step] along dim: slice's backward, differentiable itself. */
 export function sliceScatter(g: Tensor, shape: Shape, dim: number, start: number, step: number): Tensor {
   const out = emptyTensor(shape, g.dtype);
-  noGrad(() => slice(out, dim, start, start + (g.shape[dim]! - 1) * step + 1, step).copy_(g));
-  return record('SliceScatterBackward0', out, [g], (gg) => [slice(gg, dim, start, start + (g.shape[dim]! - 1) * step + 1, step)]);
+  // The stop just past g's last entry; an empty g stops at start (the formula would go below it, and wrap).
+  const n = g.shape[dim]!;
+  const stop = n === 0 ? start : start + (n - 1) * step + 1;
+  noGrad(() => slice(out, dim, start, stop, step).copy_(g));
+  return record('SliceScatterBackward0', out, [g], (gg) => [slice(gg, dim, start, stop, step)]);
 }
 
 /** x[index] along dim, removing that dim. */
@@ -293,7 +301,7 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   const d = normalizeDim('select', dim, x.dim());
   const size = x.shape[d]!;
   if (!Number.isInteger(index) || index < -size || index >= size) {
-    throw new RangeError(`select: index ${index} is out of bounds for dimension ${d} with size ${size}`);
+    throw new RangeError(`select: index ${index} out of range for tensor of size ${shapeStr(x.shape)} at dimension ${d}`);
   }
   if (index < 0) index += size;
   const at = index;
@@ -318,6 +326,31 @@ function parseSlice(spec: string): [number | null, number | null, number] {
   return [num(parts[0]), num(parts[1]), num(parts[2]) ?? 1];
 }
 
+/**
+ * x[..., index, ...] along dim d for a 1-D int index, negative positions wrapped (x[tensor([-1])] is the last
+ * entry). Out-of-range positions are PyTorch's IndexError, checked only when the result has elements: PyTorch
+ * reads no index for an empty result, which is then x's (empty) elements in the result's shape.
+ */
+function advancedIndex(x: Tensor, d: number, index: Tensor): Tensor {
+  const size = x.shape[d]!;
+  const n = index.numel();
+  const shape = [...x.shape];
+  shape[d] = n;
+  // An empty result: no index is read. With n > 0 it is empty because x is, so x's elements are its elements.
+  if (numelOf(shape) === 0) return n === 0 ? x.indexSelect(d, index) : reshapeTo(x, shape);
+  const values = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = index.data[index.offset + i * index.strides[0]!]!;
+    if (v < -size || v >= size) {
+      // PyTorch's two wordings: an empty dim has no index to name.
+      const what = size === 0 ? 'index is out of bounds for dimension' : `index ${v} is out of bounds for dimension ${d}`;
+      throw new RangeError(`index: ${what} with size ${size}`);
+    }
+    values[i] = v < 0 ? v + size : v;
+  }
+  return x.indexSelect(d, new Tensor(values, [n], [1], 0, 'int32'));
+}
+
 /** Python-style basic indexing; one int32 Tensor entry selects along its dim (index_select). */
 export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
   checkTensor('index', 'input', x);
@@ -336,6 +369,11 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
     } else if (spec === '...') {
       d += x.dim() - used;
     } else if (typeof spec === 'number') {
+      // Python indexing's wording (IndexError), not select()'s.
+      const size = out.shape[d]!;
+      if (!Number.isInteger(spec) || spec < -size || spec >= size) {
+        throw new RangeError(`index: index ${spec} is out of bounds for dimension ${d} with size ${size}`);
+      }
       out = select(out, d, spec);
     } else if (typeof spec === 'string') {
       const [s, e, step] = parseSlice(spec);
@@ -346,7 +384,7 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
       if (spec.dtype === 'bool' || spec.dim() !== 1) {
         throw new TypeError('index: only 1-D int32 index tensors are supported (use gather or where for the rest)');
       }
-      out = out.indexSelect(d, spec);
+      out = advancedIndex(out, d, spec);
       d++;
     } else {
       throw new TypeError(`index: unsupported index ${String(spec)}`);
@@ -374,10 +412,10 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   tensors.forEach((t, i) => {
     if (!(t instanceof Tensor)) throw new TypeError(`cat: expected a Tensor at position ${i} but received ${String(t)}`);
   });
-  const parts = tensors.filter((t) => !(t.dim() === 1 && t.shape[0] === 0));
+  const skipped = (t: Tensor): boolean => t.dim() === 1 && t.shape[0] === 0;
+  const parts = tensors.filter((t) => !skipped(t));
   const dtype = tensors.map((t) => t.dtype).reduce(promoteTypes);
-  if (parts.length === 0) return emptyTensor([0], dtype);
-  const ref = parts[0]!;
+  const ref = parts[0] ?? tensors[0]!;
   const d = normalizeDim('cat', dim, ref.dim());
   let total = 0;
   parts.forEach((p, i) => {
@@ -398,15 +436,16 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   shape[d] = total;
   const out = outputTensor(shape, dtype);
   let at = 0;
-  const starts: number[] = [];
-  for (const p of parts) {
-    const n = p.shape[d]!;
-    starts.push(at);
-    if (n > 0) K.copy(narrow(out.detach(), d, at, n), p);
+  // Where each input starts along d; the skipped inputs still take part in autograd, with an empty gradient.
+  const starts = tensors.map((t) => {
+    if (skipped(t)) return -1;
+    const n = t.shape[d]!;
+    if (n > 0) K.copy(narrow(out.detach(), d, at, n), t);
     at += n;
-  }
-  return record('CatBackward0', out, [...parts], (g, needs) =>
-    parts.map((p, i) => (needs[i] ? narrow(g, d, starts[i]!, p.shape[d]!) : null)),
+    return at - n;
+  });
+  return record('CatBackward0', out, [...tensors], (g, needs) =>
+    tensors.map((t, i) => (!needs[i] ? null : skipped(t) ? emptyTensor([0], g.dtype) : narrow(g, d, starts[i]!, t.shape[d]!))),
   );
 }
 
@@ -428,12 +467,16 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
 
 export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
   checkTensor('split', 'input', x);
+  checkAtLeast1d('split', x);
   const d = normalizeDim('split', dim, x.dim());
   const size = x.shape[d]!;
   let sizes: number[];
   if (typeof splitSize === 'number') {
-    if (!Number.isInteger(splitSize) || splitSize < 0 || (splitSize === 0 && size !== 0)) {
-      throw new RangeError(`split: split_size must be a positive integer, but got ${splitSize}`);
+    if (!Number.isInteger(splitSize) || splitSize < 0) {
+      throw new RangeError(`split: split expects split_size be non-negative, but got split_size=${splitSize}`);
+    }
+    if (splitSize === 0 && size !== 0) {
+      throw new RangeError(`split: split_size can only be 0 if dimension size is 0, but got dimension size of ${size}`);
     }
     sizes = [];
     for (let at = 0; at < size; at += splitSize) sizes.push(Math.min(splitSize, size - at));
@@ -457,15 +500,48 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
   return out;
 }
 
+/** split and chunk need a dim to cut. */
+function checkAtLeast1d(op: string, x: Tensor): void {
+  if (x.dim() === 0) throw new RangeError(`${op}: ${op} expects at least a 1-dimensional tensor`);
+}
+
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  checkTensor('chunk', 'input', x);
+  checkAtLeast1d('chunk', x);
   if (!Number.isInteger(chunks) || chunks <= 0) throw new RangeError(`chunk: chunk expects \`chunks\` to be greater than 0, got: ${chunks}`);
   const d = normalizeDim('chunk', dim, x.dim());
   const size = x.shape[d]!;
-  return split(x, Math.max(1, Math.ceil(size / chunks)), d);
+  // An empty dim still gives `chunks` (empty) chunks; otherwise chunks of ceil(size / chunks), so perhaps fewer.
+  if (size === 0) return split(x, new Array<number>(chunks).fill(0), d);
+  return split(x, Math.ceil(size / chunks), d);
+}
+
+/**
+ * Views cut along dim into `sections` near-equal parts (the first size % sections one longer) or at the given
+ * indices (each part a Python slice [previous, index)), as torch.tensor_split.
+ * @throws RangeError for a 0-dim tensor or a section count below 1
+ * @example torch.tensorSplit(torch.arange(7), 3) // sizes 3, 2, 2
+ */
+export function tensorSplit(x: Tensor, sections: number | readonly number[], dim = 0): Tensor[] {
+  checkTensor('tensorSplit', 'input', x);
+  if (x.dim() === 0) throw new RangeError('tensorSplit: tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims');
+  const d = normalizeDim('tensorSplit', dim, x.dim());
+  const size = x.shape[d]!;
+  let cuts: number[];
+  if (typeof sections === 'number') {
+    if (!Number.isInteger(sections) || sections <= 0) throw new RangeError(`tensorSplit: number of sections must be larger than 0, got ${sections}`);
+    const base = Math.floor(size / sections);
+    cuts = [];
+    for (let i = 1, at = 0; i < sections; i++) cuts.push((at += base + (i <= size % sections ? 1 : 0)));
+  } else {
+    cuts = flatArgs('tensorSplit', [sections]);
+  }
+  return [...cuts, null].map((stop, i) => slice(x, d, i === 0 ? 0 : cuts[i - 1]!, stop, 1));
 }
 
 export function unbind(x: Tensor, dim = 0): Tensor[] {
   checkTensor('unbind', 'input', x);
+  if (x.dim() === 0) throw new RangeError(`unbind: Dimension specified as ${dim} but tensor has no dimensions`);
   const d = normalizeDim('unbind', dim, x.dim());
   const out: Tensor[] = [];
   for (let i = 0; i < x.shape[d]!; i++) out.push(select(x, d, i));
@@ -503,6 +579,8 @@ declare module '../tensor' {
     split(splitSize: number | readonly number[], dim?: number): Tensor[];
     chunk(chunks: number, dim?: number): Tensor[];
     unbind(dim?: number): Tensor[];
+    /** Views cut into near-equal sections or at indices along dim, as Tensor.tensor_split. */
+    tensorSplit(sections: number | readonly number[], dim?: number): Tensor[];
   }
 }
 
@@ -572,6 +650,9 @@ defineMethods({
   },
   unbind(this: Tensor, dim?: number) {
     return unbind(this, dim);
+  },
+  tensorSplit(this: Tensor, sections: number | readonly number[], dim?: number) {
+    return tensorSplit(this, sections, dim);
   },
 });
 Object.defineProperty(Tensor.prototype, 'T', {

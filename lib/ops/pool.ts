@@ -9,6 +9,11 @@ import type { Pair } from '../validate';
 
 const dense = K.denseFloat;
 
+/** The pooling kernel; a batch of 0 planes (an empty result) needs no call. */
+function pool2d(kind: K.PoolKind, a: FloatStorage, out: FloatStorage, indices: Int32Array | null, g: K.PoolGeometry): void {
+  if (g.planes > 0) K.pool2d(kind, a, out, indices, g);
+}
+
 function checkInput(op: string, x: unknown): asserts x is Tensor {
   checkFloating(op, 'input', x);
   if (x.dim() !== 3 && x.dim() !== 4) throw new RangeError(`${op}: Expected 3D or 4D (batch mode) tensor for input, but got: ${shapeStr(x.shape)}`);
@@ -45,13 +50,13 @@ const backwardOfBackward = (name: string): string => name.replace(/0$/, 'Backwar
  */
 function meanPool(name: string, kinds: [K.PoolKind, K.PoolKind], input: Tensor, geometry: K.PoolGeometry): Tensor {
   const y = empty([...input.shape.slice(0, -2), geometry.oh, geometry.ow], input.dtype);
-  K.pool2d(kinds[0], dense(input), y.data as FloatStorage, null, geometry);
+  pool2d(kinds[0], dense(input), y.data as FloatStorage, null, geometry);
   return record(name, y, [input], (g) => [meanPoolAdjoint(name, kinds, g, input.shape, geometry)]);
 }
 
 function meanPoolAdjoint(name: string, kinds: [K.PoolKind, K.PoolKind], g: Tensor, shape: readonly number[], geometry: K.PoolGeometry): Tensor {
   const gx = empty(shape, g.dtype);
-  K.pool2d(kinds[1], dense(g), gx.data as FloatStorage, null, geometry);
+  pool2d(kinds[1], dense(g), gx.data as FloatStorage, null, geometry);
   return record(backwardOfBackward(name), gx, [g], (gg) => [meanPool(name, kinds, gg, geometry)]);
 }
 
@@ -63,7 +68,7 @@ function meanPoolAdjoint(name: string, kinds: [K.PoolKind, K.PoolKind], g: Tenso
 function maxPoolBackward(name: string, g: Tensor, idx: Tensor, shape: readonly number[], planes: number, h: number, w: number): Tensor {
   const [oh, ow] = idx.shape.slice(-2) as [number, number];
   const gx = empty(shape, g.dtype);
-  K.pool2d('max_backward', dense(g), gx.data as FloatStorage, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
+  pool2d('max_backward', dense(g), gx.data as FloatStorage, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
   return record(backwardOfBackward(name), gx, [g], (gg) => [gg.reshape([planes, h * w]).gather(1, idx.view([planes, oh * ow])).view(g.shape)]);
 }
 
@@ -94,7 +99,7 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   const shape = [...input.shape.slice(0, -2), oh, ow];
   const y = empty(shape, input.dtype);
   const idx = empty(shape, 'int32');
-  K.pool2d('max', dense(input), y.data as FloatStorage, idx.data as Int32Array, { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad: false, divisorOverride: 0 });
+  pool2d('max', dense(input), y.data as FloatStorage, idx.data as Int32Array, { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad: false, divisorOverride: 0 });
   const out = record(MAX_POOL, y, [input], (g) => [maxPoolBackward(MAX_POOL, g, idx, input.shape, planes, h, w)]);
   return options.returnIndices ? [out, idx] : out;
 }
@@ -188,7 +193,7 @@ export function adaptiveMaxPool2d(input: Tensor, outputSize: Pair | readonly (nu
   const shape = [...input.shape.slice(0, -2), oh, ow];
   const y = empty(shape, input.dtype);
   const idx = empty(shape, 'int32');
-  K.pool2d('adaptive_max', dense(input), y.data as FloatStorage, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
+  pool2d('adaptive_max', dense(input), y.data as FloatStorage, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
   const out = record(ADAPTIVE_MAX_POOL, y, [input], (g) => [maxPoolBackward(ADAPTIVE_MAX_POOL, g, idx, input.shape, planes, h, w)]);
   return returnIndices ? [out, idx] : out;
 }

@@ -56,9 +56,16 @@ function keptShape(x: Tensor, mask: readonly boolean[], keepDim: boolean): numbe
 // Reduction kernels write every output element.
 const newTensor = outputTensor;
 
+/**
+ * Runs a reduction kernel. Empty cases never reach the kernel: an empty result needs no work, and a non-empty
+ * result of an empty input (a reduced dim of size 0) holds the reduction's identity (sum 0, prod 1); ops without
+ * an identity (max, min, arg*) refuse that case before getting here.
+ */
 function run(op: ReduceOpName, x: Tensor, mask: boolean[], keepDim: boolean, dtype: DType): Tensor {
   const out = newTensor(keptShape(x, mask, keepDim), dtype);
-  K.reduce(op, out.data, null, x, mask);
+  if (out.numel() === 0) return out;
+  if (x.numel() === 0) out.data.fill(op === 'prod' ? 1 : 0);
+  else K.reduce(op, out.data, null, x, mask);
   return out;
 }
 
@@ -96,32 +103,57 @@ export function prod(x: Tensor, dim?: number | null, keepDim = false): Tensor {
   const mask = reduceMask('prod', x, dim);
   const src = x.dtype === 'bool' ? x.to('int32') : x;
   const out = run('prod', src, mask, keepDim, src.dtype);
-  // d prod / d x_i = prod / x_i; inputs holding zeros get PyTorch's answer only where a single zero leaves the rest.
-  return record(allDims(dim) ? 'ProdBackward0' : 'ProdBackward1', out, [src], (g) => [
-    spread(g, src, mask).mul(spread(out, src, mask)).div(src),
-  ]);
+  return record(allDims(dim) ? 'ProdBackward0' : 'ProdBackward1', out, [src], (g) => {
+    if (src.numel() === 0 || src.dim() === 0) return [spread(g, src, mask)];
+    // PyTorch 1.13 (prod_backward): over all elements, two or more zeros give a zero gradient, outside the graph.
+    if (allDims(dim) && Number(noGrad(() => sum(src.eq(0))).item()) > 1) return [emptyTensor(src.shape, g.dtype)];
+    // A full reduction is the product of the flattened tensor along its one dim.
+    const others = allDims(dim)
+      ? productOfOthers(src.reshape([-1]), 0, out.reshape([1])).reshape(src.shape)
+      : productOfOthers(src, mask.indexOf(true), spread(out, src, mask));
+    return [spread(g, src, mask).mul(others)];
+  });
 }
 
-function checkNonEmpty(op: string, x: Tensor, mask: readonly boolean[]): void {
-  const reduced = x.shape.some((s, d) => mask[d] && s === 0);
-  if (reduced) {
-    throw new RangeError(
-      `${op}(): Expected reduction dim to be specified for input.numel() == 0, or the reduced dim to be non-empty ` +
-        `(shape ${shapeStr(x.shape)}). Specify the reduction dim with the 'dim' argument.`,
-    );
+/**
+ * d prod / d x_i: the product of the other entries along dim (x's shape), differentiable to the next order too.
+ * Without zeros that is prod / x_i (PyTorch's formula); with zeros, division fails, so the product of the nonzero
+ * entries p is combined with the zeros' own values, which are 0 but whose derivatives are not: with c zeros along
+ * the dim, a nonzero entry's others hold all c zeros and a zero entry's others hold c - 1. A product of k zeros is
+ * 1 for k = 0, the zero itself (as the sum of the zeros, to first order) for k = 1, and 0 to first order beyond.
+ */
+function productOfOthers(x: Tensor, d: number, out: Tensor): Tensor {
+  const isZero = x.eq(0);
+  if (!noGrad(() => any(isZero)).item()) return out.div(x);
+  const nonzero = isZero.logicalNot();
+  const p = prod(x.where(nonzero, 1), d, true);
+  const c = sum(isZero, d, true);
+  const zeros = sum(x.where(isZero, 0), d, true);
+  const othersOfZero = p.mul(zeros.sub(x).where(c.eq(2), 0).where(c.ne(1), 1));
+  const othersOfNonzero = p.div(x.where(nonzero, 1)).mul(zeros.where(c.eq(1), 0).where(c.ne(0), 1));
+  return othersOfZero.where(isZero, othersOfNonzero);
+}
+
+/** max, min and the arg* reductions have no identity: PyTorch's errors for reducing an empty dim (or everything). */
+function checkNonEmpty(op: string, x: Tensor, mask: readonly boolean[], all: boolean): void {
+  if (all && x.numel() === 0) {
+    const hint = op.startsWith('arg') ? '' : " Specify the reduction dim with the 'dim' argument.";
+    throw new RangeError(`${op}(): Expected reduction dim to be specified for input.numel() == 0.${hint} (shape ${shapeStr(x.shape)})`);
   }
+  const d = x.shape.findIndex((s, k) => mask[k] && s === 0);
+  if (d >= 0) throw new RangeError(`${op}(): Expected reduction dim ${d} to have non-zero size. (shape ${shapeStr(x.shape)})`);
 }
 
 /** max()/min(): over everything, along a dim with indices, or elementwise against another tensor. */
 function extreme(x: Tensor, which: 'max' | 'min', dim: number | Tensor | undefined, keepDim: boolean): Tensor | MaxMin {
   if (dim instanceof Tensor) return which === 'max' ? x.maximum(dim) : x.minimum(dim);
-  if (dim === undefined || dim === null) return amax(x, null, false, which, which === 'max' ? 'MaxBackward1' : 'MinBackward1');
+  if (dim === undefined || dim === null) return extremeOfAll(x, which);
   const mask = reduceMask(which, x, dim);
-  checkNonEmpty(which, x, mask);
+  checkNonEmpty(which, x, mask, false);
   const shape = keptShape(x, mask, keepDim);
   const values = newTensor(shape, x.dtype);
   const indices = newTensor(shape, 'int32');
-  K.reduce(which, values.data, indices.data as Int32Array, x, mask);
+  if (values.numel() > 0) K.reduce(which, values.data, indices.data as Int32Array, x, mask);
   const d = mask.indexOf(true);
   const idx = keepDim ? indices : indices.unsqueeze(d);
   // The gradient goes to the selected position only.
@@ -131,20 +163,28 @@ function extreme(x: Tensor, which: 'max' | 'min', dim: number | Tensor | undefin
   return maxMin(values, indices);
 }
 
+/**
+ * max()/min() over all elements: the gradient is shared evenly by the entries equal to the result, or by the NaNs
+ * when the result is NaN (PyTorch's evenly_distribute_backward; amax's NaN never equals itself).
+ */
+function extremeOfAll(x: Tensor, which: 'max' | 'min'): Tensor {
+  const mask = reduceMask(which, x, null);
+  checkNonEmpty(which, x, mask, true);
+  const out = run(which, x, mask, false, x.dtype);
+  return record(which === 'max' ? 'MaxBackward1' : 'MinBackward1', out, [x], (g) => {
+    const hit = (Number.isNaN(out.item()) ? x.isnan() : x.eq(out)).to(g.dtype);
+    return [hit.mul(g.div(sum(hit)))];
+  });
+}
+
 /** amax/amin: values only, over one or several dims; ties share the gradient evenly, as in PyTorch. */
-export function amax(
-  x: Tensor,
-  dim: DimArg | undefined,
-  keepDim: boolean,
-  which: 'max' | 'min',
-  gradName: string = which === 'max' ? 'AmaxBackward0' : 'AminBackward0',
-): Tensor {
+export function amax(x: Tensor, dim: DimArg | undefined, keepDim: boolean, which: 'max' | 'min'): Tensor {
   const op = which === 'max' ? 'amax' : 'amin';
   const mask = reduceMask(op, x, dim);
-  checkNonEmpty(op, x, mask);
+  checkNonEmpty(op, x, mask, allDims(dim));
   const out = run(which, x, mask, keepDim, x.dtype);
   const dims = mask.flatMap((m, i) => (m ? [i] : []));
-  return record(gradName, out, [x], (g) => {
+  return record(which === 'max' ? 'AmaxBackward0' : 'AminBackward0', out, [x], (g) => {
     const hit = x.eq(spread(out, x, mask)).to(x.dtype);
     const count = sum(hit, dims, true);
     return [spread(g, x, mask).mul(hit).div(count)];
@@ -155,10 +195,10 @@ export function amax(
 function argExtreme(x: Tensor, op: 'argmax' | 'argmin', dim: number | null | undefined, keepDim: boolean): Tensor {
   const all = dim === null || dim === undefined;
   const mask = reduceMask(op, x, all ? null : dim);
-  checkNonEmpty(op, x, mask);
+  checkNonEmpty(op, x, mask, all);
   const shape = all ? (keepDim ? x.shape.map(() => 1) : []) : keptShape(x, mask, keepDim);
   const indices = newTensor(shape, 'int32');
-  K.reduce(op, null, indices.data as Int32Array, x, mask);
+  if (indices.numel() > 0) K.reduce(op, null, indices.data as Int32Array, x, mask);
   return indices;
 }
 

@@ -1,0 +1,150 @@
+/**
+ * Edge cases against PyTorch (scripts/gen_edge_tensor_fixtures.py): negative and out-of-range indices, empty
+ * results and empty dims in reductions, slices, splits and concatenation, 0-d movement ops, prod's gradient at
+ * zeros, max/min with ties and NaN. Each case checks PyTorch's error, or the outputs, their requiresGrad, the
+ * gradients and (grad2) the second-order gradients.
+ */
+import * as torch from '../../lib';
+import type { Tensor } from '../../lib';
+import { build, decode, expectClose, loadFixture } from '../helpers/fixtures';
+import type { Num, TensorJson } from '../helpers/fixtures';
+import { expectError } from '../helpers/errors';
+
+const F = torch.nn.functional;
+
+interface EdgeCase {
+  group: string;
+  op: string;
+  inputs: TensorJson[];
+  grad: boolean;
+  args: unknown[];
+  rtol: number;
+  atol: number;
+  error?: { type: 'TypeError' | 'RangeError'; message: string; key: string };
+  outs?: TensorJson[];
+  requiresGrad?: boolean[];
+  upstream?: TensorJson[];
+  grads?: (TensorJson | null)[];
+  weights?: (TensorJson | null)[];
+  grads2?: (TensorJson | null)[] | null;
+}
+
+type Result = Tensor | Iterable<Tensor>;
+const num = (v: unknown): number => decode(v as Num);
+const opt = (v: unknown): number | null => (v === null ? null : num(v));
+// (dim, keepDim) when given, else the reduction over everything.
+const reduction = (f: (x: Tensor, ...a: never[]) => Result) => (t: Tensor[], a: unknown[]): Result =>
+  a.length ? (f as (x: Tensor, d: unknown, k: boolean) => Result)(t[0]!, a[0], a[1] as boolean) : f(t[0]!);
+
+// The torchlet spelling of each op of the generator's OPS table.
+const OPS: Record<string, (t: Tensor[], a: unknown[]) => Result> = {
+  index: ([x, i], [d]) => x!.index(...new Array<string>(d as number).fill(':'), i!),
+  indexInt: ([x], [i]) => x!.index(i as number),
+  slice: ([x], [d, s, e, step]) => x!.index(...new Array<string>(d as number).fill(':'), `${opt(s) ?? ''}:${opt(e) ?? ''}:${num(step)}`),
+  indexSelect: ([x, i], [d]) => x!.indexSelect(d as number, i!),
+  gather: ([x, i], [d]) => x!.gather(d as number, i!),
+  scatterAdd: ([x, i, s], [d]) => x!.scatterAdd(d as number, i!, s!),
+  indexAdd: ([x, i, s], [d]) => x!.indexAdd(d as number, i!, s!),
+  sum: reduction((x: Tensor, d?: number, k?: boolean) => x.sum(d, k)),
+  mean: reduction((x: Tensor, d?: number, k?: boolean) => x.mean(d, k)),
+  prod: reduction((x: Tensor, d?: number, k?: boolean) => x.prod(d, k)),
+  amax: reduction((x: Tensor, d?: number, k?: boolean) => x.amax(d, k)),
+  amin: reduction((x: Tensor, d?: number, k?: boolean) => x.amin(d, k)),
+  max: reduction((x: Tensor, d?: number, k?: boolean) => (d === undefined ? x.max() : x.max(d, k))),
+  min: reduction((x: Tensor, d?: number, k?: boolean) => (d === undefined ? x.min() : x.min(d, k))),
+  argmax: reduction((x: Tensor, d?: number, k?: boolean) => x.argmax(d, k)),
+  argmin: reduction((x: Tensor, d?: number, k?: boolean) => x.argmin(d, k)),
+  var: reduction((x: Tensor, d?: number, u?: boolean) => x.var(d, u)),
+  std: reduction((x: Tensor, d?: number, u?: boolean) => x.std(d, u)),
+  logsumexp: ([x], [d]) => x!.logsumexp(d as number),
+  softmax: ([x], [d]) => x!.softmax(d as number),
+  logSoftmax: ([x], [d]) => x!.logSoftmax(d as number),
+  layerNorm: ([x], [s]) => F.layerNorm(x!, s as number[]),
+  crossEntropy: ([x, y], [r]) => F.crossEntropy(x!, y!, { reduction: r as 'mean' | 'sum' | 'none' }),
+  maxPool2d: ([x], [k]) => F.maxPool2d(x!, k as number),
+  add: ([x, y]) => x!.add(y!),
+  mul: ([x, y]) => x!.mul(y!),
+  addmm: ([b, m1, m2]) => torch.addmm(b!, m1!, m2!),
+  linear: ([x, w, b]) => F.linear(x!, w!, b!),
+  expand: ([x], [s]) => x!.expand(s as number[]),
+  pad: ([x], [p]) => F.pad(x!, p as number[]),
+  copy: ([x, y]) => x!.detach().clone().copy_(y!),
+  strides: (_, [s]) => torch.tensor([...torch.zeros(s as number[]).stride()], { dtype: 'int64' }),
+  unbind: ([x], [d]) => x!.unbind(d as number),
+  split: ([x], [s, d]) => x!.split(s as number | number[], d as number),
+  chunk: ([x], [c, d]) => x!.chunk(c as number, d as number),
+  tensorSplit: ([x], [s, d]) => torch.tensorSplit(x!, s as number | number[], d as number),
+  cat: (t, [d]) => torch.cat(t, d as number),
+  transpose: ([x], [a, b]) => x!.transpose(a as number, b as number),
+  permute: ([x], [p]) => x!.permute(p as number[]),
+  reshape: ([x], [s]) => x!.reshape(s as number[]),
+  squeeze: ([x], a) => (a.length ? x!.squeeze(a[0] as number) : x!.squeeze()),
+  unsqueeze: ([x], [d]) => x!.unsqueeze(d as number),
+  flatten: ([x]) => x!.flatten(),
+  t: ([x]) => x!.t(),
+  select: ([x], [d, i]) => x!.select(d as number, i as number),
+};
+
+const fixture = loadFixture<EdgeCase>('edge_tensor.json');
+
+function label(c: EdgeCase): string {
+  return `${c.op}(${c.inputs.map((i) => `${i.dtype}[${i.shape.join(',')}]`).join(', ')}; ${JSON.stringify(c.args)})`;
+}
+
+function results(r: Result): Tensor[] {
+  return r instanceof torch.Tensor ? [r] : [...r];
+}
+
+function expectGrads(got: (Tensor | null)[], want: (TensorJson | null)[], c: EdgeCase, what: string): void {
+  expect(got.map((g) => g !== null)).toEqual(want.map((g) => g !== null));
+  want.forEach((w, i) => {
+    if (w) expectClose(got[i]!, w, c.rtol, c.atol, `${what} ${i}`);
+  });
+}
+
+function check(c: EdgeCase): void {
+  // Each input is a base tensor (a leaf requiring grad, when floating and the case takes gradients) seen through
+  // the fixture's view steps; gradients are taken with respect to the bases.
+  const leaves: Tensor[] = [];
+  const inputs = c.inputs.map((spec) => build(spec, c.grad ? (base): void => void leaves.push(base) : undefined));
+  const run = (): Result => OPS[c.op]!(inputs, c.args);
+  if (c.error) {
+    // The message names the op, then says what PyTorch says.
+    const escape = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const name = c.op === 'indexInt' ? 'index' : c.op;
+    expectError(run, c.error.type, new RegExp(`^(?=${name}\\b).*${escape(c.error.key)}`));
+    return;
+  }
+  const outs = results(run());
+  expect(outs.length).toBe(c.outs!.length);
+  outs.forEach((o, i) => expectClose(o, c.outs![i]!, c.rtol, c.atol, `output ${i}`));
+  expect(outs.map((o) => o.requiresGrad)).toEqual(c.requiresGrad);
+  if (!c.grads) return;
+  const diff = outs.filter((o) => o.requiresGrad);
+  const xs = leaves;
+  const ups = c.upstream!.map((u) => build(u));
+  const grad2 = c.grads2 !== undefined;
+  const gs = torch.autograd.grad(diff, xs, { gradOutputs: ups, allowUnused: true, createGraph: grad2 });
+  expectGrads(gs, c.grads, c, 'gradient');
+  if (!grad2) return;
+  const terms = gs.flatMap((g, i) => (g && g.requiresGrad ? [g.mul(build(c.weights![i]!)).sum()] : []));
+  if (c.grads2 === null) {
+    // PyTorch's gradients do not depend on the inputs: torchlet's must not either.
+    expect(terms).toHaveLength(0);
+    return;
+  }
+  const total = terms.reduce((a, b) => a.add(b));
+  expectGrads(torch.autograd.grad(total, xs, { allowUnused: true }), c.grads2!, c, 'second-order gradient');
+}
+
+describe('edge cases against PyTorch', () => {
+  expect(fixture.torch).toMatch(/^1\.13/);
+  const groups = [...new Set(fixture.cases.map((c) => c.group))];
+  for (const group of groups) {
+    describe(group, () => {
+      for (const c of fixture.cases.filter((k) => k.group === group)) {
+        test(label(c), () => check(c));
+      }
+    });
+  }
+});
