@@ -236,10 +236,13 @@ function unreached(input: Tensor, weight: Tensor, bias: Tensor | null, shape: re
   ]);
 }
 
+/** conv1d's sizes: a number or, as PyTorch's one-element tuples, a one-element array. */
+export type Single = number | readonly [number];
+
 export interface Conv1dOptions {
-  stride?: number;
-  padding?: number | 'valid' | 'same';
-  dilation?: number;
+  stride?: Single;
+  padding?: Single | 'valid' | 'same';
+  dilation?: Single;
   groups?: number;
 }
 
@@ -251,7 +254,10 @@ export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   if (input.dim() !== 3) throw new RangeError(`${op}: Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: ${shapeStr(input.shape)}`);
   if (weight.dim() !== 3) throw new RangeError(`${op}: weight should have 3 dimensions, got ${shapeStr(weight.shape)}`);
   const padding = options.padding ?? 0;
-  const one = (name: string, v: number, min: number): number[] => [pair(op, name, v, min)[0]];
+  const one = (name: string, v: Single, min: number): number[] => {
+    if (typeof v !== 'number' && !(Array.isArray(v) && v.length === 1)) throw new RangeError(`${op}: ${name} must be an integer or a one-element array, got ${JSON.stringify(v)}`);
+    return [pair(op, name, typeof v === 'number' ? v : v[0], min)[0]];
+  };
   return convolution(op, input, weight, bias ?? null, {
     stride: one('stride', options.stride ?? 1, 1),
     padding: padding === 'valid' || padding === 'same' ? padding : one('padding', padding, 0),

@@ -39,7 +39,8 @@ type Args = Record<string, unknown>;
 const pairOrNull = (v: unknown): torch.Tensor | number | [number, number] | null => v as never;
 const CALLS: Record<string, (t: (Tensor | null)[], k: Args) => Tensor | Tensor[]> = {
   conv2d: ([x, w, b], k) => F.conv2d(x!, w!, b, { stride: k.stride as number, padding: k.padding as number, dilation: k.dilation as number, groups: k.groups as number }),
-  conv1d: ([x, w, b], k) => F.conv1d(x!, w!, b, { stride: k.stride as number, padding: k.padding as number, dilation: k.dilation as number, groups: k.groups as number }),
+  // Sizes as PyTorch's one-element tuples here; conv_grad2.test.ts replays conv1d with plain numbers.
+  conv1d: ([x, w, b], k) => F.conv1d(x!, w!, b, { stride: [(k.stride as number | undefined) ?? 1], padding: k.padding as number, dilation: [(k.dilation as number | undefined) ?? 1], groups: k.groups as number }),
   convTranspose2d: ([x, w, b], k) =>
     F.convTranspose2d(x!, w!, b, { stride: k.stride as number, padding: k.padding as number, outputPadding: k.output_padding as number, groups: k.groups as number, dilation: k.dilation as number }),
   pad: ([x], k) => F.pad(x!, k.pad as number[], k.mode as 'constant', (k.value as number | undefined) ?? 0),
