@@ -2,6 +2,9 @@
 
 export type Shape = readonly number[];
 
+/** The most dims a tensor may have: the native kernels' kMaxRank (native/src/kernels/strided.h). */
+export const MAX_RANK = 16;
+
 export function numelOf(shape: Shape): number {
   let n = 1;
   for (const s of shape) n *= s;

@@ -8,7 +8,7 @@ import { Tensor } from './tensor';
 import type { DType } from './dtype';
 import { canCast, info, isFloating } from './dtype';
 import { isGradEnabled } from './autograd/grad_mode';
-import { shapeStr } from './shape';
+import { MAX_RANK, shapeStr } from './shape';
 
 /** A JS number or boolean standing for a 0-dim operand. */
 export type Scalar = number | boolean;
@@ -113,13 +113,28 @@ export function pair(op: string, name: string, v: Pair, min: number): [number, n
   return p as [number, number];
 }
 
-/** A user-given shape: non-negative integer sizes, with one -1 allowed when allowInfer. */
+/**
+ * A user-given shape: integer sizes, non-negative (one -1 allowed when allowInfer), at most MAX_RANK of them, each
+ * and their product (zeros left out, so an empty tensor cannot hide an impossible size) at most
+ * Number.MAX_SAFE_INTEGER, the largest element count a JS number indexes exactly.
+ */
 export function checkShape(op: string, shape: readonly unknown[], allowInfer = false): number[] {
+  if (!Array.isArray(shape)) throw new TypeError(`${op}: expected a shape (an array of integers) but received ${describe(shape)}`);
+  const bad = (): string => `[${shape.map((s) => (typeof s === 'number' ? String(s) : describe(s))).join(', ')}]`;
+  let product = 1;
   for (const s of shape) {
-    if (typeof s !== 'number' || !Number.isInteger(s) || s < (allowInfer ? -1 : 0)) {
-      throw new TypeError(`${op}: expected a shape of non-negative integers but received ${shapeStr(shape as number[])}`);
+    if (typeof s !== 'number' || !Number.isInteger(s)) {
+      throw new TypeError(`${op}: expected a shape of integers but received ${bad()}`);
+    }
+    if (s < (allowInfer ? -1 : 0)) {
+      throw new RangeError(`${op}: Trying to create tensor with negative dimension ${s}: ${bad()}`);
+    }
+    if (s > 0) product *= s;
+    if (product > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(`${op}: the shape ${bad()} has more than Number.MAX_SAFE_INTEGER (2^53 - 1) elements`);
     }
   }
+  checkRank(op, shape.length);
   return shape as number[];
 }
 
@@ -138,13 +153,48 @@ export function parseSizeArgs<O extends object>(op: string, args: SizeArgs<O>): 
   return { shape: [...checkShape(op, dims)], options };
 }
 
-/** Flattens (2, 3) or ([2, 3]) argument lists of integers. */
+/** Flattens (2, 3) or ([2, 3]) argument lists of integers (each checked to be an integer). */
 export function flatArgs(op: string, args: readonly (number | readonly number[])[]): number[] {
-  if (args.length === 1 && Array.isArray(args[0])) return [...(args[0] as readonly number[])];
-  for (const a of args) {
-    if (typeof a !== 'number') throw new TypeError(`${op}: expected integers or one array of integers but received ${describe(a)}`);
+  const list = (args.length === 1 && Array.isArray(args[0]) ? args[0] : args) as readonly unknown[];
+  for (const a of list) {
+    if (typeof a !== 'number' || !Number.isInteger(a)) {
+      throw new TypeError(`${op}: expected integers or one array of integers but received ${describe(a)}`);
+    }
   }
-  return args as number[];
+  return [...(list as readonly number[])];
+}
+
+/** A rank the native kernels support (native/src/kernels/strided.h kMaxRank). */
+export function checkRank(op: string, rank: number): void {
+  if (rank > MAX_RANK) throw new RangeError(`${op}: torchlet supports tensors of at most ${MAX_RANK} dims, but this one would have ${rank}`);
+}
+
+// ---- integer values -------------------------------------------------------------------------------------------
+
+/** The range of torchlet's int32 storage, which stands for PyTorch's int64. */
+export const INT_MIN = -(2 ** 31);
+export const INT_MAX = 2 ** 31 - 1;
+
+function intOverflow(op: string, v: number): RangeError {
+  return new RangeError(
+    `${op}: value ${v} cannot be converted to type int64 without overflow (torchlet stores int64 in 32 bits: ` +
+      `[${INT_MIN}, ${INT_MAX}])`,
+  );
+}
+
+/** A number stored into an integer tensor: truncated toward zero, as PyTorch converts, and refused when it does not fit. */
+export function checkIntValue(op: string, v: number): number {
+  const t = Math.trunc(v);
+  if (!(t >= INT_MIN && t <= INT_MAX)) throw intOverflow(op, v);
+  return t;
+}
+
+/** Every value of a float tensor converted to an integer one must fit (NaN and infinities never do). */
+export function checkIntValues(op: string, values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!(v > INT_MIN - 1 && v < INT_MAX + 1)) throw intOverflow(op, v);
+  }
 }
 
 /** An int32 (PyTorch int64) index tensor. */

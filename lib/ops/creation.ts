@@ -3,7 +3,7 @@ import { allocate, checkDType, dtypeOfStorage, getDefaultDtype, isFloating } fro
 import type { DType, DTypeLike, Storage } from '../dtype';
 import { Tensor, emptyTensor } from '../tensor';
 import { contiguousStrides, numelOf, shapeStr } from '../shape';
-import { checkShape, checkTensor, parseSizeArgs } from '../validate';
+import { checkIntValue, checkShape, checkTensor, parseSizeArgs } from '../validate';
 import type { SizeArgs } from '../validate';
 
 export type { SizeArgs } from '../validate';
@@ -21,10 +21,17 @@ function finish(t: Tensor, options: TensorOptions): Tensor {
   return t;
 }
 
+/** A fill value as dtype's storage holds it: bool 0 or 1, integers truncated and range-checked. */
+function storedValue(op: string, dtype: DType, value: number | boolean): number {
+  if (dtype === 'bool') return value === false || value === 0 ? 0 : 1;
+  const v = Number(value);
+  return dtype === 'int32' ? checkIntValue(op, v) : v;
+}
+
 function filled(op: string, shape: number[], value: number | boolean, options: TensorOptions, dflt: DType = getDefaultDtype()): Tensor {
   const dtype = options.dtype === undefined ? dflt : checkDType(op, options.dtype);
   const t = emptyTensor(shape, dtype);
-  const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  const v = storedValue(op, dtype, value);
   if (v !== 0) t.data.fill(v);
   return finish(t, options);
 }
@@ -126,9 +133,8 @@ export function tensor(data: Nested | Tensor, options: TensorOptions = {}): Tens
   if (inferred === 'bool' && !allBool) inferred = getDefaultDtype();
   const dtype = options.dtype === undefined ? inferred : checkDType('tensor', options.dtype);
   const storage = allocate(dtype, n);
-  if (dtype === 'bool') for (let i = 0; i < n; i++) storage[i] = values[i] !== 0 ? 1 : 0;
-  else if (dtype === 'int32') for (let i = 0; i < n; i++) storage[i] = Math.trunc(values[i]!);
-  else storage.set(values);
+  if (dtype === 'float64' || dtype === 'float32') storage.set(values);
+  else for (let i = 0; i < n; i++) storage[i] = storedValue('tensor', dtype, values[i]!);
   return finish(new Tensor(storage, shape, contiguousStrides(shape), 0, dtype), options);
 }
 

@@ -16,7 +16,7 @@ import { noGrad } from '../autograd/grad_mode';
 import { broadcastShapes, contiguousStrides, isRowMajor, sameShape, shapeStr } from '../shape';
 import type { Shape } from '../shape';
 import type { Scalar } from '../validate';
-import { checkInPlaceResult, checkNumber, checkOperand, checkTensor, checkUntrackedOperand, checkWritable, describe } from '../validate';
+import { checkInPlaceResult, checkIntValue, checkIntValues, checkNumber, checkOperand, checkTensor, checkUntrackedOperand, checkWritable, describe } from '../validate';
 
 export type { Scalar } from '../validate';
 
@@ -59,16 +59,23 @@ const ZEROS: number[][] = [];
 function zeroStrides(rank: number): number[] {
   return (ZEROS[rank] ??= new Array<number>(rank).fill(0));
 }
-function scalarOperand(dtype: DType, value: Scalar, shape: Shape): Strided {
+/** A number as an operand of dtype: bool 0 or 1; an integer refused when it does not fit int32 (never wrapped). */
+function storedScalar(op: string, dtype: DType, value: Scalar): number {
+  if (dtype === 'bool') return value === false || value === 0 ? 0 : 1;
+  const v = Number(value);
+  return dtype === 'int32' ? checkIntValue(op, v) : v;
+}
+
+function scalarOperand(op: string, dtype: DType, value: Scalar, shape: Shape): Strided {
   const slot = SLOTS[dtype];
-  slot[0] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  slot[0] = storedScalar(op, dtype, value);
   return { data: slot, shape, strides: zeroStrides(shape.length), offset: 0 };
 }
 
 /** A 0-dim tensor holding a number, for the few places an operand must be a Tensor. */
-export function scalarTensor(value: Scalar, dtype: DType = scalarType(value)): Tensor {
+export function scalarTensor(value: Scalar, dtype: DType = scalarType(value), op = 'scalarTensor'): Tensor {
   const t = emptyTensor([], dtype);
-  t.data[0] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  t.data[0] = storedScalar(op, dtype, value);
   return t;
 }
 
@@ -80,9 +87,18 @@ function stridesFor(shape: Shape, like: Tensor): readonly number[] {
 /** A copy of x converted to dtype (recorded as PyTorch's ToCopyBackward0 between floating types), or x itself. */
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
+  checkCastable('to', x, dtype);
   const out = outputTensor(x.shape, dtype);
   K.copy(out, x);
   return record('ToCopyBackward0', out, [x], (g) => [cast(g, x.dtype)]);
+}
+
+/**
+ * Converting floats to torchlet's int32 (PyTorch's int64) must not wrap: values out of its range, NaN and
+ * infinities (undefined behaviour in PyTorch's cast) are refused.
+ */
+function checkCastable(op: string, x: Tensor, dtype: DType): void {
+  if (dtype === 'int32' && isFloating(x.dtype)) checkIntValues(op, K.dense(x));
 }
 
 /** x viewed with `shape` by broadcasting (an expand view, whose backward sums back), or x itself. */
@@ -327,7 +343,7 @@ function runBinary(e: BinaryImpl, a: Tensor, b: Tensor | Scalar, alpha: number, 
   } else {
     shape = x.shape;
     // A number operand takes alpha up front (add(x, 2, alpha)), in double, as the slot holds it.
-    y = scalarOperand(ct, alpha === 1 ? b : Number(b) * alpha, shape);
+    y = scalarOperand(into ? `${e.name}_` : e.name, ct, alpha === 1 ? b : Number(b) * alpha, shape);
     scalarAlpha = 1;
   }
   if (into) {
@@ -359,7 +375,7 @@ function binaryOperands(op: string, a: unknown, b: unknown): [Tensor, Tensor | S
   if (a instanceof Tensor) return [a, b];
   // A number first: it stands for a 0-dim tensor of its own type (torch.pow(2, x), 1 - x).
   if (!(b instanceof Tensor)) throw new TypeError(`${op}: expected at least one Tensor but received ${describe(a)} and ${describe(b)}`);
-  return [scalarTensor(a), b];
+  return [scalarTensor(a, scalarType(a), op), b];
 }
 
 function checkAlpha(op: string, alpha: unknown): number {
@@ -435,8 +451,8 @@ export function where(condition: Tensor, a: Tensor | Scalar, b: Tensor | Scalar)
   checkOperand('where', 'input', a);
   checkOperand('where', 'other', b);
   const dtype = a instanceof Tensor || b instanceof Tensor ? resultType([a, b]) : getDefaultDtype();
-  const x = a instanceof Tensor ? cast(a, dtype) : scalarTensor(a, dtype);
-  const y = b instanceof Tensor ? cast(b, dtype) : scalarTensor(b, dtype);
+  const x = a instanceof Tensor ? cast(a, dtype) : scalarTensor(a, dtype, 'where');
+  const y = b instanceof Tensor ? cast(b, dtype) : scalarTensor(b, dtype, 'where');
   const shape = broadcastShapes('where', broadcastShapes('where', condition.shape, x.shape), y.shape);
   const out = outputTensor(shape, dtype);
   const c = broadcast(condition, shape);
@@ -461,9 +477,10 @@ function copyInto(x: Tensor, op: string, src: Tensor | Scalar): Tensor {
   checkOperand(op, 'src', src);
   checkUntrackedOperand(op, src);
   if (src instanceof Tensor) {
+    checkCastable(op, src, x.dtype);
     K.copy(x, broadcast(unaliased(x, src), x.shape));
   } else {
-    K.copy(x, scalarOperand(x.dtype, src, x.shape));
+    K.copy(x, scalarOperand(op, x.dtype, src, x.shape));
   }
   return x;
 }

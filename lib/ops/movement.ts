@@ -228,6 +228,7 @@ export function expand(x: Tensor, ...size: SizeArg[]): Tensor {
       );
     }
   }
+  checkShape('expand', shape);
   return record('ExpandBackward0', viewOf(x, shape, strides), [x], (g) => [sumToSize(g, x.shape)]);
 }
 
@@ -250,6 +251,7 @@ export function sumToSize(g: Tensor, ...size: SizeArg[]): Tensor {
 /** x viewed with `shape` by broadcasting, or x itself when the shape already matches, as torch.broadcast_to. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   checkTensor('broadcastTo', 'input', x);
+  checkShape('broadcastTo', shape, true);
   return sameShape(x.shape, shape) ? x : expand(x, shape);
 }
 

@@ -7,7 +7,7 @@ import { Tensor, defineMethods, emptyTensor, outputTensor } from '../tensor';
 import { normalizeDim, numelOf, shapeStr } from '../shape';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
-import { checkTensor } from '../validate';
+import { checkIntValues, checkTensor } from '../validate';
 
 /** Dims to reduce: one dim, several, or null/undefined/[] for all of them. */
 export type DimArg = number | readonly number[] | null;
@@ -64,8 +64,18 @@ const newTensor = outputTensor;
 function run(op: ReduceOpName, x: Tensor, mask: boolean[], keepDim: boolean, dtype: DType): Tensor {
   const out = newTensor(keptShape(x, mask, keepDim), dtype);
   if (out.numel() === 0) return out;
-  if (x.numel() === 0) out.data.fill(op === 'prod' ? 1 : 0);
-  else K.reduce(op, out.data, null, x, mask);
+  if (x.numel() === 0) {
+    out.data.fill(op === 'prod' ? 1 : 0);
+  } else if (dtype === 'int32' && (op === 'sum' || op === 'prod')) {
+    // int32 stands for PyTorch's int64, so a sum must not wrap: accumulate in double (exact for int32 terms until a
+    // result is out of range anyway) and refuse results int32 cannot hold.
+    const wide = newTensor(out.shape, 'float64');
+    K.reduce(op, wide.data, null, noGrad(() => x.to('float64')), mask);
+    checkIntValues(op, wide.data);
+    K.copy(out, wide);
+  } else {
+    K.reduce(op, out.data, null, x, mask);
+  }
   return out;
 }
 
