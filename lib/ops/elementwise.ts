@@ -132,11 +132,16 @@ function inPlaceResult(
   checkInPlaceResult(op, x, result);
   if (direct) return run(x);
   const r = noGrad(() => run(undefined));
-  if (!sameShape(r.shape, x.shape)) {
-    throw new RangeError(`${op}: output with shape ${shapeStr(x.shape)} doesn't match the broadcast shape ${shapeStr(r.shape)}`);
-  }
+  checkOutputShape(op, x, r.shape);
   K.copy(x, r);
   return x;
+}
+
+/** An in-place op's result must have the shape of the tensor it is written into. */
+function checkOutputShape(op: string, into: Tensor, shape: Shape): void {
+  if (!sameShape(shape, into.shape)) {
+    throw new RangeError(`${op}: output with shape ${shapeStr(into.shape)} doesn't match the broadcast shape ${shapeStr(shape)}`);
+  }
 }
 
 // ---- unary ops ---------------------------------------------------------------------------------------------
@@ -324,6 +329,10 @@ function runBinary(e: BinaryImpl, a: Tensor, b: Tensor | Scalar, alpha: number, 
   if (e.scalarUnary && typeof b === 'number' && isFloating(ct) && alpha === 1) {
     return runUnary(e.scalarUnary, a.dtype === ct ? a : cast(a, ct), b, 0, into);
   }
+  if (ct === 'int32' && alpha !== 1 && !Number.isInteger(alpha)) {
+    throw new TypeError(`${into ? `${e.name}_` : e.name}: For integral input tensors, argument alpha must not be a floating point number.`);
+  }
+  if (ct === 'int32' && INT_CAN_OVERFLOW.has(e.name)) return exactInt(e, a, b, alpha, into);
   const outType: DType = e.dtype === 'compare' || e.dtype === 'logical' ? 'bool' : ct;
   let x = a.dtype === ct ? a : cast(a, ct);
   let shape: Shape;
@@ -347,9 +356,7 @@ function runBinary(e: BinaryImpl, a: Tensor, b: Tensor | Scalar, alpha: number, 
     scalarAlpha = 1;
   }
   if (into) {
-    if (!sameShape(shape, into.shape)) {
-      throw new RangeError(`${e.name}_: output with shape ${shapeStr(into.shape)} doesn't match the broadcast shape ${shapeStr(shape)}`);
-    }
+    checkOutputShape(`${e.name}_`, into, shape);
     K.binary(e.code, into, x, y, scalarAlpha);
     return into;
   }
@@ -365,9 +372,25 @@ function runBinary(e: BinaryImpl, a: Tensor, b: Tensor | Scalar, alpha: number, 
   return record(e.scalarBackward ?? e.backward!, out, [x], (g, needs) => grad(g, x, s, out, [needs[0]!, false], alpha).slice(0, 1));
 }
 
+// Integer ops whose int32 result can leave int32's range. int32 stands for PyTorch's int64, so these compute in
+// double (exact: every in-range result of int32 operands is) and refuse results that do not fit, rather than wrap.
+const INT_CAN_OVERFLOW = new Set(['add', 'sub', 'mul']);
+
+function exactInt(e: BinaryImpl, a: Tensor, b: Tensor | Scalar, alpha: number, into?: Tensor): Tensor {
+  const op = into ? `${e.name}_` : e.name;
+  const wide = runBinary(e, cast(a, 'float64'), b instanceof Tensor ? cast(b, 'float64') : Number(b), alpha);
+  checkIntValues(op, K.dense(wide));
+  if (into) checkOutputShape(op, into, wide.shape);
+  const out = into ?? outputTensor(wide.shape, 'int32');
+  K.copy(out, wide);
+  return out;
+}
+
 /** A binary op's function: a tensor (or number) and another tensor or number; add and sub also take alpha. */
 export type BinaryFn = (input: Tensor | Scalar, other: Tensor | Scalar) => Tensor;
-export type BinaryAlphaFn = (input: Tensor | Scalar, other: Tensor | Scalar, alpha?: number) => Tensor;
+/** alpha as PyTorch's keyword ({ alpha: 2 }), or as a number after the operands (torchlet's shorter spelling). */
+export type AlphaArg = number | { alpha?: number };
+export type BinaryAlphaFn = (input: Tensor | Scalar, other: Tensor | Scalar, alpha?: AlphaArg) => Tensor;
 
 function binaryOperands(op: string, a: unknown, b: unknown): [Tensor, Tensor | Scalar] {
   checkOperand(op, 'input', a);
@@ -378,7 +401,20 @@ function binaryOperands(op: string, a: unknown, b: unknown): [Tensor, Tensor | S
   return [scalarTensor(a, scalarType(a), op), b];
 }
 
-function checkAlpha(op: string, alpha: unknown): number {
+/**
+ * The arguments after the operands: alpha (a number or { alpha }) for ops that take it, nothing for the others.
+ * Anything more is refused, as PyTorch refuses extra positional arguments (there is no public output argument).
+ */
+function alphaArg(op: string, takesAlpha: boolean | undefined, operands: number, rest: readonly unknown[]): number {
+  if (rest.length > (takesAlpha ? 1 : 0)) {
+    throw new TypeError(`${op}() takes ${operands} positional argument${operands > 1 ? 's' : ''} but ${operands + rest.length} were given`);
+  }
+  let alpha = rest[0];
+  if (alpha !== null && typeof alpha === 'object' && !(alpha instanceof Tensor) && !Array.isArray(alpha)) {
+    const extra = Object.keys(alpha).filter((k) => k !== 'alpha');
+    if (extra.length) throw new TypeError(`${op}() got an unexpected keyword argument '${extra[0]}'`);
+    alpha = (alpha as { alpha?: unknown }).alpha;
+  }
   return alpha === undefined ? 1 : checkNumber(op, 'alpha', alpha);
 }
 
@@ -398,9 +434,9 @@ function binaryImpl(name: string, spec: BinarySpec, kernel: string): BinaryImpl 
 
 /** The function of a binary op: operands checked, a leading number made a 0-dim tensor, alpha checked. */
 function binaryFunction(name: string, spec: BinarySpec, e: BinaryImpl): BinaryAlphaFn {
-  return (a: Tensor | Scalar, b: Tensor | Scalar, alpha?: number): Tensor => {
+  return (a: Tensor | Scalar, b: Tensor | Scalar, ...rest: unknown[]): Tensor => {
     const [x, y] = binaryOperands(name, a, b);
-    return runBinary(e, x, y, spec.alpha ? checkAlpha(name, alpha) : 1);
+    return runBinary(e, x, y, alphaArg(name, spec.alpha, 2, rest));
   };
 }
 
@@ -420,10 +456,10 @@ export function binary(name: string, spec: BinarySpec): BinaryAlphaFn {
   IN_PLACE.set(name, (x: Tensor, ...args: unknown[]): Tensor => {
     const op = `${name}_`;
     checkTensor(op, 'input', x);
-    const [other, alpha] = args as [unknown, unknown];
+    const [other, ...rest] = args;
     checkOperand(op, 'other', other);
     const b = unaliased(x, other);
-    const a = spec.alpha ? checkAlpha(op, alpha) : 1;
+    const a = alphaArg(op, spec.alpha, 1, rest);
     const result = boolResult ? 'bool' : computeType(e, x, b);
     // The kernel writes x itself when the result has x's dtype (the usual case: add_, mul_ on floats).
     return inPlaceResult(op, x, [b], result, result === x.dtype, (into) => runBinary(e, x, b, a, into));

@@ -57,7 +57,7 @@ describe('creation', () => {
     expect(torch.zeros(2, 3).shape).toEqual([2, 3]);
     expect(torch.ones([2, 3], { dtype: 'int32' }).dtype).toBe('int32');
     expect(torch.zeros(2, { dtype: 'bool' }).dtype).toBe('bool');
-    expect(() => torch.zeros(-1)).toThrow(TypeError);
+    expect(() => torch.zeros(-1)).toThrow(RangeError);
     expect(() => torch.zeros(1.5)).toThrow(TypeError);
   });
 
