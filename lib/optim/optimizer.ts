@@ -1,6 +1,8 @@
 /** The Optimizer base: parameter groups with per-group options, per-parameter state, state dicts. */
 import { Tensor } from '../tensor';
 import { noGrad } from '../autograd/grad_mode';
+import { sameShape, shapeStr } from '../shape';
+import { describe } from '../validate';
 
 export type ParamGroup<O> = O & { params: Tensor[] };
 export type ParamsArg<O> = readonly Tensor[] | readonly (Partial<O> & { params: readonly Tensor[] })[];
@@ -50,6 +52,14 @@ export abstract class Optimizer<O extends object> {
   /** One update of every parameter that has a gradient (the others are skipped, their state untouched). */
   step(closure?: () => Tensor): Tensor | undefined {
     const loss = closure ? closure() : undefined;
+    // Every gradient is checked before any parameter moves, so a bad one cannot leave a half-made step.
+    let index = 0;
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        if (p.grad) this.checkGrad(index, p, p.grad);
+        index++;
+      }
+    }
     noGrad(() => {
       for (const group of this.paramGroups) {
         for (const p of group.params) {
@@ -64,6 +74,18 @@ export abstract class Optimizer<O extends object> {
       }
     });
     return loss;
+  }
+
+  /** A parameter's gradient must be a Tensor of its shape and dtype (the update reads it element for element). */
+  private checkGrad(index: number, p: Tensor, grad: unknown): void {
+    const op = `${this.constructor.name}.step`;
+    if (!(grad instanceof Tensor)) throw new TypeError(`${op}: the .grad of parameter ${index} is ${describe(grad)}, not a Tensor`);
+    if (!sameShape(grad.shape, p.shape)) {
+      throw new RangeError(`${op}: the .grad of parameter ${index} has shape ${shapeStr(grad.shape)} but the parameter has shape ${shapeStr(p.shape)}`);
+    }
+    if (grad.dtype !== p.dtype) {
+      throw new TypeError(`${op}: the .grad of parameter ${index} has dtype ${grad.dtype} but the parameter has dtype ${p.dtype}`);
+    }
   }
 
   /** Updates one parameter in place from its gradient, state and group options. */
@@ -85,28 +107,53 @@ export abstract class Optimizer<O extends object> {
     return { state, paramGroups };
   }
 
-  /** Restores state and group options saved by stateDict(); groups must match in number and size. */
+  /**
+   * Restores state and group options saved by stateDict(); groups must match in number and size, and every
+   * tensor in the state must have its parameter's shape. Everything is checked before anything changes.
+   * @throws RangeError for mismatched groups or wrong-shaped state, TypeError for malformed entries
+   */
   loadStateDict(sd: OptimizerStateDict): void {
+    const op = `${this.constructor.name}.loadStateDict`;
+    if (typeof sd !== 'object' || sd === null || !Array.isArray(sd.paramGroups) || typeof sd.state !== 'object' || sd.state === null) {
+      throw new TypeError(`${op}: expected { state, paramGroups } but received ${describe(sd)}`);
+    }
     if (sd.paramGroups.length !== this.paramGroups.length) {
-      throw new RangeError('loaded state dict has a different number of parameter groups');
+      throw new RangeError(`${op}: loaded state dict has a different number of parameter groups`);
     }
     const params: Tensor[] = [];
-    sd.paramGroups.forEach((saved, gi) => {
+    const options = sd.paramGroups.map((saved, gi) => {
       const g = this.paramGroups[gi]!;
-      const ids = saved.params as number[];
-      if (ids.length !== g.params.length) {
-        throw new RangeError("loaded state dict contains a parameter group that doesn't match the size of optimizer's group");
+      const ids = (saved as { params?: unknown }).params;
+      if (!Array.isArray(ids) || !ids.every((id) => Number.isInteger(id) && id >= 0)) {
+        throw new TypeError(`${op}: parameter group ${gi} has no list of parameter ids`);
       }
-      ids.forEach((id, k) => (params[id] = g.params[k]!));
+      if (ids.length !== g.params.length) {
+        throw new RangeError(`${op}: loaded state dict contains a parameter group that doesn't match the size of optimizer's group`);
+      }
+      ids.forEach((id: number, k) => {
+        if (params[id]) throw new RangeError(`${op}: parameter id ${id} appears more than once in the groups`);
+        params[id] = g.params[k]!;
+      });
       const { params: _ignored, ...opts } = saved;
       void _ignored;
-      Object.assign(g, opts);
+      return opts;
     });
-    this.state = new Map();
+    const state = new Map<Tensor, Record<string, unknown>>();
     for (const [id, st] of Object.entries(sd.state)) {
       const p = params[Number(id)];
       if (!p) continue;
-      this.state.set(p, Object.fromEntries(Object.entries(st).map(([k, v]) => [k, v instanceof Tensor ? v.clone() : v])));
+      if (typeof st !== 'object' || st === null) throw new TypeError(`${op}: state of parameter ${id} is ${describe(st)}, not an object`);
+      const entry: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(st)) {
+        if (v instanceof Tensor && !sameShape(v.shape, p.shape)) {
+          throw new RangeError(`${op}: state '${k}' of parameter ${id} has shape ${shapeStr(v.shape)} but the parameter has shape ${shapeStr(p.shape)}`);
+        }
+        // PyTorch casts floating state to its parameter's dtype.
+        entry[k] = v instanceof Tensor ? (v.isFloatingPoint() ? v.to(p.dtype) : v).clone() : v;
+      }
+      state.set(p, entry);
     }
+    options.forEach((opts, gi) => Object.assign(this.paramGroups[gi]!, opts));
+    this.state = state;
   }
 }

@@ -8,6 +8,7 @@ import { checkDType, info, isFloating } from '../../dtype';
 import { noGrad } from '../../autograd/grad_mode';
 import { shapeStr, sameShape } from '../../shape';
 import { Parameter } from '../parameter';
+import { checkWritable } from '../../validate';
 
 /** PyTorch's name for a value's type in assignment errors ('torchlet.FloatTensor', 'number', ...). */
 function typeName(v: unknown): string {
@@ -234,15 +235,25 @@ export abstract class Module {
     const missingKeys = [...own.keys()].filter((k) => !sd.has(k));
     const unexpectedKeys = [...sd.keys()].filter((k) => !own.has(k));
     const errors: string[] = [];
+    // Every value is checked and converted to its target's dtype before anything is copied: a failure leaves the
+    // module as it was, never half loaded.
+    const ready: [Tensor, Tensor][] = [];
     for (const [key, target] of own) {
-      const src = sd.get(key);
-      if (!src) continue;
+      if (!sd.has(key)) continue;
+      const src: unknown = sd.get(key);
       if (!(src instanceof Tensor)) {
         errors.push(`While copying the parameter named "${key}", expected torchlet.Tensor or Tensor-like object from checkpoint but received ${typeName(src)}`);
       } else if (!sameShape(src.shape, target.shape)) {
         errors.push(
           `size mismatch for ${key}: copying a param with shape ${torchSize(src.shape)} from checkpoint, the shape in current model is ${torchSize(target.shape)}.`,
         );
+      } else {
+        try {
+          noGrad(() => checkWritable(target, 'loadStateDict'));
+          ready.push([target, noGrad(() => src.to(target.dtype))]);
+        } catch (e) {
+          errors.push(`While copying the parameter named "${key}", whose dimensions in the model are ${torchSize(target.shape)} and whose dimensions in the checkpoint are ${torchSize(src.shape)}, an exception occurred : ${(e as Error).message}.`);
+        }
       }
     }
     if (strict) {
@@ -253,10 +264,7 @@ export abstract class Module {
       throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join('\n\t')}`);
     }
     noGrad(() => {
-      for (const [key, target] of own) {
-        const src = sd.get(key);
-        if (src) target.copy_(src);
-      }
+      for (const [target, src] of ready) target.copy_(src);
     });
     return { missingKeys, unexpectedKeys };
   }
