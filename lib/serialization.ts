@@ -10,8 +10,8 @@ import * as path from 'path';
 import { Tensor } from './tensor';
 import type { DType } from './dtype';
 import { DTYPES, allocate, info } from './dtype';
-import { MAX_RANK, contiguousStrides, numelOf } from './shape';
-import { describe } from './validate';
+import { contiguousStrides, numelOf } from './shape';
+import { checkShape, describe } from './validate';
 
 /** The dtype of each safetensors code torchlet reads. */
 const BY_CODE = new Map(Object.entries(DTYPES).map(([d, e]) => [e.safetensors as string, d as DType]));
@@ -192,14 +192,11 @@ export function load(file: string): Map<string, Tensor> {
     const entry = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = typeof entry.dtype === 'string' ? BY_CODE.get(entry.dtype) : undefined;
     if (!dtype) throw corrupt(file, `tensor '${name}' has unsupported dtype ${JSON.stringify(entry.dtype)} (torchlet reads ${[...BY_CODE.keys()].join(', ')})`);
-    const shape = entry.shape;
-    if (
-      !Array.isArray(shape) ||
-      shape.length > MAX_RANK ||
-      !shape.every((s) => Number.isSafeInteger(s) && s >= 0) ||
-      numelOf(shape as number[]) * elem(dtype) > Number.MAX_SAFE_INTEGER
-    ) {
-      throw corrupt(file, `tensor '${name}' has a bad shape ${JSON.stringify(shape)}`);
+    const shape = entry.shape as number[];
+    try {
+      checkShape('load', shape);
+    } catch (e) {
+      throw corrupt(file, `tensor '${name}' has a bad shape ${JSON.stringify(shape)} (${(e as Error).message})`);
     }
     const offs = entry.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) {
@@ -207,17 +204,17 @@ export function load(file: string): Map<string, Tensor> {
     }
     const [begin, end] = offs as [number, number];
     if (end < begin) throw corrupt(file, `tensor '${name}' has data_offsets out of order [${begin}, ${end}]`);
-    const bytes = numelOf(shape as number[]) * elem(dtype);
+    const bytes = numelOf(shape) * elem(dtype);
     if (end - begin !== bytes) throw corrupt(file, `tensor '${name}' spans ${end - begin} bytes but its shape needs ${bytes}`);
     if (end > data.length) throw corrupt(file, `tensor '${name}' ends at byte ${end} of a ${data.length}-byte data section (truncated?)`);
-    const storage = allocate(dtype, numelOf(shape as number[]));
+    const storage = allocate(dtype, numelOf(shape));
     Buffer.from(storage.buffer, storage.byteOffset, bytes).set(data.subarray(begin, end));
     if (dtype === 'bool') {
       const bad = storage.findIndex((b) => b > 1);
       if (bad >= 0) throw corrupt(file, `BOOL tensor '${name}' holds the byte ${storage[bad]} at element ${bad} (only 0 and 1 are booleans)`);
     }
     ranges.push([begin, end, name]);
-    out.set(name, new Tensor(storage, shape as number[], contiguousStrides(shape as number[]), 0, dtype));
+    out.set(name, new Tensor(storage, shape, contiguousStrides(shape), 0, dtype));
   }
   // The data section must be exactly the tensors' bytes, each range once: no overlap, no hole, nothing after.
   ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);

@@ -203,7 +203,7 @@ describe("autograd takes PyTorch's positional arguments (10.22)", () => {
 });
 
 describe('optimizers check gradients and state (11.8)', () => {
-  const makers: [string, (ps: Tensor[]) => optim.Optimizer<object>][] = [
+  const makers: [string, (ps: Tensor[]) => torch.optim.Optimizer<object>][] = [
     ['SGD', (ps) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9 })],
     ['Adam', (ps) => new optim.Adam(ps)],
     ['AdamW', (ps) => new optim.AdamW(ps)],
@@ -247,7 +247,7 @@ describe('optimizers check gradients and state (11.8)', () => {
 
 describe('Module.loadStateDict is all or nothing (11.8)', () => {
   class WithCounter extends nn.Module {
-    declare weight: nn.Parameter;
+    declare weight: torch.nn.Parameter;
     constructor() {
       super();
       this.weight = new nn.Parameter(torch.ones(2));
