@@ -106,3 +106,65 @@ describe('save and load', () => {
     expect(() => torch.load(path.join(dir, 'missing.safetensors'))).toThrow(/ENOENT/);
   });
 });
+
+describe('save: temporary files and reserved names (11.10)', () => {
+  const temps = (d: string, target: string): string[] =>
+    fs.readdirSync(d).filter((n) => n.startsWith(`.${target}.`) && n.endsWith('.torchlet-tmp'));
+
+  test('a tensor named __metadata__ and non-string metadata are refused before anything is written', () => {
+    const file = path.join(dir, 'meta.safetensors');
+    expect(() => torch.save({ __metadata__: torch.ones(1) }, file)).toThrow(/may not be named '__metadata__'/);
+    expect(() => torch.save(new Map([['__metadata__', torch.ones(1)]]), file)).toThrow(RangeError);
+    expect(() => torch.save({ x: torch.ones(1) }, file, { epoch: 3 } as unknown as Record<string, string>)).toThrow(
+      /metadata values must be strings \(the safetensors format\) but 'epoch' is the number 3/,
+    );
+    expect(fs.existsSync(file)).toBe(false);
+    expect(temps(dir, 'meta.safetensors')).toEqual([]);
+    torch.save({ x: torch.ones(1) }, file, { epoch: '3' });
+    const buf = fs.readFileSync(file);
+    const header = JSON.parse(buf.subarray(8, 8 + Number(buf.readBigUInt64LE(0))).toString());
+    expect(header.__metadata__).toEqual({ epoch: '3' });
+  });
+
+  test('a failed rename removes the temporary file and keeps what was there', () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'rename-'));
+    const target = path.join(sub, 'taken.safetensors');
+    fs.mkdirSync(target);
+    fs.writeFileSync(path.join(target, 'inside'), 'x');
+    expect(() => torch.save({ x: torch.ones(3) }, target)).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    expect(fs.readdirSync(sub)).toEqual(['taken.safetensors']);
+    expect(fs.readFileSync(path.join(target, 'inside'), 'utf8')).toBe('x');
+  });
+
+  test('the temporary file of a save killed with SIGKILL is removed by the next save', async () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'kill-'));
+    const file = path.join(sub, 'big.safetensors');
+    const dist = path.join(__dirname, '..', 'dist');
+    const code = `const t = require(${JSON.stringify(dist)}); const big = { x: t.ones(16 * 1024 * 1024) };
+      for (;;) t.save(big, ${JSON.stringify(file)});`;
+    const { spawn } = await import('child_process');
+    // Kill the child while a temporary file exists (retried in the rare case a rename wins the race).
+    let stale: string[] = [];
+    for (let attempt = 0; attempt < 5 && stale.length === 0; attempt++) {
+      const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (temps(sub, 'big.safetensors').length > 0) {
+            clearInterval(poll);
+            child.kill('SIGKILL');
+            resolve();
+          }
+        }, 1);
+      });
+      await new Promise((resolve) => child.once('exit', resolve));
+      stale = temps(sub, 'big.safetensors');
+    }
+    expect(stale.length).toBeGreaterThan(0);
+    // A temporary file of a live process (this test's parent) is another save in progress: it is left alone.
+    const live = path.join(sub, `.big.safetensors.${process.ppid}.abc123.torchlet-tmp`);
+    fs.writeFileSync(live, 'in progress');
+    torch.save({ y: torch.tensor([1, 2]) }, file);
+    expect(temps(sub, 'big.safetensors')).toEqual([path.basename(live)]);
+    expect(torch.load(file).get('y')!.tolist()).toEqual([1, 2]);
+  }, 30000);
+});
