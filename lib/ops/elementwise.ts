@@ -195,6 +195,8 @@ function runUnary(e: UnaryImpl, a: Tensor, p0: number, p1: number, into?: Tensor
     // Rounding an integer tensor is the identity, as in PyTorch.
     if (into) return into;
     return a.clone();
+  } else if (a.dtype === 'int32' && INT_CAN_OVERFLOW.has(e.name)) {
+    return narrowInt(into ? `${e.name}_` : e.name, runUnary(e, cast(a, 'float64'), p0, p1), false, into);
   }
   const outType: DType = e.dtype === 'bool' ? 'bool' : x.dtype;
   const out = into ?? outputTensor(x.shape, outType, stridesFor(x.shape, x));
@@ -372,14 +374,22 @@ function runBinary(e: BinaryImpl, a: Tensor, b: Tensor | Scalar, alpha: number, 
   return record(e.scalarBackward ?? e.backward!, out, [x], (g, needs) => grad(g, x, s, out, [needs[0]!, false], alpha).slice(0, 1));
 }
 
-// Integer ops whose int32 result can leave int32's range. int32 stands for PyTorch's int64, so these compute in
-// double (exact: every in-range result of int32 operands is) and refuse results that do not fit, rather than wrap.
-const INT_CAN_OVERFLOW = new Set(['add', 'sub', 'mul']);
+// Integer ops whose int32 result can leave int32's range (or that the native integer kernel cannot survive:
+// INT_MIN // -1 and division by zero trap). int32 stands for PyTorch's int64, so these compute in double (exact:
+// every in-range result of int32 operands is, floor division included) and refuse results that do not fit.
+const INT_CAN_OVERFLOW = new Set(['add', 'sub', 'mul', 'pow', 'floorDivide', 'remainder', 'neg', 'abs', 'square']);
+const INT_DIVIDES = new Set(['floorDivide', 'remainder']);
 
 function exactInt(e: BinaryImpl, a: Tensor, b: Tensor | Scalar, alpha: number, into?: Tensor): Tensor {
-  const op = into ? `${e.name}_` : e.name;
   const wide = runBinary(e, cast(a, 'float64'), b instanceof Tensor ? cast(b, 'float64') : Number(b), alpha);
-  checkIntValues(op, K.dense(wide));
+  return narrowInt(into ? `${e.name}_` : e.name, wide, INT_DIVIDES.has(e.name), into);
+}
+
+/** A double result of an integer op as int32, into `into` or a fresh tensor; values int32 cannot hold are refused. */
+function narrowInt(op: string, wide: Tensor, divides: boolean, into?: Tensor): Tensor {
+  const values = K.dense(wide);
+  if (divides && values.some((v) => !Number.isFinite(v))) throw new RangeError(`${op}: ZeroDivisionError (integer division by zero)`);
+  checkIntValues(op, values);
   if (into) checkOutputShape(op, into, wide.shape);
   const out = into ?? outputTensor(wide.shape, 'int32');
   K.copy(out, wide);

@@ -100,6 +100,29 @@ describe('int64 values beyond int32 raise, never wrap (11.6)', () => {
     // PyTorch: "For integral input tensors, argument alpha must not be a floating point number."
     expectError(() => max.sub(max, { alpha: 0.5 }), 'TypeError', /For integral input tensors, argument alpha must not be a floating point number/);
   });
+
+  test('integer pow, neg, abs, square, floor division and remainder: exact in range, refused out of it', () => {
+    const min = torch.tensor([-(2 ** 31)], { dtype: 'int64' });
+    expectError(() => min.neg(), 'RangeError', /^neg: value 2147483648/);
+    expectError(() => min.abs(), 'RangeError', /^abs: value 2147483648/);
+    expectError(() => min.clone().neg_(), 'RangeError', /^neg_: /);
+    expectError(() => torch.tensor([46341], { dtype: 'int64' }).square(), 'RangeError', /^square: value 2147488281/);
+    expectError(() => torch.tensor([7], { dtype: 'int64' }).pow(20), 'RangeError', /^pow: /);
+    // INT_MIN // -1 and division by zero trap in a native integer kernel: refused here, as PyTorch's ZeroDivisionError.
+    expectError(() => min.floorDivide(-1), 'RangeError', /^floorDivide: value 2147483648/);
+    expectError(() => torch.tensor([3, 4], { dtype: 'int64' }).floorDivide(0), 'RangeError', /^floorDivide: ZeroDivisionError/);
+    expectError(() => torch.tensor([3, 4], { dtype: 'int64' }).remainder(torch.tensor([1, 0], { dtype: 'int64' })), 'RangeError', /^remainder: ZeroDivisionError/);
+    const a = [-7, 7, -7, 7, 2 ** 31 - 1, -(2 ** 31)];
+    const b = [2, -2, -2, 2, 3, 7];
+    const ta = torch.tensor(a, { dtype: 'int64' });
+    const tb = torch.tensor(b, { dtype: 'int64' });
+    // Python's floor division and modulo, computed independently.
+    expect(ta.floorDivide(tb).tolist()).toEqual(a.map((x, i) => Math.floor(x / b[i]!)));
+    expect(ta.remainder(tb).tolist()).toEqual(a.map((x, i) => x - b[i]! * Math.floor(x / b[i]!)));
+    expect(torch.tensor([-3, 7], { dtype: 'int64' }).pow(3).tolist()).toEqual([-27, 343]);
+    expect(torch.tensor([-46340, 3], { dtype: 'int64' }).square().tolist()).toEqual([46340 * 46340, 9]);
+  });
+
 });
 
 describe('shapes are checked when a tensor is made (11.7)', () => {
