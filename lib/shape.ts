@@ -5,6 +5,16 @@ export type Shape = readonly number[];
 /** The most dims a tensor may have: the native kernels' kMaxRank (native/src/kernels/strided.h). */
 export const MAX_RANK = 16;
 
+/**
+ * Refuses ranks the native kernels cannot take, when a tensor or view is made rather than at a later kernel.
+ * @param op the op to name in the message, or '' when unknown (the Tensor constructor)
+ * @throws RangeError for a rank above MAX_RANK
+ * @example checkRank('zeros', shape.length)
+ */
+export function checkRank(op: string, rank: number): void {
+  if (rank > MAX_RANK) throw new RangeError(`${op ? `${op}: ` : ''}torchlet supports tensors of at most ${MAX_RANK} dims, but this one would have ${rank}`);
+}
+
 export function numelOf(shape: Shape): number {
   let n = 1;
   for (const s of shape) n *= s;

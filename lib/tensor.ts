@@ -9,7 +9,7 @@
 import type { DType, Storage } from './dtype';
 import { allocate, allocateForOutput, dtypeOfStorage, isFloating } from './dtype';
 import type { Shape } from './shape';
-import { MAX_RANK, contiguousStrides, isRowMajor, normalizeDim, numelOf } from './shape';
+import { checkRank, contiguousStrides, isRowMajor, normalizeDim, numelOf } from './shape';
 import type { Node } from './autograd/node';
 
 export class Tensor {
@@ -38,7 +38,7 @@ export class Tensor {
    */
   constructor(data: Storage, shape: Shape, strides?: readonly number[], offset = 0, dtype?: DType) {
     // Checked here, where every tensor and view is made, so an unsupported rank fails at once, not at a later kernel.
-    if (shape.length > MAX_RANK) throw new RangeError(`torchlet supports tensors of at most ${MAX_RANK} dims, but this one would have ${shape.length}`);
+    checkRank('', shape.length);
     this.data = data;
     this.shape = shape;
     this.strides = strides ?? contiguousStrides(shape);

@@ -8,7 +8,7 @@ import { Tensor } from './tensor';
 import type { DType } from './dtype';
 import { canCast, info, isFloating } from './dtype';
 import { isGradEnabled } from './autograd/grad_mode';
-import { MAX_RANK, shapeStr } from './shape';
+import { checkRank, shapeStr } from './shape';
 
 /** A JS number or boolean standing for a 0-dim operand. */
 export type Scalar = number | boolean;
@@ -117,6 +117,9 @@ export function pair(op: string, name: string, v: Pair, min: number): [number, n
  * A user-given shape: integer sizes, non-negative (one -1 allowed when allowInfer), at most MAX_RANK of them, each
  * and their product (zeros left out, so an empty tensor cannot hide an impossible size) at most
  * Number.MAX_SAFE_INTEGER, the largest element count a JS number indexes exactly.
+ * @throws TypeError for a non-array or a size that is not an integer; RangeError for a negative size, too many
+ *   elements or too many dims
+ * @example const shape = checkShape('zeros', [2, 3]);
  */
 export function checkShape(op: string, shape: readonly unknown[], allowInfer = false): number[] {
   if (!Array.isArray(shape)) throw new TypeError(`${op}: expected a shape (an array of integers) but received ${describe(shape)}`);
@@ -164,11 +167,6 @@ export function flatArgs(op: string, args: readonly (number | readonly number[])
   return [...(list as readonly number[])];
 }
 
-/** A rank the native kernels support (native/src/kernels/strided.h kMaxRank). */
-export function checkRank(op: string, rank: number): void {
-  if (rank > MAX_RANK) throw new RangeError(`${op}: torchlet supports tensors of at most ${MAX_RANK} dims, but this one would have ${rank}`);
-}
-
 // ---- integer values -------------------------------------------------------------------------------------------
 
 /** The range of torchlet's int32 storage, which stands for PyTorch's int64. */
@@ -182,14 +180,22 @@ function intOverflow(op: string, v: number): RangeError {
   );
 }
 
-/** A number stored into an integer tensor: truncated toward zero, as PyTorch converts, and refused when it does not fit. */
+/**
+ * A number stored into an integer tensor: truncated toward zero, as PyTorch converts, and refused when it does not fit.
+ * @throws RangeError naming the op and the value for NaN, infinities and values outside int32
+ * @example storage[i] = checkIntValue('full', value)
+ */
 export function checkIntValue(op: string, v: number): number {
   const t = Math.trunc(v);
   if (!(t >= INT_MIN && t <= INT_MAX)) throw intOverflow(op, v);
   return t;
 }
 
-/** Every value of a float tensor converted to an integer one must fit (NaN and infinities never do). */
+/**
+ * Every value of a float tensor converted to an integer one must fit (NaN and infinities never do).
+ * @throws RangeError naming the op and the first value that does not fit
+ * @example checkIntValues('to', K.dense(x))
+ */
 export function checkIntValues(op: string, values: ArrayLike<number>): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
