@@ -232,8 +232,10 @@ export function unary<P extends readonly unknown[] = []>(name: string, spec: Una
   const e = unaryImpl(name, kernel, spec.dtype, spec.backward ?? null, spec.grad ?? null);
   const params = spec.params;
   register({ name, arity: 1, kernel, backward: spec.backward ?? null, params: params?.names ?? [], inPlace: true });
+  const takes = params?.names.length ?? 0;
   const fn = (x: Tensor, ...args: P): Tensor => {
     checkTensor(name, 'input', x);
+    if (args.length > takes) tooManyArguments(name, 1 + takes, 1 + args.length);
     if (!params) return runUnary(e, x, 0, 0);
     const p = params.parse(name, x, ...args);
     return runUnary(e, p.x ?? x, p.p0, p.p1);
@@ -241,6 +243,7 @@ export function unary<P extends readonly unknown[] = []>(name: string, spec: Una
   IN_PLACE.set(name, (x: Tensor, ...args: unknown[]): Tensor => {
     const op = `${name}_`;
     checkTensor(op, 'input', x);
+    if (args.length > takes) tooManyArguments(op, takes, args.length);
     const p = params ? params.parse(op, x, ...(args as unknown as P)) : { p0: 0, p1: 0 };
     const src = p.x ?? x;
     const result = e.dtype === 'bool' ? 'bool' : e.dtype === 'float' && !isFloating(src.dtype) ? getDefaultDtype() : src.dtype;
@@ -259,8 +262,9 @@ export function predicate(name: string, spec: { kernel?: string } = {}): UnaryFn
   const kernel = spec.kernel ?? snake(name);
   const e = unaryImpl(name, kernel, 'bool', null, null);
   register({ name, arity: 1, kernel, backward: null, params: [], inPlace: false });
-  const fn = (x: Tensor): Tensor => {
+  const fn = (x: Tensor, ...rest: unknown[]): Tensor => {
     checkTensor(name, 'input', x);
+    if (rest.length) tooManyArguments(name, 1, 1 + rest.length);
     return runUnary(e, x, 0, 0);
   };
   ENTRY_OF.set(fn, name);
@@ -411,14 +415,17 @@ function binaryOperands(op: string, a: unknown, b: unknown): [Tensor, Tensor | S
   return [scalarTensor(a, scalarType(a), op), b];
 }
 
+/** PyTorch's refusal of extra positional arguments: no op has a public output argument to write into. */
+function tooManyArguments(op: string, takes: number, given: number): never {
+  throw new TypeError(`${op}() takes ${takes} positional argument${takes === 1 ? '' : 's'} but ${given} were given`);
+}
+
 /**
  * The arguments after the operands: alpha (a number or { alpha }) for ops that take it, nothing for the others.
  * Anything more is refused, as PyTorch refuses extra positional arguments (there is no public output argument).
  */
 function alphaArg(op: string, takesAlpha: boolean | undefined, operands: number, rest: readonly unknown[]): number {
-  if (rest.length > (takesAlpha ? 1 : 0)) {
-    throw new TypeError(`${op}() takes ${operands} positional argument${operands > 1 ? 's' : ''} but ${operands + rest.length} were given`);
-  }
+  if (rest.length > (takesAlpha ? 1 : 0)) tooManyArguments(op, operands, operands + rest.length);
   let alpha = rest[0];
   if (alpha !== null && typeof alpha === 'object' && !(alpha instanceof Tensor) && !Array.isArray(alpha)) {
     const extra = Object.keys(alpha).filter((k) => k !== 'alpha');

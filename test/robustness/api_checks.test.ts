@@ -22,6 +22,11 @@ describe('binary ops take PyTorch arguments only (11.5)', () => {
     }
     expectError(() => loose(a.mul_.bind(a.clone()))(1, out), 'TypeError', /^mul_\(\) takes 1 positional argument but 2 were given/);
     expectError(() => loose(torch.add)(a, 1, 1, out), 'TypeError', /^add\(\) takes 2 positional arguments but 4 were given/);
+    expectError(() => loose(torch.exp)(a, out), 'TypeError', /^exp\(\) takes 1 positional argument but 2 were given/);
+    expectError(() => loose(torch.clamp)(a, 0, 1, out), 'TypeError', /^clamp\(\) takes 3 positional arguments but 4 were given/);
+    const c = a.clone();
+    expectError(() => loose(c.exp_.bind(c))(out), 'TypeError', /^exp_\(\) takes 0 positional arguments but 1 were given/);
+    expectError(() => loose(torch.isnan)(a, out), 'TypeError', /^isnan\(\) takes 1 positional argument but 2 were given/);
     // Nothing was written into the would-be output or its storage.
     expect(out.tolist()).toEqual([[0, 0, 0], [0, 0, 0]]);
   });
