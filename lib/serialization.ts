@@ -219,11 +219,15 @@ export function load(file: string): Map<string, Tensor> {
   // The data section must be exactly the tensors' bytes, each range once: no overlap, no hole, nothing after.
   ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let at = 0;
+  let last = '';
   for (const [begin, end, name] of ranges) {
-    if (begin < at) throw corrupt(file, `tensor '${name}' (bytes ${begin} to ${end}) overlaps the data of another tensor`);
+    if (begin < at) throw corrupt(file, `tensor '${name}' (bytes ${begin} to ${end}) overlaps the data of tensor '${last}'`);
     if (begin > at) throw corrupt(file, `the data section has unused bytes ${at} to ${begin} before tensor '${name}'`);
     at = end;
+    last = name;
   }
-  if (at !== data.length) throw corrupt(file, `the data section has ${data.length - at} trailing bytes after the last tensor`);
+  if (at !== data.length) {
+    throw corrupt(file, `the data section has ${data.length - at} trailing bytes after the last tensor${last ? ` ('${last}')` : ''}`);
+  }
   return out;
 }

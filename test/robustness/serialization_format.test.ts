@@ -70,12 +70,12 @@ describe('load accepts what the format allows', () => {
 describe('load refuses what the format forbids', () => {
   test('overlapping data ranges', () => {
     const file = craft({ a: A, b: { dtype: 'I32', shape: [2], data_offsets: [4, 12] } }, [...f32(1, 2), ...i32(3)]);
-    expectRefused(file, /tensor 'b' \(bytes 4 to 12\) overlaps the data of another tensor/);
+    expectRefused(file, /tensor 'b' \(bytes 4 to 12\) overlaps the data of tensor 'a'/);
   });
 
   test('the same range for two tensors', () => {
     const file = craft({ a: A, c: A }, f32(1, 2));
-    expectRefused(file, /tensor '[ac]' \(bytes 0 to 8\) overlaps/);
+    expectRefused(file, /tensor '[ac]' \(bytes 0 to 8\) overlaps the data of tensor '[ac]'/);
   });
 
   test('data offsets out of order (end before begin)', () => {
@@ -90,7 +90,8 @@ describe('load refuses what the format forbids', () => {
 
   test('trailing bytes after the last tensor', () => {
     const file = craft({ a: A }, [...f32(1, 2), 0, 0, 0, 0]);
-    expectRefused(file, /4 trailing bytes after the last tensor/);
+    expectRefused(file, /4 trailing bytes after the last tensor \('a'\)/);
+    expectRefused(craft({ __metadata__: { k: 'v' } }, [0]), /1 trailing bytes after the last tensor$/);
   });
 
   test('duplicate keys, at the top and inside an entry', () => {
