@@ -19,6 +19,8 @@ const elem = (d: DType): number => info(d).size;
 
 /** The header key the format reserves for string metadata. */
 const METADATA = '__metadata__';
+/** A key that would set an object's prototype: refused on both sides, so no file torchlet writes fails to load. */
+const PROTO = '__proto__';
 
 function entries(stateDict: Map<string, Tensor> | Record<string, Tensor>): [string, Tensor][] {
   if (typeof stateDict !== 'object' || stateDict === null) throw new TypeError(`save: expected a Map or an object of Tensors but received ${describe(stateDict)}`);
@@ -26,6 +28,7 @@ function entries(stateDict: Map<string, Tensor> | Record<string, Tensor>): [stri
   for (const [k, v] of list) {
     if (typeof k !== 'string') throw new TypeError(`save: keys must be strings but one is ${describe(k)}`);
     if (k === METADATA) throw new RangeError(`save: a tensor may not be named '${METADATA}': the safetensors format reserves that key for metadata`);
+    if (k === PROTO) throw new RangeError(`save: a tensor may not be named '${PROTO}': load refuses it, as JS objects cannot hold it safely`);
     if (!(v instanceof Tensor)) throw new TypeError(`save: value for key '${k}' is not a Tensor`);
   }
   return list;
@@ -187,7 +190,7 @@ export function load(file: string): Map<string, Tensor> {
       }
       continue;
     }
-    if (name === '__proto__') throw corrupt(file, "a tensor is named '__proto__', which JS objects cannot hold safely");
+    if (name === PROTO) throw corrupt(file, `a tensor is named '${PROTO}', which JS objects cannot hold safely`);
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw corrupt(file, `tensor '${name}' is not described by an object`);
     const entry = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = typeof entry.dtype === 'string' ? BY_CODE.get(entry.dtype) : undefined;

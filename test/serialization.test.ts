@@ -116,6 +116,7 @@ describe('save: temporary files and reserved names (11.10)', () => {
     const file = path.join(dir, 'meta.safetensors');
     expect(() => torch.save({ __metadata__: torch.ones(1) }, file)).toThrow(/may not be named '__metadata__'/);
     expect(() => torch.save(new Map([['__metadata__', torch.ones(1)]]), file)).toThrow(RangeError);
+    expect(() => torch.save(new Map([['__proto__', torch.ones(1)]]), file)).toThrow(/may not be named '__proto__'/);
     expect(() => torch.save({ x: torch.ones(1) }, file, { epoch: 3 } as unknown as Record<string, string>)).toThrow(
       /metadata values must be strings \(the safetensors format\) but 'epoch' is the number 3/,
     );
