@@ -125,8 +125,8 @@ export function tensor(data: Nested | Tensor, options: TensorOptions = {}): Tens
     for (let i = 0; i < seq.length; i++) walk(seq[i], depth + 1, [...path, i]);
   };
   if (isTypedArray(data) && shape.length === 1) {
+    // A typed array says its dtype itself (a Uint8Array is bool, its nonzero bytes true).
     for (let i = 0; i < n; i++) values[i] = (data as ArrayLike<number>)[i]!;
-    allBool = false;
   } else {
     walk(data, 0, []);
   }

@@ -87,6 +87,11 @@ describe('int64 values beyond int32 raise, never wrap (11.6)', () => {
     expect(torch.tensor([2, 0.5, 0], { dtype: 'bool' }).tolist()).toEqual([true, true, false]);
     expect(torch.full([1], NaN, { dtype: 'bool' }).tolist()).toEqual([true]);
     expect(torch.full([2], 2, { dtype: 'bool' }).int().tolist()).toEqual([1, 1]);
+    expect(torch.zeros(1, { dtype: 'bool' }).fill_(2).int().tolist()).toEqual([1]);
+    // A Uint8Array is bool (as documented): its nonzero bytes are stored as 1, never as themselves.
+    const fromBytes = torch.tensor(new Uint8Array([2, 0, 1]));
+    expect(fromBytes.dtype).toBe('bool');
+    expect(fromBytes.int().tolist()).toEqual([1, 0, 1]);
   });
 
   test('integer arithmetic and sums that leave int32 raise', () => {
