@@ -1,6 +1,6 @@
 /** torchlet.autograd: backward, grad, gradcheck and the grad-mode switches, as torch.autograd. */
 export { backward, grad } from './grad';
-export type { BackwardOptions, GradOptions } from './grad';
+export type { BackwardOptions, GradOptions, GradTensors } from './grad';
 export { gradcheck, GradcheckError } from './gradcheck';
 export type { GradcheckOptions } from './gradcheck';
 export { noGrad, enableGrad, isGradEnabled } from './grad_mode';
