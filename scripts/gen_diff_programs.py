@@ -1093,7 +1093,9 @@ def make_program(r, focus):
     double = grad and len(g.ops) <= 3 and g.error is None and r.random() < 0.7
     replay(prog, r, double)
     if (g.error is None) != ('error' not in prog):
-        return None  # nondeterministic under grad (should not happen); skip
+        return None  # the error depends on grad mode (should not happen); skip
+    if 'invalid gradient' in prog.get('gradError', {}).get('message', ''):
+        return None  # PyTorch's own autograd bug (StdBackward0 on a 1-element input): nothing to compare
     return prog
 
 

@@ -225,14 +225,15 @@ function flat(t: Tensor): number[] {
  * a detail, or null. Non-finite values must sit at the same positions with the same signs; finite ones agree
  * within rtol * |expected| + atol * (the largest finite |expected|, at least 1).
  */
-export function compare(got: Tensor, want: TensorJson, which: 'value' | 'grad'): [string, string] | null {
+export function compare(got: Tensor, want: TensorJson, which: 'value' | 'grad', single = false): [string, string] | null {
   if (got.dtype !== want.dtype) return ['dtype', `dtype ${got.dtype}, PyTorch ${want.dtype}`];
   if (got.shape.length !== want.shape.length || got.shape.some((s, i) => s !== want.shape[i])) {
     return ['shape', `shape [${got.shape.join(', ')}], PyTorch [${want.shape.join(', ')}]`];
   }
   const g = flat(got);
   const w = want.data.map(decode);
-  const tol = got.dtype === 'float32' || got.dtype === 'float64' ? TOL[got.dtype][which] : [0, 0];
+  // A float64 result computed from float32 values carries float32 rounding: `single` compares it as float32.
+  const tol = got.dtype === 'float32' || got.dtype === 'float64' ? TOL[single ? 'float32' : got.dtype][which] : [0, 0];
   const [rtol, atol] = tol as readonly [number, number];
   const scale = Math.max(1, ...w.filter(Number.isFinite).map(Math.abs));
   for (let i = 0; i < w.length; i++) {
@@ -248,12 +249,17 @@ export function compare(got: Tensor, want: TensorJson, which: 'value' | 'grad'):
 }
 
 /** A gradient: PyTorch's None and a tensor of zeros are the same answer. */
-function compareGrad(got: Tensor | null, want: TensorJson | null, shapeIfNull: readonly number[]): [string, string] | null {
+function compareGrad(got: Tensor | null, want: TensorJson | null, shapeIfNull: readonly number[], single: boolean): [string, string] | null {
   const isZero = (w: TensorJson): boolean => w.data.every((v) => v === 0);
   if (want === null && got === null) return null;
-  if (want === null) return compare(got!, { shape: [...got!.shape], dtype: got!.dtype, data: new Array<Num>(got!.numel()).fill(0) }, 'grad');
+  if (want === null) return compare(got!, { shape: [...got!.shape], dtype: got!.dtype, data: new Array<Num>(got!.numel()).fill(0) }, 'grad', single);
   if (got === null) return isZero(want) ? null : ['null', `got no gradient, PyTorch [${want.shape.join(', ')}] nonzero (input shape [${shapeIfNull.join(', ')}])`];
-  return compare(got, want, 'grad');
+  return compare(got, want, 'grad', single);
+}
+
+/** Whether float32 arithmetic takes part in the program (its inputs or results): then float32 tolerances apply. */
+function usesFloat32(p: Program): boolean {
+  return p.inputs.some((i) => i.dtype === 'float32') || p.results.some((r) => r.some((o) => o.dtype === 'float32'));
 }
 
 const INTERNAL = /Cannot read prop|is not a function|is not iterable|is not defined|Invalid array length|call stack|undefined/;
@@ -353,7 +359,7 @@ function replayProgram(p: Program, table: ReadonlySet<string>, soft: Disagreemen
     const want = p.results[k]!;
     if (outs.length !== want.length) return { key: `${rec.op}:count`, detail: `${outs.length} results, PyTorch ${want.length}` };
     for (let i = 0; i < outs.length; i++) {
-      const bad = compare(outs[i]!, want[i]!, 'value');
+      const bad = compare(outs[i]!, want[i]!, 'value', usesFloat32(p));
       if (bad) return { key: `${rec.op}:${bad[0]}${tags(rec, vals, outs)}`, detail: `result ${i}: ${bad[1]}` };
       if (outs[i]!.requiresGrad !== want[i]!.rg) {
         return { key: `${rec.op}:requiresGrad${tags(rec, vals, outs)}`, detail: `result ${i}: requiresGrad ${outs[i]!.requiresGrad}, PyTorch ${want[i]!.rg}` };
@@ -395,23 +401,28 @@ function replayGrads(p: Program, vals: Tensor[], leaves: Tensor[], leafOf: (numb
   // Which grads disagree: leaf grads stand for their input values.
   const bad = new Map<number, [string, string]>();
   leaves.forEach((leaf, j) => {
-    const d = compareGrad(gs[j]!, p.grads![j]!, leaf.shape);
+    const d = compareGrad(gs[j]!, p.grads![j]!, leaf.shape, usesFloat32(p));
     if (d) bad.set(leafOf.indexOf(j), d);
   });
   targets.forEach((v, j) => {
-    const d = compareGrad(gs[leaves.length + j]!, p.valueGrads![String(v)]!, vals[v]!.shape);
+    const d = compareGrad(gs[leaves.length + j]!, p.valueGrads![String(v)]!, vals[v]!.shape, usesFloat32(p));
     if (d) bad.set(v, d);
   });
   if (bad.size) {
-    // Blame the latest op whose results' gradients agree while one of its inputs' gradients does not.
+    // Blame the latest op whose results' gradients agree while one of its inputs' gradients does not; when other
+    // such ops read the same value, the class names them all (the gradients cannot tell them apart).
+    // (an op none of whose results requires grad in PyTorch, a comparison say, passes no gradient and is not blamed)
+    const outsOk = (k: number): boolean => p.results[k]!.some((o) => o.rg) && producer.every((pk, v) => pk !== k || !bad.has(v));
     for (let k = p.ops.length - 1; k >= 0; k--) {
-      const outsOk = producer.every((pk, v) => pk !== k || !bad.has(v));
       const badIn = inputsOf(p.ops[k]!).find((v) => bad.has(v));
-      if (outsOk && badIn !== undefined) {
+      if (outsOk(k) && badIn !== undefined) {
         const [kind, detail] = bad.get(badIn)!;
-        const outs = producer.flatMap((pk, v) => (pk === k ? [vals[v]!] : []));
-        const incoming = producer.flatMap((pk, v) => (pk === k ? [p.valueGrads?.[String(v)]] : []));
-        return { key: `${p.ops[k]!.op}:grad-${kind}${tags(p.ops[k]!, vals, outs, incoming)}`, detail: `grad of value ${badIn}: ${detail}` };
+        const blamed = p.ops.map((_, j) => j).filter((j) => outsOk(j) && inputsOf(p.ops[j]!).includes(badIn));
+        const names = [...new Set(blamed.map((j) => p.ops[j]!.op))].sort().join('|');
+        const outs = producer.flatMap((pk, v) => (blamed.includes(pk) ? [vals[v]!] : []));
+        const incoming = producer.flatMap((pk, v) => (blamed.includes(pk) ? [p.valueGrads?.[String(v)]] : []));
+        const tag = blamed.map((j) => tags(p.ops[j]!, vals, outs, incoming)).sort().pop()!;
+        return { key: `${names}:grad-${kind}${tag}`, detail: `grad of value ${badIn}: ${detail}` };
       }
     }
     const [v, [kind, detail]] = [...bad.entries()][0]!;
@@ -422,7 +433,10 @@ function replayGrads(p: Program, vals: Tensor[], leaves: Tensor[], leafOf: (numb
 }
 
 function replayDouble(p: Program, leaves: Tensor[], gs: (Tensor | null)[]): Disagreement | null {
-  const key = `${p.ops.map((o) => o.op).join('+')}:grad2`;
+  const nonFinite = p.inputs.some((i) => i.data.some((v) => typeof v === 'string'));
+  const empty = p.inputs.some((i) => i.shape.includes(0)) || p.results.some((r) => r.some((o) => o.shape.includes(0)));
+  const tag = `${empty ? '@empty' : ''}${nonFinite ? '@nonfinite' : ''}`;
+  const at = (kind: string): string => `${p.ops.map((o) => o.op).join('+')}:grad2-${kind}${tag}`;
   const terms: Tensor[] = [];
   leaves.forEach((_, j) => {
     const g = gs[j];
@@ -432,15 +446,15 @@ function replayDouble(p: Program, leaves: Tensor[], gs: (Tensor | null)[]): Disa
   let gg: (Tensor | null)[] = leaves.map(() => null);
   try {
     if (terms.length) gg = torch.autograd.grad(terms.reduce((s, v) => s.add(v)), leaves, { allowUnused: true });
-    if (p.grad2Error) return { key: `${key}-no-throw`, detail: `PyTorch raises ${p.grad2Error.type}: ${p.grad2Error.message}` };
+    if (p.grad2Error) return { key: at('no-throw'), detail: `PyTorch raises ${p.grad2Error.type}: ${p.grad2Error.message}` };
   } catch (e) {
     const [kind, message] = thrownKind(e);
     if (p.grad2Error && kind === 'ok') return null;
-    return { key: `${key}-${kind === 'ok' ? 'throws' : kind}[${blur(message)}]`, detail: message };
+    return { key: `${at(kind === 'ok' ? 'throws' : kind)}[${blur(message)}]`, detail: message };
   }
   for (let j = 0; j < leaves.length; j++) {
-    const d = compareGrad(gg[j]!, p.grads2 ? p.grads2[j]! : null, leaves[j]!.shape);
-    if (d) return { key: `${key}-${d[0]}`, detail: `leaf ${j}: ${d[1]}` };
+    const d = compareGrad(gg[j]!, p.grads2 ? p.grads2[j]! : null, leaves[j]!.shape, usesFloat32(p));
+    if (d) return { key: at(d[0]), detail: `leaf ${j}: ${d[1]}` };
   }
   return null;
 }
