@@ -130,9 +130,15 @@ def reduction_kw(kw):
     return {'reduction': kw.get('reduction', 'mean')}
 
 
+TRACE = False  # --trace: print each op before PyTorch runs it (to find the op when PyTorch itself crashes)
+
+
 def run_op(rec, vals):
     """Runs one op record on the values; returns the list of its results."""
-    op = rec["op"]
+    op = rec['op']
+    if TRACE:
+        ins = [j for i in rec.get('in', []) for j in (i if isinstance(i, list) else [i])]
+        print('run', rec, [(tuple(vals[i].shape), vals[i].stride(), vals[i].dtype) for i in ins], flush=True)
     ins = rec.get('in', [])
     t = [vals[i] if isinstance(i, int) else [vals[j] for j in i] for i in ins]
     a = rec.get('a', [])
@@ -275,6 +281,24 @@ def run_op(rec, vals):
             pos_weight=vals[kw['posWeight']] if 'posWeight' in kw else None, **reduction_kw(kw))]
     if op == 'klDiv':
         return [F.kl_div(x, t[1], reduction=kw.get('reduction', 'mean'), log_target=kw.get('logTarget', False))]
+    # convolution and pooling: options as torchlet spells them
+    if op in ('conv1d', 'conv2d', 'convTranspose2d'):
+        b = t[2] if len(t) > 2 else None
+        o = {'stride': kw.get('stride', 1), 'padding': kw.get('padding', 0), 'dilation': kw.get('dilation', 1),
+             'groups': kw.get('groups', 1)}
+        if op == 'convTranspose2d':
+            return [F.conv_transpose2d(x, t[1], b, output_padding=kw.get('outputPadding', 0), **o)]
+        return [getattr(F, op)(x, t[1], b, **o)]
+    if op == 'maxPool2d':
+        return [F.max_pool2d(x, a[0], stride=kw.get('stride'), padding=kw.get('padding', 0), dilation=kw.get('dilation', 1),
+                             ceil_mode=kw.get('ceilMode', False))]
+    if op == 'avgPool2d':
+        return [F.avg_pool2d(x, a[0], stride=kw.get('stride'), padding=kw.get('padding', 0), ceil_mode=kw.get('ceilMode', False),
+                             count_include_pad=kw.get('countIncludePad', True))]
+    if op == 'adaptiveAvgPool2d':
+        return [F.adaptive_avg_pool2d(x, a[0])]
+    if op == 'adaptiveMaxPool2d':
+        return [F.adaptive_max_pool2d(x, a[0])]
     raise ValueError(f'unknown op {op}')
 
 
@@ -925,6 +949,93 @@ def gen_loss(g, op):
     raise ValueError(op)
 
 
+def gen_conv(g, op):
+    r = g.r
+    dt = r.choice(FLOATS)
+    groups = r.choice([1, 1, 1, 2])
+    cin, cout = groups * r.choice([1, 2]), groups * r.choice([1, 2])
+    n = r.choice([None, 1, 2])
+    bad = r.random() < 0.04
+    kw = {}
+    if op == 'conv1d':
+        k, length = r.choice([1, 2, 3]), r.choice([0, 2, 3, 5]) if r.random() < 0.1 else r.choice([3, 4, 5])
+        x = g.inp(([n] if n else []) + [cin + bad, length], dt)
+        w = g.inp([cout, cin // groups, k], dt)
+        if r.random() < 0.5:
+            kw['padding'] = r.choice([0, 1, 'same', 'valid'])
+        if r.random() < 0.3 and kw.get('padding') != 'same':
+            kw['stride'] = 2
+        if r.random() < 0.2:
+            kw['dilation'] = 2
+    else:
+        kh, kwid = r.choice([1, 2, 3]), r.choice([1, 2, 3])
+        h, wd = r.choice([2, 3, 4, 5]), r.choice([2, 3, 4])
+        x = g.inp(([n] if n else []) + [cin + bad, h, wd], dt)
+        if op == 'conv2d':
+            w = g.inp([cout, cin // groups, kh, kwid], dt)
+            if r.random() < 0.5:
+                kw['padding'] = r.choice([0, 1, [1, 0], 'same', 'valid'])
+            if r.random() < 0.3 and kw.get('padding') != 'same':
+                kw['stride'] = r.choice([2, [1, 2]])
+            if r.random() < 0.2:
+                kw['dilation'] = r.choice([2, [2, 1]])
+        else:
+            w = g.inp([cin, cout // groups, kh, kwid], dt)
+            stride = r.choice([1, 2, 2, [2, 1]])
+            kw['stride'] = stride
+            if r.random() < 0.4:
+                kw['padding'] = r.choice([0, 1])
+            smin = min(stride) if isinstance(stride, list) else stride
+            if r.random() < 0.5 and smin > 1:
+                kw['outputPadding'] = 1 if r.random() < 0.9 else 2
+            if r.random() < 0.2:
+                kw['dilation'] = 2
+                if 'outputPadding' in kw and kw['outputPadding'] >= 2:
+                    kw['outputPadding'] = 1
+    if groups > 1:
+        kw['groups'] = groups
+    ins = [x, w] + ([g.inp([cout], dt)] if r.random() < 0.6 else [])
+    return g.emit(op, ins, kw=kw or None)
+
+
+def gen_pool(g, op):
+    r = g.r
+    dt = r.choice(FLOATS)
+    shape = [r.choice([1, 2])] * r.choice([0, 1]) + [r.choice([1, 2]), r.choice([1, 2, 3, 4, 5]), r.choice([2, 3, 4])]
+    prev = pick(g, want_float=True)
+    x = prev if prev is not None and g.vals[prev].dim() in (3, 4) and r.random() < 0.6 else g.inp(shape, dt)
+    if op in ('adaptiveAvgPool2d', 'adaptiveMaxPool2d'):
+        return g.emit(op, [x], [r.choice([1, 2, 3, [2, 1], [3, 2]])])
+    k = r.choice([1, 2, 3, [2, 1]])
+    kw = {}
+    if r.random() < 0.5:
+        kw['stride'] = r.choice([1, 2, [1, 2]])
+    kmin = min(k) if isinstance(k, list) else k
+    if r.random() < 0.4:
+        kw['padding'] = r.randint(0, kmin // 2) if r.random() < 0.95 else kmin
+    if r.random() < 0.3:
+        kw['ceilMode'] = True
+    if op == 'maxPool2d' and r.random() < 0.2:
+        kw['dilation'] = 2
+    if op == 'avgPool2d' and r.random() < 0.3:
+        kw['countIncludePad'] = False
+    # PyTorch 1.13 corrupts its heap on some windows larger than the padded input: only valid geometry is generated
+    pair = lambda v: v if isinstance(v, list) else [v, v]
+    dims = list(g.vals[x].shape[-2:])
+    stride = pair(kw.get('stride', k))
+    for i in range(2):
+        kk, ss, pp, dd = pair(k)[i], stride[i], pair(kw.get('padding', 0))[i], pair(kw.get('dilation', 1))[i]
+        span = dims[i] + 2 * pp - dd * (kk - 1) - 1
+        if span < 0 or pp > kk // 2:
+            return gen_unary(g, 'relu')
+        out = (-(-span // ss) if kw.get('ceilMode') else span // ss) + 1
+        if kw.get('ceilMode') and (out - 1) * ss >= dims[i] + pp:
+            out -= 1
+        if out < 1:
+            return gen_unary(g, 'relu')
+    return g.emit(op, [x], [k], kw=kw or None)
+
+
 GENERATORS = {}
 for _n in UNARY:
     GENERATORS[_n] = lambda g, op=_n: gen_unary(g, op)
@@ -950,6 +1061,10 @@ for _n in ['elu', 'silu', 'gelu', 'softplus']:
 for _n in ['l1Loss', 'mseLoss', 'smoothL1Loss', 'huberLoss', 'nllLoss', 'crossEntropy', 'binaryCrossEntropy',
            'binaryCrossEntropyWithLogits', 'klDiv']:
     GENERATORS[_n] = lambda g, op=_n: gen_loss(g, op)
+for _n in ['conv1d', 'conv2d', 'convTranspose2d']:
+    GENERATORS[_n] = lambda g, op=_n: gen_conv(g, op)
+for _n in ['maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d']:
+    GENERATORS[_n] = lambda g, op=_n: gen_pool(g, op)
 ALL_OPS = sorted(GENERATORS)
 BASE_OPS = [o for o in ALL_OPS if not o.endswith('_')]
 # Ops that continue a chain well (follow-up ops after the program's focus op)
@@ -1022,11 +1137,12 @@ def replay(prog, r, double):
         prog['grads2'] = None
         return
     try:
-        gg = torch.autograd.grad(sum(terms), leaves, allow_unused=True)
+        gg = torch.autograd.grad(sum(terms), leaves + [vals[i] for i in targets], allow_unused=True)
     except Exception as e:
         prog['grad2Error'] = {'type': type(e).__name__, 'message': str(e).split('\n')[0][:160]}
         return
-    prog['grads2'] = [dump(x) if x is not None else None for x in gg]
+    prog['grads2'] = [dump(x) if x is not None else None for x in gg[:len(leaves)]]
+    prog['valueGrads2'] = {str(i): (dump(x) if x is not None else None) for i, x in zip(targets, gg[len(leaves):])}
 
 
 def decode(v):
@@ -1104,7 +1220,10 @@ def main():
     ap.add_argument('--count', type=int, default=4000)
     ap.add_argument('--seed', type=int, default=20261202)
     ap.add_argument('--out', default=OUT)
+    ap.add_argument('--trace', action='store_true', help='print each op before PyTorch runs it')
     args = ap.parse_args()
+    global TRACE
+    TRACE = args.trace
     r = random.Random(args.seed)
     programs = []
     i = 0

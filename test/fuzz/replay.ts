@@ -41,6 +41,7 @@ export interface Program {
   gradError?: PyError;
   gradWeights?: (TensorJson | null)[];
   grads2?: (TensorJson | null)[] | null;
+  valueGrads2?: Record<string, TensorJson | null>;
   grad2Error?: PyError;
 }
 
@@ -203,6 +204,16 @@ export function runOp(rec: OpRecord, vals: Tensor[], table: ReadonlySet<string>)
     case 'binaryCrossEntropyWithLogits':
     case 'klDiv':
       return [(F[op] as AnyFn)(x, t[1], lossOptions(kw, vals)) as Tensor];
+    case 'conv1d':
+    case 'conv2d':
+    case 'convTranspose2d':
+      return [(F[op] as AnyFn)(x, t[1], t[2] ?? null, lossOptions(kw, vals)) as Tensor];
+    case 'maxPool2d':
+    case 'avgPool2d':
+      return [(F[op] as AnyFn)(x, a0, lossOptions(kw, vals)) as Tensor];
+    case 'adaptiveAvgPool2d':
+    case 'adaptiveMaxPool2d':
+      return [(F[op] as AnyFn)(x, a0) as Tensor];
     default:
       throw new Error(`differential: no torchlet spelling for fixture op '${op}'`);
   }
@@ -398,63 +409,94 @@ function replayGrads(p: Program, vals: Tensor[], leaves: Tensor[], leafOf: (numb
     const ops = [...new Set(p.ops.map((o) => o.op))].join('+');
     return { key: `backward:${kind === 'ok' ? 'throws' : kind}[${blur(message)}]`, detail: `${message} (ops: ${ops})` };
   }
-  // Which grads disagree: leaf grads stand for their input values.
-  const bad = new Map<number, [string, string]>();
-  leaves.forEach((leaf, j) => {
-    const d = compareGrad(gs[j]!, p.grads![j]!, leaf.shape, usesFloat32(p));
-    if (d) bad.set(leafOf.indexOf(j), d);
-  });
-  targets.forEach((v, j) => {
-    const d = compareGrad(gs[leaves.length + j]!, p.valueGrads![String(v)]!, vals[v]!.shape, usesFloat32(p));
-    if (d) bad.set(v, d);
-  });
-  if (bad.size) {
-    // Blame the latest op whose results' gradients agree while one of its inputs' gradients does not; when other
-    // such ops read the same value, the class names them all (the gradients cannot tell them apart).
-    // (an op none of whose results requires grad in PyTorch, a comparison say, passes no gradient and is not blamed)
-    const outsOk = (k: number): boolean => p.results[k]!.some((o) => o.rg) && producer.every((pk, v) => pk !== k || !bad.has(v));
-    for (let k = p.ops.length - 1; k >= 0; k--) {
-      const badIn = inputsOf(p.ops[k]!).find((v) => bad.has(v));
-      if (outsOk(k) && badIn !== undefined) {
-        const [kind, detail] = bad.get(badIn)!;
-        const blamed = p.ops.map((_, j) => j).filter((j) => outsOk(j) && inputsOf(p.ops[j]!).includes(badIn));
-        const names = [...new Set(blamed.map((j) => p.ops[j]!.op))].sort().join('|');
-        const outs = producer.flatMap((pk, v) => (blamed.includes(pk) ? [vals[v]!] : []));
-        const incoming = producer.flatMap((pk, v) => (blamed.includes(pk) ? [p.valueGrads?.[String(v)]] : []));
-        const tag = blamed.map((j) => tags(p.ops[j]!, vals, outs, incoming)).sort().pop()!;
-        return { key: `${names}:grad-${kind}${tag}`, detail: `grad of value ${badIn}: ${detail}` };
-      }
-    }
-    const [v, [kind, detail]] = [...bad.entries()][0]!;
-    return { key: `${lastOp}:grad-${kind}`, detail: `grad of value ${v}: ${detail}` };
-  }
+  const bad = blame(p, 'grad', gs, p.grads!, p.valueGrads ?? {}, targets, vals, leafOf, producer);
+  if (bad) return bad;
   if (!double) return null;
-  return replayDouble(p, leaves, gs);
+  return replayDouble(p, vals, leaves, gs, targets, leafOf, producer);
 }
 
-function replayDouble(p: Program, leaves: Tensor[], gs: (Tensor | null)[]): Disagreement | null {
-  const nonFinite = p.inputs.some((i) => i.data.some((v) => typeof v === 'string'));
-  const empty = p.inputs.some((i) => i.shape.includes(0)) || p.results.some((r) => r.some((o) => o.shape.includes(0)));
-  const tag = `${empty ? '@empty' : ''}${nonFinite ? '@nonfinite' : ''}`;
-  const at = (kind: string): string => `${p.ops.map((o) => o.op).join('+')}:grad2-${kind}${tag}`;
+/**
+ * Compares gradients (of the leaves, then of the target values) with PyTorch's and blames an op: the latest op whose
+ * results' gradients agree while one of its inputs' gradients does not. When other such ops read the same value,
+ * the class names them all (the gradients cannot tell them apart). An op none of whose results requires grad in
+ * PyTorch (a comparison, say) passes no gradient and is not blamed.
+ */
+function blame(
+  p: Program,
+  order: 'grad' | 'grad2',
+  got: (Tensor | null)[],
+  wantLeaves: (TensorJson | null)[] | null,
+  wantValues: Record<string, TensorJson | null>,
+  targets: number[],
+  vals: Tensor[],
+  leafOf: (number | null)[],
+  producer: number[],
+): Disagreement | null {
+  const single = usesFloat32(p);
+  const nLeaves = leafOf.filter((l) => l !== null).length;
+  // Which gradients disagree: a leaf's gradient stands for its input value.
+  const bad = new Map<number, [string, string]>();
+  for (let j = 0; j < nLeaves; j++) {
+    const d = compareGrad(got[j] ?? null, wantLeaves ? wantLeaves[j]! : null, [], single);
+    if (d) bad.set(leafOf.indexOf(j), d);
+  }
+  targets.forEach((v, j) => {
+    const d = compareGrad(got[nLeaves + j] ?? null, wantValues[String(v)] ?? null, vals[v]!.shape, single);
+    if (d) bad.set(v, d);
+  });
+  // A value that is the same object as an earlier one (left out of the targets) shares its verdict.
+  vals.forEach((t, v) => {
+    const first = vals.indexOf(t);
+    if (first !== v && bad.has(first)) bad.set(v, bad.get(first)!);
+  });
+  if (!bad.size) return null;
+  // Second derivatives of intermediate values depend on which tensors each backward saved (PyTorch saves tanh's
+  // result, say): they only locate a disagreement that the leaves show.
+  if (order === 'grad2' && ![...bad.keys()].some((v) => leafOf[v] !== null && leafOf[v] !== undefined)) return null;
+  // Second derivatives cannot be told apart along a chain: the key says when a convolution or pooling takes part.
+  const convPool = order === 'grad2' && p.ops.some((o) => /^(conv|maxPool|avgPool|adaptive)/.test(o.op)) ? '~convpool' : '';
+  const outsOk = (k: number): boolean => p.results[k]!.some((o) => o.rg) && producer.every((pk, v) => pk !== k || !bad.has(v));
+  for (let k = p.ops.length - 1; k >= 0; k--) {
+    const badIn = inputsOf(p.ops[k]!).find((v) => bad.has(v));
+    if (outsOk(k) && badIn !== undefined) {
+      const [kind, detail] = bad.get(badIn)!;
+      const blamed = p.ops.map((_, j) => j).filter((j) => outsOk(j) && inputsOf(p.ops[j]!).includes(badIn));
+      const names = [...new Set(blamed.map((j) => p.ops[j]!.op))].sort().join('|');
+      const outs = producer.flatMap((pk, v) => (blamed.includes(pk) ? [vals[v]!] : []));
+      const incoming = producer.flatMap((pk, v) => (blamed.includes(pk) ? [wantValues[String(v)]] : []));
+      const tag = blamed.map((j) => tags(p.ops[j]!, vals, outs, incoming)).sort().pop()!;
+      return { key: `${names}:${order}-${kind}${tag}${convPool}`, detail: `${order} of value ${badIn}: ${detail}` };
+    }
+  }
+  const [v, [kind, detail]] = [...bad.entries()][0]!;
+  return { key: `${p.ops[p.ops.length - 1]!.op}:${order}-${kind}${convPool}`, detail: `${order} of value ${v}: ${detail}` };
+}
+
+function replayDouble(
+  p: Program,
+  vals: Tensor[],
+  leaves: Tensor[],
+  gs: (Tensor | null)[],
+  targets: number[],
+  leafOf: (number | null)[],
+  producer: number[],
+): Disagreement | null {
   const terms: Tensor[] = [];
   leaves.forEach((_, j) => {
     const g = gs[j];
     const u = p.gradWeights![j];
     if (g && g.requiresGrad && u) terms.push(g.mul(build(u)).sum());
   });
-  let gg: (Tensor | null)[] = leaves.map(() => null);
+  const wrt = [...leaves, ...targets.map((v) => vals[v]!)];
+  let gg: (Tensor | null)[] = wrt.map(() => null);
   try {
-    if (terms.length) gg = torch.autograd.grad(terms.reduce((s, v) => s.add(v)), leaves, { allowUnused: true });
-    if (p.grad2Error) return { key: at('no-throw'), detail: `PyTorch raises ${p.grad2Error.type}: ${p.grad2Error.message}` };
+    if (terms.length) gg = torch.autograd.grad(terms.reduce((s, v) => s.add(v)), wrt, { allowUnused: true });
+    if (p.grad2Error) return { key: 'double-backward:no-throw', detail: `PyTorch raises ${p.grad2Error.type}: ${p.grad2Error.message}` };
   } catch (e) {
     const [kind, message] = thrownKind(e);
     if (p.grad2Error && kind === 'ok') return null;
-    return { key: `${at(kind === 'ok' ? 'throws' : kind)}[${blur(message)}]`, detail: message };
+    const ops = [...new Set(p.ops.map((o) => o.op))].join('+');
+    return { key: `double-backward:${kind === 'ok' ? 'throws' : kind}[${blur(message)}]`, detail: `${message} (ops: ${ops})` };
   }
-  for (let j = 0; j < leaves.length; j++) {
-    const d = compareGrad(gg[j]!, p.grads2 ? p.grads2[j]! : null, leaves[j]!.shape, usesFloat32(p));
-    if (d) return { key: at(d[0]), detail: `leaf ${j}: ${d[1]}` };
-  }
-  return null;
+  return blame(p, 'grad2', gg, p.grads2 ?? null, p.valueGrads2 ?? {}, targets, vals, leafOf, producer);
 }
