@@ -399,7 +399,8 @@ function replayGrads(p: Program, vals: Tensor[], leaves: Tensor[], leafOf: (numb
     if (p.gradError) {
       loss = lastOuts.map((o) => o.sum()).reduce((s, v) => s.add(v));
       torch.autograd.grad(loss, leaves, { allowUnused: true });
-      return { key: `${lastOp}:grad-no-throw`, detail: `PyTorch raises ${p.gradError.type}: ${p.gradError.message}` };
+      const pyError = `${p.gradError.type}: ${p.gradError.message}`;
+      return { key: `${lastOp}:grad-no-throw[${blur(pyError)}]`, detail: `PyTorch raises ${pyError}` };
     }
     loss = lastOuts.map((o, i) => o.mul(build(p.weights![i]!)).sum()).reduce((s, v) => s.add(v));
     gs = torch.autograd.grad(loss, [...leaves, ...targets.map((i) => vals[i]!)], { allowUnused: true, retainGraph: true, createGraph: double });
