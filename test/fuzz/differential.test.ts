@@ -2,7 +2,8 @@
  * The differential tester: a few thousand random programs (scripts/gen_diff_programs.py, `npm run fixtures:diff`)
  * replayed through torchlet and compared with PyTorch on values, shapes, dtypes, requiresGrad, gradients, double
  * gradients and errors. Disagreements are grouped into classes (`op:kind`); a class not in KNOWN fails the test.
- * The summary of class counts is printed; DIFF_ALL=1 lists an example of every new class (default: the top 15).
+ * The summary of class counts is printed; DIFF_ALL=1 adds the smallest example of every class to it (and lists
+ * every new class in the failure, not only the top 15).
  */
 import * as pointwise from '../../lib/ops/pointwise';
 import { opTable } from '../../lib/ops/elementwise';
@@ -135,10 +136,16 @@ describe(`random programs against PyTorch ${fixture.torch} (seed ${fixture.seed}
 
   test('no disagreement outside the known list', () => {
     const sorted = [...classes.entries()].sort((a, b) => b[1].count - a[1].count);
-    const summary = sorted.map(([k, c]) => `${String(c.count).padStart(5)}  ${k}${knownItem(k) ? '' : '  [NEW]'}`).join('\n');
+    const summary = sorted
+      .map(([k, c]) => `${String(c.count).padStart(5)}  ${k}${knownItem(k) ? '' : '  [NEW]'}${process.env.DIFF_ALL ? `\n       ${describeClass(k, c)}` : ''}`)
+      .join('\n');
+    const byItem = new Map<string, number>();
+    for (const [k, c] of sorted) byItem.set(knownItem(k) ?? 'NEW', (byItem.get(knownItem(k) ?? 'NEW') ?? 0) + c.count);
+    const items = [...byItem.entries()].sort((a, b) => b[1] - a[1]).map(([item, n]) => `${String(n).padStart(5)}  ${item}`).join('\n');
     const stale = KNOWN.filter(([, item]) => ![...classes.keys()].some((k) => knownItem(k) === item)).map(([, item]) => item);
     console.log(
-      `differential: ${fixture.programs.length} programs, ${classes.size} classes of disagreement\n${summary}` +
+      `differential: ${fixture.programs.length} programs, ${classes.size} classes of disagreement\n${summary}\n` +
+        `by known item:\n${items}` +
         (stale.length ? `\nknown entries this fixture does not hit (other seeds did; drop an entry once its fix merges):\n  ${stale.join('\n  ')}` : ''),
     );
     const fresh = sorted.filter(([k]) => !knownItem(k));
