@@ -1216,7 +1216,7 @@ def main():
             p['id'] = len(programs)
             programs.append(p)
     with open(args.out, 'w') as f:
-        json.dump({'torch': torch.__version__, 'seed': args.seed, 'tableOps': UNARY + BINARY, 'programs': programs}, f,
+        json.dump({'torch': torch.__version__, 'seed': args.seed, 'programs': programs}, f,
                   separators=(',', ':'))
     size = os.path.getsize(args.out)
     errors = sum(1 for p in programs if 'error' in p)
