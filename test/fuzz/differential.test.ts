@@ -23,7 +23,6 @@ const KNOWN: [RegExp, string][] = [
   [/:grad2-\w+(@\w+)*~convpool$/, 'conv/pool double backward (the first-order gradients of conv1d/conv2d/convTranspose2d/pools are not differentiable)'],
   [/\[TypeError: torchlet\.native\.reduce: '(out|indices)' is required for this op\]$/, 'empty-result reductions (forward and in backward)'],
   [/^(backward:throws|double-backward:throws|\w+_:throws@empty(@\w+)*)\[Error: \w+_: unsupported operation: more than one element/, 'copy_ into empty (the overlap check refuses in-place writes into any empty tensor)'],
-  [/^floorDivide:requiresGrad/, 'new: floorDivide results do not require grad (PyTorch: they do, and backward raises "not implemented")'],
   [/:requiresGrad@empty/, 'empty results losing requiresGrad'],
   [/^chunk:count$/, 'chunk of empty'],
   [/^indexSelect:no-throw@empty/, 'indexSelect bounds'],
@@ -36,6 +35,7 @@ const KNOWN: [RegExp, string][] = [
   [/^prod:grad-nan(@nonfinite)?$/, 'prod backward at zeros'],
   [/^crossEntropy:value$/, 'crossEntropy prob targets mean (divides by N, PyTorch by N * d1 * ...)'],
   // ---- found by this tester ----
+  [/^floorDivide:requiresGrad/, 'new: floorDivide results do not require grad (PyTorch: they do, and backward raises "not implemented")'],
   [/\[RangeError: torchlet\.native\.(gather|scatterAdd): rank must be at least N\]$/, 'new: gather/scatterAdd/indexAdd (and indexSelect backward) on 0-d tensors reach the addon, which refuses rank 0'],
   [/^adaptiveMaxPool2d:throws@empty\[TypeError: torchlet\.native\.poolNd: 'indices' is required/, 'new: adaptiveMaxPool2d of an empty input reaches the addon without indices'],
   [/^(split|unbind):no-throw/, 'new: split/unbind accept a 0-d tensor (PyTorch raises)'],
