@@ -18,22 +18,6 @@ import type { Disagreement, Program } from './replay';
  * message. Remove an entry when its fix merges: the test then guards against the class coming back.
  */
 const KNOWN: [RegExp, string][] = [
-  // ---- issue 10's list ----
-  [/^index:throws(@\w+)*\[RangeError: torchlet\.native\.gather: index N is out of bounds/, 'negative indices in advanced indexing'],
-  [/:grad2-\w+(@\w+)*~convpool$/, 'conv/pool double backward (the first-order gradients of conv1d/conv2d/convTranspose2d/pools are not differentiable)'],
-  [/\[TypeError: torchlet\.native\.reduce: '(out|indices)' is required for this op\]$/, 'empty-result reductions (forward and in backward)'],
-  [/^(backward:throws|double-backward:throws|\w+_:throws@empty(@\w+)*)\[Error: \w+_: unsupported operation: more than one element/, 'copy_ into empty (the overlap check refuses in-place writes into any empty tensor)'],
-  [/:requiresGrad@empty/, 'empty results losing requiresGrad'],
-  [/^chunk:count$/, 'chunk of empty'],
-  [/^indexSelect:no-throw@empty/, 'indexSelect bounds'],
-  [/^(nllLoss|crossEntropy):grad-nan$/, 'all-ignored nllLoss'],
-  [/^(logSoftmax|crossEntropy):nan@nonfinite$/, '+inf logits in logSoftmax'],
-  [/^(max|min|maximum|minimum):grad-(nan|value)@nonfinite$/, 'NaN in max/min/maximum/minimum grads'],
-  [/^(sign|floor|ceil|round|trunc):grad-nan@nonfinite$/, 'sign/pow backward with non-finite grads (floor/ceil/round/trunc: the same g.mul(0))'],
-  [/^(huberLoss|smoothL1Loss|binaryCrossEntropyWithLogits):grad-nan@nonfinite$/, 'huber/bceWithLogits with inf (smoothL1Loss is the same composite)'],
-  [/^(klDiv:grad-nan|remainder:grad-(nan|value))(@nonfinite)?$/, 'klDiv/remainder grads'],
-  [/^prod:grad-nan(@nonfinite)?$/, 'prod backward at zeros'],
-  [/^crossEntropy:value$/, 'crossEntropy prob targets mean (divides by N, PyTorch by N * d1 * ...)'],
   // ---- found by this tester ----
   [/^floorDivide:requiresGrad/, 'new: floorDivide results do not require grad (PyTorch: they do, and backward raises "not implemented")'],
   [/\[RangeError: torchlet\.native\.(gather|scatterAdd): rank must be at least N\]$/, 'new: gather/scatterAdd/indexAdd (and indexSelect backward) on 0-d tensors reach the addon, which refuses rank 0'],
