@@ -11,7 +11,7 @@ import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
 import { addmm, matmul } from '../ops/linalg';
 import { indexAdd, indexSelect, scatterAdd } from '../ops/indexing';
-import { shapeStr } from '../shape';
+import { broadcastShapes, shapeStr } from '../shape';
 import { checkPaddingIdx, checkTensor } from '../validate';
 
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -239,12 +239,26 @@ export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}
 /**
  * An elementwise loss of d = input - target as one node whose gradient with respect to d is dLoss(d, g), as PyTorch's
  * smooth L1 and Huber kernels: exact at the kinks, NaN for a NaN d, finite for an infinite one (a composite through
- * abs and where gives 0 and NaN there).
+ * abs and where gives 0 and NaN there). That gradient is a node too (PyTorch's `<name>BackwardBackward0`), differentiated
+ * as derivatives.yaml does: dLoss again for the incoming gradient, and `curvature(d, gg * g)` for input (negated for
+ * target), which multiplies by a mask of the quadratic region (so an infinite gg * g outside it gives NaN, a NaN d 0).
  */
-function differenceLoss(name: string, input: Tensor, target: Tensor, loss: (d: Tensor) => Tensor, dLoss: (d: Tensor, g: Tensor) => Tensor): Tensor {
-  const out = noGrad(() => loss(input.sub(target)));
-  return record(name, out, [input, target], (g, needs) => {
-    const gd = dLoss(input.sub(target), g);
+function differenceLoss(
+  name: string,
+  input: Tensor,
+  target: Tensor,
+  loss: (d: Tensor) => Tensor,
+  dLoss: (d: Tensor, g: Tensor) => Tensor,
+  curvature: (d: Tensor, gg: Tensor) => Tensor,
+): Tensor {
+  const d = noGrad(() => input.sub(target));
+  const backward = (g: Tensor): Tensor =>
+    record(`${name}BackwardBackward0`, noGrad(() => dLoss(d, g)), [g, input, target], (gg, needs) => {
+      const second = needs[1] || needs[2] ? curvature(d, gg.mul(g)) : null;
+      return [needs[0] ? backward(gg) : null, needs[1] ? second : null, needs[2] ? second!.neg() : null];
+    });
+  return record(`${name}Backward0`, noGrad(() => loss(d)), [input, target], (g, needs) => {
+    const gd = backward(g);
     return [needs[0] ? gd : null, needs[1] ? gd.neg() : null];
   });
 }
@@ -254,11 +268,13 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: LossOptions
   checkPair('smoothL1Loss', input, target);
   const beta = options.beta ?? 1;
   const loss = differenceLoss(
-    'SmoothL1LossBackward0',
+    'SmoothL1Loss',
     input,
     target,
     (d) => (beta === 0 ? d.abs() : where(d.abs().lt(beta), d.mul(d).mul(0.5 / beta), d.abs().sub(0.5 * beta))),
     (d, g) => where(d.le(-beta), g.neg(), where(d.ge(beta), g, d.mul(g).div(beta))),
+    // PyTorch's smooth_l1_loss_double_backward: zeros for beta = 0 (no division by it), else gg * (|d| < beta) / beta.
+    (d, gg) => (beta === 0 ? emptyTensor(gg.shape, gg.dtype) : gg.mul(d.abs().lt(beta).to(gg.dtype)).div(beta)),
   );
   return reduce('smoothL1Loss', loss, options.reduction ?? 'mean');
 }
@@ -267,11 +283,13 @@ export function huberLoss(input: Tensor, target: Tensor, options: LossOptions & 
   checkPair('huberLoss', input, target);
   const delta = options.delta ?? 1;
   const loss = differenceLoss(
-    'HuberLossBackward0',
+    'HuberLoss',
     input,
     target,
     (d) => where(d.abs().lt(delta), d.mul(d).mul(0.5), d.abs().sub(0.5 * delta).mul(delta)),
     (d, g) => where(d.le(-delta), g.mul(-delta), where(d.ge(delta), g.mul(delta), d.mul(g))),
+    // PyTorch's huber_loss_double_backward: gg * (|d| < delta).
+    (d, gg) => gg.mul(d.abs().lt(delta).to(gg.dtype)),
   );
   return reduce('huberLoss', loss, options.reduction ?? 'mean');
 }
@@ -389,22 +407,64 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
 }
 
 /**
+ * A loss weight multiplies the elementwise loss in place in PyTorch, so it must broadcast to the input's shape without
+ * enlarging it.
+ * @throws RangeError when it does not broadcast or would enlarge the shape, in PyTorch's words
+ */
+function checkLossWeight(op: string, name: string, weight: Tensor | null | undefined, input: Tensor): void {
+  if (!weight) return;
+  checkTensor(op, name, weight);
+  const shape = broadcastShapes(op, weight.shape, input.shape);
+  if (shape.length !== input.dim() || shape.some((s, i) => s !== input.shape[i])) {
+    throw new RangeError(`${op}: output with shape ${shapeStr(input.shape)} doesn't match the broadcast shape ${shapeStr(shape)} (${name} ${shapeStr(weight.shape)})`);
+  }
+}
+
+/**
  * -(y log p + (1 - y) log(1 - p)), logs clamped at -100, as PyTorch's binary_cross_entropy: one node whose input
  * gradient divides by max(p (1 - p), 1e-12), finite at p = 0 and p = 1 where the clamped logs' gradient is NaN.
  * @throws RangeError when an input is outside [0, 1] (NaN included)
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: LossOptions & { weight?: Tensor | null } = {}): Tensor {
   checkPair('binaryCrossEntropy', input, target);
+  checkLossWeight('binaryCrossEntropy', 'weight', options.weight, input);
   const inRange = noGrad(() => input.ge(0).logicalAnd(input.le(1)).all().item());
   if (!inRange) throw new RangeError('binaryCrossEntropy: all elements of input should be between 0 and 1');
   const out = noGrad(() => target.sub(1).mul(input.neg().log1p().clamp(-100)).sub(target.mul(input.log().clamp(-100))));
   let loss = record('BinaryCrossEntropyBackward0', out, [input, target], (g, needs) => [
-    needs[0] ? g.mul(input.sub(target)).div(ops.sub(1, input).mul(input).clamp(1e-12)) : null,
-    // PyTorch's target gradient: -logit(p), unclamped.
-    needs[1] ? input.div(ops.sub(1, input)).log().neg().mul(g) : null,
+    needs[0] ? bceBackward(g, input, target) : null,
+    // PyTorch's binary_cross_entropy_target_backward: -logit(p) g, unclamped.
+    needs[1] ? logit(input).neg().mul(g) : null,
   ]);
   if (options.weight) loss = loss.mul(options.weight);
   return reduce('binaryCrossEntropy', loss, options.reduction ?? 'mean');
+}
+
+const BCE_EPS = 1e-12;
+
+/**
+ * binaryCrossEntropy's input gradient g (p - y) / max(p (1 - p), 1e-12) as one node (PyTorch's
+ * BinaryCrossEntropyBackwardBackward0) with FunctionsManual's double backward formulas, whose eps terms differ from
+ * the clamp: (p - y) / ((p + eps) (1 - p + eps)) gg for g, (p^2 - 2 p y + y) / ((p + eps)^2 (1 - p + eps)^2) gg g for p
+ * and -gg g / max(p (1 - p), eps) for y.
+ */
+function bceBackward(g: Tensor, input: Tensor, target: Tensor): Tensor {
+  const out = noGrad(() => g.mul(input.sub(target)).div(ops.sub(1, input).mul(input).clamp(BCE_EPS)));
+  return record('BinaryCrossEntropyBackwardBackward0', out, [g, input, target], (gg, needs) => {
+    const p = input.add(BCE_EPS);
+    const q = ops.sub(1, input).add(BCE_EPS);
+    return [
+      needs[0] ? input.sub(target).div(p.mul(q)).mul(gg) : null,
+      needs[1] ? input.mul(input).sub(input.mul(target).mul(2)).add(target).div(p.square().mul(q.square())).mul(gg.mul(g)) : null,
+      needs[2] ? gg.mul(g).neg().div(noGrad(() => ops.sub(1, input).mul(input).clamp(BCE_EPS))) : null,
+    ];
+  });
+}
+
+/** log(p / (1 - p)) with torch.logit's gradient g / (p (1 - p)), NaN outside [0, 1]. */
+function logit(p: Tensor): Tensor {
+  const out = noGrad(() => p.div(ops.sub(1, p)).log());
+  return record('LogitBackward0', out, [p], (g) => [where(p.lt(0).logicalOr(p.gt(1)), NaN, g.div(p.mul(ops.sub(1, p))))]);
 }
 
 /** log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite for large |x|. */
@@ -423,6 +483,8 @@ export function binaryCrossEntropyWithLogits(
   options: LossOptions & { weight?: Tensor | null; posWeight?: Tensor | null } = {},
 ): Tensor {
   checkPair('binaryCrossEntropyWithLogits', input, target);
+  checkLossWeight('binaryCrossEntropyWithLogits', 'weight', options.weight, input);
+  checkLossWeight('binaryCrossEntropyWithLogits', 'posWeight', options.posWeight, input);
   const posWeight = options.posWeight ?? null;
   const out = noGrad(() => {
     const maxVal = input.neg().clamp(0);

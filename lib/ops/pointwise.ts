@@ -15,6 +15,8 @@ import type { Tensor } from '../tensor';
 import { emptyTensor } from '../tensor';
 import { isFloating } from '../dtype';
 import { checkNumber } from '../validate';
+import { record } from '../autograd/record';
+import { noGrad } from '../autograd/grad_mode';
 import { binary, internalBinary, predicate, unary, where } from './elementwise';
 import type { UnaryParams } from './elementwise';
 
@@ -44,7 +46,9 @@ export const cosh = unary('cosh', { dtype: 'float', backward: 'CoshBackward0', g
 // ---- unary: the dtype is kept (bool is refused) -----------------------------------------------------------------
 
 export const neg = unary('neg', { dtype: 'same', backward: 'NegBackward0', grad: (g): Tensor => g.neg() });
-export const abs = unary('abs', { dtype: 'same', backward: 'AbsBackward0', grad: (g, x): Tensor => g.mul(x.sign()) });
+// grad * sgn(x), with sgn outside the graph: PyTorch's sgn backward is an efficient zero tensor, which stays zero
+// through later products and quotients (materialized zeros would make 0 * inf and 0 / 0 NaN in double backward).
+export const abs = unary('abs', { dtype: 'same', backward: 'AbsBackward0', grad: (g, x): Tensor => g.mul(noGrad(() => x.sign())) });
 export const sign = unary('sign', { dtype: 'same', backward: 'SignBackward0', grad: zeroGrad });
 export const square = unary('square', { dtype: 'same', backward: 'PowBackward0', grad: (g, x): Tensor => g.mul(x.mul(2)) });
 export const relu = unary('relu', { dtype: 'same', backward: 'ReluBackward0', grad: (g, _x, out): Tensor => thresholdBackward(g, out) });
@@ -53,7 +57,8 @@ export const relu = unary('relu', { dtype: 'same', backward: 'ReluBackward0', gr
 const thresholdBackward = internalBinary('thresholdBackward', {
   dtype: 'arith',
   backward: 'ThresholdBackwardBackward0',
-  grad: (gg, _g, y, _o, needs): (Tensor | null)[] => [needs[0] ? thresholdBackward(gg, y) : null, null],
+  // PyTorch: zeros for y (not an undefined gradient), so an infinite factor further down gives NaN there too.
+  grad: (gg, _g, y, _o, needs): (Tensor | null)[] => [needs[0] ? thresholdBackward(gg, y) : null, needs[1] ? zeroGrad(gg) : null],
 });
 
 // ---- unary: rounding (integer inputs are returned as they are; the gradient is zero) -------------------------
@@ -89,9 +94,21 @@ export const clamp = unary<[min?: number | null, max?: number | null]>('clamp', 
 export const leakyRelu = unary<[negativeSlope?: number]>('leakyRelu', {
   dtype: 'float',
   backward: 'LeakyReluBackward0',
-  grad: (g, x, _out, slope): Tensor => where(x.gt(0), g, g.mul(slope)),
+  grad: (g, x, _out, slope): Tensor => leakyReluBackward(g, x, slope),
   params: { names: ['negativeSlope'], parse: (op, _x, slope = 0.01): UnaryParams => ({ p0: checkNumber(op, 'negativeSlope', slope), p1: 0 }) },
 });
+
+/**
+ * leakyRelu's gradient as one node, as PyTorch's leaky_relu_backward: linear in g, and zeros (not an undefined
+ * gradient) for x, so an infinite factor further down gives NaN there as in PyTorch.
+ */
+function leakyReluBackward(g: Tensor, x: Tensor, slope: number): Tensor {
+  const out = noGrad(() => where(x.gt(0), g, g.mul(slope)));
+  return record('LeakyReluBackwardBackward0', out, [g, x], (gg, needs) => [
+    needs[0] ? leakyReluBackward(gg, x, slope) : null,
+    needs[1] ? zeroGrad(gg) : null,
+  ]);
+}
 
 // ---- unary: bool results, no gradient -------------------------------------------------------------------------
 
