@@ -370,6 +370,7 @@ export interface CrossEntropyOptions extends NllOptions {
 /**
  * Cross entropy of logits against class indices (int32) or class probabilities (float, same shape), with
  * weight, ignoreIndex and labelSmoothing, as torch.nn.functional.cross_entropy.
+ * @throws RangeError for a non-negative ignoreIndex with probability targets, as PyTorch
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   checkTensor('crossEntropy', 'input', input);
@@ -381,6 +382,8 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   const logp = input.logSoftmax(input.dim() === 1 ? 0 : 1);
   if (target.isFloatingPoint()) {
     checkPair('crossEntropy', input, target);
+    // PyTorch checks ignore_index < 0 (the default -100 passes).
+    if (ignoreIndex >= 0) throw new RangeError(`crossEntropy: ignore_index is not supported for floating point target (got ignoreIndex ${ignoreIndex})`);
     const t = labelSmoothing > 0 ? target.mul(1 - labelSmoothing).add(labelSmoothing / c) : target;
     const classDim = input.dim() === 1 ? 0 : 1;
     let prod = logp.mul(t);
