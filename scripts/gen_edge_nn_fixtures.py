@@ -69,6 +69,10 @@ PY = {
     'tanh': lambda a, kw: torch.tanh(a[0]),
     'embedding': lambda a, kw: F.embedding(a[0], a[1], kw.get('padding_idx')),
     'Embedding': lambda a, kw: nn.Embedding(*a, padding_idx=kw.get('padding_idx')),
+    'var': lambda a, kw: torch.var(a[0], kw.get('dim'), unbiased=kw.get('unbiased', True), keepdim=kw.get('keep_dim', False)),
+    # chains that the differential tester found: |a / b| and relu(binary_cross_entropy(p, y))
+    'divAbs': lambda a, kw: (a[0] / a[1]).abs(),
+    'bceRelu': lambda a, kw: torch.relu(F.binary_cross_entropy(a[0], a[1], reduction='none')),
 }
 
 
@@ -98,6 +102,8 @@ def case(name, fn, inputs, kw=None, upstream=None, no_grad=(), second=False):
         vs = [randn(*g.shape) for g in first]
         total = sum((g * v).sum() for g, v in zip(first, vs) if g.requires_grad)
         again = torch.autograd.grad(total, leaves, allow_unused=True) if torch.is_tensor(total) else [None] * len(leaves)
+        # an efficient zero tensor (sgn's derivative, say) has no storage: it is zeros
+        again = [a if a is None or not a._is_zerotensor() else torch.zeros(a.shape, dtype=a.dtype) for a in again]
         pick = iter(range(len(leaves)))
         at = {i: next(pick) for i, x in enumerate(xs) if x.requires_grad}
         extra = {'v': [dump_tensor(vs[at[i]]) if i in at else None for i in range(len(xs))],
@@ -287,6 +293,58 @@ for fn, ins, kw in [
     shown = {k: v.tolist() if torch.is_tensor(v) else v for k, v in kw.items()}
     case(f'{fn} {shown} second derivatives', fn, ins, kw, second=True)
 
+# ---- 22: double backward with non-finite values, at kinks and at probabilities 0 and 1 (the differential tester's
+# classes: PyTorch's own double-backward formulas, whose masks multiply, so inf * 0 = NaN where they do) -----------------
+xn = T(inf, -inf, nan, 0.0, 1.0, -0.5, 2.0, 0.3)
+yn = T(1.0, 1.0, 1.0, 0.0, 1.0, nan, -inf, 0.3)
+for fn, kw in [('huberLoss', {}), ('huberLoss', {'delta': 0.5}), ('smoothL1Loss', {}), ('smoothL1Loss', {'beta': 0.0}),
+               ('smoothL1Loss', {'beta': 0.5}), ('l1Loss', {}), ('mseLoss', {})]:
+    case(f'{fn} {kw} non-finite second derivatives', fn, [xn, yn], {**kw, 'reduction': 'none'}, randn(8).tolist(), second=True)
+    case(f'{fn} {kw} non-finite mean second derivatives', fn, [xn, yn], {**kw, 'reduction': 'mean'}, second=True)
+    case(f'{fn} {kw} non-finite incoming gradient second derivatives', fn, [T(0.5, 3.0, -0.2, -3.0), T(0.0, 0.0, 0.0, 0.0)],
+         {**kw, 'reduction': 'none'}, NONFINITE_UP, second=True)
+pb = T(0.0, 1.0, 1.0, 0.0, 0.5, 1e-7, 0.999, 0.3)
+qb = T(0.1, 0.1, 1.0, 0.0, 0.2, 0.0, 1.0, 0.7)
+for red in ['none', 'mean', 'sum']:
+    case(f'binaryCrossEntropy 0 and 1 {red} second derivatives', 'binaryCrossEntropy', [pb, qb], {'reduction': red},
+         randn(8).tolist() if red == 'none' else None, second=True)
+case('binaryCrossEntropy 0 and 1 weight second derivatives', 'binaryCrossEntropy', [pb, qb],
+     {'weight': T(0.5, 2.0, 1.0, 0.0, 1.5, 1.0, 3.0, 0.7)}, second=True)
+case('float64 binaryCrossEntropy 0 and 1 second derivatives', 'binaryCrossEntropy', [D(pb), D(qb)], {'reduction': 'sum'}, second=True)
+case('relu of binaryCrossEntropy at 0 and 1 second derivatives', 'bceRelu', [pb, qb], {}, randn(8).tolist(), second=True)
+case('abs non-finite second derivatives', 'abs', [T(inf, -inf, nan, 0.0, -0.0, 1.5, -2.0, 3.0)], {},
+     [1.0, 2.0, -1.0, 3.0, 1.0, inf, -inf, nan], second=True)
+# Not here: inf / 0. PyTorch's sgn backward (inside abs's) is an efficient zero tensor: div's input gradient keeps it
+# zero, but the negation in div's divisor gradient materializes it, and 0 * inf = NaN; torchlet's sgn has no gradient.
+case('abs of a quotient by 0 second derivatives', 'divAbs', [T(1.01, 1.01, 2.0, 0.0), T(0.0, 0.29, -1.92, 0.0)],
+     {}, [-0.8, -1.76, 1.49, 2.0], second=True)
+for fn, kw in [('relu', {}), ('leakyRelu', {'negativeSlope': 0.0}), ('leakyRelu', {'negativeSlope': 0.1}), ('elu', {})]:
+    case(f'{fn} {kw} non-finite second derivatives', fn, [T(0.0, -0.0, -1.0, 1.0, inf, -inf, nan, 30.0)], kw,
+         [1.0, -2.0, 0.5, inf, 1.0, -inf, 2.0, nan], second=True)
+case('elu at 0 second derivatives', 'elu', [T(0.0, -0.0, 0.0, -1.0, 1.0)], {}, [1.0, 2.0, -3.0, 1.0, 1.0], second=True)
+
+# ---- 23: var backward (PyTorch 1.13's var_backward: 2 / (n - correction) g (x - mean); inf g for a 0-d input) -------
+# Not here: var over dim=[] of a tensor with dims, whose backward PyTorch 1.13 takes as a reduction over no dim (dof 0,
+# inf / NaN gradients) while its forward reduces everything; torchlet's backward is the full reduction's (issue 10).
+for name, x, kw in [
+    ('single element unbiased dim 0', T(-0.5), {'dim': 0}),
+    ('single element biased dim 0', T(-0.5), {'dim': 0, 'unbiased': False}),
+    ('single element rows unbiased dim 1', T(-0.5, 2.0).reshape(2, 1), {'dim': 1}),
+    ('0-d unbiased', torch.tensor(2.5), {}),
+    ('0-d unbiased dim 0', torch.tensor(2.5), {'dim': 0}),
+    ('0-d biased', torch.tensor(2.5), {'unbiased': False}),
+    ('infinities dim 1', torch.tensor([[1.0, -inf, 2.0], [1.0, 2.0, 3.0]]), {'dim': 1}),
+    ('infinities dim 1 keepDim', torch.tensor([[1.0, -inf, 2.0], [1.0, 2.0, 3.0]]), {'dim': 1, 'keepDim': True}),
+    ('infinities all', torch.tensor([[1.0, inf, 2.0], [1.0, 2.0, 3.0]]), {}),
+    ('NaN all biased', T(1.0, nan, 2.0), {'unbiased': False}),
+    ('dims [0, 2]', randn(2, 3, 2), {'dim': [0, 2]}),
+]:
+    out_shape = PY['var']([x], py_kw(kw)).shape
+    case(f'var {name}', 'var', [x], kw, randn(*out_shape).tolist() if len(out_shape) else [-0.7])
+case('var rows second derivatives', 'var', [randn(2, 4)], {'dim': 1}, second=True)
+case('var all biased second derivatives', 'var', [randn(2, 3)], {'unbiased': False}, second=True)
+case('crossEntropy probabilities negative ignoreIndex', 'crossEntropy', [randn(2, 3), probs(2, 3)], {'ignoreIndex': -1})
+
 # ---- errors (issue 11) -----------------------------------------------------------------------------------------------
 errors = []
 
@@ -320,6 +378,14 @@ error('crossEntropy labelSmoothing weight of 2 for 3 classes', 'crossEntropy', [
       'weight tensor should be defined either for all 3 classes or no classes but got weight tensor of shape: [2]')
 error('binaryCrossEntropy NaN input', 'binaryCrossEntropy', [T(nan, 0.5), T(1.0, 0.0)], {},
       'all elements of input should be between 0 and 1')
+error('crossEntropy probabilities ignoreIndex 0', 'crossEntropy', [x2, torch.softmax(x2, 1)], {'ignoreIndex': 0},
+      'ignore_index is not supported for floating point target')
+for fn in ['binaryCrossEntropy', 'binaryCrossEntropyWithLogits']:
+    error(f'{fn} weight larger than the input', fn, [torch.rand(3, 2, generator=gen), torch.rand(3, 2, generator=gen)],
+          {'weight': torch.ones(2, 3, 2)}, "output with shape [3, 2] doesn't match the broadcast shape [2, 3, 2]")
+error('binaryCrossEntropyWithLogits posWeight larger than the input', 'binaryCrossEntropyWithLogits',
+      [torch.rand(3, 2, generator=gen), torch.rand(3, 2, generator=gen)], {'posWeight': torch.ones(4, 3, 2)},
+      "output with shape [3, 2] doesn't match the broadcast shape [4, 3, 2]")
 w5 = randn(5, 3)
 for pad in [5, -6, 9]:
     error(f'Embedding paddingIdx {pad} of 5', 'Embedding', [5, 3], {'paddingIdx': pad}, 'Padding_idx must be within num_embeddings')

@@ -25,12 +25,32 @@ export const sigmoid = (x: Tensor): Tensor => ops.sigmoid(x);
 export const tanh = (x: Tensor): Tensor => ops.tanh(x);
 export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => ops.leakyRelu(x, negativeSlope);
 /**
- * x > 0 ? x : alpha * (exp(x) - 1). The exponential branch sees 0 where it is not picked: exp of a large x is inf, and
- * the zero gradient where() sends there would become 0 * inf = NaN.
+ * x > 0 ? x : alpha * (exp(x) - 1), as one node with PyTorch's elu_backward (g for x > 0, g alpha exp(x) for x <= 0),
+ * itself a node differentiated as derivatives.yaml does. The exponential branch sees 0 where it is not picked: exp of
+ * a large x is inf.
  */
 export function elu(x: Tensor, alpha = 1): Tensor {
-  const neg = x.le(0);
-  return where(neg, where(neg, x, 0).expm1().mul(alpha), x);
+  const out = noGrad(() => {
+    const neg = x.le(0);
+    return where(neg, where(neg, x, 0).expm1().mul(alpha), x);
+  });
+  return record('EluBackward0', out, [x], (g) => [eluBackward(g, x, alpha)]);
+}
+
+/**
+ * elu's gradient as one node (EluBackwardBackward0): linear in g, and for x PyTorch's elu_double_backward,
+ * elu_backward(gg g, x) * (x < 0): zero at x = 0 although the first order takes the exponential branch there, and
+ * NaN where x >= 0 meets an infinite or NaN gg g (the mask multiplies).
+ */
+function eluBackward(g: Tensor, x: Tensor, alpha: number): Tensor {
+  const out = noGrad(() => {
+    const neg = x.le(0);
+    return where(neg, g.mul(where(neg, x, 0).exp().mul(alpha)), g);
+  });
+  return record('EluBackwardBackward0', out, [g, x], (gg, needs) => [
+    needs[0] ? eluBackward(gg, x, alpha) : null,
+    needs[1] ? eluBackward(gg.mul(g), x, alpha).mul(x.lt(0).to(gg.dtype)) : null,
+  ]);
 }
 /** x * sigmoid(x) */
 export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
@@ -233,15 +253,19 @@ export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {})
 /** mean((input - target)^2) */
 export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
   checkPair('mseLoss', input, target);
-  const d = input.sub(target);
-  return reduce('mseLoss', d.mul(d), options.reduction ?? 'mean');
+  // PyTorch's mse_loss_backward: 2 d g; mse_loss_double_backward: 2 gg g.
+  const loss = differenceLoss('MseLoss', input, target, (d) => d.mul(d), (d, g) => d.mul(2).mul(g), (_d, gg) => gg.mul(2));
+  return reduce('mseLoss', loss, options.reduction ?? 'mean');
 }
 /**
  * An elementwise loss of d = input - target as one node whose gradient with respect to d is dLoss(d, g), as PyTorch's
- * smooth L1 and Huber kernels: exact at the kinks, NaN for a NaN d, finite for an infinite one (a composite through
- * abs and where gives 0 and NaN there). That gradient is a node too (PyTorch's `<name>BackwardBackward0`), differentiated
- * as derivatives.yaml does: dLoss again for the incoming gradient, and `curvature(d, gg * g)` for input (negated for
- * target), which multiplies by a mask of the quadratic region (so an infinite gg * g outside it gives NaN, a NaN d 0).
+ * mse, smooth L1 and Huber kernels: exact at the kinks, NaN for a NaN d, finite for an infinite one (a composite
+ * through abs and where gives 0 and NaN there). As derivatives.yaml, the target's gradient is the same backward with
+ * input and target swapped (dLoss(target - input, g): -0 and the kinks come out as PyTorch's), a node of its own.
+ * Each gradient is a node (PyTorch's `<name>BackwardBackward0`) differentiated as FunctionsManual does: the same
+ * backward again for the incoming gradient, and `curvature(d, gg * g)` for its first difference operand (negated for
+ * the second), which multiplies by a mask of the quadratic region where there is one (so an infinite gg * g outside
+ * it gives NaN, a NaN d 0).
  */
 function differenceLoss(
   name: string,
@@ -251,16 +275,17 @@ function differenceLoss(
   dLoss: (d: Tensor, g: Tensor) => Tensor,
   curvature: (d: Tensor, gg: Tensor) => Tensor,
 ): Tensor {
-  const d = noGrad(() => input.sub(target));
-  const backward = (g: Tensor): Tensor =>
-    record(`${name}BackwardBackward0`, noGrad(() => dLoss(d, g)), [g, input, target], (gg, needs) => {
+  const backward = (g: Tensor, a: Tensor, b: Tensor): Tensor => {
+    const d = noGrad(() => a.sub(b));
+    return record(`${name}BackwardBackward0`, noGrad(() => dLoss(d, g)), [g, a, b], (gg, needs) => {
       const second = needs[1] || needs[2] ? curvature(d, gg.mul(g)) : null;
-      return [needs[0] ? backward(gg) : null, needs[1] ? second : null, needs[2] ? second!.neg() : null];
+      return [needs[0] ? backward(gg, a, b) : null, needs[1] ? second : null, needs[2] ? second!.neg() : null];
     });
-  return record(`${name}Backward0`, noGrad(() => loss(d)), [input, target], (g, needs) => {
-    const gd = backward(g);
-    return [needs[0] ? gd : null, needs[1] ? gd.neg() : null];
-  });
+  };
+  return record(`${name}Backward0`, noGrad(() => loss(input.sub(target))), [input, target], (g, needs) => [
+    needs[0] ? backward(g, input, target) : null,
+    needs[1] ? backward(g, target, input) : null,
+  ]);
 }
 
 /** 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta. */

@@ -140,7 +140,9 @@ export const mul = binary('mul', {
 export const div = binary('div', {
   dtype: 'float',
   backward: 'DivBackward0',
-  grad: (g, _x, y, out, needs): (Tensor | null)[] => [needs[0] ? g.div(y) : null, needs[1] ? g.mul(out.div(y)).neg() : null],
+  // PyTorch's div_tensor_other_backward: -g * ((x / y) / y), recomputed from x (not the saved output), so that double
+  // backward differentiates the same expression.
+  grad: (g, x, y, _out, needs): (Tensor | null)[] => [needs[0] ? g.div(y) : null, needs[1] ? g.neg().mul(div(x, y).div(y)) : null],
 });
 /** x^y elementwise; a number exponent runs PyTorch's exact special cases (x^2, x^0.5, x^-1 ...). */
 export const pow = binary('pow', {

@@ -219,8 +219,20 @@ export function variance(x: Tensor, dim?: DimArg, unbiased = true, keepDim = fal
   const mask = reduceMask('var', x, dim);
   const n = numelOf(x.shape.filter((_, d) => mask[d]));
   const dims = mask.flatMap((m, d) => (m ? [d] : []));
-  const centered = x.sub(mean(x, dims, true));
-  return sum(centered.mul(centered), dims, keepDim).div(Math.max(0, n - (unbiased ? 1 : 0)));
+  const correction = unbiased ? 1 : 0;
+  const out = noGrad(() => {
+    const centered = x.sub(mean(x, dims, true));
+    return sum(centered.mul(centered), dims, keepDim).div(Math.max(0, n - correction));
+  });
+  // PyTorch 1.13's var_backward: 2 / (n - correction) * g * (x - mean), so 0 * inf = NaN for a single element
+  // (unbiased) and inf - inf = NaN next to an infinity. A full reduction with nothing left after the correction
+  // gives inf * g (PyTorch returns that 0-d, which fails its shape check unless x is 0-d; here it is expanded).
+  // PyTorch 1.13 takes dim=[] as a reduction over nothing in backward (dof 0) while the forward reduces everything;
+  // torchlet treats dim=[] as the full reduction in both.
+  return record('VarBackward0', out, [x], (g) => {
+    if ((allDims(dim) || x.dim() === 0) && n === correction) return [spread(g.mul(Infinity), x, mask)];
+    return [spread(g.mul(2 / (n - correction)), x, mask).mul(x.sub(mean(x, dims, true)))];
+  });
 }
 
 /** Standard deviation: sqrt(var), with a zero gradient where the deviation is zero, as torch.std. */

@@ -81,6 +81,9 @@ const FNS: Record<string, Fn> = {
   sigmoid: (a) => F.sigmoid(a[0]!),
   tanh: (a) => F.tanh(a[0]!),
   embedding: (a, kw) => F.embedding(a[0]!, a[1]!, kw.paddingIdx as number | undefined),
+  var: (a, kw) => torch.var(a[0]!, kw.dim as number | number[] | undefined, (kw.unbiased as boolean | undefined) ?? true, (kw.keepDim as boolean | undefined) ?? false),
+  divAbs: (a) => a[0]!.div(a[1]!).abs(),
+  bceRelu: (a) => F.relu(F.binaryCrossEntropy(a[0]!, a[1]!, { reduction: 'none' })),
 };
 
 describe(`edge cases match PyTorch ${fx.torch}, NaN included`, () => {
