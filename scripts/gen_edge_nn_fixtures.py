@@ -73,6 +73,8 @@ PY = {
     # chains that the differential tester found: |a / b| and relu(binary_cross_entropy(p, y))
     'divAbs': lambda a, kw: (a[0] / a[1]).abs(),
     'bceRelu': lambda a, kw: torch.relu(F.binary_cross_entropy(a[0], a[1], reduction='none')),
+    # 1 / nll_loss(reduction='none'): the sign of an ignored target's zero loss shows (+inf for PyTorch's +0)
+    'nllReciprocal': lambda a, kw: 1 / F.nll_loss(a[0], a[1], reduction='none'),
 }
 
 
@@ -323,6 +325,11 @@ for fn, kw in [('relu', {}), ('leakyRelu', {'negativeSlope': 0.0}), ('leakyRelu'
     case(f'{fn} {kw} non-finite second derivatives', fn, [T(0.0, -0.0, -1.0, 1.0, inf, -inf, nan, 30.0)], kw,
          [1.0, -2.0, 0.5, inf, 1.0, -inf, 2.0, nan], second=True)
 case('elu at 0 second derivatives', 'elu', [T(0.0, -0.0, 0.0, -1.0, 1.0)], {}, [1.0, 2.0, -3.0, 1.0, 1.0], second=True)
+for kw in [{}, {'approximate': 'tanh'}]:
+    case(f'gelu {kw} non-finite second derivatives', 'gelu', [T(inf, -inf, nan, 0.0, 1.0, -30.0, 30.0)], kw,
+         [1.0, 2.0, 1.0, inf, -1.0, 1.0, 2.0], second=True)
+case('nllLoss none ignored rows with -inf log-probabilities, reciprocal', 'nllReciprocal',
+     [torch.tensor([[-inf, -1.0, -2.0], [-0.5, -inf, -1.0], [-inf, -inf, -0.1]]), L(-100, 0, -100)], {})
 
 # ---- 23: var backward (PyTorch 1.13's var_backward: 2 / (n - correction) g (x - mean); inf g for a 0-d input) -------
 # Not here: var over dim=[] of a tensor with dims, whose backward PyTorch 1.13 takes as a reduction over no dim (dof 0,

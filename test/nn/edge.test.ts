@@ -84,6 +84,7 @@ const FNS: Record<string, Fn> = {
   var: (a, kw) => torch.var(a[0]!, kw.dim as number | number[] | undefined, (kw.unbiased as boolean | undefined) ?? true, (kw.keepDim as boolean | undefined) ?? false),
   divAbs: (a) => a[0]!.div(a[1]!).abs(),
   bceRelu: (a) => F.relu(F.binaryCrossEntropy(a[0]!, a[1]!, { reduction: 'none' })),
+  nllReciprocal: (a) => F.nllLoss(a[0]!, a[1]!, { reduction: 'none' }).reciprocal(),
 };
 
 describe(`edge cases match PyTorch ${fx.torch}, NaN included`, () => {
