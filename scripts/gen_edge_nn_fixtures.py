@@ -313,6 +313,10 @@ for red in ['none', 'mean', 'sum']:
 case('binaryCrossEntropy 0 and 1 weight second derivatives', 'binaryCrossEntropy', [pb, qb],
      {'weight': T(0.5, 2.0, 1.0, 0.0, 1.5, 1.0, 3.0, 0.7)}, second=True)
 case('float64 binaryCrossEntropy 0 and 1 second derivatives', 'binaryCrossEntropy', [D(pb), D(qb)], {'reduction': 'sum'}, second=True)
+for kw in [{}, {'posWeight': T(2.0, 0.5, 1.0, 3.0, 1.0, 2.0, 0.0, 1.5)}, {'weight': T(2.0, 0.5, 1.0, 3.0, 1.0, 2.0, 0.0, 1.5)}]:
+    shown = {k: v.tolist() for k, v in kw.items()}
+    case(f'binaryCrossEntropyWithLogits {shown} non-finite second derivatives', 'binaryCrossEntropyWithLogits', [lg, lt],
+         {**kw, 'reduction': 'none'}, [1.0, inf, -1.0, 2.0, 0.5, nan, 1.0, -inf], second=True)
 case('relu of binaryCrossEntropy at 0 and 1 second derivatives', 'bceRelu', [pb, qb], {}, randn(8).tolist(), second=True)
 case('abs non-finite second derivatives', 'abs', [T(inf, -inf, nan, 0.0, -0.0, 1.5, -2.0, 3.0)], {},
      [1.0, 2.0, -1.0, 3.0, 1.0, inf, -inf, nan], second=True)
