@@ -81,6 +81,8 @@ const FNS: Record<string, Fn> = {
   sigmoid: (a) => F.sigmoid(a[0]!),
   tanh: (a) => F.tanh(a[0]!),
   embedding: (a, kw) => F.embedding(a[0]!, a[1]!, kw.paddingIdx as number | undefined),
+  // No var over dim=[] case: PyTorch 1.13's backward takes it as a reduction over no dim (dof 0) while its forward
+  // reduces everything (issue 10); torchlet keeps the full reduction's gradient there.
   var: (a, kw) => torch.var(a[0]!, kw.dim as number | number[] | undefined, (kw.unbiased as boolean | undefined) ?? true, (kw.keepDim as boolean | undefined) ?? false),
   divAbs: (a) => a[0]!.div(a[1]!).abs(),
   bceRelu: (a) => F.relu(F.binaryCrossEntropy(a[0]!, a[1]!, { reduction: 'none' })),
