@@ -13,12 +13,20 @@ import { addmm, matmul } from '../ops/linalg';
 import { indexAdd, indexSelect, scatterAdd } from '../ops/indexing';
 import { shapeStr } from '../shape';
 import { checkPaddingIdx, checkTensor } from '../validate';
+import { isFloating, notImplemented } from '../dtype';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 export { conv1d, conv2d, convTranspose2d, pad } from '../ops/conv';
 export { maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d } from '../ops/pool';
 
 // ---- activations ---------------------------------------------------------------------------------------------
+
+/** The composite activations take floating tensors only, as PyTorch's kernels (its error names the kernel). */
+function floatingOnly(op: string, kernel: string, x: Tensor): Tensor {
+  checkTensor(op, 'input', x);
+  if (!isFloating(x.dtype)) throw notImplemented(op, kernel, x.dtype);
+  return x;
+}
 
 export const relu = (x: Tensor): Tensor => ops.relu(x);
 export const sigmoid = (x: Tensor): Tensor => ops.sigmoid(x);
@@ -29,13 +37,15 @@ export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => ops.leakyR
  * the zero gradient where() sends there would become 0 * inf = NaN.
  */
 export function elu(x: Tensor, alpha = 1): Tensor {
+  floatingOnly('elu', 'elu_cpu', x);
   const neg = x.le(0);
   return where(neg, where(neg, x, 0).expm1().mul(alpha), x);
 }
 /** x * sigmoid(x) */
-export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
+export const silu = (x: Tensor): Tensor => floatingOnly('silu', 'silu_cpu', x).mul(x.sigmoid());
 /** GELU, exact (erf) or with PyTorch's tanh approximation. */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  if (approximate === 'tanh' || approximate === 'none') floatingOnly('gelu', 'GeluKernelImpl', x);
   if (approximate === 'tanh') {
     const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
     return x.mul(0.5).mul(inner.tanh().add(1));
@@ -45,6 +55,7 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
 }
 /** log(1 + exp(beta x)) / beta, linear above threshold, as torch.nn.functional.softplus (see elu for the inner where). */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
+  floatingOnly('softplus', 'softplus_cpu', x);
   const bx = x.mul(beta);
   const linear = bx.gt(threshold);
   return where(linear, x, where(linear, 0, bx).exp().log1p().div(beta));
