@@ -218,14 +218,14 @@ function runUnary(e: UnaryImpl, a: Tensor, p0: number, p1: number, into?: Tensor
   const op = into ? `${e.name}_` : e.name;
   if (e.dtype === 'float' && !isFloating(a.dtype)) x = cast(a, getDefaultDtype());
   else if (e.dtype === 'floating' && !isFloating(a.dtype)) throw notImplemented(op, e.torchKernel, a.dtype);
-  else if (a.dtype === 'bool' && (e.dtype === 'same' || e.dtype === 'rounding') && e.bool === 'int') {
-    return runUnary(e, cast(a, 'int32'), p0, p1);
-  } else if (a.dtype === 'bool' && (e.dtype === 'same' || e.dtype === 'rounding') && e.bool !== 'identity') {
-    throw boolRefusal(op, e.bool, e.torchKernel);
-  } else if ((e.dtype === 'rounding' && !isFloating(a.dtype)) || (a.dtype === 'bool' && e.bool === 'identity')) {
-    // Rounding an integer tensor, and an op whose bool rule is 'identity', return the input, as in PyTorch.
-    if (into) return into;
-    return a.clone();
+  else if (a.dtype === 'bool' && (e.dtype === 'same' || e.dtype === 'rounding')) {
+    // In place, an 'int' rule never gets here: the int32 result cannot be written into bool.
+    if (e.bool === 'int') return runUnary(e, cast(a, 'int32'), p0, p1);
+    if (e.bool !== 'identity') throw boolRefusal(op, e.bool, e.torchKernel);
+    return into ?? a.clone();
+  } else if (e.dtype === 'rounding' && !isFloating(a.dtype)) {
+    // Rounding an integer tensor is the identity, as in PyTorch.
+    return into ?? a.clone();
   } else if (a.dtype === 'int32' && INT_CAN_OVERFLOW.has(e.name)) {
     return narrowInt(into ? `${e.name}_` : e.name, runUnary(e, cast(a, 'float64'), p0, p1), false, into);
   }
