@@ -164,6 +164,14 @@ function combine(higher: DType | null, lower: DType | null): DType | null {
   return higher;
 }
 
+/**
+ * PyTorch's refusal of a dtype that an op's kernel has no loop for, in its words: `"elu_cpu" not implemented for
+ * 'Long'` (PyTorch raises RuntimeError; the kernel name is PyTorch's, so the message can be searched for).
+ */
+export function notImplemented(op: string, kernel: string, d: DType): TypeError {
+  return new TypeError(`${op}: "${kernel}" not implemented for '${DTYPES[d].scalarType}'`);
+}
+
 /** Whether a value of dtype `from` may be written into a tensor of dtype `to` (PyTorch's canCast). */
 export function canCast(from: DType, to: DType): boolean {
   return DTYPES[from].category <= DTYPES[to].category;

@@ -116,7 +116,9 @@ def table_call(name, tensors, args):
     A name ending in '_' is the in-place form, applied to a clone of the first tensor."""
     operands = list(tensors) + list(args)
     if name.endswith('_'):
-        fn = getattr(operands[0].clone(), snake(name))
+        x = operands[0].clone()
+        # leaky_relu_ is nn.functional's, not a Tensor method
+        fn = getattr(x, snake(name), None) or (lambda *rest: getattr(torch.nn.functional, snake(name))(x, *rest))
         operands = operands[1:]
     else:
         fn = getattr(torch, snake(name), None) or getattr(torch.nn.functional, snake(name))
@@ -184,7 +186,23 @@ PY_OPS = {
     'gather': lambda t, a: torch.gather(t[0], a[0], t[1]),
     'indexSelect': lambda t, a: torch.index_select(t[0], a[0], t[1]),
     'copy_': lambda t, a: t[0].clone().copy_(t[1]),
+    # a number first: pow(2.5, x)
+    'powScalarBase': lambda t, a: torch.pow(a[0], t[0]),
+    # the composite activations of nn.functional (their dtype checks)
+    'elu': lambda t, a: torch.nn.functional.elu(t[0]),
+    'silu': lambda t, a: torch.nn.functional.silu(t[0]),
+    'gelu': lambda t, a: torch.nn.functional.gelu(t[0]),
+    'softplus': lambda t, a: torch.nn.functional.softplus(t[0]),
 }
+
+
+def torch_error(e):
+    """PyTorch's error as a case stores it: its first line (torchlet's message contains it after the op's name).
+    PyTorch's in-place cast messages spell the output type as C++ does ('long int', 'bool'); torchlet names it as the
+    rest of PyTorch's messages do ('Long', 'Bool')."""
+    message = str(e).split('\n')[0]
+    message = re.sub('desired output type (long int|bool)$', lambda m: 'desired output type ' + {'long int': 'Long', 'bool': 'Bool'}[m.group(1)], message)
+    return {'type': type(e).__name__, 'message': message}
 
 
 
@@ -195,7 +213,13 @@ def op_cases():
     def add_case(group, name, op, inputs, args=(), tol=(0.0, 0.0)):
         call = PY_OPS.get(op) or (lambda t, a: table_call(op, t, a))
         ts = [i.tensor() for i in inputs]
-        out = call(ts, list(args))
+        try:
+            out = call(ts, list(args))
+        except RuntimeError as e:
+            # A case PyTorch refuses (an op on a dtype it has no kernel for): torchlet must raise the same error.
+            cases.append({'group': group, 'name': name, 'op': op, 'inputs': [i.dump() for i in inputs],
+                          'args': enc(list(args)), 'error': torch_error(e)})
+            return
         outs = list(out) if isinstance(out, (tuple, list)) else [out]
         if isinstance(tol, dict):
             floating = [o.dtype for o in outs if o.is_floating_point()]
@@ -219,12 +243,12 @@ def op_cases():
             roots = [r for r in res if r.requires_grad]
             if roots and all(r.numel() > 0 for r in roots):
                 ups = [torch.randn(r.shape, generator=gen, dtype=r.dtype) for r in roots]
+                case['upstream'] = [dump_tensor(u) for u in ups]
                 try:
                     torch.autograd.backward(roots, ups)
-                    case['upstream'] = [dump_tensor(u) for u in ups]
                     case['grads'] = [dump_tensor(b.grad) if b is not None and b.grad is not None else None for b, _ in pairs]
-                except RuntimeError:
-                    pass  # PyTorch has no derivative for it (floor_divide)
+                except RuntimeError as e:
+                    case['gradError'] = torch_error(e)  # no derivative (floor_divide), or a refused dtype in backward
         cases.append(case)
 
     # Tolerances by the dtype the result is computed in (a case of the float64 pass may still compute in float32).
@@ -419,6 +443,94 @@ def op_cases():
         add_case('promotion', 'cat float32 float64', 'cat', [Input(f32(2, 3)), Input(randn(1, 3))], [0])
         add_case('promotion', 'add_ float64 into float32', 'add_', [Input(f32(3, 4)), Input(randn(3, 4))])
         add_case('promotion', 'maximum float64 int32', 'maximum', [Input(randn(3, 4)), Input(ints(3, 4))])
+
+    # ---- dtype rules on int and bool operands ------------------------------------------------------------------
+    # Literal inputs; their gradient cases draw upstream gradients, so the random stream is restored after them and
+    # the fixtures generated later keep their data.
+    stream = gen.get_state()
+    B = Input(torch.tensor([[True, False, True], [False, False, True]]))
+    B2 = Input(torch.tensor([[True, True, False], [False, True, True]]))
+    BEMPTY = Input(torch.zeros(0, 3, dtype=torch.bool))
+    I = Input(torch.tensor([[-3, 0, 2], [5, -1, 4]]))
+    F = Input(torch.tensor([[0.5, -1.5, 2.25], [3.0, -0.25, 1.0]], dtype=FLOAT))
+    FPOS = Input(torch.tensor([[0.5, 1.5, 2.25], [3.0, 0.25, 1.0]], dtype=FLOAT))
+    # bool op bool: add (or), mul and minimum (and), maximum (or) keep bool; the others are refused
+    for op in ['add', 'mul', 'maximum', 'minimum', 'sub', 'pow', 'remainder', 'floorDivide', 'div']:
+        add_case('dtypes', f'{op} bool bool', op, [B, B2])
+    add_case('dtypes', 'add bool bool broadcast 0-dim', 'add', [B, Input(torch.tensor(False))])
+    add_case('dtypes', 'maximum bool bool empty', 'maximum', [BEMPTY, Input(torch.tensor([True, False, True]))])
+    add_case('dtypes', 'add bool alpha 2', 'add', [B, B2], [2])
+    add_case('dtypes', 'add bool alpha -1', 'add', [B, B2], [-1])
+    add_case('dtypes', 'add bool alpha 0.5', 'add', [B, B2], [0.5])
+    add_case('dtypes', 'add bool + True', 'add', [B], [True])
+    add_case('dtypes', 'mul bool * 2 is int', 'mul', [B], [2])
+    add_case('dtypes', 'add_ bool bool', 'add_', [B, B2])
+    add_case('dtypes', 'mul_ bool by 2', 'mul_', [B], [2])
+    add_case('dtypes', 'sub bool - True', 'sub', [B], [True])
+    add_case('dtypes', 'sub bool - 1', 'sub', [B], [1])
+    add_case('dtypes', 'sub int - bool', 'sub', [I, B])
+    add_case('dtypes', 'sub float - bool', 'sub', [F, B])
+    add_case('dtypes', 'sub_ bool bool', 'sub_', [B, B2])
+    add_case('dtypes', 'pow bool ** 2 is int', 'pow', [B], [2])
+    add_case('dtypes', 'pow bool ** True', 'pow', [B], [True])
+    add_case('dtypes', 'remainder bool % True', 'remainder', [B], [True])
+    add_case('dtypes', 'floorDivide bool // bool empty', 'floorDivide', [BEMPTY, BEMPTY])
+    add_case('dtypes', 'pow float ** bool tensor (backward refuses bool - 1)', 'pow', [FPOS, B])
+    add_case('dtypes', 'pow float ** True', 'pow', [FPOS], [True])
+    add_case('dtypes', 'pow float ** False', 'pow', [FPOS], [False])
+    add_case('dtypes', 'pow bool ** float', 'pow', [B, FPOS], tol=ULP)
+    # a fractional alpha on integral operands
+    add_case('dtypes', 'add int alpha 0.5', 'add', [I, I], [0.5])
+    add_case('dtypes', 'sub int scalar alpha 1.5', 'sub', [I], [1, 1.5])
+    add_case('dtypes', 'add_ int alpha 0.5', 'add_', [I, I], [0.5])
+    add_case('dtypes', 'add int + float alpha 0.5', 'add', [I, F], [0.5])
+    # a number first keeps its precision in a float64 result (and stays float32 with float32)
+    add_case('dtypes', 'pow 0.1 ** tensor', 'powScalarBase', [F], [0.1], tol=ULP)
+    add_case('dtypes', 'pow 2 ** int tensor', 'powScalarBase', [Input(torch.tensor([[0, 1, 2], [3, 4, 5]]))], [2])
+    add_case('dtypes', 'pow 1.5 ** int tensor', 'powScalarBase', [I], [1.5], tol=ULP)
+    # floorDivide: PyTorch's div_floor rounding; floating results require grad and backward raises
+    add_case('dtypes', 'floorDivide rounding', 'floorDivide',
+             [Input(torch.tensor([0.13, float('inf'), -float('inf'), 5.0, -0.0, 7.5, 1.0, float('nan')], dtype=FLOAT)),
+              Input(torch.tensor([0.01, -1.0, 2.0, 0.0, 3.0, -2.5, 0.1, 1.0], dtype=FLOAT))])
+    add_case('dtypes', 'floorDivide scalar', 'floorDivide', [F], [0.3])
+    # unary ops on bool: sign keeps it, square gives int, the others are refused with PyTorch's errors
+    for op in ['sign', 'square', 'neg', 'abs', 'relu', 'floor', 'ceil', 'round', 'trunc', 'leakyRelu', 'exp']:
+        add_case('dtypes', f'{op} bool', op, [B], tol=ULP)
+    for op in ['sign_', 'neg_', 'abs_', 'floor_', 'leakyRelu_']:
+        add_case('dtypes', f'{op} bool', op, [B])
+    add_case('dtypes', 'sign bool empty', 'sign', [BEMPTY])
+    add_case('dtypes', 'square bool empty', 'square', [BEMPTY])
+    for op in ['floor', 'round', 'trunc', 'ceil']:
+        add_case('dtypes', f'{op} int', op, [I])
+    add_case('dtypes', 'leakyRelu int', 'leakyRelu', [I])
+    add_case('dtypes', 'leakyRelu_ int', 'leakyRelu_', [I])
+    add_case('dtypes', 'leakyRelu int empty', 'leakyRelu', [Input(torch.zeros(0, 2, dtype=torch.int64))])
+    for op in ['elu', 'silu', 'gelu', 'softplus']:
+        add_case('dtypes', f'{op} int', op, [I])
+        add_case('dtypes', f'{op} bool', op, [B])
+    # clamp: the result type counts the bounds (a float bound, infinite or NaN too, makes int and bool float)
+    for x, xn in [(B, 'bool'), (I, 'int')]:
+        for lo, hi in [(0, 1), (None, 1), (-2, 0.7), (None, float('inf')), (-float('inf'), None), (0.5, None), (float('nan'), None)]:
+            add_case('dtypes', f'clamp {xn} {lo} {hi}', 'clamp', [x], [lo, hi])
+            add_case('dtypes', f'clamp_ {xn} {lo} {hi}', 'clamp_', [x], [lo, hi])
+    add_case('dtypes', 'clip bool empty', 'clip', [BEMPTY], [-2, 0.7])
+    add_case('dtypes', 'clamp float with int bounds', 'clamp', [F], [-1, 2])
+    # softmax and logSoftmax refuse int and bool, but give an empty tensor back as it is
+    for op in ['softmax', 'logSoftmax']:
+        for x, xn in [(B, 'bool'), (I, 'int')]:
+            add_case('dtypes', f'{op} {xn} dim 1', op, [x], [1])
+            add_case('dtypes', f'{op} {xn} dim 0', op, [x], [0])
+        add_case('dtypes', f'{op} int 0-dim', op, [Input(torch.tensor(3))], [0])
+        add_case('dtypes', f'{op} int empty', op, [Input(torch.zeros(2, 0, dtype=torch.int64))], [1])
+        add_case('dtypes', f'{op} bool empty', op, [BEMPTY], [0])
+    # argmax and argmin have no bool kernel (a reduced dim of size 1 needs none)
+    for op in ['argmax', 'argmin']:
+        add_case('dtypes', f'{op} bool', op, [B])
+        add_case('dtypes', f'{op} bool dim 1', op, [B], [1, False])
+        add_case('dtypes', f'{op} bool dim of size 1', op, [Input(torch.tensor([[True, False, True]]))], [0, True])
+        add_case('dtypes', f'{op} bool 0-dim', op, [Input(torch.tensor(True))], [0, False])
+        add_case('dtypes', f'{op} bool empty result', op, [Input(torch.zeros(2, 0, dtype=torch.bool))], [0, False])
+    gen.set_state(stream)
 
 
     return cases

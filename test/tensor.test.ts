@@ -102,7 +102,7 @@ describe('errors name the op and the shapes', () => {
     ['item', () => torch.ones(2).item(), 'RangeError', /a Tensor with 2 elements cannot be converted to Scalar/],
     ['where condition', () => torch.where(torch.ones(2), torch.ones(2), torch.zeros(2)), 'TypeError', /where: expected condition to be a boolean tensor/],
     ['not a tensor', () => torch.ones(2).add('x' as unknown as number), 'TypeError', /add: expected a Tensor or a number for 'other' but received the string "x"/],
-    ['bool neg', () => torch.tensor([true]).neg(), 'TypeError', /neg: not supported for bool tensors/],
+    ['bool neg', () => torch.tensor([true]).neg(), 'TypeError', /neg: Negation, the `-` operator, on a bool tensor is not supported/],
     ['permute', () => torch.ones(2, 3).permute(0, 0), 'RangeError', /permute: repeated dim 0/],
   ] as const)('%s', (_n, fn, name, message) => expectError(fn, name, message));
 });

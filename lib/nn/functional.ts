@@ -13,12 +13,20 @@ import { addmm, matmul } from '../ops/linalg';
 import { indexAdd, indexSelect, scatterAdd } from '../ops/indexing';
 import { broadcastShapes, shapeStr } from '../shape';
 import { checkPaddingIdx, checkTensor } from '../validate';
+import { isFloating, notImplemented } from '../dtype';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 export { conv1d, conv2d, convTranspose2d, pad } from '../ops/conv';
 export { maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d } from '../ops/pool';
 
 // ---- activations ---------------------------------------------------------------------------------------------
+
+/** The composite activations take floating tensors only, as PyTorch's kernels (its error names the kernel). */
+function floatingOnly(op: string, kernel: string, x: Tensor): Tensor {
+  checkTensor(op, 'input', x);
+  if (!isFloating(x.dtype)) throw notImplemented(op, kernel, x.dtype);
+  return x;
+}
 
 export const relu = (x: Tensor): Tensor => ops.relu(x);
 export const sigmoid = (x: Tensor): Tensor => ops.sigmoid(x);
@@ -30,6 +38,7 @@ export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => ops.leakyR
  * a large x is inf.
  */
 export function elu(x: Tensor, alpha = 1): Tensor {
+  floatingOnly('elu', 'elu_cpu', x);
   const out = noGrad(() => {
     const neg = x.le(0);
     return where(neg, where(neg, x, 0).expm1().mul(alpha), x);
@@ -53,7 +62,7 @@ function eluBackward(g: Tensor, x: Tensor, alpha: number): Tensor {
   ]);
 }
 /** x * sigmoid(x) */
-export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
+export const silu = (x: Tensor): Tensor => floatingOnly('silu', 'silu_cpu', x).mul(x.sigmoid());
 /**
  * GELU, exact (erf) or with PyTorch's tanh approximation, as one node whose gradient is PyTorch's gelu_backward
  * (g (cdf + x pdf), so x = 0 with an infinite g gives inf, not the composite's inf * 0), itself a node with
@@ -61,6 +70,7 @@ export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
  */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   if (approximate !== 'none' && approximate !== 'tanh') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got ${String(approximate)}`);
+  floatingOnly('gelu', 'GeluKernelImpl', x);
   const tanh = approximate === 'tanh';
   const out = noGrad(() => (tanh ? x.mul(0.5).mul(geluInner(x).tanh().add(1)) : x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1))));
   return record('GeluBackward0', out, [x], (g) => [geluBackward(g, x, tanh)]);
@@ -110,6 +120,7 @@ function geluCurvature(x: Tensor, tanh: boolean): Tensor {
 }
 /** log(1 + exp(beta x)) / beta, linear above threshold, as torch.nn.functional.softplus (see elu for the inner where). */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
+  floatingOnly('softplus', 'softplus_cpu', x);
   const bx = x.mul(beta);
   const linear = bx.gt(threshold);
   return where(linear, x, where(linear, 0, bx).exp().log1p().div(beta));

@@ -8,7 +8,7 @@
  */
 import { Tensor, defineMethods, emptyTensor, outputTensor } from '../tensor';
 import type { DType, DTypeLike } from '../dtype';
-import { DTYPES, canCast, checkDType, getDefaultDtype, isFloating, promoteTypes, resultType, scalarType } from '../dtype';
+import { DTYPES, canCast, checkDType, getDefaultDtype, isFloating, notImplemented, promoteTypes, resultType, scalarType } from '../dtype';
 import * as K from '../backend/kernels';
 import type { Strided } from '../backend/kernels';
 import { record } from '../autograd/record';
@@ -148,9 +148,23 @@ function checkOutputShape(op: string, into: Tensor, shape: Shape): void {
 
 /**
  * The result dtype of a unary op: 'float' converts integer and bool inputs to the default float dtype (exp, log);
- * 'same' keeps the dtype and refuses bool (neg, abs); 'rounding' keeps integers as they are (floor, round).
+ * 'floating' takes floating inputs only, as PyTorch's kernel (leakyRelu); 'same' keeps the dtype (neg, abs);
+ * 'rounding' keeps integers as they are (floor, round). What 'same' and 'rounding' do with bool is the op's `bool`.
  */
-export type UnaryDtype = 'float' | 'same' | 'rounding';
+export type UnaryDtype = 'float' | 'floating' | 'same' | 'rounding';
+
+/**
+ * What an op does with bool operands, as PyTorch: 'identity' returns them (sign), 'int' computes in int32 (square,
+ * PyTorch's pow(x, 2), gives int64), 'logical' computes on 0 and 1 and gives bool (add, mul, maximum: or, and);
+ * { refuse } is PyTorch's own error. Without it, bool is refused with PyTorch's "not implemented" error naming
+ * `torchKernel`.
+ */
+export type BoolRule = 'identity' | 'int' | 'logical' | { refuse: string };
+
+/** The error for a bool operand an op refuses: the entry's own words, or PyTorch's kernel's. */
+function boolRefusal(op: string, rule: BoolRule | null, torchKernel: string): TypeError {
+  return typeof rule === 'object' && rule !== null ? new TypeError(`${op}: ${rule.refuse}`) : notImplemented(op, torchKernel, 'bool');
+}
 
 /** The gradient of a unary op from the incoming gradient, the input, the output and the op's parameters. */
 export type UnaryGrad = (g: Tensor, x: Tensor, out: Tensor, p0: number, p1: number) => Tensor;
@@ -167,6 +181,10 @@ export interface UnarySpec<P extends readonly unknown[]> {
   kernel?: string;
   /** The result dtype rule; 'bool' for a bool result without gradient (logicalNot). */
   dtype: UnaryDtype | 'bool';
+  /** What a bool input does ('same' and 'rounding' ops); see BoolRule. */
+  bool?: BoolRule;
+  /** PyTorch's kernel name, which its error for a dtype the op refuses names; defaults to the snake_case name. */
+  torchKernel?: string;
   /** PyTorch's backward node name (omitted with the gradient for ops that have none). */
   backward?: string;
   /**
@@ -182,19 +200,32 @@ interface UnaryImpl {
   name: string;
   code: number;
   dtype: UnaryDtype | 'bool';
+  bool: BoolRule | null;
+  torchKernel: string;
   backward: string | null;
   grad: UnaryGrad | null;
 }
 
+/** The dtype a unary op gives for an input of dtype d (refusals are runUnary's). */
+function unaryResult(e: UnaryImpl, d: DType): DType {
+  if (e.dtype === 'bool') return 'bool';
+  if (e.dtype === 'float' && !isFloating(d)) return getDefaultDtype();
+  return d === 'bool' && e.bool === 'int' ? 'int32' : d;
+}
+
 function runUnary(e: UnaryImpl, a: Tensor, p0: number, p1: number, into?: Tensor): Tensor {
   let x = a;
+  const op = into ? `${e.name}_` : e.name;
   if (e.dtype === 'float' && !isFloating(a.dtype)) x = cast(a, getDefaultDtype());
+  else if (e.dtype === 'floating' && !isFloating(a.dtype)) throw notImplemented(op, e.torchKernel, a.dtype);
   else if (a.dtype === 'bool' && (e.dtype === 'same' || e.dtype === 'rounding')) {
-    throw new TypeError(`${e.name}: not supported for bool tensors; convert with .int() or .float() first`);
+    // In place, an 'int' rule never gets here: the int32 result cannot be written into bool.
+    if (e.bool === 'int') return runUnary(e, cast(a, 'int32'), p0, p1);
+    if (e.bool !== 'identity') throw boolRefusal(op, e.bool, e.torchKernel);
+    return into ?? a.clone();
   } else if (e.dtype === 'rounding' && !isFloating(a.dtype)) {
     // Rounding an integer tensor is the identity, as in PyTorch.
-    if (into) return into;
-    return a.clone();
+    return into ?? a.clone();
   } else if (a.dtype === 'int32' && INT_CAN_OVERFLOW.has(e.name)) {
     return narrowInt(into ? `${e.name}_` : e.name, runUnary(e, cast(a, 'float64'), p0, p1), false, into);
   }
@@ -209,8 +240,15 @@ function runUnary(e: UnaryImpl, a: Tensor, p0: number, p1: number, into?: Tensor
 /** A unary op's function: the tensor, then its parameters. */
 export type UnaryFn<P extends readonly unknown[]> = (x: Tensor, ...params: P) => Tensor;
 
-function unaryImpl(name: string, kernel: string, dtype: UnaryImpl['dtype'], backward: string | null, grad: UnaryGrad | null): UnaryImpl {
-  return { name, code: K.kernelCode('unary', kernel), dtype, backward, grad };
+function unaryImpl(
+  name: string,
+  kernel: string,
+  spec: { dtype: UnaryImpl['dtype']; bool?: BoolRule; torchKernel?: string },
+  backward: string | null,
+  grad: UnaryGrad | null,
+): UnaryImpl {
+  const torchKernel = spec.torchKernel ?? snake(name);
+  return { name, code: K.kernelCode('unary', kernel), dtype: spec.dtype, bool: spec.bool ?? null, torchKernel, backward, grad };
 }
 
 const IN_PLACE = new Map<string, (x: Tensor, ...args: unknown[]) => Tensor>();
@@ -229,7 +267,7 @@ export function entryOf(fn: unknown): OpEntry | undefined {
  */
 export function unary<P extends readonly unknown[] = []>(name: string, spec: UnarySpec<P>): UnaryFn<P> {
   const kernel = spec.kernel ?? snake(name);
-  const e = unaryImpl(name, kernel, spec.dtype, spec.backward ?? null, spec.grad ?? null);
+  const e = unaryImpl(name, kernel, spec, spec.backward ?? null, spec.grad ?? null);
   const params = spec.params;
   register({ name, arity: 1, kernel, backward: spec.backward ?? null, params: params?.names ?? [], inPlace: true });
   const takes = params?.names.length ?? 0;
@@ -246,7 +284,7 @@ export function unary<P extends readonly unknown[] = []>(name: string, spec: Una
     if (args.length > takes) tooManyArguments(op, takes, args.length);
     const p = params ? params.parse(op, x, ...(args as unknown as P)) : { p0: 0, p1: 0 };
     const src = p.x ?? x;
-    const result = e.dtype === 'bool' ? 'bool' : e.dtype === 'float' && !isFloating(src.dtype) ? getDefaultDtype() : src.dtype;
+    const result = unaryResult(e, src.dtype);
     return inPlaceResult(op, x, [], result, result === x.dtype, (into) => runUnary(e, into ? x : src, p.p0, p.p1, into));
   });
   ENTRY_OF.set(fn, name);
@@ -260,7 +298,7 @@ export type NoInPlace = { readonly [NO_IN_PLACE]: true };
 /** Defines and registers a unary op with a bool result and no gradient (isnan): no in-place form. */
 export function predicate(name: string, spec: { kernel?: string } = {}): UnaryFn<[]> & NoInPlace {
   const kernel = spec.kernel ?? snake(name);
-  const e = unaryImpl(name, kernel, 'bool', null, null);
+  const e = unaryImpl(name, kernel, { dtype: 'bool' }, null, null);
   register({ name, arity: 1, kernel, backward: null, params: [], inPlace: false });
   const fn = (x: Tensor, ...rest: unknown[]): Tensor => {
     checkTensor(name, 'input', x);
@@ -274,8 +312,8 @@ export function predicate(name: string, spec: { kernel?: string } = {}): UnaryFn
 // ---- binary ops --------------------------------------------------------------------------------------------
 
 /**
- * The result dtype of a binary op: 'arith' promotes (bool operands compute in int32); 'float' promotes and then
- * converts integers to the default float dtype (true division); 'compare' and 'logical' give bool.
+ * The result dtype of a binary op: 'arith' promotes (what two bool operands do is the op's `bool`); 'float' promotes
+ * and then converts integers to the default float dtype (true division); 'compare' and 'logical' give bool.
  */
 export type BinaryDtype = 'arith' | 'float' | 'compare' | 'logical';
 
@@ -292,8 +330,20 @@ export interface BinarySpec {
   /** PyTorch's backward node name; with `scalarBackward` for the form whose second operand is a number. */
   backward?: string;
   scalarBackward?: string;
-  /** The gradient (see UnarySpec.grad on its return type annotation); omitted for ops without one. */
+  /**
+   * The gradient (see UnarySpec.grad on its return type annotation); omitted for ops without one. It sees the
+   * operands as given (broadcast, not converted), as PyTorch's formulas do: a bool exponent stays bool.
+   */
   grad?: BinaryGrad;
+  /**
+   * PyTorch's name of an op it has no derivative for (floor_divide): floating results still require grad, as in
+   * PyTorch, and backward raises its error.
+   */
+  noDerivative?: string;
+  /** What two bool operands do ('arith' ops); see BoolRule. */
+  bool?: BoolRule;
+  /** PyTorch's kernel name, which its error for a dtype the op refuses names; defaults to the snake_case name. */
+  torchKernel?: string;
   /** Whether the op takes alpha (add, sub: a + alpha * b, one fused multiply-add). */
   alpha?: boolean;
   /**
@@ -314,6 +364,8 @@ interface BinaryImpl {
   grad: BinaryGrad | null;
   scalarUnary: UnaryImpl | null;
   check: ((op: string, x: Tensor, y: Tensor | Scalar) => void) | null;
+  bool: BoolRule | null;
+  torchKernel: string;
 }
 
 /** The dtype the kernel computes in. */
@@ -323,21 +375,22 @@ function computeType(e: BinaryImpl, a: Tensor, b: Tensor | Scalar): DType {
   if (b instanceof Tensor) t = a.dtype === b.dtype ? a.dtype : resultType([a, b]);
   else t = isFloating(a.dtype) && typeof b === 'number' ? a.dtype : resultType([a, b]);
   if (e.dtype === 'float' && !isFloating(t)) return getDefaultDtype();
-  if (e.dtype === 'arith' && t === 'bool') return 'int32';
   if (e.dtype === 'logical' && b instanceof Tensor && a.dtype !== b.dtype) return promoteTypes(a.dtype, b.dtype);
   if (e.dtype === 'logical') return a.dtype;
   return t;
 }
 
 function runBinary(e: BinaryImpl, a: Tensor, b: Tensor | Scalar, alpha: number, into?: Tensor): Tensor {
-  if (e.check) e.check(into ? `${e.name}_` : e.name, a, b);
+  const op = into ? `${e.name}_` : e.name;
+  if (e.check) e.check(op, a, b);
   const ct = computeType(e, a, b);
-  if (e.scalarUnary && typeof b === 'number' && isFloating(ct) && alpha === 1) {
-    return runUnary(e.scalarUnary, a.dtype === ct ? a : cast(a, ct), b, 0, into);
+  if (e.scalarUnary && !(b instanceof Tensor) && isFloating(ct) && alpha === 1) {
+    return runUnary(e.scalarUnary, a.dtype === ct ? a : cast(a, ct), Number(b), 0, into);
   }
-  if (ct === 'int32' && alpha !== 1 && !Number.isInteger(alpha)) {
-    throw new TypeError(`${into ? `${e.name}_` : e.name}: For integral input tensors, argument alpha must not be a floating point number.`);
+  if ((ct === 'int32' || ct === 'bool') && alpha !== 1 && !Number.isInteger(alpha)) {
+    throw new TypeError(`${op}: For integral input tensors, argument alpha must not be a floating point number.`);
   }
+  if (ct === 'bool' && e.dtype === 'arith') return logicalArith(e, op, a, b, alpha, into);
   if (ct === 'int32' && INT_CAN_OVERFLOW.has(e.name)) return exactInt(e, a, b, alpha, into);
   const outType: DType = e.dtype === 'compare' || e.dtype === 'logical' ? 'bool' : ct;
   let x = a.dtype === ct ? a : cast(a, ct);
@@ -372,10 +425,26 @@ function runBinary(e: BinaryImpl, a: Tensor, b: Tensor | Scalar, alpha: number, 
   const grad = e.grad;
   if (yt) {
     const yv = yt;
-    return record(e.backward!, out, [x, yv], (g, needs) => grad(g, x, yv, out, needs, alpha));
+    const bt = b as Tensor;
+    // The formula sees the operands as given (a converted operand is re-read from the original, broadcast).
+    const given = (t: Tensor, orig: Tensor): Tensor => (orig.dtype === t.dtype ? t : broadcast(orig, shape));
+    return record(e.backward!, out, [x, yv], (g, needs) => grad(g, given(x, a), given(yv, bt), out, needs, alpha));
   }
   const s = Number(b);
   return record(e.scalarBackward ?? e.backward!, out, [x], (g, needs) => grad(g, x, s, out, [needs[0]!, false], alpha).slice(0, 1));
+}
+
+/**
+ * An 'arith' op on two bool operands: bool in PyTorch for the ops that define it (add is or, mul and minimum are
+ * and, maximum is or), computed on 0 and 1 in int32 (alpha taken as a bool, as PyTorch converts it), then made bool.
+ */
+function logicalArith(e: BinaryImpl, op: string, a: Tensor, b: Tensor | Scalar, alpha: number, into?: Tensor): Tensor {
+  if (e.bool !== 'logical') throw boolRefusal(op, e.bool, e.torchKernel);
+  const wide = runBinary(e, cast(a, 'int32'), b instanceof Tensor ? cast(b, 'int32') : Number(b), alpha === 0 ? 0 : 1);
+  if (!into) return cast(wide, 'bool');
+  checkOutputShape(op, into, wide.shape);
+  K.copy(into, wide);
+  return into;
 }
 
 // Integer ops whose int32 result can leave int32's range (or that the native integer kernel cannot survive:
@@ -410,9 +479,10 @@ function binaryOperands(op: string, a: unknown, b: unknown): [Tensor, Tensor | S
   checkOperand(op, 'input', a);
   checkOperand(op, 'other', b);
   if (a instanceof Tensor) return [a, b];
-  // A number first: it stands for a 0-dim tensor of its own type (torch.pow(2, x), 1 - x).
+  // A number first stands for a 0-dim tensor (torch.pow(2, x), 1 - x). PyTorch holds it in double and lets only its
+  // category count, so it takes the result type (pow(0.1, float64 x) keeps 0.1 in double); a bool stays bool.
   if (!(b instanceof Tensor)) throw new TypeError(`${op}: expected at least one Tensor but received ${describe(a)} and ${describe(b)}`);
-  return [scalarTensor(a, scalarType(a), op), b];
+  return [scalarTensor(a, typeof a === 'boolean' ? 'bool' : resultType([a, b]), op), b];
 }
 
 /** PyTorch's refusal of extra positional arguments: no op has a public output argument to write into. */
@@ -435,17 +505,26 @@ function alphaArg(op: string, takesAlpha: boolean | undefined, operands: number,
   return alpha === undefined ? 1 : checkNumber(op, 'alpha', alpha);
 }
 
+/** The backward of an op PyTorch has no derivative for: it raises PyTorch's error. */
+function notImplementedGrad(torchName: string): BinaryGrad {
+  return () => {
+    throw new Error(`derivative for aten::${torchName} is not implemented`);
+  };
+}
+
 function binaryImpl(name: string, spec: BinarySpec, kernel: string): BinaryImpl {
   const su = spec.scalarUnary;
   return {
     name,
     code: K.kernelCode('binary', kernel),
     dtype: spec.dtype,
-    backward: spec.backward ?? null,
+    backward: spec.noDerivative ? 'NotImplemented' : (spec.backward ?? null),
     scalarBackward: spec.scalarBackward ?? null,
-    grad: spec.grad ?? null,
-    scalarUnary: su ? unaryImpl(name, su.kernel, 'same', su.backward, su.grad) : null,
+    grad: spec.noDerivative ? notImplementedGrad(spec.noDerivative) : (spec.grad ?? null),
+    scalarUnary: su ? unaryImpl(name, su.kernel, { dtype: 'same' }, su.backward, su.grad) : null,
     check: spec.check ?? null,
+    bool: spec.bool ?? null,
+    torchKernel: spec.torchKernel ?? snake(name),
   };
 }
 

@@ -11,9 +11,8 @@
  * Gradients are written with Tensor ops (so they are differentiable themselves) and annotate their return type:
  * the table's types depend on it, and TypeScript cannot infer a type through that cycle.
  */
-import type { Tensor } from '../tensor';
-import { emptyTensor } from '../tensor';
-import { isFloating } from '../dtype';
+import { Tensor, emptyTensor } from '../tensor';
+import { isFloating, resultType } from '../dtype';
 import { checkNumber } from '../validate';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
@@ -43,15 +42,29 @@ export const erf = unary('erf', { dtype: 'float', backward: 'ErfBackward0', grad
 export const sinh = unary('sinh', { dtype: 'float', backward: 'SinhBackward0', grad: (g, x): Tensor => g.mul(x.cosh()) });
 export const cosh = unary('cosh', { dtype: 'float', backward: 'CoshBackward0', grad: (g, x): Tensor => g.mul(x.sinh()) });
 
-// ---- unary: the dtype is kept (bool is refused) -----------------------------------------------------------------
+// ---- unary: the dtype is kept (bool as each op's `bool` says) ----------------------------------------------------
 
-export const neg = unary('neg', { dtype: 'same', backward: 'NegBackward0', grad: (g): Tensor => g.neg() });
+/** PyTorch's refusal of bool operands to `-` (neg, sub). */
+const MASK_HINT = 'If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.';
+
+export const neg = unary('neg', {
+  dtype: 'same',
+  bool: { refuse: `Negation, the \`-\` operator, on a bool tensor is not supported. ${MASK_HINT}` },
+  backward: 'NegBackward0',
+  grad: (g): Tensor => g.neg(),
+});
 // grad * sgn(x), with sgn outside the graph: PyTorch's sgn backward is an efficient zero tensor, which stays zero
 // through later products and quotients (materialized zeros would make 0 * inf and 0 / 0 NaN in double backward).
-export const abs = unary('abs', { dtype: 'same', backward: 'AbsBackward0', grad: (g, x): Tensor => g.mul(noGrad(() => x.sign())) });
-export const sign = unary('sign', { dtype: 'same', backward: 'SignBackward0', grad: zeroGrad });
-export const square = unary('square', { dtype: 'same', backward: 'PowBackward0', grad: (g, x): Tensor => g.mul(x.mul(2)) });
-export const relu = unary('relu', { dtype: 'same', backward: 'ReluBackward0', grad: (g, _x, out): Tensor => thresholdBackward(g, out) });
+export const abs = unary('abs', { dtype: 'same', torchKernel: 'abs_cpu', backward: 'AbsBackward0', grad: (g, x): Tensor => g.mul(noGrad(() => x.sign())) });
+export const sign = unary('sign', { dtype: 'same', bool: 'identity', backward: 'SignBackward0', grad: zeroGrad });
+/** x * x; bool gives int32 (PyTorch's pow(x, 2) promotes bool with the integer 2). */
+export const square = unary('square', { dtype: 'same', bool: 'int', backward: 'PowBackward0', grad: (g, x): Tensor => g.mul(x.mul(2)) });
+export const relu = unary('relu', {
+  dtype: 'same',
+  bool: { refuse: 'Boolean inputs not supported for relu' },
+  backward: 'ReluBackward0',
+  grad: (g, _x, out): Tensor => thresholdBackward(g, out),
+});
 
 /** g where y > 0, else 0: ReLU's gradient in one kernel, as PyTorch's threshold_backward (not a public op). */
 const thresholdBackward = internalBinary('thresholdBackward', {
@@ -61,16 +74,20 @@ const thresholdBackward = internalBinary('thresholdBackward', {
   grad: (gg, _g, y, _o, needs): (Tensor | null)[] => [needs[0] ? thresholdBackward(gg, y) : null, needs[1] ? zeroGrad(gg) : null],
 });
 
-// ---- unary: rounding (integer inputs are returned as they are; the gradient is zero) -------------------------
+// ---- unary: rounding (integer inputs are returned as they are, bool refused; the gradient is zero) -------------
 
-export const floor = unary('floor', { dtype: 'rounding', backward: 'FloorBackward0', grad: zeroGrad });
-export const ceil = unary('ceil', { dtype: 'rounding', backward: 'CeilBackward0', grad: zeroGrad });
-export const round = unary('round', { dtype: 'rounding', backward: 'RoundBackward0', grad: zeroGrad });
-export const trunc = unary('trunc', { dtype: 'rounding', backward: 'TruncBackward0', grad: zeroGrad });
+export const floor = unary('floor', { dtype: 'rounding', torchKernel: 'floor_vml_cpu', backward: 'FloorBackward0', grad: zeroGrad });
+export const ceil = unary('ceil', { dtype: 'rounding', torchKernel: 'ceil_vml_cpu', backward: 'CeilBackward0', grad: zeroGrad });
+export const round = unary('round', { dtype: 'rounding', torchKernel: 'round_vml_cpu', backward: 'RoundBackward0', grad: zeroGrad });
+export const trunc = unary('trunc', { dtype: 'rounding', torchKernel: 'trunc_vml_cpu', backward: 'TruncBackward0', grad: zeroGrad });
 
 // ---- unary with parameters ----------------------------------------------------------------------------------
 
-/** Limits values to [min, max]; either bound may be null. A fractional bound makes an integer tensor float. */
+/**
+ * Limits values to [min, max]; either bound may be null. The result type counts the bounds as numbers (PyTorch's
+ * result_type): a fractional, infinite or NaN bound makes an integer or bool tensor float, an integer bound makes
+ * a bool tensor int.
+ */
 export const clamp = unary<[min?: number | null, max?: number | null]>('clamp', {
   dtype: 'same',
   backward: 'ClampBackward1',
@@ -83,16 +100,16 @@ export const clamp = unary<[min?: number | null, max?: number | null]>('clamp', 
       }
       const lo = min === null || min === undefined ? -Infinity : checkNumber(op, 'min', min);
       const hi = max === null || max === undefined ? Infinity : checkNumber(op, 'max', max);
-      const fractional = (v: number): boolean => Number.isFinite(v) && !Number.isInteger(v);
-      const promote = x.dtype === 'int32' && (fractional(lo) || fractional(hi));
-      return { p0: lo, p1: hi, x: promote ? x.to('float32') : undefined };
+      const t = resultType([x, ...[min, max].filter((v): v is number => v !== null && v !== undefined)]);
+      return { p0: lo, p1: hi, x: t === x.dtype ? undefined : x.to(t) };
     },
   },
 });
 
 /** x for x > 0, else negativeSlope * x. */
 export const leakyRelu = unary<[negativeSlope?: number]>('leakyRelu', {
-  dtype: 'float',
+  dtype: 'floating',
+  torchKernel: 'leaky_relu_cpu',
   backward: 'LeakyReluBackward0',
   grad: (g, x, _out, slope): Tensor => leakyReluBackward(g, x, slope),
   params: { names: ['negativeSlope'], parse: (op, _x, slope = 0.01): UnaryParams => ({ p0: checkNumber(op, 'negativeSlope', slope), p1: 0 }) },
@@ -120,19 +137,28 @@ export const isnan = predicate('isnan');
 /** a + alpha * b, broadcasting (one fused multiply-add when alpha != 1). @example torch.tensor([1, 2]).add(1) */
 export const add = binary('add', {
   dtype: 'arith',
+  bool: 'logical',
   alpha: true,
   backward: 'AddBackward0',
   grad: (g, _x, _y, _o, needs, alpha): (Tensor | null)[] => [g, needs[1] ? (alpha === 1 ? g : g.mul(alpha)) : null],
 });
-/** a - alpha * b, broadcasting; a may be a number (1 - x). */
+/** a - alpha * b, broadcasting; a may be a number (1 - x). Bool operands are refused, as PyTorch refuses them. */
 export const sub = binary('sub', {
   dtype: 'arith',
+  check: (op, x, y) => {
+    const yBool = y instanceof Tensor ? y.dtype === 'bool' : typeof y === 'boolean';
+    if (x.dtype === 'bool' && yBool) {
+      throw new TypeError(`${op}: Subtraction, the \`-\` operator, with two bool tensors is not supported. Use the \`^\` or \`logical_xor()\` operator instead.`);
+    }
+    if (x.dtype === 'bool' || yBool) throw new TypeError(`${op}: Subtraction, the \`-\` operator, with a bool tensor is not supported. ${MASK_HINT}`);
+  },
   alpha: true,
   backward: 'SubBackward0',
   grad: (g, _x, _y, _o, needs, alpha): (Tensor | null)[] => [g, needs[1] ? (alpha === 1 ? g.neg() : g.mul(-alpha)) : null],
 });
 export const mul = binary('mul', {
   dtype: 'arith',
+  bool: 'logical',
   backward: 'MulBackward0',
   grad: (g, x, y, _o, needs): (Tensor | null)[] => [needs[0] ? g.mul(y) : null, needs[1] ? g.mul(x) : null],
 });
@@ -147,14 +173,15 @@ export const div = binary('div', {
 /** x^y elementwise; a number exponent runs PyTorch's exact special cases (x^2, x^0.5, x^-1 ...). */
 export const pow = binary('pow', {
   dtype: 'arith',
+  torchKernel: 'pow',
   backward: 'PowBackward1',
   // A tensor exponent: the scalar form goes to scalarUnary unless the base is an integer (which has no gradient).
   grad: (g, x, y, out, needs): (Tensor | null)[] => {
     const e = y as Tensor;
     return [
       needs[0] ? where(e.eq(0), 0, g.mul(e.mul(x.pow(e.sub(1))))) : null,
-      // d/dy x^y = x^y log x, taken as 0 where x == 0 and y >= 0, as PyTorch does.
-      needs[1] ? g.mul(where(x.eq(0).logicalAnd(e.ge(0)), 0, out.mul(x.log()))) : null,
+      // d/dy x^y = x^y log x, taken as 0 where x == 0 and y >= 0, as PyTorch does (log of x in the result type).
+      needs[1] ? g.mul(where(x.eq(0).logicalAnd(e.ge(0)), 0, out.mul(x.to(out.dtype).log()))) : null,
     ];
   },
   scalarUnary: {
@@ -171,10 +198,13 @@ export const pow = binary('pow', {
 /** Python's modulo: the result takes the divisor's sign. */
 export const remainder = binary('remainder', {
   dtype: 'arith',
+  torchKernel: 'remainder_cpu',
   backward: 'RemainderBackward0',
-  grad: (g, x, y, _o, needs): (Tensor | null)[] => [g, needs[1] ? g.neg().mul(x.floorDivide(y)) : null],
+  // PyTorch's div(x, y, rounding_mode='floor'), whose gradient is zero: the quotient is a constant here.
+  grad: (g, x, y, _o, needs): (Tensor | null)[] => [g, needs[1] ? g.neg().mul(floorDivide(x, y).detach()) : null],
 });
-export const floorDivide = binary('floorDivide', { dtype: 'arith' });
+/** Python's //: floor(a / b) as PyTorch's div_floor rounds it. Floating results require grad; backward raises. */
+export const floorDivide = binary('floorDivide', { dtype: 'arith', torchKernel: 'div_floor_cpu', noDerivative: 'floor_divide' });
 
 // As PyTorch's maximum/minimum backward: ties send half the gradient to each side, the side that loses the
 // comparison gets zero, and both sides get all of it where a NaN makes every comparison false.
@@ -183,8 +213,8 @@ const extremeGrad = (pick: (x: Tensor | number, y: Tensor | number) => Tensor) =
     const share = where(x.eq(y), g.div(2), g);
     return [needs[0] ? where(pick(y, x), 0, share) : null, needs[1] ? where(pick(x, y), 0, share) : null];
   };
-export const maximum = binary('maximum', { dtype: 'arith', backward: 'MaximumBackward0', grad: extremeGrad((x, y) => gt(x, y)) });
-export const minimum = binary('minimum', { dtype: 'arith', backward: 'MinimumBackward0', grad: extremeGrad((x, y) => lt(x, y)) });
+export const maximum = binary('maximum', { dtype: 'arith', bool: 'logical', backward: 'MaximumBackward0', grad: extremeGrad((x, y) => gt(x, y)) });
+export const minimum = binary('minimum', { dtype: 'arith', bool: 'logical', backward: 'MinimumBackward0', grad: extremeGrad((x, y) => lt(x, y)) });
 
 // ---- binary: comparisons and logic (bool results, no gradient) ----------------------------------------------
 

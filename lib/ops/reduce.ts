@@ -1,6 +1,6 @@
 /** Reductions over all or chosen dims; var/std, logsumexp and softmax are compositions of primitives. */
 import type { DType } from '../dtype';
-import { getDefaultDtype, isFloating } from '../dtype';
+import { getDefaultDtype, isFloating, notImplemented } from '../dtype';
 import * as K from '../backend/kernels';
 import type { ReduceOpName } from '../backend/kernels';
 import { Tensor, defineMethods, emptyTensor, outputTensor } from '../tensor';
@@ -208,7 +208,11 @@ function argExtreme(x: Tensor, op: 'argmax' | 'argmin', dim: number | null | und
   checkNonEmpty(op, x, mask, all);
   const shape = all ? (keepDim ? x.shape.map(() => 1) : []) : keptShape(x, mask, keepDim);
   const indices = newTensor(shape, 'int32');
-  if (indices.numel() > 0) K.reduce(op, null, indices.data as Int32Array, x, mask);
+  if (indices.numel() === 0) return indices;
+  // PyTorch has no bool kernel; it answers a dim of size 1 without one (all zeros).
+  const trivial = !all && x.dim() > 0 && x.shape[mask.indexOf(true)] === 1;
+  if (x.dtype === 'bool' && !trivial) throw notImplemented(op, `${op}_cpu`, 'bool');
+  K.reduce(op, null, indices.data as Int32Array, x, mask);
   return indices;
 }
 
@@ -262,25 +266,35 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepDim = 
   return keepDim ? out : out.view(keptShape(xf, mask, false));
 }
 
+/**
+ * softmax and logSoftmax take floating tensors only, as PyTorch's kernels (named in its error: the last-dim one,
+ * or the general one, which log_softmax shares); an empty tensor is returned as it is, whatever its dtype.
+ */
+function checkSoftmaxInput(op: 'softmax' | 'logSoftmax', x: Tensor, d: number): void {
+  if (isFloating(x.dtype)) return;
+  const lastDim = x.dim() === 0 || d === x.dim() - 1;
+  throw notImplemented(op, lastDim ? `${op === 'softmax' ? 'softmax' : 'log_softmax'}_lastdim_kernel_impl` : 'softmax_kernel_impl', x.dtype);
+}
+
 /** softmax along dim: exp(x - max) / sum. */
 export function softmax(x: Tensor, dim: number): Tensor {
   checkTensor('softmax', 'input', x);
-  const xf = floating(x);
-  const d = normalizeDim('softmax', dim, xf.dim());
-  if (xf.numel() === 0) return xf.clone();
-  const e = xf.sub(amax(xf, d, true, 'max').detach()).exp();
+  const d = normalizeDim('softmax', dim, x.dim());
+  if (x.numel() === 0) return x.clone();
+  checkSoftmaxInput('softmax', x, d);
+  const e = x.sub(amax(x, d, true, 'max').detach()).exp();
   return e.div(sum(e, d, true));
 }
 
 /** log(softmax(x)) along dim, computed as (x - max) - log(sum(exp(x - max))). */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   checkTensor('logSoftmax', 'input', x);
-  const xf = floating(x);
-  const d = normalizeDim('logSoftmax', dim, xf.dim());
-  if (xf.numel() === 0) return xf.clone();
+  const d = normalizeDim('logSoftmax', dim, x.dim());
+  if (x.numel() === 0) return x.clone();
+  checkSoftmaxInput('logSoftmax', x, d);
   // (x - max) - log(sum(exp(x - max))) with no guard for an infinite max, as PyTorch: a +inf in a slice makes the
   // whole slice NaN (logsumexp's guard would give -inf beside it and an infinite cross-entropy).
-  const shifted = xf.sub(amax(xf, d, true, 'max').detach());
+  const shifted = x.sub(amax(x, d, true, 'max').detach());
   return shifted.sub(sum(shifted.exp(), d, true).log());
 }
 

@@ -19,7 +19,6 @@ import type { Disagreement, Program } from './replay';
  */
 const KNOWN: [RegExp, string][] = [
   // ---- found by this tester ----
-  [/^floorDivide:requiresGrad/, 'new: floorDivide results do not require grad (PyTorch: they do, and backward raises "not implemented")'],
   [/\[RangeError: torchlet\.native\.(gather|scatterAdd): rank must be at least N\]$/, 'new: gather/scatterAdd/indexAdd (and indexSelect backward) on 0-d tensors reach the addon, which refuses rank 0'],
   [/^adaptiveMaxPool2d:throws@empty\[TypeError: torchlet\.native\.poolNd: 'indices' is required/, 'new: adaptiveMaxPool2d of an empty input reaches the addon without indices'],
   [/^(split|unbind):no-throw/, 'new: split/unbind accept a 0-d tensor (PyTorch raises)'],
@@ -28,17 +27,7 @@ const KNOWN: [RegExp, string][] = [
   [/^(bmm:throws@empty|backward:throws)\[Error: matmul: internal error/, 'new: bmm with an empty operand (forward or backward) fails the BLAS layout check'],
   [/^backward:throws\[RangeError: torchlet\.native\.scatterAdd: (layout of 'out'|index N is out of bounds)/, "new: max/min(dim) whose result is 0-d: backward's scatterAdd goes out of bounds"],
   [/^backward:throws\[RangeError: expand: The expanded size/, 'new: dot/mm backward with an empty operand fails in expand'],
-  [/^backward:internal-error\[TypeError: e\.eq is not a function\]$/, 'new: pow with a boolean exponent crashes in backward (the tensor-exponent formula gets a boolean)'],
   [/^(floorDivide|remainder)_?:no-throw(@\w+)*\[RuntimeError: ZeroDivisionError\]$/, 'new: integer floorDivide/remainder by zero does not raise'],
-  [/^floorDivide_?:(value|nan)/, "new: floorDivide on floats is floor(a / b); PyTorch's div_floor rounds through fmod (0.13 // 0.01 = 12, inf // -1 = nan)"],
-  [/:no-throw(@\w+)*\[RuntimeError: ("\w+" not implemented for '(Long|Bool)'|Subtraction, the `-` operator)/, 'new: ops PyTorch does not implement for int/bool tensors (activations, softmax, argmax, pow/remainder/floorDivide/sub on bool) run on them'],
-  [/^(softmax|logSoftmax):dtype@empty$/, 'new: softmax/logSoftmax of an int/bool tensor give float32 (PyTorch refuses; for an empty tensor it keeps the dtype)'],
-  [/^(add|sub):no-throw\[RuntimeError: For integral input tensors, argument alpha/, 'new: add/sub with a fractional alpha on int tensors does not raise'],
-  [/^(add|mul|minimum|maximum|min|max):dtype/, 'new: bool op bool gives int32 for add/mul/minimum/maximum/min/max (PyTorch keeps bool)'],
-  [/:grad-no-throw\[RuntimeError: Subtraction, the `-` operator, with a bool tensor/, 'new: pow with a bool exponent tensor is differentiated (PyTorch backward raises on bool subtraction)'],
-  [/^(clamp|clip|square|sign)_?:throws(@\w+)*\[TypeError: \w+: not supported for bool tensors/, 'new: clamp/clip/square/sign refuse bool tensors (PyTorch computes them)'],
-  [/^(clamp|clip):dtype(@\w+)*$/, 'new: clamp of an int tensor with an infinite bound stays int (PyTorch promotes for any float bound)'],
-  [/^clamp_:no-throw\[RuntimeError: result type Float can't be cast/, 'new: clamp_ of an int tensor with a fractional bound does not raise'],
   [/^(mm|bmm|matmul|linear|dot|addmm):throws(@\w+)*\[TypeError: (mm|bmm|matmul|addmm|dot): expected a floating point Tensor/, 'new: mm/matmul/dot/addmm/linear refuse int/bool tensors (PyTorch multiplies integers)'],
   [/^addmm:no-throw/, "new: addmm's input broadcasts to a larger shape (PyTorch raises)"],
   [/^(scatterAdd|indexAdd):throws\[TypeError: torchlet\.native\.scatterAdd: bool tensors/, 'new: scatterAdd/indexAdd refuse bool tensors'],

@@ -11,7 +11,11 @@ interface OpCase {
   op: string;
   inputs: TensorJson[];
   args: Num[] & unknown[];
-  outs: TensorJson[];
+  /** Absent when PyTorch raises `error` (its first line, which torchlet's message must contain). */
+  outs?: TensorJson[];
+  error?: { type: string; message: string };
+  /** PyTorch's error from backward, when it has no derivative (floor_divide) or refuses a dtype there. */
+  gradError?: { type: string; message: string };
   rtol: number;
   atol: number;
   upstream?: TensorJson[];
@@ -28,7 +32,7 @@ type AnyFn = (...args: unknown[]) => Tensor;
 // inputs and numbers are the operands, then the parameters (alpha, clamp's bounds). Each case runs as the torch.*
 // function and as the method, which must agree bit for bit; `name_` cases run the in-place method on a clone.
 const TABLE = new Map(opTable().map((e) => [e.name, e] as const));
-const numbers = (a: Args): unknown[] => a.map((v) => (v === null ? null : n(v)));
+const numbers = (a: Args): unknown[] => a.map((v) => (v === null || typeof v === 'boolean' ? v : n(v)));
 
 function tableSpelling(op: string): Spelling | undefined {
   const inPlace = op.endsWith('_');
@@ -93,6 +97,12 @@ const OPS: Record<string, Spelling> = {
   gather: ([x, i], a) => x!.gather(a[0] as number, i!),
   indexSelect: ([x, i], a) => x!.indexSelect(a[0] as number, i!),
   copy_: ([x, y]) => x!.clone().copy_(y!),
+  powScalarBase: ([x], a) => torch.pow(n(a[0]), x!),
+  clip: ([x], a) => torch.clip(x!, ...(numbers(a) as [number | null, number | null])),
+  elu: ([x]) => torch.nn.functional.elu(x!),
+  silu: ([x]) => torch.nn.functional.silu(x!),
+  gelu: ([x]) => torch.nn.functional.gelu(x!),
+  softplus: ([x]) => torch.nn.functional.softplus(x!),
 };
 
 const spelling = (op: string): Spelling => {
@@ -113,15 +123,19 @@ for (const file of ['ops.json', 'ops_float64.json']) {
         test.each(fixture.cases.filter((c) => c.group === group).map((c) => [c.name, c] as const))('%s', (_name, c) => {
           const inputs = c.inputs.map((s) => build(s));
           const before = inputs.map((t) => t.clone());
+          if (c.error) {
+            expect(() => spelling(c.op)(inputs, c.args)).toThrow(c.error.message);
+            return;
+          }
           const result = spelling(c.op)(inputs, c.args);
           const outs = Array.isArray(result) ? result : [result];
-          expect(outs.length).toBe(c.outs.length);
-          outs.forEach((o, i) => expectClose(o, c.outs[i]!, c.rtol, c.atol, `output ${i}`));
+          expect(outs.length).toBe(c.outs!.length);
+          outs.forEach((o, i) => expectClose(o, c.outs![i]!, c.rtol, c.atol, `output ${i}`));
           // Out-of-place ops leave their inputs alone.
           inputs.forEach((t, i) => expectClose(t, { ...before[i]!, data: before[i]!.reshape([-1]).tolist() as number[] }, 0, 0, `input ${i}`));
           // A table op whose result has its first input's dtype and shape: the in-place form gives PyTorch's result too.
           const entry = TABLE.get(c.op);
-          const want = c.outs[0]!;
+          const want = c.outs![0]!;
           const x = inputs[0]!;
           if (entry?.inPlace && want.dtype === x.dtype && JSON.stringify(want.shape) === JSON.stringify(x.shape)) {
             expectClose(tableSpelling(`${c.op}_`)!(inputs, c.args) as Tensor, want, c.rtol, c.atol, 'in place');
@@ -132,7 +146,7 @@ for (const file of ['ops.json', 'ops_float64.json']) {
   });
 
   // Gradients through the same views: each base tensor is a leaf, the view steps and the op are recorded.
-  const gradCases = fixture.cases.filter((c) => c.grads);
+  const gradCases = fixture.cases.filter((c) => c.grads || c.gradError);
   describe(`${file}: gradients against PyTorch ${fixture.torch}`, () => {
     for (const group of [...new Set(gradCases.map((c) => c.group))]) {
       describe(group, () => {
@@ -144,6 +158,12 @@ for (const file of ['ops.json', 'ops_float64.json']) {
           });
           const result = spelling(c.op)(inputs, c.args);
           const roots = (Array.isArray(result) ? result : [result]).filter((r) => r.requiresGrad);
+          if (c.gradError) {
+            // The result requires grad as in PyTorch; backward raises PyTorch's error.
+            expect(roots.length).toBe(c.upstream!.length);
+            expect(() => torch.autograd.backward(roots, c.upstream!.map((u) => build(u)))).toThrow(c.gradError.message);
+            return;
+          }
           torch.autograd.backward(roots, c.upstream!.map((u) => build(u)));
           c.grads!.forEach((want, i) => {
             if (!want) return;
