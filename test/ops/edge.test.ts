@@ -27,6 +27,8 @@ interface EdgeCase {
   grads?: (TensorJson | null)[];
   weights?: (TensorJson | null)[];
   grads2?: (TensorJson | null)[] | null;
+  aliasWeight?: TensorJson;
+  aliasGrads?: (TensorJson | null)[];
 }
 
 type Result = Tensor | Iterable<Tensor>;
@@ -83,6 +85,17 @@ const OPS: Record<string, (t: Tensor[], a: unknown[]) => Result> = {
   flatten: ([x]) => x!.flatten(),
   t: ([x]) => x!.t(),
   select: ([x], [d, i]) => x!.select(d as number, i as number),
+  flattenDims: ([x], [s, e]) => x!.flatten(s as number, e as number),
+  broadcastTo: ([x], [s]) => torch.broadcastTo(x!, s as number[]),
+  narrow: ([x], [d, s, n]) => x!.narrow(d as number, s as number, n as number),
+  view: ([x], [s]) => x!.view(s as number[]),
+  indexSpecs: ([x], [specs]) => x!.index(...(specs as string[])),
+  viewAs: ([x]) => x!.viewAs(x!),
+  reshapeAs: ([x]) => x!.reshapeAs(x!),
+  expandAs: ([x]) => x!.expandAs(x!),
+  contiguous: ([x]) => x!.contiguous(),
+  sumToSize: ([x], [s]) => x!.sumToSize(s as number[]),
+  T: ([x]) => x!.T,
 };
 
 const fixture = loadFixture<EdgeCase>('edge_tensor.json');
@@ -124,8 +137,14 @@ function check(c: EdgeCase): void {
   const xs = leaves;
   const ups = c.upstream!.map((u) => build(u));
   const grad2 = c.grads2 !== undefined;
-  const gs = torch.autograd.grad(diff, xs, { gradOutputs: ups, allowUnused: true, createGraph: grad2 });
+  const gs = torch.autograd.grad(diff, xs, { gradOutputs: ups, allowUnused: true, createGraph: grad2, retainGraph: grad2 || c.aliasGrads !== undefined });
   expectGrads(gs, c.grads, c, 'gradient');
+  if (c.aliasGrads) {
+    // The outputs as values: a new view gets its upstream gradient only, the input object itself the input's term too.
+    const terms = diff.map((o, i) => o.mul(ups[i]!).sum());
+    const loss = terms.reduce((a, b) => a.add(b)).add(inputs[0]!.mul(build(c.aliasWeight!)).sum());
+    expectGrads(torch.autograd.grad(loss, diff, { allowUnused: true }), c.aliasGrads, c, 'gradient w.r.t. the output');
+  }
   if (!grad2) return;
   const terms = gs.flatMap((g, i) => (g && g.requiresGrad ? [g.mul(build(c.weights![i]!)).sum()] : []));
   if (c.grads2 === null) {
