@@ -81,7 +81,7 @@ OPS = {
     'maxPool2d': lambda t, a: F.max_pool2d(t[0], a[0]),
     'add': lambda t, a: t[0] + t[1],
     'mul': lambda t, a: t[0] * t[1],
-    'addmm': lambda t, a: torch.addmm(t[0], t[1], t[2]),
+    'addmm': lambda t, a: torch.addmm(t[0], t[1], t[2], beta=a[0] if a else 1, alpha=a[1] if a else 1),
     'linear': lambda t, a: F.linear(t[0], t[1], t[2]),
     'expand': lambda t, a: t[0].expand(*a[0]),
     'pad': lambda t, a: F.pad(t[0], a[0]),
@@ -111,6 +111,11 @@ OPS = {
     'contiguous': lambda t, a: t[0].contiguous(),
     'sumToSize': lambda t, a: t[0].sum_to_size(a[0]),
     'T': lambda t, a: t[0].T,
+    'mm': lambda t, a: t[0].mm(t[1]),
+    'bmm': lambda t, a: t[0].bmm(t[1]),
+    'matmul': lambda t, a: t[0] @ t[1],
+    'dot': lambda t, a: t[0].dot(t[1]),
+    'linearNoBias': lambda t, a: F.linear(t[0], t[1]),
 }
 
 ERRORS = {'IndexError': 'RangeError', 'RuntimeError': 'RangeError', 'ValueError': 'RangeError', 'TypeError': 'TypeError'}
@@ -449,6 +454,42 @@ case('bool index ops', 'indexAdd', [B([0, 1, 0]), L([2, 2, 0]), B([1, 1, 0])], [
 case('bool index ops', 'scatterAdd', [B([[0, 0, 1], [0, 1, 0]]), L([[0, 0], [2, 1]]), B([[1, 0], [0, 1]])], [1])
 case('bool index ops', 'scatterAdd', [B(False), L(0), B(True)], [0])
 case('bool index ops', 'indexAdd', [B(False), L([0]), B(True)], [0])
+
+# ---- integer products (PyTorch multiplies int64 exactly; torchlet's int32 refuses what does not fit) ----------------
+I = lambda v: torch.tensor(v, dtype=torch.int64)
+i22 = I([[1, -2], [3, 4]])
+case('int products', 'mm', [i22, I([[5, 6, 7], [-8, 9, 10]])])
+case('int products', 'mm', [I([[2 ** 30, 2 ** 30]]), I([[2], [-2]])])  # partial sums past int32, result 0
+# x^2 - (x - 1)(x + 1) = 1 for x = 2**31 - 1: float64 rounds both products alike (to 0), the exact sum is 1
+case('int products', 'mm', [I([[2 ** 31 - 1, 2 ** 31 - 2, 1]]), I([[2 ** 31 - 1], [-2 ** 31], [0]])])
+case('int products', 'matmul', [I([2 ** 31 - 1, 2 ** 31 - 2]), I([[2 ** 31 - 1, 1], [-2 ** 31, -1]])])
+case('int products', 'mm', [torch.zeros(2, 0, dtype=torch.int64), torch.zeros(0, 3, dtype=torch.int64)])
+case('int products', 'bmm', [i22[None], i22[None]])
+case('int products', 'bmm', [torch.zeros(0, 2, 2, dtype=torch.int64), torch.zeros(0, 2, 3, dtype=torch.int64)])
+case('int products', 'matmul', [i22, I([1, 2])])
+case('int products', 'matmul', [I([1, 2]), i22])
+case('int products', 'matmul', [i22[None].expand(3, 2, 2), i22])
+case('int products', 'matmul', [I([[[1, 2]], [[3, 4]]]), I([[[1], [2]]])])
+case('int products', 'dot', [I([1, 2, 3]), I([4, -5, 6])])
+case('int products', 'dot', [I([]), I([])])
+case('int products', 'addmm', [I([1, 2]), i22, i22])
+case('int products', 'addmm', [I([1, 2]), i22, i22], [0.5, 2.5])
+case('int products', 'addmm', [I([1, 2]), i22, i22], [0, 1])
+case('int products', 'addmm', [I([[1, 2, 3]]), i22, i22], [0, 1], key='!cannot be broadcast to the product')
+case('int products', 'linear', [i22, i22, I([1, 2])])
+case('int products', 'linearNoBias', [i22, i22])
+
+# ---- empty operands of products, forward and backward; addmm's input broadcasts to the product's shape only ----------
+for a, b in [((0, 3, 2), (0, 2, 2)), ((2, 0, 3), (2, 3, 2)), ((2, 3, 0), (2, 0, 2)), ((2, 3, 2), (2, 2, 0))]:
+    case('empty products', 'bmm', [torch.ones(*a), torch.ones(*b)], grad2=True)
+case('empty products', 'matmul', [torch.ones(0, 3, 2), torch.ones(2, 2)])
+case('empty products', 'matmul', [torch.ones(2, 0, 3, 2), torch.ones(0, 2, 2)])
+case('empty products', 'dot', [torch.zeros(0), torch.zeros(0)], grad2=True)
+case('empty products', 'mm', [torch.ones(2, 0), torch.ones(0, 3)], grad2=True)
+case('empty products', 'mm', [torch.ones(0, 2), torch.ones(2, 3)], grad2=True)
+case('empty products', 'addmm', [torch.ones(3, 2), torch.ones(2, 2), torch.ones(2, 2)], key='!cannot be broadcast to the product')
+case('empty products', 'addmm', [torch.ones(2, 1, 1), torch.ones(2, 2), torch.ones(2, 2)], [0, 1], key='!cannot be broadcast to the product')
+case('empty products', 'addmm', [torch.ones(1), torch.ones(0, 2), torch.ones(2, 2)])
 
 with open(OUT, 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases}, f, indent=None, separators=(',', ':'))

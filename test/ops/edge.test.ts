@@ -66,7 +66,7 @@ const OPS: Record<string, (t: Tensor[], a: unknown[]) => Result> = {
   maxPool2d: ([x], [k]) => F.maxPool2d(x!, k as number),
   add: ([x, y]) => x!.add(y!),
   mul: ([x, y]) => x!.mul(y!),
-  addmm: ([b, m1, m2]) => torch.addmm(b!, m1!, m2!),
+  addmm: ([b, m1, m2], [beta, alpha]) => torch.addmm(b!, m1!, m2!, { beta: beta as number | undefined, alpha: alpha as number | undefined }),
   linear: ([x, w, b]) => F.linear(x!, w!, b!),
   expand: ([x], [s]) => x!.expand(s as number[]),
   pad: ([x], [p]) => F.pad(x!, p as number[]),
@@ -96,6 +96,11 @@ const OPS: Record<string, (t: Tensor[], a: unknown[]) => Result> = {
   contiguous: ([x]) => x!.contiguous(),
   sumToSize: ([x], [s]) => x!.sumToSize(s as number[]),
   T: ([x]) => x!.T,
+  mm: ([a, b]) => a!.mm(b!),
+  bmm: ([a, b]) => a!.bmm(b!),
+  matmul: ([a, b]) => a!.matmul(b!),
+  dot: ([a, b]) => a!.dot(b!),
+  linearNoBias: ([x, w]) => F.linear(x!, w!),
 };
 
 const fixture = loadFixture<EdgeCase>('edge_tensor.json');
@@ -155,6 +160,19 @@ function check(c: EdgeCase): void {
   const total = terms.reduce((a, b) => a.add(b));
   expectGrads(torch.autograd.grad(total, xs, { allowUnused: true }), c.grads2!, c, 'second-order gradient');
 }
+
+test('integer products that do not fit int32 raise (PyTorch int64 holds them)', () => {
+  // 46341 * 46341 = 2147488281 > 2**31 - 1
+  expect(() => torch.tensor([[46341]], { dtype: 'int32' }).mm(torch.tensor([[46341]], { dtype: 'int32' }))).toThrow(RangeError);
+  expect(() => torch.tensor([[46341]], { dtype: 'int32' }).matmul(torch.tensor([[-46341]], { dtype: 'int32' }))).toThrow(/does not fit/);
+  // 2**30 * 2 = 2**31, plus 0 * beta
+  expect(() => torch.addmm(torch.tensor([0], { dtype: 'int32' }), torch.tensor([[2 ** 30]], { dtype: 'int32' }), torch.tensor([[2]], { dtype: 'int32' }))).toThrow(/addmm/);
+  // PyTorch refuses mixed dtypes and bool products (RuntimeError): torchlet's dtype errors are TypeErrors.
+  const i22 = torch.tensor([[1, 2], [3, 4]], { dtype: 'int32' });
+  expect(() => i22.mm(torch.ones([2, 2]))).toThrow(TypeError);
+  expect(() => torch.addmm(torch.ones([2]), i22, i22)).toThrow(/addmm: self and mat2 must have the same dtype/);
+  expect(() => torch.tensor([[true]]).mm(torch.tensor([[true]]))).toThrow(/not implemented for 'Bool'/);
+});
 
 describe('edge cases against PyTorch', () => {
   expect(fixture.torch).toMatch(/^1\.13/);
