@@ -116,6 +116,11 @@ OPS = {
     'matmul': lambda t, a: t[0] @ t[1],
     'dot': lambda t, a: t[0].dot(t[1]),
     'linearNoBias': lambda t, a: F.linear(t[0], t[1]),
+    'avgPool2d': lambda t, a: F.avg_pool2d(t[0], a[0]),
+    'adaptiveAvgPool2d': lambda t, a: F.adaptive_avg_pool2d(t[0], a[0]),
+    'adaptiveMaxPool2d': lambda t, a: F.adaptive_max_pool2d(t[0], a[0]),
+    'conv1d': lambda t, a: F.conv1d(t[0], t[1], padding=a[0]),
+    'conv2d': lambda t, a: F.conv2d(t[0], t[1], padding=a[0]),
 }
 
 ERRORS = {'IndexError': 'RangeError', 'RuntimeError': 'RangeError', 'ValueError': 'RangeError', 'TypeError': 'TypeError'}
@@ -490,6 +495,23 @@ case('empty products', 'mm', [torch.ones(0, 2), torch.ones(2, 3)], grad2=True)
 case('empty products', 'addmm', [torch.ones(3, 2), torch.ones(2, 2), torch.ones(2, 2)], key='!cannot be broadcast to the product')
 case('empty products', 'addmm', [torch.ones(2, 1, 1), torch.ones(2, 2), torch.ones(2, 2)], [0, 1], key='!cannot be broadcast to the product')
 case('empty products', 'addmm', [torch.ones(1), torch.ones(0, 2), torch.ones(2, 2)])
+
+# ---- pooling and convolution of empty inputs: which empty dims PyTorch takes, and its messages -------------------------
+for shape in [(0, 3, 2), (1, 0, 3), (1, 3, 0), (0, 0, 3), (2, 1, 0, 3), (0, 1, 2, 2), (1, 0, 2, 2), (0, 0, 2, 2)]:
+    x = torch.zeros(*shape)
+    case('empty pooling', 'avgPool2d', [x], [1])
+    case('empty pooling', 'maxPool2d', [x], [1])
+    for size in [1, [2, 1]]:
+        case('empty pooling', 'adaptiveAvgPool2d', [x], [size], grad=False)
+        case('empty pooling', 'adaptiveMaxPool2d', [x], [size], grad=False)
+case('empty pooling', 'adaptiveAvgPool2d', [T([[[1., 2.], [3., 4.]]])], [1], grad2=True)
+case('empty pooling', 'adaptiveAvgPool2d', [T([[[1., 2.], [3., 4.]]])], [[1, None]])
+for shape in [(0, 1, 3), (1, 0, 3), (1, 1, 0), (0, 1, 0), (0, 0, 3)]:
+    for pad in [0, 1]:
+        case('empty convolution', 'conv1d', [torch.zeros(*shape), torch.ones(2, shape[1], 1)], [pad])
+for shape in [(0, 1, 3, 3), (1, 0, 3, 3), (1, 1, 0, 3), (1, 1, 3, 0), (0, 1, 0, 3), (0, 0, 3, 3)]:
+    for pad in [0, 1]:
+        case('empty convolution', 'conv2d', [torch.zeros(*shape), torch.ones(2, shape[1], 1, 1)], [pad])
 
 with open(OUT, 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases}, f, indent=None, separators=(',', ':'))

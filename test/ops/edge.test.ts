@@ -101,6 +101,11 @@ const OPS: Record<string, (t: Tensor[], a: unknown[]) => Result> = {
   matmul: ([a, b]) => a!.matmul(b!),
   dot: ([a, b]) => a!.dot(b!),
   linearNoBias: ([x, w]) => F.linear(x!, w!),
+  avgPool2d: ([x], [k]) => F.avgPool2d(x!, k as number),
+  adaptiveAvgPool2d: ([x], [s]) => F.adaptiveAvgPool2d(x!, s as number),
+  adaptiveMaxPool2d: ([x], [s]) => F.adaptiveMaxPool2d(x!, s as number),
+  conv1d: ([x, w], [p]) => F.conv1d(x!, w!, null, { padding: p as number }),
+  conv2d: ([x, w], [p]) => F.conv2d(x!, w!, null, { padding: p as number }),
 };
 
 const fixture = loadFixture<EdgeCase>('edge_tensor.json');
