@@ -496,6 +496,23 @@ case('empty products', 'addmm', [torch.ones(3, 2), torch.ones(2, 2), torch.ones(
 case('empty products', 'addmm', [torch.ones(2, 1, 1), torch.ones(2, 2), torch.ones(2, 2)], [0, 1], key='!cannot be broadcast to the product')
 case('empty products', 'addmm', [torch.ones(1), torch.ones(0, 2), torch.ones(2, 2)])
 
+# ---- bool products: refused, unless there is nothing to multiply (all false) --------------------------------------------
+for op, a, b in [('bmm', (1, 2, 0), (1, 0, 1)), ('bmm', (1, 0, 4), (1, 4, 1)), ('bmm', (0, 2, 2), (0, 2, 2)), ('mm', (0, 4), (4, 1)),
+                 ('mm', (2, 0), (0, 1)), ('matmul', (0, 4), (4,)), ('matmul', (2, 0, 3), (3, 2)), ('matmul', (2, 2, 0), (2, 0, 2)),
+                 ('matmul', (0,), (0, 3))]:
+    case('bool products', op, [torch.ones(*a, dtype=torch.bool), torch.ones(*b, dtype=torch.bool)])
+case('int products', 'addmm', [I([[1, 2]]), torch.zeros(1, 0, dtype=torch.int64), torch.zeros(0, 2, dtype=torch.int64)], [0.5, 1],
+     key="result type Float can't be cast to the desired output type Long")
+case('int products', 'addmm', [I([[1, 2]]), torch.zeros(1, 0, dtype=torch.int64), torch.zeros(0, 2, dtype=torch.int64)], [0, 1])
+case('int products', 'addmm', [I([[1, 2]]), torch.zeros(1, 0, dtype=torch.int64), torch.zeros(0, 2, dtype=torch.int64)], [3, 1])
+
+# ---- max/min along a dim with a 0-d result, on views: the gradient lands on the selected entry ------------------------
+for op in ['max', 'min']:
+    case('0-d reductions', op, [T([4.])], [0, False], grad2=True)
+    case('0-d reductions', op, [View(T([1., 5., 3.]), ('slice', 0, 1, 2, 1))], [0, False], grad2=True)
+    case('0-d reductions', op, [View(T(2.), ('expand', [1]))], [0, False], grad2=True)
+    case('0-d reductions', op, [View(T([[4.], [3.]]), ('slice', 0, 1, 2, 1), ('t',))], [1, False], grad2=True)
+
 # ---- pooling and convolution of empty inputs: which empty dims PyTorch takes, and its messages -------------------------
 for shape in [(0, 3, 2), (1, 0, 3), (1, 3, 0), (0, 0, 3), (2, 1, 0, 3), (0, 1, 2, 2), (1, 0, 2, 2), (0, 0, 2, 2)]:
     x = torch.zeros(*shape)

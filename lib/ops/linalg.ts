@@ -14,13 +14,17 @@ import { checkFloatingOperands, checkTensor } from '../validate';
  * Both operands of one dtype, floating or int (PyTorch multiplies integers too, but not booleans): BLAS multiplies
  * within one type, as PyTorch's mm does.
  */
-function checkFloat(op: string, a: Tensor, b: Tensor): void {
+function checkFloat(op: string, a: Tensor, b: Tensor, allowBool = false): void {
   checkTensor(op, 'input', a);
   checkTensor(op, 'other', b);
-  for (const t of [a, b]) if (t.dtype === 'bool') throw new TypeError(`${op}: "${op}" not implemented for 'Bool' (shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)})`);
+  if (allowBool && a.dtype === 'bool' && b.dtype === 'bool') return;
+  for (const t of [a, b]) if (t.dtype === 'bool') throw notForBool(op, op, a, b);
   if (a.dtype === 'int32' && b.dtype === 'int32') return;
   checkFloatingOperands(op, [['input', a], ['other', b]]);
 }
+
+const notForBool = (op: string, kernel: string, a: Tensor, b: Tensor): TypeError =>
+  new TypeError(`${op}: "${kernel}" not implemented for 'Bool' (shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)})`);
 
 /** Integer operands are multiplied through float64, whose sums are exact while below 2**53. */
 const EXACT = 2 ** 53;
@@ -117,13 +121,18 @@ function productGrads(g: Tensor, a: Tensor, b: Tensor, needs: readonly boolean[]
 /** The recorded product a @ b over matching batch dims. */
 function product(name: string, a: Tensor, b: Tensor, shape: number[]): Tensor {
   if (a.dtype === 'int32') return toInt32(name, integerProduct(a, b, (x, y) => product(name, x, y, shape)));
+  if (a.dtype === 'bool') {
+    // PyTorch's kernels refuse booleans, but a product with nothing to multiply never reaches them: all false.
+    if (numelOf(shape) > 0 && a.shape[a.dim() - 1]! > 0) throw notForBool(name === 'MmBackward0' ? 'mm' : 'bmm', name === 'MmBackward0' ? 'addmm_impl_cpu_' : 'bmm', a, b);
+    return emptyTensor(shape, 'bool');
+  }
   const out = gemm(outputTensor(shape, a.dtype), a, b);
   return record(name, out, [a, b], (g, needs) => productGrads(g, a, b, needs));
 }
 
 /** Matrix product of two 2-D tensors. @example torch.mm(a, b) */
 export function mm(a: Tensor, b: Tensor): Tensor {
-  checkFloat('mm', a, b);
+  checkFloat('mm', a, b, true);
   if (a.dim() !== 2 || b.dim() !== 2) {
     throw new RangeError(`mm: expected 2-D tensors but received shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   }
@@ -133,7 +142,7 @@ export function mm(a: Tensor, b: Tensor): Tensor {
 
 /** Batched product of two 3-D tensors with equal batch sizes. */
 export function bmm(a: Tensor, b: Tensor): Tensor {
-  checkFloat('bmm', a, b);
+  checkFloat('bmm', a, b, true);
   if (a.dim() !== 3 || b.dim() !== 3) {
     throw new RangeError(`bmm: expected 3-D tensors but received shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   }
@@ -163,7 +172,7 @@ export function dot(a: Tensor, b: Tensor): Tensor {
  * @throws RangeError naming both shapes when the inner sizes differ.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkFloat('matmul', a, b);
+  checkFloat('matmul', a, b, true);
   const ra = a.dim();
   const rb = b.dim();
   if (ra === 0 || rb === 0) {
@@ -212,6 +221,8 @@ export function addmm(input: Tensor, m1: Tensor, m2: Tensor, options: { beta?: n
   if (m1.dtype === 'int32') {
     if (input.dtype !== 'int32') throw new TypeError(`addmm: self and mat2 must have the same dtype (${input.dtype} and ${m2.dtype})`);
     // PyTorch casts alpha and beta to the integer type.
+    // With nothing to multiply PyTorch scales the input by beta in its own type: a fractional beta cannot be cast.
+    if (m1.shape[1] === 0 && !Number.isInteger(beta)) throw new RangeError("addmm: result type Float can't be cast to the desired output type Long");
     const p = integerProduct(m1, m2, mm);
     const spread = noGrad(() => input.to('float64').expand(p.shape));
     const [b, a] = [Math.trunc(beta), Math.trunc(alpha)];
