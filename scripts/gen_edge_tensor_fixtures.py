@@ -504,6 +504,8 @@ for op, a, b in [('bmm', (1, 2, 0), (1, 0, 1)), ('bmm', (1, 0, 4), (1, 4, 1)), (
 case('int products', 'addmm', [I([[1, 2]]), torch.zeros(1, 0, dtype=torch.int64), torch.zeros(0, 2, dtype=torch.int64)], [0.5, 1],
      key="result type Float can't be cast to the desired output type Long")
 case('int products', 'addmm', [I([[1, 2]]), torch.zeros(1, 0, dtype=torch.int64), torch.zeros(0, 2, dtype=torch.int64)], [0, 1])
+case('int products', 'addmm', [I([[1]]), torch.zeros(1, 0, dtype=torch.int64), torch.zeros(0, 0, dtype=torch.int64)], [0.5, 1])
+case('int products', 'addmm', [torch.zeros(0, 2, dtype=torch.int64), torch.zeros(0, 0, dtype=torch.int64), torch.zeros(0, 2, dtype=torch.int64)], [0.5, 1])
 case('int products', 'addmm', [I([[1, 2]]), torch.zeros(1, 0, dtype=torch.int64), torch.zeros(0, 2, dtype=torch.int64)], [3, 1])
 
 # ---- max/min along a dim with a 0-d result, on views: the gradient lands on the selected entry ------------------------

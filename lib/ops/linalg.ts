@@ -221,8 +221,9 @@ export function addmm(input: Tensor, m1: Tensor, m2: Tensor, options: { beta?: n
   if (m1.dtype === 'int32') {
     if (input.dtype !== 'int32') throw new TypeError(`addmm: self and mat2 must have the same dtype (${input.dtype} and ${m2.dtype})`);
     // PyTorch casts alpha and beta to the integer type.
-    // With nothing to multiply PyTorch scales the input by beta in its own type: a fractional beta cannot be cast.
-    if (m1.shape[1] === 0 && !Number.isInteger(beta)) throw new RangeError("addmm: result type Float can't be cast to the desired output type Long");
+    // With nothing to multiply into a nonempty result PyTorch scales the input by beta in the result's type: a
+    // fractional beta cannot be cast.
+    if (m1.shape[1] === 0 && m1.shape[0]! * m2.shape[1]! > 0 && !Number.isInteger(beta)) throw new RangeError("addmm: result type Float can't be cast to the desired output type Long");
     const p = integerProduct(m1, m2, mm);
     const spread = noGrad(() => input.to('float64').expand(p.shape));
     const [b, a] = [Math.trunc(beta), Math.trunc(alpha)];
