@@ -468,6 +468,10 @@ case('int products', 'mm', [I([[2 ** 30, 2 ** 30]]), I([[2], [-2]])])  # partial
 # x^2 - (x - 1)(x + 1) = 1 for x = 2**31 - 1: float64 rounds both products alike (to 0), the exact sum is 1
 case('int products', 'mm', [I([[2 ** 31 - 1, 2 ** 31 - 2, 1]]), I([[2 ** 31 - 1], [-2 ** 31], [0]])])
 case('int products', 'matmul', [I([2 ** 31 - 1, 2 ** 31 - 2]), I([[2 ** 31 - 1, 1], [-2 ** 31, -1]])])
+big = I([[[2 ** 31 - 1, 2 ** 31 - 2, 1]], [[0, 0, 1]]])
+case('int products', 'bmm', [big, I([[[2 ** 31 - 1], [-2 ** 31], [0]], [[4], [5], [6]]])])
+case('int products', 'matmul', [big, I([[2 ** 31 - 1, 1], [-2 ** 31, -1], [0, 9]])])  # one matrix broadcast over the batch
+case('int products', 'matmul', [View(big, ('transpose', 0, 1)), I([[[2 ** 31 - 1], [-2 ** 31], [0]]])])
 case('int products', 'mm', [torch.zeros(2, 0, dtype=torch.int64), torch.zeros(0, 3, dtype=torch.int64)])
 case('int products', 'bmm', [i22[None], i22[None]])
 case('int products', 'bmm', [torch.zeros(0, 2, 2, dtype=torch.int64), torch.zeros(0, 2, 3, dtype=torch.int64)])

@@ -41,7 +41,7 @@ const largest = (t: Tensor): number => {
  */
 function integerProduct(a: Tensor, b: Tensor, f: (x: Tensor, y: Tensor) => Tensor): Tensor {
   const bound = largest(a) * largest(b) * Math.max(a.shape[a.dim() - 1]!, 1);
-  return noGrad(() => (bound < EXACT ? f(a.to('float64'), b.to('float64')) : exactProduct([a, b], f)));
+  return noGrad(() => (bound < EXACT ? f(a.to('float64'), b.to('float64')) : exactProduct(a, b)));
 }
 
 /** Integer results (exact in float64) back to int32, or a RangeError when one does not fit. */
@@ -49,30 +49,28 @@ function toInt32(op: string, r: Tensor): Tensor {
   const values = K.dense(r);
   for (let i = 0; i < values.length; i++) {
     if (values[i]! < -(2 ** 31) || values[i]! >= 2 ** 31) {
-      throw new RangeError(`${op}: the result ${values[i]} at position ${i} does not fit torchlet's int32 (PyTorch's int64 wraps around)`);
+      throw new RangeError(`${op}: the result ${values[i]} at position ${i} does not fit torchlet's int32, which stands for int64`);
     }
   }
   return noGrad(() => r.to('int32'));
 }
 
-/** The product in BigInt, one output entry at a time, for operands too large for float64's exact range. */
-function exactProduct(operands: readonly Tensor[], f: (x: Tensor, y: Tensor) => Tensor): Tensor {
-  // f on float64 gives the result's shape and which inputs meet where: each entry is a sum of products, which a
-  // unit basis reveals; that is too slow in general, so use the definition of the 2-D product on contiguous copies.
-  const [a, b] = operands.map((t) => t.contiguous()) as [Tensor, Tensor];
-  const shape = f(a.to('float64'), b.to('float64')).shape;
+/**
+ * The product in BigInt, one output entry at a time, for operands too large for float64's exact range: a [..., m, k]
+ * and b [..., k, n] (at least 2-D, batch dims already matching).
+ */
+function exactProduct(a: Tensor, b: Tensor): Tensor {
   const A = K.dense(a);
   const B = K.dense(b);
-  const m = a.dim() === 1 ? 1 : a.shape[a.dim() - 2]!;
-  const k = a.shape[a.dim() - 1]!;
-  const n = b.dim() === 1 ? 1 : b.shape[b.dim() - 1]!;
-  const batch = numelOf(shape) / (m * n);
-  const out = new Float64Array(batch * m * n);
-  for (let p = 0; p < batch; p++) {
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const n = b.shape[b.dim() - 1]!;
+  const shape = [...a.shape.slice(0, -1), n];
+  const out = new Float64Array(numelOf(shape));
+  for (let p = 0; p < out.length / (m * n); p++) {
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let acc = 0n;
-        for (let q = 0; q < k; q++) acc += BigInt(A[p * m * k + i * k + q]!) * BigInt(B[(b.dim() > 2 ? p * k * n : 0) + q * n + j]!);
+        for (let q = 0; q < k; q++) acc += BigInt(A[(p * m + i) * k + q]!) * BigInt(B[(p * k + q) * n + j]!);
         out[(p * m + i) * n + j] = Number(acc);
       }
     }
@@ -120,10 +118,11 @@ function productGrads(g: Tensor, a: Tensor, b: Tensor, needs: readonly boolean[]
 
 /** The recorded product a @ b over matching batch dims. */
 function product(name: string, a: Tensor, b: Tensor, shape: number[]): Tensor {
-  if (a.dtype === 'int32') return toInt32(name, integerProduct(a, b, (x, y) => product(name, x, y, shape)));
+  const op = name === 'MmBackward0' ? 'mm' : 'bmm';
+  if (a.dtype === 'int32') return toInt32(op, integerProduct(a, b, (x, y) => product(name, x, y, shape)));
   if (a.dtype === 'bool') {
     // PyTorch's kernels refuse booleans, but a product with nothing to multiply never reaches them: all false.
-    if (numelOf(shape) > 0 && a.shape[a.dim() - 1]! > 0) throw notForBool(name === 'MmBackward0' ? 'mm' : 'bmm', name === 'MmBackward0' ? 'addmm_impl_cpu_' : 'bmm', a, b);
+    if (numelOf(shape) > 0 && a.shape[a.dim() - 1]! > 0) throw notForBool(op, op === 'mm' ? 'addmm_impl_cpu_' : 'bmm', a, b);
     return emptyTensor(shape, 'bool');
   }
   const out = gemm(outputTensor(shape, a.dtype), a, b);
