@@ -81,7 +81,7 @@ OPS = {
     'maxPool2d': lambda t, a: F.max_pool2d(t[0], a[0]),
     'add': lambda t, a: t[0] + t[1],
     'mul': lambda t, a: t[0] * t[1],
-    'addmm': lambda t, a: torch.addmm(t[0], t[1], t[2]),
+    'addmm': lambda t, a: torch.addmm(t[0], t[1], t[2], beta=a[0] if a else 1, alpha=a[1] if a else 1),
     'linear': lambda t, a: F.linear(t[0], t[1], t[2]),
     'expand': lambda t, a: t[0].expand(*a[0]),
     'pad': lambda t, a: F.pad(t[0], a[0]),
@@ -100,14 +100,37 @@ OPS = {
     'flatten': lambda t, a: t[0].flatten(),
     't': lambda t, a: t[0].t(),
     'select': lambda t, a: t[0].select(a[0], a[1]),
+    'flattenDims': lambda t, a: t[0].flatten(a[0], a[1]),
+    'broadcastTo': lambda t, a: torch.broadcast_to(t[0], a[0]),
+    'narrow': lambda t, a: t[0].narrow(a[0], a[1], a[2]),
+    'view': lambda t, a: t[0].view(a[0]),
+    'indexSpecs': lambda t, a: t[0][tuple(Ellipsis if x == '...' else slice(None) for x in a[0])],
+    'viewAs': lambda t, a: t[0].view_as(t[0]),
+    'reshapeAs': lambda t, a: t[0].reshape_as(t[0]),
+    'expandAs': lambda t, a: t[0].expand_as(t[0]),
+    'contiguous': lambda t, a: t[0].contiguous(),
+    'sumToSize': lambda t, a: t[0].sum_to_size(a[0]),
+    'T': lambda t, a: t[0].T,
+    'mm': lambda t, a: t[0].mm(t[1]),
+    'bmm': lambda t, a: t[0].bmm(t[1]),
+    'matmul': lambda t, a: t[0] @ t[1],
+    'dot': lambda t, a: t[0].dot(t[1]),
+    'linearNoBias': lambda t, a: F.linear(t[0], t[1]),
+    'avgPool2d': lambda t, a: F.avg_pool2d(t[0], a[0]),
+    'adaptiveAvgPool2d': lambda t, a: F.adaptive_avg_pool2d(t[0], a[0]),
+    'adaptiveMaxPool2d': lambda t, a: F.adaptive_max_pool2d(t[0], a[0]),
+    'conv1d': lambda t, a: F.conv1d(t[0], t[1], padding=a[0]),
+    'conv2d': lambda t, a: F.conv2d(t[0], t[1], padding=a[0]),
 }
 
 ERRORS = {'IndexError': 'RangeError', 'RuntimeError': 'RangeError', 'ValueError': 'RangeError', 'TypeError': 'TypeError'}
 cases = []
 
 
-def case(group, op, inputs, args=(), grad=True, grad2=False, key=None, rtol=1e-5, atol=1e-6):
-    """One fixture case. `key` is the part of PyTorch's error message torchlet's must contain (default: all of it);
+def case(group, op, inputs, args=(), grad=True, grad2=False, key=None, rtol=1e-5, atol=1e-6, alias=False):
+    """One fixture case. With `alias` the outputs are also differentiated as values: the gradients of
+    sum(out_i * upstream_i) + sum(input_0 * aliasWeight) with respect to the outputs tell a new view (upstream_i
+    alone) from the input object itself (the input's term added). `key` is the part of PyTorch's error message torchlet's must contain (default: all of it);
     a key starting with '!' is torchlet's own wording, for the few errors PyTorch words after an internal kernel
     (index_select's "INDICES element is out of DATA bounds, id=4 axis_dim=3")."""
     views = [x if isinstance(x, View) else View(x) for x in inputs]
@@ -119,8 +142,9 @@ def case(group, op, inputs, args=(), grad=True, grad2=False, key=None, rtol=1e-5
         leaves.append(x)
     c = {'group': group, 'op': op, 'inputs': [dump(x, v.steps) for x, v in zip(leaves, views)], 'grad': grad,
          'args': enc(list(args)), 'rtol': rtol, 'atol': atol}
+    seen = [apply_steps(x, v.steps) for x, v in zip(leaves, views)]
     try:
-        outs = outputs(OPS[op]([apply_steps(x, v.steps) for x, v in zip(leaves, views)], list(args)))
+        outs = outputs(OPS[op](seen, list(args)))
     except Exception as e:  # PyTorch's error is the expected result
         msg = str(e).split('\n')[0]
         if key is not None:
@@ -138,6 +162,11 @@ def case(group, op, inputs, args=(), grad=True, grad2=False, key=None, rtol=1e-5
         gs = torch.autograd.grad(diff, xs, ups, allow_unused=True, create_graph=grad2)
         c['upstream'] = [dump(u) for u in ups]
         c['grads'] = [dump(g) for g in gs]
+        if alias:
+            w = ramp(seen[0], 0.25, 2.0)
+            loss = sum((o * u).sum() for o, u in zip(diff, ups)) + (seen[0] * w).sum()
+            c['aliasWeight'] = dump(w)
+            c['aliasGrads'] = [dump(g) for g in torch.autograd.grad(loss, diff, allow_unused=True)]
         if grad2:
             ws = [ramp(g, 0.25, -1.0) if g is not None else None for g in gs]
             terms = [(g * w).sum() for g, w in zip(gs, ws) if g is not None and g.requires_grad]
@@ -367,6 +396,145 @@ case('strided', 'amax', [View(torch.zeros(1, 3), ('expand', [0, 3]))], [1, False
 case('strided', 'slice', [View(x34, ('t',))], [0, 4, 4, 2], grad2=True)
 case('strided', 'cat', [torch.zeros(0), View(x34, ('slice', 1, 0, 4, 3))], [1])
 case('strided', 'chunk', [View(x34, ('slice', 0, 3, 3, 1))], [2, 0])
+
+# ---- view ops with nothing to change return a new view (a new tensor object in autograd), not their input ------------
+x23 = torch.arange(6, dtype=torch.float32).reshape(2, 3) * 0.5 - 1
+x1 = T([[1.5, -2.]])
+for op, x, a in [('squeeze', x23, []), ('squeeze', x23, [0]), ('squeeze', x1, [1]), ('squeeze', s, []), ('squeeze', s, [0]),
+                 ('squeeze', s, [-1]), ('squeeze', x1, []), ('broadcastTo', x23, [[2, 3]]), ('broadcastTo', x23, [[1, 2, 3]]),
+                 ('expand', x23, [[2, 3]]), ('expand', x23, [[-1, -1]]), ('t', x3, []), ('t', s, []), ('t', x23, []),
+                 ('flatten', x3, []), ('flatten', s, []), ('flatten', x23, []), ('flattenDims', x23, [1, 1]),
+                 ('flattenDims', x23, [0, -2]), ('flattenDims', x23, [0, 1]), ('split', x23, [2, 0]), ('split', x23, [[3], 1]),
+                 ('split', x23, [3, 1]), ('chunk', x23, [1, 0]), ('chunk', x23, [1, 1]), ('chunk', x3, [5, 0]),
+                 ('tensorSplit', x23, [1, 1]), ('indexSpecs', x23, [[':']]), ('indexSpecs', x23, [[':', ':']]),
+                 ('indexSpecs', x23, [['...']]), ('indexSpecs', x23, [[]]), ('indexSpecs', s, [['...']]), ('slice', x23, [1, 0, 3, 1]),
+                 ('slice', x23, [0, -5, 9, 1]), ('narrow', x23, [0, 0, 2]), ('narrow', x23, [-1, 0, 3]), ('reshape', x23, [[2, 3]]),
+                 ('reshape', x3, [[-1]]), ('reshape', s, [[]]), ('view', x23, [[2, 3]]), ('view', s, [[]]), ('viewAs', x23, []),
+                 ('reshapeAs', x23, []), ('expandAs', x23, []), ('transpose', x23, [0, 0]), ('transpose', x23, [1, -1]),
+                 ('permute', x23, [[0, 1]]), ('T', x3, []), ('T', s, []), ('unbind', T([[1.5, 2.5]]), [0]),
+                 ('index', x3, [0]), ('contiguous', x23, []), ('sumToSize', x23, [[2, 3]])]:
+    # (index with L([0, 1, 2]) below: an index that selects everything still copies)
+    case('new view', op, [x] if op != 'index' else [x, L([0, 1, 2])], a, alias=True)
+case('new view', 'slice', [View(x23, ('t',))], [0, None, None, 1], alias=True)
+case('new view', 'reshape', [View(x23, ('t',))], [[3, 2]], alias=True)
+case('new view', 'squeeze', [s], [1], key='Dimension out of range (expected to be in range of [-1, 0], but got 1)')
+
+# ---- index ops on 0-d tensors and index_add's shape rules --------------------------------------------------------------
+for d in [0, -1, 1]:
+    case('0-d index ops', 'gather', [T(2.5), L(0)], [d])
+    case('0-d index ops', 'scatterAdd', [T(2.5), L(0), T(1.5)], [d])
+    case('0-d index ops', 'indexSelect', [T(2.5), L([0])], [d])
+    case('0-d index ops', 'indexSelect', [T(2.5), L(0)], [d])
+    case('0-d index ops', 'indexAdd', [T(2.5), L([0]), T(1.5)], [d], grad2=True)
+    case('0-d index ops', 'indexAdd', [T(2.5), L(0), T(1.5)], [d])
+    case('0-d index ops', 'indexAdd', [T(2.5), L([], ), T(1.5)], [d])
+for idx in [[0, 0], [0, 0, 0], []]:
+    case('0-d index ops', 'indexAdd', [T(2.5), L(idx), T(1.5)], [0], key='Dimension specified as 0 but tensor has no dimensions')
+    case('0-d index ops', 'indexAdd', [torch.zeros(3), L(idx), T(1.5)], [0], key='Dimension specified as 0 but tensor has no dimensions')
+case('0-d index ops', 'indexAdd', [T(2.5), L([0]), T([1.5])], [0], grad2=True)
+case('0-d index ops', 'indexAdd', [T(2.5), L([0, 0]), T([1.5, 2.])], [0], grad2=True)
+case('0-d index ops', 'indexAdd', [T(2.5), L([]), torch.zeros(0)], [0])
+case('0-d index ops', 'indexAdd', [T(2.5), L([1]), T(1.5)], [0])
+case('0-d index ops', 'indexAdd', [T(2.5), L([-1]), T(1.5)], [0])
+case('0-d index ops', 'indexAdd', [T(2.5), L([0]), T([[1.5]])], [0], key='source.dim() (2) must one or zero for given self.dim() (0)')
+case('0-d index ops', 'indexAdd', [torch.zeros(3), L([0]), torch.ones(1, 1)], [0], key='source.dim() (2) must one or zero for given self.dim() (1)')
+case('0-d index ops', 'indexAdd', [torch.zeros(3), L([1]), T(1.5)], [0], grad2=True)
+case('0-d index ops', 'indexAdd', [torch.zeros(3), L(1), T([1.5])], [0])
+case('0-d index ops', 'indexAdd', [torch.zeros(3, 1), L([0]), T(1.5)], [0], key='select() cannot be applied to a 0-dim tensor.')
+case('0-d index ops', 'indexAdd', [torch.zeros(3, 2), L([0]), torch.ones(2, 2)], [0],
+     key='Number of indices (1) should be equal to source.size(dim): (2), for dim: 0')
+case('0-d index ops', 'indexAdd', [torch.zeros(2, 3), L([[0]]), torch.zeros(2, 1)], [1], key='Index is supposed to be a vector, but got dim: 2')
+case('indexAdd range', 'indexAdd', [torch.zeros(3, 0), L([5]), torch.zeros(1, 0)], [0])
+case('indexAdd range', 'indexAdd', [torch.zeros(3, 2), L([]), torch.zeros(0, 2)], [0])
+case('indexAdd range', 'indexAdd', [torch.zeros(3, 0), L([5]), torch.zeros(3, 1)], [1],
+     key='select(): index 0 out of range for tensor of size [3, 0] at dimension 1')
+case('indexAdd range', 'indexAdd', [torch.zeros(0, 2), L([-1]), torch.zeros(0, 1)], [1])
+case('indexAdd range', 'indexAdd', [torch.zeros(0), L([1]), torch.zeros(1)], [0])
+case('indexAdd range', 'indexAdd', [torch.zeros(3, 2), L([5]), torch.zeros(1, 2)], [0])
+
+# ---- scatter_add / index_add on bool tensors: PyTorch's bool add (any true) -------------------------------------------
+B = lambda v: torch.tensor(v, dtype=torch.bool)
+case('bool index ops', 'indexAdd', [B([[0, 0, 1], [0, 1, 0]]), L([0, 0]), B([[1, 0], [0, 0]])], [1])
+case('bool index ops', 'indexAdd', [B([0, 1, 0]), L([2, 2, 0]), B([1, 1, 0])], [0])
+case('bool index ops', 'scatterAdd', [B([[0, 0, 1], [0, 1, 0]]), L([[0, 0], [2, 1]]), B([[1, 0], [0, 1]])], [1])
+case('bool index ops', 'scatterAdd', [B(False), L(0), B(True)], [0])
+case('bool index ops', 'indexAdd', [B(False), L([0]), B(True)], [0])
+
+# ---- integer products (PyTorch multiplies int64 exactly; torchlet's int32 refuses what does not fit) ----------------
+I = lambda v: torch.tensor(v, dtype=torch.int64)
+i22 = I([[1, -2], [3, 4]])
+case('int products', 'mm', [i22, I([[5, 6, 7], [-8, 9, 10]])])
+case('int products', 'mm', [I([[2 ** 30, 2 ** 30]]), I([[2], [-2]])])  # partial sums past int32, result 0
+# x^2 - (x - 1)(x + 1) = 1 for x = 2**31 - 1: float64 rounds both products alike (to 0), the exact sum is 1
+case('int products', 'mm', [I([[2 ** 31 - 1, 2 ** 31 - 2, 1]]), I([[2 ** 31 - 1], [-2 ** 31], [0]])])
+case('int products', 'matmul', [I([2 ** 31 - 1, 2 ** 31 - 2]), I([[2 ** 31 - 1, 1], [-2 ** 31, -1]])])
+big = I([[[2 ** 31 - 1, 2 ** 31 - 2, 1]], [[0, 0, 1]]])
+case('int products', 'bmm', [big, I([[[2 ** 31 - 1], [-2 ** 31], [0]], [[4], [5], [6]]])])
+case('int products', 'matmul', [big, I([[2 ** 31 - 1, 1], [-2 ** 31, -1], [0, 9]])])  # one matrix broadcast over the batch
+case('int products', 'matmul', [View(big, ('transpose', 0, 1)), I([[[2 ** 31 - 1], [-2 ** 31], [0]]])])
+case('int products', 'mm', [torch.zeros(2, 0, dtype=torch.int64), torch.zeros(0, 3, dtype=torch.int64)])
+case('int products', 'bmm', [i22[None], i22[None]])
+case('int products', 'bmm', [torch.zeros(0, 2, 2, dtype=torch.int64), torch.zeros(0, 2, 3, dtype=torch.int64)])
+case('int products', 'matmul', [i22, I([1, 2])])
+case('int products', 'matmul', [I([1, 2]), i22])
+case('int products', 'matmul', [i22[None].expand(3, 2, 2), i22])
+case('int products', 'matmul', [I([[[1, 2]], [[3, 4]]]), I([[[1], [2]]])])
+case('int products', 'dot', [I([1, 2, 3]), I([4, -5, 6])])
+case('int products', 'dot', [I([]), I([])])
+case('int products', 'addmm', [I([1, 2]), i22, i22])
+case('int products', 'addmm', [I([1, 2]), i22, i22], [0.5, 2.5])
+case('int products', 'addmm', [I([1, 2]), i22, i22], [0, 1])
+case('int products', 'addmm', [I([[1, 2, 3]]), i22, i22], [0, 1], key='!cannot be broadcast to the product')
+case('int products', 'linear', [i22, i22, I([1, 2])])
+case('int products', 'linearNoBias', [i22, i22])
+
+# ---- empty operands of products, forward and backward; addmm's input broadcasts to the product's shape only ----------
+for a, b in [((0, 3, 2), (0, 2, 2)), ((2, 0, 3), (2, 3, 2)), ((2, 3, 0), (2, 0, 2)), ((2, 3, 2), (2, 2, 0))]:
+    case('empty products', 'bmm', [torch.ones(*a), torch.ones(*b)], grad2=True)
+case('empty products', 'matmul', [torch.ones(0, 3, 2), torch.ones(2, 2)])
+case('empty products', 'matmul', [torch.ones(2, 0, 3, 2), torch.ones(0, 2, 2)])
+case('empty products', 'dot', [torch.zeros(0), torch.zeros(0)], grad2=True)
+case('empty products', 'mm', [torch.ones(2, 0), torch.ones(0, 3)], grad2=True)
+case('empty products', 'mm', [torch.ones(0, 2), torch.ones(2, 3)], grad2=True)
+case('empty products', 'addmm', [torch.ones(3, 2), torch.ones(2, 2), torch.ones(2, 2)], key='!cannot be broadcast to the product')
+case('empty products', 'addmm', [torch.ones(2, 1, 1), torch.ones(2, 2), torch.ones(2, 2)], [0, 1], key='!cannot be broadcast to the product')
+case('empty products', 'addmm', [torch.ones(1), torch.ones(0, 2), torch.ones(2, 2)])
+
+# ---- bool products: refused, unless there is nothing to multiply (all false) --------------------------------------------
+for op, a, b in [('bmm', (1, 2, 0), (1, 0, 1)), ('bmm', (1, 0, 4), (1, 4, 1)), ('bmm', (0, 2, 2), (0, 2, 2)), ('mm', (0, 4), (4, 1)),
+                 ('mm', (2, 0), (0, 1)), ('matmul', (0, 4), (4,)), ('matmul', (2, 0, 3), (3, 2)), ('matmul', (2, 2, 0), (2, 0, 2)),
+                 ('matmul', (0,), (0, 3))]:
+    case('bool products', op, [torch.ones(*a, dtype=torch.bool), torch.ones(*b, dtype=torch.bool)])
+case('int products', 'addmm', [I([[1, 2]]), torch.zeros(1, 0, dtype=torch.int64), torch.zeros(0, 2, dtype=torch.int64)], [0.5, 1],
+     key="result type Float can't be cast to the desired output type Long")
+case('int products', 'addmm', [I([[1, 2]]), torch.zeros(1, 0, dtype=torch.int64), torch.zeros(0, 2, dtype=torch.int64)], [0, 1])
+case('int products', 'addmm', [I([[1]]), torch.zeros(1, 0, dtype=torch.int64), torch.zeros(0, 0, dtype=torch.int64)], [0.5, 1])
+case('int products', 'addmm', [torch.zeros(0, 2, dtype=torch.int64), torch.zeros(0, 0, dtype=torch.int64), torch.zeros(0, 2, dtype=torch.int64)], [0.5, 1])
+case('int products', 'addmm', [I([[1, 2]]), torch.zeros(1, 0, dtype=torch.int64), torch.zeros(0, 2, dtype=torch.int64)], [3, 1])
+
+# ---- max/min along a dim with a 0-d result, on views: the gradient lands on the selected entry ------------------------
+for op in ['max', 'min']:
+    case('0-d reductions', op, [T([4.])], [0, False], grad2=True)
+    case('0-d reductions', op, [View(T([1., 5., 3.]), ('slice', 0, 1, 2, 1))], [0, False], grad2=True)
+    case('0-d reductions', op, [View(T(2.), ('expand', [1]))], [0, False], grad2=True)
+    case('0-d reductions', op, [View(T([[4.], [3.]]), ('slice', 0, 1, 2, 1), ('t',))], [1, False], grad2=True)
+
+# ---- pooling and convolution of empty inputs: which empty dims PyTorch takes, and its messages -------------------------
+for shape in [(0, 3, 2), (1, 0, 3), (1, 3, 0), (0, 0, 3), (2, 1, 0, 3), (0, 1, 2, 2), (1, 0, 2, 2), (0, 0, 2, 2)]:
+    x = torch.zeros(*shape)
+    case('empty pooling', 'avgPool2d', [x], [1])
+    case('empty pooling', 'maxPool2d', [x], [1])
+    for size in [1, [2, 1]]:
+        case('empty pooling', 'adaptiveAvgPool2d', [x], [size], grad=False)
+        case('empty pooling', 'adaptiveMaxPool2d', [x], [size], grad=False)
+case('empty pooling', 'adaptiveAvgPool2d', [T([[[1., 2.], [3., 4.]]])], [1], grad2=True)
+case('empty pooling', 'adaptiveAvgPool2d', [T([[[1., 2.], [3., 4.]]])], [[1, None]])
+for shape in [(0, 1, 3), (1, 0, 3), (1, 1, 0), (0, 1, 0), (0, 0, 3)]:
+    for pad in [0, 1]:
+        case('empty convolution', 'conv1d', [torch.zeros(*shape), torch.ones(2, shape[1], 1)], [pad])
+for shape in [(0, 1, 3, 3), (1, 0, 3, 3), (1, 1, 0, 3), (1, 1, 3, 0), (0, 1, 0, 3), (0, 0, 3, 3)]:
+    for pad in [0, 1]:
+        case('empty convolution', 'conv2d', [torch.zeros(*shape), torch.ones(2, shape[1], 1, 1)], [pad])
 
 with open(OUT, 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases}, f, indent=None, separators=(',', ':'))

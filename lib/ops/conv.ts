@@ -28,6 +28,21 @@ const checkConvOperands = (op: string, input: unknown, weight: unknown, bias: un
   checkFloatingOperands(op, [['input', input], ['weight', weight], ['bias', bias, 'optional']]);
 
 /**
+ * PyTorch's convolution of an empty input, which never reaches a kernel: an empty batch gives [0, OC, ...], no input
+ * channels give [N, 0, ...] (PyTorch 1.13's shape), any other empty input is refused (after the kernel-size check,
+ * since padding can make room for the kernel). The result has no elements: every gradient is zero.
+ */
+function emptyConvolution(op: string, input: Tensor, weight: Tensor, bias: Tensor | null, g: K.ConvGeometry): Tensor {
+  if (g.n > 0 && g.c > 0) {
+    const lifted = input.dim() === 3 ? [g.n, g.c, 1, input.shape[2]!] : input.shape;
+    throw new RangeError(`${op}: Only zero batch or zero channel inputs are supported, but got input shape: ${shapeStr(lifted)}`);
+  }
+  const shape = [g.n, g.c === 0 ? 0 : g.oc, ...(input.dim() === 3 ? [] : [g.oh]), g.ow];
+  const operands = bias ? [input, weight, bias] : [input, weight];
+  return record('ConvolutionBackward0', emptyTensor(shape, input.dtype), operands, (out) => operands.map((t) => emptyTensor(t.shape, out.dtype)));
+}
+
+/**
  * 2-D convolution over [N, C, H, W] (or unbatched [C, H, W]) input with weight [OC, C / groups, kh, kw].
  * @throws RangeError with PyTorch's messages for channel mismatches, kernels larger than the padded input and
  *   groups that do not divide the channels
@@ -108,6 +123,7 @@ function convolution(op: string, input: Tensor, weight: Tensor, bias: Tensor | n
     );
   }
   const g: K.ConvGeometry = { n, c, h: hh, w: ww, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh: Math.floor(eh / sh) + 1, ow: Math.floor(ew / sw) + 1 };
+  if (input.numel() === 0) return emptyConvolution(op, input, weight, bias, g);
   const y = convForward(FORWARD, x, w4, bias, g);
   return input.dim() === 3 ? y.squeeze(2) : y;
 }

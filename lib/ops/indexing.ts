@@ -6,6 +6,7 @@ import * as K from '../backend/kernels';
 import { Tensor, defineMethods, emptyTensor } from '../tensor';
 import { normalizeDim, shapeStr } from '../shape';
 import { record } from '../autograd/record';
+import { noGrad } from '../autograd/grad_mode';
 import { checkIndexTensor, checkTensor } from '../validate';
 
 /** The input tensor and the int32 index of an indexing op. */
@@ -34,7 +35,7 @@ function checkGatherShapes(op: string, x: Tensor, d: number, index: Tensor, othe
  */
 function checkPositions(op: string, x: Tensor, d: number, index: Tensor, wording: 'bounds' | 'range'): void {
   const size = x.dim() === 0 ? 1 : x.shape[d]!;
-  if (wording === 'range' && size === 0 && index.numel() > 0) {
+  if (op === 'indexSelect' && size === 0 && index.numel() > 0) {
     throw new RangeError(`${op}: self indexing axis dim should be positive (dimension ${d} of shape ${shapeStr(x.shape)} is empty)`);
   }
   const values = K.dense(index);
@@ -67,12 +68,20 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   const d = normalizeDim('scatterAdd', dim, x.dim());
   if (src.dtype !== x.dtype) throw new TypeError(`scatterAdd: Expected self.dtype to be equal to src.dtype (${x.dtype} and ${src.dtype})`);
   checkGatherShapes('scatterAdd', x, d, index, src);
-  const out = x.detach().clone();
-  if (index.numel() > 0) {
-    checkPositions('scatterAdd', x, d, index, 'bounds');
-    K.scatterAdd(vec(out), vec(src), vec(index), d, vec(x).shape[d]!);
-  }
+  if (index.numel() > 0) checkPositions('scatterAdd', x, d, index, 'bounds');
+  const out = addAt(x, src, index.numel() > 0 ? vec(index) : null, d);
   return record('ScatterAddBackward0', out, [x, src], (g, needs) => [g, needs[1] ? gather(g, d, index) : null]);
+}
+
+/**
+ * A copy of x with src added at index along d (the scatter-add kernel, on rank-1-or-more layouts: a 0-d tensor is
+ * a one-entry vector), untracked. Bool tensors add as int32 and come back as "any true", as PyTorch's bool add.
+ */
+function addAt(x: Tensor, src: Tensor, index: Tensor | null, d: number): Tensor {
+  if (x.dtype === 'bool') return noGrad(() => addAt(x.to('int32'), src.to('int32'), index, d).ne(0));
+  const out = x.detach().clone();
+  if (index) K.scatterAdd(vec(out), vec(src), index, d, vec(out).shape[d]!);
+  return out;
 }
 
 /** A 0-dim tensor as a one-entry vector (untracked), since the kernels take layouts of rank 1 or more. */
@@ -91,6 +100,8 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('indexSelect', x, index);
   if (index.dim() > 1) throw new RangeError(`indexSelect: Index is supposed to be a vector (got shape ${shapeStr(index.shape)})`);
   const d = normalizeDim('indexSelect', dim, x.dim());
+  // PyTorch 1.13 overruns its output here (a 0-d result has room for one entry); later versions raise this.
+  if (x.dim() === 0 && index.numel() !== 1) throw new RangeError(`indexSelect: index_select(): Index to scalar can have only 1 value, got ${index.numel()} value(s)`);
   checkPositions('indexSelect', x, d, index, 'range');
   const src = vec(x);
   const shape = [...src.shape];
@@ -100,21 +111,39 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   return record('IndexSelectBackward0', out, [x], (g) => [indexAdd(emptyTensor(x.shape, g.dtype), d, index, g)]);
 }
 
+/**
+ * index_add's shape rules in PyTorch's words: one index per source slice along d (a 0-d source is one slice), a
+ * self of at most one dim takes a source of at most one dim, a larger self a source of its own shape but for d.
+ */
+function checkIndexAddShapes(x: Tensor, d: number, n: number, src: Tensor): void {
+  // PyTorch's check names source.size(dim), which a 0-d source has not: its IndexError is the message.
+  if (src.dim() === 0 && n !== 1) throw new RangeError(`indexAdd: Dimension specified as ${d} but tensor has no dimensions`);
+  if (src.dim() > 0 && src.shape[Math.min(d, src.dim() - 1)] !== n && !(x.dim() <= 1 && src.dim() > 1)) {
+    throw new RangeError(`indexAdd: index_add_(): Number of indices (${n}) should be equal to source.size(dim): (${src.shape[Math.min(d, src.dim() - 1)]}), for dim: ${d}`);
+  }
+  if (x.dim() <= 1) {
+    if (src.dim() > 1) throw new RangeError(`indexAdd: source.dim() (${src.dim()}) must one or zero for given self.dim() (${x.dim()})`);
+    return;
+  }
+  if (src.dim() === 0) throw new RangeError('indexAdd: select() cannot be applied to a 0-dim tensor.');
+  if (src.dim() !== x.dim() || src.shape.some((s, k) => k !== d && s !== x.shape[k])) {
+    throw new RangeError(`indexAdd: source slice shape ${shapeStr(src.shape)} does not match self ${shapeStr(x.shape)} apart from dimension ${d}`);
+  }
+  if (x.shape[d] === 0 && n > 0) throw new RangeError(`indexAdd: select(): index 0 out of range for tensor of size ${shapeStr(x.shape)} at dimension ${d}`);
+}
+
 /** x with src's slices added at the given positions along dim (out of place), as torch.index_add. */
 export function indexAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   checkIndex('indexAdd', x, index);
   checkTensor('indexAdd', 'source', src);
   const d = normalizeDim('indexAdd', dim, x.dim());
-  if (index.dim() > 1) throw new RangeError(`indexAdd: Index is supposed to be a vector (got shape ${shapeStr(index.shape)})`);
-  const want = [...x.shape];
-  want[d] = index.numel();
-  if (src.dim() !== x.dim() || src.shape.some((s, k) => s !== want[k])) {
-    throw new RangeError(`indexAdd: source of shape ${shapeStr(src.shape)} does not fit self ${shapeStr(x.shape)} with ${index.numel()} indices along dim ${d}`);
-  }
+  if (index.dim() > 1) throw new RangeError(`indexAdd: Index is supposed to be a vector, but got dim: ${index.dim()} and size: ${shapeStr(index.shape)}`);
+  if (src.dtype !== x.dtype) throw new TypeError(`indexAdd: self (${x.dtype}) and source (${src.dtype}) must have the same scalar type`);
+  checkIndexAddShapes(x, d, index.numel(), src);
   checkPositions('indexAdd', x, d, index, 'range');
-  const out = x.detach().clone();
-  if (src.numel() > 0) K.scatterAdd(vec(out), vec(src), expandedIndex(index, vec(src).shape, d), d, vec(out).shape[d]!);
-  return record('IndexAddBackward0', out, [x, src], (g, needs) => [g, needs[1] ? indexSelect(g, d, index) : null]);
+  const out = addAt(x, src, src.numel() > 0 ? expandedIndex(index, vec(src).shape, d) : null, d);
+  // A self of at most one dim may take a source of another rank (0-d or 1-D): its gradient comes in source's shape.
+  return record('IndexAddBackward0', out, [x, src], (g, needs) => [g, needs[1] ? indexSelect(g.dim() ? g : g.reshape([1]), d, index).reshape(src.shape) : null]);
 }
 
 declare module '../tensor' {

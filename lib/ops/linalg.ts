@@ -5,13 +5,78 @@
 import * as K from '../backend/kernels';
 import type { FloatStorage } from '../backend/kernels';
 import { Tensor, defineMethods, emptyTensor, outputTensor } from '../tensor';
-import { broadcastShapes, numelOf, shapeStr } from '../shape';
+import { broadcastShapes, contiguousStrides, numelOf, shapeStr } from '../shape';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
 import { checkFloatingOperands, checkTensor } from '../validate';
 
-/** Both operands floating and of one dtype: BLAS multiplies within one type, as PyTorch's mm does. */
-const checkFloat = (op: string, a: Tensor, b: Tensor): void => checkFloatingOperands(op, [['input', a], ['other', b]]);
+/**
+ * Both operands of one dtype, floating or int (PyTorch multiplies integers too, but not booleans): BLAS multiplies
+ * within one type, as PyTorch's mm does.
+ */
+function checkFloat(op: string, a: Tensor, b: Tensor, allowBool = false): void {
+  checkTensor(op, 'input', a);
+  checkTensor(op, 'other', b);
+  if (allowBool && a.dtype === 'bool' && b.dtype === 'bool') return;
+  for (const t of [a, b]) if (t.dtype === 'bool') throw notForBool(op, op, a, b);
+  if (a.dtype === 'int32' && b.dtype === 'int32') return;
+  checkFloatingOperands(op, [['input', a], ['other', b]]);
+}
+
+const notForBool = (op: string, kernel: string, a: Tensor, b: Tensor): TypeError =>
+  new TypeError(`${op}: "${kernel}" not implemented for 'Bool' (shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)})`);
+
+/** Integer operands are multiplied through float64, whose sums are exact while below 2**53. */
+const EXACT = 2 ** 53;
+
+const largest = (t: Tensor): number => {
+  let m = 0;
+  for (const v of K.dense(t)) m = Math.max(m, Math.abs(v));
+  return m;
+};
+
+/**
+ * The exact product of int32 (torchlet's int64) operands as float64: `f` on float64 copies when every partial sum
+ * is exact there, else a plain loop in BigInt.
+ */
+function integerProduct(a: Tensor, b: Tensor, f: (x: Tensor, y: Tensor) => Tensor): Tensor {
+  const bound = largest(a) * largest(b) * Math.max(a.shape[a.dim() - 1]!, 1);
+  return noGrad(() => (bound < EXACT ? f(a.to('float64'), b.to('float64')) : exactProduct(a, b)));
+}
+
+/** Integer results (exact in float64) back to int32, or a RangeError when one does not fit. */
+function toInt32(op: string, r: Tensor): Tensor {
+  const values = K.dense(r);
+  for (let i = 0; i < values.length; i++) {
+    if (values[i]! < -(2 ** 31) || values[i]! >= 2 ** 31) {
+      throw new RangeError(`${op}: the result ${values[i]} at position ${i} does not fit torchlet's int32, which stands for int64`);
+    }
+  }
+  return noGrad(() => r.to('int32'));
+}
+
+/**
+ * The product in BigInt, one output entry at a time, for operands too large for float64's exact range: a [..., m, k]
+ * and b [..., k, n] (at least 2-D, batch dims already matching).
+ */
+function exactProduct(a: Tensor, b: Tensor): Tensor {
+  const A = K.dense(a);
+  const B = K.dense(b);
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const n = b.shape[b.dim() - 1]!;
+  const shape = [...a.shape.slice(0, -1), n];
+  const out = new Float64Array(numelOf(shape));
+  for (let p = 0; p < out.length / (m * n); p++) {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let acc = 0n;
+        for (let q = 0; q < k; q++) acc += BigInt(A[(p * m + i) * k + q]!) * BigInt(B[(p * k + q) * n + j]!);
+        out[(p * m + i) * n + j] = Number(acc);
+      }
+    }
+  }
+  return new Tensor(out, shape, contiguousStrides(shape), 0, 'float64');
+}
 
 function cannotMultiply(op: string, a: Tensor, b: Tensor, k1: number, k2: number): RangeError {
   return new RangeError(`${op}: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} cannot be multiplied (${k1} != ${k2})`);
@@ -22,6 +87,8 @@ function cannotMultiply(op: string, a: Tensor, b: Tensor, k1: number, k2: number
  * one batch shape. out is a fresh contiguous [..., m, n] tensor (pre-filled when beta != 0).
  */
 function gemm(out: Tensor, a: Tensor, b: Tensor, alpha = 1, beta = 0): Tensor {
+  // Nothing to compute (an empty batch, say): BLAS would be handed layouts of no elements.
+  if (out.numel() === 0) return out;
   let bad = K.matmul(out.data as FloatStorage, 0, a, b, alpha, beta);
   if (bad) {
     // Strides BLAS cannot take (e.g. broadcast inside a matrix): copy those operands once and retry.
@@ -51,13 +118,20 @@ function productGrads(g: Tensor, a: Tensor, b: Tensor, needs: readonly boolean[]
 
 /** The recorded product a @ b over matching batch dims. */
 function product(name: string, a: Tensor, b: Tensor, shape: number[]): Tensor {
+  const op = name === 'MmBackward0' ? 'mm' : 'bmm';
+  if (a.dtype === 'int32') return toInt32(op, integerProduct(a, b, (x, y) => product(name, x, y, shape)));
+  if (a.dtype === 'bool') {
+    // PyTorch's kernels refuse booleans, but a product with nothing to multiply never reaches them: all false.
+    if (numelOf(shape) > 0 && a.shape[a.dim() - 1]! > 0) throw notForBool(op, op === 'mm' ? 'addmm_impl_cpu_' : 'bmm', a, b);
+    return emptyTensor(shape, 'bool');
+  }
   const out = gemm(outputTensor(shape, a.dtype), a, b);
   return record(name, out, [a, b], (g, needs) => productGrads(g, a, b, needs));
 }
 
 /** Matrix product of two 2-D tensors. @example torch.mm(a, b) */
 export function mm(a: Tensor, b: Tensor): Tensor {
-  checkFloat('mm', a, b);
+  checkFloat('mm', a, b, true);
   if (a.dim() !== 2 || b.dim() !== 2) {
     throw new RangeError(`mm: expected 2-D tensors but received shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   }
@@ -67,7 +141,7 @@ export function mm(a: Tensor, b: Tensor): Tensor {
 
 /** Batched product of two 3-D tensors with equal batch sizes. */
 export function bmm(a: Tensor, b: Tensor): Tensor {
-  checkFloat('bmm', a, b);
+  checkFloat('bmm', a, b, true);
   if (a.dim() !== 3 || b.dim() !== 3) {
     throw new RangeError(`bmm: expected 3-D tensors but received shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   }
@@ -97,7 +171,7 @@ export function dot(a: Tensor, b: Tensor): Tensor {
  * @throws RangeError naming both shapes when the inner sizes differ.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkFloat('matmul', a, b);
+  checkFloat('matmul', a, b, true);
   const ra = a.dim();
   const rb = b.dim();
   if (ra === 0 || rb === 0) {
@@ -137,6 +211,23 @@ export function addmm(input: Tensor, m1: Tensor, m2: Tensor, options: { beta?: n
   const { beta = 1, alpha = 1 } = options;
   checkFloat('addmm', m1, m2);
   checkTensor('addmm', 'input', input);
+  if (m1.dim() === 2 && m2.dim() === 2) {
+    const shape = [m1.shape[0]!, m2.shape[1]!];
+    // The input broadcasts to the product's shape (an error when it cannot, even where beta = 0 ignores it).
+    const fits = input.dim() <= 2 && input.shape.every((s, i) => s === 1 || s === shape[i + 2 - input.dim()]);
+    if (!fits) throw new RangeError(`addmm: input of shape ${shapeStr(input.shape)} cannot be broadcast to the product's shape ${shapeStr(shape)}`);
+  }
+  if (m1.dtype === 'int32') {
+    if (input.dtype !== 'int32') throw new TypeError(`addmm: self and mat2 must have the same dtype (${input.dtype} and ${m2.dtype})`);
+    // PyTorch casts alpha and beta to the integer type.
+    // With nothing to multiply into a nonempty result PyTorch scales the input by beta in the result's type: a
+    // fractional beta cannot be cast.
+    if (m1.shape[1] === 0 && m1.shape[0]! * m2.shape[1]! > 0 && !Number.isInteger(beta)) throw new RangeError("addmm: result type Float can't be cast to the desired output type Long");
+    const p = integerProduct(m1, m2, mm);
+    const spread = noGrad(() => input.to('float64').expand(p.shape));
+    const [b, a] = [Math.trunc(beta), Math.trunc(alpha)];
+    return toInt32('addmm', noGrad(() => (b === 0 ? p.mul(a) : spread.mul(b).add(p.mul(a)))));
+  }
   if (m1.dim() !== 2 || m2.dim() !== 2) {
     throw new RangeError(`addmm: expected 2-D matrices but received shapes ${shapeStr(m1.shape)} and ${shapeStr(m2.shape)}`);
   }

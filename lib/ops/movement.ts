@@ -98,8 +98,16 @@ export function reshape(x: Tensor, ...shape: SizeArg[]): Tensor {
   return reshapeTo(x, inferShape('reshape', x, flatArgs('reshape', shape)));
 }
 
+/**
+ * A new view of x with its own layout unchanged: what PyTorch's view ops return when there is nothing to change
+ * (a new tensor object sharing the storage, recorded in autograd), never x itself.
+ */
+function alias(name: string, x: Tensor): Tensor {
+  return record(name, viewOf(x, x.shape, x.strides), [x], (g) => [g]);
+}
+
 function reshapeTo(x: Tensor, shape: number[]): Tensor {
-  if (sameShape(shape, x.shape)) return x;
+  if (sameShape(shape, x.shape)) return alias('ViewBackward0', x);
   const strides = viewStrides(x.shape, x.strides, shape);
   const src = strides ? x : contiguous(x);
   const out = viewOf(src, shape, strides ?? contiguousStrides(shape), src.offset);
@@ -112,6 +120,8 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   const s = normalizeDim('flatten', startDim, x.dim());
   const e = normalizeDim('flatten', endDim, x.dim());
   if (s > e) throw new RangeError('flatten: start_dim cannot come after end_dim');
+  // PyTorch returns the input itself when there is one dim to flatten (a 1-D tensor, or start_dim == end_dim).
+  if (s === e) return x;
   const shape = [...x.shape.slice(0, s), numelOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
   return reshape(x, shape);
 }
@@ -162,7 +172,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 
 export function t(x: Tensor): Tensor {
   if (x.dim() > 2) throw new RangeError(`t: expects a tensor with <= 2 dimensions, but self is ${x.dim()}D`);
-  if (x.dim() < 2) return x;
+  if (x.dim() < 2) return alias('TBackward0', x);
   const shape = [x.shape[1]!, x.shape[0]!];
   const strides = [x.strides[1]!, x.strides[0]!];
   return record('TBackward0', viewOf(x, shape, strides), [x], (g) => [t(g)]);
@@ -179,17 +189,17 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 }
 
 export function squeeze(x: Tensor, dim?: number): Tensor {
+  const name = dim === undefined ? 'SqueezeBackward0' : 'SqueezeBackward1';
   let keep: boolean[];
   if (dim === undefined) {
     keep = x.shape.map((s) => s !== 1);
   } else {
-    if (x.dim() === 0) return x;
-    const d = normalizeDim('squeeze', dim, x.dim());
+    const d = normalizeDim('squeeze', dim, Math.max(x.dim(), 1));
     keep = x.shape.map((s, i) => i !== d || s !== 1);
   }
-  if (keep.every(Boolean)) return x;
+  if (keep.every(Boolean)) return alias(name, x);
   const out = viewOf(x, x.shape.filter((_, i) => keep[i]), x.strides.filter((_, i) => keep[i]));
-  return record(dim === undefined ? 'SqueezeBackward0' : 'SqueezeBackward1', out, [x], (g) => [reshape(g, x.shape)]);
+  return record(name, out, [x], (g) => [reshape(g, x.shape)]);
 }
 
 /** Broadcasts size-1 dims (stride 0) and prepends new ones; -1 keeps a size. */
@@ -248,11 +258,11 @@ export function sumToSize(g: Tensor, ...size: SizeArg[]): Tensor {
   return reshape(dims.length ? g.sum(dims, true) : g, shape);
 }
 
-/** x viewed with `shape` by broadcasting, or x itself when the shape already matches, as torch.broadcast_to. */
+/** x viewed with `shape` by broadcasting (a new view even when the shape already matches), as torch.broadcast_to. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   checkTensor('broadcastTo', 'input', x);
   checkShape('broadcastTo', shape, true);
-  return sameShape(x.shape, shape) ? x : expand(x, shape);
+  return expand(x, shape);
 }
 
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
@@ -282,7 +292,6 @@ export function slice(x: Tensor, dim: number, start: number | null, stop: number
   const strides = [...x.strides];
   shape[d] = Math.ceil((e - s) / step);
   strides[d] = x.strides[d]! * step;
-  if (shape[d] === size) return x;
   const out = viewOf(x, shape, strides, x.offset + s * x.strides[d]!);
   return record('SliceBackward0', out, [x], (g) => [sliceScatter(g, x.shape, d, s, step)]);
 }
@@ -392,7 +401,8 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
       throw new TypeError(`index: unsupported index ${String(spec)}`);
     }
   }
-  return out;
+  // x[...] and x[()] are new views in PyTorch.
+  return out === x ? alias('AliasBackward0', x) : out;
 }
 
 /** The same values in a contiguous layout (x itself if already contiguous). */

@@ -14,10 +14,22 @@ function pool2d(kind: K.PoolKind, a: FloatStorage, out: FloatStorage, indices: I
   if (g.planes > 0) K.pool2d(kind, a, out, indices, g);
 }
 
-function checkInput(op: string, x: unknown): asserts x is Tensor {
+/**
+ * A float input of 3 or 4 dims. Window pools take an empty batch (dim 0 of a 4-D input) only, adaptive max pooling
+ * an empty dim 0 of either rank, adaptive average pooling any empty dim but the plane's: PyTorch's messages.
+ */
+function checkInput(op: string, x: unknown, adaptive = false): asserts x is Tensor {
   checkFloating(op, 'input', x);
   if (x.dim() !== 3 && x.dim() !== 4) throw new RangeError(`${op}: Expected 3D or 4D (batch mode) tensor for input, but got: ${shapeStr(x.shape)}`);
-  if (x.shape.slice(-2).some((s) => s === 0)) throw new RangeError(`${op}: Expected input's non-batch dimensions to have positive length, but input has a shape of ${shapeStr(x.shape)}`);
+  // The first dim that must not be empty: adaptive average pooling checks the plane only.
+  const from = op === 'adaptiveAvgPool2d' ? x.dim() - 2 : adaptive || x.dim() === 4 ? 1 : 0;
+  const empty = x.shape.findIndex((s, i) => s === 0 && i >= from);
+  if (empty < 0) return;
+  if (!adaptive) throw new RangeError(`${op}: Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:${shapeStr(x.shape)}`);
+  const name = op === 'adaptiveMaxPool2d' ? 'adaptive_max_pool2d' : 'adaptive_avg_pool2d';
+  throw new RangeError(
+    `${op}: ${name}(): Expected input to have non-zero size for non-batch dimensions, but input has sizes ${shapeStr(x.shape)} with dimension ${empty} being empty`,
+  );
 }
 
 /** PyTorch's pooling_output_shape, with ceil mode's rule that the last window must start inside the input. */
@@ -178,7 +190,10 @@ function adaptiveSize(op: string, input: Tensor, outputSize: Pair | readonly (nu
 
 export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair | readonly (number | null)[]): Tensor {
   const op = 'adaptiveAvgPool2d';
-  checkInput(op, input);
+  checkFloating(op, 'input', input);
+  // PyTorch's adaptive_avg_pool2d is a mean over the plane for a 1 x 1 output (NaN for an empty plane).
+  if ((input.dim() === 3 || input.dim() === 4) && adaptiveSize(op, input, outputSize).every((s) => s === 1)) return input.mean([-2, -1], true);
+  checkInput(op, input, true);
   const [oh, ow] = adaptiveSize(op, input, outputSize);
   const [h, w] = input.shape.slice(-2) as [number, number];
   return meanPool('AdaptiveAvgPool2DBackward0', ['adaptive_avg', 'adaptive_avg_backward'], input, planeGeometry(planesOf(input), h, w, oh, ow));
@@ -186,7 +201,7 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair | readonly (nu
 
 export function adaptiveMaxPool2d(input: Tensor, outputSize: Pair | readonly (number | null)[], returnIndices = false): Tensor | [Tensor, Tensor] {
   const op = 'adaptiveMaxPool2d';
-  checkInput(op, input);
+  checkInput(op, input, true);
   const [oh, ow] = adaptiveSize(op, input, outputSize);
   const [h, w] = input.shape.slice(-2) as [number, number];
   const planes = planesOf(input);

@@ -297,6 +297,15 @@ function thrownKind(e: unknown): [string, string] {
 
 const OP_RETURNS_SELF = new Set(['contiguous', 'to']);
 
+/** Whether PyTorch returns the input object itself: OP_RETURNS_SELF, or flatten of one dim (start_dim == end_dim). */
+function returnsSelf(rec: OpRecord, vals: Tensor[]): boolean {
+  if (OP_RETURNS_SELF.has(rec.op)) return true;
+  const x = vals[(rec.in ?? [])[0] as number];
+  if (rec.op !== 'flatten' || !x || x.dim() === 0) return false;
+  const [s, e] = (rec.a ?? [0, -1]) as number[];
+  return (s! + x.dim()) % x.dim() === (e! + x.dim()) % x.dim();
+}
+
 /** The value indices an op reads (its tensors, a loss's weights, index tensors). */
 function inputsOf(rec: OpRecord): number[] {
   const ins = (rec.in ?? []).flat();
@@ -364,7 +373,7 @@ function replayProgram(p: Program, table: ReadonlySet<string>, soft: Disagreemen
     }
     // PyTorch's out-of-place ops return a new tensor object (contiguous and a same-dtype `to` may return self).
     // Reported, but the replay goes on: it only matters to code that tells tensors apart by identity.
-    if (!OP_RETURNS_SELF.has(rec.op) && !rec.op.endsWith('_') && outs.some((o) => inputsOf(rec).some((i) => vals[i] === o))) {
+    if (!returnsSelf(rec, vals) && !rec.op.endsWith('_') && outs.some((o) => inputsOf(rec).some((i) => vals[i] === o))) {
       soft.push({ key: `${rec.op}:returns-its-input`, detail: 'the result is the input object itself; PyTorch returns a new tensor' });
     }
     const want = p.results[k]!;

@@ -27,6 +27,8 @@ interface EdgeCase {
   grads?: (TensorJson | null)[];
   weights?: (TensorJson | null)[];
   grads2?: (TensorJson | null)[] | null;
+  aliasWeight?: TensorJson;
+  aliasGrads?: (TensorJson | null)[];
 }
 
 type Result = Tensor | Iterable<Tensor>;
@@ -64,7 +66,7 @@ const OPS: Record<string, (t: Tensor[], a: unknown[]) => Result> = {
   maxPool2d: ([x], [k]) => F.maxPool2d(x!, k as number),
   add: ([x, y]) => x!.add(y!),
   mul: ([x, y]) => x!.mul(y!),
-  addmm: ([b, m1, m2]) => torch.addmm(b!, m1!, m2!),
+  addmm: ([b, m1, m2], [beta, alpha]) => torch.addmm(b!, m1!, m2!, { beta: beta as number | undefined, alpha: alpha as number | undefined }),
   linear: ([x, w, b]) => F.linear(x!, w!, b!),
   expand: ([x], [s]) => x!.expand(s as number[]),
   pad: ([x], [p]) => F.pad(x!, p as number[]),
@@ -83,6 +85,27 @@ const OPS: Record<string, (t: Tensor[], a: unknown[]) => Result> = {
   flatten: ([x]) => x!.flatten(),
   t: ([x]) => x!.t(),
   select: ([x], [d, i]) => x!.select(d as number, i as number),
+  flattenDims: ([x], [s, e]) => x!.flatten(s as number, e as number),
+  broadcastTo: ([x], [s]) => torch.broadcastTo(x!, s as number[]),
+  narrow: ([x], [d, s, n]) => x!.narrow(d as number, s as number, n as number),
+  view: ([x], [s]) => x!.view(s as number[]),
+  indexSpecs: ([x], [specs]) => x!.index(...(specs as string[])),
+  viewAs: ([x]) => x!.viewAs(x!),
+  reshapeAs: ([x]) => x!.reshapeAs(x!),
+  expandAs: ([x]) => x!.expandAs(x!),
+  contiguous: ([x]) => x!.contiguous(),
+  sumToSize: ([x], [s]) => x!.sumToSize(s as number[]),
+  T: ([x]) => x!.T,
+  mm: ([a, b]) => a!.mm(b!),
+  bmm: ([a, b]) => a!.bmm(b!),
+  matmul: ([a, b]) => a!.matmul(b!),
+  dot: ([a, b]) => a!.dot(b!),
+  linearNoBias: ([x, w]) => F.linear(x!, w!),
+  avgPool2d: ([x], [k]) => F.avgPool2d(x!, k as number),
+  adaptiveAvgPool2d: ([x], [s]) => F.adaptiveAvgPool2d(x!, s as number),
+  adaptiveMaxPool2d: ([x], [s]) => F.adaptiveMaxPool2d(x!, s as number),
+  conv1d: ([x, w], [p]) => F.conv1d(x!, w!, null, { padding: p as number }),
+  conv2d: ([x, w], [p]) => F.conv2d(x!, w!, null, { padding: p as number }),
 };
 
 const fixture = loadFixture<EdgeCase>('edge_tensor.json');
@@ -124,8 +147,14 @@ function check(c: EdgeCase): void {
   const xs = leaves;
   const ups = c.upstream!.map((u) => build(u));
   const grad2 = c.grads2 !== undefined;
-  const gs = torch.autograd.grad(diff, xs, { gradOutputs: ups, allowUnused: true, createGraph: grad2 });
+  const gs = torch.autograd.grad(diff, xs, { gradOutputs: ups, allowUnused: true, createGraph: grad2, retainGraph: grad2 || c.aliasGrads !== undefined });
   expectGrads(gs, c.grads, c, 'gradient');
+  if (c.aliasGrads) {
+    // The outputs as values: a new view gets its upstream gradient only, the input object itself the input's term too.
+    const terms = diff.map((o, i) => o.mul(ups[i]!).sum());
+    const loss = terms.reduce((a, b) => a.add(b)).add(inputs[0]!.mul(build(c.aliasWeight!)).sum());
+    expectGrads(torch.autograd.grad(loss, diff, { allowUnused: true }), c.aliasGrads, c, 'gradient w.r.t. the output');
+  }
   if (!grad2) return;
   const terms = gs.flatMap((g, i) => (g && g.requiresGrad ? [g.mul(build(c.weights![i]!)).sum()] : []));
   if (c.grads2 === null) {
@@ -136,6 +165,19 @@ function check(c: EdgeCase): void {
   const total = terms.reduce((a, b) => a.add(b));
   expectGrads(torch.autograd.grad(total, xs, { allowUnused: true }), c.grads2!, c, 'second-order gradient');
 }
+
+test('integer products that do not fit int32 raise (PyTorch int64 holds them)', () => {
+  // 46341 * 46341 = 2147488281 > 2**31 - 1
+  expect(() => torch.tensor([[46341]], { dtype: 'int32' }).mm(torch.tensor([[46341]], { dtype: 'int32' }))).toThrow(RangeError);
+  expect(() => torch.tensor([[46341]], { dtype: 'int32' }).matmul(torch.tensor([[-46341]], { dtype: 'int32' }))).toThrow(/does not fit/);
+  // 2**30 * 2 = 2**31, plus 0 * beta
+  expect(() => torch.addmm(torch.tensor([0], { dtype: 'int32' }), torch.tensor([[2 ** 30]], { dtype: 'int32' }), torch.tensor([[2]], { dtype: 'int32' }))).toThrow(/addmm/);
+  // PyTorch refuses mixed dtypes and bool products (RuntimeError): torchlet's dtype errors are TypeErrors.
+  const i22 = torch.tensor([[1, 2], [3, 4]], { dtype: 'int32' });
+  expect(() => i22.mm(torch.ones([2, 2]))).toThrow(TypeError);
+  expect(() => torch.addmm(torch.ones([2]), i22, i22)).toThrow(/addmm: self and mat2 must have the same dtype/);
+  expect(() => torch.tensor([[true]]).mm(torch.tensor([[true]]))).toThrow(/not implemented for 'Bool'/);
+});
 
 describe('edge cases against PyTorch', () => {
   expect(fixture.torch).toMatch(/^1\.13/);
