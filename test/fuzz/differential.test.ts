@@ -7,6 +7,8 @@
  */
 import * as pointwise from '../../lib/ops/pointwise';
 import { opTable } from '../../lib/ops/elementwise';
+import { readFileSync } from 'fs';
+
 import { loadFixture } from '../helpers/fixtures';
 import { replay } from './replay';
 import type { Disagreement, Program } from './replay';
@@ -36,7 +38,12 @@ function knownItem(key: string): string | undefined {
   return undefined;
 }
 
-const fixture = loadFixture<never>('diff_programs.json') as unknown as { torch: string; seed: number; programs: Program[] };
+// DIFF_FIXTURE replays another generated file (e.g. another seed: scripts/gen_diff_programs.py --seed 7 --out F).
+const fixture = (process.env.DIFF_FIXTURE ? JSON.parse(readFileSync(process.env.DIFF_FIXTURE, 'utf8')) : loadFixture<never>('diff_programs.json')) as unknown as {
+  torch: string;
+  seed: number;
+  programs: Program[];
+};
 const TABLE = new Set(Object.keys(pointwise));
 
 interface ClassReport {
