@@ -964,7 +964,7 @@ static void test_fill_range() {
   CHECK(fill_range(RangeKind::arange, DType::F64, ad.data(), 4, 0.1, 0.2));
   for (int i = 0; i < 4; ++i) CHECK(ad[i] == 0.1 + double(i) * 0.2);
   for (int64_t steps : {1, 2, 7, 16, 37}) {
-    std::vector<double> l(size_t(steps));
+    std::vector<double> l(static_cast<size_t>(steps));
     CHECK(fill_range(RangeKind::linspace, DType::F64, l.data(), steps, -1, 3));
     CHECK(l[0] == -1 && l[size_t(steps - 1)] == (steps == 1 ? -1 : 3));
     for (int64_t i = 0; i < steps; ++i) CHECK(near(l[size_t(i)], -1 + 4.0 * double(i) / double(std::max<int64_t>(steps - 1, 1)), 1e-15));
