@@ -394,13 +394,13 @@ class Addon : public Napi::Addon<Addon> {
     View vo, vs, vi;
     int64_t dim_size;
   };
-  IndexArgs index_args(const Napi::CallbackInfo& info, const char* fn, bool indexed_is_out) {
+  // The shape and strides point into `meta`, which the caller keeps alive while it uses them.
+  IndexArgs index_args(const Napi::CallbackInfo& info, Meta& meta, const char* fn, bool indexed_is_out) {
     Napi::Env env = info.Env();
     IndexArgs r;
     r.out = buffer_arg(info, 0, fn, "out");
     r.src = buffer_arg(info, 1, fn, "src");
     r.index = buffer_arg(info, 2, fn, "index");
-    Meta meta(info, 3, fn);
     r.rank = meta.rank("rank");
     r.dim = int(int_arg(info, 4, fn, "dim", 0, r.rank > 0 ? r.rank - 1 : 0));
     const int64_t* offs = meta.take(3, "offsets");
@@ -436,7 +436,8 @@ class Addon : public Napi::Addon<Addon> {
   }
 
   Napi::Value Gather(const Napi::CallbackInfo& info) {
-    IndexArgs r = index_args(info, "gather", false);
+    Meta meta(info, 3, "gather");
+    IndexArgs r = index_args(info, meta, "gather", false);
     int32_t bad = 0;
     const int64_t at = gather(r.out.elem_size, r.out.data, r.src.data, static_cast<const int32_t*>(r.index.data),
                               r.rank, r.shape, r.vo, r.vs, r.vi, r.dim, r.dim_size, &bad);
@@ -445,7 +446,8 @@ class Addon : public Napi::Addon<Addon> {
   }
 
   Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
-    IndexArgs r = index_args(info, "scatterAdd", true);
+    Meta meta(info, 3, "scatterAdd");
+    IndexArgs r = index_args(info, meta, "scatterAdd", true);
     if (r.out.dtype == DType::U8) throw_type(info.Env(), "torchlet.native.scatterAdd: bool tensors cannot be added");
     int32_t bad = 0;
     const int64_t at = scatter_add(r.out.dtype, r.out.data, r.src.data, static_cast<const int32_t*>(r.index.data),

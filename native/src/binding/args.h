@@ -34,10 +34,14 @@ constexpr size_t kMaxLayout = 256;
 // Reads the packed layout of one call, a Float64Array [count, values...]: front to back, checking its length as it
 // goes, and only the `count` values JS wrote for this call (JS reuses one array for every call). Every value must be
 // an integer of magnitude at most 2^53, so sizes, strides and offsets cross the boundary exactly, in 64 bits;
-// finish() checks that the call read every value it was given.
+// finish() checks that the call read every value it was given. The values live in the Meta object, so it must
+// outlive every pointer take() returned.
 class Meta {
  public:
   Meta(const Napi::CallbackInfo& info, size_t i, const char* fn);
+  // What take() returns points into this object: a copy would leave those pointers behind.
+  Meta(const Meta&) = delete;
+  Meta& operator=(const Meta&) = delete;
   int64_t next(const char* what);
   // Takes n values, returning a pointer into the converted values.
   const int64_t* take(int n, const char* what);
