@@ -254,6 +254,8 @@ export function pool2d(kind: PoolKind, a: FloatStorage, out: FloatStorage, indic
  * Fills out[0, n) natively: arange (a = start, b = step; out[i] = a + i * b in double, then stored) or linspace
  * (from a to b inclusive, as PyTorch's CPU kernel computes it). Floats round; int32 truncates, and every value must
  * fit in int32 (the addon throws a RangeError otherwise). Bool storage is refused.
+ * @throws RangeError for int32 values out of range; TypeError for bool storage.
+ * @example fillRange('arange', new Float64Array(3), 3, 0, 0.5) // fills [0, 0.5, 1]
  */
 export function fillRange(kind: RangeKind, out: Storage, n: number, a: number, b: number): void {
   native.fillRange(RANGE[kind], out, n, a, b);
@@ -322,7 +324,7 @@ export function setNumThreads(n: number): void {
 export function getNumThreads(): number {
   return native.getNumThreads();
 }
-/** The most threads setNumThreads takes: the CPUs this process may use, within what OpenBLAS was built for. */
+/** The most threads setNumThreads takes: the CPUs this process may use, within what OpenBLAS was built for. @example maxThreads() // 2 */
 export function maxThreads(): number {
   return native.backendInfo().maxThreads;
 }
