@@ -57,12 +57,18 @@ export function backendInfo(): BackendInfo & { nodeVersion: string } {
   return { ...K.backendInfo(), nodeVersion: process.version };
 }
 
-/** Sets the number of threads OpenBLAS and torchlet's own kernels use, as torch.set_num_threads. */
+/**
+ * Sets the number of threads OpenBLAS and torchlet's own kernels use, as torch.set_num_threads: process-wide, so it
+ * applies to every model, every call and every worker thread of the process alike.
+ * @param n an integer from 1 to the CPUs this process may use (`backendInfo().maxThreads`).
+ * @throws RangeError for any other n.
+ * @example torch.setNumThreads(1)
+ */
 export function setNumThreads(n: number): void {
-  K.setNumThreads(checkInt('setNumThreads', 'n', n, 1));
+  K.setNumThreads(checkInt('setNumThreads', 'n', n, 1, K.maxThreads()));
 }
 
-/** The number of threads OpenBLAS uses, as torch.get_num_threads. */
+/** The thread count setNumThreads last set (process-wide), as torch.get_num_threads. @example torch.getNumThreads() */
 export function getNumThreads(): number {
   return K.getNumThreads();
 }

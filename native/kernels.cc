@@ -13,3 +13,4 @@
 #include "src/kernels/winograd.cpp"
 #include "src/kernels/conv.cpp"
 #include "src/kernels/pool.cpp"
+#include "src/kernels/fill.cpp"

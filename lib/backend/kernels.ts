@@ -1,6 +1,6 @@
 /**
  * The kernels interface: the only way into the native addon. Each function takes strided operands (storage +
- * layout), packs the layouts into one reused Int32Array and calls the addon. Knows nothing of Tensors, autograd
+ * layout), packs the layouts into one reused Float64Array and calls the addon. Knows nothing of Tensors, autograd
  * or broadcasting. Kernels are named by strings that the addon exports (op names, conv and pool kinds, dtypes), so
  * the two sides are checked against each other at load instead of sharing numbers.
  */
@@ -55,59 +55,85 @@ export type ConvKind = 'forward' | 'backward_input' | 'backward_weight';
 const CONV = codes<ConvKind>('conv', ['forward', 'backward_input', 'backward_weight']);
 
 export type PoolKind = 'max' | 'avg' | 'avg_backward' | 'adaptive_avg' | 'adaptive_max' | 'adaptive_avg_backward' | 'max_backward';
+export type RangeKind = 'arange' | 'linspace';
+const RANGE = codes<RangeKind>('range', ['arange', 'linspace']);
+
 const POOL = codes<PoolKind>('pool', ['max', 'avg', 'avg_backward', 'adaptive_avg', 'adaptive_max', 'adaptive_avg_backward', 'max_backward']);
 
 // ---- layouts ---------------------------------------------------------------------------------------------------
 
-// One scratch layout array for every call: calls are synchronous, so it is never shared.
-const meta = new Int32Array(1024);
-let pos = 0;
+// One scratch layout array for every call: calls are synchronous, so it is never shared. A Float64Array holds every
+// size, stride and offset exactly (integers up to 2^53), where an Int32Array would wrap them at 2^31. Entry 0 is the
+// count of values the call packed: the addon reads only those, so nothing an earlier call left behind is ever read.
+const meta = new Float64Array(257);
+let pos = 1;
+function begin(): void {
+  pos = 1;
+}
 function put(v: number): void {
   meta[pos++] = v;
 }
 function putAll(vs: readonly number[]): void {
   for (let i = 0; i < vs.length; i++) meta[pos++] = vs[i]!;
 }
+/**
+ * Writes an operand's `rank` strides: exactly as many as the addon reads for it. A layout whose strides do not match
+ * the shape it is packed with is a caller's bug; it is reported here rather than let the addon read other values.
+ */
+function putStrides(kernel: string, operand: string, o: Strided, rank: number): void {
+  if (o.strides.length !== rank) {
+    throw new RangeError(
+      `torchlet.kernels.${kernel}: '${operand}' has ${o.strides.length} strides (shape [${o.shape.join(', ')}]) ` +
+        `for an index space of rank ${rank}`,
+    );
+  }
+  putAll(o.strides);
+}
+function finish(): Float64Array {
+  meta[0] = pos - 1;
+  return meta;
+}
 
 /**
  * Packs the layout every elementwise kernel takes: [rank, offsets..., shape..., strides of each operand...].
  * Operands are positional (no array per call: this is on every op's path).
  */
-function packElementwise(shape: Shape, o0: Strided, o1: Strided, o2?: Strided, o3?: Strided): Int32Array {
-  pos = 0;
-  put(shape.length);
+function packElementwise(kernel: string, shape: Shape, o0: Strided, o1: Strided, o2?: Strided, o3?: Strided): Float64Array {
+  const rank = shape.length;
+  begin();
+  put(rank);
   put(o0.offset);
   put(o1.offset);
   if (o2) put(o2.offset);
   if (o3) put(o3.offset);
   putAll(shape);
-  putAll(o0.strides);
-  putAll(o1.strides);
-  if (o2) putAll(o2.strides);
-  if (o3) putAll(o3.strides);
-  return meta;
+  putStrides(kernel, 'operand 0', o0, rank);
+  putStrides(kernel, 'operand 1', o1, rank);
+  if (o2) putStrides(kernel, 'operand 2', o2, rank);
+  if (o3) putStrides(kernel, 'operand 3', o3, rank);
+  return finish();
 }
 
 // ---- elementwise -----------------------------------------------------------------------------------------------
 
 /** out = op(a, b), op a code from kernelCode('binary', name); all three share out's shape. alpha scales b for add/sub. */
 export function binary(op: number, out: Strided, a: Strided, b: Strided, alpha = 1): void {
-  native.binary(op, out.data, a.data, b.data, packElementwise(out.shape, out, a, b), alpha);
+  native.binary(op, out.data, a.data, b.data, packElementwise('binary', out.shape, out, a, b), alpha);
 }
 
 /** out = op(a) with scalar parameters p0, p1 (clamp bounds, exponent, slope); op from kernelCode('unary', name). */
 export function unary(op: number, out: Strided, a: Strided, p0 = 0, p1 = 0): void {
-  native.unary(op, out.data, a.data, packElementwise(out.shape, out, a), p0, p1);
+  native.unary(op, out.data, a.data, packElementwise('unary', out.shape, out, a), p0, p1);
 }
 
 /** out = cond ? a : b. */
 export function where(out: Strided, cond: Strided, a: Strided, b: Strided): void {
-  native.where(out.data, cond.data as Uint8Array, a.data, b.data, packElementwise(out.shape, out, cond, a, b));
+  native.where(out.data, cond.data as Uint8Array, a.data, b.data, packElementwise('where', out.shape, out, cond, a, b));
 }
 
 /** dst = src (same shape), converting dtype when the storages differ. */
 export function copy(dst: Strided, src: Strided): void {
-  native.copy(dst.data, src.data, packElementwise(dst.shape, dst, src));
+  native.copy(dst.data, src.data, packElementwise('copy', dst.shape, dst, src));
 }
 
 /**
@@ -126,13 +152,15 @@ export function dense(t: Strided & { readonly dtype: DType }): Storage {
 
 /** Reduces the dims flagged in `mask` into contiguous `out` / `indices` over the kept dims. */
 export function reduce(op: ReduceOpName, out: Storage | null, indices: Int32Array | null, a: Strided, mask: readonly boolean[]): void {
-  pos = 0;
-  put(a.shape.length);
+  const rank = a.shape.length;
+  if (mask.length !== rank) throw new RangeError(`torchlet.kernels.reduce: a mask of ${mask.length} dims for a rank-${rank} operand`);
+  begin();
+  put(rank);
   put(a.offset);
   putAll(a.shape);
-  putAll(a.strides);
-  for (let d = 0; d < mask.length; d++) put(mask[d] ? 1 : 0);
-  native.reduce(REDUCE[op], out, indices, a.data, meta);
+  putStrides('reduce', 'a', a, rank);
+  for (let d = 0; d < rank; d++) put(mask[d] ? 1 : 0);
+  native.reduce(REDUCE[op], out, indices, a.data, finish());
 }
 
 /**
@@ -144,7 +172,10 @@ export function reduce(op: ReduceOpName, out: Storage | null, indices: Int32Arra
 export function matmul(out: FloatStorage, outOffset: number, a: Strided, b: Strided, alpha: number, beta: number): number {
   const r = a.shape.length;
   const batchRank = r - 2;
-  pos = 0;
+  if (b.shape.length !== r || a.strides.length !== r || b.strides.length !== r) {
+    throw new RangeError(`torchlet.kernels.matmul: operands of shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] differ in rank`);
+  }
+  begin();
   put(batchRank);
   put(a.shape[r - 2]!);
   put(b.shape[r - 1]!);
@@ -159,32 +190,32 @@ export function matmul(out: FloatStorage, outOffset: number, a: Strided, b: Stri
   for (let d = 0; d < batchRank; d++) put(a.shape[d]!);
   for (let d = 0; d < batchRank; d++) put(a.strides[d]!);
   for (let d = 0; d < batchRank; d++) put(b.strides[d]!);
-  return native.matmul(out, a.data as FloatStorage, b.data as FloatStorage, meta, alpha, beta);
+  return native.matmul(out, a.data as FloatStorage, b.data as FloatStorage, finish(), alpha, beta);
 }
 
-function indexLayout(out: Strided, src: Strided, index: Strided, dimSize: number): void {
-  pos = 0;
-  put(index.shape.length);
+function indexLayout(kernel: string, out: Strided, src: Strided, index: Strided, dimSize: number): Float64Array {
+  const rank = index.shape.length;
+  begin();
+  put(rank);
   put(out.offset);
   put(src.offset);
   put(index.offset);
   putAll(index.shape);
-  putAll(out.strides);
-  putAll(src.strides);
-  putAll(index.strides);
+  putStrides(kernel, 'out', out, rank);
+  putStrides(kernel, 'src', src, rank);
+  putStrides(kernel, 'index', index, rank);
   put(dimSize);
+  return finish();
 }
 
 /** out = src gathered along `dim` by index (out has the index's shape; src's dim has dimSize entries). */
 export function gather(out: Strided, src: Strided, index: Strided, dim: number, dimSize: number): void {
-  indexLayout(out, src, index, dimSize);
-  native.gather(out.data, src.data, index.data as Int32Array, meta, dim);
+  native.gather(out.data, src.data, index.data as Int32Array, indexLayout('gather', out, src, index, dimSize), dim);
 }
 
 /** out[.. index ..] += src along `dim` (src has the index's shape; out's dim has dimSize entries). */
 export function scatterAdd(out: Strided, src: Strided, index: Strided, dim: number, dimSize: number): void {
-  indexLayout(out, src, index, dimSize);
-  native.scatterAdd(out.data, src.data, index.data as Int32Array, meta, dim);
+  native.scatterAdd(out.data, src.data, index.data as Int32Array, indexLayout('scatterAdd', out, src, index, dimSize), dim);
 }
 
 // ---- convolution and pooling -----------------------------------------------------------------------------------
@@ -200,9 +231,9 @@ export interface ConvGeometry {
  * given), backward_input (gy, w -> gx), backward_weight (x, gy -> gw).
  */
 export function conv2d(kind: ConvKind, a: FloatStorage, b: FloatStorage, out: FloatStorage, g: ConvGeometry, bias: FloatStorage | null = null): void {
-  pos = 0;
+  begin();
   putAll([g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.groups, g.oh, g.ow]);
-  native.conv2d(CONV[kind], a, b, out, meta, bias);
+  native.conv2d(CONV[kind], a, b, out, finish(), bias);
 }
 
 /** Geometry of a 2-D pooling over [planes, h, w]. */
@@ -212,9 +243,22 @@ export interface PoolGeometry {
 }
 
 export function pool2d(kind: PoolKind, a: FloatStorage, out: FloatStorage, indices: Int32Array | null, g: PoolGeometry): void {
-  pos = 0;
+  begin();
   putAll([g.planes, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.countIncludePad ? 1 : 0, g.divisorOverride]);
-  native.pool2d(POOL[kind], a, out, indices, meta);
+  native.pool2d(POOL[kind], a, out, indices, finish());
+}
+
+// ---- range fills ------------------------------------------------------------------------------------------------
+
+/**
+ * Fills out[0, n) natively: arange (a = start, b = step; out[i] = a + i * b in double, then stored) or linspace
+ * (from a to b inclusive, as PyTorch's CPU kernel computes it). Floats round; int32 truncates, and every value must
+ * fit in int32 (the addon throws a RangeError otherwise). Bool storage is refused.
+ * @throws RangeError for int32 values out of range; TypeError for bool storage.
+ * @example fillRange('arange', new Float64Array(3), 3, 0, 0.5) // fills [0, 0.5, 1]
+ */
+export function fillRange(kind: RangeKind, out: Storage, n: number, a: number, b: number): void {
+  native.fillRange(RANGE[kind], out, n, a, b);
 }
 
 // ---- optimizers ------------------------------------------------------------------------------------------------
@@ -266,11 +310,23 @@ export function rngBernoulli(state: Uint32Array, out: FloatStorage, offset: numb
 
 // ---- threads and build facts -----------------------------------------------------------------------------------
 
+/**
+ * Sets the size of OpenBLAS's thread pool and of torchlet's own, for the whole process (every module and worker
+ * thread sees it), as torch.set_num_threads.
+ * @param n an integer in [1, maxThreads()].
+ * @throws RangeError for any other n.
+ * @example setNumThreads(1)
+ */
 export function setNumThreads(n: number): void {
   native.setNumThreads(n);
 }
+/** The thread count setNumThreads last set (process-wide). @example getNumThreads() // 2 */
 export function getNumThreads(): number {
   return native.getNumThreads();
+}
+/** The most threads setNumThreads takes: the CPUs this process may use, within what OpenBLAS was built for. @example maxThreads() // 2 */
+export function maxThreads(): number {
+  return native.backendInfo().maxThreads;
 }
 export function backendInfo(): BackendInfo {
   return native.backendInfo();

@@ -1,7 +1,8 @@
 /** Tensor factories: tensor, zeros, ones, full, empty, arange, linspace, eye and the *Like variants. */
-import { allocate, checkDType, dtypeOfStorage, getDefaultDtype, isFloating } from '../dtype';
+import { DTYPES, allocate, checkDType, dtypeOfStorage, getDefaultDtype, isFloating } from '../dtype';
 import type { DType, DTypeLike, Storage } from '../dtype';
-import { Tensor, emptyTensor } from '../tensor';
+import { Tensor, emptyTensor, outputTensor } from '../tensor';
+import * as K from '../backend/kernels';
 import { contiguousStrides, numelOf, shapeStr } from '../shape';
 import { checkIntValue, checkShape, checkTensor, parseSizeArgs } from '../validate';
 import type { SizeArgs } from '../validate';
@@ -157,69 +158,49 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
   const allInt = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
   const dtype = options.dtype === undefined ? (allInt ? 'int32' : getDefaultDtype()) : checkDType('arange', options.dtype);
   const n = Math.ceil((end - start) / step);
-  const t = emptyTensor([n], dtype);
   // PyTorch computes start + i * step in double, then casts.
-  for (let i = 0; i < n; i++) t.data[i] = start + i * step;
+  checkRangeValues('arange', dtype, start, start + Math.max(n - 1, 0) * step);
+  const t = rangeTensor('arange', n, dtype);
+  K.fillRange('arange', t.data, n, start, step);
   return finish(t, options);
-}
-
-/** x = m * 2^e with an integer m, for exact arithmetic on doubles. */
-function exactParts(x: number): [bigint, number] {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const hi = view.getUint32(0);
-  const biased = (hi >>> 20) & 0x7ff;
-  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(view.getUint32(4));
-  if (biased !== 0) m |= 1n << 52n;
-  return [hi >>> 31 ? -m : m, (biased === 0 ? 1 : biased) - 1075];
-}
-
-/** a * b + c rounded once, as the fused multiply-add of PyTorch's compiled double kernels (JS has no Math.fma). */
-function fma(a: number, b: number, c: number): number {
-  if (!Number.isFinite(a) || !Number.isFinite(b) || !Number.isFinite(c) || a === 0 || b === 0 || c === 0) return a * b + c;
-  const [ma, ea] = exactParts(a);
-  const [mb, eb] = exactParts(b);
-  const [mc, ec] = exactParts(c);
-  const e = Math.min(ea + eb, ec);
-  const sum = ((ma * mb) << BigInt(ea + eb - e)) + (mc << BigInt(ec - e));
-  // Number() rounds the exact integer to nearest-even; the power-of-two scaling is exact (in two steps when
-  // 2^e alone would underflow).
-  return e < -1000 ? Number(sum) * 2 ** (e + 500) * 2 ** -500 : Number(sum) * 2 ** e;
 }
 
 /** `steps` evenly spaced values from start to end inclusive, computed as PyTorch does (from both ends). */
 export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`linspace: number of steps must be non-negative (got ${steps})`);
   const dtype = options.dtype === undefined ? getDefaultDtype() : checkDType('linspace', options.dtype);
-  const t = emptyTensor([steps], dtype);
-  if (steps === 1) t.data[0] = start;
-  if (steps > 1) {
-    // PyTorch's CPU kernel: a step in the tensor's type, values taken from the nearer end, in chunks of two AVX2
-    // vectors (8 floats or 4 doubles each) of base + j * step, then the tail one by one; its compiler fuses each
-    // multiply-add. For float32, double arithmetic plus one rounding is that fused result (the products are exact
-    // in double); float64 needs a real fused multiply-add.
-    const double = dtype === 'float64';
-    const f = double ? (x: number): number => x : Math.fround;
-    const lanes = double ? 4 : 8;
-    const s = f(start);
-    const e = f(end);
-    const step = f(f(e - s) / (steps - 1));
-    const half = Math.floor(steps / 2);
-    const at = double
-      ? (i: number): number => (i < half ? fma(step, i, s) : fma(-step, steps - i - 1, e))
-      : (i: number): number => (i < half ? f(s + step * i) : f(e - step * (steps - i - 1)));
-    const lane = double ? (base: number, j: number): number => fma(j, step, base) : (base: number, j: number): number => f(base + f(j * step));
-    let i = 0;
-    for (; i + 2 * lanes <= steps; i += lanes) {
-      const base = at(i);
-      for (let j = 0; j < lanes; j++) t.data[i + j] = lane(base, j);
-      i += lanes;
-      const base2 = at(i);
-      for (let j = 0; j < lanes; j++) t.data[i + j] = lane(base2, j);
-    }
-    for (; i < steps; i++) t.data[i] = at(i);
-  }
+  // Non-double dtypes step in float32, so the ends as float32 bound every value.
+  checkRangeValues('linspace', dtype, Math.fround(start), Math.fround(end));
+  const t = rangeTensor('linspace', steps, dtype);
+  K.fillRange('linspace', t.data, steps, start, end);
   return finish(t, options);
+}
+
+/**
+ * The 1-d result of a range op, every element of which the fill kernel writes; a RangeError naming the op, the
+ * element count and the bytes when it cannot be allocated (PyTorch's "can't allocate memory: you tried to allocate
+ * N bytes").
+ */
+function rangeTensor(op: string, n: number, dtype: DType): Tensor {
+  try {
+    if (n > MAX_ELEMENTS) throw new RangeError('longer than a typed array can be');
+    return outputTensor([n], dtype);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const bytes = n * DTYPES[dtype].size;
+    throw new RangeError(`${op}: can't allocate memory: the result of ${n} ${dtype} elements needs ${bytes} bytes (${e.message})`);
+  }
+}
+
+/** The most elements a typed array (so a tensor's storage) holds in Node. */
+const MAX_ELEMENTS = 2 ** 32;
+
+/** Checks that a range op's dtype can hold its values: from..to for int32 (PyTorch's int64), and not bool. */
+function checkRangeValues(op: string, dtype: DType, from: number, to: number): void {
+  if (dtype === 'bool') throw new TypeError(`${op}: "${op}_cpu" not implemented for 'Bool'`);
+  if (dtype === 'int32' && !(Math.min(from, to) > -(2 ** 31) - 1 && Math.max(from, to) < 2 ** 31)) {
+    throw new RangeError(`${op}: values from ${from} to ${to} do not fit in int32 (torchlet's int64), [-2147483648, 2147483647]`);
+  }
 }
 
 /** The n x m identity matrix (m defaults to n). */

@@ -41,6 +41,8 @@ function reduceMask(op: string, x: Tensor, dim: DimArg | undefined): boolean[] {
     if (mask[n]) throw new RangeError(`${op}: dim ${n} appears multiple times in the list of dims`);
     mask[n] = true;
   }
+  // A 0-d tensor's dim 0 (or -1) is accepted but is no dim of its own: the mask keeps exactly one flag per dim.
+  mask.length = r;
   return mask;
 }
 
@@ -165,10 +167,9 @@ function extreme(x: Tensor, which: 'max' | 'min', dim: number | Tensor | undefin
   const indices = newTensor(shape, 'int32');
   if (values.numel() > 0) K.reduce(which, values.data, indices.data as Int32Array, x, mask);
   const d = mask.indexOf(true);
-  const idx = keepDim ? indices : indices.unsqueeze(d);
-  // The gradient goes to the selected position only.
+  // The gradient goes to the selected position only (a 0-d input has one position, and no dim to scatter along).
   record(which === 'max' ? 'MaxBackward0' : 'MinBackward0', values, [x], (g) => [
-    emptyTensor(x.shape, g.dtype).scatterAdd(d, idx, keepDim ? g : g.unsqueeze(d)),
+    d < 0 ? g : emptyTensor(x.shape, g.dtype).scatterAdd(d, keepDim ? indices : indices.unsqueeze(d), keepDim ? g : g.unsqueeze(d)),
   ]);
   return maxMin(values, indices);
 }

@@ -1,12 +1,14 @@
 // C++ kernel tests, no Node: built and run by `npm run test:kernels` (CMake options TORCHLET_KERNEL_TESTS and
 // TORCHLET_SANITIZE), under AddressSanitizer/UBSan, by ctest. Expected values come from naive loops written here, or
 // from PyTorch 1.13's seeded streams (the generating call is written beside each list).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -28,8 +30,8 @@ static bool near(double a, double b, double tol) { return std::fabs(a - b) <= to
 static void test_binary_broadcast() {
   // out[2,3] = a[2,1] (expanded) + b[3] (expanded)
   std::vector<float> a = {1, 2}, b = {10, 20, 30}, out(6);
-  const int32_t shape[] = {2, 3};
-  const int32_t so[] = {3, 1}, sa[] = {1, 0}, sb[] = {0, 1};
+  const int64_t shape[] = {2, 3};
+  const int64_t so[] = {3, 1}, sa[] = {1, 0}, sb[] = {0, 1};
   CHECK(binary(BinaryOp::add, DType::F32, out.data(), DType::F32, a.data(), b.data(), 2, shape, View{0, so},
                View{0, sa}, View{0, sb}));
   const float want[] = {11, 21, 31, 12, 22, 32};
@@ -42,7 +44,7 @@ static void test_transposed_copy() {
   // 3x4 source read transposed into a contiguous 4x3 destination.
   std::vector<float> src(12), dst(12);
   for (int i = 0; i < 12; ++i) src[i] = float(i);
-  const int32_t shape[] = {4, 3}, sd[] = {3, 1}, ss[] = {1, 4};
+  const int64_t shape[] = {4, 3}, sd[] = {3, 1}, ss[] = {1, 4};
   copy(DType::F32, dst.data(), DType::F32, src.data(), 2, shape, View{0, sd}, View{0, ss});
   for (int r = 0; r < 4; ++r)
     for (int c = 0; c < 3; ++c) CHECK(dst[r * 3 + c] == src[c * 4 + r]);
@@ -58,7 +60,7 @@ static void test_parallel_elementwise() {
   std::vector<float> a(size_t(d0) * d1 * d2), b(d1), out(a.size());
   for (size_t i = 0; i < a.size(); ++i) a[i] = float(i % 1013) * 0.5f;
   for (int i = 0; i < d1; ++i) b[i] = float(i) * 3.0f;
-  const int32_t shape[] = {d0, d1, d2}, so[] = {d1 * d2, d2, 1}, sa[] = {d1 * d2, 1, d1}, sb[] = {0, 1, 0};
+  const int64_t shape[] = {d0, d1, d2}, so[] = {d1 * d2, d2, 1}, sa[] = {d1 * d2, 1, d1}, sb[] = {0, 1, 0};
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     std::fill(out.begin(), out.end(), -1.0f);
@@ -75,7 +77,7 @@ static void test_parallel_elementwise() {
 
 static void test_reduce() {
   std::vector<float> x = {3, 1, 4, 1, 5, 9, 2, 6};
-  const int32_t shape[] = {2, 4}, st[] = {4, 1};
+  const int64_t shape[] = {2, 4}, st[] = {4, 1};
   const uint8_t rows[] = {0, 1}, cols[] = {1, 0};
   std::vector<float> s(2), m(4);
   std::vector<int32_t> idx(4);
@@ -90,7 +92,7 @@ static void test_reduce() {
   // A bias-gradient shaped sum, [6, 7, 40, 41] over dims 0, 2 and 3 (7 outputs), and a max over the last dim (1722
   // outputs): on 2 threads the outputs are split, each summed as on 1 thread, so the bits match; the sums match a
   // direct double sum.
-  const int32_t big[] = {6, 7, 40, 41}, bst[] = {7 * 40 * 41, 40 * 41, 41, 1};
+  const int64_t big[] = {6, 7, 40, 41}, bst[] = {7 * 40 * 41, 40 * 41, 41, 1};
   std::vector<float> v(size_t(6) * 7 * 40 * 41);
   for (size_t i = 0; i < v.size(); ++i) v[i] = float((i * 2654435761u) % 1000) / 997.0f - 0.5f;
   const uint8_t bias_dims[] = {1, 0, 1, 1}, last[] = {0, 0, 0, 1};
@@ -137,7 +139,7 @@ static void test_sgemm() {
 static void test_gather_bounds() {
   std::vector<float> src = {1, 2, 3}, out(2);
   std::vector<int32_t> index = {2, 3};
-  const int32_t shape[] = {2}, s1[] = {1};
+  const int64_t shape[] = {2}, s1[] = {1};
   int32_t bad = 0;
   const int64_t at = gather(4, out.data(), src.data(), index.data(), 1, shape, View{0, s1}, View{0, s1}, View{0, s1}, 0, 3, &bad);
   CHECK(at == 1 && bad == 3);
@@ -252,7 +254,7 @@ static bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a)
 static void test_f64_binary() {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> a = {-2.5, 7}, b = {3, nan, -0.75};
-  const int32_t shape[] = {2, 3}, so[] = {3, 1}, sa[] = {1, 0}, sb[] = {0, 1};
+  const int64_t shape[] = {2, 3}, so[] = {3, 1}, sa[] = {1, 0}, sb[] = {0, 1};
   auto expect = [&](BinaryOp op, double alpha, double (*f)(double, double, double)) {
     std::vector<double> out(6, -1);
     CHECK(binary(op, DType::F64, out.data(), DType::F64, a.data(), b.data(), 2, shape, View{0, so}, View{0, sa},
@@ -305,7 +307,7 @@ static void test_f64_binary() {
     x[i] = double(i % 977) / 7.0 - 50;
     y[i] = double(i % 613) / 3.0 + 0.5;
   }
-  const int32_t big[] = {r, c}, sc[] = {c, 1}, st[] = {1, r};
+  const int64_t big[] = {r, c}, sc[] = {c, 1}, st[] = {1, r};
   set_num_threads(2);
   CHECK(binary(BinaryOp::mul, DType::F64, out.data(), DType::F64, x.data(), y.data(), 2, big, View{0, sc},
                View{0, st}, View{0, sc}));
@@ -370,7 +372,7 @@ static void test_unary() {
   std::vector<float> xf(xd.size());
   for (int i = 0; i < n; ++i) xd[2 * i] = xd[2 * i + 1] = values[i];
   for (size_t i = 0; i < xd.size(); ++i) xf[i] = float(xd[i]);
-  const int32_t shape[] = {2, n}, so[] = {n, 1}, sa[] = {1, 2};
+  const int64_t shape[] = {2, n}, so[] = {n, 1}, sa[] = {1, 2};
   std::vector<double> od(xd.size());
   std::vector<float> of(xd.size());
   int tested = 0;
@@ -400,7 +402,7 @@ static void test_unary() {
   for (int i = 0; i < n; ++i) CHECK(ob[i] == (values[i] == 0 ? 1 : 0));
   // int32 clamp with bounds outside int32's range, and ops that do not exist for a dtype.
   std::vector<int32_t> xi = {INT32_MIN, -5, 0, 7, INT32_MAX}, oi(5);
-  const int32_t s5[] = {5}, one[] = {1};
+  const int64_t s5[] = {5}, one[] = {1};
   CHECK(unary(UnaryOp::clamp, DType::I32, oi.data(), DType::I32, xi.data(), 1, s5, View{0, one}, View{0, one}, -1e10, 3.5));
   CHECK(oi[0] == INT32_MIN && oi[1] == -5 && oi[2] == 0 && oi[3] == 3 && oi[4] == 3);
   CHECK(unary(UnaryOp::clamp, DType::I32, oi.data(), DType::I32, xi.data(), 1, s5, View{0, one}, View{0, one}, NAN, 1e10));
@@ -416,7 +418,7 @@ static void test_f64_where() {
   std::memcpy(&odd_nan, &payload, sizeof odd_nan);
   std::vector<double> a = {1.5, odd_nan, -0.0}, b = {7}, out(3);
   std::vector<uint8_t> cond = {1, 1, 0};
-  const int32_t shape[] = {3}, s1[] = {1}, s0[] = {0};
+  const int64_t shape[] = {3}, s1[] = {1}, s0[] = {0};
   where(8, out.data(), cond.data(), a.data(), b.data(), 1, shape, View{0, s1}, View{0, s1}, View{0, s1}, View{0, s0});
   CHECK(same_bits(out[0], 1.5) && same_bits(out[1], odd_nan) && out[2] == 7);
 }
@@ -425,7 +427,7 @@ static void test_f64_where() {
 static void test_copy_conversions() {
   const std::vector<double> values = {0.0, -0.0, 1.0, -2.75, 3.5e9, -3.5e9, 1e300, NAN, INFINITY, -INFINITY, 0.1, 255};
   const int n = int(values.size());
-  const int32_t shape[] = {n}, s1[] = {1};
+  const int64_t shape[] = {n}, s1[] = {1};
   auto to_int = [](double x) -> int32_t {
     if (x != x) return 0;
     if (x <= -2147483649.0) return INT32_MIN;
@@ -474,7 +476,7 @@ static void test_copy_conversions() {
   uint64_t payload = 0x7ff4000000000abcu, back = 0;
   std::vector<double> one(1), out(1);
   std::memcpy(one.data(), &payload, 8);
-  const int32_t s[] = {1};
+  const int64_t s[] = {1};
   copy(DType::F64, out.data(), DType::F64, one.data(), 1, s, View{0, s1}, View{0, s1});
   std::memcpy(&back, out.data(), 8);
   CHECK(back == payload);
@@ -487,7 +489,7 @@ static void test_f64_reduce() {
   std::vector<double> buf(size_t(d0) * d1 * d2);
   for (size_t i = 0; i < buf.size(); ++i) buf[i] = double((i * 7919) % 101) / 13.0 - 3.0;
   // The view x[i][j][k] = buf[k][i][j] (buf stored [6, 4, 5]).
-  const int32_t shape[] = {d0, d1, d2}, st[] = {d1, 1, d0 * d1};
+  const int64_t shape[] = {d0, d1, d2}, st[] = {d1, 1, d0 * d1};
   auto x = [&](int i, int j, int k) { return buf[(size_t(k) * d0 + i) * d1 + j]; };
   const uint8_t masks[][3] = {{0, 0, 1}, {1, 0, 1}, {1, 1, 1}, {0, 1, 0}};
   for (const auto& mask : masks) {
@@ -527,7 +529,7 @@ static void test_f64_reduce() {
   }
   // A NaN wins max and min, at its first position.
   std::vector<double> v = {1, NAN, 5, NAN};
-  const int32_t s4[] = {4}, one[] = {1};
+  const int64_t s4[] = {4}, one[] = {1};
   const uint8_t all[] = {1};
   double m = 0;
   int32_t at = -1;
@@ -537,7 +539,7 @@ static void test_f64_reduce() {
   std::vector<double> big(100003);
   double want = 0;
   for (size_t i = 0; i < big.size(); ++i) want += (big[i] = std::sin(double(i)));
-  const int32_t sb[] = {int32_t(big.size())};
+  const int64_t sb[] = {int64_t(big.size())};
   CHECK(reduce(ReduceOp::sum, DType::F64, &m, nullptr, big.data(), 1, sb, View{0, one}, all));
   CHECK(std::fabs(m - want) < 1e-10);
 }
@@ -563,7 +565,7 @@ static void test_dgemm() {
         const size_t o = (size_t(b) * m + i) * n + j;
         ref[o] = alpha * acc + beta * c[o];
       }
-  const int32_t batch_shape[] = {batch}, a_batch[] = {k * m}, b_batch[] = {0};
+  const int64_t batch_shape[] = {batch}, a_batch[] = {k * m}, b_batch[] = {0};
   CHECK(gemm_batched(DType::F64, 1, batch_shape, m, n, k, alpha, at.data(), MatrixView{0, 1, m, a_batch}, bt.data(),
                      MatrixView{0, 1, k, b_batch}, beta, c.data(), 0) == 0);
   for (size_t i = 0; i < c.size(); ++i) CHECK(near(c[i], ref[i], 1e-13));
@@ -582,7 +584,7 @@ static void test_dgemm() {
 static void test_f64_index() {
   std::vector<double> src = {0.5, 1.5, 2.5, 3.5, 10, 11, 12, 13}, out(6);
   std::vector<int32_t> index = {3, 0, 0, 1, 2, 3};
-  const int32_t shape[] = {2, 3}, s_out[] = {3, 1}, s_src[] = {4, 1};
+  const int64_t shape[] = {2, 3}, s_out[] = {3, 1}, s_src[] = {4, 1};
   int32_t bad = 0;
   CHECK(gather(8, out.data(), src.data(), index.data(), 2, shape, View{0, s_out}, View{0, s_src}, View{0, s_out}, 1, 4,
                &bad) == -1);
@@ -890,6 +892,87 @@ static void test_conv_empty_batch() {
   }
 }
 
+// Integer division and negation: values without an int32 result throw KernelError before anything is written
+// (PyTorch raises ZeroDivisionError; -2^31 // -1 and -(-2^31) need int64, which torchlet's int32 stands for).
+static void test_integer_errors() {
+  const int64_t s3[] = {3}, one[] = {1};
+  const auto throws = [](const auto& f) {
+    try {
+      f();
+    } catch (const KernelError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  std::vector<int32_t> a = {INT32_MIN, 7, -7}, out = {5, 5, 5};
+  for (BinaryOp op : {BinaryOp::floor_divide, BinaryOp::remainder}) {
+    std::vector<int32_t> b = {3, 0, 2};
+    const std::string what = throws([&] {
+      binary(op, DType::I32, out.data(), DType::I32, a.data(), b.data(), 1, s3, View{0, one}, View{0, one}, View{0, one});
+    });
+    CHECK(what == std::string(op == BinaryOp::remainder ? "remainder" : "floor_divide") + ": ZeroDivisionError");
+    CHECK(out[0] == 5 && out[1] == 5 && out[2] == 5);
+  }
+  std::vector<int32_t> minus = {-1, -1, -1};
+  CHECK(throws([&] {
+          binary(BinaryOp::floor_divide, DType::I32, out.data(), DType::I32, a.data(), minus.data(), 1, s3,
+                 View{0, one}, View{0, one}, View{0, one});
+        }).find("floor_divide: -2147483648 // -1") == 0);
+  CHECK(out[0] == 5);
+  // INT32_MIN % -1 is 0 (in C++ it traps); Python's modulo and floor division elsewhere.
+  std::vector<int32_t> b = {-1, -2, 2};
+  CHECK(binary(BinaryOp::remainder, DType::I32, out.data(), DType::I32, a.data(), b.data(), 1, s3, View{0, one},
+               View{0, one}, View{0, one}));
+  CHECK(out[0] == 0 && out[1] == -1 && out[2] == 1);
+  b[0] = 1;
+  CHECK(binary(BinaryOp::floor_divide, DType::I32, out.data(), DType::I32, a.data(), b.data(), 1, s3, View{0, one},
+               View{0, one}, View{0, one}));
+  CHECK(out[0] == INT32_MIN && out[1] == -4 && out[2] == -4);
+  for (UnaryOp op : {UnaryOp::neg, UnaryOp::abs}) {
+    out = {5, 5, 5};
+    CHECK(!throws([&] {
+             unary(op, DType::I32, out.data(), DType::I32, a.data(), 1, s3, View{0, one}, View{0, one}, 0, 0);
+           }).empty());
+    CHECK(out[0] == 5 && out[1] == 5);
+  }
+}
+
+// A task's exception reaches parallel_for's caller, and the pool runs the next region as usual.
+static void test_parallel_exception() {
+  for (int threads : {1, 2}) {
+    bool caught = false;
+    try {
+      parallel_for(8, threads, [](int64_t t, int) {
+        if (t == 5) throw std::runtime_error("task 5");
+      });
+    } catch (const std::runtime_error& e) {
+      caught = std::string(e.what()) == "task 5";
+    }
+    CHECK(caught);
+    std::vector<int> seen(8, 0);
+    parallel_for(8, threads, [&](int64_t t, int) { seen[size_t(t)] = 1; });
+    for (int v : seen) CHECK(v == 1);
+  }
+}
+
+// arange in double then stored; linspace from both ends (its values against the formula, written out).
+static void test_fill_range() {
+  std::vector<int32_t> ai(5);
+  CHECK(fill_range(RangeKind::arange, DType::I32, ai.data(), 5, -3, 2.5));
+  CHECK(ai[0] == -3 && ai[1] == 0 && ai[2] == 2 && ai[3] == 4 && ai[4] == 7);  // trunc(-0.5) == 0
+  std::vector<double> ad(4);
+  CHECK(fill_range(RangeKind::arange, DType::F64, ad.data(), 4, 0.1, 0.2));
+  for (int i = 0; i < 4; ++i) CHECK(ad[i] == 0.1 + double(i) * 0.2);
+  for (int64_t steps : {1, 2, 7, 16, 37}) {
+    std::vector<double> l(static_cast<size_t>(steps));
+    CHECK(fill_range(RangeKind::linspace, DType::F64, l.data(), steps, -1, 3));
+    CHECK(l[0] == -1 && l[size_t(steps - 1)] == (steps == 1 ? -1 : 3));
+    for (int64_t i = 0; i < steps; ++i) CHECK(near(l[size_t(i)], -1 + 4.0 * double(i) / double(std::max<int64_t>(steps - 1, 1)), 1e-15));
+  }
+  std::vector<uint8_t> bools(2);
+  CHECK(!fill_range(RangeKind::arange, DType::U8, bools.data(), 2, 0, 1));
+}
+
 int main() {
   test_binary_broadcast();
   test_transposed_copy();
@@ -909,6 +992,9 @@ int main() {
   test_f64_adam();
   test_f64_rng();
   test_conv_empty_batch();
+  test_integer_errors();
+  test_parallel_exception();
+  test_fill_range();
   // n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow
   test_conv_both({3, 4, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2, 4, 4});   // stride, padding, dilation, groups
   test_conv_both({40, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5, 5});  // many images: several tiles and a partial one

@@ -138,19 +138,21 @@ describe('bad convolution input gets PyTorch\'s kind of error', () => {
   test('the native layer refuses inconsistent geometry instead of crashing', () => {
     const { native } = require('../../lib/backend/native/binding') as typeof import('../../lib/backend/native/binding');
     const g = Int32Array.from([1, 1, 5, 5, 1, 3, 3, 1, 1, 0, 0, 1, 1, 1, 9, 9]);
-    expectError(() => native.conv2d(0, new Float32Array(25), new Float32Array(9), new Float32Array(81), g), 'RangeError', /output size does not follow/);
+    // As the kernels interface packs a geometry: the count of values, then the values.
+    const packed = (v: Int32Array): Float64Array => Float64Array.from([v.length, ...v]);
+    expectError(() => native.conv2d(0, new Float32Array(25), new Float32Array(9), new Float32Array(81), packed(g)), 'RangeError', /output size does not follow/);
     g[14] = 3;
     g[15] = 3;
-    expectError(() => native.conv2d(0, new Float32Array(24), new Float32Array(9), new Float32Array(9), g), 'RangeError', /'x' holds 24 elements, the geometry needs 25/);
-    expectError(() => native.conv2d(2, new Float32Array(25), new Float32Array(9), new Float32Array(8), g), 'RangeError', /'grad_weight' holds 8 elements/);
+    expectError(() => native.conv2d(0, new Float32Array(24), new Float32Array(9), new Float32Array(9), packed(g)), 'RangeError', /'x' holds 24 elements, the geometry needs 25/);
+    expectError(() => native.conv2d(2, new Float32Array(25), new Float32Array(9), new Float32Array(8), packed(g)), 'RangeError', /'grad_weight' holds 8 elements/);
     g[4] = 2;
-    expectError(() => native.conv2d(0, new Float32Array(25), new Float32Array(18), new Float32Array(18), g, new Float32Array(1)), 'RangeError', /'bias' holds 1 elements, the geometry needs 2/);
-    expectError(() => native.conv2d(0, new Float32Array(25), new Float32Array(18), new Float32Array(18), g, new Int32Array(2) as unknown as Float32Array), 'TypeError', /bias/);
-    expectError(() => native.conv2d(1, new Float32Array(18), new Float32Array(18), new Float32Array(25), g, new Float32Array(2)), 'TypeError', /'bias' is only taken by the forward kernel/);
+    expectError(() => native.conv2d(0, new Float32Array(25), new Float32Array(18), new Float32Array(18), packed(g), new Float32Array(1)), 'RangeError', /'bias' holds 1 elements, the geometry needs 2/);
+    expectError(() => native.conv2d(0, new Float32Array(25), new Float32Array(18), new Float32Array(18), packed(g), new Int32Array(2) as unknown as Float32Array), 'TypeError', /bias/);
+    expectError(() => native.conv2d(1, new Float32Array(18), new Float32Array(18), new Float32Array(25), packed(g), new Float32Array(2)), 'TypeError', /'bias' is only taken by the forward kernel/);
     g[4] = 1;
     g[13] = 2;
-    expectError(() => native.conv2d(0, new Float32Array(25), new Float32Array(9), new Float32Array(9), g), 'RangeError', /groups must divide/);
-    expectError(() => native.pool2d(0, new Float32Array(4), new Float32Array(1), null, Int32Array.from([1, 2, 2, 1, 1, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0])), 'TypeError', /'indices' is required/);
+    expectError(() => native.conv2d(0, new Float32Array(25), new Float32Array(9), new Float32Array(9), packed(g)), 'RangeError', /groups must divide/);
+    expectError(() => native.pool2d(0, new Float32Array(4), new Float32Array(1), null, packed(Int32Array.from([1, 2, 2, 1, 1, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0]))), 'TypeError', /'indices' is required/);
   });
 });
 
@@ -184,7 +186,7 @@ describe('max pooling backward', () => {
 
   test('an index outside its plane is a RangeError, not a write out of bounds', () => {
     const { native } = require('../../lib/backend/native/binding') as typeof import('../../lib/backend/native/binding');
-    const g = Int32Array.from([1, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0]);
+    const g = Float64Array.from([15, 1, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0]);  // the count, then the geometry
     expectError(() => native.pool2d(6, new Float32Array(1), new Float32Array(4), Int32Array.from([4]), g), 'RangeError', /an index lies outside its plane/);
   });
 });

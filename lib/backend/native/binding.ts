@@ -1,6 +1,7 @@
 /**
  * The whole native addon as one TypeScript interface; `loadBinding` is the only place that casts.
- * Layouts cross the boundary packed in an Int32Array (see native/src/binding/addon.cpp for each layout).
+ * Layouts cross the boundary packed in a Float64Array, [count, values...], so sizes, strides and offsets past 2^31
+ * arrive exactly (see native/src/binding/addon.cpp for each layout).
  */
 import * as path from 'path';
 
@@ -11,6 +12,8 @@ export interface BackendInfo {
   blasConfig: string;
   blasCore: string;
   numThreads: number;
+  /** The most threads setNumThreads takes: the CPUs this process may use, within OpenBLAS's MAX_THREADS. */
+  maxThreads: number;
   addonVersion: string;
   napiVersion: number;
   napiBuildVersion: number;
@@ -30,24 +33,26 @@ export interface NativeDType {
 
 export interface NativeBinding {
   /** alpha scales b for add and sub: out = a + alpha * b, fused for floats. */
-  binary(op: number, out: Storage, a: Storage, b: Storage, layout: Int32Array, alpha?: number): void;
-  unary(op: number, out: Storage, a: Storage, layout: Int32Array, p0: number, p1: number): void;
-  where(out: Storage, cond: Uint8Array, a: Storage, b: Storage, layout: Int32Array): void;
-  copy(dst: Storage, src: Storage, layout: Int32Array): void;
-  reduce(op: number, out: Storage | null, indices: Int32Array | null, a: Storage, layout: Int32Array): void;
+  binary(op: number, out: Storage, a: Storage, b: Storage, layout: Float64Array, alpha?: number): void;
+  unary(op: number, out: Storage, a: Storage, layout: Float64Array, p0: number, p1: number): void;
+  where(out: Storage, cond: Uint8Array, a: Storage, b: Storage, layout: Float64Array): void;
+  copy(dst: Storage, src: Storage, layout: Float64Array): void;
+  reduce(op: number, out: Storage | null, indices: Int32Array | null, a: Storage, layout: Float64Array): void;
   /** Returns 0, or a mask (1 = a, 2 = b) of operands whose strides need a contiguous copy first. */
-  matmul(out: FloatStorage, a: FloatStorage, b: FloatStorage, layout: Int32Array, alpha: number, beta: number): number;
-  gather(out: Storage, src: Storage, index: Int32Array, layout: Int32Array, dim: number): void;
-  scatterAdd(out: Storage, src: Storage, index: Int32Array, layout: Int32Array, dim: number): void;
+  matmul(out: FloatStorage, a: FloatStorage, b: FloatStorage, layout: Float64Array, alpha: number, beta: number): number;
+  gather(out: Storage, src: Storage, index: Int32Array, layout: Float64Array, dim: number): void;
+  scatterAdd(out: Storage, src: Storage, index: Int32Array, layout: Float64Array, dim: number): void;
   /** One fused Adam/AdamW update; flags: 1 amsgrad, 2 maximize, 4 decoupled weight decay (AdamW). */
   adamStep(
     p: FloatStorage, g: FloatStorage, m: FloatStorage, v: FloatStorage, vmax: FloatStorage | null, n: number,
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number, flags: number,
   ): void;
   /** kind: a code from opNames.conv (forward: x, w -> y; backward_input: gy, w -> gx; backward_weight: x, gy -> gw). */
-  conv2d(kind: number, a: FloatStorage, b: FloatStorage, out: FloatStorage, geometry: Int32Array, bias?: FloatStorage | null): void;
+  conv2d(kind: number, a: FloatStorage, b: FloatStorage, out: FloatStorage, geometry: Float64Array, bias?: FloatStorage | null): void;
   /** kind: a code from opNames.pool. */
-  pool2d(kind: number, a: FloatStorage, out: FloatStorage, indices: Int32Array | null, geometry: Int32Array): void;
+  pool2d(kind: number, a: FloatStorage, out: FloatStorage, indices: Int32Array | null, geometry: Float64Array): void;
+  /** kind: a code from opNames.range (arange: a = start, b = step; linspace: from a to b). */
+  fillRange(kind: number, out: Storage, n: number, a: number, b: number): void;
   rngSeed(state: Uint32Array, low: number, high: number): void;
   rngUniform(state: Uint32Array, out: FloatStorage, offset: number, n: number, from: number, to: number): void;
   rngNormal(state: Uint32Array, out: FloatStorage, offset: number, n: number, mean: number, std: number): void;
@@ -64,6 +69,7 @@ export interface NativeBinding {
     readonly reduce: readonly string[];
     readonly conv: readonly string[];
     readonly pool: readonly string[];
+    readonly range: readonly string[];
   };
   /** The addon's dtype table. */
   readonly dtypes: readonly NativeDType[];

@@ -5,9 +5,14 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <initializer_list>
+#include <memory>
+#include <new>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -22,6 +27,7 @@ extern "C" {
 // OpenBLAS extensions to CBLAS (declared in Debian's cblas.h too; repeated for other installs).
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
+int openblas_get_num_procs(void);
 char* openblas_get_config(void);
 char* openblas_get_corename(void);
 }
@@ -76,6 +82,15 @@ DType float_operands(Napi::Env env, const char* fn, std::initializer_list<std::p
   return first.second->dtype;
 }
 
+// The product of non-negative sizes, or INT64_MAX when it overflows (larger than any buffer either way).
+int64_t product(std::initializer_list<int64_t> sizes) {
+  int64_t p = 1;
+  for (int64_t s : sizes) {
+    if (__builtin_mul_overflow(p, s, &p)) return INT64_MAX;
+  }
+  return p;
+}
+
 Napi::Array names_of(Napi::Env env, const char* const* names) {
   Napi::Array a = Napi::Array::New(env);
   for (uint32_t i = 0; names[i]; ++i) a.Set(i, Napi::String::New(env, names[i]));
@@ -84,32 +99,25 @@ Napi::Array names_of(Napi::Env env, const char* const* names) {
 
 }  // namespace
 
+// Every function the addon exports: X(JS name, Addon method). Each runs inside Guarded.
+#define TORCHLET_ADDON_METHODS(X)                                                                       \
+  X("binary", Binary) X("unary", Unary) X("where", Where) X("copy", Copy) X("reduce", Reduce)           \
+  X("matmul", Matmul) X("gather", Gather) X("scatterAdd", ScatterAdd) X("adamStep", AdamStepFn)         \
+  X("conv2d", Conv2d) X("pool2d", Pool2d) X("rngSeed", RngSeed) X("rngUniform", RngUniform)             \
+  X("rngNormal", RngNormal) X("rngRandint", RngRandint) X("rngRandperm", RngRandperm)                   \
+  X("rngBernoulli", RngBernoulli) X("backendInfo", BackendInfo) X("setNumThreads", SetNumThreads)       \
+  X("getNumThreads", GetNumThreads) X("fillRange", FillRange)
+
 class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports) : malloc_tuned_(tune_malloc()) {
     // torchlet's own threads start as many as OpenBLAS's (which honours OPENBLAS_NUM_THREADS).
     set_num_threads(openblas_get_num_threads());
     DefineAddon(exports, {
-        InstanceMethod("binary", &Addon::Binary),
-        InstanceMethod("unary", &Addon::Unary),
-        InstanceMethod("where", &Addon::Where),
-        InstanceMethod("copy", &Addon::Copy),
-        InstanceMethod("reduce", &Addon::Reduce),
-        InstanceMethod("matmul", &Addon::Matmul),
-        InstanceMethod("gather", &Addon::Gather),
-        InstanceMethod("scatterAdd", &Addon::ScatterAdd),
-        InstanceMethod("adamStep", &Addon::AdamStepFn),
-        InstanceMethod("conv2d", &Addon::Conv2d),
-        InstanceMethod("pool2d", &Addon::Pool2d),
-        InstanceMethod("rngSeed", &Addon::RngSeed),
-        InstanceMethod("rngUniform", &Addon::RngUniform),
-        InstanceMethod("rngNormal", &Addon::RngNormal),
-        InstanceMethod("rngRandint", &Addon::RngRandint),
-        InstanceMethod("rngRandperm", &Addon::RngRandperm),
-        InstanceMethod("rngBernoulli", &Addon::RngBernoulli),
-        InstanceMethod("backendInfo", &Addon::BackendInfo),
-        InstanceMethod("setNumThreads", &Addon::SetNumThreads),
-        InstanceMethod("getNumThreads", &Addon::GetNumThreads),
+#define TORCHLET_METHOD(name, method) \
+  InstanceMethod<&Addon::Guarded<&Addon::method>>(name, napi_default, const_cast<char*>(name)),
+        TORCHLET_ADDON_METHODS(TORCHLET_METHOD)
+#undef TORCHLET_METHOD
         InstanceValue("opNames", OpNames(env), napi_enumerable),
         InstanceValue("dtypes", DTypes(env), napi_enumerable),
         InstanceValue("rngStateWords", Napi::Number::New(env, kRngStateWords), napi_enumerable),
@@ -117,6 +125,41 @@ class Addon : public Napi::Addon<Addon> {
   }
 
  private:
+  // Runs one exported function and turns whatever C++ exception escapes it into a JS error naming the function
+  // (its JS name is the method's data): a kernel's KernelError and a failed allocation become a RangeError, anything
+  // else (a thread that could not start, ...) an Error. Without it the exception would reach Node-API's edge and
+  // abort the process.
+  template <Napi::Value (Addon::*kMethod)(const Napi::CallbackInfo&)>
+  Napi::Value Guarded(const Napi::CallbackInfo& info) {
+    try {
+      return (this->*kMethod)(info);
+    } catch (const Napi::Error&) {
+      throw;
+    } catch (...) {
+      throw_native_error(info.Env(), static_cast<const char*>(info.Data()));
+    }
+  }
+
+  // Called inside a catch block: rethrows the exception being handled as a JS error.
+  [[noreturn]] static void throw_native_error(Napi::Env env, const char* name) {
+    const std::string fn = std::string("torchlet.native.") + name + ": ";
+    try {
+      throw;
+    } catch (const KernelError& e) {
+      throw_range(env, fn + e.what());
+    } catch (const std::bad_alloc&) {
+      throw_range(env, fn + "out of memory: a native allocation failed (std::bad_alloc)");
+    } catch (const std::length_error& e) {
+      throw_range(env, fn + "out of memory: a native allocation is too large (" + e.what() + ")");
+    } catch (const std::system_error& e) {
+      throw Napi::Error::New(env, fn + "a system resource could not be had (" + e.what() + ")");
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, fn + "native error (" + e.what() + ")");
+    } catch (...) {
+      throw Napi::Error::New(env, fn + "unknown native error");
+    }
+  }
+
   static Napi::Object OpNames(Napi::Env env) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("binary", names_of(env, kBinaryOpNames));
@@ -124,6 +167,7 @@ class Addon : public Napi::Addon<Addon> {
     o.Set("reduce", names_of(env, kReduceOpNames));
     o.Set("conv", names_of(env, kConvKindNames));
     o.Set("pool", names_of(env, kPoolKindNames));
+    o.Set("range", names_of(env, kRangeKindNames));
     return o;
   }
 
@@ -150,10 +194,11 @@ class Addon : public Napi::Addon<Addon> {
     Meta meta(info, 4, fn);
     const double alpha = info.Length() > 5 && !info[5].IsUndefined() ? number_arg(info, 5, fn, "alpha") : 1.0;
     const int rank = meta.rank("rank");
-    const int32_t* offs = meta.take(3, "offsets");
-    const int32_t* shape = meta.shape(rank, "shape");
+    const int64_t* offs = meta.take(3, "offsets");
+    const int64_t* shape = meta.shape(rank, "shape");
     View vo = view_of(meta, offs[0], rank, "strides of out"), va = view_of(meta, offs[1], rank, "strides of a"),
          vb = view_of(meta, offs[2], rank, "strides of b");
+    meta.finish();
     if (a.dtype != b.dtype) {
       throw_type(env, std::string("torchlet.native.binary: 'a' and 'b' must share a dtype, received ") +
                           dtype_name(a.dtype) + " and " + dtype_name(b.dtype));
@@ -177,9 +222,10 @@ class Addon : public Napi::Addon<Addon> {
     Meta meta(info, 3, fn);
     const double p0 = number_arg(info, 4, fn, "p0"), p1 = number_arg(info, 5, fn, "p1");
     const int rank = meta.rank("rank");
-    const int32_t* offs = meta.take(2, "offsets");
-    const int32_t* shape = meta.shape(rank, "shape");
+    const int64_t* offs = meta.take(2, "offsets");
+    const int64_t* shape = meta.shape(rank, "shape");
     View vo = view_of(meta, offs[0], rank, "strides of out"), va = view_of(meta, offs[1], rank, "strides of a");
+    meta.finish();
     check_view(env, fn, "out", out.length, rank, shape, vo.strides, vo.offset);
     check_view(env, fn, "a", a.length, rank, shape, va.strides, va.offset);
     if (!unary(UnaryOp(op), out.dtype, out.data, a.dtype, a.data, rank, shape, vo, va, p0, p1)) {
@@ -197,10 +243,11 @@ class Addon : public Napi::Addon<Addon> {
            a = buffer_arg(info, 2, fn, "a"), b = buffer_arg(info, 3, fn, "b");
     Meta meta(info, 4, fn);
     const int rank = meta.rank("rank");
-    const int32_t* offs = meta.take(4, "offsets");
-    const int32_t* shape = meta.shape(rank, "shape");
+    const int64_t* offs = meta.take(4, "offsets");
+    const int64_t* shape = meta.shape(rank, "shape");
     View vo = view_of(meta, offs[0], rank, "strides of out"), vc = view_of(meta, offs[1], rank, "strides of condition"),
          va = view_of(meta, offs[2], rank, "strides of a"), vb = view_of(meta, offs[3], rank, "strides of b");
+    meta.finish();
     require_dtype(env, fn, "condition", cond, DType::U8);
     require_dtype(env, fn, "a", a, out.dtype);
     require_dtype(env, fn, "b", b, out.dtype);
@@ -219,9 +266,10 @@ class Addon : public Napi::Addon<Addon> {
     Buffer dst = buffer_arg(info, 0, fn, "dst"), src = buffer_arg(info, 1, fn, "src");
     Meta meta(info, 2, fn);
     const int rank = meta.rank("rank");
-    const int32_t* offs = meta.take(2, "offsets");
-    const int32_t* shape = meta.shape(rank, "shape");
+    const int64_t* offs = meta.take(2, "offsets");
+    const int64_t* shape = meta.shape(rank, "shape");
     View vd = view_of(meta, offs[0], rank, "strides of dst"), vs = view_of(meta, offs[1], rank, "strides of src");
+    meta.finish();
     check_view(env, fn, "dst", dst.length, rank, shape, vd.strides, vd.offset);
     check_view(env, fn, "src", src.length, rank, shape, vs.strides, vs.offset);
     copy(dst.dtype, dst.data, src.dtype, src.data, rank, shape, vd, vs);
@@ -238,15 +286,16 @@ class Addon : public Napi::Addon<Addon> {
            a = buffer_arg(info, 3, fn, "a");
     Meta meta(info, 4, fn);
     const int rank = meta.rank("rank");
-    const int32_t offset = meta.next("offset");
-    const int32_t* shape = meta.shape(rank, "shape");
-    const int32_t* strides = meta.take(rank, "strides");
-    const int32_t* mask32 = meta.take(rank, "reduce mask");
+    const int64_t offset = meta.next("offset");
+    const int64_t* shape = meta.shape(rank, "shape");
+    const int64_t* strides = meta.take(rank, "strides");
+    const int64_t* mask64 = meta.take(rank, "reduce mask");
+    meta.finish();
     check_view(env, fn, "a", a.length, rank, shape, strides, offset);
     uint8_t mask[kMaxRank];
     int64_t kept = 1, reduced = 1;
     for (int d = 0; d < rank; ++d) {
-      mask[d] = mask32[d] != 0;
+      mask[d] = mask64[d] != 0;
       (mask[d] ? reduced : kept) *= shape[d];
     }
     const bool wants_values = op == ReduceOp::sum || op == ReduceOp::prod || op == ReduceOp::max || op == ReduceOp::min;
@@ -267,6 +316,10 @@ class Addon : public Napi::Addon<Addon> {
       }
     } else if (op == ReduceOp::argmax || op == ReduceOp::argmin) {
       throw_type(env, "torchlet.native.reduce: 'indices' is required for this op");
+    }
+    if (wants_indices && reduced > int64_t(INT32_MAX) + 1) {
+      throw_range(env, std::string("torchlet.native.reduce: '") + kReduceOpNames[int(op)] + "' over " +
+                           std::to_string(reduced) + " elements: its int32 indices reach 2^31 at most");
     }
     if (wants_indices && reduced == 0 && kept > 0) {
       throw_range(env, std::string("torchlet.native.reduce: '") + kReduceOpNames[int(op)] +
@@ -291,16 +344,21 @@ class Addon : public Napi::Addon<Addon> {
     const DType t = float_operands(env, fn, {{"out", &out}, {"a", &a}, {"b", &b}});
     const int batch_rank = meta.rank("batch rank");
     if (batch_rank > kMaxRank - 2) throw_range(env, "torchlet.native.matmul: batch rank too large");
-    const int32_t* mnk = meta.shape(3, "m, n, k");
-    const int32_t* offs = meta.take(3, "offsets");
-    const int32_t* mat = meta.take(4, "matrix strides");
-    const int32_t* batch_shape = meta.shape(batch_rank, "batch shape");
-    const int32_t* a_batch = meta.take(batch_rank, "batch strides of a");
-    const int32_t* b_batch = meta.take(batch_rank, "batch strides of b");
-    const int m = mnk[0], n = mnk[1], k = mnk[2];
+    const int64_t* mnk = meta.shape(3, "m, n, k");
+    const int64_t* offs = meta.take(3, "offsets");
+    const int64_t* mat = meta.take(4, "matrix strides");
+    const int64_t* batch_shape = meta.shape(batch_rank, "batch shape");
+    const int64_t* a_batch = meta.take(batch_rank, "batch strides of a");
+    const int64_t* b_batch = meta.take(batch_rank, "batch strides of b");
+    meta.finish();
+    if (std::max({mnk[0], mnk[1], mnk[2]}) > INT32_MAX) {
+      throw_range(env, "torchlet.native.matmul: m, n and k (" + std::to_string(mnk[0]) + ", " + std::to_string(mnk[1]) +
+                           ", " + std::to_string(mnk[2]) + ") must be at most 2147483647, the most BLAS takes");
+    }
+    const int m = int(mnk[0]), n = int(mnk[1]), k = int(mnk[2]);
     // Check each operand as one strided tensor [batch..., rows, cols].
-    int32_t shp[kMaxRank], str[kMaxRank];
-    auto check = [&](const char* name, size_t length, const int32_t* bstr, int rows, int cols, int32_t rs, int32_t cs,
+    int64_t shp[kMaxRank], str[kMaxRank];
+    auto check = [&](const char* name, size_t length, const int64_t* bstr, int64_t rows, int64_t cols, int64_t rs, int64_t cs,
                      int64_t off) {
       for (int d = 0; d < batch_rank; ++d) {
         shp[d] = batch_shape[d];
@@ -316,7 +374,9 @@ class Addon : public Napi::Addon<Addon> {
     check("b", b.length, b_batch, k, n, mat[2], mat[3], offs[1]);
     int64_t batch = 1;
     for (int d = 0; d < batch_rank; ++d) batch *= batch_shape[d];
-    if (int64_t(offs[2]) < 0 || int64_t(offs[2]) + batch * m * n > int64_t(out.length)) {
+    int64_t need = 0;
+    if (__builtin_mul_overflow(batch, int64_t(m) * n, &need) || offs[2] < 0 || offs[2] > int64_t(out.length) ||
+        need > int64_t(out.length) - offs[2]) {
       throw_range(env, "torchlet.native.matmul: 'out' is too small for the product");
     }
     const int bad = gemm_batched(t, batch_rank, batch_shape, m, n, k, alpha, a.data,
@@ -330,30 +390,31 @@ class Addon : public Napi::Addon<Addon> {
   struct IndexArgs {
     Buffer out, src, index;
     int rank, dim;
-    const int32_t* shape;
+    const int64_t* shape;
     View vo, vs, vi;
-    int32_t dim_size;
+    int64_t dim_size;
   };
-  IndexArgs index_args(const Napi::CallbackInfo& info, const char* fn, bool indexed_is_out) {
+  // The shape and strides point into `meta`, which the caller keeps alive while it uses them.
+  IndexArgs index_args(const Napi::CallbackInfo& info, Meta& meta, const char* fn, bool indexed_is_out) {
     Napi::Env env = info.Env();
     IndexArgs r;
     r.out = buffer_arg(info, 0, fn, "out");
     r.src = buffer_arg(info, 1, fn, "src");
     r.index = buffer_arg(info, 2, fn, "index");
-    Meta meta(info, 3, fn);
     r.rank = meta.rank("rank");
     r.dim = int(int_arg(info, 4, fn, "dim", 0, r.rank > 0 ? r.rank - 1 : 0));
-    const int32_t* offs = meta.take(3, "offsets");
+    const int64_t* offs = meta.take(3, "offsets");
     r.shape = meta.shape(r.rank, "shape");
     r.vo = view_of(meta, offs[0], r.rank, "strides of out");
     r.vs = view_of(meta, offs[1], r.rank, "strides of src");
     r.vi = view_of(meta, offs[2], r.rank, "strides of index");
     r.dim_size = meta.next("indexed dim size");
+    meta.finish();
     if (r.rank == 0) throw_range(env, std::string("torchlet.native.") + fn + ": rank must be at least 1");
     if (r.dim_size < 0) throw_range(env, std::string("torchlet.native.") + fn + ": negative indexed dim size");
     require_dtype(env, fn, "index", r.index, DType::I32);
     require_dtype(env, fn, "src", r.src, r.out.dtype);
-    int32_t indexed_shape[kMaxRank];
+    int64_t indexed_shape[kMaxRank];
     for (int d = 0; d < r.rank; ++d) indexed_shape[d] = d == r.dim ? r.dim_size : r.shape[d];
     const bool any = r.dim_size > 0;
     check_view(env, fn, "index", r.index.length, r.rank, r.shape, r.vi.strides, r.vi.offset);
@@ -367,7 +428,7 @@ class Addon : public Napi::Addon<Addon> {
     return r;
   }
 
-  static void throw_bad_index(Napi::Env env, const char* fn, int64_t at, int32_t value, int dim, int32_t size) {
+  static void throw_bad_index(Napi::Env env, const char* fn, int64_t at, int32_t value, int dim, int64_t size) {
     if (at < 0) return;
     throw_range(env, std::string("torchlet.native.") + fn + ": index " + std::to_string(value) +
                          " is out of bounds for dimension " + std::to_string(dim) + " with size " +
@@ -375,7 +436,8 @@ class Addon : public Napi::Addon<Addon> {
   }
 
   Napi::Value Gather(const Napi::CallbackInfo& info) {
-    IndexArgs r = index_args(info, "gather", false);
+    Meta meta(info, 3, "gather");
+    IndexArgs r = index_args(info, meta, "gather", false);
     int32_t bad = 0;
     const int64_t at = gather(r.out.elem_size, r.out.data, r.src.data, static_cast<const int32_t*>(r.index.data),
                               r.rank, r.shape, r.vo, r.vs, r.vi, r.dim, r.dim_size, &bad);
@@ -384,7 +446,8 @@ class Addon : public Napi::Addon<Addon> {
   }
 
   Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
-    IndexArgs r = index_args(info, "scatterAdd", true);
+    Meta meta(info, 3, "scatterAdd");
+    IndexArgs r = index_args(info, meta, "scatterAdd", true);
     if (r.out.dtype == DType::U8) throw_type(info.Env(), "torchlet.native.scatterAdd: bool tensors cannot be added");
     int32_t bad = 0;
     const int64_t at = scatter_add(r.out.dtype, r.out.data, r.src.data, static_cast<const int32_t*>(r.index.data),
@@ -437,11 +500,18 @@ class Addon : public Napi::Addon<Addon> {
     const int kind = int(int_arg(info, 0, fn, "kind", 0, int(ConvKind::kCount) - 1));
     Buffer a = buffer_arg(info, 1, fn, "a"), b = buffer_arg(info, 2, fn, "b"), out = buffer_arg(info, 3, fn, "out");
     Meta meta(info, 4, fn);
-    const int32_t* v = meta.take(16, "geometry");
-    for (int i = 0; i < 16; ++i) {
-      if (v[i] < 0) throw_range(env, "torchlet.native.conv2d: negative value in geometry");
+    static const char* const kNames[16] = {"n", "c", "h", "w", "oc", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw",
+                                           "groups", "oh", "ow"};
+    const int64_t* v = meta.bounded(16, kNames, 0, INT32_MAX);
+    meta.finish();
+    // The kernels index the padded input in int: h + 2 * ph must fit (the other sums are smaller).
+    if (v[2] + 2 * v[9] > INT32_MAX || v[3] + 2 * v[10] > INT32_MAX) {
+      throw_range(env, "torchlet.native.conv2d: the padded input (" + std::to_string(v[2] + 2 * v[9]) + " x " +
+                           std::to_string(v[3] + 2 * v[10]) + ") exceeds 2147483647 rows or columns");
     }
-    ConvGeometry g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]};
+    const auto i32 = [&](int i) { return int(v[i]); };
+    ConvGeometry g{i32(0), i32(1), i32(2), i32(3), i32(4), i32(5), i32(6), i32(7), i32(8), i32(9), i32(10), i32(11),
+                   i32(12), i32(13), i32(14), i32(15)};
     if (g.c < 1 || g.oc < 1 || g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || g.groups < 1) {
       throw_range(env, "torchlet.native.conv2d: channels, kernel, stride, dilation and groups must be positive");
     }
@@ -453,7 +523,7 @@ class Addon : public Napi::Addon<Addon> {
     }
     const int64_t k = int64_t(g.c / g.groups) * g.kh * g.kw, l = int64_t(g.oh) * g.ow;
     if (k > INT32_MAX || l > INT32_MAX) throw_range(env, "torchlet.native.conv2d: problem too large");
-    const int64_t nx = int64_t(g.n) * g.c * g.h * g.w, nw = int64_t(g.oc) * k, ny = int64_t(g.n) * g.oc * l;
+    const int64_t nx = product({g.n, g.c, g.h, g.w}), nw = product({g.oc, k}), ny = product({g.n, g.oc, l});
     const int64_t sizes[3][3] = {{nx, nw, ny}, {ny, nw, nx}, {nx, ny, nw}};
     const char* names[3][3] = {{"x", "weight", "y"}, {"grad_output", "weight", "grad_input"}, {"x", "grad_output", "grad_weight"}};
     const Buffer* bufs[3] = {&a, &b, &out};
@@ -478,9 +548,8 @@ class Addon : public Napi::Addon<Addon> {
     }
     const int64_t need = conv2d_workspace(t, g, threads);
     if (need > int64_t(1) << 31) throw_range(env, "torchlet.native.conv2d: problem too large");
-    const size_t bytes = size_t(need) * dtype_size(t);
-    if (workspace_.size() < bytes) workspace_.resize(bytes);
-    conv2d(ConvKind(kind), t, a.data, b.data, bias.data, out.data, g, threads, workspace_.data());
+    Scratch scratch(workspace_, size_t(need) * dtype_size(t), env, fn);
+    conv2d(ConvKind(kind), t, a.data, b.data, bias.data, out.data, g, threads, scratch.data());
     return env.Undefined();
   }
 
@@ -494,11 +563,23 @@ class Addon : public Napi::Addon<Addon> {
     const PoolKind kind = PoolKind(int_arg(info, 0, fn, "kind", 0, int(PoolKind::kCount) - 1));
     Buffer a = buffer_arg(info, 1, fn, "a"), out = buffer_arg(info, 2, fn, "out"), idx = buffer_arg(info, 3, fn, "indices", true);
     Meta meta(info, 4, fn);
-    const int32_t* v = meta.take(15, "geometry");
-    for (int i = 0; i < 15; ++i) {
-      if (v[i] < 0) throw_range(env, "torchlet.native.pool2d: negative value in geometry");
+    static const char* const kNames[15] = {"planes", "h", "w", "oh", "ow", "kh", "kw", "sh", "sw", "ph", "pw", "dh",
+                                           "dw", "countIncludePad", "divisorOverride"};
+    const int64_t planes = meta.bounded(1, kNames, 0, INT64_C(1) << 53)[0];
+    const int64_t* v = meta.bounded(12, kNames + 1, 0, INT32_MAX) - 1;  // v[i] is geometry value i
+    const int64_t* avg = meta.bounded(2, kNames + 13, 0, INT64_C(1) << 53);
+    meta.finish();
+    // Window starts and ends are computed in int: the last window's reach must fit.
+    for (int axis = 0; axis < 2; ++axis) {
+      const int64_t reach = (v[3 + axis] - 1) * v[7 + axis] + (v[5 + axis] - 1) * v[11 + axis] + 1;
+      if (std::max(reach, v[1 + axis] + v[9 + axis]) > INT32_MAX) {
+        throw_range(env, std::string("torchlet.native.pool2d: the windows along ") + (axis ? "w" : "h") +
+                             " reach past 2147483647 (" + std::to_string(reach) + ")");
+      }
     }
-    PoolGeometry g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
+    const auto i32 = [&](int i) { return int(v[i]); };
+    PoolGeometry g{planes, i32(1), i32(2), i32(3), i32(4), i32(5), i32(6), i32(7), i32(8), i32(9), i32(10), i32(11),
+                   i32(12), int(avg[0] != 0), avg[1]};
     const bool adaptive = kind == PoolKind::adaptive_avg || kind == PoolKind::adaptive_max ||
                           kind == PoolKind::adaptive_avg_backward;
     const bool max_backward = kind == PoolKind::max_backward;
@@ -508,13 +589,17 @@ class Addon : public Napi::Addon<Addon> {
     if (!adaptive && !max_backward && (2 * g.ph > g.kh || 2 * g.pw > g.kw)) {
       throw_range(env, "torchlet.native.pool2d: pad should be at most half of kernel size");
     }
-    const int64_t in = g.planes * g.h * g.w, on = g.planes * g.oh * g.ow;
+    const int64_t in = product({g.planes, g.h, g.w}), on = product({g.planes, g.oh, g.ow});
     const bool backward = kind == PoolKind::avg_backward || kind == PoolKind::adaptive_avg_backward || max_backward;
     float_operands(env, fn, {{"a", &a}, {"out", &out}});
     if (int64_t(a.length) < (backward ? on : in) || int64_t(out.length) < (backward ? in : on)) {
       throw_range(env, "torchlet.native.pool2d: a buffer is smaller than the geometry needs");
     }
     const bool wants_idx = kind == PoolKind::max || kind == PoolKind::adaptive_max || max_backward;
+    if (wants_idx && int64_t(g.h) * g.w > int64_t(INT32_MAX) + 1) {
+      throw_range(env, "torchlet.native.pool2d: planes of " + std::to_string(int64_t(g.h) * g.w) +
+                           " elements: max pooling's int32 indices reach 2^31 at most");
+    }
     if (wants_idx) {
       if (!idx.data) throw_type(env, "torchlet.native.pool2d: 'indices' is required for max pooling");
       require_dtype(env, fn, "indices", idx, DType::I32);
@@ -522,6 +607,33 @@ class Addon : public Napi::Addon<Addon> {
     }
     if (!pool2d(kind, a.dtype, a.data, out.data, wants_idx ? static_cast<int32_t*>(idx.data) : nullptr, g)) {
       throw_range(env, "torchlet.native.pool2d: an index lies outside its plane");
+    }
+    return env.Undefined();
+  }
+
+  // fillRange(kind, out, n, a, b): kind (opNames.range) 0 arange (a = start, b = step), 1 linspace (from a to b);
+  // fills out[0, n), a Float32Array, Float64Array or Int32Array. For int32, every value must truncate into int32
+  // (so be finite).
+  Napi::Value FillRange(const Napi::CallbackInfo& info) {
+    const char* fn = "fillRange";
+    Napi::Env env = info.Env();
+    const RangeKind kind = RangeKind(int_arg(info, 0, fn, "kind", 0, int(RangeKind::kCount) - 1));
+    Buffer out = buffer_arg(info, 1, fn, "out");
+    const int64_t n = int_arg(info, 2, fn, "n", 0, int64_t(out.length));
+    const double a = number_arg(info, 3, fn, "a"), b = number_arg(info, 4, fn, "b");
+    if (out.dtype == DType::I32 && n > 0) {
+      // linspace's values lie between its ends rounded to float32 (its step's precision); arange's between its first
+      // and last.
+      const bool lin = kind == RangeKind::linspace;
+      const double first = lin ? double(float(a)) : a, last = lin ? double(float(b)) : a + double(n - 1) * b;
+      if (!(std::min(first, last) > -2147483649.0 && std::max(first, last) < 2147483648.0)) {
+        throw_range(env, "torchlet.native.fillRange: values from " + std::to_string(first) + " to " +
+                             std::to_string(last) + " do not fit in int32");
+      }
+    }
+    if (!fill_range(kind, out.dtype, out.data, n, a, b)) {
+      throw_type(env, std::string("torchlet.native.fillRange: '") + kRangeKindNames[int(kind)] +
+                          "' is not defined for " + dtype_name(out.dtype));
     }
     return env.Undefined();
   }
@@ -597,6 +709,7 @@ class Addon : public Napi::Addon<Addon> {
     o.Set("blasConfig", Napi::String::New(env, openblas_get_config()));
     o.Set("blasCore", Napi::String::New(env, openblas_get_corename()));
     o.Set("numThreads", Napi::Number::New(env, openblas_get_num_threads()));
+    o.Set("maxThreads", Napi::Number::New(env, max_threads()));
     o.Set("addonVersion", Napi::String::New(env, TORCHLET_VERSION));
     o.Set("napiVersion", Napi::Number::New(env, double(Napi::VersionManagement::GetNapiVersion(env))));
     o.Set("napiBuildVersion", Napi::Number::New(env, NAPI_VERSION));
@@ -604,21 +717,75 @@ class Addon : public Napi::Addon<Addon> {
     return o;
   }
 
+  // setNumThreads(n): n in [1, max_threads()]. OpenBLAS silently caps larger counts at what it was built for, and
+  // starting more threads than CPUs buys nothing (and under a memory limit, OpenBLAS hangs when a thread fails to
+  // start), so anything else is a RangeError.
   Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
-    const int64_t n = int_arg(info, 0, "setNumThreads", "n", 1, 1024);
+    const double n = number_arg(info, 0, "setNumThreads", "n");
+    const int limit = max_threads();
+    if (!(n >= 1 && n <= limit) || std::floor(n) != n) {
+      throw_range(info.Env(), "torchlet.native.setNumThreads: expected an integer in [1, " + std::to_string(limit) +
+                                  "] (the CPUs this process may use, within what OpenBLAS was built for) but received " +
+                                  Napi::Number::New(info.Env(), n).ToString().Utf8Value());
+    }
     openblas_set_num_threads(int(n));
     set_num_threads(int(n));
     return info.Env().Undefined();
   }
 
-  Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), openblas_get_num_threads());
+  // The count setNumThreads last set (OpenBLAS's and torchlet's pools are kept the same size).
+  Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), get_num_threads()); }
+
+  // The CPUs OpenBLAS sees this process may use (its affinity mask), capped at the MAX_THREADS it was built with.
+  static int max_threads() {
+    int limit = std::max(1, openblas_get_num_procs());
+    const std::string config = openblas_get_config();
+    const size_t at = config.find("MAX_THREADS=");
+    if (at != std::string::npos) {
+      const int built = std::atoi(config.c_str() + at + 12);
+      if (built > 0) limit = std::min(limit, built);
+    }
+    return limit;
   }
 
+  // Scratch for the convolution kernels (bytes, of either float dtype). Up to kKeepBytes it is kept for the next
+  // call (a training step runs the same convolutions over and over); a larger one is given back when its call ends,
+  // so one large convolution does not hold its scratch for the life of the process.
+  struct Workspace {
+    static constexpr size_t kKeepBytes = size_t(64) << 20;
+    std::unique_ptr<unsigned char[]> kept;
+    size_t kept_bytes = 0;
+  };
+  class Scratch {
+   public:
+    Scratch(Workspace& ws, size_t bytes, Napi::Env env, const char* fn) {
+      if (bytes <= Workspace::kKeepBytes && ws.kept_bytes >= bytes) {
+        data_ = ws.kept.get();
+        return;
+      }
+      // Uninitialised: the kernels write every scratch element before reading it.
+      std::unique_ptr<unsigned char[]> block(new (std::nothrow) unsigned char[std::max<size_t>(bytes, 1)]);
+      if (!block) {
+        throw_range(env, std::string("torchlet.native.") + fn + ": out of memory: could not allocate " +
+                             std::to_string(bytes) + " bytes of scratch");
+      }
+      data_ = block.get();
+      if (bytes <= Workspace::kKeepBytes) {
+        ws.kept = std::move(block);
+        ws.kept_bytes = bytes;
+      } else {
+        own_ = std::move(block);
+      }
+    }
+    void* data() const { return data_; }
+
+   private:
+    std::unique_ptr<unsigned char[]> own_;  // a scratch too large to keep, freed with this object
+    void* data_ = nullptr;
+  };
+
   const bool malloc_tuned_;
-  // Scratch for the convolution kernels (bytes, of either float dtype); grows to the largest problem seen, reused
-  // afterwards.
-  std::vector<unsigned char> workspace_;
+  Workspace workspace_;
 };
 
 }  // namespace binding

@@ -1,5 +1,6 @@
 #include "args.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -39,7 +40,7 @@ std::string describe(const Napi::Value& v) {
 
 std::string prefix(const char* fn) { return std::string("torchlet.native.") + fn + ": "; }
 
-std::string dims(int rank, const int32_t* values) {
+std::string dims(int rank, const int64_t* values) {
   std::ostringstream s;
   s << "[";
   for (int d = 0; d < rank; ++d) s << (d ? ", " : "") << values[d];
@@ -119,54 +120,109 @@ int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const 
 Meta::Meta(const Napi::CallbackInfo& info, size_t i, const char* fn) : env_(info.Env()), fn_(fn) {
   Napi::Value v = info[i];
   napi_typedarray_type type;
+  size_t length = 0;
   void* data = nullptr;
-  if (!typed_array_info(env_, v, &type, &length_, &data) || type != napi_int32_array) {
-    throw_type(env_, prefix(fn) + "expected an Int32Array for 'layout' but received " + describe(v));
+  if (!typed_array_info(env_, v, &type, &length, &data) || type != napi_float64_array) {
+    throw_type(env_, prefix(fn) + "expected a Float64Array for 'layout' but received " + describe(v));
   }
-  data_ = static_cast<const int32_t*>(data);
+  const double* d = static_cast<const double*>(data);
+  const double count = length > 0 ? d[0] : -1;
+  if (!(count >= 0 && count <= double(std::min(length - 1, kMaxLayout))) || std::floor(count) != count) {
+    std::ostringstream s;
+    s << prefix(fn) << "'layout' must start with the count of values that follow, at most "
+      << std::min(length > 0 ? length - 1 : 0, kMaxLayout) << ", but starts with " << count;
+    throw_range(env_, s.str());
+  }
+  length_ = size_t(count);
+  constexpr double kLimit = 9007199254740992.0;  // 2^53: every integer up to it is exact in a double
+  for (size_t k = 0; k < length_; ++k) {
+    const double x = d[k + 1];
+    if (!(x >= -kLimit && x <= kLimit) || std::floor(x) != x) {
+      std::ostringstream s;
+      s << prefix(fn) << "'layout' value " << k << " is " << x << ", not an integer in [-2^53, 2^53]";
+      throw_range(env_, s.str());
+    }
+    values_[k] = int64_t(x);
+  }
 }
 
-const int32_t* Meta::take(int n, const char* what) {
+const int64_t* Meta::take(int n, const char* what) {
   if (n < 0 || pos_ + size_t(n) > length_) {
-    throw_range(env_, prefix(fn_) + "'layout' ends before " + what + " (length " + std::to_string(length_) + ")");
+    throw_range(env_, prefix(fn_) + "'layout' ends before " + what + " (it holds " + std::to_string(length_) +
+                          " values)");
   }
-  const int32_t* p = data_ + pos_;
+  const int64_t* p = values_ + pos_;
   pos_ += size_t(n);
   return p;
 }
 
-int32_t Meta::next(const char* what) { return *take(1, what); }
+int64_t Meta::next(const char* what) { return *take(1, what); }
 
 int Meta::rank(const char* what) {
-  const int32_t r = next(what);
+  const int64_t r = next(what);
   if (r < 0 || r > kMaxRank) {
     throw_range(env_, prefix(fn_) + "expected " + what + " in [0, " + std::to_string(kMaxRank) + "] but received " +
                           std::to_string(r));
   }
-  return r;
+  return int(r);
 }
 
-const int32_t* Meta::shape(int rank, const char* what) {
-  const int32_t* s = take(rank, what);
+const int64_t* Meta::shape(int rank, const char* what) {
+  const int64_t* s = take(rank, what);
+  bool empty = false;
   for (int d = 0; d < rank; ++d) {
     if (s[d] < 0) throw_range(env_, prefix(fn_) + "negative size in " + what + " " + dims(rank, s));
+    empty = empty || s[d] == 0;
+  }
+  // Element counts stay exact in a double and in int64 arithmetic (an empty shape addresses nothing).
+  int64_t numel = 1;
+  for (int d = 0; d < rank && !empty; ++d) {
+    if (__builtin_mul_overflow(numel, s[d], &numel) || numel > (INT64_C(1) << 53)) {
+      throw_range(env_, prefix(fn_) + what + " " + dims(rank, s) + " has more than 2^53 elements");
+    }
   }
   return s;
 }
 
-void check_view(Napi::Env env, const char* fn, const char* name, size_t length, int rank, const int32_t* shape,
-                const int32_t* strides, int64_t offset) {
+const int64_t* Meta::bounded(int n, const char* const* names, int64_t lo, int64_t hi) {
+  const int64_t* v = take(n, names[0]);
+  for (int i = 0; i < n; ++i) {
+    if (v[i] < lo || v[i] > hi) {
+      std::ostringstream s;
+      s << prefix(fn_) << "'" << names[i] << "' is " << v[i] << ", outside [" << lo << ", " << hi
+        << "], the range the kernel supports";
+      throw_range(env_, s.str());
+    }
+  }
+  return v;
+}
+
+void Meta::finish() {
+  if (pos_ != length_) {
+    throw_range(env_, prefix(fn_) + "'layout' holds " + std::to_string(length_) + " values but the call reads " +
+                          std::to_string(pos_));
+  }
+}
+
+void check_view(Napi::Env env, const char* fn, const char* name, size_t length, int rank, const int64_t* shape,
+                const int64_t* strides, int64_t offset) {
+  // Sizes and strides are at most 2^53 in magnitude (Meta), so one product fits in int64; a sum may not, and any
+  // overflow is far outside every buffer.
   int64_t lo = offset, hi = offset;
+  bool overflow = false;
   for (int d = 0; d < rank; ++d) {
     if (shape[d] == 0) return;  // nothing is addressed
-    const int64_t reach = int64_t(shape[d] - 1) * strides[d];
-    (reach < 0 ? lo : hi) += reach;
+    int64_t reach = 0;
+    overflow = overflow || __builtin_mul_overflow(shape[d] - 1, strides[d], &reach) ||
+               __builtin_add_overflow(reach < 0 ? lo : hi, reach, reach < 0 ? &lo : &hi);
   }
-  if (lo < 0 || hi >= int64_t(length)) {
+  if (overflow || lo < 0 || hi >= int64_t(length)) {
     std::ostringstream s;
     s << prefix(fn) << "layout of '" << name << "' (offset " << offset << ", shape " << dims(rank, shape)
-      << ", strides " << dims(rank, strides) << ") reaches elements [" << lo << ", " << hi << "] of a buffer of "
-      << length;
+      << ", strides " << dims(rank, strides) << ") reaches ";
+    if (overflow) s << "past the 64-bit range";
+    else s << "elements [" << lo << ", " << hi << "]";
+    s << " of a buffer of " << length;
     throw_range(env, s.str());
   }
 }

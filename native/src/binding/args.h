@@ -28,29 +28,41 @@ int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const 
 [[noreturn]] void throw_type(Napi::Env env, const std::string& msg);
 [[noreturn]] void throw_range(Napi::Env env, const std::string& msg);
 
-// Reads the packed layout (an Int32Array) of one call front to back, checking its length as it goes.
-// Entries past the ones a call needs are ignored, so JS can reuse one scratch array for every call.
+// The most values one packed layout holds (the longest, where's, is 5 + 5 * kMaxRank).
+constexpr size_t kMaxLayout = 256;
+
+// Reads the packed layout of one call, a Float64Array [count, values...]: front to back, checking its length as it
+// goes, and only the `count` values JS wrote for this call (JS reuses one array for every call). Every value must be
+// an integer of magnitude at most 2^53, so sizes, strides and offsets cross the boundary exactly, in 64 bits;
+// finish() checks that the call read every value it was given. The values live in the Meta object, so it must
+// outlive every pointer take() returned.
 class Meta {
  public:
   Meta(const Napi::CallbackInfo& info, size_t i, const char* fn);
-  int32_t next(const char* what);
-  // Takes n values, returning a pointer into the array.
-  const int32_t* take(int n, const char* what);
+  // What take() returns points into this object: a copy would leave those pointers behind.
+  Meta(const Meta&) = delete;
+  Meta& operator=(const Meta&) = delete;
+  int64_t next(const char* what);
+  // Takes n values, returning a pointer into the converted values.
+  const int64_t* take(int n, const char* what);
   int rank(const char* what);
-  // Takes `rank` dims, checking each is >= 0.
-  const int32_t* shape(int rank, const char* what);
+  // Takes `rank` sizes, checking each is >= 0 and that their product is at most 2^53.
+  const int64_t* shape(int rank, const char* what);
+  // Takes n values, checking each lies in [lo, hi]; names[i] names value i in the message.
+  const int64_t* bounded(int n, const char* const* names, int64_t lo, int64_t hi);
+  void finish();
 
  private:
   Napi::Env env_;
   const char* fn_;
-  const int32_t* data_ = nullptr;
+  int64_t values_[kMaxLayout];
   size_t length_ = 0;
   size_t pos_ = 0;
 };
 
 // Checks that every element addressed by (offset, shape, strides) lies inside the buffer.
-void check_view(Napi::Env env, const char* fn, const char* name, size_t length, int rank, const int32_t* shape,
-                const int32_t* strides, int64_t offset);
+void check_view(Napi::Env env, const char* fn, const char* name, size_t length, int rank, const int64_t* shape,
+                const int64_t* strides, int64_t offset);
 
 }  // namespace binding
 }  // namespace torchlet

@@ -24,12 +24,13 @@ bool blas_operand(int rows, int cols, int64_t rs, int64_t cs, BlasOperand* op) {
     op->ld = int(min_cols);
     return true;
   }
-  if ((cols == 1 || cs == 1) && (rows == 1 || rs >= min_cols)) {
+  // BLAS takes an int leading dimension: a longer stride cannot reach it (the caller copies the operand instead).
+  if ((cols == 1 || cs == 1) && (rows == 1 || (rs >= min_cols && rs <= INT32_MAX))) {
     op->trans = CblasNoTrans;
     op->ld = int(rows == 1 ? min_cols : rs);
     return true;
   }
-  if ((rows == 1 || rs == 1) && (cols == 1 || cs >= min_rows)) {
+  if ((rows == 1 || rs == 1) && (cols == 1 || (cs >= min_rows && cs <= INT32_MAX))) {
     op->trans = CblasTrans;
     op->ld = int(cols == 1 ? min_rows : cs);
     return true;
@@ -48,7 +49,7 @@ void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double al
 }
 
 template <typename T>
-int gemm_batched(int batch_rank, const int32_t* batch_shape, int m, int n, int k, T alpha, const T* a,
+int gemm_batched(int batch_rank, const int64_t* batch_shape, int m, int n, int k, T alpha, const T* a,
                  const MatrixView& va, const T* b, const MatrixView& vb, T beta, T* out, int64_t out_offset) {
   BlasOperand oa, ob;
   int bad = 0;
@@ -77,7 +78,7 @@ int gemm_batched(int batch_rank, const int32_t* batch_shape, int m, int n, int k
 }  // namespace
 }  // namespace blas_detail
 
-int gemm_batched(DType t, int batch_rank, const int32_t* batch_shape, int m, int n, int k, double alpha,
+int gemm_batched(DType t, int batch_rank, const int64_t* batch_shape, int m, int n, int k, double alpha,
                  const void* a, const MatrixView& va, const void* b, const MatrixView& vb, double beta, void* out,
                  int64_t out_offset) {
   int result = -1;

@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <cstring>
 #include <limits>
+#include <string>
 
 #include "kernels.h"
 
@@ -17,6 +18,7 @@ const char* const kUnaryOpNames[] = {
 const char* const kReduceOpNames[] = {TORCHLET_REDUCE_OPS(TORCHLET_NAME_ITEM) nullptr};
 const char* const kConvKindNames[] = {TORCHLET_CONV_KINDS(TORCHLET_NAME_ITEM) nullptr};
 const char* const kPoolKindNames[] = {TORCHLET_POOL_KINDS(TORCHLET_NAME_ITEM) nullptr};
+const char* const kRangeKindNames[] = {TORCHLET_RANGE_KINDS(TORCHLET_NAME_ITEM) nullptr};
 #undef TORCHLET_NAME_ITEM
 
 namespace elementwise_detail {
@@ -31,7 +33,7 @@ void run_parallel(const StridedIter<K>& it, const F& body) {
 
 // Runs out[i] = f(a[i], b[i]) with fast paths for the common contiguous and scalar-broadcast runs.
 template <typename TO, typename TI, typename F>
-void binary_loop(TO* out, const TI* a, const TI* b, int rank, const int32_t* shape, const View& vo,
+void binary_loop(TO* out, const TI* a, const TI* b, int rank, const int64_t* shape, const View& vo,
                  const View& va, const View& vb, F f) {
   StridedIter<3> it(rank, shape, {vo, va, vb});
   run_parallel(it, [&](const int64_t* p, int64_t n, const int64_t* s) {
@@ -53,7 +55,7 @@ void binary_loop(TO* out, const TI* a, const TI* b, int rank, const int32_t* sha
 }
 
 template <typename TO, typename TI, typename F>
-void unary_loop(TO* out, const TI* a, int rank, const int32_t* shape, const View& vo, const View& va, F f) {
+void unary_loop(TO* out, const TI* a, int rank, const int64_t* shape, const View& vo, const View& va, F f) {
   StridedIter<2> it(rank, shape, {vo, va});
   run_parallel(it, [&](const int64_t* p, int64_t n, const int64_t* s) {
     TO* o = out + p[0];
@@ -95,18 +97,37 @@ T float_floor_divide(T a, T b) {
   T q = std::floor(div);
   return div - q > T(0.5) ? q + T(1) : q;
 }
+// The divisor is never 0 here (int_arith checks first); b == -1 is set apart because INT32_MIN % -1 traps.
 int32_t int_remainder(int32_t a, int32_t b) {
-  if (b == 0) return 0;
+  if (b == -1) return 0;
   int32_t r = a % b;
   if (r != 0 && ((r < 0) != (b < 0))) r += b;
   return r;
 }
+// The divisor is never 0, nor -1 with INT32_MIN (int_arith checks first).
 int32_t int_floor_divide(int32_t a, int32_t b) {
-  if (b == 0) return 0;
   int32_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
   return q;
 }
+
+// Calls check(a[i], b[i]) for the elements of the index space in order until it returns a non-null message, and
+// throws that as a KernelError naming the op. The integer kernels check their operands this way before writing, so
+// an op that fails leaves its output (an input, when in place) untouched.
+template <int K, typename F>
+void check_elements(const char* op, int rank, const int64_t* shape, const View (&views)[K], F check) {
+  StridedIter<K> it(rank, shape, views);
+  const char* error = nullptr;
+  it.run([&](const int64_t* p, int64_t n, const int64_t* s) {
+    for (int64_t i = 0; i < n && !error; ++i) {
+      int64_t at[K];
+      for (int k = 0; k < K; ++k) at[k] = p[k] + i * s[k];
+      error = check(at);
+    }
+  });
+  if (error) throw KernelError(std::string(op) + ": " + error);
+}
+
 int32_t int_pow(int32_t base, int32_t exp) {
   if (exp < 0) return base == 1 ? 1 : (base == -1 ? (exp % 2 ? -1 : 1) : 0);
   uint32_t result = 1, b = uint32_t(base);
@@ -118,14 +139,14 @@ int32_t int_pow(int32_t base, int32_t exp) {
 }
 
 template <typename TI, typename F>
-void compare(void* out, const void* a, const void* b, int rank, const int32_t* shape, const View& vo,
+void compare(void* out, const void* a, const void* b, int rank, const int64_t* shape, const View& vo,
              const View& va, const View& vb, F f) {
   binary_loop(static_cast<uint8_t*>(out), static_cast<const TI*>(a), static_cast<const TI*>(b), rank, shape, vo,
               va, vb, [f](TI x, TI y) -> uint8_t { return f(x, y) ? 1 : 0; });
 }
 
 template <typename TI>
-bool comparison_or_logical(BinaryOp op, void* out, const void* a, const void* b, int rank, const int32_t* shape,
+bool comparison_or_logical(BinaryOp op, void* out, const void* a, const void* b, int rank, const int64_t* shape,
                            const View& vo, const View& va, const View& vb) {
   switch (op) {
     case BinaryOp::eq: compare<TI>(out, a, b, rank, shape, vo, va, vb, [](TI x, TI y) { return x == y; }); return true;
@@ -150,7 +171,7 @@ bool comparison_or_logical(BinaryOp op, void* out, const void* a, const void* b,
 bool is_boolean_result(BinaryOp op) { return op >= BinaryOp::eq; }
 
 template <typename T>
-bool float_arith(BinaryOp op, T* o, const T* a, const T* b, int rank, const int32_t* shape, const View& vo,
+bool float_arith(BinaryOp op, T* o, const T* a, const T* b, int rank, const int64_t* shape, const View& vo,
                  const View& va, const View& vb, double alpha) {
   if ((op == BinaryOp::add || op == BinaryOp::sub) && alpha != 1.0) {
     const T s = T(op == BinaryOp::add ? alpha : -alpha);
@@ -175,7 +196,7 @@ bool float_arith(BinaryOp op, T* o, const T* a, const T* b, int rank, const int3
   }
 }
 
-bool int_arith(BinaryOp op, int32_t* o, const int32_t* a, const int32_t* b, int rank, const int32_t* shape,
+bool int_arith(BinaryOp op, int32_t* o, const int32_t* a, const int32_t* b, int rank, const int64_t* shape,
                const View& vo, const View& va, const View& vb, double alpha) {
   // Unsigned arithmetic wraps on overflow like PyTorch's integer tensors, without undefined behaviour.
   if ((op == BinaryOp::add || op == BinaryOp::sub) && alpha != 1.0) {
@@ -196,8 +217,20 @@ bool int_arith(BinaryOp op, int32_t* o, const int32_t* a, const int32_t* b, int 
     case BinaryOp::pow: binary_loop(o, a, b, rank, shape, vo, va, vb, int_pow); return true;
     case BinaryOp::maximum: binary_loop(o, a, b, rank, shape, vo, va, vb, nan_max<int32_t>); return true;
     case BinaryOp::minimum: binary_loop(o, a, b, rank, shape, vo, va, vb, nan_min<int32_t>); return true;
-    case BinaryOp::remainder: binary_loop(o, a, b, rank, shape, vo, va, vb, int_remainder); return true;
-    case BinaryOp::floor_divide: binary_loop(o, a, b, rank, shape, vo, va, vb, int_floor_divide); return true;
+    case BinaryOp::remainder:
+    case BinaryOp::floor_divide: {
+      const bool floor_divide = op == BinaryOp::floor_divide;
+      check_elements(kBinaryOpNames[int(op)], rank, shape, {va, vb}, [&](const int64_t* at) -> const char* {
+        if (b[at[1]] == 0) return "ZeroDivisionError";
+        if (floor_divide && b[at[1]] == -1 && a[at[0]] == INT32_MIN) {
+          return "-2147483648 // -1 = 2147483648 is outside the range of int32 (torchlet's int64), "
+                 "[-2147483648, 2147483647]";
+        }
+        return nullptr;
+      });
+      binary_loop(o, a, b, rank, shape, vo, va, vb, floor_divide ? int_floor_divide : int_remainder);
+      return true;
+    }
     default: return false;
   }
 }
@@ -236,7 +269,7 @@ void with_exponent(T e, const F& f) {
 
 // out = f(x, p0, p1) for one op of TORCHLET_FLOAT_UNARY_OPS.
 template <UnaryOp kOp, typename T, typename F>
-void float_unary_loop(T* o, const T* a, int rank, const int32_t* shape, const View& vo, const View& va, T p0, T p1,
+void float_unary_loop(T* o, const T* a, int rank, const int64_t* shape, const View& vo, const View& va, T p0, T p1,
                       F f) {
   if constexpr (kOp == UnaryOp::pow_scalar) {
     with_exponent(p0, [&](auto e) { unary_loop(o, a, rank, shape, vo, va, [=](T x) { return f(x, e, p1); }); });
@@ -246,7 +279,7 @@ void float_unary_loop(T* o, const T* a, int rank, const int32_t* shape, const Vi
 }
 
 template <typename T>
-bool float_unary(UnaryOp op, T* o, const T* a, int rank, const int32_t* shape, const View& vo, const View& va,
+bool float_unary(UnaryOp op, T* o, const T* a, int rank, const int64_t* shape, const View& vo, const View& va,
                  double p0, double p1) {
   switch (op) {
 #define TORCHLET_UNARY_CASE(name, expr)                                              \
@@ -271,11 +304,18 @@ bool float_unary(UnaryOp op, T* o, const T* a, int rank, const int32_t* shape, c
   X(square, int32_t(uint32_t(x) * uint32_t(x))) \
   X(clamp, std::min(std::max(x, p0), p1))
 
-bool int_unary(UnaryOp op, int32_t* o, const int32_t* a, int rank, const int32_t* shape, const View& vo,
+bool int_unary(UnaryOp op, int32_t* o, const int32_t* a, int rank, const int64_t* shape, const View& vo,
                const View& va, double param0, double param1) {
   // Clipped into int32 range first (a NaN bound gives 0): the cast of anything else is undefined.
   auto bound = [](double v) { return v != v ? 0 : int32_t(std::clamp(v, -2147483648.0, 2147483647.0)); };
   const int32_t p0 = bound(std::ceil(param0)), p1 = bound(std::floor(param1));
+  if (op == UnaryOp::neg || op == UnaryOp::abs) {
+    check_elements(kUnaryOpNames[int(op)], rank, shape, {va}, [&](const int64_t* at) -> const char* {
+      return a[at[0]] == INT32_MIN
+                 ? "the negation of -2147483648 is outside the range of int32 (torchlet's int64), [-2147483648, 2147483647]"
+                 : nullptr;
+    });
+  }
   switch (op) {
 #define TORCHLET_UNARY_CASE(name, expr)                                                \
   case UnaryOp::name:                                                                  \
@@ -288,7 +328,7 @@ bool int_unary(UnaryOp op, int32_t* o, const int32_t* a, int rank, const int32_t
 }
 
 template <typename TD, typename TS>
-void convert(void* dst, const void* src, int rank, const int32_t* shape, const View& vd, const View& vs) {
+void convert(void* dst, const void* src, int rank, const int64_t* shape, const View& vd, const View& vs) {
   unary_loop(static_cast<TD*>(dst), static_cast<const TS*>(src), rank, shape, vd, vs, [](TS x) -> TD {
     if constexpr (std::is_same<TD, uint8_t>::value) {
       return x != 0 ? 1 : 0;
@@ -307,7 +347,7 @@ void convert(void* dst, const void* src, int rank, const int32_t* shape, const V
 }  // namespace elementwise_detail
 
 bool binary(BinaryOp op, DType tout, void* out, DType tin, const void* a, const void* b, int rank,
-            const int32_t* shape, const View& vo, const View& va, const View& vb, double alpha) {
+            const int64_t* shape, const View& vo, const View& va, const View& vb, double alpha) {
   using namespace elementwise_detail;
   if (is_boolean_result(op)) {
     if (tout != DType::U8) return false;
@@ -331,7 +371,7 @@ bool binary(BinaryOp op, DType tout, void* out, DType tin, const void* a, const 
   });
 }
 
-bool unary(UnaryOp op, DType tout, void* out, DType tin, const void* a, int rank, const int32_t* shape,
+bool unary(UnaryOp op, DType tout, void* out, DType tin, const void* a, int rank, const int64_t* shape,
            const View& vo, const View& va, double p0, double p1) {
   using namespace elementwise_detail;
   switch (op) {
@@ -364,7 +404,7 @@ bool unary(UnaryOp op, DType tout, void* out, DType tin, const void* a, int rank
 }
 
 void where(size_t elem_size, void* out, const uint8_t* cond, const void* a, const void* b, int rank,
-           const int32_t* shape, const View& vo, const View& vc, const View& va, const View& vb) {
+           const int64_t* shape, const View& vo, const View& vc, const View& va, const View& vb) {
   StridedIter<4> it(rank, shape, {vo, vc, va, vb});
   // The elements are moved, not read as numbers.
   dispatch_bits(elem_size, [&](auto tag) {
@@ -380,7 +420,7 @@ void where(size_t elem_size, void* out, const uint8_t* cond, const void* a, cons
   });
 }
 
-void copy(DType td, void* dst, DType ts, const void* src, int rank, const int32_t* shape, const View& vd,
+void copy(DType td, void* dst, DType ts, const void* src, int rank, const int64_t* shape, const View& vd,
           const View& vs) {
   using namespace elementwise_detail;
   if (td == ts && td != DType::U8) {

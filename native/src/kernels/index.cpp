@@ -12,9 +12,9 @@ namespace {
 // Visits every element of the index's shape; src/out dims other than `dim` follow the iteration, `dim` is
 // addressed through the index value. Stops at the first index outside [0, dim_size).
 template <typename F>
-int64_t for_each_indexed(const int32_t* index, int rank, const int32_t* shape, const View& vo, const View& vs,
-                         const View& vi, int dim, int32_t dim_size, int32_t* bad_value, F f) {
-  int32_t src_strides[kMaxRank];
+int64_t for_each_indexed(const int32_t* index, int rank, const int64_t* shape, const View& vo, const View& vs,
+                         const View& vi, int dim, int64_t dim_size, int32_t* bad_value, F f) {
+  int64_t src_strides[kMaxRank];
   for (int d = 0; d < rank; ++d) src_strides[d] = d == dim ? 0 : vs.strides[d];
   const int64_t dim_stride = vs.strides[dim];
   int64_t bad_at = -1, at = 0;
@@ -37,8 +37,8 @@ int64_t for_each_indexed(const int32_t* index, int rank, const int32_t* shape, c
 }  // namespace
 }  // namespace index_detail
 
-int64_t gather(size_t elem_size, void* out, const void* src, const int32_t* index, int rank, const int32_t* shape,
-               const View& vo, const View& vs, const View& vi, int dim, int32_t dim_size, int32_t* bad_value) {
+int64_t gather(size_t elem_size, void* out, const void* src, const int32_t* index, int rank, const int64_t* shape,
+               const View& vo, const View& vs, const View& vi, int dim, int64_t dim_size, int32_t* bad_value) {
   return dispatch_bits(elem_size, [&](auto tag) {
     using U = typename decltype(tag)::type;
     U* o = static_cast<U*>(out);
@@ -48,8 +48,8 @@ int64_t gather(size_t elem_size, void* out, const void* src, const int32_t* inde
   });
 }
 
-int64_t scatter_add(DType t, void* out, const void* src, const int32_t* index, int rank, const int32_t* shape,
-                    const View& vo, const View& vs, const View& vi, int dim, int32_t dim_size, int32_t* bad_value) {
+int64_t scatter_add(DType t, void* out, const void* src, const int32_t* index, int rank, const int64_t* shape,
+                    const View& vo, const View& vs, const View& vi, int dim, int64_t dim_size, int32_t* bad_value) {
   return dispatch(t, [&](auto tag) {
     using T = typename decltype(tag)::type;
     // Integers add as unsigned: they wrap like PyTorch's, without undefined behaviour.

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 
 #include "dtype.h"
 #include "strided.h"
@@ -19,6 +20,12 @@
 #endif
 
 namespace torchlet {
+
+// A kernel's report that its operands' values have no result it can give (an integer division by zero, a quotient
+// outside int32): the kernel throws it before writing anything, and the binding turns it into a JS RangeError.
+struct KernelError : std::range_error {
+  using std::range_error::range_error;
+};
 
 // The op and kind lists are exported to JS by name, so TypeScript never hard-codes these numbers.
 #define TORCHLET_BINARY_OPS(X) \
@@ -62,6 +69,8 @@ namespace torchlet {
 #define TORCHLET_CONV_KINDS(X) X(forward) X(backward_input) X(backward_weight)
 #define TORCHLET_POOL_KINDS(X) \
   X(max) X(avg) X(avg_backward) X(adaptive_avg) X(adaptive_max) X(adaptive_avg_backward) X(max_backward)
+// Range fills (fill_range below).
+#define TORCHLET_RANGE_KINDS(X) X(arange) X(linspace)
 
 #define TORCHLET_ENUM_ITEM(name, ...) name,
 enum class BinaryOp : int { TORCHLET_BINARY_OPS(TORCHLET_ENUM_ITEM) kCount };
@@ -69,6 +78,7 @@ enum class UnaryOp : int { TORCHLET_FLOAT_UNARY_OPS(TORCHLET_ENUM_ITEM) TORCHLET
 enum class ReduceOp : int { TORCHLET_REDUCE_OPS(TORCHLET_ENUM_ITEM) kCount };
 enum class ConvKind : int { TORCHLET_CONV_KINDS(TORCHLET_ENUM_ITEM) kCount };
 enum class PoolKind : int { TORCHLET_POOL_KINDS(TORCHLET_ENUM_ITEM) kCount };
+enum class RangeKind : int { TORCHLET_RANGE_KINDS(TORCHLET_ENUM_ITEM) kCount };
 #undef TORCHLET_ENUM_ITEM
 
 // Null-terminated, in code order.
@@ -77,53 +87,56 @@ extern const char* const kUnaryOpNames[];
 extern const char* const kReduceOpNames[];
 extern const char* const kConvKindNames[];
 extern const char* const kPoolKindNames[];
+extern const char* const kRangeKindNames[];
 
 // out = op(a, b) over `shape`. a and b share dtype `tin`; comparisons and logical ops write U8, the others tin.
 // add and sub take alpha: out = a + alpha * b (a - alpha * b), one fused multiply-add for floats as in
-// PyTorch's vectorised kernels. Returns false when the op does not exist for these dtypes.
+// PyTorch's vectorised kernels. Returns false when the op does not exist for these dtypes. Integer remainder and
+// floor_divide throw KernelError("ZeroDivisionError") for a zero divisor, floor_divide also for INT32_MIN // -1.
 bool binary(BinaryOp op, DType tout, void* out, DType tin, const void* a, const void* b, int rank,
-            const int32_t* shape, const View& vo, const View& va, const View& vb, double alpha = 1.0);
+            const int64_t* shape, const View& vo, const View& va, const View& vb, double alpha = 1.0);
 
 // out = op(a) over `shape`; p0/p1 are the op's scalar parameters (clamp bounds, exponent, slope). Floating inputs
 // take every op of TORCHLET_FLOAT_UNARY_OPS, int32 a few; the bool-result ops take any input and write U8.
-bool unary(UnaryOp op, DType tout, void* out, DType tin, const void* a, int rank, const int32_t* shape,
+// int32 neg and abs throw KernelError for INT32_MIN, whose negation int32 cannot hold.
+bool unary(UnaryOp op, DType tout, void* out, DType tin, const void* a, int rank, const int64_t* shape,
            const View& vo, const View& va, double p0, double p1);
 
 // out = cond ? a : b, for elements of `elem_size` bytes (1, 4 or 8).
 void where(size_t elem_size, void* out, const uint8_t* cond, const void* a, const void* b, int rank,
-           const int32_t* shape, const View& vo, const View& vc, const View& va, const View& vb);
+           const int64_t* shape, const View& vo, const View& vc, const View& va, const View& vb);
 
 // dst = src converted from `ts` to `td`, any pair of dtypes: float to int truncates (NaN gives 0, values out of
 // range the nearest int32), anything to bool tests for non-zero, the same dtype copies the bits.
-void copy(DType td, void* dst, DType ts, const void* src, int rank, const int32_t* shape, const View& vd,
+void copy(DType td, void* dst, DType ts, const void* src, int rank, const int64_t* shape, const View& vd,
           const View& vs);
 
 // Reduces the dims flagged in `reduce_mask`; out (and idx for max/min/argmax/argmin) are contiguous over the
 // kept dims. Indices count positions in the reduced sub-space in row-major order.
-bool reduce(ReduceOp op, DType t, void* out, int32_t* idx, const void* in, int rank, const int32_t* shape,
+bool reduce(ReduceOp op, DType t, void* out, int32_t* idx, const void* in, int rank, const int64_t* shape,
             const View& vin, const uint8_t* reduce_mask);
 
 // Row-major matrix operand: element (i, j) of each batch entry at offset + i * rs + j * cs.
 struct MatrixView {
   int64_t offset;
   int64_t rs, cs;
-  const int32_t* batch_strides;
+  const int64_t* batch_strides;
 };
 // out[b] = alpha * A[b] @ B[b] + beta * out[b] for every batch index, out contiguous [batch..., m, n], every operand
 // of floating dtype t (cblas_sgemm or cblas_dgemm; alpha and beta rounded to t). Returns 0, or a bit mask (1 = A,
 // 2 = B) of the operands whose strides cannot reach BLAS without a copy; -1 when t is not floating.
-int gemm_batched(DType t, int batch_rank, const int32_t* batch_shape, int m, int n, int k, double alpha,
+int gemm_batched(DType t, int batch_rank, const int64_t* batch_shape, int m, int n, int k, double alpha,
                  const void* a, const MatrixView& va, const void* b, const MatrixView& vb, double beta, void* out,
                  int64_t out_offset);
 
 // out[i] = src[i with dim replaced by index[i]] over the index's shape, for elements of `elem_size` bytes (1, 4
 // or 8). Returns -1, or the flat position of the first index outside [0, dim_size) with its value in *bad_value.
-int64_t gather(size_t elem_size, void* out, const void* src, const int32_t* index, int rank, const int32_t* shape,
-               const View& vo, const View& vs, const View& vi, int dim, int32_t dim_size, int32_t* bad_value);
+int64_t gather(size_t elem_size, void* out, const void* src, const int32_t* index, int rank, const int64_t* shape,
+               const View& vo, const View& vs, const View& vi, int dim, int64_t dim_size, int32_t* bad_value);
 
 // out[i with dim replaced by index[i]] += src[i] over the index's shape (integers wrap). Same return as gather.
-int64_t scatter_add(DType t, void* out, const void* src, const int32_t* index, int rank, const int32_t* shape,
-                    const View& vo, const View& vs, const View& vi, int dim, int32_t dim_size, int32_t* bad_value);
+int64_t scatter_add(DType t, void* out, const void* src, const int32_t* index, int rank, const int64_t* shape,
+                    const View& vo, const View& vs, const View& vi, int dim, int64_t dim_size, int32_t* bad_value);
 
 // torchlet's worker threads (OpenBLAS has its own pool, sized separately). parallel_for calls fn(task, thread) for
 // each task in [0, tasks), spread over up to `threads` threads; thread is in [0, threads).
@@ -172,7 +185,8 @@ struct PoolGeometry {
   int64_t planes;
   int h, w, oh, ow;
   int kh, kw, sh, sw, ph, pw, dh, dw;
-  int count_include_pad, divisor_override;  // average pooling only (0: no override)
+  int count_include_pad;
+  int64_t divisor_override;  // average pooling only (0: no override)
 };
 // One pooling kernel over a and out of floating dtype t; the adaptive kinds pool to oh x ow.
 //   max, adaptive_max:                  a = x  -> out = y, idx = the flat position (i * w + j) of each maximum
@@ -181,6 +195,11 @@ struct PoolGeometry {
 //   max_backward (both max kinds):      a = gy, idx read -> out = gx: zero, then gx[plane, idx] += gy
 // Returns false when t is not floating, or when an index of max_backward lies outside its plane (that entry skipped).
 bool pool2d(PoolKind kind, DType t, const void* a, void* out, int32_t* idx, const PoolGeometry& g);
+
+// Fills out[0, n) of dtype t, split over torchlet's threads: arange (a = start, b = step: out[i] = a + i * b in
+// double, then stored) or linspace (from a to b inclusive, in n steps, as PyTorch's CPU kernel computes it). Values
+// are stored as t: floats round, int32 truncates (the caller checks that every value fits). False for bool.
+bool fill_range(RangeKind kind, DType t, void* out, int64_t n, double a, double b);
 
 // One Adam/AdamW update of a contiguous parameter, in place, as the sequence of operations torch.optim performs in
 // the parameter's dtype (lerp, mul + addcmul, sqrt / sqrt(bc2) + eps, addcdiv), so the result is the same bits.

@@ -6,8 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "kernels.h"
@@ -44,12 +46,17 @@ class Pool {
       for (int64_t t = 0; t < tasks; ++t) fn(t, 0);
       return;
     }
-    const int helpers = int(std::min<int64_t>(threads, tasks)) - 1;
+    int helpers = int(std::min<int64_t>(threads, tasks)) - 1;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      while (int(workers_.size()) < helpers) {
-        const int id = int(workers_.size()) + 1;
-        workers_.emplace_back([this, id] { work(id); });
+      // A thread that cannot start (out of memory, a process limit) leaves the region to the threads there are.
+      try {
+        while (int(workers_.size()) < helpers) {
+          const int id = int(workers_.size()) + 1;
+          workers_.emplace_back([this, id] { work(id); });
+        }
+      } catch (const std::exception&) {
+        helpers = int(workers_.size());
       }
       fn_ = &fn;
       tasks_ = tasks;
@@ -65,11 +72,22 @@ class Pool {
       done_.wait(lock, [this] { return pending_.load() == 0; });
     }
     fn_ = nullptr;
+    // A task's exception reaches the caller (a worker's would end the process); the region's other tasks were
+    // skipped.
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
   }
 
  private:
   void drain(int id) {
-    for (int64_t t = next_.fetch_add(1); t < tasks_; t = next_.fetch_add(1)) (*fn_)(t, id);
+    for (int64_t t = next_.fetch_add(1); t < tasks_; t = next_.fetch_add(1)) {
+      try {
+        (*fn_)(t, id);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!error_) error_ = std::current_exception();
+        next_.store(tasks_);
+      }
+    }
   }
 
   void work(int id) {
@@ -103,6 +121,7 @@ class Pool {
   int helpers_ = 0;
   std::atomic<int> pending_{0};
   std::atomic<uint64_t> generation_{0};
+  std::exception_ptr error_;  // the region's first exception, under mu_
 };
 
 Pool& pool() {

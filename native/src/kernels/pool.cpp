@@ -29,27 +29,27 @@ void for_planes(const PoolGeometry& g, const F& body) {
 // The average pool's divisor and clipped window, as PyTorch's avg_pool2d.
 struct AvgWindow {
   int h0, h1, w0, w1;
-  int divisor;
+  int64_t divisor;
 };
 AvgWindow avg_window(const PoolGeometry& g, int oi, int oj) {
   int h0 = oi * g.sh - g.ph, w0 = oj * g.sw - g.pw;
   int h1 = std::min(h0 + g.kh, g.h + g.ph), w1 = std::min(w0 + g.kw, g.w + g.pw);
-  const int pool_size = (h1 - h0) * (w1 - w0);
+  const int64_t pool_size = int64_t(h1 - h0) * (w1 - w0);
   h0 = std::max(h0, 0);
   w0 = std::max(w0, 0);
   h1 = std::min(h1, g.h);
   w1 = std::min(w1, g.w);
-  int div;
+  int64_t div;
   if (g.divisor_override) div = g.divisor_override;
   else if (g.count_include_pad) div = pool_size;
-  else div = (h1 - h0) * (w1 - w0);
+  else div = int64_t(h1 - h0) * (w1 - w0);
   return {h0, h1, w0, w1, div};
 }
 
 AvgWindow adaptive_window(const PoolGeometry& g, int oi, int oj) {
   const int h0 = adaptive_start(oi, g.h, g.oh), h1 = adaptive_end(oi, g.h, g.oh);
   const int w0 = adaptive_start(oj, g.w, g.ow), w1 = adaptive_end(oj, g.w, g.ow);
-  return {h0, h1, w0, w1, (h1 - h0) * (w1 - w0)};
+  return {h0, h1, w0, w1, int64_t(h1 - h0) * (w1 - w0)};
 }
 
 // The mean of each output's window (average pooling, plain or adaptive), and its adjoint.

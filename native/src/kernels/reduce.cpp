@@ -16,9 +16,9 @@ namespace {
 // outputs to torchlet's threads: each output is still summed by one thread in one order, so the split never
 // changes a result.
 template <typename F>
-void for_each_output(int rank, const int32_t* shape, const View& vin, const uint8_t* mask, F body) {
-  int32_t outer_shape[kMaxRank] = {}, inner_shape[kMaxRank] = {};
-  int32_t outer_strides[kMaxRank] = {}, inner_strides[kMaxRank] = {};
+void for_each_output(int rank, const int64_t* shape, const View& vin, const uint8_t* mask, F body) {
+  int64_t outer_shape[kMaxRank] = {}, inner_shape[kMaxRank] = {};
+  int64_t outer_strides[kMaxRank] = {}, inner_strides[kMaxRank] = {};
   int no = 0, ni = 0;
   for (int d = 0; d < rank; ++d) {
     if (mask[d]) {
@@ -39,6 +39,7 @@ void for_each_output(int rank, const int32_t* shape, const View& vin, const uint
       }
     });
   };
+  if (outer.numel() == 0) return;
   int64_t total = outer.numel();
   for (int d = 0; d < ni; ++d) total *= inner_shape[d];
   parallel_range(outer.numel(), total, outputs);
@@ -58,7 +59,7 @@ TORCHLET_SIMD_CLONES double sum_contiguous(const T* __restrict__ x, int64_t n) {
 }
 
 template <typename T, typename Acc>
-void reduce_sum(Acc* out, const T* in, int rank, const int32_t* shape, const View& vin, const uint8_t* mask,
+void reduce_sum(Acc* out, const T* in, int rank, const int64_t* shape, const View& vin, const uint8_t* mask,
                 bool product) {
   for_each_output(rank, shape, vin, mask, [&](int64_t o, const StridedIter<1>& inner) {
     // Accumulate in double/int64: for float32 at least as accurate as PyTorch's cascaded float sums (for float64
@@ -85,7 +86,7 @@ void reduce_sum(Acc* out, const T* in, int rank, const int32_t* shape, const Vie
 
 // Max/min with PyTorch's rules: NaN wins, and ties keep the first position.
 template <typename T>
-void reduce_extreme(T* out, int32_t* idx, const T* in, int rank, const int32_t* shape, const View& vin,
+void reduce_extreme(T* out, int32_t* idx, const T* in, int rank, const int64_t* shape, const View& vin,
                     const uint8_t* mask, bool is_max) {
   for_each_output(rank, shape, vin, mask, [&](int64_t o, const StridedIter<1>& inner) {
     T best = T(0);
@@ -114,7 +115,7 @@ void reduce_extreme(T* out, int32_t* idx, const T* in, int rank, const int32_t* 
 }  // namespace
 }  // namespace reduce_detail
 
-bool reduce(ReduceOp op, DType t, void* out, int32_t* idx, const void* in, int rank, const int32_t* shape,
+bool reduce(ReduceOp op, DType t, void* out, int32_t* idx, const void* in, int rank, const int64_t* shape,
             const View& vin, const uint8_t* mask) {
   return dispatch(t, [&](auto tag) {
     using T = typename decltype(tag)::type;

@@ -11,7 +11,7 @@ constexpr int kMaxRank = 16;
 // Describes one operand of a kernel: element offset into its buffer and a stride per dim (in elements).
 struct View {
   int64_t offset = 0;
-  const int32_t* strides = nullptr;
+  const int64_t* strides = nullptr;
 };
 
 // Iterates the index space `shape` over K operands at once, calling f(pos, n, step) for every innermost run:
@@ -21,16 +21,23 @@ struct View {
 template <int K>
 class StridedIter {
  public:
-  StridedIter(int rank, const int32_t* shape, const View (&views)[K]) {
+  StridedIter(int rank, const int64_t* shape, const View (&views)[K]) {
     rank_ = 0;
     numel_ = 1;
     for (int k = 0; k < K; ++k) offset_[k] = views[k].offset;
+    // Nothing is addressed in an empty shape: its other sizes and its strides were never checked, so leave them be.
     for (int d = 0; d < rank; ++d) {
-      numel_ *= shape[d];
+      if (shape[d] == 0) {
+        numel_ = 0;
+        return;
+      }
+    }
+    for (int d = 0; d < rank; ++d) numel_ *= shape[d];
+    for (int d = 0; d < rank; ++d) {
       if (shape[d] == 1) continue;
       bool merge = rank_ > 0;
       for (int k = 0; k < K && merge; ++k) {
-        merge = strides_[k][rank_ - 1] == int64_t(views[k].strides[d]) * shape[d];
+        merge = strides_[k][rank_ - 1] == views[k].strides[d] * shape[d];
       }
       if (merge) {
         shape_[rank_ - 1] *= shape[d];
