@@ -408,6 +408,15 @@ error('fractional embedding paddingIdx', 'embedding', [L(1), w5], {'paddingIdx':
 for idx in [[7], [0, -1], [5]]:
     error(f'embedding index {idx} of 5 rows', 'embedding', [L(*idx), w5], {}, 'index out of range in self')
 
+# Logits of exactly 0 with posWeight: the target's gradient goes through log_sigmoid, whose derivative there is 1/2
+# (found by the differential tester, seed 12).
+for dt in [torch.float32, torch.float64]:
+    case(f'binaryCrossEntropyWithLogits {str(dt)[6:]} zero logits posWeight weight second derivatives', 'binaryCrossEntropyWithLogits',
+         [T(0.0, -0.0, 0.0, 1.5, -2.0, 0.0).to(dt), T(0.3, 0.9, 0.0, 1.0, 0.5, 0.7).to(dt)],
+         {'posWeight': T(2.34, 2.34, 0.5, 1.0, 3.0, 0.0).to(dt), 'weight': T(1.3, 0.2, 1.0, 2.0, 0.5, 1.1).to(dt), 'reduction': 'sum'},
+         second=True)
+
+
 with open(os.path.join(OUT, 'edge_nn.json'), 'w') as f:
     json.dump({'generator': 'scripts/gen_edge_nn_fixtures.py', 'torch': torch.__version__, 'cases': cases, 'errors': errors},
               f, separators=(',', ':'))

@@ -553,7 +553,9 @@ function logit(p: Tensor): Tensor {
 
 /** log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite for large |x|. */
 function logSigmoid(x: Tensor): Tensor {
-  return x.clamp(null, 0).sub(x.abs().neg().exp().log1p());
+  // One node with PyTorch's gradient g sigmoid(-x): the composite's kinks (clamp, abs) would give 1 at x = 0, not 1/2.
+  const out = noGrad(() => x.clamp(null, 0).sub(x.abs().neg().exp().log1p()));
+  return record('LogSigmoidBackward0', out, [x], (g): Tensor[] => [g.mul(x.neg().sigmoid())]);
 }
 
 /**
