@@ -536,6 +536,14 @@ for shape in [(0, 1, 3, 3), (1, 0, 3, 3), (1, 1, 0, 3), (1, 1, 3, 0), (0, 1, 0, 
     for pad in [0, 1]:
         case('empty convolution', 'conv2d', [torch.zeros(*shape), torch.ones(2, shape[1], 1, 1)], [pad])
 
+# Equal values have variance exactly 0 (PyTorch's Welford pass), so std's gradient is 0 there, not a ratio of
+# rounding errors (found by the differential tester, seeds 13 and 14).
+for dt in [torch.float32, torch.float64]:
+    for op in ['var', 'std']:
+        for a in [[1, True], [0, False], []]:
+            case('equal values', op, [T([[0.78, 0.78, 0.78], [0.1, 0.1, 0.1]]).to(dt)], a)
+            case('equal values', op, [View(T([[0.0, -0.86, -0.11, -1.08]]).to(dt).erf(), ('expand', [3, 4]))], a)
+
 with open(OUT, 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases}, f, indent=None, separators=(',', ':'))
     f.write('\n')

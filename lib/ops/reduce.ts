@@ -217,6 +217,18 @@ function argExtreme(x: Tensor, op: 'argmax' | 'argmin', dim: number | null | und
   return indices;
 }
 
+/**
+ * The mean along dims (kept), computed around each slice's first element: s + mean(x - s). Equal values give their
+ * value exactly, so their variance is exactly 0 as PyTorch's Welford pass gives (sum / n rounds: the variance of
+ * [0.78, 0.78, 0.78] would be 1e-33, its std 3e-17, and a division by it huge instead of inf). Same gradient as mean.
+ */
+function centre(x: Tensor, dims: readonly number[], n: number): Tensor {
+  if (n === 0) return mean(x, dims, true);
+  let shift = x;
+  for (const d of dims) shift = shift.narrow(d, 0, 1);
+  return shift.add(mean(x.sub(shift), dims, true));
+}
+
 /** Variance with Bessel's correction when unbiased, as torch.var(input, dim, unbiased, keepdim). */
 export function variance(x: Tensor, dim?: DimArg, unbiased = true, keepDim = false): Tensor {
   checkTensor('var', 'input', x);
@@ -226,7 +238,7 @@ export function variance(x: Tensor, dim?: DimArg, unbiased = true, keepDim = fal
   const dims = mask.flatMap((m, d) => (m ? [d] : []));
   const correction = unbiased ? 1 : 0;
   const out = noGrad(() => {
-    const centered = x.sub(mean(x, dims, true));
+    const centered = x.sub(centre(x, dims, n));
     return sum(centered.mul(centered), dims, keepDim).div(Math.max(0, n - correction));
   });
   // PyTorch 1.13's var_backward: 2 / (n - correction) * g * (x - mean), so 0 * inf = NaN for a single element
@@ -236,7 +248,7 @@ export function variance(x: Tensor, dim?: DimArg, unbiased = true, keepDim = fal
   // torchlet treats dim=[] as the full reduction in both.
   return record('VarBackward0', out, [x], (g) => {
     if ((allDims(dim) || x.dim() === 0) && n === correction) return [spread(g.mul(Infinity), x, mask)];
-    return [spread(g.mul(2 / (n - correction)), x, mask).mul(x.sub(mean(x, dims, true)))];
+    return [spread(g.mul(2 / (n - correction)), x, mask).mul(x.sub(centre(x, dims, n)))];
   });
 }
 
