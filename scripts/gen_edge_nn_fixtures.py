@@ -49,6 +49,8 @@ PY = {
     'klDiv': lambda a, kw: F.kl_div(a[0], a[1], **kw),
     'pow': lambda a, kw: torch.pow(a[0], a[1] if len(a) > 1 else kw['exponent']),
     'maximum': lambda a, kw: torch.maximum(a[0], a[1]),
+    'maxAll': lambda a, kw: a[0].max(),
+    'minAll': lambda a, kw: a[0].min(),
     'minimum': lambda a, kw: torch.minimum(a[0], a[1]),
     'remainder': lambda a, kw: torch.remainder(a[0], a[1]),
     'floorDivide': lambda a, kw: torch.floor_divide(a[0], a[1]),
@@ -415,6 +417,14 @@ for dt in [torch.float32, torch.float64]:
          [T(0.0, -0.0, 0.0, 1.5, -2.0, 0.0).to(dt), T(0.3, 0.9, 0.0, 1.0, 0.5, 0.7).to(dt)],
          {'posWeight': T(2.34, 2.34, 0.5, 1.0, 3.0, 0.0).to(dt), 'weight': T(1.3, 0.2, 1.0, 2.0, 0.5, 1.1).to(dt), 'reduction': 'sum'},
          second=True)
+
+
+# max()/min() over everything with a non-finite incoming gradient: the share goes to the picked entries only, the
+# others stay 0 (found by the differential tester, seed 14).
+for fn in ['maxAll', 'minAll']:
+    for up in [nan, inf, 2.0]:
+        case(f'{fn} incoming {up}', fn, [T(-1.84, 1.62, 0.5, -1.84, 1.62)], {}, [up])
+        case(f'{fn} with NaN, incoming {up}', fn, [T(-1.84, nan, 0.5, nan)], {}, [up])
 
 
 with open(os.path.join(OUT, 'edge_nn.json'), 'w') as f:

@@ -183,8 +183,9 @@ function extremeOfAll(x: Tensor, which: 'max' | 'min'): Tensor {
   checkNonEmpty(which, x, mask, true);
   const out = run(which, x, mask, false, x.dtype);
   return record(which === 'max' ? 'MaxBackward1' : 'MinBackward1', out, [x], (g) => {
-    const hit = (Number.isNaN(out.item()) ? x.isnan() : x.eq(out)).to(g.dtype);
-    return [hit.mul(g.div(sum(hit)))];
+    // PyTorch's CPU path writes the share into zeros (index_put_), so the other entries stay 0 even for a NaN g.
+    const hit = Number.isNaN(out.item()) ? x.isnan() : x.eq(out);
+    return [g.div(sum(hit.to(g.dtype))).expand(x.shape).where(hit, 0)];
   });
 }
 
