@@ -21,7 +21,7 @@ from gen_fixtures import apply_steps, dump_tensor, enc  # noqa: E402  (the share
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'edge_tensor.json')
 torch.set_num_threads(1)
-nan = float('nan')
+nan, inf = float('nan'), float('inf')
 
 
 def dump(t, steps=()):
@@ -543,6 +543,7 @@ for dt in [torch.float32, torch.float64]:
         for a in [[1, True], [0, False], []]:
             case('equal values', op, [T([[0.78, 0.78, 0.78], [0.1, 0.1, 0.1]]).to(dt)], a)
             case('equal values', op, [View(T([[0.0, -0.86, -0.11, -1.08]]).to(dt).erf(), ('expand', [3, 4]))], a)
+            case('equal values', op, [T([[inf, 0.2, 1.0], [-0.79, 1.17, 1.17], [nan, 1.0, 2.0], [-inf, inf, 3.0]]).to(dt)], a)
 
 with open(OUT, 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases}, f, indent=None, separators=(',', ':'))

@@ -227,6 +227,9 @@ function centre(x: Tensor, dims: readonly number[], n: number): Tensor {
   if (n === 0) return mean(x, dims, true);
   let shift = x;
   for (const d of dims) shift = shift.narrow(d, 0, 1);
+  // A non-finite first element centres nothing (x - inf would turn the slice's infinities into NaN): 0 instead.
+  const finite = noGrad(() => shift.sub(shift).eq(0));
+  shift = shift.where(finite, 0);
   return shift.add(mean(x.sub(shift), dims, true));
 }
 
