@@ -23,8 +23,22 @@ export class Tensor {
   readonly dtype: DType;
   /** Whether autograd tracks this tensor. */
   requiresGrad = false;
+  #grad: Tensor | null = null;
   /** The accumulated gradient of a leaf (or of a tensor that called retainGrad()). */
-  grad: Tensor | null = null;
+  get grad(): Tensor | null {
+    return this.#grad;
+  }
+  /** Assigning checks what PyTorch checks: a Tensor (or null) of this tensor's dtype and shape. */
+  set grad(g: Tensor | null) {
+    if (g !== null && !(g instanceof Tensor)) {
+      throw new TypeError(`grad: assigned grad expected to be a Tensor or null but got grad of type ${typeof g}`);
+    }
+    if (g !== null && g.dtype !== this.dtype) throw new TypeError(`grad: assigned grad has data of a different type (${g.dtype}, tensor is ${this.dtype})`);
+    if (g !== null && (g.shape.length !== this.shape.length || g.shape.some((n, i) => n !== this.shape[i]))) {
+      throw new RangeError(`grad: assigned grad has data of a different size (${JSON.stringify(g.shape)}, tensor is ${JSON.stringify(this.shape)})`);
+    }
+    this.#grad = g;
+  }
   /** The graph node that produced this tensor; null for leaves. */
   gradFn: Node<Tensor> | null = null;
 

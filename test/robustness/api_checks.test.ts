@@ -6,6 +6,7 @@
  */
 import * as torch from '../../lib';
 import type { Tensor } from '../../lib';
+import { assignData } from '../../lib/tensor';
 import { expectError } from '../helpers/errors';
 
 const { nn, optim } = torch;
@@ -250,11 +251,14 @@ describe('optimizers check gradients and state (11.8)', () => {
       const opt = make([a, b]);
       const stateBefore = opt.state.size;
       a.grad = torch.ones(2);
-      b.grad = torch.ones(1, 3);
+      // Assigning a wrong-shaped .grad is refused (see below); a gradient reshaped in place after assignment
+      // (PyTorch's `p.grad.data = ...`) is what the optimizer's own check is for.
+      b.grad = torch.ones(3);
+      assignData(b.grad, torch.ones(1, 3));
       expectError(() => opt.step(), 'RangeError', new RegExp(`^${name}.step: the .grad of parameter 1 has shape \\[1, 3\\] but the parameter has shape \\[3\\]`));
       expect(a.tolist()).toEqual([1, 1]);
       expect(opt.state.size).toBe(stateBefore);
-      b.grad = torch.ones(3, { dtype: 'float64' });
+      assignData(b.grad, torch.ones(3, { dtype: 'float64' }));
       expectError(() => opt.step(), 'TypeError', /parameter 1 has dtype float64 but the parameter has dtype float32/);
     });
   }
@@ -312,5 +316,22 @@ describe('Module.loadStateDict is all or nothing (11.8)', () => {
     m.loadStateDict({ weight: torch.tensor([5, 6]), count: torch.tensor([7.9]) });
     expect(m.weight.tolist()).toEqual([5, 6]);
     expect(m.stateDict().get('count')!.tolist()).toEqual([7]);
+  });
+});
+
+describe('assigning .grad checks what PyTorch checks (11.8)', () => {
+  // PyTorch 1.13: x.grad = torch.zeros(3, 2) -> "assigned grad has data of a different size"; a float64 or int64 grad
+  // on a float32 tensor -> "... of a different type"; x.grad = 5 -> "assigned grad expected to be a Tensor or None".
+  test('a wrong shape, dtype or type is refused and the old gradient kept', () => {
+    const x = torch.zeros(2, 3).requiresGrad_();
+    const kept = torch.ones(2, 3);
+    x.grad = kept;
+    expectError(() => (x.grad = torch.zeros(3, 2)), 'RangeError', /^grad: assigned grad has data of a different size/);
+    expectError(() => (x.grad = torch.zeros(2, 3, { dtype: 'float64' })), 'TypeError', /^grad: assigned grad has data of a different type/);
+    expectError(() => (x.grad = torch.zeros(2, 3, { dtype: 'int64' })), 'TypeError', /^grad: assigned grad has data of a different type/);
+    expectError(() => ((x as unknown as { grad: unknown }).grad = 5), 'TypeError', /^grad: assigned grad expected to be a Tensor or null/);
+    expect(x.grad).toBe(kept);
+    x.grad = null;
+    expect(x.grad).toBeNull();
   });
 });
