@@ -92,7 +92,8 @@ export function checkDType(op: string, d: unknown): DType {
     if (alias) return alias;
   }
   throw new TypeError(
-    `${op}: expected a dtype (${Object.keys(DTYPES).map((k) => `'${k}'`).join(', ')}, or 'int64', 'double', ...) but received ${String(d)}`,
+    `${op}: expected a dtype (${Object.keys(DTYPES).map((k) => `'${k}'`).join(', ')}, or 'int64', 'double', ...) but received ` +
+      (typeof d === 'string' ? JSON.stringify(d) : typeof d === 'object' && d !== null ? 'an object' : typeof d === 'symbol' ? 'a symbol' : String(d)),
   );
 }
 
@@ -122,6 +123,7 @@ export function setDefaultDtype(d: DTypeLike): void {
 export function promoteTypes(a: DType, b: DType): DType {
   const x = DTYPES[a];
   const y = DTYPES[b];
+  if (!x || !y) checkDType('promoteTypes', x ? b : a); // only reached with a bad argument: throws
   if (x.category !== y.category) return x.category > y.category ? a : b;
   return x.width >= y.width ? a : b;
 }

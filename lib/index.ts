@@ -59,7 +59,7 @@ export function backendInfo(): BackendInfo & { nodeVersion: string } {
 
 /** Sets the number of threads OpenBLAS and torchlet's own kernels use, as torch.set_num_threads. */
 export function setNumThreads(n: number): void {
-  K.setNumThreads(checkInt('setNumThreads', 'n', n, 1));
+  K.setNumThreads(checkInt('setNumThreads', 'n', n, 1, 1024)); // the addon's thread pool takes at most 1024
 }
 
 /** The number of threads OpenBLAS uses, as torch.get_num_threads. */

@@ -154,7 +154,7 @@ function storageFor(op: string | undefined, shape: Shape, dtype: DType, uninit: 
     return uninit ? allocateForOutput(dtype, n) : allocate(dtype, n);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
-    const why = Number.isSafeInteger(n) && n >= 0 ? `${n * info(dtype).size} bytes: out of memory` : 'not a valid number of elements';
+    const why = Number.isInteger(n) && n >= 0 ? `${n * info(dtype).size} bytes: more than this process can allocate` : 'not a valid number of elements';
     throw new RangeError(`${op ?? 'torchlet'}: cannot allocate a ${dtype} tensor of shape [${shape.join(', ')}] (${n} elements, ${why})`);
   }
 }

@@ -125,6 +125,8 @@ const CTOR_ARGS: readonly (() => unknown[])[] = [
   () => [3],
   () => [],
   () => [3, 2, 2],
+  () => [2, 4],
+  () => [1, [3, 1]],
   () => [[new torch.nn.Parameter(torch.randn(3, 2))]],
   () => [torch.randn(4, 3), torch.randn(4)],
   () => [new torch.optim.SGD([new torch.nn.Parameter(torch.randn(3))], { lr: 0.1 }), 2],

@@ -180,7 +180,7 @@ const GENERIC_PATTERNS: readonly RegExp[] = [
   /offset is out of bounds/,
   /^The "[^"]+" argument must be/, // Node's ERR_INVALID_ARG_TYPE (fs, Buffer)
   /^The value of "[^"]+" is out of range/,
-  /^ENOENT|^EISDIR|^EACCES|^ENOTDIR|^ENAMETOOLONG/,
+  /^E[A-Z]{2,}: /, // Node's system errors (ENOENT: no such file, EISDIR, EINVAL...)
   /Cannot use 'in' operator/,
   /Class constructor/,
   /Unexpected token|is not valid JSON|JSON at position/,

@@ -1,7 +1,7 @@
 /** Flatten and Unflatten (torch/nn/modules/flatten.py). */
 import type { Tensor } from '../../tensor';
 import { Module } from './module';
-import { checkInt, checkShape, describe } from '../../validate';
+import { checkInt, checkShape, checkTensor, describe } from '../../validate';
 
 /** Flattens dims startDim..endDim into one. */
 export class Flatten extends Module {
@@ -11,6 +11,7 @@ export class Flatten extends Module {
     checkInt('Flatten', 'endDim', endDim);
   }
   forward(input: Tensor): Tensor {
+    checkTensor('Flatten', 'input', input);
     return input.flatten(this.startDim, this.endDim);
   }
   override extraRepr(): string {
@@ -29,6 +30,7 @@ export class Unflatten extends Module {
     checkShape('Unflatten', unflattenedSize, true);
   }
   forward(input: Tensor): Tensor {
+    checkTensor('Unflatten', 'input', input);
     return input.unflatten(this.dim, this.unflattenedSize);
   }
   override extraRepr(): string {
