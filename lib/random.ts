@@ -129,7 +129,7 @@ export function uniformInPlace(x: Tensor, from: number, to: number, g?: Generato
   checkWritable(x, 'uniform_');
   checkFinite('uniform_', 'from', from);
   checkFinite('uniform_', 'to', to);
-  if (!(from <= to)) throw new RangeError(`uniform_: expects to return a [from, to) range, but found from=${from} > to=${to}`);
+  if (!(from <= to)) throw new RangeError(`uniform_: uniform_ expects to return a [from, to) range, but found from=${from} > to=${to}`);
   const st = gen('uniform_', g).state;
   fillWith(x, (out, offset, n) => K.rngUniform(st, out, offset, n, from, to));
 }
@@ -251,6 +251,8 @@ export function randint(
 
 /** A random permutation of 0..n-1 (int32), as torch.randperm. */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
+  checkNumber('randperm', 'n', n);
+  if (Number.isInteger(n) && n < 0) throw new RangeError(`randperm: Trying to create tensor with negative dimension ${n}: [${n}]`);
   // The addon's randperm (int32 result) takes n up to 2^31 - 1.
   checkInt('randperm', 'n', n, 0, 2 ** 31 - 1);
   const { generator } = checkOptions('randperm', options);

@@ -155,7 +155,7 @@ function storageFor(op: string | undefined, shape: Shape, dtype: DType, uninit: 
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     const why = Number.isInteger(n) && n >= 0 ? `${n * info(dtype).size} bytes: more than this process can allocate` : 'not a valid number of elements';
-    throw new RangeError(`${op ?? 'torchlet'}: cannot allocate a ${dtype} tensor of shape [${shape.join(', ')}] (${n} elements, ${why})`);
+    throw new RangeError(`${op ?? 'torchlet'}: cannot allocate ${/^[aeiou]/.test(dtype) ? 'an' : 'a'} ${dtype} tensor of shape [${shape.join(', ')}] (${n} elements, ${why})`);
   }
 }
 

@@ -46,7 +46,7 @@ export class DataLoader implements Iterable<Tensor[]> {
     options = checkOptions('DataLoader', options);
     this.batchSize = options.batchSize ?? 1;
     if (typeof this.batchSize !== 'number' || !Number.isInteger(this.batchSize) || this.batchSize <= 0) {
-      throw new RangeError(`DataLoader: batch_size should be a positive integer value, but got batch_size=${describe(this.batchSize)}`);
+      throw new RangeError(`DataLoader: batch_size should be a positive integer value, but got batch_size=${typeof this.batchSize === 'number' ? this.batchSize : describe(this.batchSize)}`);
     }
     this.shuffle = checkBool('DataLoader', 'shuffle', options.shuffle, false);
     this.dropLast = checkBool('DataLoader', 'drop_last', options.dropLast, false);

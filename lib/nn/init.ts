@@ -39,8 +39,8 @@ export function calculateFanInAndFanOut(t: Tensor): [number, number] {
   return [t.shape[1]! * receptive, t.shape[0]! * receptive];
 }
 
-function correctFan(t: Tensor, mode: 'fan_in' | 'fan_out'): number {
-  if (mode !== 'fan_in' && mode !== 'fan_out') throw new RangeError(`Mode ${describe(mode)} not supported, please use one of fan_in, fan_out`);
+function correctFan(op: string, t: Tensor, mode: 'fan_in' | 'fan_out'): number {
+  if (mode !== 'fan_in' && mode !== 'fan_out') throw new RangeError(`${op}: Mode ${describe(mode)} not supported, please use one of ['fan_in', 'fan_out']`);
   const [fanIn, fanOut] = calculateFanInAndFanOut(t);
   return mode === 'fan_in' ? fanIn : fanOut;
 }
@@ -49,9 +49,9 @@ interface GenOpt {
   generator?: Generator;
 }
 
-/** A value as an error message shows it: strings quoted, symbols and objects by kind (String() throws on some). */
+/** A value as PyTorch's init messages show it; symbols and objects by kind (String() throws on some of them). */
 function describe(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : typeof v === 'number' || typeof v === 'boolean' || v == null ? String(v) : `a ${typeof v}`;
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v == null ? String(v) : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
 /** Fills t with U(a, b), as torch.nn.init.uniform_. */
@@ -104,7 +104,7 @@ export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor
   checkTensor('kaimingUniform_', 'tensor', t);
   const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = checkOptions('kaimingUniform_', options);
   if (t.numel() === 0) return t;
-  const fan = correctFan(t, mode);
+  const fan = correctFan('kaimingUniform_', t, mode);
   const gain = calculateGain(nonlinearity, a);
   const std = gain / Math.sqrt(fan);
   const bound = Math.sqrt(3.0) * std;
@@ -114,7 +114,7 @@ export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor 
   checkTensor('kaimingNormal_', 'tensor', t);
   const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = checkOptions('kaimingNormal_', options);
   if (t.numel() === 0) return t;
-  const fan = correctFan(t, mode);
+  const fan = correctFan('kaimingNormal_', t, mode);
   return normal_(t, 0, calculateGain(nonlinearity, a) / Math.sqrt(fan), options);
 }
 

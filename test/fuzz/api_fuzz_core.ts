@@ -139,10 +139,13 @@ export function entryPoints(torch: TorchModule): Entry[] {
   return out.map((e) => ({ ...e, name: e.name.replace(/^torch\.(?=nn\.|optim\.|autograd\.|data\.|linalg\.|indexing\.)/, '') }));
 }
 
-/** Namespace objects (`export * as nn`): plain or null-prototype objects holding functions or namespaces. */
+/**
+ * Namespace objects (`export * as nn`): plain or null-prototype objects holding functions or namespaces. Plain in
+ * any realm (under jest, module objects come from another one), so not compared with this realm's Object.prototype.
+ */
 function isNamespace(v: object): boolean {
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return false;
+  const proto = Object.getPrototypeOf(v) as object | null;
+  if (proto !== null && Object.getPrototypeOf(proto) !== null) return false;
   const vals = Object.values(v);
   return vals.length > 0 && vals.some((x) => typeof x === 'function');
 }
@@ -180,7 +183,6 @@ const GENERIC_PATTERNS: readonly RegExp[] = [
   /offset is out of bounds/,
   /^The "[^"]+" argument must be/, // Node's ERR_INVALID_ARG_TYPE (fs, Buffer)
   /^The value of "[^"]+" is out of range/,
-  /^E[A-Z]{2,}: /, // Node's system errors (ENOENT: no such file, EISDIR, EINVAL...)
   /Cannot use 'in' operator/,
   /Class constructor/,
   /Unexpected token|is not valid JSON|JSON at position/,
@@ -230,6 +232,8 @@ export function classifyError(entry: string, e: unknown): Outcome {
     return 'generic';
   }
   if (GENERIC_PATTERNS.some((p) => p.test(msg))) return 'generic';
+  // Node's system errors (ENOENT: no such file, EISDIR, EINVAL...) carry the failed syscall.
+  if ('syscall' in err || /^E[A-Z]+$/.test(String((err as { code?: unknown }).code))) return 'generic';
   return namesEntry(entry, msg) ? 'good' : 'unnamed';
 }
 

@@ -53,7 +53,7 @@ export class GELU extends Module {
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
     if (approximate !== 'none' && approximate !== 'tanh') {
-      throw new RangeError(`GELU: approximate argument must be either none or tanh, but got ${typeof approximate === 'string' ? JSON.stringify(approximate) : `a ${typeof approximate}`}`);
+      throw new RangeError('GELU: approximate argument must be either none or tanh.');
     }
   }
   forward(input: Tensor): Tensor {

@@ -8,7 +8,7 @@ function checkModule(where: string, m: unknown): asserts m is Module {
 }
 
 function checkKey(where: string, key: unknown): asserts key is string {
-  if (typeof key !== 'string') throw new TypeError(`${where}: module name should be a string. Got ${describe(key)}`);
+  if (typeof key !== 'string') throw new TypeError(`${where}: module name should be a string. Got ${key === null ? 'null' : typeof key}`);
 }
 
 /** Runs its modules in order, feeding each the previous one's output. */

@@ -3,7 +3,6 @@ import type { Tensor } from '../../tensor';
 import { emptyTensor } from '../../tensor';
 import { getDefaultDtype } from '../../dtype';
 import { checkBool, checkFloatingOperands, checkInt } from '../../validate';
-import { shapeStr } from '../../shape';
 import { Module } from './module';
 import { Parameter } from '../parameter';
 import * as F from '../functional';
@@ -76,11 +75,11 @@ export class Bilinear extends Module {
   forward(x1: Tensor, x2: Tensor): Tensor {
     checkFloatingOperands('bilinear', [['input1', x1], ['input2', x2], ['weight', this.weight]]);
     const lead = x1.shape.slice(0, -1);
-    if (x1.dim() === 0 || x2.dim() !== x1.dim() || x2.shape.slice(0, -1).some((s, i) => s !== lead[i])) {
-      throw new RangeError(
-        `bilinear(): input1 and input2 must have the same shape except for the last dimension, got ${shapeStr(x1.shape)} and ${shapeStr(x2.shape)}`,
-      );
+    if (x1.dim() === 0 || x2.dim() !== x1.dim()) {
+      throw new RangeError(`bilinear(): input dimensions do not match: got ${x1.dim()} and ${x2.dim()}`);
     }
+    const d = lead.findIndex((s, i) => s !== x2.shape[i]);
+    if (d >= 0) throw new RangeError(`bilinear(): input batch dimensions do not match at dim ${d}: got ${lead[d]} and ${x2.shape[d]}`);
     if (x1.shape[x1.dim() - 1] !== this.in1Features) {
       throw new RangeError(`bilinear(): input1 size does not match weight size: got ${x1.shape[x1.dim() - 1]} but expected ${this.in1Features}`);
     }
