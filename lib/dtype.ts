@@ -121,9 +121,10 @@ export function setDefaultDtype(d: DTypeLike): void {
 
 /** PyTorch's promotion of two dtypes: the higher category wins, then the wider type within it. */
 export function promoteTypes(a: DType, b: DType): DType {
-  const x = DTYPES[a];
-  const y = DTYPES[b];
-  if (!x || !y) checkDType('promoteTypes', x ? b : a); // only reached with a bad argument: throws
+  // typeof first: indexing with a symbol or a prototype-less object would throw V8's message.
+  const x = typeof a === 'string' ? DTYPES[a] : undefined;
+  const y = typeof b === 'string' ? DTYPES[b] : undefined;
+  if (!x || !y) return checkDType('promoteTypes', x ? b : a); // only reached with a bad argument: throws
   if (x.category !== y.category) return x.category > y.category ? a : b;
   return x.width >= y.width ? a : b;
 }

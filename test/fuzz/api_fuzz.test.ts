@@ -11,7 +11,7 @@ import { FAILING } from './api_fuzz_core';
 import { KNOWN_FAILING } from './api_fuzz_known';
 import { optionsFromEnv, runFuzz, summary } from './api_fuzz_runner';
 
-const options = optionsFromEnv({ seed: 1, calls: 6000, batch: 3000, callTimeoutMs: 10000 });
+const options = optionsFromEnv({ seed: 1, calls: 10000, batch: 5000, callTimeoutMs: 10000 });
 
 test(
   `every entry point checks its arguments (${options.calls} seeded calls)`,

@@ -3,7 +3,7 @@
  * limit (prlimit --as) and a per-call inactivity timeout, so that a crash, an abort or a hang is seen as such and
  * charged to the call that was running. After one, the next child resumes at the call after it.
  */
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { mkdtempSync, rmSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -66,6 +66,17 @@ interface ChildEnd {
   failure?: { index: number; entry: string; outcome: Outcome; message: string };
 }
 
+/** prlimit (util-linux) sets the address-space limit; without it children run unlimited, with a warning. */
+let prlimit: boolean | undefined;
+function hasPrlimit(): boolean {
+  if (prlimit === undefined) {
+    prlimit = spawnSync('prlimit', ['--version']).status === 0;
+    // eslint-disable-next-line no-console
+    if (!prlimit) console.warn('api fuzz: prlimit not found; child processes run without a memory limit');
+  }
+  return prlimit;
+}
+
 function runChild(
   o: FuzzOptions,
   start: number,
@@ -74,8 +85,7 @@ function runChild(
   onResult: (index: number, outcome: Outcome, entry: string, message: string) => void,
 ): Promise<ChildEnd> {
   return new Promise((resolve) => {
-    const args = [
-      `--as=${o.memoryBytes}`,
+    const node = [
       process.execPath,
       '--max-old-space-size=1024',
       '-r',
@@ -85,7 +95,8 @@ function runChild(
       String(start),
       String(end),
     ];
-    const p = spawn('prlimit', args, {
+    const [cmd, ...args] = hasPrlimit() ? ['prlimit', `--as=${o.memoryBytes}`, ...node] : node;
+    const p = spawn(cmd!, args, {
       cwd,
       env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'tsconfig.test.json'), OPENBLAS_NUM_THREADS: '1' },
       stdio: ['ignore', 'ignore', 'pipe', 'ignore', 'ignore', 'ignore', 'ignore', 'ignore', 'ignore', 'pipe'],
@@ -185,7 +196,9 @@ export function summary(r: FuzzResult, seed: number, maxFindings = 60): string {
     ...OUTCOMES.map((k) => `  ${k.padEnd(9)} ${String(r.byOutcome[k]).padStart(8)}`),
   ];
   const bad = r.findings.filter((f) => f.outcome !== 'unnamed' && f.outcome !== 'skipped').sort((a, b) => a.entry.localeCompare(b.entry));
-  if (bad.length) {
+  if (bad.length && maxFindings === 0) {
+    lines.push(`${bad.length} kinds of failing outcome (entry, outcome, message); npm run fuzz lists them`);
+  } else if (bad.length) {
     lines.push(`failing kinds (${bad.length}; replay one with TORCHLET_FUZZ_ONLY=<index>):`);
     for (const f of bad.slice(0, maxFindings)) lines.push(`  [${f.outcome}] ${f.entry} x${f.count} #${f.index}: ${f.message}`);
     if (bad.length > maxFindings) lines.push(`  ... and ${bad.length - maxFindings} more`);
