@@ -161,7 +161,7 @@ describe('backend', () => {
     expect(torch.backendInfo().numThreads).toBe(1);
     torch.setNumThreads(before);
     expect(torch.getNumThreads()).toBe(before);
-    expectError(() => torch.setNumThreads(0), 'RangeError', /setNumThreads: expected an integer >= 1 for 'n' but received the number 0/);
+    expectError(() => torch.setNumThreads(0), 'RangeError', /setNumThreads: expected an integer in \[1, 1024\] for 'n' but received the number 0/);
   });
 
   test('the ESM entry exports the same classes as the CommonJS one', () => {
