@@ -107,8 +107,8 @@ function runChild(
     let running: { index: number; entry: string } | null = null;
     let finished = false;
     let hung = false;
-    // The first call also pays for loading TypeScript and the addon.
-    let timer = setTimeout(() => kill(), o.callTimeoutMs + 30000);
+    // The first call also pays for loading TypeScript and the addon, slow on a busy machine.
+    let timer = setTimeout(() => kill(), o.callTimeoutMs + 120000);
     const kill = (): void => {
       hung = true;
       p.kill('SIGKILL');
@@ -178,7 +178,15 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
         children++;
         const r = await runChild(o, start, end, cwd, record);
         if (!r.failure) break;
-        record(r.failure.index, r.failure.outcome, r.failure.entry, r.failure.message);
+        let failure: ChildEnd['failure'] = r.failure;
+        if (failure.outcome === 'hang') {
+          // A busy machine can stall a call: a hang counts only if the call, alone in a fresh child with twice
+          // the time, hangs again (if it ends, its outcome was recorded by that run).
+          children++;
+          const again = await runChild({ ...o, callTimeoutMs: 2 * o.callTimeoutMs }, failure.index, failure.index + 1, cwd, record);
+          failure = again.failure;
+        }
+        if (failure) record(failure.index, failure.outcome, failure.entry, failure.message);
         start = Math.max(r.done, r.failure.index) + 1;
       }
     }
