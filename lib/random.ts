@@ -10,7 +10,9 @@ import type { DTypeLike } from './dtype';
 import { checkDType, getDefaultDtype, isFloating } from './dtype';
 import { Tensor, defineMethods, emptyTensor } from './tensor';
 import { numelOf } from './shape';
-import { checkBool, checkFinite, checkFloating, checkInt, checkNumber, checkOptions, checkTensor, checkWritable, parseSizeArgs } from './validate';
+import {
+  checkBool, checkFinite, checkFloating, checkInt, checkNumber, checkOptions, checkTensor, checkWritable, describe, parseSizeArgs,
+} from './validate';
 import type { SizeArgs } from './validate';
 
 /** PyTorch's default CPU seed (c10::default_rng_seed_val). */
@@ -24,6 +26,13 @@ function toUint64(op: string, seed: number | bigint): bigint {
     throw new RangeError(`${op}: seed must be an integer in [-0x8000_0000_0000_0000, 0xffff_ffff_ffff_ffff] but received ${String(seed)}`);
   }
   return s < 0n ? s + 2n ** 64n : s;
+}
+
+/** A generator state as getState() returns it. */
+function checkState(op: string, state: unknown): void {
+  if (!(state instanceof Uint32Array) || state.length !== K.rngStateWords) {
+    throw new TypeError(`${op}: expected a Uint32Array of ${K.rngStateWords} words from getState() for 'state' but received ${describe(state)}`);
+  }
 }
 
 /**
@@ -64,9 +73,7 @@ export class Generator {
 
   /** Restores a state from getState. */
   setState(state: Uint32Array): this {
-    if (!(state instanceof Uint32Array) || state.length !== this.state.length) {
-      throw new TypeError(`Generator.setState: expected a Uint32Array of ${this.state.length} words from getState()`);
-    }
+    checkState('Generator.setState', state);
     this.state.set(state);
     return this;
   }
@@ -89,6 +96,7 @@ export function getRngState(): Uint32Array {
   return defaultGenerator.getState();
 }
 export function setRngState(state: Uint32Array): void {
+  checkState('setRngState', state);
   defaultGenerator.setState(state);
 }
 

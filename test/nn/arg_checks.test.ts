@@ -61,6 +61,7 @@ describe('wrong kinds of value name the entry point and the argument', () => {
     ['manualSeed', () => torch.manualSeed(bare), 'TypeError', /^manualSeed: expected a number for 'seed' but received an object$/],
     ['rand options', () => torch.rand(2, null as never), 'TypeError', /^rand: expected a shape of non-negative integers but received a size list holding null$/],
     ['rand symbol', () => torch.rand(Symbol('s') as never), 'TypeError', /^rand: expected a shape of non-negative integers but received a size list holding a Symbol$/],
+    ['setRngState', () => torch.setRngState(new Uint32Array(3)), 'TypeError', /^setRngState: expected a Uint32Array of \d+ words from getState\(\) for 'state' but received a Uint32Array$/],
     ['randLike', () => torch.randLike(undefined as never), 'TypeError', /^randLike: expected a Tensor for 'input' but received undefined$/],
     ['randperm huge', () => torch.randperm(2 ** 40), 'RangeError', /^randperm: expected an integer in \[0, 2147483647\] for 'n'/],
     ['size symbol', () => torch.zeros(2).size(Symbol('d') as never), 'TypeError', /^size: expected an integer for 'dim' but received a symbol$/],
