@@ -45,6 +45,7 @@ export interface FuzzResult {
 
 const root = path.resolve(__dirname, '..', '..');
 const child = path.join(__dirname, 'api_fuzz_child.ts');
+const tsNode = require.resolve('ts-node/register/transpile-only');
 
 export function optionsFromEnv(defaults: Partial<FuzzOptions> = {}): FuzzOptions {
   const env = process.env;
@@ -89,7 +90,7 @@ function runChild(
       process.execPath,
       '--max-old-space-size=1024',
       '-r',
-      require.resolve('ts-node/register/transpile-only'),
+      tsNode,
       child,
       String(o.seed),
       String(start),
