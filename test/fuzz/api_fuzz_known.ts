@@ -260,7 +260,7 @@ export const KNOWN_FAILING: Readonly<Record<string, readonly Outcome[]>> = {
   'optim.Optimizer#step': ['generic'],
   // ---- lib/serialization.ts
   // generic: TypeError: The "path" argument must be of type string or an instance of Buffer or URL. Received an instance of Tensor (#554)
-  // hang: no progress in 10000 ms (#9003)
+  // hang: no progress in 20000 ms (#9003)
   'torch.load': ['generic', 'hang'],
   // generic: TypeError: Cannot convert undefined or null to object (#5566)
   'torch.save': ['generic'],
