@@ -92,7 +92,8 @@ export function checkDType(op: string, d: unknown): DType {
     if (alias) return alias;
   }
   throw new TypeError(
-    `${op}: expected a dtype (${Object.keys(DTYPES).map((k) => `'${k}'`).join(', ')}, or 'int64', 'double', ...) but received ${String(d)}`,
+    `${op}: expected a dtype (${Object.keys(DTYPES).map((k) => `'${k}'`).join(', ')}, or 'int64', 'double', ...) but received ` +
+      (typeof d === 'string' ? JSON.stringify(d) : typeof d === 'object' && d !== null ? 'an object' : typeof d === 'symbol' ? 'a symbol' : String(d)),
   );
 }
 
@@ -120,8 +121,10 @@ export function setDefaultDtype(d: DTypeLike): void {
 
 /** PyTorch's promotion of two dtypes: the higher category wins, then the wider type within it. */
 export function promoteTypes(a: DType, b: DType): DType {
-  const x = DTYPES[a];
-  const y = DTYPES[b];
+  // typeof first: indexing with a symbol or a prototype-less object would throw V8's message.
+  const x = typeof a === 'string' ? DTYPES[a] : undefined;
+  const y = typeof b === 'string' ? DTYPES[b] : undefined;
+  if (!x || !y) return checkDType('promoteTypes', x ? b : a); // only reached with a bad argument: throws
   if (x.category !== y.category) return x.category > y.category ? a : b;
   return x.width >= y.width ? a : b;
 }

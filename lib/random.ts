@@ -10,7 +10,9 @@ import type { DTypeLike } from './dtype';
 import { checkDType, getDefaultDtype, isFloating } from './dtype';
 import { Tensor, defineMethods, emptyTensor } from './tensor';
 import { numelOf } from './shape';
-import { checkFloating, checkWritable, parseSizeArgs } from './validate';
+import {
+  checkBool, checkFinite, checkFloating, checkInt, checkNumber, checkOptions, checkTensor, checkWritable, describe, parseSizeArgs,
+} from './validate';
 import type { SizeArgs } from './validate';
 
 /** PyTorch's default CPU seed (c10::default_rng_seed_val). */
@@ -18,11 +20,19 @@ const DEFAULT_SEED = 67280421310721n;
 const SEED_WORD = 628;
 
 function toUint64(op: string, seed: number | bigint): bigint {
+  if (typeof seed !== 'number' && typeof seed !== 'bigint') checkNumber(op, 'seed', seed);
   const s = typeof seed === 'number' ? (Number.isSafeInteger(seed) ? BigInt(seed) : NaN) : seed;
   if (typeof s !== 'bigint' || s < -(2n ** 63n) || s >= 2n ** 64n) {
     throw new RangeError(`${op}: seed must be an integer in [-0x8000_0000_0000_0000, 0xffff_ffff_ffff_ffff] but received ${String(seed)}`);
   }
   return s < 0n ? s + 2n ** 64n : s;
+}
+
+/** A generator state as getState() returns it. */
+function checkState(op: string, state: unknown): void {
+  if (!(state instanceof Uint32Array) || state.length !== K.rngStateWords) {
+    throw new TypeError(`${op}: expected a Uint32Array of ${K.rngStateWords} words from getState() for 'state' but received ${describe(state)}`);
+  }
 }
 
 /**
@@ -63,9 +73,7 @@ export class Generator {
 
   /** Restores a state from getState. */
   setState(state: Uint32Array): this {
-    if (!(state instanceof Uint32Array) || state.length !== this.state.length) {
-      throw new TypeError(`Generator.setState: expected a Uint32Array of ${this.state.length} words from getState()`);
-    }
+    checkState('Generator.setState', state);
     this.state.set(state);
     return this;
   }
@@ -88,6 +96,7 @@ export function getRngState(): Uint32Array {
   return defaultGenerator.getState();
 }
 export function setRngState(state: Uint32Array): void {
+  checkState('setRngState', state);
   defaultGenerator.setState(state);
 }
 
@@ -103,6 +112,11 @@ function gen(op: string, g: Generator | undefined): Generator {
   return g;
 }
 
+/** The generator of an in-place draw's options object ({ generator }), checked. */
+function genOf(op: string, options: { generator?: Generator } | undefined): Generator {
+  return gen(op, checkOptions(op, options).generator);
+}
+
 /**
  * Fills x with draws from fill(storage, offset, n), in place when x is contiguous, else through a contiguous
  * temporary (PyTorch draws non-contiguous tensors in memory order, so those values can differ from it).
@@ -112,25 +126,29 @@ function fillWith(x: Tensor, fill: (out: FloatStorage, offset: number, n: number
     fill(x.data as FloatStorage, x.offset, x.numel());
     return;
   }
-  const tmp = emptyTensor(x.shape, x.dtype);
+  const tmp = emptyTensor(x.shape, x.dtype, 'random');
   fill(tmp.data as FloatStorage, 0, tmp.numel());
   x.copy_(tmp);
 }
 
 /** Fills x with U[from, to), as Tensor.uniform_. */
 export function uniformInPlace(x: Tensor, from: number, to: number, g?: Generator): void {
-  checkWritable(x, 'uniform_');
   checkFloating('uniform_', 'self', x);
-  if (!(from <= to)) throw new RangeError(`uniform_: expects to return a [from, to) range, but found from=${from} > to=${to}`);
+  checkWritable(x, 'uniform_');
+  checkFinite('uniform_', 'from', from);
+  checkFinite('uniform_', 'to', to);
+  if (!(from <= to)) throw new RangeError(`uniform_: uniform_ expects to return a [from, to) range, but found from=${from} > to=${to}`);
   const st = gen('uniform_', g).state;
   fillWith(x, (out, offset, n) => K.rngUniform(st, out, offset, n, from, to));
 }
 
 /** Fills x with N(mean, std^2), as Tensor.normal_. */
 export function normalInPlace(x: Tensor, mean: number, std: number, g?: Generator): void {
-  checkWritable(x, 'normal_');
   checkFloating('normal_', 'self', x);
-  if (!(std >= 0)) throw new RangeError(`normal_: expects std >= 0.0, but found std ${std}`);
+  checkWritable(x, 'normal_');
+  checkFinite('normal_', 'mean', mean);
+  checkNumber('normal_', 'std', std);
+  if (!(std >= 0 && std < Infinity)) throw new RangeError(`normal_: expects std >= 0.0, but found std ${std}`);
   const st = gen('normal_', g).state;
   fillWith(x, (out, offset, n) => K.rngNormal(st, out, offset, n, mean, std));
 }
@@ -140,7 +158,10 @@ export function normalInPlace(x: Tensor, mean: number, std: number, g?: Generato
  * are drawn in place, others through an int32 temporary.
  */
 export function randomInPlace(x: Tensor, from: number, to: number | undefined, g?: Generator): void {
+  checkTensor('random_', 'self', x);
   checkWritable(x, 'random_');
+  checkNumber('random_', 'from', from);
+  if (to !== undefined) checkNumber('random_', 'to', to);
   const [lo, hi] = to === undefined ? [0, from] : [from, to];
   if (!Number.isInteger(lo) || !Number.isInteger(hi)) throw new TypeError('random_: from and to must be integers');
   if (lo >= hi) throw new RangeError(`random_: random_ expects 'from' to be less than 'to', but got from=${lo} >= to=${hi}`);
@@ -157,8 +178,9 @@ export function randomInPlace(x: Tensor, from: number, to: number | undefined, g
 
 /** Fills x with 1 with probability p, else 0, as Tensor.bernoulli_(p). */
 export function bernoulliInPlace(x: Tensor, p: number, g?: Generator): void {
-  checkWritable(x, 'bernoulli_');
   checkFloating('bernoulli_', 'self', x);
+  checkWritable(x, 'bernoulli_');
+  checkNumber('bernoulli_', 'p', p);
   if (!(p >= 0 && p <= 1)) throw new RangeError(`bernoulli_: bernoulli_ expects p to be in [0, 1], but got p=${p}`);
   const st = gen('bernoulli_', g).state;
   fillWith(x, (out, offset, n) => K.rngBernoulli(st, out, offset, n, p));
@@ -168,7 +190,8 @@ function floatResult(op: string, args: SizeArgs<RandomOptions>): { t: Tensor; op
   const { shape, options } = parseSizeArgs(op, args);
   const dtype = options.dtype === undefined ? getDefaultDtype() : checkDType(op, options.dtype);
   if (!isFloating(dtype)) throw new TypeError(`${op}: expected a floating point dtype but received ${dtype}`);
-  return { t: emptyTensor(shape, dtype), options };
+  checkBool(op, 'requiresGrad', options.requiresGrad, false);
+  return { t: emptyTensor(shape, dtype, op), options };
 }
 
 /** Uniform samples in [0, 1). @example torch.rand(2, 3) */
@@ -188,10 +211,12 @@ export function randn(...args: SizeArgs<RandomOptions>): Tensor {
 }
 
 export function randLike(x: Tensor, options: RandomOptions = {}): Tensor {
-  return rand(x.shape, { dtype: x.dtype, ...options });
+  checkTensor('randLike', 'input', x);
+  return rand(x.shape, { dtype: x.dtype, ...checkOptions('randLike', options) });
 }
 export function randnLike(x: Tensor, options: RandomOptions = {}): Tensor {
-  return randn(x.shape, { dtype: x.dtype, ...options });
+  checkTensor('randnLike', 'input', x);
+  return randn(x.shape, { dtype: x.dtype, ...checkOptions('randnLike', options) });
 }
 
 /**
@@ -211,30 +236,36 @@ export function randint(
   if (Array.isArray(b)) {
     high = a;
     size = b;
-    options = (c as RandomOptions | undefined) ?? {};
+    options = checkOptions('randint', c as RandomOptions | undefined);
   } else {
     low = a;
     high = b as number;
     if (!Array.isArray(c)) throw new TypeError('randint: expected a size array, as randint(low, high, size)');
     size = c;
-    options = d ?? {};
+    options = checkOptions('randint', d);
   }
+  checkNumber('randint', 'low', low);
+  checkNumber('randint', 'high', high);
   if (!Number.isInteger(low) || !Number.isInteger(high)) throw new TypeError('randint: low and high must be integers');
   if (low >= high) throw new RangeError(`randint: random_ expects 'from' to be less than 'to', but got from=${low} >= to=${high}`);
   if (low < -(2 ** 31) || high > 2 ** 31) throw new RangeError('randint: low and high must fit in int32');
   if (options.dtype !== undefined && checkDType('randint', options.dtype) !== 'int32') {
     throw new TypeError('randint: only int32 (int64) results are supported');
   }
-  const t = emptyTensor(parseSizeArgs('randint', [size]).shape, 'int32');
+  const t = emptyTensor(parseSizeArgs('randint', [size]).shape, 'int32', 'randint');
   K.rngRandint(gen('randint', options.generator).state, t.data as Int32Array, 0, numelOf(t.shape), low, high);
   return t;
 }
 
 /** A random permutation of 0..n-1 (int32), as torch.randperm. */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`randperm: n must be non-negative, got ${n}`);
-  const t = emptyTensor([n], 'int32');
-  K.rngRandperm(gen('randperm', options.generator).state, t.data as Int32Array, 0, n);
+  checkNumber('randperm', 'n', n);
+  if (Number.isInteger(n) && n < 0) throw new RangeError(`randperm: Trying to create tensor with negative dimension ${n}: [${n}]`);
+  // The addon's randperm (int32 result) takes n up to 2^31 - 1.
+  checkInt('randperm', 'n', n, 0, 2 ** 31 - 1);
+  const { generator } = checkOptions('randperm', options);
+  const t = emptyTensor([n], 'int32', 'randperm');
+  K.rngRandperm(gen('randperm', generator).state, t.data as Int32Array, 0, n);
   return t;
 }
 
@@ -251,19 +282,19 @@ declare module './tensor' {
 
 defineMethods({
   uniform_(this: Tensor, from = 0, to = 1, options?: { generator?: Generator }) {
-    uniformInPlace(this, from, to, options?.generator);
+    uniformInPlace(this, from, to, genOf('uniform_', options));
     return this;
   },
   random_(this: Tensor, from: number, to?: number, options?: { generator?: Generator }) {
-    randomInPlace(this, from, to, options?.generator);
+    randomInPlace(this, from, to, genOf('random_', options));
     return this;
   },
   normal_(this: Tensor, mean = 0, std = 1, options?: { generator?: Generator }) {
-    normalInPlace(this, mean, std, options?.generator);
+    normalInPlace(this, mean, std, genOf('normal_', options));
     return this;
   },
   bernoulli_(this: Tensor, p = 0.5, options?: { generator?: Generator }) {
-    bernoulliInPlace(this, p, options?.generator);
+    bernoulliInPlace(this, p, genOf('bernoulli_', options));
     return this;
   },
 });

@@ -64,6 +64,11 @@ export function sameShape(a: Shape, b: Shape): boolean {
 /** Wraps a possibly negative dim into [0, rank), as PyTorch does, or throws IndexError-like RangeError. */
 export function normalizeDim(op: string, dim: number, rank: number): number {
   const r = Math.max(rank, 1);
+  if (typeof dim !== 'number') {
+    // Checked here because every dim argument passes through: a wrong kind of value must not reach the message.
+    const what = dim === null ? 'null' : Array.isArray(dim) ? 'an array' : typeof dim === 'object' ? 'an object' : `a ${typeof dim}`;
+    throw new TypeError(`${op}: expected an integer for 'dim' but received ${what}`);
+  }
   if (!Number.isInteger(dim) || dim < -r || dim >= r) {
     throw new RangeError(`${op}: Dimension out of range (expected to be in range of [${-r}, ${r - 1}], but got ${dim})`);
   }

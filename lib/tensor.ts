@@ -7,7 +7,7 @@
  * depend on the core and never the other way round.
  */
 import type { DType, Storage } from './dtype';
-import { allocate, allocateForOutput, dtypeOfStorage, isFloating } from './dtype';
+import { allocate, allocateForOutput, dtypeOfStorage, info, isFloating } from './dtype';
 import type { Shape } from './shape';
 import { checkRank, contiguousStrides, isRowMajor, normalizeDim, numelOf } from './shape';
 import type { Node } from './autograd/node';
@@ -112,6 +112,9 @@ export class Tensor {
 
   /** Sets requiresGrad on a leaf, as Tensor.requires_grad_. */
   requiresGrad_(requiresGrad = true): this {
+    if (typeof requiresGrad !== 'boolean') {
+      throw new TypeError(`requiresGrad_: expected a boolean for 'requiresGrad' but received ${typeof requiresGrad === 'number' ? `the number ${requiresGrad}` : `a ${typeof requiresGrad}`}`);
+    }
     if (this.gradFn) {
       throw new Error(
         'you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a ' +
@@ -157,14 +160,29 @@ export class Tensor {
   }
 }
 
-/** A fresh contiguous, zero-filled tensor. */
-export function emptyTensor(shape: Shape, dtype: DType): Tensor {
-  return new Tensor(allocate(dtype, numelOf(shape)), shape, contiguousStrides(shape), 0, dtype);
+/**
+ * Storage for a new tensor. A size the allocator refuses (too many elements for a typed array, or more memory
+ * than the process may have) becomes a RangeError that says which op asked for how much.
+ */
+function storageFor(op: string | undefined, shape: Shape, dtype: DType, uninit: boolean): Storage {
+  const n = numelOf(shape);
+  try {
+    return uninit ? allocateForOutput(dtype, n) : allocate(dtype, n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const why = Number.isInteger(n) && n >= 0 ? `${n * info(dtype).size} bytes: more than this process can allocate` : 'not a valid number of elements';
+    throw new RangeError(`${op ?? 'torchlet'}: cannot allocate ${/^[aeiou]/.test(dtype) ? 'an' : 'a'} ${dtype} tensor of shape [${shape.join(', ')}] (${n} elements, ${why})`);
+  }
+}
+
+/** A fresh contiguous, zero-filled tensor; `op` names the caller in the error if memory runs out. */
+export function emptyTensor(shape: Shape, dtype: DType, op?: string): Tensor {
+  return new Tensor(storageFor(op, shape, dtype, false), shape, contiguousStrides(shape), 0, dtype);
 }
 
 /** A fresh contiguous tensor for a kernel that writes every element: large ones skip the zero-fill. */
-export function outputTensor(shape: Shape, dtype: DType, strides?: readonly number[]): Tensor {
-  return new Tensor(allocateForOutput(dtype, numelOf(shape)), shape, strides ?? contiguousStrides(shape), 0, dtype);
+export function outputTensor(shape: Shape, dtype: DType, strides?: readonly number[], op?: string): Tensor {
+  return new Tensor(storageFor(op, shape, dtype, true), shape, strides ?? contiguousStrides(shape), 0, dtype);
 }
 
 /** A view of x's storage with another layout (no autograd: callers record it). */

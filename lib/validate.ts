@@ -148,12 +148,12 @@ export function parseSizeArgs<O extends object>(op: string, args: SizeArgs<O>): 
   let list = [...args];
   let options = {} as O;
   const last = list[list.length - 1];
-  if (last !== undefined && typeof last === 'object' && !Array.isArray(last)) {
+  if (last !== undefined && last !== null && typeof last === 'object' && !Array.isArray(last) && !(last instanceof Tensor)) {
     options = last as O;
     list = list.slice(0, -1);
   }
   const dims = list.length === 1 && Array.isArray(list[0]) ? (list[0] as readonly unknown[]) : list;
-  return { shape: [...checkShape(op, dims)], options };
+  return { shape: [...checkShape(op, dims)], options: checkOptions(op, options) };
 }
 
 /** Flattens (2, 3) or ([2, 3]) argument lists of integers (each checked to be an integer). */
@@ -244,4 +244,39 @@ export function checkInPlaceResult(op: string, x: Tensor, result: DType): void {
 
 function infoName(d: DType): string {
   return info(d).scalarType;
+}
+
+/**
+ * An options object (PyTorch's keyword arguments): undefined gives {}; anything but a plain object (an array, a
+ * Tensor, a number, null) is a TypeError naming the op.
+ */
+export function checkOptions<O extends object>(op: string, v: O | undefined, name = 'options'): O {
+  if (v === undefined) return {} as O;
+  const proto = v === null || typeof v !== 'object' ? undefined : Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) throw new TypeError(expected(op, 'an options object', name, v));
+  return v;
+}
+
+/** A boolean flag (keepdim, inplace, requiresGrad...); undefined gives the default. */
+export function checkBool(op: string, name: string, v: unknown, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new TypeError(expected(op, 'a boolean', name, v));
+  return v;
+}
+
+/** A finite JS number (no NaN, no infinity), for parameters such as a mean, a bound, a learning rate. */
+export function checkFinite(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number') throw new TypeError(expected(op, 'a number', name, v));
+  if (!Number.isFinite(v)) throw new RangeError(expected(op, 'a finite number', name, v));
+  return v;
+}
+
+/** A list of Tensors (an array or another iterable of them), as the parameters of clip_grad_norm_. */
+export function checkTensorList(op: string, name: string, v: unknown): Tensor[] {
+  if (v instanceof Tensor) return [v];
+  const iterable = v !== null && typeof v === 'object' && typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function';
+  if (!iterable) throw new TypeError(expected(op, 'a Tensor or an iterable of Tensors', name, v));
+  const list = [...(v as Iterable<unknown>)];
+  list.forEach((t, i) => checkTensor(op, `${name}[${i}]`, t));
+  return list as Tensor[];
 }

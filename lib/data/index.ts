@@ -1,9 +1,9 @@
 /** torchlet.data: TensorDataset and a DataLoader that batches with indexSelect and shuffles from a seeded generator. */
 import type { Tensor } from '../tensor';
-import { randperm } from '../random';
-import type { Generator } from '../random';
+import { Generator, randperm } from '../random';
 import { arange } from '../ops/creation';
 import { noGrad } from '../autograd/grad_mode';
+import { checkBool, checkOptions, checkTensor, describe } from '../validate';
 
 /** Rows of equally long tensors, served together, as torch.utils.data.TensorDataset. */
 export class TensorDataset {
@@ -11,6 +11,7 @@ export class TensorDataset {
 
   constructor(...tensors: Tensor[]) {
     if (tensors.length === 0) throw new RangeError('TensorDataset: expected at least one tensor');
+    tensors.forEach((t, i) => checkTensor('TensorDataset', `tensors[${i}]`, t));
     const n = tensors[0]!.shape[0];
     if (!tensors.every((t) => t.dim() > 0 && t.shape[0] === n)) throw new RangeError('TensorDataset: Size mismatch between tensors');
     this.tensors = tensors;
@@ -39,12 +40,19 @@ export class DataLoader implements Iterable<Tensor[]> {
   private readonly generator?: Generator;
 
   constructor(readonly dataset: TensorDataset, options: DataLoaderOptions = {}) {
-    this.batchSize = options.batchSize ?? 1;
-    if (!Number.isInteger(this.batchSize) || this.batchSize <= 0) {
-      throw new RangeError(`DataLoader: batch_size should be a positive integer value, but got batch_size=${this.batchSize}`);
+    if (!(dataset instanceof TensorDataset)) {
+      throw new TypeError(`DataLoader: expected a TensorDataset for 'dataset' but received ${describe(dataset)}`);
     }
-    this.shuffle = options.shuffle ?? false;
-    this.dropLast = options.dropLast ?? false;
+    options = checkOptions('DataLoader', options);
+    this.batchSize = options.batchSize ?? 1;
+    if (typeof this.batchSize !== 'number' || !Number.isInteger(this.batchSize) || this.batchSize <= 0) {
+      throw new RangeError(`DataLoader: batch_size should be a positive integer value, but got batch_size=${typeof this.batchSize === 'number' ? this.batchSize : describe(this.batchSize)}`);
+    }
+    this.shuffle = checkBool('DataLoader', 'shuffle', options.shuffle, false);
+    this.dropLast = checkBool('DataLoader', 'drop_last', options.dropLast, false);
+    if (options.generator !== undefined && !(options.generator instanceof Generator)) {
+      throw new TypeError(`DataLoader: expected a torch.Generator for 'generator' but received ${describe(options.generator)}`);
+    }
     this.generator = options.generator;
   }
 

@@ -2,6 +2,7 @@
 import type { Tensor } from '../tensor';
 import { noGrad } from '../autograd/grad_mode';
 import type { Generator } from '../random';
+import { checkFinite, checkOptions, checkTensor } from '../validate';
 
 export type Nonlinearity =
   | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
@@ -19,26 +20,27 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
       return Math.sqrt(2.0);
     case 'leaky_relu': {
       const slope = param ?? 0.01;
-      if (typeof slope !== 'number') throw new TypeError(`negative_slope ${String(slope)} not a valid number`);
+      if (typeof slope !== 'number' || Number.isNaN(slope)) throw new TypeError(`calculateGain: negative_slope ${describe(slope)} not a valid number`);
       return Math.sqrt(2.0 / (1 + slope ** 2));
     }
     case 'selu':
       return 3.0 / 4;
     default:
-      throw new RangeError(`Unsupported nonlinearity ${String(nonlinearity)}`);
+      throw new RangeError(`calculateGain: Unsupported nonlinearity ${describe(nonlinearity)}`);
   }
 }
 
 /** (fan_in, fan_out) of a weight: dims 1 and 0 times the receptive field (the product of the other dims). */
 export function calculateFanInAndFanOut(t: Tensor): [number, number] {
-  if (t.dim() < 2) throw new RangeError('Fan in and fan out can not be computed for tensor with fewer than 2 dimensions');
+  checkTensor('calculateFanInAndFanOut', 'tensor', t);
+  if (t.dim() < 2) throw new RangeError('calculateFanInAndFanOut: Fan in and fan out can not be computed for tensor with fewer than 2 dimensions');
   let receptive = 1;
   for (let d = 2; d < t.dim(); d++) receptive *= t.shape[d]!;
   return [t.shape[1]! * receptive, t.shape[0]! * receptive];
 }
 
-function correctFan(t: Tensor, mode: 'fan_in' | 'fan_out'): number {
-  if (mode !== 'fan_in' && mode !== 'fan_out') throw new RangeError(`Mode ${String(mode)} not supported, please use one of fan_in, fan_out`);
+function correctFan(op: string, t: Tensor, mode: 'fan_in' | 'fan_out'): number {
+  if (mode !== 'fan_in' && mode !== 'fan_out') throw new RangeError(`${op}: Mode ${describe(mode)} not supported, please use one of ['fan_in', 'fan_out']`);
   const [fanIn, fanOut] = calculateFanInAndFanOut(t);
   return mode === 'fan_in' ? fanIn : fanOut;
 }
@@ -47,29 +49,46 @@ interface GenOpt {
   generator?: Generator;
 }
 
+/** A value as PyTorch's init messages show it; symbols and objects by kind (String() throws on some of them). */
+function describe(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v == null ? String(v) : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** Fills t with U(a, b), as torch.nn.init.uniform_. */
 export function uniform_(t: Tensor, a = 0, b = 1, options: GenOpt = {}): Tensor {
-  return noGrad(() => t.uniform_(a, b, options));
+  checkTensor('uniform_', 'tensor', t);
+  return noGrad(() => t.uniform_(checkFinite('uniform_', 'a', a), checkFinite('uniform_', 'b', b), checkOptions('uniform_', options)));
 }
+/** Fills t with N(mean, std^2), as torch.nn.init.normal_. */
 export function normal_(t: Tensor, mean = 0, std = 1, options: GenOpt = {}): Tensor {
-  return noGrad(() => t.normal_(mean, std, options));
+  checkTensor('normal_', 'tensor', t);
+  return noGrad(() => t.normal_(mean, std, checkOptions('normal_', options)));
 }
+/** Fills t with value, as torch.nn.init.constant_. */
 export function constant_(t: Tensor, value: number): Tensor {
+  checkTensor('constant_', 'tensor', t);
   return noGrad(() => t.fill_(value));
 }
 export function zeros_(t: Tensor): Tensor {
+  checkTensor('zeros_', 'tensor', t);
   return constant_(t, 0);
 }
 export function ones_(t: Tensor): Tensor {
+  checkTensor('ones_', 'tensor', t);
   return constant_(t, 1);
 }
 
 export function xavierUniform_(t: Tensor, gain = 1, options: GenOpt = {}): Tensor {
+  checkTensor('xavierUniform_', 'tensor', t);
+  checkFinite('xavierUniform_', 'gain', gain);
   const [fanIn, fanOut] = calculateFanInAndFanOut(t);
   const std = gain * Math.sqrt(2.0 / (fanIn + fanOut));
   const a = Math.sqrt(3.0) * std;
   return uniform_(t, -a, a, options);
 }
 export function xavierNormal_(t: Tensor, gain = 1, options: GenOpt = {}): Tensor {
+  checkTensor('xavierNormal_', 'tensor', t);
+  checkFinite('xavierNormal_', 'gain', gain);
   const [fanIn, fanOut] = calculateFanInAndFanOut(t);
   return normal_(t, 0, gain * Math.sqrt(2.0 / (fanIn + fanOut)), options);
 }
@@ -82,18 +101,20 @@ export interface KaimingOptions extends GenOpt {
 
 /** He initialisation, uniform: bound = gain * sqrt(3 / fan), as torch.nn.init.kaiming_uniform_. */
 export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
-  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = options;
+  checkTensor('kaimingUniform_', 'tensor', t);
+  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = checkOptions('kaimingUniform_', options);
   if (t.numel() === 0) return t;
-  const fan = correctFan(t, mode);
+  const fan = correctFan('kaimingUniform_', t, mode);
   const gain = calculateGain(nonlinearity, a);
   const std = gain / Math.sqrt(fan);
   const bound = Math.sqrt(3.0) * std;
   return uniform_(t, -bound, bound, options);
 }
 export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
-  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = options;
+  checkTensor('kaimingNormal_', 'tensor', t);
+  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = checkOptions('kaimingNormal_', options);
   if (t.numel() === 0) return t;
-  const fan = correctFan(t, mode);
+  const fan = correctFan('kaimingNormal_', t, mode);
   return normal_(t, 0, calculateGain(nonlinearity, a) / Math.sqrt(fan), options);
 }
 
@@ -104,6 +125,8 @@ export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor 
  * PyTorch: `skipBiasWithoutFanIn` selects the convolution behaviour.
  */
 export function defaultLayerInit_(weight: Tensor, bias: Tensor | null, skipBiasWithoutFanIn = false): void {
+  checkTensor('defaultLayerInit_', 'weight', weight);
+  if (bias !== null && bias !== undefined) checkTensor('defaultLayerInit_', 'bias', bias);
   kaimingUniform_(weight, { a: Math.sqrt(5) });
   if (!bias) return;
   const [fanIn] = calculateFanInAndFanOut(weight);

@@ -2,6 +2,7 @@
 import { Tensor, emptyTensor } from '../tensor';
 import { getDefaultDtype } from '../dtype';
 import { formatTensor } from '../print';
+import { checkBool, describe } from '../validate';
 
 /**
  * A leaf that requires grad by default. Built from a computed tensor (e.g. matmul(a, b)) it shares that
@@ -11,7 +12,8 @@ import { formatTensor } from '../print';
 export class Parameter extends Tensor {
   constructor(data?: Tensor, requiresGrad = true) {
     const d = data ?? emptyTensor([0], getDefaultDtype());
-    if (!(d instanceof Tensor)) throw new TypeError('Parameter: expected a Tensor for data');
+    if (!(d instanceof Tensor)) throw new TypeError(`Parameter: expected a Tensor for 'data' but received ${describe(d)}`);
+    checkBool('Parameter', 'requires_grad', requiresGrad, true);
     super(d.data, d.shape, d.strides, d.offset, d.dtype);
     if (requiresGrad) this.requiresGrad_(true);
   }

@@ -3,6 +3,7 @@ import type { Tensor } from '../../tensor';
 import { Module } from './module';
 import * as F from '../functional';
 import { pyFloat } from '../repr';
+import { checkInt, checkNumber } from '../../validate';
 
 export class ReLU extends Module {
   forward(input: Tensor): Tensor {
@@ -27,6 +28,7 @@ export class SiLU extends Module {
 export class LeakyReLU extends Module {
   constructor(readonly negativeSlope = 0.01) {
     super();
+    checkNumber('LeakyReLU', 'negativeSlope', negativeSlope, false);
   }
   forward(input: Tensor): Tensor {
     return F.leakyRelu(input, this.negativeSlope);
@@ -38,6 +40,7 @@ export class LeakyReLU extends Module {
 export class ELU extends Module {
   constructor(readonly alpha = 1) {
     super();
+    checkNumber('ELU', 'alpha', alpha, false);
   }
   forward(input: Tensor): Tensor {
     return F.elu(input, this.alpha);
@@ -49,6 +52,9 @@ export class ELU extends Module {
 export class GELU extends Module {
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
+    if (approximate !== 'none' && approximate !== 'tanh') {
+      throw new RangeError('GELU: approximate argument must be either none or tanh.');
+    }
   }
   forward(input: Tensor): Tensor {
     return F.gelu(input, this.approximate);
@@ -60,6 +66,8 @@ export class GELU extends Module {
 export class Softplus extends Module {
   constructor(readonly beta = 1, readonly threshold = 20) {
     super();
+    checkNumber('Softplus', 'beta', beta, false);
+    checkNumber('Softplus', 'threshold', threshold, false);
   }
   forward(input: Tensor): Tensor {
     return F.softplus(input, this.beta, this.threshold);
@@ -71,6 +79,7 @@ export class Softplus extends Module {
 export class Softmax extends Module {
   constructor(readonly dim: number) {
     super();
+    checkInt('Softmax', 'dim', dim);
   }
   forward(input: Tensor): Tensor {
     return F.softmax(input, this.dim);
@@ -82,6 +91,7 @@ export class Softmax extends Module {
 export class LogSoftmax extends Module {
   constructor(readonly dim: number) {
     super();
+    checkInt('LogSoftmax', 'dim', dim);
   }
   forward(input: Tensor): Tensor {
     return F.logSoftmax(input, this.dim);

@@ -1,10 +1,14 @@
 /** Containers: Sequential, ModuleList and ModuleDict (torch/nn/modules/container.py). */
 import type { Tensor } from '../../tensor';
-import { describe } from '../../validate';
+import { checkInt, describe } from '../../validate';
 import { Module } from './module';
 
 function checkModule(where: string, m: unknown): asserts m is Module {
   if (!(m instanceof Module)) throw new TypeError(`${where}: expected a Module but received ${describe(m)}`);
+}
+
+function checkKey(where: string, key: unknown): asserts key is string {
+  if (typeof key !== 'string') throw new TypeError(`${where}: module name should be a string. Got ${key === null ? 'null' : typeof key}`);
 }
 
 /** Runs its modules in order, feeding each the previous one's output. */
@@ -20,6 +24,7 @@ export class Sequential extends Module {
     return this.children().length;
   }
   at(i: number): Module {
+    checkInt('Sequential.at', 'idx', i);
     const mods = [...this.namedChildrenAll()];
     const m = mods[i < 0 ? i + mods.length : i];
     if (!m) throw new RangeError(`Sequential: index ${i} is out of range`);
@@ -42,14 +47,18 @@ export class Sequential extends Module {
 
 /** A list of modules, registered as children '0', '1', ... */
 export class ModuleList extends Module {
-  constructor(modules: readonly Module[] = []) {
+  constructor(modules: Iterable<Module> = []) {
     super();
+    if (modules === null || typeof (modules as Partial<Iterable<Module>>)[Symbol.iterator] !== 'function' || typeof modules === 'string') {
+      throw new TypeError(`ModuleList: expected an iterable of Modules for 'modules' but received ${describe(modules)}`);
+    }
     for (const m of modules) this.append(m);
   }
   get length(): number {
     return this.children().length;
   }
   at(i: number): Module {
+    checkInt('ModuleList.at', 'idx', i);
     const mods = this.children();
     const m = mods[i < 0 ? i + mods.length : i];
     if (!m) throw new RangeError(`ModuleList: index ${i} is out of range`);
@@ -72,17 +81,23 @@ export class ModuleList extends Module {
 export class ModuleDict extends Module {
   constructor(modules: Record<string, Module> = {}) {
     super();
+    if (modules === null || typeof modules !== 'object' || Array.isArray(modules) || modules instanceof Module) {
+      throw new TypeError(`ModuleDict: expected an object of named Modules for 'modules' but received ${describe(modules)}`);
+    }
     for (const [k, m] of Object.entries(modules)) this.set(k, m);
   }
   get(key: string): Module | undefined {
+    checkKey('ModuleDict.get', key);
     return this.namedChildrenMap().get(key);
   }
   set(key: string, m: Module): this {
+    checkKey('ModuleDict.set', key);
     checkModule('ModuleDict.set', m);
     this.registerModule(key, m);
     return this;
   }
   has(key: string): boolean {
+    checkKey('ModuleDict.has', key);
     return this.namedChildrenMap().has(key);
   }
   keys(): string[] {

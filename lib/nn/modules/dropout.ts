@@ -2,12 +2,20 @@
 import type { Tensor } from '../../tensor';
 import { Module } from './module';
 import * as F from '../functional';
+import { checkNumber } from '../../validate';
+
+/** PyTorch's check of a dropout probability, made when the module is built. */
+function checkP(op: string, value: unknown): number {
+  const p = checkNumber(op, 'p', value);
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`${op}: dropout probability has to be between 0 and 1, but got ${p}`);
+  return p;
+}
 
 /** Zeroes elements with probability p in training and scales the rest by 1/(1-p). */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
-    if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
+    checkP('Dropout', p);
   }
   forward(input: Tensor): Tensor {
     return F.dropout(input, this.p, this.training);
@@ -21,6 +29,7 @@ export class Dropout extends Module {
 export class Dropout2d extends Module {
   constructor(readonly p = 0.5) {
     super();
+    checkP('Dropout2d', p);
   }
   forward(input: Tensor): Tensor {
     return F.dropout2d(input, this.p, this.training);

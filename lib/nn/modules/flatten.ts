@@ -1,13 +1,17 @@
 /** Flatten and Unflatten (torch/nn/modules/flatten.py). */
 import type { Tensor } from '../../tensor';
 import { Module } from './module';
+import { checkInt, checkShape, checkTensor, describe } from '../../validate';
 
 /** Flattens dims startDim..endDim into one. */
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) {
     super();
+    checkInt('Flatten', 'startDim', startDim);
+    checkInt('Flatten', 'endDim', endDim);
   }
   forward(input: Tensor): Tensor {
+    checkTensor('Flatten', 'input', input);
     return input.flatten(this.startDim, this.endDim);
   }
   override extraRepr(): string {
@@ -19,8 +23,14 @@ export class Flatten extends Module {
 export class Unflatten extends Module {
   constructor(readonly dim: number, readonly unflattenedSize: readonly number[]) {
     super();
+    checkInt('Unflatten', 'dim', dim);
+    if (!Array.isArray(unflattenedSize)) {
+      throw new TypeError(`Unflatten: expected an array of sizes for 'unflattenedSize' but received ${describe(unflattenedSize)}`);
+    }
+    checkShape('Unflatten', unflattenedSize, true);
   }
   forward(input: Tensor): Tensor {
+    checkTensor('Unflatten', 'input', input);
     return input.unflatten(this.dim, this.unflattenedSize);
   }
   override extraRepr(): string {

@@ -2,7 +2,7 @@
 import type { Tensor } from '../../tensor';
 import { emptyTensor } from '../../tensor';
 import { getDefaultDtype } from '../../dtype';
-import { checkInt } from '../../validate';
+import { checkBool, checkFloatingOperands, checkInt } from '../../validate';
 import { Module } from './module';
 import { Parameter } from '../parameter';
 import * as F from '../functional';
@@ -31,6 +31,7 @@ export class Linear extends Module {
     super();
     checkInt('Linear', 'in_features', inFeatures, 0);
     checkInt('Linear', 'out_features', outFeatures, 0);
+    checkBool('Linear', 'bias', bias, true);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     this.weight = new Parameter(emptyTensor([outFeatures, inFeatures], getDefaultDtype()));
@@ -59,6 +60,10 @@ export class Bilinear extends Module {
 
   constructor(readonly in1Features: number, readonly in2Features: number, readonly outFeatures: number, bias = true) {
     super();
+    checkInt('Bilinear', 'in1_features', in1Features, 0);
+    checkInt('Bilinear', 'in2_features', in2Features, 0);
+    checkInt('Bilinear', 'out_features', outFeatures, 0);
+    checkBool('Bilinear', 'bias', bias, true);
     this.weight = new Parameter(emptyTensor([outFeatures, in1Features, in2Features], getDefaultDtype()));
     if (bias) this.bias = new Parameter(emptyTensor([outFeatures], getDefaultDtype()));
     else this.registerParameter('bias', null);
@@ -68,7 +73,19 @@ export class Bilinear extends Module {
   }
 
   forward(x1: Tensor, x2: Tensor): Tensor {
+    checkFloatingOperands('bilinear', [['input1', x1], ['input2', x2], ['weight', this.weight]]);
     const lead = x1.shape.slice(0, -1);
+    if (x1.dim() === 0 || x2.dim() !== x1.dim()) {
+      throw new RangeError(`bilinear(): input dimensions do not match: got ${x1.dim()} and ${x2.dim()}`);
+    }
+    const d = lead.findIndex((s, i) => s !== x2.shape[i]);
+    if (d >= 0) throw new RangeError(`bilinear(): input batch dimensions do not match at dim ${d}: got ${lead[d]} and ${x2.shape[d]}`);
+    if (x1.shape[x1.dim() - 1] !== this.in1Features) {
+      throw new RangeError(`bilinear(): input1 size does not match weight size: got ${x1.shape[x1.dim() - 1]} but expected ${this.in1Features}`);
+    }
+    if (x2.shape[x2.dim() - 1] !== this.in2Features) {
+      throw new RangeError(`bilinear(): input2 size does not match weight size: got ${x2.shape[x2.dim() - 1]} but expected ${this.in2Features}`);
+    }
     const a = x1.reshape([-1, this.in1Features]);
     const b = x2.reshape([-1, this.in2Features]);
     // [out, N, in2] = x1 [1, N, in1] @ W [out, in1, in2]; times x2, summed over in2; then [N, out].

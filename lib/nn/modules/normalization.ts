@@ -6,6 +6,7 @@ import { Module } from './module';
 import { Parameter } from '../parameter';
 import * as F from '../functional';
 import { pyBool, pyFloat } from '../repr';
+import { checkBool, checkInt, checkNumber, checkShape, checkTensor, describe } from '../../validate';
 
 /** The learnable scale and shift of a normalization layer: weight 1 and bias 0, or both null when not affine. */
 function registerAffine(m: Module, shape: number | readonly number[], affine: boolean): void {
@@ -21,7 +22,12 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], readonly eps = 1e-5, readonly elementwiseAffine = true) {
     super();
-    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    if (typeof normalizedShape !== 'number' && !Array.isArray(normalizedShape)) {
+      throw new TypeError(`LayerNorm: expected an integer or an array of integers for 'normalizedShape' but received ${describe(normalizedShape)}`);
+    }
+    this.normalizedShape = checkShape('LayerNorm', typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape]);
+    checkNumber('LayerNorm', 'eps', eps, false);
+    checkBool('LayerNorm', 'elementwiseAffine', elementwiseAffine, true);
     registerAffine(this, this.normalizedShape, elementwiseAffine);
   }
 
@@ -50,6 +56,12 @@ abstract class BatchNorm extends Module {
     readonly trackRunningStats = true,
   ) {
     super();
+    const op = new.target.name;
+    checkInt(op, 'num_features', numFeatures, 0);
+    checkNumber(op, 'eps', eps, false);
+    if (momentum !== null) checkNumber(op, 'momentum', momentum, false);
+    checkBool(op, 'affine', affine, true);
+    checkBool(op, 'track_running_stats', trackRunningStats, true);
     registerAffine(this, numFeatures, affine);
     if (trackRunningStats) {
       this.registerBuffer('running_mean', zeros(numFeatures));
@@ -65,6 +77,7 @@ abstract class BatchNorm extends Module {
   protected abstract checkInput(input: Tensor): void;
 
   forward(input: Tensor): Tensor {
+    checkTensor(this.constructor.name, 'input', input);
     this.checkInput(input);
     if (input.shape[1] !== this.numFeatures) {
       throw new RangeError(`${this.constructor.name}: running_mean should contain ${input.shape[1]} elements not ${this.numFeatures}`);
@@ -108,11 +121,16 @@ export class GroupNorm extends Module {
 
   constructor(readonly numGroups: number, readonly numChannels: number, readonly eps = 1e-5, readonly affine = true) {
     super();
+    checkInt('GroupNorm', 'num_groups', numGroups, 1);
+    checkInt('GroupNorm', 'num_channels', numChannels, 0);
+    checkNumber('GroupNorm', 'eps', eps, false);
+    checkBool('GroupNorm', 'affine', affine, true);
     if (numChannels % numGroups !== 0) throw new RangeError('GroupNorm: num_channels must be divisible by num_groups');
     registerAffine(this, numChannels, affine);
   }
 
   forward(input: Tensor): Tensor {
+    checkTensor('GroupNorm', 'input', input);
     if (input.dim() < 2 || input.shape[1] !== this.numChannels) {
       throw new RangeError(`GroupNorm: Expected input with ${this.numChannels} channels, got shape ${JSON.stringify(input.shape)}`);
     }

@@ -3,13 +3,17 @@ import { Tensor } from '../../tensor';
 import { noGrad } from '../../autograd/grad_mode';
 import { stack } from '../../ops/movement';
 import { scalarTensor } from '../../ops/elementwise';
+import { checkNumber, checkTensorList } from '../../validate';
 
 /**
  * Scales all gradients together so their total norm is at most maxNorm; returns the total norm before clipping.
  * @example nn.utils.clipGradNorm_(model.parameters(), 1.0)
  */
-export function clipGradNorm_(parameters: Tensor | readonly Tensor[], maxNorm: number, normType = 2): Tensor {
-  const grads = (parameters instanceof Tensor ? [parameters] : [...parameters]).flatMap((p) => (p.grad ? [p.grad] : []));
+export function clipGradNorm_(parameters: Tensor | Iterable<Tensor>, maxNorm: number, normType = 2): Tensor {
+  const params = checkTensorList('clipGradNorm_', 'parameters', parameters);
+  checkNumber('clipGradNorm_', 'max_norm', maxNorm, false);
+  checkNumber('clipGradNorm_', 'norm_type', normType, false);
+  const grads = params.flatMap((p) => (p.grad ? [p.grad] : []));
   return noGrad(() => {
     if (grads.length === 0) return scalarTensor(0, 'float32');
     const total =
@@ -23,8 +27,10 @@ export function clipGradNorm_(parameters: Tensor | readonly Tensor[], maxNorm: n
 }
 
 /** Clamps every gradient into [-clipValue, clipValue] in place. */
-export function clipGradValue_(parameters: Tensor | readonly Tensor[], clipValue: number): void {
+export function clipGradValue_(parameters: Tensor | Iterable<Tensor>, clipValue: number): void {
+  const params = checkTensorList('clipGradValue_', 'parameters', parameters);
+  checkNumber('clipGradValue_', 'clip_value', clipValue, false);
   noGrad(() => {
-    for (const p of parameters instanceof Tensor ? [parameters] : parameters) p.grad?.clamp_(-clipValue, clipValue);
+    for (const p of params) p.grad?.clamp_(-clipValue, clipValue);
   });
 }
