@@ -545,6 +545,17 @@ for dt in [torch.float32, torch.float64]:
             case('equal values', op, [View(T([[0.0, -0.86, -0.11, -1.08]]).to(dt).erf(), ('expand', [3, 4]))], a)
             case('equal values', op, [T([[inf, 0.2, 1.0], [-0.79, 1.17, 1.17], [nan, 1.0, 2.0], [-inf, inf, 3.0]]).to(dt)], a)
 
+# prod's backward with a zero anywhere in the tensor: PyTorch takes exclusive products in every slice, so an infinity
+# in a slice without zeros gives the product of the others, not prod / x = NaN (found by the tester, seeds 13 and 14).
+# First order only: PyTorch's second order goes through cumprod's backward, which divides (NaN next to an infinity),
+# where torchlet differentiates the products themselves (finite); finite inputs agree to second order ('prod zeros').
+for dt in [torch.float32, torch.float64]:
+    m = T([[inf, 2.0, 3.0], [0.0, 1.5, -2.0], [-inf, 0.0, 4.0]]).to(dt)
+    for a in [[1, False], [0, True], []]:
+        case('prod zeros and infinities', 'prod', [m], a)
+    case('prod zeros and infinities', 'prod', [T([inf, 0.0, 2.0, -1.5]).to(dt)], [])
+    case('prod zeros and infinities', 'prod', [T([[inf, 2.0], [nan, 1.0]]).to(dt)], [1, False])
+
 with open(OUT, 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases}, f, indent=None, separators=(',', ':'))
     f.write('\n')

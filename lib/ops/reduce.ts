@@ -117,33 +117,46 @@ export function prod(x: Tensor, dim?: number | null, keepDim = false): Tensor {
   const out = run('prod', src, mask, keepDim, src.dtype);
   return record(allDims(dim) ? 'ProdBackward0' : 'ProdBackward1', out, [src], (g) => {
     if (src.numel() === 0 || src.dim() === 0) return [spread(g, src, mask)];
-    // PyTorch 1.13 (prod_backward): over all elements, two or more zeros give a zero gradient, outside the graph.
-    if (allDims(dim) && Number(noGrad(() => sum(src.eq(0))).item()) > 1) return [emptyTensor(src.shape, g.dtype)];
-    // A full reduction is the product of the flattened tensor along its one dim.
-    const others = allDims(dim)
-      ? productOfOthers(src.reshape([-1]), 0, out.reshape([1])).reshape(src.shape)
-      : productOfOthers(src, mask.indexOf(true), spread(out, src, mask));
+    const zeros = Number(noGrad(() => sum(src.eq(0))).item());
+    // PyTorch 1.13 (prod_backward): without a zero anywhere in the tensor, prod / x; with one, the product of the
+    // other entries for every slice (prod_safe_zeros_backward), except that a full reduction over two or more zeros
+    // gives a zero gradient, outside the graph even under createGraph.
+    if (zeros === 0) return [spread(g, src, mask).mul(spread(out, src, mask).div(src))];
+    if (allDims(dim) && zeros > 1) return [emptyTensor(src.shape, g.dtype)];
+    const others = allDims(dim) ? productOfOthers(src.reshape([-1]), 0).reshape(src.shape) : productOfOthers(src, mask.indexOf(true));
     return [spread(g, src, mask).mul(others)];
   });
 }
 
 /**
- * d prod / d x_i: the product of the other entries along dim (x's shape), differentiable to the next order too.
- * Without zeros that is prod / x_i (PyTorch's formula); with zeros, division fails, so the product of the nonzero
- * entries p is combined with the zeros' own values, which are 0 but whose derivatives are not: with c zeros along
- * the dim, a nonzero entry's others hold all c zeros and a zero entry's others hold c - 1. A product of k zeros is
- * 1 for k = 0, the zero itself (as the sum of the zeros, to first order) for k = 1, and 0 to first order beyond.
+ * d prod / d x_i along dim d: the product of the entries before i times the product of those after it (PyTorch's
+ * prod_safe_zeros_backward, exclusive cumulative products from both ends), so zeros and infinities elsewhere in the
+ * slice give the same numbers as PyTorch's, to any order of derivative. One small op per position: taken only when
+ * the tensor holds a zero.
  */
-function productOfOthers(x: Tensor, d: number, out: Tensor): Tensor {
-  const isZero = x.eq(0);
-  if (!noGrad(() => any(isZero)).item()) return out.div(x);
-  const nonzero = isZero.logicalNot();
-  const p = prod(x.where(nonzero, 1), d, true);
-  const c = sum(isZero, d, true);
-  const zeros = sum(x.where(isZero, 0), d, true);
-  const othersOfZero = p.mul(zeros.sub(x).where(c.eq(2), 0).where(c.ne(1), 1));
-  const othersOfNonzero = p.div(x.where(nonzero, 1)).mul(zeros.where(c.eq(1), 0).where(c.ne(0), 1));
-  return othersOfZero.where(isZero, othersOfNonzero);
+function productOfOthers(x: Tensor, d: number): Tensor {
+  const n = x.shape[d]!;
+  const at = Array.from({ length: n }, (_, i) => x.narrow(d, i, 1));
+  const before: (Tensor | null)[] = [];
+  const after: (Tensor | null)[] = new Array<Tensor | null>(n).fill(null);
+  let acc: Tensor | null = null;
+  for (let i = 0; i < n; i++) {
+    before.push(acc);
+    acc = acc ? acc.mul(at[i]!) : at[i]!;
+  }
+  acc = null;
+  for (let i = n - 1; i >= 0; i--) {
+    after[i] = acc;
+    acc = acc ? acc.mul(at[i]!) : at[i]!;
+  }
+  let others = emptyTensor(x.shape, x.dtype);
+  for (let i = 0; i < n; i++) {
+    const b = before[i] ?? null;
+    const a = after[i] ?? null;
+    const piece = b && a ? b.mul(a) : (b ?? a ?? emptyTensor(at[i]!.shape, x.dtype).add(1));
+    others = others.indexAdd(d, new Tensor(Int32Array.of(i), [1]), piece);
+  }
+  return others;
 }
 
 /** max, min and the arg* reductions have no identity: PyTorch's errors for reducing an empty dim (or everything). */

@@ -26,9 +26,9 @@ const KNOWN: [RegExp, string][] = [
   // the scalar tail (elu([nan] * 5) differs by position); float32 gives the incoming gradient everywhere, as torchlet.
   [/^elu:grad-nan@nonfinite$/, "PyTorch 1.13's own inconsistency: float64 elu backward at NaN depends on the element's position"],
   // Found with seeds 12-14 (not in the committed fixture):
-  [/^prod:grad-nan@nonfinite$/, "new: prod(dim) backward with an infinity: PyTorch switches every slice to exclusive products when the tensor has a zero anywhere (prod_safe_zeros_backward), torchlet only the slices with zeros, so a slice [inf, a] gives prod / x = NaN where PyTorch gives a"],
   [/^rsqrt:inf@nonfinite$/, 'new (not localized): the sign of a zero reaching rsqrt differs after prod, relu, logSoftmax and split (seed 14, program 2674)'],
   [/^std:grad-value$/, 'new (not localized): a value gradient through scatterAdd into std of one element (seed 12, program 2375)'],
+  [/^prod:grad2-(nan|value|inf)@nonfinite$/, "new: prod's double backward next to an infinity: PyTorch's goes through cumprod's backward, which divides (NaN), torchlet's through the exclusive products themselves"],
   [/^(amin|amax):grad2-null@nonfinite$/, 'new: amin/amax with NaN in the input: the first-order gradient is not differentiable'],
   [/^reciprocal:grad2-value@nonfinite$/, 'new (not localized): double backward of logsumexp over several dims, then reciprocal, then a division by zero'],
 ];
