@@ -27,6 +27,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_fixtures import apply_steps  # noqa: E402  (the shared view steps)
+
 warnings.filterwarnings('ignore')
 torch.set_num_threads(1)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'diff_programs.json')
@@ -86,29 +89,6 @@ def dump(t):
     except RuntimeError:  # PyTorch's storage-less zero tensors (some double-backward results)
         flat = [0] * t.numel()
     return {'shape': list(t.shape), 'dtype': d, 'data': [enc_num(v, d) for v in flat]}
-
-
-def apply_steps(t, steps):
-    for s in steps:
-        kind = s[0]
-        if kind == 't':
-            t = t.t()
-        elif kind == 'transpose':
-            t = t.transpose(s[1], s[2])
-        elif kind == 'permute':
-            t = t.permute(*s[1])
-        elif kind == 'expand':
-            t = t.expand(s[1])
-        elif kind == 'slice':
-            _, dim, start, stop, step = s
-            idx = [slice(None)] * t.dim()
-            idx[dim] = slice(start, stop, step)
-            t = t[tuple(idx)]
-        elif kind == 'unsqueeze':
-            t = t.unsqueeze(s[1])
-        else:
-            raise ValueError(kind)
-    return t
 
 
 # ---- the neutral op form, run in PyTorch -------------------------------------------------------------------------

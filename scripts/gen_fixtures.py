@@ -50,7 +50,7 @@ def apply_steps(t, steps):
         elif kind == 'permute':
             t = t.permute(*s[1])
         elif kind == 'expand':
-            t = t.expand(*s[1])
+            t = t.expand(s[1])  # the list form also takes [] (a 0-d target)
         elif kind == 'slice':
             _, dim, start, stop, step = s
             idx = [slice(None)] * t.dim()
