@@ -2,7 +2,7 @@
 import { Tensor } from '../tensor';
 import { noGrad } from '../autograd/grad_mode';
 import { sameShape, shapeStr } from '../shape';
-import { describe } from '../validate';
+import { checkOptions, describe } from '../validate';
 
 export type ParamGroup<O> = O & { params: Tensor[] };
 export type ParamsArg<O> = readonly Tensor[] | readonly (Partial<O> & { params: readonly Tensor[] })[];
@@ -26,6 +26,7 @@ function describeLike(dflt: unknown): string {
  * Options (those the defaults have; 'params' and others are left alone) must be of their defaults' kinds, as the
  * updates read them: a number, a boolean, an array of as many numbers (betas).
  * @throws TypeError naming the op and the option
+ * @example checkOptionKinds('Adam', { lr: 1e-3, betas: [0.9, 0.999] }, { betas: 0.9 }) // throws
  */
 export function checkOptionKinds(op: string, defaults: object, given: object): void {
   for (const [k, v] of Object.entries(given)) {
@@ -46,7 +47,7 @@ export abstract class Optimizer<O extends object> {
 
   constructor(params: ParamsArg<O>, defaults: O) {
     const op = new.target.name;
-    this.defaults = defaults;
+    this.defaults = checkOptions(op, defaults, 'defaults');
     if (params instanceof Tensor || !isIterable(params)) {
       throw new TypeError(`${op}: params argument given to the optimizer should be an iterable of Tensors or dicts, but got ${describe(params)}`);
     }

@@ -55,6 +55,7 @@ describe('optimizer constructors', () => {
 
   test('the Optimizer base class names itself', () => {
     expectError(() => make(optim.Optimizer, 7, {}), 'TypeError', /^Optimizer: params argument given to the optimizer should be an iterable/);
+    expectError(() => make(optim.Optimizer, [param()], 'fan_in'), 'TypeError', /^Optimizer: expected an options object for 'defaults' but received the string "fan_in"/);
   });
 });
 
