@@ -6,7 +6,7 @@ import { isFloating } from '../dtype';
 import * as K from '../backend/kernels';
 import type { FloatStorage } from '../backend/kernels';
 import { zerosLike, fullLike } from '../ops/creation';
-import { Optimizer, checkOptionKinds } from './optimizer';
+import { Optimizer, checkOptionKinds, definedOptions } from './optimizer';
 import { checkOptions } from '../validate';
 import type { ParamGroup, ParamsArg } from './optimizer';
 
@@ -23,11 +23,9 @@ function addcdiv_(t: Tensor, a: Tensor, b: Tensor, value = 1): void {
 
 /** The defaults overridden by the given options, each of its default's kind. */
 function withDefaults<O extends object>(opt: string, defaults: O, given: Partial<O> | undefined): O {
-  const o = checkOptions(opt, given);
+  const o = definedOptions(checkOptions(opt, given));
   checkOptionKinds(opt, defaults, o);
-  const out = { ...defaults };
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
+  return { ...defaults, ...o };
 }
 
 function checkNonNegative(opt: string, name: string, v: number): void {

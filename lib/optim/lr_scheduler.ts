@@ -1,5 +1,5 @@
 /** Learning-rate schedulers: PyTorch 1.13's chainable forms, stepped once per epoch (or batch) after optimizer.step(). */
-import { Optimizer } from './optimizer';
+import { Optimizer, definedOptions } from './optimizer';
 import { Tensor } from '../tensor';
 import { checkFinite, checkInt, checkNumber, checkOptions, describe } from '../validate';
 
@@ -286,11 +286,13 @@ export class ReduceLROnPlateau {
     checkOptimizer(op, optimizer);
     this.optimizer = optimizer as unknown as AnyOptimizer;
     const { minLr = 0, ...rest } = checkOptions(op, options);
-    const o = { mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, eps: 1e-8 } as Required<Omit<PlateauOptions, 'minLr'>>;
-    for (const [k, v] of Object.entries(rest)) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
-    if (o.mode !== 'min' && o.mode !== 'max') throw new RangeError(`${op}: mode ${describe(o.mode)} is unknown! (expected 'min' or 'max')`);
+    const o: Required<Omit<PlateauOptions, 'minLr'>> = {
+      mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, eps: 1e-8, ...definedOptions(rest),
+    };
+    const show = (v: unknown): string => (typeof v === 'string' ? v : describe(v));
+    if (o.mode !== 'min' && o.mode !== 'max') throw new RangeError(`${op}: mode ${show(o.mode)} is unknown! (expected 'min' or 'max')`);
     if (o.thresholdMode !== 'rel' && o.thresholdMode !== 'abs') {
-      throw new RangeError(`${op}: threshold mode ${describe(o.thresholdMode)} is unknown! (expected 'rel' or 'abs')`);
+      throw new RangeError(`${op}: threshold mode ${show(o.thresholdMode)} is unknown! (expected 'rel' or 'abs')`);
     }
     checkNumber(op, 'factor', o.factor, false);
     if (o.factor >= 1) throw new RangeError(`${op}: Factor should be < 1.0.`);

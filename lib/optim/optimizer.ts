@@ -23,6 +23,14 @@ function describeLike(dflt: unknown): string {
 }
 
 /**
+ * The entries of an options object that are not undefined (an option given as undefined keeps its default).
+ * @example definedOptions({ lr: undefined, eps: 1e-8 }) // { eps: 1e-8 }
+ */
+export function definedOptions<O extends object>(o: O): Partial<O> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<O>;
+}
+
+/**
  * Options (those the defaults have; 'params' and others are left alone) must be of their defaults' kinds, as the
  * updates read them: a number, a boolean, an array of as many numbers (betas).
  * @throws TypeError naming the op and the option
@@ -30,7 +38,7 @@ function describeLike(dflt: unknown): string {
  */
 export function checkOptionKinds(op: string, defaults: object, given: object): void {
   for (const [k, v] of Object.entries(given)) {
-    if (k === 'params' || !(k in defaults) || v === undefined) continue;
+    if (k === 'params' || !Object.prototype.hasOwnProperty.call(defaults, k)) continue;
     const dflt = (defaults as Record<string, unknown>)[k];
     const ok = Array.isArray(dflt)
       ? Array.isArray(v) && v.length === dflt.length && v.every((x) => typeof x === 'number')
@@ -79,8 +87,9 @@ export abstract class Optimizer<O extends object> {
       if (seen.has(p)) throw new Error(`${op}: some parameters appear in more than one parameter group`);
       seen.add(p);
     }
-    checkOptionKinds(op, this.defaults, group);
-    this.paramGroups.push({ ...this.defaults, ...(group as object), params } as ParamGroup<O>);
+    const options = definedOptions(group);
+    checkOptionKinds(op, this.defaults, options);
+    this.paramGroups.push({ ...this.defaults, ...options, params } as ParamGroup<O>);
   }
 
   /** Sets every gradient to null (default) or zero. */

@@ -48,9 +48,13 @@ describe('optimizer constructors', () => {
     expectError(() => make(optim.SGD, [param()], {}), 'TypeError', /^SGD: parameter group didn't specify a value of required optimization parameter lr/);
     // A group's own options are checked the same way.
     expectError(() => make(optim.Adam, [{ params: [param()], lr: null }]), 'TypeError', /^Adam: expected a number for option 'lr' but received null/);
-    // Options given as undefined keep their defaults.
+    // Options given as undefined keep their defaults, in the options and in a group.
     const o = make(optim.Adam, [param()], { lr: undefined }) as InstanceType<typeof optim.Adam>;
     expect(o.paramGroups[0]!.lr).toBe(1e-3);
+    o.addParamGroup({ params: [param()], lr: undefined, eps: 0.5 });
+    expect([o.paramGroups[1]!.lr, o.paramGroups[1]!.eps]).toEqual([1e-3, 0.5]);
+    // Only the defaults' own keys are options ('toString' is not one).
+    expect(() => make(optim.Adam, [param()], { toString: 5 })).not.toThrow();
   });
 
   test('the Optimizer base class names itself', () => {
@@ -118,10 +122,11 @@ describe('learning-rate schedulers', () => {
   test('ReduceLROnPlateau options and metric', () => {
     const P = sched.ReduceLROnPlateau;
     expectError(() => make(P, opt(), 5), 'TypeError', /^ReduceLROnPlateau: expected an options object for 'options'/);
-    expectError(() => make(P, opt(), { mode: 'x' }), 'RangeError', /^ReduceLROnPlateau: mode the string "x" is unknown!/);
-    expectError(() => make(P, opt(), { thresholdMode: 'x' }), 'RangeError', /^ReduceLROnPlateau: threshold mode the string "x" is unknown!/);
+    expectError(() => make(P, opt(), { mode: 'x' }), 'RangeError', /^ReduceLROnPlateau: mode x is unknown!/);
+    expectError(() => make(P, opt(), { thresholdMode: 'x' }), 'RangeError', /^ReduceLROnPlateau: threshold mode x is unknown!/);
     expectError(() => make(P, opt(), { minLr: [1, 2] }), 'RangeError', /^ReduceLROnPlateau: expected 1 min_lrs, got 2/);
     expectError(() => make(P, opt(), { minLr: 'a' }), 'TypeError', /^ReduceLROnPlateau: expected a number or an array of numbers for 'minLr'/);
+    expectError(() => make(P, opt(), { mode: 3 }), 'RangeError', /^ReduceLROnPlateau: mode the number 3 is unknown!/);
     expectError(() => make(P, opt(), { patience: 1.5 }), 'RangeError', /^ReduceLROnPlateau: expected an integer for 'patience'/);
     expectError(() => make(P, opt(), { factor: 1 }), 'RangeError', /^ReduceLROnPlateau: Factor should be < 1.0./);
     const o = opt();
