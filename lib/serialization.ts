@@ -6,6 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { fileURLToPath } from 'url';
 
 import { Tensor } from './tensor';
 import type { DType } from './dtype';
@@ -45,6 +46,32 @@ function checkMetadata(metadata: unknown): Record<string, string> | undefined {
   return metadata as Record<string, string>;
 }
 
+/**
+ * The file argument of save and load: a path string or a file: URL (as fs takes them). Numbers (file descriptors),
+ * Buffers and anything else are refused, so that load(4) cannot read one of the process's own descriptors.
+ */
+function filePath(op: string, file: unknown): string {
+  if (file instanceof URL) {
+    if (file.protocol !== 'file:') throw new TypeError(`${op}: expected a file: URL but received the URL ${file.href}`);
+    return fileURLToPath(file);
+  }
+  if (typeof file !== 'string') throw new TypeError(`${op}: expected a file path (a string or a file: URL) for 'file' but received ${describe(file)}`);
+  if (file.length === 0) throw new TypeError(`${op}: expected a file path for 'file' but received an empty string`);
+  if (file.includes('\0')) throw new TypeError(`${op}: a file path may not contain a null byte`);
+  return file;
+}
+
+/** Runs a file-system call, rethrowing its error with the op and the file named (the original kept as cause). */
+function fsCall<T>(op: string, what: string, file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err?.code !== 'string') throw e;
+    throw new Error(`${op}: cannot ${what} ${JSON.stringify(file)}: ${err.message}`, { cause: e });
+  }
+}
+
 // Temporary files are `.<target name>.<pid>.<random>.torchlet-tmp` in the target's directory: on the same file
 // system (so the rename is atomic) and recognisable as belonging to one target and one process.
 const TMP_SUFFIX = '.torchlet-tmp';
@@ -82,15 +109,17 @@ function removeStale(file: string): void {
 
 /**
  * Writes tensors to `file` in the safetensors format, replacing any old file only once the new one is complete.
+ * @param fileArg a path string or a file: URL (a number, a Buffer or anything else is a TypeError)
  * @param metadata string pairs stored under "__metadata__"
- * @throws TypeError for values that are not Tensors or metadata that is not strings; RangeError for a tensor named
- *   '__metadata__'; the file system's error when writing fails (the old file is then untouched)
+ * @throws TypeError for values that are not Tensors, metadata that is not strings or a file that is not a path;
+ *   RangeError for a tensor named '__metadata__'; an Error naming save and the file, with the file system's error
+ *   as its cause, when writing fails (the old file is then untouched)
  * @example torch.save(model.stateDict(), 'model.safetensors')
  */
-export function save(stateDict: Map<string, Tensor> | Record<string, Tensor>, file: string, metadata?: Record<string, string>): void {
+export function save(stateDict: Map<string, Tensor> | Record<string, Tensor>, fileArg: string | URL, metadata?: Record<string, string>): void {
   const list = entries(stateDict);
   const meta = checkMetadata(metadata);
-  if (typeof file !== 'string') throw new TypeError(`save: expected a file name but received ${describe(file)}`);
+  const file = filePath('save', fileArg);
   const header: Record<string, unknown> = {};
   if (meta) header[METADATA] = meta;
   let offset = 0;
@@ -108,23 +137,25 @@ export function save(stateDict: Map<string, Tensor> | Record<string, Tensor>, fi
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  removeStale(file);
-  const tmp = tmpName(file);
-  const fd = fs.openSync(tmp, 'wx');
-  try {
+  fsCall('save', 'write', file, () => {
+    removeStale(file);
+    const tmp = tmpName(file);
+    const fd = fs.openSync(tmp, 'wx');
     try {
-      fs.writeSync(fd, head);
-      fs.writeSync(fd, json);
-      for (const b of blobs) fs.writeSync(fd, b);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      try {
+        fs.writeSync(fd, head);
+        fs.writeSync(fd, json);
+        for (const b of blobs) fs.writeSync(fd, b);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, file);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      throw e;
     }
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+  });
 }
 
 function corrupt(file: string, why: string): Error {
@@ -161,12 +192,15 @@ function duplicateKey(json: string): string | null {
 
 /**
  * Reads a safetensors file into a Map of tensors (in file order).
- * @throws Error naming the file (and the key at fault) for truncated files and for anything the format forbids:
+ * @param fileArg a path string or a file: URL (a number, a Buffer or anything else is a TypeError)
+ * @throws TypeError for a file that is not a path; Error naming load and the file (the file system's error as its
+ *   cause) when reading fails; Error naming the file (and the key at fault) for truncated files and for anything the format forbids:
  *   duplicate keys, non-string metadata, data ranges that overlap, leave holes or trailing bytes, BOOL bytes other
  *   than 0 and 1, a tensor named __proto__
  */
-export function load(file: string): Map<string, Tensor> {
-  const buf = fs.readFileSync(file);
+export function load(fileArg: string | URL): Map<string, Tensor> {
+  const file = filePath('load', fileArg);
+  const buf = fsCall('load', 'read', file, () => fs.readFileSync(file));
   if (buf.length < 8) throw corrupt(file, `it has ${buf.length} bytes, fewer than the 8-byte header length`);
   const n = buf.readBigUInt64LE(0);
   if (n > BigInt(buf.length - 8)) throw corrupt(file, `the header claims ${n} bytes but the file has ${buf.length - 8} after the length (truncated?)`);

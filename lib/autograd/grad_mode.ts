@@ -6,7 +6,12 @@ export function isGradEnabled(): boolean {
   return enabled;
 }
 
-function withMode<T>(mode: boolean, fn: () => T): T {
+function withMode<T>(op: string, mode: boolean, fn: () => T): T {
+  // validate.ts imports this module, so the message is made here.
+  if (typeof fn !== 'function') {
+    const what = fn === null ? 'null' : Array.isArray(fn) ? 'an array' : typeof fn === 'object' ? 'an object' : `a ${typeof fn}`;
+    throw new TypeError(`${op}: expected a function for 'fn' but received ${what}`);
+  }
   const prev = enabled;
   enabled = mode;
   try {
@@ -21,7 +26,7 @@ function withMode<T>(mode: boolean, fn: () => T): T {
  * @example const y = noGrad(() => x.mul(2));
  */
 export function noGrad<T>(fn: () => T): T {
-  return withMode(false, fn);
+  return withMode('noGrad', false, fn);
 }
 
 /**
@@ -29,5 +34,5 @@ export function noGrad<T>(fn: () => T): T {
  * @example const y = enableGrad(() => x.mul(2));
  */
 export function enableGrad<T>(fn: () => T): T {
-  return withMode(true, fn);
+  return withMode('enableGrad', true, fn);
 }

@@ -6,6 +6,7 @@ import { Tensor, emptyTensor } from '../tensor';
 import { isFloating } from '../dtype';
 import { grad } from './grad';
 import { noGrad } from './grad_mode';
+import { checkBool, checkNumber, checkOptions, describe } from '../validate';
 
 export interface GradcheckOptions {
   /** Perturbation for the finite differences. */
@@ -23,6 +24,18 @@ export interface GradcheckOptions {
 /** A failed gradient check, as PyTorch's GradcheckError (a RuntimeError there). */
 export class GradcheckError extends Error {
   override name = 'GradcheckError';
+  /** Any message is shown as text, as Python's RuntimeError(obj) shows str(obj) (a Symbol too). */
+  constructor(message?: unknown) {
+    super(message === undefined ? undefined : messageText(message));
+  }
+}
+
+function messageText(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
 }
 
 const FAILED_NONDET_MSG = `\n
@@ -203,6 +216,14 @@ function check(fn: Fn, inputs: readonly unknown[], o: Required<GradcheckOptions>
   return true;
 }
 
+/** gradcheck's inputs: one Tensor or an array (or other iterable) of arguments, Tensors or not. */
+function checkInputs(inputs: unknown): unknown[] {
+  if (inputs instanceof Tensor) return [inputs];
+  const iterable = inputs !== null && typeof inputs === 'object' && typeof (inputs as Iterable<unknown>)[Symbol.iterator] === 'function';
+  if (!iterable) throw new TypeError(`gradcheck: expected a Tensor or an array of inputs for 'inputs' but received ${describe(inputs)}`);
+  return [...(inputs as Iterable<unknown>)];
+}
+
 /**
  * Checks the gradients backward computes against central finite differences, for every input that requires
  * grad (they should be float64), as torch.autograd.gradcheck. fn may return one tensor or several.
@@ -211,9 +232,14 @@ function check(fn: Fn, inputs: readonly unknown[], o: Required<GradcheckOptions>
  * @example torch.autograd.gradcheck((x) => x.sin(), [torch.rand([3], { dtype: 'float64', requiresGrad: true })])
  */
 export function gradcheck(fn: Fn, inputs: Tensor | readonly unknown[], options: GradcheckOptions = {}): boolean {
-  if (typeof fn !== 'function') throw new TypeError('gradcheck: expected a function for \'func\'');
-  const o: Required<GradcheckOptions> = { eps: 1e-6, atol: 1e-5, rtol: 1e-3, raiseException: true, nondetTol: 0, ...options };
-  const list = inputs instanceof Tensor ? [inputs] : [...inputs];
+  if (typeof fn !== 'function') throw new TypeError(`gradcheck: expected a function for 'func' but received ${describe(fn)}`);
+  const list = checkInputs(inputs);
+  const given = checkOptions('gradcheck', options);
+  const o: Required<GradcheckOptions> = { eps: 1e-6, atol: 1e-5, rtol: 1e-3, raiseException: true, nondetTol: 0 };
+  for (const k of ['eps', 'atol', 'rtol', 'nondetTol'] as const) {
+    if (given[k] !== undefined) o[k] = checkNumber('gradcheck', k, given[k], false);
+  }
+  o.raiseException = checkBool('gradcheck', 'raiseException', given.raiseException, true);
   if (o.raiseException) return check(fn, list, o);
   try {
     return check(fn, list, o);

@@ -6,7 +6,8 @@ import { isFloating } from '../dtype';
 import * as K from '../backend/kernels';
 import type { FloatStorage } from '../backend/kernels';
 import { zerosLike, fullLike } from '../ops/creation';
-import { Optimizer } from './optimizer';
+import { Optimizer, checkOptionKinds, definedOptions } from './optimizer';
+import { checkOptions } from '../validate';
 import type { ParamGroup, ParamsArg } from './optimizer';
 
 // PyTorch's pointwise kernels evaluate value * t1 * t2 and value * t1 / t2 left to right; the same order here
@@ -18,6 +19,13 @@ function addcmul_(t: Tensor, a: Tensor, b: Tensor, value = 1): void {
 /** t += value * a / b (torch addcdiv_) */
 function addcdiv_(t: Tensor, a: Tensor, b: Tensor, value = 1): void {
   t.add_((value === 1 ? a : a.mul(value)).div(b));
+}
+
+/** The defaults overridden by the given options, each of its default's kind. */
+function withDefaults<O extends object>(opt: string, defaults: O, given: Partial<O> | undefined): O {
+  const o = definedOptions(checkOptions(opt, given));
+  checkOptionKinds(opt, defaults, o);
+  return { ...defaults, ...o };
 }
 
 function checkNonNegative(opt: string, name: string, v: number): void {
@@ -36,7 +44,8 @@ export interface SGDOptions {
 /** Stochastic gradient descent with momentum, dampening, Nesterov, weight decay and maximize. */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsArg<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
-    const o = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options };
+    if (checkOptions('SGD', options).lr === undefined) throw new TypeError("SGD: parameter group didn't specify a value of required optimization parameter lr");
+    const o = withDefaults<SGDOptions>('SGD', { lr: 0, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false }, options);
     checkNonNegative('SGD', 'learning rate', o.lr);
     checkNonNegative('SGD', 'momentum value', o.momentum);
     checkNonNegative('SGD', 'weight_decay value', o.weightDecay);
@@ -147,7 +156,7 @@ function adamStep(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: AdamO
 /** Adam, with amsgrad, L2 weight decay and maximize. */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: ParamsArg<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    const o: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options };
+    const o = withDefaults<AdamOptions>('Adam', { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false }, options);
     checkAdam('Adam', o);
     super(params, o);
   }
@@ -161,7 +170,7 @@ export class Adam extends Optimizer<AdamOptions> {
 /** Adam with decoupled weight decay (default 1e-2): p *= 1 - lr * weightDecay before the step. */
 export class AdamW extends Optimizer<AdamOptions> {
   constructor(params: ParamsArg<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    const o: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...options };
+    const o = withDefaults<AdamOptions>('AdamW', { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false }, options);
     checkAdam('AdamW', o);
     super(params, o);
   }
@@ -184,10 +193,11 @@ export interface RMSpropOptions {
 
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: ParamsArg<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
-    const o: RMSpropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options };
+    const o = withDefaults<RMSpropOptions>('RMSprop', { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false }, options);
     checkNonNegative('RMSprop', 'learning rate', o.lr);
     checkNonNegative('RMSprop', 'epsilon value', o.eps);
     checkNonNegative('RMSprop', 'momentum value', o.momentum);
+    checkNonNegative('RMSprop', 'weight_decay value', o.weightDecay);
     checkNonNegative('RMSprop', 'alpha value', o.alpha);
     super(params, o);
   }
@@ -233,10 +243,12 @@ export interface AdagradOptions {
 
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: ParamsArg<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
-    const o: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...options };
+    const o = withDefaults<AdagradOptions>('Adagrad', { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false }, options);
     checkNonNegative('Adagrad', 'learning rate', o.lr);
     checkNonNegative('Adagrad', 'lr_decay value', o.lrDecay);
+    checkNonNegative('Adagrad', 'weight_decay value', o.weightDecay);
     checkNonNegative('Adagrad', 'initial_accumulator_value', o.initialAccumulatorValue);
+    checkNonNegative('Adagrad', 'epsilon value', o.eps);
     super(params, o);
     // As in PyTorch, Adagrad creates every parameter's state up front.
     for (const group of this.paramGroups) {

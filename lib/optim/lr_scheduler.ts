@@ -1,8 +1,15 @@
 /** Learning-rate schedulers: PyTorch 1.13's chainable forms, stepped once per epoch (or batch) after optimizer.step(). */
-import type { Optimizer } from './optimizer';
+import { Optimizer, definedOptions } from './optimizer';
+import { Tensor } from '../tensor';
+import { checkFinite, checkInt, checkNumber, checkOptions, describe } from '../validate';
 
 type AnyOptimizer = Optimizer<{ lr: number }>;
 type Group = { lr: number; initialLr?: number } & Record<string, unknown>;
+
+/** A scheduler's optimizer must be an Optimizer (PyTorch: "int is not an Optimizer"). */
+function checkOptimizer(op: string, optimizer: unknown): void {
+  if (!(optimizer instanceof Optimizer)) throw new TypeError(`${op}: expected an Optimizer for 'optimizer' but received ${describe(optimizer)}`);
+}
 
 export abstract class LRScheduler {
   readonly optimizer: AnyOptimizer;
@@ -12,10 +19,13 @@ export abstract class LRScheduler {
   private lastLr: number[] = [];
 
   constructor(optimizer: Optimizer<object>, lastEpoch = -1) {
+    const op = new.target.name;
+    checkOptimizer(op, optimizer);
+    checkInt(op, 'lastEpoch', lastEpoch, -1);
     this.optimizer = optimizer as unknown as AnyOptimizer;
     const groups = this.groups();
     if (lastEpoch === -1) for (const g of groups) g.initialLr = g.lr;
-    else if (groups.some((g) => g.initialLr === undefined)) throw new Error("param 'initial_lr' is not specified in param_groups when resuming an optimizer");
+    else if (groups.some((g) => g.initialLr === undefined)) throw new Error(`${op}: param 'initial_lr' is not specified in param_groups when resuming an optimizer`);
     this.baseLrs = groups.map((g) => g.initialLr!);
     this.lastEpoch = lastEpoch;
   }
@@ -50,6 +60,8 @@ export abstract class LRScheduler {
 export class StepLR extends LRScheduler {
   constructor(optimizer: Optimizer<object>, readonly stepSize: number, readonly gamma = 0.1, lastEpoch = -1) {
     super(optimizer, lastEpoch);
+    checkInt('StepLR', 'stepSize', stepSize, 1);
+    checkFinite('StepLR', 'gamma', gamma);
     this.init();
   }
   protected getLr(): number[] {
@@ -62,6 +74,9 @@ export class StepLR extends LRScheduler {
 export class MultiStepLR extends LRScheduler {
   constructor(optimizer: Optimizer<object>, readonly milestones: readonly number[], readonly gamma = 0.1, lastEpoch = -1) {
     super(optimizer, lastEpoch);
+    if (!Array.isArray(milestones)) throw new TypeError(`MultiStepLR: expected an array of integers for 'milestones' but received ${describe(milestones)}`);
+    milestones.forEach((m, i) => checkInt('MultiStepLR', `milestones[${i}]`, m));
+    checkFinite('MultiStepLR', 'gamma', gamma);
     this.init();
   }
   protected getLr(): number[] {
@@ -73,6 +88,7 @@ export class MultiStepLR extends LRScheduler {
 export class ExponentialLR extends LRScheduler {
   constructor(optimizer: Optimizer<object>, readonly gamma: number, lastEpoch = -1) {
     super(optimizer, lastEpoch);
+    checkFinite('ExponentialLR', 'gamma', gamma);
     this.init();
   }
   protected getLr(): number[] {
@@ -83,6 +99,8 @@ export class ExponentialLR extends LRScheduler {
 export class CosineAnnealingLR extends LRScheduler {
   constructor(optimizer: Optimizer<object>, readonly tMax: number, readonly etaMin = 0, lastEpoch = -1) {
     super(optimizer, lastEpoch);
+    checkInt('CosineAnnealingLR', 'tMax', tMax, 1);
+    checkFinite('CosineAnnealingLR', 'etaMin', etaMin);
     this.init();
   }
   protected getLr(): number[] {
@@ -102,6 +120,10 @@ export class CosineAnnealingLR extends LRScheduler {
 export class LinearLR extends LRScheduler {
   constructor(optimizer: Optimizer<object>, readonly startFactor = 1 / 3, readonly endFactor = 1, readonly totalIters = 5, lastEpoch = -1) {
     super(optimizer, lastEpoch);
+    checkNumber('LinearLR', 'startFactor', startFactor);
+    checkNumber('LinearLR', 'endFactor', endFactor);
+    checkInt('LinearLR', 'totalIters', totalIters, 1);
+    if (!(endFactor >= 0 && endFactor <= 1)) throw new RangeError('LinearLR: Ending multiplicative factor expected to be between 0 and 1.');
     if (!(startFactor > 0 && startFactor <= 1)) throw new RangeError('LinearLR: Starting multiplicative factor expected to be greater than 0 and less or equal to 1.');
     this.init();
   }
@@ -146,10 +168,15 @@ export class OneCycleLR extends LRScheduler {
   private readonly useBeta1: boolean;
 
   constructor(optimizer: Optimizer<object>, maxLr: number | readonly number[], options: OneCycleOptions = {}, lastEpoch = -1) {
+    checkOptimizer('OneCycleLR', optimizer);
+    if (typeof maxLr !== 'number' && !(Array.isArray(maxLr) && maxLr.length === optimizer.paramGroups.length)) {
+      throw new TypeError(`OneCycleLR: expected a number or an array of ${optimizer.paramGroups.length} numbers for 'maxLr' but received ${describe(maxLr)}`);
+    }
+    (typeof maxLr === 'number' ? [maxLr] : maxLr).forEach((v, i) => checkNumber('OneCycleLR', `maxLr[${i}]`, v, false));
     const {
       totalSteps, epochs, stepsPerEpoch, pctStart = 0.3, annealStrategy = 'cos', cycleMomentum = true,
       baseMomentum = 0.85, maxMomentum = 0.95, divFactor = 25, finalDivFactor = 1e4, threePhase = false,
-    } = options;
+    } = checkOptions('OneCycleLR', options);
     const total = totalSteps ?? (epochs && stepsPerEpoch ? epochs * stepsPerEpoch : undefined);
     if (!total || total <= 0) throw new RangeError('OneCycleLR: You must define either total_steps OR (epochs AND steps_per_epoch)');
     const groups = optimizer.paramGroups as unknown as Group[];
@@ -234,6 +261,16 @@ export interface PlateauOptions {
   eps?: number;
 }
 
+/** The metric ReduceLROnPlateau.step compares: a number, or a one-element Tensor (PyTorch takes float(metrics)). */
+function metricValue(metric: unknown): number {
+  const op = 'ReduceLROnPlateau.step';
+  if (metric instanceof Tensor) {
+    if (metric.numel() !== 1) throw new RangeError(`${op}: a Tensor metric must have one element but received ${describe(metric)}`);
+    return Number(metric.item());
+  }
+  return checkNumber(op, 'metric', metric);
+}
+
 /** Divides the learning rate by 1/factor when a metric stops improving for `patience` epochs. */
 export class ReduceLROnPlateau {
   readonly optimizer: AnyOptimizer;
@@ -245,12 +282,33 @@ export class ReduceLROnPlateau {
   lastEpoch = 0;
 
   constructor(optimizer: Optimizer<object>, options: PlateauOptions = {}) {
+    const op = 'ReduceLROnPlateau';
+    checkOptimizer(op, optimizer);
     this.optimizer = optimizer as unknown as AnyOptimizer;
-    const { minLr = 0, ...rest } = options;
-    this.o = { mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, eps: 1e-8, ...rest };
-    if (this.o.factor >= 1) throw new RangeError('Factor should be < 1.0.');
+    const { minLr = 0, ...rest } = checkOptions(op, options);
+    const o: Required<Omit<PlateauOptions, 'minLr'>> = {
+      mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, eps: 1e-8, ...definedOptions(rest),
+    };
+    const show = (v: unknown): string => (typeof v === 'string' ? v : describe(v));
+    if (o.mode !== 'min' && o.mode !== 'max') throw new RangeError(`${op}: mode ${show(o.mode)} is unknown! (expected 'min' or 'max')`);
+    if (o.thresholdMode !== 'rel' && o.thresholdMode !== 'abs') {
+      throw new RangeError(`${op}: threshold mode ${show(o.thresholdMode)} is unknown! (expected 'rel' or 'abs')`);
+    }
+    checkNumber(op, 'factor', o.factor, false);
+    if (o.factor >= 1) throw new RangeError(`${op}: Factor should be < 1.0.`);
+    checkInt(op, 'patience', o.patience);
+    checkInt(op, 'cooldown', o.cooldown, 0);
+    checkNumber(op, 'threshold', o.threshold, false);
+    checkNumber(op, 'eps', o.eps, false);
+    this.o = o;
     const n = this.optimizer.paramGroups.length;
-    this.minLrs = typeof minLr === 'number' ? new Array<number>(n).fill(minLr) : [...minLr];
+    if (typeof minLr === 'number') {
+      this.minLrs = new Array<number>(n).fill(minLr);
+    } else {
+      if (!Array.isArray(minLr)) throw new TypeError(`${op}: expected a number or an array of numbers for 'minLr' but received ${describe(minLr)}`);
+      if (minLr.length !== n) throw new RangeError(`${op}: expected ${n} min_lrs, got ${minLr.length}`);
+      this.minLrs = minLr.map((v, i) => checkNumber(op, `minLr[${i}]`, v, false));
+    }
     this.best = this.o.mode === 'min' ? Infinity : -Infinity;
   }
 
@@ -262,11 +320,15 @@ export class ReduceLROnPlateau {
     return a > best + threshold;
   }
 
-  /** Records this epoch's metric and lowers the learning rates if it has plateaued. */
+  /**
+   * Records this epoch's metric (a number; a one-element Tensor is read as its value, as PyTorch's float(metrics))
+   * and lowers the learning rates if it has plateaued.
+   */
   step(metric: number): void {
+    const current = metricValue(metric);
     this.lastEpoch++;
-    if (this.isBetter(metric, this.best)) {
-      this.best = metric;
+    if (this.isBetter(current, this.best)) {
+      this.best = current;
       this.numBadEpochs = 0;
     } else {
       this.numBadEpochs++;

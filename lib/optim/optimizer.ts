@@ -2,7 +2,7 @@
 import { Tensor } from '../tensor';
 import { noGrad } from '../autograd/grad_mode';
 import { sameShape, shapeStr } from '../shape';
-import { describe } from '../validate';
+import { checkOptions, describe } from '../validate';
 
 export type ParamGroup<O> = O & { params: Tensor[] };
 export type ParamsArg<O> = readonly Tensor[] | readonly (Partial<O> & { params: readonly Tensor[] })[];
@@ -12,6 +12,41 @@ export interface OptimizerStateDict {
   paramGroups: Record<string, unknown>[];
 }
 
+function isIterable(v: unknown): v is Iterable<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function';
+}
+
+/** What a group option must be, after its default: 'a number', 'a boolean', 'an array of 2 numbers'. */
+function describeLike(dflt: unknown): string {
+  if (Array.isArray(dflt)) return `an array of ${dflt.length} numbers`;
+  return typeof dflt === 'object' ? 'an object' : `a ${typeof dflt}`;
+}
+
+/**
+ * The entries of an options object that are not undefined (an option given as undefined keeps its default).
+ * @example definedOptions({ lr: undefined, eps: 1e-8 }) // { eps: 1e-8 }
+ */
+export function definedOptions<O extends object>(o: O): Partial<O> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<O>;
+}
+
+/**
+ * Options (those the defaults have; 'params' and others are left alone) must be of their defaults' kinds, as the
+ * updates read them: a number, a boolean, an array of as many numbers (betas).
+ * @throws TypeError naming the op and the option
+ * @example checkOptionKinds('Adam', { lr: 1e-3, betas: [0.9, 0.999] }, { betas: 0.9 }) // throws
+ */
+export function checkOptionKinds(op: string, defaults: object, given: object): void {
+  for (const [k, v] of Object.entries(given)) {
+    if (k === 'params' || !Object.prototype.hasOwnProperty.call(defaults, k)) continue;
+    const dflt = (defaults as Record<string, unknown>)[k];
+    const ok = Array.isArray(dflt)
+      ? Array.isArray(v) && v.length === dflt.length && v.every((x) => typeof x === 'number')
+      : typeof v === typeof dflt;
+    if (!ok) throw new TypeError(`${op}: expected ${describeLike(dflt)} for option '${k}' but received ${describe(v)}`);
+  }
+}
+
 export abstract class Optimizer<O extends object> {
   readonly defaults: O;
   paramGroups: ParamGroup<O>[] = [];
@@ -19,23 +54,42 @@ export abstract class Optimizer<O extends object> {
   state = new Map<Tensor, Record<string, unknown>>();
 
   constructor(params: ParamsArg<O>, defaults: O) {
-    this.defaults = defaults;
+    const op = new.target.name;
+    this.defaults = checkOptions(op, defaults, 'defaults');
+    if (params instanceof Tensor || !isIterable(params)) {
+      throw new TypeError(`${op}: params argument given to the optimizer should be an iterable of Tensors or dicts, but got ${describe(params)}`);
+    }
     const list = [...params] as unknown[];
-    if (list.length === 0) throw new RangeError('optimizer got an empty parameter list');
-    const groups = (list[0] instanceof Tensor ? [{ params: list as Tensor[] }] : list) as (Partial<O> & { params: readonly Tensor[] })[];
-    for (const g of groups) this.addParamGroup(g);
+    if (list.length === 0) throw new RangeError(`${op}: optimizer got an empty parameter list`);
+    const groups = list[0] instanceof Tensor ? [{ params: list }] : list;
+    for (const g of groups) this.addGroup(op, g);
   }
 
   /** Adds a group; options it leaves out come from the defaults. */
   addParamGroup(group: Partial<O> & { params: readonly Tensor[] | Tensor }): void {
-    const params = group.params instanceof Tensor ? [group.params] : [...group.params];
+    this.addGroup(`${this.constructor.name}.addParamGroup`, group);
+  }
+
+  private addGroup(op: string, group: unknown): void {
+    if (typeof group !== 'object' || group === null || Array.isArray(group) || group instanceof Tensor) {
+      throw new TypeError(`${op}: param group must be an object with 'params' but received ${describe(group)}`);
+    }
+    const given = (group as { params?: unknown }).params;
+    if (given === undefined) throw new TypeError(`${op}: param group must have 'params' (a Tensor or an iterable of Tensors)`);
+    if (!(given instanceof Tensor) && !isIterable(given)) {
+      throw new TypeError(`${op}: expected a Tensor or an iterable of Tensors for a group's 'params' but received ${describe(given)}`);
+    }
+    const params = given instanceof Tensor ? [given] : [...given];
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
     for (const p of params) {
-      if (!(p instanceof Tensor)) throw new TypeError(`optimizer can only optimize Tensors, but one of the params is ${typeof p}`);
-      if (!p.isLeaf) throw new Error("can't optimize a non-leaf Tensor");
-      if (seen.has(p)) throw new Error('some parameters appear in more than one parameter group');
+      if (!(p instanceof Tensor)) throw new TypeError(`${op}: optimizer can only optimize Tensors, but one of the params is ${describe(p)}`);
+      if (!p.isLeaf) throw new Error(`${op}: can't optimize a non-leaf Tensor`);
+      if (seen.has(p)) throw new Error(`${op}: some parameters appear in more than one parameter group`);
+      seen.add(p);
     }
-    this.paramGroups.push({ ...this.defaults, ...group, params } as ParamGroup<O>);
+    const options = definedOptions(group);
+    checkOptionKinds(op, this.defaults, options);
+    this.paramGroups.push({ ...this.defaults, ...options, params } as ParamGroup<O>);
   }
 
   /** Sets every gradient to null (default) or zero. */
@@ -51,6 +105,9 @@ export abstract class Optimizer<O extends object> {
 
   /** One update of every parameter that has a gradient (the others are skipped, their state untouched). */
   step(closure?: () => Tensor): Tensor | undefined {
+    if (closure !== undefined && closure !== null && typeof closure !== 'function') {
+      throw new TypeError(`${this.constructor.name}.step: expected a function for 'closure' but received ${describe(closure)}`);
+    }
     const loss = closure ? closure() : undefined;
     // Every gradient is checked before any parameter moves, so a bad one cannot leave a half-made step.
     let index = 0;
@@ -123,6 +180,9 @@ export abstract class Optimizer<O extends object> {
     const params: Tensor[] = [];
     const options = sd.paramGroups.map((saved, gi) => {
       const g = this.paramGroups[gi]!;
+      if (typeof saved !== 'object' || saved === null || Array.isArray(saved)) {
+        throw new TypeError(`${op}: parameter group ${gi} is ${describe(saved)}, not an object`);
+      }
       const ids = (saved as { params?: unknown }).params;
       if (!Array.isArray(ids) || !ids.every((id) => Number.isInteger(id) && id >= 0)) {
         throw new TypeError(`${op}: parameter group ${gi} has no list of parameter ids`);
@@ -136,6 +196,7 @@ export abstract class Optimizer<O extends object> {
       });
       const { params: _ignored, ...opts } = saved;
       void _ignored;
+      checkOptionKinds(op, this.defaults, opts);
       return opts;
     });
     const state = new Map<Tensor, Record<string, unknown>>();

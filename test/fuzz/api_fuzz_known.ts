@@ -9,26 +9,6 @@ import type { Outcome } from './api_fuzz_core';
  * run with seed 1 (`TORCHLET_FUZZ_CALLS=400000 npm run fuzz`).
  */
 export const KNOWN_FAILING: Readonly<Record<string, readonly Outcome[]>> = {
-  // ---- lib/optim (constructors of the base classes)
-  // generic: TypeError: params is not iterable (#815)
-  'optim.Optimizer': ['generic'],
-  // generic: TypeError: Cannot read properties of undefined (reading 'some') (#325)
-  'optim.lrScheduler.LRScheduler': ['generic'],
-  // ---- lib/autograd/grad.ts
-  // generic: TypeError: tensors is not iterable (#131)
-  'autograd.backward': ['generic'],
-  // generic: TypeError: outputs is not iterable (#132)
-  'autograd.grad': ['generic'],
-  // ---- lib/autograd/grad_mode.ts
-  // generic: TypeError: fn is not a function (#31)
-  'torch.enableGrad': ['generic'],
-  // generic: TypeError: fn is not a function (#79)
-  'torch.noGrad': ['generic'],
-  // ---- lib/autograd/gradcheck.ts
-  // generic: TypeError: Cannot convert a Symbol value to a string (#25974)
-  'autograd.GradcheckError': ['generic'],
-  // generic: TypeError: inputs is not iterable (#75677)
-  'autograd.gradcheck': ['generic'],
   // ---- lib/nn/functional.ts
   // generic: TypeError: runningMean.view is not a function (#9707)
   'nn.functional.batchNorm': ['generic'],
@@ -227,41 +207,4 @@ export const KNOWN_FAILING: Readonly<Record<string, readonly Outcome[]>> = {
   // generic: TypeError: dims is not iterable (#623)
   // internal: TypeError: torchlet.native.reduce: 'out' is required for this op (#234213)
   'torch.var': ['generic', 'internal'],
-  // ---- lib/optim/algorithms.ts
-  // generic: TypeError: params is not iterable (#310)
-  'optim.Adagrad': ['generic'],
-  // generic: TypeError: params is not iterable (#316)
-  'optim.Adam': ['generic'],
-  // generic: TypeError: params is not iterable (#814)
-  'optim.AdamW': ['generic'],
-  // generic: TypeError: params is not iterable (#319)
-  'optim.RMSprop': ['generic'],
-  // ---- lib/optim/lr_scheduler.ts
-  // generic: TypeError: groups is not iterable (#321)
-  'optim.lrScheduler.CosineAnnealingLR': ['generic'],
-  // generic: TypeError: groups is not iterable (#1318)
-  'optim.lrScheduler.ExponentialLR': ['generic'],
-  // generic: TypeError: groups is not iterable (#326)
-  'optim.lrScheduler.LinearLR': ['generic'],
-  // generic: TypeError: groups is not iterable (#327)
-  'optim.lrScheduler.MultiStepLR': ['generic'],
-  // generic: TypeError: Cannot read properties of undefined (reading 'length') (#329)
-  'optim.lrScheduler.ReduceLROnPlateau': ['generic'],
-  // generic: TypeError: Cannot convert object to primitive value (#111659)
-  'optim.lrScheduler.ReduceLROnPlateau#step': ['generic'],
-  // generic: TypeError: groups is not iterable (#332)
-  'optim.lrScheduler.StepLR': ['generic'],
-  // ---- lib/optim/optimizer.ts
-  // generic: TypeError: group.params is not iterable (#311)
-  'optim.Optimizer#addParamGroup': ['generic'],
-  // generic: TypeError: Cannot read properties of undefined (reading 'length') (#312)
-  'optim.Optimizer#loadStateDict': ['generic'],
-  // generic: TypeError: closure is not a function (#314)
-  'optim.Optimizer#step': ['generic'],
-  // ---- lib/serialization.ts
-  // generic: TypeError: The "path" argument must be of type string or an instance of Buffer or URL. Received an instance of Tensor (#554)
-  // hang: no progress in 20000 ms (#9003)
-  'torch.load': ['generic', 'hang'],
-  // generic: TypeError: Cannot convert undefined or null to object (#5566)
-  'torch.save': ['generic'],
 };
