@@ -166,8 +166,10 @@ export function arange(start: number, end?: number, step = 1, options?: TensorOp
   }
   const bounds = [['start', start], ['end', end], ['step', step]] as const;
   for (const [name, v] of bounds) checkNumber('arange', name, v);
-  for (const [name, v] of bounds) {
-    if (!Number.isFinite(v)) throw new RangeError(`arange: unsupported range: ${start} -> ${end} (expected finite numbers, '${name}' is ${v})`);
+  if (!bounds.every(([, v]) => Number.isFinite(v))) {
+    // PyTorch's words, with Python's spelling of the non-finite values.
+    const py = (v: number): string => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v));
+    throw new RangeError(`arange: unsupported range: ${py(start)} -> ${py(end)}${Number.isFinite(step) ? '' : ` (step ${py(step)})`}`);
   }
   if (step === 0) throw new RangeError('arange: step must be nonzero');
   if ((step > 0 && end < start) || (step < 0 && end > start)) {

@@ -254,11 +254,10 @@ export function sumToSize(g: Tensor, ...size: SizeArg[]): Tensor {
   checkTensor('sumToSize', 'input', g);
   const shape = checkShape('sumToSize', flatArgs('sumToSize', size));
   if (sameShape(g.shape, shape)) return g;
-  const lead0 = g.dim() - shape.length;
-  if (lead0 < 0 || shape.some((s, i) => s !== 1 && s !== g.shape[i + lead0])) {
-    throw new RangeError(`sumToSize: size {${shape.join(', ')}} is not expandable to size {${g.shape.join(', ')}}.`);
-  }
   const lead = g.dim() - shape.length;
+  if (lead < 0 || shape.some((s, i) => s !== 1 && s !== g.shape[i + lead])) {
+    throw new RangeError(`sumToSize: size {${shapeStr(shape)}} is not expandable to size {${shapeStr(g.shape)}}.`);
+  }
   const dims: number[] = [];
   for (let i = 0; i < g.dim(); i++) {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
