@@ -411,7 +411,7 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
       out = advancedIndex(out, d, spec);
       d++;
     } else {
-      throw new TypeError(`index: unsupported index ${String(spec)}`);
+      throw new TypeError(`index: expected a number, a slice string, null, "..." or an int32 Tensor for an index but received ${describe(spec)}`);
     }
   }
   // x[...] and x[()] are new views in PyTorch.

@@ -61,6 +61,7 @@ describe('wrong kinds of value name the op and the argument', () => {
     ['reshapeAs', () => x.reshapeAs([6] as never), 'TypeError', /^reshapeAs: expected a Tensor for 'other' but received an array of length 1$/],
     ['expandAs', () => x.expandAs(null as never), 'TypeError', /^expandAs: expected a Tensor for 'other' but received null$/],
     ['broadcastTo', () => torch.broadcastTo(x, undefined as never), 'TypeError', /^broadcastTo: expected a shape \(an array of integers\) but received undefined$/],
+    ['index spec', () => x.index(bare), 'TypeError', /^index: expected a number, a slice string, null, "\.\.\." or an int32 Tensor for an index but received an object$/],
     ['unbind dim', () => torch.tensor(1).unbind(sym), 'TypeError', /^unbind: expected an integer for 'dim' but received a Symbol$/],
     // reduce
     ['sum dim', () => x.sum(bare), 'TypeError', /^sum: expected an integer or an array of integers for 'dim' but received an object$/],
