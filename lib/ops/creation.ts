@@ -45,7 +45,7 @@ function filled(op: string, shape: number[], value: number | boolean, options: T
   options = factoryOptions(op, options);
   checkFillValue(op, value);
   const dtype = options.dtype === undefined ? dflt : checkDType(op, options.dtype);
-  const t = emptyTensor(shape, dtype);
+  const t = emptyTensor(shape, dtype, op);
   const v = storedValue(op, dtype, value);
   if (v !== 0) t.data.fill(v);
   return finish(t, options);

@@ -209,11 +209,15 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
 /** Broadcasts size-1 dims (stride 0) and prepends new ones; -1 keeps a size. */
 export function expand(x: Tensor, ...size: SizeArg[]): Tensor {
   checkTensor('expand', 'input', x);
-  const sizes = flatArgs('expand', size);
+  return expandTo('expand', x, flatArgs('expand', size));
+}
+
+/** expand's work, its errors named after the public op (expand, broadcastTo). */
+function expandTo(op: string, x: Tensor, sizes: number[]): Tensor {
   const r = sizes.length;
   if (r < x.dim()) {
     throw new RangeError(
-      `expand: the number of sizes provided (${r}) must be greater or equal to the number of dimensions in the tensor (${x.dim()})`,
+      `${op}: the number of sizes provided (${r}) must be greater or equal to the number of dimensions in the tensor (${x.dim()})`,
     );
   }
   const shape = new Array<number>(r);
@@ -221,9 +225,9 @@ export function expand(x: Tensor, ...size: SizeArg[]): Tensor {
   for (let i = r - 1; i >= 0; i--) {
     const j = i - (r - x.dim());
     const want = sizes[i]!;
-    if (!Number.isInteger(want) || want < -1) throw new TypeError(`expand: invalid size ${want} in ${shapeStr(sizes)}`);
+    if (!Number.isInteger(want) || want < -1) throw new TypeError(`${op}: invalid size ${want} in ${shapeStr(sizes)}`);
     if (j < 0) {
-      if (want === -1) throw new RangeError(`expand: -1 is not allowed in a leading, non-existing dimension (${shapeStr(sizes)})`);
+      if (want === -1) throw new RangeError(`${op}: -1 is not allowed in a leading, non-existing dimension (${shapeStr(sizes)})`);
       shape[i] = want;
       strides[i] = 0;
       continue;
@@ -237,12 +241,12 @@ export function expand(x: Tensor, ...size: SizeArg[]): Tensor {
       strides[i] = 0;
     } else {
       throw new RangeError(
-        `expand: The expanded size of the tensor (${want}) must match the existing size (${have}) at non-singleton ` +
+        `${op}: The expanded size of the tensor (${want}) must match the existing size (${have}) at non-singleton ` +
           `dimension ${i}.  Target sizes: ${shapeStr(sizes)}.  Tensor sizes: ${shapeStr(x.shape)}`,
       );
     }
   }
-  checkShape('expand', shape);
+  checkShape(op, shape);
   return record('ExpandBackward0', viewOf(x, shape, strides), [x], (g) => [sumToSize(g, x.shape)]);
 }
 
@@ -268,8 +272,7 @@ export function sumToSize(g: Tensor, ...size: SizeArg[]): Tensor {
 /** x viewed with `shape` by broadcasting (a new view even when the shape already matches), as torch.broadcast_to. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   checkTensor('broadcastTo', 'input', x);
-  checkShape('broadcastTo', shape, true);
-  return expand(x, shape);
+  return expandTo('broadcastTo', x, [...checkShape('broadcastTo', shape, true)]);
 }
 
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {

@@ -62,6 +62,8 @@ describe('wrong kinds of value name the op and the argument', () => {
     ['expandAs', () => x.expandAs(null as never), 'TypeError', /^expandAs: expected a Tensor for 'other' but received null$/],
     ['broadcastTo', () => torch.broadcastTo(x, undefined as never), 'TypeError', /^broadcastTo: expected a shape \(an array of integers\) but received undefined$/],
     ['index spec', () => x.index(bare), 'TypeError', /^index: expected a number, a slice string, null, "\.\.\." or an int32 Tensor for an index but received an object$/],
+    ['broadcastTo names itself', () => torch.broadcastTo(x, [3, 3]), 'RangeError', /^broadcastTo: The expanded size of the tensor \(3\) must match the existing size \(2\) at non-singleton dimension 0\./],
+    ['empty allocation names the op', () => torch.empty(2 ** 40), 'RangeError', /^empty: cannot allocate a float32 tensor of shape \[1099511627776\]/],
     ['unbind dim', () => torch.tensor(1).unbind(sym), 'TypeError', /^unbind: expected an integer for 'dim' but received a Symbol$/],
     // reduce
     ['sum dim', () => x.sum(bare), 'TypeError', /^sum: expected an integer or an array of integers for 'dim' but received an object$/],
