@@ -4,7 +4,7 @@ import type { DType, DTypeLike, Storage } from '../dtype';
 import { Tensor, emptyTensor, outputTensor } from '../tensor';
 import * as K from '../backend/kernels';
 import { contiguousStrides, numelOf, shapeStr } from '../shape';
-import { checkIntValue, checkShape, checkTensor, parseSizeArgs } from '../validate';
+import { checkBool, checkIntValue, checkNumber, checkOptions, checkShape, checkTensor, describe, parseSizeArgs } from '../validate';
 import type { SizeArgs } from '../validate';
 
 export type { SizeArgs } from '../validate';
@@ -12,6 +12,18 @@ export type { SizeArgs } from '../validate';
 export interface TensorOptions {
   dtype?: DTypeLike;
   requiresGrad?: boolean;
+}
+
+/** The options object of a factory, checked: a plain object (or undefined) with a boolean requiresGrad. */
+function factoryOptions(op: string, options: TensorOptions | undefined): TensorOptions {
+  const o = checkOptions(op, options);
+  checkBool(op, 'requiresGrad', o.requiresGrad, false);
+  return o;
+}
+
+/** A fill value: a number or a boolean. */
+function checkFillValue(op: string, value: unknown): asserts value is number | boolean {
+  if (typeof value !== 'number' && typeof value !== 'boolean') throw new TypeError(`${op}: expected a number or a boolean for 'fillValue' but received ${describe(value)}`);
 }
 
 function finish(t: Tensor, options: TensorOptions): Tensor {
@@ -29,9 +41,11 @@ function storedValue(op: string, dtype: DType, value: number | boolean): number 
   return dtype === 'int32' ? checkIntValue(op, v) : v;
 }
 
-function filled(op: string, shape: number[], value: number | boolean, options: TensorOptions, dflt: DType = getDefaultDtype()): Tensor {
+function filled(op: string, shape: number[], value: number | boolean, options: TensorOptions | undefined, dflt: DType = getDefaultDtype()): Tensor {
+  options = factoryOptions(op, options);
+  checkFillValue(op, value);
   const dtype = options.dtype === undefined ? dflt : checkDType(op, options.dtype);
-  const t = emptyTensor(shape, dtype);
+  const t = emptyTensor(shape, dtype, op);
   const v = storedValue(op, dtype, value);
   if (v !== 0) t.data.fill(v);
   return finish(t, options);
@@ -54,22 +68,22 @@ export function empty(...args: SizeArgs<TensorOptions>): Tensor {
 }
 /** Every element set to value; the dtype follows the value (bool, else the default float dtype) unless given. */
 export function full(size: readonly number[], value: number | boolean, options: TensorOptions = {}): Tensor {
-  if (typeof value !== 'number' && typeof value !== 'boolean') throw new TypeError('full: expected a number or boolean fill value');
+  checkFillValue('full', value);
   return filled('full', [...checkShape('full', size)], value, options, typeof value === 'boolean' ? 'bool' : getDefaultDtype());
 }
-export function zerosLike(x: Tensor, options: TensorOptions = {}): Tensor {
+export function zerosLike(x: Tensor, options?: TensorOptions): Tensor {
   checkTensor('zerosLike', 'input', x);
   return filled('zerosLike', [...x.shape], 0, options, x.dtype);
 }
-export function onesLike(x: Tensor, options: TensorOptions = {}): Tensor {
+export function onesLike(x: Tensor, options?: TensorOptions): Tensor {
   checkTensor('onesLike', 'input', x);
   return filled('onesLike', [...x.shape], 1, options, x.dtype);
 }
-export function emptyLike(x: Tensor, options: TensorOptions = {}): Tensor {
+export function emptyLike(x: Tensor, options?: TensorOptions): Tensor {
   checkTensor('emptyLike', 'input', x);
   return filled('emptyLike', [...x.shape], 0, options, x.dtype);
 }
-export function fullLike(x: Tensor, value: number | boolean, options: TensorOptions = {}): Tensor {
+export function fullLike(x: Tensor, value: number | boolean, options?: TensorOptions): Tensor {
   checkTensor('fullLike', 'input', x);
   return filled('fullLike', [...x.shape], value, options, x.dtype);
 }
@@ -87,7 +101,8 @@ function isTypedArray(v: unknown): v is ArrayLike<number> {
  * @throws TypeError for ragged or non-numeric data.
  * @example torch.tensor([[1, 2], [3, 4]])
  */
-export function tensor(data: Nested | Tensor, options: TensorOptions = {}): Tensor {
+export function tensor(data: Nested | Tensor, options?: TensorOptions): Tensor {
+  options = factoryOptions('tensor', options);
   if (data instanceof Tensor) {
     const c = data.clone();
     return finish(options.dtype ? c.to(checkDType('tensor', options.dtype)) : c, options);
@@ -143,13 +158,18 @@ export function tensor(data: Nested | Tensor, options: TensorOptions = {}): Tens
  * Values from start (inclusive) to end (exclusive) by step: arange(end) or arange(start, end, step).
  * Integer arguments give int32 (PyTorch's int64), others the default float dtype.
  */
-export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
+export function arange(start: number, end?: number, step = 1, options?: TensorOptions): Tensor {
+  options = factoryOptions('arange', options);
   if (end === undefined) {
     end = start;
     start = 0;
   }
-  if (![start, end, step].every((v) => typeof v === 'number' && Number.isFinite(v))) {
-    throw new TypeError(`arange: expected finite numbers but received (${start}, ${end}, ${step})`);
+  const bounds = [['start', start], ['end', end], ['step', step]] as const;
+  for (const [name, v] of bounds) checkNumber('arange', name, v);
+  if (!bounds.every(([, v]) => Number.isFinite(v))) {
+    // PyTorch's words, with Python's spelling of the non-finite values.
+    const py = (v: number): string => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v));
+    throw new RangeError(`arange: unsupported range: ${py(start)} -> ${py(end)}${Number.isFinite(step) ? '' : ` (step ${py(step)})`}`);
   }
   if (step === 0) throw new RangeError('arange: step must be nonzero');
   if ((step > 0 && end < start) || (step < 0 && end > start)) {
@@ -166,7 +186,11 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
 }
 
 /** `steps` evenly spaced values from start to end inclusive, computed as PyTorch does (from both ends). */
-export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+export function linspace(start: number, end: number, steps: number, options?: TensorOptions): Tensor {
+  options = factoryOptions('linspace', options);
+  checkNumber('linspace', 'start', start);
+  checkNumber('linspace', 'end', end);
+  if (typeof steps !== 'number') throw new TypeError(`linspace: expected an integer for 'steps' but received ${describe(steps)}`);
   if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`linspace: number of steps must be non-negative (got ${steps})`);
   const dtype = options.dtype === undefined ? getDefaultDtype() : checkDType('linspace', options.dtype);
   // Non-double dtypes step in float32, so the ends as float32 bound every value.
@@ -204,7 +228,7 @@ function checkRangeValues(op: string, dtype: DType, from: number, to: number): v
 }
 
 /** The n x m identity matrix (m defaults to n). */
-export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
+export function eye(n: number, m = n, options?: TensorOptions): Tensor {
   checkShape('eye', [n, m]);
   const t = filled('eye', [n, m], 0, options);
   for (let i = 0; i < Math.min(n, m); i++) t.data[i * m + i] = 1;

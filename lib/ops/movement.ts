@@ -6,7 +6,7 @@ import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
 import { contiguousStrides, normalizeDim, numelOf, sameShape, shapeStr } from '../shape';
 import type { Shape } from '../shape';
-import { checkShape, checkTensor, flatArgs } from '../validate';
+import { checkInt, checkShape, checkTensor, describe, flatArgs } from '../validate';
 
 /** One entry of `x.index(...)`: a number selects, ':' / 'a:b:c' slices, null adds a dim, '...' fills. */
 export type IndexSpec = number | string | null | Tensor;
@@ -129,6 +129,7 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 export function unflatten(x: Tensor, dim: number, sizes: readonly number[]): Tensor {
   checkTensor('unflatten', 'input', x);
   const d = normalizeDim('unflatten', dim, x.dim());
+  if (!Array.isArray(sizes)) throw new TypeError(`unflatten: expected an array of integers for 'sizes' but received ${describe(sizes)}`);
   const part = inferShape('unflatten', new Tensor(x.data, [x.shape[d]!], [1], 0, x.dtype), sizes);
   return view(x, [...x.shape.slice(0, d), ...part, ...x.shape.slice(d + 1)]);
 }
@@ -171,6 +172,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 }
 
 export function t(x: Tensor): Tensor {
+  checkTensor('t', 'input', x);
   if (x.dim() > 2) throw new RangeError(`t: expects a tensor with <= 2 dimensions, but self is ${x.dim()}D`);
   if (x.dim() < 2) return alias('TBackward0', x);
   const shape = [x.shape[1]!, x.shape[0]!];
@@ -179,6 +181,7 @@ export function t(x: Tensor): Tensor {
 }
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
+  checkTensor('unsqueeze', 'input', x);
   const d = normalizeDim('unsqueeze', dim, x.dim() + 1);
   const shape = [...x.shape];
   const strides = [...x.strides];
@@ -189,6 +192,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 }
 
 export function squeeze(x: Tensor, dim?: number): Tensor {
+  checkTensor('squeeze', 'input', x);
   const name = dim === undefined ? 'SqueezeBackward0' : 'SqueezeBackward1';
   let keep: boolean[];
   if (dim === undefined) {
@@ -205,11 +209,15 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
 /** Broadcasts size-1 dims (stride 0) and prepends new ones; -1 keeps a size. */
 export function expand(x: Tensor, ...size: SizeArg[]): Tensor {
   checkTensor('expand', 'input', x);
-  const sizes = flatArgs('expand', size);
+  return expandTo('expand', x, flatArgs('expand', size));
+}
+
+/** expand's work, its errors named after the public op (expand, broadcastTo). */
+function expandTo(op: string, x: Tensor, sizes: number[]): Tensor {
   const r = sizes.length;
   if (r < x.dim()) {
     throw new RangeError(
-      `expand: the number of sizes provided (${r}) must be greater or equal to the number of dimensions in the tensor (${x.dim()})`,
+      `${op}: the number of sizes provided (${r}) must be greater or equal to the number of dimensions in the tensor (${x.dim()})`,
     );
   }
   const shape = new Array<number>(r);
@@ -217,9 +225,9 @@ export function expand(x: Tensor, ...size: SizeArg[]): Tensor {
   for (let i = r - 1; i >= 0; i--) {
     const j = i - (r - x.dim());
     const want = sizes[i]!;
-    if (!Number.isInteger(want) || want < -1) throw new TypeError(`expand: invalid size ${want} in ${shapeStr(sizes)}`);
+    if (!Number.isInteger(want) || want < -1) throw new TypeError(`${op}: invalid size ${want} in ${shapeStr(sizes)}`);
     if (j < 0) {
-      if (want === -1) throw new RangeError(`expand: -1 is not allowed in a leading, non-existing dimension (${shapeStr(sizes)})`);
+      if (want === -1) throw new RangeError(`${op}: -1 is not allowed in a leading, non-existing dimension (${shapeStr(sizes)})`);
       shape[i] = want;
       strides[i] = 0;
       continue;
@@ -233,12 +241,12 @@ export function expand(x: Tensor, ...size: SizeArg[]): Tensor {
       strides[i] = 0;
     } else {
       throw new RangeError(
-        `expand: The expanded size of the tensor (${want}) must match the existing size (${have}) at non-singleton ` +
+        `${op}: The expanded size of the tensor (${want}) must match the existing size (${have}) at non-singleton ` +
           `dimension ${i}.  Target sizes: ${shapeStr(sizes)}.  Tensor sizes: ${shapeStr(x.shape)}`,
       );
     }
   }
-  checkShape('expand', shape);
+  checkShape(op, shape);
   return record('ExpandBackward0', viewOf(x, shape, strides), [x], (g) => [sumToSize(g, x.shape)]);
 }
 
@@ -248,9 +256,12 @@ export function expand(x: Tensor, ...size: SizeArg[]): Tensor {
  */
 export function sumToSize(g: Tensor, ...size: SizeArg[]): Tensor {
   checkTensor('sumToSize', 'input', g);
-  const shape = flatArgs('sumToSize', size);
+  const shape = checkShape('sumToSize', flatArgs('sumToSize', size));
   if (sameShape(g.shape, shape)) return g;
   const lead = g.dim() - shape.length;
+  if (lead < 0 || shape.some((s, i) => s !== 1 && s !== g.shape[i + lead])) {
+    throw new RangeError(`sumToSize: size {${shapeStr(shape)}} is not expandable to size {${shapeStr(g.shape)}}.`);
+  }
   const dims: number[] = [];
   for (let i = 0; i < g.dim(); i++) {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
@@ -261,11 +272,13 @@ export function sumToSize(g: Tensor, ...size: SizeArg[]): Tensor {
 /** x viewed with `shape` by broadcasting (a new view even when the shape already matches), as torch.broadcast_to. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   checkTensor('broadcastTo', 'input', x);
-  checkShape('broadcastTo', shape, true);
-  return expand(x, shape);
+  return expandTo('broadcastTo', x, [...checkShape('broadcastTo', shape, true)]);
 }
 
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  checkTensor('narrow', 'input', x);
+  checkInt('narrow', 'start', start);
+  checkInt('narrow', 'length', length);
   if (x.dim() === 0) throw new RangeError('narrow: cannot be applied to a 0-dim tensor.');
   const d = normalizeDim('narrow', dim, x.dim());
   const size = x.shape[d]!;
@@ -278,6 +291,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 
 /** Python slicing of one dim: x[..., start:stop:step, ...] with clamping and negative wrap. */
 export function slice(x: Tensor, dim: number, start: number | null, stop: number | null, step = 1): Tensor {
+  checkTensor('slice', 'input', x);
   const d = normalizeDim('slice', dim, x.dim());
   if (!Number.isInteger(step) || step <= 0) throw new RangeError(`slice: step must be greater than zero (got ${step})`);
   const size = x.shape[d]!;
@@ -308,6 +322,8 @@ export function sliceScatter(g: Tensor, shape: Shape, dim: number, start: number
 
 /** x[index] along dim, removing that dim. */
 export function select(x: Tensor, dim: number, index: number): Tensor {
+  checkTensor('select', 'input', x);
+  checkInt('select', 'index', index);
   if (x.dim() === 0) throw new RangeError('select: cannot be applied to a 0-dim tensor.');
   const d = normalizeDim('select', dim, x.dim());
   const size = x.shape[d]!;
@@ -398,7 +414,7 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
       out = advancedIndex(out, d, spec);
       d++;
     } else {
-      throw new TypeError(`index: unsupported index ${String(spec)}`);
+      throw new TypeError(`index: expected a number, a slice string, null, "..." or an int32 Tensor for an index but received ${describe(spec)}`);
     }
   }
   // x[...] and x[()] are new views in PyTorch.
@@ -483,6 +499,9 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
   const d = normalizeDim('split', dim, x.dim());
   const size = x.shape[d]!;
   let sizes: number[];
+  if (typeof splitSize !== 'number' && !Array.isArray(splitSize)) {
+    throw new TypeError(`split: expected an integer or an array of integers for 'splitSize' but received ${describe(splitSize)}`);
+  }
   if (typeof splitSize === 'number') {
     if (!Number.isInteger(splitSize) || splitSize < 0) {
       throw new RangeError(`split: split expects split_size be non-negative, but got split_size=${splitSize}`);
@@ -494,7 +513,7 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
     for (let at = 0; at < size; at += splitSize) sizes.push(Math.min(splitSize, size - at));
     if (size === 0) sizes.push(0);
   } else {
-    sizes = [...splitSize];
+    sizes = flatArgs('split', [splitSize]);
     const sum = sizes.reduce((a, b) => a + b, 0);
     if (sum !== size || sizes.some((s) => !Number.isInteger(s) || s < 0)) {
       throw new RangeError(
@@ -520,6 +539,7 @@ function checkAtLeast1d(op: string, x: Tensor): void {
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   checkTensor('chunk', 'input', x);
   checkAtLeast1d('chunk', x);
+  if (typeof chunks !== 'number') throw new TypeError(`chunk: expected an integer for 'chunks' but received ${describe(chunks)}`);
   if (!Number.isInteger(chunks) || chunks <= 0) throw new RangeError(`chunk: chunk expects \`chunks\` to be greater than 0, got: ${chunks}`);
   const d = normalizeDim('chunk', dim, x.dim());
   const size = x.shape[d]!;
@@ -553,6 +573,7 @@ export function tensorSplit(x: Tensor, sections: number | readonly number[], dim
 
 export function unbind(x: Tensor, dim = 0): Tensor[] {
   checkTensor('unbind', 'input', x);
+  checkInt('unbind', 'dim', dim);
   if (x.dim() === 0) throw new RangeError(`unbind: Dimension specified as ${dim} but tensor has no dimensions`);
   const d = normalizeDim('unbind', dim, x.dim());
   const out: Tensor[] = [];
@@ -604,9 +625,11 @@ defineMethods({
     return reshape(this, ...shape);
   },
   viewAs(this: Tensor, other: Tensor) {
+    checkTensor('viewAs', 'other', other);
     return view(this, other.shape);
   },
   reshapeAs(this: Tensor, other: Tensor) {
+    checkTensor('reshapeAs', 'other', other);
     return reshape(this, other.shape);
   },
   flatten(this: Tensor, startDim?: number, endDim?: number) {
@@ -634,6 +657,7 @@ defineMethods({
     return expand(this, ...sizes);
   },
   expandAs(this: Tensor, other: Tensor) {
+    checkTensor('expandAs', 'other', other);
     return expand(this, other.shape);
   },
   sumToSize(this: Tensor, ...size: SizeArg[]) {

@@ -7,7 +7,7 @@ import { Tensor, defineMethods, emptyTensor, outputTensor } from '../tensor';
 import { normalizeDim, numelOf, shapeStr } from '../shape';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
-import { checkIntValues, checkTensor } from '../validate';
+import { checkBool, checkIntValues, checkTensor, describe } from '../validate';
 
 /** Dims to reduce: one dim, several, or null/undefined/[] for all of them. */
 export type DimArg = number | readonly number[] | null;
@@ -35,6 +35,7 @@ function reduceMask(op: string, x: Tensor, dim: DimArg | undefined): boolean[] {
   const r = x.dim();
   const mask = new Array<boolean>(r).fill(false);
   if (dim === null || dim === undefined || (Array.isArray(dim) && dim.length === 0)) return mask.fill(true);
+  if (typeof dim !== 'number' && !Array.isArray(dim)) throw new TypeError(`${op}: expected an integer or an array of integers for 'dim' but received ${describe(dim)}`);
   const dims = typeof dim === 'number' ? [dim] : dim;
   for (const d of dims) {
     const n = normalizeDim(op, d, r);
@@ -92,6 +93,7 @@ const allDims = (dim: unknown): boolean => dim === null || dim === undefined || 
 /** Sum over all elements or the given dims; integer and bool inputs sum to int32. */
 export function sum(x: Tensor, dim?: DimArg, keepDim = false): Tensor {
   const mask = reduceMask('sum', x, dim);
+  keepDim = checkBool('sum', 'keepDim', keepDim, false);
   const src = x.dtype === 'bool' ? x.to('int32') : x;
   const out = run('sum', src, mask, keepDim, src.dtype);
   return record(allDims(dim) ? 'SumBackward0' : 'SumBackward1', out, [src], (g) => [spread(g, src, mask)]);
@@ -105,6 +107,7 @@ export function mean(x: Tensor, dim?: DimArg, keepDim = false): Tensor {
     );
   }
   const mask = reduceMask('mean', x, dim);
+  keepDim = checkBool('mean', 'keepDim', keepDim, false);
   const count = numelOf(x.shape.filter((_, d) => mask[d]));
   const out = run('sum', x, mask, keepDim, x.dtype);
   noGrad(() => out.div_(count));
@@ -112,7 +115,10 @@ export function mean(x: Tensor, dim?: DimArg, keepDim = false): Tensor {
 }
 
 export function prod(x: Tensor, dim?: number | null, keepDim = false): Tensor {
+  checkTensor('prod', 'input', x);
+  if (dim !== null && dim !== undefined && typeof dim !== 'number') throw new TypeError(`prod: expected an integer for 'dim' but received ${describe(dim)}`);
   const mask = reduceMask('prod', x, dim);
+  keepDim = checkBool('prod', 'keepDim', keepDim, false);
   const src = x.dtype === 'bool' ? x.to('int32') : x;
   const out = run('prod', src, mask, keepDim, src.dtype);
   return record(allDims(dim) ? 'ProdBackward0' : 'ProdBackward1', out, [src], (g) => {
@@ -171,9 +177,12 @@ function checkNonEmpty(op: string, x: Tensor, mask: readonly boolean[], all: boo
 
 /** max()/min(): over everything, along a dim with indices, or elementwise against another tensor. */
 function extreme(x: Tensor, which: 'max' | 'min', dim: number | Tensor | undefined, keepDim: boolean): Tensor | MaxMin {
+  checkTensor(which, 'input', x);
   if (dim instanceof Tensor) return which === 'max' ? x.maximum(dim) : x.minimum(dim);
   if (dim === undefined || dim === null) return extremeOfAll(x, which);
+  if (typeof dim !== 'number') throw new TypeError(`${which}: expected an integer or a Tensor for 'dim' but received ${describe(dim)}`);
   const mask = reduceMask(which, x, dim);
+  keepDim = checkBool(which, 'keepDim', keepDim, false);
   checkNonEmpty(which, x, mask, false);
   const shape = keptShape(x, mask, keepDim);
   const values = newTensor(shape, x.dtype);
@@ -203,9 +212,10 @@ function extremeOfAll(x: Tensor, which: 'max' | 'min'): Tensor {
 }
 
 /** amax/amin: values only, over one or several dims; ties share the gradient evenly, as in PyTorch. */
-export function amax(x: Tensor, dim: DimArg | undefined, keepDim: boolean, which: 'max' | 'min'): Tensor {
+function extremeValues(x: Tensor, dim: DimArg | undefined, keepDim: boolean, which: 'max' | 'min'): Tensor {
   const op = which === 'max' ? 'amax' : 'amin';
   const mask = reduceMask(op, x, dim);
+  keepDim = checkBool(op, 'keepDim', keepDim, false);
   checkNonEmpty(op, x, mask, allDims(dim));
   const out = run(which, x, mask, keepDim, x.dtype);
   const dims = mask.flatMap((m, i) => (m ? [i] : []));
@@ -219,7 +229,10 @@ export function amax(x: Tensor, dim: DimArg | undefined, keepDim: boolean, which
 /** argmax/argmin: over the flattened tensor, or along one dim. */
 function argExtreme(x: Tensor, op: 'argmax' | 'argmin', dim: number | null | undefined, keepDim: boolean): Tensor {
   const all = dim === null || dim === undefined;
+  checkTensor(op, 'input', x);
+  if (!all && typeof dim !== 'number') throw new TypeError(`${op}: expected an integer for 'dim' but received ${describe(dim)}`);
   const mask = reduceMask(op, x, all ? null : dim);
+  keepDim = checkBool(op, 'keepDim', keepDim, false);
   checkNonEmpty(op, x, mask, all);
   const shape = all ? (keepDim ? x.shape.map(() => 1) : []) : keptShape(x, mask, keepDim);
   const indices = newTensor(shape, 'int32');
@@ -248,9 +261,15 @@ function centre(x: Tensor, dims: readonly number[], n: number): Tensor {
 
 /** Variance with Bessel's correction when unbiased, as torch.var(input, dim, unbiased, keepdim). */
 export function variance(x: Tensor, dim?: DimArg, unbiased = true, keepDim = false): Tensor {
-  checkTensor('var', 'input', x);
-  if (!isFloating(x.dtype)) throw new TypeError(`var: expected a floating point tensor but received ${x.dtype}`);
-  const mask = reduceMask('var', x, dim);
+  return varianceOf('var', x, dim, unbiased, keepDim);
+}
+
+function varianceOf(op: 'var' | 'std', x: Tensor, dim: DimArg | undefined, unbiased: boolean, keepDim: boolean): Tensor {
+  checkTensor(op, 'input', x);
+  if (!isFloating(x.dtype)) throw new TypeError(`${op}: expected a floating point tensor but received ${x.dtype}`);
+  const mask = reduceMask(op, x, dim);
+  unbiased = checkBool(op, 'unbiased', unbiased, true);
+  keepDim = checkBool(op, 'keepDim', keepDim, false);
   const n = numelOf(x.shape.filter((_, d) => mask[d]));
   const dims = mask.flatMap((m, d) => (m ? [d] : []));
   const correction = unbiased ? 1 : 0;
@@ -271,7 +290,7 @@ export function variance(x: Tensor, dim?: DimArg, unbiased = true, keepDim = fal
 
 /** Standard deviation: sqrt(var), with a zero gradient where the deviation is zero, as torch.std. */
 export function std(x: Tensor, dim?: DimArg, unbiased = true, keepDim = false): Tensor {
-  const v = variance(x, dim, unbiased, keepDim);
+  const v = varianceOf('std', x, dim, unbiased, keepDim);
   const out = noGrad(() => v.sqrt());
   return record('StdBackward0', out, [v], (g) => [g.div(out.mul(2)).where(out.ne(0), 0)]);
 }
@@ -286,11 +305,12 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepDim = 
   checkTensor('logsumexp', 'input', x);
   const xf = floating(x);
   const mask = reduceMask('logsumexp', xf, dim);
+  keepDim = checkBool('logsumexp', 'keepDim', keepDim, false);
   const dims = mask.flatMap((m, d) => (m ? [d] : []));
   if (xf.numel() === 0) return sum(xf.exp(), dims, keepDim).log();
   // An infinite maximum would give inf - inf = nan; shift by 0 there instead, as PyTorch does.
   // The shift cancels out of the result, so it is taken without gradient.
-  const m = amax(xf, dims, true, 'max').detach();
+  const m = extremeValues(xf, dims, true, 'max').detach();
   const shift = m.where(m.abs().ne(Infinity), 0);
   const out = sum(xf.sub(shift).exp(), dims, true).log().add(shift);
   return keepDim ? out : out.view(keptShape(xf, mask, false));
@@ -312,7 +332,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
   const d = normalizeDim('softmax', dim, x.dim());
   if (x.numel() === 0) return x.clone();
   checkSoftmaxInput('softmax', x, d);
-  const e = x.sub(amax(x, d, true, 'max').detach()).exp();
+  const e = x.sub(extremeValues(x, d, true, 'max').detach()).exp();
   return e.div(sum(e, d, true));
 }
 
@@ -324,7 +344,7 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   checkSoftmaxInput('logSoftmax', x, d);
   // (x - max) - log(sum(exp(x - max))) with no guard for an infinite max, as PyTorch: a +inf in a slice makes the
   // whole slice NaN (logsumexp's guard would give -inf beside it and an infinite cross-entropy).
-  const shifted = x.sub(amax(x, d, true, 'max').detach());
+  const shifted = x.sub(extremeValues(x, d, true, 'max').detach());
   return shifted.sub(sum(shifted.exp(), d, true).log());
 }
 
@@ -357,7 +377,9 @@ export function min(x: Tensor, dim: number, keepDim?: boolean): MaxMin;
 export function min(x: Tensor, dim?: number | Tensor, keepDim = false): Tensor | MaxMin {
   return extreme(x, 'min', dim, keepDim);
 }
-export const amin = (x: Tensor, dim?: DimArg, keepDim = false): Tensor => amax(x, dim, keepDim, 'min');
+/** The largest values over one or several dims (all when none is given), as torch.amax. */
+export const amax = (x: Tensor, dim?: DimArg, keepDim = false): Tensor => extremeValues(x, dim, keepDim, 'max');
+export const amin = (x: Tensor, dim?: DimArg, keepDim = false): Tensor => extremeValues(x, dim, keepDim, 'min');
 export const argmax = (x: Tensor, dim?: number | null, keepDim = false): Tensor => argExtreme(x, 'argmax', dim, keepDim);
 export const argmin = (x: Tensor, dim?: number | null, keepDim = false): Tensor => argExtreme(x, 'argmin', dim, keepDim);
 
@@ -404,10 +426,10 @@ defineMethods({
     return extreme(this, 'min', dim, keepDim) as Tensor & MaxMin;
   },
   amax(this: Tensor, dim?: DimArg, keepDim = false) {
-    return amax(this, dim, keepDim, 'max');
+    return amax(this, dim, keepDim);
   },
   amin(this: Tensor, dim?: DimArg, keepDim = false) {
-    return amax(this, dim, keepDim, 'min');
+    return amin(this, dim, keepDim);
   },
   argmax(this: Tensor, dim?: number | null, keepDim?: boolean) {
     return argmax(this, dim, keepDim);
