@@ -13,7 +13,7 @@ import { addmm, matmul } from '../ops/linalg';
 import { indexAdd, indexSelect, scatterAdd } from '../ops/indexing';
 import { broadcastShapes, shapeStr } from '../shape';
 import { checkBool, checkInt, checkNumber, checkOptions, checkPaddingIdx, checkShape, checkTensor, describe } from '../validate';
-import { isFloating, notImplemented } from '../dtype';
+import { info, isFloating, notImplemented } from '../dtype';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 export { conv1d, conv2d, convTranspose2d, pad } from '../ops/conv';
@@ -154,16 +154,19 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
  * dropout's p (a number in [0, 1], PyTorch's message), training flag and options object.
  * @throws TypeError for a p that is not a number, a training that is not a boolean or options that are not an object
  */
-function dropoutArgs(op: string, p: unknown, training: unknown, options: unknown): { p: number; training: boolean; options: { generator?: Generator } } {
+function dropoutArgs(op: string, x: Tensor, p: unknown, training: unknown, options: unknown): { p: number; training: boolean; options: { generator?: Generator } } {
   const prob = checkNumber(op, 'p', p);
   if (!(prob >= 0 && prob <= 1)) throw new RangeError(`${op}: dropout probability has to be between 0 and 1, but got ${prob}`);
-  return { p: prob, training: checkBool(op, 'training', training, true), options: checkOptions(op, options as { generator?: Generator } | undefined) };
+  const train = checkBool(op, 'training', training, true);
+  // PyTorch multiplies by a float mask in place, in training only.
+  if (train && !isFloating(x.dtype)) throw new TypeError(`${op}: result type Float can't be cast to the desired output type ${info(x.dtype).scalarType}`);
+  return { p: prob, training: train, options: checkOptions(op, options as { generator?: Generator } | undefined) };
 }
 
 /** Zeroes elements with probability p during training and scales the rest by 1/(1-p), from the seeded generator. */
 export function dropout(x: Tensor, p = 0.5, training = true, options: { generator?: Generator } = {}): Tensor {
   checkTensor('dropout', 'input', x);
-  ({ p, training, options } = dropoutArgs('dropout', p, training, options));
+  ({ p, training, options } = dropoutArgs('dropout', x, p, training, options));
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
   // PyTorch: noise = empty_like(x).bernoulli_(1 - p); noise.div_(1 - p); x * noise
@@ -175,7 +178,7 @@ export function dropout(x: Tensor, p = 0.5, training = true, options: { generato
 /** Zeroes whole channels with probability p in training (one draw per [N, C]), scaling the rest by 1/(1-p). */
 export function dropout2d(input: Tensor, p = 0.5, training = true, options: { generator?: Generator } = {}): Tensor {
   checkTensor('dropout2d', 'input', input);
-  ({ p, training, options } = dropoutArgs('dropout2d', p, training, options));
+  ({ p, training, options } = dropoutArgs('dropout2d', input, p, training, options));
   // PyTorch warns and guesses for other ranks; torchlet takes the two it documents.
   if (input.dim() !== 3 && input.dim() !== 4) {
     throw new RangeError(`dropout2d: expected a 3-D (unbatched) or 4-D (batched) input but received ${describe(input)}`);
@@ -248,7 +251,7 @@ function checkAffine(op: string, weight: unknown, bias: unknown): void {
 
 /** Normalizes over the last dims given by normalizedShape, then scales and shifts, as F.layer_norm. */
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  checkTensor('layerNorm', 'input', x);
+  floatingOnly('layerNorm', 'LayerNormKernelImpl', x);
   // PyTorch takes one int for a 1-element shape.
   normalizedShape = checkShape('layerNorm', typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape);
   checkAffine('layerNorm', weight, bias);
@@ -266,7 +269,7 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
 
 /** Normalizes groups of channels per sample, then scales and shifts per channel, as F.group_norm. */
 export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  checkTensor('groupNorm', 'input', x);
+  floatingOnly('groupNorm', 'GroupNormKernelImpl', x);
   checkInt('groupNorm', 'numGroups', numGroups, 1);
   checkAffine('groupNorm', weight, bias);
   checkNumber('groupNorm', 'eps', eps);
@@ -293,7 +296,7 @@ export interface BatchNormOptions {
  * with the running statistics.
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions = {}): Tensor {
-  checkTensor('batchNorm', 'input', x);
+  floatingOnly('batchNorm', 'batch_norm', x);
   if (runningMean !== null && runningMean !== undefined) checkTensor('batchNorm', 'runningMean', runningMean);
   if (runningVar !== null && runningVar !== undefined) checkTensor('batchNorm', 'runningVar', runningVar);
   const { weight = null, bias = null, momentum = 0.1, eps = 1e-5 } = checkOptions('batchNorm', options);

@@ -63,6 +63,15 @@ describe('nn.functional checks its tensors before using them', () => {
     expectError(() => F.batchNorm(torch.ones(2, 3), null, null, null as Any), 'TypeError', /^batchNorm: expected an options object/);
   });
 
+  test("integer input, in PyTorch's words", () => {
+    const long = torch.ones([2, 4], { dtype: 'int32' });
+    expectError(() => F.dropout(long), 'TypeError', /^dropout: result type Float can't be cast to the desired output type Long$/);
+    expect(F.dropout(long, 0.5, false)).toBe(long);
+    expectError(() => F.layerNorm(long, [4]), 'TypeError', /^layerNorm: "LayerNormKernelImpl" not implemented for 'Long'/);
+    expectError(() => F.groupNorm(long, 2), 'TypeError', /^groupNorm: "GroupNormKernelImpl" not implemented for 'Long'/);
+    expectError(() => F.batchNorm(long, null, null, { training: true }), 'TypeError', /^batchNorm: "batch_norm" not implemented for 'Long'/);
+  });
+
   test('embedding wants a 2-D weight', () => {
     expectError(() => F.embedding(torch.tensor([0], { dtype: 'int32' }), torch.ones(3)), 'RangeError', /^embedding: 'weight' must be 2-D but received a float32 Tensor of shape \[3\]$/);
   });
@@ -116,6 +125,7 @@ describe("nn.Module's methods", () => {
     expectError(() => m().registerBuffer('', null), 'RangeError', /^registerBuffer: buffer name can't be empty string ""$/);
     expectError(() => m().registerBuffer('a.b', null), 'RangeError', /^registerBuffer: buffer name can't contain "."/);
     expectError(() => m().registerParameter(big as Any, null), 'TypeError', /^registerParameter: parameter name should be a string. Got the bigint 3$/);
+    expectError(() => m().registerBuffer('b', {} as Any), 'TypeError', /^registerBuffer: cannot assign 'Object' object to buffer 'b' \(torchlet.Tensor or null required\)$/);
     expectError(() => m().registerBuffer('b', null, 1 as Any), 'TypeError', /^registerBuffer: expected a boolean for 'persistent'/);
   });
 

@@ -136,7 +136,7 @@ export abstract class Module {
   registerParameter(name: string, param: Parameter | null): void {
     checkMemberName('registerParameter', 'parameter', name);
     if (param !== null && !(param instanceof Parameter)) {
-      throw new TypeError(`cannot assign '${typeName(param)}' object to parameter '${name}' (torchlet.nn.Parameter or null required)`);
+      throw new TypeError(`registerParameter: cannot assign '${typeName(param)}' object to parameter '${name}' (torchlet.nn.Parameter or null required)`);
     }
     if (param && param.gradFn) {
       throw new Error(
@@ -153,7 +153,7 @@ export abstract class Module {
     checkMemberName('registerBuffer', 'buffer', name);
     checkBool('registerBuffer', 'persistent', persistent, true);
     if (tensor !== null && !(tensor instanceof Tensor)) {
-      throw new TypeError(`cannot assign '${typeName(tensor)}' object to buffer '${name}' (torchlet.Tensor or null required)`);
+      throw new TypeError(`registerBuffer: cannot assign '${typeName(tensor)}' object to buffer '${name}' (torchlet.Tensor or null required)`);
     }
     this[PARAMS].delete(name);
     this[MODULES].delete(name);
