@@ -119,9 +119,9 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   return returnIndices ? [out, idx] : out;
 }
 
-/** The input of a 1-D pool: a Tensor of 2 or 3 dims. */
+/** The input of a 1-D pool: a float Tensor of 2 or 3 dims. */
 function checkInput1d(op: string, input: unknown): asserts input is Tensor {
-  if (!(input instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor for 'input' but received ${describe(input)}`);
+  checkFloating(op, 'input', input);
   if (input.dim() !== 2 && input.dim() !== 3) throw new RangeError(`${op}: Expected 2D or 3D (batch mode) tensor for input, but got: ${shapeStr(input.shape)}`);
 }
 
