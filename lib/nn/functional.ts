@@ -12,8 +12,8 @@ import { noGrad } from '../autograd/grad_mode';
 import { addmm, matmul } from '../ops/linalg';
 import { indexAdd, indexSelect, scatterAdd } from '../ops/indexing';
 import { broadcastShapes, shapeStr } from '../shape';
-import { checkPaddingIdx, checkTensor } from '../validate';
-import { isFloating, notImplemented } from '../dtype';
+import { checkBool, checkInt, checkNumber, checkOptions, checkPaddingIdx, checkShape, checkTensor, describe } from '../validate';
+import { info, isFloating, notImplemented } from '../dtype';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 export { conv1d, conv2d, convTranspose2d, pad } from '../ops/conv';
@@ -28,10 +28,10 @@ function floatingOnly(op: string, kernel: string, x: Tensor): Tensor {
   return x;
 }
 
-export const relu = (x: Tensor): Tensor => ops.relu(x);
-export const sigmoid = (x: Tensor): Tensor => ops.sigmoid(x);
-export const tanh = (x: Tensor): Tensor => ops.tanh(x);
-export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => ops.leakyRelu(x, negativeSlope);
+export const relu = (x: Tensor): Tensor => (checkTensor('relu', 'input', x), ops.relu(x));
+export const sigmoid = (x: Tensor): Tensor => (checkTensor('sigmoid', 'input', x), ops.sigmoid(x));
+export const tanh = (x: Tensor): Tensor => (checkTensor('tanh', 'input', x), ops.tanh(x));
+export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => (checkTensor('leakyRelu', 'input', x), ops.leakyRelu(x, negativeSlope));
 /**
  * x > 0 ? x : alpha * (exp(x) - 1), as one node with PyTorch's elu_backward (g for x > 0, g alpha exp(x) for x <= 0),
  * itself a node differentiated as derivatives.yaml does. The exponential branch sees 0 where it is not picked: exp of
@@ -39,6 +39,7 @@ export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => ops.leakyR
  */
 export function elu(x: Tensor, alpha = 1): Tensor {
   floatingOnly('elu', 'elu_cpu', x);
+  checkNumber('elu', 'alpha', alpha);
   const out = noGrad(() => {
     const neg = x.le(0);
     return where(neg, where(neg, x, 0).expm1().mul(alpha), x);
@@ -69,8 +70,8 @@ export const silu = (x: Tensor): Tensor => floatingOnly('silu', 'silu_cpu', x).m
  * FunctionsManual's gelu_double_backward.
  */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
-  if (approximate !== 'none' && approximate !== 'tanh') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got ${String(approximate)}`);
   floatingOnly('gelu', 'GeluKernelImpl', x);
+  if (approximate !== 'none' && approximate !== 'tanh') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', but received ${describe(approximate)}`);
   const tanh = approximate === 'tanh';
   const out = noGrad(() => (tanh ? x.mul(0.5).mul(geluInner(x).tanh().add(1)) : x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1))));
   return record('GeluBackward0', out, [x], (g) => [geluBackward(g, x, tanh)]);
@@ -121,12 +122,14 @@ function geluCurvature(x: Tensor, tanh: boolean): Tensor {
 /** log(1 + exp(beta x)) / beta, linear above threshold, as torch.nn.functional.softplus (see elu for the inner where). */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   floatingOnly('softplus', 'softplus_cpu', x);
+  checkNumber('softplus', 'beta', beta);
+  checkNumber('softplus', 'threshold', threshold);
   const bx = x.mul(beta);
   const linear = bx.gt(threshold);
   return where(linear, x, where(linear, 0, bx).exp().log1p().div(beta));
 }
-export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
-export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);
+export const softmax = (x: Tensor, dim: number): Tensor => (checkTensor('softmax', 'input', x), x.softmax(dim));
+export const logSoftmax = (x: Tensor, dim: number): Tensor => (checkTensor('logSoftmax', 'input', x), x.logSoftmax(dim));
 
 // ---- layers as functions -------------------------------------------------------------------------------------
 
@@ -147,10 +150,23 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   return bias ? out.add(bias) : out;
 }
 
+/**
+ * dropout's p (a number in [0, 1], PyTorch's message), training flag and options object.
+ * @throws TypeError for a p that is not a number, a training that is not a boolean or options that are not an object
+ */
+function dropoutArgs(op: string, x: Tensor, p: unknown, training: unknown, options: unknown): { p: number; training: boolean; options: { generator?: Generator } } {
+  const prob = checkNumber(op, 'p', p);
+  if (!(prob >= 0 && prob <= 1)) throw new RangeError(`${op}: dropout probability has to be between 0 and 1, but got ${prob}`);
+  const train = checkBool(op, 'training', training, true);
+  // PyTorch multiplies by a float mask in place, in training only.
+  if (train && !isFloating(x.dtype)) throw new TypeError(`${op}: result type Float can't be cast to the desired output type ${info(x.dtype).scalarType}`);
+  return { p: prob, training: train, options: checkOptions(op, options as { generator?: Generator } | undefined) };
+}
+
 /** Zeroes elements with probability p during training and scales the rest by 1/(1-p), from the seeded generator. */
 export function dropout(x: Tensor, p = 0.5, training = true, options: { generator?: Generator } = {}): Tensor {
   checkTensor('dropout', 'input', x);
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
+  ({ p, training, options } = dropoutArgs('dropout', x, p, training, options));
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
   // PyTorch: noise = empty_like(x).bernoulli_(1 - p); noise.div_(1 - p); x * noise
@@ -162,7 +178,11 @@ export function dropout(x: Tensor, p = 0.5, training = true, options: { generato
 /** Zeroes whole channels with probability p in training (one draw per [N, C]), scaling the rest by 1/(1-p). */
 export function dropout2d(input: Tensor, p = 0.5, training = true, options: { generator?: Generator } = {}): Tensor {
   checkTensor('dropout2d', 'input', input);
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
+  ({ p, training, options } = dropoutArgs('dropout2d', input, p, training, options));
+  // PyTorch warns and guesses for other ranks; torchlet takes the two it documents.
+  if (input.dim() !== 3 && input.dim() !== 4) {
+    throw new RangeError(`dropout2d: expected a 3-D (unbatched) or 4-D (batched) input but received ${describe(input)}`);
+  }
   if (!training || p === 0) return input;
   const batched = input.dim() === 4;
   const shape = batched ? [input.shape[0]!, input.shape[1]!, 1, 1] : [input.shape[0]!, 1, 1];
@@ -179,6 +199,7 @@ export function embedding(input: Tensor, weight: Tensor, paddingIdx?: number | n
   checkTensor('embedding', 'input', input);
   checkTensor('embedding', 'weight', weight);
   if (input.dtype !== 'int32') throw new TypeError(`embedding: Expected tensor for argument #1 'indices' to have scalar type Long (int32 here); but got ${input.dtype}`);
+  if (weight.dim() !== 2) throw new RangeError(`embedding: 'weight' must be 2-D but received ${describe(weight)}`);
   const n = weight.shape[0]!;
   const pad = checkPaddingIdx('embedding', paddingIdx, n);
   const flat = input.reshape([-1]);
@@ -222,9 +243,19 @@ function affine(out: Tensor, weight: Tensor | null | undefined, bias: Tensor | n
   return out;
 }
 
+/** The optional weight and bias of a normalization: each a Tensor, null or undefined. */
+function checkAffine(op: string, weight: unknown, bias: unknown): void {
+  if (weight !== null && weight !== undefined) checkTensor(op, 'weight', weight);
+  if (bias !== null && bias !== undefined) checkTensor(op, 'bias', bias);
+}
+
 /** Normalizes over the last dims given by normalizedShape, then scales and shifts, as F.layer_norm. */
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  checkTensor('layerNorm', 'input', x);
+  floatingOnly('layerNorm', 'LayerNormKernelImpl', x);
+  // PyTorch takes one int for a 1-element shape.
+  normalizedShape = checkShape('layerNorm', typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape);
+  checkAffine('layerNorm', weight, bias);
+  checkNumber('layerNorm', 'eps', eps);
   const n = normalizedShape.length;
   const tail = x.shape.slice(x.dim() - n);
   if (n === 0 || tail.length !== n || tail.some((s, i) => s !== normalizedShape[i])) {
@@ -238,7 +269,10 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
 
 /** Normalizes groups of channels per sample, then scales and shifts per channel, as F.group_norm. */
 export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  checkTensor('groupNorm', 'input', x);
+  floatingOnly('groupNorm', 'GroupNormKernelImpl', x);
+  checkInt('groupNorm', 'numGroups', numGroups, 1);
+  checkAffine('groupNorm', weight, bias);
+  checkNumber('groupNorm', 'eps', eps);
   const c = x.shape[1];
   if (x.dim() < 2 || c === undefined || c % numGroups !== 0) {
     throw new RangeError(`groupNorm: Expected number of channels in input to be divisible by num_groups, but got input of shape ${shapeStr(x.shape)} and num_groups=${numGroups}`);
@@ -262,9 +296,20 @@ export interface BatchNormOptions {
  * with the running statistics.
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions = {}): Tensor {
-  checkTensor('batchNorm', 'input', x);
-  const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5 } = options;
+  floatingOnly('batchNorm', 'batch_norm', x);
+  if (runningMean !== null && runningMean !== undefined) checkTensor('batchNorm', 'runningMean', runningMean);
+  if (runningVar !== null && runningVar !== undefined) checkTensor('batchNorm', 'runningVar', runningVar);
+  const { weight = null, bias = null, momentum = 0.1, eps = 1e-5 } = checkOptions('batchNorm', options);
+  checkAffine('batchNorm', weight, bias);
+  const training = checkBool('batchNorm', 'training', options.training, false);
+  checkNumber('batchNorm', 'momentum', momentum);
+  checkNumber('batchNorm', 'eps', eps);
+  if (x.dim() < 2) throw new RangeError(`batchNorm: expected an input of 2 or more dims (N, C, ...) but received ${describe(x)}`);
   const c = x.shape[1]!;
+  const perChannel: [string, Tensor | null | undefined][] = [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]];
+  for (const [name, t] of perChannel) {
+    if (t && t.numel() !== c) throw new RangeError(`batchNorm: ${name} should contain ${c} elements not ${t.numel()}`);
+  }
   const view = [1, c, ...x.shape.slice(2).map(() => 1)];
   if (!training) {
     if (!runningMean || !runningVar) throw new TypeError('batchNorm: running_mean and running_var must be defined in evaluation mode');

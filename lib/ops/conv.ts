@@ -8,13 +8,36 @@ import { Tensor, emptyTensor, outputTensor } from '../tensor';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
 import { shapeStr } from '../shape';
-import { checkFloatingOperands, checkTensor, pair } from '../validate';
+import { checkFloatingOperands, checkInt, checkNumber, checkOptions, checkTensor, describe } from '../validate';
 import type { Pair } from '../validate';
 
 export type { Pair } from '../validate';
 export type PaddingArg = Pair | 'valid' | 'same';
 
 const dense = K.denseFloat;
+
+/**
+ * A kernel size, stride, padding or dilation of a convolution or a pool: one integer for every dim, or an array of
+ * `n` of them, each at least `min`.
+ * @throws TypeError for anything else (named with describe, so any value prints); RangeError for an integer below min
+ *   or a fractional number
+ */
+export function sizeArg(op: string, name: string, v: unknown, n: 1, min: number): [number];
+export function sizeArg(op: string, name: string, v: unknown, n: 2, min: number): [number, number];
+export function sizeArg(op: string, name: string, v: unknown, n: number, min: number): number[] {
+  const list: readonly unknown[] | null = typeof v === 'number' ? new Array<number>(n).fill(v) : Array.isArray(v) ? v : null;
+  if (!list || list.length !== n) {
+    throw new TypeError(`${op}: expected an integer or an array of ${n} integer${n > 1 ? 's' : ''} for '${name}' but received ${describe(v)}`);
+  }
+  return list.map((x, i) => checkInt(op, typeof v === 'number' ? name : `${name}[${i}]`, x, min));
+}
+
+/** The groups of a convolution: a positive integer (PyTorch's message for the range). */
+function checkGroups(op: string, groups: unknown): number {
+  checkInt(op, 'groups', groups);
+  if ((groups as number) < 1) throw new RangeError(`${op}: non-positive groups is not supported`);
+  return groups as number;
+}
 
 export interface Conv2dOptions {
   stride?: Pair;
@@ -53,12 +76,13 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   if (input.dim() === 3) return conv2d(input.unsqueeze(0), weight, bias, options).squeeze(0);
   if (input.dim() !== 4) throw new RangeError(`${op}: Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ${shapeStr(input.shape)}`);
   if (weight.dim() !== 4) throw new RangeError(`${op}: weight should have 4 dimensions, got ${shapeStr(weight.shape)}`);
-  const padding = options.padding ?? 0;
+  const o = checkOptions(op, options);
+  const padding = o.padding ?? 0;
   return convolution(op, input, weight, bias ?? null, {
-    stride: pair(op, 'stride', options.stride ?? 1, 1),
-    padding: padding === 'valid' || padding === 'same' ? padding : pair(op, 'padding', padding, 0),
-    dilation: pair(op, 'dilation', options.dilation ?? 1, 1),
-    groups: options.groups ?? 1,
+    stride: sizeArg(op, 'stride', o.stride ?? 1, 2, 1),
+    padding: padding === 'valid' || padding === 'same' ? padding : sizeArg(op, 'padding', padding, 2, 0),
+    dilation: sizeArg(op, 'dilation', o.dilation ?? 1, 2, 1),
+    groups: checkGroups(op, o.groups ?? 1),
   });
 }
 
@@ -76,7 +100,6 @@ interface ConvArgs {
  */
 function convolution(op: string, input: Tensor, weight: Tensor, bias: Tensor | null, a: ConvArgs): Tensor {
   const { groups } = a;
-  if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`${op}: non-positive groups is not supported`);
   const [n, c] = input.shape as [number, number];
   const [oc, cg] = weight.shape as [number, number];
   if (oc % groups !== 0) {
@@ -189,8 +212,8 @@ export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | n
   checkConvOperands(op, input, weight, bias);
   if (input.dim() === 3) return convTranspose2d(input.unsqueeze(0), weight, bias, options).squeeze(0);
   if (input.dim() !== 4 || weight.dim() !== 4) throw new RangeError(`${op}: expected 4-D input and weight, got ${shapeStr(input.shape)} and ${shapeStr(weight.shape)}`);
-  const groups = options.groups ?? 1;
-  if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`${op}: non-positive groups is not supported`);
+  options = checkOptions(op, options);
+  const groups = checkGroups(op, options.groups ?? 1);
   const [n, cin, h, w] = input.shape as [number, number, number, number];
   const [wc, ocg, kh, kw] = weight.shape as [number, number, number, number];
   if (wc % groups !== 0) {
@@ -203,10 +226,10 @@ export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | n
   if (bias && (bias.dim() !== 1 || bias.shape[0] !== oc)) {
     throw new RangeError(`${op}: Given transposed=1, weight of size ${shapeStr(weight.shape)}, expected bias to be 1-dimensional with ${oc} elements, but got bias of size ${shapeStr(bias.shape)} instead`);
   }
-  const [sh, sw] = pair(op, 'stride', options.stride ?? 1, 1);
-  const [ph, pw] = pair(op, 'padding', options.padding ?? 0, 0);
-  const [dh, dw] = pair(op, 'dilation', options.dilation ?? 1, 1);
-  const [oph, opw] = pair(op, 'output_padding', options.outputPadding ?? 0, 0);
+  const [sh, sw] = sizeArg(op, 'stride', options.stride ?? 1, 2, 1);
+  const [ph, pw] = sizeArg(op, 'padding', options.padding ?? 0, 2, 0);
+  const [dh, dw] = sizeArg(op, 'dilation', options.dilation ?? 1, 2, 1);
+  const [oph, opw] = sizeArg(op, 'outputPadding', options.outputPadding ?? 0, 2, 0);
   // PyTorch allows output_padding < max(stride, dilation) per dim.
   if ((oph >= sh && oph >= dh) || (opw >= sw && opw >= dw)) {
     throw new RangeError(
@@ -269,16 +292,13 @@ export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   if (input.dim() === 2) return conv1d(input.unsqueeze(0), weight, bias, options).squeeze(0);
   if (input.dim() !== 3) throw new RangeError(`${op}: Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: ${shapeStr(input.shape)}`);
   if (weight.dim() !== 3) throw new RangeError(`${op}: weight should have 3 dimensions, got ${shapeStr(weight.shape)}`);
-  const padding = options.padding ?? 0;
-  const one = (name: string, v: Single, min: number): number[] => {
-    if (typeof v !== 'number' && !(Array.isArray(v) && v.length === 1)) throw new RangeError(`${op}: ${name} must be an integer or a one-element array, got ${JSON.stringify(v)}`);
-    return [pair(op, name, typeof v === 'number' ? v : v[0], min)[0]];
-  };
+  const o = checkOptions(op, options);
+  const padding = o.padding ?? 0;
   return convolution(op, input, weight, bias ?? null, {
-    stride: one('stride', options.stride ?? 1, 1),
-    padding: padding === 'valid' || padding === 'same' ? padding : one('padding', padding, 0),
-    dilation: one('dilation', options.dilation ?? 1, 1),
-    groups: options.groups ?? 1,
+    stride: sizeArg(op, 'stride', o.stride ?? 1, 1, 1),
+    padding: padding === 'valid' || padding === 'same' ? padding : sizeArg(op, 'padding', padding, 1, 0),
+    dilation: sizeArg(op, 'dilation', o.dilation ?? 1, 1, 1),
+    groups: checkGroups(op, o.groups ?? 1),
   });
 }
 
@@ -304,9 +324,12 @@ function padIndex(mode: PadMode, size: number, before: number, after: number): T
 export function pad(input: Tensor, padding: readonly number[], mode: PadMode = 'constant', value = 0): Tensor {
   const op = 'pad';
   checkTensor(op, 'input', input);
-  if (padding.length % 2 !== 0 || padding.length / 2 > input.dim() || !padding.every((v) => Number.isInteger(v))) {
-    throw new RangeError(`${op}: Padding length must be divisible by 2 and at most twice the number of dims, got ${JSON.stringify(padding)}`);
+  if (!Array.isArray(padding)) throw new TypeError(`${op}: expected an array of integers for 'pad' but received ${describe(padding)}`);
+  padding.forEach((v, i) => checkInt(op, `pad[${i}]`, v));
+  if (padding.length % 2 !== 0 || padding.length / 2 > input.dim()) {
+    throw new RangeError(`${op}: Padding length must be divisible by 2 and at most twice the number of dims, got [${padding.join(', ')}] for input ${shapeStr(input.shape)}`);
   }
+  checkNumber(op, 'value', value);
   const dims = padding.length / 2;
   if (mode === 'constant') {
     if (padding.some((v) => v < 0)) throw new RangeError(`${op}: negative padding is not supported`);

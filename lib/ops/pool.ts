@@ -4,8 +4,9 @@ import type { FloatStorage } from '../backend/kernels';
 import { Tensor, outputTensor as empty } from '../tensor';
 import { record } from '../autograd/record';
 import { shapeStr } from '../shape';
-import { checkFloating, pair } from '../validate';
+import { checkBool, checkFloating, checkInt, checkOptions, describe } from '../validate';
 import type { Pair } from '../validate';
+import { sizeArg } from './conv';
 
 const dense = K.denseFloat;
 
@@ -97,13 +98,15 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options?: MaxPool2dOp
 export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOptions = {}): Tensor | [Tensor, Tensor] {
   const op = 'maxPool2d';
   checkInput(op, input);
-  const [kh, kw] = pair(op, 'kernel_size', kernelSize, 1);
-  const [sh, sw] = pair(op, 'stride', options.stride ?? [kh, kw], 1);
-  const [ph, pw] = pair(op, 'padding', options.padding ?? 0, 0);
-  const [dh, dw] = pair(op, 'dilation', options.dilation ?? 1, 1);
+  options = checkOptions(op, options);
+  const [kh, kw] = sizeArg(op, 'kernelSize', kernelSize, 2, 1);
+  const [sh, sw] = sizeArg(op, 'stride', options.stride ?? [kh, kw], 2, 1);
+  const [ph, pw] = sizeArg(op, 'padding', options.padding ?? 0, 2, 0);
+  const [dh, dw] = sizeArg(op, 'dilation', options.dilation ?? 1, 2, 1);
   if (2 * ph > kh || 2 * pw > kw) throw new RangeError(`${op}: pad should be at most half of effective kernel size, but got pad=(${ph}, ${pw}), kernel_size=(${kh}, ${kw})`);
   const [h, w] = input.shape.slice(-2) as [number, number];
-  const ceil = options.ceilMode ?? false;
+  const ceil = checkBool(op, 'ceilMode', options.ceilMode, false);
+  const returnIndices = checkBool(op, 'returnIndices', options.returnIndices, false);
   const oh = outSize(h, kh, sh, ph, dh, ceil);
   const ow = outSize(w, kw, sw, pw, dw, ceil);
   if (oh < 1 || ow < 1) throw new RangeError(`${op}: Given input size: (${input.shape.slice(-3).join('x')}). Calculated output size: (${input.shape[input.dim() - 3]}x${oh}x${ow}). Output size is too small`);
@@ -113,7 +116,13 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   const idx = empty(shape, 'int32');
   pool2d('max', dense(input), y.data as FloatStorage, idx.data as Int32Array, { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad: false, divisorOverride: 0 });
   const out = record(MAX_POOL, y, [input], (g) => [maxPoolBackward(MAX_POOL, g, idx, input.shape, planes, h, w)]);
-  return options.returnIndices ? [out, idx] : out;
+  return returnIndices ? [out, idx] : out;
+}
+
+/** The input of a 1-D pool: a float Tensor of 2 or 3 dims. */
+function checkInput1d(op: string, input: unknown): asserts input is Tensor {
+  checkFloating(op, 'input', input);
+  if (input.dim() !== 2 && input.dim() !== 3) throw new RangeError(`${op}: Expected 2D or 3D (batch mode) tensor for input, but got: ${shapeStr(input.shape)}`);
 }
 
 export interface MaxPool1dOptions {
@@ -126,18 +135,19 @@ export interface MaxPool1dOptions {
 
 /** Max pooling over [N, C, L] (or [C, L]) as a 2-D pool of height 1; indices are positions along L. */
 export function maxPool1d(input: Tensor, kernelSize: number, options: MaxPool1dOptions = {}): Tensor | [Tensor, Tensor] {
-  if (!(input instanceof Tensor) || (input.dim() !== 2 && input.dim() !== 3)) {
-    throw new RangeError(`maxPool1d: Expected 2D or 3D (batch mode) tensor for input, but got: ${input instanceof Tensor ? shapeStr(input.shape) : typeof input}`);
-  }
-  const r = maxPool2d(input.unsqueeze(-2), [1, kernelSize], {
-    stride: [1, options.stride ?? kernelSize],
-    padding: [0, options.padding ?? 0],
-    dilation: [1, options.dilation ?? 1],
+  const op = 'maxPool1d';
+  checkInput1d(op, input);
+  options = checkOptions(op, options);
+  const [k] = sizeArg(op, 'kernelSize', kernelSize, 1, 1);
+  const r = maxPool2d(input.unsqueeze(-2), [1, k], {
+    stride: [1, sizeArg(op, 'stride', options.stride ?? k, 1, 1)[0]],
+    padding: [0, sizeArg(op, 'padding', options.padding ?? 0, 1, 0)[0]],
+    dilation: [1, sizeArg(op, 'dilation', options.dilation ?? 1, 1, 1)[0]],
     ceilMode: options.ceilMode,
     returnIndices: true,
   });
   const [y, idx] = r;
-  return options.returnIndices ? [y.squeeze(-2), idx.squeeze(-2)] : y.squeeze(-2);
+  return checkBool(op, 'returnIndices', options.returnIndices, false) ? [y.squeeze(-2), idx.squeeze(-2)] : y.squeeze(-2);
 }
 
 export interface AvgPool2dOptions {
@@ -151,41 +161,46 @@ export interface AvgPool2dOptions {
 export function avgPool2d(input: Tensor, kernelSize: Pair, options: AvgPool2dOptions = {}): Tensor {
   const op = 'avgPool2d';
   checkInput(op, input);
-  const [kh, kw] = pair(op, 'kernel_size', kernelSize, 1);
-  const [sh, sw] = pair(op, 'stride', options.stride ?? [kh, kw], 1);
-  const [ph, pw] = pair(op, 'padding', options.padding ?? 0, 0);
+  options = checkOptions(op, options);
+  const [kh, kw] = sizeArg(op, 'kernelSize', kernelSize, 2, 1);
+  const [sh, sw] = sizeArg(op, 'stride', options.stride ?? [kh, kw], 2, 1);
+  const [ph, pw] = sizeArg(op, 'padding', options.padding ?? 0, 2, 0);
   if (2 * ph > kh || 2 * pw > kw) throw new RangeError(`${op}: pad should be at most half of kernel size, but got pad=(${ph}, ${pw}), kernel_size=(${kh}, ${kw})`);
-  const div = options.divisorOverride ?? 0;
-  if (!Number.isInteger(div) || div < 0) throw new RangeError(`${op}: divisor must be not zero`);
+  const div = checkInt(op, 'divisorOverride', options.divisorOverride ?? 0);
+  if (options.divisorOverride === 0) throw new RangeError(`${op}: divisor must be not zero`);
+  if (div < 0) throw new RangeError(`${op}: expected a positive divisorOverride (torchlet's kernel) but received the number ${div}`);
   const [h, w] = input.shape.slice(-2) as [number, number];
-  const ceil = options.ceilMode ?? false;
+  const ceil = checkBool(op, 'ceilMode', options.ceilMode, false);
   const oh = outSize(h, kh, sh, ph, 1, ceil);
   const ow = outSize(w, kw, sw, pw, 1, ceil);
   if (oh < 1 || ow < 1) throw new RangeError(`${op}: Output size is too small (${oh} x ${ow})`);
   const geometry: K.PoolGeometry = {
     planes: planesOf(input), h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh: 1, dw: 1,
-    countIncludePad: options.countIncludePad ?? true, divisorOverride: div,
+    countIncludePad: checkBool(op, 'countIncludePad', options.countIncludePad, true), divisorOverride: div,
   };
   return meanPool('AvgPool2DBackward0', ['avg', 'avg_backward'], input, geometry);
 }
 
 export function avgPool1d(input: Tensor, kernelSize: number, options: { stride?: number | null; padding?: number; ceilMode?: boolean; countIncludePad?: boolean } = {}): Tensor {
-  if (!(input instanceof Tensor) || (input.dim() !== 2 && input.dim() !== 3)) throw new RangeError('avgPool1d: expected 2D or 3D input');
-  return avgPool2d(input.unsqueeze(-2), [1, kernelSize], {
-    stride: [1, options.stride ?? kernelSize],
-    padding: [0, options.padding ?? 0],
+  const op = 'avgPool1d';
+  checkInput1d(op, input);
+  options = checkOptions(op, options);
+  const [k] = sizeArg(op, 'kernelSize', kernelSize, 1, 1);
+  return avgPool2d(input.unsqueeze(-2), [1, k], {
+    stride: [1, sizeArg(op, 'stride', options.stride ?? k, 1, 1)[0]],
+    padding: [0, sizeArg(op, 'padding', options.padding ?? 0, 1, 0)[0]],
     ceilMode: options.ceilMode,
     countIncludePad: options.countIncludePad,
   }).squeeze(-2);
 }
 
 function adaptiveSize(op: string, input: Tensor, outputSize: Pair | readonly (number | null)[]): [number, number] {
-  const raw = typeof outputSize === 'number' ? [outputSize, outputSize] : [...outputSize];
+  const raw: readonly unknown[] | null = typeof outputSize === 'number' ? [outputSize, outputSize] : Array.isArray(outputSize) ? outputSize : null;
+  if (!raw || raw.length !== 2) throw new TypeError(`${op}: expected an integer or an array of 2 integers (or nulls) for 'outputSize' but received ${describe(outputSize)}`);
   const [h, w] = input.shape.slice(-2) as [number, number];
-  const oh = raw[0] ?? h;
-  const ow = raw[1] ?? w;
-  if (!Number.isInteger(oh) || !Number.isInteger(ow) || oh < 1 || ow < 1) throw new RangeError(`${op}: output size must be positive, got ${JSON.stringify(outputSize)}`);
-  return [oh, ow];
+  // null keeps the input's size along that dim, as PyTorch's None.
+  const size = (v: unknown, i: number, keep: number): number => (v === null || v === undefined ? keep : checkInt(op, `outputSize[${i}]`, v, 1));
+  return [size(raw[0], 0, h), size(raw[1], 1, w)];
 }
 
 export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair | readonly (number | null)[]): Tensor {

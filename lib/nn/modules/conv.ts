@@ -5,6 +5,7 @@ import { getDefaultDtype } from '../../dtype';
 import * as C from '../../ops/conv';
 import type { PadMode } from '../../ops/conv';
 import type { Pair } from '../../validate';
+import { checkBool, checkInt, checkOptions } from '../../validate';
 import { Module } from './module';
 import { Parameter } from '../parameter';
 import * as init from '../init';
@@ -13,6 +14,12 @@ import { pyTuple as tuple } from '../repr';
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 
 const asPair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+
+/** A layer's options object with its bias flag checked (the sizes are checked by C.sizeArg). */
+function layerOptions<O extends { bias?: boolean }>(name: string, options: O | undefined): O & { bias: boolean } {
+  const o = checkOptions(name, options);
+  return { ...o, bias: checkBool(name, 'bias', o.bias, true) };
+}
 
 /** Shared by the convolution layers: weight and bias created and initialised as PyTorch's _ConvNd. */
 abstract class ConvNd extends Module {
@@ -30,11 +37,14 @@ abstract class ConvNd extends Module {
   ) {
     super();
     const name = this.constructor.name;
-    if (!Number.isInteger(groups) || groups <= 0) throw new RangeError(`${name}: groups must be a positive integer`);
+    checkInt(name, 'inChannels', inChannels, 1);
+    checkInt(name, 'outChannels', outChannels, 1);
+    checkInt(name, 'groups', groups);
+    if (groups <= 0) throw new RangeError(`${name}: groups must be a positive integer`);
     if (inChannels % groups !== 0) throw new RangeError(`${name}: in_channels must be divisible by groups`);
     if (outChannels % groups !== 0) throw new RangeError(`${name}: out_channels must be divisible by groups`);
     if (!['zeros', 'reflect', 'replicate', 'circular'].includes(paddingMode)) {
-      throw new RangeError(`${name}: padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', but got padding_mode='${paddingMode}'`);
+      throw new RangeError(`${name}: padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', but got padding_mode='${String(paddingMode)}'`);
     }
     const shape = transposed ? [inChannels, outChannels / groups, ...kernelSize] : [outChannels, inChannels / groups, ...kernelSize];
     this.weight = new Parameter(emptyTensor(shape, getDefaultDtype()));
@@ -67,11 +77,12 @@ export class Conv2d extends ConvNd {
   readonly dilation: [number, number];
 
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dOptions = {}) {
-    super(inChannels, outChannels, asPair(kernelSize), options.groups ?? 1, options.bias ?? true, false, options.paddingMode ?? 'zeros');
-    this.stride = asPair(options.stride ?? 1);
-    const p = options.padding ?? 0;
-    this.padding = typeof p === 'string' ? p : asPair(p);
-    this.dilation = asPair(options.dilation ?? 1);
+    const o = layerOptions('Conv2d', options);
+    super(inChannels, outChannels, C.sizeArg('Conv2d', 'kernelSize', kernelSize, 2, 1), o.groups ?? 1, o.bias, false, o.paddingMode ?? 'zeros');
+    this.stride = C.sizeArg('Conv2d', 'stride', o.stride ?? 1, 2, 1);
+    const p = o.padding ?? 0;
+    this.padding = p === 'valid' || p === 'same' ? p : C.sizeArg('Conv2d', 'padding', p, 2, 0);
+    this.dilation = C.sizeArg('Conv2d', 'dilation', o.dilation ?? 1, 2, 1);
     if (p === 'same' && (this.stride[0] !== 1 || this.stride[1] !== 1)) throw new RangeError("padding='same' is not supported for strided convolutions");
   }
 
@@ -124,10 +135,12 @@ export class Conv1d extends ConvNd {
   readonly dilation: number;
 
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: Conv1dOptions = {}) {
-    super(inChannels, outChannels, [kernelSize], options.groups ?? 1, options.bias ?? true, false, options.paddingMode ?? 'zeros');
-    this.stride = options.stride ?? 1;
-    this.padding = options.padding ?? 0;
-    this.dilation = options.dilation ?? 1;
+    const o = layerOptions('Conv1d', options);
+    super(inChannels, outChannels, C.sizeArg('Conv1d', 'kernelSize', kernelSize, 1, 1), o.groups ?? 1, o.bias, false, o.paddingMode ?? 'zeros');
+    this.stride = C.sizeArg('Conv1d', 'stride', o.stride ?? 1, 1, 1)[0];
+    const p = o.padding ?? 0;
+    this.padding = p === 'valid' || p === 'same' ? p : C.sizeArg('Conv1d', 'padding', p, 1, 0)[0];
+    this.dilation = C.sizeArg('Conv1d', 'dilation', o.dilation ?? 1, 1, 1)[0];
   }
 
   convForward(input: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
@@ -166,8 +179,15 @@ export class ConvTranspose2d extends ConvNd {
   readonly options: Required<Omit<ConvTranspose2dOptions, 'bias' | 'groups'>>;
 
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: ConvTranspose2dOptions = {}) {
-    super(inChannels, outChannels, asPair(kernelSize), options.groups ?? 1, options.bias ?? true, true, 'zeros');
-    this.options = { stride: options.stride ?? 1, padding: options.padding ?? 0, outputPadding: options.outputPadding ?? 0, dilation: options.dilation ?? 1 };
+    const op = 'ConvTranspose2d';
+    const o = layerOptions(op, options);
+    super(inChannels, outChannels, C.sizeArg(op, 'kernelSize', kernelSize, 2, 1), o.groups ?? 1, o.bias, true, 'zeros');
+    this.options = {
+      stride: C.sizeArg(op, 'stride', o.stride ?? 1, 2, 1),
+      padding: C.sizeArg(op, 'padding', o.padding ?? 0, 2, 0),
+      outputPadding: C.sizeArg(op, 'outputPadding', o.outputPadding ?? 0, 2, 0),
+      dilation: C.sizeArg(op, 'dilation', o.dilation ?? 1, 2, 1),
+    };
   }
 
   forward(input: Tensor): Tensor {

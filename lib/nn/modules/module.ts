@@ -8,7 +8,22 @@ import { checkDType, info, isFloating } from '../../dtype';
 import { noGrad } from '../../autograd/grad_mode';
 import { shapeStr, sameShape } from '../../shape';
 import { Parameter } from '../parameter';
-import { checkWritable } from '../../validate';
+import { checkBool, checkWritable, describe } from '../../validate';
+
+/**
+ * The name of a parameter, buffer or child module: a non-empty string without '.', in PyTorch's words.
+ * @throws TypeError for a name that is not a string; RangeError for '' or a name with '.'
+ */
+function checkMemberName(op: string, kind: string, name: unknown): asserts name is string {
+  if (typeof name !== 'string') throw new TypeError(`${op}: ${kind} name should be a string. Got ${describe(name)}`);
+  if (name === '') throw new RangeError(`${op}: ${kind} name can't be empty string ""`);
+  if (name.includes('.')) throw new RangeError(`${op}: ${kind} name can't contain ".", got "${name}"`);
+}
+
+/** A key prefix (namedModules, namedParameters, stateDict): a string. */
+function checkPrefix(op: string, prefix: unknown): asserts prefix is string {
+  if (typeof prefix !== 'string') throw new TypeError(`${op}: expected a string for 'prefix' but received ${describe(prefix)}`);
+}
 
 /** PyTorch's name for a value's type in assignment errors ('torchlet.FloatTensor', 'number', ...). */
 function typeName(v: unknown): string {
@@ -119,11 +134,9 @@ export abstract class Module {
    * @throws TypeError for values that are not Parameters
    */
   registerParameter(name: string, param: Parameter | null): void {
-    if (typeof name !== 'string' || name === '' || name.includes('.')) {
-      throw new TypeError(`parameter name must be a non-empty string without '.', got ${JSON.stringify(name)}`);
-    }
+    checkMemberName('registerParameter', 'parameter', name);
     if (param !== null && !(param instanceof Parameter)) {
-      throw new TypeError(`cannot assign '${typeName(param)}' object to parameter '${name}' (torchlet.nn.Parameter or null required)`);
+      throw new TypeError(`registerParameter: cannot assign '${typeName(param)}' object to parameter '${name}' (torchlet.nn.Parameter or null required)`);
     }
     if (param && param.gradFn) {
       throw new Error(
@@ -137,8 +150,10 @@ export abstract class Module {
 
   /** Registers a buffer: state that is not trained (running statistics); persistent ones go into stateDict. */
   registerBuffer(name: string, tensor: Tensor | null, persistent = true): void {
+    checkMemberName('registerBuffer', 'buffer', name);
+    checkBool('registerBuffer', 'persistent', persistent, true);
     if (tensor !== null && !(tensor instanceof Tensor)) {
-      throw new TypeError(`cannot assign '${typeName(tensor)}' object to buffer '${name}' (torchlet.Tensor or null required)`);
+      throw new TypeError(`registerBuffer: cannot assign '${typeName(tensor)}' object to buffer '${name}' (torchlet.Tensor or null required)`);
     }
     this[PARAMS].delete(name);
     this[MODULES].delete(name);
@@ -150,6 +165,7 @@ export abstract class Module {
 
   /** Registers a child module under name. */
   registerModule(name: string, module: Module | null): void {
+    checkMemberName('registerModule', 'module', name);
     if (module !== null && !(module instanceof Module)) throw new TypeError(`${typeName(module)} is not a Module subclass`);
     this[MODULES].set(name, module);
     this.plain(name, module);
@@ -159,13 +175,11 @@ export abstract class Module {
   }
 
   /** (prefix, module) pairs in pre-order, each module once (PyTorch's named_modules). */
-  *namedModules(prefix = '', memo = new Set<Module>()): Generator<[string, Module]> {
-    if (memo.has(this)) return;
-    memo.add(this);
-    yield [prefix, this];
-    for (const [name, child] of this[MODULES]) {
-      if (child) yield* child.namedModules(prefix ? `${prefix}.${name}` : name, memo);
-    }
+  namedModules(prefix = '', memo = new Set<Module>()): Generator<[string, Module]> {
+    checkPrefix('namedModules', prefix);
+    if (!(memo instanceof Set)) throw new TypeError(`namedModules: expected a Set for 'memo' but received ${describe(memo)}`);
+    // Checked here, eagerly: a generator's body would run (and check) only at the first next().
+    return walkModules(this, prefix, memo);
   }
   modules(): Module[] {
     return [...this.namedModules()].map(([, m]) => m);
@@ -183,28 +197,18 @@ export abstract class Module {
     return [...this.namedChildren()].map(([, m]) => m);
   }
 
-  private *namedMembers<T>(registry: (m: Module) => Map<string, T | null>, prefix: string, recurse: boolean, dedupe: boolean): Generator<[string, T]> {
-    const seen = new Set<T>();
-    const mods: [string, Module][] = recurse ? [...this.namedModules(prefix)] : [[prefix, this]];
-    for (const [mp, m] of mods) {
-      for (const [name, v] of registry(m)) {
-        if (v === null || v === undefined) continue;
-        if (dedupe && seen.has(v)) continue;
-        seen.add(v);
-        yield [mp ? `${mp}.${name}` : name, v];
-      }
-    }
-  }
-
   /** (name, parameter) pairs: modules in pre-order, registration order, each parameter once. */
   namedParameters(prefix = '', recurse = true, removeDuplicate = true): [string, Parameter][] {
-    return [...this.namedMembers((m) => m[PARAMS], prefix, recurse, removeDuplicate)];
+    const op = 'namedParameters';
+    checkPrefix(op, prefix);
+    return namedMembers(this, (m) => m[PARAMS], prefix, checkBool(op, 'recurse', recurse, true), checkBool(op, 'removeDuplicate', removeDuplicate, true));
   }
   parameters(recurse = true): Parameter[] {
     return this.namedParameters('', recurse).map(([, p]) => p);
   }
   namedBuffers(prefix = '', recurse = true): [string, Tensor][] {
-    return [...this.namedMembers((m) => m[BUFFERS], prefix, recurse, true)];
+    checkPrefix('namedBuffers', prefix);
+    return namedMembers(this, (m) => m[BUFFERS], prefix, checkBool('namedBuffers', 'recurse', recurse, true), true);
   }
   buffers(recurse = true): Tensor[] {
     return this.namedBuffers('', recurse).map(([, b]) => b);
@@ -214,6 +218,7 @@ export abstract class Module {
    * Parameters and persistent buffers under dotted keys, not deduplicated, values detached (sharing storage).
    */
   stateDict(prefix = ''): StateDict {
+    checkPrefix('stateDict', prefix);
     const out: StateDict = new Map();
     const walk = (m: Module, p: string): void => {
       for (const [name, v] of m[PARAMS]) if (v) out.set(p + name, v.detach());
@@ -230,6 +235,11 @@ export abstract class Module {
    * @throws Error listing size mismatches, then missing and unexpected keys
    */
   loadStateDict(stateDict: StateDict | Record<string, Tensor>, strict = true): IncompatibleKeys {
+    const proto = stateDict !== null && typeof stateDict === 'object' ? Object.getPrototypeOf(stateDict) : undefined;
+    if (!(stateDict instanceof Map) && proto !== Object.prototype && proto !== null) {
+      throw new TypeError(`loadStateDict: Expected state_dict to be dict-like (a Map or a plain object), got ${describe(stateDict)}.`);
+    }
+    strict = checkBool('loadStateDict', 'strict', strict, true);
     const sd = stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict));
     const own = this.stateDict();
     const missingKeys = [...own.keys()].filter((k) => !sd.has(k));
@@ -271,6 +281,7 @@ export abstract class Module {
 
   /** Sets training mode here and in every descendant. */
   train(mode = true): this {
+    mode = checkBool('train', 'mode', mode, true);
     for (const m of this.modules()) m.training = mode;
     return this;
   }
@@ -327,6 +338,7 @@ export abstract class Module {
 
   /** Calls fn on every descendant (children first) and on this module, as Module.apply. */
   apply(fn: (m: Module) => void): this {
+    if (typeof fn !== 'function') throw new TypeError(`apply: expected a function for 'fn' but received ${describe(fn)}`);
     for (const c of this.children()) c.apply(fn);
     fn(this);
     return this;
@@ -358,4 +370,33 @@ export abstract class Module {
 
 function torchSize(shape: readonly number[]): string {
   return `torch.Size(${shapeStr(shape)})`;
+}
+
+/**
+ * (name, value) pairs of one registry (parameters or buffers) over a module, or over its tree in pre-order, each
+ * value once when dedupe.
+ */
+function namedMembers<T>(root: Module, registry: (m: Module) => Map<string, T | null>, prefix: string, recurse: boolean, dedupe: boolean): [string, T][] {
+  const seen = new Set<T>();
+  const out: [string, T][] = [];
+  const mods: [string, Module][] = recurse ? [...root.namedModules(prefix)] : [[prefix, root]];
+  for (const [mp, m] of mods) {
+    for (const [name, v] of registry(m)) {
+      if (v === null || v === undefined) continue;
+      if (dedupe && seen.has(v)) continue;
+      seen.add(v);
+      out.push([mp ? `${mp}.${name}` : name, v]);
+    }
+  }
+  return out;
+}
+
+/** namedModules' walk, after its checks: (prefix, module) pairs in pre-order, skipping modules already in memo. */
+function* walkModules(m: Module, prefix: string, memo: Set<Module>): Generator<[string, Module]> {
+  if (memo.has(m)) return;
+  memo.add(m);
+  yield [prefix, m];
+  for (const [name, child] of m[MODULES]) {
+    if (child) yield* walkModules(child, prefix ? `${prefix}.${name}` : name, memo);
+  }
 }

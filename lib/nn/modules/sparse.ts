@@ -3,7 +3,7 @@ import type { Tensor } from '../../tensor';
 import { emptyTensor } from '../../tensor';
 import { getDefaultDtype } from '../../dtype';
 import { noGrad } from '../../autograd/grad_mode';
-import { checkPaddingIdx } from '../../validate';
+import { checkInt, checkOptions, checkPaddingIdx } from '../../validate';
 import { Module } from './module';
 import { Parameter } from '../parameter';
 import * as F from '../functional';
@@ -19,7 +19,9 @@ export class Embedding extends Module {
 
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: { paddingIdx?: number | null } = {}) {
     super();
-    const pad = checkPaddingIdx('Embedding', options.paddingIdx, numEmbeddings);
+    checkInt('Embedding', 'numEmbeddings', numEmbeddings, 0);
+    checkInt('Embedding', 'embeddingDim', embeddingDim, 0);
+    const pad = checkPaddingIdx('Embedding', checkOptions('Embedding', options).paddingIdx, numEmbeddings);
     this.paddingIdx = pad < 0 ? null : pad;
     this.weight = new Parameter(emptyTensor([numEmbeddings, embeddingDim], getDefaultDtype()));
     init.normal_(this.weight);
