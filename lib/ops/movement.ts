@@ -509,6 +509,7 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
     if (splitSize === 0 && size !== 0) {
       throw new RangeError(`split: split_size can only be 0 if dimension size is 0, but got dimension size of ${size}`);
     }
+    if (splitSize > 0) checkPieces('split', Math.ceil(size / splitSize));
     sizes = [];
     for (let at = 0; at < size; at += splitSize) sizes.push(Math.min(splitSize, size - at));
     if (size === 0) sizes.push(0);
@@ -531,6 +532,14 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
   return out;
 }
 
+/** The most tensors one split/chunk/tensorSplit/unbind call returns: each is an object, and 2^24 of them already take GBs. */
+const MAX_PIECES = 2 ** 24;
+
+/** Refuses a cut into more pieces than a list can hold, before any piece is made (V8 would abort the process). */
+function checkPieces(op: string, n: number): void {
+  if (n > MAX_PIECES) throw new RangeError(`${op}: the result would hold ${n} tensors; torchlet returns at most 2^24 (${MAX_PIECES}) from one call`);
+}
+
 /** split and chunk need a dim to cut. */
 function checkAtLeast1d(op: string, x: Tensor): void {
   if (x.dim() === 0) throw new RangeError(`${op}: ${op} expects at least a 1-dimensional tensor`);
@@ -544,7 +553,10 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   const d = normalizeDim('chunk', dim, x.dim());
   const size = x.shape[d]!;
   // An empty dim still gives `chunks` (empty) chunks; otherwise chunks of ceil(size / chunks), so perhaps fewer.
-  if (size === 0) return split(x, new Array<number>(chunks).fill(0), d);
+  if (size === 0) {
+    checkPieces('chunk', chunks);
+    return split(x, new Array<number>(chunks).fill(0), d);
+  }
   return split(x, Math.ceil(size / chunks), d);
 }
 
@@ -562,6 +574,7 @@ export function tensorSplit(x: Tensor, sections: number | readonly number[], dim
   let cuts: number[];
   if (typeof sections === 'number') {
     if (!Number.isInteger(sections) || sections <= 0) throw new RangeError(`tensorSplit: number of sections must be larger than 0, got ${sections}`);
+    checkPieces('tensorSplit', sections);
     const base = Math.floor(size / sections);
     cuts = [];
     for (let i = 1, at = 0; i < sections; i++) cuts.push((at += base + (i <= size % sections ? 1 : 0)));
@@ -576,6 +589,7 @@ export function unbind(x: Tensor, dim = 0): Tensor[] {
   checkInt('unbind', 'dim', dim);
   if (x.dim() === 0) throw new RangeError(`unbind: Dimension specified as ${dim} but tensor has no dimensions`);
   const d = normalizeDim('unbind', dim, x.dim());
+  checkPieces('unbind', x.shape[d]!);
   const out: Tensor[] = [];
   for (let i = 0; i < x.shape[d]!; i++) out.push(select(x, d, i));
   return out;

@@ -93,3 +93,15 @@ describe('wrong kinds of value name the op and the argument', () => {
     expect(torch.amax(t, 0, true).shape).toEqual([1, 2]);
   });
 });
+
+describe('cuts into more pieces than a list can hold are refused before any piece is made', () => {
+  // Found by the API fuzzer (seed 7, call 40541): tensorSplit(x, 2^40) grew a JS array until V8 aborted the process.
+  test('tensorSplit, split, chunk and unbind name themselves and the count', () => {
+    const long = torch.ones(1).expand(2 ** 25);
+    expectError(() => torch.tensorSplit(torch.ones(3), 2 ** 40), 'RangeError', /^tensorSplit: the result would hold 1099511627776 tensors/);
+    expectError(() => long.split(1), 'RangeError', /^split: the result would hold 33554432 tensors/);
+    expectError(() => torch.chunk(torch.zeros(0), 2 ** 30), 'RangeError', /^chunk: the result would hold 1073741824 tensors/);
+    expectError(() => long.unbind(), 'RangeError', /^unbind: the result would hold 33554432 tensors/);
+    expect(torch.ones(1).expand(1000).split(1)).toHaveLength(1000);
+  });
+});
