@@ -122,6 +122,8 @@ function genOf(op: string, options: { generator?: Generator } | undefined): Gene
  * temporary (PyTorch draws non-contiguous tensors in memory order, so those values can differ from it).
  */
 function fillWith(x: Tensor, fill: (out: FloatStorage, offset: number, n: number) => void): void {
+  // Nothing to draw (an empty view may start at the storage's end, past where the kernels accept an offset).
+  if (x.numel() === 0) return;
   if (x.isContiguous()) {
     fill(x.data as FloatStorage, x.offset, x.numel());
     return;

@@ -88,3 +88,18 @@ describe('Generator', () => {
     expect(() => torch.randint(5, 5, [2])).toThrow(RangeError);
   });
 });
+
+describe('empty draws', () => {
+  // Found by the API fuzzer (seed 3, call 33302): an empty view starting at its storage's end reached the kernel with
+  // an offset past the end. PyTorch draws nothing for an empty tensor and leaves the stream where it was.
+  test('normal_/uniform_ of an empty view at the end of its storage draw nothing', () => {
+    torch.manualSeed(0);
+    const expected = torch.rand(3).tolist();
+    torch.manualSeed(0);
+    const empty = torch.zeros(4).narrow(0, 4, 0);
+    expect(empty.normal_().shape).toEqual([0]);
+    expect(empty.uniform_().shape).toEqual([0]);
+    expect(torch.zeros(3, 4).narrow(1, 4, 0).normal_().shape).toEqual([3, 0]);
+    expect(torch.rand(3).tolist()).toEqual(expected);
+  });
+});
