@@ -169,7 +169,8 @@ function storageFor(op: string | undefined, shape: Shape, dtype: DType, uninit: 
   try {
     return uninit ? allocateForOutput(dtype, n) : allocate(dtype, n);
   } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
+    // By name, not instanceof: Node's allocation errors come from its own realm under vm contexts (jest, REPLs).
+    if ((e as Error | null)?.name !== 'RangeError') throw e;
     const why = Number.isInteger(n) && n >= 0 ? `${n * info(dtype).size} bytes: more than this process can allocate` : 'not a valid number of elements';
     throw new RangeError(`${op ?? 'torchlet'}: cannot allocate ${/^[aeiou]/.test(dtype) ? 'an' : 'a'} ${dtype} tensor of shape [${shape.join(', ')}] (${n} elements, ${why})`);
   }

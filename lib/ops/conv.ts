@@ -167,7 +167,7 @@ const FORWARD = 'ConvolutionBackward0';
 const BACKWARD = 'ConvolutionBackwardBackward0';
 
 function convForward(name: string, x: Tensor, weight: Tensor, bias: Tensor | null, g: K.ConvGeometry): Tensor {
-  const y = outputTensor([g.n, g.oc, g.oh, g.ow], x.dtype);
+  const y = outputTensor([g.n, g.oc, g.oh, g.ow], x.dtype, undefined, 'convolution');
   // The kernel adds the bias to each output block while it is still in cache.
   K.conv2d('forward', dense(x), dense(weight), y.data as FloatStorage, g, bias ? dense(bias) : null);
   return record(name, y, [x, weight, bias], (gy, needs) => [
@@ -178,7 +178,7 @@ function convForward(name: string, x: Tensor, weight: Tensor, bias: Tensor | nul
 }
 
 function convInputGrad(name: string, gy: Tensor, weight: Tensor, bias: Tensor | null, g: K.ConvGeometry): Tensor {
-  const gx = outputTensor([g.n, g.c, g.h, g.w], gy.dtype);
+  const gx = outputTensor([g.n, g.c, g.h, g.w], gy.dtype, undefined, 'convolution backward');
   K.conv2d('backward_input', dense(gy), dense(weight), gx.data as FloatStorage, g);
   if (bias) noGrad(() => gx.add_(bias.view([1, -1, 1, 1])));
   return record(name, gx, [gy, weight, bias], (gz, needs) => [
@@ -190,7 +190,7 @@ function convInputGrad(name: string, gy: Tensor, weight: Tensor, bias: Tensor | 
 }
 
 function convWeightGrad(x: Tensor, gy: Tensor, g: K.ConvGeometry): Tensor {
-  const gw = outputTensor([g.oc, g.c / g.groups, g.kh, g.kw], x.dtype);
+  const gw = outputTensor([g.oc, g.c / g.groups, g.kh, g.kw], x.dtype, undefined, 'convolution backward');
   K.conv2d('backward_weight', dense(x), dense(gy), gw.data as FloatStorage, g);
   return record(BACKWARD, gw, [x, gy], (gg, needs) => [
     needs[0] ? convInputGrad(BACKWARD, gy, gg, null, g) : null,

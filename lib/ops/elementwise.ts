@@ -88,7 +88,7 @@ function stridesFor(shape: Shape, like: Tensor): readonly number[] {
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   checkCastable('to', x, dtype);
-  const out = outputTensor(x.shape, dtype);
+  const out = outputTensor(x.shape, dtype, undefined, 'to');
   K.copy(out, x);
   return record('ToCopyBackward0', out, [x], (g) => [cast(g, x.dtype)]);
 }
@@ -230,7 +230,7 @@ function runUnary(e: UnaryImpl, a: Tensor, p0: number, p1: number, into?: Tensor
     return narrowInt(into ? `${e.name}_` : e.name, runUnary(e, cast(a, 'float64'), p0, p1), false, into);
   }
   const outType: DType = e.dtype === 'bool' ? 'bool' : x.dtype;
-  const out = into ?? outputTensor(x.shape, outType, stridesFor(x.shape, x));
+  const out = into ?? outputTensor(x.shape, outType, stridesFor(x.shape, x), e.name);
   K.unary(e.code, out, x, p0, p1);
   if (into || !e.grad) return out;
   const grad = e.grad;
@@ -419,7 +419,7 @@ function runBinary(e: BinaryImpl, a: Tensor, b: Tensor | Scalar, alpha: number, 
     K.binary(e.code, into, x, y, scalarAlpha);
     return into;
   }
-  const out = outputTensor(shape, outType, stridesFor(shape, x));
+  const out = outputTensor(shape, outType, stridesFor(shape, x), e.name);
   K.binary(e.code, out, x, y, scalarAlpha);
   if (!e.grad) return out;
   const grad = e.grad;
@@ -586,7 +586,7 @@ export function where(condition: Tensor, a: Tensor | Scalar, b: Tensor | Scalar)
   const x = a instanceof Tensor ? cast(a, dtype) : scalarTensor(a, dtype, 'where');
   const y = b instanceof Tensor ? cast(b, dtype) : scalarTensor(b, dtype, 'where');
   const shape = broadcastShapes('where', broadcastShapes('where', condition.shape, x.shape), y.shape);
-  const out = outputTensor(shape, dtype);
+  const out = outputTensor(shape, dtype, undefined, 'where');
   const c = broadcast(condition, shape);
   const xe = broadcast(x, shape);
   const ye = broadcast(y, shape);

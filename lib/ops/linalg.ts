@@ -125,7 +125,7 @@ function product(name: string, a: Tensor, b: Tensor, shape: number[]): Tensor {
     if (numelOf(shape) > 0 && a.shape[a.dim() - 1]! > 0) throw notForBool(op, op === 'mm' ? 'addmm_impl_cpu_' : 'bmm', a, b);
     return emptyTensor(shape, 'bool');
   }
-  const out = gemm(outputTensor(shape, a.dtype), a, b);
+  const out = gemm(outputTensor(shape, a.dtype, undefined, op), a, b);
   return record(name, out, [a, b], (g, needs) => productGrads(g, a, b, needs));
 }
 

@@ -429,7 +429,7 @@ export function contiguous(x: Tensor): Tensor {
 /** A contiguous copy with its own storage. */
 export function clone(x: Tensor): Tensor {
   checkTensor('clone', 'input', x);
-  const out = outputTensor(x.shape, x.dtype);
+  const out = outputTensor(x.shape, x.dtype, undefined, 'clone');
   K.copy(out, x);
   return record('CloneBackward0', out, [x], (g) => [g]);
 }
@@ -462,7 +462,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   });
   const shape = [...ref.shape];
   shape[d] = total;
-  const out = outputTensor(shape, dtype);
+  const out = outputTensor(shape, dtype, undefined, 'cat');
   let at = 0;
   // Where each input starts along d; the skipped inputs still take part in autograd, with an empty gradient.
   const starts = tensors.map((t) => {

@@ -65,7 +65,7 @@ const newTensor = outputTensor;
  * an identity (max, min, arg*) refuse that case before getting here.
  */
 function run(op: ReduceOpName, x: Tensor, mask: boolean[], keepDim: boolean, dtype: DType): Tensor {
-  const out = newTensor(keptShape(x, mask, keepDim), dtype);
+  const out = newTensor(keptShape(x, mask, keepDim), dtype, undefined, op);
   if (out.numel() === 0) return out;
   if (x.numel() === 0) {
     out.data.fill(op === 'prod' ? 1 : 0);

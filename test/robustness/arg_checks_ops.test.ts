@@ -105,3 +105,16 @@ describe('cuts into more pieces than a list can hold are refused before any piec
     expect(torch.ones(1).expand(1000).split(1)).toHaveLength(1000);
   });
 });
+
+describe('an allocation the process cannot make names the op and the size', () => {
+  test('pointwise, reductions, products, copies and convolution', () => {
+    const huge = torch.ones(1).expand(2 ** 40);
+    const tooBig = (elements: number, bytes: number): string => `\\(${elements} elements, ${bytes} bytes: more than this process can allocate\\)`;
+    expectError(() => huge.add(1), 'RangeError', new RegExp(`^add: cannot allocate a float32 tensor of shape \\[1099511627776\\] ${tooBig(2 ** 40, 2 ** 42)}`));
+    expectError(() => huge.exp(), 'RangeError', /^exp: cannot allocate/);
+    expectError(() => huge.clone(), 'RangeError', /^clone: cannot allocate/);
+    expectError(() => huge.double(), 'RangeError', /^to: cannot allocate a float64 tensor/);
+    expectError(() => torch.ones(1, 1).expand(2 ** 20, 1).matmul(torch.ones(1, 1).expand(1, 2 ** 20)), 'RangeError', /^mm: cannot allocate a float32 tensor of shape \[1048576, 1048576\]/);
+    expectError(() => torch.ones(1, 1).expand(2 ** 40, 1).sum(1), 'RangeError', /^sum: cannot allocate/);
+  });
+});
