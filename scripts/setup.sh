@@ -31,6 +31,10 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   exit 1
 fi
 
+# onnxruntime-node (a dev dependency, used by the ONNX export tests) ships its CPU binaries in the npm tarball; its
+# install script would only try to download GPU providers from GitHub.
+export ONNXRUNTIME_NODE_INSTALL=skip
+
 # Installs node modules, builds the addon (node-gyp-build) and compiles the TypeScript (prepare).
 if [ -n "${CI:-}" ]; then
   npm ci --no-audit --no-fund
