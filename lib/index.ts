@@ -39,6 +39,7 @@ export * as nn from './nn';
 export * as optim from './optim';
 export * as data from './data';
 export { save, load } from './serialization';
+export type { Loaded, SaveOptions, LoadOptions, SaveFormat } from './serialization';
 export { gather, indexSelect, scatterAdd, indexAdd } from './ops/indexing';
 export { matmul, mm, bmm, dot, addmm } from './ops/linalg';
 export {
