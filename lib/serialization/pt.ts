@@ -338,19 +338,29 @@ export function encodePt(obj: unknown): Uint8Array {
     if (k === null || typeof k === 'boolean' || typeof k === 'number' || typeof k === 'bigint' || typeof k === 'string') return k;
     throw unsaveable(where, k);
   };
-  const convert = (v: unknown, where: string): PickleOut => {
-    if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string') return v;
+  const active = new Set<unknown>();
+  const container = (v: unknown, where: string): PickleOut => {
     const at = (k: string): string => (where ? `${where}.${k}` : k);
-    if (v instanceof Tensor) return tensor(v, where);
     if (Array.isArray(v)) return v.map((x, i) => convert(x, `${where}[${i}]`));
     if (v instanceof Map) {
       return new PyDict([...(v as Map<unknown, unknown>)].map(([k, x]) => [key(k, where), convert(x, at(String(k)))]), true);
     }
-    const proto = typeof v === 'object' ? Object.getPrototypeOf(v) : undefined;
+    const proto = typeof v === 'object' && v !== null ? Object.getPrototypeOf(v) : undefined;
     if (proto === Object.prototype || proto === null) {
       return new PyDict(Object.entries(v as object).map(([k, x]) => [INT_KEY.test(k) ? Number(k) : k, convert(x, at(k))]));
     }
     throw unsaveable(where, v);
+  };
+  const convert = (v: unknown, where: string): PickleOut => {
+    if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string') return v;
+    if (v instanceof Tensor) return tensor(v, where);
+    if (active.has(v)) throw new TypeError(`torch.save: the object refers to itself at ${where ? `'${where}'` : 'the root'} (a cycle), which cannot be saved`);
+    active.add(v);
+    try {
+      return container(v, where);
+    } finally {
+      active.delete(v);
+    }
   };
   const data = pickle(convert(obj, ''));
   // Storage keys in string order, as torch.save writes them.
