@@ -29,9 +29,6 @@ export interface LoadOptions {
   format?: SaveFormat;
 }
 
-/** File names whose extension says PyTorch's format. */
-type PtName = `${string}.pt` | `${string}.pth` | `${string}.bin` | `${string}.ckpt`;
-
 const PT_EXTENSIONS = new Set(['.pt', '.pth', '.bin', '.ckpt']);
 
 function checkFormat(op: string, format: unknown): SaveFormat | undefined {
@@ -87,20 +84,22 @@ export function save(obj: unknown, file: string | URL, options?: SaveOptions | R
  * tensors keep their storage sharing, dtypes convert to the nearest torchlet has (float16 and bfloat16 to float32,
  * int64 to int32 with a RangeError naming the tensor when a value does not fit, small integers to int32), and dicts
  * become plain objects (or Maps when a key is neither a string nor an int: see Loaded). A safetensors file gives a Map
- * of tensors in file order.
+ * of its tensors in file order, or the nested object save wrote into it.
+ *
+ * The type parameter is what you know the file holds (load does not check it against the file): by default Loaded,
+ * and Map<string, Tensor> for safetensors.
  * @param file a path string or a file: URL
  * @param options `{ format }`, when the name does not tell
  * @throws TypeError for a file that is not a path; Error naming load and the file (the file system's error as its
  *   cause) when reading fails; Error naming the file and what is wrong for damaged files, legacy (pre-1.6) PyTorch
  *   files (saying how to convert them) and globals weights-only loading refuses
- * @example const { model, opt, epoch } = torch.load('ckpt.pt') as Checkpoint
+ * @example const { model, opt, epoch } = torch.load<Checkpoint>('ckpt.pt')
  * @example net.loadStateDict(torch.load('net.safetensors'))
  */
-export function load(file: `${string}.safetensors`, options?: { format?: 'safetensors' }): Map<string, Tensor>;
-export function load(file: string | URL, options: { format: 'safetensors' }): Map<string, Tensor>;
-export function load(file: PtName, options?: { format?: 'pt' }): Loaded;
-export function load(file: string | URL, options?: LoadOptions): Loaded;
-export function load(file: string | URL, options?: LoadOptions): Loaded {
+export function load<T = Map<string, Tensor>>(file: `${string}.safetensors`, options?: { format?: 'safetensors' }): T;
+export function load<T = Map<string, Tensor>>(file: string | URL, options: { format: 'safetensors' }): T;
+export function load<T = Loaded>(file: string | URL, options?: LoadOptions): T;
+export function load(file: string | URL, options?: LoadOptions): unknown {
   const format = checkFormat('load', checkOptions('load', options)?.format);
   const name = filePath('load', file);
   const buf = readWhole('load', name);

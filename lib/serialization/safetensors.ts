@@ -9,6 +9,8 @@ import { info } from '../dtype';
 import { contiguousStrides, numelOf } from '../shape';
 import { checkShape, describe } from '../validate';
 import { BY_SAFETENSORS, decodeElements, int64Overflow } from './elements';
+import type { Loaded } from './pt';
+import { STRUCTURE, flatten, isFlatTensorDict, unflatten } from './structure';
 
 const elem = (d: DType): number => info(d).size;
 
@@ -24,9 +26,7 @@ function entries(stateDict: unknown): [string, Tensor][] {
     if (typeof k !== 'string') throw new TypeError(`save: keys must be strings but one is ${describe(k)}`);
     if (k === METADATA) throw new RangeError(`save: a tensor may not be named '${METADATA}': the safetensors format reserves that key for metadata`);
     if (k === PROTO) throw new RangeError(`save: a tensor may not be named '${PROTO}': load refuses it, as JS objects cannot hold it safely`);
-    if (!(v instanceof Tensor)) {
-      throw new TypeError(`save: value for key '${k}' is not a Tensor (a safetensors file holds only tensors; save nested objects to a .pt file)`);
-    }
+    if (!(v instanceof Tensor)) throw new TypeError(`save: value for key '${k}' is not a Tensor`);
   }
   return list as [string, Tensor][];
 }
@@ -43,15 +43,24 @@ function checkMetadata(metadata: unknown): Record<string, string> | undefined {
 }
 
 /**
- * A flat dict of tensors as the bytes of a safetensors file.
- * @throws TypeError for values that are not Tensors or metadata that is not strings; RangeError for a tensor named
- *   '__metadata__' or '__proto__'
+ * An object as the bytes of a safetensors file: a flat Map or object of tensors as the format has it, anything else
+ * (a checkpoint with an optimizer's state, numbers, strings) flattened, its structure in the metadata (structure.ts).
+ * @throws TypeError for values that cannot be saved or metadata that is not strings; RangeError for a tensor named
+ *   '__metadata__' or '__proto__', or metadata under the structure's key
  */
-export function encodeSafetensors(stateDict: unknown, metadata: unknown): Uint8Array[] {
-  const list = entries(stateDict);
+export function encodeSafetensors(obj: unknown, metadata: unknown): Uint8Array[] {
   const meta = checkMetadata(metadata);
+  if (meta && Object.prototype.hasOwnProperty.call(meta, STRUCTURE)) throw new RangeError(`save: the metadata key '${STRUCTURE}' is reserved for the structure of nested objects`);
+  let list: [string, Tensor][];
   const header: Record<string, unknown> = {};
-  if (meta) header[METADATA] = meta;
+  if (typeof obj === 'object' && obj !== null && isFlatTensorDict(obj)) {
+    list = entries(obj);
+    if (meta) header[METADATA] = meta;
+  } else {
+    const flat = flatten(obj);
+    list = entries(new Map(flat.tensors));
+    header[METADATA] = { ...meta, [STRUCTURE]: flat.structure };
+  }
   let offset = 0;
   const blobs: Uint8Array[] = [];
   for (const [name, t] of list) {
@@ -103,13 +112,20 @@ function duplicateKey(json: string): string | null {
 }
 
 /**
- * The tensors of a safetensors file, as a Map in file order. F16 and BF16 load as float32; I64 as int32 (a RangeError
- * names the tensor when a value does not fit); I16, I8 and U8 as int32.
+ * What a safetensors file holds: the Map of its tensors in file order, or the nested object save flattened into it
+ * (structure.ts). F16 and BF16 load as float32; I64 as int32 (a RangeError names the tensor when a value does not
+ * fit); I16, I8 and U8 as int32.
  * @throws Error naming the file (and the key at fault) for truncated files and for anything the format forbids:
  *   duplicate keys, non-string metadata, data ranges that overlap, leave holes or trailing bytes, BOOL bytes other
  *   than 0 and 1, a tensor named __proto__, an unknown dtype
  */
-export function decodeSafetensors(buf: Buffer, file: string): Map<string, Tensor> {
+export function decodeSafetensors(buf: Buffer, file: string): Map<string, Tensor> | Loaded {
+  const { tensors, metadata } = readSafetensors(buf, file);
+  const structure = metadata?.[STRUCTURE];
+  return structure === undefined ? tensors : unflatten(structure, tensors, file);
+}
+
+function readSafetensors(buf: Buffer, file: string): { tensors: Map<string, Tensor>; metadata: Record<string, string> | undefined } {
   if (buf.length < 8) throw corrupt(file, `it has ${buf.length} bytes, fewer than the 8-byte header length`);
   const n = buf.readBigUInt64LE(0);
   if (n > BigInt(buf.length - 8)) throw corrupt(file, `the header claims ${n} bytes but the file has ${buf.length - 8} after the length (truncated?)`);
@@ -126,11 +142,13 @@ export function decodeSafetensors(buf: Buffer, file: string): Map<string, Tensor
   const data = buf.subarray(8 + Number(n));
   const out = new Map<string, Tensor>();
   const ranges: [number, number, string][] = [];
+  let metadata: Record<string, string> | undefined;
   for (const [name, raw] of Object.entries(header)) {
     if (name === METADATA) {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'string')) {
         throw corrupt(file, `'${METADATA}' must be an object of strings`);
       }
+      metadata = raw as Record<string, string>;
       continue;
     }
     if (name === PROTO) throw corrupt(file, `a tensor is named '${PROTO}', which JS objects cannot hold safely`);
@@ -175,5 +193,5 @@ export function decodeSafetensors(buf: Buffer, file: string): Map<string, Tensor
   if (at !== data.length) {
     throw corrupt(file, `the data section has ${data.length - at} trailing bytes after the last tensor${last ? ` ('${last}')` : ''}`);
   }
-  return out;
+  return { tensors: out, metadata };
 }
