@@ -167,7 +167,8 @@ function hooks(file: string, records: (key: string) => Uint8Array | undefined): 
       }
       const [, type, key, location, numel] = pid.items;
       const typeName = type instanceof Global ? type.path.split('.').pop()! : '';
-      const et = BY_STORAGE.get(typeName);
+      // An untyped storage is bytes (torch.save writes one for a storage saved on its own).
+      const et = BY_STORAGE.get(typeName === 'UntypedStorage' ? 'ByteStorage' : typeName);
       if (!et) throw bad(`storage of type ${type instanceof Global ? `'${type.path}'` : describe(type)} is not one torchlet reads (${[...BY_STORAGE.keys()].join(', ')})`);
       if (typeof key !== 'string' || typeof location !== 'string' || !int(numel) || numel < 0) throw bad(`storage ${describe(key)} is described badly`);
       const known = storages.get(key);
@@ -198,6 +199,8 @@ function finish(root: unknown, file: string, littleEndian: boolean): Loaded {
     let storage = decoded.get(s);
     if (!storage) {
       storage = decodeElements(s.type, s.bytes, s.numel, littleEndian, (i, v) => int64Overflow('torch.load', `${file}: tensor ${where || '(the root)'}`, i, v));
+      const flag = s.type.target === 'bool' ? storage.findIndex((b) => b > 1) : -1;
+      if (flag >= 0) throw bad(`tensor ${where}`, ` holds the byte ${storage[flag]} at element ${flag} of a bool storage (only 0 and 1 are booleans)`);
       decoded.set(s, storage);
     }
     const shape = p.shape instanceof PyTuple ? p.shape.items : null;

@@ -56,6 +56,7 @@ describe('torch.load refuses damaged and hostile .pt files with a clear error', 
     expect(() => torch.load(archive(tensorPickle(2, 0, [2], [1], 'ComplexFloatStorage'), { 'data/0': floats(4) }))).toThrow(/storage of type 'torch\.ComplexFloatStorage' is not one torchlet reads/);
     const sparse = [0x80, 0x02, ...glob('torch._utils', '_rebuild_sparse_tensor'), 0x29, 0x52, 0x2e];
     expect(() => torch.load(archive(sparse))).toThrow(/it holds sparse tensors \('torch\._utils\._rebuild_sparse_tensor'\), which torchlet does not have/);
+    expect(() => torch.load(archive(tensorPickle(2, 0, [2], [1], 'BoolStorage'), { 'data/0': Uint8Array.from([1, 2]) }))).toThrow(/holds the byte 2 at element 1 of a bool storage/);
   });
 
   test('pickles that are malformed: truncated, unknown opcodes, empty stack, memo misses, no STOP', () => {
