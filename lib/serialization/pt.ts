@@ -52,12 +52,14 @@ class Global {
   constructor(readonly path: string) {}
 }
 
-/** One storage record of the archive. */
-interface RawStorage {
-  key: string;
-  type: ElementType;
-  bytes: Uint8Array;
-  numel: number;
+/** One storage record of the archive, as its persistent id names it. */
+class RawStorage {
+  constructor(
+    readonly key: string,
+    readonly type: ElementType,
+    readonly bytes: Uint8Array,
+    readonly numel: number,
+  ) {}
 }
 
 /** A tensor as the pickle describes it; made a Tensor once its path in the result is known (for errors). */
@@ -135,10 +137,8 @@ function hooks(file: string, records: (key: string) => Uint8Array | undefined): 
         case 'torch._utils._rebuild_tensor':
         case 'torch._utils._rebuild_tensor_v2': {
           const [storage, offset, size, stride, requiresGrad = false] = args;
-          if (!storages.has((storage as RawStorage | undefined)?.key ?? '') || storages.get((storage as RawStorage).key) !== storage) {
-            throw bad(`'${path}' is called without a storage (got ${describe(storage)})`);
-          }
-          return new PendingTensor(storage as RawStorage, offset, size, stride, requiresGrad === true);
+          if (!(storage instanceof RawStorage)) throw bad(`'${path}' is called without a storage (got ${describe(storage)})`);
+          return new PendingTensor(storage, offset, size, stride, requiresGrad === true);
         }
         case 'torch._utils._rebuild_parameter':
         case 'torch.nn.parameter.Parameter': {
@@ -179,7 +179,7 @@ function hooks(file: string, records: (key: string) => Uint8Array | undefined): 
       const bytes = records(`data/${key}`);
       if (!bytes) throw bad(`the record data/${key} of a storage is missing`);
       if (bytes.length < numel * et.size) throw bad(`the record data/${key} has ${bytes.length} bytes but its ${numel} ${et.torch} elements need ${numel * et.size}`);
-      const raw: RawStorage = { key, type: et, bytes, numel };
+      const raw = new RawStorage(key, et, bytes, numel);
       storages.set(key, raw);
       return raw;
     },
@@ -258,7 +258,7 @@ function finish(root: unknown, file: string, littleEndian: boolean): Loaded {
       return out;
     }
     if (v instanceof Global) return v.path;
-    throw bad(where ? `'${where}'` : 'the root', ` is ${(v as RawStorage).bytes ? `a bare storage ('${(v as RawStorage).key}'), which torchlet has no type for` : describe(v)}`);
+    throw bad(where ? `'${where}'` : 'the root', ` is ${v instanceof RawStorage ? `a bare storage ('${v.key}'), which torchlet has no type for` : describe(v)}`);
   };
   return convert(root, '', 0);
 }
