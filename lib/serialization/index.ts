@@ -1,7 +1,8 @@
 /**
- * torch.save / torch.load in two formats: PyTorch's own (.pt, .pth, .bin: the zip archive torch.save writes, any
- * nesting of tensors, numbers, strings, arrays and dicts) and safetensors (.safetensors: a flat dict of tensors, read
- * by other tools). Writes are atomic; reads check everything and name the file and the key at fault.
+ * torch.save / torch.load in two formats: PyTorch's own (.pt, .pth, .bin, .ckpt: the zip archive torch.save writes,
+ * any nesting of tensors, numbers, strings, arrays and dicts) and safetensors (.safetensors: a flat dict of tensors,
+ * read by other tools; nested objects are flattened into it). Writes are atomic; reads check everything and name the
+ * file and the key at fault.
  */
 import * as path from 'path';
 
@@ -59,8 +60,9 @@ function saveOptions(options: unknown): SaveOptions {
  * it; tensors that share a storage (views) share it in the file. Maps are written as OrderedDicts, plain objects as
  * dicts (keys that are integers, like an optimizer state's parameter ids, as Python ints), arrays as lists, integral
  * numbers as Python ints and others as floats, torchlet's int32 as PyTorch's int64. Safetensors (.safetensors and
- * any other name, or `{ format: 'safetensors' }`) takes a flat Map or object of tensors and string metadata.
- * The old file is replaced only once the new one is complete.
+ * any other name, or `{ format: 'safetensors' }`) holds a flat Map or object of tensors and string metadata; a nested
+ * object (a checkpoint) is stored with each tensor under its path and its structure in the metadata, views as their
+ * values. The old file is replaced only once the new one is complete.
  * @param file a path string or a file: URL (a number, a Buffer or anything else is a TypeError)
  * @param options `{ format, metadata }`; a plain object of strings is taken as the metadata, as before
  * @throws TypeError for values that cannot be saved (naming where they are), metadata that is not strings or for the
