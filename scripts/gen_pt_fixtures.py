@@ -170,6 +170,7 @@ def forbidden_fixtures():
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    torch.set_default_dtype(torch.float32)  # npm run fixtures runs this after other generators
     model_fixture()
     optim_fixture('optim_sgd', lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.01))
     optim_fixture('optim_adam', lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.8, 0.9)))
