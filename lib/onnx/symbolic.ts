@@ -75,8 +75,8 @@ function bindAll(g: GraphBuilder, outs: readonly Tensor[], names: readonly strin
 }
 
 /** Runs emit on a batched view of x: a missing batch dim (an unbatched conv or pool input) is added and removed. */
-function batched(g: GraphBuilder, x: Tensor, spatial: number, emit: (x: string) => string): string {
-  if (x.dim() !== spatial + 1) return emit(g.value(x));
+function batched(g: GraphBuilder, x: Tensor, unbatchedRank: number, emit: (x: string) => string): string {
+  if (x.dim() !== unbatchedRank) return emit(g.value(x));
   const zero = g.int64s([0]);
   return g.op('Squeeze', [emit(g.op('Unsqueeze', [g.value(x), zero])), zero]);
 }
@@ -636,6 +636,7 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
     const o = out as Tensor;
     g.bind(o, g.op('Where', [operand(g, args[0], 'bool'), operand(g, args[1], o.dtype), operand(g, args[2], o.dtype)]));
   },
+  clip: (g, args, out) => CONVERTERS.clamp!(g, args, out),
   to: cast, float: cast, double: cast, int: cast, long: cast, bool: cast,
   detach: identity, contiguous: identity, clone: identity,
   // linear algebra
