@@ -48,8 +48,8 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
 /** The largest int64, as ONNX's Slice takes it for "to the end". */
 export const INT64_MAX = 9223372036854775807n;
 
-/** What the exporter needs to know about a value's dims: a number, or a symbolic (dynamic) name. */
-export type Dim = number | string;
+/** A dim of a graph input or output: a size, a symbolic (dynamic) name, or null for a size not known in advance. */
+export type Dim = number | string | null;
 
 export class GraphBuilder {
   readonly nodes: onnx.INodeProto[] = [];
@@ -173,7 +173,7 @@ export class GraphBuilder {
 export function valueInfo(name: string, dtype: DType, dims: readonly Dim[]): onnx.IValueInfoProto {
   return {
     name,
-    type: { tensorType: { elemType: ELEM[dtype], shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+    type: { tensorType: { elemType: ELEM[dtype], shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : d === null ? {} : { dimValue: d })) } } },
   };
 }
 

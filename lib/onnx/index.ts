@@ -79,8 +79,12 @@ function axesOf(name: string, spec: AxesSpec, rank: number): Map<number, string>
   return axes;
 }
 
-function dimsOf(t: Tensor, axes: Map<number, string> | undefined): Dim[] {
-  return t.shape.map((s, i) => axes?.get(i) ?? s);
+/**
+ * The dims written for a graph input or output: the dynamic axes by name; for an output, a size equal to a dynamic
+ * input axis's traced size is left unknown (it most likely follows that axis), the others are fixed.
+ */
+function dimsOf(t: Tensor, axes: Map<number, string> | undefined, dynamicSizes: ReadonlySet<number> = new Set()): Dim[] {
+  return t.shape.map((s, i) => axes?.get(i) ?? (dynamicSizes.has(s) ? null : s));
 }
 
 function unknownAxesName(name: string, inputs: readonly string[], outputs: readonly string[]): RangeError {
@@ -170,11 +174,12 @@ export function exportModel(model: Module | Forward, args: Tensor | readonly Ten
   for (const name of Object.keys(dynamic)) {
     if (!inputNames.includes(name) && !outputNames.includes(name)) throw unknownAxesName(name, inputNames, outputNames);
   }
+  const dynamicSizes = new Set([...inputAxes].flatMap(([name, axes]) => [...axes.keys()].map((a) => (inputs[inputNames.indexOf(name)] as Tensor).shape[a]!)));
   const outputInfo = outputs.map((t, i) => {
     const name = outputNames[i]!;
     g.node('Identity', [g.value(t)], {}, [name]);
     const spec = dynamic[name];
-    return valueInfo(name, t.dtype, dimsOf(t, spec === undefined ? undefined : axesOf(name, spec, t.dim())));
+    return valueInfo(name, t.dtype, dimsOf(t, spec === undefined ? undefined : axesOf(name, spec, t.dim()), dynamicSizes));
   });
   const inputInfo = inputs.map((t, i) => valueInfo(inputNames[i]!, (t as Tensor).dtype, dimsOf(t as Tensor, inputAxes.get(inputNames[i]!))));
   fs.writeFileSync(file, encodeModel(g, inputInfo, outputInfo));

@@ -127,11 +127,24 @@ describe('bad arguments', () => {
   });
 });
 
+/** A value's dims as written: a number, a symbolic name, or null for an unknown size. */
+function dims(v: onnx.IValueInfoProto): unknown[] {
+  return v.type!.tensorType!.shape!.dim!.map((d) => {
+    const which = (d as onnx.TensorShapeProto.Dimension).value;
+    return which === 'dimParam' ? d.dimParam : which === 'dimValue' ? Number(d.dimValue) : null;
+  });
+}
+
 test('dynamic axes in the array form get PyTorch-style names', () => {
   const file = tmpPath();
   torch.onnx.export(new Net(), x, file, { inputNames: ['x'], outputNames: ['y'], dynamicAxes: { x: [0], y: { 0: 'n' } } });
   const g = readModel(file).graph!;
-  const dims = (v: onnx.IValueInfoProto): unknown[] => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
   expect(dims(g.input![0]!)).toEqual(['x_dynamic_axes_1', 3]);
   expect(dims(g.output![0]!)).toEqual(['n', 2]);
+});
+
+test('an output dim of the size of a dynamic input axis is left unknown when not named', () => {
+  const file = tmpPath();
+  torch.onnx.export(new Net(), x, file, { inputNames: ['x'], dynamicAxes: { x: { 0: 'batch' } } });
+  expect(dims(readModel(file).graph!.output![0]!)).toEqual([null, 2]);
 });

@@ -170,6 +170,43 @@ describe.each(OPSETS)('opset %i', (opsetVersion) => {
     exportAndCompare(model, [ids(2)], { ...named, dynamicAxes: batchAxes, opsetVersion }, [[ids(2)], [ids(6)]]);
   });
 
+  test('every nn layer in containers: Sequential, ModuleList, ModuleDict, Bilinear with two inputs', () => {
+    const seq = new nn.Sequential(
+      new nn.Conv2d(3, 8, 3, { padding: 1 }), new nn.BatchNorm2d(8), new nn.ReLU(), new nn.Dropout2d(0.3), new nn.MaxPool2d(2),
+      new nn.Conv2d(8, 8, 3, { padding: 'same', groups: 2 }), new nn.GroupNorm(4, 8), new nn.SiLU(), new nn.AvgPool2d(2),
+      new nn.AdaptiveAvgPool2d(1), new nn.Flatten(), new nn.Unflatten(1, [2, 4]), new nn.LayerNorm(4), new nn.Flatten(), new nn.Identity(),
+      new nn.Linear(8, 6), new nn.Tanh(), new nn.Dropout(0.2), new nn.Linear(6, 6), new nn.Sigmoid(),
+    );
+    const list = new nn.ModuleList([new nn.Linear(6, 6), new nn.GELU(), new nn.ELU(0.5), new nn.LeakyReLU(0.1), new nn.Softplus(2)]);
+    const dict = new nn.ModuleDict({ head: new nn.Linear(6, 3), out: new nn.LogSoftmax(1), prob: new nn.Softmax(-1) });
+    const bil = new nn.Bilinear(6, 4, 5);
+    class Net extends nn.Module {
+      seq = seq;
+      list = list;
+      dict = dict;
+      bil = bil;
+      forward(x: Tensor, z: Tensor): Tensor[] {
+        let h = this.seq.forward(x);
+        for (const m of this.list) h = (m as torch.nn.Module & { forward(t: Tensor): Tensor }).forward(h);
+        const head = (this.dict.get('head') as torch.nn.Linear).forward(h);
+        return [(this.dict.get('out') as torch.nn.LogSoftmax).forward(head), (this.dict.get('prob') as torch.nn.Softmax).forward(head), this.bil.forward(h, z)];
+      }
+    }
+    const x = (n: number): Tensor[] => [torch.randn(n, 3, 8, 8), torch.randn(n, 4)];
+    exportAndCompare(new Net(), x(2), { inputNames: ['x', 'z'], dynamicAxes: { x: [0], z: [0] }, opsetVersion }, [x(2), x(5)]);
+  });
+
+  test('float64 models, constants captured and created in the forward pass, sizes read from the input', () => {
+    const model = new MLP().double().eval();
+    const shift = torch.randn(4, { dtype: 'float64' });
+    const fn = (x: Tensor): Tensor[] => {
+      const y = model.forward(x.reshape([x.size(0), -1]));
+      return [y.add(shift), y.mul(torch.ones(4, { dtype: 'float64' }).mul(2)), y.add(torch.tensor([1, 2, 3, 4], { dtype: 'float64' })), x.sum(1).int()];
+    };
+    const x = (n: number): Tensor => torch.randn(n, 2, 3, { dtype: 'float64' });
+    exportAndCompare(fn, [x(3)], { dynamicAxes: { input_0: [0] }, opsetVersion }, [[x(3)], [x(4)]]);
+  });
+
   test('activations and softmax', () => {
     const fn = (x: Tensor): Tensor[] => [
       F.relu(x), F.leakyRelu(x, 0.2), x.leakyRelu(), F.elu(x, 0.7), F.gelu(x), F.gelu(x, 'tanh'), F.sigmoid(x), F.tanh(x),
