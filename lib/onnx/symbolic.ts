@@ -637,7 +637,7 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
     g.bind(o, g.op('Where', [operand(g, args[0], 'bool'), operand(g, args[1], o.dtype), operand(g, args[2], o.dtype)]));
   },
   clip: (g, args, out) => CONVERTERS.clamp!(g, args, out),
-  to: cast, float: cast, double: cast, int: cast, long: cast, bool: cast,
+  to: cast, cast, float: cast, double: cast, int: cast, long: cast, bool: cast,
   detach: identity, contiguous: identity, clone: identity,
   // linear algebra
   matmul, mm: matmul, bmm: matmul, dot: matmul, addmm, linear,
