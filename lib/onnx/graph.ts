@@ -28,8 +28,11 @@ export function elemType(dtype: DType): onnx.TensorProto.DataType {
 /** A node attribute value, tagged by its ONNX type (a JS number alone cannot say int or float). */
 export type Attr = { i: number } | { f: number } | { ints: readonly number[] } | { floats: readonly number[] } | { s: string };
 
+/** An INT attribute. @example g.op('Softmax', [x], { axis: int(1) }) */
 export const int = (i: number): Attr => ({ i });
+/** A FLOAT attribute. @example g.op('LeakyRelu', [x], { alpha: float(0.1) }) */
 export const float = (f: number): Attr => ({ f });
+/** An INTS attribute. @example g.op('Transpose', [x], { perm: ints([1, 0]) }) */
 export const ints = (v: readonly number[]): Attr => ({ ints: v });
 
 function attribute(name: string, a: Attr): onnx.IAttributeProto {
@@ -51,6 +54,11 @@ export const INT64_MAX = 9223372036854775807n;
 /** A dim of a graph input or output: a size, a symbolic (dynamic) name, or null for a size not known in advance. */
 export type Dim = number | string | null;
 
+/**
+ * The graph of one export: converters append nodes with `op`/`node` and name their inputs with `value` (a traced
+ * tensor, a parameter, a constant), `constant` and `int64s`; `bind` records which value holds a traced result.
+ * @example const y = g.op('Relu', [g.value(x)]); g.bind(out, y);
+ */
 export class GraphBuilder {
   readonly nodes: onnx.INodeProto[] = [];
   readonly initializers: onnx.ITensorProto[] = [];
@@ -169,7 +177,10 @@ export class GraphBuilder {
   }
 }
 
-/** A graph input or output: its element type and dims (symbolic names for dynamic axes). */
+/**
+ * A graph input or output: its element type and dims (symbolic names for dynamic axes).
+ * @example valueInfo('input', 'float32', ['batch', 784])
+ */
 export function valueInfo(name: string, dtype: DType, dims: readonly Dim[]): onnx.IValueInfoProto {
   return {
     name,
@@ -177,7 +188,10 @@ export function valueInfo(name: string, dtype: DType, dims: readonly Dim[]): onn
   };
 }
 
-/** The serialized ModelProto. */
+/**
+ * The serialized ModelProto of a built graph with its inputs and outputs.
+ * @example fs.writeFileSync(path, encodeModel(g, inputs, outputs))
+ */
 export function encodeModel(g: GraphBuilder, inputs: onnx.IValueInfoProto[], outputs: onnx.IValueInfoProto[]): Uint8Array {
   const model: onnx.IModelProto = {
     // IR version 8 (ONNX 1.10-1.12) is what opsets 13 to 17 need; onnxruntime reads it.
