@@ -1,0 +1,118 @@
+/** Pointwise composites with several tensor operands: lerp, addcmul, addcdiv, and the Tensor.new* constructors. */
+import { isFloating } from '../dtype';
+import { Tensor, defineMethods } from '../tensor';
+import { checkNumber, checkOperand, checkOptions, checkTensor } from '../validate';
+import type { Scalar } from '../validate';
+import { where } from './elementwise';
+import { empty, full, ones, tensor, zeros } from './creation';
+import type { SizeArgs, TensorOptions } from './creation';
+
+/** Sizes then options, as the factories take them (a mutable rest list, as method types need). */
+type FactoryArgs = (number | readonly number[] | TensorOptions)[];
+
+/**
+ * x + weight * (end - x), as torch.lerp (computed from end's side for |weight| >= 0.5, as PyTorch does, so weight 1
+ * gives end exactly); weight is a number or a tensor, all broadcast.
+ * @example torch.lerp(a, b, 0.25)
+ */
+export function lerp(x: Tensor, end: Tensor, weight: number | Tensor): Tensor {
+  checkTensor('lerp', 'input', x);
+  checkTensor('lerp', 'end', end);
+  checkOperand('lerp', 'weight', weight);
+  if (!isFloating(x.dtype)) throw new TypeError(`lerp: "lerp_kernel_scalar" not implemented for '${x.dtype}'`);
+  const name = (d: string): string => ({ float32: 'float', float64: 'double' })[d] ?? d;
+  if (end.dtype !== x.dtype) throw new TypeError(`lerp: expected dtype ${name(x.dtype)} for \`end\` but got dtype ${name(end.dtype)}`);
+  if (weight instanceof Tensor && weight.dtype !== x.dtype) throw new TypeError(`lerp: expected dtype ${name(x.dtype)} for \`weight\` but got dtype ${name(weight.dtype)}`);
+  const diff = end.sub(x);
+  const w = typeof weight === 'number' ? checkNumber('lerp', 'weight', weight) : weight;
+  if (typeof w === 'number') return Math.abs(w) < 0.5 ? x.add(diff.mul(w)) : end.sub(diff.mul(1 - w));
+  return where(w.abs().lt(0.5), x.add(diff.mul(w)), end.sub(diff.mul(w.neg().add(1))));
+}
+
+export interface ValueOptions {
+  /** The factor of the product or quotient (default 1). */
+  value?: number;
+}
+
+function valueOf(op: string, options: ValueOptions | undefined): number {
+  const o = checkOptions(op, options);
+  return o.value === undefined ? 1 : checkNumber(op, 'value', o.value);
+}
+
+/** x + value * tensor1 * tensor2, broadcast, as torch.addcmul. @example torch.addcmul(x, a, b, { value: 0.5 }) */
+export function addcmul(x: Tensor, tensor1: Tensor, tensor2: Tensor, options?: ValueOptions): Tensor {
+  checkTensor('addcmul', 'input', x);
+  checkTensor('addcmul', 'tensor1', tensor1);
+  checkTensor('addcmul', 'tensor2', tensor2);
+  const v = valueOf('addcmul', options);
+  const p = tensor1.mul(tensor2);
+  return x.add(v === 1 ? p : p.mul(v));
+}
+
+/** x + value * tensor1 / tensor2, broadcast, as torch.addcdiv (integer operands refused, as PyTorch refuses them). */
+export function addcdiv(x: Tensor, tensor1: Tensor, tensor2: Tensor, options?: ValueOptions): Tensor {
+  checkTensor('addcdiv', 'input', x);
+  checkTensor('addcdiv', 'tensor1', tensor1);
+  checkTensor('addcdiv', 'tensor2', tensor2);
+  if (!isFloating(tensor1.dtype) && !isFloating(tensor2.dtype)) {
+    throw new TypeError(
+      'addcdiv: Integer division with addcdiv is no longer supported, and in a future release addcdiv will perform a true division of tensor1 and tensor2. ' +
+        'The historic addcdiv behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as ' +
+        '(input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), for all dtypes.',
+    );
+  }
+  const v = valueOf('addcdiv', options);
+  const q = tensor1.div(tensor2);
+  return x.add(v === 1 ? q : q.mul(v));
+}
+
+/** Factory options with the dtype defaulting to self's, as Tensor.new_*. */
+function like(self: Tensor, args: readonly unknown[]): unknown[] {
+  const last = args[args.length - 1];
+  const isOptions = last !== null && typeof last === 'object' && !Array.isArray(last) && !(last instanceof Tensor);
+  const o = (isOptions ? last : {}) as TensorOptions;
+  return [...(isOptions ? args.slice(0, -1) : args), { dtype: self.dtype, ...o }];
+}
+
+declare module '../tensor' {
+  interface Tensor {
+    lerp(end: Tensor, weight: number | Tensor): Tensor;
+    addcmul(tensor1: Tensor, tensor2: Tensor, options?: ValueOptions): Tensor;
+    addcdiv(tensor1: Tensor, tensor2: Tensor, options?: ValueOptions): Tensor;
+    /** Zeros of the given size with this tensor's dtype unless options give one, as Tensor.new_zeros. */
+    newZeros(...args: FactoryArgs): Tensor;
+    newOnes(...args: FactoryArgs): Tensor;
+    newEmpty(...args: FactoryArgs): Tensor;
+    newFull(size: readonly number[], value: Scalar, options?: TensorOptions): Tensor;
+    /** A tensor of data with this tensor's dtype unless options give one, as Tensor.new_tensor. */
+    newTensor(data: Parameters<typeof tensor>[0], options?: TensorOptions): Tensor;
+  }
+}
+
+defineMethods({
+  lerp(this: Tensor, end: Tensor, weight: number | Tensor) {
+    return lerp(this, end, weight);
+  },
+  addcmul(this: Tensor, tensor1: Tensor, tensor2: Tensor, options?: ValueOptions) {
+    return addcmul(this, tensor1, tensor2, options);
+  },
+  addcdiv(this: Tensor, tensor1: Tensor, tensor2: Tensor, options?: ValueOptions) {
+    return addcdiv(this, tensor1, tensor2, options);
+  },
+  newZeros(this: Tensor, ...args: FactoryArgs) {
+    return zeros(...(like(this, args) as SizeArgs<TensorOptions>));
+  },
+  newOnes(this: Tensor, ...args: FactoryArgs) {
+    return ones(...(like(this, args) as SizeArgs<TensorOptions>));
+  },
+  newEmpty(this: Tensor, ...args: FactoryArgs) {
+    return empty(...(like(this, args) as SizeArgs<TensorOptions>));
+  },
+  newFull(this: Tensor, size: readonly number[], value: Scalar, options?: TensorOptions) {
+    return full(size, value, { dtype: this.dtype, ...checkOptions('newFull', options) });
+  },
+  newTensor(this: Tensor, data: Parameters<typeof tensor>[0], options?: TensorOptions) {
+    const t = tensor(data instanceof Tensor ? data.detach() : data, { dtype: this.dtype, ...checkOptions('newTensor', options) });
+    return t;
+  },
+});

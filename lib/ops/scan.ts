@@ -1,0 +1,108 @@
+/** Running sums and products along a dim (cumsum, cumprod), accumulated in double as PyTorch's CPU kernels do. */
+import { checkDType, isFloating } from '../dtype';
+import type { DTypeLike } from '../dtype';
+import { Tensor, defineMethods, outputTensor } from '../tensor';
+import { record } from '../autograd/record';
+import { noGrad } from '../autograd/grad_mode';
+import { checkIntValues, checkOptions, checkTensor } from '../validate';
+import { forEachLane, lanesOf, writeInto } from './along';
+import { where } from './elementwise';
+
+export interface ScanOptions {
+  /** The dtype the input is converted to before accumulating. */
+  dtype?: DTypeLike;
+}
+
+/** The input of a scan in its result dtype: integer and bool inputs accumulate as int32 (PyTorch's int64). */
+function scanInput(op: string, x: Tensor, dim: number, options: ScanOptions | undefined): Tensor {
+  checkTensor(op, 'input', x);
+  const o = checkOptions(op, options);
+  if (o.dtype !== undefined) return x.to(checkDType(op, o.dtype));
+  return isFloating(x.dtype) ? x : x.to('int32');
+}
+
+/** One untracked pass of a running sum or product of x along dim. */
+function scan(op: string, x: Tensor, dim: number, product: boolean): Tensor {
+  const l = lanesOf(op, x, dim);
+  const wide = new Float64Array(l.values.length);
+  const v = l.values;
+  forEachLane(l, (base, step) => {
+    let acc = product ? 1 : 0;
+    for (let k = 0, p = base; k < l.n; k++, p += step) {
+      acc = product ? acc * v[p]! : acc + v[p]!;
+      wide[p] = acc;
+    }
+  });
+  // int32 stands for PyTorch's int64: a running total must not wrap.
+  if (x.dtype === 'int32') checkIntValues(op, wide);
+  const out = outputTensor(x.shape, x.dtype, undefined, op);
+  out.data.set(wide);
+  return out;
+}
+
+/** g summed from each position to the end of dim: cumsum's backward. */
+function reverseCumsum(g: Tensor, d: number): Tensor {
+  return g.dim() === 0 ? g : cumsum(g.flip([d]), d).flip([d]);
+}
+
+/**
+ * Running sums along dim, as torch.cumsum; integer and bool inputs give int32 (PyTorch's int64) unless a dtype is given.
+ * @example torch.cumsum(torch.tensor([1, 2, 3]), 0) // [1, 3, 6]
+ */
+export function cumsum(x: Tensor, dim: number, options?: ScanOptions): Tensor {
+  const src = scanInput('cumsum', x, dim, options);
+  const out = scan('cumsum', src, dim, false);
+  const d = src.dim() === 0 ? 0 : lanesOf('cumsum', src, dim).d;
+  return record('CumsumBackward0', out, [src], (g) => [reverseCumsum(g, d)]);
+}
+
+/**
+ * Running products along dim, as torch.cumprod. The gradient handles zeros as PyTorch does: before a lane's first
+ * zero it is reverse-cumsum(g * out) / x, at that zero the same sum with the zero taken as 1, after it zero.
+ * @example torch.cumprod(torch.tensor([1, 2, 3]), 0) // [1, 2, 6]
+ */
+export function cumprod(x: Tensor, dim: number, options?: ScanOptions): Tensor {
+  const src = scanInput('cumprod', x, dim, options);
+  const out = scan('cumprod', src, dim, true);
+  const d = src.dim() === 0 ? 0 : lanesOf('cumprod', src, dim).d;
+  return record('CumprodBackward0', out, [src], (g) => [cumprodGrad(g, src, out, d)]);
+}
+
+function cumprodGrad(g: Tensor, x: Tensor, out: Tensor, d: number): Tensor {
+  if (x.numel() === 0) return g;
+  const { zero, before, first } = noGrad(() => {
+    const isZero = x.eq(0);
+    const count = cumsum(isZero, d);
+    return { zero: isZero, before: count.eq(0), first: isZero.logicalAnd(count.eq(1)) };
+  });
+  const plain = reverseCumsum(g.mul(out), d).div(where(before, x, 1));
+  if (!noGrad(() => zero.any().item())) return plain;
+  // At the first zero: the products with that zero taken as 1.
+  const atZero = reverseCumsum(g.mul(cumprod(where(first, 1, x), d)), d);
+  return where(before, plain, where(first, atZero, 0));
+}
+
+declare module '../tensor' {
+  interface Tensor {
+    cumsum(dim: number, options?: ScanOptions): Tensor;
+    cumprod(dim: number, options?: ScanOptions): Tensor;
+    /** cumsum written into this tensor. */
+    cumsum_(dim: number, options?: ScanOptions): this;
+    cumprod_(dim: number, options?: ScanOptions): this;
+  }
+}
+
+defineMethods({
+  cumsum(this: Tensor, dim: number, options?: ScanOptions) {
+    return cumsum(this, dim, options);
+  },
+  cumprod(this: Tensor, dim: number, options?: ScanOptions) {
+    return cumprod(this, dim, options);
+  },
+  cumsum_(this: Tensor, dim: number, options?: ScanOptions) {
+    return writeInto('cumsum_', this, [], () => cumsum(this, dim, options)) as never;
+  },
+  cumprod_(this: Tensor, dim: number, options?: ScanOptions) {
+    return writeInto('cumprod_', this, [], () => cumprod(this, dim, options)) as never;
+  },
+});
