@@ -72,6 +72,13 @@ OPS = {
     'newZeros': lambda t, a: t[0].new_zeros(a[0]),
     'newOnes': lambda t, a: t[0].new_ones(a[0], **({'dtype': getattr(torch, a[1])} if len(a) > 1 else {})),
     'newTensor': lambda t, a: t[0].new_tensor(a[0]),
+    'clamp': lambda t, a: t[0].clamp(*[t[k] if k < len(t) else None for k in a[0]]),
+    'unique': lambda t, a: torch.unique(t[0], return_inverse=a[0], return_counts=a[1], dim=a[2]),
+    'searchsorted': lambda t, a: torch.searchsorted(t[0], t[1] if len(t) > 1 else a[2], right=a[0], side=a[1],
+                                                   **({'sorter': t[2]} if len(t) > 2 else {})),
+    'bucketize': lambda t, a: torch.bucketize(t[0], t[1], right=a[0]),
+    'matmul': lambda t, a: t[0] @ t[1],
+    'bmm': lambda t, a: t[0].bmm(t[1]),
 }
 
 ERRORS = {'IndexError': 'RangeError', 'RuntimeError': 'RangeError', 'ValueError': 'RangeError', 'TypeError': 'TypeError'}
@@ -405,6 +412,58 @@ for x in [R(2), L([1]), B([True]), R(1, dtype=torch.float64)]:
     case('new', 'newOnes', [x], [[2]], grad=False)
     case('new', 'newOnes', [x], [[2], 'float64'], grad=False)
     case('new', 'newTensor', [x], [[[1, 2], [3, 4]]], grad=False)
+
+# ---- clamp with tensor bounds ------------------------------------------------------------------------------------
+lo, hi = torch.tensor([-0.5, 0.0, 0.5, 2.0]), torch.tensor([0.5, 1.0, 0.25, 3.0])
+x = torch.tensor([[-1.0, 0.5, 0.3, 2.5], [0.6, -0.2, 0.1, 4.0], [-0.5, 1.0, 0.25, 2.0]])
+for dt in FLOATS:
+    case('clamp tensors', 'clamp', [x.to(dt), lo.to(dt), hi.to(dt)], [[1, 2]])  # ties at the bounds, min > max
+    case('clamp tensors', 'clamp', [x.to(dt), lo.to(dt)], [[1, 5]])  # min only
+    case('clamp tensors', 'clamp', [x.to(dt), hi.to(dt)], [[5, 1]])  # max only
+    case('clamp tensors', 'clamp', [V(x.t().contiguous().to(dt), ('t',)), lo[:, None][:3].to(dt), hi.to(dt)], [[1, 2]])
+case('clamp tensors', 'clamp', [torch.tensor([1., nan, 9., 3.]), torch.tensor([2., nan, 2., nan]), torch.tensor([4., 6., nan, 5.])], [[1, 2]])
+case('clamp tensors', 'clamp', [L([1, 5, 9]), torch.tensor([2., 2., 2.])], [[1, 5]])
+case('clamp tensors', 'clamp', [torch.tensor([1., 5., 9.]), L([2, 2, 2]), L([4, 6, 8])], [[1, 2]])
+case('clamp tensors', 'clamp', [R(0, 4), lo], [[1, 5]])
+case('clamp tensors', 'clamp', [R(2, 3), R(4)], [[1, 5]], key='The size of tensor a (3) must match the size of tensor b (4)')
+
+# ---- unique, searchsorted, bucketize ------------------------------------------------------------------------------
+for x in [L([3, 1, 2, 3, 1]), L([[3, 1], [2, 3]]), B([True, False, True]), torch.tensor([2.5, -1.0, 2.5, 0.0, -0.0]), L([]),
+          V(L([[3, 1, 4], [1, 5, 9]]), ('t',))]:
+    for flags in [[False, False], [True, False], [False, True], [True, True]]:
+        case('unique', 'unique', [x], flags + [None], grad=False)
+rows = L([[3, 1], [3, 1], [2, 3], [2, 1]])
+for d in [0, 1, -1]:
+    case('unique', 'unique', [rows], [True, True, d], grad=False)
+case('unique', 'unique', [torch.tensor([[1.0, 2.0], [1.0, 2.0], [0.5, 9.0]]).t()], [True, True, 1], grad=False)
+seq = L([1, 3, 5, 5, 7])
+for dt in [torch.int64, torch.float32, torch.float64]:
+    for r in [False, True]:
+        case('searchsorted', 'searchsorted', [seq.to(dt), L([[0, 3, 5], [6, 7, 9]]).to(dt)], [r, None, None])
+        case('searchsorted', 'bucketize', [L([[0, 3, 5], [6, 7, 9]]).to(dt), seq.to(dt)], [r])
+case('searchsorted', 'searchsorted', [seq, L([3, 6])], [False, 'right', None])
+case('searchsorted', 'searchsorted', [L([[1, 3, 5, 7], [2, 4, 6, 8]]), L([[3, 6, 9], [3, 6, 9]])], [False, None, None])
+case('searchsorted', 'searchsorted', [V(L([[1, 2], [3, 4], [5, 6]]), ('t',)), L([[3, 6], [0, 4]])], [True, None, None])
+case('searchsorted', 'searchsorted', [torch.tensor([1., 3., nan]), torch.tensor([nan, 2., inf])], [False, None, None])
+case('searchsorted', 'searchsorted', [L([5, 1, 3]), L([2, 4, 6]), L([1, 2, 0])], [False, None, None])
+case('searchsorted', 'searchsorted', [seq], [False, None, 4])
+case('searchsorted', 'searchsorted', [seq, L([]).reshape(0, 2)], [False, None, None])
+case('searchsorted', 'bucketize', [L(3), seq], [False])
+case('searchsorted', 'searchsorted', [L([[1, 3, 5, 7], [2, 4, 6, 8]]), L([3, 6, 9])], [False, None, None],
+     key='boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries tensor and input value tensor must match')
+case('searchsorted', 'searchsorted', [seq, L([3, 6])], [False, 'middle', None], key="side can only be 'left' or 'right' but got middle")
+case('searchsorted', 'bucketize', [L([3]), L([[1, 3]])], [False], key='boundaries tensor must be 1 dimension, but got dim(2)')
+
+# ---- matmul broadcasting, bmm ----------------------------------------------------------------------------------
+for dt in FLOATS:
+    case('matmul broadcast', 'matmul', [R(2, 1, 3, 4, dtype=dt), R(5, 4, 2, dtype=dt)])
+    case('matmul broadcast', 'matmul', [R(3, 4, dtype=dt), R(2, 4, 5, dtype=dt)])
+    case('matmul broadcast', 'matmul', [R(2, 3, 4, dtype=dt), R(4, dtype=dt)])
+    case('matmul broadcast', 'matmul', [R(4, dtype=dt), R(2, 4, 5, dtype=dt)])
+    case('matmul broadcast', 'matmul', [V(R(2, 4, 3, dtype=dt), ('transpose', 1, 2)), V(R(1, 4, 5, dtype=dt), ('expand', [2, 4, 5]))])
+case('matmul broadcast', 'matmul', [R(2, 3, 4), R(3, 4, 5)], key='The size of tensor a (2) must match the size of tensor b (3)')
+case('matmul broadcast', 'bmm', [R(2, 3, 4), R(3, 4, 5)], key='Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [3, 4].')
+case('matmul broadcast', 'bmm', [R(2, 3, 4), R(2, 5, 5)], key='Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [2, 5].')
 
 with open(OUT, 'w') as f:
     json.dump({'generator': 'scripts/gen_seqops_fixtures.py', 'torch': torch.__version__, 'cases': cases}, f, separators=(',', ':'))

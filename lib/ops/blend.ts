@@ -1,14 +1,61 @@
-/** Pointwise composites with several tensor operands: lerp, addcmul, addcdiv, and the Tensor.new* constructors. */
-import { isFloating } from '../dtype';
+/**
+ * Pointwise composites with several tensor operands: clamp's tensor-bound form, lerp, addcmul, addcdiv, and the
+ * Tensor.new* constructors.
+ */
+import { isFloating, resultType } from '../dtype';
+import { broadcastShapes } from '../shape';
+import { record } from '../autograd/record';
+import { noGrad } from '../autograd/grad_mode';
 import { Tensor, defineMethods } from '../tensor';
 import { checkNumber, checkOperand, checkOptions, checkTensor } from '../validate';
 import type { Scalar } from '../validate';
-import { where } from './elementwise';
+import { cast, where } from './elementwise';
 import { empty, full, ones, tensor, zeros } from './creation';
 import type { SizeArgs, TensorOptions } from './creation';
 
 /** Sizes then options, as the factories take them (a mutable rest list, as method types need). */
 type FactoryArgs = (number | readonly number[] | TensorOptions)[];
+
+/**
+ * clamp with tensor bounds (torch.clamp(input, min, max) with Tensor min and/or max, broadcast): NaN in x or a bound
+ * gives NaN, and min > max gives max, as PyTorch's kernel. The gradient goes to x inside the bounds, to min where x
+ * is below it (and min < max), to max where x is above it (or max < min), as PyTorch's clamp_backward_min_max.
+ * Returns null when neither bound is a Tensor (the kernel's scalar form).
+ */
+export function clampTensors(op: string, x: Tensor, min?: number | Tensor | null, max?: number | Tensor | null): Tensor | null {
+  if (!(min instanceof Tensor) && !(max instanceof Tensor)) return null;
+  const given = [min, max].filter((b) => b !== null && b !== undefined);
+  if (given.some((b) => !(b instanceof Tensor))) {
+    throw new TypeError(`${op}: expected min and max to be both Tensors or both numbers, but received ${given.map((b) => (b instanceof Tensor ? 'a Tensor' : typeof b)).join(' and ')}`);
+  }
+  const lo = min instanceof Tensor ? min : null;
+  const hi = max instanceof Tensor ? max : null;
+  const dtype = resultType([x, ...(lo ? [lo] : []), ...(hi ? [hi] : [])]);
+  let shape = x.shape;
+  for (const b of [lo, hi]) if (b) shape = broadcastShapes(op, shape, b.shape);
+  const xe = cast(x, dtype).expand(shape);
+  const loE = lo && cast(lo, dtype).expand(shape);
+  const hiE = hi && cast(hi, dtype).expand(shape);
+  const out = noGrad(() => {
+    let r = loE ? xe.maximum(loE) : xe;
+    if (hiE) r = r.minimum(hiE);
+    return r === xe ? xe.clone() : r;
+  });
+  return record('ClampBackward0', out, [xe, loE, hiE], (g, needs) => {
+    const inside = noGrad(() => {
+      const above = loE ? xe.ge(loE) : null;
+      const below = hiE ? xe.le(hiE) : null;
+      return above && below ? above.logicalAnd(below) : (above ?? below)!;
+    });
+    const lowGrad = loE && noGrad(() => (hiE ? xe.lt(loE).logicalAnd(loE.lt(hiE)) : xe.lt(loE)));
+    const highGrad = hiE && noGrad(() => (loE ? xe.gt(hiE).logicalOr(hiE.lt(loE)) : xe.gt(hiE)));
+    return [
+      needs[0] ? where(inside, g, 0) : null,
+      needs[1] && lowGrad ? where(lowGrad, g, 0) : null,
+      needs[2] && highGrad ? where(highGrad, g, 0) : null,
+    ];
+  });
+}
 
 /**
  * x + weight * (end - x), as torch.lerp (computed from end's side for |weight| >= 0.5, as PyTorch does, so weight 1

@@ -3,9 +3,14 @@
  * bucketize. Values come from a gather at the computed positions, so their gradient is gather's.
  */
 import { notImplemented } from '../dtype';
+import * as K from '../backend/kernels';
+import { noGrad } from '../autograd/grad_mode';
+import { numelOf, shapeStr } from '../shape';
 import { Tensor, defineMethods } from '../tensor';
-import { checkBool, checkInt, checkOptions, checkTensor, describe } from '../validate';
+import { checkBool, checkInt, checkOperand, checkOptions, checkTensor, describe } from '../validate';
+import type { Scalar } from '../validate';
 import { ascending, forEachLane, intTensor, lanesOf } from './along';
+import { scalarTensor } from './elementwise';
 import type { Lanes } from './along';
 import { maxMin } from './reduce';
 import type { MaxMin } from './reduce';
@@ -100,11 +105,163 @@ export function topk(x: Tensor, k: number, options?: TopkOptions | number): Valu
   return valuesIndices(x.dim() === 0 ? x.clone() : x.gather(l.d, indices), indices);
 }
 
+export interface UniqueOptions {
+  /** Sorted ascending (default; torchlet always sorts, PyTorch leaves the order unspecified without it). */
+  sorted?: boolean;
+  /** Also return, for each entry (or slice) of x, the position of its value in the output. */
+  returnInverse?: boolean;
+  /** Also return how many times each unique value (or slice) occurs. */
+  returnCounts?: boolean;
+  /** Unique slices along this dim instead of unique values of the flattened x. */
+  dim?: number | null;
+}
+
+/** Orders two rows of `width` values lexicographically, NaN counting as the largest. */
+function compareRows(v: ArrayLike<number>, width: number, a: number, b: number): number {
+  for (let k = 0; k < width; k++) {
+    const c = ascending(v[a * width + k]!, v[b * width + k]!);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+/**
+ * The unique values of x (flattened), or its unique slices along dim, in ascending order, as torch.unique; with
+ * returnInverse and/or returnCounts an array [output, inverse?, counts?] of the requested results. Each NaN is a value
+ * of its own (as PyTorch 2; 1.13's sort-based CPU kernel miscounts NaN).
+ * @example const [values, counts] = torch.unique(labels, { returnCounts: true }) as Tensor[];
+ */
+export function unique(x: Tensor, options?: UniqueOptions): Tensor | Tensor[] {
+  const op = 'unique';
+  checkTensor(op, 'input', x);
+  const o = checkOptions(op, options);
+  checkBool(op, 'sorted', o.sorted, true);
+  const returnInverse = checkBool(op, 'returnInverse', o.returnInverse, false);
+  const returnCounts = checkBool(op, 'returnCounts', o.returnCounts, false);
+  const byDim = o.dim !== null && o.dim !== undefined;
+  if (byDim && x.dim() === 0) throw new RangeError(`${op}: Dimension specified as ${o.dim} but tensor has no dimensions`);
+  const d = byDim ? lanesOf(op, x, o.dim!).d : 0;
+  return noGrad(() => {
+    // Rows: the slices along d (each flattened), or the single values.
+    const rows = byDim ? x.permute([d, ...x.shape.map((_, k) => k).filter((k) => k !== d)]) : x.reshape([-1, 1]);
+    const n = rows.shape[0]!;
+    const width = n === 0 ? 0 : numelOf(rows.shape) / n;
+    const v = K.dense(rows.contiguous());
+    const order = Array.from({ length: n }, (_, i) => i);
+    order.sort((a, b) => compareRows(v, width, a, b) || a - b);
+    const same = (a: number, b: number): boolean => {
+      for (let k = 0; k < width; k++) if (!(v[a * width + k] === v[b * width + k])) return false;
+      return true;
+    };
+    const firsts: number[] = [];
+    const counts: number[] = [];
+    const inverse = new Int32Array(n);
+    order.forEach((r, i) => {
+      if (i === 0 || !same(order[i - 1]!, r)) {
+        firsts.push(r);
+        counts.push(0);
+      }
+      counts[counts.length - 1]!++;
+      inverse[r] = firsts.length - 1;
+    });
+    const picked = intTensor(Int32Array.from(firsts), [firsts.length]);
+    const output = byDim ? x.indexSelect(d, picked) : x.reshape([-1]).indexSelect(0, picked);
+    if (!returnInverse && !returnCounts) return output;
+    const out = [output];
+    if (returnInverse) out.push(intTensor(inverse, byDim ? [n] : x.shape));
+    if (returnCounts) out.push(intTensor(Int32Array.from(counts), [counts.length]));
+    return out;
+  });
+}
+
+export interface SearchOptions {
+  /** Return the last position instead of the first at which each value could be inserted. */
+  right?: boolean;
+  /** 'left' or 'right', the same as right (either one asking for 'right' wins, as in PyTorch). */
+  side?: 'left' | 'right';
+  /** Results as int32: torchlet's indices are int32 (PyTorch's int64) either way. */
+  outInt32?: boolean;
+  /** Positions that sort sortedSequence along its last dim, when it is not sorted itself. */
+  sorter?: Tensor;
+}
+
+/**
+ * For each value, the position in sortedSequence (its last dim, per leading index) where it would be inserted to keep
+ * it sorted, as torch.searchsorted (NaN compared as PyTorch compares it). A 1-D sequence serves every value.
+ * @example torch.searchsorted(torch.tensor([1, 3, 5, 7]), torch.tensor([3, 6, 9])) // [1, 3, 4]
+ */
+export function searchsorted(sortedSequence: Tensor, values: Tensor | Scalar, options?: SearchOptions): Tensor {
+  const op = 'searchsorted';
+  checkTensor(op, 'sortedSequence', sortedSequence);
+  checkOperand(op, 'values', values);
+  const o = checkOptions(op, options);
+  if (o.side !== undefined && o.side !== 'left' && o.side !== 'right') {
+    throw new RangeError(`${op}: torch.searchsorted(): side can only be 'left' or 'right' but got ${String(o.side)}`);
+  }
+  const right = checkBool(op, 'right', o.right, false) || o.side === 'right';
+  checkBool(op, 'outInt32', o.outInt32, false);
+  const seq = sortedSequence;
+  const vals = values instanceof Tensor ? values : scalarTensor(values);
+  if (seq.dim() === 0) throw new RangeError(`${op}: torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 dimension`);
+  const lead = seq.shape.slice(0, -1);
+  if (seq.dim() > 1 && (vals.dim() !== seq.dim() || lead.some((s, i) => s !== vals.shape[i]))) {
+    throw new RangeError(
+      `${op}: torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries tensor and input value tensor must match, ` +
+        `but we got boundaries tensor ${shapeStr(seq.shape)} and input value tensor ${shapeStr(vals.shape)}`,
+    );
+  }
+  const m = seq.shape[seq.dim() - 1]!;
+  let sorter: ArrayLike<number> | null = null;
+  if (o.sorter !== undefined) {
+    checkTensor(op, 'sorter', o.sorter);
+    if (o.sorter.dtype !== 'int32') throw new TypeError(`${op}: torch.searchsorted(): sorter must be a tensor of long dtype but got ${o.sorter.dtype}`);
+    if (o.sorter.dim() !== seq.dim() || o.sorter.shape.some((s, i) => s !== seq.shape[i])) {
+      throw new RangeError(`${op}: torch.searchsorted(): boundary and sorter must have the same size, but got boundary tensor ${shapeStr(seq.shape)} and got sorter tensor ${shapeStr(o.sorter.shape)}`);
+    }
+    sorter = K.dense(o.sorter);
+    for (let i = 0; i < sorter.length; i++) {
+      if (sorter[i]! < 0 || sorter[i]! >= m) throw new RangeError(`${op}: torch.searchsorted(): sorter index out of range`);
+    }
+  }
+  const s = K.dense(seq);
+  const v = K.dense(vals);
+  const out = new Int32Array(v.length);
+  const perRow = seq.dim() === 1 ? v.length : vals.shape[vals.dim() - 1]!;
+  for (let i = 0; i < v.length; i++) {
+    const base = seq.dim() === 1 ? 0 : Math.floor(i / perRow) * m;
+    const at = (k: number): number => s[base + (sorter ? sorter[base + k]! : k)]!;
+    let lo = 0;
+    let hi = m;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      // PyTorch's comparisons, so NaN in the values or the sequence lands where PyTorch puts it.
+      const m_ = at(mid);
+      if (right ? !(m_ > v[i]!) : !(m_ >= v[i]!)) lo = mid + 1;
+      else hi = mid;
+    }
+    out[i] = lo;
+  }
+  return intTensor(out, vals.shape);
+}
+
+/**
+ * The bucket of each entry of x between sorted 1-D boundaries (the index of the first boundary >= x, or > x with
+ * right), as torch.bucketize.
+ * @example torch.bucketize(torch.tensor([3, 6, 9]), torch.tensor([1, 3, 5, 7])) // [1, 3, 4]
+ */
+export function bucketize(x: Tensor | Scalar, boundaries: Tensor, options?: { right?: boolean; outInt32?: boolean }): Tensor {
+  checkTensor('bucketize', 'boundaries', boundaries);
+  if (boundaries.dim() !== 1) throw new RangeError(`bucketize: boundaries tensor must be 1 dimension, but got dim(${boundaries.dim()})`);
+  const o = checkOptions('bucketize', options);
+  return searchsorted(boundaries, x, { right: checkBool('bucketize', 'right', o.right, false), outInt32: o.outInt32 });
+}
+
 declare module '../tensor' {
   interface Tensor {
     sort(dim?: number | SortOptions, descending?: boolean): ValuesIndices;
     argsort(dim?: number | SortOptions, descending?: boolean): Tensor;
     topk(k: number, options?: TopkOptions | number): ValuesIndices;
+    unique(options?: UniqueOptions): Tensor | Tensor[];
   }
 }
 
@@ -117,5 +274,8 @@ defineMethods({
   },
   topk(this: Tensor, k: number, options?: TopkOptions | number) {
     return topk(this, k, options);
+  },
+  unique(this: Tensor, options?: UniqueOptions) {
+    return unique(this, options);
   },
 });

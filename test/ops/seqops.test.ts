@@ -67,6 +67,16 @@ const OPS: Record<string, (t: Tensor[], a: unknown[]) => Result> = {
   newZeros: ([x], [s]) => x!.newZeros(s as number[]),
   newOnes: ([x], a) => x!.newOnes(a[0] as number[], dtypeOpt(a, 1)),
   newTensor: ([x], [d]) => x!.newTensor(d as number[][]),
+  clamp: (t, [which]) => t[0]!.clamp(...(which as number[]).map((k) => t[k] ?? null)),
+  unique: ([x], [inverse, counts, dim]) => {
+    const r = x!.unique({ returnInverse: inverse as boolean, returnCounts: counts as boolean, dim: dim as number | null });
+    return r instanceof torch.Tensor ? r : r;
+  },
+  searchsorted: ([s, v, sorter], [right, side, value]) =>
+    torch.searchsorted(s!, v ?? (value as number), { right: right as boolean, side: (side ?? undefined) as 'left' | 'right' | undefined, sorter }),
+  bucketize: ([x, b], [right]) => torch.bucketize(x!, b!, { right: right as boolean }),
+  matmul: ([a, b]) => a!.matmul(b!),
+  bmm: ([a, b]) => a!.bmm(b!),
 };
 
 // Error messages name the op as torchlet spells it.
