@@ -333,6 +333,7 @@ case('einsum', 'einsum', [R(3, 4)], ['ijk->'], key='the number of subscripts in 
 case('einsum', 'einsum', [R(2, 3)], ['ii'], key="subscript i is repeated for operand 0 but the sizes don't match, 3 != 2")
 case('einsum', 'einsum', [R(2, 3), R(2, 3)], ['ij,jk->ik'], key='subscript j has size 2 for operand 1 which does not broadcast with previously seen size 3')
 case('einsum', 'einsum', [R(3)], ['i->ii'], key='output subscript i appears more than once in the output')
+case('einsum', 'einsum', [R(2, 3), L([[1, 2, 3], [4, 5, 6]])], ['ij,ij->i'], key='expected scalar type Float but found Long', etype='TypeError')
 for dt in FLOATS:
     case('baddbmm', 'baddbmm', [R(2, 3, 4, dtype=dt), R(2, 3, 5, dtype=dt), R(2, 5, 4, dtype=dt)], [1, 1])
     case('baddbmm', 'baddbmm', [R(3, 4, dtype=dt), R(2, 3, 5, dtype=dt), R(2, 5, 4, dtype=dt)], [0.5, -2.0])

@@ -60,6 +60,10 @@ export function clampTensors(op: string, x: Tensor, min?: number | Tensor | null
 /**
  * x + weight * (end - x), as torch.lerp (computed from end's side for |weight| >= 0.5, as PyTorch does, so weight 1
  * gives end exactly); weight is a number or a tensor, all broadcast.
+ * @param x the start (floating)
+ * @param end the end, of x's dtype
+ * @param weight a number, or a tensor of x's dtype
+ * @throws TypeError for mixed or integer dtypes
  * @example torch.lerp(a, b, 0.25)
  */
 export function lerp(x: Tensor, end: Tensor, weight: number | Tensor): Tensor {
@@ -86,7 +90,14 @@ function valueOf(op: string, options: ValueOptions | undefined): number {
   return o.value === undefined ? 1 : checkNumber(op, 'value', o.value);
 }
 
-/** x + value * tensor1 * tensor2, broadcast, as torch.addcmul. @example torch.addcmul(x, a, b, { value: 0.5 }) */
+/**
+ * x + value * tensor1 * tensor2, broadcast, as torch.addcmul.
+ * @param x the input
+ * @param tensor1 the first factor
+ * @param tensor2 the second factor
+ * @param options value (default 1)
+ * @example torch.addcmul(x, a, b, { value: 0.5 })
+ */
 export function addcmul(x: Tensor, tensor1: Tensor, tensor2: Tensor, options?: ValueOptions): Tensor {
   checkTensor('addcmul', 'input', x);
   checkTensor('addcmul', 'tensor1', tensor1);
@@ -96,7 +107,15 @@ export function addcmul(x: Tensor, tensor1: Tensor, tensor2: Tensor, options?: V
   return x.add(v === 1 ? p : p.mul(v));
 }
 
-/** x + value * tensor1 / tensor2, broadcast, as torch.addcdiv (integer operands refused, as PyTorch refuses them). */
+/**
+ * x + value * tensor1 / tensor2, broadcast, as torch.addcdiv.
+ * @param x the input
+ * @param tensor1 the numerator
+ * @param tensor2 the denominator
+ * @param options value (default 1)
+ * @throws TypeError when both tensor1 and tensor2 are integer, as PyTorch refuses them
+ * @example torch.addcdiv(p, m, v.sqrt().add(1e-8), { value: -lr })
+ */
 export function addcdiv(x: Tensor, tensor1: Tensor, tensor2: Tensor, options?: ValueOptions): Tensor {
   checkTensor('addcdiv', 'input', x);
   checkTensor('addcdiv', 'tensor1', tensor1);

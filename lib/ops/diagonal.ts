@@ -34,6 +34,9 @@ function diagonalView(op: string, x: Tensor, offset: number, dim1: number, dim2:
 /**
  * The diagonal of dims dim1, dim2 (offset above it for positive offsets, below for negative) as a view, appended as
  * the last dim, as torch.diagonal.
+ * @param x a tensor of at least 2 dims
+ * @param options { offset, dim1, dim2 } (default 0, 0, 1), or the offset
+ * @throws RangeError for equal dims or dims out of range
  * @example torch.arange(9).reshape(3, 3).diagonal() // [0, 4, 8]
  */
 export function diagonal(x: Tensor, options?: DiagonalOptions | number): Tensor {
@@ -57,6 +60,9 @@ export function diagonalScatter(g: Tensor, shape: readonly number[], offset: num
 
 /**
  * torch.diag: a 1-D x becomes the square matrix with x on the given diagonal; a 2-D x gives a copy of that diagonal.
+ * @param x a 1-D or 2-D tensor
+ * @param diagonal_ which diagonal: 0 the main one, > 0 above it, < 0 below
+ * @throws RangeError for other ranks
  * @example torch.diag(torch.tensor([1, 2])) // [[1, 0], [0, 2]]
  */
 export function diag(x: Tensor, diagonal_ = 0): Tensor {

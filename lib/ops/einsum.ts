@@ -2,6 +2,7 @@
  * einsum, lowered to diagonal, sum, permute, reshape and matmul (so its gradient comes from theirs), and baddbmm.
  * Operands are contracted left to right, each pair as one batched matrix product.
  */
+import { info } from '../dtype';
 import { Tensor, defineMethods } from '../tensor';
 import { numelOf, shapeStr } from '../shape';
 import { checkFinite, checkOptions, checkTensor } from '../validate';
@@ -90,6 +91,8 @@ function contract(a: Term, b: Term, keep: ReadonlySet<string>): Term {
 /**
  * Einstein summation, as torch.einsum: 'bij,bjk->bik' (batched matmul), 'i,j->ij' (outer), 'ij->ji', 'ii->' (trace),
  * 'ii->i' (diagonal), 'ij->i' (sums), an implicit output (the labels used once, sorted), and '...' for broadcast dims.
+ * @param equation the subscripts, e.g. 'bij,bjk->bik'
+ * @param operands the tensors (or one array of them), all of one dtype
  * @throws RangeError in PyTorch's words for equations that do not fit the operands
  * @example torch.einsum('bhqd,bhkd->bhqk', q, k)
  */
@@ -106,7 +109,7 @@ export function einsum(equation: string, ...operands: (Tensor | readonly Tensor[
   if (terms.length < xs.length) throw new RangeError(`${op}: more operands were provided than specified in the equation`);
   if (terms.length > xs.length) throw new RangeError(`${op}: fewer operands were provided than specified in the equation`);
   xs.forEach((x, i) => {
-    if (x.dtype !== xs[0]!.dtype) throw new TypeError(`${op}: expected scalar type ${xs[0]!.dtype} but found ${x.dtype} (operand ${i})`);
+    if (x.dtype !== xs[0]!.dtype) throw new TypeError(`${op}: expected scalar type ${info(xs[0]!.dtype).scalarType} but found ${info(x.dtype).scalarType} (operand ${i})`);
   });
   const ellipsisDims = Math.max(0, ...terms.map((s, i) => (s.includes('...') ? xs[i]!.dim() - s.replace('...', '').length : 0)));
   const parsed = terms.map((s, i) => parseTerm(op, s, xs[i]!, i, ellipsisDims));
@@ -160,6 +163,11 @@ export interface AddProductOptions {
 /**
  * beta * input + alpha * (batch1 @ batch2) for 3-D batches, input broadcast to [b, n, p], as torch.baddbmm (beta 0
  * ignores input, NaN included).
+ * @param input added, broadcast to the product's shape
+ * @param batch1 a [b, n, m] tensor
+ * @param batch2 a [b, m, p] tensor
+ * @param options beta (default 1), alpha (default 1)
+ * @throws RangeError for batches that are not 3-D or do not fit
  * @example torch.baddbmm(scores, q, k.transpose(1, 2), { alpha: 1 / Math.sqrt(d) })
  */
 export function baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, options?: AddProductOptions): Tensor {

@@ -34,6 +34,9 @@ function fillValue(op: string, x: Tensor, value: unknown): Tensor {
 /**
  * x with value where mask is true; mask and x broadcast together (the result has their broadcast shape). value is a
  * number, a boolean or a 0-d tensor (its gradient is the sum of the masked gradient), as torch.masked_fill.
+ * @param x the input
+ * @param mask a bool tensor broadcastable with x
+ * @param value the fill value
  * @throws TypeError for a mask that is not bool; RangeError for shapes that do not broadcast or a value with dims
  * @example x.maskedFill(torch.ones(3, 3).triu(1).bool(), -Infinity)
  */
@@ -45,7 +48,13 @@ export function maskedFill(x: Tensor, mask: Tensor, value: Scalar | Tensor): Ten
   return where3(mask, v, x);
 }
 
-/** torch.masked_select: the entries of x where mask (both broadcast) is true, as a 1-D tensor in row-major order. */
+/**
+ * torch.masked_select: the entries of x where mask (both broadcast) is true, as a 1-D tensor in row-major order.
+ * @param x the input
+ * @param mask a bool tensor broadcastable with x
+ * @throws TypeError for a mask that is not bool; RangeError for shapes that do not broadcast
+ * @example x.maskedSelect(x.gt(0))
+ */
 export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
   checkTensor('maskedSelect', 'input', x);
   checkMask('maskedSelect', mask);
@@ -75,7 +84,11 @@ function selectMasked(x: Tensor, mask: Tensor): Tensor {
 /**
  * x with the masked positions (in row-major order) taking source's leading entries, as torch.masked_scatter; the mask
  * broadcasts to x's shape.
+ * @param x the input
+ * @param mask a bool tensor broadcastable to x
+ * @param source the values written, in order (at least as many as the mask has true values)
  * @throws RangeError when source has fewer entries than the mask has true values
+ * @example torch.zeros(2, 2).maskedScatter(torch.eye(2).bool(), torch.tensor([1, 2]))
  */
 export function maskedScatter(x: Tensor, mask: Tensor, source: Tensor): Tensor {
   checkTensor('maskedScatter', 'input', x);
@@ -110,6 +123,8 @@ export interface NonzeroOptions {
 /**
  * The positions of x's nonzero entries, as torch.nonzero: an int32 (int64) [n, x.dim()] tensor, or with asTuple one
  * 1-D tensor per dim (a 0-d x counts as 1-D).
+ * @param x the input (nonzero: not 0 / false)
+ * @param options asTuple: one index tensor per dim
  * @example torch.nonzero(torch.tensor([0, 1, 2])) // [[1], [2]]
  */
 export function nonzero(x: Tensor, options?: NonzeroOptions): Tensor;
@@ -135,7 +150,7 @@ export function nonzero(x: Tensor, options?: NonzeroOptions): Tensor | Tensor[] 
   return Array.from({ length: r }, (_, d) => all.select(1, d).contiguous());
 }
 
-/** torch.argwhere: nonzero's [n, x.dim()] form. */
+/** torch.argwhere: nonzero's [n, x.dim()] form. @param x the input @example torch.argwhere(mask) */
 export function argwhere(x: Tensor): Tensor {
   checkTensor('argwhere', 'input', x);
   return nonzero(x);
@@ -178,13 +193,22 @@ function triangular(op: string, lower: boolean, x: Tensor, diagonal: number): Te
 
 /**
  * The lower triangle of the last two dims (entries with col - row <= diagonal), the rest zero, as torch.tril.
+ * @param x a tensor of at least 2 dims (batched over the leading ones)
+ * @param diagonal which diagonal bounds the triangle: 0 the main one, > 0 above it, < 0 below
+ * @throws RangeError for fewer than 2 dims
  * @example torch.ones(3, 3).tril(-1)
  */
 export function tril(x: Tensor, diagonal = 0): Tensor {
   return triangular('tril', true, x, diagonal);
 }
 
-/** The upper triangle of the last two dims (entries with col - row >= diagonal), the rest zero, as torch.triu. */
+/**
+ * The upper triangle of the last two dims (entries with col - row >= diagonal), the rest zero, as torch.triu.
+ * @param x a tensor of at least 2 dims (batched over the leading ones)
+ * @param diagonal which diagonal bounds the triangle: 0 the main one, > 0 above it, < 0 below
+ * @throws RangeError for fewer than 2 dims
+ * @example torch.ones(4, 4).triu(1).bool() // a causal attention mask
+ */
 export function triu(x: Tensor, diagonal = 0): Tensor {
   return triangular('triu', false, x, diagonal);
 }
@@ -222,6 +246,8 @@ const LARGEST: Partial<Record<DType, number>> = { float32: 3.4028234663852886e38
 
 /**
  * x with NaN, +inf and -inf replaced, as torch.nan_to_num; the gradient flows through the finite entries only.
+ * @param x the input (integer and bool tensors come back as copies)
+ * @param options nan (default 0), posinf and neginf (default the dtype's largest and lowest finite values)
  * @example torch.nanToNum(x, { nan: 0, posinf: 1e4 })
  */
 export function nanToNum(x: Tensor, options?: NanToNumOptions): Tensor {

@@ -20,6 +20,8 @@ function dimList(op: string, x: Tensor, dims: SizeArg): number[] {
 
 /**
  * x repeated along each dim (new leading dims for extra sizes), as Tensor.repeat.
+ * @param x the input
+ * @param sizes copies per dim, as (2, 3) or ([2, 3])
  * @throws RangeError with fewer sizes than x has dims, or a negative size
  * @example torch.tensor([1, 2]).repeat(2, 2) // [[1, 2, 1, 2], [1, 2, 1, 2]]
  */
@@ -37,7 +39,12 @@ export function repeat(x: Tensor, ...sizes: SizeArg[]): Tensor {
   return split.expand(shape.flatMap((s, i) => [reps[i]!, s])).reshape(outShape);
 }
 
-/** x repeated along each dim, as torch.tile: fewer sizes than dims are padded with leading 1s. */
+/**
+ * x repeated along each dim, as torch.tile: fewer sizes than dims are padded with leading 1s.
+ * @param x the input
+ * @param dims copies per dim
+ * @example torch.tensor([1, 2]).tile(2) // [1, 2, 1, 2]
+ */
 export function tile(x: Tensor, ...dims: SizeArg[]): Tensor {
   checkTensor('tile', 'input', x);
   const reps = flatArgs('tile', dims);
@@ -84,6 +91,10 @@ function repeatCounts(op: string, repeats: unknown): ArrayLike<number> {
 /**
  * Each entry of x repeated along dim (x flattened without one), as torch.repeat_interleave; repeats is one count or
  * one per entry. With x an int32 tensor of counts and no repeats, the positions repeated by those counts.
+ * @param x the input
+ * @param repeats a count, or an int32 tensor of one count per entry along dim
+ * @param options { dim, outputSize }, or the dim
+ * @throws RangeError for negative counts or a count tensor of the wrong size
  * @example torch.tensor([1, 2]).repeatInterleave(2) // [1, 1, 2, 2]
  */
 export function repeatInterleave(x: Tensor, repeats?: number | Tensor, options?: RepeatInterleaveOptions | number): Tensor {
@@ -111,7 +122,12 @@ export function repeatInterleave(x: Tensor, repeats?: number | Tensor, options?:
   return src.indexSelect(d, index);
 }
 
-/** x with the order of entries reversed along each of dims, as torch.flip. @example x.flip([0, 1]) */
+/**
+ * x with the order of entries reversed along each of dims, as torch.flip.
+ * @param x the input
+ * @param dims the dims to reverse, none twice
+ * @example x.flip([0, 1])
+ */
 export function flip(x: Tensor, ...dims: SizeArg[]): Tensor {
   checkTensor('flip', 'input', x);
   let out = x;
@@ -127,6 +143,10 @@ export function flip(x: Tensor, ...dims: SizeArg[]): Tensor {
 /**
  * x rotated along dims by shifts (entries pushed past the end come back at the start), as torch.roll; without dims
  * x is rolled flattened and reshaped back.
+ * @param x the input
+ * @param shifts one shift per dim in dims
+ * @param dims the dims to roll (none: the flattened tensor)
+ * @throws RangeError when shifts and dims differ in length
  * @example torch.roll(x, [1, -1], [0, 1])
  */
 export function roll(x: Tensor, shifts: SizeArg, dims?: SizeArg): Tensor {
@@ -159,6 +179,9 @@ export interface MeshgridOptions {
 /**
  * Coordinate grids from 0- or 1-D tensors, as torch.meshgrid: output i varies along dim i ('ij') and all have the
  * shape [n0, n1, ...] ('xy' swaps the first two dims). Each output is an expanded view.
+ * @param tensors 0- or 1-D tensors of one dtype
+ * @param options indexing: 'ij' (default) or 'xy'
+ * @throws RangeError for tensors of more than 1 dim
  * @example const [ys, xs] = torch.meshgrid([torch.arange(3), torch.arange(4)], { indexing: 'ij' });
  */
 export function meshgrid(tensors: readonly Tensor[], options?: MeshgridOptions): Tensor[] {

@@ -47,6 +47,10 @@ function reverseCumsum(g: Tensor, d: number): Tensor {
 
 /**
  * Running sums along dim, as torch.cumsum; integer and bool inputs give int32 (PyTorch's int64) unless a dtype is given.
+ * @param x the input
+ * @param dim the dim to accumulate along
+ * @param options dtype: the input is converted to it first
+ * @throws RangeError for a dim out of range, or an int32 total that does not fit
  * @example torch.cumsum(torch.tensor([1, 2, 3]), 0) // [1, 3, 6]
  */
 export function cumsum(x: Tensor, dim: number, options?: ScanOptions): Tensor {
@@ -59,6 +63,10 @@ export function cumsum(x: Tensor, dim: number, options?: ScanOptions): Tensor {
 /**
  * Running products along dim, as torch.cumprod. The gradient handles zeros as PyTorch does: before a lane's first
  * zero it is reverse-cumsum(g * out) / x, at that zero the same sum with the zero taken as 1, after it zero.
+ * @param x the input
+ * @param dim the dim to accumulate along
+ * @param options dtype: the input is converted to it first
+ * @throws RangeError for a dim out of range, or an int32 product that does not fit
  * @example torch.cumprod(torch.tensor([1, 2, 3]), 0) // [1, 2, 6]
  */
 export function cumprod(x: Tensor, dim: number, options?: ScanOptions): Tensor {

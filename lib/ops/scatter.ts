@@ -109,6 +109,12 @@ export interface ScatterOptions {
  * x with src (a tensor, or one value) written at index along dim, as torch.scatter: out[index[i][j]][j] = src[i][j]
  * for dim 0. With reduce the entry is added to or multiplied into instead. Duplicate positions without reduce keep
  * the last entry written.
+ * @param x the input
+ * @param dim the dim index addresses
+ * @param index int32 positions, of x's rank and no larger than x (but along dim) or src
+ * @param src the values: a tensor of x's dtype, or one number
+ * @param options reduce: 'add' or 'multiply'
+ * @throws RangeError for positions out of bounds or shapes that do not fit
  * @example torch.zeros(2, 3).scatter(0, torch.tensor([[1, 0, 1]]), 1)
  */
 export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | Scalar, options?: ScatterOptions): Tensor {
@@ -151,6 +157,13 @@ export interface ScatterReduceOptions {
 /**
  * x with src's entries reduced into the positions index names along dim, as torch.scatter_reduce: 'sum', 'prod',
  * 'mean', 'amax' or 'amin', over x's own entry too unless includeSelf is false. Gradients for all but 'prod'.
+ * @param x the input
+ * @param dim the dim index addresses
+ * @param index int32 positions
+ * @param src the values, of x's dtype
+ * @param reduce 'sum', 'prod', 'mean', 'amax' or 'amin'
+ * @param options includeSelf (default true)
+ * @throws RangeError for positions out of bounds, shapes that do not fit, or another reduce
  * @example torch.zeros(3).scatterReduce(0, torch.tensor([0, 0, 2]), torch.tensor([1., 2., 3.]), 'amax')
  */
 export function scatterReduce(x: Tensor, dim: number, index: Tensor, src: Tensor, reduce: ScatterReduce, options?: ScatterReduceOptions): Tensor {
@@ -205,6 +218,8 @@ export function scatterReduce(x: Tensor, dim: number, index: Tensor, src: Tensor
 /**
  * Class indices as one-hot rows, as torch.nn.functional.one_hot: an int32 (int64) tensor of shape [...x.shape,
  * numClasses]; numClasses -1 takes the largest index + 1.
+ * @param x int32 (int64) class indices
+ * @param numClasses the number of classes, or -1 for the largest index + 1
  * @throws TypeError for a non-integer x; RangeError for negative indices or ones >= numClasses
  * @example F.oneHot(torch.tensor([0, 2]), 3) // [[1, 0, 0], [0, 0, 1]]
  */

@@ -63,6 +63,10 @@ function sortedIndices(op: string, x: Tensor, dim: number, descending: boolean):
 
 /**
  * x sorted along dim, with the positions the values came from, as torch.sort (stable; NaN sorts as the largest).
+ * @param x the input
+ * @param dim the dim (default -1), or an options object { dim, descending, stable }
+ * @param descending largest first
+ * @throws RangeError for a dim out of range
  * @example const { values, indices } = torch.sort(x, { dim: 1, descending: true });
  */
 export function sort(x: Tensor, dim?: number | SortOptions, descending?: boolean): ValuesIndices {
@@ -72,7 +76,13 @@ export function sort(x: Tensor, dim?: number | SortOptions, descending?: boolean
   return valuesIndices(x.dim() === 0 ? x.clone() : x.gather(a.dim, indices), indices);
 }
 
-/** The positions that sort x along dim, as torch.argsort. @example torch.argsort(x, { descending: true }) */
+/**
+ * The positions that sort x along dim, as torch.argsort.
+ * @param x the input
+ * @param dim the dim (default -1), or an options object { dim, descending, stable }
+ * @param descending largest first
+ * @example torch.argsort(x, { descending: true })
+ */
 export function argsort(x: Tensor, dim?: number | SortOptions, descending?: boolean): Tensor {
   checkTensor('argsort', 'input', x);
   const a = sortArgs('argsort', dim, descending);
@@ -88,6 +98,9 @@ export interface TopkOptions {
 /**
  * The k largest (or smallest) entries along dim and their positions, as torch.topk; NaN counts as the largest. The
  * values always come sorted (PyTorch leaves their order unspecified with sorted: false).
+ * @param x the input (not bool)
+ * @param k how many entries
+ * @param options { dim (default -1), largest (default true), sorted }, or the dim
  * @throws RangeError when k is outside [0, size of dim]
  * @example const [values, indices] = torch.topk(logits, 5);
  */
@@ -128,7 +141,9 @@ function compareRows(v: ArrayLike<number>, width: number, a: number, b: number):
 /**
  * The unique values of x (flattened), or its unique slices along dim, in ascending order, as torch.unique; with
  * returnInverse and/or returnCounts an array [output, inverse?, counts?] of the requested results. Each NaN is a value
- * of its own (as PyTorch 2; 1.13's sort-based CPU kernel miscounts NaN).
+ * of its own (as PyTorch 2; 1.13's sort-based CPU kernel miscounts NaN). Not differentiable, as in PyTorch.
+ * @param x the input
+ * @param options sorted, returnInverse, returnCounts, dim
  * @example const [values, counts] = torch.unique(labels, { returnCounts: true }) as Tensor[];
  */
 export function unique(x: Tensor, options?: UniqueOptions): Tensor | Tensor[] {
@@ -188,6 +203,10 @@ export interface SearchOptions {
 /**
  * For each value, the position in sortedSequence (its last dim, per leading index) where it would be inserted to keep
  * it sorted, as torch.searchsorted (NaN compared as PyTorch compares it). A 1-D sequence serves every value.
+ * @param sortedSequence sorted along its last dim; its leading dims match values' leading dims unless it is 1-D
+ * @param values a tensor or a number
+ * @param options right / side, sorter, outInt32
+ * @throws RangeError for shapes that do not fit, or a side other than 'left' and 'right'
  * @example torch.searchsorted(torch.tensor([1, 3, 5, 7]), torch.tensor([3, 6, 9])) // [1, 3, 4]
  */
 export function searchsorted(sortedSequence: Tensor, values: Tensor | Scalar, options?: SearchOptions): Tensor {
@@ -247,6 +266,10 @@ export function searchsorted(sortedSequence: Tensor, values: Tensor | Scalar, op
 /**
  * The bucket of each entry of x between sorted 1-D boundaries (the index of the first boundary >= x, or > x with
  * right), as torch.bucketize.
+ * @param x the values (a tensor or a number)
+ * @param boundaries a sorted 1-D tensor
+ * @param options right, outInt32
+ * @throws RangeError for boundaries that are not 1-D
  * @example torch.bucketize(torch.tensor([3, 6, 9]), torch.tensor([1, 3, 5, 7])) // [1, 3, 4]
  */
 export function bucketize(x: Tensor | Scalar, boundaries: Tensor, options?: { right?: boolean; outInt32?: boolean }): Tensor {

@@ -125,7 +125,35 @@ describe('in-place forms', () => {
     expect(x.tril_().tolist()).toEqual([[0, 0], [0, 4]]);
     expect(x.scatter_(1, torch.tensor([[1], [0]], { dtype: 'int64' }), 7).tolist()).toEqual([[0, 7], [7, 4]]);
     expect(x.cumsum_(0).tolist()).toEqual([[0, 7], [7, 11]]);
+    const y = torch.tensor([[1, -2], [5, 0.5]]);
+    expect(y.clamp_(torch.tensor([0, 0]), torch.tensor([[4], [1]])).tolist()).toEqual([[1, 0], [1, 0.5]]);
+    expect(y.triu_().tolist()).toEqual([[1, 0], [0, 0.5]]);
+    expect(y.maskedScatter_(torch.tensor([false, true]), torch.tensor([7, 8])).tolist()).toEqual([[1, 7], [0, 8]]);
+    expect(y.cumprod_(1).tolist()).toEqual([[1, 7], [0, 0]]);
+    const z = torch.tensor([NaN, Infinity, -Infinity, 2]);
+    expect(z.nanToNum_({ nan: 1, posinf: 9, neginf: -9 }).tolist()).toEqual([1, 9, -9, 2]);
+    const w = torch.zeros(3);
+    expect(w.scatterReduce_(0, torch.tensor([0, 0, 2], { dtype: 'int64' }), torch.tensor([1, 2, 3]), 'sum').tolist()).toEqual([3, 0, 3]);
     const leaf = torch.ones(2).requiresGrad_();
     expectError(() => leaf.maskedFill_(torch.tensor([true, false]), 0), 'Error', /^maskedFill_: a leaf Variable that requires grad/);
   });
+});
+
+describe('argument checks name the op', () => {
+  test.each([
+    ['sort', () => torch.sort(torch.ones(3), 'x' as unknown as number), 'TypeError', /^sort: expected an integer or an options object for 'dim'/],
+    ['topk', () => torch.topk(torch.ones(3), 1.5), 'RangeError', /^topk: expected an integer for 'k'/],
+    ['topk options', () => torch.topk(torch.ones(3), 1, { largest: 1 as unknown as boolean }), 'TypeError', /^topk: expected a boolean for 'largest'/],
+    ['einsum', () => torch.einsum(3 as unknown as string, torch.ones(2)), 'TypeError', /^einsum: expected a string for 'equation'/],
+    ['einsum operands', () => torch.einsum('i', 'x' as unknown as Tensor), 'TypeError', /^einsum: expected a Tensor for 'operands\[0\]'/],
+    ['einsum dtypes', () => torch.einsum('i,i', torch.ones(2), torch.ones(2, { dtype: 'float64' })), 'TypeError', /^einsum: expected scalar type Float but found Double/],
+    ['clamp mixed bounds', () => torch.clamp(torch.ones(2), torch.zeros(2), 1), 'TypeError', /^clamp: expected min and max to be both Tensors or both numbers/],
+    ['roll', () => torch.roll(torch.ones(2), []), 'RangeError', /^roll: `shifts` required/],
+    ['meshgrid', () => torch.meshgrid([torch.ones(2)], { indexing: 'yx' as 'xy' }), 'RangeError', /^meshgrid: indexing must be one of "xy" or "ij"/],
+    ['scatter index dtype', () => torch.zeros(2).scatter(0, torch.zeros(1), 1), 'TypeError', /^scatter: scatter\(\): Expected dtype int64 for index/],
+    ['repeatInterleave', () => torch.ones(2).repeatInterleave(1.5), 'TypeError', /^repeatInterleave: expected an integer or an int32 Tensor for 'repeats'/],
+    ['nonzero options', () => torch.nonzero(torch.ones(2), { asTuple: 'yes' as unknown as boolean }), 'TypeError', /^nonzero: expected a boolean for 'asTuple'/],
+    ['var correction', () => torch.ones(3).var(0, { correction: 1, unbiased: true }), 'TypeError', /^var: cannot specify both correction and unbiased/],
+    ['index mask and index', () => torch.ones(2, 2).index(torch.tensor([true, false]), torch.tensor([0], { dtype: 'int64' })), 'TypeError', /^index: a bool mask cannot be combined/],
+  ] as const)('%s', (_name, fn, type, message) => expectError(fn, type, message));
 });
