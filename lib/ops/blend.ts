@@ -74,6 +74,7 @@ export function lerp(x: Tensor, end: Tensor, weight: number | Tensor): Tensor {
   const name = (d: string): string => ({ float32: 'float', float64: 'double' })[d] ?? d;
   if (end.dtype !== x.dtype) throw new TypeError(`lerp: expected dtype ${name(x.dtype)} for \`end\` but got dtype ${name(end.dtype)}`);
   if (weight instanceof Tensor && weight.dtype !== x.dtype) throw new TypeError(`lerp: expected dtype ${name(x.dtype)} for \`weight\` but got dtype ${name(weight.dtype)}`);
+  broadcastShapes('lerp', broadcastShapes('lerp', x.shape, end.shape), weight instanceof Tensor ? weight.shape : []);
   const diff = end.sub(x);
   const w = typeof weight === 'number' ? checkNumber('lerp', 'weight', weight) : weight;
   if (typeof w === 'number') return Math.abs(w) < 0.5 ? x.add(diff.mul(w)) : end.sub(diff.mul(1 - w));

@@ -3,7 +3,7 @@ import { Tensor, defineMethods, emptyTensor, viewOf } from '../tensor';
 import { normalizeDim, shapeStr } from '../shape';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
-import { checkInt, checkTensor } from '../validate';
+import { checkInt, checkShape, checkTensor } from '../validate';
 
 export interface DiagonalOptions {
   offset?: number;
@@ -49,8 +49,8 @@ export function diagonal(x: Tensor, options?: DiagonalOptions | number): Tensor 
 }
 
 /** A zero tensor of shape with g written on the diagonal diagonal() reads: diagonal's backward, differentiable itself. */
-export function diagonalScatter(g: Tensor, shape: readonly number[], offset: number, dim1: number, dim2: number): Tensor {
-  const out = emptyTensor(shape, g.dtype);
+export function diagonalScatter(g: Tensor, shape: readonly number[], offset: number, dim1: number, dim2: number, op = 'diagonal'): Tensor {
+  const out = emptyTensor(shape, g.dtype, op);
   noGrad(() => {
     const v = diagonalView('diagonalScatter', out, offset, dim1, dim2);
     viewOf(out, v.shape, v.strides, v.offset).copy_(g);
@@ -71,7 +71,8 @@ export function diag(x: Tensor, diagonal_ = 0): Tensor {
   if (x.dim() === 2) return diagonal(x, diagonal_).clone();
   if (x.dim() !== 1) throw new RangeError(`diag: matrix or a vector expected (got shape ${shapeStr(x.shape)})`);
   const n = x.shape[0]! + Math.abs(diagonal_);
-  return diagonalScatter(x, [n, n], diagonal_, 0, 1);
+  checkShape('diag', [n, n]);
+  return diagonalScatter(x, [n, n], diagonal_, 0, 1, 'diag');
 }
 
 declare module '../tensor' {

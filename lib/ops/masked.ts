@@ -300,6 +300,7 @@ defineMethods({
   },
   maskedFill_(this: Tensor, mask: Tensor, value: Scalar | Tensor) {
     checkMask('maskedFill_', mask);
+    broadcastShapes('maskedFill_', mask.shape, this.shape);
     return writeInto('maskedFill_', this, [value], () => where3(mask, fillValue('maskedFill_', this, value), this)) as never;
   },
   maskedSelect(this: Tensor, mask: Tensor) {

@@ -27,16 +27,28 @@ function dimList(op: string, x: Tensor, dims: SizeArg): number[] {
  */
 export function repeat(x: Tensor, ...sizes: SizeArg[]): Tensor {
   checkTensor('repeat', 'input', x);
-  const reps = flatArgs('repeat', sizes);
+  return repeatDims('repeat', x, flatArgs('repeat', sizes));
+}
+
+/** repeat's work, its errors named after the public op (repeat, tile). */
+function repeatDims(op: string, x: Tensor, reps: readonly number[]): Tensor {
   if (reps.length < x.dim()) {
-    throw new RangeError(`repeat: Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor (${reps.length} < ${x.dim()})`);
+    throw new RangeError(`${op}: Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor (${reps.length} < ${x.dim()})`);
   }
   const shape = [...new Array<number>(reps.length - x.dim()).fill(1), ...x.shape];
   const outShape = shape.map((s, i) => s * reps[i]!);
-  checkShape('repeat', outShape);
-  // [r0, s0, r1, s1, ...]: each size-s dim gets a broadcast copy count in front of it.
-  const split = x.reshape(shape.flatMap((s) => [1, s]));
-  return split.expand(shape.flatMap((s, i) => [reps[i]!, s])).reshape(outShape);
+  const negative = reps.findIndex((r) => r < 0);
+  if (negative >= 0) throw new RangeError(`${op}: Trying to create tensor with negative dimension ${reps[negative]! * shape[negative]!}: ${shapeStr(outShape)}`);
+  checkShape(op, outShape);
+  // One dim at a time: a broadcast copy count in front of dim i, merged into it (the rank grows by one at most).
+  let out = x.reshape(shape);
+  reps.forEach((r, i) => {
+    if (r === 1) return;
+    const grown = out.unsqueeze(i);
+    out = grown.expand(grown.shape.map((s, k) => (k === i ? r : s))).reshape(out.shape.map((s, k) => (k === i ? s * r : s)));
+  });
+  // Always a copy, as PyTorch's repeat (a view of x when every count is 1).
+  return out.data === x.data ? out.clone() : out;
 }
 
 /**
@@ -49,7 +61,7 @@ export function tile(x: Tensor, ...dims: SizeArg[]): Tensor {
   checkTensor('tile', 'input', x);
   const reps = flatArgs('tile', dims);
   const padded = [...new Array<number>(Math.max(0, x.dim() - reps.length)).fill(1), ...reps];
-  return repeat(x, padded);
+  return repeatDims('tile', x, padded);
 }
 
 export interface RepeatInterleaveOptions {

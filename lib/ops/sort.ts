@@ -273,6 +273,7 @@ export function searchsorted(sortedSequence: Tensor, values: Tensor | Scalar, op
  * @example torch.bucketize(torch.tensor([3, 6, 9]), torch.tensor([1, 3, 5, 7])) // [1, 3, 4]
  */
 export function bucketize(x: Tensor | Scalar, boundaries: Tensor, options?: { right?: boolean; outInt32?: boolean }): Tensor {
+  checkOperand('bucketize', 'input', x);
   checkTensor('bucketize', 'boundaries', boundaries);
   if (boundaries.dim() !== 1) throw new RangeError(`bucketize: boundaries tensor must be 1 dimension, but got dim(${boundaries.dim()})`);
   const o = checkOptions('bucketize', options);
