@@ -100,7 +100,7 @@ def dump(t, steps=()):
     return d
 
 
-def case(group, op, inputs, args=(), grad=True, key=None, etype=None, rtol=1e-5, atol=1e-6):
+def case(group, op, inputs, args=(), grad=True, key=None, etype=None, rtol=1e-5, atol=1e-6, grad2=False):
     views = [x if isinstance(x, V) else V(x) for x in inputs]
     leaves = [v.base.clone().requires_grad_(grad and v.base.is_floating_point()) for v in views]
     c = {'group': group, 'op': op, 'inputs': [dump(x, v.steps) for x, v in zip(leaves, views)], 'grad': grad,
@@ -128,9 +128,16 @@ def case(group, op, inputs, args=(), grad=True, key=None, etype=None, rtol=1e-5,
     xs = [x for x in leaves if x.requires_grad]
     if diff and xs:
         ups = [(torch.arange(o.numel(), dtype=o.dtype) * 0.5 + 1.0).reshape(o.shape) for o in diff]
-        gs = torch.autograd.grad(diff, xs, ups, allow_unused=True)
+        gs = torch.autograd.grad(diff, xs, ups, allow_unused=True, create_graph=grad2)
         c['upstream'] = [dump(u) for u in ups]
         c['grads'] = [None if g is None else dump(g) for g in gs]
+        if grad2:
+            # Second order: the gradients of sum(grad_i * weight_i), null where a gradient does not depend on the inputs.
+            ws = [None if g is None else (torch.arange(g.numel(), dtype=g.dtype) * 0.25 - 1.0).reshape(g.shape) for g in gs]
+            terms = [(g * w).sum() for g, w in zip(gs, ws) if g is not None and g.requires_grad]
+            c['weights'] = [None if w is None else dump(w) for w in ws]
+            g2 = torch.autograd.grad(sum(terms), xs, allow_unused=True) if terms else [None] * len(xs)
+            c['grads2'] = [None if g is None else dump(g) for g in g2]
     cases.append(c)
 
 
@@ -468,6 +475,25 @@ for dt in FLOATS:
 case('matmul broadcast', 'matmul', [R(2, 3, 4), R(3, 4, 5)], key='The size of tensor a (2) must match the size of tensor b (3)')
 case('matmul broadcast', 'bmm', [R(2, 3, 4), R(3, 4, 5)], key='Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [3, 4].')
 case('matmul broadcast', 'bmm', [R(2, 3, 4), R(2, 5, 5)], key='Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [2, 5].')
+
+# ---- second order: the gradients are themselves differentiable -------------------------------------------------
+case('second order', 'maskedFill', [R(3, 4), M(3, 4), torch.tensor(1.5)], grad2=True)
+case('second order', 'tril', [R(3, 4)], [0], grad2=True)
+case('second order', 'cumsum', [R(3, 4, dtype=torch.float64)], [1], grad2=True)
+case('second order', 'cumprod', [R(3, 4, dtype=torch.float64)], [1], grad2=True)
+case('second order', 'cumprod', [torch.tensor([[0.5, 2., 0., 3.], [1.5, -1., 2., 0.]], dtype=torch.float64)], [1], grad2=True)
+case('second order', 'sort', [R(3, 5)], [1, True], grad2=True)
+case('second order', 'topk', [R(3, 5)], [2, 1, True], grad2=True)
+case('second order', 'einsum', [R(2, 3, 4, dtype=torch.float64), R(2, 4, 5, dtype=torch.float64)], ['bij,bjk->bik'], grad2=True)
+case('second order', 'einsum', [R(3, 3, dtype=torch.float64)], ['ii->'], grad2=True)
+case('second order', 'scatter', [R(3, 3), idx, R(2, 3)], [0], grad2=True)
+case('second order', 'clamp', [torch.tensor([[-1.0, 0.5, 0.3, 2.5], [0.6, -0.2, 0.1, 4.0]], dtype=torch.float64), lo.to(torch.float64), hi.to(torch.float64)],
+     [[1, 2]], grad2=True)
+case('second order', 'lerp', [R(3, 4, dtype=torch.float64), R(3, 4, dtype=torch.float64), R(3, 4, dtype=torch.float64)], grad2=True)
+case('second order', 'diag', [R(3)], [1], grad2=True)
+case('second order', 'maskedSelect', [R(3, 4), M(3, 4)], grad2=True)
+case('second order', 'repeat', [R(2, 3)], [[2, 1, 2]], grad2=True)
+case('second order', 'roll', [R(2, 3)], [[1, -1], [0, 1]], grad2=True)
 
 with open(OUT, 'w') as f:
     json.dump({'generator': 'scripts/gen_seqops_fixtures.py', 'torch': torch.__version__, 'cases': cases}, f, separators=(',', ':'))

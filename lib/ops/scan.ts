@@ -3,10 +3,11 @@ import { checkDType, isFloating } from '../dtype';
 import type { DTypeLike } from '../dtype';
 import { Tensor, defineMethods, outputTensor } from '../tensor';
 import { record } from '../autograd/record';
-import { noGrad } from '../autograd/grad_mode';
+import { isGradEnabled, noGrad } from '../autograd/grad_mode';
 import { checkIntValues, checkOptions, checkTensor } from '../validate';
 import { forEachLane, lanesOf, writeInto } from './along';
 import { where } from './elementwise';
+import { cat } from './movement';
 
 export interface ScanOptions {
   /** The dtype the input is converted to before accumulating. */
@@ -85,9 +86,28 @@ function cumprodGrad(g: Tensor, x: Tensor, out: Tensor, d: number): Tensor {
   });
   const plain = reverseCumsum(g.mul(out), d).div(where(before, x, 1));
   if (!noGrad(() => zero.any().item())) return plain;
+  // Differentiated again: the entries after a zero have gradient 0 but not derivative 0, so take PyTorch's n^2 form.
+  if (isGradEnabled()) return cumprodGradByProducts(g, x, d);
   // At the first zero: the products with that zero taken as 1.
   const atZero = reverseCumsum(g.mul(cumprod(where(first, 1, x), d)), d);
   return where(before, plain, where(first, atZero, 0));
+}
+
+/**
+ * cumprod's gradient as sums of products that leave one entry out (PyTorch's double-backward form): entry k gets
+ * sum over j >= k of g_j * prod(x_0..x_{k-1}) * prod(x_{k+1}..x_j). No division, so it is exact around zeros.
+ */
+function cumprodGradByProducts(g: Tensor, x: Tensor, d: number): Tensor {
+  const n = x.shape[d]!;
+  const cols: Tensor[] = [];
+  for (let k = 0; k < n; k++) {
+    const before = k === 0 ? null : x.narrow(d, 0, k).prod(d, true);
+    const after = k === n - 1 ? null : cumprod(x.narrow(d, k + 1, n - k - 1), d);
+    const head = before ?? noGrad(() => x.narrow(d, 0, 1).mul(0).add(1));
+    const omitted = after ? cat([head, before ? after.mul(before) : after], d) : head;
+    cols.push(g.narrow(d, k, n - k).mul(omitted).sum(d, true));
+  }
+  return cat(cols, d);
 }
 
 declare module '../tensor' {

@@ -8,7 +8,13 @@
 import * as torch from '../../lib';
 import type { Tensor } from '../../lib';
 import { build, describeGroups, decode, expectClose, loadFixture } from '../helpers/fixtures';
-import type { OpCase } from '../helpers/fixtures';
+import type { OpCase, TensorJson } from '../helpers/fixtures';
+
+/** A case, with second-order gradients for some: of sum(grad_i * weights_i), null where PyTorch's is None. */
+interface Case extends OpCase {
+  weights?: (TensorJson | null)[];
+  grads2?: (TensorJson | null)[];
+}
 import { expectError } from '../helpers/errors';
 
 const F = torch.nn.functional;
@@ -82,13 +88,13 @@ const OPS: Record<string, (t: Tensor[], a: unknown[]) => Result> = {
 // Error messages name the op as torchlet spells it.
 const NAME: Record<string, string> = { maskIndex: 'index', where1: 'where', topkUnsorted: 'topk' };
 
-const fixture = loadFixture<OpCase>('seqops.json');
+const fixture = loadFixture<Case>('seqops.json');
 
-function label(c: OpCase): string {
+function label(c: Case): string {
   return `${c.op}(${c.inputs.map((i) => `${i.dtype}[${i.shape.join(',')}]${i.steps ? '*' : ''}`).join(', ')}; ${JSON.stringify(c.args)})`;
 }
 
-function check(c: OpCase): void {
+function check(c: Case): void {
   const leaves: Tensor[] = [];
   const inputs = c.inputs.map((spec) => build(spec, c.grad ? (base): void => void leaves.push(base) : undefined));
   // The generator writes infinities and NaN as strings.
@@ -108,10 +114,23 @@ function check(c: OpCase): void {
   if (!c.grads) return;
   const diff = outs.filter((o) => o.requiresGrad);
   const ups = c.upstream!.map((u) => build(u));
-  const gs = torch.autograd.grad(diff, leaves, { gradOutputs: ups, allowUnused: true });
-  c.grads.forEach((w, i) => {
-    if (w) expectClose(gs[i]!, w, c.rtol, c.atol, `gradient ${i}`);
-    else expect(gs[i]).toBeNull();
+  const second = c.grads2 !== undefined;
+  const gs = torch.autograd.grad(diff, leaves, { gradOutputs: ups, allowUnused: true, createGraph: second });
+  expectGrads(gs, c.grads, c, 'gradient');
+  if (!second) return;
+  const terms = gs.flatMap((g, i) => (g && g.requiresGrad ? [g.mul(build(c.weights![i]!)).sum()] : []));
+  if (terms.length === 0) {
+    // PyTorch's gradients do not depend on the inputs: torchlet's must not either.
+    expect(c.grads2!.every((g) => g === null)).toBe(true);
+    return;
+  }
+  expectGrads(torch.autograd.grad(terms.reduce((a, b) => a.add(b)), leaves, { allowUnused: true }), c.grads2!, c, 'second-order gradient');
+}
+
+function expectGrads(got: (Tensor | null)[], want: (TensorJson | null)[], c: Case, what: string): void {
+  want.forEach((w, i) => {
+    if (w) expectClose(got[i]!, w, c.rtol, c.atol, `${what} ${i}`);
+    else expect(got[i]).toBeNull();
   });
 }
 
