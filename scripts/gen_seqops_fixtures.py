@@ -257,6 +257,12 @@ nan1 = torch.tensor([[3., nan, 1., -inf, inf, 2.], [0., 7., nan, 5., -1., 4.]]) 
 case('topk', 'topk', [nan1], [2, 1, True])
 case('topk', 'topk', [nan1], [2, 1, False])
 case('topk', 'topk', [L([[3, 1, 2], [0, 5, -1]])], [2, 1, True])
+# k small next to the lane (torchlet's selection path), NaN and infinities among the values
+big = R(3, 70)
+big[0, 5], big[1, 17], big[2, 60] = nan, inf, -inf
+for a in [[3, 1, True], [3, 1, False], [8, 1, True], [1, 0, False]]:
+    case('topk', 'topk', [big], a)
+case('topk', 'topk', [V(R(70, 2), ('t',))], [4, 1, True])
 case('topk', 'topk', [torch.tensor(2.5)], [1, 0, True])
 case('topk', 'topk', [R(3)], [4, 0, True], key='selected index k out of range')
 case('topk', 'topk', [R(3)], [-1, 0, True], key='selected index k out of range')

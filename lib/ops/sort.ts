@@ -56,6 +56,37 @@ function orderLanes(l: Lanes, descending: boolean, k = l.n): Int32Array {
   return out;
 }
 
+/**
+ * The positions of the k first entries of each lane in sort order (the same order orderLanes gives: ties by
+ * position), in one pass keeping a sorted buffer of k: topk's path when k is small next to the lane.
+ */
+function selectLanes(l: Lanes, largest: boolean, k: number): Int32Array {
+  const out = new Int32Array(l.outer * l.inner * k);
+  const v = l.values;
+  const best = new Int32Array(k);
+  // before(a, b): entry a comes first (a < b in position when values tie: a was seen earlier).
+  const before = (a: number, b: number, base: number, step: number): boolean => {
+    const c = ascending(v[base + a * step]!, v[base + b * step]!);
+    return largest ? c > 0 : c < 0;
+  };
+  forEachLane(l, (base, step) => {
+    let size = 0;
+    for (let j = 0; j < l.n; j++) {
+      if (size === k && !before(j, best[k - 1]!, base, step)) continue;
+      let at = size < k ? size++ : k - 1;
+      while (at > 0 && before(j, best[at - 1]!, base, step)) {
+        best[at] = best[at - 1]!;
+        at--;
+      }
+      best[at] = j;
+    }
+    const o = Math.floor(base / (l.n * l.inner));
+    const i = base - o * l.n * l.inner;
+    for (let j = 0; j < k; j++) out[o * k * l.inner + j * l.inner + i] = best[j]!;
+  });
+  return out;
+}
+
 function sortedIndices(op: string, x: Tensor, dim: number, descending: boolean): Tensor {
   const l = lanesOf(op, x, dim);
   return intTensor(orderLanes(l, descending), x.shape);
@@ -114,7 +145,8 @@ export function topk(x: Tensor, k: number, options?: TopkOptions | number): Valu
   if (k < 0 || k > l.n) throw new RangeError(`topk: selected index k out of range (k = ${k}, size ${l.n} along dim ${l.d})`);
   if (x.dtype === 'bool') throw notImplemented('topk', 'topk_cpu', 'bool');
   const shape = x.dim() === 0 ? [] : x.shape.map((s, i) => (i === l.d ? k : s));
-  const indices = intTensor(orderLanes(l, largest, k), shape);
+  // A small k is a selection, not a sort (the order of equal values is the same either way).
+  const indices = intTensor(k <= 64 && k * 8 <= l.n ? selectLanes(l, largest, k) : orderLanes(l, largest, k), shape);
   return valuesIndices(x.dim() === 0 ? x.clone() : x.gather(l.d, indices), indices);
 }
 
