@@ -217,7 +217,8 @@ export async function initProcessGroup(options: InitOptions = {}): Promise<void>
     await ready;
   } catch (e) {
     gloo.destroyGroup(id);
-    if (server !== null) gloo.stopStore(server);
+    // The store outlives the failure a little, so the other ranks read why ("abort") instead of a lost connection.
+    if (server !== null) setTimeout(() => gloo.stopStore(server!), 1000).unref();
     throw e;
   }
   state = { gloo, world, store, timeout, server, groups: [], created: 0 };

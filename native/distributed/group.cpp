@@ -339,10 +339,9 @@ void ProcessGroup::rendezvous() {
     else attr.hostname = opts_.hostname;
     device_ = gloo::transport::tcp::CreateDevice(attr);
 
-    // Every member announces itself with the address its device listens on, then waits for the others: a
-    // member that never comes is named, instead of Gloo's bare "Wait timeout".
-    const std::string me = device_->str();
-    store_->set("arrived." + std::to_string(opts_.rank), std::vector<char>(me.begin(), me.end()));
+    // Every member announces itself, then waits for the others: a member that never comes is named, instead of
+    // Gloo's bare "Wait timeout". The first member to give up leaves its reason under "abort" for the others.
+    store_->set("arrived." + std::to_string(opts_.rank), {});
     const auto deadline = Clock::now() + timeout;
     std::vector<int> missing;
     for (;;) {
@@ -351,6 +350,10 @@ void ProcessGroup::rendezvous() {
         if (i != opts_.rank && !store_->has("arrived." + std::to_string(i))) missing.push_back(i);
       }
       if (missing.empty() || cancel_) break;
+      if (store_->has("abort")) {
+        auto why = store_->get("abort");
+        throw StoreError(std::string(why.begin(), why.end()));
+      }
       if (Clock::now() >= deadline) {
         std::ostringstream m;
         m << "rendezvous timed out after " << opts_.timeout_ms << " ms: " << (missing.size() == 1 ? "rank " : "ranks ");
@@ -358,19 +361,33 @@ void ProcessGroup::rendezvous() {
           m << (k ? ", " : "") << opts_.global_ranks.at(static_cast<size_t>(missing[k]));
         }
         m << " of " << opts_.size << (missing.size() == 1 ? " has" : " have") << " not joined (" << where << ")";
-        throw StoreError(m.str());
+        const std::string why = m.str();
+        try {
+          store_->set("abort", std::vector<char>(why.begin(), why.end()));
+        } catch (...) {
+          // another member gave up first
+        }
+        throw StoreError(why);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     if (cancel_) throw StoreError("the process group was destroyed during its rendezvous");
-    peer_addresses_.resize(static_cast<size_t>(opts_.size));
-    for (int i = 0; i < opts_.size; ++i) {
-      auto a = store_->get("arrived." + std::to_string(i));
-      peer_addresses_[static_cast<size_t>(i)] = std::string(a.begin(), a.end());
-    }
     auto ctx = std::make_shared<gloo::rendezvous::Context>(opts_.rank, opts_.size);
     ctx->setTimeout(timeout);
     ctx->connectFullMesh(*store_, device_);
+    // Gloo names a lost connection by the peer's address for that pair: learn every member's addresses.
+    std::string mine;
+    for (int i = 0; i < opts_.size; ++i) {
+      if (i != opts_.rank) mine += ctx->getPair(i)->address().str() + "\n";
+    }
+    store_->set("pairs." + std::to_string(opts_.rank), std::vector<char>(mine.begin(), mine.end()));
+    peer_addresses_.assign(static_cast<size_t>(opts_.size), {});
+    for (int i = 0; i < opts_.size; ++i) {
+      if (i == opts_.rank) continue;
+      auto theirs = store_->get("pairs." + std::to_string(i));
+      std::istringstream lines(std::string(theirs.begin(), theirs.end()));
+      for (std::string line; std::getline(lines, line);) peer_addresses_[static_cast<size_t>(i)].push_back(line);
+    }
     context_ = ctx;
   } catch (const StoreError& e) {
     failure_ = e.what();
@@ -403,8 +420,9 @@ std::string ProcessGroup::describe(const std::string& op, const std::string& wha
   // Gloo names a failed connection by its peer's address; turn that into the member's rank.
   std::string who;
   for (size_t i = 0; i < peer_addresses_.size(); ++i) {
-    if (static_cast<int>(i) == opts_.rank || peer_addresses_[i].empty()) continue;
-    if (what.find(peer_addresses_[i]) != std::string::npos) who = "rank " + std::to_string(opts_.global_ranks.at(i));
+    for (const auto& a : peer_addresses_[i]) {
+      if (what.find(a) != std::string::npos) who = "rank " + std::to_string(opts_.global_ranks.at(i));
+    }
   }
   std::string m = op + " failed on rank " + std::to_string(opts_.global_ranks.at(static_cast<size_t>(opts_.rank)));
   if (!who.empty()) m += ": lost the connection to " + who + " (did it exit?)";

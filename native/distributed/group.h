@@ -86,7 +86,7 @@ class ProcessGroup : public std::enable_shared_from_this<ProcessGroup> {
   void start(Done done);
   // Queues a collective; done runs on the communication thread when it has finished or failed.
   void enqueue(Collective c, Done done);
-  // Fails what is queued, aborts what runs (closing the connections) and lets the thread end; join() waits for it.
+  // Fails what is queued and lets the thread end after the running task; join() waits for it.
   void close();
   void join();
   int rank() const { return opts_.rank; }
@@ -108,7 +108,7 @@ class ProcessGroup : public std::enable_shared_from_this<ProcessGroup> {
   std::shared_ptr<Store> store_;
   std::shared_ptr<gloo::transport::Device> device_;
   std::shared_ptr<gloo::rendezvous::Context> context_;
-  std::vector<std::string> peer_addresses_;  // each member's Gloo device address, as Gloo prints it
+  std::vector<std::vector<std::string>> peer_addresses_;  // each member's pair addresses, as Gloo prints them
   std::string failure_;  // set once the group cannot run collectives any more
   uint32_t tag_ = 0;
 

@@ -75,6 +75,11 @@ function candidates(): string[] {
   return out;
 }
 
+/** The Gloo addon's file, or null when there is none. */
+export function glooPath(): string | null {
+  return candidates().find((f) => fs.existsSync(f)) ?? null;
+}
+
 let loaded: GlooBinding | null = null;
 
 /**
@@ -83,7 +88,7 @@ let loaded: GlooBinding | null = null;
  */
 export function loadGloo(): GlooBinding {
   if (loaded) return loaded;
-  const file = candidates().find((f) => fs.existsSync(f));
+  const file = glooPath();
   if (!file) throw new Error(INSTALL_HINT);
   try {
     loaded = require(file) as GlooBinding;
