@@ -348,9 +348,11 @@ void ProcessGroup::post(Collective c, Done done) {
     return;
   }
   const auto timeout = std::chrono::milliseconds(c.timeout_ms > 0 ? c.timeout_ms : opts_.timeout_ms);
-  // Point-to-point messages live in slots of their own (prefix 0xEE, then the user's tag), away from the
-  // collectives' numbering, which must stay the same on every rank.
-  const uint64_t slot = (uint64_t{0xEE} << 56) | static_cast<uint32_t>(c.op);
+  // Point-to-point messages live in slots of their own (prefix 0xEE, the sender's rank, the user's tag), away
+  // from the collectives' numbering, which must stay the same on every rank. The sender's rank keeps the two
+  // directions of an exchange apart: Gloo loses a match when both ranks send and receive on one slot at once.
+  const int sender = c.kind == Kind::kSend ? opts_.rank : c.root;
+  const uint64_t slot = (uint64_t{0xEE} << 56) | (static_cast<uint64_t>(sender) << 32) | static_cast<uint32_t>(c.op);
   std::shared_ptr<gloo::transport::UnboundBuffer> buf;
   try {
     const bool send = c.kind == Kind::kSend;

@@ -179,12 +179,21 @@ const fromA = torch.zeros(2, { dtype: 'float64' });
 const src = d.recv(fromB, { src: prev, tag: 2 });   // the later message first
 d.irecv(fromA, { src: prev, tag: 1 }).wait();
 for (const w of sends) await w.promise;
+// Ranks 0 and 1 exchange on one tag, both ways at once.
+let swapped = null;
+if (rank < 2) {
+  const mine = torch.full([3], rank + 0.5), theirs = torch.zeros(3);
+  const w = d.isend(mine, { dst: 1 - rank, tag: 5 });
+  d.recv(theirs, { src: 1 - rank, tag: 5 });
+  w.wait();
+  swapped = theirs.tolist();
+}
 // A collective after point to point still lines up on every rank.
 const s = torch.tensor([1]);
 d.allReduce(s);
 let self;
 try { d.send(a, { dst: rank }); } catch (e) { self = e.name + ': ' + e.message; }
-result({ fromA: fromA.tolist(), fromB: fromB.tolist(), src, sum: s.tolist(), self });
+result({ fromA: fromA.tolist(), fromB: fromB.tolist(), src, sum: s.tolist(), self, swapped });
 d.destroyProcessGroup();
 `;
 
@@ -197,6 +206,7 @@ describeGloo('distributed collectives (real processes, loopback Gloo)', () => {
       const prev = (r.rank + 2) % 3;
       expect(r.result).toEqual({
         fromA: [prev, prev * 10], fromB: [prev + 100], src: prev, sum: [3],
+        swapped: r.rank < 2 ? [1 - r.rank + 0.5, 1 - r.rank + 0.5, 1 - r.rank + 0.5] : null,
         self: 'RangeError: send: Invalid destination rank: should not use rank of current process',
       });
     }
