@@ -10,6 +10,7 @@
 #include <gloo/math.h>
 #include <gloo/reduce.h>
 #include <gloo/scatter.h>
+#include <gloo/transport/pair.h>
 #include <gloo/transport/tcp/device.h>
 #include <gloo/transport/unbound_buffer.h>
 
@@ -412,6 +413,24 @@ void ProcessGroup::close() {
   for (auto& t : dropped) t.done("the process group was destroyed before this operation ran");
 }
 
+void ProcessGroup::abort() {
+  close();
+  std::shared_ptr<gloo::Context> ctx;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ctx = context_;
+  }
+  if (!ctx) return;
+  for (int i = 0; i < ctx->size; ++i) {
+    if (i == ctx->rank) continue;
+    try {
+      ctx->getPair(i)->close();
+    } catch (...) {
+      // already closed or failed
+    }
+  }
+}
+
 void ProcessGroup::join() {
   if (thread_.joinable()) thread_.join();
 }
@@ -450,7 +469,10 @@ void ProcessGroup::loop() {
     if (fd >= 0) ::close(fd);
   }
   if (live_listener_ >= 0) ::close(live_listener_);
-  context_.reset();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    context_.reset();
+  }
   device_.reset();
   store_.reset();
 }
@@ -520,6 +542,7 @@ void ProcessGroup::rendezvous() {
       auto theirs = store_->get("alive." + std::to_string(i));
       live_[static_cast<size_t>(i)] = connect_to(std::string(theirs.begin(), theirs.end()));
     }
+    std::lock_guard<std::mutex> lock(mu_);
     context_ = ctx;
   } catch (const StoreError& e) {
     failure_ = e.what();
