@@ -57,6 +57,16 @@ for (const dtype of ${JSON.stringify(DTYPES)}) {
   d.reduceScatterTensor(rst, torch.cat(Array.from({ length: world }, (_, j) => mk(dtype, rank * world + j))));
   out['reduceScatterTensor.' + dtype] = rst.tolist();
 }
+// Edge sizes: no elements at all (Gloo would divide by zero), fewer elements than ranks.
+const e0 = torch.zeros(0);
+d.allReduce(e0);
+d.broadcast(e0, { src: 0 });
+d.allGather(Array.from({ length: world }, () => torch.zeros(0)), e0);
+const one = torch.tensor([rank + 1], { dtype: 'float64' });
+d.allReduce(one, { op: 'product' });
+const oneReduced = torch.tensor([rank + 1], { dtype: 'int32' });
+d.reduce(oneReduced, { dst: 0, op: 'max' });
+out.edge = { product: one.tolist(), max: rank === 0 ? oneReduced.tolist() : null };
 // Several collectives in flight at once while the event loop keeps running.
 let ticks = 0;
 const timer = setInterval(() => ticks++, 1);
@@ -145,6 +155,7 @@ function check(results: RankResult[], world: number): void {
       expect(out[`allToAllSingle.${dtype}`]).toEqual(range(world).flatMap((j) => row(j * world + rank)));
       expect(out[`reduceScatterTensor.${dtype}`]).toEqual(range(N).map((i) => range(world).reduce((a, r) => a + val(r * world + rank, i), 0)));
     }
+    expect(out.edge).toEqual({ product: [range(world).reduce((a, r) => a * (r + 1), 1)], max: rank === 0 ? [world] : null });
     const ranksSum = range(world).reduce((a, b) => a + b, 0);
     expect(out.overlap.sums).toEqual(range(4).map((k) => [ranksSum + world * k, ranksSum + world * k]));
     expect(out.overlap.completed).toBe(true);
