@@ -25,10 +25,18 @@ export type ReduceOp = (typeof REDUCE_OPS)[number];
 /** The default timeout of a rendezvous and of each collective, PyTorch's (30 minutes). */
 export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 
+/** Proves a constructor call comes from this module: Work and ProcessGroup are made by the functions below only. */
+const INTERNAL: unique symbol = Symbol('torchlet.distributed');
+
+function checkInternal(cls: string, token: unknown, how: string): void {
+  if (token !== INTERNAL) throw new TypeError(`${cls}: not constructible by user code; ${how}`);
+}
+
 /** A process group: the default one (all ranks) or one newGroup made. */
 export class ProcessGroup {
   /** @internal */
   constructor(
+    token: typeof INTERNAL,
     /** @internal the addon's id; -1 for a rank that is not a member */
     readonly id: number,
     /** This process's rank in the group (-1 when it is not a member). */
@@ -37,7 +45,9 @@ export class ProcessGroup {
     readonly ranks: readonly number[],
     /** @internal resolves when the group's rendezvous succeeded */
     readonly ready: Promise<void>,
-  ) {}
+  ) {
+    checkInternal('ProcessGroup', token, 'initProcessGroup and newGroup make process groups');
+  }
 
   /** The number of members. */
   get size(): number {
@@ -71,10 +81,12 @@ export class Work {
   readonly promise: Promise<void>;
   /** @internal */
   constructor(
+    token: typeof INTERNAL,
     private readonly gloo: GlooBinding,
     private readonly handle: WorkHandle,
     promise: Promise<void>,
   ) {
+    checkInternal('Work', token, 'collectives called with { asyncOp: true } return one');
     this.promise = promise;
   }
 
@@ -212,7 +224,7 @@ export async function initProcessGroup(options: InitOptions = {}): Promise<void>
   const ready = new Promise<void>((resolve, reject) => {
     id = gloo.newGroup({ ...store, prefix: 'default', rank, size: worldSize, timeout, globalRanks: ranks }, settle(resolve, reject, `${op}: `));
   });
-  const world = new ProcessGroup(id, rank, ranks, ready);
+  const world = new ProcessGroup(INTERNAL, id, rank, ranks, ready);
   try {
     await ready;
   } catch (e) {
@@ -281,13 +293,13 @@ export function newGroup(ranks?: readonly number[], options: { timeout?: number 
   const timeout = o.timeout === undefined ? s.timeout : checkInt(op, 'timeout', o.timeout, 1);
   const prefix = `group${++s.created}`;
   const rank = members.indexOf(s.world.rank);
-  if (rank < 0) return new ProcessGroup(-1, -1, members, Promise.resolve());
+  if (rank < 0) return new ProcessGroup(INTERNAL, -1, -1, members, Promise.resolve());
   let id = -1;
   const ready = new Promise<void>((resolve, reject) => {
     id = s.gloo.newGroup({ ...s.store, prefix, rank, size: members.length, timeout, globalRanks: members }, settle(resolve, reject, `${op}: `));
   });
   ready.catch(() => {}); // its error reaches every collective on the group
-  const g = new ProcessGroup(id, rank, members, ready);
+  const g = new ProcessGroup(INTERNAL, id, rank, members, ready);
   s.groups.push(g);
   return g;
 }
@@ -380,7 +392,7 @@ function submit(s: Submission): Work | undefined {
     });
   });
   promise.catch(() => {}); // wait() reports the error when nobody awaits the promise
-  const work = new Work(g, handle!, promise);
+  const work = new Work(INTERNAL, g, handle!, promise);
   if (s.asyncOp) return work;
   work.wait();
   return undefined;
