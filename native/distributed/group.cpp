@@ -450,6 +450,13 @@ void ProcessGroup::abort() {
 
 void ProcessGroup::join() {
   if (thread_.joinable()) thread_.join();
+  // A point-to-point wait posted while the group was closing may have missed the communication thread's join.
+  std::vector<std::thread> p2p;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    p2p.swap(p2p_);
+  }
+  for (auto& t : p2p) t.join();
 }
 
 void ProcessGroup::loop() {
