@@ -55,6 +55,7 @@ export * as nn from './nn';
 export * as optim from './optim';
 export * as data from './data';
 export * as onnx from './onnx';
+export * as distributed from './distributed';
 export { save, load } from './serialization';
 export type { Loaded, SaveOptions, LoadOptions, SaveFormat } from './serialization';
 export { gather, indexSelect, scatterAdd, indexAdd } from './ops/indexing';
