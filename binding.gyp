@@ -1,6 +1,7 @@
 {
   "variables": {
-    "torchlet_static_openblas%": "<!(node -p \"process.env.TORCHLET_STATIC_OPENBLAS === '1' ? 1 : 0\")"
+    "torchlet_static_openblas%": "<!(node -p \"process.env.TORCHLET_STATIC_OPENBLAS === '1' ? 1 : 0\")",
+    "torchlet_gloo%": "<!(node scripts/find-gloo.js)"
   },
   "targets": [
     {
@@ -31,5 +32,26 @@
         }]
       ]
     }
+  ],
+  "conditions": [
+    # The optional Gloo addon (torchlet.distributed), only where Gloo is installed (libgloo-dev), so `npm install`
+    # never fails for want of it; never in the prebuild (TORCHLET_STATIC_OPENBLAS=1), which stays the core addon.
+    ["torchlet_gloo==1 and torchlet_static_openblas==0", {
+      "targets": [
+        {
+          "target_name": "torchlet_gloo",
+          "sources": ["native/distributed/gloo.cc"],
+          "include_dirs": [
+            "<!(node -p \"require('node-addon-api').include_dir\")",
+            "<!@(node scripts/find-gloo.js include)"
+          ],
+          "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+          "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++14"],
+          "cflags_cc": ["-std=c++17", "-fexceptions", "-O2", "-pthread"],
+          "cflags!": ["-fno-exceptions"],
+          "libraries": ["<!@(node scripts/find-gloo.js libs)"]
+        }
+      ]
+    }]
   ]
 }

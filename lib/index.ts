@@ -38,6 +38,7 @@ export * as autograd from './autograd';
 export * as nn from './nn';
 export * as optim from './optim';
 export * as data from './data';
+export * as distributed from './distributed';
 export { save, load } from './serialization';
 export { gather, indexSelect, scatterAdd, indexAdd } from './ops/indexing';
 export { matmul, mm, bmm, dot, addmm } from './ops/linalg';

@@ -1,0 +1,433 @@
+// A Gloo process group with its communication thread: see group.h.
+#include "group.h"
+
+#include <gloo/allgather.h>
+#include <gloo/allreduce.h>
+#include <gloo/alltoall.h>
+#include <gloo/barrier.h>
+#include <gloo/broadcast.h>
+#include <gloo/gather.h>
+#include <gloo/math.h>
+#include <gloo/reduce.h>
+#include <gloo/scatter.h>
+#include <gloo/transport/tcp/device.h>
+#include <gloo/transport/unbound_buffer.h>
+
+#include <cstring>
+#include <exception>
+#include <sstream>
+
+namespace torchlet {
+namespace distributed {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using ReduceFn = std::function<void(void*, const void*, const void*, size_t)>;
+
+const char* const kKindNames[] = {"allReduce", "broadcast", "barrier", "allGather", "gather", "scatter",
+                                  "reduce", "allToAll", "reduceScatter", "send", "recv"};
+
+using RawFn = void (*)(void*, const void*, const void*, size_t);
+
+template <typename T>
+ReduceFn reduce_fn(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::kProduct: return static_cast<RawFn>(&gloo::product<T>);
+    case ReduceOp::kMin: return static_cast<RawFn>(&gloo::min<T>);
+    case ReduceOp::kMax: return static_cast<RawFn>(&gloo::max<T>);
+    default: return static_cast<RawFn>(&gloo::sum<T>);  // avg divides the sum afterwards
+  }
+}
+
+ReduceFn reduce_fn(DType d, ReduceOp op) {
+  switch (d) {
+    case DType::kFloat64: return reduce_fn<double>(op);
+    case DType::kInt32: return reduce_fn<int32_t>(op);
+    default: return reduce_fn<float>(op);
+  }
+}
+
+// avg: the sum divided by the world size, in the tensor's own precision (floating dtypes only: JS checks).
+void divide(DType d, const Span& s, int n) {
+  if (d == DType::kFloat64) {
+    double* p = static_cast<double*>(s.data);
+    for (size_t i = 0; i < s.count; ++i) p[i] /= n;
+  } else if (d == DType::kFloat32) {
+    float* p = static_cast<float*>(s.data);
+    const float fn = static_cast<float>(n);
+    for (size_t i = 0; i < s.count; ++i) p[i] /= fn;
+  }
+}
+
+// world spans of count elements as one flat buffer: the caller's own when it passed one, else a gathered copy.
+class Flat {
+ public:
+  Flat(const std::vector<Span>& spans, size_t count, int world, size_t elem, bool copy_in)
+      : spans_(spans), bytes_(count * elem) {
+    if (spans.size() == 1) {
+      data_ = spans[0].data;
+      return;
+    }
+    temp_.resize(bytes_ * world);
+    data_ = temp_.data();
+    if (copy_in) {
+      for (size_t i = 0; i < spans.size(); ++i) std::memcpy(temp_.data() + i * bytes_, spans[i].data, bytes_);
+    }
+  }
+  void* data() const { return data_; }
+  // Copies a gathered result back into the caller's list.
+  void scatter_out() const {
+    if (temp_.empty()) return;
+    for (size_t i = 0; i < spans_.size(); ++i) std::memcpy(spans_[i].data, temp_.data() + i * bytes_, bytes_);
+  }
+
+ private:
+  const std::vector<Span>& spans_;
+  size_t bytes_;
+  std::vector<char> temp_;
+  void* data_;
+};
+
+template <typename Options>
+void set_common(Options& o, uint32_t tag, std::chrono::milliseconds timeout) {
+  o.setTag(tag);
+  o.setTimeout(timeout);
+}
+
+template <typename T>
+void run_typed(const std::shared_ptr<gloo::Context>& ctx, Collective& c, uint32_t tag, std::chrono::milliseconds timeout) {
+  const int n = ctx->size;
+  const int r = ctx->rank;
+  switch (c.kind) {
+    case Kind::kAllReduce: {
+      gloo::AllreduceOptions o(ctx);
+      set_common(o, tag, timeout);
+      o.setOutput(static_cast<T*>(c.out[0].data), c.out[0].count);
+      o.setReduceFunction(reduce_fn(c.dtype, c.op));
+      gloo::allreduce(o);
+      if (c.op == ReduceOp::kAvg) divide(c.dtype, c.out[0], n);
+      break;
+    }
+    case Kind::kBroadcast: {
+      gloo::BroadcastOptions o(ctx);
+      set_common(o, tag, timeout);
+      o.setRoot(c.root);
+      o.setOutput(static_cast<T*>(c.out[0].data), c.out[0].count);
+      gloo::broadcast(o);
+      break;
+    }
+    case Kind::kBarrier: {
+      gloo::BarrierOptions o(ctx);
+      set_common(o, tag, timeout);
+      gloo::barrier(o);
+      break;
+    }
+    case Kind::kAllGather: {
+      const size_t count = c.in[0].count;
+      Flat out(c.out, count, n, sizeof(T), false);
+      gloo::AllgatherOptions o(ctx);
+      set_common(o, tag, timeout);
+      o.setInput(static_cast<T*>(c.in[0].data), count);
+      o.setOutput(static_cast<T*>(out.data()), count * n);
+      gloo::allgather(o);
+      out.scatter_out();
+      break;
+    }
+    case Kind::kGather: {
+      const size_t count = c.in[0].count;
+      gloo::GatherOptions o(ctx);
+      set_common(o, tag, timeout);
+      o.setRoot(c.root);
+      o.setInput(static_cast<T*>(c.in[0].data), count);
+      if (r == c.root) {
+        Flat out(c.out, count, n, sizeof(T), false);
+        o.setOutput(static_cast<T*>(out.data()), count * n);
+        gloo::gather(o);
+        out.scatter_out();
+      } else {
+        gloo::gather(o);
+      }
+      break;
+    }
+    case Kind::kScatter: {
+      const size_t count = c.out[0].count;
+      gloo::ScatterOptions o(ctx);
+      set_common(o, tag, timeout);
+      o.setRoot(c.root);
+      std::vector<T*> ins;
+      if (r == c.root) {
+        for (int i = 0; i < n; ++i) {
+          ins.push_back(c.in.size() == 1 ? static_cast<T*>(c.in[0].data) + i * count : static_cast<T*>(c.in[i].data));
+        }
+        o.setInputs(ins, count);
+      }
+      o.setOutput(static_cast<T*>(c.out[0].data), count);
+      gloo::scatter(o);
+      break;
+    }
+    case Kind::kReduce: {
+      gloo::ReduceOptions o(ctx);
+      set_common(o, tag, timeout);
+      o.setRoot(c.root);
+      o.setOutput(static_cast<T*>(c.out[0].data), c.out[0].count);
+      o.setReduceFunction(reduce_fn(c.dtype, c.op));
+      gloo::reduce(o);
+      if (c.op == ReduceOp::kAvg && r == c.root) divide(c.dtype, c.out[0], n);
+      break;
+    }
+    case Kind::kAllToAll: {
+      const size_t count = (c.out.size() == 1 ? c.out[0].count / n : c.out[0].count);
+      Flat in(c.in, count, n, sizeof(T), true);
+      Flat out(c.out, count, n, sizeof(T), false);
+      gloo::AlltoallOptions o(ctx);
+      set_common(o, tag, timeout);
+      o.setInput(static_cast<T*>(in.data()), count * n);
+      o.setOutput(static_cast<T*>(out.data()), count * n);
+      gloo::alltoall(o);
+      out.scatter_out();
+      break;
+    }
+    case Kind::kReduceScatter: {
+      // Gloo's reduce-scatter classes need power-of-two worlds; PyTorch's Gloo backend has none. An allreduce of
+      // the whole input, of which each rank keeps its chunk, gives the same numbers.
+      const size_t count = c.out[0].count;
+      std::vector<T> all(count * n);
+      for (int i = 0; i < n; ++i) {
+        const T* src = c.in.size() == 1 ? static_cast<const T*>(c.in[0].data) + i * count : static_cast<const T*>(c.in[i].data);
+        std::memcpy(all.data() + i * count, src, count * sizeof(T));
+      }
+      gloo::AllreduceOptions o(ctx);
+      set_common(o, tag, timeout);
+      o.setOutput(all.data(), all.size());
+      o.setReduceFunction(reduce_fn(c.dtype, c.op));
+      gloo::allreduce(o);
+      std::memcpy(c.out[0].data, all.data() + r * count, count * sizeof(T));
+      if (c.op == ReduceOp::kAvg) divide(c.dtype, c.out[0], n);
+      break;
+    }
+    case Kind::kSend: {
+      auto buf = ctx->createUnboundBuffer(c.in[0].data, c.in[0].count * sizeof(T));
+      buf->send(c.root, tag);
+      buf->waitSend(timeout);
+      break;
+    }
+    case Kind::kRecv: {
+      auto buf = ctx->createUnboundBuffer(c.out[0].data, c.out[0].count * sizeof(T));
+      buf->recv(c.root, tag);
+      buf->waitRecv(timeout);
+      break;
+    }
+  }
+}
+
+std::string current_exception_message() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown native error";
+  }
+}
+
+}  // namespace
+
+size_t dtype_size(DType d) { return d == DType::kFloat64 ? 8 : 4; }
+
+void Work::finish(std::string err) {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+    error = std::move(err);
+  }
+  cv.notify_all();
+}
+
+std::string Work::wait() {
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [this] { return done; });
+  return error;
+}
+
+ProcessGroup::ProcessGroup(GroupOptions opts) : opts_(std::move(opts)) {}
+
+ProcessGroup::~ProcessGroup() {
+  close();
+  join();
+}
+
+void ProcessGroup::start(Done done) {
+  thread_ = std::thread([this] { loop(); });
+  push({[this] { rendezvous(); }, std::move(done)});
+}
+
+void ProcessGroup::push(Task t) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!closing_) {
+      queue_.push_back(std::move(t));
+      cv_.notify_one();
+      return;
+    }
+  }
+  t.done("the process group has been destroyed");
+}
+
+void ProcessGroup::enqueue(Collective c, Done done) {
+  auto shared = std::make_shared<Collective>(std::move(c));
+  push({[this, shared] { run(*shared); }, std::move(done)});
+}
+
+void ProcessGroup::close() {
+  std::deque<Task> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) return;
+    closing_ = true;
+    dropped.swap(queue_);
+  }
+  cancel_ = true;
+  cv_.notify_all();
+  for (auto& t : dropped) t.done("the process group was destroyed before this operation ran");
+}
+
+void ProcessGroup::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void ProcessGroup::loop() {
+  for (;;) {
+    Task t;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) break;
+      t = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    std::string error;
+    try {
+      t.run();
+    } catch (...) {
+      error = current_exception_message();
+    }
+    try {
+      t.done(error);
+    } catch (...) {
+      // A completion that cannot reach JS any more (the environment is shutting down) is dropped.
+    }
+  }
+  // Connections close on this thread, after the last task: never under a running collective.
+  context_.reset();
+  device_.reset();
+  store_.reset();
+}
+
+void ProcessGroup::rendezvous() {
+  const auto timeout = std::chrono::milliseconds(opts_.timeout_ms);
+  const std::string where = opts_.store == "file" ? "file://" + opts_.path
+                                                  : "env:// store at " + opts_.host + ":" + std::to_string(opts_.port);
+  try {
+    std::shared_ptr<Store> base;
+    if (opts_.store == "file") base = std::make_shared<FileStore>(opts_.path, timeout);
+    else base = std::make_shared<TcpStore>(opts_.host, opts_.port, timeout);
+    store_ = std::make_shared<PrefixStore>(base, opts_.prefix);
+
+    gloo::transport::tcp::attr attr;
+    if (!opts_.iface.empty()) attr.iface = opts_.iface;
+    else attr.hostname = opts_.hostname;
+    device_ = gloo::transport::tcp::CreateDevice(attr);
+
+    // Every member announces itself, then waits for the others: a member that never comes is named, instead of
+    // Gloo's bare "Wait timeout". The first member to give up leaves its reason under "abort" for the others.
+    store_->set("arrived." + std::to_string(opts_.rank), {});
+    const auto deadline = Clock::now() + timeout;
+    std::vector<int> missing;
+    for (;;) {
+      missing.clear();
+      for (int i = 0; i < opts_.size; ++i) {
+        if (i != opts_.rank && !store_->has("arrived." + std::to_string(i))) missing.push_back(i);
+      }
+      if (missing.empty() || cancel_) break;
+      if (store_->has("abort")) {
+        auto why = store_->get("abort");
+        throw StoreError(std::string(why.begin(), why.end()));
+      }
+      if (Clock::now() >= deadline) {
+        std::ostringstream m;
+        m << "rendezvous timed out after " << opts_.timeout_ms << " ms: " << (missing.size() == 1 ? "rank " : "ranks ");
+        for (size_t k = 0; k < missing.size(); ++k) {
+          m << (k ? ", " : "") << opts_.global_ranks.at(static_cast<size_t>(missing[k]));
+        }
+        m << " of " << opts_.size << (missing.size() == 1 ? " has" : " have") << " not joined (" << where << ")";
+        const std::string why = m.str();
+        try {
+          store_->set("abort", std::vector<char>(why.begin(), why.end()));
+        } catch (...) {
+          // another member gave up first
+        }
+        throw StoreError(why);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (cancel_) throw StoreError("the process group was destroyed during its rendezvous");
+    auto ctx = std::make_shared<gloo::rendezvous::Context>(opts_.rank, opts_.size);
+    ctx->setTimeout(timeout);
+    ctx->connectFullMesh(*store_, device_);
+    // Gloo names a lost connection by the peer's address for that pair: learn every member's addresses.
+    std::string mine;
+    for (int i = 0; i < opts_.size; ++i) {
+      if (i != opts_.rank) mine += ctx->getPair(i)->address().str() + "\n";
+    }
+    store_->set("pairs." + std::to_string(opts_.rank), std::vector<char>(mine.begin(), mine.end()));
+    peer_addresses_.assign(static_cast<size_t>(opts_.size), {});
+    for (int i = 0; i < opts_.size; ++i) {
+      if (i == opts_.rank) continue;
+      auto theirs = store_->get("pairs." + std::to_string(i));
+      std::istringstream lines(std::string(theirs.begin(), theirs.end()));
+      for (std::string line; std::getline(lines, line);) peer_addresses_[static_cast<size_t>(i)].push_back(line);
+    }
+    context_ = ctx;
+  } catch (const StoreError& e) {
+    failure_ = e.what();
+    throw;
+  } catch (...) {
+    failure_ = "rendezvous failed (" + where + "): " + current_exception_message();
+    throw StoreError(failure_);
+  }
+}
+
+void ProcessGroup::run(Collective& c) {
+  const std::string name = kKindNames[static_cast<int>(c.kind)];
+  if (!context_) throw StoreError("the process group is not usable: " + failure_);
+  if (cancel_) throw StoreError("the process group has been destroyed");
+  const auto timeout = std::chrono::milliseconds(c.timeout_ms > 0 ? c.timeout_ms : opts_.timeout_ms);
+  const uint32_t tag = ++tag_;
+  std::shared_ptr<gloo::Context> ctx = context_;
+  try {
+    switch (c.dtype) {
+      case DType::kFloat64: run_typed<double>(ctx, c, tag, timeout); break;
+      case DType::kInt32: run_typed<int32_t>(ctx, c, tag, timeout); break;
+      default: run_typed<float>(ctx, c, tag, timeout); break;
+    }
+  } catch (...) {
+    throw StoreError(describe(name, current_exception_message()));
+  }
+}
+
+std::string ProcessGroup::describe(const std::string& op, const std::string& what) const {
+  // Gloo names a failed connection by its peer's address; turn that into the member's rank.
+  std::string who;
+  for (size_t i = 0; i < peer_addresses_.size(); ++i) {
+    for (const auto& a : peer_addresses_[i]) {
+      if (what.find(a) != std::string::npos) who = "rank " + std::to_string(opts_.global_ranks.at(i));
+    }
+  }
+  std::string m = op + " failed on rank " + std::to_string(opts_.global_ranks.at(static_cast<size_t>(opts_.rank)));
+  if (!who.empty()) m += ": lost the connection to " + who + " (did it exit?)";
+  return m + ": " + what;
+}
+
+}  // namespace distributed
+}  // namespace torchlet

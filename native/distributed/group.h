@@ -1,0 +1,124 @@
+// A Gloo process group with its communication thread (plain C++, no Node headers).
+//
+// Every rendezvous and collective of a group runs on the group's one thread, first in first out, so every rank
+// issues its collectives in the same order whatever the caller does meanwhile. Every exception (Gloo's included)
+// is caught on that thread and becomes the error string of the task's completion: nothing reaches std::terminate.
+#pragma once
+
+#include <gloo/rendezvous/context.h>
+#include <gloo/transport/device.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store.h"
+
+namespace torchlet {
+namespace distributed {
+
+enum class DType : int { kFloat32 = 0, kFloat64 = 1, kInt32 = 2 };
+enum class ReduceOp : int { kSum = 0, kAvg = 1, kProduct = 2, kMin = 3, kMax = 4 };
+// The JS side names these in lib/distributed/native.ts (COLLECTIVES); keep both lists in the same order.
+enum class Kind : int {
+  kAllReduce = 0, kBroadcast, kBarrier, kAllGather, kGather, kScatter, kReduce, kAllToAll, kReduceScatter, kSend, kRecv,
+};
+
+size_t dtype_size(DType d);
+
+// A span of elements in a caller's buffer (kept alive by the caller until the task completes).
+struct Span {
+  void* data;
+  size_t count;
+};
+
+// One collective: what to run and on which buffers. Lists of per-rank spans (allGather into a list, scatter,
+// reduceScatter, allToAll) may also be one flat span of world * count elements.
+struct Collective {
+  Kind kind;
+  ReduceOp op = ReduceOp::kSum;
+  int root = 0;  // broadcast, gather, scatter, reduce; the peer of send and recv
+  DType dtype = DType::kFloat32;
+  std::vector<Span> in, out;
+  int64_t timeout_ms = 0;  // 0: the group's timeout
+};
+
+struct GroupOptions {
+  std::string store;  // "file" or "tcp"
+  std::string path;   // file: the directory
+  std::string host;   // tcp: rank 0's store
+  int port = 0;
+  std::string prefix;  // keys of this group in the store
+  int rank = 0;
+  int size = 1;
+  int64_t timeout_ms = 1800000;
+  std::string hostname;  // the address this process's Gloo device listens on
+  std::string iface;     // or the interface (GLOO_SOCKET_IFNAME)
+  std::vector<int> global_ranks;  // the members' ranks in the default group, for messages
+};
+
+// The completion of one task: done once, with an empty error on success.
+struct Work {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::string error;
+  void finish(std::string err);
+  // Blocks until done; returns the error ("" on success).
+  std::string wait();
+};
+
+class ProcessGroup : public std::enable_shared_from_this<ProcessGroup> {
+ public:
+  using Done = std::function<void(const std::string& error)>;
+  explicit ProcessGroup(GroupOptions opts);
+  ~ProcessGroup();
+
+  // Starts the thread and queues the rendezvous first; done reports its outcome.
+  void start(Done done);
+  // Queues a collective; done runs on the communication thread when it has finished or failed.
+  void enqueue(Collective c, Done done);
+  // Fails what is queued and lets the thread end after the running task; join() waits for it.
+  void close();
+  void join();
+  int rank() const { return opts_.rank; }
+  int size() const { return opts_.size; }
+
+ private:
+  struct Task {
+    std::function<void()> run;
+    Done done;
+  };
+  void push(Task t);
+  void loop();
+  void rendezvous();
+  void run(Collective& c);
+  // The user's message for an exception from a task: Gloo's words plus the member that failed, when known.
+  std::string describe(const std::string& op, const std::string& what) const;
+
+  GroupOptions opts_;
+  std::shared_ptr<Store> store_;
+  std::shared_ptr<gloo::transport::Device> device_;
+  std::shared_ptr<gloo::rendezvous::Context> context_;
+  std::vector<std::vector<std::string>> peer_addresses_;  // each member's pair addresses, as Gloo prints them
+  std::string failure_;  // set once the group cannot run collectives any more
+  uint32_t tag_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> queue_;
+  bool closing_ = false;
+  std::atomic<bool> cancel_{false};
+  std::thread thread_;
+};
+
+}  // namespace distributed
+}  // namespace torchlet
