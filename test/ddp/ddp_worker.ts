@@ -65,7 +65,7 @@ function fixtureRun(name: string, rank: number, world: number): unknown {
       opt.zeroGrad();
       const losses: number[] = [];
       for (let k = 0; k < c.accumulate; k++) {
-        const batch = torch.tensor(idx.slice(start + k * fx.perRankBatch, start + (k + 1) * fx.perRankBatch));
+        const batch = torch.tensor(idx.slice(start + k * fx.perRankBatch, start + (k + 1) * fx.perRankBatch), { dtype: 'int32' });
         const micro = (): number => {
           const loss = F.crossEntropy(ddp.forward(X.indexSelect(0, batch)), y.indexSelect(0, batch));
           loss.backward();
@@ -78,8 +78,10 @@ function fixtureRun(name: string, rank: number, world: number): unknown {
       opt.step();
     }
   }
+  const params = ddp.parameters();
   return {
     ...out,
+    bucketBytes: ddp.bucketIndices().map((b) => b.reduce((n, i) => n + params[i]!.numel() * 4, 0)),
     final: dump(ddp.module.stateDict()),
     stateDictKeys: [...ddp.stateDict().keys()],
     gradIsNone: Object.fromEntries(ddp.module.namedParameters().map(([n, p]) => [n, p.grad === null])),
