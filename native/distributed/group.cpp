@@ -13,6 +13,17 @@
 #include <gloo/transport/tcp/device.h>
 #include <gloo/transport/unbound_buffer.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <netdb.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <sstream>
@@ -221,6 +232,72 @@ void run_typed(const std::shared_ptr<gloo::Context>& ctx, Collective& c, uint32_
   }
 }
 
+// An address as Gloo prints one: "[127.0.0.1]:5507".
+std::string address_string(const sockaddr_storage& ss) {
+  char host[INET6_ADDRSTRLEN] = {0};
+  int port = 0;
+  if (ss.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    port = ntohs(a->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    port = ntohs(a->sin6_port);
+  } else {
+    return "";
+  }
+  return "[" + std::string(host) + "]:" + std::to_string(port);
+}
+
+// A listening socket on host, any port (the kernel completes connections to it without accept()); -1 if none.
+int listen_on(const std::string& host, std::string& where) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), "0", &hints, &res) != 0) return -1;
+  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 64) != 0)) {
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  if (fd < 0) return -1;
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  where = address_string(ss);
+  return fd;
+}
+
+// A connection to "[host]:port"; -1 if none.
+int connect_to(const std::string& where) {
+  const size_t close_bracket = where.rfind("]:");
+  if (where.empty() || where[0] != '[' || close_bracket == std::string::npos) return -1;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(where.substr(1, close_bracket - 1).c_str(), where.substr(close_bracket + 2).c_str(), &hints, &res) != 0) return -1;
+  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  return fd;
+}
+
+// Whether the process at the other end of a liveness connection has gone (its kernel closed the connection).
+bool gone(int fd, int wait_ms) {
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  if (poll(&p, 1, wait_ms) <= 0) return false;
+  char c;
+  ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
 std::string current_exception_message() {
   try {
     throw;
@@ -319,6 +396,10 @@ void ProcessGroup::loop() {
     }
   }
   // Connections close on this thread, after the last task: never under a running collective.
+  for (int fd : live_) {
+    if (fd >= 0) ::close(fd);
+  }
+  if (live_listener_ >= 0) ::close(live_listener_);
   context_.reset();
   device_.reset();
   store_.reset();
@@ -375,18 +456,19 @@ void ProcessGroup::rendezvous() {
     auto ctx = std::make_shared<gloo::rendezvous::Context>(opts_.rank, opts_.size);
     ctx->setTimeout(timeout);
     ctx->connectFullMesh(*store_, device_);
-    // Gloo names a lost connection by the peer's address for that pair: learn every member's addresses.
-    std::string mine;
-    for (int i = 0; i < opts_.size; ++i) {
-      if (i != opts_.rank) mine += ctx->getPair(i)->address().str() + "\n";
-    }
-    store_->set("pairs." + std::to_string(opts_.rank), std::vector<char>(mine.begin(), mine.end()));
-    peer_addresses_.assign(static_cast<size_t>(opts_.size), {});
+    // Liveness: each member listens on one more socket (on the address its Gloo pairs use) and every other member
+    // connects to it. Nothing is ever sent; when a member's process ends, its kernel closes those connections, so
+    // a failed collective can say which member exited (Gloo's own message names only an address).
+    std::string pair_address = opts_.size > 1 ? ctx->getPair(opts_.rank == 0 ? 1 : 0)->address().str() : "";
+    std::string where;
+    const size_t colon = pair_address.rfind("]:");
+    live_listener_ = colon == std::string::npos ? -1 : listen_on(pair_address.substr(1, colon - 1), where);
+    store_->set("alive." + std::to_string(opts_.rank), std::vector<char>(where.begin(), where.end()));
+    live_.assign(static_cast<size_t>(opts_.size), -1);
     for (int i = 0; i < opts_.size; ++i) {
       if (i == opts_.rank) continue;
-      auto theirs = store_->get("pairs." + std::to_string(i));
-      std::istringstream lines(std::string(theirs.begin(), theirs.end()));
-      for (std::string line; std::getline(lines, line);) peer_addresses_[static_cast<size_t>(i)].push_back(line);
+      auto theirs = store_->get("alive." + std::to_string(i));
+      live_[static_cast<size_t>(i)] = connect_to(std::string(theirs.begin(), theirs.end()));
     }
     context_ = ctx;
   } catch (const StoreError& e) {
@@ -417,15 +499,17 @@ void ProcessGroup::run(Collective& c) {
 }
 
 std::string ProcessGroup::describe(const std::string& op, const std::string& what) const {
-  // Gloo names a failed connection by its peer's address; turn that into the member's rank.
+  // Which members have exited, waiting a little for the closing of their liveness connections to arrive after
+  // Gloo's own.
   std::string who;
-  for (size_t i = 0; i < peer_addresses_.size(); ++i) {
-    for (const auto& a : peer_addresses_[i]) {
-      if (what.find(a) != std::string::npos) who = "rank " + std::to_string(opts_.global_ranks.at(i));
+  for (int waited = 0; who.empty() && waited <= 200; waited += 10) {
+    for (size_t i = 0; i < live_.size(); ++i) {
+      if (live_[i] >= 0 && gone(live_[i], 0)) who += (who.empty() ? "rank " : ", rank ") + std::to_string(opts_.global_ranks.at(i));
     }
+    if (who.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   std::string m = op + " failed on rank " + std::to_string(opts_.global_ranks.at(static_cast<size_t>(opts_.rank)));
-  if (!who.empty()) m += ": lost the connection to " + who + " (did it exit?)";
+  if (!who.empty()) m += ": lost " + who + " (its process exited)";
   return m + ": " + what;
 }
 

@@ -108,7 +108,8 @@ class ProcessGroup : public std::enable_shared_from_this<ProcessGroup> {
   std::shared_ptr<Store> store_;
   std::shared_ptr<gloo::transport::Device> device_;
   std::shared_ptr<gloo::rendezvous::Context> context_;
-  std::vector<std::vector<std::string>> peer_addresses_;  // each member's pair addresses, as Gloo prints them
+  std::vector<int> live_;  // a liveness connection to each member (see rendezvous), -1 for none
+  int live_listener_ = -1;
   std::string failure_;  // set once the group cannot run collectives any more
   uint32_t tag_ = 0;
 
