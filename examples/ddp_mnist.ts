@@ -1,13 +1,14 @@
 /**
  * Data-parallel training of the MNIST MLP (784-256-10) across processes, as PyTorch's DistributedDataParallel:
  *
- *   npx torchlet-run --nproc-per-node 2 examples/ddp_mnist.ts [--epochs N]
+ *   npx torchlet-run --nproc-per-node 2 examples/ddp_mnist.ts [--epochs N] [--out checkpoint.safetensors]
  *
  * (the launcher runs .ts files through ts-node; build torchlet first, `npm run build:ts`, since this imports dist/).
  * Every rank loads the same digits; a DistributedSampler gives each rank its share of every epoch's shuffle, DDP
  * averages the gradients over the ranks during backward, so every rank takes the same optimizer step. Rank 0 prints
  * the progress bar and the held-out accuracy and writes the checkpoint.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 
 import * as torch from '../dist';
@@ -61,6 +62,7 @@ export async function main(options: { epochs?: number; batchSize?: number; out?:
     log(tty ? `\r${line}\n` : `${line}\n`);
   }
   if (rank === 0) {
+    fs.mkdirSync(path.dirname(out), { recursive: true });
     torch.save(ddp.module.stateDict(), out, { model: 'MLP 784-256-10', ranks: String(world), heldOutAccuracy: String(accuracy.at(-1)) });
     log(`checkpoint: ${out}\n`);
   }
@@ -69,8 +71,12 @@ export async function main(options: { epochs?: number; batchSize?: number; out?:
 }
 
 if (require.main === module) {
-  const i = process.argv.indexOf('--epochs');
-  main({ epochs: i > 0 ? Number(process.argv[i + 1]) : undefined }).catch((e: unknown) => {
+  const arg = (name: string): string | undefined => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const epochs = arg('--epochs');
+  main({ epochs: epochs === undefined ? undefined : Number(epochs), out: arg('--out') }).catch((e: unknown) => {
     process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
     process.exit(1);
   });
