@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian/Ubuntu machine for torchlet: the system packages the native addon builds against
-# (a C++ compiler, pkg-config, OpenBLAS), then the node modules, the addon and the TypeScript build.
+# (a C++ compiler, pkg-config, OpenBLAS, and Gloo for the optional torchlet.distributed addon), then the node
+# modules, the addons and the TypeScript build.
 # As root it installs missing system packages with apt-get; otherwise it prints the command to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(build-essential pkg-config libopenblas-dev)
+PACKAGES=(build-essential pkg-config libopenblas-dev libgloo-dev)
 missing=()
 command -v c++ >/dev/null 2>&1 || missing+=(build-essential)
 command -v make >/dev/null 2>&1 || missing+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if ! pkg-config --exists openblas 2>/dev/null; then missing+=(libopenblas-dev); fi
+# Gloo has no pkg-config file; binding.gyp builds torchlet_gloo only where scripts/find-gloo.js finds it.
+if [ ! -f /usr/include/gloo/allreduce.h ] && [ -z "${GLOO_ROOT:-}" ]; then missing+=(libgloo-dev); fi
+if [ "${missing[*]}" = "libgloo-dev" ] && { ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" -ne 0 ]; }; then
+  # Gloo is optional: everything but torchlet.distributed works without it.
+  echo "torchlet setup: Gloo not found, so torchlet.distributed will be unavailable (Debian/Ubuntu: sudo apt-get install -y libgloo-dev; elsewhere build Gloo and set GLOO_ROOT)." >&2
+  missing=()
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "torchlet setup: missing ${missing[*]}; install a C++ compiler, pkg-config and OpenBLAS (Fedora: dnf install -y gcc-c++ make pkgconf-pkg-config openblas-devel; macOS: brew install openblas pkg-config)." >&2

@@ -582,3 +582,53 @@ export function allToAllSingle(output: Tensor, input: Tensor, options: Collectiv
   }
   return submit({ kind: 'allToAll', group, dtype: output.dtype, inputs: [inp], outputs: [out], asyncOp: asyncFlag(k, o) });
 }
+
+// ---- point to point ----
+
+/** Options of send/isend (dst) and recv/irecv (src). */
+export interface PointToPointOptions {
+  group?: ProcessGroup;
+  /** Matches a send with the receive of the same tag (default 0). */
+  tag?: number;
+}
+
+function pointToPoint(k: 'send' | 'recv', name: string, tensor: Tensor, peer: unknown, o: PointToPointOptions, asyncOp: boolean): Work | undefined {
+  const group = groupOf(name, o.group);
+  const buf = buffer(name, 'tensor', tensor);
+  const local = rootOf(name, k === 'send' ? 'dst' : 'src', peer, group);
+  if (local === group.rank) throw new RangeError(`${name}: Invalid ${k === 'send' ? 'destination' : 'source'} rank: should not use rank of current process`);
+  const tag = o.tag === undefined ? 0 : checkInt(name, 'tag', o.tag, 0, 2 ** 31 - 1);
+  return submit({ kind: k, group, op: tag, root: local, dtype: tensor.dtype, inputs: k === 'send' ? [buf] : [], outputs: k === 'recv' ? [buf] : [], asyncOp });
+}
+
+/**
+ * Sends the tensor to rank dst, as torch.distributed.send: returns once it has been received. Point-to-point
+ * messages do not wait behind the group's queued collectives.
+ * @example distributed.send(x, { dst: 1 })
+ */
+export function send(tensor: Tensor, options: PointToPointOptions & { dst: number }): void {
+  const o = checkOptions('send', options);
+  pointToPoint('send', 'send', tensor, o.dst, o, false);
+}
+
+/**
+ * Receives rank src's tensor into the tensor, as torch.distributed.recv; returns src.
+ * @example distributed.recv(x, { src: 0 })
+ */
+export function recv(tensor: Tensor, options: PointToPointOptions & { src: number }): number {
+  const o = checkOptions('recv', options);
+  pointToPoint('recv', 'recv', tensor, o.src, o, false);
+  return o.src;
+}
+
+/** send that returns a Work at once, as torch.distributed.isend. */
+export function isend(tensor: Tensor, options: PointToPointOptions & { dst: number }): Work {
+  const o = checkOptions('isend', options);
+  return pointToPoint('send', 'isend', tensor, o.dst, o, true)!;
+}
+
+/** recv that returns a Work at once, as torch.distributed.irecv. */
+export function irecv(tensor: Tensor, options: PointToPointOptions & { src: number }): Work {
+  const o = checkOptions('irecv', options);
+  return pointToPoint('recv', 'irecv', tensor, o.src, o, true)!;
+}

@@ -106,9 +106,9 @@ void check_sizes(Napi::Env env, const Collective& c, int world, int rank) {
       break;
     }
   }
-  if ((c.kind == Kind::kBroadcast || c.kind == Kind::kGather || c.kind == Kind::kScatter || c.kind == Kind::kReduce ||
-       c.kind == Kind::kSend || c.kind == Kind::kRecv) &&
-      (c.root < 0 || c.root >= world)) {
+  const bool p2p = c.kind == Kind::kSend || c.kind == Kind::kRecv;
+  if ((c.kind == Kind::kBroadcast || c.kind == Kind::kGather || c.kind == Kind::kScatter || c.kind == Kind::kReduce || p2p) &&
+      (c.root < 0 || c.root >= world || (p2p && c.root == rank))) {
     throw_range(env, std::string(fn) + ": root or peer out of range");
   }
 }
@@ -224,7 +224,8 @@ class Addon : public Napi::Addon<Addon> {
     const int kind = info[1].As<Napi::Number>().Int32Value();
     const int op = info[2].As<Napi::Number>().Int32Value();
     const int dtype = info[4].As<Napi::Number>().Int32Value();
-    if (kind < 0 || kind > static_cast<int>(Kind::kRecv) || op < 0 || op > 4 || dtype < 0 || dtype > 2) {
+    const bool p2p = kind == static_cast<int>(Kind::kSend) || kind == static_cast<int>(Kind::kRecv);
+    if (kind < 0 || kind > static_cast<int>(Kind::kRecv) || op < 0 || (op > 4 && !p2p) || dtype < 0 || dtype > 2) {
       throw_range(env, "run: bad kind, op or dtype");
     }
     Collective c;
@@ -237,7 +238,9 @@ class Addon : public Napi::Addon<Addon> {
     c.timeout_ms = info[7].IsNumber() ? info[7].As<Napi::Number>().Int64Value() : 0;
     check_sizes(env, c, it->second->size(), it->second->rank());
     auto work = std::make_shared<Work>();
-    it->second->enqueue(std::move(c), completion(env, info[8].As<Napi::Function>(), work));
+    auto done = completion(env, info[8].As<Napi::Function>(), work);
+    if (p2p) it->second->post(std::move(c), std::move(done));
+    else it->second->enqueue(std::move(c), std::move(done));
     return Napi::External<WorkRef>::New(env, new WorkRef(work), [](Napi::Env, WorkRef* w) { delete w; });
   }
 

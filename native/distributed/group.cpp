@@ -217,18 +217,9 @@ void run_typed(const std::shared_ptr<gloo::Context>& ctx, Collective& c, uint32_
       if (c.op == ReduceOp::kAvg) divide(c.dtype, c.out[0], n);
       break;
     }
-    case Kind::kSend: {
-      auto buf = ctx->createUnboundBuffer(c.in[0].data, c.in[0].count * sizeof(T));
-      buf->send(c.root, tag);
-      buf->waitSend(timeout);
-      break;
-    }
-    case Kind::kRecv: {
-      auto buf = ctx->createUnboundBuffer(c.out[0].data, c.out[0].count * sizeof(T));
-      buf->recv(c.root, tag);
-      buf->waitRecv(timeout);
-      break;
-    }
+    case Kind::kSend:
+    case Kind::kRecv:
+      break;  // posted by ProcessGroup::post, not run in the queue
   }
 }
 
@@ -327,7 +318,7 @@ std::string Work::wait() {
   return error;
 }
 
-ProcessGroup::ProcessGroup(GroupOptions opts) : opts_(std::move(opts)) {}
+ProcessGroup::ProcessGroup(GroupOptions opts) : opts_(std::move(opts)), ready_(std::make_shared<Work>()) {}
 
 ProcessGroup::~ProcessGroup() {
   close();
@@ -336,7 +327,57 @@ ProcessGroup::~ProcessGroup() {
 
 void ProcessGroup::start(Done done) {
   thread_ = std::thread([this] { loop(); });
-  push({[this] { rendezvous(); }, std::move(done)});
+  auto ready = ready_;
+  push({[this] { rendezvous(); }, [ready, done](const std::string& error) {
+          ready->finish(error);
+          done(error);
+        }});
+}
+
+void ProcessGroup::post(Collective c, Done done) {
+  const std::string name = kKindNames[static_cast<int>(c.kind)];
+  std::string error = ready_->wait();  // a subgroup's rendezvous may still run
+  std::shared_ptr<gloo::Context> ctx;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) error = "the process group has been destroyed";
+    ctx = context_;
+  }
+  if (!error.empty() || !ctx) {
+    done(name + " failed: " + (error.empty() ? "the process group is not usable: " + failure_ : error));
+    return;
+  }
+  const auto timeout = std::chrono::milliseconds(c.timeout_ms > 0 ? c.timeout_ms : opts_.timeout_ms);
+  // Point-to-point messages live in slots of their own (prefix 0xEE, then the user's tag), away from the
+  // collectives' numbering, which must stay the same on every rank.
+  const uint64_t slot = (uint64_t{0xEE} << 56) | static_cast<uint32_t>(c.op);
+  std::shared_ptr<gloo::transport::UnboundBuffer> buf;
+  try {
+    const bool send = c.kind == Kind::kSend;
+    const Span& span = send ? c.in[0] : c.out[0];
+    buf = ctx->createUnboundBuffer(span.data, span.count * dtype_size(c.dtype));
+    if (send) buf->send(c.root, slot);
+    else buf->recv(c.root, slot);
+  } catch (...) {
+    done(describe(name, current_exception_message()));
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  p2p_.emplace_back([this, ctx, buf, send = c.kind == Kind::kSend, name, timeout, done]() mutable {
+    std::string err;
+    try {
+      if (send) buf->waitSend(timeout);
+      else buf->waitRecv(timeout);
+    } catch (...) {
+      err = describe(name, current_exception_message());
+    }
+    buf.reset();
+    try {
+      done(err);
+    } catch (...) {
+      // as in loop()
+    }
+  });
 }
 
 void ProcessGroup::push(Task t) {
@@ -395,7 +436,14 @@ void ProcessGroup::loop() {
       // A completion that cannot reach JS any more (the environment is shutting down) is dropped.
     }
   }
-  // Connections close on this thread, after the last task: never under a running collective.
+  // Connections close on this thread, after the last task and the last point-to-point wait: never under a running
+  // operation (no new one starts once closing_ is set).
+  std::vector<std::thread> p2p;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    p2p.swap(p2p_);
+  }
+  for (auto& t : p2p) t.join();
   for (int fd : live_) {
     if (fd >= 0) ::close(fd);
   }

@@ -45,7 +45,7 @@ struct Span {
 struct Collective {
   Kind kind;
   ReduceOp op = ReduceOp::kSum;
-  int root = 0;  // broadcast, gather, scatter, reduce; the peer of send and recv
+  int root = 0;  // broadcast, gather, scatter, reduce; the peer of send and recv (whose tag is in op)
   DType dtype = DType::kFloat32;
   std::vector<Span> in, out;
   int64_t timeout_ms = 0;  // 0: the group's timeout
@@ -86,6 +86,10 @@ class ProcessGroup : public std::enable_shared_from_this<ProcessGroup> {
   void start(Done done);
   // Queues a collective; done runs on the communication thread when it has finished or failed.
   void enqueue(Collective c, Done done);
+  // Posts a send or a receive (Kind::kSend / kRecv; root: the peer, op: the tag) at once on the calling thread, so
+  // that messages between two ranks never wait on each other behind the queue; a thread of its own waits for it
+  // and runs done. Waits for the group's rendezvous first.
+  void post(Collective c, Done done);
   // Fails what is queued and lets the thread end after the running task; join() waits for it.
   void close();
   void join();
@@ -119,6 +123,8 @@ class ProcessGroup : public std::enable_shared_from_this<ProcessGroup> {
   bool closing_ = false;
   std::atomic<bool> cancel_{false};
   std::thread thread_;
+  std::shared_ptr<Work> ready_;  // the rendezvous
+  std::vector<std::thread> p2p_;  // point-to-point waits, joined by the communication thread at its end
 };
 
 }  // namespace distributed

@@ -167,8 +167,40 @@ function check(results: RankResult[], world: number): void {
   }
 }
 
+/** Point to point in a ring of 3: isend to the next rank, recv from the previous, tags matched out of order. */
+const P2P = `
+await d.initProcessGroup({ timeout: 20000 });
+const next = (rank + 1) % world, prev = (rank + world - 1) % world;
+const a = torch.tensor([rank, rank * 10], { dtype: 'float64' });
+const b = torch.tensor([rank + 100], { dtype: 'int32' });
+const sends = [d.isend(a, { dst: next, tag: 1 }), d.isend(b, { dst: next, tag: 2 })];
+const fromB = torch.zeros(1, { dtype: 'int32' });
+const fromA = torch.zeros(2, { dtype: 'float64' });
+const src = d.recv(fromB, { src: prev, tag: 2 });   // the later message first
+d.irecv(fromA, { src: prev, tag: 1 }).wait();
+for (const w of sends) await w.promise;
+// A collective after point to point still lines up on every rank.
+const s = torch.tensor([1]);
+d.allReduce(s);
+let self;
+try { d.send(a, { dst: rank }); } catch (e) { self = e.name + ': ' + e.message; }
+result({ fromA: fromA.tolist(), fromB: fromB.tolist(), src, sum: s.tolist(), self });
+d.destroyProcessGroup();
+`;
+
 describeGloo('distributed collectives (real processes, loopback Gloo)', () => {
   jest.setTimeout(60000);
+
+  test('send, recv, isend, irecv: a ring of 3 with tags', async () => {
+    const runs = await runRanks(3, P2P);
+    for (const r of runs) {
+      const prev = (r.rank + 2) % 3;
+      expect(r.result).toEqual({
+        fromA: [prev, prev * 10], fromB: [prev + 100], src: prev, sum: [3],
+        self: 'RangeError: send: Invalid destination rank: should not use rank of current process',
+      });
+    }
+  });
 
   test('2 ranks, env:// rendezvous', async () => {
     check(await runRanks(2, BODY), 2);
