@@ -504,8 +504,4 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
   get hasRebuiltBuckets(): boolean {
     return this.reducer.hasRebuiltBuckets;
   }
-
-  override extraRepr(): string {
-    return '';
-  }
 }
