@@ -129,8 +129,8 @@ class Addon : public Napi::Addon<Addon> {
 
   // At environment teardown (process exit, a worker ending): stop every thread before the memory goes away.
   ~Addon() {
-    for (auto& g : groups_) g.second->close();
-    for (auto& g : retired_) g->close();
+    for (auto& g : groups_) g.second->abort();
+    for (auto& g : retired_) g->abort();
     groups_.clear();  // each destructor joins its thread
     retired_.clear();
     stores_.clear();

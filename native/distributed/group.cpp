@@ -10,6 +10,7 @@
 #include <gloo/math.h>
 #include <gloo/reduce.h>
 #include <gloo/scatter.h>
+#include <gloo/transport/pair.h>
 #include <gloo/transport/tcp/device.h>
 #include <gloo/transport/unbound_buffer.h>
 
@@ -289,6 +290,19 @@ bool gone(int fd, int wait_ms) {
   return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
+// Whether a data-moving operation has no elements at all (Gloo divides by the element count: SIGFPE). Every rank
+// passes tensors of the same sizes, so every rank skips it alike.
+bool empty_operation(const Collective& c) {
+  if (c.kind == Kind::kBarrier) return false;
+  for (const auto& s : c.in) {
+    if (s.count) return false;
+  }
+  for (const auto& s : c.out) {
+    if (s.count) return false;
+  }
+  return true;
+}
+
 std::string current_exception_message() {
   try {
     throw;
@@ -337,6 +351,10 @@ void ProcessGroup::start(Done done) {
 void ProcessGroup::post(Collective c, Done done) {
   const std::string name = kKindNames[static_cast<int>(c.kind)];
   std::string error = ready_->wait();  // a subgroup's rendezvous may still run
+  if (error.empty() && empty_operation(c)) {
+    done("");
+    return;
+  }
   std::shared_ptr<gloo::Context> ctx;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -348,9 +366,11 @@ void ProcessGroup::post(Collective c, Done done) {
     return;
   }
   const auto timeout = std::chrono::milliseconds(c.timeout_ms > 0 ? c.timeout_ms : opts_.timeout_ms);
-  // Point-to-point messages live in slots of their own (prefix 0xEE, then the user's tag), away from the
-  // collectives' numbering, which must stay the same on every rank.
-  const uint64_t slot = (uint64_t{0xEE} << 56) | static_cast<uint32_t>(c.op);
+  // Point-to-point messages live in slots of their own (prefix 0xEE, the sender's rank, the user's tag), away
+  // from the collectives' numbering, which must stay the same on every rank. The sender's rank keeps the two
+  // directions of an exchange apart: Gloo loses a match when both ranks send and receive on one slot at once.
+  const int sender = c.kind == Kind::kSend ? opts_.rank : c.root;
+  const uint64_t slot = (uint64_t{0xEE} << 56) | (static_cast<uint64_t>(sender) << 32) | static_cast<uint32_t>(c.op);
   std::shared_ptr<gloo::transport::UnboundBuffer> buf;
   try {
     const bool send = c.kind == Kind::kSend;
@@ -410,6 +430,24 @@ void ProcessGroup::close() {
   for (auto& t : dropped) t.done("the process group was destroyed before this operation ran");
 }
 
+void ProcessGroup::abort() {
+  close();
+  std::shared_ptr<gloo::Context> ctx;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ctx = context_;
+  }
+  if (!ctx) return;
+  for (int i = 0; i < ctx->size; ++i) {
+    if (i == ctx->rank) continue;
+    try {
+      ctx->getPair(i)->close();
+    } catch (...) {
+      // already closed or failed
+    }
+  }
+}
+
 void ProcessGroup::join() {
   if (thread_.joinable()) thread_.join();
 }
@@ -448,7 +486,10 @@ void ProcessGroup::loop() {
     if (fd >= 0) ::close(fd);
   }
   if (live_listener_ >= 0) ::close(live_listener_);
-  context_.reset();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    context_.reset();
+  }
   device_.reset();
   store_.reset();
 }
@@ -518,6 +559,7 @@ void ProcessGroup::rendezvous() {
       auto theirs = store_->get("alive." + std::to_string(i));
       live_[static_cast<size_t>(i)] = connect_to(std::string(theirs.begin(), theirs.end()));
     }
+    std::lock_guard<std::mutex> lock(mu_);
     context_ = ctx;
   } catch (const StoreError& e) {
     failure_ = e.what();
@@ -533,6 +575,7 @@ void ProcessGroup::run(Collective& c) {
   if (!context_) throw StoreError("the process group is not usable: " + failure_);
   if (cancel_) throw StoreError("the process group has been destroyed");
   const auto timeout = std::chrono::milliseconds(c.timeout_ms > 0 ? c.timeout_ms : opts_.timeout_ms);
+  if (empty_operation(c)) return;
   const uint32_t tag = ++tag_;
   std::shared_ptr<gloo::Context> ctx = context_;
   try {

@@ -92,6 +92,9 @@ class ProcessGroup : public std::enable_shared_from_this<ProcessGroup> {
   void post(Collective c, Done done);
   // Fails what is queued and lets the thread end after the running task; join() waits for it.
   void close();
+  // close(), and closes the connections too, so that what runs fails at once (at environment teardown: a process
+  // that exits with a collective pending does not wait for its timeout).
+  void abort();
   void join();
   int rank() const { return opts_.rank; }
   int size() const { return opts_.size; }

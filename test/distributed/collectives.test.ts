@@ -57,6 +57,16 @@ for (const dtype of ${JSON.stringify(DTYPES)}) {
   d.reduceScatterTensor(rst, torch.cat(Array.from({ length: world }, (_, j) => mk(dtype, rank * world + j))));
   out['reduceScatterTensor.' + dtype] = rst.tolist();
 }
+// Edge sizes: no elements at all (Gloo would divide by zero), fewer elements than ranks.
+const e0 = torch.zeros(0);
+d.allReduce(e0);
+d.broadcast(e0, { src: 0 });
+d.allGather(Array.from({ length: world }, () => torch.zeros(0)), e0);
+const one = torch.tensor([rank + 1], { dtype: 'float64' });
+d.allReduce(one, { op: 'product' });
+const oneReduced = torch.tensor([rank + 1], { dtype: 'int32' });
+d.reduce(oneReduced, { dst: 0, op: 'max' });
+out.edge = { product: one.tolist(), max: rank === 0 ? oneReduced.tolist() : null };
 // Several collectives in flight at once while the event loop keeps running.
 let ticks = 0;
 const timer = setInterval(() => ticks++, 1);
@@ -145,6 +155,7 @@ function check(results: RankResult[], world: number): void {
       expect(out[`allToAllSingle.${dtype}`]).toEqual(range(world).flatMap((j) => row(j * world + rank)));
       expect(out[`reduceScatterTensor.${dtype}`]).toEqual(range(N).map((i) => range(world).reduce((a, r) => a + val(r * world + rank, i), 0)));
     }
+    expect(out.edge).toEqual({ product: [range(world).reduce((a, r) => a * (r + 1), 1)], max: rank === 0 ? [world] : null });
     const ranksSum = range(world).reduce((a, b) => a + b, 0);
     expect(out.overlap.sums).toEqual(range(4).map((k) => [ranksSum + world * k, ranksSum + world * k]));
     expect(out.overlap.completed).toBe(true);
@@ -179,12 +190,21 @@ const fromA = torch.zeros(2, { dtype: 'float64' });
 const src = d.recv(fromB, { src: prev, tag: 2 });   // the later message first
 d.irecv(fromA, { src: prev, tag: 1 }).wait();
 for (const w of sends) await w.promise;
+// Ranks 0 and 1 exchange on one tag, both ways at once.
+let swapped = null;
+if (rank < 2) {
+  const mine = torch.full([3], rank + 0.5), theirs = torch.zeros(3);
+  const w = d.isend(mine, { dst: 1 - rank, tag: 5 });
+  d.recv(theirs, { src: 1 - rank, tag: 5 });
+  w.wait();
+  swapped = theirs.tolist();
+}
 // A collective after point to point still lines up on every rank.
 const s = torch.tensor([1]);
 d.allReduce(s);
 let self;
 try { d.send(a, { dst: rank }); } catch (e) { self = e.name + ': ' + e.message; }
-result({ fromA: fromA.tolist(), fromB: fromB.tolist(), src, sum: s.tolist(), self });
+result({ fromA: fromA.tolist(), fromB: fromB.tolist(), src, sum: s.tolist(), self, swapped });
 d.destroyProcessGroup();
 `;
 
@@ -197,6 +217,7 @@ describeGloo('distributed collectives (real processes, loopback Gloo)', () => {
       const prev = (r.rank + 2) % 3;
       expect(r.result).toEqual({
         fromA: [prev, prev * 10], fromB: [prev + 100], src: prev, sum: [3],
+        swapped: r.rank < 2 ? [1 - r.rank + 0.5, 1 - r.rank + 0.5, 1 - r.rank + 0.5] : null,
         self: 'RangeError: send: Invalid destination rank: should not use rank of current process',
       });
     }
