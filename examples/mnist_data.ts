@@ -38,7 +38,8 @@ export function splitDigits(testSize: number, seed: number): { trainX: Tensor; t
   return { trainX: X.indexSelect(0, trainIdx), trainY: y.indexSelect(0, trainIdx), testX: X.indexSelect(0, testIdx), testY: y.indexSelect(0, testIdx) };
 }
 
-function bar(done: number, total: number, width = 24): string {
+/** A text progress bar, e.g. [######......]. */
+export function bar(done: number, total: number, width = 24): string {
   const filled = Math.round((done / total) * width);
   return '[' + '#'.repeat(filled) + '.'.repeat(width - filled) + ']';
 }

@@ -22,6 +22,52 @@ const FREED =
 
 let walks = 0;
 
+/** A hook run on a leaf after backward has accumulated its gradient into .grad (it reads leaf.grad). */
+export type PostAccumulateGradHook = (leaf: Tensor) => void;
+
+// Hooks per leaf, in registration order; a WeakMap so the tensor core carries no hook state.
+const postAccumulateHooks = new WeakMap<Tensor, PostAccumulateGradHook[]>();
+let hookedLeaves = 0;
+
+/**
+ * Registers a post-accumulate-grad hook on a leaf: called once per backward, after all of this walk's contributions
+ * to the leaf have been summed into .grad (never by autograd.grad). Returns a handle whose remove() unregisters it.
+ */
+export function addPostAccumulateGradHook(leaf: Tensor, hook: PostAccumulateGradHook): { remove(): void } {
+  let list = postAccumulateHooks.get(leaf);
+  if (!list) {
+    list = [];
+    postAccumulateHooks.set(leaf, list);
+  }
+  if (list.length === 0) hookedLeaves++;
+  list.push(hook);
+  return {
+    remove(): void {
+      const i = list!.indexOf(hook);
+      if (i < 0) return;
+      list!.splice(i, 1);
+      if (list!.length === 0) hookedLeaves--;
+    },
+  };
+}
+
+/** The final-callback queues of the walks in progress (a hook may start a nested backward): the innermost last. */
+const callbackQueues: (() => void)[][] = [];
+
+/**
+ * Queues fn to run once the current backward has finished walking the graph, after every gradient is accumulated,
+ * as PyTorch's Variable._execution_engine.queue_callback (DDP waits for its buckets there). Callbacks run in queue
+ * order; one may queue another.
+ * @throws Error outside a backward pass, in PyTorch's words
+ * @example leaf.registerPostAccumulateGradHook(() => autograd.queueCallback(() => console.log('done')))
+ */
+export function queueCallback(fn: () => void): void {
+  if (typeof fn !== 'function') throw new TypeError(`queueCallback: expected a function for 'callback' but received ${fn === null ? 'null' : typeof fn}`);
+  const queue = callbackQueues[callbackQueues.length - 1];
+  if (!queue) throw new Error('queueCallback: Final callbacks can only be installed during backward pass.');
+  queue.push(fn);
+}
+
 /** Nodes reachable from the roots, each after every node that feeds it a gradient (iterative DFS). */
 function topoOrder(roots: readonly Node[]): Node[] {
   const walk = ++walks;
@@ -53,6 +99,20 @@ function topoOrder(roots: readonly Node[]): Node[] {
     }
   }
   return order.reverse();
+}
+
+/** For each leaf with post-accumulate hooks: the number of edges from the walk's nodes into it. */
+function hookedEdges(order: readonly Node[]): Map<Tensor, { edges: number; got: boolean }> {
+  const out = new Map<Tensor, { edges: number; got: boolean }>();
+  for (const node of order) {
+    for (const t of node.inputs) {
+      if (!t || t.gradFn || !postAccumulateHooks.get(t)?.length) continue;
+      const h = out.get(t);
+      if (h) h.edges++;
+      else out.set(t, { edges: 1, got: false });
+    }
+  }
+  return out;
 }
 
 /**
@@ -106,10 +166,21 @@ export function runBackward(
   });
 
   const order = topoOrder(rootNodes);
+  // Hooked leaves: how many graph edges still lead to each, and whether a gradient came along one of them. A
+  // leaf's hooks run when its last edge has been walked, as PyTorch runs AccumulateGrad once on the summed inputs.
+  const hooked = captured || hookedLeaves === 0 ? null : hookedEdges(order);
+  const arrived = (t: Tensor, withGrad: boolean): void => {
+    const h = hooked!.get(t)!;
+    h.got ||= withGrad;
+    if (--h.edges === 0 && h.got) for (const hook of [...postAccumulateHooks.get(t)!]) hook(t);
+  };
   const run = (): void => {
     for (const node of order) {
       const g = node.pending;
-      if (!g) continue;
+      if (!g) {
+        if (hooked) for (const t of node.inputs) if (t && hooked.has(t)) arrived(t, false);
+        continue;
+      }
       node.pending = null;
       if (node.retained && !captured) node.retained.grad = own(g);
       if (captured) {
@@ -135,12 +206,28 @@ export function runBackward(
         if (t.gradFn) accumulate(t.gradFn, gi);
         else leafGrad(t, gi);
       }
+      if (hooked) inputs.forEach((t, i) => t && hooked.has(t) && arrived(t, !!out[i]));
     }
+    // Callbacks queued during the walk (and by earlier callbacks) run after it, in order.
+    const queue = callbackQueues[callbackQueues.length - 1]!;
+    for (let i = 0; i < queue.length; i++) queue[i]!();
   };
+  callbackQueues.push([]);
   try {
+    if (hooked) {
+      // Leaves given as roots got their gradient before any node runs; one that the graph also reaches waits
+      // for its edges.
+      for (const r of new Set(roots)) {
+        if (r.gradFn || !r.requiresGrad || !postAccumulateHooks.get(r)?.length) continue;
+        const h = hooked.get(r);
+        if (h) h.got = true;
+        else for (const hook of [...postAccumulateHooks.get(r)!]) hook(r);
+      }
+    }
     if (create) enableGrad(run);
     else noGrad(run);
   } finally {
+    callbackQueues.pop();
     // An error midway must not leave gradients parked on nodes for a later walk.
     for (const node of order) node.pending = null;
   }

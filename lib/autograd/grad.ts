@@ -6,8 +6,8 @@
 import { Tensor, defineMethods, emptyTensor } from '../tensor';
 import { sameShape, shapeStr } from '../shape';
 import { describe } from '../validate';
-import { runBackward } from './engine';
-import type { BackwardOptions } from './engine';
+import { addPostAccumulateGradHook, runBackward } from './engine';
+import type { BackwardOptions, PostAccumulateGradHook } from './engine';
 import { noGrad } from './grad_mode';
 
 export type { BackwardOptions } from './engine';
@@ -148,6 +148,15 @@ declare module '../tensor' {
      * @example loss.backward(); w.grad
      */
     backward(gradient?: Tensor | BackwardOptions | null, ...rest: (boolean | BackwardOptions | null | undefined)[]): void;
+    /**
+     * Registers hook(leaf), run once per backward after the leaf's gradient has been accumulated into .grad, as
+     * PyTorch 2.x's Tensor.register_post_accumulate_grad_hook (DDP starts its bucket reductions from it). Not run
+     * by autograd.grad, which accumulates nothing.
+     * @returns a handle whose remove() unregisters the hook
+     * @throws Error on a tensor that does not require grad or is not a leaf
+     * @example const h = w.registerPostAccumulateGradHook((p) => console.log(p.grad)); h.remove();
+     */
+    registerPostAccumulateGradHook(hook: PostAccumulateGradHook): { remove(): void };
   }
 }
 
@@ -161,5 +170,11 @@ defineMethods({
       throw new TypeError(`backward: expected a Tensor, null or an options object for 'gradient' but received ${describe(gradient)}`);
     }
     backward([this], [gradient ?? null], ...rest);
+  },
+  registerPostAccumulateGradHook(this: Tensor, hook: PostAccumulateGradHook) {
+    if (typeof hook !== 'function') throw new TypeError(`registerPostAccumulateGradHook: expected a function for 'hook' but received ${describe(hook)}`);
+    if (!this.requiresGrad) throw new Error("registerPostAccumulateGradHook: cannot register a hook on a tensor that doesn't require gradient");
+    if (this.gradFn) throw new Error('registerPostAccumulateGradHook: post accumulate grad hooks cannot be registered on non-leaf tensors');
+    return addPostAccumulateGradHook(this, hook);
   },
 });

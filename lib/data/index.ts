@@ -73,3 +73,5 @@ export class DataLoader implements Iterable<Tensor[]> {
     }
   }
 }
+
+export { DistributedSampler, type DistributedSamplerOptions } from './distributed_sampler';

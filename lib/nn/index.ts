@@ -15,3 +15,4 @@ export { Flatten, Unflatten } from './modules/flatten';
 export * as functional from './functional';
 export * as init from './init';
 export * as utils from './utils';
+export * as parallel from './parallel';

@@ -1,0 +1,201 @@
+'use strict';
+/**
+ * DDP training throughput, run by the `distributed` workload (bench/distributed.js) after its allreduce rows:
+ * an MLP 784-512-512-10 (670k parameters, 2.7 MB of gradients: two buckets, 1 MB then the rest) trained with SGD
+ * on a global batch of 256, as 1 process of 1 thread (plain training on the whole batch) and as 2 DDP ranks of
+ * 1 thread each (128 per rank, Gloo on loopback), for torchlet and for PyTorch 1.13 (Debian's python3-torch, same
+ * setup). Every configuration runs in fresh processes, the configurations taking turns round after round.
+ * scaling = throughput of 2 ranks / throughput of 1 process; goal: torchlet's scaling >= PyTorch's.
+ *
+ * This file is also the torchlet rank: `TORCHLET_DDP_BENCH=1 node bench/ddp.js WORLD BATCH WARMUP STEPS`.
+ */
+const { spawn } = require('child_process');
+const fs = require('fs');
+const net = require('net');
+const path = require('path');
+
+const { summarize } = require('./stats');
+
+const PYTHON = '/usr/bin/python3';
+const GLOBAL_BATCH = 256;
+const SIZES = [784, 512, 512, 10];
+
+/** The PyTorch rank: plain training for world 1, DDP over Gloo otherwise; prints per-step milliseconds. */
+const PYTORCH_RANK = `
+import json, os, sys, time
+import torch, torch.nn as nn, torch.nn.functional as F
+import torch.distributed as dist
+world, batch, warmup, steps = map(int, sys.argv[1:5])
+torch.set_num_threads(1)
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+if world > 1:
+    dist.init_process_group('gloo', rank=int(os.environ['RANK']), world_size=world)
+    model = nn.parallel.DistributedDataParallel(model)
+opt = torch.optim.SGD(model.parameters(), lr=0.01)
+x = torch.rand(batch, 784)
+y = torch.randint(0, 10, (batch,))
+times = []
+for i in range(warmup + steps):
+    t0 = time.perf_counter()
+    opt.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    opt.step()
+    if i >= warmup:
+        times.append((time.perf_counter() - t0) * 1e3)
+if world > 1:
+    dist.destroy_process_group()
+print(json.dumps({'times': times}), flush=True)
+`;
+
+/** The torchlet rank: the same loop. */
+async function rankMain(world, batch, warmup, steps) {
+  const torch = require('..');
+  const { nn, optim } = torch;
+  torch.setNumThreads(1);
+  torch.manualSeed(0);
+  let model = new nn.Sequential(new nn.Linear(784, 512), new nn.ReLU(), new nn.Linear(512, 512), new nn.ReLU(), new nn.Linear(512, 10));
+  if (world > 1) {
+    await torch.distributed.initProcessGroup({ backend: 'gloo', timeout: 120000 });
+    model = new nn.parallel.DistributedDataParallel(model);
+  }
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01 });
+  const x = torch.rand(batch, 784);
+  const y = torch.randint(0, 10, [batch]);
+  const times = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const t0 = process.hrtime.bigint();
+    opt.zeroGrad();
+    nn.functional.crossEntropy(model.forward(x), y).backward();
+    opt.step();
+    if (i >= warmup) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  if (world > 1) torch.distributed.destroyProcessGroup();
+  console.log(JSON.stringify({ times }));
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `world` ranks of one side; resolves with rank 0's step times (the ranks wait for each other every step). */
+async function runSide(side, world, warmup, steps) {
+  const port = await freePort();
+  const batch = GLOBAL_BATCH / world;
+  const args = [String(world), String(batch), String(warmup), String(steps)];
+  const runs = Array.from({ length: world }, (_, rank) => new Promise((resolve, reject) => {
+    const env = {
+      ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port),
+      OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', TORCHLET_DDP_BENCH: '1',
+    };
+    const child = side === 'torchlet'
+      ? spawn(process.execPath, [__filename, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(PYTHON, ['-c', PYTORCH_RANK, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (err += b));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 600000);
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      const line = out.trim().split('\n').pop();
+      if (code !== 0 || !line) reject(new Error(`${side} rank ${rank} of ${world} exited with ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      else resolve(JSON.parse(line).times);
+    });
+  }));
+  return (await Promise.all(runs))[0];
+}
+
+/**
+ * The DDP rows: step time and images per second for 1 process and 2 ranks, each side, and the scaling of each.
+ * @param {{ quick?: boolean }} opts quick: one round of few steps (a few seconds)
+ */
+async function run({ quick = false } = {}) {
+  const torch = require('..');
+  if (!torch.distributed.isGlooAvailable()) {
+    console.error('DDP bench skipped: torchlet was built without Gloo (install libgloo-dev and rebuild)');
+    return [];
+  }
+  const withPyTorch = fs.existsSync(PYTHON);
+  const rounds = quick ? 1 : 3;
+  const warmup = quick ? 2 : 5;
+  const steps = quick ? 5 : 20;
+  const times = { torchlet: { 1: [], 2: [] }, pytorch: { 1: [], 2: [] } };
+  for (let r = 0; r < rounds; r++) {
+    for (const world of [1, 2]) {
+      times.torchlet[world].push(...(await runSide('torchlet', world, warmup, steps)));
+      if (withPyTorch) {
+        try {
+          times.pytorch[world].push(...(await runSide('pytorch', world, warmup, steps)));
+        } catch (e) {
+          console.error(`DDP bench: PyTorch side failed: ${e.message}`);
+        }
+      }
+    }
+  }
+  const stat = (t) => (t.length ? summarize(t) : null);
+  const ips = (s) => (s ? GLOBAL_BATCH / (s.median / 1e3) : null);
+  const rows = [1, 2].map((world) => {
+    const tl = stat(times.torchlet[world]);
+    const py = stat(times.pytorch[world]);
+    return {
+      workload: `DDP MLP ${SIZES.join('-')} step, global batch ${GLOBAL_BATCH}, ${world === 1 ? '1 process' : '2 ranks'} x 1 thread`,
+      threads: 1,
+      world,
+      torchlet_ms: tl,
+      pytorch_ms: py,
+      torchlet_images_per_s: ips(tl),
+      pytorch_images_per_s: ips(py),
+      ratio: py ? py.median / tl.median : null,
+    };
+  });
+  const scale = (side) => (rows[1][`${side}_ms`] && rows[0][`${side}_ms`] ? rows[0][`${side}_ms`].median / rows[1][`${side}_ms`].median : null);
+  const tlScaling = scale('torchlet');
+  const pyScaling = scale('pytorch');
+  rows.push({
+    workload: `DDP scaling, 2 ranks / 1 process (torchlet ${tlScaling?.toFixed(2) ?? 'n/a'}x, PyTorch ${pyScaling?.toFixed(2) ?? 'n/a'}x)`,
+    threads: 1,
+    torchlet_scaling: tlScaling,
+    pytorch_scaling: pyScaling,
+    // The goal: torchlet's scaling at least PyTorch's (ratio >= 1).
+    ratio: tlScaling && pyScaling ? tlScaling / pyScaling : null,
+  });
+  return rows;
+}
+
+function print(rows) {
+  console.log(`\nDDP training: MLP ${SIZES.join('-')}, SGD, global batch ${GLOBAL_BATCH}; 1 process of 1 thread vs 2 DDP ranks of 1 thread (Gloo, loopback)`);
+  console.log('beside PyTorch (same setup), same run; medians (min-max); scaling = 2-rank throughput / 1-process throughput (goal: >= PyTorch\'s)');
+  const f = (s) => (s ? `${s.median.toFixed(2)} (${s.min.toFixed(2)}-${s.max.toFixed(2)})` : 'n/a').padEnd(26);
+  for (const r of rows) {
+    if (r.torchlet_scaling !== undefined) {
+      console.log(`${r.workload}: ratio ${r.ratio?.toFixed(3) ?? 'n/a'} (goal >= 1)`);
+    } else {
+      const img = (v) => (v ? `${Math.round(v)} img/s` : 'n/a');
+      console.log(`${r.workload.padEnd(72)} torchlet ${f(r.torchlet_ms)}ms ${img(r.torchlet_images_per_s).padEnd(12)} PyTorch ${f(r.pytorch_ms)}ms ${img(r.pytorch_images_per_s)}`);
+    }
+  }
+}
+
+if (require.main === module && process.env.TORCHLET_DDP_BENCH) {
+  const [world, batch, warmup, steps] = process.argv.slice(2).map(Number);
+  rankMain(world, batch, warmup, steps).catch((e) => {
+    console.error(e.stack || String(e));
+    process.exit(1);
+  });
+} else if (require.main === module) {
+  // Standalone: `node bench/ddp.js [--quick]`.
+  run({ quick: process.argv.includes('--quick') }).then(print, (e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
+
+module.exports = { run, print };
