@@ -1,6 +1,6 @@
 /**
  * Runs ranks as real child processes on 127.0.0.1 for the distributed tests: each rank runs a small script that
- * loads torchlet's lib/ (transpiled once to plain JS under the temp directory, since ts-node would take seconds
+ * loads torchlet's lib/ (transpiled once to plain JS under node_modules/.cache, since ts-node would take seconds
  * per process), and prints its result as one JSON line.
  */
 import { spawn } from 'child_process';
@@ -42,7 +42,8 @@ export function compiledLib(): string {
   const files = libFiles(src);
   const hash = crypto.createHash('sha1');
   for (const f of files) hash.update(f).update(fs.readFileSync(f));
-  const out = path.join(os.tmpdir(), `torchlet-lib-${hash.digest('hex').slice(0, 12)}`);
+  // Under node_modules/.cache, so that the compiled files resolve torchlet's dependencies (fflate, onnx-proto, ...).
+  const out = path.join(REPO, 'node_modules', '.cache', `torchlet-lib-${hash.digest('hex').slice(0, 12)}`);
   if (!fs.existsSync(path.join(out, 'index.js'))) {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const ts = require('typescript') as typeof import('typescript');
