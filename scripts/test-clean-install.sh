@@ -7,7 +7,9 @@
 #
 # Usage (as root, on Debian/Ubuntu with debootstrap):
 #   bash scripts/test-clean-install.sh [torchlet-X.Y.Z.tgz]
-# Without an argument it runs `npm run release` (prebuild + npm pack) first. TORCHLET_KEEP_ROOT=1 keeps the root.
+# Without an argument it runs `npm run release` (prebuild + npm pack) first. TORCHLET_KEEP_ROOT=1 keeps the work
+# directory; TORCHLET_ROOTFS=<its root> reuses such a root (Debian, nodejs and npm already there) to retry the rest.
+# Node in the root trusts what Node here trusts: a NODE_EXTRA_CA_CERTS file (a TLS-inspecting proxy's CA) is copied in.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 started=$SECONDS
@@ -17,9 +19,13 @@ step() { echo "== [$((SECONDS - started)) s] $*"; }
 command -v debootstrap >/dev/null || { echo "test-clean-install: apt-get install -y debootstrap" >&2; exit 1; }
 
 work="$(mktemp -d /var/tmp/torchlet-clean-install.XXXXXX)"
-rootfs="$work/root"
+rootfs="${TORCHLET_ROOTFS:-$work/root}"
 cleanup() {
   for m in dev/pts dev proc; do umount "$rootfs/$m" 2>/dev/null || true; done
+  # Never delete through a mount that is still there (the bind of /dev above all).
+  for m in dev/pts dev proc; do
+    if mountpoint -q "$rootfs/$m" 2>/dev/null; then echo "test-clean-install: $rootfs/$m still mounted; kept $work" >&2; return; fi
+  done
   if [ "${TORCHLET_KEEP_ROOT:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -41,17 +47,28 @@ mirror="$(sed -n 's/^URIs:[[:space:]]*\(http[^ ]*\/debian\)\/\?[[:space:]]*$/\1/
 mirror="${mirror:-http://deb.debian.org/debian}"
 suite="$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")"
 
-step "debootstrap --variant=minbase $suite from $mirror"
-debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || { tail -30 "$work/debootstrap.log"; exit 1; }
+fresh=1
+[ -n "${TORCHLET_ROOTFS:-}" ] && [ -x "$rootfs/usr/bin/npm" ] && fresh=0
+if [ "$fresh" = 1 ]; then
+  step "debootstrap --variant=minbase $suite from $mirror"
+  debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || { tail -30 "$work/debootstrap.log"; exit 1; }
+fi
 cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
 mount -t proc proc "$rootfs/proc"
 mount --bind /dev "$rootfs/dev"
 mount --bind /dev/pts "$rootfs/dev/pts"
+ca_env=()
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+  cp "$NODE_EXTRA_CA_CERTS" "$rootfs/etc/torchlet-host-ca.crt"
+  ca_env=(NODE_EXTRA_CA_CERTS=/etc/torchlet-host-ca.crt)
+fi
 
-step "apt-get install nodejs npm (in the root)"
-chroot "$rootfs" /usr/bin/env DEBIAN_FRONTEND=noninteractive bash -c \
-  'apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null' \
-  >"$work/apt.log" 2>&1 || { tail -30 "$work/apt.log"; exit 1; }
+if [ "$fresh" = 1 ]; then
+  step "apt-get install nodejs npm (in the root)"
+  chroot "$rootfs" /usr/bin/env DEBIAN_FRONTEND=noninteractive bash -c \
+    'apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null' \
+    >"$work/apt.log" 2>&1 || { tail -30 "$work/apt.log"; exit 1; }
+fi
 # Debian's npm depends on its node-gyp, and so on python3, but not on a compiler (build-essential is only recommended).
 for tool in cc c++ gcc g++ clang make pkg-config; do
   if chroot "$rootfs" /bin/sh -c "command -v $tool" >/dev/null; then echo "test-clean-install: the root has $tool; it must not" >&2; exit 1; fi
@@ -61,7 +78,7 @@ if compgen -G "$rootfs/usr/lib/*/libopenblas*" >/dev/null || compgen -G "$rootfs
 fi
 echo "node $(chroot "$rootfs" node --version), npm $(chroot "$rootfs" npm --version); no compiler, make, pkg-config or OpenBLAS"
 
-mkdir -p "$rootfs/app"
+rm -rf "$rootfs/app" && mkdir -p "$rootfs/app"
 cp "$tarball" "$rootfs/app/torchlet.tgz"
 cat >"$rootfs/app/train.js" <<'EOF'
 // Fits y = x1 - 2 x2 + 0.5 with a two-layer MLP and checks that the loss falls below 1e-3.
@@ -94,9 +111,10 @@ console.log(`esm: default export and named exports agree; sum ${torch.sum(t).ite
 EOF
 
 step "npm install torchlet.tgz (in the root)"
-chroot "$rootfs" /usr/bin/env HOME=/root bash -c \
+chroot "$rootfs" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root "${ca_env[@]}" bash -c \
   "cd /app && npm init -y >/dev/null && npm install --no-audit --no-fund --registry '$(npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)' ./torchlet.tgz" \
   2>&1 | tail -5
+[ -d "$rootfs/app/node_modules/torchlet" ] || { echo "test-clean-install: npm install failed" >&2; exit 1; }
 ls "$rootfs/app/node_modules/torchlet/prebuilds/linux-x64/"
 [ ! -d "$rootfs/app/node_modules/torchlet/build" ] || { echo "test-clean-install: npm built the addon from source instead of using the prebuild" >&2; exit 1; }
 
