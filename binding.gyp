@@ -26,7 +26,22 @@
       },
       "conditions": [
         ["torchlet_static_openblas==1", {
-          "libraries": ["<!@(node scripts/find-openblas.js static-libs)"]
+          "libraries": ["<!@(node scripts/find-openblas.js static-libs)"],
+          "conditions": [
+            ["OS=='linux'", {
+              "cflags": ["-fvisibility=hidden", "-ffunction-sections", "-fdata-sections"],
+              "cflags_cc": ["-fvisibility=hidden", "-fvisibility-inlines-hidden"],
+              "ldflags": [
+                "-static-libstdc++",
+                "-static-libgcc",
+                "-Wl,--exclude-libs,ALL",
+                "-Wl,--version-script=<(module_root_dir)/native/exports.map",
+                "-Wl,--gc-sections",
+                "-Wl,-O1",
+                "-Wl,--as-needed"
+              ]
+            }]
+          ]
         }, {
           "libraries": ["<!@(node scripts/find-openblas.js libs)"]
         }]

@@ -12,6 +12,21 @@ import type { Shape } from './shape';
 import { checkRank, contiguousStrides, isRowMajor, normalizeDim, numelOf } from './shape';
 import type { Node } from './autograd/node';
 
+/**
+ * A tensor the type checker knows holds bools: what comparisons (eq, lt, ...), predicates (isnan, ...), logical ops,
+ * all/any and bool() return. Only its item() is typed boolean.
+ */
+export type BoolTensor = Tensor & { readonly dtype: 'bool' };
+
+/** t typed as the BoolTensor it is: a check that t holds bools, not a conversion (that is `t.bool()`). */
+export function asBoolTensor(t: Tensor): BoolTensor {
+  if (t.dtype !== 'bool') throw new TypeError(`torchlet: expected a bool tensor here but got ${t.dtype} (an internal error)`);
+  return t as BoolTensor;
+}
+
+/** What tolist() returns: nested arrays of numbers (booleans for bool tensors); a bare value for a 0-dim tensor. */
+export type NestedList<T> = T | NestedList<T>[];
+
 export class Tensor {
   /** The storage, shared by every view of it. */
   readonly data: Storage;
@@ -135,7 +150,14 @@ export class Tensor {
 
   // ---- values ---------------------------------------------------------------------------------------------
 
-  /** The single value of a one-element tensor as a JS number (or boolean for bool tensors). */
+  /**
+   * The single value of a one-element tensor as a JS number, or a boolean for bool tensors, as Tensor.item. Typed
+   * boolean for a BoolTensor (the result of a comparison, predicate, logical op, all/any or bool()) and number for
+   * any other Tensor; a bool tensor the type checker cannot see as one (a view of a mask, `{ dtype: 'bool' }`) still
+   * gives a boolean: `Boolean(t.item())` reads either.
+   */
+  item(this: BoolTensor): boolean;
+  item(): number;
   item(): number | boolean {
     if (this.numel() !== 1) {
       throw new RangeError(`item: a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
@@ -144,15 +166,17 @@ export class Tensor {
     return this.dtype === 'bool' ? v !== 0 : v;
   }
 
-  /** Nested JS arrays of the values (numbers, or booleans for bool tensors). */
-  tolist(): unknown {
+  /** Nested JS arrays of the values (numbers, or booleans for bool tensors); the value itself for a 0-dim tensor. */
+  tolist(this: BoolTensor): NestedList<boolean>;
+  tolist(): NestedList<number>;
+  tolist(): NestedList<number | boolean> {
     const bool = this.dtype === 'bool';
-    const rec = (dim: number, offset: number): unknown => {
+    const rec = (dim: number, offset: number): NestedList<number | boolean> => {
       if (dim === this.shape.length) {
         const v = this.data[offset]!;
         return bool ? v !== 0 : v;
       }
-      const out: unknown[] = [];
+      const out: NestedList<number | boolean>[] = [];
       for (let i = 0; i < this.shape[dim]!; i++) out.push(rec(dim + 1, offset + i * this.strides[dim]!));
       return out;
     };

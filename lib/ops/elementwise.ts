@@ -7,6 +7,8 @@
  * type promotion. Broadcasting is an expand view, so kernels only ever see operands of the output's shape.
  */
 import { Tensor, defineMethods, emptyTensor, outputTensor } from '../tensor';
+import { asBoolTensor } from '../tensor';
+import type { BoolTensor } from '../tensor';
 import type { DType, DTypeLike } from '../dtype';
 import { DTYPES, canCast, checkDType, getDefaultDtype, isFloating, notImplemented, promoteTypes, resultType, scalarType } from '../dtype';
 import * as K from '../backend/kernels';
@@ -243,7 +245,7 @@ function runUnary(e: UnaryImpl, a: Tensor, p0: number, p1: number, into?: Tensor
 }
 
 /** A unary op's function: the tensor, then its parameters. */
-export type UnaryFn<P extends readonly unknown[]> = (x: Tensor, ...params: P) => Tensor;
+export type UnaryFn<P extends readonly unknown[], R extends Tensor = Tensor> = (x: Tensor, ...params: P) => R;
 
 function unaryImpl(
   name: string,
@@ -308,7 +310,7 @@ export declare const NO_IN_PLACE: unique symbol;
 export type NoInPlace = { readonly [NO_IN_PLACE]: true };
 
 /** Defines and registers a unary op with a bool result and no gradient (isnan): no in-place form. */
-export function predicate(name: string, spec: { kernel?: string } = {}): UnaryFn<[]> & NoInPlace {
+export function predicate(name: string, spec: { kernel?: string } = {}): UnaryFn<[], BoolTensor> & NoInPlace {
   const kernel = spec.kernel ?? snake(name);
   const e = unaryImpl(name, kernel, { dtype: 'bool' }, null, null);
   register({ name, arity: 1, kernel, backward: null, params: [], inPlace: false });
@@ -318,7 +320,7 @@ export function predicate(name: string, spec: { kernel?: string } = {}): UnaryFn
     return runUnary(e, x, 0, 0);
   };
   ENTRY_OF.set(fn, name);
-  return fn as UnaryFn<[]> & NoInPlace;
+  return fn as UnaryFn<[], BoolTensor> & NoInPlace;
 }
 
 // ---- binary ops --------------------------------------------------------------------------------------------
@@ -482,7 +484,7 @@ function narrowInt(op: string, wide: Tensor, divides: boolean, into?: Tensor): T
 }
 
 /** A binary op's function: a tensor (or number) and another tensor or number; add and sub also take alpha. */
-export type BinaryFn = (input: Tensor | Scalar, other: Tensor | Scalar) => Tensor;
+export type BinaryFn<R extends Tensor = Tensor> = (input: Tensor | Scalar, other: Tensor | Scalar) => R;
 /** alpha as PyTorch's keyword ({ alpha: 2 }), or as a number after the operands (torchlet's shorter spelling). */
 export type AlphaArg = number | { alpha?: number };
 export type BinaryAlphaFn = (input: Tensor | Scalar, other: Tensor | Scalar, alpha?: AlphaArg) => Tensor;
@@ -554,6 +556,16 @@ export function internalBinary(name: string, spec: BinarySpec): BinaryAlphaFn {
 }
 
 /** Defines and registers a binary op (one table entry): its function and, through the table, its methods. */
+/** A binary op whose result is bool (comparisons, logical ops): binary(), typed as giving a BoolTensor. */
+export function boolBinary(name: string, spec: BinarySpec & { dtype: 'compare' | 'logical' }): BinaryFn<BoolTensor> {
+  return binary(name, spec) as BinaryFn<BoolTensor>;
+}
+
+/** A unary op whose result is bool (logicalNot): unary(), typed as giving a BoolTensor. */
+export function boolUnary(name: string, spec: UnarySpec<[]> & { dtype: 'bool' }): UnaryFn<[], BoolTensor> {
+  return unary(name, spec) as UnaryFn<[], BoolTensor>;
+}
+
 export function binary(name: string, spec: BinarySpec & { alpha: true }): BinaryAlphaFn;
 export function binary(name: string, spec: BinarySpec): BinaryFn;
 export function binary(name: string, spec: BinarySpec): BinaryAlphaFn {
@@ -637,7 +649,7 @@ declare module '../tensor' {
     double(): Tensor;
     int(): Tensor;
     long(): Tensor;
-    bool(): Tensor;
+    bool(): BoolTensor;
     /** this where condition holds, else other (both broadcast), as Tensor.where. */
     where(condition: Tensor, other: Tensor | Scalar): Tensor;
     /** Copies src (broadcast, converted) into this tensor's elements. */
@@ -664,7 +676,7 @@ defineMethods({
     return cast(this, 'int32');
   },
   bool(this: Tensor) {
-    return cast(this, 'bool');
+    return asBoolTensor(cast(this, 'bool'));
   },
   where(this: Tensor, condition: Tensor, other: Tensor | Scalar) {
     return where(condition, this, other);

@@ -16,8 +16,8 @@ import { isFloating, resultType } from '../dtype';
 import { checkNumber } from '../validate';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
-import { binary, internalBinary, predicate, unary, where } from './elementwise';
-import type { UnaryParams } from './elementwise';
+import { binary, boolBinary, boolUnary, internalBinary, predicate, unary, where } from './elementwise';
+import type { BinaryFn, UnaryParams } from './elementwise';
 import { clampTensors } from './blend';
 
 /**
@@ -131,7 +131,7 @@ function leakyReluBackward(g: Tensor, x: Tensor, slope: number): Tensor {
 
 // ---- unary: bool results, no gradient -------------------------------------------------------------------------
 
-export const logicalNot = unary('logicalNot', { dtype: 'bool' });
+export const logicalNot = boolUnary('logicalNot', { dtype: 'bool' });
 export const isnan = predicate('isnan');
 
 // ---- binary: arithmetic (the scalar form is the same entry, with a number as the second operand) -------------
@@ -215,20 +215,20 @@ const extremeGrad = (pick: (x: Tensor | number, y: Tensor | number) => Tensor) =
     const share = where(x.eq(y), g.div(2), g);
     return [needs[0] ? where(pick(y, x), 0, share) : null, needs[1] ? where(pick(x, y), 0, share) : null];
   };
-export const maximum = binary('maximum', { dtype: 'arith', bool: 'logical', backward: 'MaximumBackward0', grad: extremeGrad((x, y) => gt(x, y)) });
-export const minimum = binary('minimum', { dtype: 'arith', bool: 'logical', backward: 'MinimumBackward0', grad: extremeGrad((x, y) => lt(x, y)) });
+export const maximum: BinaryFn = binary('maximum', { dtype: 'arith', bool: 'logical', backward: 'MaximumBackward0', grad: extremeGrad((x, y) => gt(x, y)) });
+export const minimum: BinaryFn = binary('minimum', { dtype: 'arith', bool: 'logical', backward: 'MinimumBackward0', grad: extremeGrad((x, y) => lt(x, y)) });
 
 // ---- binary: comparisons and logic (bool results, no gradient) ----------------------------------------------
 
-export const eq = binary('eq', { dtype: 'compare' });
-export const ne = binary('ne', { dtype: 'compare' });
-export const lt = binary('lt', { dtype: 'compare' });
-export const le = binary('le', { dtype: 'compare' });
-export const gt = binary('gt', { dtype: 'compare' });
-export const ge = binary('ge', { dtype: 'compare' });
-export const logicalAnd = binary('logicalAnd', { dtype: 'logical' });
-export const logicalOr = binary('logicalOr', { dtype: 'logical' });
-export const logicalXor = binary('logicalXor', { dtype: 'logical' });
+export const eq = boolBinary('eq', { dtype: 'compare' });
+export const ne = boolBinary('ne', { dtype: 'compare' });
+export const lt = boolBinary('lt', { dtype: 'compare' });
+export const le = boolBinary('le', { dtype: 'compare' });
+export const gt = boolBinary('gt', { dtype: 'compare' });
+export const ge = boolBinary('ge', { dtype: 'compare' });
+export const logicalAnd = boolBinary('logicalAnd', { dtype: 'logical' });
+export const logicalOr = boolBinary('logicalOr', { dtype: 'logical' });
+export const logicalXor = boolBinary('logicalXor', { dtype: 'logical' });
 
 // ---- aliases ---------------------------------------------------------------------------------------------------
 

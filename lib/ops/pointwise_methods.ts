@@ -10,11 +10,13 @@ import { entryOf, inPlace, opTable } from './elementwise';
 import type { NoInPlace } from './elementwise';
 
 type Table = typeof table;
-/** The method form of a table function: the same parameters after the tensor itself. */
-type MethodOf<F> = F extends (x: never, ...rest: infer R) => Tensor ? (...rest: R) => Tensor : never;
+/** The method form of a table function: the same parameters after the tensor itself, the same result type. */
+type MethodOf<F> = F extends (x: never, ...rest: infer R) => infer T ? (...rest: R) => T : never;
+/** The in-place form: the same parameters; the result is the tensor itself, whatever dtype the op computes. */
+type InPlaceMethodOf<F> = F extends (x: never, ...rest: infer R) => Tensor ? (...rest: R) => Tensor : never;
 
 type PointwiseMethods = { [K in keyof Table]: MethodOf<Table[K]> };
-type PointwiseInPlaceMethods = { [K in keyof Table as Table[K] extends NoInPlace ? never : `${K & string}_`]: MethodOf<Table[K]> };
+type PointwiseInPlaceMethods = { [K in keyof Table as Table[K] extends NoInPlace ? never : `${K & string}_`]: InPlaceMethodOf<Table[K]> };
 
 declare module '../tensor' {
   interface Tensor extends PointwiseMethods, PointwiseInPlaceMethods {}

@@ -3,7 +3,8 @@ import type { DType } from '../dtype';
 import { getDefaultDtype, isFloating, notImplemented } from '../dtype';
 import * as K from '../backend/kernels';
 import type { ReduceOpName } from '../backend/kernels';
-import { Tensor, defineMethods, emptyTensor, outputTensor } from '../tensor';
+import { Tensor, asBoolTensor, defineMethods, emptyTensor, outputTensor } from '../tensor';
+import type { BoolTensor } from '../tensor';
 import { normalizeDim, numelOf, shapeStr } from '../shape';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
@@ -12,22 +13,18 @@ import { checkBool, checkInt, checkIntValues, checkOptions, checkTensor, describ
 /** Dims to reduce: one dim, several, or null/undefined/[] for all of them. */
 export type DimArg = number | readonly number[] | null;
 
-/** What max(dim) / min(dim) return: the values and their positions along dim; destructures as [values, indices]. */
-export interface MaxMin extends Iterable<Tensor> {
+/**
+ * What max(dim) / min(dim) return, as PyTorch's named tuple: the values and their positions along dim, by name or
+ * as the pair [values, indices] (destructuring and [0]/[1] are typed Tensor, also under noUncheckedIndexedAccess).
+ */
+export type MaxMin = readonly [values: Tensor, indices: Tensor] & {
   readonly values: Tensor;
   readonly indices: Tensor;
-}
+};
 
-/** A { values, indices } pair that destructures as [values, indices] (max/min by dim, sort, topk). */
+/** The named pair [values, indices] that max/min by dim, sort and topk return. */
 export function maxMin(values: Tensor, indices: Tensor): MaxMin {
-  return {
-    values,
-    indices,
-    *[Symbol.iterator]() {
-      yield values;
-      yield indices;
-    },
-  };
+  return Object.assign([values, indices] as const, { values, indices });
 }
 
 /** Normalizes dim arguments into a reduce mask; null/undefined/[] means every dim. */
@@ -367,20 +364,20 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   return shifted.sub(sum(shifted.exp(), d, true).log());
 }
 
-export function all(x: Tensor): Tensor {
+export function all(x: Tensor): BoolTensor {
   checkTensor('all', 'input', x);
   const b = x.to('bool');
   const out = newTensor([], 'bool');
   out.data[0] = b.numel() === 0 ? 1 : (run('min', b, reduceMask('all', b, null), false, 'bool').data[0] ?? 1);
-  return out;
+  return asBoolTensor(out);
 }
 
-export function any(x: Tensor): Tensor {
+export function any(x: Tensor): BoolTensor {
   checkTensor('any', 'input', x);
   const b = x.to('bool');
   const out = newTensor([], 'bool');
   out.data[0] = b.numel() === 0 ? 0 : (run('max', b, reduceMask('any', b, null), false, 'bool').data[0] ?? 0);
-  return out;
+  return asBoolTensor(out);
 }
 
 /** torch.max(x), torch.max(x, dim, keepDim) -> { values, indices }, or torch.max(x, other). */
@@ -423,8 +420,8 @@ declare module '../tensor' {
     logsumexp(dim: number | readonly number[], keepDim?: boolean): Tensor;
     softmax(dim: number): Tensor;
     logSoftmax(dim: number): Tensor;
-    all(): Tensor;
-    any(): Tensor;
+    all(): BoolTensor;
+    any(): BoolTensor;
   }
 }
 

@@ -11,9 +11,16 @@ function checkKey(where: string, key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new TypeError(`${where}: module name should be a string. Got ${key === null ? 'null' : typeof key}`);
 }
 
-/** Runs its modules in order, feeding each the previous one's output. */
-export class Sequential extends Module {
-  constructor(...modules: Module[]) {
+/** The module type of a container made from M (an empty one, `new ModuleList([])`, holds any Module). */
+type Member<M extends Module> = [M] extends [never] ? Module : M;
+
+/**
+ * Runs its modules in order, feeding each the previous one's output. T is the tuple of the constructor's
+ * arguments, so `new nn.Sequential(new nn.Linear(2, 3), new nn.ReLU())` holds Linear | ReLU, which at(i) and
+ * iteration give (and append takes).
+ */
+export class Sequential<T extends readonly Module[] = Module[]> extends Module {
+  constructor(...modules: T) {
     super();
     modules.forEach((m, i) => {
       checkModule('Sequential', m);
@@ -23,31 +30,39 @@ export class Sequential extends Module {
   get length(): number {
     return this.children().length;
   }
-  at(i: number): Module {
+  at(i: number): Member<T[number]> {
     checkInt('Sequential.at', 'idx', i);
     const mods = [...this.namedChildrenAll()];
     const m = mods[i < 0 ? i + mods.length : i];
     if (!m) throw new RangeError(`Sequential: index ${i} is out of range`);
     return m;
   }
-  private *namedChildrenAll(): Generator<Module> {
-    for (const [, m] of this.namedChildren()) yield m;
+  private *namedChildrenAll(): Generator<Member<T[number]>> {
+    // Only append() and the constructor register children, and both take this type.
+    for (const [, m] of this.namedChildren()) yield m as Member<T[number]>;
   }
-  append(m: Module): this {
+  append(m: Member<T[number]>): this {
     checkModule('Sequential.append', m);
     this.registerModule(String(this.children().length), m);
     return this;
   }
+  [Symbol.iterator](): IterableIterator<Member<T[number]>> {
+    return this.namedChildrenAll();
+  }
   forward(input: Tensor): Tensor {
     let x: unknown = input;
-    for (const m of this.children()) x = (m.forward as (a: unknown) => unknown)(x);
+    for (const m of this.children()) x = m.forward(x);
     return x as Tensor;
   }
 }
 
-/** A list of modules, registered as children '0', '1', ... */
-export class ModuleList extends Module {
-  constructor(modules: Iterable<Module> = []) {
+/**
+ * A list of modules, registered as children '0', '1', ... M is the type of its modules (inferred from the
+ * constructor's argument: `new nn.ModuleList([new Block(), new Block()])` holds Blocks), which at(i) and iteration
+ * give, so `for (const b of this.blocks) x = b.forward(x)` is typed by Block.forward.
+ */
+export class ModuleList<M extends Module = Module> extends Module {
+  constructor(modules: Iterable<M> = []) {
     super();
     if (modules === null || typeof (modules as Partial<Iterable<Module>>)[Symbol.iterator] !== 'function' || typeof modules === 'string') {
       throw new TypeError(`ModuleList: expected an iterable of Modules for 'modules' but received ${describe(modules)}`);
@@ -57,20 +72,24 @@ export class ModuleList extends Module {
   get length(): number {
     return this.children().length;
   }
-  at(i: number): Module {
+  at(i: number): Member<M> {
     checkInt('ModuleList.at', 'idx', i);
-    const mods = this.children();
+    const mods = this.members();
     const m = mods[i < 0 ? i + mods.length : i];
     if (!m) throw new RangeError(`ModuleList: index ${i} is out of range`);
     return m;
   }
-  append(m: Module): this {
+  append(m: Member<M>): this {
     checkModule('ModuleList.append', m);
     this.registerModule(String(this.children().length), m);
     return this;
   }
-  [Symbol.iterator](): Iterator<Module> {
-    return this.children()[Symbol.iterator]();
+  [Symbol.iterator](): IterableIterator<Member<M>> {
+    return this.members()[Symbol.iterator]();
+  }
+  /** The children, which only append() registers, so all are of its type. */
+  private members(): Member<M>[] {
+    return this.children() as Member<M>[];
   }
   forward(): never {
     throw new Error('ModuleList is not callable: iterate over it in your forward()');

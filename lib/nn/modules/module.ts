@@ -79,8 +79,14 @@ export abstract class Module {
     });
   }
 
-  /** Runs the module. Subclasses define it; call it directly: `model.forward(x)`. */
-  abstract forward(...inputs: never[]): unknown;
+  /**
+   * Runs the module. Subclasses define it with their own parameters and result; call it directly:
+   * `model.forward(x)`. Through the base type (a Module of unknown kind) it takes any arguments and returns any,
+   * as PyTorch types `Module.forward` and `__call__` (`Callable[..., Any]`): a subclass's own signature, or a
+   * ModuleList/Sequential typed by its modules, gives the precise types.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  abstract forward(...inputs: any[]): any;
 
   private plain(name: string, value: unknown): void {
     Reflect.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
