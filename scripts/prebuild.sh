@@ -11,7 +11,7 @@ trap 'rm -rf "$scratch"' EXIT
 
 cp -r "$root/binding.gyp" "$root/package.json" "$root/native" "$scratch/"
 mkdir "$scratch/scripts"
-cp "$root/scripts/find-openblas.js" "$scratch/scripts/"
+cp "$root/scripts/find-openblas.js" "$root/scripts/find-gloo.js" "$scratch/scripts/"
 ln -s "$root/node_modules" "$scratch/node_modules"
 
 target="$root/prebuilds/$(node -p 'process.platform + "-" + process.arch')"
