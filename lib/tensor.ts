@@ -21,6 +21,14 @@ const moved = new WeakMap<Storage, Storage>();
 const transferred = new WeakSet<Storage>();
 let setStorage: (t: Tensor, data: Storage) => void;
 
+/**
+ * Whether a buffer is a SharedArrayBuffer, from any realm: one that arrived by postMessage in a vm context (jest,
+ * a REPL) is another realm's, and fails instanceof.
+ */
+export function isSharedBuffer(buf: ArrayBufferLike): boolean {
+  return Object.prototype.toString.call(buf) === '[object SharedArrayBuffer]';
+}
+
 export class Tensor {
   #data: Storage;
   /**
@@ -173,7 +181,7 @@ export class Tensor {
 
   /** Whether the storage lives in a SharedArrayBuffer (so worker threads can see it), as Tensor.is_shared. */
   isShared(): boolean {
-    return this.data.buffer instanceof SharedArrayBuffer;
+    return isSharedBuffer(this.data.buffer);
   }
 
   /**
@@ -186,7 +194,7 @@ export class Tensor {
   shareMemory_(): this {
     const d = this.data;
     const buf = d.buffer;
-    if (buf instanceof SharedArrayBuffer) return this;
+    if (isSharedBuffer(buf)) return this;
     if (d.byteOffset !== 0 || d.byteLength !== buf.byteLength) {
       throw new Error(
         `shareMemory_: the ${this.dtype} storage is a view into a larger ArrayBuffer (${d.byteLength} of its ${buf.byteLength} bytes, from byte ${d.byteOffset}), which other arrays may use; share a clone() instead`,
@@ -197,7 +205,7 @@ export class Tensor {
     shared.set(d);
     moved.set(d, shared);
     // Detaching the old buffer (transferring it to nowhere) is what sends every other view to `moved`.
-    structuredClone(buf, { transfer: [buf] });
+    structuredClone(buf, { transfer: [buf as ArrayBuffer] });
     this.#data = shared;
     return this;
   }

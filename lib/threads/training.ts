@@ -86,7 +86,7 @@ export class TrainingHandle extends EventEmitter {
         this.#done = true;
         this.emit('end');
         if (outcome === null) {
-          reject(new Error(`runTraining: the worker exited with code ${code} before it finished (terminated, or process.exit in the training module)`));
+          reject(new Error(`runTraining: the worker stopped before it finished (exit code ${code}: terminated, or process.exit in the training module)`));
         } else if (outcome.ok) resolve(outcome.value);
         else reject(outcome.error);
       });

@@ -10,9 +10,9 @@
  */
 import type { MessagePort, Worker } from 'worker_threads';
 
-import { DTYPES, dtypeOfStorage } from '../dtype';
+import { DTYPES } from '../dtype';
 import type { DType, Storage } from '../dtype';
-import { Tensor, markTransferred } from '../tensor';
+import { Tensor, isSharedBuffer, markTransferred } from '../tensor';
 import { Parameter } from '../nn/parameter';
 import { checkBool, checkOptions, describe } from '../validate';
 
@@ -101,8 +101,8 @@ export function pack(value: unknown, options?: PackOptions): { message: PackedMe
     storages.push(d);
     index.set(d, i);
     const buf = d.buffer;
-    if (transfer && buf instanceof ArrayBuffer && d.byteOffset === 0 && d.byteLength === buf.byteLength && d.byteLength > 0) {
-      transferList.push(buf);
+    if (transfer && !isSharedBuffer(buf) && d.byteOffset === 0 && d.byteLength === buf.byteLength && d.byteLength > 0) {
+      transferList.push(buf as ArrayBuffer);
       markTransferred(d);
     }
     return i;
@@ -164,18 +164,31 @@ export function unpack(message: unknown): unknown {
     throw bad(`received ${describe(message)}`);
   }
   const { storages, value } = message as PackedMessage;
-  if (!Array.isArray(storages) || !storages.every((s) => dtypeOfStorage(s) !== undefined)) throw bad('its storages are not typed arrays');
+  if (!Array.isArray(storages)) throw bad('it has no storage list');
+  // Rebuilt once per storage, so views stay views of one array. A typed array that postMessage delivered into a vm
+  // context (jest, a REPL) belongs to another realm: it gets a view of this realm's class over the same buffer.
+  const arrays = new Map<number, Storage>();
+  const storage = (i: number, dtype: DType): Storage => {
+    let a = arrays.get(i);
+    if (a !== undefined) return a;
+    const s: unknown = storages[i];
+    const Ctor = DTYPES[dtype].array;
+    if (!ArrayBuffer.isView(s) || Object.prototype.toString.call(s) !== `[object ${Ctor.name}]`) {
+      throw bad(`a ${dtype} tensor's storage is ${describe(s)}`);
+    }
+    const v = s as Storage;
+    a = v instanceof Ctor ? v : new Ctor(v.buffer as ArrayBuffer, v.byteOffset, v.length);
+    arrays.set(i, a);
+    return a;
+  };
   const decode = (v: unknown): unknown => {
     if (v === null || typeof v !== 'object') return v;
     if (Array.isArray(v)) return v.map(decode);
     const e = v as EncodedTensor | EncodedObject | EncodedMap | EncodedRaw;
     switch (e.$) {
       case 'tensor': {
-        const data = storages[e.storage];
-        if (data === undefined || !Object.hasOwn(DTYPES, e.dtype) || DTYPES[e.dtype].array !== data.constructor) {
-          throw bad(`a tensor's storage or dtype does not match (${String(e.dtype)})`);
-        }
-        const t = new Tensor(data, e.shape, e.strides, e.offset, e.dtype);
+        if (!Object.hasOwn(DTYPES, e.dtype)) throw bad(`a tensor has the unknown dtype ${describe(e.dtype)}`);
+        const t = new Tensor(storage(e.storage, e.dtype), e.shape, e.strides, e.offset, e.dtype);
         if (e.parameter) return new Parameter(t, e.requiresGrad);
         if (e.requiresGrad) t.requiresGrad_(true);
         return t;
