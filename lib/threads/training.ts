@@ -143,6 +143,12 @@ export class TrainingHandle extends EventEmitter {
 // The worker runs the compiled entry next to this file; from TypeScript sources (tests, ts-node), under ts-node.
 const ENTRY = path.join(__dirname, `worker_main${path.extname(__filename)}`);
 
+// The parent's Node options, without what follows a script a launcher put there (ts-node's bin.js and its flags).
+function nodeOptions(): string[] {
+  const end = process.execArgv.findIndex((a) => !a.startsWith('-'));
+  return end < 0 ? process.execArgv : process.execArgv.slice(0, end);
+}
+
 /**
  * Runs a training function in a worker thread, as a module path (functions do not cross threads): the module
  * exports `default` or `train(args, ctx)`, which may be async; ctx (or the threads.* functions, inside the worker)
@@ -174,7 +180,7 @@ export function runTraining(modulePath: string, options?: RunTrainingOptions): T
   const args = pack(o.args);
   const cancelFlag = new Int32Array(new SharedArrayBuffer(4));
   const ts = ENTRY.endsWith('.ts') || resolved.endsWith('.ts');
-  const execArgv = o.execArgv ?? (ts ? [...process.execArgv, '-r', 'ts-node/register/transpile-only'] : undefined);
+  const execArgv = o.execArgv ?? (ts ? [...nodeOptions(), '-r', 'ts-node/register/transpile-only'] : undefined);
   const worker = new Worker(`require(${JSON.stringify(ENTRY)});`, {
     eval: true,
     execArgv,
