@@ -2,7 +2,8 @@
  * A digit classifier service that trains itself without stalling its requests (plain node:http):
  *   POST /train    {"steps":200,"batchSize":64,"trainSize":2000}  starts training the MNIST CNN in a worker (202)
  *   GET  /status   the state (idle, training, done, failed, cancelled), progress, the checkpoint
- *   POST /predict  {"images":[[784 values in [0, 1]], ...]}  digits from the latest weights
+ *   POST /predict  {"images":[[784 values in [0, 1]], ...]}  digits from the latest weights (with the step they
+ *                  come from and the training state)
  *   POST /cancel   stops training after its current step
  * The model's parameters live in shared memory (Module.shareMemory): the worker's optimizer updates them in place,
  * and /predict reads them as they are. The checkpoint is written at the end with torch.save (temp file + rename).
@@ -153,7 +154,7 @@ export function startServer(options: ServerOptions = {}): Promise<Service> {
     await finished;
   };
 
-  const predict = (body: Record<string, unknown>): { digits: number[]; step: number } => {
+  const predict = (body: Record<string, unknown>): { digits: number[]; step: number; state: State } => {
     const images = body.images;
     if (!Array.isArray(images) || images.length === 0 || images.length > 256) throw new HttpError(400, 'images must be an array of 1 to 256 images');
     const flat = new Float32Array(images.length * 784);
@@ -165,7 +166,7 @@ export function startServer(options: ServerOptions = {}): Promise<Service> {
     });
     const x = torch.tensor(flat).view(images.length, 1, 28, 28);
     const digits = torch.noGrad(() => model.forward(x).argmax(1).tolist()) as number[];
-    return { digits, step: progress?.step ?? 0 };
+    return { digits, step: progress?.step ?? 0, state };
   };
 
   const route = async (req: http.IncomingMessage): Promise<[number, unknown]> => {
