@@ -17,6 +17,7 @@ import type { AddressInfo } from 'net';
 
 import * as torch from '../../dist';
 import { CNN } from '../mnist_cnn';
+import { loadDigits } from '../mnist_data';
 import { trainer } from './train';
 import type { Progress, TrainArgs } from './train';
 
@@ -27,6 +28,11 @@ export interface ServerOptions {
   checkpoint?: string | null;
   /** Threads for the training worker (process-wide pools: see torch.threads). */
   numThreads?: number;
+  /**
+   * The digits to train on (X [N, 784], y [N], e.g. loadDigits()); moved to shared memory and handed to the worker
+   * without a copy. Without them the worker loads the `mnist` package itself (seconds of JSON parsing) on each run.
+   */
+  digits?: { X: torch.Tensor; y: torch.Tensor };
 }
 
 type State = 'idle' | 'training' | 'done' | 'failed' | 'cancelled';
@@ -38,6 +44,8 @@ export interface Service {
   close(): Promise<void>;
   /** Resolves when the current training run has ended (at once when none runs). */
   idle(): Promise<void>;
+  /** What GET /status answers, without a request (for benchmarks). */
+  status(): { state: State; mode: 'worker' | 'main'; progress: Progress | null };
 }
 
 class HttpError extends Error {
@@ -80,6 +88,7 @@ function intField(body: Record<string, unknown>, name: string, dflt: number, min
 /** Starts the service; resolves once it listens. */
 export function startServer(options: ServerOptions = {}): Promise<Service> {
   const { port = 0, host = '127.0.0.1', checkpoint = path.join('checkpoints', 'server_cnn.safetensors'), numThreads = 1 } = options;
+  const digits = options.digits && { X: options.digits.X.contiguous().shareMemory_(), y: options.digits.y.contiguous().shareMemory_() };
   // Per-image GEMMs are small: one thread each for the worker and for /predict (the pools are process-wide).
   torch.setNumThreads(numThreads);
   torch.manualSeed(0);
@@ -105,6 +114,7 @@ export function startServer(options: ServerOptions = {}): Promise<Service> {
       lr: 1e-3,
       seed: intField(body, 'seed', 0, 0, 2 ** 31 - 1),
       checkpoint,
+      digits,
     };
     state = 'training';
     mode = m;
@@ -199,6 +209,7 @@ export function startServer(options: ServerOptions = {}): Promise<Service> {
         url: `http://${host}:${p}`,
         server,
         idle: () => finished,
+        status: () => ({ state, mode, progress }),
         close: async () => {
           await cancel();
           server.closeAllConnections();
@@ -216,5 +227,6 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 }
 
 if (require.main === module) {
-  startServer({ port: Number(process.env.PORT ?? 3000) }).then((s) => console.log(`listening on ${s.url}`));
+  // The digits are loaded once, before listening, and shared with every training run.
+  startServer({ port: Number(process.env.PORT ?? 3000), digits: loadDigits() }).then((s) => console.log(`listening on ${s.url}`));
 }

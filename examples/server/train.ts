@@ -23,6 +23,8 @@ export interface TrainArgs {
   checkpoint: string | null;
   /** The service's shared parameters: the worker trains them in place. */
   shared?: Map<string, Tensor>;
+  /** The digits (X [N, 784], y [N]), shared by the service so the worker need not load them again. */
+  digits?: { X: Tensor; y: Tensor };
 }
 
 export interface Progress {
@@ -36,7 +38,7 @@ export interface Progress {
 /** Loads the data and builds the optimizer; step() runs one optimizer step and says how far training is. */
 export function trainer(model: CNN, args: TrainArgs): { step(): Progress; finish(): string | null } {
   torch.manualSeed(args.seed);
-  const { X, y } = loadDigits();
+  const { X, y } = args.digits ?? loadDigits();
   const pick = torch.randperm(X.shape[0]!, { generator: new torch.Generator().manualSeed(args.seed) }).narrow(0, 0, args.trainSize);
   const images = X.indexSelect(0, pick).view(-1, 1, 28, 28);
   const labels = y.indexSelect(0, pick);

@@ -27,7 +27,7 @@ const pick = Array.from({ length: 10 }, (_, d) => labels.indexOf(d));
 const images = pick.map((i) => X.select(0, i).tolist() as number[]);
 
 beforeAll(async () => {
-  service = await startServer({ checkpoint });
+  service = await startServer({ checkpoint, digits: { X, y } });
 });
 afterAll(async () => {
   await service.close();
