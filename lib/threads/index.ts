@@ -9,8 +9,9 @@
  */
 export { pack, unpack, post } from './transfer';
 export type { PackOptions, PackedMessage } from './transfer';
-export { runTraining, TrainingHandle } from './training';
-export type { RunTrainingOptions, TrainingResult } from './training';
+export { runTraining } from './training';
+// The handle's class is not exported: runTraining makes it (its constructor takes a live Worker).
+export type { RunTrainingOptions, TrainingResult, TrainingHandle } from './training';
 export { reportProgress, isCancelled, postStateDict, watch } from './worker';
 export type { TrainingContext } from './worker';
 export { useSharedStateDict } from './shared';

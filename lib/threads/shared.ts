@@ -1,6 +1,7 @@
 /** Modules whose parameters live in memory another thread shares. */
 import { Tensor, assignData } from '../tensor';
-import type { Module, StateDict } from '../nn/modules/module';
+import { Module } from '../nn/modules/module';
+import type { StateDict } from '../nn/modules/module';
 import { describe } from '../validate';
 
 /**
@@ -13,7 +14,12 @@ import { describe } from '../validate';
  * @example threads.useSharedStateDict(model, sharedStateDict)
  */
 export function useSharedStateDict(module: Module, stateDict: StateDict | Record<string, Tensor>): Module {
-  const sd = stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict ?? {}));
+  if (!(module instanceof Module)) throw new TypeError(`useSharedStateDict: expected an nn.Module for 'module' but received ${describe(module)}`);
+  const proto = stateDict !== null && typeof stateDict === 'object' ? Object.getPrototypeOf(stateDict) : undefined;
+  if (!(stateDict instanceof Map) && proto !== Object.prototype && proto !== null) {
+    throw new TypeError(`useSharedStateDict: expected a state dict (a Map or a plain object) for 'stateDict' but received ${describe(stateDict)}`);
+  }
+  const sd = stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict));
   const targets = new Map<string, Tensor>([...module.namedParameters(), ...module.namedBuffers()]);
   const errors: string[] = [];
   for (const [key, t] of targets) {

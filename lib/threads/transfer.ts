@@ -101,8 +101,9 @@ export function pack(value: unknown, options?: PackOptions): { message: PackedMe
     storages.push(d);
     index.set(d, i);
     const buf = d.buffer;
+    // A buffer goes in the list once, even under two typed arrays (postMessage refuses duplicates).
     if (transfer && !isSharedBuffer(buf) && d.byteOffset === 0 && d.byteLength === buf.byteLength && d.byteLength > 0) {
-      transferList.push(buf as ArrayBuffer);
+      if (!transferList.includes(buf as ArrayBuffer)) transferList.push(buf as ArrayBuffer);
       markTransferred(d);
     }
     return i;
@@ -215,6 +216,9 @@ export function unpack(message: unknown): unknown {
  * @example threads.post(parentPort, { step, stateDict: model.stateDict() });
  */
 export function post(port: MessagePort | Worker, value: unknown, options?: PackOptions): void {
+  if (port === null || typeof port !== 'object' || typeof (port as { postMessage?: unknown }).postMessage !== 'function') {
+    throw new TypeError(`post: expected a MessagePort or Worker for 'port' but received ${describe(port)}`);
+  }
   const { message, transferList } = pack(value, options);
   port.postMessage(message, transferList);
 }

@@ -109,5 +109,7 @@ describe('runTraining', () => {
       /useSharedStateDict: cannot use this state dict for Linear: "weight" is a float32 Tensor of shape \[1, 2\], the module's is a float32 Tensor of shape \[1, 3\]/,
     );
     expect(() => threads.useSharedStateDict(new nn.Linear(2, 1, false), a.stateDict())).toThrow(/unexpected key "bias"/);
+    expect(() => threads.useSharedStateDict(null as unknown as import('../../lib').nn.Module, a.stateDict())).toThrow(new TypeError("useSharedStateDict: expected an nn.Module for 'module' but received null"));
+    expect(() => threads.useSharedStateDict(b, [] as unknown as Map<string, Tensor>)).toThrow(/expected a state dict \(a Map or a plain object\) for 'stateDict' but received an array of length 0/);
   });
 });

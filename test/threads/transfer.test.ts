@@ -162,6 +162,19 @@ describe('pack / unpack through postMessage', () => {
     expect(untouched.tolist()).toEqual([5]); // shared storage is never transferred
   });
 
+  test('two storages over one buffer are transferred once and still share it', () => {
+    const f = new Float32Array([1.5, -2]);
+    const a = new torch.Tensor(f, [2]);
+    const bits = new torch.Tensor(new Int32Array(f.buffer), [2], undefined, 0, 'int32');
+    const { message, transferList } = threads.pack([a, bits], { transfer: true });
+    expect(transferList).toHaveLength(1);
+    const [a2, bits2] = threads.unpack(structuredClone(message, { transfer: transferList })) as Tensor[];
+    expect(a2!.tolist()).toEqual([1.5, -2]);
+    expect(bits2!.tolist()).toEqual([0x3fc00000, -0x40000000]); // IEEE 754 bits of 1.5 and -2
+    torch.noGrad(() => a2!.fill_(0));
+    expect(bits2!.tolist()).toEqual([0, 0]);
+  });
+
   test('a state dict (Map) keeps keys, order, Parameters and requiresGrad', async () => {
     const p = new nn.Parameter(torch.tensor([0.5, -0.5]));
     const frozen = new nn.Parameter(torch.tensor([1]), false);
@@ -195,6 +208,7 @@ describe('pack / unpack errors', () => {
     cyclic.self = cyclic;
     expect(() => threads.pack(cyclic)).toThrow(/pack: value\.self refers back to itself \(a cycle\)/);
     expect(() => threads.pack(1, { transfer: 'yes' as unknown as boolean })).toThrow(TypeError);
+    expect(() => threads.post({} as unknown as import('worker_threads').MessagePort, 1)).toThrow(new TypeError("post: expected a MessagePort or Worker for 'port' but received an object"));
   });
 
   test('a non-leaf tensor that requires grad is refused as PyTorch refuses it', () => {
