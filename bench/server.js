@@ -36,14 +36,16 @@ function digits(loadDigits) {
   return d;
 }
 
-// The client: fires `count` requests at evenly spaced times over `ms`, one keep-alive agent, and prints latencies.
+// The client, one process for the whole run (started before anything is timed): for each line `count ms` on its
+// stdin it fires `count` requests at evenly spaced times over `ms` on one keep-alive agent, and answers with a line
+// of latencies.
 const CLIENT = `
   const http = require('http');
-  const { url, count, ms, body } = JSON.parse(process.argv[1]);
+  const readline = require('readline');
+  const { url, body } = JSON.parse(process.argv[1]);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const u = new URL(url + '/predict');
-  const lat = [];
-  const one = () => new Promise((resolve, reject) => {
+  const one = (lat) => new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent,
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
@@ -53,27 +55,50 @@ const CLIENT = `
     req.on('error', reject);
     req.end(body);
   });
-  const start = Date.now();
-  const all = [];
-  let i = 0;
-  const tick = () => {
-    while (i < count && Date.now() - start >= (i * ms) / count) all.push(one()), i++;
-    if (i < count) setTimeout(tick, Math.max(0, start + (i * ms) / count - Date.now()));
-    else Promise.all(all).then(() => { console.log(JSON.stringify(lat)); agent.destroy(); }, (e) => { console.error(e); process.exit(1); });
-  };
-  tick();`;
-
-function runClient(url, count, ms, body) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['-e', CLIENT, JSON.stringify({ url, count, ms, body })], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (c) => (out += c));
-    p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`bench client exited with ${code}`))));
+  const burst = (count, ms) => new Promise((resolve, reject) => {
+    const lat = [];
+    const all = [];
+    const start = Date.now();
+    let i = 0;
+    const tick = () => {
+      while (i < count && Date.now() - start >= (i * ms) / count) all.push(one(lat)), i++;
+      if (i < count) setTimeout(tick, Math.max(0, start + (i * ms) / count - Date.now()));
+      else Promise.all(all).then(() => resolve(lat), reject);
+    };
+    tick();
   });
+  readline.createInterface({ input: process.stdin }).on('line', (line) => {
+    const [count, ms] = line.split(' ').map(Number);
+    burst(count, ms).then((lat) => console.log(JSON.stringify(lat)), (e) => { console.error(e); process.exit(1); });
+  }).on('close', () => agent.destroy());`;
+
+function startClient(url, body) {
+  const p = spawn(process.execPath, ['-e', CLIENT, JSON.stringify({ url, body })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let buf = '';
+  let waiting = null;
+  p.stdout.on('data', (c) => {
+    buf += c;
+    const nl = buf.indexOf('\n');
+    if (nl >= 0 && waiting) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const w = waiting;
+      waiting = null;
+      w.resolve(JSON.parse(line));
+    }
+  });
+  p.on('exit', (code) => waiting?.reject(new Error(`bench client exited with ${code}`)));
+  return {
+    burst: (count, ms) => new Promise((resolve, reject) => {
+      waiting = { resolve, reject };
+      p.stdin.write(`${count} ${ms}\n`);
+    }),
+    close: () => new Promise((r) => { p.on('exit', r); p.stdin.end(); }),
+  };
 }
 
 const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function waitForSteps(service, n) {
@@ -85,73 +110,87 @@ async function waitForSteps(service, n) {
   }
 }
 
-/**
- * One scenario: start training, let it warm up, then measure a window (with or without the client's load):
- * request latencies, event-loop delay, and optimizer steps per second inside the window.
- */
-async function scenario(service, { mode, load, count, ms, warmup, body }) {
-  const started = await fetch(`${service.url}/train`, { method: 'POST', body: JSON.stringify({ steps: 1e6, batchSize: 64, trainSize: 8000, mode }) });
-  if (started.status !== 202) throw new Error(`bench server: POST /train answered ${started.status}`);
-  await waitForSteps(service, warmup);
+/** One measured window of a running training: request latencies (when loaded), event-loop delay, steps per second. */
+async function window(service, client, { load, count, ms }) {
   const h = monitorEventLoopDelay({ resolution: 1 });
   const s0 = service.status().progress.step;
   const t0 = process.hrtime.bigint();
   h.enable();
-  const lat = load ? await runClient(service.url, count, ms, body) : (await sleep(ms), null);
+  const lat = load ? await client.burst(count, ms) : (await sleep(ms), []);
   h.disable();
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  const steps = service.status().progress.step - s0;
-  await fetch(`${service.url}/cancel`, { method: 'POST' });
-  const sorted = lat && lat.sort((a, b) => a - b);
+  return { lat, steps_per_s: (service.status().progress.step - s0) / secs, loopP99: h.percentile(99) / 1e6, loopMax: h.max / 1e6, secs };
+}
+
+function row(workload, mode, windows, aloneRate) {
+  const lat = windows.flatMap((w) => w.lat).sort((a, b) => a - b);
+  const rate = median(windows.map((w) => w.steps_per_s));
   return {
-    workload: `MNIST CNN training (${mode === 'worker' ? 'in a worker' : 'on the main thread'})${load ? ` + ${count} /predict` : ', no requests'}`,
-    server: true,
-    threads: 1,
-    mode,
-    requests: lat ? lat.length : 0,
-    window_s: secs,
-    p50_ms: sorted ? pct(sorted, 0.5) : null,
-    p99_ms: sorted ? pct(sorted, 0.99) : null,
-    max_ms: sorted ? sorted[sorted.length - 1] : null,
-    loop_delay_p50_ms: h.percentile(50) / 1e6,
-    loop_delay_p99_ms: h.percentile(99) / 1e6,
-    loop_delay_max_ms: h.max / 1e6,
-    steps_per_s: steps / secs,
+    workload, server: true, threads: 1, mode,
+    requests: lat.length,
+    window_s: windows.reduce((a, w) => a + w.secs, 0),
+    p50_ms: lat.length ? pct(lat, 0.5) : null,
+    p99_ms: lat.length ? pct(lat, 0.99) : null,
+    max_ms: lat.length ? lat[lat.length - 1] : null,
+    loop_delay_p99_ms: median(windows.map((w) => w.loopP99)),
+    loop_delay_max_ms: Math.max(...windows.map((w) => w.loopMax)),
+    steps_per_s: rate,
+    throughput_vs_alone: aloneRate ? rate / aloneRate : null,
   };
 }
 
+/**
+ * Training in a worker: windows alone and under load alternate on one run (so a machine whose load drifts affects
+ * both alike); then training on the main thread under the same load. Medians over the windows.
+ */
 async function run({ quick = false }) {
   const { startServer, loadDigits } = loadExample();
   const d = digits(loadDigits);
   const body = JSON.stringify({ images: [d.X.select(0, 0).tolist()] });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchlet-bench-server-'));
   const before = torch.getNumThreads();
   const service = await startServer({ checkpoint: null, digits: d, numThreads: 1 });
-  const ms = quick ? 1000 : 10000;
-  const count = quick ? 20 : 500;
-  const warmup = quick ? 1 : 5;
+  const client = startClient(service.url, body);
+  const ms = quick ? 1000 : 4000;
+  const count = quick ? 20 : 200; // 50 requests per second
+  const rounds = quick ? 1 : 3;
+  const warmup = quick ? 2 : 5;
+  const train = (mode) => fetch(`${service.url}/train`, { method: 'POST', body: JSON.stringify({ steps: 1e6, batchSize: 64, trainSize: 8000, mode }) });
   try {
-    // Warm /predict's code paths before anything is timed.
-    for (let i = 0; i < 20; i++) await fetch(`${service.url}/predict`, { method: 'POST', body });
-    const alone = await scenario(service, { mode: 'worker', load: false, count, ms, warmup, body });
-    const worker = await scenario(service, { mode: 'worker', load: true, count, ms, warmup, body });
-    const main = await scenario(service, { mode: 'main', load: true, count, ms, warmup, body });
-    worker.throughput_vs_alone = worker.steps_per_s / alone.steps_per_s;
-    main.throughput_vs_alone = main.steps_per_s / alone.steps_per_s;
-    return [alone, worker, main];
+    // Warms /predict's code paths (server and client) before anything is timed.
+    await client.burst(20, 200);
+    await train('worker');
+    await waitForSteps(service, warmup);
+    const alone = [];
+    const loaded = [];
+    for (let r = 0; r < rounds; r++) {
+      alone.push(await window(service, client, { load: false, count, ms }));
+      loaded.push(await window(service, client, { load: true, count, ms }));
+    }
+    await fetch(`${service.url}/cancel`, { method: 'POST' });
+    await train('main');
+    await waitForSteps(service, warmup);
+    const main = [];
+    for (let r = 0; r < rounds; r++) main.push(await window(service, client, { load: true, count, ms }));
+    await fetch(`${service.url}/cancel`, { method: 'POST' });
+    const aloneRate = median(alone.map((w) => w.steps_per_s));
+    return [
+      row('MNIST CNN training in a worker, no requests', 'worker', alone, null),
+      row(`MNIST CNN training in a worker + ${count * rounds} /predict`, 'worker', loaded, aloneRate),
+      row(`MNIST CNN training on the main thread + ${count * rounds} /predict`, 'main', main, aloneRate),
+    ];
   } finally {
+    await client.close();
     await service.close();
     torch.setNumThreads(before);
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
 function print(rows) {
-  console.log('\nexample service (examples/server) under /predict load while training the MNIST CNN (1 thread each; loopback client in another process)');
-  console.log('scenario                                                  req   p50 ms   p99 ms   loop p99 ms  loop max ms  steps/s  vs alone');
+  console.log('\nexample service (examples/server) under /predict load (50/s from a loopback client process) while training the MNIST CNN (1 thread each)');
+  console.log('scenario                                                   req   p50 ms   p99 ms  loop p99 ms  loop max ms  steps/s  vs alone');
   const f = (v, w = 8) => (v === null || v === undefined ? 'n/a' : v.toFixed(2)).padStart(w);
   for (const r of rows) {
-    console.log(`${r.workload.padEnd(56)} ${String(r.requests).padStart(4)} ${f(r.p50_ms)} ${f(r.p99_ms)} ${f(r.loop_delay_p99_ms, 13)} ${f(r.loop_delay_max_ms, 12)} ${f(r.steps_per_s)} ${f(r.throughput_vs_alone, 9)}`);
+    console.log(`${r.workload.padEnd(57)} ${String(r.requests).padStart(4)} ${f(r.p50_ms)} ${f(r.p99_ms)} ${f(r.loop_delay_p99_ms, 12)} ${f(r.loop_delay_max_ms, 12)} ${f(r.steps_per_s)} ${f(r.throughput_vs_alone, 9)}`);
   }
   const w = rows.find((r) => r.mode === 'worker' && r.requests > 0);
   if (w) {
