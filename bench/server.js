@@ -87,9 +87,14 @@ function startClient(url, body) {
       w.resolve(JSON.parse(line));
     }
   });
-  p.on('exit', (code) => waiting?.reject(new Error(`bench client exited with ${code}`)));
+  let exited = null;
+  p.on('exit', (code) => {
+    exited = new Error(`bench client exited with ${code}`);
+    waiting?.reject(exited);
+  });
   return {
     burst: (count, ms) => new Promise((resolve, reject) => {
+      if (exited) return reject(exited);
       waiting = { resolve, reject };
       p.stdin.write(`${count} ${ms}\n`);
     }),
@@ -149,6 +154,9 @@ async function run({ quick = false }) {
   const body = JSON.stringify({ images: [d.X.select(0, 0).tolist()] });
   const before = torch.getNumThreads();
   const service = await startServer({ checkpoint: null, digits: d, numThreads: 1 });
+  // The client keeps its connections across windows: the server must not close them in between (a request on a
+  // connection the server is closing fails with ECONNRESET).
+  service.server.keepAliveTimeout = 600_000;
   const client = startClient(service.url, body);
   const ms = quick ? 1000 : 4000;
   const count = quick ? 20 : 200; // 50 requests per second
