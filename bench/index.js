@@ -22,6 +22,7 @@ const WORKLOADS = {
   training: require('./training'),
   conv: require('./conv'),
   distributed: require('./distributed'),
+  server: require('./server'),
 };
 
 function parse(argv) {

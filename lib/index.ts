@@ -56,6 +56,8 @@ export * as optim from './optim';
 export * as data from './data';
 export * as onnx from './onnx';
 export * as distributed from './distributed';
+export * as threads from './threads';
+export * as multiprocessing from './threads';
 export { save, load } from './serialization';
 export type { Loaded, SaveOptions, LoadOptions, SaveFormat } from './serialization';
 export { gather, indexSelect, scatterAdd, indexAdd } from './ops/indexing';

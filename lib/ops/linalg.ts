@@ -8,7 +8,7 @@ import { Tensor, defineMethods, emptyTensor, outputTensor } from '../tensor';
 import { broadcastShapes, contiguousStrides, numelOf, shapeStr } from '../shape';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
-import { checkFloatingOperands, checkTensor } from '../validate';
+import { checkFloatingOperands, checkOptions, checkTensor } from '../validate';
 
 /**
  * Both operands of one dtype, floating or int (PyTorch multiplies integers too, but not booleans): BLAS multiplies
@@ -212,7 +212,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * beta * input + alpha * (m1 @ m2), input broadcast to the product's shape, as torch.addmm.
  */
 export function addmm(input: Tensor, m1: Tensor, m2: Tensor, options: { beta?: number; alpha?: number } = {}): Tensor {
-  const { beta = 1, alpha = 1 } = options;
+  const { beta = 1, alpha = 1 } = checkOptions('addmm', options);
   checkFloat('addmm', m1, m2);
   checkTensor('addmm', 'input', input);
   if (m1.dim() === 2 && m2.dim() === 2) {
