@@ -28,19 +28,45 @@ const zeroGrad = (g: Tensor): Tensor => emptyTensor(g.shape, g.dtype);
 
 // ---- unary: float results (integer inputs are converted to the default float dtype) ----------------------------
 
+/** e to the power of each element, as torch.exp. @example torch.exp(torch.tensor([0, 1])) // [1, 2.7183] */
 export const exp = unary('exp', { dtype: 'float', backward: 'ExpBackward0', grad: (g, _x, out): Tensor => g.mul(out) });
+/**
+ * The natural logarithm of each element, as torch.log (NaN below 0, -inf at 0).
+ * @example torch.log(torch.tensor([1, Math.E])) // [0, 1]
+ */
 export const log = unary('log', { dtype: 'float', backward: 'LogBackward0', grad: (g, x): Tensor => g.div(x) });
+/** log(1 + x) of each element, accurate near 0, as torch.log1p. @example torch.log1p(torch.tensor([0, 1e-8])) */
 export const log1p = unary('log1p', { dtype: 'float', backward: 'Log1PBackward0', grad: (g, x): Tensor => g.div(x.add(1)) });
+/** exp(x) - 1 of each element, accurate near 0, as torch.expm1. @example torch.expm1(torch.tensor([0, 1e-8])) */
 export const expm1 = unary('expm1', { dtype: 'float', backward: 'Expm1Backward0', grad: (g, _x, out): Tensor => g.mul(out.add(1)) });
+/** The square root of each element, as torch.sqrt. @example torch.sqrt(torch.tensor([4, 9])) // [2, 3] */
 export const sqrt = unary('sqrt', { dtype: 'float', backward: 'SqrtBackward0', grad: (g, _x, out): Tensor => g.div(out.mul(2)) });
+/**
+ * The reciprocal of the square root of each element, as torch.rsqrt.
+ * @example torch.rsqrt(torch.tensor([4, 16])) // [0.5, 0.25]
+ */
 export const rsqrt = unary('rsqrt', { dtype: 'float', backward: 'RsqrtBackward0', grad: (g, _x, out): Tensor => g.mul(out.pow(3).mul(-0.5)) });
+/** The sine of each element (radians), as torch.sin. @example torch.sin(torch.tensor([0, Math.PI / 2])) // [0, 1] */
 export const sin = unary('sin', { dtype: 'float', backward: 'SinBackward0', grad: (g, x): Tensor => g.mul(x.cos()) });
+/** The cosine of each element (radians), as torch.cos. @example torch.cos(torch.tensor([0, Math.PI])) // [1, -1] */
 export const cos = unary('cos', { dtype: 'float', backward: 'CosBackward0', grad: (g, x): Tensor => g.mul(x.sin()).neg() });
+/** The hyperbolic tangent of each element, as torch.tanh. @example torch.tanh(torch.tensor([0, 1])) */
 export const tanh = unary('tanh', { dtype: 'float', backward: 'TanhBackward0', grad: (g, _x, out): Tensor => g.mul(out.square().neg().add(1)) });
+/**
+ * The logistic function 1 / (1 + exp(-x)) of each element, as torch.sigmoid.
+ * @example torch.sigmoid(torch.tensor([0])) // [0.5]
+ */
 export const sigmoid = unary('sigmoid', { dtype: 'float', backward: 'SigmoidBackward0', grad: (g, _x, out): Tensor => g.mul(out.mul(out.neg().add(1))) });
+/**
+ * 1 / x for each element, as torch.reciprocal (integer inputs give floats).
+ * @example torch.reciprocal(torch.tensor([2, 4])) // [0.5, 0.25]
+ */
 export const reciprocal = unary('reciprocal', { dtype: 'float', backward: 'ReciprocalBackward0', grad: (g, _x, out): Tensor => g.mul(out.square()).neg() });
+/** The error function of each element, as torch.erf. @example torch.erf(torch.tensor([0, 1])) */
 export const erf = unary('erf', { dtype: 'float', backward: 'ErfBackward0', grad: (g, x): Tensor => g.mul(x.square().neg().exp().mul(2 / Math.sqrt(Math.PI))) });
+/** The hyperbolic sine of each element, as torch.sinh. @example torch.sinh(torch.tensor([0, 1])) */
 export const sinh = unary('sinh', { dtype: 'float', backward: 'SinhBackward0', grad: (g, x): Tensor => g.mul(x.cosh()) });
+/** The hyperbolic cosine of each element, as torch.cosh. @example torch.cosh(torch.tensor([0, 1])) */
 export const cosh = unary('cosh', { dtype: 'float', backward: 'CoshBackward0', grad: (g, x): Tensor => g.mul(x.sinh()) });
 
 // ---- unary: the dtype is kept (bool as each op's `bool` says) ----------------------------------------------------
@@ -48,6 +74,10 @@ export const cosh = unary('cosh', { dtype: 'float', backward: 'CoshBackward0', g
 /** PyTorch's refusal of bool operands to `-` (neg, sub). */
 const MASK_HINT = 'If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.';
 
+/**
+ * -x for each element, as torch.neg (a bool tensor is refused, as in PyTorch).
+ * @example torch.neg(torch.tensor([1, -2])) // [-1, 2]
+ */
 export const neg = unary('neg', {
   dtype: 'same',
   bool: { refuse: `Negation, the \`-\` operator, on a bool tensor is not supported. ${MASK_HINT}` },
@@ -56,10 +86,19 @@ export const neg = unary('neg', {
 });
 // grad * sgn(x), with sgn outside the graph: PyTorch's sgn backward is an efficient zero tensor, which stays zero
 // through later products and quotients (materialized zeros would make 0 * inf and 0 / 0 NaN in double backward).
+/** The absolute value of each element, as torch.abs. @example torch.abs(torch.tensor([-1, 2])) // [1, 2] */
 export const abs = unary('abs', { dtype: 'same', torchKernel: 'abs_cpu', backward: 'AbsBackward0', grad: (g, x): Tensor => g.mul(noGrad(() => x.sign())) });
+/**
+ * -1, 0 or 1 by the sign of each element, as torch.sign.
+ * @example torch.sign(torch.tensor([-3, 0, 2])) // [-1, 0, 1]
+ */
 export const sign = unary('sign', { dtype: 'same', bool: 'identity', backward: 'SignBackward0', grad: zeroGrad });
-/** x * x; bool gives int32 (PyTorch's pow(x, 2) promotes bool with the integer 2). */
+/**
+ * x * x; bool gives int32 (PyTorch's pow(x, 2) promotes bool with the integer 2).
+ * @example torch.square(torch.tensor([2, -3])) // [4, 9]
+ */
 export const square = unary('square', { dtype: 'same', bool: 'int', backward: 'PowBackward0', grad: (g, x): Tensor => g.mul(x.mul(2)) });
+/** max(x, 0) for each element, as torch.relu. @example torch.relu(torch.tensor([-1, 2])) // [0, 2] */
 export const relu = unary('relu', {
   dtype: 'same',
   bool: { refuse: 'Boolean inputs not supported for relu' },
@@ -77,9 +116,22 @@ const thresholdBackward = internalBinary('thresholdBackward', {
 
 // ---- unary: rounding (integer inputs are returned as they are, bool refused; the gradient is zero) -------------
 
+/**
+ * The largest integer not above each element, as torch.floor.
+ * @example torch.floor(torch.tensor([1.5, -1.5])) // [1, -2]
+ */
 export const floor = unary('floor', { dtype: 'rounding', torchKernel: 'floor_vml_cpu', backward: 'FloorBackward0', grad: zeroGrad });
+/**
+ * The smallest integer not below each element, as torch.ceil.
+ * @example torch.ceil(torch.tensor([1.5, -1.5])) // [2, -1]
+ */
 export const ceil = unary('ceil', { dtype: 'rounding', torchKernel: 'ceil_vml_cpu', backward: 'CeilBackward0', grad: zeroGrad });
+/**
+ * Each element rounded to the nearest integer, halves to even, as torch.round.
+ * @example torch.round(torch.tensor([0.5, 1.5, 2.7])) // [0, 2, 3]
+ */
 export const round = unary('round', { dtype: 'rounding', torchKernel: 'round_vml_cpu', backward: 'RoundBackward0', grad: zeroGrad });
+/** Each element rounded toward zero, as torch.trunc. @example torch.trunc(torch.tensor([1.7, -1.7])) // [1, -1] */
 export const trunc = unary('trunc', { dtype: 'rounding', torchKernel: 'trunc_vml_cpu', backward: 'TruncBackward0', grad: zeroGrad });
 
 // ---- unary with parameters ----------------------------------------------------------------------------------
@@ -88,6 +140,7 @@ export const trunc = unary('trunc', { dtype: 'rounding', torchKernel: 'trunc_vml
  * Limits values to [min, max]; either bound may be null. The result type counts the bounds as numbers (PyTorch's
  * result_type): a fractional, infinite or NaN bound makes an integer or bool tensor float, an integer bound makes
  * a bool tensor int.
+ * @example torch.clamp(torch.tensor([-2, 0.5, 3]), 0, 1) // [0, 0.5, 1]
  */
 export const clamp = unary<[min?: number | Tensor | null, max?: number | Tensor | null]>('clamp', {
   dtype: 'same',
@@ -108,7 +161,7 @@ export const clamp = unary<[min?: number | Tensor | null, max?: number | Tensor 
   },
 });
 
-/** x for x > 0, else negativeSlope * x. */
+/** x for x > 0, else negativeSlope * x. @example torch.leakyRelu(torch.tensor([-2, 3]), 0.1) // [-0.2, 3] */
 export const leakyRelu = unary<[negativeSlope?: number]>('leakyRelu', {
   dtype: 'floating',
   torchKernel: 'leaky_relu_cpu',
@@ -131,7 +184,15 @@ function leakyReluBackward(g: Tensor, x: Tensor, slope: number): Tensor {
 
 // ---- unary: bool results, no gradient -------------------------------------------------------------------------
 
+/**
+ * The logical negation of each element (nonzero is true), a bool tensor, as torch.logical_not.
+ * @example torch.logicalNot(torch.tensor([0, 2])) // [true, false]
+ */
 export const logicalNot = boolUnary('logicalNot', { dtype: 'bool' });
+/**
+ * Whether each element is NaN (a bool tensor), as torch.isnan.
+ * @example torch.isnan(torch.tensor([1, NaN])) // [false, true]
+ */
 export const isnan = predicate('isnan');
 
 // ---- binary: arithmetic (the scalar form is the same entry, with a number as the second operand) -------------
@@ -144,7 +205,10 @@ export const add = binary('add', {
   backward: 'AddBackward0',
   grad: (g, _x, _y, _o, needs, alpha): (Tensor | null)[] => [g, needs[1] ? (alpha === 1 ? g : g.mul(alpha)) : null],
 });
-/** a - alpha * b, broadcasting; a may be a number (1 - x). Bool operands are refused, as PyTorch refuses them. */
+/**
+ * a - alpha * b, broadcasting; a may be a number (1 - x). Bool operands are refused, as PyTorch refuses them.
+ * @example torch.sub(torch.tensor([5, 5]), 1) // [4, 4]
+ */
 export const sub = binary('sub', {
   dtype: 'arith',
   check: (op, x, y) => {
@@ -158,13 +222,20 @@ export const sub = binary('sub', {
   backward: 'SubBackward0',
   grad: (g, _x, _y, _o, needs, alpha): (Tensor | null)[] => [g, needs[1] ? (alpha === 1 ? g.neg() : g.mul(-alpha)) : null],
 });
+/**
+ * The elementwise product, broadcasting, as torch.mul.
+ * @example torch.mul(torch.tensor([1, 2]), torch.tensor([3, 4])) // [3, 8]
+ */
 export const mul = binary('mul', {
   dtype: 'arith',
   bool: 'logical',
   backward: 'MulBackward0',
   grad: (g, x, y, _o, needs): (Tensor | null)[] => [needs[0] ? g.mul(y) : null, needs[1] ? g.mul(x) : null],
 });
-/** True division: integer inputs give the default float dtype, as torch.div. */
+/**
+ * True division: integer inputs give the default float dtype, as torch.div.
+ * @example torch.div(torch.tensor([1, 3]), 2) // [0.5, 1.5]
+ */
 export const div = binary('div', {
   dtype: 'float',
   backward: 'DivBackward0',
@@ -172,7 +243,10 @@ export const div = binary('div', {
   // backward differentiates the same expression.
   grad: (g, x, y, _out, needs): (Tensor | null)[] => [needs[0] ? g.div(y) : null, needs[1] ? g.neg().mul(div(x, y).div(y)) : null],
 });
-/** x^y elementwise; a number exponent runs PyTorch's exact special cases (x^2, x^0.5, x^-1 ...). */
+/**
+ * x^y elementwise; a number exponent runs PyTorch's exact special cases (x^2, x^0.5, x^-1 ...).
+ * @example torch.pow(torch.tensor([2, 3]), 2) // [4, 9]
+ */
 export const pow = binary('pow', {
   dtype: 'arith',
   torchKernel: 'pow',
@@ -197,7 +271,10 @@ export const pow = binary('pow', {
     }
   },
 });
-/** Python's modulo: the result takes the divisor's sign. */
+/**
+ * Python's modulo: the result takes the divisor's sign.
+ * @example torch.remainder(torch.tensor([5, -5]), 3) // [2, 1]
+ */
 export const remainder = binary('remainder', {
   dtype: 'arith',
   torchKernel: 'remainder_cpu',
@@ -205,7 +282,10 @@ export const remainder = binary('remainder', {
   // PyTorch's div(x, y, rounding_mode='floor'), whose gradient is zero: the quotient is a constant here.
   grad: (g, x, y, _o, needs): (Tensor | null)[] => [g, needs[1] ? g.neg().mul(floorDivide(x, y).detach()) : null],
 });
-/** Python's //: floor(a / b) as PyTorch's div_floor rounds it. Floating results require grad; backward raises. */
+/**
+ * Python's //: floor(a / b) as PyTorch's div_floor rounds it. Floating results require grad; backward raises.
+ * @example torch.floorDivide(torch.tensor([7, -7]), 2) // [3, -4]
+ */
 export const floorDivide = binary('floorDivide', { dtype: 'arith', torchKernel: 'div_floor_cpu', noDerivative: 'floor_divide' });
 
 // As PyTorch's maximum/minimum backward: ties send half the gradient to each side, the side that loses the
@@ -215,22 +295,66 @@ const extremeGrad = (pick: (x: Tensor | number, y: Tensor | number) => Tensor) =
     const share = where(x.eq(y), g.div(2), g);
     return [needs[0] ? where(pick(y, x), 0, share) : null, needs[1] ? where(pick(x, y), 0, share) : null];
   };
+/**
+ * The elementwise maximum of two tensors (NaN propagates), as torch.maximum.
+ * @example torch.maximum(torch.tensor([1, 5]), torch.tensor([3, 2])) // [3, 5]
+ */
 export const maximum: BinaryFn = binary('maximum', { dtype: 'arith', bool: 'logical', backward: 'MaximumBackward0', grad: extremeGrad((x, y) => gt(x, y)) });
+/**
+ * The elementwise minimum of two tensors (NaN propagates), as torch.minimum.
+ * @example torch.minimum(torch.tensor([1, 5]), torch.tensor([3, 2])) // [1, 2]
+ */
 export const minimum: BinaryFn = binary('minimum', { dtype: 'arith', bool: 'logical', backward: 'MinimumBackward0', grad: extremeGrad((x, y) => lt(x, y)) });
 
 // ---- binary: comparisons and logic (bool results, no gradient) ----------------------------------------------
 
+/**
+ * Whether each pair of elements is equal (a bool tensor), as torch.eq.
+ * @example torch.eq(torch.tensor([1, 2]), 2) // [false, true]
+ */
 export const eq = boolBinary('eq', { dtype: 'compare' });
+/**
+ * Whether each pair of elements differs (a bool tensor), as torch.ne.
+ * @example torch.ne(torch.tensor([1, 2]), 2) // [true, false]
+ */
 export const ne = boolBinary('ne', { dtype: 'compare' });
+/**
+ * Whether each element is less than the other (a bool tensor), as torch.lt.
+ * @example torch.lt(torch.tensor([1, 2]), 2) // [true, false]
+ */
 export const lt = boolBinary('lt', { dtype: 'compare' });
+/**
+ * Whether each element is at most the other (a bool tensor), as torch.le.
+ * @example torch.le(torch.tensor([1, 3]), 2) // [true, false]
+ */
 export const le = boolBinary('le', { dtype: 'compare' });
+/**
+ * Whether each element is greater than the other (a bool tensor), as torch.gt.
+ * @example torch.gt(torch.tensor([1, 3]), 2) // [false, true]
+ */
 export const gt = boolBinary('gt', { dtype: 'compare' });
+/**
+ * Whether each element is at least the other (a bool tensor), as torch.ge.
+ * @example torch.ge(torch.tensor([1, 2]), 2) // [false, true]
+ */
 export const ge = boolBinary('ge', { dtype: 'compare' });
+/**
+ * Elementwise logical and (nonzero is true), a bool tensor, as torch.logical_and.
+ * @example torch.logicalAnd(torch.tensor([1, 1, 0]), torch.tensor([1, 0, 0])) // [true, false, false]
+ */
 export const logicalAnd = boolBinary('logicalAnd', { dtype: 'logical' });
+/**
+ * Elementwise logical or (nonzero is true), a bool tensor, as torch.logical_or.
+ * @example torch.logicalOr(torch.tensor([1, 0]), torch.tensor([0, 0])) // [true, false]
+ */
 export const logicalOr = boolBinary('logicalOr', { dtype: 'logical' });
+/**
+ * Elementwise logical exclusive or (nonzero is true), a bool tensor, as torch.logical_xor.
+ * @example torch.logicalXor(torch.tensor([1, 1]), torch.tensor([1, 0])) // [false, true]
+ */
 export const logicalXor = boolBinary('logicalXor', { dtype: 'logical' });
 
 // ---- aliases ---------------------------------------------------------------------------------------------------
 
-/** PyTorch's other name for clamp. */
+/** PyTorch's other name for clamp. @example torch.clip(torch.tensor([-2, 3]), 0, null) // [0, 3] */
 export const clip = clamp;
