@@ -47,7 +47,10 @@ function checkPositions(op: string, x: Tensor, d: number, index: Tensor, wording
   }
 }
 
-/** out[i][j] = x[index[i][j]][j] (dim 0), as torch.gather. */
+/**
+ * out[i][j] = x[index[i][j]][j] (dim 0), as torch.gather.
+ * @example torch.gather(torch.tensor([[1, 2], [3, 4]]), 1, torch.tensor([[1], [0]], { dtype: 'int64' })) // [[2], [3]]
+ */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('gather', x, index);
   const d = normalizeDim('gather', dim, x.dim());
@@ -61,7 +64,10 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   return record('GatherBackward0', out, [x], (g) => [scatterAdd(emptyTensor(x.shape, g.dtype), d, index, g)]);
 }
 
-/** x with src added at index along dim (out of place), as torch.scatter_add. */
+/**
+ * x with src added at index along dim (out of place), as torch.scatter_add.
+ * @example torch.scatterAdd(torch.zeros(3), 0, torch.tensor([0, 0, 2], { dtype: 'int64' }), torch.ones(3)) // [2, 0, 1]
+ */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   checkIndex('scatterAdd', x, index);
   checkTensor('scatterAdd', 'src', src);
@@ -95,7 +101,10 @@ function expandedIndex(index: Tensor, shape: readonly number[], d: number): Tens
   return new Tensor(index.data, shape, strides, index.offset, 'int32');
 }
 
-/** The entries of x at the given positions along dim, as torch.index_select. */
+/**
+ * The entries of x at the given positions along dim, as torch.index_select.
+ * @example torch.indexSelect(torch.tensor([[1, 2], [3, 4]]), 0, torch.tensor([1], { dtype: 'int64' })) // [[3, 4]]
+ */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('indexSelect', x, index);
   if (index.dim() > 1) throw new RangeError(`indexSelect: Index is supposed to be a vector (got shape ${shapeStr(index.shape)})`);
@@ -132,7 +141,10 @@ function checkIndexAddShapes(x: Tensor, d: number, n: number, src: Tensor): void
   if (x.shape[d] === 0 && n > 0) throw new RangeError(`indexAdd: select(): index 0 out of range for tensor of size ${shapeStr(x.shape)} at dimension ${d}`);
 }
 
-/** x with src's slices added at the given positions along dim (out of place), as torch.index_add. */
+/**
+ * x with src's slices added at the given positions along dim (out of place), as torch.index_add.
+ * @example torch.indexAdd(torch.zeros(3, 2), 0, torch.tensor([0, 2], { dtype: 'int64' }), torch.ones(2, 2))
+ */
 export function indexAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   checkIndex('indexAdd', x, index);
   checkTensor('indexAdd', 'source', src);
@@ -148,11 +160,25 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Te
 
 declare module '../tensor' {
   interface Tensor {
+    /**
+     * The values at index along dim (index has this tensor's number of dims), as Tensor.gather.
+     * @example torch.tensor([10, 20, 30]).gather(0, torch.tensor([2, 0], { dtype: 'int64' })) // [30, 10]
+     */
     gather(dim: number, index: Tensor): Tensor;
+    /**
+     * The slices along dim at the given indices, as Tensor.index_select.
+     * @example torch.tensor([[1, 2], [3, 4]]).indexSelect(1, torch.tensor([1], { dtype: 'int64' })) // [[2], [4]]
+     */
     indexSelect(dim: number, index: Tensor): Tensor;
-    /** This tensor with src added at index along dim (out of place), as Tensor.scatter_add. */
+    /**
+     * This tensor with src added at index along dim (out of place), as Tensor.scatter_add.
+     * @example torch.zeros(3).scatterAdd(0, torch.tensor([1, 1], { dtype: 'int64' }), torch.ones(2)) // [0, 2, 0]
+     */
     scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor;
-    /** This tensor with source's slices added at the given positions along dim (out of place), as Tensor.index_add. */
+    /**
+     * This tensor with source's slices added at the given positions along dim (out of place), as Tensor.index_add.
+     * @example torch.zeros(3).indexAdd(0, torch.tensor([2], { dtype: 'int64' }), torch.tensor([5])) // [0, 0, 5]
+     */
     indexAdd(dim: number, index: Tensor, source: Tensor): Tensor;
   }
 }

@@ -129,7 +129,10 @@ function product(name: string, a: Tensor, b: Tensor, shape: number[]): Tensor {
   return record(name, out, [a, b], (g, needs) => productGrads(g, a, b, needs));
 }
 
-/** Matrix product of two 2-D tensors. @example torch.mm(a, b) */
+/**
+ * Matrix product of two 2-D tensors. @example torch.mm(a, b)
+ * @example torch.mm(torch.tensor([[1, 2]]), torch.tensor([[3], [4]])) // [[11]]
+ */
 export function mm(a: Tensor, b: Tensor): Tensor {
   checkFloat('mm', a, b, true);
   if (a.dim() !== 2 || b.dim() !== 2) {
@@ -139,7 +142,10 @@ export function mm(a: Tensor, b: Tensor): Tensor {
   return product('MmBackward0', a, b, [a.shape[0]!, b.shape[1]!]);
 }
 
-/** Batched product of two 3-D tensors with equal batch sizes. */
+/**
+ * Batched product of two 3-D tensors with equal batch sizes.
+ * @example torch.bmm(torch.ones(5, 2, 3), torch.ones(5, 3, 4)).shape // [5, 2, 4]
+ */
 export function bmm(a: Tensor, b: Tensor): Tensor {
   checkFloat('bmm', a, b, true);
   if (a.dim() !== 3 || b.dim() !== 3) {
@@ -156,7 +162,10 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
   return product('BmmBackward0', a, b, [a.shape[0]!, a.shape[1]!, b.shape[2]!]);
 }
 
-/** Inner product of two 1-D tensors of equal length. */
+/**
+ * Inner product of two 1-D tensors of equal length.
+ * @example torch.dot(torch.tensor([1, 2]), torch.tensor([3, 4])) // 11
+ */
 export function dot(a: Tensor, b: Tensor): Tensor {
   checkFloat('dot', a, b);
   if (a.dim() !== 1 || b.dim() !== 1) {
@@ -173,6 +182,7 @@ export function dot(a: Tensor, b: Tensor): Tensor {
 /**
  * torch.matmul: dot for 1-D x 1-D, mm for 2-D, matrix-vector, and batched products with broadcast batch dims.
  * @throws RangeError naming both shapes when the inner sizes differ.
+ * @example torch.matmul(torch.ones(2, 3), torch.ones(3, 4)).shape // [2, 4]
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkFloat('matmul', a, b, true);
@@ -210,6 +220,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 /**
  * beta * input + alpha * (m1 @ m2), input broadcast to the product's shape, as torch.addmm.
+ * @example torch.addmm(torch.zeros(2, 2), torch.eye(2), torch.ones(2, 2), { beta: 0.5, alpha: 2 }) // 2 everywhere
  */
 export function addmm(input: Tensor, m1: Tensor, m2: Tensor, options: { beta?: number; alpha?: number } = {}): Tensor {
   const { beta = 1, alpha = 1 } = checkOptions('addmm', options);
@@ -250,9 +261,25 @@ export function addmm(input: Tensor, m1: Tensor, m2: Tensor, options: { beta?: n
 
 declare module '../tensor' {
   interface Tensor {
+    /**
+     * The matrix product with broadcasting batch dims (dot, matrix-vector, batched), as Tensor.matmul.
+     * @example torch.ones(2, 3).matmul(torch.ones(3)) // [3, 3]
+     */
     matmul(other: Tensor): Tensor;
+    /**
+     * The product of two matrices, as Tensor.mm.
+     * @example torch.eye(2).mm(torch.tensor([[1, 2], [3, 4]])) // [[1, 2], [3, 4]]
+     */
     mm(other: Tensor): Tensor;
+    /**
+     * The product of two batches of matrices, as Tensor.bmm.
+     * @example torch.ones(4, 2, 3).bmm(torch.ones(4, 3, 1)).shape // [4, 2, 1]
+     */
     bmm(other: Tensor): Tensor;
+    /**
+     * The dot product of two 1-d tensors, as Tensor.dot.
+     * @example torch.tensor([1, 2]).dot(torch.tensor([3, 4])) // 11
+     */
     dot(other: Tensor): Tensor;
   }
 }

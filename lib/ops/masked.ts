@@ -226,13 +226,25 @@ function valueTest(op: string, x: Tensor, test: (x: Tensor) => Tensor, forIntege
   return noGrad(() => test(x));
 }
 
-/** Where x is +-infinity, as torch.isinf. */
+/**
+ * Where x is +-infinity, as torch.isinf.
+ * @example torch.isinf(torch.tensor([1, Infinity, -Infinity])) // [false, true, true]
+ */
 export const isinf = (x: Tensor): Tensor => valueTest('isinf', x, (t) => t.abs().eq(Infinity), false);
-/** Where x is neither infinite nor NaN, as torch.isfinite. */
+/**
+ * Where x is neither infinite nor NaN, as torch.isfinite.
+ * @example torch.isfinite(torch.tensor([1, Infinity, NaN])) // [true, false, false]
+ */
 export const isfinite = (x: Tensor): Tensor => valueTest('isfinite', x, (t) => t.sub(t).eq(0), true);
-/** Where x is +infinity, as torch.isposinf. */
+/**
+ * Where x is +infinity, as torch.isposinf.
+ * @example torch.isposinf(torch.tensor([Infinity, -Infinity])) // [true, false]
+ */
 export const isposinf = (x: Tensor): Tensor => valueTest('isposinf', x, (t) => t.eq(Infinity), false);
-/** Where x is -infinity, as torch.isneginf. */
+/**
+ * Where x is -infinity, as torch.isneginf.
+ * @example torch.isneginf(torch.tensor([Infinity, -Infinity])) // [false, true]
+ */
 export const isneginf = (x: Tensor): Tensor => valueTest('isneginf', x, (t) => t.eq(-Infinity), false);
 
 /** nanToNum's replacements; null or undefined keeps the default (0, and the dtype's largest and lowest finite values). */
@@ -272,24 +284,84 @@ export function nanToNum(x: Tensor, options?: NanToNumOptions): Tensor {
 
 declare module '../tensor' {
   interface Tensor {
-    /** This tensor with value where mask is true (broadcast), as Tensor.masked_fill. */
+    /**
+     * This tensor with value where mask is true (broadcast), as Tensor.masked_fill.
+     * @example torch.zeros(3).maskedFill(torch.tensor([true, false, true]), 5) // [5, 0, 5]
+     */
     maskedFill(mask: Tensor, value: Scalar | Tensor): Tensor;
-    /** maskedFill written into this tensor; the mask broadcasts to its shape. */
+    /**
+     * maskedFill written into this tensor; the mask broadcasts to its shape.
+     * @example torch.zeros(3).maskedFill_(torch.tensor([false, true, false]), 1) // [0, 1, 0]
+     */
     maskedFill_(mask: Tensor, value: Scalar | Tensor): this;
+    /**
+     * The elements where mask (broadcast) is true, as a 1-d tensor, as Tensor.masked_select.
+     * @example torch.tensor([1, 2, 3]).maskedSelect(torch.tensor([true, false, true])) // [1, 3]
+     */
     maskedSelect(mask: Tensor): Tensor;
+    /**
+     * This tensor with source's elements, in order, written where mask is true, as Tensor.masked_scatter.
+     * @example torch.zeros(3).maskedScatter(torch.tensor([false, true, true]), torch.tensor([7, 8])) // [0, 7, 8]
+     */
     maskedScatter(mask: Tensor, source: Tensor): Tensor;
+    /**
+     * maskedScatter written into this tensor, as Tensor.masked_scatter_.
+     * @example torch.zeros(3).maskedScatter_(torch.tensor([true, false, true]), torch.tensor([7, 8])) // [7, 0, 8]
+     */
     maskedScatter_(mask: Tensor, source: Tensor): this;
+    /**
+     * The indices of the nonzero elements, one row each (int32), as Tensor.nonzero.
+     * @example torch.tensor([0, 3, 0, 4]).nonzero() // [[1], [3]]
+     */
     nonzero(options?: NonzeroOptions): Tensor;
+    /**
+     * The indices of the nonzero elements, one row each (int32), as Tensor.argwhere.
+     * @example torch.tensor([[0, 1], [1, 0]]).argwhere() // [[0, 1], [1, 0]]
+     */
     argwhere(): Tensor;
+    /**
+     * The lower triangle (the rest zeroed) of the last two dims, as Tensor.tril.
+     * @example torch.ones(3, 3).tril() // [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
+     */
     tril(diagonal?: number): Tensor;
+    /**
+     * The upper triangle (the rest zeroed) of the last two dims, as Tensor.triu.
+     * @example torch.ones(3, 3).triu(1) // [[0, 1, 1], [0, 0, 1], [0, 0, 0]]
+     */
     triu(diagonal?: number): Tensor;
+    /** tril written into this tensor, as Tensor.tril_. @example torch.ones(2, 2).tril_() // [[1, 0], [1, 1]] */
     tril_(diagonal?: number): this;
+    /** triu written into this tensor, as Tensor.triu_. @example torch.ones(2, 2).triu_() // [[1, 1], [0, 1]] */
     triu_(diagonal?: number): this;
+    /**
+     * Whether each element is +inf or -inf (a bool tensor), as Tensor.isinf.
+     * @example torch.tensor([1, -Infinity]).isinf() // [false, true]
+     */
     isinf(): Tensor;
+    /**
+     * Whether each element is neither infinite nor NaN (a bool tensor), as Tensor.isfinite.
+     * @example torch.tensor([1, NaN]).isfinite() // [true, false]
+     */
     isfinite(): Tensor;
+    /**
+     * Whether each element is +inf (a bool tensor), as Tensor.isposinf.
+     * @example torch.tensor([Infinity, 1]).isposinf() // [true, false]
+     */
     isposinf(): Tensor;
+    /**
+     * Whether each element is -inf (a bool tensor), as Tensor.isneginf.
+     * @example torch.tensor([-Infinity, 1]).isneginf() // [true, false]
+     */
     isneginf(): Tensor;
+    /**
+     * NaN, +inf and -inf replaced by finite values (0 and the dtype's extremes by default), as Tensor.nan_to_num.
+     * @example torch.tensor([NaN, Infinity]).nanToNum({ nan: 0, posinf: 1 }) // [0, 1]
+     */
     nanToNum(options?: NanToNumOptions): Tensor;
+    /**
+     * nanToNum written into this tensor, as Tensor.nan_to_num_.
+     * @example torch.tensor([NaN, 2]).nanToNum_() // [0, 2]
+     */
     nanToNum_(options?: NanToNumOptions): this;
   }
 }

@@ -88,7 +88,10 @@ function spread(g: Tensor, x: Tensor, mask: readonly boolean[]): Tensor {
 
 const allDims = (dim: unknown): boolean => dim === null || dim === undefined || (Array.isArray(dim) && dim.length === 0);
 
-/** Sum over all elements or the given dims; integer and bool inputs sum to int32. */
+/**
+ * Sum over all elements or the given dims; integer and bool inputs sum to int32.
+ * @example torch.sum(torch.tensor([[1, 2], [3, 4]]), 1) // [3, 7]
+ */
 export function sum(x: Tensor, dim?: DimArg, keepDim = false): Tensor {
   const mask = reduceMask('sum', x, dim);
   keepDim = checkBool('sum', 'keepDim', keepDim, false);
@@ -97,6 +100,10 @@ export function sum(x: Tensor, dim?: DimArg, keepDim = false): Tensor {
   return record(allDims(dim) ? 'SumBackward0' : 'SumBackward1', out, [src], (g) => [spread(g, src, mask)]);
 }
 
+/**
+ * The mean over dims (all by default), as torch.mean; floating tensors only.
+ * @example torch.mean(torch.tensor([[1, 2], [3, 4]]), 0, true) // [[2, 3]]
+ */
 export function mean(x: Tensor, dim?: DimArg, keepDim = false): Tensor {
   checkTensor('mean', 'input', x);
   if (!isFloating(x.dtype)) {
@@ -112,6 +119,10 @@ export function mean(x: Tensor, dim?: DimArg, keepDim = false): Tensor {
   return record(allDims(dim) ? 'MeanBackward0' : 'MeanBackward1', out, [x], (g) => [spread(g.div(count), x, mask)]);
 }
 
+/**
+ * The product over one dim (all elements by default), as torch.prod.
+ * @example torch.prod(torch.tensor([2, 3, 4])) // 24
+ */
 export function prod(x: Tensor, dim?: number | null, keepDim = false): Tensor {
   checkTensor('prod', 'input', x);
   if (dim !== null && dim !== undefined && typeof dim !== 'number') throw new TypeError(`prod: expected an integer for 'dim' but received ${describe(dim)}`);
@@ -304,7 +315,10 @@ function varianceOf(op: 'var' | 'std', x: Tensor, dim: DimArg | undefined, unbia
   });
 }
 
-/** Standard deviation: sqrt(var), with a zero gradient where the deviation is zero, as torch.std. */
+/**
+ * Standard deviation: sqrt(var), with a zero gradient where the deviation is zero, as torch.std.
+ * @example torch.std(torch.tensor([1, 2, 3, 4])) // 1.291
+ */
 export function std(x: Tensor, dim?: DimArg, unbiased: boolean | VarOptions = true, keepDim = false): Tensor {
   const v = varianceOf('std', x, dim, unbiased, keepDim);
   const out = noGrad(() => v.sqrt());
@@ -316,7 +330,10 @@ function floating(x: Tensor): Tensor {
   return isFloating(x.dtype) ? x : x.to(getDefaultDtype());
 }
 
-/** log(sum(exp(x))) along dims, computed stably around the maximum. */
+/**
+ * log(sum(exp(x))) along dims, computed stably around the maximum.
+ * @example torch.logsumexp(torch.tensor([[0, 0], [1, 1]]), 1) // [0.6931, 1.6931]
+ */
 export function logsumexp(x: Tensor, dim: number | readonly number[], keepDim = false): Tensor {
   checkTensor('logsumexp', 'input', x);
   const xf = floating(x);
@@ -342,7 +359,10 @@ function checkSoftmaxInput(op: 'softmax' | 'logSoftmax', x: Tensor, d: number): 
   throw notImplemented(op, lastDim ? `${op === 'softmax' ? 'softmax' : 'log_softmax'}_lastdim_kernel_impl` : 'softmax_kernel_impl', x.dtype);
 }
 
-/** softmax along dim: exp(x - max) / sum. */
+/**
+ * softmax along dim: exp(x - max) / sum.
+ * @example torch.softmax(torch.tensor([[1, 2, 3]]), -1) // [[0.09, 0.2447, 0.6652]]
+ */
 export function softmax(x: Tensor, dim: number): Tensor {
   checkTensor('softmax', 'input', x);
   const d = normalizeDim('softmax', dim, x.dim());
@@ -352,7 +372,10 @@ export function softmax(x: Tensor, dim: number): Tensor {
   return e.div(sum(e, d, true));
 }
 
-/** log(softmax(x)) along dim, computed as (x - max) - log(sum(exp(x - max))). */
+/**
+ * log(softmax(x)) along dim, computed as (x - max) - log(sum(exp(x - max))).
+ * @example torch.logSoftmax(torch.tensor([[1, 2, 3]]), 1)
+ */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   checkTensor('logSoftmax', 'input', x);
   const d = normalizeDim('logSoftmax', dim, x.dim());
@@ -364,6 +387,10 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   return shifted.sub(sum(shifted.exp(), d, true).log());
 }
 
+/**
+ * Whether every element is nonzero (a 0-dim bool tensor), as torch.all.
+ * @example torch.all(torch.tensor([1, 0])).item() // false
+ */
 export function all(x: Tensor): BoolTensor {
   checkTensor('all', 'input', x);
   const b = x.to('bool');
@@ -372,6 +399,10 @@ export function all(x: Tensor): BoolTensor {
   return asBoolTensor(out);
 }
 
+/**
+ * Whether some element is nonzero (a 0-dim bool tensor), as torch.any.
+ * @example torch.any(torch.tensor([1, 0])).item() // true
+ */
 export function any(x: Tensor): BoolTensor {
   checkTensor('any', 'input', x);
   const b = x.to('bool');
@@ -380,47 +411,130 @@ export function any(x: Tensor): BoolTensor {
   return asBoolTensor(out);
 }
 
-/** torch.max(x), torch.max(x, dim, keepDim) -> { values, indices }, or torch.max(x, other). */
+/**
+ * torch.max(x), torch.max(x, dim, keepDim) -> { values, indices }, or torch.max(x, other).
+ * @example const { values, indices } = torch.max(torch.tensor([[1, 5], [7, 2]]), 1) // values [5, 7], indices [1, 0]
+ */
 export function max(x: Tensor): Tensor;
 export function max(x: Tensor, other: Tensor): Tensor;
 export function max(x: Tensor, dim: number, keepDim?: boolean): MaxMin;
 export function max(x: Tensor, dim?: number | Tensor, keepDim = false): Tensor | MaxMin {
   return extreme(x, 'max', dim, keepDim);
 }
+/**
+ * min(x) over all elements, min(x, dim, keepDim) giving { values, indices }, or min(x, other) elementwise,
+ * as torch.min.
+ * @example torch.min(torch.tensor([[1, 5], [7, 2]])) // 1
+ */
 export function min(x: Tensor): Tensor;
 export function min(x: Tensor, other: Tensor): Tensor;
 export function min(x: Tensor, dim: number, keepDim?: boolean): MaxMin;
 export function min(x: Tensor, dim?: number | Tensor, keepDim = false): Tensor | MaxMin {
   return extreme(x, 'min', dim, keepDim);
 }
-/** The largest values over one or several dims (all when none is given), as torch.amax. */
+/**
+ * The largest values over one or several dims (all when none is given), as torch.amax.
+ * @example torch.amax(torch.tensor([[1, 5], [7, 2]]), 0) // [7, 5]
+ */
 export const amax = (x: Tensor, dim?: DimArg, keepDim = false): Tensor => extremeValues(x, dim, keepDim, 'max');
+/**
+ * The minimum over dims (all by default), values only, gradient shared among ties, as torch.amin.
+ * @example torch.amin(torch.tensor([[1, 5], [7, 2]]), [0, 1]) // 1
+ */
 export const amin = (x: Tensor, dim?: DimArg, keepDim = false): Tensor => extremeValues(x, dim, keepDim, 'min');
+/**
+ * The index of the maximum (first among ties; over the flattened tensor without dim), int32, as torch.argmax.
+ * @example torch.argmax(torch.tensor([[1, 5], [7, 2]]), 1) // [1, 0]
+ */
 export const argmax = (x: Tensor, dim?: number | null, keepDim = false): Tensor => argExtreme(x, 'argmax', dim, keepDim);
+/**
+ * The index of the minimum (first among ties; over the flattened tensor without dim), int32, as torch.argmin.
+ * @example torch.argmin(torch.tensor([3, 1, 2])) // 1
+ */
 export const argmin = (x: Tensor, dim?: number | null, keepDim = false): Tensor => argExtreme(x, 'argmin', dim, keepDim);
 
 declare module '../tensor' {
   interface Tensor {
+    /**
+     * The sum over dims (all by default), as Tensor.sum; bool and integer tensors sum in int32.
+     * @example torch.tensor([[1, 2], [3, 4]]).sum(0) // [4, 6]
+     */
     sum(dim?: DimArg, keepDim?: boolean): Tensor;
+    /**
+     * The mean over dims (all by default), as Tensor.mean; floating tensors only.
+     * @example torch.tensor([[1, 2], [3, 4]]).mean(1, true) // [[1.5], [3.5]]
+     */
     mean(dim?: DimArg, keepDim?: boolean): Tensor;
+    /**
+     * The product over one dim (all elements by default), as Tensor.prod.
+     * @example torch.tensor([[1, 2], [3, 4]]).prod(1) // [2, 12]
+     */
     prod(dim?: number | null, keepDim?: boolean): Tensor;
-    /** max() over all elements, max(dim, keepDim) giving { values, indices }, or max(other) elementwise. */
+    /**
+     * max() over all elements, max(dim, keepDim) giving { values, indices }, or max(other) elementwise.
+     * @example torch.tensor([[1, 5], [7, 2]]).max(1).values // [5, 7]
+     */
     max(): Tensor;
     max(other: Tensor): Tensor;
     max(dim: number, keepDim?: boolean): MaxMin;
+    /**
+     * min() over all elements, min(dim, keepDim) giving { values, indices }, or min(other) elementwise, as Tensor.min.
+     * @example torch.tensor([[1, 5], [7, 2]]).min(0).indices // [0, 1]
+     */
     min(): Tensor;
     min(other: Tensor): Tensor;
     min(dim: number, keepDim?: boolean): MaxMin;
+    /**
+     * The maximum over dims (all by default), values only, as Tensor.amax.
+     * @example torch.tensor([[1, 5], [7, 2]]).amax(1) // [5, 7]
+     */
     amax(dim?: DimArg, keepDim?: boolean): Tensor;
+    /**
+     * The minimum over dims (all by default), values only, as Tensor.amin.
+     * @example torch.tensor([[1, 5], [7, 2]]).amin(1) // [1, 2]
+     */
     amin(dim?: DimArg, keepDim?: boolean): Tensor;
+    /**
+     * The index of the maximum along dim (of the flattened tensor without one), int32, as Tensor.argmax.
+     * @example torch.tensor([[1, 5], [7, 2]]).argmax(1) // [1, 0]
+     */
     argmax(dim?: number | null, keepDim?: boolean): Tensor;
+    /**
+     * The index of the minimum along dim (of the flattened tensor without one), int32, as Tensor.argmin.
+     * @example torch.tensor([3, 1, 2]).argmin() // 1
+     */
     argmin(dim?: number | null, keepDim?: boolean): Tensor;
+    /**
+     * The variance over dims (all by default), unbiased unless told otherwise, as Tensor.var.
+     * @example torch.tensor([1, 2, 3, 4]).var() // 1.6667
+     */
     var(dim?: DimArg, unbiased?: boolean | VarOptions, keepDim?: boolean): Tensor;
+    /**
+     * The standard deviation over dims (all by default), unbiased unless told otherwise, as Tensor.std.
+     * @example torch.tensor([1, 2, 3, 4]).std(0, false) // 1.118
+     */
     std(dim?: DimArg, unbiased?: boolean | VarOptions, keepDim?: boolean): Tensor;
+    /**
+     * log(sum(exp(x))) over dims, computed stably, as Tensor.logsumexp.
+     * @example torch.tensor([[0, 0]]).logsumexp(1) // [0.6931]
+     */
     logsumexp(dim: number | readonly number[], keepDim?: boolean): Tensor;
+    /** exp(x) / sum(exp(x)) along dim, as Tensor.softmax. @example torch.tensor([1, 1]).softmax(0) // [0.5, 0.5] */
     softmax(dim: number): Tensor;
+    /**
+     * log(softmax(x)) along dim, computed stably, as Tensor.log_softmax.
+     * @example torch.tensor([1, 1]).logSoftmax(0) // [-0.6931, -0.6931]
+     */
     logSoftmax(dim: number): Tensor;
+    /**
+     * Whether every element is nonzero (a 0-dim bool tensor), as Tensor.all.
+     * @example torch.tensor([1, 2]).all().item() // true
+     */
     all(): BoolTensor;
+    /**
+     * Whether some element is nonzero (a 0-dim bool tensor), as Tensor.any.
+     * @example torch.tensor([0, 0]).any().item() // false
+     */
     any(): BoolTensor;
   }
 }
