@@ -143,15 +143,45 @@ function like(self: Tensor, args: readonly unknown[]): unknown[] {
 
 declare module '../tensor' {
   interface Tensor {
+    /**
+     * this + weight * (end - this), as Tensor.lerp.
+     * @example torch.zeros(2).lerp(torch.ones(2), 0.25) // [0.25, 0.25]
+     */
     lerp(end: Tensor, weight: number | Tensor): Tensor;
+    /**
+     * this + value * tensor1 * tensor2, as Tensor.addcmul.
+     * @example torch.ones(2).addcmul(torch.tensor([2, 3]), torch.tensor([4, 5]), { value: 0.5 }) // [5, 8.5]
+     */
     addcmul(tensor1: Tensor, tensor2: Tensor, options?: ValueOptions): Tensor;
+    /**
+     * this + value * tensor1 / tensor2, as Tensor.addcdiv.
+     * @example torch.zeros(2).addcdiv(torch.tensor([1, 3]), torch.tensor([2, 4])) // [0.5, 0.75]
+     */
     addcdiv(tensor1: Tensor, tensor2: Tensor, options?: ValueOptions): Tensor;
-    /** Zeros of the given size with this tensor's dtype unless options give one, as Tensor.new_zeros. */
+    /**
+     * Zeros of the given size with this tensor's dtype unless options give one, as Tensor.new_zeros.
+     * @example torch.ones(1, { dtype: 'float64' }).newZeros(2, 3).dtype // 'float64'
+     */
     newZeros(...args: FactoryArgs): Tensor;
+    /**
+     * Ones with this tensor's dtype (unless options give one), as Tensor.new_ones.
+     * @example torch.zeros(1).newOnes([2]) // [1, 1]
+     */
     newOnes(...args: FactoryArgs): Tensor;
+    /**
+     * An uninitialized tensor with this tensor's dtype (unless options give one), as Tensor.new_empty.
+     * @example torch.zeros(1).newEmpty(4).shape // [4]
+     */
     newEmpty(...args: FactoryArgs): Tensor;
+    /**
+     * A tensor of value with this tensor's dtype (unless options give one), as Tensor.new_full.
+     * @example torch.zeros(1).newFull([2], 3) // [3, 3]
+     */
     newFull(size: readonly number[], value: Scalar, options?: TensorOptions): Tensor;
-    /** A tensor of data with this tensor's dtype unless options give one, as Tensor.new_tensor. */
+    /**
+     * A tensor of data with this tensor's dtype unless options give one, as Tensor.new_tensor.
+     * @example torch.zeros(1, { dtype: 'float64' }).newTensor([1, 2]).dtype // 'float64'
+     */
     newTensor(data: Parameters<typeof tensor>[0], options?: TensorOptions): Tensor;
   }
 }

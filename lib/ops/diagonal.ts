@@ -77,7 +77,15 @@ export function diag(x: Tensor, diagonal_ = 0): Tensor {
 
 declare module '../tensor' {
   interface Tensor {
+    /**
+     * A view of a diagonal of two dims (offset, dim1, dim2 in options), as Tensor.diagonal.
+     * @example torch.tensor([[1, 2], [3, 4]]).diagonal() // [1, 4]
+     */
     diagonal(options?: DiagonalOptions | number): Tensor;
+    /**
+     * The diagonal of a matrix, or the matrix with a vector on a diagonal, as Tensor.diag.
+     * @example torch.tensor([1, 2]).diag() // [[1, 0], [0, 2]]
+     */
     diag(diagonal?: number): Tensor;
   }
 }

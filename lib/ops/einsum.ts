@@ -194,6 +194,10 @@ export function baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, options?:
 
 declare module '../tensor' {
   interface Tensor {
+    /**
+     * beta * this + alpha * (batch1 @ batch2), batched, as Tensor.baddbmm.
+     * @example torch.zeros(2, 1, 1).baddbmm(torch.ones(2, 1, 3), torch.ones(2, 3, 1)) // [[[3]], [[3]]]
+     */
     baddbmm(batch1: Tensor, batch2: Tensor, options?: AddProductOptions): Tensor;
   }
 }

@@ -183,7 +183,10 @@ export interface UnarySpec<P extends readonly unknown[]> {
   kernel?: string;
   /** The result dtype rule; 'bool' for a bool result without gradient (logicalNot). */
   dtype: UnaryDtype | 'bool';
-  /** What a bool input does ('same' and 'rounding' ops); see BoolRule. */
+  /**
+   * What a bool input does ('same' and 'rounding' ops); see BoolRule.
+   * @example torch.tensor([0, 3]).bool() // [false, true]
+   */
   bool?: BoolRule;
   /** PyTorch's kernel name, which its error for a dtype the op refuses names; defaults to the snake_case name. */
   torchKernel?: string;
@@ -643,18 +646,33 @@ function copyInto(x: Tensor, op: string, src: Tensor | Scalar): Tensor {
 
 declare module '../tensor' {
   interface Tensor {
-    /** A copy with another dtype, or this tensor if it already has it. */
+    /**
+     * A copy with another dtype, or this tensor if it already has it.
+     * @example torch.tensor([1.7]).to('int32') // [1]
+     */
     to(dtype: DTypeLike): Tensor;
+    /** to('float32'), as Tensor.float. @example torch.tensor([1, 2], { dtype: 'int32' }).float().dtype // 'float32' */
     float(): Tensor;
+    /** to('float64'), as Tensor.double. @example torch.tensor([1]).double().dtype // 'float64' */
     double(): Tensor;
+    /** to('int32'), as Tensor.int. @example torch.tensor([1.5]).int() // [1] */
     int(): Tensor;
+    /** to('int32') (PyTorch's int64), as Tensor.long. @example torch.tensor([2.9]).long() // [2] */
     long(): Tensor;
     bool(): BoolTensor;
-    /** this where condition holds, else other (both broadcast), as Tensor.where. */
+    /**
+     * this where condition holds, else other (both broadcast), as Tensor.where.
+     * @example torch.tensor([1, 2]).where(torch.tensor([true, false]), 0) // [1, 0]
+     */
     where(condition: Tensor, other: Tensor | Scalar): Tensor;
-    /** Copies src (broadcast, converted) into this tensor's elements. */
+    /**
+     * Copies src (broadcast, converted) into this tensor's elements.
+     * @example torch.zeros(2, 2).copy_(torch.tensor([1, 2])) // [[1, 2], [1, 2]]
+     */
     copy_(src: Tensor | Scalar): this;
+    /** Every element set to value, as Tensor.fill_. @example torch.empty(3).fill_(7) // [7, 7, 7] */
     fill_(value: Scalar): this;
+    /** Every element set to 0, as Tensor.zero_. @example torch.ones(3).zero_() // [0, 0, 0] */
     zero_(): this;
   }
 }

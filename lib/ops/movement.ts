@@ -92,7 +92,10 @@ function viewAs(op: string, x: Tensor, shape: number[]): Tensor {
   return record('ViewBackward0', viewOf(x, shape, strides), [x], (g) => [reshape(g, x.shape)]);
 }
 
-/** A view when the layout allows one, else a contiguous copy, as torch.reshape. */
+/**
+ * A view when the layout allows one, else a contiguous copy, as torch.reshape.
+ * @example torch.reshape(torch.arange(6), 2, -1).shape // [2, 3]
+ */
 export function reshape(x: Tensor, ...shape: SizeArg[]): Tensor {
   checkTensor('reshape', 'input', x);
   return reshapeTo(x, inferShape('reshape', x, flatArgs('reshape', shape)));
@@ -114,6 +117,10 @@ function reshapeTo(x: Tensor, shape: number[]): Tensor {
   return record(strides ? 'ViewBackward0' : 'UnsafeViewBackward0', out, [src], (g) => [reshape(g, src.shape)]);
 }
 
+/**
+ * Dims startDim to endDim of x merged into one, as torch.flatten.
+ * @example torch.flatten(torch.ones(2, 3, 4), 1).shape // [2, 12]
+ */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   checkTensor('flatten', 'input', x);
   if (x.dim() === 0) return reshape(x, [1]);
@@ -134,6 +141,10 @@ export function unflatten(x: Tensor, dim: number, sizes: readonly number[]): Ten
   return view(x, [...x.shape.slice(0, d), ...part, ...x.shape.slice(d + 1)]);
 }
 
+/**
+ * A view of x with the dims reordered, as torch.permute.
+ * @example torch.permute(torch.ones(2, 3, 4), 2, 0, 1).shape // [4, 2, 3]
+ */
 export function permute(x: Tensor, ...order: SizeArg[]): Tensor {
   checkTensor('permute', 'input', x);
   const dims = flatArgs('permute', order);
@@ -156,6 +167,10 @@ export function permute(x: Tensor, ...order: SizeArg[]): Tensor {
   return record('PermuteBackward0', viewOf(x, shape, strides), [x], (g) => [permute(g, inverse)]);
 }
 
+/**
+ * A view of x with dims dim0 and dim1 swapped, as torch.transpose.
+ * @example torch.transpose(torch.ones(2, 3), 0, 1).shape // [3, 2]
+ */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   checkTensor('transpose', 'input', x);
   const r = x.dim();
@@ -171,6 +186,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   return record('TransposeBackward0', viewOf(x, shape, strides), [x], (g) => [transpose(g, a, b)]);
 }
 
+/** The transpose of a tensor of at most 2 dims, as torch.t. @example torch.t(torch.tensor([[1, 2]])) // [[1], [2]] */
 export function t(x: Tensor): Tensor {
   checkTensor('t', 'input', x);
   if (x.dim() > 2) throw new RangeError(`t: expects a tensor with <= 2 dimensions, but self is ${x.dim()}D`);
@@ -180,6 +196,10 @@ export function t(x: Tensor): Tensor {
   return record('TBackward0', viewOf(x, shape, strides), [x], (g) => [t(g)]);
 }
 
+/**
+ * A view of x with a dim of size 1 inserted at dim, as torch.unsqueeze.
+ * @example torch.unsqueeze(torch.tensor([1, 2]), 0).shape // [1, 2]
+ */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   checkTensor('unsqueeze', 'input', x);
   const d = normalizeDim('unsqueeze', dim, x.dim() + 1);
@@ -191,6 +211,10 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
   return record('UnsqueezeBackward0', viewOf(x, shape, strides), [x], (g) => [squeeze(g, d)]);
 }
 
+/**
+ * A view of x without its dims of size 1 (or without dim, if its size is 1), as torch.squeeze.
+ * @example torch.squeeze(torch.ones(1, 3, 1)).shape // [3]
+ */
 export function squeeze(x: Tensor, dim?: number): Tensor {
   checkTensor('squeeze', 'input', x);
   const name = dim === undefined ? 'SqueezeBackward0' : 'SqueezeBackward1';
@@ -269,12 +293,19 @@ export function sumToSize(g: Tensor, ...size: SizeArg[]): Tensor {
   return reshape(dims.length ? g.sum(dims, true) : g, shape);
 }
 
-/** x viewed with `shape` by broadcasting (a new view even when the shape already matches), as torch.broadcast_to. */
+/**
+ * x viewed with `shape` by broadcasting (a new view even when the shape already matches), as torch.broadcast_to.
+ * @example torch.broadcastTo(torch.tensor([1, 2]), [3, 2]).shape // [3, 2]
+ */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   checkTensor('broadcastTo', 'input', x);
   return expandTo('broadcastTo', x, [...checkShape('broadcastTo', shape, true)]);
 }
 
+/**
+ * A view of length elements of x from start along dim, as torch.narrow.
+ * @example torch.narrow(torch.arange(6), 0, 2, 3) // [2, 3, 4]
+ */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   checkTensor('narrow', 'input', x);
   checkInt('narrow', 'start', start);
@@ -320,7 +351,7 @@ export function sliceScatter(g: Tensor, shape: Shape, dim: number, start: number
   return record('SliceScatterBackward0', out, [g], (gg) => [slice(gg, dim, start, stop, step)]);
 }
 
-/** x[index] along dim, removing that dim. */
+/** x[index] along dim, removing that dim. @example torch.select(torch.tensor([[1, 2], [3, 4]]), 1, 0) // [1, 3] */
 export function select(x: Tensor, dim: number, index: number): Tensor {
   checkTensor('select', 'input', x);
   checkInt('select', 'index', index);
@@ -451,7 +482,10 @@ export function contiguous(x: Tensor): Tensor {
   return x.isContiguous() ? x : clone(x);
 }
 
-/** A contiguous copy with its own storage. */
+/**
+ * A contiguous copy with its own storage.
+ * @example torch.clone(torch.tensor([1, 2])) // a copy: writing it leaves the original alone
+ */
 export function clone(x: Tensor): Tensor {
   checkTensor('clone', 'input', x);
   const out = outputTensor(x.shape, x.dtype, undefined, 'clone');
@@ -459,7 +493,10 @@ export function clone(x: Tensor): Tensor {
   return record('CloneBackward0', out, [x], (g) => [g]);
 }
 
-/** Concatenates along an existing dim; 1-D empty tensors are skipped, as in PyTorch. */
+/**
+ * Concatenates along an existing dim; 1-D empty tensors are skipped, as in PyTorch.
+ * @example torch.cat([torch.ones(2, 3), torch.zeros(1, 3)]).shape // [3, 3]
+ */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new RangeError('cat: expected a non-empty list of Tensors');
   tensors.forEach((t, i) => {
@@ -502,7 +539,10 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   );
 }
 
-/** Joins equal-shaped tensors along a new dim. */
+/**
+ * Joins equal-shaped tensors along a new dim.
+ * @example torch.stack([torch.ones(3), torch.zeros(3)], 1).shape // [3, 2]
+ */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new RangeError('stack: expected a non-empty list of Tensors');
   const ref = tensors[0]!;
@@ -518,6 +558,10 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   return cat(tensors.map((t) => unsqueeze(t, d)), d);
 }
 
+/**
+ * x in pieces of splitSize along dim (the last may be smaller), or of the given sizes, as torch.split.
+ * @example torch.split(torch.arange(5), 2).map((p) => p.tolist()) // [[0, 1], [2, 3], [4]]
+ */
 export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
   checkTensor('split', 'input', x);
   checkAtLeast1d('split', x);
@@ -570,6 +614,10 @@ function checkAtLeast1d(op: string, x: Tensor): void {
   if (x.dim() === 0) throw new RangeError(`${op}: ${op} expects at least a 1-dimensional tensor`);
 }
 
+/**
+ * x in chunks pieces of (nearly) equal size along dim, as torch.chunk.
+ * @example torch.chunk(torch.arange(6), 3).length // 3
+ */
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   checkTensor('chunk', 'input', x);
   checkAtLeast1d('chunk', x);
@@ -609,6 +657,10 @@ export function tensorSplit(x: Tensor, sections: number | readonly number[], dim
   return [...cuts, null].map((stop, i) => slice(x, d, i === 0 ? 0 : cuts[i - 1]!, stop, 1));
 }
 
+/**
+ * The slices of x along dim, that dim removed, as torch.unbind.
+ * @example torch.unbind(torch.tensor([[1, 2], [3, 4]])) // [tensor([1, 2]), tensor([3, 4])]
+ */
 export function unbind(x: Tensor, dim = 0): Tensor[] {
   checkTensor('unbind', 'input', x);
   checkInt('unbind', 'dim', dim);
@@ -622,36 +674,116 @@ export function unbind(x: Tensor, dim = 0): Tensor[] {
 
 declare module '../tensor' {
   interface Tensor {
+    /**
+     * The same storage seen with another shape (one size may be -1), as Tensor.view; the strides must allow it.
+     * @example torch.arange(6).view(2, 3).shape // [2, 3]
+     */
     view(...shape: SizeArg[]): Tensor;
+    /**
+     * Another shape: a view when the strides allow, else a copy, as Tensor.reshape.
+     * @example torch.arange(6).reshape(-1, 2).shape // [3, 2]
+     */
     reshape(...shape: SizeArg[]): Tensor;
+    /**
+     * A view with other's shape, as Tensor.view_as.
+     * @example torch.arange(6).viewAs(torch.ones(3, 2)).shape // [3, 2]
+     */
     viewAs(other: Tensor): Tensor;
+    /**
+     * reshape to other's shape, as Tensor.reshape_as.
+     * @example torch.arange(6).reshapeAs(torch.ones(2, 3)).shape // [2, 3]
+     */
     reshapeAs(other: Tensor): Tensor;
+    /**
+     * Dims startDim to endDim merged into one, as Tensor.flatten.
+     * @example torch.ones(2, 3, 4).flatten(0, 1).shape // [6, 4]
+     */
     flatten(startDim?: number, endDim?: number): Tensor;
+    /**
+     * One dim split into the given sizes (one may be -1), as Tensor.unflatten.
+     * @example torch.ones(2, 12).unflatten(1, [3, 4]).shape // [2, 3, 4]
+     */
     unflatten(dim: number, sizes: readonly number[]): Tensor;
+    /**
+     * A view with two dims swapped, as Tensor.transpose.
+     * @example torch.ones(2, 3, 4).transpose(0, 2).shape // [4, 3, 2]
+     */
     transpose(dim0: number, dim1: number): Tensor;
-    /** Transpose of a tensor of at most 2 dims. */
+    /** Transpose of a tensor of at most 2 dims. @example torch.tensor([[1, 2], [3, 4]]).t() // [[1, 3], [2, 4]] */
     t(): Tensor;
-    /** All dims reversed. */
+    /** All dims reversed. @example torch.ones(2, 3).T.shape // [3, 2] */
     readonly T: Tensor;
+    /**
+     * A view with the dims reordered, as Tensor.permute.
+     * @example torch.ones(2, 3, 4).permute(2, 0, 1).shape // [4, 2, 3]
+     */
     permute(...dims: SizeArg[]): Tensor;
+    /**
+     * A view with a dim of size 1 inserted at dim, as Tensor.unsqueeze.
+     * @example torch.ones(3).unsqueeze(1).shape // [3, 1]
+     */
     unsqueeze(dim: number): Tensor;
+    /**
+     * A view without the dims of size 1 (or without dim, if its size is 1), as Tensor.squeeze.
+     * @example torch.ones(1, 3, 1).squeeze(0).shape // [3, 1]
+     */
     squeeze(dim?: number): Tensor;
+    /**
+     * A view broadcast to a larger shape (-1 keeps a size), no copy, as Tensor.expand.
+     * @example torch.ones(3, 1).expand(3, 4).shape // [3, 4]
+     */
     expand(...sizes: SizeArg[]): Tensor;
+    /**
+     * expand to other's shape, as Tensor.expand_as.
+     * @example torch.ones(1, 2).expandAs(torch.zeros(3, 2)).shape // [3, 2]
+     */
     expandAs(other: Tensor): Tensor;
-    /** The gradient-style reduction of expand: sums dims that broadcasting added or stretched, back to size. */
+    /**
+     * The gradient-style reduction of expand: sums dims that broadcasting added or stretched, back to size.
+     * @example torch.ones(3, 2).sumToSize(1, 2) // [[3, 3]]
+     */
     sumToSize(...size: SizeArg[]): Tensor;
+    /**
+     * A view of length elements from start along dim, as Tensor.narrow.
+     * @example torch.arange(6).narrow(0, 1, 2) // [1, 2]
+     */
     narrow(dim: number, start: number, length: number): Tensor;
+    /**
+     * A view of the slice at index along dim (that dim removed), as Tensor.select.
+     * @example torch.tensor([[1, 2], [3, 4]]).select(0, 1) // [3, 4]
+     */
     select(dim: number, index: number): Tensor;
-    /** Python's `x[dim0_spec, dim1_spec, ...]`: numbers, ':' or 'start:stop:step' strings, null (new axis), '...'. */
+    /**
+     * Python's `x[dim0_spec, dim1_spec, ...]`: numbers, ':' or 'start:stop:step' strings, null (new axis), '...'.
+     * @example torch.arange(12).view(3, 4).index(':', '1:3').shape // [3, 2], as x[:, 1:3]
+     */
     index(...specs: IndexSpec[]): Tensor;
-    /** The same values in a row-major contiguous layout (this tensor if already contiguous). */
+    /**
+     * The same values in a row-major contiguous layout (this tensor if already contiguous).
+     * @example torch.ones(2, 3).t().contiguous().isContiguous() // true
+     */
     contiguous(): Tensor;
-    /** A copy with its own storage. */
+    /** A copy with its own storage. @example const y = torch.ones(2).clone(); y.add_(1) */
     clone(): Tensor;
+    /**
+     * Pieces of splitSize along dim (the last may be smaller), or of the given sizes, as Tensor.split.
+     * @example torch.arange(5).split([2, 3]).map((p) => p.shape[0]) // [2, 3]
+     */
     split(splitSize: number | readonly number[], dim?: number): Tensor[];
+    /**
+     * chunks pieces of (nearly) equal size along dim, as Tensor.chunk.
+     * @example torch.arange(6).chunk(2)[1] // [3, 4, 5]
+     */
     chunk(chunks: number, dim?: number): Tensor[];
+    /**
+     * The slices along dim, that dim removed, as Tensor.unbind.
+     * @example torch.tensor([[1, 2], [3, 4]]).unbind(1)[0] // [1, 3]
+     */
     unbind(dim?: number): Tensor[];
-    /** Views cut into near-equal sections or at indices along dim, as Tensor.tensor_split. */
+    /**
+     * Views cut into near-equal sections or at indices along dim, as Tensor.tensor_split.
+     * @example torch.arange(5).tensorSplit([1, 3]).length // 3
+     */
     tensorSplit(sections: number | readonly number[], dim?: number): Tensor[];
   }
 }

@@ -217,10 +217,30 @@ export function meshgrid(tensors: readonly Tensor[], options?: MeshgridOptions):
 
 declare module '../tensor' {
   interface Tensor {
+    /**
+     * This tensor tiled sizes times along each dim (sizes may add leading dims), as Tensor.repeat.
+     * @example torch.tensor([1, 2]).repeat(2, 2) // [[1, 2, 1, 2], [1, 2, 1, 2]]
+     */
     repeat(...sizes: SizeArg[]): Tensor;
+    /**
+     * repeat that pads dims with 1 when fewer are given, as Tensor.tile.
+     * @example torch.tensor([1, 2]).tile(2) // [1, 2, 1, 2]
+     */
     tile(...dims: SizeArg[]): Tensor;
+    /**
+     * Each element (or slice along dim) repeated in place, as Tensor.repeat_interleave.
+     * @example torch.tensor([1, 2]).repeatInterleave(2) // [1, 1, 2, 2]
+     */
     repeatInterleave(repeats: number | Tensor, options?: RepeatInterleaveOptions | number): Tensor;
+    /**
+     * The order along the given dims reversed (a copy), as Tensor.flip.
+     * @example torch.tensor([1, 2, 3]).flip(0) // [3, 2, 1]
+     */
     flip(...dims: SizeArg[]): Tensor;
+    /**
+     * Elements shifted along dims, wrapping around (flattened without dims), as Tensor.roll.
+     * @example torch.tensor([1, 2, 3]).roll(1) // [3, 1, 2]
+     */
     roll(shifts: SizeArg, dims?: SizeArg): Tensor;
   }
 }

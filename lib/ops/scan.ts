@@ -112,10 +112,16 @@ function cumprodGradByProducts(g: Tensor, x: Tensor, d: number): Tensor {
 
 declare module '../tensor' {
   interface Tensor {
+    /** The running sum along dim, as Tensor.cumsum. @example torch.tensor([1, 2, 3]).cumsum(0) // [1, 3, 6] */
     cumsum(dim: number, options?: ScanOptions): Tensor;
+    /** The running product along dim, as Tensor.cumprod. @example torch.tensor([1, 2, 3]).cumprod(0) // [1, 2, 6] */
     cumprod(dim: number, options?: ScanOptions): Tensor;
-    /** cumsum written into this tensor. */
+    /** cumsum written into this tensor. @example torch.tensor([1, 2, 3]).cumsum_(0) // [1, 3, 6] */
     cumsum_(dim: number, options?: ScanOptions): this;
+    /**
+     * cumprod written into this tensor, as Tensor.cumprod_.
+     * @example torch.tensor([2, 2, 2]).cumprod_(0) // [2, 4, 8]
+     */
     cumprod_(dim: number, options?: ScanOptions): this;
   }
 }

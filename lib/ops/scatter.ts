@@ -244,10 +244,25 @@ export function oneHot(x: Tensor, numClasses = -1): Tensor {
 
 declare module '../tensor' {
   interface Tensor {
+    /**
+     * This tensor with src (or a number) written at index along dim, out of place, as Tensor.scatter.
+     * @example torch.zeros(3).scatter(0, torch.tensor([2], { dtype: 'int64' }), 5) // [0, 0, 5]
+     */
     scatter(dim: number, index: Tensor, src: Tensor | Scalar, options?: ScatterOptions): Tensor;
-    /** scatter written into this tensor. */
+    /**
+     * scatter written into this tensor.
+     * @example torch.zeros(3).scatter_(0, torch.tensor([0, 1], { dtype: 'int64' }), torch.tensor([4, 6])) // [4, 6, 0]
+     */
     scatter_(dim: number, index: Tensor, src: Tensor | Scalar, options?: ScatterOptions): this;
+    /**
+     * This tensor with src reduced into the positions index names along dim ('sum', 'prod', 'mean', 'amax', 'amin'), as Tensor.scatter_reduce.
+     * @example torch.zeros(2).scatterReduce(0, torch.tensor([0, 0, 1], { dtype: 'int64' }), torch.tensor([1, 5, 2]), 'amax') // [5, 2]
+     */
     scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: ScatterReduce, options?: ScatterReduceOptions): Tensor;
+    /**
+     * scatterReduce written into this tensor, as Tensor.scatter_reduce_.
+     * @example torch.zeros(2).scatterReduce_(0, torch.tensor([1, 1], { dtype: 'int64' }), torch.tensor([1, 2]), 'sum') // [0, 3]
+     */
     scatterReduce_(dim: number, index: Tensor, src: Tensor, reduce: ScatterReduce, options?: ScatterReduceOptions): this;
   }
 }

@@ -314,9 +314,25 @@ export function bucketize(x: Tensor | Scalar, boundaries: Tensor, options?: { ri
 
 declare module '../tensor' {
   interface Tensor {
+    /**
+     * { values, indices } sorted along dim (the last by default), as Tensor.sort.
+     * @example torch.tensor([3, 1, 2]).sort().values // [1, 2, 3]
+     */
     sort(dim?: number | SortOptions, descending?: boolean): ValuesIndices;
+    /**
+     * The indices that sort along dim, as Tensor.argsort.
+     * @example torch.tensor([3, 1, 2]).argsort(0, true) // [0, 2, 1]
+     */
     argsort(dim?: number | SortOptions, descending?: boolean): Tensor;
+    /**
+     * { values, indices } of the k largest (or smallest) along dim, as Tensor.topk.
+     * @example torch.tensor([1, 5, 3]).topk(2).values // [5, 3]
+     */
     topk(k: number, options?: TopkOptions | number): ValuesIndices;
+    /**
+     * The sorted distinct elements (with inverse indices and counts when asked), as Tensor.unique.
+     * @example torch.tensor([2, 1, 2]).unique() // [1, 2]
+     */
     unique(options?: UniqueOptions): Tensor | Tensor[];
   }
 }
