@@ -81,6 +81,7 @@ export function lerp(x: Tensor, end: Tensor, weight: number | Tensor): Tensor {
   return where(w.abs().lt(0.5), x.add(diff.mul(w)), end.sub(diff.mul(w.neg().add(1))));
 }
 
+/** The options of addcmul and addcdiv: PyTorch's value keyword. | */
 export interface ValueOptions {
   /** The factor of the product or quotient (default 1). */
   value?: number;

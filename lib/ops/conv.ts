@@ -69,6 +69,7 @@ function emptyConvolution(op: string, input: Tensor, weight: Tensor, bias: Tenso
  * 2-D convolution over [N, C, H, W] (or unbatched [C, H, W]) input with weight [OC, C / groups, kh, kw].
  * @throws RangeError with PyTorch's messages for channel mismatches, kernels larger than the padded input and
  *   groups that do not divide the channels
+ * @example torch.nn.functional.conv2d(torch.randn(1, 3, 8, 8), torch.randn(4, 3, 3, 3), null, { padding: 1 }).shape // [1, 4, 8, 8]
  */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
@@ -206,7 +207,10 @@ export interface ConvTranspose2dOptions {
   dilation?: Pair;
 }
 
-/** Transposed 2-D convolution with weight [C_in, C_out / groups, kh, kw], as torch.nn.functional.conv_transpose2d. */
+/**
+ * Transposed 2-D convolution with weight [C_in, C_out / groups, kh, kw], as torch.nn.functional.conv_transpose2d.
+ * @example torch.nn.functional.convTranspose2d(torch.randn(1, 4, 5, 5), torch.randn(4, 2, 2, 2), null, { stride: 2 }).shape // [1, 2, 10, 10]
+ */
 export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}): Tensor {
   const op = 'convTranspose2d';
   checkConvOperands(op, input, weight, bias);
@@ -285,7 +289,10 @@ export interface Conv1dOptions {
   groups?: number;
 }
 
-/** 1-D convolution over [N, C, L] (or [C, L]) with weight [OC, C / groups, k], as torch.nn.functional.conv1d. */
+/**
+ * 1-D convolution over [N, C, L] (or [C, L]) with weight [OC, C / groups, k], as torch.nn.functional.conv1d.
+ * @example torch.nn.functional.conv1d(torch.randn(1, 2, 10), torch.randn(3, 2, 3)).shape // [1, 3, 8]
+ */
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}): Tensor {
   const op = 'conv1d';
   checkConvOperands(op, input, weight, bias);
@@ -320,6 +327,7 @@ function padIndex(mode: PadMode, size: number, before: number, after: number): T
 /**
  * Pads the last dims: pad = [left, right, top, bottom, ...] from the last dim backwards, as
  * torch.nn.functional.pad. Non-constant modes gather rows (so their gradient is an index_add).
+ * @example torch.nn.functional.pad(torch.ones(1, 2), [1, 1]) // [[0, 1, 1, 0]]
  */
 export function pad(input: Tensor, padding: readonly number[], mode: PadMode = 'constant', value = 0): Tensor {
   const op = 'pad';

@@ -9,6 +9,9 @@ import type { SizeArgs } from '../validate';
 
 export type { SizeArgs } from '../validate';
 
+/**
+ * The options of the factories (tensor, zeros, ones, full, arange, ...): torch's dtype and requires_grad keywords. |
+ */
 export interface TensorOptions {
   dtype?: DTypeLike;
   requiresGrad?: boolean;
@@ -61,28 +64,50 @@ export function ones(...args: SizeArgs<TensorOptions>): Tensor {
   const { shape, options } = parseSizeArgs('ones', args);
   return filled('ones', shape, 1, options);
 }
-/** Uninitialised in PyTorch; zero-filled here, since fresh JS memory is always zeroed. */
+/**
+ * Uninitialised in PyTorch; zero-filled here, since fresh JS memory is always zeroed.
+ * @example torch.empty(2, 3).shape // [2, 3]
+ */
 export function empty(...args: SizeArgs<TensorOptions>): Tensor {
   const { shape, options } = parseSizeArgs('empty', args);
   return filled('empty', shape, 0, options);
 }
-/** Every element set to value; the dtype follows the value (bool, else the default float dtype) unless given. */
+/**
+ * Every element set to value; the dtype follows the value (bool, else the default float dtype) unless given.
+ * @example torch.full([2, 2], 7) // [[7, 7], [7, 7]]
+ */
 export function full(size: readonly number[], value: number | boolean, options: TensorOptions = {}): Tensor {
   checkFillValue('full', value);
   return filled('full', [...checkShape('full', size)], value, options, typeof value === 'boolean' ? 'bool' : getDefaultDtype());
 }
+/**
+ * Zeros with x's shape and dtype (unless options give one), as torch.zeros_like.
+ * @example torch.zerosLike(torch.ones(2, 3)).shape // [2, 3]
+ */
 export function zerosLike(x: Tensor, options?: TensorOptions): Tensor {
   checkTensor('zerosLike', 'input', x);
   return filled('zerosLike', [...x.shape], 0, options, x.dtype);
 }
+/**
+ * Ones with x's shape and dtype (unless options give one), as torch.ones_like.
+ * @example torch.onesLike(torch.zeros(2), { dtype: 'int32' }) // [1, 1]
+ */
 export function onesLike(x: Tensor, options?: TensorOptions): Tensor {
   checkTensor('onesLike', 'input', x);
   return filled('onesLike', [...x.shape], 1, options, x.dtype);
 }
+/**
+ * A tensor with x's shape and dtype (unless options give one), zero-filled here, as torch.empty_like.
+ * @example torch.emptyLike(torch.ones(4)).shape // [4]
+ */
 export function emptyLike(x: Tensor, options?: TensorOptions): Tensor {
   checkTensor('emptyLike', 'input', x);
   return filled('emptyLike', [...x.shape], 0, options, x.dtype);
 }
+/**
+ * value everywhere, with x's shape and dtype (unless options give one), as torch.full_like.
+ * @example torch.fullLike(torch.zeros(2), 3) // [3, 3]
+ */
 export function fullLike(x: Tensor, value: number | boolean, options?: TensorOptions): Tensor {
   checkTensor('fullLike', 'input', x);
   return filled('fullLike', [...x.shape], value, options, x.dtype);
@@ -157,6 +182,8 @@ export function tensor(data: Nested | Tensor, options?: TensorOptions): Tensor {
 /**
  * Values from start (inclusive) to end (exclusive) by step: arange(end) or arange(start, end, step).
  * Integer arguments give int32 (PyTorch's int64), others the default float dtype.
+ * @example torch.arange(5) // [0, 1, 2, 3, 4] (int32)
+ *   torch.arange(0, 1, 0.25) // [0, 0.25, 0.5, 0.75]
  */
 export function arange(start: number, end?: number, step = 1, options?: TensorOptions): Tensor {
   options = factoryOptions('arange', options);
@@ -185,7 +212,10 @@ export function arange(start: number, end?: number, step = 1, options?: TensorOp
   return finish(t, options);
 }
 
-/** `steps` evenly spaced values from start to end inclusive, computed as PyTorch does (from both ends). */
+/**
+ * `steps` evenly spaced values from start to end inclusive, computed as PyTorch does (from both ends).
+ * @example torch.linspace(0, 1, 5) // [0, 0.25, 0.5, 0.75, 1]
+ */
 export function linspace(start: number, end: number, steps: number, options?: TensorOptions): Tensor {
   options = factoryOptions('linspace', options);
   checkNumber('linspace', 'start', start);
@@ -227,7 +257,7 @@ function checkRangeValues(op: string, dtype: DType, from: number, to: number): v
   }
 }
 
-/** The n x m identity matrix (m defaults to n). */
+/** The n x m identity matrix (m defaults to n). @example torch.eye(2) // [[1, 0], [0, 1]] */
 export function eye(n: number, m = n, options?: TensorOptions): Tensor {
   checkShape('eye', [n, m]);
   const t = filled('eye', [n, m], 0, options);

@@ -5,6 +5,7 @@ import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
 import { checkInt, checkShape, checkTensor } from '../validate';
 
+/** The options of diagonal: the offset from the main diagonal and the two dims it runs over. | */
 export interface DiagonalOptions {
   offset?: number;
   dim1?: number;

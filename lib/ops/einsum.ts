@@ -155,6 +155,7 @@ export function einsum(equation: string, ...operands: (Tensor | readonly Tensor[
   return want.every((n, d) => n === t.shape[d]) ? t : t.expand(want);
 }
 
+/** The options of baddbmm (and addmm): beta scales the input, alpha the product. | */
 export interface AddProductOptions {
   beta?: number;
   alpha?: number;

@@ -183,10 +183,7 @@ export interface UnarySpec<P extends readonly unknown[]> {
   kernel?: string;
   /** The result dtype rule; 'bool' for a bool result without gradient (logicalNot). */
   dtype: UnaryDtype | 'bool';
-  /**
-   * What a bool input does ('same' and 'rounding' ops); see BoolRule.
-   * @example torch.tensor([0, 3]).bool() // [false, true]
-   */
+  /** What a bool input does ('same' and 'rounding' ops); see BoolRule. */
   bool?: BoolRule;
   /** PyTorch's kernel name, which its error for a dtype the op refuses names; defaults to the snake_case name. */
   torchKernel?: string;
@@ -659,6 +656,7 @@ declare module '../tensor' {
     int(): Tensor;
     /** to('int32') (PyTorch's int64), as Tensor.long. @example torch.tensor([2.9]).long() // [2] */
     long(): Tensor;
+    /** to('bool'): nonzero is true, as Tensor.bool. @example torch.tensor([0, 3]).bool() // [false, true] */
     bool(): BoolTensor;
     /**
      * this where condition holds, else other (both broadcast), as Tensor.where.

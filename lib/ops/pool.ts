@@ -92,7 +92,10 @@ function planesOf(x: Tensor): number {
   return x.dim() === 4 ? x.shape[0]! * x.shape[1]! : x.shape[0]!;
 }
 
-/** Max pooling; with returnIndices also the flat positions (h * W + w) of each maximum, as PyTorch. */
+/**
+ * Max pooling; with returnIndices also the flat positions (h * W + w) of each maximum, as PyTorch.
+ * @example torch.nn.functional.maxPool2d(torch.randn(1, 1, 4, 4), 2).shape // [1, 1, 2, 2]
+ */
 export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOptions & { returnIndices: true }): [Tensor, Tensor];
 export function maxPool2d(input: Tensor, kernelSize: Pair, options?: MaxPool2dOptions): Tensor;
 export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOptions = {}): Tensor | [Tensor, Tensor] {
@@ -133,7 +136,10 @@ export interface MaxPool1dOptions {
   returnIndices?: boolean;
 }
 
-/** Max pooling over [N, C, L] (or [C, L]) as a 2-D pool of height 1; indices are positions along L. */
+/**
+ * Max pooling over [N, C, L] (or [C, L]) as a 2-D pool of height 1; indices are positions along L.
+ * @example torch.nn.functional.maxPool1d(torch.randn(1, 2, 6), 3).shape // [1, 2, 2]
+ */
 export function maxPool1d(input: Tensor, kernelSize: number, options: MaxPool1dOptions = {}): Tensor | [Tensor, Tensor] {
   const op = 'maxPool1d';
   checkInput1d(op, input);
@@ -158,6 +164,10 @@ export interface AvgPool2dOptions {
   divisorOverride?: number | null;
 }
 
+/**
+ * The average over each kernel window of (N, C, H, W) or (C, H, W) input, as F.avg_pool2d.
+ * @example torch.nn.functional.avgPool2d(torch.ones(1, 1, 4, 4), 2) // ones, shape [1, 1, 2, 2]
+ */
 export function avgPool2d(input: Tensor, kernelSize: Pair, options: AvgPool2dOptions = {}): Tensor {
   const op = 'avgPool2d';
   checkInput(op, input);
@@ -181,6 +191,10 @@ export function avgPool2d(input: Tensor, kernelSize: Pair, options: AvgPool2dOpt
   return meanPool('AvgPool2DBackward0', ['avg', 'avg_backward'], input, geometry);
 }
 
+/**
+ * The average over each kernel window of (N, C, L) or (C, L) input, as F.avg_pool1d.
+ * @example torch.nn.functional.avgPool1d(torch.tensor([[[1, 3, 5, 7]]]), 2) // [[[2, 6]]]
+ */
 export function avgPool1d(input: Tensor, kernelSize: number, options: { stride?: number | null; padding?: number; ceilMode?: boolean; countIncludePad?: boolean } = {}): Tensor {
   const op = 'avgPool1d';
   checkInput1d(op, input);
@@ -203,6 +217,10 @@ function adaptiveSize(op: string, input: Tensor, outputSize: Pair | readonly (nu
   return [size(raw[0], 0, h), size(raw[1], 1, w)];
 }
 
+/**
+ * Averages over windows chosen so the output has outputSize (H, W), as F.adaptive_avg_pool2d.
+ * @example torch.nn.functional.adaptiveAvgPool2d(torch.randn(1, 3, 7, 7), 1).shape // [1, 3, 1, 1]
+ */
 export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair | readonly (number | null)[]): Tensor {
   const op = 'adaptiveAvgPool2d';
   checkFloating(op, 'input', input);
@@ -214,6 +232,10 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair | readonly (nu
   return meanPool('AdaptiveAvgPool2DBackward0', ['adaptive_avg', 'adaptive_avg_backward'], input, planeGeometry(planesOf(input), h, w, oh, ow));
 }
 
+/**
+ * Maxima over windows chosen so the output has outputSize (H, W), as F.adaptive_max_pool2d.
+ * @example torch.nn.functional.adaptiveMaxPool2d(torch.randn(1, 3, 6, 6), [2, 3]).shape // [1, 3, 2, 3]
+ */
 export function adaptiveMaxPool2d(input: Tensor, outputSize: Pair | readonly (number | null)[], returnIndices = false): Tensor | [Tensor, Tensor] {
   const op = 'adaptiveMaxPool2d';
   checkInput(op, input, true);

@@ -64,6 +64,7 @@ export function tile(x: Tensor, ...dims: SizeArg[]): Tensor {
   return repeatDims('tile', x, padded);
 }
 
+/** The options of repeatInterleave. | */
 export interface RepeatInterleaveOptions {
   /** The dim to repeat along; null or undefined flattens x first. */
   dim?: number | null;
@@ -183,6 +184,7 @@ export function roll(x: Tensor, shifts: SizeArg, dims?: SizeArg): Tensor {
   return out === x ? x.clone() : out;
 }
 
+/** The options of meshgrid. | */
 export interface MeshgridOptions {
   /** 'ij' (matrix indexing, PyTorch's default) or 'xy' (Cartesian: the first two outputs' dims swapped). */
   indexing?: 'ij' | 'xy';

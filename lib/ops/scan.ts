@@ -9,6 +9,7 @@ import { forEachLane, lanesOf, writeInto } from './along';
 import { where } from './elementwise';
 import { cat } from './movement';
 
+/** The options of cumsum and cumprod. | */
 export interface ScanOptions {
   /** The dtype the input is converted to before accumulating. */
   dtype?: DTypeLike;

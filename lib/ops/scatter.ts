@@ -100,6 +100,7 @@ function padTo(g: Tensor, shape: readonly number[]): Tensor {
   return t;
 }
 
+/** The options of scatter and scatter_. | */
 export interface ScatterOptions {
   /** Combine with the entry already there ('add' or 'multiply') instead of replacing it. */
   reduce?: 'add' | 'multiply';
@@ -147,8 +148,10 @@ export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | Sca
   ]);
 }
 
+/** The reductions scatterReduce applies where indices collide. | */
 export type ScatterReduce = 'sum' | 'prod' | 'mean' | 'amax' | 'amin';
 
+/** The options of scatterReduce and scatterReduce_. | */
 export interface ScatterReduceOptions {
   /** Whether x's own entries take part in the reduction (default true). */
   includeSelf?: boolean;

@@ -19,6 +19,7 @@ import type { MaxMin } from './reduce';
 export type ValuesIndices = MaxMin;
 const valuesIndices = maxMin;
 
+/** The options of sort and argsort (PyTorch's dim, descending and stable keywords). | */
 export interface SortOptions {
   dim?: number;
   descending?: boolean;
@@ -120,6 +121,7 @@ export function argsort(x: Tensor, dim?: number | SortOptions, descending?: bool
   return sortedIndices('argsort', x, a.dim, a.descending);
 }
 
+/** The options of topk: dim (the last by default), largest (default true), sorted (default true). | */
 export interface TopkOptions {
   dim?: number;
   largest?: boolean;
@@ -150,6 +152,7 @@ export function topk(x: Tensor, k: number, options?: TopkOptions | number): Valu
   return valuesIndices(x.dim() === 0 ? x.clone() : x.gather(l.d, indices), indices);
 }
 
+/** The options of unique. | */
 export interface UniqueOptions {
   /** Sorted ascending (default; torchlet always sorts, PyTorch leaves the order unspecified without it). */
   sorted?: boolean;
@@ -221,6 +224,7 @@ export function unique(x: Tensor, options?: UniqueOptions): Tensor | Tensor[] {
   });
 }
 
+/** The options of searchsorted and bucketize. | */
 export interface SearchOptions {
   /** Return the last position instead of the first at which each value could be inserted. */
   right?: boolean;
