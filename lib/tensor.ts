@@ -44,11 +44,18 @@ export function isSharedBuffer(buf: ArrayBufferLike): boolean {
   return Object.prototype.toString.call(buf) === '[object SharedArrayBuffer]';
 }
 
+/**
+ * A strided n-dim array of float32, float64, int32 or bool with autograd, as torch.Tensor: made by the factories
+ * (torch.tensor, zeros, randn, ...), never with new.
+ * @example const x = torch.tensor([[1, 2], [3, 4]], { requiresGrad: true })
+ *   x.mul(x).sum().backward(); x.grad // [[2, 4], [6, 8]]
+ */
 export class Tensor {
   #data: Storage;
   /**
    * The storage, shared by every view of it. A getter so that shareMemory_ can move the storage of every view at
    * once: the fast path is one field read and a length test.
+   * @example const x = torch.tensor([1, 2]); x.data // Float32Array [1, 2]
    */
   get data(): Storage {
     const d = this.#data;
@@ -83,7 +90,10 @@ export class Tensor {
   /** Whether autograd tracks this tensor. */
   requiresGrad = false;
   #grad: Tensor | null = null;
-  /** The accumulated gradient of a leaf (or of a tensor that called retainGrad()). */
+  /**
+   * The accumulated gradient of a leaf (or of a tensor that called retainGrad()).
+   * @example const x = torch.ones([2], { requiresGrad: true }); x.sum().backward(); x.grad // [1, 1]
+   */
   get grad(): Tensor | null {
     return this.#grad;
   }
@@ -121,55 +131,71 @@ export class Tensor {
 
   // ---- layout -------------------------------------------------------------------------------------------
 
-  /** Number of dims. */
+  /** Number of dims. @example torch.zeros(2, 3).dim() // 2 */
   dim(): number {
     return this.shape.length;
   }
+  /** The number of dims, as Tensor.ndim (the same as dim()). @example torch.zeros(2, 3).ndim // 2 */
   get ndim(): number {
     return this.shape.length;
   }
-  /** Number of elements. */
+  /** Number of elements. @example torch.zeros(2, 3).numel() // 6 */
   numel(): number {
     return numelOf(this.shape);
   }
-  /** The shape, or the size of one dim. */
+  /** The shape, or the size of one dim. @example torch.zeros(2, 3).size(1) // 3 */
   size(): Shape;
   size(dim: number): number;
   size(dim?: number): Shape | number {
     if (dim === undefined) return this.shape;
     return this.shape[normalizeDim('size', dim, this.shape.length)]!;
   }
-  /** The strides, or the stride of one dim. */
+  /** The strides, or the stride of one dim. @example torch.zeros(2, 3).stride() // [3, 1] */
   stride(): readonly number[];
   stride(dim: number): number;
   stride(dim?: number): readonly number[] | number {
     if (dim === undefined) return this.strides;
     return this.strides[normalizeDim('stride', dim, this.shape.length)]!;
   }
-  /** Whether the layout is row-major contiguous (size-1 dims may have any stride). */
+  /**
+   * Whether the layout is row-major contiguous (size-1 dims may have any stride).
+   * @example torch.zeros(2, 3).t().isContiguous() // false
+   */
   isContiguous(): boolean {
     return isRowMajor(this.shape, this.strides);
   }
-  /** Whether this is a floating point tensor. */
+  /**
+   * Whether this is a floating point tensor.
+   * @example torch.tensor([1], { dtype: 'int32' }).isFloatingPoint() // false
+   */
   isFloatingPoint(): boolean {
     return isFloating(this.dtype);
   }
 
   // ---- autograd state -----------------------------------------------------------------------------------
 
-  /** A leaf is a tensor not produced by a recorded op: the user's inputs and parameters. */
+  /**
+   * A leaf is a tensor not produced by a recorded op: the user's inputs and parameters.
+   * @example torch.ones([2], { requiresGrad: true }).mul(2).isLeaf // false
+   */
   get isLeaf(): boolean {
     return this.gradFn === null;
   }
 
-  /** Keeps .grad on this non-leaf tensor at the next backward. */
+  /**
+   * Keeps .grad on this non-leaf tensor at the next backward.
+   * @example const x = torch.ones([2], { requiresGrad: true }); const y = x.mul(2).retainGrad(); y.sum().backward(); y.grad // [1, 1]
+   */
   retainGrad(): this {
     if (!this.requiresGrad) throw new Error("can't retain_grad on Tensor that has requires_grad=False");
     if (this.gradFn) this.gradFn.retained = this;
     return this;
   }
 
-  /** Sets requiresGrad on a leaf, as Tensor.requires_grad_. */
+  /**
+   * Sets requiresGrad on a leaf, as Tensor.requires_grad_.
+   * @example const w = torch.zeros(3).requiresGrad_(); w.requiresGrad // true
+   */
   requiresGrad_(requiresGrad = true): this {
     if (typeof requiresGrad !== 'boolean') {
       throw new TypeError(`requiresGrad_: expected a boolean for 'requiresGrad' but received ${typeof requiresGrad === 'number' ? `the number ${requiresGrad}` : `a ${typeof requiresGrad}`}`);
@@ -187,14 +213,20 @@ export class Tensor {
     return this;
   }
 
-  /** A view of the same storage that autograd does not track. */
+  /**
+   * A view of the same storage that autograd does not track.
+   * @example const y = torch.ones([2], { requiresGrad: true }).mul(2).detach(); y.requiresGrad // false
+   */
   detach(): Tensor {
     return new Tensor(this.data, this.shape, this.strides, this.offset, this.dtype);
   }
 
   // ---- memory ---------------------------------------------------------------------------------------------
 
-  /** Whether the storage lives in a SharedArrayBuffer (so worker threads can see it), as Tensor.is_shared. */
+  /**
+   * Whether the storage lives in a SharedArrayBuffer (so worker threads can see it), as Tensor.is_shared.
+   * @example torch.zeros(2).isShared() // false
+   */
   isShared(): boolean {
     return isSharedBuffer(this.data.buffer);
   }
@@ -232,6 +264,7 @@ export class Tensor {
    * boolean for a BoolTensor (the result of a comparison, predicate, logical op, all/any or bool()) and number for
    * any other Tensor; a bool tensor the type checker cannot see as one (a view of a mask, `{ dtype: 'bool' }`) still
    * gives a boolean: `Boolean(t.item())` reads either.
+   * @example torch.tensor([[3]]).item() // 3
    */
   item(this: BoolTensor): boolean;
   item(): number;
@@ -243,7 +276,10 @@ export class Tensor {
     return this.dtype === 'bool' ? v !== 0 : v;
   }
 
-  /** Nested JS arrays of the values (numbers, or booleans for bool tensors); the value itself for a 0-dim tensor. */
+  /**
+   * Nested JS arrays of the values (numbers, or booleans for bool tensors); the value itself for a 0-dim tensor.
+   * @example torch.tensor([[1, 2], [3, 4]]).tolist() // [[1, 2], [3, 4]]
+   */
   tolist(this: BoolTensor): NestedList<boolean>;
   tolist(): NestedList<number>;
   tolist(): NestedList<number | boolean> {

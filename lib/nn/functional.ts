@@ -15,6 +15,7 @@ import { broadcastShapes, shapeStr } from '../shape';
 import { checkBool, checkInt, checkNumber, checkOptions, checkPaddingIdx, checkShape, checkTensor, describe } from '../validate';
 import { info, isFloating, notImplemented } from '../dtype';
 
+/** How a loss reduces its per-element values: 'mean' (the default), 'sum', or 'none' (unreduced). | */
 export type Reduction = 'none' | 'mean' | 'sum';
 export { conv1d, conv2d, convTranspose2d, pad } from '../ops/conv';
 export { maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d } from '../ops/pool';
@@ -29,14 +30,22 @@ function floatingOnly(op: string, kernel: string, x: Tensor): Tensor {
   return x;
 }
 
+/** max(x, 0) elementwise, as F.relu. @example F.relu(torch.tensor([-1, 2])) // [0, 2] */
 export const relu = (x: Tensor): Tensor => (checkTensor('relu', 'input', x), ops.relu(x));
+/** 1 / (1 + exp(-x)) elementwise, as F.sigmoid. @example F.sigmoid(torch.tensor([0])) // [0.5] */
 export const sigmoid = (x: Tensor): Tensor => (checkTensor('sigmoid', 'input', x), ops.sigmoid(x));
+/** The hyperbolic tangent elementwise, as F.tanh. @example F.tanh(torch.tensor([0])) // [0] */
 export const tanh = (x: Tensor): Tensor => (checkTensor('tanh', 'input', x), ops.tanh(x));
+/**
+ * x for x > 0, else negativeSlope * x (default 0.01), as F.leaky_relu.
+ * @example F.leakyRelu(torch.tensor([-1, 2]), 0.2) // [-0.2, 2]
+ */
 export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => (checkTensor('leakyRelu', 'input', x), ops.leakyRelu(x, negativeSlope));
 /**
  * x > 0 ? x : alpha * (exp(x) - 1), as one node with PyTorch's elu_backward (g for x > 0, g alpha exp(x) for x <= 0),
  * itself a node differentiated as derivatives.yaml does. The exponential branch sees 0 where it is not picked: exp of
  * a large x is inf.
+ * @example F.elu(torch.tensor([-1, 1])) // [-0.6321, 1]
  */
 export function elu(x: Tensor, alpha = 1): Tensor {
   floatingOnly('elu', 'elu_cpu', x);
@@ -63,12 +72,13 @@ function eluBackward(g: Tensor, x: Tensor, alpha: number): Tensor {
     needs[1] ? eluBackward(gg.mul(g), x, alpha).mul(x.lt(0).to(gg.dtype)) : null,
   ]);
 }
-/** x * sigmoid(x) */
+/** x * sigmoid(x) @example F.silu(torch.tensor([0, 1])) // [0, 0.7311] */
 export const silu = (x: Tensor): Tensor => floatingOnly('silu', 'silu_cpu', x).mul(x.sigmoid());
 /**
  * GELU, exact (erf) or with PyTorch's tanh approximation, as one node whose gradient is PyTorch's gelu_backward
  * (g (cdf + x pdf), so x = 0 with an infinite g gives inf, not the composite's inf * 0), itself a node with
  * FunctionsManual's gelu_double_backward.
+ * @example F.gelu(torch.tensor([0, 1]), 'tanh') // [0, 0.8412]
  */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   floatingOnly('gelu', 'GeluKernelImpl', x);
@@ -120,7 +130,10 @@ function geluCurvature(x: Tensor, tanh: boolean): Tensor {
   const hPrimeFg = f.mul(g).mul(x.mul(6 * GELU_KAPPA).mul(GELU_TANH_BETA));
   return fPrimeGh.mul(2).add(gPrimeFh).add(hPrimeFg);
 }
-/** log(1 + exp(beta x)) / beta, linear above threshold, as torch.nn.functional.softplus (see elu for the inner where). */
+/**
+ * log(1 + exp(beta x)) / beta, linear above threshold, as torch.nn.functional.softplus (see elu for the inner where).
+ * @example F.softplus(torch.tensor([0])) // [0.6931]
+ */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   floatingOnly('softplus', 'softplus_cpu', x);
   checkNumber('softplus', 'beta', beta);
@@ -129,7 +142,12 @@ export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   const linear = bx.gt(threshold);
   return where(linear, x, where(linear, 0, bx).exp().log1p().div(beta));
 }
+/** exp(x) / sum(exp(x)) along dim, as F.softmax. @example F.softmax(torch.tensor([[1, 1]]), 1) // [[0.5, 0.5]] */
 export const softmax = (x: Tensor, dim: number): Tensor => (checkTensor('softmax', 'input', x), x.softmax(dim));
+/**
+ * log(softmax(x)) along dim, computed stably, as F.log_softmax.
+ * @example F.logSoftmax(torch.tensor([[1, 1]]), 1) // [[-0.6931, -0.6931]]
+ */
 export const logSoftmax = (x: Tensor, dim: number): Tensor => (checkTensor('logSoftmax', 'input', x), x.logSoftmax(dim));
 
 // ---- layers as functions -------------------------------------------------------------------------------------
@@ -137,6 +155,7 @@ export const logSoftmax = (x: Tensor, dim: number): Tensor => (checkTensor('logS
 /**
  * x @ weight^T + bias, as torch.nn.functional.linear (addmm for 2-D input with bias, like PyTorch).
  * @throws RangeError naming both shapes when in_features differ
+ * @example F.linear(torch.ones(2, 3), torch.ones(4, 3), torch.zeros(4)).shape // [2, 4]
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   checkTensor('linear', 'input', x);
@@ -164,7 +183,10 @@ function dropoutArgs(op: string, x: Tensor, p: unknown, training: unknown, optio
   return { p: prob, training: train, options: checkOptions(op, options as { generator?: Generator } | undefined) };
 }
 
-/** Zeroes elements with probability p during training and scales the rest by 1/(1-p), from the seeded generator. */
+/**
+ * Zeroes elements with probability p during training and scales the rest by 1/(1-p), from the seeded generator.
+ * @example F.dropout(torch.ones(4), 0.5) // each element 0 or 2
+ */
 export function dropout(x: Tensor, p = 0.5, training = true, options: { generator?: Generator } = {}): Tensor {
   checkTensor('dropout', 'input', x);
   ({ p, training, options } = dropoutArgs('dropout', x, p, training, options));
@@ -176,7 +198,10 @@ export function dropout(x: Tensor, p = 0.5, training = true, options: { generato
   return x.mul(noise);
 }
 
-/** Zeroes whole channels with probability p in training (one draw per [N, C]), scaling the rest by 1/(1-p). */
+/**
+ * Zeroes whole channels with probability p in training (one draw per [N, C]), scaling the rest by 1/(1-p).
+ * @example F.dropout2d(torch.ones(1, 4, 2, 2), 0.5) // whole channels zeroed, the rest doubled
+ */
 export function dropout2d(input: Tensor, p = 0.5, training = true, options: { generator?: Generator } = {}): Tensor {
   checkTensor('dropout2d', 'input', input);
   ({ p, training, options } = dropoutArgs('dropout2d', input, p, training, options));
@@ -195,6 +220,7 @@ export function dropout2d(input: Tensor, p = 0.5, training = true, options: { ge
 /**
  * Rows of weight picked by integer indices; the paddingIdx row gets no gradient.
  * @throws RangeError for an index outside [0, weight.shape[0]), or a paddingIdx that is fractional or outside [-n, n)
+ * @example F.embedding(torch.tensor([2, 0], { dtype: 'int64' }), torch.randn(5, 3)).shape // [2, 3]
  */
 export function embedding(input: Tensor, weight: Tensor, paddingIdx?: number | null): Tensor {
   checkTensor('embedding', 'input', input);
@@ -250,7 +276,10 @@ function checkAffine(op: string, weight: unknown, bias: unknown): void {
   if (bias !== null && bias !== undefined) checkTensor(op, 'bias', bias);
 }
 
-/** Normalizes over the last dims given by normalizedShape, then scales and shifts, as F.layer_norm. */
+/**
+ * Normalizes over the last dims given by normalizedShape, then scales and shifts, as F.layer_norm.
+ * @example F.layerNorm(torch.randn(2, 4), [4]).mean(-1) // about [0, 0]
+ */
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
   floatingOnly('layerNorm', 'LayerNormKernelImpl', x);
   // PyTorch takes one int for a 1-element shape.
@@ -268,7 +297,10 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
   return affine(standardize(x, dims, eps).out, weight, bias);
 }
 
-/** Normalizes groups of channels per sample, then scales and shifts per channel, as F.group_norm. */
+/**
+ * Normalizes groups of channels per sample, then scales and shifts per channel, as F.group_norm.
+ * @example F.groupNorm(torch.randn(2, 4, 3), 2).shape // [2, 4, 3]
+ */
 export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
   floatingOnly('groupNorm', 'GroupNormKernelImpl', x);
   checkInt('groupNorm', 'numGroups', numGroups, 1);
@@ -282,6 +314,7 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
   return affine(out, weight, bias, [1, c, ...x.shape.slice(2).map(() => 1)]);
 }
 
+/** The options of batchNorm: the affine weight and bias, training mode, momentum and eps. | */
 export interface BatchNormOptions {
   weight?: Tensor | null;
   bias?: Tensor | null;
@@ -295,6 +328,7 @@ export interface BatchNormOptions {
  * Normalizes over every dim but dim 1, then scales and shifts per channel, as F.batch_norm: in training with the
  * batch's statistics, folding them into runningMean and runningVar (unbiased variance) with the momentum; otherwise
  * with the running statistics.
+ * @example F.batchNorm(torch.randn(8, 3), null, null, { training: true }).shape // [8, 3]
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions = {}): Tensor {
   floatingOnly('batchNorm', 'batch_norm', x);
@@ -343,16 +377,17 @@ function checkPair(op: string, input: Tensor, target: Tensor): void {
   }
 }
 
+/** The options of the losses: PyTorch's reduction keyword. | */
 export interface LossOptions {
   reduction?: Reduction;
 }
 
-/** mean(|input - target|) */
+/** mean(|input - target|) @example F.l1Loss(torch.tensor([1, 2]), torch.tensor([2, 4])) // 1.5 */
 export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
   checkPair('l1Loss', input, target);
   return reduce('l1Loss', input.sub(target).abs(), options.reduction ?? 'mean');
 }
-/** mean((input - target)^2) */
+/** mean((input - target)^2) @example F.mseLoss(torch.tensor([1, 2]), torch.tensor([2, 4])) // 2.5 */
 export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
   checkPair('mseLoss', input, target);
   // PyTorch's mse_loss_backward: 2 d g; mse_loss_double_backward: 2 gg g.
@@ -390,7 +425,10 @@ function differenceLoss(
   ]);
 }
 
-/** 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta. */
+/**
+ * 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta.
+ * @example F.smoothL1Loss(torch.tensor([0, 0]), torch.tensor([0.5, 3])) // (0.125 + 2.5) / 2
+ */
 export function smoothL1Loss(input: Tensor, target: Tensor, options: LossOptions & { beta?: number } = {}): Tensor {
   checkPair('smoothL1Loss', input, target);
   const beta = options.beta ?? 1;
@@ -405,7 +443,10 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: LossOptions
   );
   return reduce('smoothL1Loss', loss, options.reduction ?? 'mean');
 }
-/** 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta). */
+/**
+ * 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta).
+ * @example F.huberLoss(torch.tensor([0]), torch.tensor([3]), { delta: 1 }) // 2.5
+ */
 export function huberLoss(input: Tensor, target: Tensor, options: LossOptions & { delta?: number } = {}): Tensor {
   checkPair('huberLoss', input, target);
   const delta = options.delta ?? 1;
@@ -421,6 +462,7 @@ export function huberLoss(input: Tensor, target: Tensor, options: LossOptions & 
   return reduce('huberLoss', loss, options.reduction ?? 'mean');
 }
 
+/** The options of nllLoss: per-class weights, an ignored class index, and the reduction. | */
 export interface NllOptions extends LossOptions {
   weight?: Tensor | null;
   ignoreIndex?: number;
@@ -453,7 +495,10 @@ function checkTarget(op: string, input: Tensor, target: Tensor): void {
   }
 }
 
-/** -logp[target] with class weights and an ignored index, as torch.nn.functional.nll_loss. */
+/**
+ * -logp[target] with class weights and an ignored index, as torch.nn.functional.nll_loss.
+ * @example F.nllLoss(torch.log(torch.tensor([[0.5, 0.5]])), torch.tensor([0], { dtype: 'int64' })) // 0.6931
+ */
 export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {}): Tensor {
   checkTensor('nllLoss', 'input', input);
   checkTensor('nllLoss', 'target', target);
@@ -490,6 +535,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {})
   });
 }
 
+/** The options of crossEntropy: nllLoss's, plus label smoothing. | */
 export interface CrossEntropyOptions extends NllOptions {
   labelSmoothing?: number;
 }
@@ -498,6 +544,7 @@ export interface CrossEntropyOptions extends NllOptions {
  * Cross entropy of logits against class indices (int32) or class probabilities (float, same shape), with
  * weight, ignoreIndex and labelSmoothing, as torch.nn.functional.cross_entropy.
  * @throws RangeError for a non-negative ignoreIndex with probability targets, as PyTorch
+ * @example F.crossEntropy(torch.tensor([[0, 0]]), torch.tensor([1], { dtype: 'int64' })) // 0.6931
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   checkTensor('crossEntropy', 'input', input);
@@ -554,6 +601,7 @@ function checkLossWeight(op: string, name: string, weight: Tensor | null | undef
  * -(y log p + (1 - y) log(1 - p)), logs clamped at -100, as PyTorch's binary_cross_entropy: one node whose input
  * gradient divides by max(p (1 - p), 1e-12), finite at p = 0 and p = 1 where the clamped logs' gradient is NaN.
  * @throws RangeError when an input is outside [0, 1] (NaN included)
+ * @example F.binaryCrossEntropy(torch.tensor([0.5]), torch.tensor([1])) // 0.6931
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: LossOptions & { weight?: Tensor | null } = {}): Tensor {
   checkPair('binaryCrossEntropy', input, target);
@@ -608,6 +656,7 @@ function logSigmoid(x: Tensor): Tensor {
  * Sigmoid + binary cross entropy in one numerically stable expression, with weight and posWeight, as PyTorch's
  * binary_cross_entropy_with_logits: one node with PyTorch's gradients (sigmoid(x) - y for the input, -x for the
  * target), finite at infinite logits where the gradient of the stable expression is NaN.
+ * @example F.binaryCrossEntropyWithLogits(torch.tensor([0]), torch.tensor([1])) // 0.6931
  */
 export function binaryCrossEntropyWithLogits(
   input: Tensor,
@@ -647,7 +696,10 @@ function xlogy(x: Tensor, y: Tensor): Tensor {
   ]);
 }
 
-/** KL divergence with input given as log-probabilities: target * (log target - input), as PyTorch's composite. */
+/**
+ * KL divergence with input given as log-probabilities: target * (log target - input), as PyTorch's composite.
+ * @example F.klDiv(torch.log(torch.tensor([[0.5, 0.5]])), torch.tensor([[0.5, 0.5]]), { reduction: 'batchmean' }) // 0
+ */
 export function klDiv(input: Tensor, target: Tensor, options: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
   checkPair('klDiv', input, target);
   const { reduction = 'mean', logTarget = false } = options;

@@ -39,6 +39,7 @@ export interface IncompatibleKeys {
   unexpectedKeys: string[];
 }
 
+/** A module's state: parameter and persistent buffer names (dotted paths) to tensors, in registration order. | */
 export type StateDict = Map<string, Tensor>;
 
 // Registries live under symbols so they never clash with user attribute names.
@@ -47,6 +48,12 @@ const BUFFERS = Symbol('buffers');
 const NON_PERSISTENT = Symbol('nonPersistent');
 const MODULES = Symbol('modules');
 
+/**
+ * The base class of every layer and model, as torch.nn.Module: a subclass defines forward, and the parameters, buffers
+ * and submodules it assigns to fields are registered (so parameters(), stateDict(), train() and the rest reach them).
+ * @example class Net extends nn.Module { fc = new nn.Linear(4, 2); forward(x: Tensor) { return this.fc.forward(x).relu(); } }
+ *   new Net().forward(torch.randn(3, 4)).shape // [3, 2]
+ */
 export abstract class Module {
   /** Whether the module is in training mode (Dropout and BatchNorm read it). */
   training = true;
@@ -84,6 +91,7 @@ export abstract class Module {
    * `model.forward(x)`. Through the base type (a Module of unknown kind) it takes any arguments and returns any,
    * as PyTorch types `Module.forward` and `__call__` (`Callable[..., Any]`): a subclass's own signature, or a
    * ModuleList/Sequential typed by its modules, gives the precise types.
+   * @example new nn.Linear(3, 1).forward(torch.ones(2, 3)).shape // [2, 1]
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   abstract forward(...inputs: any[]): any;
@@ -138,6 +146,7 @@ export abstract class Module {
   /**
    * Registers a parameter (or null, which keeps the name registered without a value).
    * @throws TypeError for values that are not Parameters
+   * @example const m = new nn.Identity(); m.registerParameter('scale', new nn.Parameter(torch.ones(1))); m.parameters().length // 1
    */
   registerParameter(name: string, param: Parameter | null): void {
     checkMemberName('registerParameter', 'parameter', name);
@@ -154,7 +163,10 @@ export abstract class Module {
     this.plain(name, param);
   }
 
-  /** Registers a buffer: state that is not trained (running statistics); persistent ones go into stateDict. */
+  /**
+   * Registers a buffer: state that is not trained (running statistics); persistent ones go into stateDict.
+   * @example const m = new nn.Identity(); m.registerBuffer('steps', torch.zeros(1)); [...m.stateDict().keys()] // ['steps']
+   */
   registerBuffer(name: string, tensor: Tensor | null, persistent = true): void {
     checkMemberName('registerBuffer', 'buffer', name);
     checkBool('registerBuffer', 'persistent', persistent, true);
@@ -169,27 +181,45 @@ export abstract class Module {
     this.plain(name, tensor);
   }
 
-  /** Registers a child module under name. */
+  /**
+   * Registers a child module under name.
+   * @example const m = new nn.Sequential(); m.registerModule('fc', new nn.Linear(2, 2)); m.children().length // 1
+   */
   registerModule(name: string, module: Module | null): void {
     checkMemberName('registerModule', 'module', name);
     if (module !== null && !(module instanceof Module)) throw new TypeError(`${typeName(module)} is not a Module subclass`);
     this[MODULES].set(name, module);
     this.plain(name, module);
   }
+  /**
+   * The same as registerModule, as Module.add_module.
+   * @example const m = new nn.Sequential(); m.addModule('act', new nn.ReLU()); [...m.namedChildren()][0][0] // 'act'
+   */
   addModule(name: string, module: Module | null): void {
     this.registerModule(name, module);
   }
 
-  /** (prefix, module) pairs in pre-order, each module once (PyTorch's named_modules). */
+  /**
+   * (prefix, module) pairs in pre-order, each module once (PyTorch's named_modules).
+   * @example [...new nn.Sequential(new nn.Linear(2, 2)).namedModules()].map(([n]) => n) // ['', '0']
+   */
   namedModules(prefix = '', memo = new Set<Module>()): Generator<[string, Module]> {
     checkPrefix('namedModules', prefix);
     if (!(memo instanceof Set)) throw new TypeError(`namedModules: expected a Set for 'memo' but received ${describe(memo)}`);
     // Checked here, eagerly: a generator's body would run (and check) only at the first next().
     return walkModules(this, prefix, memo);
   }
+  /**
+   * This module and every module below it, in pre-order, each once, as Module.modules.
+   * @example new nn.Sequential(new nn.Linear(2, 2), new nn.ReLU()).modules().length // 3
+   */
   modules(): Module[] {
     return [...this.namedModules()].map(([, m]) => m);
   }
+  /**
+   * (name, module) pairs of the direct submodules, each once, as Module.named_children.
+   * @example [...new nn.Sequential(new nn.ReLU()).namedChildren()] // [['0', ReLU]]
+   */
   *namedChildren(): Generator<[string, Module]> {
     const seen = new Set<Module>();
     for (const [name, child] of this[MODULES]) {
@@ -199,29 +229,49 @@ export abstract class Module {
       }
     }
   }
+  /**
+   * The direct submodules, each once, as Module.children.
+   * @example new nn.Sequential(new nn.Linear(2, 2), new nn.ReLU()).children().length // 2
+   */
   children(): Module[] {
     return [...this.namedChildren()].map(([, m]) => m);
   }
 
-  /** (name, parameter) pairs: modules in pre-order, registration order, each parameter once. */
+  /**
+   * (name, parameter) pairs: modules in pre-order, registration order, each parameter once.
+   * @example new nn.Linear(2, 1).namedParameters().map(([n]) => n) // ['weight', 'bias']
+   */
   namedParameters(prefix = '', recurse = true, removeDuplicate = true): [string, Parameter][] {
     const op = 'namedParameters';
     checkPrefix(op, prefix);
     return namedMembers(this, (m) => m[PARAMS], prefix, checkBool(op, 'recurse', recurse, true), checkBool(op, 'removeDuplicate', removeDuplicate, true));
   }
+  /**
+   * The parameters of this module and (with recurse, the default) its submodules, each once, as Module.parameters.
+   * @example new optim.SGD(new nn.Linear(2, 1).parameters(), { lr: 0.1 })
+   */
   parameters(recurse = true): Parameter[] {
     return this.namedParameters('', recurse).map(([, p]) => p);
   }
+  /**
+   * (name, buffer) pairs of this module and (with recurse) its submodules, as Module.named_buffers.
+   * @example new nn.BatchNorm1d(3).namedBuffers().map(([n]) => n) // ['running_mean', 'running_var', 'num_batches_tracked']
+   */
   namedBuffers(prefix = '', recurse = true): [string, Tensor][] {
     checkPrefix('namedBuffers', prefix);
     return namedMembers(this, (m) => m[BUFFERS], prefix, checkBool('namedBuffers', 'recurse', recurse, true), true);
   }
+  /**
+   * The buffers of this module and (with recurse, the default) its submodules, as Module.buffers.
+   * @example new nn.BatchNorm1d(3).buffers().length // 3
+   */
   buffers(recurse = true): Tensor[] {
     return this.namedBuffers('', recurse).map(([, b]) => b);
   }
 
   /**
    * Parameters and persistent buffers under dotted keys, not deduplicated, values detached (sharing storage).
+   * @example torch.save(new nn.Linear(2, 1).stateDict(), '/tmp/linear.pt')
    */
   stateDict(prefix = ''): StateDict {
     checkPrefix('stateDict', prefix);
@@ -239,6 +289,7 @@ export abstract class Module {
    * Copies values from a state dict into this module's parameters and buffers (under noGrad).
    * @param strict throw on missing or unexpected keys (PyTorch's messages); otherwise return them
    * @throws Error listing size mismatches, then missing and unexpected keys
+   * @example const a = new nn.Linear(2, 1), b = new nn.Linear(2, 1); b.loadStateDict(a.stateDict())
    */
   loadStateDict(stateDict: StateDict | Record<string, Tensor>, strict = true): IncompatibleKeys {
     const proto = stateDict !== null && typeof stateDict === 'object' ? Object.getPrototypeOf(stateDict) : undefined;
@@ -285,12 +336,19 @@ export abstract class Module {
     return { missingKeys, unexpectedKeys };
   }
 
-  /** Sets training mode here and in every descendant. */
+  /**
+   * Sets training mode here and in every descendant.
+   * @example const m = new nn.Dropout(0.5).train(); m.training // true
+   */
   train(mode = true): this {
     mode = checkBool('train', 'mode', mode, true);
     for (const m of this.modules()) m.training = mode;
     return this;
   }
+  /**
+   * train(false): Dropout passes inputs through and BatchNorm uses its running statistics, as Module.eval.
+   * @example const m = new nn.Dropout(0.5).eval(); m.forward(torch.ones(2)) // [1, 1]
+   */
   eval(): this {
     return this.train(false);
   }
@@ -318,16 +376,25 @@ export abstract class Module {
     });
     return this;
   }
-  /** Converts floating parameters and buffers to float64, as Module.double(). */
+  /**
+   * Converts floating parameters and buffers to float64, as Module.double().
+   * @example new nn.Linear(2, 1).double().weight.dtype // 'float64'
+   */
   double(): this {
     return this.to('float64');
   }
-  /** Converts floating parameters and buffers to float32, as Module.float(). */
+  /**
+   * Converts floating parameters and buffers to float32, as Module.float().
+   * @example new nn.Linear(2, 1).double().float().weight.dtype // 'float32'
+   */
   float(): this {
     return this.to('float32');
   }
 
-  /** Clears parameter gradients (to null by default, as PyTorch 2.x). */
+  /**
+   * Clears parameter gradients (to null by default, as PyTorch 2.x).
+   * @example const m = new nn.Linear(2, 1); m.forward(torch.ones(1, 2)).sum().backward(); m.zeroGrad(); m.weight.grad // null
+   */
   zeroGrad(setToNone = true): void {
     for (const p of this.parameters()) {
       if (!p.grad) continue;
@@ -351,13 +418,19 @@ export abstract class Module {
     return this;
   }
 
-  /** Sets requiresGrad on every parameter. */
+  /**
+   * Sets requiresGrad on every parameter.
+   * @example const m = new nn.Linear(2, 1).requiresGrad_(false); m.weight.requiresGrad // false
+   */
   requiresGrad_(requiresGrad = true): this {
     for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
     return this;
   }
 
-  /** Calls fn on every descendant (children first) and on this module, as Module.apply. */
+  /**
+   * Calls fn on every descendant (children first) and on this module, as Module.apply.
+   * @example new nn.Sequential(new nn.Linear(2, 2)).apply((m) => { if (m instanceof nn.Linear) nn.init.zeros_(m.weight); })
+   */
   apply(fn: (m: Module) => void): this {
     if (typeof fn !== 'function') throw new TypeError(`apply: expected a function for 'fn' but received ${describe(fn)}`);
     for (const c of this.children()) c.apply(fn);
@@ -365,12 +438,18 @@ export abstract class Module {
     return this;
   }
 
-  /** The text inside the parentheses of this module's printout, e.g. 'in_features=1, out_features=1, bias=True'. */
+  /**
+   * The text inside the parentheses of this module's printout, e.g. 'in_features=1, out_features=1, bias=True'.
+   * @example new nn.Linear(2, 1).extraRepr() // 'in_features=2, out_features=1, bias=True'
+   */
   extraRepr(): string {
     return '';
   }
 
-  /** The module tree, printed like PyTorch. */
+  /**
+   * The module tree, printed like PyTorch.
+   * @example String(new nn.Linear(2, 1)) // 'Linear(in_features=2, out_features=1, bias=True)'
+   */
   toString(): string {
     const lines: string[] = [];
     const extra = this.extraRepr();
