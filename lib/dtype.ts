@@ -59,14 +59,30 @@ const ALIASES: Readonly<Record<string, DType>> = {
 /** What dtype arguments accept: a dtype, or one of PyTorch's spellings of it. */
 export type DTypeLike = DType | 'float' | 'double' | 'int64' | 'long' | 'int';
 
+/** The dtype 'float32', as torch.float32. @example torch.zeros([2], { dtype: torch.float32 }) */
 export const float32: DType = 'float32';
+/** The dtype 'float32', as torch.float. @example torch.ones([2], { dtype: torch.float }).dtype // 'float32' */
 export const float: DType = 'float32';
+/** The dtype 'float64', as torch.float64. @example torch.zeros([2], { dtype: torch.float64 }) */
 export const float64: DType = 'float64';
+/** The dtype 'float64', as torch.double. @example torch.ones([2], { dtype: torch.double }).dtype // 'float64' */
 export const double: DType = 'float64';
+/** The dtype 'int32', as torch.int32. @example torch.zeros([2], { dtype: torch.int32 }) */
 export const int32: DType = 'int32';
-/** PyTorch spells integer indices int64; torchlet stores them as int32. */
+/**
+ * PyTorch spells integer indices int64; torchlet stores them as int32.
+ * @example torch.tensor([0, 2], { dtype: torch.int64 }).dtype // 'int32'
+ */
 export const int64: DType = 'int32';
+/**
+ * torch.long: the dtype 'int32' here (PyTorch's int64).
+ * @example torch.tensor([1], { dtype: torch.long }).dtype // 'int32'
+ */
 export const long: DType = 'int32';
+/**
+ * The dtype 'bool', as torch.bool (one byte per element).
+ * @example torch.zeros([2], { dtype: torch.bool }) // [false, false]
+ */
 export const bool: DType = 'bool';
 
 /** The table entry of a dtype. */
@@ -101,7 +117,10 @@ export function checkDType(op: string, d: unknown): DType {
 
 let defaultDtype: DType = 'float32';
 
-/** The dtype of floating results that name none: JS numbers in tensor(), zeros(), rand(), int / int. */
+/**
+ * The dtype of floating results that name none: JS numbers in tensor(), zeros(), rand(), int / int.
+ * @example torch.getDefaultDtype() // 'float32'
+ */
 export function getDefaultDtype(): DType {
   return defaultDtype;
 }
@@ -119,7 +138,10 @@ export function setDefaultDtype(d: DTypeLike): void {
 
 // ---- promotion -------------------------------------------------------------------------------------------------
 
-/** PyTorch's promotion of two dtypes: the higher category wins, then the wider type within it. */
+/**
+ * PyTorch's promotion of two dtypes: the higher category wins, then the wider type within it.
+ * @example torch.promoteTypes('int32', 'float32') // 'float32'
+ */
 export function promoteTypes(a: DType, b: DType): DType {
   // typeof first: indexing with a symbol or a prototype-less object would throw V8's message.
   const x = typeof a === 'string' ? DTYPES[a] : undefined;

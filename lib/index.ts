@@ -73,7 +73,7 @@ export {
 export * as linalg from './ops/linalg';
 export * as indexing from './ops/indexing';
 
-/** The BLAS in use, its thread count and the addon's versions. */
+/** The BLAS in use, its thread count and the addon's versions. @example torch.backendInfo().maxThreads */
 export function backendInfo(): BackendInfo & { nodeVersion: string } {
   return { ...K.backendInfo(), nodeVersion: process.version };
 }
@@ -105,12 +105,15 @@ export function resultType(tensor: Tensor | Scalar, other: Tensor | Scalar): DTy
   return promote([tensor, other]);
 }
 
-/** Whether a value of one dtype may be written into a tensor of another, as torch.can_cast. */
+/**
+ * Whether a value of one dtype may be written into a tensor of another, as torch.can_cast.
+ * @example torch.canCast('float32', 'int32') // false
+ */
 export function canCast(from: DTypeLike, to: DTypeLike): boolean {
   return castable(checkDType('canCast', from), checkDType('canCast', to));
 }
 
-/** Whether x is a torchlet Tensor. */
+/** Whether x is a torchlet Tensor. @example torch.isTensor(torch.zeros(1)) // true */
 export function isTensor(x: unknown): x is Tensor {
   return x instanceof Tensor;
 }

@@ -79,27 +79,42 @@ export class Generator {
   }
 }
 
-/** The generator used when none is passed, as torch.default_generator. */
+/** The generator used when none is passed, as torch.default_generator. @example torch.defaultGenerator.initialSeed() */
 export const defaultGenerator = new Generator();
 
 /** Seeds the default generator, as torch.manual_seed. @example torch.manualSeed(0); torch.rand(5) */
 export function manualSeed(seed: number | bigint): Generator {
   return defaultGenerator.manualSeed(seed);
 }
+/** The seed of the default generator, as torch.initial_seed. @example torch.manualSeed(7); torch.initialSeed() // 7 */
 export function initialSeed(): number | bigint {
   return defaultGenerator.initialSeed();
 }
+/**
+ * Seeds the default generator from a nondeterministic source and returns the seed, as torch.seed.
+ * @example const s = torch.seed()
+ */
 export function seed(): number {
   return defaultGenerator.seed();
 }
+/**
+ * The default generator's state, to restore with setRngState, as torch.get_rng_state.
+ * @example const state = torch.getRngState(); const a = torch.rand(2); torch.setRngState(state);
+ *   torch.rand(2) // the same as a
+ */
 export function getRngState(): Uint32Array {
   return defaultGenerator.getState();
 }
+/**
+ * Restores the default generator's state from getRngState, as torch.set_rng_state.
+ * @example const state = torch.getRngState(); torch.rand(2); torch.setRngState(state)
+ */
 export function setRngState(state: Uint32Array): void {
   checkState('setRngState', state);
   defaultGenerator.setState(state);
 }
 
+/** The options of the random factories: a generator (the default one otherwise), dtype and requiresGrad. | */
 export interface RandomOptions {
   generator?: Generator;
   dtype?: DTypeLike;
@@ -212,10 +227,18 @@ export function randn(...args: SizeArgs<RandomOptions>): Tensor {
   return t;
 }
 
+/**
+ * Uniform [0, 1) numbers with x's shape and dtype (unless options give one), as torch.rand_like.
+ * @example torch.randLike(torch.zeros(2, 3)).shape // [2, 3]
+ */
 export function randLike(x: Tensor, options: RandomOptions = {}): Tensor {
   checkTensor('randLike', 'input', x);
   return rand(x.shape, { dtype: x.dtype, ...checkOptions('randLike', options) });
 }
+/**
+ * Standard normal numbers with x's shape and dtype (unless options give one), as torch.randn_like.
+ * @example torch.randnLike(torch.zeros(2, 3)).shape // [2, 3]
+ */
 export function randnLike(x: Tensor, options: RandomOptions = {}): Tensor {
   checkTensor('randnLike', 'input', x);
   return randn(x.shape, { dtype: x.dtype, ...checkOptions('randnLike', options) });
@@ -259,7 +282,10 @@ export function randint(
   return t;
 }
 
-/** A random permutation of 0..n-1 (int32), as torch.randperm. */
+/**
+ * A random permutation of 0..n-1 (int32), as torch.randperm.
+ * @example torch.manualSeed(0); torch.randperm(4) // a permutation of [0, 1, 2, 3], int32
+ */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
   checkNumber('randperm', 'n', n);
   if (Number.isInteger(n) && n < 0) throw new RangeError(`randperm: Trying to create tensor with negative dimension ${n}: [${n}]`);
@@ -273,11 +299,25 @@ export function randperm(n: number, options: RandomOptions = {}): Tensor {
 
 declare module './tensor' {
   interface Tensor {
+    /**
+     * Fills this tensor with numbers uniform in [from, to) (default [0, 1)), as Tensor.uniform_.
+     * @example torch.empty(3).uniform_(-1, 1)
+     */
     uniform_(from?: number, to?: number, options?: { generator?: Generator }): this;
-    /** Integers uniform in [from, to), or [0, from) when to is omitted, as Tensor.random_. */
+    /**
+     * Integers uniform in [from, to), or [0, from) when to is omitted, as Tensor.random_.
+     * @example torch.empty(3).random_(0, 10) // integers in [0, 10)
+     */
     random_(from: number, to?: number, options?: { generator?: Generator }): this;
+    /**
+     * Fills this tensor from N(mean, std²) (default N(0, 1)), as Tensor.normal_.
+     * @example torch.empty(3).normal_(0, 0.02)
+     */
     normal_(mean?: number, std?: number, options?: { generator?: Generator }): this;
-    /** 1 with probability p, else 0, as Tensor.bernoulli_(p). */
+    /**
+     * 1 with probability p, else 0, as Tensor.bernoulli_(p).
+     * @example torch.empty(5).bernoulli_(0.3) // zeros and ones
+     */
     bernoulli_(p?: number, options?: { generator?: Generator }): this;
   }
 }

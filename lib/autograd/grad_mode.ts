@@ -1,7 +1,7 @@
 /** Global grad mode, as torch.no_grad / torch.enable_grad. */
 let enabled = true;
 
-/** Whether operations currently record gradients. */
+/** Whether operations currently record gradients. @example torch.noGrad(() => torch.isGradEnabled()) // false */
 export function isGradEnabled(): boolean {
   return enabled;
 }

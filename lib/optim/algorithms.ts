@@ -32,6 +32,7 @@ function checkNonNegative(opt: string, name: string, v: number): void {
   if (!(v >= 0)) throw new RangeError(`${opt}: Invalid ${name}: ${v}`);
 }
 
+/** The options of SGD, as torch.optim.SGD's keywords (camelCased). | */
 export interface SGDOptions {
   lr: number;
   momentum: number;
@@ -41,7 +42,10 @@ export interface SGDOptions {
   maximize: boolean;
 }
 
-/** Stochastic gradient descent with momentum, dampening, Nesterov, weight decay and maximize. */
+/**
+ * Stochastic gradient descent with momentum, dampening, Nesterov, weight decay and maximize.
+ * @example const opt = new optim.SGD(new nn.Linear(2, 1).parameters(), { lr: 0.1, momentum: 0.9 })
+ */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsArg<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
     if (checkOptions('SGD', options).lr === undefined) throw new TypeError("SGD: parameter group didn't specify a value of required optimization parameter lr");
@@ -70,6 +74,7 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 }
 
+/** The options of Adam and AdamW, as torch.optim.Adam's keywords (camelCased). | */
 export interface AdamOptions {
   lr: number;
   betas: [number, number];
@@ -153,7 +158,10 @@ function adamStep(p: Tensor, grad: Tensor, st: Record<string, unknown>, g: AdamO
   addcdiv_(p, m, denom, -stepSize);
 }
 
-/** Adam, with amsgrad, L2 weight decay and maximize. */
+/**
+ * Adam, with amsgrad, L2 weight decay and maximize.
+ * @example const opt = new optim.Adam(new nn.Linear(2, 1).parameters(), { lr: 1e-3 })
+ */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: ParamsArg<AdamOptions>, options: Partial<AdamOptions> = {}) {
     const o = withDefaults<AdamOptions>('Adam', { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false }, options);
@@ -167,7 +175,10 @@ export class Adam extends Optimizer<AdamOptions> {
   }
 }
 
-/** Adam with decoupled weight decay (default 1e-2): p *= 1 - lr * weightDecay before the step. */
+/**
+ * Adam with decoupled weight decay (default 1e-2): p *= 1 - lr * weightDecay before the step.
+ * @example const opt = new optim.AdamW(new nn.Linear(2, 1).parameters(), { lr: 1e-3, weightDecay: 0.01 })
+ */
 export class AdamW extends Optimizer<AdamOptions> {
   constructor(params: ParamsArg<AdamOptions>, options: Partial<AdamOptions> = {}) {
     const o = withDefaults<AdamOptions>('AdamW', { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false }, options);
@@ -181,6 +192,7 @@ export class AdamW extends Optimizer<AdamOptions> {
   }
 }
 
+/** The options of RMSprop, as torch.optim.RMSprop's keywords (camelCased). | */
 export interface RMSpropOptions {
   lr: number;
   alpha: number;
@@ -191,6 +203,11 @@ export interface RMSpropOptions {
   maximize: boolean;
 }
 
+/**
+ * RMSprop, as torch.optim.RMSprop: steps scaled by a running mean of squared gradients (optionally centered, with
+ * momentum).
+ * @example const opt = new optim.RMSprop(new nn.Linear(2, 1).parameters(), { lr: 0.01 })
+ */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: ParamsArg<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
     const o = withDefaults<RMSpropOptions>('RMSprop', { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false }, options);
@@ -232,6 +249,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
 }
 
+/** The options of Adagrad, as torch.optim.Adagrad's keywords (camelCased). | */
 export interface AdagradOptions {
   lr: number;
   lrDecay: number;
@@ -241,6 +259,10 @@ export interface AdagradOptions {
   maximize: boolean;
 }
 
+/**
+ * Adagrad, as torch.optim.Adagrad: steps scaled by the root of the sum of squared gradients so far.
+ * @example const opt = new optim.Adagrad(new nn.Linear(2, 1).parameters(), { lr: 0.01 })
+ */
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: ParamsArg<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
     const o = withDefaults<AdagradOptions>('Adagrad', { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false }, options);

@@ -49,6 +49,12 @@ function restoreScheduler(s: object, op: string, sd: unknown): void {
   for (const [k, v] of updates) target[k] = v;
 }
 
+/**
+ * The base of the epoch-based schedulers: step() moves to the next epoch and sets each group's lr, as
+ * torch.optim.lr_scheduler.LRScheduler.
+ * @example const opt = new optim.SGD([torch.zeros([1], { requiresGrad: true })], { lr: 1 });
+ *   const s = new optim.lrScheduler.StepLR(opt, 1); s.step(); s.getLastLr() // [0.1]
+ */
 export abstract class LRScheduler {
   readonly optimizer: AnyOptimizer;
   lastEpoch: number;
@@ -112,6 +118,12 @@ export abstract class LRScheduler {
   }
 }
 
+/**
+ * Multiplies the lr by gamma every stepSize epochs, as torch.optim.lr_scheduler.StepLR.
+ * @example const opt = new optim.SGD(new nn.Linear(2, 1).parameters(), { lr: 0.1 });
+ *   const sched = new optim.lrScheduler.StepLR(opt, 30, 0.1)
+ *   for (let epoch = 0; epoch < 3; epoch++) { opt.step(); sched.step(); }
+ */
 export class StepLR extends LRScheduler {
   constructor(optimizer: Optimizer<object>, readonly stepSize: number, readonly gamma = 0.1, lastEpoch = -1) {
     super(optimizer, lastEpoch);
@@ -126,6 +138,11 @@ export class StepLR extends LRScheduler {
   }
 }
 
+/**
+ * Multiplies the lr by gamma at each milestone epoch, as torch.optim.lr_scheduler.MultiStepLR.
+ * @example const opt = new optim.SGD(new nn.Linear(2, 1).parameters(), { lr: 0.1 });
+ *   new optim.lrScheduler.MultiStepLR(opt, [30, 80], 0.1)
+ */
 export class MultiStepLR extends LRScheduler {
   constructor(optimizer: Optimizer<object>, readonly milestones: readonly number[], readonly gamma = 0.1, lastEpoch = -1) {
     super(optimizer, lastEpoch);
@@ -140,6 +157,11 @@ export class MultiStepLR extends LRScheduler {
   }
 }
 
+/**
+ * Multiplies the lr by gamma every epoch, as torch.optim.lr_scheduler.ExponentialLR.
+ * @example const opt = new optim.SGD(new nn.Linear(2, 1).parameters(), { lr: 0.1 });
+ *   new optim.lrScheduler.ExponentialLR(opt, 0.9)
+ */
 export class ExponentialLR extends LRScheduler {
   constructor(optimizer: Optimizer<object>, readonly gamma: number, lastEpoch = -1) {
     super(optimizer, lastEpoch);
@@ -151,6 +173,12 @@ export class ExponentialLR extends LRScheduler {
   }
 }
 
+/**
+ * Anneals the lr from its initial value to etaMin along a half cosine over tMax epochs, as
+ * torch.optim.lr_scheduler.CosineAnnealingLR.
+ * @example const opt = new optim.SGD(new nn.Linear(2, 1).parameters(), { lr: 0.1 });
+ *   new optim.lrScheduler.CosineAnnealingLR(opt, 100, 1e-4)
+ */
 export class CosineAnnealingLR extends LRScheduler {
   constructor(optimizer: Optimizer<object>, readonly tMax: number, readonly etaMin = 0, lastEpoch = -1) {
     super(optimizer, lastEpoch);
@@ -172,6 +200,12 @@ export class CosineAnnealingLR extends LRScheduler {
   }
 }
 
+/**
+ * Scales the lr by a factor moving linearly from startFactor to endFactor over totalIters epochs, as
+ * torch.optim.lr_scheduler.LinearLR.
+ * @example const opt = new optim.SGD(new nn.Linear(2, 1).parameters(), { lr: 0.1 });
+ *   new optim.lrScheduler.LinearLR(opt, 0.5, 1, 10)
+ */
 export class LinearLR extends LRScheduler {
   constructor(optimizer: Optimizer<object>, readonly startFactor = 1 / 3, readonly endFactor = 1, readonly totalIters = 5, lastEpoch = -1) {
     super(optimizer, lastEpoch);
@@ -192,6 +226,10 @@ export class LinearLR extends LRScheduler {
   }
 }
 
+/**
+ * The options of OneCycleLR: the schedule's length (totalSteps, or epochs and stepsPerEpoch), its shape and the
+ * momentum cycle. |
+ */
 export interface OneCycleOptions {
   totalSteps?: number;
   epochs?: number;
@@ -214,7 +252,11 @@ interface Phase {
   endMomentum: string;
 }
 
-/** The 1cycle policy: warm up to maxLr, then anneal far below the start; cycles momentum (or Adam's beta1) inversely. */
+/**
+ * The 1cycle policy: warm up to maxLr, then anneal far below the start; cycles momentum (or Adam's beta1) inversely.
+ * @example const opt = new optim.SGD(new nn.Linear(2, 1).parameters(), { lr: 0.1, momentum: 0.9 });
+ *   new optim.lrScheduler.OneCycleLR(opt, 1, { totalSteps: 100 })
+ */
 export class OneCycleLR extends LRScheduler {
   private readonly totalSteps: number;
   private readonly phases: Phase[];
@@ -305,6 +347,7 @@ export class OneCycleLR extends LRScheduler {
   }
 }
 
+/** The options of ReduceLROnPlateau, as its PyTorch keywords (camelCased). | */
 export interface PlateauOptions {
   mode?: 'min' | 'max';
   factor?: number;
@@ -326,7 +369,11 @@ function metricValue(metric: unknown): number {
   return checkNumber(op, 'metric', metric);
 }
 
-/** Divides the learning rate by 1/factor when a metric stops improving for `patience` epochs. */
+/**
+ * Divides the learning rate by 1/factor when a metric stops improving for `patience` epochs.
+ * @example const opt = new optim.SGD(new nn.Linear(2, 1).parameters(), { lr: 0.1 });
+ *   const s = new optim.lrScheduler.ReduceLROnPlateau(opt, { patience: 2 }); s.step(0.5)
+ */
 export class ReduceLROnPlateau {
   readonly optimizer: AnyOptimizer;
   private readonly o: Required<Omit<PlateauOptions, 'minLr'>>;

@@ -4,6 +4,10 @@ import { noGrad } from '../autograd/grad_mode';
 import { sameShape, shapeStr } from '../shape';
 import { checkOptions, describe } from '../validate';
 
+/**
+ * One parameter group: its parameters and the options (lr, ...) that apply to them, as an entry of
+ * optimizer.param_groups. |
+ */
 export type ParamGroup<O> = O & { params: Tensor[] };
 export type ParamsArg<O> = readonly Tensor[] | readonly (Partial<O> & { params: readonly Tensor[] })[];
 
@@ -68,6 +72,11 @@ export function checkOptionKinds(op: string, defaults: object, given: object): v
   }
 }
 
+/**
+ * The base of the optimizers, as torch.optim.Optimizer: parameter groups with their options, per-parameter state,
+ * zeroGrad, step, stateDict and loadStateDict.
+ * @example const opt = new optim.Adam(new nn.Linear(2, 1).parameters()); opt.zeroGrad(); opt.step()
+ */
 export abstract class Optimizer<O extends object> {
   readonly defaults: O;
   paramGroups: ParamGroup<O>[] = [];

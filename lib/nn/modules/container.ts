@@ -18,6 +18,8 @@ type Member<M extends Module> = [M] extends [never] ? Module : M;
  * Runs its modules in order, feeding each the previous one's output. T is the tuple of the constructor's
  * arguments, so `new nn.Sequential(new nn.Linear(2, 3), new nn.ReLU())` holds Linear | ReLU, which at(i) and
  * iteration give (and append takes).
+ * @example const mlp = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 2))
+ *   mlp.forward(torch.randn(3, 4)).shape // [3, 2]
  */
 export class Sequential<T extends readonly Module[] = Module[]> extends Module {
   constructor(...modules: T) {
@@ -60,6 +62,8 @@ export class Sequential<T extends readonly Module[] = Module[]> extends Module {
  * A list of modules, registered as children '0', '1', ... M is the type of its modules (inferred from the
  * constructor's argument: `new nn.ModuleList([new Block(), new Block()])` holds Blocks), which at(i) and iteration
  * give, so `for (const b of this.blocks) x = b.forward(x)` is typed by Block.forward.
+ * @example const layers = new nn.ModuleList([new nn.Linear(2, 2), new nn.Linear(2, 2)]);
+ *   layers.parameters().length // 4
  */
 export class ModuleList<M extends Module = Module> extends Module {
   constructor(modules: Iterable<M> = []) {
@@ -96,7 +100,11 @@ export class ModuleList<M extends Module = Module> extends Module {
   }
 }
 
-/** Modules by name, in insertion order. */
+/**
+ * Modules by name, in insertion order.
+ * @example const heads = new nn.ModuleDict({ a: new nn.Linear(2, 1), b: new nn.Linear(2, 3) });
+ *   heads.children().length // 2
+ */
 export class ModuleDict extends Module {
   constructor(modules: Record<string, Module> = {}) {
     super();

@@ -11,6 +11,7 @@ import { Parameter } from '../parameter';
 import * as init from '../init';
 import { pyTuple as tuple } from '../repr';
 
+/** How Conv1d and Conv2d pad their input: 'zeros' (the default), 'reflect', 'replicate' or 'circular'. | */
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 
 const asPair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
@@ -70,6 +71,7 @@ export interface Conv2dOptions {
 /**
  * 2-D convolution layer. forward(x) is convForward(x, this.weight, this.bias), so a subclass can compute its
  * weight in forward (e.g. matmul(a, b)) and train what it is computed from.
+ * @example new nn.Conv2d(3, 8, 3, { padding: 1 }).forward(torch.randn(1, 3, 28, 28)).shape // [1, 8, 28, 28]
  */
 export class Conv2d extends ConvNd {
   readonly stride: [number, number];
@@ -129,6 +131,10 @@ export interface Conv1dOptions {
   paddingMode?: PaddingMode;
 }
 
+/**
+ * A 1-d convolution over (N, C, L) or (C, L) input, with learned weight and bias, as torch.nn.Conv1d.
+ * @example new nn.Conv1d(2, 4, 3).forward(torch.randn(1, 2, 10)).shape // [1, 4, 8]
+ */
 export class Conv1d extends ConvNd {
   readonly stride: number;
   readonly padding: number | 'valid' | 'same';
@@ -175,6 +181,10 @@ export interface ConvTranspose2dOptions {
   dilation?: Pair;
 }
 
+/**
+ * A 2-d transposed convolution (the gradient of Conv2d; upsamples with a stride), as torch.nn.ConvTranspose2d.
+ * @example new nn.ConvTranspose2d(4, 2, 2, { stride: 2 }).forward(torch.randn(1, 4, 5, 5)).shape // [1, 2, 10, 10]
+ */
 export class ConvTranspose2d extends ConvNd {
   readonly options: Required<Omit<ConvTranspose2dOptions, 'bias' | 'groups'>>;
 

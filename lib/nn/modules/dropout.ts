@@ -11,7 +11,10 @@ function checkP(op: string, value: unknown): number {
   return p;
 }
 
-/** Zeroes elements with probability p in training and scales the rest by 1/(1-p). */
+/**
+ * Zeroes elements with probability p in training and scales the rest by 1/(1-p).
+ * @example new nn.Dropout(0.2).eval().forward(torch.ones(3)) // [1, 1, 1] (in eval mode)
+ */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
@@ -25,7 +28,10 @@ export class Dropout extends Module {
   }
 }
 
-/** Zeroes whole channels with probability p in training. */
+/**
+ * Zeroes whole channels with probability p in training.
+ * @example new nn.Dropout2d(0.5).forward(torch.ones(1, 4, 2, 2)).shape // [1, 4, 2, 2]
+ */
 export class Dropout2d extends Module {
   constructor(readonly p = 0.5) {
     super();

@@ -3,7 +3,7 @@ import type { Tensor } from '../../tensor';
 import { Module } from './module';
 import { checkInt, checkShape, checkTensor, describe } from '../../validate';
 
-/** Flattens dims startDim..endDim into one. */
+/** Flattens dims startDim..endDim into one. @example new nn.Flatten().forward(torch.ones(2, 3, 4)).shape // [2, 12] */
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) {
     super();
@@ -19,7 +19,7 @@ export class Flatten extends Module {
   }
 }
 
-/** Expands one dim into several. */
+/** Expands one dim into several. @example new nn.Unflatten(1, [3, 4]).forward(torch.ones(2, 12)).shape // [2, 3, 4] */
 export class Unflatten extends Module {
   constructor(readonly dim: number, readonly unflattenedSize: readonly number[]) {
     super();

@@ -9,7 +9,7 @@ import * as F from '../functional';
 import * as init from '../init';
 import { pyBool } from '../repr';
 
-/** A placeholder that returns its input. */
+/** A placeholder that returns its input. @example new nn.Identity().forward(torch.tensor([1, 2])) // [1, 2] */
 export class Identity extends Module {
   forward(input: Tensor): Tensor {
     return input;
@@ -53,7 +53,10 @@ export class Linear extends Module {
   }
 }
 
-/** y = x1^T A x2 + b per output feature. */
+/**
+ * y = x1^T A x2 + b per output feature.
+ * @example new nn.Bilinear(2, 3, 4).forward(torch.ones(5, 2), torch.ones(5, 3)).shape // [5, 4]
+ */
 export class Bilinear extends Module {
   declare weight: Parameter;
   declare bias: Parameter | null;

@@ -14,7 +14,10 @@ function registerAffine(m: Module, shape: number | readonly number[], affine: bo
   m.registerParameter('bias', affine ? new Parameter(zeros(shape)) : null);
 }
 
-/** Normalizes over the last dims given by normalizedShape, then scales and shifts elementwise. */
+/**
+ * Normalizes over the last dims given by normalizedShape, then scales and shifts elementwise.
+ * @example new nn.LayerNorm(4).forward(torch.randn(2, 4)).shape // [2, 4]
+ */
 export class LayerNorm extends Module {
   declare weight: Parameter | null;
   declare bias: Parameter | null;
@@ -102,19 +105,30 @@ abstract class BatchNorm extends Module {
   }
 }
 
+/**
+ * Batch normalization of (N, C) or (N, C, L) input, as torch.nn.BatchNorm1d.
+ * @example new nn.BatchNorm1d(3).forward(torch.randn(8, 3)).shape // [8, 3]
+ */
 export class BatchNorm1d extends BatchNorm {
   protected checkInput(input: Tensor): void {
     if (input.dim() !== 2 && input.dim() !== 3) throw new RangeError(`BatchNorm1d: expected 2D or 3D input (got ${input.dim()}D input)`);
   }
 }
 
+/**
+ * Batch normalization of (N, C, H, W) input, as torch.nn.BatchNorm2d.
+ * @example new nn.BatchNorm2d(3).forward(torch.randn(2, 3, 4, 4)).shape // [2, 3, 4, 4]
+ */
 export class BatchNorm2d extends BatchNorm {
   protected checkInput(input: Tensor): void {
     if (input.dim() !== 4) throw new RangeError(`BatchNorm2d: expected 4D input (got ${input.dim()}D input)`);
   }
 }
 
-/** Normalizes groups of channels per sample, then scales and shifts per channel. */
+/**
+ * Normalizes groups of channels per sample, then scales and shifts per channel.
+ * @example new nn.GroupNorm(2, 4).forward(torch.randn(3, 4, 5)).shape // [3, 4, 5]
+ */
 export class GroupNorm extends Module {
   declare weight: Parameter | null;
   declare bias: Parameter | null;

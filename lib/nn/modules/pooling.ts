@@ -5,6 +5,10 @@ import type { Pair } from '../../validate';
 import { Module } from './module';
 import { pyTuple as tuple } from '../repr';
 
+/**
+ * The maximum over each kernel window of (N, C, H, W) or (C, H, W) input, as torch.nn.MaxPool2d.
+ * @example new nn.MaxPool2d(2).forward(torch.randn(1, 1, 4, 4)).shape // [1, 1, 2, 2]
+ */
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly options: P.MaxPool2dOptions = {}) {
     super();
@@ -18,6 +22,10 @@ export class MaxPool2d extends Module {
   }
 }
 
+/**
+ * The average over each kernel window of (N, C, H, W) or (C, H, W) input, as torch.nn.AvgPool2d.
+ * @example new nn.AvgPool2d(2).forward(torch.ones(1, 1, 4, 4)).shape // [1, 1, 2, 2]
+ */
 export class AvgPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly options: P.AvgPool2dOptions = {}) {
     super();
@@ -31,6 +39,10 @@ export class AvgPool2d extends Module {
   }
 }
 
+/**
+ * Averages over windows chosen so the output is outputSize (H, W), as torch.nn.AdaptiveAvgPool2d.
+ * @example new nn.AdaptiveAvgPool2d(1).forward(torch.randn(2, 3, 7, 7)).shape // [2, 3, 1, 1]
+ */
 export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: Pair) {
     super();

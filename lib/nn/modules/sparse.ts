@@ -12,6 +12,7 @@ import * as init from '../init';
 /**
  * A lookup table of numEmbeddings vectors of size embeddingDim, initialised N(0, 1); the paddingIdx row is zeroed.
  * @throws RangeError for a paddingIdx that is fractional or outside [-numEmbeddings, numEmbeddings)
+ * @example new nn.Embedding(10, 3).forward(torch.tensor([[1, 2]], { dtype: 'int64' })).shape // [1, 2, 3]
  */
 export class Embedding extends Module {
   declare weight: Parameter;

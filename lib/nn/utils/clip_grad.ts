@@ -26,7 +26,11 @@ export function clipGradNorm_(parameters: Tensor | Iterable<Tensor>, maxNorm: nu
   });
 }
 
-/** Clamps every gradient into [-clipValue, clipValue] in place. */
+/**
+ * Clamps every gradient into [-clipValue, clipValue] in place.
+ * @example const m = new nn.Linear(2, 1); m.forward(torch.ones(1, 2)).sum().backward();
+ *   nn.utils.clipGradValue_(m.parameters(), 0.5)
+ */
 export function clipGradValue_(parameters: Tensor | Iterable<Tensor>, clipValue: number): void {
   const params = checkTensorList('clipGradValue_', 'parameters', parameters);
   checkNumber('clipGradValue_', 'clip_value', clipValue, false);
