@@ -7,6 +7,7 @@ import type { Node as GraphNode } from './node';
 
 type Node = GraphNode<Tensor>;
 
+/** The options of backward: retainGraph and createGraph, as PyTorch's keywords. | */
 export interface BackwardOptions {
   /** Keep the graph (and its saved tensors) for another backward. */
   retainGraph?: boolean;

@@ -92,6 +92,7 @@ export function backward(tensors: Tensor | readonly Tensor[], grads?: GradTensor
   runBackward(outs as Tensor[], seedsFor('backward', outs, grads), options);
 }
 
+/** The options of autograd.grad: backward's, plus the output gradients, onlyInputs and allowUnused. | */
 export interface GradOptions extends BackwardOptions {
   /** d loss / d output for each output (default: 1 for scalar outputs). */
   gradOutputs?: GradTensors;

@@ -8,6 +8,7 @@ import { grad } from './grad';
 import { noGrad } from './grad_mode';
 import { checkBool, checkNumber, checkOptions, describe } from '../validate';
 
+/** The options of gradcheck and gradgradcheck: the perturbation, tolerances and whether to raise. | */
 export interface GradcheckOptions {
   /** Perturbation for the finite differences. */
   eps?: number;
@@ -21,7 +22,11 @@ export interface GradcheckOptions {
   nondetTol?: number;
 }
 
-/** A failed gradient check, as PyTorch's GradcheckError (a RuntimeError there). */
+/**
+ * A failed gradient check, as PyTorch's GradcheckError (a RuntimeError there).
+ * @example try { torch.autograd.gradcheck(f, [x]);
+ *   } catch (e) { if (e instanceof torch.autograd.GradcheckError) console.error(e.message); }
+ */
 export class GradcheckError extends Error {
   override name = 'GradcheckError';
   /** Any message is shown as text, as Python's RuntimeError(obj) shows str(obj) (a Symbol too). */

@@ -18,11 +18,17 @@ import { DTYPE_CODES, KINDS, REDUCE_OPS, loadGloo } from '../backend/native/gloo
 import type { GlooBinding, NativeGroupOptions, WorkHandle } from '../backend/native/gloo';
 import type { Storage } from '../dtype';
 
-/** The reductions of allReduce, reduce and reduceScatter, as torch.distributed.ReduceOp. */
+/**
+ * The reductions of allReduce, reduce and reduceScatter, as torch.distributed.ReduceOp.
+ * @example distributed.allReduce(loss, { op: distributed.ReduceOp.MAX })
+ */
 export const ReduceOp = Object.freeze({ SUM: 'sum', AVG: 'avg', PRODUCT: 'product', MIN: 'min', MAX: 'max' } as const);
 export type ReduceOp = (typeof REDUCE_OPS)[number];
 
-/** The default timeout of a rendezvous and of each collective, PyTorch's (30 minutes). */
+/**
+ * The default timeout of a rendezvous and of each collective, PyTorch's (30 minutes).
+ * @example await distributed.initProcessGroup({ timeout: distributed.DEFAULT_TIMEOUT_MS / 6 })
+ */
 export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 
 /** Proves a constructor call comes from this module: Work and ProcessGroup are made by the functions below only. */
@@ -32,7 +38,10 @@ function checkInternal(cls: string, token: unknown, how: string): void {
   if (token !== INTERNAL) throw new TypeError(`${cls}: not constructible by user code; ${how}`);
 }
 
-/** A process group: the default one (all ranks) or one newGroup made. */
+/**
+ * A process group: the default one (all ranks) or one newGroup made.
+ * @example const g = distributed.newGroup([0, 1]); if (g.rank >= 0) distributed.allReduce(x, { group: g })
+ */
 export class ProcessGroup {
   /** @internal */
   constructor(
@@ -75,7 +84,10 @@ export interface CollectiveOptions {
   asyncOp?: boolean;
 }
 
-/** The handle of an operation started with `asyncOp: true`, as PyTorch's Work. */
+/**
+ * The handle of an operation started with `asyncOp: true`, as PyTorch's Work.
+ * @example const work = distributed.allReduce(grad, { asyncOp: true }); await work.promise
+ */
 export class Work {
   /** Resolves when the operation has finished; rejects with its error. */
   readonly promise: Promise<void>;
@@ -236,12 +248,18 @@ export async function initProcessGroup(options: InitOptions = {}): Promise<void>
   state = { gloo, world, store, timeout, server, groups: [], created: 0 };
 }
 
-/** Whether initProcessGroup has completed (and destroyProcessGroup not since), as torch.distributed.is_initialized. */
+/**
+ * Whether initProcessGroup has completed (and destroyProcessGroup not since), as torch.distributed.is_initialized.
+ * @example if (!distributed.isInitialized()) await distributed.initProcessGroup()
+ */
 export function isInitialized(): boolean {
   return state !== null;
 }
 
-/** Whether this torchlet has the Gloo backend, as torch.distributed.is_gloo_available. */
+/**
+ * Whether this torchlet has the Gloo backend, as torch.distributed.is_gloo_available.
+ * @example distributed.isGlooAvailable() // false when the Gloo addon was not built
+ */
 export function isGlooAvailable(): boolean {
   try {
     loadGloo();
@@ -262,12 +280,16 @@ function groupOf(op: string, group: ProcessGroup | undefined): ProcessGroup {
  * This process's rank in the group (the default group unless given), as torch.distributed.get_rank; -1 when the
  * process is not a member of group.
  * @throws Error when the default process group has not been initialized.
+ * @example if (distributed.getRank() === 0) torch.save(model.stateDict(), 'model.pt')
  */
 export function getRank(group?: ProcessGroup): number {
   return groupOf('getRank', group).rank;
 }
 
-/** The number of processes in the group (the default group unless given), as torch.distributed.get_world_size. */
+/**
+ * The number of processes in the group (the default group unless given), as torch.distributed.get_world_size.
+ * @example const shard = Math.ceil(n / distributed.getWorldSize())
+ */
 export function getWorldSize(group?: ProcessGroup): number {
   const g = groupOf('getWorldSize', group);
   return g.rank < 0 ? -1 : g.size;
@@ -307,6 +329,7 @@ export function newGroup(ranks?: readonly number[], options: { timeout?: number 
 /**
  * Leaves a process group, as torch.distributed.destroy_process_group: without an argument, every group and the
  * default one (after which initProcessGroup may be called again). Collectives still queued fail.
+ * @example distributed.destroyProcessGroup()
  */
 export function destroyProcessGroup(group?: ProcessGroup): void {
   const s = current('destroyProcessGroup');
@@ -471,6 +494,7 @@ export function allGather(tensorList: Tensor[], tensor: Tensor, options: Collect
 /**
  * Gathers every rank's tensor into one tensor, rank after rank, as torch.distributed.all_gather_into_tensor.
  * @param output a tensor of group size times the input's elements.
+ * @example const out = torch.empty(distributed.getWorldSize() * 2); distributed.allGatherIntoTensor(out, torch.ones(2))
  */
 export function allGatherIntoTensor(output: Tensor, input: Tensor, options: CollectiveOptions = {}): Work | undefined {
   const k = 'allGatherIntoTensor';
@@ -494,6 +518,7 @@ function flatOf(op: string, name: string, t: Tensor, like: Tensor, size: number)
  * Reduces inputList across the group and leaves chunk r of the result in output on rank r, as
  * torch.distributed.reduce_scatter.
  * @param inputList one tensor per member, each like output.
+ * @example distributed.reduceScatter(out, [a, b]) // 2 ranks: out is the sum of the a's on rank 0, of the b's on rank 1
  */
 export function reduceScatter(output: Tensor, inputList: Tensor[], options: ReduceOptions = {}): Work | undefined {
   const k = 'reduceScatter';
@@ -504,7 +529,10 @@ export function reduceScatter(output: Tensor, inputList: Tensor[], options: Redu
   return submit({ kind: k, group, op: reduceOp(k, o.op, output), dtype: output.dtype, inputs, outputs: [out], asyncOp: asyncFlag(k, o) });
 }
 
-/** reduceScatter from one input of group size times output's elements, as torch.distributed.reduce_scatter_tensor. */
+/**
+ * reduceScatter from one input of group size times output's elements, as torch.distributed.reduce_scatter_tensor.
+ * @example distributed.reduceScatterTensor(torch.empty(2), torch.ones(2 * distributed.getWorldSize()))
+ */
 export function reduceScatterTensor(output: Tensor, input: Tensor, options: ReduceOptions = {}): Work | undefined {
   const k = 'reduceScatterTensor';
   const o = checkOptions(k, options);
@@ -517,6 +545,7 @@ export function reduceScatterTensor(output: Tensor, input: Tensor, options: Redu
 /**
  * Reduces the tensor across the group into the tensor of rank dst, as torch.distributed.reduce (other ranks'
  * tensors are left unspecified, as PyTorch's).
+ * @example distributed.reduce(loss, { dst: 0 }) // rank 0 holds the sum
  */
 export function reduce(tensor: Tensor, options: ReduceOptions & { dst: number }): Work | undefined {
   const k = 'reduce';
@@ -529,6 +558,7 @@ export function reduce(tensor: Tensor, options: ReduceOptions & { dst: number })
 /**
  * Gathers every rank's tensor into gatherList on rank dst, as torch.distributed.gather.
  * @param options gatherList (on dst only: one tensor per member), dst, group, asyncOp.
+ * @example distributed.gather(x, { gatherList: rank === 0 ? [torch.empty(2), torch.empty(2)] : null, dst: 0 })
  */
 export function gather(tensor: Tensor, options: CollectiveOptions & { gatherList?: Tensor[] | null; dst?: number } = {}): Work | undefined {
   const k = 'gather';
@@ -549,6 +579,7 @@ export function gather(tensor: Tensor, options: CollectiveOptions & { gatherList
 /**
  * Scatters scatterList of rank src, one tensor to each rank, as torch.distributed.scatter.
  * @param options scatterList (on src only: one tensor per member), src, group, asyncOp.
+ * @example distributed.scatter(x, { scatterList: rank === 0 ? [torch.zeros(2), torch.ones(2)] : null, src: 0 })
  */
 export function scatter(tensor: Tensor, options: CollectiveOptions & { scatterList?: Tensor[] | null; src?: number } = {}): Work | undefined {
   const k = 'scatter';
@@ -569,6 +600,7 @@ export function scatter(tensor: Tensor, options: CollectiveOptions & { scatterLi
 /**
  * Sends inputList[j] to rank j and receives rank j's into outputList[j], as torch.distributed.all_to_all (equal
  * sizes).
+ * @example distributed.allToAll(outputs, inputs) // inputs[j] goes to rank j, outputs[j] comes from rank j
  */
 export function allToAll(outputList: Tensor[], inputList: Tensor[], options: CollectiveOptions = {}): Work | undefined {
   const k = 'allToAll';
@@ -582,7 +614,10 @@ export function allToAll(outputList: Tensor[], inputList: Tensor[], options: Col
   return submit({ kind: k, group, dtype: like.dtype, inputs, outputs, asyncOp: asyncFlag(k, o) });
 }
 
-/** allToAll on single tensors split evenly into group-size chunks, as torch.distributed.all_to_all_single. */
+/**
+ * allToAll on single tensors split evenly into group-size chunks, as torch.distributed.all_to_all_single.
+ * @example distributed.allToAllSingle(torch.empty(4), torch.arange(0, 4, 1, { dtype: 'float32' }))
+ */
 export function allToAllSingle(output: Tensor, input: Tensor, options: CollectiveOptions = {}): Work | undefined {
   const k = 'allToAllSingle';
   const o = checkOptions(k, options);
@@ -633,13 +668,19 @@ export function recv(tensor: Tensor, options: PointToPointOptions & { src: numbe
   return o.src;
 }
 
-/** send that returns a Work at once, as torch.distributed.isend. */
+/**
+ * send that returns a Work at once, as torch.distributed.isend.
+ * @example const work = distributed.isend(x, { dst: 1 }); await work.promise
+ */
 export function isend(tensor: Tensor, options: PointToPointOptions & { dst: number }): Work {
   const o = checkOptions('isend', options);
   return pointToPoint('send', 'isend', tensor, o.dst, o, true)!;
 }
 
-/** recv that returns a Work at once, as torch.distributed.irecv. */
+/**
+ * recv that returns a Work at once, as torch.distributed.irecv.
+ * @example const work = distributed.irecv(x, { src: 0 }); await work.promise
+ */
 export function irecv(tensor: Tensor, options: PointToPointOptions & { src: number }): Work {
   const o = checkOptions('irecv', options);
   return pointToPoint('recv', 'irecv', tensor, o.src, o, true)!;

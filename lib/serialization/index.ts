@@ -18,6 +18,7 @@ export type { Loaded } from './pt';
 /** The two file formats. */
 export type SaveFormat = 'pt' | 'safetensors';
 
+/** The options of save: the format and safetensors metadata. | */
 export interface SaveOptions {
   /** The format; by default from the extension: .safetensors for safetensors, .pt, .pth, .bin, .ckpt for PyTorch's. */
   format?: SaveFormat;
@@ -25,6 +26,7 @@ export interface SaveOptions {
   metadata?: Record<string, string>;
 }
 
+/** The options of load: the format (guessed from the name or the file's first bytes otherwise). | */
 export interface LoadOptions {
   /** The format; by default from the extension, and for other names from the file's first bytes. */
   format?: SaveFormat;

@@ -12,6 +12,7 @@ import { checkInt, checkOptions, describe } from '../validate';
 import { pack, unpack } from './transfer';
 import type { WorkerMessage } from './worker';
 
+/** The options of runTraining: the arguments, the export to call, the worker's thread count and Node options. | */
 export interface RunTrainingOptions {
   /** Passed to the training function (tensors rebuilt in the worker; shared ones stay shared). */
   args?: unknown;

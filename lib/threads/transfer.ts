@@ -24,6 +24,7 @@ export interface PackedMessage {
   readonly value: unknown;
 }
 
+/** The options of packing tensors for another thread: whether to move storage instead of copying it. | */
 export interface PackOptions {
   /**
    * Move non-shared storage instead of copying it (its buffer goes in the transfer list). The sender's tensors on

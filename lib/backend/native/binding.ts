@@ -7,6 +7,7 @@ import * as path from 'path';
 
 import type { Storage } from '../../dtype';
 
+/** What backendInfo reports: the BLAS, its configuration and core, the thread counts and the addon's versions. | */
 export interface BackendInfo {
   blas: string;
   blasConfig: string;

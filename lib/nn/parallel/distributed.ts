@@ -26,6 +26,7 @@ import { checkBool, checkOptions, describe } from '../../validate';
 
 const OP = 'DistributedDataParallel';
 
+/** The options of DistributedDataParallel, as torch.nn.parallel.DistributedDataParallel's keywords (camelCased). | */
 export interface DistributedDataParallelOptions {
   /** CPU modules take none (null or []), as PyTorch. */
   deviceIds?: readonly number[] | null;
