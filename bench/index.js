@@ -21,6 +21,7 @@ const WORKLOADS = {
   ops: require('./ops'),
   training: require('./training'),
   conv: require('./conv'),
+  server: require('./server'),
 };
 
 function parse(argv) {

@@ -74,6 +74,9 @@ function readmeSection(results) {
     for (const r of rows) {
       if (r.us_per_call !== undefined) {
         lines.push(`| ${r.workload} (per call) | 1 | ${(r.us_per_call / 1000).toFixed(5)} | | |`);
+      } else if (r.server) {
+        const lat = r.p99_ms === null ? 'no requests' : `/predict p50 ${r.p50_ms.toFixed(2)} / p99 ${r.p99_ms.toFixed(2)} ms`;
+        lines.push(`| ${r.workload}: ${lat}, event-loop delay p99 ${r.loop_delay_p99_ms.toFixed(1)} ms, ${r.steps_per_s.toFixed(1)} steps/s | ${r.threads} | | | |`);
       } else if (r.memory) {
         lines.push(`| ${r.workload}: peak RSS (rise during 20 steps) | ${r.threads} | ${r.torchlet_peak_rss_mb.toFixed(0)} MB (${r.torchlet_rss_rise_mb.toFixed(0)}) | ${r.pytorch_peak_rss_mb?.toFixed(0) ?? 'n/a'} MB (${r.pytorch_rss_rise_mb?.toFixed(0) ?? 'n/a'}) (PyTorch) | |`);
       } else if (r.leak) {

@@ -38,6 +38,8 @@ export * as autograd from './autograd';
 export * as nn from './nn';
 export * as optim from './optim';
 export * as data from './data';
+export * as threads from './threads';
+export * as multiprocessing from './threads';
 export { save, load } from './serialization';
 export { gather, indexSelect, scatterAdd, indexAdd } from './ops/indexing';
 export { matmul, mm, bmm, dot, addmm } from './ops/linalg';

@@ -12,9 +12,53 @@ import type { Shape } from './shape';
 import { checkRank, contiguousStrides, isRowMajor, normalizeDim, numelOf } from './shape';
 import type { Node } from './autograd/node';
 
+/**
+ * Storage moved by shareMemory_ (old typed array -> its SharedArrayBuffer copy). The old array's buffer is detached
+ * by the move, so a view still holding it takes the slow path of `data` once and then holds the new array.
+ */
+const moved = new WeakMap<Storage, Storage>();
+/** Storage whose buffer was transferred to another thread (threads' pack with { transfer: true }). */
+const transferred = new WeakSet<Storage>();
+let setStorage: (t: Tensor, data: Storage) => void;
+
+/**
+ * Whether a buffer is a SharedArrayBuffer, from any realm: one that arrived by postMessage in a vm context (jest,
+ * a REPL) is another realm's, and fails instanceof.
+ */
+export function isSharedBuffer(buf: ArrayBufferLike): boolean {
+  return Object.prototype.toString.call(buf) === '[object SharedArrayBuffer]';
+}
+
 export class Tensor {
-  /** The storage, shared by every view of it. */
-  readonly data: Storage;
+  #data: Storage;
+  /**
+   * The storage, shared by every view of it. A getter so that shareMemory_ can move the storage of every view at
+   * once: the fast path is one field read and a length test.
+   */
+  get data(): Storage {
+    const d = this.#data;
+    return d.length !== 0 ? d : this.#relocated(d);
+  }
+  // An empty typed array: legitimately empty storage, or one whose buffer was detached by a move or a transfer.
+  #relocated(d: Storage): Storage {
+    let to = moved.get(d);
+    if (to === undefined) {
+      if (transferred.has(d)) {
+        throw new Error(
+          `this ${this.dtype} tensor of shape [${this.shape.join(', ')}] can no longer be used: its storage was transferred to another thread (threads.pack with { transfer: true }); clone it before transferring to keep a copy`,
+        );
+      }
+      return d;
+    }
+    for (let next = moved.get(to); next !== undefined; next = moved.get(to)) to = next;
+    this.#data = to;
+    return to;
+  }
+  static {
+    setStorage = (t, data) => {
+      t.#data = data;
+    };
+  }
   readonly shape: Shape;
   /** Strides in elements, one per dim. */
   readonly strides: readonly number[];
@@ -53,7 +97,7 @@ export class Tensor {
   constructor(data: Storage, shape: Shape, strides?: readonly number[], offset = 0, dtype?: DType) {
     // Checked here, where every tensor and view is made, so an unsupported rank fails at once, not at a later kernel.
     checkRank('', shape.length);
-    this.data = data;
+    this.#data = data;
     this.shape = shape;
     this.strides = strides ?? contiguousStrides(shape);
     this.offset = offset;
@@ -133,6 +177,39 @@ export class Tensor {
     return new Tensor(this.data, this.shape, this.strides, this.offset, this.dtype);
   }
 
+  // ---- memory ---------------------------------------------------------------------------------------------
+
+  /** Whether the storage lives in a SharedArrayBuffer (so worker threads can see it), as Tensor.is_shared. */
+  isShared(): boolean {
+    return isSharedBuffer(this.data.buffer);
+  }
+
+  /**
+   * Moves the storage to a SharedArrayBuffer in place, as Tensor.share_memory_: every view of the storage sees the
+   * move, and the tensor can then be posted to worker threads without a copy (see torchlet.threads). A no-op when
+   * the storage is already shared.
+   * @throws Error when the storage is a view into a larger ArrayBuffer (other arrays may use the rest of it)
+   * @example const w = torch.zeros(3).shareMemory_(); w.isShared() // true
+   */
+  shareMemory_(): this {
+    const d = this.data;
+    const buf = d.buffer;
+    if (isSharedBuffer(buf)) return this;
+    if (d.byteOffset !== 0 || d.byteLength !== buf.byteLength) {
+      throw new Error(
+        `shareMemory_: the ${this.dtype} storage is a view into a larger ArrayBuffer (${d.byteLength} of its ${buf.byteLength} bytes, from byte ${d.byteOffset}), which other arrays may use; share a clone() instead`,
+      );
+    }
+    const Ctor = d.constructor as new (b: SharedArrayBuffer, byteOffset: number, length: number) => Storage;
+    const shared = new Ctor(new SharedArrayBuffer(d.byteLength), 0, d.length);
+    shared.set(d);
+    moved.set(d, shared);
+    // Detaching the old buffer (transferring it to nowhere) is what sends every other view to `moved`.
+    structuredClone(buf, { transfer: [buf as ArrayBuffer] });
+    this.#data = shared;
+    return this;
+  }
+
   // ---- values ---------------------------------------------------------------------------------------------
 
   /** The single value of a one-element tensor as a JS number (or boolean for bool tensors). */
@@ -200,9 +277,17 @@ export type MethodImpls = {
  * Points t at src's storage, layout and dtype, keeping t's identity and autograd flags, as PyTorch's `t.data = src`.
  * For Module.to(dtype), which converts parameters without replacing the Parameter objects optimizers hold.
  */
+/**
+ * Marks storage about to be transferred to another thread: once its buffer is detached, using a tensor that
+ * still holds it is a clear error instead of silently empty data.
+ */
+export function markTransferred(data: Storage): void {
+  transferred.add(data);
+}
+
 export function assignData(t: Tensor, src: Tensor): void {
-  const w = t as { -readonly [K in 'data' | 'shape' | 'strides' | 'offset' | 'dtype']: Tensor[K] };
-  w.data = src.data;
+  const w = t as { -readonly [K in 'shape' | 'strides' | 'offset' | 'dtype']: Tensor[K] };
+  setStorage(t, src.data);
   w.shape = src.shape;
   w.strides = src.strides;
   w.offset = src.offset;

@@ -330,6 +330,21 @@ export abstract class Module {
     }
   }
 
+  /**
+   * Moves every parameter, gradient and buffer to shared memory in place (Tensor.shareMemory_), as
+   * Module.share_memory: the module's state dict can then be posted to worker threads without a copy, and a worker
+   * that trains it updates the memory this thread reads (see torchlet.threads).
+   * @example model.shareMemory(); model.parameters()[0].isShared() // true
+   */
+  shareMemory(): this {
+    for (const p of this.parameters()) {
+      p.shareMemory_();
+      p.grad?.shareMemory_();
+    }
+    for (const b of this.buffers()) b.shareMemory_();
+    return this;
+  }
+
   /** Sets requiresGrad on every parameter. */
   requiresGrad_(requiresGrad = true): this {
     for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
