@@ -324,7 +324,7 @@ export interface MultinomialOptions {
 
 /**
  * Indices drawn from the rows of a 1-D or 2-D tensor of non-negative weights, as torch.multinomial, with PyTorch's
- * CPU stream: without replacement (or for one sample) the largest weight / Exp(1) draws (the Gumbel-top-k trick,
+ * CPU stream (1.13): without replacement the largest weight / Exp(1) draws (the Gumbel-top-k trick,
  * exponentials drawn in double for every entry in memory order); with replacement a binary search of the
  * normalised cumulative weights per double uniform draw.
  * @throws RangeError for a bad shape, sample count or distribution, in PyTorch's words
@@ -347,7 +347,7 @@ export function multinomial(input: Tensor, numSamples: number, options: Multinom
   const round = input.dtype === 'float32' ? Math.fround : (v: number): number => v;
   const rows = (input.dim() === 2 ? input.tolist() : [input.tolist()]) as number[][];
   const out = new Int32Array(nDist * numSamples);
-  if (!replacement || numSamples === 1) {
+  if (!replacement) {
     const flat = rows.flat();
     if (!flat.every((v) => v >= 0 && v < Infinity)) throw new RangeError('multinomial: probability tensor contains either `inf`, `nan` or element < 0');
     if (rows.some((row) => row.reduce((a, b) => a + b, 0) === 0)) throw new RangeError('multinomial: invalid multinomial distribution (sum of probabilities <= 0)');

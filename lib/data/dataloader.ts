@@ -17,7 +17,7 @@ import type { CollateFn, Fetcher } from './fetch';
 import { isModuleRef, loadDataset, loadFunction } from './module_ref';
 import type { ModuleRef } from './module_ref';
 import { BatchSampler, RandomSampler, SequentialSampler, checkPositive } from './sampler';
-import { unpack } from './transfer';
+import { unpack } from '../threads/transfer';
 import type { ResultMessage, TaskMessage, WorkerError, WorkerSetup } from './worker';
 
 export interface DataLoaderOptions<T, B> {

@@ -12,7 +12,7 @@ import { createFetcher, StopFetching } from './fetch';
 import type { CollateFn, Fetcher } from './fetch';
 import { loadDataset, loadFunction } from './module_ref';
 import type { ModuleRef } from './module_ref';
-import { pack } from './transfer';
+import { pack } from '../threads/transfer';
 import { setWorkerInfo } from './worker_info';
 
 /** What the DataLoader gives each worker. */
