@@ -22,6 +22,7 @@ const WORKLOADS = {
   training: require('./training'),
   conv: require('./conv'),
   server: require('./server'),
+  dataloader: require('./dataloader'),
 };
 
 function parse(argv) {
