@@ -32,11 +32,13 @@ describe('numWorkers = 2 gives the batches of numWorkers = 0 and of PyTorch', ()
     expect(epochs).toEqual(c.epochs);
     expect(after()).toEqual(c.after);
     // And the indices are those of numWorkers = 0 under the same seed (over a dataset that draws nothing on the
-    // main thread, since Seeds would draw from the main generator there).
+    // main thread, since Seeds would draw from the main generator there). Persistent workers draw their base seed
+    // once, not every epoch, so after the first epoch the shuffle differs from numWorkers = 0, in PyTorch too.
     torch.manualSeed(c.seed);
     const single = new data.DataLoader<number>(data.workerDataset(datasets, 'Counted', 12, new SharedArrayBuffer(8)), { batchSize: 2, shuffle: c.shuffle });
     const indices = [0, 1].map(() => [...single].map((i) => i.tolist()));
-    expect(indices).toEqual(c.epochs.map((ep) => ep.map((b) => b[0])));
+    const compared = c.persistent && c.shuffle ? 1 : 2;
+    expect(indices.slice(0, compared)).toEqual(c.epochs.slice(0, compared).map((ep) => ep.map((b) => b[0])));
   });
 });
 
@@ -65,13 +67,13 @@ describe('DataLoader workers', () => {
       const loader = new data.DataLoader<number>(data.workerDataset(datasets, 'Counted', 40, shared), { batchSize: 1, numWorkers: 2, prefetchFactor });
       const it = loader[Symbol.iterator]();
       expect(plain(it.next().value)).toEqual([0]);
-      // Wait until the workers go quiet: after one batch taken, prefetchFactor * 2 + 1 tasks were sent in all.
-      let last = -1;
-      for (let k = 0; k < 50 && Atomics.load(counters, 0) !== last; k++) {
-        last = Atomics.load(counters, 0);
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-      }
-      expect(Atomics.load(counters, 0)).toBe(prefetchFactor * 2 + 1);
+      // After one batch taken, prefetchFactor * 2 + 1 tasks were sent in all: wait for them, then check that no
+      // more are loaded.
+      const sleep = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+      const want = prefetchFactor * 2 + 1;
+      for (let k = 0; k < 600 && Atomics.load(counters, 0) < want; k++) sleep(100);
+      sleep(1000);
+      expect(Atomics.load(counters, 0)).toBe(want);
       it.return!();
     }
   });
