@@ -26,7 +26,23 @@ export type { OpEntry } from './ops/elementwise';
 
 // The pointwise op table: every export of lib/ops/pointwise.ts is a torch.* function.
 export * from './ops/pointwise';
-export { where } from './ops/elementwise';
+export { where, maskedFill, maskedSelect, maskedScatter, nonzero, argwhere, tril, triu, isinf, isfinite, isposinf, isneginf, nanToNum } from './ops/masked';
+export type { NonzeroOptions, NanToNumOptions } from './ops/masked';
+export { sort, argsort, topk, unique, searchsorted, bucketize } from './ops/sort';
+export type { ValuesIndices, SortOptions, TopkOptions, UniqueOptions, SearchOptions } from './ops/sort';
+export { cumsum, cumprod } from './ops/scan';
+export type { ScanOptions } from './ops/scan';
+export { repeatInterleave, flip, roll, tile, meshgrid } from './ops/repeat';
+export type { RepeatInterleaveOptions, MeshgridOptions } from './ops/repeat';
+export { scatter, scatterReduce } from './ops/scatter';
+export type { ScatterOptions, ScatterReduce, ScatterReduceOptions } from './ops/scatter';
+export { diagonal, diag } from './ops/diagonal';
+export type { DiagonalOptions } from './ops/diagonal';
+export { einsum, baddbmm } from './ops/einsum';
+export type { AddProductOptions } from './ops/einsum';
+export { lerp, addcmul, addcdiv } from './ops/blend';
+export type { ValueOptions } from './ops/blend';
+export type { VarOptions } from './ops/reduce';
 export { tensor, zeros, ones, empty, full, zerosLike, onesLike, emptyLike, fullLike, arange, linspace, eye } from './ops/creation';
 export {
   Generator, defaultGenerator, manualSeed, initialSeed, seed, getRngState, setRngState,
@@ -40,7 +56,9 @@ export * as optim from './optim';
 export * as data from './data';
 export * as threads from './threads';
 export * as multiprocessing from './threads';
+export * as onnx from './onnx';
 export { save, load } from './serialization';
+export type { Loaded, SaveOptions, LoadOptions, SaveFormat } from './serialization';
 export { gather, indexSelect, scatterAdd, indexAdd } from './ops/indexing';
 export { matmul, mm, bmm, dot, addmm } from './ops/linalg';
 export {

@@ -9,6 +9,14 @@ import { isGradEnabled } from './grad_mode';
 import { Node } from './node';
 import type { BackwardFn } from './node';
 
+/** Told of every primitive while torch.onnx.export traces a forward pass (lib/onnx/trace.ts); null otherwise. */
+let traceHook: ((name: string) => void) | null = null;
+
+/** Sets or clears the tracing hook: lib/onnx uses it to refuse a primitive that ran outside every traced op. */
+export function setTraceHook(hook: ((name: string) => void) | null): void {
+  traceHook = hook;
+}
+
 /**
  * Attaches a graph node to `out` when grad mode is on, some input requires grad and out is floating; returns out.
  * @param name PyTorch's backward name, e.g. 'MulBackward0'
@@ -17,6 +25,7 @@ import type { BackwardFn } from './node';
  * @param backward gradients of the inputs given the output's gradient g, written with Tensor ops
  */
 export function record(name: string, out: Tensor, inputs: (Tensor | null)[], backward: BackwardFn<Tensor>): Tensor {
+  if (traceHook !== null) traceHook(name);
   if (!isGradEnabled()) return out;
   let any = false;
   for (let i = 0; i < inputs.length; i++) if (inputs[i]?.requiresGrad) any = true;

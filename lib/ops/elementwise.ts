@@ -194,6 +194,11 @@ export interface UnarySpec<P extends readonly unknown[]> {
   grad?: UnaryGrad;
   /** Parameter names after the tensor, and how they become the kernel's p0, p1 (and perhaps a converted input). */
   params?: { names: readonly string[]; parse: (op: string, x: Tensor, ...args: P) => UnaryParams };
+  /**
+   * The op's form with tensor parameters (clamp with tensor bounds), a composite of other ops: it returns the result
+   * for the arguments it takes, or null to leave them to the kernel.
+   */
+  tensorForm?: (op: string, x: Tensor, ...args: P) => Tensor | null;
 }
 
 interface UnaryImpl {
@@ -275,6 +280,8 @@ export function unary<P extends readonly unknown[] = []>(name: string, spec: Una
     checkTensor(name, 'input', x);
     if (args.length > takes) tooManyArguments(name, 1 + takes, 1 + args.length);
     if (!params) return runUnary(e, x, 0, 0);
+    const composite = spec.tensorForm?.(name, x, ...args);
+    if (composite) return composite;
     const p = params.parse(name, x, ...args);
     return runUnary(e, p.x ?? x, p.p0, p.p1);
   };
@@ -282,6 +289,11 @@ export function unary<P extends readonly unknown[] = []>(name: string, spec: Una
     const op = `${name}_`;
     checkTensor(op, 'input', x);
     if (args.length > takes) tooManyArguments(op, takes, args.length);
+    const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
+    if (spec.tensorForm && tensors.length > 0) {
+      const form = spec.tensorForm;
+      return inPlaceResult(op, x, tensors, resultType([x, ...tensors]), false, () => form(op, x, ...(args as unknown as P))!);
+    }
     const p = params ? params.parse(op, x, ...(args as unknown as P)) : { p0: 0, p1: 0 };
     const src = p.x ?? x;
     const result = unaryResult(e, src.dtype);

@@ -145,10 +145,14 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
   if (a.dim() !== 3 || b.dim() !== 3) {
     throw new RangeError(`bmm: expected 3-D tensors but received shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   }
-  if (a.shape[0] !== b.shape[0]) {
-    throw new RangeError(`bmm: batch sizes differ: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  if (a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1]) {
+    // PyTorch's words, after torchlet's (bmm does not broadcast: matmul does).
+    const what = a.shape[0] !== b.shape[0] ? 'batch sizes differ' : `shapes cannot be multiplied (${a.shape[2]} != ${b.shape[1]})`;
+    throw new RangeError(
+      `bmm: ${what}: Expected size for first two dimensions of batch2 tensor to be: [${a.shape[0]}, ${a.shape[2]}] but got: [${b.shape[0]}, ${b.shape[1]}]. ` +
+        `(shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)})`,
+    );
   }
-  if (a.shape[2] !== b.shape[1]) throw cannotMultiply('bmm', a, b, a.shape[2]!, b.shape[1]!);
   return product('BmmBackward0', a, b, [a.shape[0]!, a.shape[1]!, b.shape[2]!]);
 }
 

@@ -378,11 +378,30 @@ function advancedIndex(x: Tensor, d: number, index: Tensor): Tensor {
   return x.indexSelect(d, new Tensor(values, [n], [1], 0, 'int32'));
 }
 
-/** Python-style basic indexing; one int32 Tensor entry selects along its dim (index_select). */
+/**
+ * x[..., mask] for a bool mask over dims d .. d + mask.dim() - 1: those dims become one, holding the entries where
+ * the mask is true (a 0-d mask adds a dim of size 1 or 0), as PyTorch's boolean indexing.
+ */
+function maskIndex(x: Tensor, d: number, mask: Tensor): Tensor {
+  const k = mask.dim();
+  for (let i = 0; i < k; i++) {
+    if (mask.shape[i] !== x.shape[d + i]) {
+      throw new RangeError(`index: The shape of the mask ${shapeStr(mask.shape)} at index ${i} does not match the shape of the indexed tensor ${shapeStr(x.shape)} at index ${d + i}`);
+    }
+  }
+  const flat = k === 0 ? unsqueeze(x, d) : flatten(x, d, d + k - 1);
+  const m = K.dense(mask);
+  const picked: number[] = [];
+  for (let i = 0; i < m.length; i++) if (m[i]) picked.push(i);
+  return flat.indexSelect(d, new Tensor(Int32Array.from(picked), [picked.length], [1], 0, 'int32'));
+}
+
+/** Python-style basic indexing; an int32 Tensor entry selects along its dim (index_select), a bool one masks. */
 export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
   checkTensor('index', 'input', x);
-  const consumes = (s: IndexSpec): boolean => s !== null && s !== '...';
-  const used = specs.filter(consumes).length;
+  // A bool mask consumes as many dims as it has.
+  const consumes = (s: IndexSpec): number => (s === null || s === '...' ? 0 : s instanceof Tensor && s.dtype === 'bool' ? s.dim() : 1);
+  const used = specs.reduce<number>((n, s) => n + consumes(s), 0);
   if (used > x.dim()) {
     throw new RangeError(`index: too many indices for tensor of dimension ${x.dim()} (got ${used})`);
   }
@@ -408,7 +427,13 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
       d++;
     } else if (spec instanceof Tensor) {
       if (spec.isFloatingPoint()) throw new TypeError('index: tensors used as indices must be int32 (long) or bool tensors');
-      if (spec.dtype === 'bool' || spec.dim() !== 1) {
+      if (spec.dtype === 'bool') {
+        if (specs.some((s) => s instanceof Tensor && s !== spec)) throw new TypeError('index: a bool mask cannot be combined with other index tensors');
+        out = maskIndex(out, d, spec);
+        d++;
+        continue;
+      }
+      if (spec.dim() !== 1) {
         throw new TypeError('index: only 1-D int32 index tensors are supported (use gather or where for the rest)');
       }
       out = advancedIndex(out, d, spec);

@@ -18,6 +18,7 @@ import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
 import { binary, internalBinary, predicate, unary, where } from './elementwise';
 import type { UnaryParams } from './elementwise';
+import { clampTensors } from './blend';
 
 /**
  * The gradient of an op whose derivative is zero: zeros, as PyTorch's zeros_like(grad), not g * 0 (which would turn
@@ -88,10 +89,11 @@ export const trunc = unary('trunc', { dtype: 'rounding', torchKernel: 'trunc_vml
  * result_type): a fractional, infinite or NaN bound makes an integer or bool tensor float, an integer bound makes
  * a bool tensor int.
  */
-export const clamp = unary<[min?: number | null, max?: number | null]>('clamp', {
+export const clamp = unary<[min?: number | Tensor | null, max?: number | Tensor | null]>('clamp', {
   dtype: 'same',
   backward: 'ClampBackward1',
   grad: (g, x, _out, lo, hi): Tensor => where(x.ge(lo).logicalAnd(x.le(hi)), g, 0),
+  tensorForm: clampTensors,
   params: {
     names: ['min', 'max'],
     parse: (op, x, min, max): UnaryParams => {

@@ -7,7 +7,7 @@ import { Tensor, defineMethods, emptyTensor, outputTensor } from '../tensor';
 import { normalizeDim, numelOf, shapeStr } from '../shape';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
-import { checkBool, checkIntValues, checkTensor, describe } from '../validate';
+import { checkBool, checkInt, checkIntValues, checkOptions, checkTensor, describe } from '../validate';
 
 /** Dims to reduce: one dim, several, or null/undefined/[] for all of them. */
 export type DimArg = number | readonly number[] | null;
@@ -18,7 +18,8 @@ export interface MaxMin extends Iterable<Tensor> {
   readonly indices: Tensor;
 }
 
-function maxMin(values: Tensor, indices: Tensor): MaxMin {
+/** A { values, indices } pair that destructures as [values, indices] (max/min by dim, sort, topk). */
+export function maxMin(values: Tensor, indices: Tensor): MaxMin {
   return {
     values,
     indices,
@@ -259,20 +260,38 @@ function centre(x: Tensor, dims: readonly number[], n: number): Tensor {
   return shift.add(mean(x.sub(shift), dims, true));
 }
 
-/** Variance with Bessel's correction when unbiased, as torch.var(input, dim, unbiased, keepdim). */
-export function variance(x: Tensor, dim?: DimArg, unbiased = true, keepDim = false): Tensor {
+/** var/std's keyword arguments: the correction (n - correction divides; default 1), or unbiased, and keepDim. */
+export interface VarOptions {
+  correction?: number;
+  unbiased?: boolean;
+  keepDim?: boolean;
+}
+
+/**
+ * Variance with Bessel's correction when unbiased, as torch.var(input, dim, unbiased, keepdim); an options object in
+ * unbiased's place gives torch.var(input, dim, correction=..., keepdim=...).
+ * @example x.var(1, { correction: 0, keepDim: true })
+ */
+export function variance(x: Tensor, dim?: DimArg, unbiased: boolean | VarOptions = true, keepDim = false): Tensor {
   return varianceOf('var', x, dim, unbiased, keepDim);
 }
 
-function varianceOf(op: 'var' | 'std', x: Tensor, dim: DimArg | undefined, unbiased: boolean, keepDim: boolean): Tensor {
+/** The correction and keepDim from var/std's third and fourth arguments. */
+function varArgs(op: 'var' | 'std', unbiased: boolean | VarOptions | undefined, keepDim: boolean | undefined): [number, boolean] {
+  if (unbiased === null || typeof unbiased !== 'object') return [checkBool(op, 'unbiased', unbiased, true) ? 1 : 0, checkBool(op, 'keepDim', keepDim, false)];
+  const o = checkOptions(op, unbiased);
+  if (o.correction !== undefined && o.unbiased !== undefined) throw new TypeError(`${op}: cannot specify both correction and unbiased arguments`);
+  const correction = o.correction === undefined ? (checkBool(op, 'unbiased', o.unbiased, true) ? 1 : 0) : checkInt(op, 'correction', o.correction);
+  return [correction, checkBool(op, 'keepDim', o.keepDim ?? keepDim, false)];
+}
+
+function varianceOf(op: 'var' | 'std', x: Tensor, dim: DimArg | undefined, unbiased: boolean | VarOptions, keepDimArg: boolean | undefined): Tensor {
   checkTensor(op, 'input', x);
   if (!isFloating(x.dtype)) throw new TypeError(`${op}: expected a floating point tensor but received ${x.dtype}`);
   const mask = reduceMask(op, x, dim);
-  unbiased = checkBool(op, 'unbiased', unbiased, true);
-  keepDim = checkBool(op, 'keepDim', keepDim, false);
+  const [correction, keepDim] = varArgs(op, unbiased, keepDimArg);
   const n = numelOf(x.shape.filter((_, d) => mask[d]));
   const dims = mask.flatMap((m, d) => (m ? [d] : []));
-  const correction = unbiased ? 1 : 0;
   const out = noGrad(() => {
     const centered = x.sub(centre(x, dims, n));
     return sum(centered.mul(centered), dims, keepDim).div(Math.max(0, n - correction));
@@ -289,7 +308,7 @@ function varianceOf(op: 'var' | 'std', x: Tensor, dim: DimArg | undefined, unbia
 }
 
 /** Standard deviation: sqrt(var), with a zero gradient where the deviation is zero, as torch.std. */
-export function std(x: Tensor, dim?: DimArg, unbiased = true, keepDim = false): Tensor {
+export function std(x: Tensor, dim?: DimArg, unbiased: boolean | VarOptions = true, keepDim = false): Tensor {
   const v = varianceOf('std', x, dim, unbiased, keepDim);
   const out = noGrad(() => v.sqrt());
   return record('StdBackward0', out, [v], (g) => [g.div(out.mul(2)).where(out.ne(0), 0)]);
@@ -399,8 +418,8 @@ declare module '../tensor' {
     amin(dim?: DimArg, keepDim?: boolean): Tensor;
     argmax(dim?: number | null, keepDim?: boolean): Tensor;
     argmin(dim?: number | null, keepDim?: boolean): Tensor;
-    var(dim?: DimArg, unbiased?: boolean, keepDim?: boolean): Tensor;
-    std(dim?: DimArg, unbiased?: boolean, keepDim?: boolean): Tensor;
+    var(dim?: DimArg, unbiased?: boolean | VarOptions, keepDim?: boolean): Tensor;
+    std(dim?: DimArg, unbiased?: boolean | VarOptions, keepDim?: boolean): Tensor;
     logsumexp(dim: number | readonly number[], keepDim?: boolean): Tensor;
     softmax(dim: number): Tensor;
     logSoftmax(dim: number): Tensor;
@@ -437,10 +456,10 @@ defineMethods({
   argmin(this: Tensor, dim?: number | null, keepDim?: boolean) {
     return argmin(this, dim, keepDim);
   },
-  var(this: Tensor, dim?: DimArg, unbiased?: boolean, keepDim?: boolean) {
+  var(this: Tensor, dim?: DimArg, unbiased?: boolean | VarOptions, keepDim?: boolean) {
     return variance(this, dim, unbiased, keepDim);
   },
-  std(this: Tensor, dim?: DimArg, unbiased?: boolean, keepDim?: boolean) {
+  std(this: Tensor, dim?: DimArg, unbiased?: boolean | VarOptions, keepDim?: boolean) {
     return std(this, dim, unbiased, keepDim);
   },
   logsumexp(this: Tensor, dim: number | readonly number[], keepDim?: boolean) {

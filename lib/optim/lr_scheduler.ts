@@ -1,5 +1,5 @@
 /** Learning-rate schedulers: PyTorch 1.13's chainable forms, stepped once per epoch (or batch) after optimizer.step(). */
-import { Optimizer, definedOptions } from './optimizer';
+import { Optimizer, camelCase, definedOptions, snakeCase } from './optimizer';
 import { Tensor } from '../tensor';
 import { checkFinite, checkInt, checkNumber, checkOptions, describe } from '../validate';
 
@@ -9,6 +9,44 @@ type Group = { lr: number; initialLr?: number } & Record<string, unknown>;
 /** A scheduler's optimizer must be an Optimizer (PyTorch: "int is not an Optimizer"). */
 function checkOptimizer(op: string, optimizer: unknown): void {
   if (!(optimizer instanceof Optimizer)) throw new TypeError(`${op}: expected an Optimizer for 'optimizer' but received ${describe(optimizer)}`);
+}
+
+/** The attributes PyTorch keeps private (a leading underscore) in a scheduler's state dict. */
+const PRIVATE = new Set(['stepCount', 'lastLr']);
+
+/** A value a scheduler's state dict carries: numbers, strings, booleans and arrays of numbers (no functions, no objects). */
+function isStateValue(v: unknown): boolean {
+  return typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || (Array.isArray(v) && v.every((x) => typeof x === 'number'));
+}
+
+/** A scheduler's state as PyTorch's scheduler.state_dict(): its attributes but the optimizer, in PyTorch's names. */
+function schedulerState(s: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k === 'optimizer' || !isStateValue(v)) continue;
+    out[PRIVATE.has(k) ? `_${snakeCase(k)}` : snakeCase(k)] = Array.isArray(v) ? [...(v as number[])] : v;
+  }
+  return out;
+}
+
+/**
+ * Restores what schedulerState (or PyTorch's scheduler.state_dict(), loaded with torch.load) holds: every attribute the
+ * scheduler has, of the same kind; others (PyTorch's verbose, _get_lr_called_within_step) are ignored.
+ * @throws TypeError for a state dict that is not an object or a value of the wrong kind; nothing changes then
+ */
+function restoreScheduler(s: object, op: string, sd: unknown): void {
+  if (typeof sd !== 'object' || sd === null || Array.isArray(sd)) throw new TypeError(`${op}: expected a state dict object but received ${describe(sd)}`);
+  const target = s as Record<string, unknown>;
+  const updates: [string, unknown][] = [];
+  for (const [name, v] of Object.entries(sd)) {
+    const k = camelCase(name.replace(/^_/, ''));
+    if (k === 'optimizer' || !Object.prototype.hasOwnProperty.call(target, k) || !isStateValue(target[k])) continue;
+    if (Array.isArray(target[k]) ? !Array.isArray(v) || !v.every((x) => typeof x === 'number') : typeof v !== typeof target[k]) {
+      throw new TypeError(`${op}: expected ${Array.isArray(target[k]) ? 'an array of numbers' : `a ${typeof target[k]}`} for '${name}' but received ${describe(v)}`);
+    }
+    updates.push([k, Array.isArray(v) ? [...(v as number[])] : v]);
+  }
+  for (const [k, v] of updates) target[k] = v;
 }
 
 export abstract class LRScheduler {
@@ -54,6 +92,23 @@ export abstract class LRScheduler {
   /** The learning rates the last step set. */
   getLastLr(): number[] {
     return [...this.lastLr];
+  }
+
+  /**
+   * The scheduler's state, as PyTorch's scheduler.state_dict(): its attributes but the optimizer, in PyTorch's names
+   * (last_epoch, base_lrs, _step_count, _last_lr, step_size...), so it saves beside the optimizer's.
+   * @example torch.save({ opt: opt.stateDict(), sched: sched.stateDict() }, 'ckpt.pt')
+   */
+  stateDict(): Record<string, unknown> {
+    return schedulerState(this);
+  }
+
+  /**
+   * Restores a state saved by stateDict() or by PyTorch's scheduler.state_dict().
+   * @throws TypeError for a value of the wrong kind (nothing changes then)
+   */
+  loadStateDict(sd: Record<string, unknown>): void {
+    restoreScheduler(this, `${this.constructor.name}.loadStateDict`, sd);
   }
 }
 
@@ -349,5 +404,15 @@ export class ReduceLROnPlateau {
 
   getLastLr(): number[] {
     return this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  /** The scheduler's counters and best metric, in PyTorch's names (best, num_bad_epochs, cooldown_counter, last_epoch, min_lrs). */
+  stateDict(): Record<string, unknown> {
+    return schedulerState(this);
+  }
+
+  /** Restores a state saved by stateDict() or by PyTorch's scheduler.state_dict(). @throws TypeError for a value of the wrong kind */
+  loadStateDict(sd: Record<string, unknown>): void {
+    restoreScheduler(this, 'ReduceLROnPlateau.loadStateDict', sd);
   }
 }

@@ -7,9 +7,30 @@ import { checkOptions, describe } from '../validate';
 export type ParamGroup<O> = O & { params: Tensor[] };
 export type ParamsArg<O> = readonly Tensor[] | readonly (Partial<O> & { params: readonly Tensor[] })[];
 
+/**
+ * An optimizer's state dict in PyTorch's layout and names, so it saves to a .pt file that PyTorch's
+ * optimizer.load_state_dict takes, and PyTorch's loads here: per-parameter state keyed by the parameter's position
+ * (`{ 0: { exp_avg, exp_avg_sq, step } }`) and the groups' options with `params` as positions.
+ */
 export interface OptimizerStateDict {
   state: Record<number, Record<string, unknown>>;
+  param_groups: Record<string, unknown>[];
+}
+
+/** The layout stateDict() returned before it took PyTorch's names (camelCase keys, paramGroups); loadStateDict reads it. */
+export interface CamelOptimizerStateDict {
+  state: Record<number, Record<string, unknown>>;
   paramGroups: Record<string, unknown>[];
+}
+
+/** A camelCase name as PyTorch spells it: weightDecay -> weight_decay. */
+export function snakeCase(k: string): string {
+  return k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** A PyTorch name as torchlet spells it: exp_avg_sq -> expAvgSq (a leading underscore stays). */
+export function camelCase(k: string): string {
+  return k.replace(/(?<=[^_])_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 function isIterable(v: unknown): v is Iterable<unknown> {
@@ -148,37 +169,47 @@ export abstract class Optimizer<O extends object> {
   /** Updates one parameter in place from its gradient, state and group options. */
   protected abstract update(p: Tensor, grad: Tensor, state: Record<string, unknown>, group: ParamGroup<O>): void;
 
-  /** State and groups with parameters replaced by their position, as PyTorch's optimizer.state_dict(). */
+  /**
+   * State and groups with parameters replaced by their position, as PyTorch's optimizer.state_dict(), in PyTorch's
+   * names (param_groups, weight_decay, exp_avg, momentum_buffer...), so `torch.save({ opt: opt.stateDict() }, 'ckpt.pt')`
+   * writes what PyTorch writes. Tensors are copies.
+   * @example torch.save({ model: model.stateDict(), opt: opt.stateDict(), epoch }, 'ckpt.pt')
+   */
   stateDict(): OptimizerStateDict {
     const index = new Map<Tensor, number>();
-    const paramGroups = this.paramGroups.map((g) => {
+    const groups = this.paramGroups.map((g) => {
       const { params, ...opts } = g;
-      return { ...opts, params: params.map((p) => index.get(p) ?? index.set(p, index.size).get(p)!) };
+      const named = Object.fromEntries(Object.entries(opts).map(([k, v]) => [snakeCase(k), Array.isArray(v) ? [...v] : v]));
+      return { ...named, params: params.map((p) => index.get(p) ?? index.set(p, index.size).get(p)!) };
     });
     const state: Record<number, Record<string, unknown>> = {};
     for (const [p, st] of this.state) {
       const i = index.get(p);
       if (i === undefined) continue;
-      state[i] = Object.fromEntries(Object.entries(st).map(([k, v]) => [k, v instanceof Tensor ? v.clone() : v]));
+      state[i] = Object.fromEntries(Object.entries(st).map(([k, v]) => [snakeCase(k), v instanceof Tensor ? v.clone() : v]));
     }
-    return { state, paramGroups };
+    return { state, param_groups: groups };
   }
 
   /**
-   * Restores state and group options saved by stateDict(); groups must match in number and size, and every
-   * tensor in the state must have its parameter's shape. Everything is checked before anything changes.
+   * Restores state and group options saved by stateDict(), or by PyTorch's optimizer.state_dict() (loaded with
+   * torch.load: PyTorch's names become torchlet's, a one-element step tensor a number); groups must match in number
+   * and size, and every tensor in the state must have its parameter's shape. Everything is checked before anything
+   * changes.
    * @throws RangeError for mismatched groups or wrong-shaped state, TypeError for malformed entries
+   * @example opt.loadStateDict((torch.load('ckpt.pt') as { opt: OptimizerStateDict }).opt)
    */
-  loadStateDict(sd: OptimizerStateDict): void {
+  loadStateDict(sd: OptimizerStateDict | CamelOptimizerStateDict): void {
     const op = `${this.constructor.name}.loadStateDict`;
-    if (typeof sd !== 'object' || sd === null || !Array.isArray(sd.paramGroups) || typeof sd.state !== 'object' || sd.state === null) {
-      throw new TypeError(`${op}: expected { state, paramGroups } but received ${describe(sd)}`);
+    const savedGroups = typeof sd === 'object' && sd !== null ? ('param_groups' in sd ? sd.param_groups : (sd as CamelOptimizerStateDict).paramGroups) : undefined;
+    if (!Array.isArray(savedGroups) || typeof sd.state !== 'object' || sd.state === null) {
+      throw new TypeError(`${op}: expected { state, param_groups } but received ${describe(sd)}`);
     }
-    if (sd.paramGroups.length !== this.paramGroups.length) {
+    if (savedGroups.length !== this.paramGroups.length) {
       throw new RangeError(`${op}: loaded state dict has a different number of parameter groups`);
     }
     const params: Tensor[] = [];
-    const options = sd.paramGroups.map((saved, gi) => {
+    const options = savedGroups.map((saved, gi) => {
       const g = this.paramGroups[gi]!;
       if (typeof saved !== 'object' || saved === null || Array.isArray(saved)) {
         throw new TypeError(`${op}: parameter group ${gi} is ${describe(saved)}, not an object`);
@@ -194,8 +225,9 @@ export abstract class Optimizer<O extends object> {
         if (params[id]) throw new RangeError(`${op}: parameter id ${id} appears more than once in the groups`);
         params[id] = g.params[k]!;
       });
-      const { params: _ignored, ...opts } = saved;
+      const { params: _ignored, ...named } = saved;
       void _ignored;
+      const opts = Object.fromEntries(Object.entries(named).map(([k, v]) => [camelCase(k), Array.isArray(v) ? [...(v as unknown[])] : v]));
       checkOptionKinds(op, this.defaults, opts);
       return opts;
     });
@@ -205,7 +237,14 @@ export abstract class Optimizer<O extends object> {
       if (!p) continue;
       if (typeof st !== 'object' || st === null) throw new TypeError(`${op}: state of parameter ${id} is ${describe(st)}, not an object`);
       const entry: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(st)) {
+      for (const [name, v] of Object.entries(st)) {
+        const k = camelCase(name);
+        // PyTorch 1.13 keeps Adam's, RMSprop's and Adagrad's step count as a one-element tensor; torchlet as a number.
+        if (k === 'step' && v instanceof Tensor) {
+          if (v.numel() !== 1) throw new RangeError(`${op}: state 'step' of parameter ${id} has ${v.numel()} elements, not one`);
+          entry[k] = Number(v.item());
+          continue;
+        }
         if (v instanceof Tensor && !sameShape(v.shape, p.shape)) {
           throw new RangeError(`${op}: state '${k}' of parameter ${id} has shape ${shapeStr(v.shape)} but the parameter has shape ${shapeStr(p.shape)}`);
         }

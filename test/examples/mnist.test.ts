@@ -12,7 +12,7 @@ test('MLP on mnist digits: above 90% held out, checkpoint reloads to the same ac
   const { accuracy } = main({ epochs: 3, out, log: () => undefined });
   expect(accuracy[accuracy.length - 1]).toBeGreaterThan(0.9);
   const fresh = new MLP();
-  fresh.loadStateDict(torch.load(out));
+  fresh.loadStateDict(torch.load(out, { format: 'safetensors' }));
   const { testX, testY } = splitDigits(2000, 0);
   expect(evaluate(fresh, testX, testY)).toBe(accuracy[accuracy.length - 1]);
 });

@@ -13,6 +13,25 @@ export interface TensorJson {
   steps?: unknown[][];
 }
 
+/**
+ * One case of an op-table fixture (edge_tensor.json, seqops.json): an op, its inputs (base tensors seen through view
+ * steps) and arguments, and either PyTorch's error or the outputs, their requiresGrad flags and the gradients.
+ */
+export interface OpCase {
+  group: string;
+  op: string;
+  inputs: TensorJson[];
+  grad: boolean;
+  args: unknown[];
+  rtol: number;
+  atol: number;
+  error?: { type: 'TypeError' | 'RangeError'; message: string; key: string };
+  outs?: TensorJson[];
+  requiresGrad?: boolean[];
+  upstream?: TensorJson[];
+  grads?: (TensorJson | null)[];
+}
+
 export function loadFixture<T>(name: string): { torch: string; cases: T[] } {
   const file = path.join(__dirname, '..', 'fixtures', name);
   return JSON.parse(fs.readFileSync(file, 'utf8')) as { torch: string; cases: T[] };
@@ -68,5 +87,15 @@ export function expectClose(actual: Tensor, expected: TensorJson, rtol: number, 
     if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
       throw new Error(`element ${i}: got ${a}, PyTorch ${e} (rtol ${rtol}, atol ${atol})${where}`);
     }
+  }
+}
+
+/** One jest describe per group of a fixture's cases (from PyTorch 1.13), one test per case. */
+export function describeGroups<C extends { group: string }>(fixture: { torch: string; cases: C[] }, label: (c: C) => string, check: (c: C) => void): void {
+  expect(fixture.torch).toMatch(/^1\.13/);
+  for (const group of [...new Set(fixture.cases.map((c) => c.group))]) {
+    describe(group, () => {
+      for (const c of fixture.cases.filter((k) => k.group === group)) test(label(c), () => check(c));
+    });
   }
 }

@@ -6,25 +6,13 @@
  */
 import * as torch from '../../lib';
 import type { Tensor } from '../../lib';
-import { build, decode, expectClose, loadFixture } from '../helpers/fixtures';
-import type { Num, TensorJson } from '../helpers/fixtures';
+import { build, describeGroups, decode, expectClose, loadFixture } from '../helpers/fixtures';
+import type { Num, OpCase, TensorJson } from '../helpers/fixtures';
 import { expectError } from '../helpers/errors';
 
 const F = torch.nn.functional;
 
-interface EdgeCase {
-  group: string;
-  op: string;
-  inputs: TensorJson[];
-  grad: boolean;
-  args: unknown[];
-  rtol: number;
-  atol: number;
-  error?: { type: 'TypeError' | 'RangeError'; message: string; key: string };
-  outs?: TensorJson[];
-  requiresGrad?: boolean[];
-  upstream?: TensorJson[];
-  grads?: (TensorJson | null)[];
+interface EdgeCase extends OpCase {
   weights?: (TensorJson | null)[];
   grads2?: (TensorJson | null)[] | null;
   aliasWeight?: TensorJson;
@@ -179,14 +167,4 @@ test('integer products that do not fit int32 raise (PyTorch int64 holds them)', 
   expect(() => torch.tensor([[true]]).mm(torch.tensor([[true]]))).toThrow(/not implemented for 'Bool'/);
 });
 
-describe('edge cases against PyTorch', () => {
-  expect(fixture.torch).toMatch(/^1\.13/);
-  const groups = [...new Set(fixture.cases.map((c) => c.group))];
-  for (const group of groups) {
-    describe(group, () => {
-      for (const c of fixture.cases.filter((k) => k.group === group)) {
-        test(label(c), () => check(c));
-      }
-    });
-  }
-});
+describe('edge cases against PyTorch', () => describeGroups(fixture, label, check));

@@ -270,14 +270,14 @@ describe('optimizers check gradients and state (11.8)', () => {
     opt.step();
     const good = opt.stateDict();
     const bad = opt.stateDict();
-    bad.state[0]!.expAvg = torch.zeros(2);
-    bad.paramGroups[0]!.lr = 5;
+    bad.state[0]!.exp_avg = torch.zeros(2);
+    bad.param_groups[0]!.lr = 5;
     const before = opt.state.get(p)!.expAvg as Tensor;
     expectError(() => opt.loadStateDict(bad), 'RangeError', /^Adam.loadStateDict: state 'expAvg' of parameter 0 has shape \[2\] but the parameter has shape \[3\]/);
     expect(opt.paramGroups[0]!.lr).toBe(0.1);
     expect(opt.state.get(p)!.expAvg).toBe(before);
     opt.loadStateDict(good);
-    expect((opt.state.get(p)!.expAvg as Tensor).tolist()).toEqual((good.state[0]!.expAvg as Tensor).tolist());
+    expect((opt.state.get(p)!.expAvg as Tensor).tolist()).toEqual((good.state[0]!.exp_avg as Tensor).tolist());
     expectError(() => opt.loadStateDict({ state: {}, paramGroups: [{ lr: 1 }] } as never), 'TypeError', /parameter group 0 has no list of parameter ids/);
   });
 });

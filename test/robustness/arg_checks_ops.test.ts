@@ -74,7 +74,9 @@ describe('wrong kinds of value name the op and the argument', () => {
     ['amin keepDim', () => x.amin(0, 'yes' as never), 'TypeError', /^amin: expected a boolean for 'keepDim' but received the string "yes"$/],
     ['argmax dim', () => x.argmax([0] as never), 'TypeError', /^argmax: expected an integer for 'dim' but received an array of length 1$/],
     ['torch.argmin', () => torch.argmin(null as never), 'TypeError', /^argmin: expected a Tensor for 'input' but received null$/],
-    ['var unbiased', () => x.var(0, bare), 'TypeError', /^var: expected a boolean for 'unbiased' but received an object$/],
+    // An object in unbiased's place is var's keyword arguments ({ correction, unbiased, keepDim }).
+    ['var unbiased', () => x.var(0, 'yes' as never), 'TypeError', /^var: expected a boolean for 'unbiased' but received the string "yes"$/],
+    ['var options', () => x.var(0, [1] as never), 'TypeError', /^var: expected an options object for 'options' but received an array of length 1$/],
     ['std dim', () => torch.std(x, bare), 'TypeError', /^std: expected an integer or an array of integers for 'dim' but received an object$/],
     ['logsumexp dim', () => x.logsumexp(bare), 'TypeError', /^logsumexp: expected an integer or an array of integers for 'dim' but received an object$/],
     ['torch.max', () => torch.max(3 as never, x), 'TypeError', /^max: expected a Tensor for 'input' but received the number 3$/],

@@ -87,7 +87,7 @@ describe('optimizer methods', () => {
     const sd = opt.stateDict();
     expectError(() => opt.loadStateDict({ state: {}, paramGroups: [null as unknown as Record<string, unknown>] }), 'TypeError', /^Adam.loadStateDict: parameter group 0 is null, not an object/);
     expectError(
-      () => opt.loadStateDict({ state: {}, paramGroups: [{ ...sd.paramGroups[0], lr: 'fast' }] }),
+      () => opt.loadStateDict({ state: {}, paramGroups: [{ ...sd.param_groups[0], lr: 'fast' }] }),
       'TypeError',
       /^Adam.loadStateDict: expected a number for option 'lr' but received the string "fast"/,
     );
@@ -207,6 +207,6 @@ describe('save and load take a path', () => {
   test('a file: URL works for both', () => {
     const url = pathToFileURL(path.join(dir, 'u.safetensors'));
     torch.save({ x: torch.tensor([1, 2]) }, url);
-    expect(torch.load(url).get('x')!.tolist()).toEqual([1, 2]);
+    expect(torch.load(url, { format: 'safetensors' }).get('x')!.tolist()).toEqual([1, 2]);
   });
 });

@@ -1,21 +1,17 @@
 /**
- * torchlet.save / torchlet.load in the safetensors format (8-byte little-endian header length, JSON header,
- * raw little-endian data), so checkpoints open in other tools. Writes are atomic: a temporary file beside the target,
- * fsync, rename; the temporary file is removed on every failure, and ones left by a killed process are removed by
- * the next save of the same target. Reads enforce the format's rules, naming the file and the key at fault.
+ * The safetensors format (8-byte little-endian header length, JSON header, raw little-endian data), so checkpoints
+ * open in other tools. Reads enforce the format's rules, naming the file and the key at fault, and convert the
+ * element types torchlet lacks to the nearest dtype it has (lib/serialization/elements.ts).
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { fileURLToPath } from 'url';
+import { Tensor } from '../tensor';
+import type { DType } from '../dtype';
+import { info } from '../dtype';
+import { contiguousStrides, numelOf } from '../shape';
+import { checkShape, describe } from '../validate';
+import { BY_SAFETENSORS, decodeElements, int64Overflow } from './elements';
+import type { Loaded } from './pt';
+import { STRUCTURE, flatten, isFlatTensorDict, unflatten } from './structure';
 
-import { Tensor } from './tensor';
-import type { DType } from './dtype';
-import { DTYPES, allocate, info } from './dtype';
-import { contiguousStrides, numelOf } from './shape';
-import { checkShape, describe } from './validate';
-
-/** The dtype of each safetensors code torchlet reads. */
-const BY_CODE = new Map(Object.entries(DTYPES).map(([d, e]) => [e.safetensors as string, d as DType]));
 const elem = (d: DType): number => info(d).size;
 
 /** The header key the format reserves for string metadata. */
@@ -23,16 +19,16 @@ const METADATA = '__metadata__';
 /** A key that would set an object's prototype: refused on both sides, so no file torchlet writes fails to load. */
 const PROTO = '__proto__';
 
-function entries(stateDict: Map<string, Tensor> | Record<string, Tensor>): [string, Tensor][] {
+function entries(stateDict: unknown): [string, Tensor][] {
   if (typeof stateDict !== 'object' || stateDict === null) throw new TypeError(`save: expected a Map or an object of Tensors but received ${describe(stateDict)}`);
-  const list = stateDict instanceof Map ? [...stateDict] : Object.entries(stateDict);
+  const list: [unknown, unknown][] = stateDict instanceof Map ? [...(stateDict as Map<unknown, unknown>)] : Object.entries(stateDict);
   for (const [k, v] of list) {
     if (typeof k !== 'string') throw new TypeError(`save: keys must be strings but one is ${describe(k)}`);
     if (k === METADATA) throw new RangeError(`save: a tensor may not be named '${METADATA}': the safetensors format reserves that key for metadata`);
     if (k === PROTO) throw new RangeError(`save: a tensor may not be named '${PROTO}': load refuses it, as JS objects cannot hold it safely`);
     if (!(v instanceof Tensor)) throw new TypeError(`save: value for key '${k}' is not a Tensor`);
   }
-  return list;
+  return list as [string, Tensor][];
 }
 
 function checkMetadata(metadata: unknown): Record<string, string> | undefined {
@@ -47,83 +43,26 @@ function checkMetadata(metadata: unknown): Record<string, string> | undefined {
 }
 
 /**
- * The file argument of save and load: a path string or a file: URL (as fs takes them). Numbers (file descriptors),
- * Buffers and anything else are refused, so that load(4) cannot read one of the process's own descriptors.
+ * An object as the bytes of a safetensors file: a flat Map or object of tensors as the format has it, anything else
+ * (a checkpoint with an optimizer's state, numbers, strings) flattened, its structure in the metadata (structure.ts).
+ * @throws TypeError for values that cannot be saved or metadata that is not strings; RangeError for a tensor named
+ *   '__metadata__' or '__proto__', or metadata under the structure's key
  */
-function filePath(op: string, file: unknown): string {
-  if (file instanceof URL) {
-    if (file.protocol !== 'file:') throw new TypeError(`${op}: expected a file: URL but received the URL ${file.href}`);
-    return fileURLToPath(file);
-  }
-  if (typeof file !== 'string') throw new TypeError(`${op}: expected a file path (a string or a file: URL) for 'file' but received ${describe(file)}`);
-  if (file.length === 0) throw new TypeError(`${op}: expected a file path for 'file' but received an empty string`);
-  if (file.includes('\0')) throw new TypeError(`${op}: a file path may not contain a null byte`);
-  return file;
-}
-
-/** Runs a file-system call, rethrowing its error with the op and the file named (the original kept as cause). */
-function fsCall<T>(op: string, what: string, file: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (typeof err?.code !== 'string') throw e;
-    throw new Error(`${op}: cannot ${what} ${JSON.stringify(file)}: ${err.message}`, { cause: e });
-  }
-}
-
-// Temporary files are `.<target name>.<pid>.<random>.torchlet-tmp` in the target's directory: on the same file
-// system (so the rename is atomic) and recognisable as belonging to one target and one process.
-const TMP_SUFFIX = '.torchlet-tmp';
-
-function tmpName(file: string): string {
-  const rand = Math.random().toString(36).slice(2, 10);
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${rand}${TMP_SUFFIX}`);
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes temporary files of `file` left by saves that died (their process is gone); live saves are left alone. */
-function removeStale(file: string): void {
-  const base = `.${path.basename(file)}.`;
-  let names: string[];
-  try {
-    names = fs.readdirSync(path.dirname(file));
-  } catch {
-    return; // the write itself will report a missing directory
-  }
-  for (const name of names) {
-    if (!name.startsWith(base) || !name.endsWith(TMP_SUFFIX)) continue;
-    const m = /^(\d+)\.[0-9a-z]+$/.exec(name.slice(base.length, -TMP_SUFFIX.length));
-    if (m && !isAlive(Number(m[1]))) fs.rmSync(path.join(path.dirname(file), name), { force: true });
-  }
-}
-
-/**
- * Writes tensors to `file` in the safetensors format, replacing any old file only once the new one is complete.
- * @param fileArg a path string or a file: URL (a number, a Buffer or anything else is a TypeError)
- * @param metadata string pairs stored under "__metadata__"
- * @throws TypeError for values that are not Tensors, metadata that is not strings or a file that is not a path;
- *   RangeError for a tensor named '__metadata__'; an Error naming save and the file, with the file system's error
- *   as its cause, when writing fails (the old file is then untouched)
- * @example torch.save(model.stateDict(), 'model.safetensors')
- */
-export function save(stateDict: Map<string, Tensor> | Record<string, Tensor>, fileArg: string | URL, metadata?: Record<string, string>): void {
-  const list = entries(stateDict);
+export function encodeSafetensors(obj: unknown, metadata: unknown): Uint8Array[] {
   const meta = checkMetadata(metadata);
-  const file = filePath('save', fileArg);
+  if (meta && Object.prototype.hasOwnProperty.call(meta, STRUCTURE)) throw new RangeError(`save: the metadata key '${STRUCTURE}' is reserved for the structure of nested objects`);
+  let list: [string, Tensor][];
   const header: Record<string, unknown> = {};
-  if (meta) header[METADATA] = meta;
+  if (typeof obj === 'object' && obj !== null && isFlatTensorDict(obj)) {
+    list = entries(obj);
+    if (meta) header[METADATA] = meta;
+  } else {
+    const flat = flatten(obj);
+    list = entries(new Map(flat.tensors));
+    header[METADATA] = { ...meta, [STRUCTURE]: flat.structure };
+  }
   let offset = 0;
-  const blobs: Buffer[] = [];
+  const blobs: Uint8Array[] = [];
   for (const [name, t] of list) {
     const c = t.contiguous();
     const bytes = numelOf(c.shape) * elem(c.dtype);
@@ -137,25 +76,7 @@ export function save(stateDict: Map<string, Tensor> | Record<string, Tensor>, fi
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  fsCall('save', 'write', file, () => {
-    removeStale(file);
-    const tmp = tmpName(file);
-    const fd = fs.openSync(tmp, 'wx');
-    try {
-      try {
-        fs.writeSync(fd, head);
-        fs.writeSync(fd, json);
-        for (const b of blobs) fs.writeSync(fd, b);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(tmp, file);
-    } catch (e) {
-      fs.rmSync(tmp, { force: true });
-      throw e;
-    }
-  });
+  return [head, Buffer.from(json, 'utf8'), ...blobs];
 }
 
 function corrupt(file: string, why: string): Error {
@@ -191,16 +112,20 @@ function duplicateKey(json: string): string | null {
 }
 
 /**
- * Reads a safetensors file into a Map of tensors (in file order).
- * @param fileArg a path string or a file: URL (a number, a Buffer or anything else is a TypeError)
- * @throws TypeError for a file that is not a path; Error naming load and the file (the file system's error as its
- *   cause) when reading fails; Error naming the file (and the key at fault) for truncated files and for anything the format forbids:
+ * What a safetensors file holds: the Map of its tensors in file order, or the nested object save flattened into it
+ * (structure.ts). F16 and BF16 load as float32; I64 as int32 (a RangeError names the tensor when a value does not
+ * fit); I16, I8 and U8 as int32.
+ * @throws Error naming the file (and the key at fault) for truncated files and for anything the format forbids:
  *   duplicate keys, non-string metadata, data ranges that overlap, leave holes or trailing bytes, BOOL bytes other
- *   than 0 and 1, a tensor named __proto__
+ *   than 0 and 1, a tensor named __proto__, an unknown dtype
  */
-export function load(fileArg: string | URL): Map<string, Tensor> {
-  const file = filePath('load', fileArg);
-  const buf = fsCall('load', 'read', file, () => fs.readFileSync(file));
+export function decodeSafetensors(buf: Buffer, file: string): Map<string, Tensor> | Loaded {
+  const { tensors, metadata } = readSafetensors(buf, file);
+  const structure = metadata?.[STRUCTURE];
+  return structure === undefined ? tensors : unflatten(structure, tensors, file);
+}
+
+function readSafetensors(buf: Buffer, file: string): { tensors: Map<string, Tensor>; metadata: Record<string, string> | undefined } {
   if (buf.length < 8) throw corrupt(file, `it has ${buf.length} bytes, fewer than the 8-byte header length`);
   const n = buf.readBigUInt64LE(0);
   if (n > BigInt(buf.length - 8)) throw corrupt(file, `the header claims ${n} bytes but the file has ${buf.length - 8} after the length (truncated?)`);
@@ -217,18 +142,21 @@ export function load(fileArg: string | URL): Map<string, Tensor> {
   const data = buf.subarray(8 + Number(n));
   const out = new Map<string, Tensor>();
   const ranges: [number, number, string][] = [];
+  let metadata: Record<string, string> | undefined;
   for (const [name, raw] of Object.entries(header)) {
     if (name === METADATA) {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'string')) {
         throw corrupt(file, `'${METADATA}' must be an object of strings`);
       }
+      metadata = raw as Record<string, string>;
       continue;
     }
     if (name === PROTO) throw corrupt(file, `a tensor is named '${PROTO}', which JS objects cannot hold safely`);
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw corrupt(file, `tensor '${name}' is not described by an object`);
     const entry = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    const dtype = typeof entry.dtype === 'string' ? BY_CODE.get(entry.dtype) : undefined;
-    if (!dtype) throw corrupt(file, `tensor '${name}' has unsupported dtype ${JSON.stringify(entry.dtype)} (torchlet reads ${[...BY_CODE.keys()].join(', ')})`);
+    const type = typeof entry.dtype === 'string' ? BY_SAFETENSORS.get(entry.dtype) : undefined;
+    if (!type) throw corrupt(file, `tensor '${name}' has unsupported dtype ${JSON.stringify(entry.dtype)} (torchlet reads ${[...BY_SAFETENSORS.keys()].join(', ')})`);
+    const dtype = type.target;
     const shape = entry.shape as number[];
     try {
       checkShape('load', shape);
@@ -241,11 +169,10 @@ export function load(fileArg: string | URL): Map<string, Tensor> {
     }
     const [begin, end] = offs as [number, number];
     if (end < begin) throw corrupt(file, `tensor '${name}' has data_offsets out of order [${begin}, ${end}]`);
-    const bytes = numelOf(shape) * elem(dtype);
+    const bytes = numelOf(shape) * type.size;
     if (end - begin !== bytes) throw corrupt(file, `tensor '${name}' spans ${end - begin} bytes but its shape needs ${bytes}`);
     if (end > data.length) throw corrupt(file, `tensor '${name}' ends at byte ${end} of a ${data.length}-byte data section (truncated?)`);
-    const storage = allocate(dtype, numelOf(shape));
-    Buffer.from(storage.buffer, storage.byteOffset, bytes).set(data.subarray(begin, end));
+    const storage = decodeElements(type, data.subarray(begin, end), numelOf(shape), true, (i, v) => int64Overflow('load', `${file}: tensor '${name}'`, i, v));
     if (dtype === 'bool') {
       const bad = storage.findIndex((b) => b > 1);
       if (bad >= 0) throw corrupt(file, `BOOL tensor '${name}' holds the byte ${storage[bad]} at element ${bad} (only 0 and 1 are booleans)`);
@@ -266,5 +193,5 @@ export function load(fileArg: string | URL): Map<string, Tensor> {
   if (at !== data.length) {
     throw corrupt(file, `the data section has ${data.length - at} trailing bytes after the last tensor${last ? ` ('${last}')` : ''}`);
   }
-  return out;
+  return { tensors: out, metadata };
 }
