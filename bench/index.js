@@ -23,6 +23,7 @@ const WORKLOADS = {
   conv: require('./conv'),
   distributed: require('./distributed'),
   server: require('./server'),
+  dataloader: require('./dataloader'),
 };
 
 function parse(argv) {

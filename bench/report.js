@@ -77,6 +77,8 @@ function readmeSection(results) {
       } else if (r.server) {
         const lat = r.p99_ms === null ? 'no requests' : `/predict p50 ${r.p50_ms.toFixed(2)} / p99 ${r.p99_ms.toFixed(2)} ms`;
         lines.push(`| ${r.workload}: ${lat}, event-loop delay p99 ${r.loop_delay_p99_ms.toFixed(1)} ms, ${r.steps_per_s.toFixed(1)} steps/s | ${r.threads} | | | |`);
+      } else if (r.dataloader) {
+        lines.push(`| ${r.workload}: items/s, item ~${r.item_ms.toFixed(1)} ms, 2 workers vs 0 | ${r.threads} | ${r.items_per_s_2.toFixed(0)} items/s | ${r.items_per_s_0.toFixed(0)} items/s (0 workers) | ${r.ratio.toFixed(2)} |`);
       } else if (r.memory) {
         lines.push(`| ${r.workload}: peak RSS (rise during 20 steps) | ${r.threads} | ${r.torchlet_peak_rss_mb.toFixed(0)} MB (${r.torchlet_rss_rise_mb.toFixed(0)}) | ${r.pytorch_peak_rss_mb?.toFixed(0) ?? 'n/a'} MB (${r.pytorch_rss_rise_mb?.toFixed(0) ?? 'n/a'}) (PyTorch) | |`);
       } else if (r.leak) {

@@ -46,7 +46,7 @@ export type { VarOptions } from './ops/reduce';
 export { tensor, zeros, ones, empty, full, zerosLike, onesLike, emptyLike, fullLike, arange, linspace, eye } from './ops/creation';
 export {
   Generator, defaultGenerator, manualSeed, initialSeed, seed, getRngState, setRngState,
-  rand, randn, randLike, randnLike, randint, randperm,
+  rand, randn, randLike, randnLike, randint, randperm, randomInt64, multinomial,
 } from './random';
 export type { RandomOptions } from './random';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad_mode';

@@ -7,7 +7,7 @@ import { randomBytes } from 'crypto';
 import * as K from './backend/kernels';
 import type { FloatStorage } from './backend/kernels';
 import type { DTypeLike } from './dtype';
-import { checkDType, getDefaultDtype, isFloating } from './dtype';
+import { DTYPES, checkDType, getDefaultDtype, isFloating } from './dtype';
 import { Tensor, defineMethods, emptyTensor } from './tensor';
 import { numelOf } from './shape';
 import {
@@ -294,6 +294,125 @@ export function randperm(n: number, options: RandomOptions = {}): Tensor {
   const { generator } = checkOptions('randperm', options);
   const t = emptyTensor([n], 'int32', 'randperm');
   K.rngRandperm(gen('randperm', generator).state, t.data as Int32Array, 0, n);
+  return t;
+}
+
+// ---- draws no kernel makes: raw 64-bit words and multinomial ---------------------------------------------------
+
+const MT_N = 624;
+const MT_M = 397;
+
+/**
+ * One 32-bit draw from a generator state, as the addon's rng_random (MT19937 with PyTorch's word layout: 624 words,
+ * then the position), for the few draws that need the raw word: random64 and multinomial's double uniforms.
+ */
+function nextUint32(st: Uint32Array): number {
+  if (st[MT_N]! >= MT_N) {
+    for (let i = 0; i < MT_N; i++) {
+      const y = (st[i]! & 0x80000000) | (st[(i + 1) % MT_N]! & 0x7fffffff);
+      st[i] = st[(i + MT_M) % MT_N]! ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+    }
+    st[MT_N] = 0;
+  }
+  let y = st[st[MT_N]!]!;
+  st[MT_N] = st[MT_N]! + 1;
+  y ^= y >>> 11;
+  y ^= (y << 7) & 0x9d2c5680;
+  y ^= (y << 15) & 0xefc60000;
+  y ^= y >>> 18;
+  return y >>> 0;
+}
+
+/** CPUGeneratorImpl::random64: the first draw is the high word. */
+function random64(st: Uint32Array): bigint {
+  const hi = BigInt(nextUint32(st));
+  return (hi << 32n) | BigInt(nextUint32(st));
+}
+
+/** uniform_real_distribution<double>(0, 1): 53 bits of random64 times 2^-53. */
+function uniform53(st: Uint32Array): number {
+  return Number(random64(st) & 0x1fffffffffffffn) / 2 ** 53;
+}
+
+/**
+ * A random int64 as `torch.empty((), dtype=torch.int64).random_(generator=g).item()` gives it (random64 modulo
+ * 2^63): the seed RandomSampler and DataLoader draw. A bigint, since it rarely fits a safe integer.
+ * @example const seed = torch.randomInt64(g);
+ */
+export function randomInt64(generator?: Generator): bigint {
+  return random64(gen('randomInt64', generator).state) % 2n ** 63n;
+}
+
+export interface MultinomialOptions {
+  replacement?: boolean;
+  generator?: Generator;
+}
+
+/**
+ * Indices drawn from the rows of a 1-D or 2-D tensor of non-negative weights, as torch.multinomial, with PyTorch's
+ * CPU stream (1.13): without replacement the largest weight / Exp(1) draws (the Gumbel-top-k trick,
+ * exponentials drawn in double for every entry in memory order); with replacement a binary search of the
+ * normalised cumulative weights per double uniform draw.
+ * @throws RangeError for a bad shape, sample count or distribution, in PyTorch's words
+ * @example torch.multinomial(torch.tensor([0.1, 0.9]), 4, { replacement: true })
+ */
+export function multinomial(input: Tensor, numSamples: number, options: MultinomialOptions = {}): Tensor {
+  checkTensor('multinomial', 'input', input);
+  const { replacement: r, generator } = checkOptions('multinomial', options);
+  const replacement = checkBool('multinomial', 'replacement', r, false);
+  checkInt('multinomial', 'numSamples', numSamples);
+  if (!isFloating(input.dtype)) throw new TypeError(`multinomial: multinomial only supports floating-point dtypes for input, got: ${DTYPES[input.dtype].scalarType}`);
+  if (input.dim() < 1 || input.dim() > 2) throw new RangeError('multinomial: prob_dist must be 1 or 2 dim');
+  const nCat = input.shape[input.dim() - 1]!;
+  const nDist = input.dim() === 2 ? input.shape[0]! : 1;
+  if (numSamples <= 0) throw new RangeError('multinomial: cannot sample n_sample <= 0 samples');
+  if (!replacement && numSamples > nCat) throw new RangeError('multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement');
+  if (nCat > 2 ** 24) throw new RangeError('multinomial: number of categories cannot exceed 2^24');
+  const st = gen('multinomial', generator).state;
+  // The kernels compute in the input's type: float32 inputs round every intermediate to float32.
+  const round = input.dtype === 'float32' ? Math.fround : (v: number): number => v;
+  const rows = (input.dim() === 2 ? input.tolist() : [input.tolist()]) as number[][];
+  const out = new Int32Array(nDist * numSamples);
+  if (!replacement) {
+    const flat = rows.flat();
+    if (!flat.every((v) => v >= 0 && v < Infinity)) throw new RangeError('multinomial: probability tensor contains either `inf`, `nan` or element < 0');
+    if (rows.some((row) => row.reduce((a, b) => a + b, 0) === 0)) throw new RangeError('multinomial: invalid multinomial distribution (sum of probabilities <= 0)');
+    // q = empty_like(self).exponential_(1), drawn over the whole tensor before any division.
+    const q = flat.map(() => round(-Math.log(1 - uniform53(st))));
+    rows.forEach((row, i) => {
+      const keys = row.map((p, j) => ({ j, v: round(p / q[i * nCat + j]!) }));
+      keys.sort((a, b) => b.v - a.v || a.j - b.j);
+      for (let k = 0; k < numSamples; k++) out[i * numSamples + k] = keys[k]!.j;
+    });
+  } else {
+    rows.forEach((row, i) => {
+      const cum = new Float64Array(nCat);
+      let sum = 0;
+      row.forEach((v, j) => {
+        if (!(v >= 0)) throw new RangeError('multinomial: invalid multinomial distribution (encountering probability entry < 0)');
+        if (!Number.isFinite(v)) throw new RangeError('multinomial: invalid multinomial distribution (encountering probability entry = infinity or NaN)');
+        sum = round(sum + v);
+        cum[j] = sum;
+      });
+      if (!(sum > 0)) throw new RangeError('multinomial: invalid multinomial distribution (sum of probabilities <= 0)');
+      for (let j = 0; j < nCat; j++) cum[j] = round(cum[j]! / sum);
+      cum[nCat - 1] = 1;
+      for (let k = 0; k < numSamples; k++) {
+        const u = uniform53(st);
+        let lo = 0;
+        let hi = nCat;
+        while (hi - lo > 0) {
+          const mid = lo + Math.floor((hi - lo) / 2);
+          if (cum[mid]! < u) lo = mid + 1;
+          else hi = mid;
+        }
+        out[i * numSamples + k] = lo;
+      }
+    });
+  }
+  const shape = input.dim() === 2 ? [nDist, numSamples] : [numSamples];
+  const t = emptyTensor(shape, 'int32', 'multinomial');
+  (t.data as Int32Array).set(out);
   return t;
 }
 

@@ -2,7 +2,7 @@
  * Copies that rearrange or repeat a tensor's entries: repeat, tile, repeatInterleave, flip, roll, meshgrid. Each is
  * written with expand, reshape and indexSelect, whose gradients compose into its own.
  */
-import { Tensor, defineMethods } from '../tensor';
+import { Tensor, defineMethods, emptyTensor } from '../tensor';
 import { checkShape, checkTensor, checkTensorList, describe, flatArgs } from '../validate';
 import { normalizeDim, shapeStr } from '../shape';
 import { intTensor } from './along';
@@ -80,13 +80,14 @@ function repeatIndex(op: string, counts: ArrayLike<number>, n: number): Tensor {
     if (c < 0) throw new RangeError(`${op}: repeats can not be negative (got ${c})`);
     total += c;
   }
-  const idx = new Int32Array(total);
+  const out = emptyTensor([total], 'int32', op); // names the op when the counts ask for more than can be allocated
+  const idx = out.data as Int32Array;
   for (let i = 0, k = 0; i < n; i++) {
     const c = counts[counts.length === 1 ? 0 : i]!;
     idx.fill(i, k, k + c);
     k += c;
   }
-  return intTensor(idx, [total]);
+  return out;
 }
 
 /** The repeat counts: an integer, or an int32 tensor of 0 or 1 dims. */

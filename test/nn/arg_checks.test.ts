@@ -89,7 +89,7 @@ describe('wrong kinds of value name the entry point and the argument', () => {
     ['clipGradNorm_', () => nn.utils.clipGradNorm_(5 as never, 1), 'TypeError', /^clipGradNorm_: expected a Tensor or an iterable of Tensors for 'parameters' but received the number 5$/],
     ['clipGradValue_', () => nn.utils.clipGradValue_([torch.zeros(1), 2] as never, 1), 'TypeError', /^clipGradValue_: expected a Tensor for 'parameters\[1\]' but received the number 2$/],
     ['TensorDataset', () => new torch.data.TensorDataset(torch.zeros(2), [1, 2] as never), 'TypeError', /^TensorDataset: expected a Tensor for 'tensors\[1\]' but received an array of length 2$/],
-    ['DataLoader', () => new torch.data.DataLoader(null as never), 'TypeError', /^DataLoader: expected a TensorDataset for 'dataset' but received null$/],
+    ['DataLoader', () => new torch.data.DataLoader(null as never), 'TypeError', /^DataLoader: expected a Dataset, an IterableDataset or a module reference for 'dataset' but received null$/],
     ['DataLoader options', () => new torch.data.DataLoader(new torch.data.TensorDataset(torch.zeros(2)), null as never), 'TypeError', /^DataLoader: expected an options object for 'options' but received null$/],
   ] as const)('%s', (_label, fn, name, message) => {
     expectError(fn, name, message);
