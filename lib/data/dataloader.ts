@@ -20,6 +20,7 @@ import { BatchSampler, RandomSampler, SequentialSampler, checkPositive } from '.
 import { unpack } from '../threads/transfer';
 import type { ResultMessage, TaskMessage, WorkerError, WorkerSetup } from './worker';
 
+/** The options of DataLoader, as torch.utils.data.DataLoader's keywords (camelCased). | */
 export interface DataLoaderOptions<T, B> {
   /** Samples per batch (default 1); null turns automatic batching off (each item is yielded as it is). */
   batchSize?: number | null;

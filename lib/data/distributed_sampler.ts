@@ -3,6 +3,7 @@ import { Generator, randperm } from '../random';
 import { getRank, getWorldSize, isInitialized } from '../distributed';
 import { checkBool, checkInt, checkOptions, describe } from '../validate';
 
+/** The options of DistributedSampler, as torch.utils.data.DistributedSampler's keywords (camelCased). | */
 export interface DistributedSamplerOptions {
   /** Number of ranks sharing the dataset (default: the default process group's world size). */
   numReplicas?: number;

@@ -59,6 +59,7 @@ export class SequentialSampler extends Sampler<number> {
   }
 }
 
+/** The options of RandomSampler: draw with replacement, how many samples, and the generator. | */
 export interface RandomSamplerOptions {
   replacement?: boolean;
   numSamples?: number;
@@ -134,6 +135,7 @@ export class SubsetRandomSampler extends Sampler<number> {
   }
 }
 
+/** The options of WeightedRandomSampler: draw with replacement (default true) and the generator. | */
 export interface WeightedRandomSamplerOptions {
   replacement?: boolean;
   generator?: Generator;
