@@ -184,7 +184,9 @@ export class Tensor {
 
   /**
    * Keeps .grad on this non-leaf tensor at the next backward.
-   * @example const x = torch.ones([2], { requiresGrad: true }); const y = x.mul(2).retainGrad(); y.sum().backward(); y.grad // [1, 1]
+   * @example const x = torch.ones([2], { requiresGrad: true }); const y = x.mul(2).retainGrad();
+   *   y.sum().backward(); y.grad
+   *   // [1, 1]
    */
   retainGrad(): this {
     if (!this.requiresGrad) throw new Error("can't retain_grad on Tensor that has requires_grad=False");

@@ -17,12 +17,14 @@ const OP = 'torch.onnx.export';
 
 /**
  * The opsets export writes: 13 (Split, Squeeze and Unsqueeze take their sizes as inputs) to 17 (LayerNormalization).
- * @example torch.onnx.exportModel(new nn.Linear(2, 1), torch.ones(1, 2), 'm.onnx', { opsetVersion: torch.onnx.MIN_OPSET })
+ * @example torch.onnx.exportModel(new nn.Linear(2, 1), torch.ones(1, 2), 'm.onnx',
+ *     { opsetVersion: torch.onnx.MIN_OPSET })
  */
 export const MIN_OPSET = 13;
 /**
  * The highest opset exportModel writes (17).
- * @example torch.onnx.exportModel(new nn.LayerNorm(4), torch.ones(1, 4), 'ln.onnx', { opsetVersion: torch.onnx.MAX_OPSET })
+ * @example torch.onnx.exportModel(new nn.LayerNorm(4), torch.ones(1, 4), 'ln.onnx',
+ *     { opsetVersion: torch.onnx.MAX_OPSET })
  */
 export const MAX_OPSET = 17;
 /** PyTorch 1.13's default opset. @example torch.onnx.DEFAULT_OPSET // 14 */

@@ -69,7 +69,8 @@ function emptyConvolution(op: string, input: Tensor, weight: Tensor, bias: Tenso
  * 2-D convolution over [N, C, H, W] (or unbatched [C, H, W]) input with weight [OC, C / groups, kh, kw].
  * @throws RangeError with PyTorch's messages for channel mismatches, kernels larger than the padded input and
  *   groups that do not divide the channels
- * @example torch.nn.functional.conv2d(torch.randn(1, 3, 8, 8), torch.randn(4, 3, 3, 3), null, { padding: 1 }).shape // [1, 4, 8, 8]
+ * @example torch.nn.functional.conv2d(torch.randn(1, 3, 8, 8), torch.randn(4, 3, 3, 3), null, { padding: 1 }).shape
+ *   // [1, 4, 8, 8]
  */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
@@ -209,7 +210,8 @@ export interface ConvTranspose2dOptions {
 
 /**
  * Transposed 2-D convolution with weight [C_in, C_out / groups, kh, kw], as torch.nn.functional.conv_transpose2d.
- * @example torch.nn.functional.convTranspose2d(torch.randn(1, 4, 5, 5), torch.randn(4, 2, 2, 2), null, { stride: 2 }).shape // [1, 2, 10, 10]
+ * @example F.convTranspose2d(torch.randn(1, 4, 5, 5), torch.randn(4, 2, 2, 2), null, { stride: 2 }).shape
+ *   // [1, 2, 10, 10]
  */
 export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}): Tensor {
   const op = 'convTranspose2d';

@@ -130,7 +130,7 @@ function product(name: string, a: Tensor, b: Tensor, shape: number[]): Tensor {
 }
 
 /**
- * Matrix product of two 2-D tensors. @example torch.mm(a, b)
+ * Matrix product of two 2-D tensors, as torch.mm.
  * @example torch.mm(torch.tensor([[1, 2]]), torch.tensor([[3], [4]])) // [[11]]
  */
 export function mm(a: Tensor, b: Tensor): Tensor {

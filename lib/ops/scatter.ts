@@ -116,7 +116,7 @@ export interface ScatterOptions {
  * @param src the values: a tensor of x's dtype, or one number
  * @param options reduce: 'add' or 'multiply'
  * @throws RangeError for positions out of bounds or shapes that do not fit
- * @example torch.zeros(2, 3).scatter(0, torch.tensor([[1, 0, 1]]), 1)
+ * @example torch.zeros(2, 3).scatter(0, torch.tensor([[1, 0, 1]], { dtype: 'int64' }), 1)
  */
 export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | Scalar, options?: ScatterOptions): Tensor {
   const op = 'scatter';
@@ -167,7 +167,8 @@ export interface ScatterReduceOptions {
  * @param reduce 'sum', 'prod', 'mean', 'amax' or 'amin'
  * @param options includeSelf (default true)
  * @throws RangeError for positions out of bounds, shapes that do not fit, or another reduce
- * @example torch.zeros(3).scatterReduce(0, torch.tensor([0, 0, 2]), torch.tensor([1., 2., 3.]), 'amax')
+ * @example const index = torch.tensor([0, 0, 2], { dtype: 'int64' });
+ *   torch.zeros(3).scatterReduce(0, index, torch.tensor([1., 2., 3.]), 'amax')
  */
 export function scatterReduce(x: Tensor, dim: number, index: Tensor, src: Tensor, reduce: ScatterReduce, options?: ScatterReduceOptions): Tensor {
   const op = 'scatterReduce';
@@ -224,7 +225,7 @@ export function scatterReduce(x: Tensor, dim: number, index: Tensor, src: Tensor
  * @param x int32 (int64) class indices
  * @param numClasses the number of classes, or -1 for the largest index + 1
  * @throws TypeError for a non-integer x; RangeError for negative indices or ones >= numClasses
- * @example F.oneHot(torch.tensor([0, 2]), 3) // [[1, 0, 0], [0, 0, 1]]
+ * @example F.oneHot(torch.tensor([0, 2], { dtype: 'int64' }), 3) // [[1, 0, 0], [0, 0, 1]]
  */
 export function oneHot(x: Tensor, numClasses = -1): Tensor {
   const op = 'oneHot';
@@ -258,13 +259,17 @@ declare module '../tensor' {
      */
     scatter_(dim: number, index: Tensor, src: Tensor | Scalar, options?: ScatterOptions): this;
     /**
-     * This tensor with src reduced into the positions index names along dim ('sum', 'prod', 'mean', 'amax', 'amin'), as Tensor.scatter_reduce.
-     * @example torch.zeros(2).scatterReduce(0, torch.tensor([0, 0, 1], { dtype: 'int64' }), torch.tensor([1, 5, 2]), 'amax') // [5, 2]
+     * This tensor with src reduced into the positions index names along dim ('sum', 'prod', 'mean', 'amax', 'amin'),
+     * as Tensor.scatter_reduce.
+     * @example const index = torch.tensor([0, 0, 1], { dtype: 'int64' });
+     *   torch.zeros(2).scatterReduce(0, index, torch.tensor([1, 5, 2]), 'amax')
+     *   // [5, 2]
      */
     scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: ScatterReduce, options?: ScatterReduceOptions): Tensor;
     /**
      * scatterReduce written into this tensor, as Tensor.scatter_reduce_.
-     * @example torch.zeros(2).scatterReduce_(0, torch.tensor([1, 1], { dtype: 'int64' }), torch.tensor([1, 2]), 'sum') // [0, 3]
+     * @example torch.zeros(2).scatterReduce_(0, torch.tensor([1, 1], { dtype: 'int64' }), torch.tensor([1, 2]), 'sum')
+     *   // [0, 3]
      */
     scatterReduce_(dim: number, index: Tensor, src: Tensor, reduce: ScatterReduce, options?: ScatterReduceOptions): this;
   }

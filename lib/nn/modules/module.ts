@@ -51,7 +51,10 @@ const MODULES = Symbol('modules');
 /**
  * The base class of every layer and model, as torch.nn.Module: a subclass defines forward, and the parameters, buffers
  * and submodules it assigns to fields are registered (so parameters(), stateDict(), train() and the rest reach them).
- * @example class Net extends nn.Module { fc = new nn.Linear(4, 2); forward(x: Tensor) { return this.fc.forward(x).relu(); } }
+ * @example class Net extends nn.Module {
+ *     fc = new nn.Linear(4, 2);
+ *     forward(x: Tensor) { return this.fc.forward(x).relu(); }
+ *   }
  *   new Net().forward(torch.randn(3, 4)).shape // [3, 2]
  */
 export abstract class Module {
@@ -146,7 +149,9 @@ export abstract class Module {
   /**
    * Registers a parameter (or null, which keeps the name registered without a value).
    * @throws TypeError for values that are not Parameters
-   * @example const m = new nn.Identity(); m.registerParameter('scale', new nn.Parameter(torch.ones(1))); m.parameters().length // 1
+   * @example const m = new nn.Identity(); m.registerParameter('scale', new nn.Parameter(torch.ones(1)));
+   *   m.parameters().length
+   *   // 1
    */
   registerParameter(name: string, param: Parameter | null): void {
     checkMemberName('registerParameter', 'parameter', name);
@@ -165,7 +170,8 @@ export abstract class Module {
 
   /**
    * Registers a buffer: state that is not trained (running statistics); persistent ones go into stateDict.
-   * @example const m = new nn.Identity(); m.registerBuffer('steps', torch.zeros(1)); [...m.stateDict().keys()] // ['steps']
+   * @example const m = new nn.Identity(); m.registerBuffer('steps', torch.zeros(1)); [...m.stateDict().keys()]
+   *   // ['steps']
    */
   registerBuffer(name: string, tensor: Tensor | null, persistent = true): void {
     checkMemberName('registerBuffer', 'buffer', name);
@@ -255,7 +261,8 @@ export abstract class Module {
   }
   /**
    * (name, buffer) pairs of this module and (with recurse) its submodules, as Module.named_buffers.
-   * @example new nn.BatchNorm1d(3).namedBuffers().map(([n]) => n) // ['running_mean', 'running_var', 'num_batches_tracked']
+   * @example new nn.BatchNorm1d(3).namedBuffers().map(([n]) => n)
+   *   // ['running_mean', 'running_var', 'num_batches_tracked']
    */
   namedBuffers(prefix = '', recurse = true): [string, Tensor][] {
     checkPrefix('namedBuffers', prefix);
@@ -393,7 +400,8 @@ export abstract class Module {
 
   /**
    * Clears parameter gradients (to null by default, as PyTorch 2.x).
-   * @example const m = new nn.Linear(2, 1); m.forward(torch.ones(1, 2)).sum().backward(); m.zeroGrad(); m.weight.grad // null
+   * @example const m = new nn.Linear(2, 1); m.forward(torch.ones(1, 2)).sum().backward(); m.zeroGrad(); m.weight.grad
+   *   // null
    */
   zeroGrad(setToNone = true): void {
     for (const p of this.parameters()) {
@@ -429,7 +437,8 @@ export abstract class Module {
 
   /**
    * Calls fn on every descendant (children first) and on this module, as Module.apply.
-   * @example new nn.Sequential(new nn.Linear(2, 2)).apply((m) => { if (m instanceof nn.Linear) nn.init.zeros_(m.weight); })
+   * @example new nn.Sequential(new nn.Linear(2, 2))
+   *     .apply((m) => { if (m instanceof nn.Linear) nn.init.zeros_(m.weight); })
    */
   apply(fn: (m: Module) => void): this {
     if (typeof fn !== 'function') throw new TypeError(`apply: expected a function for 'fn' but received ${describe(fn)}`);
