@@ -13,7 +13,8 @@
  *   - other members (constructors, properties, subclasses' own methods such as Linear.forward) and references
  *     (re-exports under a second name, `default`, `multiprocessing`) are not checked: the class or the original
  *     carries the documentation.
- * Prints each offender as `kind name (file:line): missing ...` and a count; exits 1 if there is any.
+ * Prints each offender as `kind name (file): missing ...` and a count; exits 1 if there is any. (typedoc itself
+ * fails first on a reference to an unexported type or a broken {@link}: typedoc.json treats those warnings as errors.)
  * `node scripts/check-docs.js --list` prints the counts per namespace and exits 0 (a to-do list while writing docs).
  */
 'use strict';
