@@ -11,7 +11,7 @@
  */
 const { spawn } = require('child_process');
 const fs = require('fs');
-const net = require('net');
+const { freePort } = require('./ports');
 const path = require('path');
 
 const { summarize } = require('./stats');
@@ -74,16 +74,6 @@ async function rankMain(world, batch, warmup, steps) {
   console.log(JSON.stringify({ times }));
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs `world` ranks of one side; resolves with rank 0's step times (the ranks wait for each other every step). */
 async function runSide(side, world, warmup, steps) {

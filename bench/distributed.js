@@ -10,7 +10,7 @@
  */
 const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
-const net = require('net');
+const { freePort } = require('./ports');
 const os = require('os');
 const path = require('path');
 const readline = require('readline');
@@ -63,16 +63,6 @@ async function rankMain(maxBytes) {
   d.destroyProcessGroup();
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Compiles the C++ driver against the system Gloo (scripts/find-gloo.js finds it). */
 function compileDriver() {
