@@ -100,3 +100,16 @@ net.blocks.append(new nn.Linear(8, 8));
 new nn.Linear(2, 2).forward('x');
 // @ts-expect-error Block.forward takes one Tensor, also when reached through a ModuleList
 net.blocks.at(0).forward(x, x);
+
+// ---- DataLoader batches: a TensorDataset of two tensors gives [Tensor, Tensor] batches
+const loader = new torch.data.DataLoader(new torch.data.TensorDataset(x, torch.zeros(4)), { batchSize: 2 });
+for (const [bx, by] of loader) {
+  const both: Tensor = bx.add(by.unsqueeze(1));
+  void both;
+}
+for (const batch of loader) {
+  const [bx, by] = batch;
+  // @ts-expect-error the batch is a pair, not a triple
+  const [, , bz] = batch; // (were batches Tensor[], this would compile)
+  void [bx, by, bz];
+}
