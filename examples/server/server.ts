@@ -126,7 +126,7 @@ export function startServer(options: ServerOptions = {}): Promise<Service> {
       if (e !== undefined) error = (e as Error).stack ?? String(e);
     };
     if (m === 'worker') {
-      const handle = torch.threads.runTraining(path.join(__dirname, 'train.ts'), { args: { ...args, shared: model.stateDict() }, numThreads });
+      const handle = torch.threads.runTraining(path.join(__dirname, 'train.ts'), { args: { ...args, shared: model.stateDict() }, numThreads, niceness: 10 });
       run = handle;
       handle.on('progress', (p: Progress) => (progress = p));
       finished = handle.result.then(

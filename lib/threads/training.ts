@@ -23,6 +23,13 @@ export interface RunTrainingOptions {
    * so this is also the count the calling thread's ops use.
    */
   numThreads?: number;
+  /**
+   * The worker thread's niceness, -20 to 19 (default 0: the caller's). On Linux each thread has its own, so
+   * `niceness: 10` makes the kernel run the caller's thread (a server answering requests) first whenever both want a
+   * core, and training takes what is left. Set with os.setPriority in the worker; raising priority (a negative
+   * value) needs privileges, and an unsupported platform ignores it.
+   */
+  niceness?: number;
   /** With a watched module (threads.watch), post its state dict every this many progress reports (0: never). */
   stateDictEvery?: number;
   /** Node options for the worker (default: the parent's execArgv, plus ts-node for a .ts module). */
@@ -155,7 +162,7 @@ function nodeOptions(): string[] {
  * exports `default` or `train(args, ctx)`, which may be async; ctx (or the threads.* functions, inside the worker)
  * gives reportProgress, isCancelled, signal, postStateDict and watch.
  * @param modulePath the training module, absolute or relative to the working directory
- * @param options args, exportName, numThreads, stateDictEvery, execArgv
+ * @param options args, exportName, numThreads, niceness, stateDictEvery, execArgv
  * @returns a handle: progress events and iteration, cancel(), and `result`, which rejects with the worker's error
  * @throws TypeError/RangeError for bad options
  * @example
@@ -173,6 +180,7 @@ export function runTraining(modulePath: string, options?: RunTrainingOptions): T
   }
   const numThreads = o.numThreads === undefined ? undefined : checkInt('runTraining', 'numThreads', o.numThreads, 1, maxThreads());
   const stateDictEvery = o.stateDictEvery === undefined ? 0 : checkInt('runTraining', 'stateDictEvery', o.stateDictEvery, 0);
+  const niceness = o.niceness === undefined ? 0 : checkInt('runTraining', 'niceness', o.niceness, -20, 19);
   if (o.execArgv !== undefined && !(Array.isArray(o.execArgv) && o.execArgv.every((a) => typeof a === 'string'))) {
     throw new TypeError(`runTraining: expected an array of strings for 'execArgv' but received ${describe(o.execArgv)}`);
   }
@@ -185,7 +193,7 @@ export function runTraining(modulePath: string, options?: RunTrainingOptions): T
   const worker = new Worker(`require(${JSON.stringify(ENTRY)});`, {
     eval: true,
     execArgv,
-    workerData: { modulePath: resolved, exportName: o.exportName, args: args.message, cancelFlag, numThreads, stateDictEvery },
+    workerData: { modulePath: resolved, exportName: o.exportName, args: args.message, cancelFlag, numThreads, niceness, stateDictEvery },
     transferList: args.transferList,
   });
   return new TrainingHandle(worker, cancelFlag);

@@ -2,6 +2,7 @@
  * The training worker's entry point (runTraining starts it): sets the thread count, loads the training module in
  * this thread, calls its training function with a TrainingContext, and posts the result or the error back.
  */
+import * as os from 'os';
 import * as path from 'path';
 import { parentPort, workerData } from 'worker_threads';
 
@@ -18,6 +19,7 @@ interface Data {
   readonly args: unknown;
   readonly cancelFlag: Int32Array;
   readonly numThreads: number | undefined;
+  readonly niceness: number;
   readonly stateDictEvery: number;
 }
 
@@ -30,6 +32,14 @@ function post(m: WorkerMessage, transferList: ArrayBuffer[] = []): void {
 async function main(): Promise<void> {
   const d = workerData as Data;
   if (d.numThreads !== undefined) setNumThreads(d.numThreads);
+  // os.setPriority(0, n) is setpriority(PRIO_PROCESS, 0, n): on Linux it sets this thread's niceness only.
+  if (d.niceness !== 0) {
+    try {
+      os.setPriority(0, d.niceness);
+    } catch (e) {
+      if (d.niceness < 0) throw new RangeError(`runTraining: cannot set niceness ${d.niceness} (${(e as Error).message}); negative values need privileges`);
+    }
+  }
   const ctx = startContext(unpack(d.args), d.cancelFlag, d.stateDictEvery);
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const mod = require(d.modulePath) as Record<string, unknown>;

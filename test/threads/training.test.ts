@@ -2,6 +2,7 @@
  * runTraining: a worker trains a Linear(1, 1) on y = 2x + 1 (test/threads/fixtures/train_linear.js). The trained
  * weights are checked against the same SGD computed here in plain JS from the initial weights.
  */
+import * as os from 'os';
 import * as path from 'path';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -91,6 +92,17 @@ describe('runTraining', () => {
     expect(() => threads.runTraining(42 as unknown as string)).toThrow(new TypeError("runTraining: expected a module path (string) for 'modulePath' but received the number 42"));
     expect(() => threads.runTraining(FIXTURE, { numThreads: 0 })).toThrow(RangeError);
     expect(() => threads.runTraining(FIXTURE, { args: { f: () => 0 } })).toThrow(/pack: value\.f is a function/);
+  });
+
+  test('niceness lowers the worker thread only, so a serving thread runs first', async () => {
+    const run = threads.runTraining(FIXTURE, { args: { steps: 2 }, niceness: 10 });
+    const { value } = await run.result;
+    expect((value as { niceness: number }).niceness).toBe(10);
+    expect(os.getPriority(0)).toBe(0);
+    const plain = await threads.runTraining(FIXTURE, { args: { steps: 1 } }).result;
+    expect((plain.value as { niceness: number }).niceness).toBe(0);
+    expect(() => threads.runTraining(FIXTURE, { niceness: 20 })).toThrow(new RangeError("runTraining: expected an integer in [-20, 19] for 'niceness' but received the number 20"));
+    expect(() => threads.runTraining(FIXTURE, { niceness: '10' as unknown as number })).toThrow(TypeError);
   });
 
   test('the worker-side functions refuse to run outside a training worker', () => {
