@@ -131,7 +131,10 @@ export function padSequence(sequences: readonly Tensor[], options: PadOptions = 
   const seqs = checkTensorList(op, 'sequences', sequences);
   const o = checkOptions(op, options);
   const batchFirst = checkBool(op, 'batchFirst', o.batchFirst, false);
-  const paddingValue = checkNumber(op, 'paddingValue', o.paddingValue ?? 0);
+  return pad(op, seqs, batchFirst, checkNumber(op, 'paddingValue', o.paddingValue ?? 0));
+}
+
+function pad(op: string, seqs: readonly Tensor[], batchFirst: boolean, paddingValue: number): Tensor {
   if (seqs.length === 0) throw new RangeError(`${op}: received an empty list of sequences`);
   seqs.forEach((s, i) => {
     if (s.dim() === 0) throw new RangeError(`${op}: Dimension specified as 0 but tensor has no dimensions (sequence ${i} is 0-dim)`);
@@ -187,13 +190,14 @@ export function packPaddedSequence(input: Tensor, lengths: Tensor | readonly num
   checkTensor(op, 'input', input);
   const o = checkOptions(op, options);
   const batchFirst = checkBool(op, 'batchFirst', o.batchFirst, false);
-  const enforceSorted = checkBool(op, 'enforceSorted', o.enforceSorted, true);
-  let lens = lengthsOf(op, lengths);
+  return pack(op, input, lengthsOf(op, lengths), batchFirst, checkBool(op, 'enforceSorted', o.enforceSorted, true));
+}
+
+function pack(op: string, input: Tensor, lens: number[], batchFirst: boolean, enforceSorted: boolean): PackedSequence {
   let order: number[] | null = null;
   if (!enforceSorted) {
     order = lens.map((_, i) => i).sort((a, b) => lens[b]! - lens[a]! || a - b);
-    const sorted = order.map((i) => lens[i]!);
-    lens = sorted;
+    lens = order.map((i) => lens[i]!);
   }
   if (input.dim() < 2) {
     throw new RangeError(`${op}: Dimension out of range (expected to be in range of [-1, 0], but got 1) (input of shape ${shapeStr(input.shape)} has no batch dim)`);
@@ -296,8 +300,7 @@ export function packSequence(sequences: readonly Tensor[], options: { enforceSor
   const seqs = checkTensorList(op, 'sequences', sequences);
   const o = checkOptions(op, options);
   const enforceSorted = checkBool(op, 'enforceSorted', o.enforceSorted, true);
-  const padded = padSequence(seqs);
-  return packPaddedSequence(padded, seqs.map((s) => s.shape[0]!), { enforceSorted });
+  return pack(op, pad(op, seqs, false, 0), seqs.map((s) => s.shape[0]!), false, enforceSorted);
 }
 
 /**
