@@ -25,7 +25,7 @@ torch.manual_seed(13)
 
 
 def randn(*shape, dtype=torch.float32):
-    return torch.randn(*shape, dtype=torch.float64).round(decimals=4).to(dtype)
+    return torch.randn(shape, dtype=torch.float64).round(decimals=4).to(dtype)
 
 
 def leaf(t):
@@ -159,8 +159,253 @@ def rnn_cases():
     return cases
 
 
+# ---- torch.autograd.Function ------------------------------------------------------------------------------------
+# test/autograd/function.test.ts defines the same ops in torchlet, by the same names.
+
+class MyExp(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = x.exp()
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        return g * y
+
+
+class MyLinear(torch.autograd.Function):
+    """The linear op of PyTorch's "Extending torch.autograd" notes, with needs_input_grad."""
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight, bias)
+        out = x.mm(weight.t())
+        return out + bias if bias is not None else out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight, bias = ctx.saved_tensors
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = g.mm(weight)
+        if ctx.needs_input_grad[1]:
+            gw = g.t().mm(x)
+        if bias is not None and ctx.needs_input_grad[2]:
+            gb = g.sum(0)
+        return gx, gw, gb
+
+
+class ClampST(torch.autograd.Function):
+    """Clamp with a straight-through gradient; lo and hi are plain numbers."""
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        return x.clamp(lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None, None
+
+
+class ScaleBy(torch.autograd.Function):
+    """A ctx attribute; backward returns a gradient that sums to the input's shape (PyTorch's sum_to)."""
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.k = k
+        return x * k
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * ctx.k).expand(2, *g.shape) / 2, None
+
+
+class SinCos(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.sin(), x.cos()
+
+    @staticmethod
+    def backward(ctx, gs, gc):
+        x, = ctx.saved_tensors
+        return gs * x.cos() - gc * x.sin()
+
+
+class MaxArg(torch.autograd.Function):
+    """A non-differentiable integer output beside a differentiable one; backward receives zeros for it."""
+    @staticmethod
+    def forward(ctx, x):
+        i = x.argmax()
+        ctx.mark_non_differentiable(i)
+        ctx.save_for_backward(x, i)
+        return x.max(), i
+
+    @staticmethod
+    def backward(ctx, gv, gi):
+        x, i = ctx.saved_tensors
+        assert gi.dtype == torch.int64 and float(gi) == 0
+        return torch.zeros_like(x).index_fill(0, i.reshape(1), 1) * gv
+
+
+class Mul2_(torch.autograd.Function):
+    """In place: the input is marked dirty and returned."""
+    @staticmethod
+    def forward(ctx, x):
+        x.mul_(2)
+        ctx.mark_dirty(x)
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+class Cube(torch.autograd.Function):
+    """backward made of differentiable ops of a saved input: create_graph gives the second derivative."""
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * 3 * x ** 2
+
+
+def function_cases():
+    cases = []
+
+    def case(name, fn, inputs, args=(), second=False):
+        xs = [leaf(x) for x in inputs]
+        outs = fn(*xs, *args)
+        outs = list(outs) if isinstance(outs, tuple) else [outs]
+        c = {'name': name, 'inputs': [dump_tensor(x) for x in xs], 'args': list(args),
+             'outs': [dump_tensor(o) for o in outs], 'names': [o.grad_fn.name() if o.grad_fn else None for o in outs]}
+        ups = [randn(*o.shape, dtype=o.dtype) if o.requires_grad else None for o in outs]
+        c['upstream'] = [dump_tensor(u) if u is not None else None for u in ups]
+        total = sum((o * u).sum() for o, u in zip(outs, ups) if u is not None)
+        want = [x for x in xs if x.requires_grad]
+        gs = torch.autograd.grad(total, want, create_graph=second, allow_unused=True)
+        c['grads'] = [dump_tensor(g) if g is not None else None for g in gs]
+        if second:
+            gg = torch.autograd.grad(sum(g.sum() for g in gs), want)
+            c['grads2'] = [dump_tensor(g) for g in gg]
+        cases.append(c)
+
+    case('MyExp', MyExp.apply, [randn(2, 3)], second=True)
+    case('MyExp', MyExp.apply, [randn(4, dtype=torch.float64)])
+    case('MyLinear', MyLinear.apply, [randn(4, 3), randn(2, 3), randn(2)])
+    case('MyLinear', MyLinear.apply, [randn(4, 3), randn(2, 3)])
+    case('ClampST', ClampST.apply, [randn(5) * 2], (-1.0, 0.5))
+    case('ScaleBy', ScaleBy.apply, [randn(3, 2)], (1.5,))
+    case('SinCos', SinCos.apply, [randn(4)], second=True)
+    case('MaxArg', MaxArg.apply, [randn(5)])
+    case('Mul2_', lambda x: Mul2_.apply(x * 1), [randn(3)])
+    case('Cube', Cube.apply, [randn(3)], second=True)
+
+    # Only the cosine used: backward receives zeros for the sine (materialized), as PyTorch gives.
+    x = leaf(randn(4))
+    s, co = SinCos.apply(x)
+    up = randn(4)
+    g, = torch.autograd.grad((co * up).sum(), [x])
+    cases.append({'name': 'SinCosSecondOnly', 'inputs': [dump_tensor(x)], 'args': [], 'upstream': [None, dump_tensor(up)],
+                  'grads': [dump_tensor(g)]})
+
+    errors = {}
+    x = leaf(randn(3))
+
+    class Two(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            return x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    errors['count'] = error_of(lambda: Two.apply(x, 2).sum().backward())
+
+    class Extra(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+    errors['extra'] = error_of(lambda: Extra.apply(x).sum().backward())
+
+    class Shape(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g[:2]
+    errors['shape'] = error_of(lambda: Shape.apply(x).sum().backward())
+
+    class NonTensor(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            return x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+    errors['nonTensor'] = error_of(lambda: NonTensor.apply(x, 2).sum().backward())
+
+    y = MyExp.apply(x)
+    y.sum().backward()
+    errors['freed'] = error_of(lambda: y.grad_fn.saved_tensors)
+
+    class NoForward(torch.autograd.Function):
+        pass
+    errors['noForward'] = error_of(lambda: NoForward.apply(x))
+
+    class NoBackward(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+    errors['noBackward'] = error_of(lambda: NoBackward.apply(x).sum().backward())
+    errors['dirtyLeaf'] = error_of(lambda: Mul2_.apply(x))
+
+    class DirtyNotReturned(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    errors['dirtyNotReturned'] = error_of(lambda: DirtyNotReturned.apply(x * 1))
+
+    class SaveNumber(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x, 3)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    errors['saveNumber'] = error_of(lambda: SaveNumber.apply(x))
+
+    class BadType(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return 3
+    errors['badType'] = error_of(lambda: BadType.apply(x).sum().backward())
+    return {'cases': cases, 'errors': errors}
+
+
 def main():
-    out = {'torch': torch.__version__, 'rnn': rnn_cases()}
+    out = {'torch': torch.__version__, 'rnn': rnn_cases(), 'function': function_cases()}
     with open(OUT, 'w') as f:
         json.dump(out, f, separators=(',', ':'))
     print(f'wrote {OUT}: {os.path.getsize(OUT)} bytes')
