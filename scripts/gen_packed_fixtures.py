@@ -11,6 +11,7 @@ import json
 import math
 import os
 import sys
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +22,7 @@ from gen_fixtures import dump_tensor, enc  # noqa: E402  (the shared encoding)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'packed.json')
 torch.set_num_threads(1)
+warnings.filterwarnings('ignore', message='reduction: .mean. divides')
 torch.manual_seed(13)
 
 
@@ -404,10 +406,221 @@ def function_cases():
     return {'cases': cases, 'errors': errors}
 
 
+# ---- losses -----------------------------------------------------------------------------------------------------
+# Each case names the functional loss in torchlet's spelling; keyword names are camelCased and tensor keywords
+# (weight, posWeight) stored as tensors.
+
+FUNCTIONAL = {
+    'cosineEmbeddingLoss': F.cosine_embedding_loss,
+    'marginRankingLoss': F.margin_ranking_loss,
+    'tripletMarginLoss': F.triplet_margin_loss,
+    'poissonNllLoss': F.poisson_nll_loss,
+    'gaussianNllLoss': F.gaussian_nll_loss,
+    'hingeEmbeddingLoss': F.hinge_embedding_loss,
+    'softMarginLoss': F.soft_margin_loss,
+    'multilabelSoftMarginLoss': F.multilabel_soft_margin_loss,
+    'multiMarginLoss': F.multi_margin_loss,
+    'binaryCrossEntropy': F.binary_cross_entropy,
+    'binaryCrossEntropyWithLogits': F.binary_cross_entropy_with_logits,
+    'l1Loss': F.l1_loss,
+    'mseLoss': F.mse_loss,
+    'smoothL1Loss': F.smooth_l1_loss,
+    'huberLoss': F.huber_loss,
+    'klDiv': F.kl_div,
+    'nllLoss': F.nll_loss,
+    'crossEntropy': F.cross_entropy,
+}
+
+
+def camel(name):
+    head, *rest = name.split('_')
+    return head + ''.join(w.title() for w in rest)
+
+
+def enc_kwargs(kw):
+    return {camel(k): ({'tensor': dump_tensor(v)} if isinstance(v, torch.Tensor) else enc(v)) for k, v in kw.items()}
+
+
+def sign(*shape):
+    return torch.randint(0, 2, shape).double().mul(2).sub(1)
+
+
+def probs(*shape):
+    return torch.rand(shape, dtype=torch.float64).mul(0.9).add(0.05).round(decimals=4).float()
+
+
+def loss_cases():
+    cases = []
+
+    def case(fn, inputs, grad=None, **kw):
+        """grad: which inputs get gradients (default: every floating one)."""
+        grad = grad if grad is not None else [x.is_floating_point() for x in inputs]
+        xs = [x.detach().clone().requires_grad_(g) for x, g in zip(inputs, grad)]
+        c = {'fn': fn, 'inputs': [dump_tensor(x) for x in xs], 'grad': grad, 'kwargs': enc_kwargs(kw)}
+        try:
+            out = FUNCTIONAL[fn](*xs, **kw)
+        except Exception as e:  # noqa: BLE001
+            c['error'] = {'type': type(e).__name__, 'message': str(e).split('\n')[0]}
+            cases.append(c)
+            return
+        c['out'] = dump_tensor(out)
+        c['upstream'], c['grads'] = backward_of([out], xs)
+        c['upstream'] = c['upstream'][0]
+        cases.append(c)
+
+    def all_reductions(fn, make, **kw):
+        for r in ('mean', 'sum', 'none'):
+            case(fn, make(), reduction=r, **kw)
+
+    f = lambda t: t.float()  # noqa: E731
+    # cosine embedding: [N, D] with a [N] target, [D] with a 0-dim one, margins, empty batch, bad ranks.
+    all_reductions('cosineEmbeddingLoss', lambda: [randn(4, 3), randn(4, 3), f(sign(4))], grad=[True, True, False])
+    case('cosineEmbeddingLoss', [randn(5, 2), randn(5, 2), f(sign(5))], grad=[True, True, False], margin=0.3)
+    case('cosineEmbeddingLoss', [randn(3), randn(3), torch.tensor(-1.)], grad=[True, True, False], margin=-0.5)
+    case('cosineEmbeddingLoss', [randn(3, 4), randn(3, 4), torch.tensor([1, -1, 0])], grad=[True, True, False])
+    case('cosineEmbeddingLoss', [randn(3, 4), randn(1, 4), torch.tensor([1, -1, 1])], grad=[True, True, False])
+    case('cosineEmbeddingLoss', [torch.zeros(0, 4), torch.zeros(0, 4), torch.zeros(0)], grad=[True, True, False])
+    case('cosineEmbeddingLoss', [randn(3, 4), randn(3, 4), torch.ones(1, 3)])
+    case('cosineEmbeddingLoss', [randn(3, 4), randn(3, 4), torch.tensor(1.)])
+    case('cosineEmbeddingLoss', [randn(3, 4), randn(2, 4), torch.ones(3)])
+    case('cosineEmbeddingLoss', [randn(3, 4), randn(3, 4), torch.ones(2)])
+    case('cosineEmbeddingLoss', [randn(3, 4), randn(3, 4), torch.ones(3)], reduction='avg')
+    # margin ranking: broadcasting, margins, ranks.
+    all_reductions('marginRankingLoss', lambda: [randn(6), randn(6), f(sign(6))], margin=0.2)
+    case('marginRankingLoss', [randn(3, 4), randn(3, 4), f(sign(3, 1))], grad=[True, True, False])
+    case('marginRankingLoss', [randn(3, 4), randn(4), f(sign(4))])
+    case('marginRankingLoss', [randn(3, 4), randn(3, 4), f(sign(2, 1))])
+    # triplet margin: p, eps, swap, margins, 1-D and 3-D inputs, empty batch, ranks.
+    all_reductions('tripletMarginLoss', lambda: [randn(4, 5), randn(4, 5), randn(4, 5)])
+    case('tripletMarginLoss', [randn(4, 5), randn(4, 5), randn(4, 5)], swap=True, margin=2.0)
+    case('tripletMarginLoss', [randn(4, 5), randn(4, 5), randn(4, 5)], p=1, eps=0.0)
+    case('tripletMarginLoss', [randn(4, 5), randn(4, 5), randn(4, 5)], p=3.0, margin=0.5)
+    case('tripletMarginLoss', [randn(4, 5), randn(4, 5), randn(4, 5)], p=float('inf'), reduction='none')
+    case('tripletMarginLoss', [randn(5), randn(5), randn(5)])
+    case('tripletMarginLoss', [randn(2, 3, 4), randn(2, 3, 4), randn(1, 3, 4)], reduction='none')
+    case('tripletMarginLoss', [torch.zeros(0, 4), torch.zeros(0, 4), torch.zeros(0, 4)])
+    case('tripletMarginLoss', [randn(3, 4), randn(3, 4), randn(4)])
+    # Poisson NLL: log and rate input, full (Stirling past 1), eps, broadcasting, every reduction.
+    all_reductions('poissonNllLoss', lambda: [randn(3, 4), probs(3, 4).mul(5).round()])
+    case('poissonNllLoss', [probs(3, 4), probs(3, 4).mul(5).round()], log_input=False)
+    case('poissonNllLoss', [probs(6), torch.tensor([0., 1, 2, 3, 7, 0.5])], log_input=False, full=True, eps=1e-4, grad=[True, False])
+    case('poissonNllLoss', [randn(6), torch.tensor([0., 1, 2, 3, 7, 0.5])], full=True, reduction='none', grad=[True, False])
+    case('poissonNllLoss', [randn(3, 4), probs(4).mul(3)], reduction='sum')
+    case('poissonNllLoss', [randn(3, 4), probs(2)])
+    case('poissonNllLoss', [torch.zeros(0), torch.zeros(0)])
+    # Gaussian NLL: heteroscedastic and homoscedastic var shapes, clamping at eps, full, errors.
+    all_reductions('gaussianNllLoss', lambda: [randn(3, 4), randn(3, 4), probs(3, 4)])
+    case('gaussianNllLoss', [randn(3, 4), randn(3, 4), probs(3)], full=True)
+    case('gaussianNllLoss', [randn(3, 4), randn(3, 4), probs(3, 1)])
+    case('gaussianNllLoss', [randn(3, 4), randn(3, 4), torch.tensor([[0.0, 1e-7, 0.5, 2.0]] * 3)], eps=1e-3)
+    case('gaussianNllLoss', [randn(3, 4), randn(4), probs(3, 4)], reduction='none')
+    case('gaussianNllLoss', [randn(3, 4), randn(3, 4), probs(4)])
+    case('gaussianNllLoss', [randn(3, 4), randn(3, 4), -probs(3, 4)])
+    case('gaussianNllLoss', [randn(3, 4), randn(3, 4), probs(3, 4)], reduction='avg')
+    # Hinge embedding: targets 1 / -1 / other, margins, broadcasting.
+    all_reductions('hingeEmbeddingLoss', lambda: [randn(3, 4), f(sign(3, 4))], margin=0.7)
+    case('hingeEmbeddingLoss', [randn(5), torch.tensor([1., -1, 0, 2, -1])], grad=[True, False])
+    case('hingeEmbeddingLoss', [randn(3, 4), f(sign(4))], grad=[True, False])
+    case('hingeEmbeddingLoss', [randn(3, 4), f(sign(3))])
+    # Soft margin: every reduction, a broadcast target, one that would grow the input.
+    # (PyTorch's soft_margin_loss has no gradient for its target: asking for one is an error.)
+    all_reductions('softMarginLoss', lambda: [randn(3, 4), f(sign(3, 4))], grad=[True, False])
+    case('softMarginLoss', [randn(3, 4), f(sign(4))], grad=[True, False])
+    case('softMarginLoss', [randn(4), f(sign(3, 4))], grad=[True, False])
+    case('softMarginLoss', [torch.tensor([-200., 0, 200]), torch.tensor([1., 1, 1])], grad=[True, False])
+    case('softMarginLoss', [randn(3), f(sign(3))])
+    # Multi-label soft margin: weights, 1-D input, large logits.
+    all_reductions('multilabelSoftMarginLoss', lambda: [randn(3, 4), torch.randint(0, 2, (3, 4)).float()])
+    case('multilabelSoftMarginLoss', [randn(3, 4), torch.randint(0, 2, (3, 4)).float()], weight=probs(4))
+    case('multilabelSoftMarginLoss', [randn(4), torch.randint(0, 2, (4,)).float()])
+    case('multilabelSoftMarginLoss', [torch.tensor([[-100., 0, 100]]), torch.tensor([[1., 0, 0]])])
+    case('multilabelSoftMarginLoss', [randn(3, 4), torch.ones(3, 4)], reduction='avg')
+    # Multi-margin: p 1 and 2, margins, weights, 1-D input, errors.
+    all_reductions('multiMarginLoss', lambda: [randn(3, 4), torch.tensor([0, 3, 1])])
+    case('multiMarginLoss', [randn(3, 4), torch.tensor([2, 0, 1])], p=2, margin=0.5)
+    case('multiMarginLoss', [randn(3, 4), torch.tensor([2, 0, 1])], weight=probs(4))
+    case('multiMarginLoss', [randn(4), torch.tensor(1)], reduction='none')
+    case('multiMarginLoss', [randn(4), torch.tensor([1])], reduction='none')
+    case('multiMarginLoss', [randn(3, 4), torch.tensor([0, 4, 1])])
+    case('multiMarginLoss', [randn(3, 4), torch.tensor([0, 3, 1])], p=3)
+    case('multiMarginLoss', [randn(3, 4), torch.tensor([0, 3])])
+    case('multiMarginLoss', [randn(3, 4), torch.tensor([0, 3, 1])], weight=torch.ones(4, 1))
+    case('multiMarginLoss', [randn(2, 3, 4), torch.tensor([0, 3])])
+    # The existing losses: BCE with elementwise weights broadcast, BCE with logits with weight and pos_weight.
+    all_reductions('binaryCrossEntropy', lambda: [probs(2, 3), probs(2, 3)], weight=probs(3))
+    case('binaryCrossEntropy', [probs(2, 3), probs(2, 3)], weight=probs(2, 1))
+    case('binaryCrossEntropy', [probs(3), probs(3)], weight=probs(2, 3))
+    case('binaryCrossEntropy', [probs(2, 3), probs(3)])
+    all_reductions('binaryCrossEntropyWithLogits', lambda: [randn(2, 3), probs(2, 3)], weight=probs(3), pos_weight=probs(3).mul(3))
+    case('binaryCrossEntropyWithLogits', [randn(2, 3), probs(2, 3)], pos_weight=probs(2, 1).mul(3))
+    case('binaryCrossEntropyWithLogits', [randn(4, 2, 3), probs(4, 2, 3)], pos_weight=probs(3), weight=probs(2, 1))
+    case('binaryCrossEntropyWithLogits', [randn(2, 3), probs(2, 3)], pos_weight=probs(4))
+    case('binaryCrossEntropyWithLogits', [randn(2, 3), probs(3)])
+    case('binaryCrossEntropyWithLogits', [randn(3), probs(3)], pos_weight=probs(2, 3))
+    return cases
+
+
+MODULES = {
+    'L1Loss': (torch.nn.L1Loss, lambda: [randn(3, 4), randn(3, 4)]),
+    'MSELoss': (torch.nn.MSELoss, lambda: [randn(3, 4), randn(3, 4)]),
+    'SmoothL1Loss': (torch.nn.SmoothL1Loss, lambda: [randn(3, 4), randn(3, 4)]),
+    'HuberLoss': (torch.nn.HuberLoss, lambda: [randn(3, 4), randn(3, 4)]),
+    'KLDivLoss': (torch.nn.KLDivLoss, lambda: [randn(3, 4).log_softmax(1), randn(3, 4).softmax(1)]),
+    'NLLLoss': (torch.nn.NLLLoss, lambda: [randn(3, 4).log_softmax(1), torch.tensor([0, 3, 1])]),
+    'CrossEntropyLoss': (torch.nn.CrossEntropyLoss, lambda: [randn(3, 4), torch.tensor([0, 3, 1])]),
+    'BCELoss': (torch.nn.BCELoss, lambda: [probs(3, 4), probs(3, 4)]),
+    'BCEWithLogitsLoss': (torch.nn.BCEWithLogitsLoss, lambda: [randn(3, 4), probs(3, 4)]),
+    'CosineEmbeddingLoss': (torch.nn.CosineEmbeddingLoss, lambda: [randn(3, 4), randn(3, 4), f_sign(3)]),
+    'MarginRankingLoss': (torch.nn.MarginRankingLoss, lambda: [randn(5), randn(5), f_sign(5)]),
+    'TripletMarginLoss': (torch.nn.TripletMarginLoss, lambda: [randn(3, 4), randn(3, 4), randn(3, 4)]),
+    'PoissonNLLLoss': (torch.nn.PoissonNLLLoss, lambda: [probs(3, 4), probs(3, 4).mul(4).round()]),
+    'GaussianNLLLoss': (torch.nn.GaussianNLLLoss, lambda: [randn(3, 4), randn(3, 4), probs(3, 4)]),
+    'HingeEmbeddingLoss': (torch.nn.HingeEmbeddingLoss, lambda: [randn(3, 4), f_sign(3, 4)]),
+    'SoftMarginLoss': (torch.nn.SoftMarginLoss, lambda: [randn(3, 4), f_sign(3, 4)]),
+    'MultiLabelSoftMarginLoss': (torch.nn.MultiLabelSoftMarginLoss, lambda: [randn(3, 4), torch.randint(0, 2, (3, 4)).float()]),
+    'MultiMarginLoss': (torch.nn.MultiMarginLoss, lambda: [randn(3, 4), torch.tensor([0, 3, 1])]),
+}
+
+
+def f_sign(*shape):
+    return sign(*shape).float()
+
+
+def module_cases():
+    cases = []
+    options = {
+        'SmoothL1Loss': [{'beta': 0.5, 'reduction': 'sum'}],
+        'HuberLoss': [{'delta': 0.5, 'reduction': 'none'}],
+        'KLDivLoss': [{'reduction': 'batchmean'}, {'log_target': True}],
+        'NLLLoss': [{'weight': probs(4), 'ignore_index': 1}],
+        'CrossEntropyLoss': [{'weight': probs(4), 'label_smoothing': 0.2, 'reduction': 'sum'}, {'ignore_index': 3}],
+        'BCELoss': [{'weight': probs(4)}],
+        'BCEWithLogitsLoss': [{'weight': probs(4), 'pos_weight': probs(4).mul(2)}, {'pos_weight': probs(4)}],
+        'CosineEmbeddingLoss': [{'margin': 0.2}],
+        'MarginRankingLoss': [{'margin': 0.5, 'reduction': 'none'}],
+        'TripletMarginLoss': [{'margin': 0.5, 'p': 1.0, 'swap': True}],
+        'PoissonNLLLoss': [{'log_input': False, 'full': True}],
+        'GaussianNLLLoss': [{'full': True, 'eps': 0.01}],
+        'HingeEmbeddingLoss': [{'margin': 0.3}],
+        'MultiLabelSoftMarginLoss': [{'weight': probs(4)}],
+        'MultiMarginLoss': [{'p': 2, 'margin': 0.5, 'weight': probs(4)}],
+    }
+    for name, (cls, make) in MODULES.items():
+        for kw in [{}] + options.get(name, []):
+            m = cls(**kw)
+            xs = [x.detach().clone().requires_grad_(x.is_floating_point() and not (name == 'SoftMarginLoss' and i == 1))
+                  for i, x in enumerate(make())]
+            out = m(*xs)
+            ups, grads = backward_of([out], xs)
+            cases.append({'module': name, 'kwargs': enc_kwargs(kw), 'inputs': [dump_tensor(x) for x in xs], 'out': dump_tensor(out),
+                          'upstream': ups[0], 'grads': grads, 'stateKeys': list(m.state_dict().keys()), 'repr': repr(m)})
+    return cases
+
+
 def main():
-    out = {'torch': torch.__version__, 'rnn': rnn_cases(), 'function': function_cases()}
+    out = {'torch': torch.__version__, 'rnn': rnn_cases(), 'function': function_cases(), 'losses': loss_cases(), 'modules': module_cases()}
     with open(OUT, 'w') as f:
-        json.dump(out, f, separators=(',', ':'))
+        json.dump(out, f, separators=(',', ':'), allow_nan=False)
     print(f'wrote {OUT}: {os.path.getsize(OUT)} bytes')
 
 
