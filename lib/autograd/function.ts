@@ -19,9 +19,6 @@ import { isGradEnabled, noGrad } from './grad_mode';
 import type { Node } from './node';
 import { record } from './record';
 
-/** One tensor argument of a ctx method: a Tensor, or null/undefined where PyTorch takes None. */
-type MaybeTensor = Tensor | null | undefined;
-
 function checkTensors(op: string, what: string, tensors: readonly unknown[], allowNull: boolean): void {
   tensors.forEach((t, i) => {
     if (t instanceof Tensor || (allowNull && (t === null || t === undefined))) return;
@@ -53,7 +50,7 @@ export class FunctionCtx {
    * @throws TypeError when an argument is not a Tensor or null
    * @example ctx.saveForBackward(x, y)
    */
-  saveForBackward(...tensors: MaybeTensor[]): void {
+  saveForBackward(...tensors: (Tensor | null | undefined)[]): void {
     checkTensors('saveForBackward', 'save', tensors, true);
     this.#saved = tensors.map((t) => t ?? null);
   }
