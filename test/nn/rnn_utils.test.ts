@@ -13,6 +13,7 @@ interface RnnCase {
   options: Record<string, Record<string, unknown> | unknown>;
   lengths?: number[];
   own?: string;
+  roundTripOnly?: boolean;
   error?: { type: string; message: string };
   outs?: TensorJson[];
   upstream?: (TensorJson | null)[];
@@ -56,7 +57,11 @@ describe('nn.utils.rnn against PyTorch', () => {
       }
       const outs = run(c, xs);
       expect(outs.length).toBe(c.outs!.length);
-      outs.forEach((o, k) => expectClose(o, c.outs![k]!, 0, 0, `output ${k}`));
+      outs.forEach((o, k) => {
+        // Tied lengths among more than 16 sequences: PyTorch's unstable sort orders the packed rows its own way.
+        if (c.roundTripOnly && k < 4) expect(o.shape).toEqual(c.outs![k]!.shape);
+        else expectClose(o, c.outs![k]!, 0, 0, `output ${k}`);
+      });
       const pairs = outs.flatMap((o, k) => (c.upstream![k] ? [o.mul(build(c.upstream![k]!)).sum()] : []));
       if (pairs.length === 0) return;
       pairs.reduce((a, b) => a.add(b)).backward();
@@ -94,6 +99,8 @@ describe('PackedSequence', () => {
   test('the constructor inverts sortedIndices when unsortedIndices is omitted', () => {
     const q = new rnn.PackedSequence(torch.tensor([1, 2, 3]), torch.tensor([2, 1], { dtype: 'int32' }), torch.tensor([2, 0, 1], { dtype: 'int32' }));
     expect(q.unsortedIndices!.tolist()).toEqual([1, 2, 0]);
+    const bad = (): unknown => new rnn.PackedSequence(torch.tensor([1, 2]), torch.tensor([2], { dtype: 'int32' }), torch.tensor([1, 1], { dtype: 'int32' }));
+    expectError(bad, 'RangeError', /^PackedSequence: 'sorted_indices' \[1, 1\] is not a permutation of 0\.\.1$/);
   });
 
   test('bad arguments name the op and the argument', () => {

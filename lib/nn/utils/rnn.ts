@@ -16,10 +16,13 @@ const int32 = (values: ArrayLike<number>): Tensor => new Tensor(Int32Array.from(
 /** The integer entries of an int tensor, in order. */
 const intsOf = (t: Tensor): number[] => (t.reshape(-1).tolist() as number[]).map(Number);
 
-/** 0..n-1 reordered so that the entries of perm land where perm says: the inverse permutation. */
-function invertPermutation(perm: readonly number[]): number[] {
-  const out = new Array<number>(perm.length);
-  perm.forEach((p, i) => (out[p] = i));
+/** The inverse permutation: out[perm[i]] = i. @throws RangeError when perm is not a permutation of 0..n-1 */
+function invertPermutation(op: string, name: string, perm: readonly number[]): number[] {
+  const out = new Array<number>(perm.length).fill(-1);
+  perm.forEach((p, i) => {
+    if (!(p >= 0 && p < perm.length) || out[p] !== -1) throw new RangeError(`${op}: '${name}' [${perm.join(', ')}] is not a permutation of 0..${perm.length - 1}`);
+    out[p] = i;
+  });
   return out;
 }
 
@@ -61,7 +64,7 @@ export class PackedSequence {
     this.data = data;
     this.batchSizes = batchSizes;
     this.sortedIndices = sortedIndices;
-    this.unsortedIndices = unsortedIndices ?? (sortedIndices === null ? null : int32(invertPermutation(intsOf(sortedIndices))));
+    this.unsortedIndices = unsortedIndices ?? (sortedIndices === null ? null : int32(invertPermutation(op, 'sorted_indices', intsOf(sortedIndices))));
   }
 
   /**
@@ -178,7 +181,9 @@ export interface PackOptions {
 /**
  * Packs a padded batch [T, B, *] (or [B, T, *] with batchFirst) of sequences with the given lengths, as
  * torch.nn.utils.rnn.pack_padded_sequence. With enforceSorted false the batch is sorted by decreasing length
- * (ties keep their order) and the order is kept in sortedIndices.
+ * and the order is kept in sortedIndices. Ties keep their order, as PyTorch's sort does for up to 16 sequences;
+ * for more, PyTorch's (unstable) sort may order equal lengths differently, which changes the rows of `data` but
+ * not what padPackedSequence returns.
  * @param input the padded batch, at least 2-D
  * @param lengths each sequence's length, as numbers or a 1-D integer Tensor
  * @throws RangeError in PyTorch's words: empty input, lengths not one per sequence, a length <= 0, lengths not
@@ -229,7 +234,7 @@ function pack(op: string, input: Tensor, lens: number[], batchFirst: boolean, en
     batchSizes.push(n);
   }
   const data = indexSelect(input.flatten(0, 1), 0, int32(rows));
-  return new PackedSequence(data, int32(batchSizes), order ? int32(order) : null, order ? int32(invertPermutation(order)) : null);
+  return new PackedSequence(data, int32(batchSizes), order ? int32(order) : null, order ? int32(invertPermutation(op, 'sorted_indices', order)) : null);
 }
 
 /** The options of padPackedSequence. | */
