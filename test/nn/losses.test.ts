@@ -130,6 +130,14 @@ describe('loss modules against PyTorch', () => {
     expect([p.logInput, p.full, p.eps]).toEqual([false, false, 1e-8]);
   });
 
+  test('constructor options are checked, naming the module and the option', () => {
+    expectError(() => new nn.CosineEmbeddingLoss(null as never), 'TypeError', /^CosineEmbeddingLoss: expected an options object for 'options' but received null$/);
+    expectError(() => new nn.TripletMarginLoss({ swap: 'yes' as never }), 'TypeError', /^TripletMarginLoss: .*'swap'/);
+    expectError(() => new nn.HingeEmbeddingLoss({ margin: '1' as never }), 'TypeError', /^HingeEmbeddingLoss: expected a number for 'margin'/);
+    expectError(() => new nn.BCEWithLogitsLoss({ posWeight: [1, 2] as never }), 'TypeError', /^BCEWithLogitsLoss: expected a Tensor for 'posWeight' but received an array of length 2$/);
+    expectError(() => new nn.NLLLoss({ ignoreIndex: 1.5 }), 'RangeError', /^NLLLoss: .*'ignoreIndex'/);
+  });
+
   test('a bad reduction fails when the loss runs, as in PyTorch; bad arguments name the op', () => {
     const m = new nn.L1Loss({ reduction: 'avg' as never });
     expectError(() => m.forward(torch.ones(2), torch.ones(2)), 'RangeError', /^l1Loss: avg is not a valid value for reduction$/);

@@ -7,7 +7,7 @@ import type { Tensor } from '../../tensor';
 import { Module } from './module';
 import * as F from '../functional';
 import type { Reduction } from '../functional';
-import { checkOptions } from '../../validate';
+import { checkBool, checkInt, checkNumber, checkOptions, checkTensor } from '../../validate';
 
 /** The options every loss module takes: PyTorch's reduction keyword ('mean' by default). | */
 export interface LossModuleOptions {
@@ -19,9 +19,17 @@ export interface WeightedLossModuleOptions extends LossModuleOptions {
   weight?: Tensor | null;
 }
 
-/** The reduction option of a loss module (checked by the functional loss when it runs, as in PyTorch). */
-function reductionOption(op: string, options: LossModuleOptions | undefined): Reduction {
-  return checkOptions(op, options ?? {}).reduction ?? 'mean';
+/** A loss module's options object (a TypeError naming the module unless a plain object or undefined). */
+const optionsOf = <O extends LossModuleOptions>(op: string, options: O | undefined): O => checkOptions(op, options);
+
+/** The reduction option (checked by the functional loss when it runs, as in PyTorch). */
+const reductionOf = (o: LossModuleOptions): Reduction => o.reduction ?? 'mean';
+
+/** A tensor option kept as a buffer: a Tensor, or null when absent. */
+function bufferOf(op: string, name: string, v: unknown): Tensor | null {
+  if (v === undefined || v === null) return null;
+  checkTensor(op, name, v);
+  return v;
 }
 
 /** mean(|input - target|), as torch.nn.L1Loss. @example new nn.L1Loss().forward(torch.tensor([1, 2]), torch.tensor([2, 4])) // 1.5 */
@@ -29,7 +37,8 @@ export class L1Loss extends Module {
   readonly reduction: Reduction;
   constructor(options: LossModuleOptions = {}) {
     super();
-    this.reduction = reductionOption('L1Loss', options);
+    const o = optionsOf('L1Loss', options);
+    this.reduction = reductionOf(o);
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.l1Loss(input, target, { reduction: this.reduction });
@@ -41,7 +50,8 @@ export class MSELoss extends Module {
   readonly reduction: Reduction;
   constructor(options: LossModuleOptions = {}) {
     super();
-    this.reduction = reductionOption('MSELoss', options);
+    const o = optionsOf('MSELoss', options);
+    this.reduction = reductionOf(o);
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.mseLoss(input, target, { reduction: this.reduction });
@@ -57,8 +67,9 @@ export class SmoothL1Loss extends Module {
   readonly beta: number;
   constructor(options: LossModuleOptions & { beta?: number } = {}) {
     super();
-    this.reduction = reductionOption('SmoothL1Loss', options);
-    this.beta = options.beta ?? 1;
+    const o = optionsOf('SmoothL1Loss', options);
+    this.reduction = reductionOf(o);
+    this.beta = checkNumber('SmoothL1Loss', 'beta', o.beta ?? 1);
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.smoothL1Loss(input, target, { reduction: this.reduction, beta: this.beta });
@@ -74,8 +85,9 @@ export class HuberLoss extends Module {
   readonly delta: number;
   constructor(options: LossModuleOptions & { delta?: number } = {}) {
     super();
-    this.reduction = reductionOption('HuberLoss', options);
-    this.delta = options.delta ?? 1;
+    const o = optionsOf('HuberLoss', options);
+    this.reduction = reductionOf(o);
+    this.delta = checkNumber('HuberLoss', 'delta', o.delta ?? 1);
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.huberLoss(input, target, { reduction: this.reduction, delta: this.delta });
@@ -94,7 +106,7 @@ export class KLDivLoss extends Module {
     super();
     const o = checkOptions('KLDivLoss', options);
     this.reduction = o.reduction ?? 'mean';
-    this.logTarget = o.logTarget ?? false;
+    this.logTarget = checkBool('KLDivLoss', 'logTarget', o.logTarget, false);
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.klDiv(input, target, { reduction: this.reduction, logTarget: this.logTarget });
@@ -112,9 +124,10 @@ export class NLLLoss extends Module {
   readonly ignoreIndex: number;
   constructor(options: WeightedLossModuleOptions & { ignoreIndex?: number } = {}) {
     super();
-    this.reduction = reductionOption('NLLLoss', options);
-    this.registerBuffer('weight', options.weight ?? null);
-    this.ignoreIndex = options.ignoreIndex ?? -100;
+    const o = optionsOf('NLLLoss', options);
+    this.reduction = reductionOf(o);
+    this.registerBuffer('weight', bufferOf('NLLLoss', 'weight', o.weight));
+    this.ignoreIndex = checkInt('NLLLoss', 'ignoreIndex', o.ignoreIndex ?? -100);
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.nllLoss(input, target, { weight: this.weight, ignoreIndex: this.ignoreIndex, reduction: this.reduction });
@@ -133,10 +146,11 @@ export class CrossEntropyLoss extends Module {
   readonly labelSmoothing: number;
   constructor(options: WeightedLossModuleOptions & { ignoreIndex?: number; labelSmoothing?: number } = {}) {
     super();
-    this.reduction = reductionOption('CrossEntropyLoss', options);
-    this.registerBuffer('weight', options.weight ?? null);
-    this.ignoreIndex = options.ignoreIndex ?? -100;
-    this.labelSmoothing = options.labelSmoothing ?? 0;
+    const o = optionsOf('CrossEntropyLoss', options);
+    this.reduction = reductionOf(o);
+    this.registerBuffer('weight', bufferOf('CrossEntropyLoss', 'weight', o.weight));
+    this.ignoreIndex = checkInt('CrossEntropyLoss', 'ignoreIndex', o.ignoreIndex ?? -100);
+    this.labelSmoothing = checkNumber('CrossEntropyLoss', 'labelSmoothing', o.labelSmoothing ?? 0);
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.crossEntropy(input, target, { weight: this.weight, ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing });
@@ -152,8 +166,9 @@ export class BCELoss extends Module {
   readonly reduction: Reduction;
   constructor(options: WeightedLossModuleOptions = {}) {
     super();
-    this.reduction = reductionOption('BCELoss', options);
-    this.registerBuffer('weight', options.weight ?? null);
+    const o = optionsOf('BCELoss', options);
+    this.reduction = reductionOf(o);
+    this.registerBuffer('weight', bufferOf('BCELoss', 'weight', o.weight));
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.binaryCrossEntropy(input, target, { weight: this.weight, reduction: this.reduction });
@@ -171,9 +186,10 @@ export class BCEWithLogitsLoss extends Module {
   readonly reduction: Reduction;
   constructor(options: WeightedLossModuleOptions & { posWeight?: Tensor | null } = {}) {
     super();
-    this.reduction = reductionOption('BCEWithLogitsLoss', options);
-    this.registerBuffer('weight', options.weight ?? null);
-    this.registerBuffer('pos_weight', options.posWeight ?? null);
+    const o = optionsOf('BCEWithLogitsLoss', options);
+    this.reduction = reductionOf(o);
+    this.registerBuffer('weight', bufferOf('BCEWithLogitsLoss', 'weight', o.weight));
+    this.registerBuffer('pos_weight', bufferOf('BCEWithLogitsLoss', 'posWeight', o.posWeight));
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.binaryCrossEntropyWithLogits(input, target, { weight: this.weight, posWeight: this.pos_weight, reduction: this.reduction });
@@ -194,8 +210,9 @@ export class CosineEmbeddingLoss extends Module {
   readonly margin: number;
   constructor(options: MarginLossModuleOptions = {}) {
     super();
-    this.reduction = reductionOption('CosineEmbeddingLoss', options);
-    this.margin = options.margin ?? 0;
+    const o = optionsOf('CosineEmbeddingLoss', options);
+    this.reduction = reductionOf(o);
+    this.margin = checkNumber('CosineEmbeddingLoss', 'margin', o.margin ?? 0);
   }
   forward(input1: Tensor, input2: Tensor, target: Tensor): Tensor {
     return F.cosineEmbeddingLoss(input1, input2, target, { margin: this.margin, reduction: this.reduction });
@@ -211,8 +228,9 @@ export class MarginRankingLoss extends Module {
   readonly margin: number;
   constructor(options: MarginLossModuleOptions = {}) {
     super();
-    this.reduction = reductionOption('MarginRankingLoss', options);
-    this.margin = options.margin ?? 0;
+    const o = optionsOf('MarginRankingLoss', options);
+    this.reduction = reductionOf(o);
+    this.margin = checkNumber('MarginRankingLoss', 'margin', o.margin ?? 0);
   }
   forward(input1: Tensor, input2: Tensor, target: Tensor): Tensor {
     return F.marginRankingLoss(input1, input2, target, { margin: this.margin, reduction: this.reduction });
@@ -232,11 +250,12 @@ export class TripletMarginLoss extends Module {
   readonly swap: boolean;
   constructor(options: F.TripletMarginLossOptions = {}) {
     super();
-    this.reduction = reductionOption('TripletMarginLoss', options);
-    this.margin = options.margin ?? 1;
-    this.p = options.p ?? 2;
-    this.eps = options.eps ?? 1e-6;
-    this.swap = options.swap ?? false;
+    const o = optionsOf('TripletMarginLoss', options);
+    this.reduction = reductionOf(o);
+    this.margin = checkNumber('TripletMarginLoss', 'margin', o.margin ?? 1);
+    this.p = checkNumber('TripletMarginLoss', 'p', o.p ?? 2);
+    this.eps = checkNumber('TripletMarginLoss', 'eps', o.eps ?? 1e-6);
+    this.swap = checkBool('TripletMarginLoss', 'swap', o.swap, false);
   }
   forward(anchor: Tensor, positive: Tensor, negative: Tensor): Tensor {
     return F.tripletMarginLoss(anchor, positive, negative, { margin: this.margin, p: this.p, eps: this.eps, swap: this.swap, reduction: this.reduction });
@@ -254,10 +273,11 @@ export class PoissonNLLLoss extends Module {
   readonly eps: number;
   constructor(options: F.PoissonNllLossOptions = {}) {
     super();
-    this.reduction = reductionOption('PoissonNLLLoss', options);
-    this.logInput = options.logInput ?? true;
-    this.full = options.full ?? false;
-    this.eps = options.eps ?? 1e-8;
+    const o = optionsOf('PoissonNLLLoss', options);
+    this.reduction = reductionOf(o);
+    this.logInput = checkBool('PoissonNLLLoss', 'logInput', o.logInput, true);
+    this.full = checkBool('PoissonNLLLoss', 'full', o.full, false);
+    this.eps = checkNumber('PoissonNLLLoss', 'eps', o.eps ?? 1e-8);
   }
   forward(logInput: Tensor, target: Tensor): Tensor {
     return F.poissonNllLoss(logInput, target, { logInput: this.logInput, full: this.full, eps: this.eps, reduction: this.reduction });
@@ -274,9 +294,10 @@ export class GaussianNLLLoss extends Module {
   readonly eps: number;
   constructor(options: F.GaussianNllLossOptions = {}) {
     super();
-    this.reduction = reductionOption('GaussianNLLLoss', options);
-    this.full = options.full ?? false;
-    this.eps = options.eps ?? 1e-6;
+    const o = optionsOf('GaussianNLLLoss', options);
+    this.reduction = reductionOf(o);
+    this.full = checkBool('GaussianNLLLoss', 'full', o.full, false);
+    this.eps = checkNumber('GaussianNLLLoss', 'eps', o.eps ?? 1e-6);
   }
   forward(input: Tensor, target: Tensor, variance: Tensor): Tensor {
     return F.gaussianNllLoss(input, target, variance, { full: this.full, eps: this.eps, reduction: this.reduction });
@@ -292,8 +313,9 @@ export class HingeEmbeddingLoss extends Module {
   readonly margin: number;
   constructor(options: MarginLossModuleOptions = {}) {
     super();
-    this.reduction = reductionOption('HingeEmbeddingLoss', options);
-    this.margin = options.margin ?? 1;
+    const o = optionsOf('HingeEmbeddingLoss', options);
+    this.reduction = reductionOf(o);
+    this.margin = checkNumber('HingeEmbeddingLoss', 'margin', o.margin ?? 1);
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.hingeEmbeddingLoss(input, target, { margin: this.margin, reduction: this.reduction });
@@ -308,7 +330,8 @@ export class SoftMarginLoss extends Module {
   readonly reduction: Reduction;
   constructor(options: LossModuleOptions = {}) {
     super();
-    this.reduction = reductionOption('SoftMarginLoss', options);
+    const o = optionsOf('SoftMarginLoss', options);
+    this.reduction = reductionOf(o);
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.softMarginLoss(input, target, { reduction: this.reduction });
@@ -324,8 +347,9 @@ export class MultiLabelSoftMarginLoss extends Module {
   readonly reduction: Reduction;
   constructor(options: WeightedLossModuleOptions = {}) {
     super();
-    this.reduction = reductionOption('MultiLabelSoftMarginLoss', options);
-    this.registerBuffer('weight', options.weight ?? null);
+    const o = optionsOf('MultiLabelSoftMarginLoss', options);
+    this.reduction = reductionOf(o);
+    this.registerBuffer('weight', bufferOf('MultiLabelSoftMarginLoss', 'weight', o.weight));
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.multilabelSoftMarginLoss(input, target, { weight: this.weight, reduction: this.reduction });
@@ -343,10 +367,11 @@ export class MultiMarginLoss extends Module {
   readonly margin: number;
   constructor(options: WeightedLossModuleOptions & { p?: number; margin?: number } = {}) {
     super();
-    this.reduction = reductionOption('MultiMarginLoss', options);
-    this.p = options.p ?? 1;
-    this.margin = options.margin ?? 1;
-    this.registerBuffer('weight', options.weight ?? null);
+    const o = optionsOf('MultiMarginLoss', options);
+    this.reduction = reductionOf(o);
+    this.p = checkNumber('MultiMarginLoss', 'p', o.p ?? 1);
+    this.margin = checkNumber('MultiMarginLoss', 'margin', o.margin ?? 1);
+    this.registerBuffer('weight', bufferOf('MultiMarginLoss', 'weight', o.weight));
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.multiMarginLoss(input, target, { p: this.p, margin: this.margin, weight: this.weight, reduction: this.reduction });

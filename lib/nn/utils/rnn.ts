@@ -144,7 +144,7 @@ function pad(op: string, seqs: readonly Tensor[], batchFirst: boolean, paddingVa
   });
   const first = seqs[0]!;
   const trailing = first.shape.slice(1);
-  const maxLen = Math.max(...seqs.map((s) => s.shape[0]!));
+  const maxLen = seqs.reduce((m, s) => Math.max(m, s.shape[0]!), 0);
   const padded = seqs.map((s, i) => {
     const slot = [s.shape[0]!, ...trailing];
     if (!sameShape(s.shape, slot)) {
