@@ -15,7 +15,7 @@ export interface BackwardOptions {
   createGraph?: boolean;
 }
 
-const FREED =
+export const FREED =
   'Trying to backward through the graph a second time (or directly access saved tensors after they have already ' +
   'been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). ' +
   'Specify retainGraph: true if you need to backward through the graph a second time or if you need to access ' +

@@ -6,3 +6,4 @@ export type { BackwardOptions, GradOptions, GradTensors } from './grad';
 export { gradcheck, GradcheckError } from './gradcheck';
 export type { GradcheckOptions } from './gradcheck';
 export { noGrad, enableGrad, isGradEnabled } from './grad_mode';
+export * from './function';

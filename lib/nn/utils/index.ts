@@ -1,2 +1,3 @@
 /** torchlet.nn.utils */
 export { clipGradNorm_, clipGradValue_ } from './clip_grad';
+export * as rnn from './rnn';
