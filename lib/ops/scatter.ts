@@ -9,7 +9,7 @@ import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
 import { checkBool, checkInt, checkOperand, checkOptions, checkTensor, describe } from '../validate';
 import type { Scalar } from '../validate';
-import { intTensor, writeInto } from './along';
+import { writeInto } from './along';
 import { scalarTensor, where } from './elementwise';
 import { sliceScatter } from './movement';
 
@@ -241,9 +241,10 @@ export function oneHot(x: Tensor, numClasses = -1): Tensor {
   }
   const c = numClasses === -1 ? top + 1 : numClasses;
   if (top >= c) throw new RangeError(`${op}: Class values must be smaller than num_classes. (got ${top} for ${c} classes)`);
-  const data = new Int32Array(numelOf(x.shape) * c);
+  const out = emptyTensor([...x.shape, c], 'int32', op);
+  const data = out.data as Int32Array;
   values.forEach((v, i) => (data[i * c + v] = 1));
-  return intTensor(data, [...x.shape, c]);
+  return out;
 }
 
 declare module '../tensor' {

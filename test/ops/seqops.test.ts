@@ -174,5 +174,6 @@ describe('argument checks name the op', () => {
     ['nonzero options', () => torch.nonzero(torch.ones(2), { asTuple: 'yes' as unknown as boolean }), 'TypeError', /^nonzero: expected a boolean for 'asTuple'/],
     ['var correction', () => torch.ones(3).var(0, { correction: 1, unbiased: true }), 'TypeError', /^var: cannot specify both correction and unbiased/],
     ['index mask and index', () => torch.ones(2, 2).index(torch.tensor([true, false]), torch.tensor([0], { dtype: 'int64' })), 'TypeError', /^index: a bool mask cannot be combined/],
+    ['oneHot too many classes', () => F.oneHot(torch.tensor([0, 1], { dtype: 'int64' }), 2 ** 40), 'RangeError', /^oneHot: cannot allocate an int32 tensor of shape \[2, 1099511627776\]/],
   ] as const)('%s', (_name, fn, type, message) => expectError(fn, type, message));
 });
