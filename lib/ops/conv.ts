@@ -356,6 +356,13 @@ export function pad(input: Tensor, padding: readonly number[], mode: PadMode = '
     return record('ConstantPadNdBackward0', out, [input], (g) => [interior(g)]);
   }
   if (mode !== 'reflect' && mode !== 'replicate' && mode !== 'circular') throw new RangeError(`${op}: unknown padding mode '${String(mode)}'`);
+  // PyTorch's non-constant modes pad 1 to 3 trailing dims of a batched or unbatched input; circular needs both.
+  if (mode === 'circular' && padding.length !== 2 * (input.dim() - 2)) {
+    throw new RangeError(`${op}: Invalid padding size, expected ${2 * Math.max(input.dim() - 2, 0)} but got ${padding.length} (input ${shapeStr(input.shape)}, mode 'circular')`);
+  }
+  if (dims > 3 || (input.dim() !== dims + 1 && input.dim() !== dims + 2)) {
+    throw new RangeError(`${op}: Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now (got ${padding.length} pads for input ${shapeStr(input.shape)}, mode '${mode}')`);
+  }
   let out = input;
   for (let k = 0; k < dims; k++) {
     const d = input.dim() - 1 - k;
