@@ -456,38 +456,12 @@ function linearAxis(inSize: number, outSize: number, scale: number | null, align
 }
 
 /**
- * Resamples `planes` contiguous planes of [rows.size, cols.size] into [rows.i0.length, cols.i0.length]; rows is null
- * for 1-D input. Linear weights multiply as PyTorch's Interpolate: (x00 w0 + x01 w1) h0 + (x10 w0 + x11 w1) h1.
+ * Resamples `planes` contiguous planes of [rows.size, cols.size] into [rows.i0.length, cols.i0.length] (rows is null
+ * for 1-D input), or with `adjoint` adds each output value of src back at its sources in dst (zeroed), with the same
+ * weights. Linear weights multiply as PyTorch's Interpolate, (x00 w0 + x01 w1) h0 + (x10 w0 + x11 w1) h1, and its
+ * backward adds h0 w0 g, h0 w1 g, h1 w0 g, h1 w1 g in that order.
  */
-function resample(src: Storage, dst: Storage, planes: number, rows: Axis | null, cols: Axis, linear: boolean): void {
-  const oh = rows ? rows.i0.length : 1;
-  const ow = cols.i0.length;
-  const w = cols.size;
-  const plane = (rows ? rows.size : 1) * w;
-  let k = 0;
-  for (let p = 0; p < planes; p++) {
-    const base = p * plane;
-    for (let y = 0; y < oh; y++) {
-      const r0 = base + (rows ? rows.i0[y]! * w : 0);
-      const r1 = rows && linear ? base + rows.i1[y]! * w : r0;
-      for (let x = 0; x < ow; x++) {
-        const c0 = cols.i0[x]!;
-        if (!linear) {
-          dst[k++] = src[r0 + c0]!;
-          continue;
-        }
-        const c1 = cols.i1[x]!;
-        const w0 = cols.l0[x]!;
-        const w1 = cols.l1[x]!;
-        const t0 = src[r0 + c0]! * w0 + src[r0 + c1]! * w1;
-        dst[k++] = rows ? t0 * rows.l0[y]! + (src[r1 + c0]! * w0 + src[r1 + c1]! * w1) * rows.l1[y]! : t0;
-      }
-    }
-  }
-}
-
-/** The adjoint of resample: each output gradient added back at its sources with the same weights (dst is zeroed). */
-function resampleAdjoint(g: Storage, dst: Storage, planes: number, rows: Axis | null, cols: Axis, linear: boolean): void {
+function resample(src: Storage, dst: Storage, planes: number, rows: Axis | null, cols: Axis, linear: boolean, adjoint: boolean): void {
   const oh = rows ? rows.i0.length : 1;
   const ow = cols.i0.length;
   const w = cols.size;
@@ -500,16 +474,22 @@ function resampleAdjoint(g: Storage, dst: Storage, planes: number, rows: Axis | 
       const r1 = rows && linear ? base + rows.i1[y]! * w : r0;
       const h0 = rows && linear ? rows.l0[y]! : 1;
       const h1 = rows && linear ? rows.l1[y]! : 0;
-      for (let x = 0; x < ow; x++) {
-        const v = g[k++]!;
+      for (let x = 0; x < ow; x++, k++) {
         const c0 = cols.i0[x]!;
         if (!linear) {
-          dst[r0 + c0]! += v;
+          if (adjoint) dst[r0 + c0]! += src[k]!;
+          else dst[k] = src[r0 + c0]!;
           continue;
         }
         const c1 = cols.i1[x]!;
         const w0 = cols.l0[x]!;
         const w1 = cols.l1[x]!;
+        if (!adjoint) {
+          const t0 = src[r0 + c0]! * w0 + src[r0 + c1]! * w1;
+          dst[k] = rows ? t0 * h0 + (src[r1 + c0]! * w0 + src[r1 + c1]! * w1) * h1 : t0;
+          continue;
+        }
+        const v = src[k]!;
         dst[r0 + c0]! += h0 * w0 * v;
         dst[r0 + c1]! += h0 * w1 * v;
         if (rows) {
@@ -526,13 +506,13 @@ function resampleNode(name: string, x: Tensor, rows: Axis | null, cols: Axis, li
   const spatial = rows ? [rows.i0.length, cols.i0.length] : [cols.i0.length];
   const out = emptyTensor([...x.shape.slice(0, x.dim() - spatial.length), ...spatial], x.dtype);
   const planes = x.shape.slice(0, x.dim() - spatial.length).reduce((s, v) => s * v, 1);
-  resample(dense(x), out.data, planes, rows, cols, linear);
+  resample(dense(x), out.data, planes, rows, cols, linear, false);
   return record(name, out, [x], (g) => [resampleBackward(name, g, x.shape, planes, rows, cols, linear)]);
 }
 
 function resampleBackward(name: string, g: Tensor, shape: readonly number[], planes: number, rows: Axis | null, cols: Axis, linear: boolean): Tensor {
   const gx = emptyTensor(shape, g.dtype);
-  resampleAdjoint(dense(g), gx.data, planes, rows, cols, linear);
+  resample(dense(g), gx.data, planes, rows, cols, linear, true);
   return record(name.replace(/0$/, 'Backward0'), gx, [g], (gg) => [resampleNode(name, gg, rows, cols, linear)]);
 }
 

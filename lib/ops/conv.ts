@@ -328,7 +328,8 @@ function padIndex(mode: PadMode, size: number, before: number, after: number): T
 
 /**
  * Pads the last dims: pad = [left, right, top, bottom, ...] from the last dim backwards, as
- * torch.nn.functional.pad. Non-constant modes gather rows (so their gradient is an index_add).
+ * torch.nn.functional.pad (a negative constant padding crops). Non-constant modes gather rows (so their gradient is
+ * an index_add).
  * @example torch.nn.functional.pad(torch.ones(1, 2), [1, 1]) // [[0, 1, 1, 0]]
  */
 export function pad(input: Tensor, padding: readonly number[], mode: PadMode = 'constant', value = 0): Tensor {
@@ -342,7 +343,22 @@ export function pad(input: Tensor, padding: readonly number[], mode: PadMode = '
   checkNumber(op, 'value', value);
   const dims = padding.length / 2;
   if (mode === 'constant') {
-    if (padding.some((v) => v < 0)) throw new RangeError(`${op}: negative padding is not supported`);
+    // A negative padding crops, as PyTorch's constant_pad_nd: narrow those sides first, then pad the others.
+    if (padding.some((v) => v < 0)) {
+      let cropped = input;
+      for (let k = 0; k < dims; k++) {
+        const d = input.dim() - 1 - k;
+        const [before, after, size] = [padding[2 * k]!, padding[2 * k + 1]!, input.shape[d]!];
+        const keep = size - Math.max(-before, 0) - Math.max(-after, 0);
+        if (keep < 0) {
+          throw new RangeError(
+            `${op}: The input size ${size}, plus negative padding ${before} and ${after} resulted in a negative output size, which is invalid. Check dimension ${d} of your input.`,
+          );
+        }
+        cropped = cropped.narrow(d, Math.max(-before, 0), keep);
+      }
+      return pad(cropped, padding.map((v) => Math.max(v, 0)), mode, value);
+    }
     const shape = [...input.shape];
     for (let k = 0; k < dims; k++) shape[input.dim() - 1 - k]! += padding[2 * k]! + padding[2 * k + 1]!;
     const out = emptyTensor(shape, input.dtype);

@@ -110,16 +110,10 @@ export class AdaptiveMaxPool2d extends Module {
   }
 }
 
-/**
- * Averages over windows chosen so the output has length outputSize, as torch.nn.AdaptiveAvgPool1d.
- * @example new nn.AdaptiveAvgPool1d(2).forward(torch.tensor([[1, 2, 3, 4]])) // [[1.5, 3.5]]
- */
-export class AdaptiveAvgPool1d extends Module {
+/** A 1-D adaptive pool: its output length, printed as PyTorch's output_size. */
+abstract class AdaptivePool1d extends Module {
   constructor(readonly outputSize: number) {
     super();
-  }
-  forward(input: Tensor): Tensor {
-    return F.adaptiveAvgPool1d(input, this.outputSize);
   }
   override extraRepr(): string {
     return `output_size=${this.outputSize}`;
@@ -127,17 +121,21 @@ export class AdaptiveAvgPool1d extends Module {
 }
 
 /**
+ * Averages over windows chosen so the output has length outputSize, as torch.nn.AdaptiveAvgPool1d.
+ * @example new nn.AdaptiveAvgPool1d(2).forward(torch.tensor([[1, 2, 3, 4]])) // [[1.5, 3.5]]
+ */
+export class AdaptiveAvgPool1d extends AdaptivePool1d {
+  forward(input: Tensor): Tensor {
+    return F.adaptiveAvgPool1d(input, this.outputSize);
+  }
+}
+
+/**
  * Maxima over windows chosen so the output has length outputSize, as torch.nn.AdaptiveMaxPool1d.
  * @example new nn.AdaptiveMaxPool1d(2).forward(torch.tensor([[1, 4, 3, 2]])) // [[4, 3]]
  */
-export class AdaptiveMaxPool1d extends Module {
-  constructor(readonly outputSize: number) {
-    super();
-  }
+export class AdaptiveMaxPool1d extends AdaptivePool1d {
   forward(input: Tensor): Tensor {
     return F.adaptiveMaxPool1d(input, this.outputSize);
-  }
-  override extraRepr(): string {
-    return `output_size=${this.outputSize}`;
   }
 }
