@@ -285,3 +285,54 @@ describe('argument checks name the op', () => {
     ['relu inplace', () => F.relu(torch.ones(2), 'yes' as unknown as boolean), 'TypeError', /^relu: expected a boolean for 'inplace'/],
   ] as const)('%s', (_name, fn, type, message) => expectError(fn, type, message));
 });
+
+describe('gradients of gradients (finite differences, float64)', () => {
+  const f64 = (...shape: number[]): Tensor => torch.randn(shape, { dtype: 'float64' }).mul(2).requiresGrad_();
+  // The gradient of fn at x for the upstream g, kept differentiable: gradcheck then checks its Jacobian in x and g.
+  // gradcheck evaluates fn under noGrad for its finite differences: the inner gradient needs grad mode back on.
+  const gradOf = (fn: (...xs: Tensor[]) => Tensor, n: number) => (...args: Tensor[]): Tensor[] =>
+    torch.enableGrad(() => {
+      const xs = args.slice(0, n);
+      const out = fn(...xs);
+      return torch.autograd.grad([out], xs, { gradOutputs: [args[n]!], createGraph: true, allowUnused: true }).map((g, i) => g ?? xs[i]!.mul(0));
+    });
+  const cases: [string, (...xs: Tensor[]) => Tensor, number[][]][] = [
+    ['hardswish', (x) => F.hardswish(x), [[3, 4]]],
+    ['hardsigmoid', (x) => F.hardsigmoid(x), [[3, 4]]],
+    ['mish', (x) => F.mish(x), [[3, 4]]],
+    ['selu', (x) => F.selu(x), [[3, 4]]],
+    ['celu', (x) => F.celu(x, 1.5), [[3, 4]]],
+    ['softshrink', (x) => F.softshrink(x, 0.3), [[3, 4]]],
+    ['logsigmoid', (x) => F.logsigmoid(x), [[3, 4]]],
+    ['glu', (x) => F.glu(x, 1), [[3, 4]]],
+    ['prelu', (x, w) => F.prelu(x, w), [[2, 3, 2], [3]]],
+    ['cosineSimilarity', (a, b) => F.cosineSimilarity(a, b), [[3, 4], [3, 4]]],
+    ['pairwiseDistance p 3', (a, b) => F.pairwiseDistance(a, b, { p: 3 }), [[3, 4], [3, 4]]],
+    ['pairwiseDistance p 2', (a, b) => F.pairwiseDistance(a, b), [[3, 4], [3, 4]]],
+    ['interpolate bilinear', (x) => F.interpolate(x, { size: [3, 5], mode: 'bilinear' }), [[1, 2, 2, 3]]],
+    ['interpolate linear alignCorners', (x) => F.interpolate(x, { scaleFactor: 1.5, mode: 'linear', alignCorners: true }), [[1, 2, 4]]],
+    ['interpolate nearest', (x) => F.interpolate(x, { size: [3, 4] }), [[1, 1, 2, 3]]],
+    ['pixelShuffle', (x) => F.pixelShuffle(x, 2), [[1, 4, 2, 3]]],
+    ['instanceNorm', (x, w) => F.instanceNorm(x, { weight: w }), [[2, 3, 4], [3]]],
+  ];
+  test.each(cases)('%s', (_name, fn, shapes) => {
+    torch.manualSeed(5);
+    const xs = shapes.map((s) => f64(...s));
+    expect(torch.autograd.gradcheck(fn, xs)).toBe(true);
+    const out = fn(...xs);
+    const g = torch.randn(out.shape, { dtype: 'float64' }).requiresGrad_();
+    expect(torch.autograd.gradcheck(gradOf(fn, xs.length), [...xs, g])).toBe(true);
+  });
+
+  test('embeddingBag: weight and per-sample weights', () => {
+    torch.manualSeed(6);
+    const idx = torch.tensor([0, 2, 2, 4, 1], { dtype: 'int64' });
+    const offsets = torch.tensor([0, 2, 2], { dtype: 'int64' });
+    const w = f64(5, 3);
+    const psw = f64(5);
+    for (const mode of ['sum', 'mean', 'max'] as const) {
+      expect(torch.autograd.gradcheck((weight: Tensor) => F.embeddingBag(idx, weight, { offsets, mode, paddingIdx: 4 }), [w])).toBe(true);
+    }
+    expect(torch.autograd.gradcheck((weight: Tensor, p: Tensor) => F.embeddingBag(idx, weight, { offsets, mode: 'sum', perSampleWeights: p }), [w, psw])).toBe(true);
+  });
+});
