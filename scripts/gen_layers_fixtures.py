@@ -474,10 +474,10 @@ for name, x, train in [('InstanceNorm1d(3)', R(2, 3, 5), True), ('InstanceNorm1d
                        ('InstanceNorm2d(2, eps 0.1, momentum 0.3, track)', R(3, 2, 3, 4), True),
                        ('InstanceNorm2d(2, eps 0.1, momentum 0.3, track)', R(2, 3, 4), True),
                        ('InstanceNorm2d(2, affine)', R(2, 2, 3, 3), True), ('LayerNorm(4, no affine)', R(3, 4), True)]:
-    mcase('normalization modules', name, [x], train=train, rtol=1e-4, atol=1e-5)
-mcase('normalization modules', 'InstanceNorm2d(2, eps 0.1, momentum 0.3, track)', [R(3, 2, 3, 4)], calls=2, rtol=1e-4, atol=1e-5)
+    mcase('normalization modules', name, [x], train=train)
+mcase('normalization modules', 'InstanceNorm2d(2, eps 0.1, momentum 0.3, track)', [R(3, 2, 3, 4)], calls=2)
 mcase('normalization modules', 'InstanceNorm1d(3, affine, track)', [R(2, 4, 5)], key='running_mean should contain 8 elements not 6')
-mcase('normalization modules', 'InstanceNorm1d(3)', [R(2, 4, 5)], rtol=1e-4, atol=1e-5)  # PyTorch 1.13 lets a channel mismatch through without parameters
+mcase('normalization modules', 'InstanceNorm1d(3)', [R(2, 4, 5)])  # PyTorch 1.13 lets a channel mismatch through without parameters
 mcase('normalization modules', 'InstanceNorm1d(3)', [R(4)], key='expected 2D or 3D input (got 1D input)')
 for seed, name, xs in [(0, 'EmbeddingBag(6, 3)', [L([[0, 1, 5], [2, 2, 4]])]), (1, 'EmbeddingBag(6, 3, sum, padding 2)', [L([0, 2, 3, 2, 1]), L([0, 3]), R(5)]),
                        (2, 'EmbeddingBag(6, 3, max, lastOffset)', [L([0, 2, 3, 2, 1]), L([0, 1, 5])]), (3, 'EmbeddingBag(6, 3, mean, padding -1)', [L([5, 5, 3, 1]), L([0, 2])])]:

@@ -762,6 +762,31 @@ export interface InstanceNormOptions {
   eps?: number;
 }
 
+/** The per-instance mean, biased variance, centered input and 1 / sqrt(variance + eps) over dims. */
+function instanceStats(x: Tensor, dims: readonly number[], eps: number): { mean: Tensor; variance: Tensor; centered: Tensor; invstd: Tensor } {
+  const mean = x.mean(dims, true);
+  const centered = x.sub(mean);
+  const variance = centered.square().mean(dims, true);
+  return { mean, variance, centered, invstd: variance.add(eps).rsqrt() };
+}
+
+/**
+ * (x - mean) / sqrt(var + eps) over dims as one node with batch norm's input gradient, as PyTorch computes instance
+ * norm: (g - mean(g) - (x - mean) mean((x - mean) g) invstd^2) invstd. The statistics are recomputed from x inside
+ * the backward, so it is differentiable again.
+ */
+function standardizeNode(x: Tensor, dims: readonly number[], eps: number): Tensor {
+  const out = noGrad(() => {
+    const { centered, invstd } = instanceStats(x, dims, eps);
+    return centered.mul(invstd);
+  });
+  return record('NativeBatchNormBackward0', out, [x], (g) => {
+    const { centered, invstd } = instanceStats(x, dims, eps);
+    const k = centered.mul(g).mean(dims, true).mul(invstd.square());
+    return [g.sub(g.mean(dims, true)).sub(centered.mul(k)).mul(invstd)];
+  });
+}
+
 /**
  * Normalizes each channel of each sample over its spatial dims, then scales and shifts per channel, as
  * F.instance_norm; with useInputStats and running statistics these are updated with the batch mean of the
@@ -791,10 +816,8 @@ export function instanceNorm(x: Tensor, options: InstanceNormOptions = {}): Tens
   if (useInputStats) {
     const per = x.shape.slice(2).reduce((s, v) => s * v, 1);
     if (per <= 1) throw new RangeError(`${op}: Expected more than 1 spatial element when training, got input size ${shapeStr(x.shape)}`);
-    const mean = x.mean(spatial, true);
-    const centered = x.sub(mean);
-    const variance = centered.square().mean(spatial, true);
-    out = centered.mul(variance.add(eps).rsqrt());
+    const { mean, variance } = noGrad(() => instanceStats(x, spatial, eps));
+    out = standardizeNode(x, spatial, eps);
     noGrad(() => {
       const m = 1 - momentum;
       if (runningMean) runningMean.mul_(m).add_(mean.reshape([-1, c]).mean(0).view(runningMean.shape), momentum);
