@@ -352,6 +352,11 @@ for mode in ['nearest', 'bilinear']:
     case('interpolate 2-D', 'interpolate', [R(0, 2, 3, 3)], kwargs={'size': 4, 'mode': mode})
     case('interpolate 2-D', 'interpolate', [torch.tensor([[[[1., inf], [2., 3.]]]])], kwargs={'size': 3, 'mode': mode})
 case('interpolate 1-D', 'interpolate', [V(R(3, 2, 6, dtype=F64), ('transpose', 0, 1))], kwargs={'size': 9, 'mode': 'linear'})
+for kw in [{'size': 3}, {'size': 7}, {'scale_factor': 0.5}, {'scale_factor': 1.5}]:
+    case('interpolate area', 'interpolate', [x1], kwargs=dict(kw, mode='area'))
+    case('interpolate area', 'interpolate', [x2], kwargs=dict(kw, mode='area'))
+case('interpolate area', 'interpolate', [x2], kwargs={'size': (3, 2), 'mode': 'area'})
+case('interpolate area', 'interpolate', [R(1, 1, 4)], kwargs={'size': 3, 'mode': 'area', 'align_corners': False}, key='align_corners option can only be set with the interpolating modes')
 case('interpolate 1-D', 'interpolate', [R(0, 2, 3)], kwargs={'size': 4})
 IE = 'interpolate errors'
 case(IE, 'interpolate', [R(1, 1, 4)], kwargs={'size': 3, 'scale_factor': 2}, key='only one of size or scale_factor should be defined')
@@ -409,9 +414,11 @@ case(EE, 'embeddingBag', [L([1, 2, 3]), W, L([0]), R(2)], kwargs={'offsets': {'t
      key='is not None, then it must have the same shape as the input')
 
 # ---- instance norm -------------------------------------------------------------------------------------------
-case('instanceNorm', 'instanceNorm', [R(2, 3, 5)])
-case('instanceNorm', 'instanceNorm', [R(2, 3, 4, 5), R(3), R(3)], kwargs={'weight': {'t': 1}, 'bias': {'t': 2}, 'eps': 0.1})
-case('instanceNorm', 'instanceNorm', [V(R(5, 3, 2, dtype=F64), ('transpose', 0, 2))])
+# Gradients are float32 sums with cancellation (sum(g) and sum(g (x - mean)) per instance): 1e-4 relative, 1e-5 absolute.
+IN_TOL = {'rtol': 1e-4, 'atol': 1e-5}
+case('instanceNorm', 'instanceNorm', [R(2, 3, 5)], **IN_TOL)
+case('instanceNorm', 'instanceNorm', [R(2, 3, 4, 5), R(3), R(3)], kwargs={'weight': {'t': 1}, 'bias': {'t': 2}, 'eps': 0.1}, **IN_TOL)
+case('instanceNorm', 'instanceNorm', [V(R(5, 3, 2, dtype=F64), ('transpose', 0, 2))], **IN_TOL)
 case('instanceNorm', 'instanceNorm', [R(2, 3, 5), R(3), R(3).abs()], kwargs={'running_mean': {'t': 1}, 'running_var': {'t': 2}, 'use_input_stats': False}, grad=False)
 case('instanceNorm', 'instanceNorm', [R(2, 3, 1)], key='Expected more than 1 spatial element when training')
 case('instanceNorm', 'instanceNorm', [R(2, 3)], key='!expected an input of 3 or more dims', etype='RangeError')
@@ -474,10 +481,10 @@ for name, x, train in [('InstanceNorm1d(3)', R(2, 3, 5), True), ('InstanceNorm1d
                        ('InstanceNorm2d(2, eps 0.1, momentum 0.3, track)', R(3, 2, 3, 4), True),
                        ('InstanceNorm2d(2, eps 0.1, momentum 0.3, track)', R(2, 3, 4), True),
                        ('InstanceNorm2d(2, affine)', R(2, 2, 3, 3), True), ('LayerNorm(4, no affine)', R(3, 4), True)]:
-    mcase('normalization modules', name, [x], train=train)
-mcase('normalization modules', 'InstanceNorm2d(2, eps 0.1, momentum 0.3, track)', [R(3, 2, 3, 4)], calls=2)
+    mcase('normalization modules', name, [x], train=train, **IN_TOL)
+mcase('normalization modules', 'InstanceNorm2d(2, eps 0.1, momentum 0.3, track)', [R(3, 2, 3, 4)], calls=2, **IN_TOL)
 mcase('normalization modules', 'InstanceNorm1d(3, affine, track)', [R(2, 4, 5)], key='running_mean should contain 8 elements not 6')
-mcase('normalization modules', 'InstanceNorm1d(3)', [R(2, 4, 5)])  # PyTorch 1.13 lets a channel mismatch through without parameters
+mcase('normalization modules', 'InstanceNorm1d(3)', [R(2, 4, 5)], **IN_TOL)  # PyTorch 1.13 lets a channel mismatch through without parameters
 mcase('normalization modules', 'InstanceNorm1d(3)', [R(4)], key='expected 2D or 3D input (got 1D input)')
 for seed, name, xs in [(0, 'EmbeddingBag(6, 3)', [L([[0, 1, 5], [2, 2, 4]])]), (1, 'EmbeddingBag(6, 3, sum, padding 2)', [L([0, 2, 3, 2, 1]), L([0, 3]), R(5)]),
                        (2, 'EmbeddingBag(6, 3, max, lastOffset)', [L([0, 2, 3, 2, 1]), L([0, 1, 5])]), (3, 'EmbeddingBag(6, 3, mean, padding -1)', [L([5, 5, 3, 1]), L([0, 2])])]:

@@ -390,7 +390,7 @@ export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
 // ---- interpolate -----------------------------------------------------------------------------------------------
 
 /** The interpolation modes torchlet implements. | */
-export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear';
+export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'area';
 
 /** The options of interpolate, as F.interpolate's keywords: exactly one of size and scaleFactor. | */
 export interface InterpolateOptions {
@@ -532,8 +532,8 @@ function perDim(op: string, name: string, v: number | readonly number[], dims: n
 }
 
 /**
- * Up- or down-samples the spatial dims of (N, C, L) or (N, C, H, W) input, as F.interpolate: 'nearest' and
- * 'nearest-exact' (1-D and 2-D), 'linear' (1-D) and 'bilinear' (2-D) with alignCorners; the output is `size`, or the
+ * Up- or down-samples the spatial dims of (N, C, L) or (N, C, H, W) input, as F.interpolate: 'nearest',
+ * 'nearest-exact' and 'area' (1-D and 2-D), 'linear' (1-D) and 'bilinear' (2-D) with alignCorners; the output is `size`, or the
  * input size times scaleFactor rounded down (the interpolation then uses 1 / scaleFactor unless recomputeScaleFactor).
  * Differentiable to any order (the backward is the resampling's adjoint).
  * @throws RangeError for both or neither of size and scaleFactor, alignCorners with a nearest mode, a mode that does not
@@ -546,10 +546,10 @@ export function interpolate(input: Tensor, options: InterpolateOptions = {}): Te
   const { size = null, scaleFactor = null, mode = 'nearest', recomputeScaleFactor = null } = checkOptions(op, options);
   let alignCorners = options.alignCorners ?? null;
   const nearest = mode === 'nearest' || mode === 'nearest-exact';
-  if (nearest) {
+  if (nearest || mode === 'area') {
     if (alignCorners !== null) throw new RangeError(`${op}: align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear`);
   } else if (mode !== 'linear' && mode !== 'bilinear') {
-    throw new RangeError(`${op}: unsupported mode ${describe(mode)}: torchlet implements nearest | nearest-exact | linear | bilinear`);
+    throw new RangeError(`${op}: unsupported mode ${describe(mode)}: torchlet implements nearest | nearest-exact | linear | bilinear | area`);
   } else {
     alignCorners = checkBool(op, 'alignCorners', alignCorners ?? undefined, false);
   }
@@ -567,6 +567,10 @@ export function interpolate(input: Tensor, options: InterpolateOptions = {}): Te
     scales = recomputeScaleFactor ? factors.map(() => null) : factors;
   } else {
     throw new RangeError(`${op}: either size or scale_factor should be defined`);
+  }
+  if (mode === 'area' && (dims === 1 || dims === 2)) {
+    // PyTorch's area mode is adaptive average pooling to the output size (a scale factor is always recomputed).
+    return dims === 1 ? adaptiveAvgPool1d(input, outSize[0]!) : adaptiveAvgPool2d(input, outSize as [number, number]);
   }
   if (!(dims === 1 && (nearest || mode === 'linear')) && !(dims === 2 && (nearest || mode === 'bilinear'))) {
     if (dims === 1 && mode === 'bilinear') throw new RangeError(`${op}: Got 3D input, but bilinear mode needs 4D input`);
