@@ -440,6 +440,11 @@ for mode in ['reflect', 'replicate', 'circular']:
 for p in [(-1, -1), (-2, -1), (1, -1, -1, 0), (-3, 1), (2, -1, 0, -1)]:
     case(PE, 'pad', [R(2, 2, 3)], [p, 'constant'])
 case(PE, 'pad', [V(R(3, 2, 4, dtype=F64), ('transpose', 0, 2))], [(-1, 2, 1, -1), 'constant'])
+for mode in ['reflect', 'replicate']:
+    for p in [(-1, 2), (2, -3), (-1, -1), (-4, 4)]:
+        case(PE, 'pad', [R(2, 2, 5)], [p, mode])
+    case(PE, 'pad', [R(1, 2, 4, 5)], [(-1, 2, 1, -2), mode])
+    case(PE, 'pad', [R(1, 2, 5)], [(-2, -3), mode], key='is too small. Calculated output W: 0')
 case(PE, 'pad', [R(1, 2, 3)], [(-2, -2), 'constant'], key='!resulted in a negative output size', etype='RangeError')
 case(PE, 'pad', [R(1, 2, 3, 4)], [(1, 1), 'reflect'], key='Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now')
 case(PE, 'pad', [R(3)], [(1, 1), 'replicate'], key='Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now')

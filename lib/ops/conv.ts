@@ -384,7 +384,13 @@ export function pad(input: Tensor, padding: readonly number[], mode: PadMode = '
     const d = input.dim() - 1 - k;
     const size = input.shape[d]!;
     const [before, after] = [padding[2 * k]!, padding[2 * k + 1]!];
-    if (before < 0 || after < 0) throw new RangeError(`${op}: negative padding is not supported in ${mode} mode`);
+    // Reflect and replicate take a negative padding as a crop (the source index of each output position is the same
+    // rule); torchlet's circular mode does not (PyTorch's crops first and may then wrap more than once).
+    if (mode === 'circular' && (before < 0 || after < 0)) throw new RangeError(`${op}: negative padding is not supported in ${mode} mode`);
+    if (size + before + after < 1) {
+      const name = ['W', 'H', 'D'][k]!;
+      throw new RangeError(`${op}: input (${name}: ${size}) is too small. Calculated output ${name}: ${size + before + after} (padding (${before}, ${after}), mode '${mode}')`);
+    }
     if (mode === 'reflect' && (before >= size || after >= size)) {
       throw new RangeError(`${op}: Padding size should be less than the corresponding input dimension, but got: padding (${before}, ${after}) at dimension ${d} of input ${shapeStr(input.shape)}`);
     }
