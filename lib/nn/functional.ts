@@ -9,20 +9,19 @@ import { where } from '../ops/elementwise';
 import type { Generator } from '../random';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
+import { logsigmoid as logSigmoid } from './functional_layers';
+import { inplaceResult } from './inplace';
 import { addmm, matmul } from '../ops/linalg';
 import { indexAdd, indexSelect, scatterAdd } from '../ops/indexing';
 import { broadcastShapes, shapeStr } from '../shape';
 import { checkBool, checkInt, checkNumber, checkOptions, checkPaddingIdx, checkShape, checkTensor, describe } from '../validate';
 import { info, isFloating, notImplemented } from '../dtype';
-import { logsigmoid as logSigmoid } from './functional_layers';
-import { inplaceResult } from './inplace';
 
 /** How a loss reduces its per-element values: 'mean' (the default), 'sum', or 'none' (unreduced). | */
 export type Reduction = 'none' | 'mean' | 'sum';
 export { conv1d, conv2d, convTranspose2d, pad } from '../ops/conv';
 export { maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d } from '../ops/pool';
 export { oneHot } from '../ops/scatter';
-export * from './functional_layers';
 
 // ---- activations ---------------------------------------------------------------------------------------------
 
@@ -704,3 +703,6 @@ export function klDiv(input: Tensor, target: Tensor, options: { reduction?: Redu
   if (reduction === 'batchmean') return input.dim() === 0 ? loss.sum() : loss.sum().div(input.shape[0]!);
   return reduce('klDiv', loss, reduction);
 }
+
+// The remaining common layers of issue 13 (activations, distances, pixel shuffle, interpolate, embeddingBag, ...).
+export * from './functional_layers';
