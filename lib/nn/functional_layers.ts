@@ -38,16 +38,19 @@ function pointwiseNode(name: string, x: Tensor, forward: () => Tensor, backward:
  * @param inplace write the result into x (see lib/nn/inplace.ts: a tracked x keeps its value)
  * @example F.hardtanh(torch.tensor([-2, 0.5, 3])) // [-1, 0.5, 1]
  */
-export function hardtanh(x: Tensor, minVal = -1, maxVal = 1, inplace = false): Tensor {
-  checkTensor('hardtanh', 'input', x);
-  checkNumber('hardtanh', 'minVal', minVal);
-  checkNumber('hardtanh', 'maxVal', maxVal);
-  const out = pointwiseNode('HardtanhBackward0', x, () => x.clamp(minVal, maxVal), (g) => where(x.gt(minVal).logicalAnd(x.lt(maxVal)), g, 0));
-  return inplaceResult('hardtanh', x, out, inplace);
-}
+export const hardtanh = (x: Tensor, minVal = -1, maxVal = 1, inplace = false): Tensor => clampNode('hardtanh', x, minVal, maxVal, inplace);
 
 /** min(max(x, 0), 6), as F.relu6 (hardtanh between 0 and 6). @example F.relu6(torch.tensor([-1, 3, 8])) // [0, 3, 6] */
-export const relu6 = (x: Tensor, inplace = false): Tensor => hardtanh(x, 0, 6, inplace);
+export const relu6 = (x: Tensor, inplace = false): Tensor => clampNode('relu6', x, 0, 6, inplace);
+
+/** hardtanh under the name `op`: clamp's values, PyTorch's hardtanh_backward. */
+function clampNode(op: string, x: Tensor, minVal: number, maxVal: number, inplace: boolean): Tensor {
+  checkTensor(op, 'input', x);
+  checkNumber(op, 'minVal', minVal);
+  checkNumber(op, 'maxVal', maxVal);
+  const out = pointwiseNode('HardtanhBackward0', x, () => x.clamp(minVal, maxVal), (g) => where(x.gt(minVal).logicalAnd(x.lt(maxVal)), g, 0));
+  return inplaceResult(op, x, out, inplace);
+}
 
 /**
  * relu6(x + 3) / 6, as F.hardsigmoid: gradient 1/6 strictly inside (-3, 3), else 0.
