@@ -9,6 +9,8 @@ import { where } from '../ops/elementwise';
 import type { Generator } from '../random';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
+import { logsigmoid as logSigmoid } from './functional_layers';
+import { inplaceResult } from './inplace';
 import { addmm, matmul } from '../ops/linalg';
 import { indexAdd, indexSelect, scatterAdd } from '../ops/indexing';
 import { broadcastShapes, shapeStr } from '../shape';
@@ -31,8 +33,8 @@ function floatingOnly(op: string, kernel: string, x: Tensor): Tensor {
   return x;
 }
 
-/** max(x, 0) elementwise, as F.relu. @example F.relu(torch.tensor([-1, 2])) // [0, 2] */
-export const relu = (x: Tensor): Tensor => (checkTensor('relu', 'input', x), ops.relu(x));
+/** max(x, 0) elementwise, as F.relu (inplace: see lib/nn/inplace.ts). @example F.relu(torch.tensor([-1, 2])) // [0, 2] */
+export const relu = (x: Tensor, inplace = false): Tensor => (checkTensor('relu', 'input', x), inplaceResult('relu', x, ops.relu(x), inplace));
 /** 1 / (1 + exp(-x)) elementwise, as F.sigmoid. @example F.sigmoid(torch.tensor([0])) // [0.5] */
 export const sigmoid = (x: Tensor): Tensor => (checkTensor('sigmoid', 'input', x), ops.sigmoid(x));
 /** The hyperbolic tangent elementwise, as F.tanh. @example F.tanh(torch.tensor([0])) // [0] */
@@ -41,21 +43,22 @@ export const tanh = (x: Tensor): Tensor => (checkTensor('tanh', 'input', x), ops
  * x for x > 0, else negativeSlope * x (default 0.01), as F.leaky_relu.
  * @example F.leakyRelu(torch.tensor([-1, 2]), 0.2) // [-0.2, 2]
  */
-export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => (checkTensor('leakyRelu', 'input', x), ops.leakyRelu(x, negativeSlope));
+export const leakyRelu = (x: Tensor, negativeSlope = 0.01, inplace = false): Tensor =>
+  (checkTensor('leakyRelu', 'input', x), inplaceResult('leakyRelu', x, ops.leakyRelu(x, negativeSlope), inplace));
 /**
  * x > 0 ? x : alpha * (exp(x) - 1), as one node with PyTorch's elu_backward (g for x > 0, g alpha exp(x) for x <= 0),
  * itself a node differentiated as derivatives.yaml does. The exponential branch sees 0 where it is not picked: exp of
  * a large x is inf.
  * @example F.elu(torch.tensor([-1, 1])) // [-0.6321, 1]
  */
-export function elu(x: Tensor, alpha = 1): Tensor {
+export function elu(x: Tensor, alpha = 1, inplace = false): Tensor {
   floatingOnly('elu', 'elu_cpu', x);
   checkNumber('elu', 'alpha', alpha);
   const out = noGrad(() => {
     const neg = x.le(0);
     return where(neg, where(neg, x, 0).expm1().mul(alpha), x);
   });
-  return record('EluBackward0', out, [x], (g) => [eluBackward(g, x, alpha)]);
+  return inplaceResult('elu', x, record('EluBackward0', out, [x], (g) => [eluBackward(g, x, alpha)]), inplace);
 }
 
 /**
@@ -74,7 +77,7 @@ function eluBackward(g: Tensor, x: Tensor, alpha: number): Tensor {
   ]);
 }
 /** x * sigmoid(x) @example F.silu(torch.tensor([0, 1])) // [0, 0.7311] */
-export const silu = (x: Tensor): Tensor => floatingOnly('silu', 'silu_cpu', x).mul(x.sigmoid());
+export const silu = (x: Tensor, inplace = false): Tensor => inplaceResult('silu', x, floatingOnly('silu', 'silu_cpu', x).mul(x.sigmoid()), inplace);
 /**
  * GELU, exact (erf) or with PyTorch's tanh approximation, as one node whose gradient is PyTorch's gelu_backward
  * (g (cdf + x pdf), so x = 0 with an infinite g gives inf, not the composite's inf * 0), itself a node with
@@ -646,13 +649,6 @@ function logit(p: Tensor): Tensor {
   return record('LogitBackward0', out, [p], (g) => [where(p.lt(0).logicalOr(p.gt(1)), NaN, g.div(p.mul(ops.sub(1, p))))]);
 }
 
-/** log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite for large |x|. */
-function logSigmoid(x: Tensor): Tensor {
-  // One node with PyTorch's gradient g sigmoid(-x): the composite's kinks (clamp, abs) would give 1 at x = 0, not 1/2.
-  const out = noGrad(() => x.clamp(null, 0).sub(x.abs().neg().exp().log1p()));
-  return record('LogSigmoidBackward0', out, [x], (g): Tensor[] => [g.mul(x.neg().sigmoid())]);
-}
-
 /**
  * Sigmoid + binary cross entropy in one numerically stable expression, with weight and posWeight, as PyTorch's
  * binary_cross_entropy_with_logits: one node with PyTorch's gradients (sigmoid(x) - y for the input, -x for the
@@ -708,3 +704,6 @@ export function klDiv(input: Tensor, target: Tensor, options: { reduction?: Redu
   if (reduction === 'batchmean') return input.dim() === 0 ? loss.sum() : loss.sum().div(input.shape[0]!);
   return reduce('klDiv', loss, reduction);
 }
+
+// The remaining common layers of issue 13 (activations, distances, pixel shuffle, interpolate, embeddingBag, ...).
+export * from './functional_layers';

@@ -328,7 +328,8 @@ function padIndex(mode: PadMode, size: number, before: number, after: number): T
 
 /**
  * Pads the last dims: pad = [left, right, top, bottom, ...] from the last dim backwards, as
- * torch.nn.functional.pad. Non-constant modes gather rows (so their gradient is an index_add).
+ * torch.nn.functional.pad (a negative constant padding crops). Non-constant modes gather rows (so their gradient is
+ * an index_add).
  * @example torch.nn.functional.pad(torch.ones(1, 2), [1, 1]) // [[0, 1, 1, 0]]
  */
 export function pad(input: Tensor, padding: readonly number[], mode: PadMode = 'constant', value = 0): Tensor {
@@ -342,7 +343,22 @@ export function pad(input: Tensor, padding: readonly number[], mode: PadMode = '
   checkNumber(op, 'value', value);
   const dims = padding.length / 2;
   if (mode === 'constant') {
-    if (padding.some((v) => v < 0)) throw new RangeError(`${op}: negative padding is not supported`);
+    // A negative padding crops, as PyTorch's constant_pad_nd: narrow those sides first, then pad the others.
+    if (padding.some((v) => v < 0)) {
+      let cropped = input;
+      for (let k = 0; k < dims; k++) {
+        const d = input.dim() - 1 - k;
+        const [before, after, size] = [padding[2 * k]!, padding[2 * k + 1]!, input.shape[d]!];
+        const keep = size - Math.max(-before, 0) - Math.max(-after, 0);
+        if (keep < 0) {
+          throw new RangeError(
+            `${op}: The input size ${size}, plus negative padding ${before} and ${after} resulted in a negative output size, which is invalid. Check dimension ${d} of your input.`,
+          );
+        }
+        cropped = cropped.narrow(d, Math.max(-before, 0), keep);
+      }
+      return pad(cropped, padding.map((v) => Math.max(v, 0)), mode, value);
+    }
     const shape = [...input.shape];
     for (let k = 0; k < dims; k++) shape[input.dim() - 1 - k]! += padding[2 * k]! + padding[2 * k + 1]!;
     const out = emptyTensor(shape, input.dtype);
@@ -356,12 +372,25 @@ export function pad(input: Tensor, padding: readonly number[], mode: PadMode = '
     return record('ConstantPadNdBackward0', out, [input], (g) => [interior(g)]);
   }
   if (mode !== 'reflect' && mode !== 'replicate' && mode !== 'circular') throw new RangeError(`${op}: unknown padding mode '${String(mode)}'`);
+  // PyTorch's non-constant modes pad 1 to 3 trailing dims of a batched or unbatched input; circular needs both.
+  if (mode === 'circular' && padding.length !== 2 * (input.dim() - 2)) {
+    throw new RangeError(`${op}: Invalid padding size, expected ${2 * Math.max(input.dim() - 2, 0)} but got ${padding.length} (input ${shapeStr(input.shape)}, mode 'circular')`);
+  }
+  if (dims > 3 || (input.dim() !== dims + 1 && input.dim() !== dims + 2)) {
+    throw new RangeError(`${op}: Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now (got ${padding.length} pads for input ${shapeStr(input.shape)}, mode '${mode}')`);
+  }
   let out = input;
   for (let k = 0; k < dims; k++) {
     const d = input.dim() - 1 - k;
     const size = input.shape[d]!;
     const [before, after] = [padding[2 * k]!, padding[2 * k + 1]!];
-    if (before < 0 || after < 0) throw new RangeError(`${op}: negative padding is not supported in ${mode} mode`);
+    // Reflect and replicate take a negative padding as a crop (the source index of each output position is the same
+    // rule); torchlet's circular mode does not (PyTorch's crops first and may then wrap more than once).
+    if (mode === 'circular' && (before < 0 || after < 0)) throw new RangeError(`${op}: negative padding is not supported in ${mode} mode`);
+    if (size + before + after < 1) {
+      const name = ['W', 'H', 'D'][k]!;
+      throw new RangeError(`${op}: input (${name}: ${size}) is too small. Calculated output ${name}: ${size + before + after} (padding (${before}, ${after}), mode '${mode}')`);
+    }
     if (mode === 'reflect' && (before >= size || after >= size)) {
       throw new RangeError(`${op}: Padding size should be less than the corresponding input dimension, but got: padding (${before}, ${after}) at dimension ${d} of input ${shapeStr(input.shape)}`);
     }

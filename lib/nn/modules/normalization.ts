@@ -1,4 +1,4 @@
-/** Normalization layers: BatchNorm1d/2d, GroupNorm, LayerNorm (torch/nn/modules/batchnorm.py, normalization.py). */
+/** Normalization layers: BatchNorm1d/2d, InstanceNorm1d/2d, GroupNorm, LayerNorm (batchnorm.py, instancenorm.py, normalization.py). */
 import type { Tensor } from '../../tensor';
 import { noGrad } from '../../autograd/grad_mode';
 import { ones, zeros } from '../../ops/creation';
@@ -154,4 +154,53 @@ export class GroupNorm extends Module {
   override extraRepr(): string {
     return `${this.numGroups}, ${this.numChannels}, eps=${pyFloat(this.eps)}, affine=${this.affine ? 'True' : 'False'}`;
   }
+}
+
+/**
+ * Instance normalization: each channel of each sample normalized over its spatial dims (PyTorch's _InstanceNorm),
+ * with BatchNorm's parameters and buffers but no affine transform and no running statistics by default. Running
+ * statistics, when tracked, are updated in training and used in evaluation.
+ */
+abstract class InstanceNorm extends BatchNorm {
+  constructor(numFeatures: number, eps = 1e-5, momentum = 0.1, affine = false, trackRunningStats = false) {
+    super(numFeatures, eps, momentum, affine, trackRunningStats);
+    checkNumber(new.target.name, 'momentum', momentum, false);
+  }
+
+  /** The rank of an unbatched input: 2 for InstanceNorm1d, 3 for InstanceNorm2d. */
+  protected abstract readonly noBatchDim: number;
+
+  protected checkInput(input: Tensor): void {
+    const d = this.noBatchDim;
+    if (input.dim() !== d && input.dim() !== d + 1) throw new RangeError(`${this.constructor.name}: expected ${d}D or ${d + 1}D input (got ${input.dim()}D input)`);
+  }
+
+  override forward(input: Tensor): Tensor {
+    const op = this.constructor.name;
+    checkTensor(op, 'input', input);
+    this.checkInput(input);
+    // PyTorch 1.13 does not compare the channels with numFeatures: the running statistics and parameters refuse a mismatch.
+    const batched = input.dim() === this.noBatchDim ? input.unsqueeze(0) : input;
+    const out = F.instanceNorm(batched, {
+      runningMean: this.running_mean, runningVar: this.running_var, weight: this.weight, bias: this.bias,
+      useInputStats: this.training || !this.trackRunningStats, momentum: this.momentum ?? 0.1, eps: this.eps,
+    });
+    return input.dim() === this.noBatchDim ? out.squeeze(0) : out;
+  }
+}
+
+/**
+ * Instance normalization of (N, C, L) or (C, L) input, as torch.nn.InstanceNorm1d.
+ * @example new nn.InstanceNorm1d(3).forward(torch.randn(2, 3, 5)).shape // [2, 3, 5]
+ */
+export class InstanceNorm1d extends InstanceNorm {
+  protected readonly noBatchDim = 2;
+}
+
+/**
+ * Instance normalization of (N, C, H, W) or (C, H, W) input, as torch.nn.InstanceNorm2d.
+ * @example new nn.InstanceNorm2d(3, 1e-5, 0.1, true).forward(torch.randn(2, 3, 4, 4)).shape // [2, 3, 4, 4]
+ */
+export class InstanceNorm2d extends InstanceNorm {
+  protected readonly noBatchDim = 3;
 }
