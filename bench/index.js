@@ -24,6 +24,7 @@ const WORKLOADS = {
   distributed: require('./distributed'),
   server: require('./server'),
   dataloader: require('./dataloader'),
+  sequence: require('./sequence'),
 };
 
 function parse(argv) {

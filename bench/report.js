@@ -80,7 +80,9 @@ function readmeSection(results) {
       } else if (r.dataloader) {
         lines.push(`| ${r.workload}: items/s, item ~${r.item_ms.toFixed(1)} ms, 2 workers vs 0 | ${r.threads} | ${r.items_per_s_2.toFixed(0)} items/s | ${r.items_per_s_0.toFixed(0)} items/s (0 workers) | ${r.ratio.toFixed(2)} |`);
       } else if (r.memory) {
-        lines.push(`| ${r.workload}: peak RSS (rise during 20 steps) | ${r.threads} | ${r.torchlet_peak_rss_mb.toFixed(0)} MB (${r.torchlet_rss_rise_mb.toFixed(0)}) | ${r.pytorch_peak_rss_mb?.toFixed(0) ?? 'n/a'} MB (${r.pytorch_rss_rise_mb?.toFixed(0) ?? 'n/a'}) (PyTorch) | |`);
+        const rise = (mb) => (typeof mb === 'number' ? ` (${mb.toFixed(0)})` : '');
+        const what = typeof r.torchlet_rss_rise_mb === 'number' ? 'peak RSS (rise during 20 steps)' : 'peak RSS';
+        lines.push(`| ${r.workload}: ${what} | ${r.threads} | ${r.torchlet_peak_rss_mb.toFixed(0)} MB${rise(r.torchlet_rss_rise_mb)} | ${r.pytorch_peak_rss_mb?.toFixed(0) ?? 'n/a'} MB${rise(r.pytorch_rss_rise_mb)} (PyTorch) | |`);
       } else if (r.leak) {
         const py = r.pytorch_rss_mb ? `${r.pytorch_rss_mb[0].toFixed(1)} -> ${r.pytorch_rss_mb[1].toFixed(1)} MB (PyTorch)` : '';
         const peak = r.torchlet_peak_rss_mb ? `; peak ${r.torchlet_peak_rss_mb.toFixed(0)} MB vs ${r.pytorch_peak_rss_mb?.toFixed(0) ?? 'n/a'} MB` : '';

@@ -11,6 +11,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import torch_sequence
+
 
 def timed(fn, warmup, reps, inner=1):
     for _ in range(warmup):
@@ -137,7 +139,8 @@ def cnn_step(req):
     return times, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-WORKLOADS = {'autograd_tiny': autograd_tiny, 'mlp_step': mlp_step, 'conv': conv, 'cnn_step': cnn_step, 'ops': ops}
+WORKLOADS = {'autograd_tiny': autograd_tiny, 'mlp_step': mlp_step, 'conv': conv, 'cnn_step': cnn_step, 'ops': ops,
+             'sequence': lambda req: torch_sequence.sequence(req, timed)}
 
 
 def openblas():
