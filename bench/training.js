@@ -190,7 +190,7 @@ async function memory({ quick = false, pytorch }) {
     pytorch_peak_rss_mb: mem.py ? mb(mem.py.peak) : null,
   }];
   const steps = quick
-    ? [{ model: 'mlp', batch: 128, warmup: 10, steps: 20 }, { model: 'cnn', batch: 16, warmup: 5, steps: 10 }]
+    ? [{ model: 'mlp', batch: 128, warmup: 30, steps: 30 }, { model: 'cnn', batch: 16, warmup: 20, steps: 20 }]
     : [{ model: 'mlp', batch: 128, warmup: 50, steps: 100 }, { model: 'cnn', batch: 64, warmup: 20, steps: 30 }];
   for (const spec of steps) {
     const m = stepMemory(spec, Boolean(pytorch));
