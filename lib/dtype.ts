@@ -239,13 +239,22 @@ export function allocateForOutput(dtype: DType, n: number): Storage {
 // the last of them is consumed and none was handed out (to .grad, autograd.grad's results, retainGrad). Nothing a
 // user can reach is ever recycled, so users never dispose anything.
 
-/** Recycled storage by dtype, then length; each list is used last in, first out (the most recently touched first). */
-const FREE: Record<DType, Map<number, Storage[]>> = { float32: new Map(), float64: new Map(), int32: new Map(), bool: new Map() };
+/**
+ * Recycled storage of one dtype and length, used last in, first out (the most recently touched first), with the
+ * backward walk (generation) in which each was recycled.
+ */
+interface FreeList {
+  readonly storage: Storage[];
+  readonly generation: number[];
+}
+const FREE: Record<DType, Map<number, FreeList>> = { float32: new Map(), float64: new Map(), int32: new Map(), bool: new Map() };
 /** At most this much recycled storage waits (beyond it, released storage is left to the collector). */
 const POOL_MAX_BYTES = 256 * 1024 * 1024;
 let pooledBytes = 0;
 /** How many storages were handed out again, over the life of the process. */
 let reusedCount = 0;
+/** Outermost backward walks so far. Storage a whole walk (and the forward pass before it) did not reuse is dropped. */
+let generation = 0;
 
 /** The innermost collection in progress (a backward hook may run a nested backward), or null. */
 let collecting: WeakSet<Storage> | null = null;
@@ -254,12 +263,27 @@ const collections: WeakSet<Storage>[] = [];
 function reuse(dtype: DType, n: number): Storage | undefined {
   if (pooledBytes === 0) return undefined;
   const list = FREE[dtype].get(n);
-  const s = list?.pop();
-  if (s !== undefined) {
-    pooledBytes -= s.byteLength;
-    reusedCount++;
-  }
+  if (list === undefined || list.storage.length === 0) return undefined;
+  const s = list.storage.pop()!;
+  list.generation.pop();
+  pooledBytes -= s.byteLength;
+  reusedCount++;
   return s;
+}
+
+/** Leaves to the collector the storage recycled before the previous walk began and not reused since. */
+function age(): void {
+  const cutoff = generation - 1;
+  for (const m of Object.values(FREE)) {
+    for (const [n, list] of m) {
+      let stale = 0;
+      while (stale < list.generation.length && list.generation[stale]! < cutoff) stale++;
+      if (stale === 0) continue;
+      for (const s of list.storage.splice(0, stale)) pooledBytes -= s.byteLength;
+      list.generation.splice(0, stale);
+      if (list.storage.length === 0) m.delete(n);
+    }
+  }
 }
 
 function collect(s: Storage): Storage {
@@ -273,6 +297,10 @@ function collect(s: Storage): Storage {
  * engine, which alone may recycle.
  */
 export function collectAllocations(): WeakSet<Storage> {
+  if (collections.length === 0) {
+    generation++;
+    if (pooledBytes !== 0) age();
+  }
   collecting = new WeakSet();
   collections.push(collecting);
   return collecting;
@@ -296,8 +324,9 @@ export function recycle(s: Storage): void {
   const d = dtypeOfStorage(s);
   if (d === undefined) return;
   let list = FREE[d].get(s.length);
-  if (list === undefined) FREE[d].set(s.length, (list = []));
-  list.push(s);
+  if (list === undefined) FREE[d].set(s.length, (list = { storage: [], generation: [] }));
+  list.storage.push(s);
+  list.generation.push(generation);
   pooledBytes += bytes;
 }
 
@@ -307,7 +336,7 @@ export function recycle(s: Storage): void {
  */
 export function pooledStorage(): { count: number; bytes: number; reused: number } {
   let count = 0;
-  for (const m of Object.values(FREE)) for (const list of m.values()) count += list.length;
+  for (const m of Object.values(FREE)) for (const list of m.values()) count += list.storage.length;
   return { count, bytes: pooledBytes, reused: reusedCount };
 }
 

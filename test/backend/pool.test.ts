@@ -7,7 +7,7 @@
  */
 import * as torch from '../../lib';
 import type { Tensor } from '../../lib';
-import { pooledStorage } from '../../lib/dtype';
+import { allocate, allocateForOutput, emptyPool, pooledStorage, recycle } from '../../lib/dtype';
 
 const { nn, optim } = torch;
 const F = nn.functional;
@@ -38,6 +38,13 @@ function values(t: Tensor): Float32Array | Float64Array | Int32Array | Uint8Arra
   return c.data.subarray(c.offset, c.offset + c.numel());
 }
 
+/** a, after its buffer was transferred away (as threads.pack({ transfer: true }) does). */
+function detached(a: Float32Array): Float32Array {
+  const buf = a.buffer as ArrayBuffer;
+  structuredClone(buf, { transfer: [buf] });
+  return a;
+}
+
 /** Runs fn and returns how many storages the pool handed out again meanwhile. */
 function reusedDuring(fn: () => void): number {
   const before = pooledStorage().reused;
@@ -46,9 +53,9 @@ function reusedDuring(fn: () => void): number {
 }
 
 describe('storage reuse', () => {
-  test('an MLP trained for 25 steps: every intermediate, .grad, retained grad and hook argument kept stays intact', () => {
+  test('an MLP trained for 20 steps: every intermediate, .grad, retained grad and hook argument kept stays intact', () => {
     torch.manualSeed(0);
-    const model = new nn.Sequential(new nn.Linear(64, 256), new nn.ReLU(), new nn.Linear(256, 256), new nn.Tanh(), new nn.Linear(256, 10));
+    const model = new nn.Sequential(new nn.Linear(64, 128), new nn.ReLU(), new nn.Linear(128, 128), new nn.Tanh(), new nn.Linear(128, 10));
     const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
     const x = torch.randn(32, 64);
     const y = torch.randint(0, 10, [32]);
@@ -56,7 +63,7 @@ describe('storage reuse', () => {
     const hooked: Tensor[] = [];
     for (const p of model.parameters()) p.registerPostAccumulateGradHook((leaf) => hooked.push(leaf.grad!));
     const reused = reusedDuring(() => {
-      for (let step = 0; step < 25; step++) {
+      for (let step = 0; step < 20; step++) {
         opt.zeroGrad();
         const h1 = model.at(0).forward(x);
         const a1 = model.at(1).forward(h1);
@@ -74,7 +81,7 @@ describe('storage reuse', () => {
       }
     });
     expect(reused).toBeGreaterThan(0);
-    expect(seen.count).toBeGreaterThan(25 * 20);
+    expect(seen.count).toBeGreaterThan(20 * 20);
     seen.check();
   });
 
@@ -217,5 +224,40 @@ describe('storage reuse', () => {
     expect(pooledStorage().reused).toBe(after.reused + 1);
     expect(pooledStorage().count).toBe(after.count - 1);
     expect(y.shape).toEqual([64, 256]);
+  });
+
+  test('the pool takes only whole, unshared storage of at least 4 KiB, and allocate() zeroes what it reuses', () => {
+    emptyPool();
+    const whole = new Float32Array(2048).fill(7);
+    const refused = [
+      new Float32Array(new ArrayBuffer(16384), 4096, 2048), // a view into a larger buffer
+      new Float32Array(new SharedArrayBuffer(8192)), // shared with other threads
+      new Float32Array(512), // 2 KiB
+      new Int32Array(8192).subarray(0, 2048),
+      detached(new Float32Array(2048)), // transferred to another thread
+    ];
+    for (const r of refused) recycle(r);
+    expect(pooledStorage().count).toBe(0);
+    recycle(whole);
+    expect(pooledStorage()).toMatchObject({ count: 1, bytes: 8192 });
+    // Another length or dtype does not take it; the same dtype and length does, zero-filled by allocate.
+    expect(allocateForOutput('float32', 2047)).not.toBe(whole);
+    expect(allocateForOutput('int32', 2048)).not.toBe(whole);
+    const got = allocate('float32', 2048);
+    expect(got).toBe(whole);
+    expect(got.every((v) => v === 0)).toBe(true);
+    expect(pooledStorage().count).toBe(0);
+  });
+
+  test('storage no walk reused is left to the garbage collector two walks later', () => {
+    emptyPool();
+    recycle(new Float64Array(1000)); // a length no walk below asks for
+    expect(pooledStorage().count).toBe(1);
+    const x = torch.ones([4], { requiresGrad: true });
+    x.sum().backward();
+    expect(pooledStorage().count).toBe(1);
+    x.sum().backward();
+    x.sum().backward();
+    expect(pooledStorage().count).toBe(0);
   });
 });
