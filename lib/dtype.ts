@@ -217,14 +217,15 @@ export function allocate(dtype: DType, n: number): Storage {
 
 /**
  * Storage for `n` elements whose every element the caller will overwrite (a kernel's output): recycled storage of
- * that dtype and length when there is some (it is still in cache), else a fresh array; large fresh arrays skip the
- * zero-fill (Buffer.allocUnsafe gives them their own, unpooled ArrayBuffer), saving a full pass over fresh memory.
+ * that dtype and length when there is some (it is still in cache), else a fresh array. Storage of 64 KiB and more
+ * is not zeroed (fresh: Buffer.allocUnsafe gives it its own, unpooled ArrayBuffer), saving a full pass over memory.
  */
 export function allocateForOutput(dtype: DType, n: number): Storage {
-  const s = reuse(dtype, n);
-  if (s !== undefined) return collect(s);
   const e = DTYPES[dtype];
   const bytes = e.size * n;
+  const s = reuse(dtype, n);
+  // Small outputs have always come zeroed: recycled ones too (a cheap pass over memory in cache).
+  if (s !== undefined) return collect(bytes < UNINIT_MIN_BYTES ? s.fill(0) : s);
   if (bytes < UNINIT_MIN_BYTES) return collect(new e.array(n));
   const buf = Buffer.allocUnsafe(bytes);
   return collect(new e.array(buf.buffer, buf.byteOffset, n));
