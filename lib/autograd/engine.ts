@@ -128,6 +128,7 @@ function hookedEdges(order: readonly Node[]): Map<Tensor, { edges: number; got: 
  * is itself recorded, so gradients are saved by the nodes it builds.
  */
 class Ownership {
+  // Null until the walk begins (the roots' own gradients, given before it, are never fresh).
   #fresh: WeakSet<Storage> | null = null;
   readonly #holds = new Map<Storage, number>();
 
@@ -141,7 +142,7 @@ class Ownership {
   /** The engine takes one more reference to t's storage. */
   hold(t: Tensor): void {
     const d = t.data;
-    if (!this.#fresh!.has(d)) return;
+    if (this.#fresh === null || !this.#fresh.has(d)) return;
     this.#holds.set(d, (this.#holds.get(d) ?? 0) + 1);
   }
   /** The engine is done with t: its storage is recycled when no other held gradient uses it. */
@@ -160,7 +161,7 @@ class Ownership {
   /** t goes to the user: its storage is never recycled (nor written in place). */
   escape(t: Tensor): void {
     const d = t.data;
-    this.#fresh!.delete(d);
+    this.#fresh?.delete(d);
     this.#holds.delete(d);
   }
   /**

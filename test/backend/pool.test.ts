@@ -226,6 +226,15 @@ describe('storage reuse', () => {
     expect(y.shape).toEqual([64, 256]);
   });
 
+  test('a leaf given as a root gets its seed before the walk (backward on a leaf, autograd.grad of a leaf)', () => {
+    const x = torch.ones([2048], { requiresGrad: true });
+    const seed = torch.full([2048], 3);
+    x.backward(seed);
+    expect(x.grad!.sum().item()).toBe(3 * 2048);
+    const [gx] = torch.autograd.grad([x], [x], [seed]);
+    expect(gx!.sum().item()).toBe(3 * 2048);
+  });
+
   test('the pool takes only whole, unshared storage of at least 4 KiB, and allocate() zeroes what it reuses', () => {
     emptyPool();
     const whole = new Float32Array(2048).fill(7);
