@@ -11,7 +11,7 @@ const os = require('os');
 const path = require('path');
 
 const torch = require('..');
-const { ensurePyTorch, startPyTorch } = require('./pytorch');
+const { ensurePyTorch, startPyTorch, winsLine } = require('./pytorch');
 const { startHelper } = require('./c_helper');
 const { chartSvg, readmeSection, updateReadme } = require('./report');
 
@@ -67,6 +67,7 @@ async function main(argv) {
   const pytorch = selected.some((n) => WORKLOADS[n].needsPyTorch) && ensurePyTorch() ? await startPyTorch() : null;
   if (pytorch) {
     console.log(`PyTorch ${pytorch.info.torch} (${pytorch.info.config.join('; ')}; OpenBLAS threads set per workload: ${pytorch.info.blasThreadsControlled}) in the same run`);
+    console.log(`PyTorch runs twice, ${pytorch.info.variants.map((v) => v.name).join(' and ')} (${Object.entries(pytorch.info.variants[1].env).map(([k, v]) => `${k}=${v}`).join(' ')}); ratios are against the faster of the two`);
     results.pytorch = pytorch.info;
   }
   if (selected.includes('matmul')) {
@@ -78,8 +79,13 @@ async function main(argv) {
   try {
     for (const n of selected) {
       const w = WORKLOADS[n];
+      const wins = pytorch ? { ...pytorch.wins } : null;
       const rows = await w.run({ quick: opts.quick, threads, pytorch, ...(opts.quick && n === 'matmul' ? { sizes: [128, 256], dsizes: [128] } : {}) });
       w.print(rows);
+      if (pytorch) {
+        const won = Object.fromEntries(Object.entries(pytorch.wins).map(([k, v]) => [k, v - wins[k]]));
+        if (Object.values(won).some((v) => v > 0)) console.log(`faster PyTorch per request (${n}): ${winsLine(won)}`);
+      }
       results.workloads[n] = rows;
     }
     // Memory checks start fresh processes; their forks would slow timed rounds, so they come last.
@@ -92,6 +98,10 @@ async function main(argv) {
     }
   } finally {
     pytorch?.close();
+  }
+  if (pytorch) {
+    results.pytorchWins = pytorch.wins;
+    console.log(`\nfaster PyTorch per request, whole run: ${winsLine(pytorch.wins)}`);
   }
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });

@@ -4,6 +4,7 @@ request with per-repetition timings in milliseconds. Started by bench/pytorch.js
 import ctypes
 import ctypes.util
 import json
+import resource
 import sys
 import time
 
@@ -38,18 +39,43 @@ def autograd_tiny(req):
     return timed(loop, req['warmup'], req['reps'])
 
 
-def mlp_step(req):
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+def minor_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def peak_rss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def training_step(model, batch, shape):
+    """One training step (zero_grad, cross entropy, backward, Adam) of model on fixed random data."""
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.rand(req['batch'], 784)
-    y = torch.randint(0, 10, (req['batch'],))
+    x = torch.rand(batch, *shape)
+    y = torch.randint(0, 10, (batch,))
 
     def step():
         opt.zero_grad()
         F.cross_entropy(model(x), y).backward()
         opt.step()
-    return timed(step, req['warmup'], req['reps'])
+    return step
+
+
+def timed_step(step, req):
+    """Timings of a training step, with the minor page faults per step over the timed repetitions."""
+    for _ in range(req['warmup']):
+        step()
+    faults = minor_faults()
+    times = timed(step, 0, req['reps'])
+    return {'times': times, 'faults': (minor_faults() - faults) / req['reps'], 'maxRss': peak_rss()}
+
+
+def mlp_model():
+    return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+
+
+def mlp_step(req):
+    torch.manual_seed(0)
+    return timed_step(training_step(mlp_model(), req['batch'], (784,)), req)
 
 
 def conv(req):
@@ -104,8 +130,7 @@ def leak(req):
         opt.step()
         if i in (req['first'], req['last']):
             out[i] = rss()
-    import resource
-    out['peak'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    out['peak'] = peak_rss()
     return out
 
 
@@ -124,19 +149,24 @@ class CNN(nn.Module):
 
 
 def cnn_step(req):
-    import resource
     torch.manual_seed(0)
-    model = CNN()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.rand(req['batch'], 1, 28, 28)
-    y = torch.randint(0, 10, (req['batch'],))
+    return timed_step(training_step(CNN(), req['batch'], (1, 28, 28)), req)
 
-    def step():
-        opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
-    times = timed(step, req['warmup'], req['reps'])
-    return times, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+def step_memory(req):
+    """In a fresh process: minor page faults per step over `steps` steps after `warmup` steps of the MLP or CNN
+    training step, and the process's peak RSS in bytes."""
+    torch.manual_seed(0)
+    if req['model'] == 'mlp':
+        step = training_step(mlp_model(), req['batch'], (784,))
+    else:
+        step = training_step(CNN(), req['batch'], (1, 28, 28))
+    for _ in range(req['warmup']):
+        step()
+    faults = minor_faults()
+    for _ in range(req['steps']):
+        step()
+    return {'faults': (minor_faults() - faults) / req['steps'], 'peak': peak_rss()}
 
 
 WORKLOADS = {'autograd_tiny': autograd_tiny, 'mlp_step': mlp_step, 'conv': conv, 'cnn_step': cnn_step, 'ops': ops,
@@ -177,10 +207,7 @@ def main():
         set_threads(req.get('threads', 1))
         try:
             result = WORKLOADS[req['workload']](req)
-            if isinstance(result, tuple):
-                print(json.dumps({'times': result[0], 'maxRss': result[1]}), flush=True)
-            else:
-                print(json.dumps({'times': result}), flush=True)
+            print(json.dumps(result if isinstance(result, dict) else {'times': result}), flush=True)
         except Exception as e:  # report, keep serving
             print(json.dumps({'error': repr(e)}), flush=True)
 

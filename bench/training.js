@@ -2,14 +2,20 @@
 /**
  * Autograd and training workloads beside PyTorch, alternating in one run with the same thread count:
  * - autograd_tiny: relu(x * w + b).sum().backward() on 16 elements, 10,000 times (goal: >= 3x faster than PyTorch)
- * - mlp_step: 784-512-512-10 MLP, batch 128, cross entropy, Adam (goal: no slower than PyTorch)
- * ratio = PyTorch time / torchlet time (above 1: torchlet is faster).
+ * - mlp_step: 784-512-512-10 MLP, batch 128, cross entropy, Adam (goal: no slower than PyTorch), with the minor page
+ *   faults per step of each side over the timed steps
+ * - memory, in fresh processes after the timed workloads: RSS growth over many MLP steps (a leak check), and minor
+ *   page faults per step in steady state and peak RSS of the MLP and CNN steps (goal: 0 faults per step)
+ * PyTorch runs twice (as installed, and with glibc keeping freed memory: bench/pytorch.js); every ratio is against
+ * the faster of the two, and the rows say which one it was. ratio = PyTorch time / torchlet time (above 1: torchlet
+ * is faster).
  */
 const { execFileSync } = require('child_process');
 const path = require('path');
 
 const torch = require('..');
 const { settle, summarize, timeIt } = require('./stats');
+const { VARIANTS, variantEnv } = require('./pytorch');
 
 const { nn, optim } = torch;
 const F = nn.functional;
@@ -69,13 +75,33 @@ print(json.dumps(h.leak({'first': ${first}, 'last': ${last}, 'hidden': ${hidden}
   return { tl, py };
 }
 
+/** The minor page faults of this process so far. */
+function minorFaults() {
+  return process.resourceUsage().minorPageFault;
+}
+
+/** timeIt, with the minor page faults per call over the timed calls (after the warmup). */
+function timeWithFaults(fn, { warmup, reps }) {
+  for (let i = 0; i < warmup; i++) fn();
+  const f0 = minorFaults();
+  const t = timeIt(fn, { warmup: 0, reps });
+  return { ...t, faults: (minorFaults() - f0) / reps };
+}
+
+/** The variant named most often in a list (ties: the first). */
+function mostOften(names) {
+  const count = new Map();
+  for (const n of names) count.set(n, (count.get(n) ?? 0) + 1);
+  return [...count].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+}
+
 async function run({ quick = false, threads = [1], pytorch }) {
   const rows = [];
   const inner = quick ? 1000 : 10000;
   const batch = 128;
   const specs = [
     { workload: `autograd tiny loop x${inner}`, make: () => autogradTiny(inner), req: { workload: 'autograd_tiny', inner }, reps: quick ? 3 : 5, warmup: 1 },
-    { workload: `MLP step b=${batch}`, make: () => mlpStep(batch), req: { workload: 'mlp_step', batch }, reps: quick ? 5 : 20, warmup: 5 },
+    { workload: `MLP step b=${batch}`, make: () => mlpStep(batch), req: { workload: 'mlp_step', batch }, reps: quick ? 5 : 20, warmup: 5, faults: true },
   ];
   const before = torch.getNumThreads();
   try {
@@ -85,16 +111,29 @@ async function run({ quick = false, threads = [1], pytorch }) {
         const fn = s.make();
         const tl = [];
         const pt = [];
+        const tlFaults = [];
+        const ptFaults = [];
+        const variants = [];
         // Five alternating rounds: this machine's noise is about 15% per round.
         for (let round = 0; round < (quick ? 2 : 5); round++) {
           await settle(t);
-          tl.push(timeIt(fn, { warmup: s.warmup, reps: s.reps }).median);
+          const r = timeWithFaults(fn, { warmup: s.warmup, reps: s.reps });
+          tl.push(r.median);
+          tlFaults.push(r.faults);
           await settle(t);
-          if (pytorch) pt.push(summarize(await pytorch.ask({ ...s.req, threads: t, warmup: s.warmup, reps: s.reps })).median);
+          if (!pytorch) continue;
+          const out = await pytorch.askWithMemory({ ...s.req, threads: t, warmup: s.warmup, reps: s.reps });
+          pt.push(summarize(out.times).median);
+          if (out.faults !== undefined) ptFaults.push(out.faults);
+          variants.push(out.variant);
         }
         const js = summarize(tl);
         const py = pytorch ? summarize(pt) : null;
-        rows.push({ workload: s.workload, threads: t, torchlet_ms: js, pytorch_ms: py, ratio: py ? py.median / js.median : null });
+        rows.push({
+          workload: s.workload, threads: t, torchlet_ms: js, pytorch_ms: py, ratio: py ? py.median / js.median : null,
+          pytorch_variant: mostOften(variants),
+          ...(s.faults ? { torchlet_faults: summarize(tlFaults).median, pytorch_faults: ptFaults.length ? summarize(ptFaults).median : null } : {}),
+        });
       }
     }
   } finally {
@@ -104,14 +143,44 @@ async function run({ quick = false, threads = [1], pytorch }) {
 }
 
 /**
- * The leak check, run after every timed workload of the suite: it starts fresh processes, and the fork leaves
+ * Minor page faults per step in steady state (over `steps` steps after `warmup`) and peak RSS of the MLP or CNN
+ * training step, torchlet and each PyTorch variant in a fresh process of its own.
+ */
+function stepMemory({ model, batch, warmup, steps }, withPyTorch) {
+  const make = model === 'mlp'
+    ? `require(${JSON.stringify(__filename)}).mlpStep(${batch})`
+    : `require(${JSON.stringify(path.join(__dirname, 'conv.js'))}).cnnStep(${batch})`;
+  const js = `
+    const torch = require(${JSON.stringify(path.join(__dirname, '..'))});
+    torch.setNumThreads(1);
+    const step = ${make};
+    for (let i = 0; i < ${warmup}; i++) step();
+    const f0 = process.resourceUsage().minorPageFault;
+    for (let i = 0; i < ${steps}; i++) step();
+    const faults = (process.resourceUsage().minorPageFault - f0) / ${steps};
+    console.log(JSON.stringify({ faults, peak: process.resourceUsage().maxRSS * 1024 }));`;
+  const tl = JSON.parse(execFileSync(process.execPath, ['-e', js], { encoding: 'utf8' }));
+  const py = {};
+  if (withPyTorch) {
+    const code = `import json, sys
+sys.path.insert(0, ${JSON.stringify(__dirname)})
+import torch_helper as h
+h.set_threads(1)
+print(json.dumps(h.step_memory(${JSON.stringify({ model, batch, warmup, steps })})))`;
+    for (const v of VARIANTS) py[v.name] = JSON.parse(execFileSync('/usr/bin/python3', ['-c', code], { encoding: 'utf8', env: variantEnv(v) }));
+  }
+  return { tl, py };
+}
+
+/**
+ * The memory checks, run after every timed workload of the suite: they start fresh processes, and the fork leaves
  * the parent's pages copy-on-write, which would slow the next timed rounds.
  */
 async function memory({ quick = false, pytorch }) {
   const leak = quick ? { first: 100, last: 1000, hidden: 64, batch: 32 } : { first: 1000, last: 10000, hidden: 512, batch: 128 };
   const mem = leakCheck(leak, Boolean(pytorch));
   const mb = (b) => b / 2 ** 20;
-  return [{
+  const rows = [{
     workload: `MLP RSS after ${leak.first} vs ${leak.last} steps`,
     threads: 1,
     leak: true,
@@ -120,12 +189,31 @@ async function memory({ quick = false, pytorch }) {
     torchlet_peak_rss_mb: mb(mem.tl.peak),
     pytorch_peak_rss_mb: mem.py ? mb(mem.py.peak) : null,
   }];
+  const steps = quick
+    ? [{ model: 'mlp', batch: 128, warmup: 30, steps: 30 }, { model: 'cnn', batch: 16, warmup: 20, steps: 20 }]
+    : [{ model: 'mlp', batch: 128, warmup: 50, steps: 100 }, { model: 'cnn', batch: 64, warmup: 20, steps: 30 }];
+  for (const spec of steps) {
+    const m = stepMemory(spec, Boolean(pytorch));
+    rows.push({
+      workload: `${spec.model.toUpperCase()} step b=${spec.batch}, ${spec.steps} steps after ${spec.warmup}`,
+      threads: 1,
+      memory: true,
+      torchlet_faults: m.tl.faults,
+      torchlet_peak_rss_mb: mb(m.tl.peak),
+      pytorch: Object.fromEntries(Object.entries(m.py).map(([k, v]) => [k, { faults: v.faults, peak_rss_mb: mb(v.peak) }])),
+    });
+  }
+  return rows;
 }
 
 function print(rows) {
-  if (rows.some((r) => !r.leak && !r.memory)) console.log('\nautograd and training beside PyTorch (same run, alternating, same threads); ratio = PyTorch time / torchlet time');
-  if (rows.some((r) => !r.leak && !r.memory)) console.log('workload                     thr  torchlet ms (min-max)          PyTorch ms (min-max)           ratio');
+  const timed = rows.filter((r) => !r.leak && !r.memory);
+  if (timed.length) {
+    console.log('\nautograd and training beside PyTorch (same run, alternating, same threads); ratio = best PyTorch time / torchlet time');
+    console.log('workload                     thr  torchlet ms (min-max)          PyTorch ms (min-max)           ratio  faster PyTorch  faults/step tl / PyTorch');
+  }
   const f = (s) => (s ? `${s.median.toFixed(3)} (${s.min.toFixed(3)}-${s.max.toFixed(3)})` : 'n/a').padEnd(30);
+  const n = (v) => (v === null || v === undefined ? 'n/a' : v.toFixed(1));
   for (const r of rows) {
     if (r.leak) {
       const py = r.pytorch_rss_mb ? `${r.pytorch_rss_mb[0].toFixed(1)} -> ${r.pytorch_rss_mb[1].toFixed(1)} MB` : 'n/a';
@@ -133,8 +221,14 @@ function print(rows) {
       console.log(`${r.workload}: torchlet ${r.torchlet_rss_mb[0].toFixed(1)} -> ${r.torchlet_rss_mb[1].toFixed(1)} MB, PyTorch ${py}; ${peak}`);
       continue;
     }
-    console.log(`${r.workload.padEnd(28)} ${String(r.threads).padEnd(4)} ${f(r.torchlet_ms)} ${f(r.pytorch_ms)} ${r.ratio ? r.ratio.toFixed(2) : 'n/a'}`);
+    if (r.memory) {
+      const py = Object.entries(r.pytorch).map(([k, v]) => `PyTorch ${k} ${n(v.faults)} faults/step, peak ${v.peak_rss_mb.toFixed(0)} MB`);
+      console.log(`${r.workload} (fresh processes, 1 thread): torchlet ${n(r.torchlet_faults)} minor faults/step, peak RSS ${r.torchlet_peak_rss_mb.toFixed(0)} MB${py.length ? '; ' + py.join('; ') : ''}`);
+      continue;
+    }
+    const faults = r.torchlet_faults !== undefined ? `${n(r.torchlet_faults)} / ${n(r.pytorch_faults)}` : '';
+    console.log(`${r.workload.padEnd(28)} ${String(r.threads).padEnd(4)} ${f(r.torchlet_ms)} ${f(r.pytorch_ms)} ${(r.ratio ? r.ratio.toFixed(2) : 'n/a').padEnd(6)} ${(r.pytorch_variant ?? 'n/a').padEnd(15)} ${faults}`);
   }
 }
 
-module.exports = { run, memory, print, needsPyTorch: true };
+module.exports = { run, memory, print, needsPyTorch: true, mlpStep };

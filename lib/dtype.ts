@@ -204,23 +204,145 @@ export function canCast(from: DType, to: DType): boolean {
 
 // ---- allocation ------------------------------------------------------------------------------------------------
 
+// Below this many bytes a zeroed typed array is as cheap as anything else, and storage is not worth recycling.
+const UNINIT_MIN_BYTES = 64 * 1024;
+const REUSE_MIN_BYTES = 4 * 1024;
+
 /** Allocates zeroed storage for `n` elements of `dtype`. */
 export function allocate(dtype: DType, n: number): Storage {
-  return new DTYPES[dtype].array(n);
+  const s = reuse(dtype, n);
+  if (s !== undefined) s.fill(0);
+  return collect(s ?? new DTYPES[dtype].array(n));
 }
 
-// Below this many bytes a zeroed typed array is as cheap as anything else.
-const UNINIT_MIN_BYTES = 64 * 1024;
-
 /**
- * Storage for `n` elements whose every element the caller will overwrite (a kernel's output): large arrays
- * skip the zero-fill (Buffer.allocUnsafe gives them their own, unpooled ArrayBuffer), saving a full pass over
- * fresh memory on every op.
+ * Storage for `n` elements whose every element the caller will overwrite (a kernel's output): recycled storage of
+ * that dtype and length when there is some (it is still in cache), else a fresh array. Storage of 64 KiB and more
+ * is not zeroed (fresh: Buffer.allocUnsafe gives it its own, unpooled ArrayBuffer), saving a full pass over memory.
  */
 export function allocateForOutput(dtype: DType, n: number): Storage {
   const e = DTYPES[dtype];
   const bytes = e.size * n;
-  if (bytes < UNINIT_MIN_BYTES) return new e.array(n);
+  const s = reuse(dtype, n);
+  // Small outputs have always come zeroed: recycled ones too (a cheap pass over memory in cache).
+  if (s !== undefined) return collect(bytes < UNINIT_MIN_BYTES ? s.fill(0) : s);
+  if (bytes < UNINIT_MIN_BYTES) return collect(new e.array(n));
   const buf = Buffer.allocUnsafe(bytes);
-  return new e.array(buf.buffer, buf.byteOffset, n);
+  return collect(new e.array(buf.buffer, buf.byteOffset, n));
+}
+
+// ---- storage reuse ---------------------------------------------------------------------------------------------
+//
+// Tensors belong to the garbage collector, which frees dead storage late: each result would land in a new block
+// while dead ones wait, so memory-bound ops run on cold memory. Storage nobody can reach any more is recycled
+// instead, at once and hottest first, and only on proof: the autograd engine collects the storage allocated while it
+// walks the graph (collectAllocations), follows which of it the gradients it holds use, and recycles a storage when
+// the last of them is consumed and none was handed out (to .grad, autograd.grad's results, retainGrad). Nothing a
+// user can reach is ever recycled, so users never dispose anything.
+
+/**
+ * Recycled storage of one dtype and length, used last in, first out (the most recently touched first), with the
+ * backward walk (generation) in which each was recycled.
+ */
+interface FreeList {
+  readonly storage: Storage[];
+  readonly generation: number[];
+}
+const FREE: Record<DType, Map<number, FreeList>> = { float32: new Map(), float64: new Map(), int32: new Map(), bool: new Map() };
+/** At most this much recycled storage waits (beyond it, released storage is left to the collector). */
+const POOL_MAX_BYTES = 256 * 1024 * 1024;
+let pooledBytes = 0;
+/** How many storages were handed out again, over the life of the process. */
+let reusedCount = 0;
+/** Outermost backward walks so far. Storage a whole walk (and the forward pass before it) did not reuse is dropped. */
+let generation = 0;
+
+/** The innermost collection in progress (a backward hook may run a nested backward), or null. */
+let collecting: WeakSet<Storage> | null = null;
+const collections: WeakSet<Storage>[] = [];
+
+function reuse(dtype: DType, n: number): Storage | undefined {
+  if (pooledBytes === 0) return undefined;
+  const list = FREE[dtype].get(n);
+  if (list === undefined || list.storage.length === 0) return undefined;
+  const s = list.storage.pop()!;
+  list.generation.pop();
+  pooledBytes -= s.byteLength;
+  reusedCount++;
+  return s;
+}
+
+/** Leaves to the collector the storage recycled before the previous walk began and not reused since. */
+function age(): void {
+  const cutoff = generation - 1;
+  for (const m of Object.values(FREE)) {
+    for (const [n, list] of m) {
+      let stale = 0;
+      while (stale < list.generation.length && list.generation[stale]! < cutoff) stale++;
+      if (stale === 0) continue;
+      for (const s of list.storage.splice(0, stale)) pooledBytes -= s.byteLength;
+      list.generation.splice(0, stale);
+      if (list.storage.length === 0) m.delete(n);
+    }
+  }
+}
+
+function collect(s: Storage): Storage {
+  if (collecting !== null && s.byteLength >= REUSE_MIN_BYTES) collecting.add(s);
+  return s;
+}
+
+/**
+ * Starts recording the storage allocated from now on (of at least REUSE_MIN_BYTES; smaller storage is not worth
+ * recycling): the set returned fills until endCollection() (weakly: it keeps nothing alive). For the autograd
+ * engine, which alone may recycle.
+ */
+export function collectAllocations(): WeakSet<Storage> {
+  if (collections.length === 0) {
+    generation++;
+    if (pooledBytes !== 0) age();
+  }
+  collecting = new WeakSet();
+  collections.push(collecting);
+  return collecting;
+}
+
+/** Ends the innermost collectAllocations(). */
+export function endCollection(): void {
+  collections.pop();
+  collecting = collections[collections.length - 1] ?? null;
+}
+
+/**
+ * Gives storage back for reuse by allocate / allocateForOutput. The caller guarantees that nothing will read or
+ * write it again: only the autograd engine calls this, for storage it proved only it could reach.
+ */
+export function recycle(s: Storage): void {
+  const bytes = s.byteLength;
+  // Only a whole, unshared, attached ArrayBuffer of its own (what allocate returns) is reused.
+  if (bytes < REUSE_MIN_BYTES || s.byteOffset !== 0 || bytes !== s.buffer.byteLength || pooledBytes + bytes > POOL_MAX_BYTES) return;
+  if (Object.prototype.toString.call(s.buffer) !== '[object ArrayBuffer]') return;
+  const d = dtypeOfStorage(s);
+  if (d === undefined) return;
+  let list = FREE[d].get(s.length);
+  if (list === undefined) FREE[d].set(s.length, (list = { storage: [], generation: [] }));
+  list.storage.push(s);
+  list.generation.push(generation);
+  pooledBytes += bytes;
+}
+
+/**
+ * What waits for reuse (the number of storages and their bytes), and how many storages were reused so far (for
+ * tests and the benchmark).
+ */
+export function pooledStorage(): { count: number; bytes: number; reused: number } {
+  let count = 0;
+  for (const m of Object.values(FREE)) for (const list of m.values()) count += list.storage.length;
+  return { count, bytes: pooledBytes, reused: reusedCount };
+}
+
+/** Drops every recycled storage (to the garbage collector), as torch.cuda.empty_cache does for PyTorch's cache. */
+export function emptyPool(): void {
+  for (const m of Object.values(FREE)) m.clear();
+  pooledBytes = 0;
 }

@@ -1,6 +1,7 @@
 /** Reverse-mode differentiation: an iterative topological walk from the roots, freeing the graph as it goes. */
 import type { Tensor } from '../tensor';
 import type { Storage } from '../dtype';
+import { collectAllocations, endCollection, recycle } from '../dtype';
 import { shapeStr, sameShape } from '../shape';
 import { enableGrad, noGrad } from './grad_mode';
 import type { Node as GraphNode } from './node';
@@ -117,6 +118,66 @@ function hookedEdges(order: readonly Node[]): Map<Tensor, { edges: number; got: 
 }
 
 /**
+ * Which gradient storage the engine alone can reach, so that it can be recycled the moment the last gradient on it is
+ * consumed (lib/dtype.ts's pool hands it to the next op's result while it is still in cache).
+ *
+ * A storage qualifies only if it was allocated during this walk (by a backward function or a gradient sum: never a
+ * seed, a saved tensor or anything older), and the engine counts the gradient tensors it holds on it (a backward
+ * may return g itself, or a view of it, for several inputs). Handing a gradient out (to .grad, retainGrad,
+ * autograd.grad's results) makes its storage the user's for good. With createGraph nothing is recycled: the backward
+ * is itself recorded, so gradients are saved by the nodes it builds.
+ */
+class Ownership {
+  // Null until the walk begins (the roots' own gradients, given before it, are never fresh).
+  #fresh: WeakSet<Storage> | null = null;
+  readonly #holds = new Map<Storage, number>();
+
+  begin(): void {
+    this.#fresh = collectAllocations();
+  }
+  end(): void {
+    endCollection();
+    this.#holds.clear();
+  }
+  /** The engine takes one more reference to t's storage. */
+  hold(t: Tensor): void {
+    const d = t.data;
+    if (this.#fresh === null || !this.#fresh.has(d)) return;
+    this.#holds.set(d, (this.#holds.get(d) ?? 0) + 1);
+  }
+  /** The engine is done with t: its storage is recycled when no other held gradient uses it. */
+  drop(t: Tensor): void {
+    const d = t.data;
+    const n = this.#holds.get(d);
+    if (n === undefined) return;
+    if (n > 1) {
+      this.#holds.set(d, n - 1);
+      return;
+    }
+    this.#holds.delete(d);
+    this.#fresh!.delete(d);
+    recycle(d);
+  }
+  /** t goes to the user: its storage is never recycled (nor written in place). */
+  escape(t: Tensor): void {
+    const d = t.data;
+    this.#fresh?.delete(d);
+    this.#holds.delete(d);
+  }
+  /**
+   * Adds g into the pending gradient p in place when p is the only thing on storage the engine alone owns and p
+   * covers it exactly (as PyTorch's engine sums into its input buffer), saving a fresh result per fan-in.
+   */
+  accumulateInPlace(p: Tensor, g: Tensor): boolean {
+    const d = p.data;
+    if (this.#holds.get(d) !== 1 || p.dtype !== g.dtype || p.offset !== 0 || d.length !== p.numel() || !p.isContiguous() || !sameShape(p.shape, g.shape)) return false;
+    if (g.data === d) return false;
+    p.add_(g);
+    return true;
+  }
+}
+
+/**
  * Runs backward from `roots` seeded with `seeds`. Leaf gradients go to .grad, unless `capture` is given
  * (autograd.grad): then the gradients of exactly those tensors are returned and no .grad is touched.
  */
@@ -129,30 +190,54 @@ export function runBackward(
   const retain = options.retainGraph ?? options.createGraph ?? false;
   const create = options.createGraph ?? false;
   const captured = capture ? new Map<Tensor, Tensor | null>(capture.map((t) => [t, null])) : undefined;
+  const owner = create ? null : new Ownership();
   // Storage handed to a .grad in this walk: a second leaf receiving the same storage gets a copy, so in-place
   // updates of one gradient (clipping, zero_) never reach another.
   const given: Storage[] = [];
+  // g, or a copy when g cannot become a .grad as it is; either way the result is the user's from now on (the
+  // engine still holds g when it gets a copy).
   const own = (g: Tensor): Tensor => {
     if (create) return g;
     if (g.requiresGrad || !g.isContiguous() || given.includes(g.data) || seeds.some((s) => s.data === g.data)) {
       g = g.clone().detach();
+    } else {
+      owner!.escape(g);
     }
     given.push(g.data);
     return g;
   };
+  // Each gradient that reaches leafGrad and accumulate is held by the engine; they consume or hand it out.
   const leafGrad = (t: Tensor, g: Tensor): void => {
     if (captured) {
-      if (captured.has(t)) {
-        const prev = captured.get(t);
-        captured.set(t, prev ? prev.add(g) : g);
+      const prev = captured.get(t);
+      if (prev) captured.set(t, prev.add(g));
+      else if (captured.has(t)) {
+        owner?.escape(g);
+        captured.set(t, g);
+        return;
       }
+      owner?.drop(g);
       return;
     }
-    if (!t.requiresGrad) return;
-    t.grad = t.grad ? t.grad.add(create ? g : g.detach()) : own(g);
+    if (!t.requiresGrad) owner?.drop(g);
+    else if (t.grad) {
+      t.grad = t.grad.add(create ? g : g.detach());
+      owner?.drop(g);
+    } else {
+      t.grad = own(g);
+      if (t.grad !== g) owner?.drop(g);
+    }
   };
   const accumulate = (node: Node, g: Tensor): void => {
-    node.pending = node.pending ? node.pending.add(g) : g;
+    const p = node.pending;
+    if (!p) node.pending = g;
+    else if (owner?.accumulateInPlace(p, g)) owner.drop(g);
+    else {
+      node.pending = p.add(g);
+      owner?.hold(node.pending);
+      owner?.drop(p);
+      owner?.drop(g);
+    }
   };
 
   const rootNodes: Node[] = [];
@@ -185,7 +270,11 @@ export function runBackward(
       node.pending = null;
       if (node.retained && !captured) node.retained.grad = own(g);
       if (captured) {
-        for (const t of captured.keys()) if (t.gradFn === node) captured.set(t, g);
+        for (const t of captured.keys()) {
+          if (t.gradFn !== node) continue;
+          owner?.escape(g);
+          captured.set(t, g);
+        }
       }
       const fn = node.backwardFn;
       if (!fn) throw new Error(FREED);
@@ -193,12 +282,22 @@ export function runBackward(
       const needs = inputs.map((t) => t !== null);
       const out = fn(g, needs);
       if (!retain) node.free();
+      // The input gradients are held before g is let go: one may be g itself or a view of it.
+      if (owner) {
+        for (let i = 0; i < inputs.length; i++) if (inputs[i] && out[i]) owner.hold(out[i]!);
+        owner.drop(g);
+      }
       for (let i = 0; i < inputs.length; i++) {
         const t = inputs[i];
         let gi = out[i];
         if (!t || !gi) continue;
         // A gradient takes its input's dtype, as PyTorch's engine casts it (an op that promoted float32 to float64).
-        if (gi.dtype !== t.dtype) gi = gi.to(t.dtype);
+        if (gi.dtype !== t.dtype) {
+          const cast = gi.to(t.dtype);
+          owner?.hold(cast);
+          owner?.drop(gi);
+          gi = cast;
+        }
         if (!sameShape(gi.shape, t.shape)) {
           throw new Error(
             `Function ${node.name} returned an invalid gradient at index ${i} - got ${shapeStr(gi.shape)} but expected shape compatible with ${shapeStr(t.shape)}`,
@@ -214,6 +313,7 @@ export function runBackward(
     for (let i = 0; i < queue.length; i++) queue[i]!();
   };
   callbackQueues.push([]);
+  owner?.begin();
   try {
     if (hooked) {
       // Leaves given as roots got their gradient before any node runs; one that the graph also reaches waits
@@ -228,6 +328,7 @@ export function runBackward(
     if (create) enableGrad(run);
     else noGrad(run);
   } finally {
+    owner?.end();
     callbackQueues.pop();
     // An error midway must not leave gradients parked on nodes for a later walk.
     for (const node of order) node.pending = null;
