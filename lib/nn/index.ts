@@ -12,6 +12,8 @@ export { BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm } from './modules/normal
 export { Dropout, Dropout2d } from './modules/dropout';
 export { Embedding } from './modules/sparse';
 export { Flatten, Unflatten } from './modules/flatten';
+export * from './modules/attention';
+export * from './modules/transformer';
 export * as functional from './functional';
 export * as init from './init';
 export * as utils from './utils';
