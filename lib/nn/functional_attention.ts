@@ -162,8 +162,9 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
     }
     bias = attnMask.dtype === 'bool' ? boolToBias(attnMask, false, query.dtype) : attnMask;
   }
-  const q = query.expand([...batch, L, E]);
-  const k = key.expand([...batch, S, E]);
+  const spread = (t: Tensor, rows: number): Tensor => (sameShape(t.shape.slice(0, -2), batch) ? t : t.expand([...batch, rows, E]));
+  const q = spread(query, L);
+  const k = spread(key, S);
   const probs = attentionProbs(q, k, bias, scale ?? 1 / Math.sqrt(E));
   return dropoutWeights(probs, dropoutP).matmul(value);
 }
