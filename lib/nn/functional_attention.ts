@@ -186,9 +186,9 @@ export interface MultiHeadAttentionForwardOptions {
   qProjWeight?: Tensor | null;
   kProjWeight?: Tensor | null;
   vProjWeight?: Tensor | null;
-  /** [N * numHeads, S, headDim]: used as the projected keys. */
+  /** Used as the projected keys, [N * numHeads, S, headDim]. */
   staticK?: Tensor | null;
-  /** [N * numHeads, S, headDim]: used as the projected values. */
+  /** Used as the projected values, [N * numHeads, S, headDim]. */
   staticV?: Tensor | null;
   /** Average the returned weights over the heads (default true). */
   averageAttnWeights?: boolean;
