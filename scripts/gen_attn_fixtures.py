@@ -229,6 +229,11 @@ state_dict_case = {'opts': {'dModel': E, 'nhead': H, 'numEncoderLayers': 2, 'num
                             'batchFirst': True},
                    'keys': list(saved.state_dict().keys()), 'src': dump_tensor(sd_src), 'tgt': dump_tensor(sd_tgt), 'out': dump_tensor(sd_out)}
 
+# ---- printouts -------------------------------------------------------------------------------------------------------
+reprs = {'encoder': str(nn.TransformerEncoder(nn.TransformerEncoderLayer(E, H, FF), 2, norm=nn.LayerNorm(E))),
+         'decoderLayer': str(nn.TransformerDecoderLayer(E, H, FF, activation='gelu')),
+         'mha': str(nn.MultiheadAttention(E, H, add_bias_kv=True, kdim=4))}
+
 # ---- errors (PyTorch's messages; the test compares them with torchlet's, shapes written alike) -----------------------
 errors = []
 
@@ -331,6 +336,6 @@ def shorten(obj):
 
 
 with open(os.path.join(OUT, 'attn.json'), 'w') as f:
-    json.dump(shorten({'torch': torch.__version__, 'cases': cases, 'errors': errors, 'sdpa': sdpa, 'stateDict': state_dict_case}), f)
+    json.dump(shorten({'torch': torch.__version__, 'cases': cases, 'errors': errors, 'sdpa': sdpa, 'stateDict': state_dict_case, 'reprs': reprs}), f)
 print('attn.json:', len(cases), 'module cases,', len(errors), 'errors,', len(sdpa), 'sdpa cases;',
       os.path.getsize(os.path.join(OUT, 'attn.json')), 'bytes')

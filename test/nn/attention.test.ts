@@ -50,6 +50,7 @@ interface AttnFixture {
   errors: { name: string; type: 'TypeError' | 'RangeError'; message: string }[];
   sdpa: SdpaCase[];
   stateDict: { opts: Record<string, unknown>; keys: string[]; src: TensorJson; tgt: TensorJson; out: TensorJson };
+  reprs: Record<'encoder' | 'decoderLayer' | 'mha', string>;
 }
 
 const fx = loadFixture<never>('attn.json') as unknown as AttnFixture;
@@ -247,6 +248,12 @@ describe('F.scaledDotProductAttention (PyTorch 2.x semantics) matches the refere
 });
 
 describe('Transformer helpers', () => {
+  test("printouts are PyTorch's", () => {
+    expect(String(new nn.TransformerEncoder(new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16 }), 2, { norm: new nn.LayerNorm(8) }))).toBe(fx.reprs.encoder);
+    expect(String(new nn.TransformerDecoderLayer(8, 2, { dimFeedforward: 16, activation: 'gelu' }))).toBe(fx.reprs.decoderLayer);
+    expect(String(new nn.MultiheadAttention(8, 2, { addBiasKv: true, kdim: 4 }))).toBe(fx.reprs.mha);
+  });
+
   test('generateSquareSubsequentMask: -inf above the diagonal, 0 elsewhere (static and on an instance)', () => {
     const m = nn.Transformer.generateSquareSubsequentMask(3);
     expect(m.tolist()).toEqual([[0, -Infinity, -Infinity], [0, 0, -Infinity], [0, 0, 0]]);

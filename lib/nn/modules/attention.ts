@@ -40,6 +40,9 @@ export interface MultiheadAttentionForwardOptions {
   averageAttnWeights?: boolean;
 }
 
+/** PyTorch's NonDynamicallyQuantizableLinear: a Linear under the name PyTorch prints for out_proj. */
+class NonDynamicallyQuantizableLinear extends Linear {}
+
 /**
  * Multi-head attention, as torch.nn.MultiheadAttention: parameters in_proj_weight (or q_proj_weight, k_proj_weight,
  * v_proj_weight when kdim or vdim differ from embedDim), in_proj_bias, out_proj (a Linear), bias_k and bias_v, drawn
@@ -102,8 +105,8 @@ export class MultiheadAttention extends Module {
     }
     if (bias) this.in_proj_bias = param(3 * embedDim);
     else this.registerParameter('in_proj_bias', null);
-    // PyTorch's NonDynamicallyQuantizableLinear: a Linear, initialised (drawing from the generator) when built.
-    this.out_proj = new Linear(embedDim, embedDim, bias);
+    // A Linear, initialised (drawing from the generator) when built.
+    this.out_proj = new NonDynamicallyQuantizableLinear(embedDim, embedDim, bias);
     if (addBiasKv) {
       this.bias_k = param(1, 1, embedDim);
       this.bias_v = param(1, 1, embedDim);
