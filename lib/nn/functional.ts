@@ -23,6 +23,7 @@ export { conv1d, conv2d, convTranspose2d, pad } from '../ops/conv';
 export { maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d } from '../ops/pool';
 export { oneHot } from '../ops/scatter';
 export * from './functional_losses';
+export * from './functional_attention';
 
 // ---- activations ---------------------------------------------------------------------------------------------
 

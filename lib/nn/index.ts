@@ -23,6 +23,8 @@ export { Dropout, Dropout2d } from './modules/dropout';
 export { Embedding } from './modules/sparse';
 export { Flatten, Unflatten } from './modules/flatten';
 export * from './modules/loss';
+export * from './modules/attention';
+export * from './modules/transformer';
 export * as functional from './functional';
 export * as init from './init';
 export * as utils from './utils';
