@@ -35,7 +35,9 @@ struct KernelError : std::range_error {
 // Unary ops of floating inputs, one line each: X(name, the result for one element x of type T (float or double)).
 // p0 and p1, the op's scalar parameters (clamp bounds, exponent, slope), are there converted to T (pow_scalar's
 // exactly computed exponents arrive as compile-time constants instead: see exact_pow in elementwise.cpp). This line
-// is all an op needs: its code, its exported name and its kernel come from here.
+// is all an op needs: its code, its exported name and its kernel come from here. float32 inputs of the ops vmath.h
+// has (exp ... cos, gelu, silu, softplus: p0 = beta, p1 = threshold, pow_scalar's other exponents) run its vector
+// kernels instead of the expression (see vmath_of in elementwise.cpp).
 #define TORCHLET_FLOAT_UNARY_OPS(X)                    \
   X(neg, -x)                                           \
   X(abs, std::fabs(x))                                 \

@@ -322,6 +322,15 @@ VM_INLINE void unary_block(VUnary op, float* out, const float* in, const Params&
   MaskOf<typename V::D> special;
   if (op == VUnary::pow_scalar) {
     r = pow_d(x, splat<typename V::D>(p.p0), special);
+  } else if (op == VUnary::sigmoid) {
+    // PyTorch's float formula, 1 / (1 + e) with e = exp(-x) rounded to float (here correctly): within 2 ulp, and it
+    // saturates exactly where PyTorch's does, to 1 above 16.6 and to 0 below -88.7 where e overflows float (the
+    // true value there is subnormal), so that the gradient g (1 - y) y is 0, or NaN for an infinite g, at the same
+    // inputs as PyTorch's.
+    const typename V::F e = __builtin_convertvector(exp_d(-x), typename V::F);
+    const typename V::F o = 1.0f / (1.0f + e);
+    std::memcpy(out, &o, sizeof o);
+    return;
   } else {
     r = unary_op(op, x, p);
     special = unary_special(op, x);
@@ -384,6 +393,11 @@ VM_INLINE void backward_block(VBackward op, float* out, const float* gp, const f
       r = g * sigmoid_d(x * p.p0);
     }
     o = __builtin_convertvector(r, typename V::F);
+    if (op == VBackward::gelu_tanh_backward) {
+      // PyTorch's float kernel squares x in float: past sqrt(FLT_MAX) its 0 * inf is NaN, which it returns.
+      const auto overflow = af * af == std::numeric_limits<float>::infinity();
+      o = overflow ? typename V::F{} + std::numeric_limits<float>::quiet_NaN() : o;
+    }
     if (op == VBackward::softplus_backward) {
       const auto linear = af * p.p0f > p.p1f;
       o = linear ? gf : o;

@@ -1,7 +1,7 @@
 // Vectorised float32 transcendental math on contiguous arrays: AVX-512, AVX2 or portable C++, picked at load time
 // by CPU features. Every result is within 2 ulp of the correctly rounded float32 value (the lanes compute in double
-// and round once), subnormals, infinities and NaN included: native/test/kernel_tests.cc sweeps each op on every
-// path. These functions run on the calling thread (callers split large arrays themselves, see parallel_range in
+// and round once), subnormals, infinities and NaN included: native/test/vmath_tests.cc sweeps each op on every
+// path. sigmoid alone follows PyTorch's float formula, and so is 0 below -88.7 as PyTorch's. These functions run on the calling thread (callers split large arrays themselves, see parallel_range in
 // kernels.h); `out` may be the same array as an input.
 #pragma once
 #include <cstdint>
@@ -17,7 +17,7 @@ namespace torchlet {
   X(pow_scalar)
 // The gradients PyTorch computes in one kernel, X(name): out[i] = f(g[i], a[i]; p0, p1), where a is the forward's
 // output y for tanh (g (1 - y^2)) and sigmoid (g (1 - y) y), its input x for the others (softplus: p0 = beta,
-// p1 = threshold).
+// p1 = threshold). As PyTorch's, gelu_tanh_backward is NaN where x^2 overflows float (0 * inf in its kernel).
 #define TORCHLET_VMATH_BACKWARD(X) \
   X(tanh_backward) X(sigmoid_backward) X(silu_backward) X(gelu_backward) X(gelu_tanh_backward) X(softplus_backward)
 
