@@ -2,8 +2,9 @@
 // reduction plus a polynomial accurate to about 1e-13, or 1e-10 for erfc) and rounds once back to float: that
 // single rounding is what keeps every result within 1 ulp of the correctly rounded one, subnormal results included,
 // without the float-only tricks (two-part constants, scaled underflow) a pure float kernel needs. The code is written
-// once over GCC vector types of W floats and compiled three times: AVX-512 (W = 16), AVX2 (W = 8) and portable
-// (W = 4, whatever the target lowers it to). Lanes outside a kernel's fast range (sin and cos beyond 2^16, pow's
+// once over GCC vector types of W lanes and compiled three times: AVX-512 (W = 8, one zmm of doubles), AVX2 (W = 4)
+// and portable (W = 2, whatever the target lowers it to). Wider vectors than the registers (16 lanes of double on
+// AVX-512) made GCC split the selects and comparisons into scalar code, 2.6 times slower. Lanes outside a kernel's fast range (sin and cos beyond 2^16, pow's
 // zero, infinite and NaN operands) are recomputed with the double libm function.
 #include "vmath.h"
 
@@ -140,7 +141,7 @@ VM_INLINE D expm1_d(D x) {
   D s, q;
   const D c = clamp700(x);
   exp_parts(c, s, q);
-  D r = (c == 0.0 || fabs_(c) < 0.34) ? q : s * q + (s - 1.0);
+  D r = ((c == 0.0) | (fabs_(c) < 0.34)) ? q : s * q + (s - 1.0);
   r = x == kInf ? splat<D>(kInf) : r;
   return x == -kInf ? splat<D>(-1.0) : r;
 }
@@ -160,7 +161,7 @@ VM_INLINE D log_pos(D u) {
 // log u for any u: NaN below 0, -inf at 0.
 template <class D>
 VM_INLINE D log_any(D u) {
-  const auto ok = u > 0.0 && u < kInf;
+  const auto ok = (u > 0.0) & (u < kInf);
   D r = log_pos(ok ? u : splat<D>(1.0));
   r = ok ? r : (u == 0.0 ? splat<D>(-kInf) : (u < 0.0 ? splat<D>(kNaN) : u));
   return r;
@@ -171,7 +172,7 @@ VM_INLINE D log1p_d(D x) {
   const D u = x + 1.0;
   // The rounding of 1 + x, taken back to first order; near 0 the series.
   const D c = ((u - 1.0) - x) / u;
-  const D big = log_any(u) - (u > 0.0 && u < kInf ? c : splat<D>(0.0));
+  const D big = log_any(u) - (((u > 0.0) & (u < kInf)) ? c : splat<D>(0.0));
   const D small = x * (1.0 + x * (-1.0 / 2 + x * (1.0 / 3 + x * (-1.0 / 4 + x * (1.0 / 5)))));
   const D r = fabs_(x) < 1e-4 ? small : big;
   return x == kInf ? x : r;
@@ -198,7 +199,7 @@ template <class D>
 VM_INLINE D erf_d(D x) {
   const D a = fabs_(x), a2 = x * x;
   D r = x * erf_small_ratio(a2 < 1.0 ? a2 : splat<D>(1.0));
-  const auto big = !(a <= 1.0);
+  const auto big = ~(a <= 1.0);
   if (any(big)) {
     D ea2;
     const D e = 1.0 - erfc_big(a, a2, ea2);
@@ -211,7 +212,7 @@ template <class D>
 VM_INLINE D normal_cdf(D x, D& ex2) {
   const D z = x * kSqrt1_2, a = fabs_(z), a2 = x * x * 0.5;
   D r = 0.5 + 0.5 * (z * erf_small_ratio(a2 < 1.0 ? a2 : splat<D>(1.0)));
-  const auto big = !(a <= 1.0);
+  const auto big = ~(a <= 1.0);
   if (any(big)) {
     const D c = 0.5 * erfc_big(a, a2, ex2);
     r = big ? (z < 0.0 ? c : 1.0 - c) : r;
@@ -246,10 +247,10 @@ VM_INLINE MaskOf<D> is_odd(D y) {
 template <class D>
 VM_INLINE D pow_d(D x, D y, MaskOf<D>& special) {
   const D ax = fabs_(x);
-  special = !(ax > 0.0 && ax < kInf && fabs_(y) < kInf && y != 0.0);
+  special = ~((ax > 0.0) & (ax < kInf) & (fabs_(y) < kInf) & (y != 0.0));
   const D r = exp_d(y * log_pos(special ? splat<D>(1.0) : ax));
   const D ay = fabs_(y);
-  const auto integral = ay >= 0x1p52 || round_int(ay) == ay;
+  const auto integral = (ay >= 0x1p52) | (round_int(ay) == ay);
   const D neg = integral ? (is_odd(y) != 0 ? -r : r) : splat<D>(kNaN);
   return x < 0.0 ? neg : r;
 }
@@ -462,10 +463,10 @@ VM_INLINE void pow_impl(float* out, const float* x, const float* y, int64_t n) {
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define TORCHLET_VMATH_X86 1
-TORCHLET_VMATH_ISA(avx512, __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma"))), 16)
-TORCHLET_VMATH_ISA(avx2, __attribute__((target("avx2,fma"))), 8)
+TORCHLET_VMATH_ISA(avx512, __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma"))), 8)
+TORCHLET_VMATH_ISA(avx2, __attribute__((target("avx2,fma"))), 4)
 #endif
-TORCHLET_VMATH_ISA(portable, , 4)
+TORCHLET_VMATH_ISA(portable, , 2)
 #undef TORCHLET_VMATH_ISA
 
 VIsa best_isa() {
