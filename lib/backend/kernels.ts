@@ -126,6 +126,15 @@ export function unary(op: number, out: Strided, a: Strided, p0 = 0, p1 = 0): voi
   native.unary(op, out.data, a.data, packElementwise('unary', out.shape, out, a), p0, p1);
 }
 
+/**
+ * out = op(g, a) with scalar parameters p0, p1: a fused activation gradient (tanh and sigmoid take the forward's
+ * output, gelu, silu and softplus its input; softplus: p0 = beta, p1 = threshold); op from
+ * kernelCode('unaryBackward', name). All three share out's shape and dtype.
+ */
+export function unaryBackward(op: number, out: Strided, g: Strided, a: Strided, p0 = 0, p1 = 0): void {
+  native.unaryBackward(op, out.data, g.data, a.data, packElementwise('unaryBackward', out.shape, out, g, a), p0, p1);
+}
+
 /** out = cond ? a : b. */
 export function where(out: Strided, cond: Strided, a: Strided, b: Strided): void {
   native.where(out.data, cond.data as Uint8Array, a.data, b.data, packElementwise('where', out.shape, out, cond, a, b));

@@ -12,6 +12,7 @@ import { noGrad } from '../autograd/grad_mode';
 import { logsigmoid as logSigmoid } from './functional_layers';
 import { inplaceResult } from './inplace';
 import { addmm, matmul } from '../ops/linalg';
+import { geluActivation, siluActivation, softplusActivation } from '../ops/activation';
 import { indexAdd, indexSelect, scatterAdd } from '../ops/indexing';
 import { broadcastShapes, shapeStr } from '../shape';
 import { checkBool, checkInt, checkNumber, checkOptions, checkPaddingIdx, checkShape, checkTensor, describe } from '../validate';
@@ -77,75 +78,32 @@ function eluBackward(g: Tensor, x: Tensor, alpha: number): Tensor {
     needs[1] ? eluBackward(gg.mul(g), x, alpha).mul(x.lt(0).to(gg.dtype)) : null,
   ]);
 }
-/** x * sigmoid(x) @example F.silu(torch.tensor([0, 1])) // [0, 0.7311] */
-export const silu = (x: Tensor, inplace = false): Tensor => inplaceResult('silu', x, floatingOnly('silu', 'silu_cpu', x).mul(x.sigmoid()), inplace);
 /**
- * GELU, exact (erf) or with PyTorch's tanh approximation, as one node whose gradient is PyTorch's gelu_backward
- * (g (cdf + x pdf), so x = 0 with an infinite g gives inf, not the composite's inf * 0), itself a node with
- * FunctionsManual's gelu_double_backward.
+ * x * sigmoid(x), one native kernel forward and PyTorch's silu_backward kernel backward.
+ * @example F.silu(torch.tensor([0, 1])) // [0, 0.7311]
+ */
+export const silu = (x: Tensor, inplace = false): Tensor => inplaceResult('silu', x, siluActivation(floatingOnly('silu', 'silu_cpu', x)), inplace);
+/**
+ * GELU, exact (erf) or with PyTorch's tanh approximation, as one native kernel and one node whose gradient is PyTorch's
+ * gelu_backward kernel (g (cdf + x pdf), so x = 0 with an infinite g gives inf, not the composite's inf * 0), itself a
+ * node with FunctionsManual's gelu_double_backward.
  * @example F.gelu(torch.tensor([0, 1]), 'tanh') // [0, 0.8412]
  */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   floatingOnly('gelu', 'GeluKernelImpl', x);
   if (approximate !== 'none' && approximate !== 'tanh') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', but received ${describe(approximate)}`);
-  const tanh = approximate === 'tanh';
-  const out = noGrad(() => (tanh ? x.mul(0.5).mul(geluInner(x).tanh().add(1)) : x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1))));
-  return record('GeluBackward0', out, [x], (g) => [geluBackward(g, x, tanh)]);
-}
-
-const GELU_KAPPA = 0.044715;
-const GELU_TANH_BETA = Math.SQRT2 * (2 / Math.sqrt(Math.PI)) * 0.5;
-const GELU_PDF_BETA = (2 / Math.sqrt(Math.PI)) * Math.SQRT1_2 * 0.5;
-/** sqrt(2 / pi) (x + 0.044715 x^3), the tanh approximation's argument. */
-const geluInner = (x: Tensor): Tensor => x.add(x.mul(x).mul(x).mul(GELU_KAPPA)).mul(GELU_TANH_BETA);
-
-/** gelu's gradient as one node (GeluBackwardBackward0): linear in g; for x, gg g times gelu's second derivative. */
-function geluBackward(g: Tensor, x: Tensor, tanh: boolean): Tensor {
-  const out = noGrad(() => {
-    if (!tanh) {
-      const cdf = x.mul(Math.SQRT1_2).erf().add(1).mul(0.5);
-      return g.mul(cdf.add(x.mul(x.mul(x).mul(-0.5).exp().mul(GELU_PDF_BETA))));
-    }
-    const t = geluInner(x).tanh();
-    const right = x.mul(0.5).mul(ops.sub(1, t.mul(t))).mul(x.mul(x).mul(3 * GELU_KAPPA).add(1).mul(GELU_TANH_BETA));
-    return g.mul(t.add(1).mul(0.5).add(right));
-  });
-  return record('GeluBackwardBackward0', out, [g, x], (gg, needs) => [
-    needs[0] ? geluBackward(gg, x, tanh) : null,
-    needs[1] ? gg.mul(g).mul(geluCurvature(x, tanh)) : null,
-  ]);
-}
-
-/** d^2 gelu / dx^2 as FunctionsManual's gelu_double_backward writes it. */
-function geluCurvature(x: Tensor, tanh: boolean): Tensor {
-  if (!tanh) {
-    const sq = x.mul(x);
-    const pdf = sq.mul(-0.5).exp().mul(GELU_PDF_BETA);
-    return pdf.mul(2).sub(sq.mul(pdf));
-  }
-  const inner = geluInner(x);
-  const t = inner.tanh();
-  const sech = inner.cosh().reciprocal();
-  const f = x.mul(0.5);
-  const g = ops.sub(1, t.mul(t));
-  const h = x.mul(x).mul(3 * GELU_KAPPA).add(1).mul(GELU_TANH_BETA);
-  const fPrimeGh = g.mul(0.5).mul(h);
-  const gPrime = sech.mul(2).mul(sech.neg().mul(t)).mul(h);
-  const gPrimeFh = f.mul(h).mul(gPrime);
-  const hPrimeFg = f.mul(g).mul(x.mul(6 * GELU_KAPPA).mul(GELU_TANH_BETA));
-  return fPrimeGh.mul(2).add(gPrimeFh).add(hPrimeFg);
+  return geluActivation(x, approximate === 'tanh');
 }
 /**
- * log(1 + exp(beta x)) / beta, linear above threshold, as torch.nn.functional.softplus (see elu for the inner where).
+ * log(1 + exp(beta x)) / beta, linear above threshold, as torch.nn.functional.softplus: one native kernel forward and
+ * PyTorch's softplus_backward kernel backward.
  * @example F.softplus(torch.tensor([0])) // [0.6931]
  */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   floatingOnly('softplus', 'softplus_cpu', x);
   checkNumber('softplus', 'beta', beta);
   checkNumber('softplus', 'threshold', threshold);
-  const bx = x.mul(beta);
-  const linear = bx.gt(threshold);
-  return where(linear, x, where(linear, 0, bx).exp().log1p().div(beta));
+  return softplusActivation(x, beta, threshold);
 }
 /** exp(x) / sum(exp(x)) along dim, as F.softmax. @example F.softmax(torch.tensor([[1, 1]]), 1) // [[0.5, 0.5]] */
 export const softmax = (x: Tensor, dim: number): Tensor => (checkTensor('softmax', 'input', x), x.softmax(dim));

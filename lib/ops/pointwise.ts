@@ -19,6 +19,7 @@ import { noGrad } from '../autograd/grad_mode';
 import { binary, boolBinary, boolUnary, internalBinary, predicate, unary, where } from './elementwise';
 import type { BinaryFn, UnaryParams } from './elementwise';
 import { clampTensors } from './blend';
+import { sigmoidBackward, tanhBackward } from './activation';
 
 /**
  * The gradient of an op whose derivative is zero: zeros, as PyTorch's zeros_like(grad), not g * 0 (which would turn
@@ -51,12 +52,12 @@ export const sin = unary('sin', { dtype: 'float', backward: 'SinBackward0', grad
 /** The cosine of each element (radians), as torch.cos. @example torch.cos(torch.tensor([0, Math.PI])) // [1, -1] */
 export const cos = unary('cos', { dtype: 'float', backward: 'CosBackward0', grad: (g, x): Tensor => g.mul(x.sin()).neg() });
 /** The hyperbolic tangent of each element, as torch.tanh. @example torch.tanh(torch.tensor([0, 1])) */
-export const tanh = unary('tanh', { dtype: 'float', backward: 'TanhBackward0', grad: (g, _x, out): Tensor => g.mul(out.square().neg().add(1)) });
+export const tanh = unary('tanh', { dtype: 'float', backward: 'TanhBackward0', grad: (g, _x, out): Tensor => tanhBackward(g, out) });
 /**
  * The logistic function 1 / (1 + exp(-x)) of each element, as torch.sigmoid.
  * @example torch.sigmoid(torch.tensor([0])) // [0.5]
  */
-export const sigmoid = unary('sigmoid', { dtype: 'float', backward: 'SigmoidBackward0', grad: (g, _x, out): Tensor => g.mul(out.mul(out.neg().add(1))) });
+export const sigmoid = unary('sigmoid', { dtype: 'float', backward: 'SigmoidBackward0', grad: (g, _x, out): Tensor => sigmoidBackward(g, out) });
 /**
  * 1 / x for each element, as torch.reciprocal (integer inputs give floats).
  * @example torch.reciprocal(torch.tensor([2, 4])) // [0.5, 0.25]

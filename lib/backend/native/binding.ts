@@ -36,6 +36,8 @@ export interface NativeBinding {
   /** alpha scales b for add and sub: out = a + alpha * b, fused for floats. */
   binary(op: number, out: Storage, a: Storage, b: Storage, layout: Float64Array, alpha?: number): void;
   unary(op: number, out: Storage, a: Storage, layout: Float64Array, p0: number, p1: number): void;
+  /** out = op(g, a; p0, p1), op a code from opNames.unaryBackward (a fused activation gradient). */
+  unaryBackward(op: number, out: Storage, g: Storage, a: Storage, layout: Float64Array, p0: number, p1: number): void;
   where(out: Storage, cond: Uint8Array, a: Storage, b: Storage, layout: Float64Array): void;
   copy(dst: Storage, src: Storage, layout: Float64Array): void;
   reduce(op: number, out: Storage | null, indices: Int32Array | null, a: Storage, layout: Float64Array): void;
@@ -71,6 +73,7 @@ export interface NativeBinding {
     readonly conv: readonly string[];
     readonly pool: readonly string[];
     readonly range: readonly string[];
+    readonly unaryBackward: readonly string[];
   };
   /** The addon's dtype table. */
   readonly dtypes: readonly NativeDType[];

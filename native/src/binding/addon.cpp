@@ -106,7 +106,7 @@ Napi::Array names_of(Napi::Env env, const char* const* names) {
   X("conv2d", Conv2d) X("pool2d", Pool2d) X("rngSeed", RngSeed) X("rngUniform", RngUniform)             \
   X("rngNormal", RngNormal) X("rngRandint", RngRandint) X("rngRandperm", RngRandperm)                   \
   X("rngBernoulli", RngBernoulli) X("backendInfo", BackendInfo) X("setNumThreads", SetNumThreads)       \
-  X("getNumThreads", GetNumThreads) X("fillRange", FillRange)
+  X("getNumThreads", GetNumThreads) X("fillRange", FillRange) X("unaryBackward", UnaryBackward)
 
 class Addon : public Napi::Addon<Addon> {
  public:
@@ -168,6 +168,7 @@ class Addon : public Napi::Addon<Addon> {
     o.Set("conv", names_of(env, kConvKindNames));
     o.Set("pool", names_of(env, kPoolKindNames));
     o.Set("range", names_of(env, kRangeKindNames));
+    o.Set("unaryBackward", names_of(env, kUnaryBackwardNames));
     return o;
   }
 
@@ -231,6 +232,34 @@ class Addon : public Napi::Addon<Addon> {
     if (!unary(UnaryOp(op), out.dtype, out.data, a.dtype, a.data, rank, shape, vo, va, p0, p1)) {
       throw_type(env, std::string("torchlet.native.unary: '") + kUnaryOpNames[op] + "' is not defined for a " +
                           dtype_name(a.dtype) + " input with a " + dtype_name(out.dtype) + " output");
+    }
+    return env.Undefined();
+  }
+
+  // unaryBackward(op, out, g, a, layout, p0, p1): layout = [rank, offOut, offG, offA, ...shape, ...3 stride sets]
+  Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
+    const char* fn = "unaryBackward";
+    Napi::Env env = info.Env();
+    const int op = int(int_arg(info, 0, fn, "op", 0, int(VBackward::kCount) - 1));
+    Buffer out = buffer_arg(info, 1, fn, "out"), g = buffer_arg(info, 2, fn, "g"), a = buffer_arg(info, 3, fn, "a");
+    Meta meta(info, 4, fn);
+    const double p0 = number_arg(info, 5, fn, "p0"), p1 = number_arg(info, 6, fn, "p1");
+    const int rank = meta.rank("rank");
+    const int64_t* offs = meta.take(3, "offsets");
+    const int64_t* shape = meta.shape(rank, "shape");
+    View vo = view_of(meta, offs[0], rank, "strides of out"), vg = view_of(meta, offs[1], rank, "strides of g"),
+         va = view_of(meta, offs[2], rank, "strides of a");
+    meta.finish();
+    if (out.dtype != g.dtype || out.dtype != a.dtype) {
+      throw_type(env, std::string("torchlet.native.unaryBackward: 'out', 'g' and 'a' must share a dtype, received ") +
+                          dtype_name(out.dtype) + ", " + dtype_name(g.dtype) + " and " + dtype_name(a.dtype));
+    }
+    check_view(env, fn, "out", out.length, rank, shape, vo.strides, vo.offset);
+    check_view(env, fn, "g", g.length, rank, shape, vg.strides, vg.offset);
+    check_view(env, fn, "a", a.length, rank, shape, va.strides, va.offset);
+    if (!unary_backward(VBackward(op), out.dtype, out.data, g.data, a.data, rank, shape, vo, vg, va, p0, p1)) {
+      throw_type(env, std::string("torchlet.native.unaryBackward: '") + kUnaryBackwardNames[op] +
+                          "' is not defined for " + dtype_name(out.dtype) + " operands");
     }
     return env.Undefined();
   }
