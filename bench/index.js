@@ -77,7 +77,7 @@ async function main(argv) {
   try {
     for (const n of selected) {
       const w = WORKLOADS[n];
-      const rows = await w.run({ quick: opts.quick, threads, pytorch, ...(opts.quick && n === 'matmul' ? { sizes: [128, 256], dsizes: [128] } : {}) });
+      const rows = await w.run({ quick: opts.quick, threads, pytorch, ...(opts.quick && n === 'matmul' ? { sizes: [32, 128, 256], dsizes: [128] } : {}) });
       w.print(rows);
       results.workloads[n] = rows;
     }

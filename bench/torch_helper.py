@@ -109,6 +109,12 @@ def ops(req):
     return timed(OPS_STATE[req['n']][req['op']], req['warmup'], req['reps'], req.get('inner', 1))
 
 
+def matmul(req):
+    torch.manual_seed(req['n'])
+    a, b = torch.rand(req['n'], req['n']), torch.rand(req['n'], req['n'])
+    return timed(lambda: torch.matmul(a, b), req['warmup'], req['reps'], req.get('inner', 1))
+
+
 def leak(req):
     """RSS (bytes) after `first` and after `last` MLP training steps in this fresh process."""
     def rss():
@@ -161,7 +167,8 @@ def cnn_step(req):
     return times, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-WORKLOADS = {'autograd_tiny': autograd_tiny, 'mlp_step': mlp_step, 'conv': conv, 'cnn_step': cnn_step, 'ops': ops}
+WORKLOADS = {'autograd_tiny': autograd_tiny, 'mlp_step': mlp_step, 'conv': conv, 'cnn_step': cnn_step, 'ops': ops,
+             'matmul': matmul}
 
 
 def openblas():
