@@ -208,18 +208,25 @@ void reduce_sum(Acc* out, const T* in, int rank, const int64_t* shape, const Vie
 // The position of the maximum (kMax) or minimum of a contiguous float run: the first NaN if there is one, else the
 // first element equal to the extreme (so ties keep the first position, and -0 and 0 tie as in PyTorch). The
 // extreme is found with vector max/min in blocks, the position by a second pass over the (cached) run.
+// Vector helpers of extreme_at, always inlined: a vector passed to a function built for another target (a lambda
+// of a target clone is not cloned) would cross an ABI boundary.
+template <bool kMax, typename V>
+TORCHLET_INLINE V pick(V a, V b) {
+  return (kMax ? a > b : a < b) ? a : b;
+}
+template <typename M>
+TORCHLET_INLINE bool any_lane(M m) {
+  auto r = m[0];
+  for (size_t k = 1; k < sizeof(M) / sizeof(r); ++k) r |= m[k];
+  return r != 0;
+}
+
 template <bool kMax, typename T>
 TORCHLET_SIMD_CLONES int64_t extreme_at(const T* x, int64_t n) {
   using I = typename std::conditional<sizeof(T) == 4, int32_t, int64_t>::type;
   typedef T V __attribute__((vector_size(32)));
   typedef I M __attribute__((vector_size(32)));
   constexpr int64_t kL = 32 / sizeof(T), kStep = 4 * kL;
-  const auto pick = [](V a, V b) { return (kMax ? a > b : a < b) ? a : b; };
-  const auto any = [](M m) {
-    I r = 0;
-    for (int64_t k = 0; k < kL; ++k) r |= m[k];
-    return r != 0;
-  };
   int64_t i = 0;
   T best = x[0];
   if (n >= 2 * kStep) {
@@ -227,16 +234,16 @@ TORCHLET_SIMD_CLONES int64_t extreme_at(const T* x, int64_t n) {
     M bad = (m0 != m0) | (m1 != m1) | (m2 != m2) | (m3 != m3);
     for (i = kStep; i + kStep <= n; i += kStep) {
       const V v0 = load<V>(x + i), v1 = load<V>(x + i + kL), v2 = load<V>(x + i + 2 * kL), v3 = load<V>(x + i + 3 * kL);
-      m0 = pick(v0, m0);
-      m1 = pick(v1, m1);
-      m2 = pick(v2, m2);
-      m3 = pick(v3, m3);
+      m0 = pick<kMax>(v0, m0);
+      m1 = pick<kMax>(v1, m1);
+      m2 = pick<kMax>(v2, m2);
+      m3 = pick<kMax>(v3, m3);
       bad |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3);
     }
-    if (any(bad)) {
+    if (any_lane(bad)) {
       i = 0;  // the scan below finds the first NaN
     } else {
-      const V m = pick(pick(m0, m1), pick(m2, m3));
+      const V m = pick<kMax>(pick<kMax>(m0, m1), pick<kMax>(m2, m3));
       for (int64_t k = 0; k < kL; ++k) best = (kMax ? m[k] > best : m[k] < best) ? m[k] : best;
     }
   }
@@ -249,7 +256,7 @@ TORCHLET_SIMD_CLONES int64_t extreme_at(const T* x, int64_t n) {
   int64_t at = 0;
   const V b = best - V{};
   for (; at + kStep <= n; at += kStep) {
-    if (any((load<V>(x + at) == b) | (load<V>(x + at + kL) == b) | (load<V>(x + at + 2 * kL) == b) |
+    if (any_lane((load<V>(x + at) == b) | (load<V>(x + at + kL) == b) | (load<V>(x + at + 2 * kL) == b) |
             (load<V>(x + at + 3 * kL) == b)))
       break;
   }
