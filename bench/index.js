@@ -80,7 +80,7 @@ async function main(argv) {
     for (const n of selected) {
       const w = WORKLOADS[n];
       const wins = pytorch ? { ...pytorch.wins } : null;
-      const rows = await w.run({ quick: opts.quick, threads, pytorch, ...(opts.quick && n === 'matmul' ? { sizes: [128, 256], dsizes: [128] } : {}) });
+      const rows = await w.run({ quick: opts.quick, threads, pytorch, ...(opts.quick && n === 'matmul' ? { sizes: [32, 128, 256], dsizes: [128] } : {}) });
       w.print(rows);
       if (pytorch) {
         const won = Object.fromEntries(Object.entries(pytorch.wins).map(([k, v]) => [k, v - wins[k]]));

@@ -2,7 +2,8 @@
 /**
  * matmul through torchlet against the same cblas_sgemm (float32) or cblas_dgemm (float64) called from C
  * (bench/gemm.c) on the same inputs, in the same run, alternating. The C call is the practical limit; goals:
- * ratio >= 0.95 for sgemm N >= 512, >= 0.9 for dgemm N = 1024.
+ * ratio >= 0.95 for sgemm N >= 128, >= 0.9 for dgemm N = 1024. Products up to N = 256 are also timed in PyTorch
+ * (torch.matmul, a fresh result per call like torchlet's): goal >= 0.95 of it.
  */
 const fs = require('fs');
 const os = require('os');
@@ -20,7 +21,7 @@ function cases(sizes, dsizes) {
   ];
 }
 
-async function run({ sizes = [256, 512, 1024, 2048], dsizes = [256, 1024], threads = [1], rounds = 5, quick = false } = {}) {
+async function run({ sizes = [32, 64, 128, 256, 512, 1024, 2048], dsizes = [256, 1024], threads = [1], rounds = 5, quick = false, pytorch = null } = {}) {
   const rows = [];
   const before = torch.getNumThreads();
   for (const t of threads) {
@@ -35,14 +36,24 @@ async function run({ sizes = [256, 512, 1024, 2048], dsizes = [256, 1024], threa
         const file = path.join(os.tmpdir(), `torchlet-gemm-${process.pid}-${n}.bin`);
         fs.writeFileSync(file, Buffer.concat([Buffer.from(a.data.buffer), Buffer.from(b.data.buffer)]));
         const reps = n >= 2048 ? 5 : n >= 1024 ? 10 : 30;
+        // Small products repeat inside a repetition (above the clock's resolution); the warm-up makes about 64 MiB
+        // of results, so torchlet's fresh results reach their steady state (see bench/ops.js).
+        const inner = Math.max(1, Math.round(2 ** 21 / n ** 3));
+        const warmup = Math.max(2, Math.round((64 << 20) / (n * n * (dtype === 'float32' ? 4 : 8))));
+        const withPyTorch = pytorch && n <= 256 && dtype === 'float32';
         const tl = [];
         const cl = [];
+        const pt = [];
         let cChecksum = 0;
         for (let round = 0; round < (quick ? 2 : rounds); round++) {
           await settle(t);
-          tl.push(timeIt(() => torch.matmul(a, b), { warmup: 2, reps }).median);
+          tl.push(timeIt(() => torch.matmul(a, b), { warmup, reps, inner }).median);
           await settle(t);
-          const out = await c.ask(`${file} ${n} 2 ${reps} ${type}`);
+          if (withPyTorch) {
+            pt.push(summarize(await pytorch.ask({ workload: 'matmul', n, threads: t, warmup, reps, inner })).median);
+            await settle(t);
+          }
+          const out = await c.ask(`${file} ${n} 2 ${reps * inner} ${type}`);
           if (out.error) throw new Error(`gemm helper: ${out.error}`);
           cl.push(summarize(out.times).median);
           cChecksum = out.checksum;
@@ -54,6 +65,7 @@ async function run({ sizes = [256, 512, 1024, 2048], dsizes = [256, 1024], threa
         }
         const js = summarize(tl);
         const cs = summarize(cl);
+        const py = withPyTorch ? summarize(pt) : null;
         const flops = 2 * n ** 3;
         rows.push({
           workload: `${blas} N=${n}`,
@@ -63,6 +75,7 @@ async function run({ sizes = [256, 512, 1024, 2048], dsizes = [256, 1024], threa
           torchlet_gflops: flops / js.median / 1e6,
           c_gflops: flops / cs.median / 1e6,
           ratio: cs.median / js.median,
+          ...(py ? { pytorch_ms: py, ratio_pytorch: py.median / js.median } : {}),
         });
       }
     } finally {
@@ -75,15 +88,17 @@ async function run({ sizes = [256, 512, 1024, 2048], dsizes = [256, 1024], threa
 
 function print(rows) {
   console.log('\nmatmul: torchlet.matmul vs cblas_sgemm / cblas_dgemm from C (same inputs, same run, alternating);');
-  console.log('ratio = C time / torchlet time (1.0 = as fast as the C call); medians of rounds, (min-max)');
-  console.log('workload        thr  torchlet ms                  C ms                       GFLOP/s tl / C   ratio');
+  console.log('ratio = C time / torchlet time (1.0 = as fast as the C call); medians of rounds, (min-max);');
+  console.log('vs PyTorch = PyTorch torch.matmul time / torchlet time (N <= 256)');
+  console.log('workload        thr  torchlet ms                  C ms                       GFLOP/s tl / C   ratio  vs PyTorch');
   for (const r of rows) {
     const f = (s) => `${s.median.toFixed(3)} (${s.min.toFixed(3)}-${s.max.toFixed(3)})`.padEnd(27);
     console.log(
       `${r.workload.padEnd(15)} ${String(r.threads).padEnd(4)} ${f(r.torchlet_ms)} ${f(r.c_ms)} ` +
-        `${r.torchlet_gflops.toFixed(1).padStart(6)} / ${r.c_gflops.toFixed(1).padEnd(7)} ${r.ratio.toFixed(3)}`,
+        `${r.torchlet_gflops.toFixed(1).padStart(6)} / ${r.c_gflops.toFixed(1).padEnd(7)} ${r.ratio.toFixed(3)}  ` +
+        (r.ratio_pytorch ? `${r.ratio_pytorch.toFixed(3)} (${r.pytorch_ms.median.toFixed(4)} ms)` : ''),
     );
   }
 }
 
-module.exports = { run, print };
+module.exports = { run, print, needsPyTorch: true };

@@ -1,57 +1,107 @@
 'use strict';
-/** Elementwise ops, reductions, softmax and crossEntropy on 1M elements, beside PyTorch (ratio = PyTorch / torchlet). */
+/**
+ * Memory-bound ops beside PyTorch (ratio = PyTorch time / torchlet time, medians of rounds): elementwise ops,
+ * reductions, softmax/layerNorm/crossEntropy (forward, and forward + backward) and a transposing copy, on float32
+ * tensors of 1M and 64K elements. Matrices are [n / 1024, 1024] (rows of 1024: softmax, layerNorm and crossEntropy
+ * along the last dim). --quick runs 64K only. TORCHLET_BENCH_OPS=add,sum,... restricts the run to those ops.
+ * The PyTorch side (bench/torch_helper.py, `ops`) builds the same tensors and runs the same calls by name.
+ */
 const torch = require('..');
 const { settle, summarize, timeIt } = require('./stats');
 
 const F = torch.nn.functional;
+const COLS = 1024;
 
+/** The timed calls by name, on inputs of n elements (n a multiple of COLS). */
 function makeOps(n) {
   torch.manualSeed(0);
+  const rows = n / COLS;
   const a = torch.rand(n);
   const b = torch.rand(n);
-  const m = torch.rand(n / 1000, 1000);
-  const logits = torch.randn(n / 10, 10);
-  const target = torch.randint(0, 10, [n / 10]);
+  const acc = torch.rand(n); // written in place by add_
+  const scaled = torch.rand(n); // written in place by mul_ (by 0.999: no overflow, no subnormals in any run)
+  const m = torch.randn(rows, COLS);
+  const target = torch.randint(0, COLS, [rows]);
+  const weight = torch.rand(COLS);
+  const bias = torch.rand(COLS);
+  const up = torch.randn(rows, COLS);
+  const x = m.clone().requiresGrad_();
+  const w = weight.clone().requiresGrad_();
+  const bb = bias.clone().requiresGrad_();
+  const backward = (fn) => () => {
+    x.grad = w.grad = bb.grad = null;
+    fn();
+  };
   return {
     add: () => a.add(b),
+    add_: () => acc.add_(b),
     mul: () => a.mul(b),
-    exp: () => a.exp(),
-    relu: () => a.relu(),
+    'mul scalar': () => a.mul(1.5),
+    'mul_ scalar': () => scaled.mul_(0.999),
+    exp: () => m.exp(),
+    tanh: () => m.tanh(),
+    sigmoid: () => m.sigmoid(),
+    relu: () => m.relu(),
+    gelu: () => F.gelu(m),
     sum: () => a.sum(),
+    'sum dim 1': () => m.sum(1),
+    'sum dim 0': () => m.sum(0),
     'max dim': () => m.max(1),
     softmax: () => m.softmax(1),
-    crossEntropy: () => F.crossEntropy(logits, target),
+    logSoftmax: () => m.logSoftmax(1),
+    layerNorm: () => F.layerNorm(m, [COLS], weight, bias),
+    crossEntropy: () => F.crossEntropy(m, target),
+    'transpose+contiguous': () => m.t().contiguous(),
+    'softmax fwd+bwd': backward(() => x.softmax(1).backward(up)),
+    'layerNorm fwd+bwd': backward(() => F.layerNorm(x, [COLS], w, bb).backward(up)),
+    'crossEntropy fwd+bwd': backward(() => F.crossEntropy(x, target).backward()),
   };
 }
 
 async function run({ quick = false, threads = [1], pytorch }) {
-  const n = quick ? 100_000 : 1_000_000;
-  const ops = makeOps(n);
+  const sizes = quick ? [['64K', 1 << 16]] : [['1M', 1 << 20], ['64K', 1 << 16]];
+  const only = process.env.TORCHLET_BENCH_OPS ? process.env.TORCHLET_BENCH_OPS.split(',') : null;
   const rows = [];
-  const reps = quick ? 5 : 20;
-  for (const t of threads) {
-    torch.setNumThreads(t);
-    for (const [name, fn] of Object.entries(ops)) {
-      const tl = [];
-      const pt = [];
-      for (let round = 0; round < (quick ? 2 : 3); round++) {
-        await settle(t);
-        tl.push(timeIt(fn, { warmup: 3, reps }).median);
-        await settle(t);
-        if (pytorch) pt.push(summarize(await pytorch.ask({ workload: 'ops', op: name, n, threads: t, warmup: 3, reps })).median);
+  const reps = quick ? 5 : 15;
+  const rounds = quick ? 2 : 3;
+  const before = torch.getNumThreads();
+  try {
+    for (const t of threads) {
+      torch.setNumThreads(t);
+      for (const [label, n] of sizes) {
+        // Small inputs repeat each call, so one timed repetition is well above the clock's resolution. The warm-up
+        // makes about 64 MiB of results, so torchlet reaches its steady state (its first calls land on fresh pages
+        // until the garbage collector has freed some results).
+        const inner = n < 1 << 20 ? 10 : 1;
+        const warmup = Math.max(20, (64 << 20) / (4 * n));
+        const ops = makeOps(n);
+        for (const [name, fn] of Object.entries(ops)) {
+          if (only && !only.includes(name)) continue;
+          const tl = [];
+          const pt = [];
+          for (let round = 0; round < rounds; round++) {
+            await settle(t);
+            tl.push(timeIt(fn, { warmup, reps, inner }).median);
+            await settle(t);
+            if (pytorch) pt.push(summarize(await pytorch.ask({ workload: 'ops', op: name, n, threads: t, warmup, reps, inner })).median);
+          }
+          const js = summarize(tl);
+          const py = pytorch ? summarize(pt) : null;
+          rows.push({ workload: `${name} ${label}`, threads: t, torchlet_ms: js, pytorch_ms: py, ratio: py ? py.median / js.median : null });
+        }
       }
-      const js = summarize(tl);
-      const py = pytorch ? summarize(pt) : null;
-      rows.push({ workload: `${name} ${n / 1e6}M`, threads: t, torchlet_ms: js, pytorch_ms: py, ratio: py ? py.median / js.median : null });
     }
+  } finally {
+    torch.setNumThreads(before);
   }
   return rows;
 }
 
 function print(rows) {
-  console.log('\nelementwise and reductions beside PyTorch; ratio = PyTorch time / torchlet time');
-  const f = (s) => (s ? `${s.median.toFixed(3)} (${s.min.toFixed(3)}-${s.max.toFixed(3)})` : 'n/a').padEnd(30);
-  for (const r of rows) console.log(`${r.workload.padEnd(22)} ${String(r.threads).padEnd(4)} ${f(r.torchlet_ms)} ${f(r.pytorch_ms)} ${r.ratio ? r.ratio.toFixed(2) : 'n/a'}`);
+  console.log('\nmemory-bound ops beside PyTorch (float32); ratio = PyTorch time / torchlet time; ms: median (min-max) of rounds');
+  console.log(`${'workload'.padEnd(28)} thr  ${'torchlet ms'.padEnd(30)} ${'PyTorch ms'.padEnd(30)} ratio`);
+  const f = (s) => (s ? `${s.median.toFixed(4)} (${s.min.toFixed(4)}-${s.max.toFixed(4)})` : 'n/a').padEnd(30);
+  for (const r of rows) console.log(`${r.workload.padEnd(28)} ${String(r.threads).padEnd(4)} ${f(r.torchlet_ms)} ${f(r.pytorch_ms)} ${r.ratio ? r.ratio.toFixed(2) : 'n/a'}`);
 }
 
 module.exports = { run, print, needsPyTorch: true };

@@ -97,20 +97,50 @@ def conv(req):
     return timed(run, req['warmup'], req['reps'])
 
 
-def ops(req):
+OPS_STATE = {}
+
+
+def ops_calls(n):
+    """The calls of bench/ops.js by name, on the same shapes (matrices [n / 1024, 1024])."""
     torch.manual_seed(0)
-    n = req['n']
-    a = torch.rand(n)
-    b = torch.rand(n)
-    m = torch.rand(n // 1000, 1000)
-    logits = torch.randn(n // 10, 10)
-    target = torch.randint(0, 10, (n // 10,))
-    fns = {
-        'add': lambda: a + b, 'mul': lambda: a * b, 'exp': lambda: a.exp(), 'relu': lambda: a.relu(),
-        'sum': lambda: a.sum(), 'max dim': lambda: m.max(1), 'softmax': lambda: m.softmax(1),
-        'crossEntropy': lambda: F.cross_entropy(logits, target),
+    cols = 1024
+    rows = n // cols
+    a, b, acc, scaled = torch.rand(n), torch.rand(n), torch.rand(n), torch.rand(n)
+    m = torch.randn(rows, cols)
+    target = torch.randint(0, cols, (rows,))
+    weight, bias = torch.rand(cols), torch.rand(cols)
+    up = torch.randn(rows, cols)
+    x, w, bb = m.clone().requires_grad_(), weight.clone().requires_grad_(), bias.clone().requires_grad_()
+
+    def backward(fn):
+        def call():
+            x.grad = w.grad = bb.grad = None
+            fn()
+        return call
+    return {
+        'add': lambda: a + b, 'add_': lambda: acc.add_(b), 'mul': lambda: a * b, 'mul scalar': lambda: a * 1.5,
+        'mul_ scalar': lambda: scaled.mul_(0.999), 'exp': lambda: m.exp(), 'tanh': lambda: m.tanh(),
+        'sigmoid': lambda: m.sigmoid(), 'relu': lambda: m.relu(), 'gelu': lambda: F.gelu(m), 'sum': lambda: a.sum(),
+        'sum dim 1': lambda: m.sum(1), 'sum dim 0': lambda: m.sum(0), 'max dim': lambda: m.max(1),
+        'softmax': lambda: m.softmax(1), 'logSoftmax': lambda: m.log_softmax(1),
+        'layerNorm': lambda: F.layer_norm(m, [cols], weight, bias), 'crossEntropy': lambda: F.cross_entropy(m, target),
+        'transpose+contiguous': lambda: m.t().contiguous(),
+        'softmax fwd+bwd': backward(lambda: x.softmax(1).backward(up)),
+        'layerNorm fwd+bwd': backward(lambda: F.layer_norm(x, [cols], w, bb).backward(up)),
+        'crossEntropy fwd+bwd': backward(lambda: F.cross_entropy(x, target).backward()),
     }
-    return timed(fns[req['op']], req['warmup'], req['reps'])
+
+
+def ops(req):
+    if req['n'] not in OPS_STATE:
+        OPS_STATE[req['n']] = ops_calls(req['n'])
+    return timed(OPS_STATE[req['n']][req['op']], req['warmup'], req['reps'], req.get('inner', 1))
+
+
+def matmul(req):
+    torch.manual_seed(req['n'])
+    a, b = torch.rand(req['n'], req['n']), torch.rand(req['n'], req['n'])
+    return timed(lambda: torch.matmul(a, b), req['warmup'], req['reps'], req.get('inner', 1))
 
 
 def leak(req):
@@ -170,7 +200,7 @@ def step_memory(req):
 
 
 WORKLOADS = {'autograd_tiny': autograd_tiny, 'mlp_step': mlp_step, 'conv': conv, 'cnn_step': cnn_step, 'ops': ops,
-             'sequence': lambda req: torch_sequence.sequence(req, timed)}
+             'matmul': matmul, 'sequence': lambda req: torch_sequence.sequence(req, timed)}
 
 
 def openblas():

@@ -371,6 +371,8 @@ export interface BinarySpec {
 
 interface BinaryImpl {
   name: string;
+  /** The in-place method's name (add_), made once: messages name it, and a template string per call costs. */
+  inPlaceName: string;
   code: number;
   dtype: BinaryDtype;
   backward: string | null;
@@ -395,7 +397,7 @@ function computeType(e: BinaryImpl, a: Tensor, b: Tensor | Scalar): DType {
 }
 
 function runBinary(e: BinaryImpl, a: Tensor, b: Tensor | Scalar, alpha: number, into?: Tensor): Tensor {
-  const op = into ? `${e.name}_` : e.name;
+  const op = into ? e.inPlaceName : e.name;
   if (e.check) e.check(op, a, b);
   const ct = computeType(e, a, b);
   if (e.scalarUnary && !(b instanceof Tensor) && isFloating(ct) && alpha === 1) {
@@ -425,11 +427,11 @@ function runBinary(e: BinaryImpl, a: Tensor, b: Tensor | Scalar, alpha: number, 
   } else {
     shape = x.shape;
     // A number operand takes alpha up front (add(x, 2, alpha)), in double, as the slot holds it.
-    y = scalarOperand(into ? `${e.name}_` : e.name, ct, alpha === 1 ? b : Number(b) * alpha, shape);
+    y = scalarOperand(op, ct, alpha === 1 ? b : Number(b) * alpha, shape);
     scalarAlpha = 1;
   }
   if (into) {
-    checkOutputShape(`${e.name}_`, into, shape);
+    checkOutputShape(op, into, shape);
     K.binary(e.code, into, x, y, scalarAlpha);
     return into;
   }
@@ -469,7 +471,7 @@ const INT_DIVIDES = new Set(['floorDivide', 'remainder']);
 
 function exactInt(e: BinaryImpl, a: Tensor, b: Tensor | Scalar, alpha: number, into?: Tensor): Tensor {
   const wide = runBinary(e, cast(a, 'float64'), b instanceof Tensor ? cast(b, 'float64') : Number(b), alpha);
-  return narrowInt(into ? `${e.name}_` : e.name, wide, INT_DIVIDES.has(e.name), into);
+  return narrowInt(into ? e.inPlaceName : e.name, wide, INT_DIVIDES.has(e.name), into);
 }
 
 /** A double result of an integer op as int32, into `into` or a fresh tensor; values int32 cannot hold are refused. */
@@ -530,6 +532,7 @@ function binaryImpl(name: string, spec: BinarySpec, kernel: string): BinaryImpl 
   const su = spec.scalarUnary;
   return {
     name,
+    inPlaceName: `${name}_`,
     code: K.kernelCode('binary', kernel),
     dtype: spec.dtype,
     backward: spec.noDerivative ? 'NotImplemented' : (spec.backward ?? null),

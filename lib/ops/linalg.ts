@@ -4,6 +4,7 @@
  */
 import * as K from '../backend/kernels';
 import type { FloatStorage } from '../backend/kernels';
+import { isFloating } from '../dtype';
 import { Tensor, defineMethods, emptyTensor, outputTensor } from '../tensor';
 import { broadcastShapes, contiguousStrides, numelOf, shapeStr } from '../shape';
 import { record } from '../autograd/record';
@@ -17,6 +18,8 @@ import { checkFloatingOperands, checkOptions, checkTensor } from '../validate';
 function checkFloat(op: string, a: Tensor, b: Tensor, allowBool = false): void {
   checkTensor(op, 'input', a);
   checkTensor(op, 'other', b);
+  // The common case first, without building the operand lists below (this is on every product's path).
+  if (a.dtype === b.dtype && isFloating(a.dtype)) return;
   if (allowBool && a.dtype === 'bool' && b.dtype === 'bool') return;
   for (const t of [a, b]) if (t.dtype === 'bool') throw notForBool(op, op, a, b);
   if (a.dtype === 'int32' && b.dtype === 'int32') return;

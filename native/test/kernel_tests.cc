@@ -105,10 +105,15 @@ static void test_reduce() {
                  View{0, bst}, last));
   }
   for (int c = 0; c < 7; ++c) {
-    double want = 0;
+    // Float sums add groups of four in float (two roundings) before accumulating in double: within
+    // 2u * sum|x| + u * |sum| of the exact sum, u = 2^-24.
+    double want = 0, scale = 0;
     for (int n = 0; n < 6; ++n)
-      for (int q = 0; q < 40 * 41; ++q) want += v[(size_t(n) * 7 + c) * 1640 + q];
-    CHECK(s1[c] == s2[c] && s1[c] == float(want));
+      for (int q = 0; q < 40 * 41; ++q) {
+        want += v[(size_t(n) * 7 + c) * 1640 + q];
+        scale += std::fabs(v[(size_t(n) * 7 + c) * 1640 + q]);
+      }
+    CHECK(s1[c] == s2[c] && std::fabs(s1[c] - want) <= std::ldexp(2 * scale + std::fabs(want), -24));
   }
   CHECK(m1 == m2 && i1 == i2);
 }
@@ -973,6 +978,96 @@ static void test_fill_range() {
   CHECK(!fill_range(RangeKind::arange, DType::U8, bools.data(), 2, 0, 1));
 }
 
+// ---- memory-bound fast paths (issue 12): transposing copies, chunked and column sums, vector max/min ------------
+template <typename T>
+static void check_transposing_copy(DType t) {
+  // src [A, B] contiguous read transposed ([B, A], and a batch of 3 such planes), and written into a transposed dst.
+  const int64_t A = 37, B = 45;
+  std::vector<T> src(size_t(3 * A * B)), dst(src.size());
+  for (size_t i = 0; i < src.size(); ++i) src[i] = sizeof(T) == 1 ? T(i % 3 == 0) : T(i % 251);  // bool: 0 or 1
+  const int64_t shape2[] = {B, A}, sd2[] = {A, 1}, ss2[] = {1, B};
+  const int64_t shape3[] = {3, B, A}, sd3[] = {A * B, A, 1}, ss3[] = {A * B, 1, B};
+  const int64_t into[] = {1, B}, from[] = {A, 1};  // dst [B, A] with strides (1, B): dst runs along dim 0
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    int bad = 0;
+    copy(t, dst.data(), t, src.data(), 2, shape2, View{0, sd2}, View{0, ss2});
+    for (int64_t i = 0; i < B; ++i)
+      for (int64_t j = 0; j < A; ++j) bad += dst[size_t(i * A + j)] != src[size_t(j * B + i)];
+    copy(t, dst.data(), t, src.data(), 3, shape3, View{0, sd3}, View{0, ss3});
+    for (int64_t p = 0; p < 3; ++p)
+      for (int64_t i = 0; i < B; ++i)
+        for (int64_t j = 0; j < A; ++j) bad += dst[size_t(p * A * B + i * A + j)] != src[size_t(p * A * B + j * B + i)];
+    copy(t, dst.data(), t, src.data(), 2, shape2, View{0, into}, View{0, from});
+    for (int64_t i = 0; i < B; ++i)
+      for (int64_t j = 0; j < A; ++j) bad += dst[size_t(j * B + i)] != src[size_t(i * A + j)];
+    CHECK(bad == 0);
+  }
+}
+
+static void test_memops() {
+  check_transposing_copy<float>(DType::F32);
+  check_transposing_copy<double>(DType::F64);
+  check_transposing_copy<uint8_t>(DType::U8);
+  // Column sums of [37, 1000] (bands of 256, rows in fours with one left over) in eighths: exact in float, so equal
+  // to a naive double sum; and a chunked sum of everything, the same bits on 1 and 2 threads, within 4 float ulps
+  // of the exact sum of values that do not sum exactly.
+  const int64_t R = 37, C = 1000, shape[] = {R, C}, st[] = {C, 1};
+  std::vector<float> x(size_t(R * C)), col1(C), col2(C), all1(1), all2(1);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float(int((i * 7919 + 13) % 61) - 30) / 8.0f;
+  const uint8_t rows[] = {1, 0}, both[] = {1, 1};
+  std::vector<float> y(200003);
+  for (size_t i = 0; i < y.size(); ++i) y[i] = float(int((i * 7919 + 13) % 1999) - 999) / 7.0f;
+  const int64_t ny[] = {int64_t(y.size())}, sy[] = {1};
+  const uint8_t one[] = {1};
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    CHECK(reduce(ReduceOp::sum, DType::F32, (threads == 1 ? col1 : col2).data(), nullptr, x.data(), 2, shape, View{0, st}, rows));
+    CHECK(reduce(ReduceOp::sum, DType::F32, (threads == 1 ? all1 : all2).data(), nullptr, y.data(), 1, ny, View{0, sy}, one));
+  }
+  int bad = 0;
+  for (int64_t j = 0; j < C; ++j) {
+    double want = 0;
+    for (int64_t i = 0; i < R; ++i) want += x[size_t(i * C + j)];
+    bad += col1[size_t(j)] != float(want) || col2[size_t(j)] != col1[size_t(j)];
+  }
+  CHECK(bad == 0);
+  double exact = 0;
+  for (float v : y) exact += v;
+  CHECK(all1[0] == all2[0] && std::fabs(all1[0] - exact) <= 4 * std::ldexp(1.0, std::ilogb(exact) - 23));
+  std::vector<float> total(1);
+  CHECK(reduce(ReduceOp::sum, DType::F32, total.data(), nullptr, x.data(), 2, shape, View{0, st}, both));
+  double want_total = 0;
+  for (float v : x) want_total += v;
+  CHECK(total[0] == float(want_total));
+  // max/min/argmax/argmin along rows of 300 against a naive scan: NaN first (its first position), ties keep the first.
+  const int64_t N = 300, rshape[] = {6, N}, rst[] = {N, 1};
+  std::vector<double> z(size_t(6 * N));
+  for (size_t i = 0; i < z.size(); ++i) z[i] = double(int((i * 7919) % 97));
+  z[1 * N + 250] = NAN;
+  z[1 * N + 280] = NAN;
+  z[2 * N + 3] = INFINITY;
+  z[3 * N + 299] = NAN;
+  z[4 * N + 0] = -INFINITY;
+  const uint8_t last[] = {0, 1};
+  for (ReduceOp op : {ReduceOp::max, ReduceOp::min}) {
+    std::vector<double> v(6);
+    std::vector<int32_t> at(6);
+    CHECK(reduce(op, DType::F64, v.data(), at.data(), z.data(), 2, rshape, View{0, rst}, last));
+    for (int r = 0; r < 6; ++r) {
+      int64_t best = 0;
+      for (int64_t j = 0; j < N; ++j) {
+        const double a = z[size_t(r * N + j)], b = z[size_t(r * N + best)];
+        if (b != b) break;
+        if (a != a || (op == ReduceOp::max ? a > b : a < b)) best = j;
+      }
+      CHECK(at[size_t(r)] == best);
+      const double want = z[size_t(r * N + best)];
+      CHECK((v[size_t(r)] == want) || (want != want && v[size_t(r)] != v[size_t(r)]));
+    }
+  }
+}
+
 int main() {
   test_binary_broadcast();
   test_transposed_copy();
@@ -995,6 +1090,7 @@ int main() {
   test_integer_errors();
   test_parallel_exception();
   test_fill_range();
+  test_memops();
   // n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow
   test_conv_both({3, 4, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2, 4, 4});   // stride, padding, dilation, groups
   test_conv_both({40, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5, 5});  // many images: several tiles and a partial one

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kernels.h"
+#include "simd.h"
 
 namespace torchlet {
 
@@ -32,6 +33,22 @@ void run_parallel(const StridedIter<K>& it, const F& body) {
   parallel_range(it.numel(), it.numel(), [&](int64_t first, int64_t last) { it.run_range(first, last, body); });
 }
 
+// out[i] = f(x[i], y[i]) over one contiguous run, also built for AVX2 (TORCHLET_SIMD_CLONES). kScalar: 0 when x and
+// y are both runs, 1 when y is one value, 2 when x is. (GCC's runtime alias check lets out == x through to the
+// vector loop: in-place ops vectorise too.)
+template <int kScalar, typename TO, typename TI, typename F>
+TORCHLET_SIMD_CLONES void binary_run(TO* o, const TI* x, const TI* y, int64_t n, F f) {
+  if constexpr (kScalar == 0) {
+    for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+  } else if constexpr (kScalar == 1) {
+    const TI ys = *y;
+    for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], ys);
+  } else {
+    const TI xs = *x;
+    for (int64_t i = 0; i < n; ++i) o[i] = f(xs, y[i]);
+  }
+}
+
 // Runs out[i] = f(a[i], b[i]) with fast paths for the common contiguous and scalar-broadcast runs.
 template <typename TO, typename TI, typename F>
 void binary_loop(TO* out, const TI* a, const TI* b, int rank, const int64_t* shape, const View& vo,
@@ -42,13 +59,11 @@ void binary_loop(TO* out, const TI* a, const TI* b, int rank, const int64_t* sha
     const TI* x = a + p[1];
     const TI* y = b + p[2];
     if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
-      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+      binary_run<0>(o, x, y, n, f);
     } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
-      const TI yv = *y;
-      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], yv);
+      binary_run<1>(o, x, y, n, f);
     } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
-      const TI xv = *x;
-      for (int64_t i = 0; i < n; ++i) o[i] = f(xv, y[i]);
+      binary_run<2>(o, x, y, n, f);
     } else {
       for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(x[i * s[1]], y[i * s[2]]);
     }
@@ -418,6 +433,93 @@ void convert(void* dst, const void* src, int rank, const int64_t* shape, const V
   });
 }
 
+// ---- transposing copies ----------------------------------------------------------------------------------------
+
+// An 8 x 8 block: dst[i * ldd + j] = src[j * lds + i]. 4-byte elements go through AVX2 shuffles (transpose8x8).
+template <typename U>
+TORCHLET_INLINE void transpose_block(const U* src, int64_t lds, U* dst, int64_t ldd) {
+  if constexpr (sizeof(U) == 4) {
+    transpose8x8(reinterpret_cast<const float*>(src), lds, reinterpret_cast<float*>(dst), ldd);
+  } else {
+    for (int i = 0; i < 8; ++i)
+      for (int j = 0; j < 8; ++j) dst[i * ldd + j] = src[j * lds + i];
+  }
+}
+
+// dst[u * ldd + v] = src[v * lds + u] for u < nu, v < nv: tiles of 32 x 32 (in L1) made of 8 x 8 blocks.
+template <typename U>
+TORCHLET_SIMD_CLONES void transpose_plane(const U* src, int64_t lds, U* dst, int64_t ldd, int64_t nu, int64_t nv) {
+  constexpr int64_t kTile = 32;
+  for (int64_t u0 = 0; u0 < nu; u0 += kTile) {
+    const int64_t u1 = std::min(nu, u0 + kTile);
+    for (int64_t v0 = 0; v0 < nv; v0 += kTile) {
+      const int64_t v1 = std::min(nv, v0 + kTile);
+      int64_t u = u0;
+      for (; u + 8 <= u1; u += 8) {
+        int64_t v = v0;
+        for (; v + 8 <= v1; v += 8) transpose_block(src + v * lds + u, lds, dst + u * ldd + v, ldd);
+        for (int64_t uu = u; uu < u + 8; ++uu)
+          for (int64_t vv = v; vv < v1; ++vv) dst[uu * ldd + vv] = src[vv * lds + uu];
+      }
+      for (; u < u1; ++u)
+        for (int64_t v = v0; v < v1; ++v) dst[u * ldd + v] = src[v * lds + u];
+    }
+  }
+}
+
+// The copy as planes of a transpose, when src runs along one dim (stride 1) and dst along another, both at least 8
+// long: dims of size 1 are dropped first, the plane's two dims go inside and the others are iterated outside. Splits
+// the work by planes and by 32-row bands of u. Returns false (nothing done) for other layouts.
+template <typename U>
+bool transpose_copy(U* dst, const U* src, int rank, const int64_t* shape, const View& vd, const View& vs) {
+  int du = -1, dv = -1;  // src runs along du, dst along dv
+  int64_t numel = 1;
+  for (int d = 0; d < rank; ++d) {
+    numel *= shape[d];
+    if (shape[d] < 8) continue;
+    if (vs.strides[d] == 1 && du < 0) du = d;
+    if (vd.strides[d] == 1 && dv < 0) dv = d;
+  }
+  if (du < 0 || dv < 0 || du == dv || numel < 256) return false;
+  int64_t oshape[kMaxRank], od[kMaxRank], os[kMaxRank];
+  int orank = 0;
+  for (int d = 0; d < rank; ++d) {
+    if (d == du || d == dv || shape[d] == 1) continue;
+    oshape[orank] = shape[d];
+    od[orank] = vd.strides[d];
+    os[orank++] = vs.strides[d];
+  }
+  StridedIter<2> outer(orank, oshape, {View{vd.offset, od}, View{vs.offset, os}});
+  const int64_t nu = shape[du], nv = shape[dv], lds = vs.strides[dv], ldd = vd.strides[du];
+  const int64_t bands = (nu + 31) / 32, planes = outer.numel();
+  parallel_range(planes * bands, numel, [&](int64_t first, int64_t last) {
+    for (int64_t t = first; t < last; ++t) {
+      const int64_t plane = t / bands, u0 = (t % bands) * 32, n = std::min<int64_t>(32, nu - u0);
+      outer.run_range(plane, plane + 1, [&](const int64_t* p, int64_t, const int64_t*) {
+        transpose_plane(src + p[1] + u0, lds, dst + p[0] + u0 * ldd, ldd, n, nv);
+      });
+    }
+  });
+  return true;
+}
+
+// A same-type copy: a memcpy per contiguous run, a tiled transpose when the two layouts run along different dims
+// (x.t().contiguous(), permute(...).contiguous()), else an element loop.
+template <typename U>
+void copy_bits(U* dst, const U* src, int rank, const int64_t* shape, const View& vd, const View& vs) {
+  if (transpose_copy(dst, src, rank, shape, vd, vs)) return;
+  StridedIter<2> it(rank, shape, {vd, vs});
+  run_parallel(it, [&](const int64_t* p, int64_t n, const int64_t* s) {
+    U* o = dst + p[0];
+    const U* x = src + p[1];
+    if (s[0] == 1 && s[1] == 1) {
+      std::memcpy(o, x, size_t(n) * sizeof(U));
+    } else {
+      for (int64_t i = 0; i < n; ++i) o[i * s[0]] = x[i * s[1]];
+    }
+  });
+}
+
 }  // namespace
 }  // namespace elementwise_detail
 
@@ -554,7 +656,7 @@ void copy(DType td, void* dst, DType ts, const void* src, int rank, const int64_
     // Same type: move bits, so NaN payloads and -0 survive exactly.
     dispatch_bits(dtype_size(td), [&](auto tag) {
       using U = typename decltype(tag)::type;
-      unary_loop(static_cast<U*>(dst), static_cast<const U*>(src), rank, shape, vd, vs, [](U x) { return x; });
+      copy_bits(static_cast<U*>(dst), static_cast<const U*>(src), rank, shape, vd, vs);
     });
     return;
   }

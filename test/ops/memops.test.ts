@@ -1,0 +1,134 @@
+/**
+ * The fast paths of the memory-bound kernels (issue 12) against PyTorch (test/fixtures/memops.json, written by
+ * scripts/gen_memops_fixtures.py): vector binary runs (in place, a number on either side, broadcast, strided),
+ * chunked and column sums, max/min along contiguous slices (NaN, ties, -0), transposing copies; and sums that give the
+ * same bits on any number of threads.
+ */
+import * as torch from '../../lib';
+import type { Tensor } from '../../lib';
+import { build, describeGroups, expectClose, loadFixture } from '../helpers/fixtures';
+import type { Num, TensorJson } from '../helpers/fixtures';
+
+interface InputSpec {
+  shape: number[];
+  dtype: TensorJson['dtype'];
+  steps: unknown[][];
+  specials: [number, Num][];
+  shift: number;
+  dyadic: boolean;
+}
+interface MemCase {
+  group: string;
+  op: string;
+  inputs: InputSpec[];
+  args: unknown[];
+  rtol: number;
+  atol: number;
+  outs: TensorJson[];
+}
+
+/**
+ * The generator's input: value(i) = ((i * 7919 + 13) % 1999 - 999) / 7, or ((i * 7919 + 13) % 61 - 30) / 8 for sums
+ * (see the script), specials, then the steps.
+ */
+function input(spec: InputSpec): Tensor {
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  const data: Num[] = [];
+  for (let k = 0; k < n; k++) {
+    const i = k + spec.shift;
+    const num = spec.dyadic ? ((i * 7919 + 13) % 61) - 30 : ((i * 7919 + 13) % 1999) - 999;
+    data.push(spec.dtype === 'bool' ? i % 3 === 0 : spec.dtype === 'int32' ? num : num / (spec.dyadic ? 8 : 7));
+  }
+  for (const [at, v] of spec.specials) data[at] = v;
+  return build({ shape: spec.shape, dtype: spec.dtype, data, steps: spec.steps });
+}
+
+type Op = (t: Tensor[], a: unknown[]) => Tensor | readonly Tensor[];
+const other = (t: Tensor[], a: unknown[]): Tensor | number => t[1] ?? (a[0] as number);
+const dims = (a: unknown[]): [number | number[], boolean?] => a as [number | number[], boolean?];
+const inPlace = (f: (x: Tensor, t: Tensor[], a: unknown[]) => void): Op => (t, a) => {
+  const x = t[0]!.clone();
+  f(x, t, a);
+  return x;
+};
+
+const OPS: Record<string, Op> = {
+  sum: (t, a) => (a.length ? t[0]!.sum(...dims(a)) : t[0]!.sum()),
+  mean: (t, a) => (a.length ? t[0]!.mean(...dims(a)) : t[0]!.mean()),
+  max: (t, a) => (a.length ? t[0]!.max(a[0] as number, a[1] as boolean | undefined) : t[0]!.max()),
+  min: (t, a) => (a.length ? t[0]!.min(a[0] as number, a[1] as boolean | undefined) : t[0]!.min()),
+  argmax: (t, a) => t[0]!.argmax(a[0] as number, a[1] as boolean | undefined),
+  argmin: (t, a) => t[0]!.argmin(a[0] as number, a[1] as boolean | undefined),
+  amax: (t, a) => t[0]!.amax(a[0] as number),
+  add: (t, a) => (a.length ? torch.add(t[0]!, t[1]!, { alpha: a[0] as number }) : torch.add(t[0]!, t[1]!)),
+  sub: (t, a) => torch.sub(t[0]!, other(t, a)),
+  rsub: (t, a) => torch.sub(a[0] as number, t[0]!),
+  mul: (t, a) => torch.mul(t[0]!, other(t, a)),
+  div: (t, a) => torch.div(t[0]!, other(t, a)),
+  maximum: (t) => torch.maximum(t[0]!, t[1]!),
+  gt: (t) => t[0]!.gt(t[1]!),
+  add_: inPlace((x, t, a) => x.add_(other(t, a))),
+  mul_: inPlace((x, t, a) => x.mul_(other(t, a))),
+  contiguous: (t) => t[0]!.contiguous(),
+  copyT: (t) => torch.zeros([...t[0]!.shape].reverse(), { dtype: t[0]!.dtype }).t().copy_(t[0]!).t(),
+};
+
+const fixture = loadFixture<MemCase>('memops.json');
+
+describe('memory-bound fast paths against PyTorch', () => {
+  describeGroups(
+    fixture,
+    (c) => `${c.op} ${c.inputs.map((i) => `${i.dtype}[${i.shape.join(',')}]${i.steps.length ? JSON.stringify(i.steps) : ''}${i.specials.length ? '*' : ''}`).join(' ')} ${JSON.stringify(c.args)}`,
+    (c) => {
+      const r = OPS[c.op]!(c.inputs.map(input), c.args);
+      const outs = Array.isArray(r) ? (r as readonly Tensor[]) : [r as Tensor];
+      expect(outs.length).toBe(c.outs.length);
+      outs.forEach((o, k) => expectClose(o, c.outs[k]!, c.rtol, c.atol, `output ${k}`));
+    },
+  );
+});
+
+describe('results do not depend on the number of threads', () => {
+  const before = torch.getNumThreads();
+  afterAll(() => torch.setNumThreads(before));
+
+  /** The bytes of each result on 1 thread and on 2 (chunks and bands are fixed, so they must be equal). */
+  function sameOnThreads(f: () => Tensor | readonly Tensor[]): void {
+    const bytes = (): string[] => {
+      const r = f();
+      return (Array.isArray(r) ? (r as readonly Tensor[]) : [r as Tensor]).map((t) => Buffer.from(t.contiguous().data.buffer, t.contiguous().data.byteOffset, t.contiguous().data.byteLength).toString('base64'));
+    };
+    torch.setNumThreads(1);
+    const one = bytes();
+    torch.setNumThreads(2);
+    const two = bytes();
+    expect(two).toEqual(one);
+  }
+
+  torch.manualSeed(12);
+  const big = torch.randn(1 << 20);
+  const wide = torch.randn(700, 1500);
+  const big64 = torch.randn(300001, { dtype: 'float64' });
+
+  test('sum of everything (float32, float64) and mean', () => {
+    sameOnThreads(() => big.sum());
+    sameOnThreads(() => big.mean());
+    sameOnThreads(() => big64.sum());
+  });
+  test('sums over outer, inner and several dims', () => {
+    sameOnThreads(() => wide.sum(0));
+    sameOnThreads(() => wide.sum(1));
+    sameOnThreads(() => wide.reshape([7, 100, 1500]).sum([0, 2]));
+    sameOnThreads(() => wide.t().sum(0));
+  });
+  test('max and argmax along a dim; the transposing copy', () => {
+    sameOnThreads(() => wide.max(1));
+    sameOnThreads(() => wide.t().contiguous());
+  });
+  test('the chunked float32 sum is within 4 float ulps of the exact sum (a float running sum is off by hundreds)', () => {
+    // Independent reference: the float64 sum of the float32 values (exact to far below a float ulp here).
+    const exact = Array.from(big.data as Float32Array).reduce((s, v) => s + v, 0);
+    const ulp = 2 ** (Math.floor(Math.log2(Math.abs(exact))) - 23);
+    expect(Math.abs((big.sum().item() as number) - exact)).toBeLessThanOrEqual(4 * ulp);
+  });
+});
