@@ -3,6 +3,7 @@
 // inside it gives them internal linkage, so the optimiser sees every caller (the addon is a shared library, where
 // an exported function could be interposed and is not inlined).
 #include "src/kernels/elementwise.cpp"
+#include "src/kernels/vmath.cpp"
 #include "src/kernels/reduce.cpp"
 #include "src/kernels/blas.cpp"
 #include "src/kernels/index.cpp"

@@ -15,6 +15,7 @@ namespace torchlet {
 const char* const kBinaryOpNames[] = {TORCHLET_BINARY_OPS(TORCHLET_NAME_ITEM) nullptr};
 const char* const kUnaryOpNames[] = {
     TORCHLET_FLOAT_UNARY_OPS(TORCHLET_NAME_ITEM) TORCHLET_BOOL_UNARY_OPS(TORCHLET_NAME_ITEM) nullptr};
+const char* const kUnaryBackwardNames[] = {TORCHLET_VMATH_BACKWARD(TORCHLET_NAME_ITEM) nullptr};
 const char* const kReduceOpNames[] = {TORCHLET_REDUCE_OPS(TORCHLET_NAME_ITEM) nullptr};
 const char* const kConvKindNames[] = {TORCHLET_CONV_KINDS(TORCHLET_NAME_ITEM) nullptr};
 const char* const kPoolKindNames[] = {TORCHLET_POOL_KINDS(TORCHLET_NAME_ITEM) nullptr};
@@ -267,6 +268,71 @@ void with_exponent(T e, const F& f) {
   f(e);
 }
 
+// The activations' float64 forms, as PyTorch's scalar kernels write them (float32 runs on vmath.h instead).
+constexpr double kGeluPdf = M_2_SQRTPI * M_SQRT1_2 * 0.5, kGeluTanhBeta = M_SQRT2 * M_2_SQRTPI * 0.5,
+                 kGeluKappa = 0.044715;
+template <typename T>
+T gelu_exact(T x) {
+  return x * T(0.5) * (T(1) + std::erf(x * T(M_SQRT1_2)));
+}
+template <typename T>
+T gelu_tanh(T x) {
+  return T(0.5) * x * (T(1) + std::tanh(T(kGeluTanhBeta) * (x + T(kGeluKappa) * (x * x * x))));
+}
+template <typename T>
+T softplus(T x, T beta, T threshold) {
+  return x * beta > threshold ? x : std::log1p(std::exp(x * beta)) / beta;
+}
+
+// The vmath kernel of a float32 unary op, if it has one (pow_scalar: for the exponents not computed exactly).
+bool vmath_of(UnaryOp op, float p0, VUnary* v) {
+  switch (op) {
+#define TORCHLET_VMATH_CASE(name) \
+  case UnaryOp::name: *v = VUnary::name; return true;
+    TORCHLET_VMATH_CASE(exp) TORCHLET_VMATH_CASE(log) TORCHLET_VMATH_CASE(log1p) TORCHLET_VMATH_CASE(expm1)
+    TORCHLET_VMATH_CASE(tanh) TORCHLET_VMATH_CASE(sigmoid) TORCHLET_VMATH_CASE(erf) TORCHLET_VMATH_CASE(gelu)
+    TORCHLET_VMATH_CASE(gelu_tanh) TORCHLET_VMATH_CASE(silu) TORCHLET_VMATH_CASE(softplus)
+    TORCHLET_VMATH_CASE(sin) TORCHLET_VMATH_CASE(cos)
+#undef TORCHLET_VMATH_CASE
+    case UnaryOp::pow_scalar: {
+      bool exact = false;
+      with_exponent(p0, [&](auto e) { exact = !std::is_same<decltype(e), float>::value; });
+      *v = VUnary::pow_scalar;
+      return !exact;
+    }
+    default: return false;
+  }
+}
+
+// Runs f(out, in, count) over the runs of a strided index space: contiguous runs directly, the others through a
+// small buffer (K operands: out first, the K - 1 inputs after it), split over torchlet's threads.
+template <int K, typename F>
+void vmath_loop(float* out, const float* const (&in)[K - 1], int rank, const int64_t* shape,
+                const View (&views)[K], const F& f) {
+  StridedIter<K> it(rank, shape, views);
+  run_parallel(it, [&](const int64_t* p, int64_t n, const int64_t* s) {
+    const float* x[K - 1];
+    bool contiguous = s[0] == 1;
+    for (int k = 0; k + 1 < K; ++k) {
+      x[k] = in[k] + p[k + 1];
+      contiguous = contiguous && s[k + 1] == 1;
+    }
+    float* o = out + p[0];
+    if (contiguous) return f(o, x, n);
+    constexpr int64_t kChunk = 256;
+    float buf[K][kChunk];
+    const float* bx[K - 1];
+    for (int k = 0; k + 1 < K; ++k) bx[k] = buf[k + 1];
+    for (int64_t i = 0; i < n; i += kChunk) {
+      const int64_t m = std::min(kChunk, n - i);
+      for (int k = 0; k + 1 < K; ++k)
+        for (int64_t j = 0; j < m; ++j) buf[k + 1][j] = x[k][(i + j) * s[k + 1]];
+      f(buf[0], bx, m);
+      for (int64_t j = 0; j < m; ++j) o[(i + j) * s[0]] = buf[0][j];
+    }
+  });
+}
+
 // out = f(x, p0, p1) for one op of TORCHLET_FLOAT_UNARY_OPS.
 template <UnaryOp kOp, typename T, typename F>
 void float_unary_loop(T* o, const T* a, int rank, const int64_t* shape, const View& vo, const View& va, T p0, T p1,
@@ -281,6 +347,15 @@ void float_unary_loop(T* o, const T* a, int rank, const int64_t* shape, const Vi
 template <typename T>
 bool float_unary(UnaryOp op, T* o, const T* a, int rank, const int64_t* shape, const View& vo, const View& va,
                  double p0, double p1) {
+  if constexpr (std::is_same<T, float>::value) {
+    VUnary v;
+    if (vmath_of(op, float(p0), &v)) {
+      const float q0 = float(p0), q1 = float(p1);
+      vmath_loop<2>(o, {a}, rank, shape, {vo, va},
+                    [&](float* out, const float* const* x, int64_t n) { vunary(v, out, x[0], n, q0, q1); });
+      return true;
+    }
+  }
   switch (op) {
 #define TORCHLET_UNARY_CASE(name, expr)                                              \
   case UnaryOp::name:                                                                \
@@ -401,6 +476,58 @@ bool unary(UnaryOp op, DType tout, void* out, DType tin, const void* a, int rank
       return false;
     }
   });
+}
+
+bool unary_backward(VBackward op, DType t, void* out, const void* g, const void* a, int rank, const int64_t* shape,
+                    const View& vo, const View& vg, const View& va, double p0, double p1) {
+  using namespace elementwise_detail;
+  if (t == DType::F32) {
+    const float q0 = float(p0), q1 = float(p1);
+    vmath_loop<3>(static_cast<float*>(out), {static_cast<const float*>(g), static_cast<const float*>(a)}, rank, shape,
+                  {vo, vg, va},
+                  [&](float* o, const float* const* x, int64_t n) { vbackward(op, o, x[0], x[1], n, q0, q1); });
+    return true;
+  }
+  if (t != DType::F64) return false;
+  double* o = static_cast<double*>(out);
+  const double* gd = static_cast<const double*>(g);
+  const double* ad = static_cast<const double*>(a);
+  auto run = [&](auto f) { binary_loop(o, gd, ad, rank, shape, vo, vg, va, f); };
+  // PyTorch's scalar formulas (tanh and sigmoid take the forward's output y, the others its input x).
+  switch (op) {
+    case VBackward::tanh_backward: run([](double dy, double y) { return dy * (1 - y * y); }); return true;
+    case VBackward::sigmoid_backward: run([](double dy, double y) { return dy * (1 - y) * y; }); return true;
+    case VBackward::silu_backward:
+      run([](double dy, double x) {
+        const double s = 1 / (1 + std::exp(-x));
+        return dy * s * (1 + x * (1 - s));
+      });
+      return true;
+    case VBackward::gelu_backward:
+      run([](double dy, double x) {
+        const double cdf = 0.5 * (1 + std::erf(x * M_SQRT1_2));
+        const double pdf = kGeluPdf * std::exp(x * x * -0.5);
+        return dy * (cdf + x * pdf);
+      });
+      return true;
+    case VBackward::gelu_tanh_backward:
+      run([](double dy, double x) {
+        const double x_sq = x * x, x_cube = x_sq * x;
+        const double inner = kGeluTanhBeta * (x + kGeluKappa * x_cube), t = std::tanh(inner);
+        const double left = 0.5 * x, right = 1 + t;
+        const double left_derivative = 0.5 * right, tanh_derivative = 1 - t * t;
+        const double inner_derivative = kGeluTanhBeta * (1 + 3 * kGeluKappa * x_sq);
+        return dy * (left_derivative + left * tanh_derivative * inner_derivative);
+      });
+      return true;
+    case VBackward::softplus_backward:
+      run([p0, p1](double dy, double x) {
+        const double z = std::exp(x * p0);
+        return x * p0 > p1 ? dy : dy * z / (z + 1);
+      });
+      return true;
+    default: return false;
+  }
 }
 
 void where(size_t elem_size, void* out, const uint8_t* cond, const void* a, const void* b, int rank,

@@ -9,6 +9,7 @@
 
 #include "dtype.h"
 #include "strided.h"
+#include "vmath.h"
 
 // A function marked TORCHLET_SIMD_CLONES is also built for x86-64-v3 (AVX2, FMA) on x86-64 Linux and picked at
 // load time by CPU features (ifunc), so its loops vectorise 8-wide. IEEE operations give the same bits in every
@@ -61,7 +62,11 @@ struct KernelError : std::range_error {
   X(square, x * x)                                     \
   X(sinh, std::sinh(x))                                \
   X(cosh, std::cosh(x))                                \
-  X(leaky_relu, x > T(0) ? x : x * p0)
+  X(leaky_relu, x > T(0) ? x : x * p0)                 \
+  X(gelu, gelu_exact(x))                               \
+  X(gelu_tanh, gelu_tanh(x))                           \
+  X(silu, x / (T(1) + std::exp(-x)))                   \
+  X(softplus, softplus(x, p0, p1))
 // Unary ops with a bool result, for inputs of every dtype.
 #define TORCHLET_BOOL_UNARY_OPS(X) X(logical_not, x == 0) X(isnan, x != x)
 #define TORCHLET_REDUCE_OPS(X) X(sum) X(prod) X(max) X(min) X(argmax) X(argmin)
@@ -101,6 +106,13 @@ bool binary(BinaryOp op, DType tout, void* out, DType tin, const void* a, const 
 // int32 neg and abs throw KernelError for INT32_MIN, whose negation int32 cannot hold.
 bool unary(UnaryOp op, DType tout, void* out, DType tin, const void* a, int rank, const int64_t* shape,
            const View& vo, const View& va, double p0, double p1);
+
+// ---- vmath: the fused activation gradients (float32 on vmath.h's vector kernels, float64 on libm) ----
+// out = op(g, a; p0, p1) over `shape` (see TORCHLET_VMATH_BACKWARD), every operand of floating dtype t. Returns
+// false for other dtypes.
+extern const char* const kUnaryBackwardNames[];
+bool unary_backward(VBackward op, DType t, void* out, const void* g, const void* a, int rank, const int64_t* shape,
+                    const View& vo, const View& vg, const View& va, double p0, double p1);
 
 // out = cond ? a : b, for elements of `elem_size` bytes (1, 4 or 8).
 void where(size_t elem_size, void* out, const uint8_t* cond, const void* a, const void* b, int rank,
