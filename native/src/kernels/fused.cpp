@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "kernels.h"
+#include "vmath.h"
 
 namespace torchlet {
 
@@ -26,10 +28,14 @@ constexpr int64_t kChunk = 16384;  // elements of a row reduced together (see th
 constexpr int64_t kCols = 64;      // columns handled together when the dim is not the last
 constexpr int64_t kBlock = 256;    // elements exponentiated per stack block
 
-// exp of a contiguous run, in place: the one place a vectorised exp plugs in.
+// exp of a contiguous run, in place: vmath's vectorised exp for float32 (within 2 ulp), libm's for float64.
 template <typename T>
 inline void exp_run(T* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);
+  if constexpr (std::is_same<T, float>::value) {
+    vexp(x, x, n);
+  } else {
+    for (int64_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);
+  }
 }
 
 template <typename T>
