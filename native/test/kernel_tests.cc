@@ -1030,15 +1030,15 @@ static void test_fused() {
   set_num_threads(2);
   CHECK(softmax_forward(SoftmaxKind::softmax, DType::F32, row.data(), y2.data(), 1, int64_t(row.size()), 1));
   CHECK(std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(float)) == 0);
-  double total = 0;
-  for (float v : y1) total += v;
-  CHECK(near(total, 1, 1e-5));
+  double row_total = 0;
+  for (float v : y1) row_total += v;
+  CHECK(near(row_total, 1, 1e-5));
   CHECK(!softmax_forward(SoftmaxKind::softmax, DType::I32, row.data(), y1.data(), 1, 4, 1));
 
   // Layer norm over rows of 6 with weight and bias, forward and backward against the textbook formulas.
   const int64_t m = 4, c = 6;
-  std::vector<double> lx(size_t(m * c)), lg(lx.size()), w(size_t(c)), b(size_t(c)), ly(lx.size()), mean(size_t(m)),
-      rstd(size_t(m)), lgx(lx.size()), lgw(size_t(c)), lgb(size_t(c));
+  std::vector<double> lx(size_t(m * c)), lg(lx.size()), w(static_cast<size_t>(c)), b(static_cast<size_t>(c)), ly(lx.size()), mean(static_cast<size_t>(m)),
+      rstd(static_cast<size_t>(m)), lgx(lx.size()), lgw(static_cast<size_t>(c)), lgb(static_cast<size_t>(c));
   for (size_t i = 0; i < lx.size(); ++i) {
     lx[i] = std::sin(double(i) * 1.3) * 2 + 1;
     lg[i] = std::cos(double(i) * 0.9);
