@@ -270,6 +270,58 @@ export function fillRange(kind: RangeKind, out: Storage, n: number, a: number, b
   native.fillRange(RANGE[kind], out, n, a, b);
 }
 
+// ---- fused kernels: softmax family, layer norm, classification losses --------------------------------------------
+
+export type SoftmaxKind = 'softmax' | 'log_softmax' | 'logsumexp';
+const SOFTMAX = codes<SoftmaxKind>('softmax', ['softmax', 'log_softmax', 'logsumexp']);
+
+/**
+ * softmax, log_softmax (out [outer, n, inner]) or logsumexp (out [outer, inner]) over the middle dim of a contiguous
+ * [outer, n, inner] x; the same bits on any thread count.
+ */
+export function softmax(kind: SoftmaxKind, x: FloatStorage, out: FloatStorage, outer: number, n: number, inner: number): void {
+  native.softmax(SOFTMAX[kind], x, out, outer, n, inner);
+}
+/**
+ * Their gradient gx for the incoming g: from the output y (softmax, log_softmax), or for logsumexp from its input
+ * y and result r, with g of r's shape.
+ */
+export function softmaxBackward(kind: SoftmaxKind, g: FloatStorage, y: FloatStorage, r: FloatStorage | null, gx: FloatStorage, outer: number, n: number, inner: number): void {
+  native.softmaxBackward(SOFTMAX[kind], g, y, r, gx, outer, n, inner);
+}
+/** Layer norm of the m rows of n of contiguous x into y, saving each row's mean and 1 / std. */
+export function layerNorm(x: FloatStorage, w: FloatStorage | null, b: FloatStorage | null, y: FloatStorage, mean: FloatStorage, rstd: FloatStorage, m: number, n: number, eps: number): void {
+  native.layerNorm(x, w, b, y, mean, rstd, m, n, eps);
+}
+/** Layer norm's gradients gx, gw, gb (each null when not wanted) in one pass. */
+export function layerNormBackward(
+  g: FloatStorage, x: FloatStorage, mean: FloatStorage, rstd: FloatStorage, w: FloatStorage | null,
+  gx: FloatStorage | null, gw: FloatStorage | null, gb: FloatStorage | null, m: number, n: number,
+): void {
+  native.layerNormBackward(g, x, mean, rstd, w, gx, gw, gb, m, n);
+}
+
+/** A classification loss's parameters: logits (cross entropy) or log-probabilities (nll) of `classes` per row. */
+export interface ClassLossParams {
+  rows: number; classes: number; ignoreIndex: number; smoothing: number; logInput: boolean; reduction: 'none' | 'mean' | 'sum';
+}
+const REDUCTION = { none: 0, mean: 1, sum: 2 } as const;
+const totals = new Float64Array(1);
+
+/**
+ * Cross entropy (fused log_softmax) or nll over contiguous [rows, classes] x; stats (2 per row, logits only) is
+ * saved for the backward.
+ * @returns the kept rows' total weight, or { bad: row } for the first target out of range (nothing computed)
+ */
+export function classLoss(x: FloatStorage, target: Int32Array, weight: FloatStorage | null, loss: FloatStorage, stats: FloatStorage | null, p: ClassLossParams): number | { bad: number } {
+  const bad = native.classLoss(x, target, weight, loss, stats, totals, p.rows, p.classes, p.ignoreIndex, p.smoothing, p.logInput ? 1 : 0, REDUCTION[p.reduction]);
+  return bad >= 0 ? { bad } : totals[0]!;
+}
+/** The classification loss's gradient gx [rows, classes] for the incoming g. */
+export function classLossBackward(x: FloatStorage, target: Int32Array, weight: FloatStorage | null, stats: FloatStorage | null, g: FloatStorage, gx: FloatStorage, totalWeight: number, p: ClassLossParams): void {
+  native.classLossBackward(x, target, weight, stats, g, gx, totalWeight, p.rows, p.classes, p.ignoreIndex, p.smoothing, p.logInput ? 1 : 0, REDUCTION[p.reduction]);
+}
+
 // ---- optimizers ------------------------------------------------------------------------------------------------
 
 export interface AdamHyper {

@@ -17,6 +17,8 @@ import { indexAdd, indexSelect, scatterAdd } from '../ops/indexing';
 import { broadcastShapes, shapeStr } from '../shape';
 import { checkBool, checkInt, checkNumber, checkOptions, checkPaddingIdx, checkShape, checkTensor, describe } from '../validate';
 import { info, isFloating, notImplemented } from '../dtype';
+import { classLossOf, layerNormOf } from '../ops/fused';
+import type { ClassLossOptions } from '../ops/fused';
 
 /** How a loss reduces its per-element values: 'mean' (the default), 'sum', or 'none' (unreduced). | */
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -256,6 +258,10 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
       `layerNorm: Given normalized_shape=${shapeStr(normalizedShape)}, expected input with shape [*, ${normalizedShape.join(', ')}], but got input of size ${shapeStr(x.shape)}`,
     );
   }
+  // The fused kernel takes a weight and bias of exactly the normalized shape and x's dtype (PyTorch's requirement);
+  // any other that broadcasts, and empty inputs, take the composite.
+  const exact = (t: Tensor | null | undefined): boolean => !t || (t.dtype === x.dtype && t.dim() === n && t.shape.every((s, i) => s === normalizedShape[i]));
+  if (x.numel() > 0 && exact(weight) && exact(bias)) return layerNormOf(x, n, weight ?? null, bias ?? null, eps);
   const dims = normalizedShape.map((_, i) => x.dim() - n + i);
   return affine(standardize(x, dims, eps).out, weight, bias);
 }
@@ -475,6 +481,8 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {})
   const t = target.reshape([-1]);
   const c = logp.shape[1]!;
   checkClassWeight('nllLoss', weight, c);
+  const fused = fusedClassLoss(input, target, { weight, ignoreIndex, reduction, smoothing: 0, logInput: true });
+  if (fused) return fused;
   // Forward on raw values; one recorded node (PyTorch's NllLossBackward0) whose gradient is a scatter of
   // -w[target] (scaled for the reduction) into the class dim. Ignored targets are skipped, as PyTorch does: their
   // loss and gradient are zeros (not 0 * logp, NaN at a -inf log-probability), even when every target is ignored
@@ -482,9 +490,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {})
   const { out, w, keep, total, safe } = noGrad(() => {
     const kept = t.ne(ignoreIndex);
     const safeT = where(kept, t, 0);
-    if (safeT.lt(0).logicalOr(safeT.ge(c)).any().item()) {
-      throw new RangeError(`nllLoss: Target out of bounds: class indices must be in [0, ${c - 1}] (or ignoreIndex ${ignoreIndex})`);
-    }
+    if (safeT.lt(0).logicalOr(safeT.ge(c)).any().item()) throw targetOutOfBounds(c, ignoreIndex);
     const wt = weight ? where(kept, weight.gather(0, safeT), 0) : kept.to(logp.dtype);
     const loss = where(kept, logp.gather(1, safeT.unsqueeze(1)).squeeze(1).mul(wt).neg(), 0);
     const sum = wt.sum();
@@ -496,6 +502,25 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {})
     const perRow = where(keep, w.mul(scale).neg(), 0);
     return [scatterAdd(emptyTensor(logp.shape, g.dtype), 1, safe.unsqueeze(1), perRow.unsqueeze(1))];
   });
+}
+
+const targetOutOfBounds = (c: number, ignoreIndex: number): RangeError =>
+  new RangeError(`nllLoss: Target out of bounds: class indices must be in [0, ${c - 1}] (or ignoreIndex ${ignoreIndex})`);
+
+/**
+ * nllLoss or crossEntropy of class indices as one fused kernel (lib/ops/fused.ts), or null where the composite must
+ * run: a non-floating or empty input, a weight of another dtype, or (with label smoothing, whose term is
+ * differentiable in the weight) a weight that requires grad.
+ * @throws RangeError for a target outside [0, C) that is not ignoreIndex
+ */
+function fusedClassLoss(input: Tensor, target: Tensor, o: ClassLossOptions): Tensor | null {
+  const { weight } = o;
+  if (!isFloating(input.dtype) || input.numel() === 0 || target.numel() === 0 || !Number.isInteger(o.ignoreIndex)) return null;
+  if (weight && (weight.dtype !== input.dtype || (o.smoothing > 0 && weight.requiresGrad))) return null;
+  const c = input.dim() === 1 ? input.shape[0]! : input.shape[1]!;
+  const out = classLossOf(input, target, o);
+  if ('bad' in out) throw targetOutOfBounds(c, o.ignoreIndex);
+  return out;
 }
 
 /** The options of crossEntropy: nllLoss's, plus label smoothing. | */
@@ -516,6 +541,13 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new RangeError(`crossEntropy: label_smoothing must be between 0.0 and 1.0. Got: ${labelSmoothing}`);
   const c = input.dim() === 1 ? input.shape[0]! : input.shape[1]!;
   checkClassWeight('crossEntropy', weight, c);
+  if (target.dtype === 'int32' && input.dim() >= 1 && isFloating(input.dtype)) {
+    // Class indices: the fused kernel, after nllLoss's checks (its messages, as the composite gives them).
+    checkTarget('nllLoss', input, target);
+    if (reduction !== 'none' && reduction !== 'sum' && reduction !== 'mean') throw new RangeError(`nllLoss: ${String(reduction)} is not a valid value for reduction`);
+    const fused = fusedClassLoss(input, target, { weight, ignoreIndex, reduction, smoothing: labelSmoothing, logInput: false });
+    if (fused) return fused;
+  }
   const logp = input.logSoftmax(input.dim() === 1 ? 0 : 1);
   if (target.isFloatingPoint()) {
     checkPair('crossEntropy', input, target);

@@ -1,4 +1,4 @@
-/** Reductions over all or chosen dims; var/std, logsumexp and softmax are compositions of primitives. */
+/** Reductions over all or chosen dims; var/std are compositions of primitives, the softmax family fused kernels. */
 import type { DType } from '../dtype';
 import { getDefaultDtype, isFloating, notImplemented } from '../dtype';
 import * as K from '../backend/kernels';
@@ -9,6 +9,7 @@ import { normalizeDim, numelOf, shapeStr } from '../shape';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
 import { checkBool, checkInt, checkIntValues, checkOptions, checkTensor, describe } from '../validate';
+import { logsumexpOf, softmaxOf } from './fused';
 
 /** Dims to reduce: one dim, several, or null/undefined/[] for all of them. */
 export type DimArg = number | readonly number[] | null;
@@ -331,7 +332,8 @@ function floating(x: Tensor): Tensor {
 }
 
 /**
- * log(sum(exp(x))) along dims, computed stably around the maximum.
+ * log(sum(exp(x))) along dims, computed stably around the maximum (by 0 where it is infinite, as PyTorch), in one
+ * fused kernel.
  * @example torch.logsumexp(torch.tensor([[0, 0], [1, 1]]), 1) // [0.6931, 1.6931]
  */
 export function logsumexp(x: Tensor, dim: number | readonly number[], keepDim = false): Tensor {
@@ -341,12 +343,8 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepDim = 
   keepDim = checkBool('logsumexp', 'keepDim', keepDim, false);
   const dims = mask.flatMap((m, d) => (m ? [d] : []));
   if (xf.numel() === 0) return sum(xf.exp(), dims, keepDim).log();
-  // An infinite maximum would give inf - inf = nan; shift by 0 there instead, as PyTorch does.
-  // The shift cancels out of the result, so it is taken without gradient.
-  const m = extremeValues(xf, dims, true, 'max').detach();
-  const shift = m.where(m.abs().ne(Infinity), 0);
-  const out = sum(xf.sub(shift).exp(), dims, true).log().add(shift);
-  return keepDim ? out : out.view(keptShape(xf, mask, false));
+  // A 0-d tensor has no dim to reduce: log(exp(x)) is x itself, as one node all the same.
+  return dims.length === 0 ? logsumexpOf(xf.reshape([1]), [0], false).reshape([]) : logsumexpOf(xf, dims, keepDim);
 }
 
 /**
@@ -360,7 +358,7 @@ function checkSoftmaxInput(op: 'softmax' | 'logSoftmax', x: Tensor, d: number): 
 }
 
 /**
- * softmax along dim: exp(x - max) / sum.
+ * softmax along dim: exp(x - max) / sum, in one fused kernel.
  * @example torch.softmax(torch.tensor([[1, 2, 3]]), -1) // [[0.09, 0.2447, 0.6652]]
  */
 export function softmax(x: Tensor, dim: number): Tensor {
@@ -368,12 +366,11 @@ export function softmax(x: Tensor, dim: number): Tensor {
   const d = normalizeDim('softmax', dim, x.dim());
   if (x.numel() === 0) return x.clone();
   checkSoftmaxInput('softmax', x, d);
-  const e = x.sub(extremeValues(x, d, true, 'max').detach()).exp();
-  return e.div(sum(e, d, true));
+  return x.dim() === 0 ? softmaxOf(x.reshape([1]), 0, false).reshape([]) : softmaxOf(x, d, false);
 }
 
 /**
- * log(softmax(x)) along dim, computed as (x - max) - log(sum(exp(x - max))).
+ * log(softmax(x)) along dim, computed as (x - max) - log(sum(exp(x - max))) in one fused kernel.
  * @example torch.logSoftmax(torch.tensor([[1, 2, 3]]), 1)
  */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
@@ -383,8 +380,7 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   checkSoftmaxInput('logSoftmax', x, d);
   // (x - max) - log(sum(exp(x - max))) with no guard for an infinite max, as PyTorch: a +inf in a slice makes the
   // whole slice NaN (logsumexp's guard would give -inf beside it and an infinite cross-entropy).
-  const shifted = x.sub(extremeValues(x, d, true, 'max').detach());
-  return shifted.sub(sum(shifted.exp(), d, true).log());
+  return x.dim() === 0 ? softmaxOf(x.reshape([1]), 0, true).reshape([]) : softmaxOf(x, d, true);
 }
 
 /**

@@ -1068,6 +1068,142 @@ static void test_memops() {
   }
 }
 
+// The fused kernels (fused.cpp) against naive double loops: softmax, log_softmax and logsumexp over the last dim
+// and an inner-strided dim, their backward, a single row long enough to be cut into chunks (the same bits on 1 and
+// 2 threads), layer norm forward and backward, and the classification losses with a bad target refused.
+static void test_fused() {
+  const int64_t outer = 3, n = 5, inner = 4;
+  std::vector<double> x(size_t(outer * n * inner)), g(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = std::sin(double(i) * 0.7) * 3;
+    g[i] = std::cos(double(i) * 0.3);
+  }
+  for (int k = 0; k < 3; ++k) {
+    const SoftmaxKind kind = SoftmaxKind(k);
+    for (int64_t in : {int64_t(1), inner}) {
+      const int64_t out_n = outer * n * inner / in;  // rows [outer', n, in] over the same data
+      const int64_t o2 = out_n / n;
+      std::vector<double> y(kind == SoftmaxKind::logsumexp ? size_t(o2 * in) : x.size()), gx(x.size());
+      CHECK(softmax_forward(kind, DType::F64, x.data(), y.data(), o2, n, in));
+      std::vector<double> gr(kind == SoftmaxKind::logsumexp ? y.size() : x.size());
+      for (size_t i = 0; i < gr.size(); ++i) gr[i] = g[i];
+      CHECK(softmax_backward(kind, DType::F64, gr.data(), kind == SoftmaxKind::logsumexp ? x.data() : y.data(),
+                             y.data(), gx.data(), o2, n, in));
+      for (int64_t o = 0; o < o2; ++o) {
+        for (int64_t c = 0; c < in; ++c) {
+          auto at = [&](int64_t j) { return size_t((o * n + j) * in + c); };
+          double m = -INFINITY, s = 0;
+          for (int64_t j = 0; j < n; ++j) m = std::max(m, x[at(j)]);
+          for (int64_t j = 0; j < n; ++j) s += std::exp(x[at(j)] - m);
+          if (kind == SoftmaxKind::logsumexp) {
+            const size_t r = size_t(o * in + c);
+            CHECK(near(y[r], std::log(s) + m, 1e-14));
+            for (int64_t j = 0; j < n; ++j) CHECK(near(gx[at(j)], gr[r] * std::exp(x[at(j)] - y[r]), 1e-14));
+            continue;
+          }
+          double gy = 0, gs = 0;
+          for (int64_t j = 0; j < n; ++j) {
+            const double p = std::exp(x[at(j)] - m) / s;
+            gy += g[at(j)] * p;
+            gs += g[at(j)];
+          }
+          for (int64_t j = 0; j < n; ++j) {
+            const double p = std::exp(x[at(j)] - m) / s;
+            const bool soft = kind == SoftmaxKind::softmax;
+            CHECK(near(y[at(j)], soft ? p : std::log(p), 1e-14));
+            CHECK(near(gx[at(j)], soft ? p * (g[at(j)] - gy) : g[at(j)] - p * gs, 1e-13));
+          }
+        }
+      }
+    }
+  }
+  // One float row of 2^18 (16 chunks): the same bits on 1 and 2 threads, and sums within float rounding of 1.
+  std::vector<float> row(size_t(1) << 18), y1(row.size()), y2(row.size());
+  for (size_t i = 0; i < row.size(); ++i) row[i] = float(std::sin(double(i) * 0.001) * 8);
+  set_num_threads(1);
+  CHECK(softmax_forward(SoftmaxKind::softmax, DType::F32, row.data(), y1.data(), 1, int64_t(row.size()), 1));
+  set_num_threads(2);
+  CHECK(softmax_forward(SoftmaxKind::softmax, DType::F32, row.data(), y2.data(), 1, int64_t(row.size()), 1));
+  CHECK(std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(float)) == 0);
+  double row_total = 0;
+  for (float v : y1) row_total += v;
+  CHECK(near(row_total, 1, 1e-5));
+  CHECK(!softmax_forward(SoftmaxKind::softmax, DType::I32, row.data(), y1.data(), 1, 4, 1));
+
+  // Layer norm over rows of 6 with weight and bias, forward and backward against the textbook formulas.
+  const int64_t m = 4, c = 6;
+  std::vector<double> lx(size_t(m * c)), lg(lx.size()), w(static_cast<size_t>(c)), b(static_cast<size_t>(c)), ly(lx.size()), mean(static_cast<size_t>(m)),
+      rstd(static_cast<size_t>(m)), lgx(lx.size()), lgw(static_cast<size_t>(c)), lgb(static_cast<size_t>(c));
+  for (size_t i = 0; i < lx.size(); ++i) {
+    lx[i] = std::sin(double(i) * 1.3) * 2 + 1;
+    lg[i] = std::cos(double(i) * 0.9);
+  }
+  for (int64_t j = 0; j < c; ++j) {
+    w[size_t(j)] = 1 + 0.1 * double(j);
+    b[size_t(j)] = 0.05 * double(j);
+  }
+  CHECK(layer_norm_forward(DType::F64, lx.data(), w.data(), b.data(), ly.data(), mean.data(), rstd.data(), m, c, 1e-5));
+  CHECK(layer_norm_backward(DType::F64, lg.data(), lx.data(), mean.data(), rstd.data(), w.data(), lgx.data(), lgw.data(),
+                            lgb.data(), m, c));
+  std::vector<double> want_gw(size_t(c), 0), want_gb(size_t(c), 0);
+  for (int64_t i = 0; i < m; ++i) {
+    double mu = 0, var = 0;
+    for (int64_t j = 0; j < c; ++j) mu += lx[size_t(i * c + j)] / double(c);
+    for (int64_t j = 0; j < c; ++j) var += (lx[size_t(i * c + j)] - mu) * (lx[size_t(i * c + j)] - mu) / double(c);
+    const double r = 1 / std::sqrt(var + 1e-5);
+    CHECK(near(mean[size_t(i)], mu, 1e-14) && near(rstd[size_t(i)], r, 1e-14));
+    double a = 0, bb = 0;
+    for (int64_t j = 0; j < c; ++j) {
+      const double xh = (lx[size_t(i * c + j)] - mu) * r, gw = lg[size_t(i * c + j)] * w[size_t(j)];
+      CHECK(near(ly[size_t(i * c + j)], xh * w[size_t(j)] + b[size_t(j)], 1e-13));
+      a += gw / double(c);
+      bb += gw * xh / double(c);
+      want_gw[size_t(j)] += lg[size_t(i * c + j)] * xh;
+      want_gb[size_t(j)] += lg[size_t(i * c + j)];
+    }
+    for (int64_t j = 0; j < c; ++j) {
+      const double xh = (lx[size_t(i * c + j)] - mu) * r;
+      CHECK(near(lgx[size_t(i * c + j)], r * (lg[size_t(i * c + j)] * w[size_t(j)] - a - xh * bb), 1e-12));
+    }
+  }
+  for (int64_t j = 0; j < c; ++j) CHECK(near(lgw[size_t(j)], want_gw[size_t(j)], 1e-13) && near(lgb[size_t(j)], want_gb[size_t(j)], 1e-13));
+
+  // Cross entropy (mean, label smoothing 0.1, class weights, one ignored row) and nll; a bad target is reported
+  // before anything is read through it.
+  const int64_t rows = 3, classes = 4;
+  std::vector<double> logits = {1, 2, 3, 4, -1, 0, 5, 2, 0.5, 0.5, 0.5, 0.5}, cw = {1, 2, 0.5, 1}, stats(6), loss(1),
+                      cgx(12), one = {1};
+  std::vector<int32_t> target = {3, -100, 1};
+  ClassLoss p{rows, classes, -100, 0.1, false, 1};
+  double total = 0;
+  CHECK(class_loss_forward(DType::F64, logits.data(), target.data(), cw.data(), loss.data(), stats.data(), &total, p) == -1);
+  CHECK(class_loss_backward(DType::F64, logits.data(), target.data(), cw.data(), stats.data(), one.data(), cgx.data(), total, p));
+  double nll = 0, smooth = 0, wsum = 0;
+  for (int64_t i = 0; i < rows; ++i) {
+    if (target[size_t(i)] == -100) continue;
+    double mx = -INFINITY, s = 0;
+    for (int64_t k = 0; k < classes; ++k) mx = std::max(mx, logits[size_t(i * classes + k)]);
+    for (int64_t k = 0; k < classes; ++k) s += std::exp(logits[size_t(i * classes + k)] - mx);
+    const double lse = mx + std::log(s);
+    const int32_t t = target[size_t(i)];
+    nll += cw[size_t(t)] * (lse - logits[size_t(i * classes + t)]);
+    wsum += cw[size_t(t)];
+    for (int64_t k = 0; k < classes; ++k) smooth += cw[size_t(k)] * (lse - logits[size_t(i * classes + k)]);
+  }
+  CHECK(near(total, wsum, 1e-15));
+  CHECK(near(loss[0], 0.9 * nll / wsum + 0.1 / double(classes) * smooth / wsum, 1e-13));
+  for (int64_t k = 0; k < classes; ++k) CHECK(cgx[size_t(classes + k)] == 0);  // the ignored row
+  double row_sum = 0;
+  for (int64_t k = 0; k < classes; ++k) row_sum += cgx[size_t(k)];
+  // A kept row's gradient sums to 0 over the classes (log_softmax's backward: sum(grad_logp) - sum(p) sum(grad_logp)).
+  CHECK(std::fabs(row_sum) < 1e-12);
+  target[2] = 4;
+  CHECK(class_loss_forward(DType::F64, logits.data(), target.data(), cw.data(), loss.data(), stats.data(), &total, p) == 2);
+  CHECK(!class_loss_backward(DType::F64, logits.data(), target.data(), cw.data(), stats.data(), one.data(), cgx.data(), total, p));
+  target[2] = -7;
+  CHECK(class_loss_check(target.data(), p) == 2);
+}
+
 int main() {
   test_binary_broadcast();
   test_transposed_copy();
@@ -1091,6 +1227,7 @@ int main() {
   test_parallel_exception();
   test_fill_range();
   test_memops();
+  test_fused();
   // n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow
   test_conv_both({3, 4, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2, 4, 4});   // stride, padding, dilation, groups
   test_conv_both({40, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5, 5});  // many images: several tiles and a partial one

@@ -50,8 +50,28 @@ describe('native binding argument checks', () => {
     ['rng run past the end', () => native.rngUniform(new Uint32Array(630), f32(2), 1, 2, 0, 1), RangeError, /rngUniform: expected an integer in \[0, 1\] for 'n'/],
     ['randint empty range', () => native.rngRandint(new Uint32Array(630), new Int32Array(2), 0, 2, 3, 3), RangeError, /expected low < high/],
     ['setNumThreads zero', () => native.setNumThreads(0), RangeError, /setNumThreads: expected an integer in \[1, \d+\]/],
+    ['softmax kind out of range', () => native.softmax(7, f32(4), f32(4), 1, 4, 1), RangeError, /softmax: expected an integer in \[0, 2\] for 'kind'/],
+    ['softmax sizes past x', () => native.softmax(0, f32(4), f32(8), 2, 4, 1), RangeError, /softmax: 'x' holds 4 elements, expected 8/],
+    ['softmax int input', () => native.softmax(0, new Int32Array(4) as unknown as Float32Array, f32(4), 1, 4, 1), TypeError, /softmax: expected 'x' of dtype float32 or float64/],
+    ['softmax mixed dtypes', () => native.softmax(0, f32(4), new Float64Array(4), 1, 4, 1), TypeError, /softmax: expected 'out' of dtype float32/],
+    ['softmax huge sizes', () => native.softmax(0, f32(4), f32(4), 2 ** 30, 2 ** 30, 1), RangeError, /softmax: the sizes' product exceeds 2\^53/],
+    ['logsumexp backward without r', () => native.softmaxBackward(2, f32(1), f32(4), null, f32(4), 1, 4, 1), TypeError, /softmaxBackward: expected a Float32Array/],
+    ['layerNorm short weight', () => native.layerNorm(f32(8), f32(3), null, f32(8), f32(2), f32(2), 2, 4, 1e-5), RangeError, /layerNorm: 'weight' holds 3 elements, expected 4/],
+    ['layerNormBackward short gw', () => native.layerNormBackward(f32(8), f32(8), f32(2), f32(2), null, null, f32(1), null, 2, 4), RangeError, /layerNormBackward: 'gw' holds 1 elements, expected 4/],
+    ['classLoss float target', () => native.classLoss(f32(6), f32(2) as unknown as Int32Array, null, f32(1), f32(4), new Float64Array(1), 2, 3, -100, 0, 0, 1), TypeError, /classLoss: expected 'target' of dtype int32/],
+    ['classLoss short target', () => native.classLoss(f32(6), new Int32Array(1), null, f32(1), f32(4), new Float64Array(1), 2, 3, -100, 0, 0, 1), RangeError, /classLoss: 'target' holds 1 elements, expected 2/],
+    ['classLoss smoothing out of range', () => native.classLoss(f32(6), new Int32Array(2), null, f32(1), f32(4), new Float64Array(1), 2, 3, -100, 2, 0, 1), RangeError, /classLoss: smoothing must be in \[0, 1\]/],
+    ['classLoss without stats for logits', () => native.classLoss(f32(6), new Int32Array(2), null, f32(1), null, new Float64Array(1), 2, 3, -100, 0, 0, 1), TypeError, /classLoss: 'stats' is required/],
+    ['classLossBackward target out of range', () => native.classLossBackward(f32(6), Int32Array.from([0, 3]), null, f32(4), f32(1), f32(6), 2, 2, 3, -100, 0, 0, 1), RangeError, /classLossBackward: a target is out of range/],
   ] as const)('%s', (_name, call, type, message) => {
     expectError(call, type.name as 'TypeError' | 'RangeError', message);
+  });
+
+  test('classLoss reports the row of a target out of range and computes nothing', () => {
+    const loss = Float32Array.of(7);
+    expect(native.classLoss(f32(6), Int32Array.from([0, 3]), null, loss, f32(4), new Float64Array(1), 2, 3, -100, 0, 0, 1)).toBe(1);
+    expect(native.classLoss(f32(6), Int32Array.from([-100, -1]), null, loss, f32(4), new Float64Array(1), 2, 3, -100, 0, 0, 1)).toBe(1);
+    expect(loss[0]).toBe(7);
   });
 
   test('reports the op lists and state size it was built with', () => {

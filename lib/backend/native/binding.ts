@@ -65,6 +65,23 @@ export interface NativeBinding {
   backendInfo(): BackendInfo;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  /** Fused kernels (native/src/kernels/fused.cpp); kind: a code from opNames.softmax. */
+  softmax(kind: number, x: FloatStorage, out: FloatStorage, outer: number, n: number, inner: number): void;
+  softmaxBackward(kind: number, g: FloatStorage, y: FloatStorage, r: FloatStorage | null, gx: FloatStorage, outer: number, n: number, inner: number): void;
+  layerNorm(x: FloatStorage, w: FloatStorage | null, b: FloatStorage | null, y: FloatStorage, mean: FloatStorage, rstd: FloatStorage, m: number, n: number, eps: number): void;
+  layerNormBackward(
+    g: FloatStorage, x: FloatStorage, mean: FloatStorage, rstd: FloatStorage, w: FloatStorage | null,
+    gx: FloatStorage | null, gw: FloatStorage | null, gb: FloatStorage | null, m: number, n: number,
+  ): void;
+  /** Returns -1, or the first row whose target is out of range; totals[0] receives the kept rows' weight. */
+  classLoss(
+    x: FloatStorage, target: Int32Array, weight: FloatStorage | null, loss: FloatStorage, stats: FloatStorage | null, totals: Float64Array,
+    rows: number, classes: number, ignoreIndex: number, smoothing: number, logInput: number, reduction: number,
+  ): number;
+  classLossBackward(
+    x: FloatStorage, target: Int32Array, weight: FloatStorage | null, stats: FloatStorage | null, g: FloatStorage, gx: FloatStorage,
+    totalWeight: number, rows: number, classes: number, ignoreIndex: number, smoothing: number, logInput: number, reduction: number,
+  ): void;
   /** The names of the addon's kernels of each kind, in the order of their codes. */
   readonly opNames: {
     readonly binary: readonly string[];
@@ -74,6 +91,7 @@ export interface NativeBinding {
     readonly pool: readonly string[];
     readonly range: readonly string[];
     readonly unaryBackward: readonly string[];
+    readonly softmax: readonly string[];
   };
   /** The addon's dtype table. */
   readonly dtypes: readonly NativeDType[];

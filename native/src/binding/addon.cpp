@@ -106,7 +106,9 @@ Napi::Array names_of(Napi::Env env, const char* const* names) {
   X("conv2d", Conv2d) X("pool2d", Pool2d) X("rngSeed", RngSeed) X("rngUniform", RngUniform)             \
   X("rngNormal", RngNormal) X("rngRandint", RngRandint) X("rngRandperm", RngRandperm)                   \
   X("rngBernoulli", RngBernoulli) X("backendInfo", BackendInfo) X("setNumThreads", SetNumThreads)       \
-  X("getNumThreads", GetNumThreads) X("fillRange", FillRange) X("unaryBackward", UnaryBackward)
+  X("getNumThreads", GetNumThreads) X("fillRange", FillRange) X("unaryBackward", UnaryBackward)       \
+  X("softmax", Softmax) X("softmaxBackward", SoftmaxBackward) X("layerNorm", LayerNorm)                 \
+  X("layerNormBackward", LayerNormBackward) X("classLoss", ClassLossFn) X("classLossBackward", ClassLossBackward)
 
 class Addon : public Napi::Addon<Addon> {
  public:
@@ -169,6 +171,7 @@ class Addon : public Napi::Addon<Addon> {
     o.Set("pool", names_of(env, kPoolKindNames));
     o.Set("range", names_of(env, kRangeKindNames));
     o.Set("unaryBackward", names_of(env, kUnaryBackwardNames));
+    o.Set("softmax", names_of(env, kSoftmaxKindNames));
     return o;
   }
 
@@ -663,6 +666,187 @@ class Addon : public Napi::Addon<Addon> {
     if (!fill_range(kind, out.dtype, out.data, n, a, b)) {
       throw_type(env, std::string("torchlet.native.fillRange: '") + kRangeKindNames[int(kind)] +
                           "' is not defined for " + dtype_name(out.dtype));
+    }
+    return env.Undefined();
+  }
+
+  // ---- fused kernels (fused.cpp) ----
+
+  // Checks that a buffer holds at least `count` elements.
+  static void need(Napi::Env env, const char* fn, const char* name, const Buffer& b, int64_t count) {
+    if (b.data && int64_t(b.length) < count) {
+      throw_range(env, std::string("torchlet.native.") + fn + ": '" + name + "' holds " + std::to_string(b.length) +
+                           " elements, expected " + std::to_string(count));
+    }
+  }
+  // Sizes [first, first + k) of a fused call: integers in [0, 2^53] whose product is at most 2^53.
+  static int64_t size_args(const Napi::CallbackInfo& info, size_t first, const char* fn, const char* const* names,
+                           int k, int64_t* out) {
+    int64_t total = 1;
+    for (int i = 0; i < k; ++i) {
+      out[i] = int_arg(info, first + size_t(i), fn, names[i], 0, INT64_C(1) << 53);
+      if (__builtin_mul_overflow(total, out[i], &total) || total > (INT64_C(1) << 53)) {
+        throw_range(info.Env(), std::string("torchlet.native.") + fn + ": the sizes' product exceeds 2^53");
+      }
+    }
+    return total;
+  }
+
+  // softmax(kind, x, out, outer, n, inner): kind from opNames.softmax; x [outer, n, inner] contiguous, out the same
+  // (logsumexp: [outer, inner]).
+  Napi::Value Softmax(const Napi::CallbackInfo& info) {
+    const char* fn = "softmax";
+    Napi::Env env = info.Env();
+    const SoftmaxKind kind = SoftmaxKind(int_arg(info, 0, fn, "kind", 0, int(SoftmaxKind::kCount) - 1));
+    Buffer x = buffer_arg(info, 1, fn, "x"), out = buffer_arg(info, 2, fn, "out");
+    static const char* const kNames[] = {"outer", "n", "inner"};
+    int64_t s[3];
+    const int64_t total = size_args(info, 3, fn, kNames, 3, s);
+    const DType t = float_operands(env, fn, {{"x", &x}, {"out", &out}});
+    need(env, fn, "x", x, total);
+    need(env, fn, "out", out, kind == SoftmaxKind::logsumexp ? s[0] * s[2] : total);
+    softmax_forward(kind, t, x.data, out.data, s[0], s[1], s[2]);
+    return env.Undefined();
+  }
+
+  // softmaxBackward(kind, g, y, r|null, gx, outer, n, inner): see softmax_backward in kernels.h; for logsumexp g and
+  // r hold [outer, inner] and y is the input.
+  Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
+    const char* fn = "softmaxBackward";
+    Napi::Env env = info.Env();
+    const SoftmaxKind kind = SoftmaxKind(int_arg(info, 0, fn, "kind", 0, int(SoftmaxKind::kCount) - 1));
+    const bool lse = kind == SoftmaxKind::logsumexp;
+    Buffer g = buffer_arg(info, 1, fn, "g"), y = buffer_arg(info, 2, fn, "y"), r = buffer_arg(info, 3, fn, "r", !lse),
+           gx = buffer_arg(info, 4, fn, "gx");
+    static const char* const kNames[] = {"outer", "n", "inner"};
+    int64_t s[3];
+    const int64_t total = size_args(info, 5, fn, kNames, 3, s);
+    const DType t = float_operands(env, fn, {{"g", &g}, {"y", &y}, {"r", &r}, {"gx", &gx}});
+    need(env, fn, "g", g, lse ? s[0] * s[2] : total);
+    need(env, fn, "y", y, total);
+    need(env, fn, "r", r, s[0] * s[2]);
+    need(env, fn, "gx", gx, total);
+    softmax_backward(kind, t, g.data, y.data, lse ? r.data : nullptr, gx.data, s[0], s[1], s[2]);
+    return env.Undefined();
+  }
+
+  // layerNorm(x, w|null, b|null, y, mean, rstd, m, n, eps): x and y [m, n], w and b [n], mean and rstd [m].
+  Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+    const char* fn = "layerNorm";
+    Napi::Env env = info.Env();
+    Buffer x = buffer_arg(info, 0, fn, "x"), w = buffer_arg(info, 1, fn, "weight", true),
+           b = buffer_arg(info, 2, fn, "bias", true), y = buffer_arg(info, 3, fn, "y"),
+           mean = buffer_arg(info, 4, fn, "mean"), rstd = buffer_arg(info, 5, fn, "rstd");
+    static const char* const kNames[] = {"m", "n"};
+    int64_t s[2];
+    const int64_t total = size_args(info, 6, fn, kNames, 2, s);
+    const double eps = number_arg(info, 8, fn, "eps");
+    const DType t = float_operands(env, fn, {{"x", &x}, {"weight", &w}, {"bias", &b}, {"y", &y}, {"mean", &mean}, {"rstd", &rstd}});
+    need(env, fn, "x", x, total);
+    need(env, fn, "y", y, total);
+    need(env, fn, "weight", w, s[1]);
+    need(env, fn, "bias", b, s[1]);
+    need(env, fn, "mean", mean, s[0]);
+    need(env, fn, "rstd", rstd, s[0]);
+    layer_norm_forward(t, x.data, w.data, b.data, y.data, mean.data, rstd.data, s[0], s[1], eps);
+    return env.Undefined();
+  }
+
+  // layerNormBackward(g, x, mean, rstd, w|null, gx|null, gw|null, gb|null, m, n).
+  Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
+    const char* fn = "layerNormBackward";
+    Napi::Env env = info.Env();
+    Buffer g = buffer_arg(info, 0, fn, "g"), x = buffer_arg(info, 1, fn, "x"), mean = buffer_arg(info, 2, fn, "mean"),
+           rstd = buffer_arg(info, 3, fn, "rstd"), w = buffer_arg(info, 4, fn, "weight", true),
+           gx = buffer_arg(info, 5, fn, "gx", true), gw = buffer_arg(info, 6, fn, "gw", true),
+           gb = buffer_arg(info, 7, fn, "gb", true);
+    static const char* const kNames[] = {"m", "n"};
+    int64_t s[2];
+    const int64_t total = size_args(info, 8, fn, kNames, 2, s);
+    const DType t = float_operands(env, fn, {{"g", &g}, {"x", &x}, {"mean", &mean}, {"rstd", &rstd}, {"weight", &w},
+                                             {"gx", &gx}, {"gw", &gw}, {"gb", &gb}});
+    need(env, fn, "g", g, total);
+    need(env, fn, "x", x, total);
+    need(env, fn, "gx", gx, total);
+    need(env, fn, "mean", mean, s[0]);
+    need(env, fn, "rstd", rstd, s[0]);
+    need(env, fn, "weight", w, s[1]);
+    need(env, fn, "gw", gw, s[1]);
+    need(env, fn, "gb", gb, s[1]);
+    layer_norm_backward(t, g.data, x.data, mean.data, rstd.data, w.data, gx.data, gw.data, gb.data, s[0], s[1]);
+    return env.Undefined();
+  }
+
+  // The shared arguments of classLoss and classLossBackward from index `first`: rows, classes, ignoreIndex,
+  // smoothing, logInput (0 or 1), reduction (0 none, 1 mean, 2 sum).
+  static ClassLoss class_loss_args(const Napi::CallbackInfo& info, size_t first, const char* fn) {
+    static const char* const kNames[] = {"rows", "classes"};
+    int64_t s[2];
+    size_args(info, first, fn, kNames, 2, s);
+    ClassLoss p;
+    p.rows = s[0];
+    p.classes = s[1];
+    p.ignore_index = int_arg(info, first + 2, fn, "ignoreIndex", -(INT64_C(1) << 53), INT64_C(1) << 53);
+    p.smoothing = number_arg(info, first + 3, fn, "smoothing");
+    if (!(p.smoothing >= 0 && p.smoothing <= 1)) {
+      throw_range(info.Env(), std::string("torchlet.native.") + fn + ": smoothing must be in [0, 1]");
+    }
+    p.log_input = int_arg(info, first + 4, fn, "logInput", 0, 1) != 0;
+    p.reduction = int(int_arg(info, first + 5, fn, "reduction", 0, 2));
+    if (p.log_input && p.smoothing > 0) {
+      throw_range(info.Env(), std::string("torchlet.native.") + fn + ": smoothing needs logits (logInput 0)");
+    }
+    return p;
+  }
+  void check_class_loss(Napi::Env env, const char* fn, const ClassLoss& p, const Buffer& x, const Buffer& target,
+                        const Buffer& weight, const Buffer& stats) {
+    require_dtype(env, fn, "target", target, DType::I32);
+    need(env, fn, "x", x, p.rows * p.classes);
+    need(env, fn, "target", target, p.rows);
+    need(env, fn, "weight", weight, p.classes);
+    if (!p.log_input && !stats.data) throw_type(env, std::string("torchlet.native.") + fn + ": 'stats' is required for logits");
+    need(env, fn, "stats", stats, 2 * p.rows);
+  }
+
+  // classLoss(x, target, weight|null, loss, stats|null, totals, rows, classes, ignoreIndex, smoothing, logInput,
+  // reduction) -> -1, or the first row whose target is out of range (then nothing is computed). totals[0] receives
+  // the kept rows' weight.
+  Napi::Value ClassLossFn(const Napi::CallbackInfo& info) {
+    const char* fn = "classLoss";
+    Napi::Env env = info.Env();
+    Buffer x = buffer_arg(info, 0, fn, "x"), target = buffer_arg(info, 1, fn, "target"),
+           weight = buffer_arg(info, 2, fn, "weight", true), loss = buffer_arg(info, 3, fn, "loss"),
+           stats = buffer_arg(info, 4, fn, "stats", true), totals = buffer_arg(info, 5, fn, "totals");
+    const ClassLoss p = class_loss_args(info, 6, fn);
+    const DType t = float_operands(env, fn, {{"x", &x}, {"weight", &weight}, {"loss", &loss}, {"stats", &stats}});
+    require_dtype(env, fn, "totals", totals, DType::F64);
+    need(env, fn, "totals", totals, 1);
+    check_class_loss(env, fn, p, x, target, weight, stats);
+    need(env, fn, "loss", loss, p.reduction == 0 ? p.rows : 1);
+    double total = 0;
+    const int64_t bad = class_loss_forward(t, x.data, static_cast<const int32_t*>(target.data), weight.data, loss.data,
+                                           stats.data, &total, p);
+    static_cast<double*>(totals.data)[0] = total;
+    return Napi::Number::New(env, double(bad));
+  }
+
+  // classLossBackward(x, target, weight|null, stats|null, g, gx, totalWeight, rows, classes, ignoreIndex, smoothing,
+  // logInput, reduction): gx [rows, classes] for the incoming g (rows values for none, else one).
+  Napi::Value ClassLossBackward(const Napi::CallbackInfo& info) {
+    const char* fn = "classLossBackward";
+    Napi::Env env = info.Env();
+    Buffer x = buffer_arg(info, 0, fn, "x"), target = buffer_arg(info, 1, fn, "target"),
+           weight = buffer_arg(info, 2, fn, "weight", true), stats = buffer_arg(info, 3, fn, "stats", true),
+           g = buffer_arg(info, 4, fn, "g"), gx = buffer_arg(info, 5, fn, "gx");
+    const double total = number_arg(info, 6, fn, "totalWeight");
+    const ClassLoss p = class_loss_args(info, 7, fn);
+    const DType t = float_operands(env, fn, {{"x", &x}, {"weight", &weight}, {"stats", &stats}, {"g", &g}, {"gx", &gx}});
+    check_class_loss(env, fn, p, x, target, weight, stats);
+    need(env, fn, "g", g, p.reduction == 0 ? p.rows : 1);
+    need(env, fn, "gx", gx, p.rows * p.classes);
+    if (!class_loss_backward(t, x.data, static_cast<const int32_t*>(target.data), weight.data, stats.data, g.data,
+                             gx.data, total, p)) {
+      throw_range(env, "torchlet.native.classLossBackward: a target is out of range");
     }
     return env.Undefined();
   }

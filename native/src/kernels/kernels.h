@@ -238,4 +238,51 @@ bool rng_bernoulli(uint32_t* state, DType t, void* out, int64_t n, double p);
 void rng_randint(uint32_t* state, int32_t* out, int64_t n, int64_t low, int64_t high);
 void rng_randperm(uint32_t* state, int32_t* out, int64_t n);
 
+// ---- fused kernels (fused.cpp): softmax family, layer norm, classification losses ----
+// Kinds of softmax_forward / softmax_backward, exported to JS by name.
+#define TORCHLET_SOFTMAX_KINDS(X) X(softmax) X(log_softmax) X(logsumexp)
+enum class SoftmaxKind : int {
+#define TORCHLET_SOFTMAX_ITEM(name) name,
+  TORCHLET_SOFTMAX_KINDS(TORCHLET_SOFTMAX_ITEM)
+#undef TORCHLET_SOFTMAX_ITEM
+  kCount
+};
+extern const char* const kSoftmaxKindNames[];
+// x and out contiguous, of floating dtype t, x viewed as [outer, n, inner] with the softmax dim in the middle:
+// out = softmax or log_softmax of x (the same shape) or logsumexp ([outer, inner]). The forward is the same bits on
+// any thread count. False when t is not floating.
+bool softmax_forward(SoftmaxKind kind, DType t, const void* x, void* out, int64_t outer, int64_t n, int64_t inner);
+// The gradient gx ([outer, n, inner]) for the incoming gradient g: softmax, y its output: gx = y (g - sum(g y));
+// log_softmax, y its output: gx = g - exp(y) sum(g); logsumexp, y its input, r its output and g of r's shape
+// [outer, inner]: gx = g exp(y - r) (r unused by the other kinds).
+bool softmax_backward(SoftmaxKind kind, DType t, const void* g, const void* y, const void* r, void* gx, int64_t outer,
+                      int64_t n, int64_t inner);
+// Layer norm over the rows of a contiguous [m, n] x: y = (x - mean) rstd * w + b (w, b of n elements or null),
+// rstd = 1 / sqrt(biased variance + eps); mean and rstd (m each) are saved for the backward.
+bool layer_norm_forward(DType t, const void* x, const void* w, const void* b, void* y, void* mean, void* rstd,
+                        int64_t m, int64_t n, double eps);
+// Its gradients for incoming g: gx ([m, n]), gw and gb (n each); any of the three may be null (not wanted).
+bool layer_norm_backward(DType t, const void* g, const void* x, const void* mean, const void* rstd, const void* w,
+                         void* gx, void* gw, void* gb, int64_t m, int64_t n);
+// A classification loss over `rows` rows of `classes` scores each (contiguous), target one class index per row:
+// cross entropy of logits (fused log_softmax, then nll with label smoothing), or nll of log-probabilities
+// (log_input). reduction: 0 none, 1 mean (divided by the kept rows' weight), 2 sum.
+struct ClassLoss {
+  int64_t rows, classes;
+  int64_t ignore_index;
+  double smoothing;
+  bool log_input;
+  int reduction;
+};
+// The first row whose target is neither ignore_index nor in [0, classes), or -1.
+int64_t class_loss_check(const int32_t* target, const ClassLoss& p);
+// loss: rows values (none) or one; stats: 2 per row (the log_softmax's max and log-sum), unused for log_input;
+// *total_weight: the kept rows' weight. Returns class_loss_check's answer and computes nothing when it is a row.
+int64_t class_loss_forward(DType t, const void* x, const int32_t* target, const void* weight, void* loss, void* stats,
+                           double* total_weight, const ClassLoss& p);
+// gx ([rows, classes]) for the incoming g (rows values for none, else one). False for a bad target or dtype.
+bool class_loss_backward(DType t, const void* x, const int32_t* target, const void* weight, const void* stats,
+                         const void* g, void* gx, double total_weight, const ClassLoss& p);
+// ---- end of fused kernels ----
+
 }  // namespace torchlet

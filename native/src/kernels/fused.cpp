@@ -1,0 +1,549 @@
+// Fused kernels: the softmax family, layer norm and the classification losses (cross entropy, nll), forward and
+// backward, each one pass over memory where it can be: a row is read for its maximum, read again for its sum of
+// exponentials while it is still in cache, and written once. Work splits over torchlet's threads by rows (by
+// blocks of columns when the dim is not the last). A row too long to share that way is cut into fixed chunks of
+// kChunk elements whose partial results are combined in order, and a row is cut the same way when it runs on one
+// thread, so every forward result is the same bits on any thread count.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "kernels.h"
+#include "vmath.h"
+
+namespace torchlet {
+
+const char* const kSoftmaxKindNames[] = {
+#define TORCHLET_NAME_ITEM(name) #name,
+    TORCHLET_SOFTMAX_KINDS(TORCHLET_NAME_ITEM)
+#undef TORCHLET_NAME_ITEM
+        nullptr};
+
+namespace fused_detail {
+namespace {
+
+constexpr int64_t kChunk = 16384;  // elements of a row reduced together (see the file comment)
+constexpr int64_t kCols = 64;      // columns handled together when the dim is not the last
+constexpr int64_t kBlock = 256;    // elements exponentiated per stack block
+
+// exp of a contiguous run, in place: vmath's vectorised exp for float32 (within 2 ulp), libm's for float64.
+template <typename T>
+inline void exp_run(T* x, int64_t n) {
+  if constexpr (std::is_same<T, float>::value) {
+    vexp(x, x, n);
+  } else {
+    for (int64_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);
+  }
+}
+
+template <typename T>
+inline T larger(T a, T b) {
+  return b > a ? b : a;
+}
+
+// The largest element of a run (NaN is skipped: a NaN makes the row's sum, and so every result of it, NaN anyway).
+template <typename T>
+TORCHLET_SIMD_CLONES T max_run(const T* x, int64_t n) {
+  T m[8];
+  for (int k = 0; k < 8; ++k) m[k] = -std::numeric_limits<T>::infinity();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int k = 0; k < 8; ++k) m[k] = larger(m[k], x[i + k]);
+  }
+  for (; i < n; ++i) m[i & 7] = larger(m[i & 7], x[i]);
+  return larger(larger(larger(m[0], m[1]), larger(m[2], m[3])), larger(larger(m[4], m[5]), larger(m[6], m[7])));
+}
+
+// Eight double lanes, added pairwise at the end: the loops that feed them vectorise.
+struct Lanes {
+  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  double total() const { return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])); }
+};
+
+// sum(exp(x - m)) over a run; the exponentials go to e when given (softmax), else through a stack block.
+template <typename T>
+TORCHLET_SIMD_CLONES double exp_sum_run(const T* x, T m, T* e, int64_t n) {
+  Lanes acc;
+  T buf[kBlock];
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t len = std::min(kBlock, n - b);
+    T* t = e ? e + b : buf;
+    for (int64_t i = 0; i < len; ++i) t[i] = x[b + i] - m;
+    exp_run(t, len);
+    for (int64_t i = 0; i < len; ++i) acc.a[i & 7] += double(t[i]);
+  }
+  return acc.total();
+}
+
+// sum(a * b) (or sum(a) when b is null) over a run, in double.
+template <typename T>
+TORCHLET_SIMD_CLONES double dot_run(const T* a, const T* b, int64_t n) {
+  Lanes acc;
+  if (b) {
+    for (int64_t i = 0; i < n; ++i) acc.a[i & 7] += double(a[i]) * double(b[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) acc.a[i & 7] += double(a[i]);
+  }
+  return acc.total();
+}
+
+// Calls f(first, length) over the kChunk pieces of a row of n elements and folds the results in order with
+// combine, from init. With `split`, the pieces run on torchlet's threads (same pieces, same fold: same bits).
+template <typename R, typename F, typename C>
+R over_chunks(int64_t n, bool split, R init, F f, C combine) {
+  const int64_t pieces = (n + kChunk - 1) / kChunk;
+  auto piece = [&](int64_t p) { return f(p * kChunk, std::min(kChunk, n - p * kChunk)); };
+  R r = init;
+  if (!split || pieces < 2) {
+    for (int64_t p = 0; p < pieces; ++p) r = combine(r, piece(p));
+    return r;
+  }
+  std::vector<R> part(size_t(pieces), init);
+  parallel_range(pieces, n, [&](int64_t a, int64_t b) {
+    for (int64_t p = a; p < b; ++p) part[size_t(p)] = piece(p);
+  });
+  for (int64_t p = 0; p < pieces; ++p) r = combine(r, part[size_t(p)]);
+  return r;
+}
+
+template <typename F>
+void each_chunk(int64_t n, bool split, F f) {
+  over_chunks(n, split, 0, [&](int64_t a, int64_t len) { return f(a, len), 0; }, [](int, int) { return 0; });
+}
+
+const auto kPlus = [](double a, double b) { return a + b; };
+
+inline bool is_log(SoftmaxKind k) { return k == SoftmaxKind::log_softmax; }
+
+// ---- softmax family: one row (the dim is the last, contiguous) ----
+
+template <typename T>
+void softmax_row(SoftmaxKind kind, const T* x, T* y, int64_t n, bool split) {
+  const T m = over_chunks(n, split, -std::numeric_limits<T>::infinity(),
+                          [&](int64_t a, int64_t len) { return max_run(x + a, len); }, larger<T>);
+  if (kind == SoftmaxKind::logsumexp) {
+    // An infinite maximum would give inf - inf: shift by 0 there instead, as PyTorch.
+    const T shift = std::isinf(m) ? T(0) : m;
+    const double s = over_chunks(n, split, 0.0, [&](int64_t a, int64_t len) { return exp_sum_run(x + a, shift, (T*)nullptr, len); }, kPlus);
+    *y = T(std::log(s)) + shift;
+    return;
+  }
+  const bool soft = kind == SoftmaxKind::softmax;
+  const double s = over_chunks(n, split, 0.0, [&](int64_t a, int64_t len) { return exp_sum_run(x + a, m, soft ? y + a : nullptr, len); }, kPlus);
+  if (soft) {
+    const T st = T(s);
+    each_chunk(n, split, [&](int64_t a, int64_t len) {
+      for (int64_t i = a; i < a + len; ++i) y[i] = y[i] / st;
+    });
+  } else {
+    const T ls = T(std::log(s));
+    each_chunk(n, split, [&](int64_t a, int64_t len) {
+      for (int64_t i = a; i < a + len; ++i) y[i] = (x[i] - m) - ls;
+    });
+  }
+}
+
+// g, y, gx: rows of n. softmax: gx = y (g - sum(g y)); log_softmax: gx = g - exp(y) sum(g); logsumexp: y is the
+// input x, r its result and g the incoming gradient of that one result: gx = g exp(x - r).
+template <typename T>
+void softmax_backward_row(SoftmaxKind kind, const T* g, const T* y, T r, T* gx, int64_t n, bool split) {
+  if (kind == SoftmaxKind::logsumexp) {
+    const T g0 = *g;
+    each_chunk(n, split, [&](int64_t a, int64_t len) {
+      for (int64_t i = a; i < a + len; ++i) gx[i] = y[i] - r;
+      exp_run(gx + a, len);
+      for (int64_t i = a; i < a + len; ++i) gx[i] = g0 * gx[i];
+    });
+    return;
+  }
+  const bool log = is_log(kind);
+  const T s = T(over_chunks(n, split, 0.0, [&](int64_t a, int64_t len) { return dot_run(g + a, log ? (const T*)nullptr : y + a, len); }, kPlus));
+  each_chunk(n, split, [&](int64_t a, int64_t len) {
+    if (!log) {
+      for (int64_t i = a; i < a + len; ++i) gx[i] = (g[i] - s) * y[i];
+      return;
+    }
+    for (int64_t i = a; i < a + len; ++i) gx[i] = y[i];
+    exp_run(gx + a, len);
+    for (int64_t i = a; i < a + len; ++i) gx[i] = g[i] - gx[i] * s;
+  });
+}
+
+// ---- softmax family: a block of w <= kCols columns of [n, inner] (the dim is not the last) ----
+
+template <typename T>
+void softmax_cols(SoftmaxKind kind, const T* x, T* y, int64_t n, int64_t inner, int64_t w) {
+  T m[kCols], t[kCols];
+  double s[kCols];
+  for (int64_t k = 0; k < w; ++k) {
+    m[k] = -std::numeric_limits<T>::infinity();
+    s[k] = 0;
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    const T* row = x + j * inner;
+    for (int64_t k = 0; k < w; ++k) m[k] = larger(m[k], row[k]);
+  }
+  if (kind == SoftmaxKind::logsumexp) {
+    for (int64_t k = 0; k < w; ++k) m[k] = std::isinf(m[k]) ? T(0) : m[k];
+  }
+  const bool soft = kind == SoftmaxKind::softmax;
+  for (int64_t j = 0; j < n; ++j) {
+    const T* row = x + j * inner;
+    T* e = soft ? y + j * inner : t;
+    for (int64_t k = 0; k < w; ++k) e[k] = row[k] - m[k];
+    exp_run(e, w);
+    for (int64_t k = 0; k < w; ++k) s[k] += double(e[k]);
+  }
+  if (kind == SoftmaxKind::logsumexp) {
+    for (int64_t k = 0; k < w; ++k) y[k] = T(std::log(s[k])) + m[k];
+    return;
+  }
+  for (int64_t k = 0; k < w; ++k) t[k] = soft ? T(s[k]) : T(std::log(s[k]));
+  for (int64_t j = 0; j < n; ++j) {
+    const T* row = x + j * inner;
+    T* out = y + j * inner;
+    if (soft) {
+      for (int64_t k = 0; k < w; ++k) out[k] = out[k] / t[k];
+    } else {
+      for (int64_t k = 0; k < w; ++k) out[k] = (row[k] - m[k]) - t[k];
+    }
+  }
+}
+
+// As softmax_backward_row over a block of columns; for logsumexp g and r hold one value per column.
+template <typename T>
+void softmax_backward_cols(SoftmaxKind kind, const T* g, const T* y, const T* r, T* gx, int64_t n, int64_t inner,
+                           int64_t w) {
+  if (kind == SoftmaxKind::logsumexp) {
+    for (int64_t j = 0; j < n; ++j) {
+      T* out = gx + j * inner;
+      const T* row = y + j * inner;
+      for (int64_t k = 0; k < w; ++k) out[k] = row[k] - r[k];
+      exp_run(out, w);
+      for (int64_t k = 0; k < w; ++k) out[k] = g[k] * out[k];
+    }
+    return;
+  }
+  const bool log = is_log(kind);
+  double s[kCols];
+  T st[kCols];
+  for (int64_t k = 0; k < w; ++k) s[k] = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    const T* gr = g + j * inner;
+    const T* yr = y + j * inner;
+    for (int64_t k = 0; k < w; ++k) s[k] += log ? double(gr[k]) : double(gr[k]) * double(yr[k]);
+  }
+  for (int64_t k = 0; k < w; ++k) st[k] = T(s[k]);
+  for (int64_t j = 0; j < n; ++j) {
+    const T* gr = g + j * inner;
+    const T* yr = y + j * inner;
+    T* out = gx + j * inner;
+    if (!log) {
+      for (int64_t k = 0; k < w; ++k) out[k] = (gr[k] - st[k]) * yr[k];
+      continue;
+    }
+    for (int64_t k = 0; k < w; ++k) out[k] = yr[k];
+    exp_run(out, w);
+    for (int64_t k = 0; k < w; ++k) out[k] = gr[k] - out[k] * st[k];
+  }
+}
+
+// Runs row(o) for each of `outer` rows (inner == 1), or cols(o, first column, width) for each block of columns,
+// spread over torchlet's threads. A single row is split into chunks instead (row(0) with split = true).
+template <typename Row, typename Cols>
+void softmax_geometry(int64_t outer, int64_t n, int64_t inner, Row row, Cols cols) {
+  const int64_t work = outer * n * inner;
+  if (inner == 1) {
+    if (outer == 1) return row(0, true);
+    return parallel_range(outer, work, [&](int64_t a, int64_t b) {
+      for (int64_t o = a; o < b; ++o) row(o, false);
+    });
+  }
+  const int64_t blocks = (inner + kCols - 1) / kCols;
+  parallel_range(outer * blocks, work, [&](int64_t a, int64_t b) {
+    for (int64_t t = a; t < b; ++t) {
+      const int64_t o = t / blocks, c = (t % blocks) * kCols;
+      cols(o, c, std::min(kCols, inner - c));
+    }
+  });
+}
+
+// ---- layer norm ----
+
+template <typename T>
+void layer_norm_rows(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t m, int64_t n, double eps) {
+  parallel_range(m, m * n, [&](int64_t first, int64_t last) {
+    for (int64_t i = first; i < last; ++i) {
+      const T* xr = x + i * n;
+      T* yr = y + i * n;
+      const double mu = dot_run(xr, (const T*)nullptr, n) / double(n);
+      Lanes acc;
+      for (int64_t j = 0; j < n; ++j) {
+        const double d = double(xr[j]) - mu;
+        acc.a[j & 7] += d * d;
+      }
+      const T mt = T(mu), rt = T(1.0 / std::sqrt(acc.total() / double(n) + eps));
+      mean[i] = mt;
+      rstd[i] = rt;
+      if (w && b) {
+        for (int64_t j = 0; j < n; ++j) yr[j] = (xr[j] - mt) * rt * w[j] + b[j];
+      } else if (w) {
+        for (int64_t j = 0; j < n; ++j) yr[j] = (xr[j] - mt) * rt * w[j];
+      } else if (b) {
+        for (int64_t j = 0; j < n; ++j) yr[j] = (xr[j] - mt) * rt + b[j];
+      } else {
+        for (int64_t j = 0; j < n; ++j) yr[j] = (xr[j] - mt) * rt;
+      }
+    }
+  });
+}
+
+// gx = rstd (g w - mean(g w) - xhat mean(g w xhat)) per row; gw = sum over rows of g xhat, gb = sum of g. The row
+// sums of gw and gb run in a fixed number of chunks of rows (each with its own partial sums, added in order).
+template <typename T>
+void layer_norm_backward_rows(const T* g, const T* x, const T* mean, const T* rstd, const T* w, T* gx, T* gw, T* gb,
+                              int64_t m, int64_t n) {
+  const bool params = gw || gb;
+  const int64_t chunks = params ? std::max<int64_t>(1, std::min<int64_t>({m, 16, m * n / 32768})) : m;
+  std::vector<double> part(params ? size_t(chunks) * size_t(2 * n) : 0, 0.0);
+  parallel_range(chunks, m * n, [&](int64_t first, int64_t last) {
+    std::vector<T> xhat(static_cast<size_t>(n)), gwr(static_cast<size_t>(n));
+    for (int64_t c = first; c < last; ++c) {
+      double* pw = params ? part.data() + size_t(c) * size_t(2 * n) : nullptr;
+      for (int64_t i = m * c / chunks; i < m * (c + 1) / chunks; ++i) {
+        const T* gr = g + i * n;
+        const T* xr = x + i * n;
+        const T mu = mean[i], r = rstd[i];
+        for (int64_t j = 0; j < n; ++j) xhat[size_t(j)] = (xr[j] - mu) * r;
+        if (pw) {
+          for (int64_t j = 0; j < n; ++j) {
+            pw[j] += double(gr[j]) * double(xhat[size_t(j)]);
+            pw[n + j] += double(gr[j]);
+          }
+        }
+        if (!gx) continue;
+        const T* gwp = gr;
+        if (w) {
+          for (int64_t j = 0; j < n; ++j) gwr[size_t(j)] = gr[j] * w[j];
+          gwp = gwr.data();
+        }
+        const double a = dot_run(gwp, (const T*)nullptr, n) / double(n);
+        const double bb = dot_run(gwp, xhat.data(), n) / double(n);
+        const double rd = double(r);
+        T* out = gx + i * n;
+        for (int64_t j = 0; j < n; ++j) out[j] = T(rd * (double(gwp[j]) - a - double(xhat[size_t(j)]) * bb));
+      }
+    }
+  });
+  if (!params) return;
+  for (int64_t j = 0; j < n; ++j) {
+    double sw = 0, sb = 0;
+    for (int64_t c = 0; c < chunks; ++c) {
+      sw += part[size_t(c) * size_t(2 * n) + size_t(j)];
+      sb += part[size_t(c) * size_t(2 * n) + size_t(n + j)];
+    }
+    if (gw) gw[j] = T(sw);
+    if (gb) gb[j] = T(sb);
+  }
+}
+
+// ---- classification losses ----
+
+// The rows' log-softmax statistics (maximum, log of the sum of exponentials) go to stats[2 i], stats[2 i + 1];
+// the rows' nll and smoothing terms (unreduced) to nll[i], smooth[i]. Ignored rows give 0 and 0.
+template <typename T>
+void class_loss_rows(const T* x, const int32_t* target, const T* weight, T* stats, double* nll, double* smooth,
+                     const ClassLoss& p) {
+  const int64_t c = p.classes;
+  parallel_range(p.rows, p.rows * c, [&](int64_t first, int64_t last) {
+    for (int64_t i = first; i < last; ++i) {
+      const T* xr = x + i * c;
+      T mx = T(0), ls = T(0);
+      if (!p.log_input) {
+        mx = max_run(xr, c);
+        ls = T(std::log(exp_sum_run(xr, mx, (T*)nullptr, c)));
+        stats[2 * i] = mx;
+        stats[2 * i + 1] = ls;
+      }
+      const int32_t t = target[i];
+      if (t == p.ignore_index) {
+        nll[i] = 0;
+        smooth[i] = 0;
+        continue;
+      }
+      auto logp = [&](int64_t k) { return p.log_input ? xr[k] : T((xr[k] - mx) - ls); };
+      nll[i] = double(-(weight ? weight[t] * logp(t) : logp(t)));
+      if (p.smoothing > 0) {
+        Lanes acc;
+        for (int64_t k = 0; k < c; ++k) acc.a[k & 7] += double(weight ? weight[k] * logp(k) : logp(k));
+        smooth[i] = -acc.total();
+      }
+    }
+  });
+}
+
+template <typename T>
+void class_loss_backward_rows(const T* x, const int32_t* target, const T* weight, const T* stats, const T* g, T* gx,
+                              const ClassLoss& p, double total_weight) {
+  const int64_t c = p.classes;
+  const double eps = p.smoothing;
+  double wsum = double(c);
+  if (weight && eps > 0) {
+    Lanes acc;
+    for (int64_t k = 0; k < c; ++k) acc.a[k & 7] += double(weight[k]);
+    wsum = acc.total();
+  }
+  parallel_range(p.rows, p.rows * c, [&](int64_t first, int64_t last) {
+    for (int64_t i = first; i < last; ++i) {
+      T* out = gx + i * c;
+      const T* xr = x + i * c;
+      const int32_t t = target[i];
+      const bool ignored = t == p.ignore_index;
+      // The incoming gradient of this row's loss, then PyTorch's chain: the nll and smoothing terms' gradients
+      // with respect to the log-probabilities (grad_logp, summing to -coef ((1 - eps) w_t + eps / C sum(w))),
+      // then log_softmax's backward gx = grad_logp - p sum(grad_logp). An ignored row's grad_logp is 0 whatever g.
+      const T coef = ignored ? T(0) : p.reduction == 0 ? g[i] : p.reduction == 1 ? T(double(g[0]) / total_weight) : g[0];
+      const T wt = ignored ? T(0) : weight ? weight[t] : T(1);
+      const T at_target = ignored ? T(0) : -(coef * T(1 - eps) * wt);
+      const T spread = ignored || eps == 0 ? T(0) : T(-(double(coef) * eps / double(c)));
+      if (p.log_input) {
+        for (int64_t k = 0; k < c; ++k) out[k] = T(0);
+        if (!ignored) out[t] = at_target;
+        continue;
+      }
+      const T total = ignored ? T(0) : eps == 0 ? at_target : T(double(at_target) + double(spread) * wsum);
+      const T mx = stats[2 * i], ls = stats[2 * i + 1];
+      for (int64_t k = 0; k < c; ++k) out[k] = (xr[k] - mx) - ls;
+      exp_run(out, c);
+      if (eps > 0) {
+        for (int64_t k = 0; k < c; ++k) out[k] = (weight ? spread * weight[k] : spread) - out[k] * total;
+      } else {
+        for (int64_t k = 0; k < c; ++k) out[k] = T(0) - out[k] * total;
+      }
+      if (!ignored) out[t] += at_target;
+    }
+  });
+}
+
+}  // namespace
+}  // namespace fused_detail
+
+bool softmax_forward(SoftmaxKind kind, DType t, const void* x, void* out, int64_t outer, int64_t n, int64_t inner) {
+  return dispatch_float(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* xs = static_cast<const T*>(x);
+    T* ys = static_cast<T*>(out);
+    const bool reduced = kind == SoftmaxKind::logsumexp;
+    fused_detail::softmax_geometry(
+        outer, n, inner,
+        [&](int64_t o, bool split) { fused_detail::softmax_row(kind, xs + o * n, ys + (reduced ? o : o * n), n, split); },
+        [&](int64_t o, int64_t c, int64_t w) {
+          fused_detail::softmax_cols(kind, xs + o * n * inner + c, ys + (reduced ? o * inner : o * n * inner) + c, n,
+                                     inner, w);
+        });
+  });
+}
+
+bool softmax_backward(SoftmaxKind kind, DType t, const void* g, const void* y, const void* r, void* gx, int64_t outer,
+                      int64_t n, int64_t inner) {
+  return dispatch_float(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* gs = static_cast<const T*>(g);
+    const T* ys = static_cast<const T*>(y);
+    const T* rs = static_cast<const T*>(r);
+    T* out = static_cast<T*>(gx);
+    const bool reduced = kind == SoftmaxKind::logsumexp;
+    fused_detail::softmax_geometry(
+        outer, n, inner,
+        [&](int64_t o, bool split) {
+          fused_detail::softmax_backward_row(kind, gs + (reduced ? o : o * n), ys + o * n, reduced ? rs[o] : T(0),
+                                             out + o * n, n, split);
+        },
+        [&](int64_t o, int64_t c, int64_t w) {
+          const int64_t small = o * inner + c, big = o * n * inner + c;
+          fused_detail::softmax_backward_cols(kind, gs + (reduced ? small : big), ys + big, reduced ? rs + small : nullptr,
+                                              out + big, n, inner, w);
+        });
+  });
+}
+
+bool layer_norm_forward(DType t, const void* x, const void* w, const void* b, void* y, void* mean, void* rstd,
+                        int64_t m, int64_t n, double eps) {
+  return dispatch_float(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    fused_detail::layer_norm_rows(static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(b),
+                                  static_cast<T*>(y), static_cast<T*>(mean), static_cast<T*>(rstd), m, n, eps);
+  });
+}
+
+bool layer_norm_backward(DType t, const void* g, const void* x, const void* mean, const void* rstd, const void* w,
+                         void* gx, void* gw, void* gb, int64_t m, int64_t n) {
+  return dispatch_float(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    fused_detail::layer_norm_backward_rows(static_cast<const T*>(g), static_cast<const T*>(x),
+                                           static_cast<const T*>(mean), static_cast<const T*>(rstd),
+                                           static_cast<const T*>(w), static_cast<T*>(gx), static_cast<T*>(gw),
+                                           static_cast<T*>(gb), m, n);
+  });
+}
+
+int64_t class_loss_check(const int32_t* target, const ClassLoss& p) {
+  for (int64_t i = 0; i < p.rows; ++i) {
+    const int32_t t = target[i];
+    if (t != p.ignore_index && (t < 0 || t >= p.classes)) return i;
+  }
+  return -1;
+}
+
+int64_t class_loss_forward(DType t, const void* x, const int32_t* target, const void* weight, void* loss, void* stats,
+                           double* total_weight, const ClassLoss& p) {
+  const int64_t bad = class_loss_check(target, p);
+  if (bad >= 0) return bad;
+  dispatch_float(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* ws = static_cast<const T*>(weight);
+    T* out = static_cast<T*>(loss);
+    std::vector<double> nll(size_t(p.rows)), smooth(size_t(p.rows), 0.0);
+    fused_detail::class_loss_rows(static_cast<const T*>(x), target, ws, static_cast<T*>(stats), nll.data(),
+                                  smooth.data(), p);
+    const double eps = p.smoothing, c = double(p.classes);
+    // Kept rows' weights, summed in row order (the mean's divisor).
+    double wsum = 0;
+    for (int64_t i = 0; i < p.rows; ++i) {
+      const int32_t k = target[i];
+      if (k != p.ignore_index) wsum += ws ? double(ws[k]) : 1.0;
+    }
+    *total_weight = wsum;
+    auto combine = [&](T a, T s) { return eps > 0 ? T(a * T(1 - eps)) + T(s * T(eps / c)) : a; };
+    if (p.reduction == 0) {
+      for (int64_t i = 0; i < p.rows; ++i) out[i] = combine(T(nll[size_t(i)]), T(smooth[size_t(i)]));
+      return;
+    }
+    double a = 0, s = 0;
+    for (int64_t i = 0; i < p.rows; ++i) {
+      a += nll[size_t(i)];
+      s += smooth[size_t(i)];
+    }
+    if (p.reduction == 1) {
+      out[0] = combine(T(a) / T(wsum), T(s) / T(wsum));
+    } else {
+      out[0] = combine(T(a), T(s));
+    }
+  });
+  return -1;
+}
+
+bool class_loss_backward(DType t, const void* x, const int32_t* target, const void* weight, const void* stats,
+                         const void* g, void* gx, double total_weight, const ClassLoss& p) {
+  if (class_loss_check(target, p) >= 0) return false;
+  return dispatch_float(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    fused_detail::class_loss_backward_rows(static_cast<const T*>(x), target, static_cast<const T*>(weight),
+                                           static_cast<const T*>(stats), static_cast<const T*>(g), static_cast<T*>(gx),
+                                           p, total_weight);
+  });
+}
+
+}  // namespace torchlet
