@@ -14,3 +14,4 @@
 #include "src/kernels/conv.cpp"
 #include "src/kernels/pool.cpp"
 #include "src/kernels/fill.cpp"
+#include "src/kernels/rnn.cpp"
