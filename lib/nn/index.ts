@@ -12,6 +12,8 @@ export { BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm } from './modules/normal
 export { Dropout, Dropout2d } from './modules/dropout';
 export { Embedding } from './modules/sparse';
 export { Flatten, Unflatten } from './modules/flatten';
+export { RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell } from './modules/rnn';
+export type { RNNOptions, RNNCellOptions } from './modules/rnn';
 export * as functional from './functional';
 export * as init from './init';
 export * as utils from './utils';
