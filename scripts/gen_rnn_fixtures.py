@@ -43,8 +43,9 @@ cases = []
 
 
 def case(name, kind, args, opts=None, seed=0, in_shape=(5, 3, 4), hx=False, packed=None, dtype=torch.float32,
-         train_seed=None):
-    """packed: (lengths, enforce_sorted), the input being padded [T, B, *] (or [B, T, *] with batchFirst)."""
+         train_seed=None, upstream='all'):
+    """packed: (lengths, enforce_sorted), the input being padded [T, B, *] (or [B, T, *] with batchFirst). upstream:
+    which results the loss reads: 'all', 'out' (the output only) or 'final' (the final states only)."""
     opts = opts or {}
     m = build(kind, args, opts, seed, dtype)
     c = {'name': name, 'kind': kind, 'args': list(args), 'options': opts, 'seed': seed,
@@ -99,8 +100,13 @@ def case(name, kind, args, opts=None, seed=0, in_shape=(5, 3, 4), hx=False, pack
         out = out.data
     c['out'] = dump_tensor(out)
     g_out = randn(*out.shape, dtype=dtype)
+    if upstream == 'final':
+        g_out.zero_()
+    c['upstream'] = upstream
     c['gOut'] = dump_tensor(g_out)
     loss = (out * g_out).sum()
+    if upstream == 'out':
+        h_n = c_n = None
     if h_n is not None:
         c['hN'] = dump_tensor(h_n)
         g_h = randn(*h_n.shape, dtype=dtype)
@@ -153,6 +159,13 @@ case('LSTM dropout 3 layers', 'LSTM', (4, 5), {'numLayers': 3, 'dropout': 0.4}, 
 case('GRU dropout bidirectional packed', 'GRU', (4, 5), {'numLayers': 2, 'dropout': 0.5, 'bidirectional': True}, seed=32,
      in_shape=(4, 3, 4), packed=([4, 2, 3], False), train_seed=78)
 case('RNN dropout', 'RNN', (4, 5), {'numLayers': 2, 'dropout': 0.3}, seed=33, train_seed=79)
+
+# Only some results reach the loss: the output alone, or the final states alone.
+for kind in ['LSTM', 'GRU']:
+    for upstream in ['out', 'final']:
+        case(f'{kind} packed unsorted bidirectional 2 layers, loss of the {upstream} only', kind, (3, 4), {'numLayers': 2, 'bidirectional': True},
+             seed=61, in_shape=(4, 3, 3), hx=True, packed=([2, 4, 3], False), upstream=upstream)
+case('LSTM projSize, loss of the final states only', 'LSTM', (3, 4), {'projSize': 2}, seed=62, in_shape=(4, 2, 3), upstream='final')
 
 # ---- cells -----------------------------------------------------------------------------------------------------
 for kind, extra in [('RNNCell', {}), ('RNNCell', {'nonlinearity': 'relu'}), ('LSTMCell', {}), ('GRUCell', {})]:
