@@ -13,7 +13,7 @@ export { Dropout, Dropout2d } from './modules/dropout';
 export { Embedding } from './modules/sparse';
 export { Flatten, Unflatten } from './modules/flatten';
 export { RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell } from './modules/rnn';
-export type { RNNOptions, RNNCellOptions } from './modules/rnn';
+export type { RNNOptions, RNNCellOptions, RNNMode } from './modules/rnn';
 export * as functional from './functional';
 export * as init from './init';
 export * as utils from './utils';

@@ -124,6 +124,12 @@ function recurrence(
   return { out, hN, cN };
 }
 
+/** PyTorch's name for the kind of recurrence a layer runs (RNNBase.mode). | */
+export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+
+const KERNEL_MODE: Record<RNNMode, K.RnnMode> = { RNN_TANH: 'rnn_tanh', RNN_RELU: 'rnn_relu', LSTM: 'lstm', GRU: 'gru' };
+const GATES: Record<RNNMode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
+
 // ---- layers --------------------------------------------------------------------------------------------------------
 
 /** The options of RNN, LSTM and GRU, as PyTorch's keywords. | */
@@ -169,6 +175,8 @@ function checkHidden(t: Tensor, expected: readonly number[], msg: string): void 
  * The common part of RNN, LSTM and GRU (PyTorch's RNNBase): parameters `weight_ih_l{k}`, `weight_hh_l{k}`,
  * `bias_ih_l{k}`, `bias_hh_l{k}` (and the LSTM's `weight_hr_l{k}`), `_reverse` for the second direction, registered
  * in PyTorch's order and initialised U(-1/sqrt(hidden), 1/sqrt(hidden)) in that order.
+ * @example new nn.LSTM(2, 3, { bidirectional: true }).namedParameters().map(([n]) => n).slice(4)
+ *   // ['weight_ih_l0_reverse', 'weight_hh_l0_reverse', 'bias_ih_l0_reverse', 'bias_hh_l0_reverse']
  */
 export abstract class RNNBase extends Module {
   readonly inputSize: number;
@@ -181,9 +189,10 @@ export abstract class RNNBase extends Module {
   readonly projSize: number;
   /** The parameter names of each layer and direction, in order (PyTorch's _all_weights). */
   readonly allWeightNames: string[][] = [];
-  readonly mode: K.RnnMode;
+  /** 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU', as PyTorch's RNNBase.mode. */
+  readonly mode: RNNMode;
 
-  constructor(mode: K.RnnMode, inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
+  constructor(mode: RNNMode, inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
     super();
     const name = this.constructor.name;
     const o = checkOptions(name, options);
@@ -199,12 +208,18 @@ export abstract class RNNBase extends Module {
       throw new RangeError(`${name}: dropout should be a number in range [0, 1] representing the probability of an element being zeroed`);
     }
     this.dropout = dropout;
-    if (o.projSize !== undefined && mode !== 'lstm') throw new TypeError(`${name}: proj_size argument is only supported for LSTM, not RNN or GRU`);
+    if (dropout > 0 && this.numLayers === 1) {
+      process.emitWarning(
+        `dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects num_layers greater than 1, but got dropout=${dropout} and num_layers=1`,
+        'UserWarning',
+      );
+    }
+    if (o.projSize !== undefined && mode !== 'LSTM') throw new TypeError(`${name}: proj_size argument is only supported for LSTM, not RNN or GRU`);
     const projSize = checkNumber(name, 'proj_size', o.projSize ?? 0);
     if (projSize < 0) throw new RangeError(`${name}: proj_size should be a positive integer or zero to disable projections`);
     if (projSize >= hiddenSize) throw new RangeError(`${name}: proj_size has to be smaller than hidden_size`);
     this.projSize = checkInt(name, 'proj_size', projSize, 0);
-    const gates = hiddenSize * (mode === 'lstm' ? 4 : mode === 'gru' ? 3 : 1);
+    const gates = hiddenSize * GATES[mode];
     const real = this.projSize > 0 ? this.projSize : hiddenSize;
     const dirs = this.bidirectional ? 2 : 1;
     const dtype = getDefaultDtype();
@@ -228,6 +243,13 @@ export abstract class RNNBase extends Module {
     const stdv = 1.0 / Math.sqrt(this.hiddenSize);
     for (const p of this.parameters()) init.uniform_(p, -stdv, stdv);
   }
+
+  /**
+   * Does nothing, as PyTorch's flatten_parameters on the CPU (it packs the weights for cuDNN), so ported code that
+   * calls it runs unchanged.
+   * @example const lstm = new nn.LSTM(2, 3); lstm.flattenParameters()
+   */
+  flattenParameters(): void {}
 
   /**
    * The parameters of each layer and direction, as PyTorch's all_weights.
@@ -254,7 +276,7 @@ export abstract class RNNBase extends Module {
    */
   protected run(input: Tensor | PackedSequence, hx: readonly Tensor[] | null): [Tensor | PackedSequence, Tensor[]] {
     const name = this.constructor.name;
-    const lstm = this.mode === 'lstm';
+    const lstm = this.mode === 'LSTM';
     const dirs = this.bidirectional ? 2 : 1;
     const real = this.projSize > 0 ? this.projSize : this.hiddenSize;
     const packed = input instanceof PackedSequence;
@@ -321,7 +343,7 @@ export abstract class RNNBase extends Module {
         const k = layer * dirs + d;
         const w = this.weightsOf(k);
         const xw = F.linear(layerInput, w.wIh, w.bIh);
-        const r = recurrence(this.mode, xw, batchSizes, h0!.select(0, k), c0 ? c0.select(0, k) : null, w.wHh, w.bHh, w.wHr, d === 1, this.hiddenSize);
+        const r = recurrence(KERNEL_MODE[this.mode], xw, batchSizes, h0!.select(0, k), c0 ? c0.select(0, k) : null, w.wHh, w.bHh, w.wHr, d === 1, this.hiddenSize);
         outs.push(r.out);
         hN.push(r.hN);
         if (r.cN) cN.push(r.cN);
@@ -381,7 +403,7 @@ export class RNN extends RNNBase {
 
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
     const nonlinearity = nonlinearityOf('RNN', checkOptions('RNN', options).nonlinearity);
-    super(nonlinearity === 'relu' ? 'rnn_relu' : 'rnn_tanh', inputSize, hiddenSize, { ...options, nonlinearity: undefined });
+    super(nonlinearity === 'relu' ? 'RNN_RELU' : 'RNN_TANH', inputSize, hiddenSize, { ...options, nonlinearity: undefined });
     this.nonlinearity = nonlinearity;
   }
 
@@ -407,7 +429,7 @@ export class RNN extends RNNBase {
  */
 export class LSTM extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
-    super('lstm', inputSize, hiddenSize, options);
+    super('LSTM', inputSize, hiddenSize, options);
   }
 
   forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]];
@@ -431,7 +453,7 @@ export class LSTM extends RNNBase {
  */
 export class GRU extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
-    super('gru', inputSize, hiddenSize, options);
+    super('GRU', inputSize, hiddenSize, options);
   }
 
   forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
@@ -455,6 +477,7 @@ export interface RNNCellOptions {
 /**
  * The common part of the cells (PyTorch's RNNCellBase): weight_ih [chunks * hidden, input], weight_hh [chunks *
  * hidden, hidden], bias_ih, bias_hh, initialised U(-1/sqrt(hidden), 1/sqrt(hidden)) in that order.
+ * @example new nn.GRUCell(2, 3).weight_ih.shape // [9, 2]
  */
 export abstract class RNNCellBase extends Module {
   declare weight_ih: Parameter;
@@ -464,9 +487,10 @@ export abstract class RNNCellBase extends Module {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly bias: boolean;
-  readonly mode: K.RnnMode;
+  /** The recurrence the cell runs, named as RNNBase.mode. */
+  readonly mode: RNNMode;
 
-  constructor(mode: K.RnnMode, inputSize: number, hiddenSize: number, options: RNNCellOptions) {
+  constructor(mode: RNNMode, inputSize: number, hiddenSize: number, options: RNNCellOptions) {
     super();
     const name = this.constructor.name;
     const o = checkOptions(name, options);
@@ -474,7 +498,7 @@ export abstract class RNNCellBase extends Module {
     this.inputSize = checkInt(name, 'input_size', inputSize, 0);
     this.hiddenSize = checkInt(name, 'hidden_size', hiddenSize, 1);
     this.bias = checkBool(name, 'bias', o.bias, true);
-    const gates = hiddenSize * (mode === 'lstm' ? 4 : mode === 'gru' ? 3 : 1);
+    const gates = hiddenSize * GATES[mode];
     const dtype = getDefaultDtype();
     this.weight_ih = new Parameter(emptyTensor([gates, inputSize], dtype));
     this.weight_hh = new Parameter(emptyTensor([gates, hiddenSize], dtype));
@@ -501,7 +525,7 @@ export abstract class RNNCellBase extends Module {
     if (input.dim() !== 1 && input.dim() !== 2) throw new RangeError(`${name}: Expected input to be 1-D or 2-D but received ${input.dim()}-D tensor`);
     const batched = input.dim() === 2;
     const x = batched ? input : input.unsqueeze(0);
-    const lstm = this.mode === 'lstm';
+    const lstm = this.mode === 'LSTM';
     let states = hx ? [...hx] : null;
     for (const s of states ?? []) checkTensor(name, 'hx', s);
     if (states && !batched) states = states.map((s) => s.unsqueeze(0));
@@ -520,7 +544,7 @@ export abstract class RNNCellBase extends Module {
       states = lstm ? [z, z] : [z];
     }
     const xw = F.linear(x, this.weight_ih, this.bias_ih);
-    const r = recurrence(this.mode, xw, new Int32Array([batch]), states[0]!, lstm ? states[1]! : null, this.weight_hh, this.bias_hh, null, false, this.hiddenSize);
+    const r = recurrence(KERNEL_MODE[this.mode], xw, new Int32Array([batch]), states[0]!, lstm ? states[1]! : null, this.weight_hh, this.bias_hh, null, false, this.hiddenSize);
     const out = lstm ? [r.out, r.cN!] : [r.out];
     return batched ? out : out.map((t) => t.squeeze(0));
   }
@@ -543,7 +567,7 @@ export class RNNCell extends RNNCellBase {
 
   constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
     const nonlinearity = nonlinearityOf('RNNCell', checkOptions('RNNCell', options).nonlinearity);
-    super(nonlinearity === 'relu' ? 'rnn_relu' : 'rnn_tanh', inputSize, hiddenSize, options);
+    super(nonlinearity === 'relu' ? 'RNN_RELU' : 'RNN_TANH', inputSize, hiddenSize, options);
     this.nonlinearity = nonlinearity;
   }
 
@@ -566,7 +590,7 @@ export class RNNCell extends RNNCellBase {
  */
 export class LSTMCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
-    super('lstm', inputSize, hiddenSize, options);
+    super('LSTM', inputSize, hiddenSize, options);
   }
 
   forward(input: Tensor, hx: readonly [Tensor, Tensor] | null = null): [Tensor, Tensor] {
@@ -586,7 +610,7 @@ export class LSTMCell extends RNNCellBase {
  */
 export class GRUCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
-    super('gru', inputSize, hiddenSize, options);
+    super('GRU', inputSize, hiddenSize, options);
   }
 
   forward(input: Tensor, hx: Tensor | null = null): Tensor {
