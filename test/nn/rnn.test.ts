@@ -214,3 +214,15 @@ describe('the fused backward', () => {
     expect(() => gx!.sum().backward()).toThrow('not twice differentiable');
   });
 });
+
+describe('packed input that does not hold together', () => {
+  test('data rows that are not the sum of the batch sizes are a RangeError', () => {
+    const bad = new nn.utils.rnn.PackedSequence(torch.zeros(5, 3), torch.tensor([2, 2], { dtype: 'int32' }));
+    expect(() => new nn.GRU(3, 4).forward(bad)).toThrow('the packed data has 5 rows but its batch sizes add up to 4');
+  });
+  test('increasing batch sizes are a RangeError, not a crash', () => {
+    const bad = new nn.utils.rnn.PackedSequence(torch.zeros(5, 3), torch.tensor([2, 3], { dtype: 'int32' }));
+    expect(() => new nn.LSTM(3, 4).forward(bad)).toThrow(RangeError);
+    expect(() => new nn.LSTM(3, 4).forward(bad)).toThrow('the batch sizes of packed input must be positive and non-increasing, got [2, 3]');
+  });
+});

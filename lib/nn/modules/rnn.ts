@@ -93,7 +93,8 @@ function recurrence(
     const gH = finals.hN;
     const gC = finals.cN;
     finals.hN = finals.cN = null;
-    const grads = [xw, h0, c0, wHh, bHh, wHr].map((t) => (t ? emptyTensor(t.shape, dtype) : null));
+    // The kernel writes every element of every gradient.
+    const grads = [xw, h0, c0, wHh, bHh, wHr].map((t) => (t ? outputTensor(t.shape, dtype) : null));
     const data = (i: number): FloatStorage | null => (grads[i]?.data ?? null) as FloatStorage | null;
     K.rnnBackward(g, batchSizes, {
       wHh: dense(wHh), wHr: denseOrNull(wHr), out: out.data as FloatStorage, saved,
@@ -292,6 +293,11 @@ export abstract class RNNBase extends Module {
       batchSizes = ints(input.batchSizes);
       batch = batchSizes[0] ?? 0;
       if (x.dim() !== 2) throw new RangeError(`${name}: input must have 2 dimensions, got ${x.dim()}`);
+      if (batchSizes.some((b, t) => b < 1 || (t > 0 && b > batchSizes[t - 1]!))) {
+        throw new RangeError(`${name}: the batch sizes of packed input must be positive and non-increasing, got [${batchSizes.join(', ')}]`);
+      }
+      const rows = batchSizes.reduce((a, b) => a + b, 0);
+      if (x.shape[0] !== rows) throw new RangeError(`${name}: the packed data has ${x.shape[0]} rows but its batch sizes add up to ${rows}`);
     } else {
       checkTensor(name, 'input', input);
       x = input;
