@@ -261,7 +261,7 @@ export abstract class RNNBase extends Module {
     return this.allWeightNames.map((names) => names.map((n) => self[n]!));
   }
 
-  private weightsOf(k: number): DirectionWeights {
+  private directionWeights(k: number): DirectionWeights {
     const self = this as unknown as Record<string, Parameter | null | undefined>;
     const suffix = `_l${Math.floor(k / (this.bidirectional ? 2 : 1))}${this.bidirectional && k % 2 === 1 ? '_reverse' : ''}`;
     const get = (n: string): Parameter | null => self[`${n}${suffix}`] ?? null;
@@ -275,7 +275,7 @@ export abstract class RNNBase extends Module {
    * The shared forward: `hx` holds the initial states (h0, and c0 for the LSTM) or is null for zeros. Returns the
    * output (a PackedSequence for packed input) and the final states.
    */
-  protected run(input: Tensor | PackedSequence, hx: readonly Tensor[] | null): [Tensor | PackedSequence, Tensor[]] {
+  protected runLayers(input: Tensor | PackedSequence, hx: readonly Tensor[] | null): [Tensor | PackedSequence, Tensor[]] {
     const name = this.constructor.name;
     const lstm = this.mode === 'LSTM';
     const dirs = this.bidirectional ? 2 : 1;
@@ -322,7 +322,7 @@ export abstract class RNNBase extends Module {
     if (x.shape[x.dim() - 1] !== this.inputSize) {
       throw new RangeError(`${name}: input.size(-1) must be equal to input_size. Expected ${this.inputSize}, got ${x.shape[x.dim() - 1]}`);
     }
-    const w0 = this.weightsOf(0).wIh;
+    const w0 = this.directionWeights(0).wIh;
     if (!isFloating(x.dtype) || x.dtype !== w0.dtype) throw new TypeError(`${name}: input must have the type ${w0.dtype}, got type ${x.dtype}`);
     if (batch === 0) throw new RangeError(`${name}: expected a batch of at least one sequence but got input of shape [${x.shape.join(', ')}]`);
     const hShape = [this.numLayers * dirs, batch, real];
@@ -347,7 +347,7 @@ export abstract class RNNBase extends Module {
       const outs: Tensor[] = [];
       for (let d = 0; d < dirs; d++) {
         const k = layer * dirs + d;
-        const w = this.weightsOf(k);
+        const w = this.directionWeights(k);
         const xw = F.linear(layerInput, w.wIh, w.bIh);
         const r = recurrence(KERNEL_MODE[this.mode], xw, batchSizes, h0!.select(0, k), c0 ? c0.select(0, k) : null, w.wHh, w.bHh, w.wHr, d === 1, this.hiddenSize);
         outs.push(r.out);
@@ -416,7 +416,7 @@ export class RNN extends RNNBase {
   forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
   forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
   forward(input: Tensor | PackedSequence, hx: Tensor | null = null): [Tensor | PackedSequence, Tensor] {
-    const [out, [h]] = this.run(input, hx ? [hx] : null);
+    const [out, [h]] = this.runLayers(input, hx ? [hx] : null);
     return [out, h!];
   }
 }
@@ -442,7 +442,7 @@ export class LSTM extends RNNBase {
   forward(input: PackedSequence, hx?: readonly [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]];
   forward(input: Tensor | PackedSequence, hx: readonly [Tensor, Tensor] | null = null): [Tensor | PackedSequence, [Tensor, Tensor]] {
     if (hx !== null && (!Array.isArray(hx) || hx.length !== 2)) throw new TypeError(`LSTM: expected hx to be an array [h0, c0] but received ${describe(hx)}`);
-    const [out, [h, c]] = this.run(input, hx);
+    const [out, [h, c]] = this.runLayers(input, hx);
     return [out, [h!, c!]];
   }
 }
@@ -465,7 +465,7 @@ export class GRU extends RNNBase {
   forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
   forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
   forward(input: Tensor | PackedSequence, hx: Tensor | null = null): [Tensor | PackedSequence, Tensor] {
-    const [out, [h]] = this.run(input, hx ? [hx] : null);
+    const [out, [h]] = this.runLayers(input, hx ? [hx] : null);
     return [out, h!];
   }
 }
@@ -525,7 +525,7 @@ export abstract class RNNCellBase extends Module {
   }
 
   /** One step: checks as PyTorch's cells, then the fused recurrence over a single step. */
-  protected step(input: Tensor, hx: readonly Tensor[] | null): Tensor[] {
+  protected cellStep(input: Tensor, hx: readonly Tensor[] | null): Tensor[] {
     const name = this.constructor.name;
     checkTensor(name, 'input', input);
     if (input.dim() !== 1 && input.dim() !== 2) throw new RangeError(`${name}: Expected input to be 1-D or 2-D but received ${input.dim()}-D tensor`);
@@ -578,7 +578,7 @@ export class RNNCell extends RNNCellBase {
   }
 
   forward(input: Tensor, hx: Tensor | null = null): Tensor {
-    return this.step(input, hx ? [hx] : null)[0]!;
+    return this.cellStep(input, hx ? [hx] : null)[0]!;
   }
 
   override extraRepr(): string {
@@ -601,7 +601,7 @@ export class LSTMCell extends RNNCellBase {
 
   forward(input: Tensor, hx: readonly [Tensor, Tensor] | null = null): [Tensor, Tensor] {
     if (hx !== null && (!Array.isArray(hx) || hx.length !== 2)) throw new TypeError(`LSTMCell: expected hx to be an array [h, c] but received ${describe(hx)}`);
-    const [h, c] = this.step(input, hx);
+    const [h, c] = this.cellStep(input, hx);
     return [h!, c!];
   }
 }
@@ -620,6 +620,6 @@ export class GRUCell extends RNNCellBase {
   }
 
   forward(input: Tensor, hx: Tensor | null = null): Tensor {
-    return this.step(input, hx ? [hx] : null)[0]!;
+    return this.cellStep(input, hx ? [hx] : null)[0]!;
   }
 }
