@@ -16,3 +16,4 @@
 #include "src/kernels/pool.cpp"
 #include "src/kernels/fill.cpp"
 #include "src/kernels/fused.cpp"
+#include "src/kernels/rnn.cpp"

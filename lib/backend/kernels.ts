@@ -320,6 +320,52 @@ export function classLoss(x: FloatStorage, target: Int32Array, weight: FloatStor
 /** The classification loss's gradient gx [rows, classes] for the incoming g. */
 export function classLossBackward(x: FloatStorage, target: Int32Array, weight: FloatStorage | null, stats: FloatStorage | null, g: FloatStorage, gx: FloatStorage, totalWeight: number, p: ClassLossParams): void {
   native.classLossBackward(x, target, weight, stats, g, gx, totalWeight, p.rows, p.classes, p.ignoreIndex, p.smoothing, p.logInput ? 1 : 0, REDUCTION[p.reduction]);
+// ---- fused recurrent layers ------------------------------------------------------------------------------------
+
+export type RnnMode = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+const RNN = codes<RnnMode>('rnn', ['rnn_tanh', 'rnn_relu', 'lstm', 'gru']);
+
+/**
+ * The geometry of one direction of a recurrent layer: steps T, batch B (rows of h0), hidden H, out P (the width of h:
+ * the LSTM's projection size, else H), reverse, and whether the LSTM projects.
+ */
+export interface RnnGeometry {
+  mode: RnnMode; steps: number; batch: number; hidden: number; out: number; reverse: boolean; proj: boolean;
+}
+
+function rnnLayout(g: RnnGeometry): Float64Array {
+  begin();
+  putAll([RNN[g.mode], g.steps, g.batch, g.hidden, g.out, g.reverse ? 1 : 0, g.proj ? 1 : 0]);
+  return finish();
+}
+
+/** Elements of the buffer rnnForward saves for rnnBackward, for `rows` packed rows (as rnn_saved_size in C++). */
+export function rnnSavedSize(g: RnnGeometry, rows: number): number {
+  const extra = g.mode === 'lstm' ? 6 * g.hidden + (g.proj ? g.hidden : 0) : g.mode === 'gru' ? 4 * g.hidden : 0;
+  return rows * (g.out + extra);
+}
+
+/** The operands of rnnForward: contiguous buffers; null for an absent bias, c0 (not LSTM) or projection. */
+export interface RnnForwardArgs {
+  xw: FloatStorage; h0: FloatStorage; c0: FloatStorage | null; wHh: FloatStorage; bHh: FloatStorage | null; wHr: FloatStorage | null;
+  out: FloatStorage; hN: FloatStorage; cN: FloatStorage | null; saved: FloatStorage;
+}
+
+/** One direction of a recurrent layer over a packed sequence, every step (see native/src/kernels/rnn.cpp). */
+export function rnnForward(g: RnnGeometry, batchSizes: Int32Array, a: RnnForwardArgs): void {
+  native.rnnForward(batchSizes, rnnLayout(g), a.xw, a.h0, a.c0, a.wHh, a.bHh, a.wHr, a.out, a.hN, a.cN, a.saved);
+}
+
+/** The operands of rnnBackward: what forward used and saved, the output gradients (null: zero) and the results. */
+export interface RnnBackwardArgs {
+  wHh: FloatStorage; wHr: FloatStorage | null; out: FloatStorage; saved: FloatStorage;
+  gOut: FloatStorage | null; gHN: FloatStorage | null; gCN: FloatStorage | null;
+  dXw: FloatStorage; dH0: FloatStorage; dC0: FloatStorage | null; dWHh: FloatStorage; dBHh: FloatStorage | null; dWHr: FloatStorage | null;
+}
+
+/** The gradients of rnnForward's inputs, every step at once. */
+export function rnnBackward(g: RnnGeometry, batchSizes: Int32Array, a: RnnBackwardArgs): void {
+  native.rnnBackward(batchSizes, rnnLayout(g), a.wHh, a.wHr, a.out, a.saved, a.gOut, a.gHN, a.gCN, a.dXw, a.dH0, a.dC0, a.dWHh, a.dBHh, a.dWHr);
 }
 
 // ---- optimizers ------------------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ export { Flatten, Unflatten } from './modules/flatten';
 export * from './modules/loss';
 export * from './modules/attention';
 export * from './modules/transformer';
+export { RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell } from './modules/rnn';
+export type { RNNOptions, RNNCellOptions, RNNMode } from './modules/rnn';
 export * as functional from './functional';
 export * as init from './init';
 export * as utils from './utils';

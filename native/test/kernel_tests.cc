@@ -1204,6 +1204,157 @@ static void test_fused() {
   CHECK(class_loss_check(target.data(), p) == 2);
 }
 
+// ---- fused recurrent layers: forward against a per-sequence loop written here, backward by central differences ----
+
+struct RnnCase {
+  RnnGeometry g;
+  std::vector<int32_t> sizes;
+  std::vector<double> xw, h0, c0, whh, bhh, whr;
+};
+
+static double rnn_sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
+
+// Runs every sequence on its own, step by step, in the plain textbook form: out [N, P], hn [B, P], cn [B, H].
+static void rnn_reference(const RnnCase& c, std::vector<double>& out, std::vector<double>& hn, std::vector<double>& cn) {
+  const RnnGeometry& g = c.g;
+  const int H = g.hidden, P = g.out, G = g.gates, T = g.steps;
+  std::vector<int64_t> off(size_t(T) + 1, 0);
+  for (int t = 0; t < T; ++t) off[t + 1] = off[t] + c.sizes[t];
+  out.assign(size_t(off[T]) * P, 0);
+  hn.assign(size_t(g.batch) * P, 0);
+  cn.assign(size_t(g.batch) * H, 0);
+  for (int b = 0; b < g.batch; ++b) {
+    int len = 0;
+    while (len < T && c.sizes[len] > b) ++len;
+    std::vector<double> h(c.h0.begin() + b * P, c.h0.begin() + (b + 1) * P), cell(size_t(H), 0);
+    if (g.mode == RnnMode::lstm) cell.assign(c.c0.begin() + b * H, c.c0.begin() + (b + 1) * H);
+    for (int k = 0; k < len; ++k) {
+      const int t = g.reverse ? len - 1 - k : k;
+      const double* x = &c.xw[size_t(off[t] + b) * G];
+      std::vector<double> hw(static_cast<size_t>(G));
+      for (int j = 0; j < G; ++j) {
+        hw[j] = c.bhh.empty() ? 0 : c.bhh[j];
+        for (int q = 0; q < P; ++q) hw[j] += c.whh[size_t(j) * P + q] * h[q];
+      }
+      std::vector<double> next(static_cast<size_t>(H));
+      if (g.mode == RnnMode::rnn_tanh || g.mode == RnnMode::rnn_relu) {
+        for (int j = 0; j < H; ++j) next[j] = g.mode == RnnMode::rnn_tanh ? std::tanh(x[j] + hw[j]) : std::max(0.0, x[j] + hw[j]);
+      } else if (g.mode == RnnMode::gru) {
+        for (int j = 0; j < H; ++j) {
+          const double r = rnn_sigmoid(x[j] + hw[j]), z = rnn_sigmoid(x[H + j] + hw[H + j]);
+          const double n = std::tanh(x[2 * H + j] + r * hw[2 * H + j]);
+          next[j] = (1 - z) * n + z * h[j];
+        }
+      } else {
+        for (int j = 0; j < H; ++j) {
+          const double i = rnn_sigmoid(x[j] + hw[j]), f = rnn_sigmoid(x[H + j] + hw[H + j]);
+          const double gg = std::tanh(x[2 * H + j] + hw[2 * H + j]), o = rnn_sigmoid(x[3 * H + j] + hw[3 * H + j]);
+          cell[j] = f * cell[j] + i * gg;
+          next[j] = o * std::tanh(cell[j]);
+        }
+      }
+      if (g.proj) {
+        h.assign(size_t(P), 0);
+        for (int p = 0; p < P; ++p) {
+          for (int j = 0; j < H; ++j) h[p] += c.whr[size_t(p) * H + j] * next[j];
+        }
+      } else {
+        h = next;
+      }
+      std::copy(h.begin(), h.end(), out.begin() + (off[t] + b) * P);
+    }
+    std::copy(h.begin(), h.end(), hn.begin() + b * P);
+    std::copy(cell.begin(), cell.end(), cn.begin() + b * H);
+  }
+}
+
+static void test_rnn_case(RnnMode mode, bool reverse, bool proj, bool bias) {
+  RnnCase c;
+  const int H = 3, B = 3;
+  const int P = proj ? 2 : H;
+  const int G = H * (mode == RnnMode::lstm ? 4 : mode == RnnMode::gru ? 3 : 1);
+  c.sizes = {3, 3, 2, 1};
+  c.g = RnnGeometry{mode, 4, B, H, P, G, reverse, proj};
+  const int64_t N = 9;
+  uint32_t seed = 12345;
+  const auto fill = [&](std::vector<double>& v, size_t n) {
+    v.resize(n);
+    for (auto& x : v) {
+      seed = seed * 1664525u + 1013904223u;
+      x = (double(seed >> 8) / double(1 << 24) - 0.5) * 1.6;
+    }
+  };
+  fill(c.xw, size_t(N) * G);
+  fill(c.h0, size_t(B) * P);
+  if (mode == RnnMode::lstm) fill(c.c0, size_t(B) * H);
+  fill(c.whh, size_t(G) * P);
+  if (bias) fill(c.bhh, size_t(G));
+  if (proj) fill(c.whr, size_t(P) * H);
+  const bool lstm = mode == RnnMode::lstm;
+  const auto ptr = [](std::vector<double>& v) -> double* { return v.empty() ? nullptr : v.data(); };
+  const auto run = [&](RnnCase& k, std::vector<double>& out, std::vector<double>& hn, std::vector<double>& cn, std::vector<double>& saved) {
+    out.assign(size_t(N) * P, 0);
+    hn.assign(size_t(B) * P, 0);
+    cn.assign(lstm ? size_t(B) * H : 0, 0);
+    saved.assign(size_t(rnn_saved_size(k.g, N)), 0);
+    CHECK(rnn_forward(DType::F64, k.g, k.sizes.data(), k.xw.data(), k.h0.data(), ptr(k.c0), k.whh.data(), ptr(k.bhh),
+                      ptr(k.whr), out.data(), hn.data(), ptr(cn), saved.data()));
+  };
+  std::vector<double> out, hn, cn, saved, rout, rhn, rcn;
+  run(c, out, hn, cn, saved);
+  rnn_reference(c, rout, rhn, rcn);
+  for (size_t i = 0; i < out.size(); ++i) CHECK(near(out[i], rout[i], 1e-12));
+  for (size_t i = 0; i < hn.size(); ++i) CHECK(near(hn[i], rhn[i], 1e-12));
+  for (size_t i = 0; i < cn.size(); ++i) CHECK(near(cn[i], rcn[i], 1e-12));
+  // L = sum(out * gout) + sum(hn * ghn) + sum(cn * gcn).
+  std::vector<double> gout, ghn, gcn;
+  fill(gout, out.size());
+  fill(ghn, hn.size());
+  if (lstm) fill(gcn, cn.size());
+  const auto loss = [&](RnnCase& k) {
+    std::vector<double> o, h, cc, sv;
+    run(k, o, h, cc, sv);
+    double l = 0;
+    for (size_t i = 0; i < o.size(); ++i) l += o[i] * gout[i];
+    for (size_t i = 0; i < h.size(); ++i) l += h[i] * ghn[i];
+    for (size_t i = 0; i < cc.size(); ++i) l += cc[i] * gcn[i];
+    return l;
+  };
+  std::vector<double> dxw(c.xw.size()), dh0(c.h0.size()), dc0(c.c0.size()), dwhh(c.whh.size()), dbhh(c.bhh.size()),
+      dwhr(c.whr.size());
+  CHECK(rnn_backward(DType::F64, c.g, c.sizes.data(), c.whh.data(), ptr(c.whr), out.data(), saved.data(), gout.data(),
+                     ghn.data(), ptr(gcn), dxw.data(), dh0.data(), ptr(dc0), dwhh.data(), ptr(dbhh), ptr(dwhr)));
+  std::vector<double>* params[6] = {&c.xw, &c.h0, &c.c0, &c.whh, &c.bhh, &c.whr};
+  std::vector<double>* grads[6] = {&dxw, &dh0, &dc0, &dwhh, &dbhh, &dwhr};
+  for (int p = 0; p < 6; ++p) {
+    for (size_t i = 0; i < params[p]->size(); ++i) {
+      const double keep = (*params[p])[i], eps = 1e-6;
+      (*params[p])[i] = keep + eps;
+      const double up = loss(c);
+      (*params[p])[i] = keep - eps;
+      const double down = loss(c);
+      (*params[p])[i] = keep;
+      const double fd = (up - down) / (2 * eps);
+      if (!near((*grads[p])[i], fd, 1e-6)) {
+        std::fprintf(stderr, "rnn mode %d reverse %d proj %d: operand %d element %zu: %g vs %g\n", int(mode), int(reverse),
+                     int(proj), p, i, (*grads[p])[i], fd);
+        ++failures;
+      }
+    }
+  }
+}
+
+static void test_rnn() {
+  for (RnnMode mode : {RnnMode::rnn_tanh, RnnMode::rnn_relu, RnnMode::lstm, RnnMode::gru}) {
+    for (bool reverse : {false, true}) {
+      test_rnn_case(mode, reverse, false, true);
+      test_rnn_case(mode, reverse, false, false);
+    }
+  }
+  test_rnn_case(RnnMode::lstm, false, true, true);
+  test_rnn_case(RnnMode::lstm, true, true, false);
+}
+
 int main() {
   test_binary_broadcast();
   test_transposed_copy();
@@ -1228,6 +1379,7 @@ int main() {
   test_fill_range();
   test_memops();
   test_fused();
+  test_rnn();
   // n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow
   test_conv_both({3, 4, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2, 4, 4});   // stride, padding, dilation, groups
   test_conv_both({40, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5, 5});  // many images: several tiles and a partial one

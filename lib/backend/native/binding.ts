@@ -62,6 +62,20 @@ export interface NativeBinding {
   rngRandint(state: Uint32Array, out: Int32Array, offset: number, n: number, low: number, high: number): void;
   rngRandperm(state: Uint32Array, out: Int32Array, offset: number, n: number): void;
   rngBernoulli(state: Uint32Array, out: FloatStorage, offset: number, n: number, p: number): void;
+  /**
+   * One direction of a fused recurrent layer over a packed sequence (native/src/kernels/rnn.cpp). layout =
+   * [count, mode (opNames.rnn), steps, batch, hidden, out, reverse, proj]; null stands for an absent operand.
+   */
+  rnnForward(
+    batchSizes: Int32Array, layout: Float64Array, xw: FloatStorage, h0: FloatStorage, c0: FloatStorage | null, wHh: FloatStorage,
+    bHh: FloatStorage | null, wHr: FloatStorage | null, out: FloatStorage, hN: FloatStorage, cN: FloatStorage | null, saved: FloatStorage,
+  ): void;
+  /** The gradients of rnnForward; gOut, gHN and gCN may be null (zero). */
+  rnnBackward(
+    batchSizes: Int32Array, layout: Float64Array, wHh: FloatStorage, wHr: FloatStorage | null, out: FloatStorage, saved: FloatStorage,
+    gOut: FloatStorage | null, gHN: FloatStorage | null, gCN: FloatStorage | null, dXw: FloatStorage, dH0: FloatStorage,
+    dC0: FloatStorage | null, dWHh: FloatStorage, dBHh: FloatStorage | null, dWHr: FloatStorage | null,
+  ): void;
   backendInfo(): BackendInfo;
   setNumThreads(n: number): void;
   getNumThreads(): number;
@@ -92,6 +106,7 @@ export interface NativeBinding {
     readonly range: readonly string[];
     readonly unaryBackward: readonly string[];
     readonly softmax: readonly string[];
+    readonly rnn: readonly string[];
   };
   /** The addon's dtype table. */
   readonly dtypes: readonly NativeDType[];

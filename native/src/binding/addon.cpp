@@ -108,7 +108,8 @@ Napi::Array names_of(Napi::Env env, const char* const* names) {
   X("rngBernoulli", RngBernoulli) X("backendInfo", BackendInfo) X("setNumThreads", SetNumThreads)       \
   X("getNumThreads", GetNumThreads) X("fillRange", FillRange) X("unaryBackward", UnaryBackward)       \
   X("softmax", Softmax) X("softmaxBackward", SoftmaxBackward) X("layerNorm", LayerNorm)                 \
-  X("layerNormBackward", LayerNormBackward) X("classLoss", ClassLossFn) X("classLossBackward", ClassLossBackward)
+  X("layerNormBackward", LayerNormBackward) X("classLoss", ClassLossFn) X("classLossBackward", ClassLossBackward) \
+  X("rnnForward", RnnForward) X("rnnBackward", RnnBackward)
 
 class Addon : public Napi::Addon<Addon> {
  public:
@@ -172,6 +173,7 @@ class Addon : public Napi::Addon<Addon> {
     o.Set("range", names_of(env, kRangeKindNames));
     o.Set("unaryBackward", names_of(env, kUnaryBackwardNames));
     o.Set("softmax", names_of(env, kSoftmaxKindNames));
+    o.Set("rnn", names_of(env, kRnnModeNames));
     return o;
   }
 
@@ -582,6 +584,97 @@ class Addon : public Napi::Addon<Addon> {
     if (need > int64_t(1) << 31) throw_range(env, "torchlet.native.conv2d: problem too large");
     Scratch scratch(workspace_, size_t(need) * dtype_size(t), env, fn);
     conv2d(ConvKind(kind), t, a.data, b.data, bias.data, out.data, g, threads, scratch.data());
+    return env.Undefined();
+  }
+
+  // ---- fused recurrent layers ----------------------------------------------------------------------------------
+  // The geometry of rnnForward / rnnBackward: layout [mode, steps, batch, hidden, out, reverse, proj] (mode a code
+  // from opNames.rnn) and the batch sizes (Int32Array, one per step, non-increasing, each in [1, batch]: a padded
+  // batch has them all equal). Returns the geometry and the number of packed rows.
+  std::pair<RnnGeometry, int64_t> RnnArgs(const Napi::CallbackInfo& info, const char* fn, const Buffer& sizes) {
+    Napi::Env env = info.Env();
+    Meta meta(info, 1, fn);
+    static const char* const kNames[7] = {"mode", "steps", "batch", "hidden", "out", "reverse", "proj"};
+    const int64_t* v = meta.bounded(7, kNames, 0, INT32_MAX);
+    meta.finish();
+    if (v[0] >= int(RnnMode::kCount) || v[5] > 1 || v[6] > 1) throw_range(env, std::string("torchlet.native.") + fn + ": mode, reverse or proj out of range");
+    RnnGeometry g{RnnMode(v[0]), int(v[1]), int(v[2]), int(v[3]), int(v[4]), 0, v[5] == 1, v[6] == 1};
+    const bool lstm = g.mode == RnnMode::lstm;
+    if (g.proj && !lstm) throw_range(env, std::string("torchlet.native.") + fn + ": only the LSTM has a projection");
+    if (!g.proj && g.out != g.hidden) throw_range(env, std::string("torchlet.native.") + fn + ": 'out' must equal 'hidden' without a projection");
+    const int64_t gates = int64_t(g.hidden) * (lstm ? 4 : g.mode == RnnMode::gru ? 3 : 1);
+    if (gates > INT32_MAX / 4) throw_range(env, std::string("torchlet.native.") + fn + ": hidden size too large");
+    g.gates = int(gates);
+    if (sizes.dtype != DType::I32) throw_type(env, std::string("torchlet.native.") + fn + ": expected an Int32Array for 'batchSizes'");
+    if (int64_t(sizes.length) != g.steps) throw_range(env, std::string("torchlet.native.") + fn + ": 'batchSizes' must hold one entry per step");
+    const int32_t* bs = static_cast<const int32_t*>(sizes.data);
+    int64_t rows = 0;
+    for (int t = 0; t < g.steps; ++t) {
+      if (bs[t] < 1 || bs[t] > g.batch || (t > 0 && bs[t] > bs[t - 1])) {
+        throw_range(env, std::string("torchlet.native.") + fn + ": batch sizes must be non-increasing and in [1, batch]");
+      }
+      rows += bs[t];
+    }
+    if (rows > INT32_MAX) throw_range(env, std::string("torchlet.native.") + fn + ": too many packed rows");
+    return {g, rows};
+  }
+
+  // Checks that a buffer (null allowed only when `need` is 0 or `optional`) has dtype t and at least `need` elements.
+  static void RnnBuffer(Napi::Env env, const char* fn, const char* name, const Buffer& b, DType t, int64_t need, bool optional = false) {
+    if (!b.data) {
+      if (need == 0 || optional) return;
+      throw_type(env, std::string("torchlet.native.") + fn + ": '" + name + "' is required");
+    }
+    require_dtype(env, fn, name, b, t);
+    if (int64_t(b.length) < need) {
+      throw_range(env, std::string("torchlet.native.") + fn + ": '" + name + "' holds " + std::to_string(b.length) +
+                           " elements, the geometry needs " + std::to_string(need));
+    }
+  }
+
+  // rnnForward(batchSizes, layout, xw, h0, c0|null, wHh, bHh|null, wHr|null, out, hN, cN|null, saved): see
+  // rnn_forward in kernels.h; saved holds rnn_saved_size elements.
+  Napi::Value RnnForward(const Napi::CallbackInfo& info) {
+    const char* fn = "rnnForward";
+    Napi::Env env = info.Env();
+    const Buffer sizes = buffer_arg(info, 0, fn, "batchSizes");
+    const auto [g, rows] = RnnArgs(info, fn, sizes);
+    const char* names[10] = {"xw", "h0", "c0", "wHh", "bHh", "wHr", "out", "hN", "cN", "saved"};
+    Buffer b[10];
+    for (int i = 0; i < 10; ++i) b[i] = buffer_arg(info, size_t(i) + 2, fn, names[i], true);
+    const bool lstm = g.mode == RnnMode::lstm;
+    const int64_t H = g.hidden, P = g.out, G = g.gates, B = g.batch;
+    if (!b[0].data || !is_floating(b[0].dtype)) throw_type(env, "torchlet.native.rnnForward: 'xw' must be a Float32Array or Float64Array");
+    const DType t = b[0].dtype;
+    const int64_t need[10] = {rows * G, B * P, lstm ? B * H : 0, G * P, G, g.proj ? P * H : 0, rows * P, B * P,
+                              lstm ? B * H : 0, rnn_saved_size(g, rows)};
+    for (int i = 0; i < 10; ++i) RnnBuffer(env, fn, names[i], b[i], t, need[i], i == 4);
+    rnn_forward(t, g, static_cast<const int32_t*>(sizes.data), b[0].data, b[1].data, b[2].data, b[3].data, b[4].data,
+                b[5].data, b[6].data, b[7].data, b[8].data, b[9].data);
+    return env.Undefined();
+  }
+
+  // rnnBackward(batchSizes, layout, wHh, wHr|null, out, saved, gOut|null, gHN|null, gCN|null, dXw, dH0, dC0|null,
+  // dWHh, dBHh|null, dWHr|null): see rnn_backward in kernels.h.
+  Napi::Value RnnBackward(const Napi::CallbackInfo& info) {
+    const char* fn = "rnnBackward";
+    Napi::Env env = info.Env();
+    const Buffer sizes = buffer_arg(info, 0, fn, "batchSizes");
+    const auto [g, rows] = RnnArgs(info, fn, sizes);
+    const char* names[13] = {"wHh", "wHr", "out", "saved", "gOut", "gHN", "gCN", "dXw", "dH0", "dC0", "dWHh", "dBHh", "dWHr"};
+    Buffer b[13];
+    for (int i = 0; i < 13; ++i) b[i] = buffer_arg(info, size_t(i) + 2, fn, names[i], true);
+    const bool lstm = g.mode == RnnMode::lstm;
+    const int64_t H = g.hidden, P = g.out, G = g.gates, B = g.batch;
+    if (!b[0].data || !is_floating(b[0].dtype)) throw_type(env, "torchlet.native.rnnBackward: 'wHh' must be a Float32Array or Float64Array");
+    const DType t = b[0].dtype;
+    const int64_t need[13] = {G * P, g.proj ? P * H : 0, rows * P, rnn_saved_size(g, rows), rows * P, B * P,
+                              lstm ? B * H : 0, rows * G, B * P, lstm ? B * H : 0, G * P, G, g.proj ? P * H : 0};
+    // The output gradients may be null (zero); so may the bias gradient (no bias).
+    const bool optional[13] = {false, false, false, false, true, true, true, false, false, false, false, true, false};
+    for (int i = 0; i < 13; ++i) RnnBuffer(env, fn, names[i], b[i], t, need[i], optional[i]);
+    rnn_backward(t, g, static_cast<const int32_t*>(sizes.data), b[0].data, b[1].data, b[2].data, b[3].data, b[4].data,
+                 b[5].data, b[6].data, b[7].data, b[8].data, b[9].data, b[10].data, b[11].data, b[12].data);
     return env.Undefined();
   }
 

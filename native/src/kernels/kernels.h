@@ -284,5 +284,37 @@ int64_t class_loss_forward(DType t, const void* x, const int32_t* target, const 
 bool class_loss_backward(DType t, const void* x, const int32_t* target, const void* weight, const void* stats,
                          const void* g, void* gx, double total_weight, const ClassLoss& p);
 // ---- end of fused kernels ----
+// ---- fused recurrent layers (rnn.cpp) --------------------------------------------------------------------------
+// One direction of one recurrent layer over a whole sequence, packed time-major: step t holds batch_sizes[t] rows
+// (the first that many sequences of the batch), steps one after another. `reverse` runs the steps from last to
+// first. A padded batch is the case of equal batch sizes.
+#define TORCHLET_RNN_MODES(X) X(rnn_tanh) X(rnn_relu) X(lstm) X(gru)
+#define TORCHLET_RNN_ENUM_ITEM(name) name,
+enum class RnnMode : int { TORCHLET_RNN_MODES(TORCHLET_RNN_ENUM_ITEM) kCount };
+#undef TORCHLET_RNN_ENUM_ITEM
+extern const char* const kRnnModeNames[];
+struct RnnGeometry {
+  RnnMode mode;
+  int steps;   // T
+  int batch;   // B: rows of h0 / c0 / h_n / c_n (at least every batch size)
+  int hidden;  // H
+  int out;     // P: the width of h (proj_size for a projected LSTM, else H)
+  int gates;   // G: H, 4H (LSTM) or 3H (GRU)
+  bool reverse;
+  bool proj;   // LSTM with an output projection w_hr [P, H]
+};
+// Elements of the buffer rnn_forward fills with what rnn_backward needs, for `rows` packed rows.
+int64_t rnn_saved_size(const RnnGeometry& g, int64_t rows);
+// out [N, P], h_n [B, P], c_n [B, H] (LSTM) from xw = x W_ih^T + b_ih [N, G], h0 [B, P], c0 [B, H] (LSTM), w_hh
+// [G, P], b_hh [G] (or null), w_hr [P, H] (projection only). Gates as PyTorch's CPU cells compute them; one GEMM per
+// step (two with a projection). Returns false when t is not floating.
+bool rnn_forward(DType t, const RnnGeometry& g, const int32_t* batch_sizes, const void* xw, const void* h0,
+                 const void* c0, const void* w_hh, const void* b_hh, const void* w_hr, void* out, void* h_n, void* c_n,
+                 void* saved);
+// The gradients of rnn_forward given those of out, h_n and c_n (each may be null: zero): d_xw [N, G], d_h0, d_c0
+// (LSTM), d_whh, d_bhh (or null), d_whr (projection). Every output is overwritten. `saved` is rnn_forward's.
+bool rnn_backward(DType t, const RnnGeometry& g, const int32_t* batch_sizes, const void* w_hh, const void* w_hr,
+                  const void* out, void* saved, const void* g_out, const void* g_hn, const void* g_cn, void* d_xw,
+                  void* d_h0, void* d_c0, void* d_whh, void* d_bhh, void* d_whr);
 
 }  // namespace torchlet
