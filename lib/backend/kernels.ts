@@ -320,6 +320,8 @@ export function classLoss(x: FloatStorage, target: Int32Array, weight: FloatStor
 /** The classification loss's gradient gx [rows, classes] for the incoming g. */
 export function classLossBackward(x: FloatStorage, target: Int32Array, weight: FloatStorage | null, stats: FloatStorage | null, g: FloatStorage, gx: FloatStorage, totalWeight: number, p: ClassLossParams): void {
   native.classLossBackward(x, target, weight, stats, g, gx, totalWeight, p.rows, p.classes, p.ignoreIndex, p.smoothing, p.logInput ? 1 : 0, REDUCTION[p.reduction]);
+}
+
 // ---- fused recurrent layers ------------------------------------------------------------------------------------
 
 export type RnnMode = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
