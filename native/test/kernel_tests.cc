@@ -324,6 +324,29 @@ static void test_f64_binary() {
 
 // Every float unary op in float64 and float32, on a transposed input, against the op's expression written here;
 // the float32 expressions are the ones float32 has always used, so its results keep their bits.
+// Whether unary() computes float32 `name` (with exponent p0 for pow_scalar) through vmath's vector kernels (sigmoid
+// too, but in PyTorch's float formula, whose bits the float oracle below reproduces).
+static bool vmath_float(const std::string& name, double p0) {
+  static const char* const kOps[] = {"exp", "log", "sin", "cos", "tanh", "log1p", "expm1", "erf"};
+  for (const char* op : kOps) {
+    if (name == op) return true;
+  }
+  const bool exact_exponent = p0 == 2 || p0 == 3 || p0 == 0.5 || p0 == -0.5 || p0 == -1 || p0 == -2;
+  return name == "pow_scalar" && !exact_exponent;
+}
+
+// Whether float a is within `ulps` units in the last place of b (NaN matches NaN; infinities and zeros must agree).
+static bool within_ulps(float a, float b, int ulps) {
+  if (a != a || b != b) return a != a && b != b;
+  if (std::isinf(a) || std::isinf(b)) return a == b;
+  auto ordered = [](float f) {
+    int32_t i;
+    std::memcpy(&i, &f, sizeof i);
+    return i < 0 ? int64_t(INT32_MIN) - i : int64_t(i);
+  };
+  return std::llabs(ordered(a) - ordered(b)) <= ulps;
+}
+
 static void test_unary() {
   const std::vector<double> values = {-3.25, -1, -0.5, -0.0, 0.0, 0.3, 0.5, 1, 2.75, 40, NAN, -INFINITY, INFINITY};
   const int n = int(values.size());
@@ -392,7 +415,10 @@ static void test_unary() {
     for (int r = 0; r < 2; ++r)
       for (int i = 0; i < n; ++i) {
         bad += !same_bits(od[r * n + i], c.f64(values[i], c.p0, c.p1));
-        bad += !same_bits(double(of[r * n + i]), double(c.f32(float(values[i]), float(c.p0), float(c.p1))));
+        // float32 transcendental ops run vmath's vector kernels: within 2 ulp of the correctly rounded result (the
+        // double result rounded once; vmath_tests sweeps them densely), not libm's float bits.
+        bad += vmath_float(c.name, c.p0) ? !within_ulps(of[r * n + i], float(c.f64(values[i], c.p0, c.p1)), 2)
+                                         : !same_bits(double(of[r * n + i]), double(c.f32(float(values[i]), float(c.p0), float(c.p1))));
       }
     if (bad) std::fprintf(stderr, "unary %s (p0 %g): %d wrong elements\n", c.name, c.p0, bad);
     CHECK(bad == 0);
