@@ -143,7 +143,7 @@ export interface TextOptions {
 
 /** Trains the model; returns the held-out loss after each epoch, the samples and the seconds taken. */
 export function main(options: TextOptions = {}): { heldOut: number[]; samples: string[]; seconds: number } {
-  const { lstm = false, epochs = 3, threads = 2, batchSize = 128, limit, log = (s: string) => process.stdout.write(s) } = options;
+  const { lstm = false, epochs = 1, threads = 2, batchSize = 128, limit, log = (s: string) => process.stdout.write(s) } = options;
   torch.setNumThreads(threads);
   torch.manualSeed(0);
   const all = loadWords();

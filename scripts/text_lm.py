@@ -107,7 +107,7 @@ def sample(model, n):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--lstm', action='store_true')
-    p.add_argument('--epochs', type=int, default=3)
+    p.add_argument('--epochs', type=int, default=1)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--batch', type=int, default=128)
     args = p.parse_args()
