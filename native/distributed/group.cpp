@@ -522,16 +522,25 @@ void ProcessGroup::rendezvous() {
     const auto deadline = Clock::now() + timeout;
     std::vector<int> missing;
     for (;;) {
-      missing.clear();
-      for (int i = 0; i < opts_.size; ++i) {
-        if (i != opts_.rank && !store_->has("arrived." + std::to_string(i))) missing.push_back(i);
+      // Rank 0 serves the env:// store and exits once it gives up: a member polling near the deadline may lose the
+      // store before it reads rank 0's "abort". Then it names the missing members itself, from its last poll.
+      bool lost = false;
+      try {
+        std::vector<int> now_missing;
+        for (int i = 0; i < opts_.size; ++i) {
+          if (i != opts_.rank && !store_->has("arrived." + std::to_string(i))) now_missing.push_back(i);
+        }
+        missing.swap(now_missing);
+        if (missing.empty() || cancel_) break;
+        if (store_->has("abort")) {
+          auto why = store_->get("abort");
+          throw StoreError(std::string(why.begin(), why.end()));
+        }
+      } catch (const StoreError&) {
+        if (missing.empty() || Clock::now() + std::chrono::milliseconds(500) < deadline) throw;
+        lost = true;
       }
-      if (missing.empty() || cancel_) break;
-      if (store_->has("abort")) {
-        auto why = store_->get("abort");
-        throw StoreError(std::string(why.begin(), why.end()));
-      }
-      if (Clock::now() >= deadline) {
+      if (lost || Clock::now() >= deadline) {
         std::ostringstream m;
         m << "rendezvous timed out after " << opts_.timeout_ms << " ms: " << (missing.size() == 1 ? "rank " : "ranks ");
         for (size_t k = 0; k < missing.size(); ++k) {
