@@ -10,6 +10,7 @@ import { record } from '../autograd/record';
 import { isGradEnabled, noGrad } from '../autograd/grad_mode';
 import { broadcastShapes, sameShape, shapeStr } from '../shape';
 import { checkBool, checkNumber, checkOptions, checkTensor } from '../validate';
+import { logsigmoid, pairwiseDistance } from './functional_layers';
 
 /** nn.functional's Reduction, spelled out in the exported options (importing it would be an import cycle). */
 type Reduction = 'none' | 'mean' | 'sum';
@@ -94,21 +95,6 @@ export function marginRankingLoss(input1: Tensor, input2: Tensor, target: Tensor
   return reduced(target.neg().mul(input1.sub(input2)).add(margin).clamp(0), reduction);
 }
 
-/** The p-norm of x along dim, as torch.norm(x, p, dim) (p = Infinity: the largest |x|, 0: the count of non-zeros). */
-function pNorm(x: Tensor, p: number, dim: number): Tensor {
-  if (p === 2) return x.mul(x).sum(dim).sqrt();
-  if (p === 1) return x.abs().sum(dim);
-  if (p === Infinity) return x.abs().amax(dim);
-  if (p === -Infinity) return x.abs().amin(dim);
-  if (p === 0) return x.ne(0).to(x.dtype).sum(dim);
-  return x.abs().pow(p).sum(dim).pow(1 / p);
-}
-
-/** ||x1 - x2 + eps||_p over the last dim, as torch.pairwise_distance. */
-function pairwiseDistance(x1: Tensor, x2: Tensor, p: number, eps: number): Tensor {
-  return pNorm(x1.sub(x2).add(eps), p, Math.max(x1.dim(), x2.dim()) - 1);
-}
-
 /** The options of tripletMarginLoss: margin (default 1), the norm's p (default 2), eps, swap and the reduction. | */
 export interface TripletMarginLossOptions extends MarginLossOptions {
   /** The norm of the distances (default 2). */
@@ -140,9 +126,9 @@ export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Te
     throw new RangeError(`${op}: All inputs should have same dimension but got ${anchor.dim()}D, ${positive.dim()}D and ${negative.dim()}D inputs.`);
   }
   if (anchor.dim() === 0) throw new RangeError(`${op}: expected inputs of at least 1 dim (the distances run over the last), but got 0-dim ones`);
-  const distPos = pairwiseDistance(anchor, positive, p, eps);
-  let distNeg = pairwiseDistance(anchor, negative, p, eps);
-  if (swap) distNeg = ops.minimum(distNeg, pairwiseDistance(positive, negative, p, eps));
+  const distPos = pairwiseDistance(anchor, positive, { p, eps });
+  let distNeg = pairwiseDistance(anchor, negative, { p, eps });
+  if (swap) distNeg = ops.minimum(distNeg, pairwiseDistance(positive, negative, { p, eps }));
   return reduced(distPos.sub(distNeg).add(margin).clamp(0), reduction);
 }
 
@@ -252,12 +238,6 @@ export function softMarginLoss(input: Tensor, target: Tensor, options: { reducti
   return reduced(input.neg().mul(target).exp().log1p(), reduction);
 }
 
-/** log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)) as one node with PyTorch's gradient g sigmoid(-x) (1/2 at 0). */
-function logSigmoid(x: Tensor): Tensor {
-  const out = noGrad(() => x.clamp(null, 0).sub(x.abs().neg().exp().log1p()));
-  return record('LogSigmoidBackward0', out, [x], (g): Tensor[] => [g.mul(x.neg().sigmoid())]);
-}
-
 /** The options of the losses with per-class weights: the weight and PyTorch's reduction keyword. | */
 export interface WeightedLossOptions {
   /** A rescaling weight per class, broadcast against the loss. */
@@ -279,7 +259,7 @@ export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, options:
   if (weight !== null) checkTensor(op, 'weight', weight);
   if (input.dim() === 0) throw new RangeError(`${op}: expected an input with a class dim (its last) but got a 0-dim one`);
   broadcastShapes(op, input.shape, target.shape);
-  let loss = target.mul(logSigmoid(input)).add(ops.sub(1, target).mul(logSigmoid(input.neg()))).neg();
+  let loss = target.mul(logsigmoid(input)).add(ops.sub(1, target).mul(logsigmoid(input.neg()))).neg();
   if (weight) loss = loss.mul(weight);
   const classDim = input.dim() - 1;
   loss = loss.sum(classDim).div(input.shape[classDim]!);
