@@ -9,7 +9,7 @@ import { emptyTensor, outputTensor } from '../tensor';
 import * as K from '../backend/kernels';
 import type { FloatStorage } from '../backend/kernels';
 import { record } from '../autograd/record';
-import { noGrad } from '../autograd/grad_mode';
+import { isGradEnabled, noGrad } from '../autograd/grad_mode';
 import { addmm, mm } from '../ops/linalg';
 import { cat } from '../ops/movement';
 import { full, zeros } from '../ops/creation';
@@ -36,7 +36,8 @@ function gemmInto(out: Tensor, a: Tensor, b: Tensor, alpha: number, beta: number
  * @param bias null, or a float tensor of q's dtype broadcastable to [..., L, S] (not larger)
  */
 function attentionProbs(q: Tensor, k: Tensor, bias: Tensor | null, scale: number): Tensor {
-  const shape = [...q.shape.slice(0, -1), k.shape[k.dim() - 2]!];
+  const last = k.shape[k.dim() - 2]!;
+  const shape = [...q.shape.slice(0, -1), last];
   const kt = k.transpose(-2, -1);
   const probs = noGrad(() => {
     const out = bias ? emptyTensor(shape, q.dtype).copy_(bias) : outputTensor(shape, q.dtype);
@@ -46,12 +47,21 @@ function attentionProbs(q: Tensor, k: Tensor, bias: Tensor | null, scale: number
     } else {
       gemmInto(out, q, kt, scale, bias ? 1 : 0);
     }
-    out.sub_(out.amax(-1, true)).exp_();
-    return out.div_(out.sum(-1, true));
+    // The fused softmax kernel, in place over the rows of the scores.
+    const rows = K.denseFloat(out);
+    K.softmax('softmax', rows, rows, out.numel() / last, last, 1);
+    return out;
   });
-  const result = record('SoftmaxBackward0', probs, [q, k, bias], (g, needs) => {
+  const result = record('SoftmaxBackward0', probs, [q, k, bias], (gIn, needs) => {
     // d(scores) = p * (g - sum(g * p)); the scores' gradient reaches q, k and the bias as baddbmm's does.
-    const ds = g.sub(g.mul(result).sum(-1, true)).mul(result);
+    const g = gIn.dtype === probs.dtype ? gIn : gIn.to(probs.dtype);
+    let ds: Tensor;
+    if (isGradEnabled() || probs.numel() === 0) {
+      ds = g.sub(g.mul(result).sum(-1, true)).mul(result);
+    } else {
+      ds = outputTensor(shape, probs.dtype);
+      K.softmaxBackward('softmax', K.denseFloat(g), K.denseFloat(probs), null, ds.data as FloatStorage, probs.numel() / last, last, 1);
+    }
     const scaled = scale === 1 ? ds : ds.mul(scale);
     return [
       needs[0] ? scaled.matmul(k) : null,
@@ -255,8 +265,9 @@ function inProjection(
     const bs = inProjBias ? inProjBias.split(E) : [null, null, null];
     if (key === value) {
       if (query === key) {
-        const [q, k, v] = project(query, inProjWeight, inProjBias).chunk(3, -1) as [Tensor, Tensor, Tensor];
-        return [q, k, v];
+        // Three GEMMs rather than one chunked one: each result is contiguous, so the heads are views of it (the
+        // chunks of one [L, N, 3E] product would each be copied to split them into heads).
+        return [project(query, ws[0]!, bs[0]!), project(query, ws[1]!, bs[1]!), project(query, ws[2]!, bs[2]!)];
       }
       const [kk, vv] = project(key, inProjWeight.narrow(0, E, 2 * E), inProjBias ? inProjBias.narrow(0, E, 2 * E) : null).chunk(2, -1) as [Tensor, Tensor];
       return [project(query, ws[0]!, bs[0]!), kk, vv];
@@ -410,7 +421,7 @@ export function multiHeadAttentionForward(
 
   const p = training ? dropoutP : 0;
   // As PyTorch, the weights returned are those after dropout.
-  const probs = dropoutWeights(attentionProbs(q.div(Math.sqrt(headDim)), k, attnMask, 1), p);
+  const probs = dropoutWeights(attentionProbs(q, k, attnMask, 1 / Math.sqrt(headDim)), p);
   const attended = probs.bmm(v);
   const merged = attended.transpose(0, 1).contiguous().view([tgtLen * bsz, embedDim]);
   let out = project(merged, outProjWeight, outProjBias).view([tgtLen, bsz, -1]);

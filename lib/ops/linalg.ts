@@ -251,7 +251,8 @@ export function addmm(input: Tensor, m1: Tensor, m2: Tensor, options: { beta?: n
   }
   if (m1.shape[1] !== m2.shape[0]) throw cannotMultiply('addmm', m1, m2, m1.shape[1]!, m2.shape[0]!);
   const shape = [m1.shape[0]!, m2.shape[1]!];
-  const out = emptyTensor(shape, m1.dtype);
+  // Every element is written by the copy of the input (beta != 0) or by the GEMM (an inner dim of 0 writes nothing).
+  const out = beta === 0 && m1.shape[1] === 0 ? emptyTensor(shape, m1.dtype) : outputTensor(shape, m1.dtype);
   const inp = input.to(m1.dtype);
   if (beta !== 0) K.copy(out, inp.detach().expand(shape));
   gemm(out, m1, m2, alpha, beta);
