@@ -84,9 +84,11 @@ function dropoutWeights(x: Tensor, p: number): Tensor {
   return x.mul(noise);
 }
 
-/** x @ w^T + b over the last dim, as F.linear does for the projections: one addmm over the folded leading dims. */
-function project(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
-  const rows = x.reshape([-1, x.shape[x.dim() - 1]!]);
+/**
+ * x @ w^T + b over the last dim, as F.linear does for the projections: one addmm over the folded leading dims (`rows`,
+ * x as [-1, E], when the caller already has it).
+ */
+function project(x: Tensor, w: Tensor, b: Tensor | null, rows = x.reshape([-1, x.shape[x.dim() - 1]!])): Tensor {
   const out = b ? addmm(b, rows, w.t()) : mm(rows, w.t());
   return out.view([...x.shape.slice(0, -1), w.shape[0]!]);
 }
@@ -267,7 +269,8 @@ function inProjection(
       if (query === key) {
         // Three GEMMs rather than one chunked one: each result is contiguous, so the heads are views of it (the
         // chunks of one [L, N, 3E] product would each be copied to split them into heads).
-        return [project(query, ws[0]!, bs[0]!), project(query, ws[1]!, bs[1]!), project(query, ws[2]!, bs[2]!)];
+        const rows = query.reshape([-1, E]);
+        return [project(query, ws[0]!, bs[0]!, rows), project(query, ws[1]!, bs[1]!, rows), project(query, ws[2]!, bs[2]!, rows)];
       }
       const [kk, vv] = project(key, inProjWeight.narrow(0, E, 2 * E), inProjBias ? inProjBias.narrow(0, E, 2 * E) : null).chunk(2, -1) as [Tensor, Tensor];
       return [project(query, ws[0]!, bs[0]!), kk, vv];
