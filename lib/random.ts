@@ -8,7 +8,7 @@ import * as K from './backend/kernels';
 import type { FloatStorage } from './backend/kernels';
 import type { DTypeLike } from './dtype';
 import { DTYPES, checkDType, getDefaultDtype, isFloating } from './dtype';
-import { Tensor, defineMethods, emptyTensor } from './tensor';
+import { Tensor, defineMethods, emptyTensor, outputTensor } from './tensor';
 import { numelOf } from './shape';
 import {
   checkBool, checkFinite, checkFloating, checkInt, checkNumber, checkOptions, checkTensor, checkWritable, describe, parseSizeArgs,
@@ -143,7 +143,7 @@ function fillWith(x: Tensor, fill: (out: FloatStorage, offset: number, n: number
     fill(x.data as FloatStorage, x.offset, x.numel());
     return;
   }
-  const tmp = emptyTensor(x.shape, x.dtype, 'random');
+  const tmp = outputTensor(x.shape, x.dtype, undefined, 'random');
   fill(tmp.data as FloatStorage, 0, tmp.numel());
   x.copy_(tmp);
 }
@@ -188,7 +188,7 @@ export function randomInPlace(x: Tensor, from: number, to: number | undefined, g
     K.rngRandint(st, x.data as Int32Array, x.offset, x.numel(), lo, hi);
     return;
   }
-  const tmp = emptyTensor(x.shape, 'int32');
+  const tmp = outputTensor(x.shape, 'int32');
   K.rngRandint(st, tmp.data as Int32Array, 0, tmp.numel(), lo, hi);
   x.copy_(tmp);
 }
@@ -208,7 +208,7 @@ function floatResult(op: string, args: SizeArgs<RandomOptions>): { t: Tensor; op
   const dtype = options.dtype === undefined ? getDefaultDtype() : checkDType(op, options.dtype);
   if (!isFloating(dtype)) throw new TypeError(`${op}: expected a floating point dtype but received ${dtype}`);
   checkBool(op, 'requiresGrad', options.requiresGrad, false);
-  return { t: emptyTensor(shape, dtype, op), options };
+  return { t: outputTensor(shape, dtype, undefined, op), options };
 }
 
 /** Uniform samples in [0, 1). @example torch.rand(2, 3) */
@@ -277,7 +277,7 @@ export function randint(
   if (options.dtype !== undefined && checkDType('randint', options.dtype) !== 'int32') {
     throw new TypeError('randint: only int32 (int64) results are supported');
   }
-  const t = emptyTensor(parseSizeArgs('randint', [size]).shape, 'int32', 'randint');
+  const t = outputTensor(parseSizeArgs('randint', [size]).shape, 'int32', undefined, 'randint');
   K.rngRandint(gen('randint', options.generator).state, t.data as Int32Array, 0, numelOf(t.shape), low, high);
   return t;
 }
@@ -292,7 +292,7 @@ export function randperm(n: number, options: RandomOptions = {}): Tensor {
   // The addon's randperm (int32 result) takes n up to 2^31 - 1.
   checkInt('randperm', 'n', n, 0, 2 ** 31 - 1);
   const { generator } = checkOptions('randperm', options);
-  const t = emptyTensor([n], 'int32', 'randperm');
+  const t = outputTensor([n], 'int32', undefined, 'randperm');
   K.rngRandperm(gen('randperm', generator).state, t.data as Int32Array, 0, n);
   return t;
 }

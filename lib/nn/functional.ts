@@ -3,7 +3,7 @@
  * convolution and pooling re-exported from lib/ops.
  */
 import type { Tensor } from '../tensor';
-import { emptyTensor } from '../tensor';
+import { emptyTensor, outputTensor } from '../tensor';
 import * as ops from '../ops/pointwise';
 import { where } from '../ops/elementwise';
 import type { Generator } from '../random';
@@ -158,7 +158,7 @@ export function dropout(x: Tensor, p = 0.5, training = true, options: { generato
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
   // PyTorch: noise = empty_like(x).bernoulli_(1 - p); noise.div_(1 - p); x * noise
-  const noise = emptyTensor(x.shape, x.dtype).bernoulli_(1 - p, options);
+  const noise = outputTensor(x.shape, x.dtype).bernoulli_(1 - p, options);
   noGrad(() => noise.div_(1 - p));
   return x.mul(noise);
 }
@@ -177,7 +177,7 @@ export function dropout2d(input: Tensor, p = 0.5, training = true, options: { ge
   if (!training || p === 0) return input;
   const batched = input.dim() === 4;
   const shape = batched ? [input.shape[0]!, input.shape[1]!, 1, 1] : [input.shape[0]!, 1, 1];
-  const noise = emptyTensor(shape, input.dtype).bernoulli_(1 - p, options);
+  const noise = outputTensor(shape, input.dtype).bernoulli_(1 - p, options);
   noGrad(() => noise.div_(1 - p));
   return input.mul(noise);
 }

@@ -5,7 +5,7 @@
  * nn/functional.ts re-exports this file, so it takes nothing from there.
  */
 import type { Tensor } from '../tensor';
-import { emptyTensor, outputTensor } from '../tensor';
+import { outputTensor } from '../tensor';
 import * as K from '../backend/kernels';
 import type { FloatStorage } from '../backend/kernels';
 import { record } from '../autograd/record';
@@ -40,7 +40,8 @@ function attentionProbs(q: Tensor, k: Tensor, bias: Tensor | null, scale: number
   const shape = [...q.shape.slice(0, -1), last];
   const kt = k.transpose(-2, -1);
   const probs = noGrad(() => {
-    const out = bias ? emptyTensor(shape, q.dtype).copy_(bias) : outputTensor(shape, q.dtype);
+    const out = outputTensor(shape, q.dtype);
+    if (bias) out.copy_(bias);
     if (out.numel() === 0) return out;
     if (q.shape[q.dim() - 1] === 0) {
       if (!bias) out.fill_(0);
@@ -79,7 +80,7 @@ function attentionProbs(q: Tensor, k: Tensor, bias: Tensor | null, scale: number
 function dropoutWeights(x: Tensor, p: number): Tensor {
   if (p === 0) return x;
   if (p === 1) return x.mul(0);
-  const noise = emptyTensor(x.shape, x.dtype).bernoulli_(1 - p);
+  const noise = outputTensor(x.shape, x.dtype).bernoulli_(1 - p);
   noGrad(() => noise.div_(1 - p));
   return x.mul(noise);
 }
