@@ -130,7 +130,7 @@ double normal_double(uint32_t* state) {
 // version): theta is the product T(2 pi) * u2 and the last step one fused multiply-add, as there (PyTorch's AVX2
 // build fuses the double version's multiply-add too).
 template <typename T>
-void normal_fill_16(T* d, T mean, T std) {
+inline void normal_fill_16(T* d, T mean, T std) {
   const T two_pi = T(2.0 * kPi);
   for (int j = 0; j < 8; ++j) {
     const T u1 = T(1) - d[j];
@@ -167,6 +167,13 @@ void uniform(uint32_t* state, T* out, int64_t n, double from, double to) {
   uniform_fill(state, out, n, T(to) - T(from), T(from));
 }
 
+// normal_fill_16 on each whole block of 16 in out[0, n), built for AVX2 too so that std::fma is one instruction
+// rather than a libm call (the same bits either way: fma rounds once). The log and sincos calls stay scalar libm.
+template <typename T>
+TORCHLET_SIMD_CLONES void normal_fill_blocks(T* out, int64_t n, T mean, T std) {
+  for (int64_t i = 0; i + 16 <= n; i += 16) normal_fill_16(out + i, mean, std);
+}
+
 template <typename T>
 void normal(uint32_t* state, T* out, int64_t n, double mean, double std) {
   if (n < 16) {
@@ -180,7 +187,7 @@ void normal(uint32_t* state, T* out, int64_t n, double mean, double std) {
   }
   const T m = T(mean), s = T(std);
   uniform_fill(state, out, n, T(1), T(0));
-  for (int64_t i = 0; i + 16 <= n; i += 16) normal_fill_16(out + i, m, s);
+  normal_fill_blocks(out, n, m, s);
   if (n % 16 != 0) {
     // The tail: redraw the last 16 slots and transform them again, as PyTorch does.
     T* last = out + n - 16;
