@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -1381,6 +1382,150 @@ static void test_rnn() {
   test_rnn_case(RnnMode::lstm, true, true, false);
 }
 
+// ---- rng: the bulk MT19937 paths (rng_random_fill and the draws built on it) against std::mt19937, whose
+// seeding and output are the same MT19937 (torch.manual_seed(s) seeds it with the low 32 bits of s). ----
+// The 53-bit uniform of PyTorch's double draws: two outputs, high word first.
+static double rng_ref_u53(std::mt19937& ref) {
+  const uint64_t hi = ref(), lo = ref();
+  return std::ldexp(double(((hi << 32) | lo) & ((uint64_t(1) << 53) - 1)), -53);
+}
+
+// After some draws from state, its next single draw must be ref's next output: both streams are at one position.
+static bool rng_same_position(uint32_t* state, std::mt19937& ref) { return rng_random(state) == ref(); }
+
+static void test_rng_bulk() {
+  std::vector<uint32_t> state(kRngStateWords);
+  {
+    // The standard's check value: the 10000th output for the default seed 5489.
+    rng_seed(state.data(), 5489);
+    std::vector<uint32_t> out(10000);
+    rng_random_fill(state.data(), out.data(), 10000);
+    CHECK(out[9999] == 4123659995u);
+  }
+  // Single draws first (to every kind of offset into a 624-word block), then one bulk fill, then single draws.
+  const int64_t sizes[] = {0, 1, 2, 7, 8, 9, 16, 17, 33, 226, 227, 228, 396, 397, 398, 623, 624, 625, 1247, 1248,
+                           1249, 2047, 2048, 2049, 4097, 10000};
+  const int before[] = {0, 1, 5, 227, 397, 623, 624, 625, 1000};
+  int bad = 0;
+  for (int64_t n : sizes)
+    for (int pre : before) {
+      const uint32_t seed = uint32_t(n * 31 + pre);
+      rng_seed(state.data(), seed);
+      std::mt19937 ref(seed);
+      for (int i = 0; i < pre; ++i) bad += rng_random(state.data()) != ref();
+      std::vector<uint32_t> out(size_t(n) + 1, 0xdeadbeefu);
+      rng_random_fill(state.data(), out.data(), n);
+      for (int64_t i = 0; i < n; ++i) bad += out[i] != ref();
+      bad += out[n] != 0xdeadbeefu;  // nothing written past n
+      for (int i = 0; i < 3; ++i) bad += !rng_same_position(state.data(), ref);
+    }
+  CHECK(bad == 0);
+  {
+    // A long run of single and bulk draws interleaved at pseudo-random lengths.
+    rng_seed(state.data(), 20240607);
+    std::mt19937 ref(20240607);
+    uint32_t lcg = 12345;
+    std::vector<uint32_t> out(3000);
+    int mismatches = 0;
+    for (int step = 0; step < 200; ++step) {
+      lcg = lcg * 1664525u + 1013904223u;
+      const int64_t n = int64_t(lcg >> 8) % 3000;
+      if (step % 2) {
+        for (int64_t i = 0; i < n % 700; ++i) mismatches += rng_random(state.data()) != ref();
+      } else {
+        rng_random_fill(state.data(), out.data(), n);
+        for (int64_t i = 0; i < n; ++i) mismatches += out[i] != ref();
+      }
+    }
+    CHECK(mismatches == 0);
+  }
+  // bernoulli: out[i] = (u53 < p) in both dtypes, at several sizes and block offsets.
+  const double ps[] = {0, 1e-9, 0.1, 0.5, 0.9, 1};
+  for (double p : ps)
+    for (int64_t n : {1, 5, 311, 312, 313, 1023, 1024, 1025, 5000})
+      for (int pre : {0, 1, 623}) {
+        const uint32_t seed = uint32_t(n + pre + int(p * 1000));
+        std::vector<float> f(static_cast<size_t>(n));
+        std::vector<double> d(static_cast<size_t>(n));
+        rng_seed(state.data(), seed);
+        std::mt19937 ref(seed);
+        for (int i = 0; i < pre; ++i) ref();
+        for (int i = 0; i < pre; ++i) rng_random(state.data());
+        CHECK(rng_bernoulli(state.data(), DType::F32, f.data(), n, p));
+        CHECK(rng_bernoulli(state.data(), DType::F64, d.data(), n, p));
+        int wrong = 0;
+        for (int64_t i = 0; i < n; ++i) wrong += f[i] != (rng_ref_u53(ref) < p ? 1.0f : 0.0f);
+        for (int64_t i = 0; i < n; ++i) wrong += d[i] != (rng_ref_u53(ref) < p ? 1.0 : 0.0);
+        CHECK(wrong == 0);
+        CHECK(rng_same_position(state.data(), ref));
+      }
+  {
+    // p exactly one of the uniforms drawn: that draw is not below p, and is below the next double up.
+    std::mt19937 ref(7);
+    for (int i = 0; i < 1000; ++i) ref();
+    const double u = rng_ref_u53(ref);
+    std::vector<double> d(1);
+    for (double p : {u, std::nextafter(u, 2.0)}) {
+      rng_seed(state.data(), 7);
+      std::vector<uint32_t> skip(1000);
+      rng_random_fill(state.data(), skip.data(), 1000);  // 500 draw pairs: u is the 501st pair's uniform
+      CHECK(rng_bernoulli(state.data(), DType::F64, d.data(), 1, p));
+      CHECK(d[0] == (p == u ? 0.0 : 1.0));
+    }
+  }
+  // uniform(-2, 3): fma(u, span, from) with u of each dtype's precision (float: the low 24 bits of one draw).
+  for (int64_t n : {3, 624, 1025, 4099}) {
+    std::vector<float> f(static_cast<size_t>(n));
+    std::vector<double> d(static_cast<size_t>(n));
+    rng_seed(state.data(), static_cast<uint32_t>(n));
+    std::mt19937 ref(static_cast<uint32_t>(n));
+    CHECK(rng_uniform(state.data(), DType::F32, f.data(), n, -2, 3));
+    CHECK(rng_uniform(state.data(), DType::F64, d.data(), n, -2, 3));
+    int wrong = 0;
+    for (int64_t i = 0; i < n; ++i) wrong += f[i] != std::fma(std::ldexp(float(ref() & 0xffffffu), -24), 5.0f, -2.0f);
+    for (int64_t i = 0; i < n; ++i) wrong += d[i] != std::fma(rng_ref_u53(ref), 5.0, -2.0);
+    CHECK(wrong == 0);
+    CHECK(rng_same_position(state.data(), ref));
+  }
+  // normal (n >= 16) draws n uniforms, and 16 more for a partial last block of 16.
+  for (int64_t n : {16, 37, 2049}) {
+    std::vector<float> f(static_cast<size_t>(n));
+    std::vector<double> d(static_cast<size_t>(n));
+    rng_seed(state.data(), 3);
+    std::mt19937 ref(3);
+    CHECK(rng_normal(state.data(), DType::F32, f.data(), n, 0, 1));
+    CHECK(rng_normal(state.data(), DType::F64, d.data(), n, 0, 1));
+    const int64_t draws = n + (n % 16 ? 16 : 0);
+    for (int64_t i = 0; i < 3 * draws; ++i) ref();
+    CHECK(rng_same_position(state.data(), ref));
+  }
+  {
+    // randint: one draw modulo the range below 2^32, a 64-bit pair modulo 2^32 at it.
+    const int64_t n = 3001;
+    std::vector<int32_t> small(n), wide(n);
+    rng_seed(state.data(), 11);
+    std::mt19937 ref(11);
+    rng_randint(state.data(), small.data(), n, -5, 12);
+    rng_randint(state.data(), wide.data(), n, INT32_MIN, int64_t(INT32_MAX) + 1);
+    int wrong = 0;
+    for (int64_t i = 0; i < n; ++i) wrong += small[i] != int32_t(int64_t(ref() % 17u) - 5);
+    for (int64_t i = 0; i < n; ++i) {
+      const uint64_t hi = ref(), lo = ref();
+      wrong += wide[i] != int32_t(int64_t(((hi << 32) | lo) % (uint64_t(1) << 32)) + INT32_MIN);
+    }
+    CHECK(wrong == 0);
+    CHECK(rng_same_position(state.data(), ref));
+    // randperm: Fisher-Yates from the front, position i swapped with i + draw % (n - i).
+    std::vector<int32_t> perm(n), want(n);
+    rng_randperm(state.data(), perm.data(), n);
+    for (int64_t i = 0; i < n; ++i) want[i] = int32_t(i);
+    for (int64_t i = 0; i + 1 < n; ++i) std::swap(want[i], want[i + int64_t(ref() % uint64_t(n - i))]);
+    CHECK(perm == want);
+    CHECK(rng_same_position(state.data(), ref));
+  }
+}
+// ---- end rng ----
+
 int main() {
   test_binary_broadcast();
   test_transposed_copy();
@@ -1406,6 +1551,7 @@ int main() {
   test_memops();
   test_fused();
   test_rnn();
+  test_rng_bulk();
   // n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow
   test_conv_both({3, 4, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2, 4, 4});   // stride, padding, dilation, groups
   test_conv_both({40, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5, 5});  // many images: several tiles and a partial one

@@ -230,6 +230,8 @@ bool adam_step(DType t, void* p, const void* g, void* m, void* v, void* vmax, in
 constexpr int kRngStateWords = 630;
 void rng_seed(uint32_t* state, uint64_t seed);
 uint32_t rng_random(uint32_t* state);
+// The next n outputs of rng_random, generated a block at a time (the same stream as n calls, interleaving freely).
+void rng_random_fill(uint32_t* state, uint32_t* out, int64_t n);
 // Fill out[0, n) of floating dtype t with PyTorch's streams for that dtype (float64 draws 53-bit uniforms); return
 // false for other dtypes.
 bool rng_uniform(uint32_t* state, DType t, void* out, int64_t n, double from, double to);
