@@ -4,7 +4,9 @@
  * an MLP 784-512-512-10 (670k parameters, 2.7 MB of gradients: two buckets, 1 MB then the rest) trained with SGD
  * on a global batch of 256, as 1 process of 1 thread (plain training on the whole batch) and as 2 DDP ranks of
  * 1 thread each (128 per rank, Gloo on loopback), for torchlet and for PyTorch 1.13 (Debian's python3-torch, same
- * setup). Every configuration runs in fresh processes, the configurations taking turns round after round.
+ * setup). Every configuration runs in fresh processes, the configurations taking turns round after round; torchlet's
+ * DDP ranks start as bin/torchlet-run starts them (its node flags). Beside step times, each configuration reports CPU
+ * milliseconds per step per rank (all threads), which other load on the machine moves far less.
  * scaling = throughput of 2 ranks / throughput of 1 process; goal: torchlet's scaling >= PyTorch's.
  *
  * This file is also the torchlet rank: `TORCHLET_DDP_BENCH=1 node bench/ddp.js WORLD BATCH WARMUP STEPS`.
@@ -15,6 +17,7 @@ const { freePort } = require('./ports');
 const path = require('path');
 
 const { summarize } = require('./stats');
+const { nodeFlags } = require('../bin/torchlet-run');
 
 const PYTHON = '/usr/bin/python3';
 const GLOBAL_BATCH = 256;
@@ -98,7 +101,8 @@ async function runSide(side, world, warmup, steps) {
       ...(side === 'pytorch-tuned' ? { GLIBC_TUNABLES: TUNED } : {}),
     };
     const child = side === 'torchlet'
-      ? spawn(process.execPath, [__filename, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      // DDP ranks get the node flags torchlet-run gives a rank of 1 thread; the single process runs as plain node.
+      ? spawn(process.execPath, [...(world > 1 ? nodeFlags(env) : []), __filename, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn(PYTHON, ['-c', PYTORCH_RANK, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
