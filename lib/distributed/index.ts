@@ -409,16 +409,17 @@ function submit(s: Submission): Work | undefined {
     return undefined;
   }
   const keep = [s.inputs, s.outputs];
-  let pending: PendingWork | null = null;
+  let settle: (error: string | null) => void = () => {};
   const promise = new Promise<void>((resolve, reject) => {
-    pending = start(s, (error) => {
+    settle = (error) => {
       keep.length = 0;
       if (error === null) resolve();
       else reject(new Error(error));
-    });
+    };
   });
   promise.catch(() => {}); // wait() reports the error when nobody awaits the promise
-  return new Work(INTERNAL, pending!, promise);
+  // Outside the promise's executor, so that a bad argument throws here rather than rejecting.
+  return new Work(INTERNAL, start(s, (error) => settle(error)), promise);
 }
 
 /**
