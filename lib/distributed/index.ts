@@ -456,7 +456,8 @@ export interface PendingWork {
 export function startAllReduce(tensor: Tensor, group?: ProcessGroup): PendingWork {
   const k = 'allReduce';
   const grp = groupOf(k, group);
-  return start({ kind: k, group: grp, op: reduceOp(k, ReduceOp.SUM, tensor), dtype: tensor.dtype, inputs: [], outputs: [buffer(k, 'tensor', tensor)] });
+  const out = buffer(k, 'tensor', tensor);
+  return start({ kind: k, group: grp, op: reduceOp(k, ReduceOp.SUM, tensor), dtype: tensor.dtype, inputs: [], outputs: [out] });
 }
 
 function asyncFlag(op: string, o: CollectiveOptions): boolean | undefined {
