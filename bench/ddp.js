@@ -4,7 +4,9 @@
  * an MLP 784-512-512-10 (670k parameters, 2.7 MB of gradients: two buckets, 1 MB then the rest) trained with SGD
  * on a global batch of 256, as 1 process of 1 thread (plain training on the whole batch) and as 2 DDP ranks of
  * 1 thread each (128 per rank, Gloo on loopback), for torchlet and for PyTorch 1.13 (Debian's python3-torch, same
- * setup). Every configuration runs in fresh processes, the configurations taking turns round after round.
+ * setup). Every configuration runs in fresh processes, the configurations taking turns round after round; torchlet's
+ * DDP ranks start as bin/torchlet-run starts them (its node flags). Beside step times, each configuration reports CPU
+ * milliseconds per step per rank (all threads), which other load on the machine moves far less.
  * scaling = throughput of 2 ranks / throughput of 1 process; goal: torchlet's scaling >= PyTorch's.
  *
  * This file is also the torchlet rank: `TORCHLET_DDP_BENCH=1 node bench/ddp.js WORLD BATCH WARMUP STEPS`.
@@ -15,6 +17,7 @@ const { freePort } = require('./ports');
 const path = require('path');
 
 const { summarize } = require('./stats');
+const { nodeFlags } = require('../bin/torchlet-run');
 
 const PYTHON = '/usr/bin/python3';
 const GLOBAL_BATCH = 256;
@@ -39,15 +42,18 @@ x = torch.rand(batch, 784)
 y = torch.randint(0, 10, (batch,))
 times = []
 for i in range(warmup + steps):
+    if i == warmup:
+        cpu0 = time.process_time()
     t0 = time.perf_counter()
     opt.zero_grad()
     F.cross_entropy(model(x), y).backward()
     opt.step()
     if i >= warmup:
         times.append((time.perf_counter() - t0) * 1e3)
+cpu = (time.process_time() - cpu0) * 1e3 / steps
 if world > 1:
     dist.destroy_process_group()
-print(json.dumps({'times': times}), flush=True)
+print(json.dumps({'times': times, 'cpu': cpu}), flush=True)
 `;
 
 /** The torchlet rank: the same loop. */
@@ -65,19 +71,25 @@ async function rankMain(world, batch, warmup, steps) {
   const x = torch.rand(batch, 784);
   const y = torch.randint(0, 10, [batch]);
   const times = [];
+  let cpu0 = process.cpuUsage();
   for (let i = 0; i < warmup + steps; i++) {
+    if (i === warmup) cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     opt.zeroGrad();
     nn.functional.crossEntropy(model.forward(x), y).backward();
     opt.step();
     if (i >= warmup) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
+  const cpu = process.cpuUsage(cpu0);
   if (world > 1) torch.distributed.destroyProcessGroup();
-  console.log(JSON.stringify({ times }));
+  console.log(JSON.stringify({ times, cpu: (cpu.user + cpu.system) / 1e3 / steps }));
 }
 
 
-/** Runs `world` ranks of one side; resolves with rank 0's step times (the ranks wait for each other every step). */
+/**
+ * Runs `world` ranks of one side; resolves with rank 0's step times (the ranks wait for each other every step) and
+ * the ranks' mean CPU milliseconds per step (all threads of a rank: compute, communication, GC).
+ */
 async function runSide(side, world, warmup, steps) {
   const port = await freePort();
   const batch = GLOBAL_BATCH / world;
@@ -89,7 +101,8 @@ async function runSide(side, world, warmup, steps) {
       ...(side === 'pytorch-tuned' ? { GLIBC_TUNABLES: TUNED } : {}),
     };
     const child = side === 'torchlet'
-      ? spawn(process.execPath, [__filename, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      // DDP ranks get the node flags torchlet-run gives a rank of 1 thread; the single process runs as plain node.
+      ? spawn(process.execPath, [...(world > 1 ? nodeFlags(env) : []), __filename, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn(PYTHON, ['-c', PYTORCH_RANK, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -100,10 +113,11 @@ async function runSide(side, world, warmup, steps) {
       clearTimeout(killer);
       const line = out.trim().split('\n').pop();
       if (code !== 0 || !line) reject(new Error(`${side} rank ${rank} of ${world} exited with ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
-      else resolve(JSON.parse(line).times);
+      else resolve(JSON.parse(line));
     });
   }));
-  return (await Promise.all(runs))[0];
+  const results = await Promise.all(runs);
+  return { times: results[0].times, cpu: results.reduce((a, r) => a + r.cpu, 0) / world };
 }
 
 /**
@@ -121,14 +135,20 @@ async function run({ quick = false } = {}) {
   const warmup = quick ? 2 : 5;
   const steps = quick ? 5 : 20;
   const times = { torchlet: { 1: [], 2: [] }, pytorch: { 1: [], 2: [] }, 'pytorch-tuned': { 1: [], 2: [] } };
+  // CPU ms per step of a rank, one figure per run: unlike step times, barely moved by other load on the machine.
+  const cpus = { torchlet: { 1: [], 2: [] }, pytorch: { 1: [], 2: [] }, 'pytorch-tuned': { 1: [], 2: [] } };
+  const record = (side, world, r) => {
+    times[side][world].push(...r.times);
+    cpus[side][world].push(r.cpu);
+  };
   for (let r = 0; r < rounds; r++) {
     for (const world of [1, 2]) {
-      times.torchlet[world].push(...(await runSide('torchlet', world, warmup, steps)));
+      record('torchlet', world, await runSide('torchlet', world, warmup, steps));
       if (!withPyTorch) continue;
       // PyTorch as installed and with the tuned allocator; the faster configuration is the baseline.
       for (const side of ['pytorch', 'pytorch-tuned']) {
         try {
-          times[side][world].push(...(await runSide(side, world, warmup, steps)));
+          record(side, world, await runSide(side, world, warmup, steps));
         } catch (e) {
           console.error(`DDP bench: ${side} side failed: ${e.message}`);
         }
@@ -145,6 +165,7 @@ async function run({ quick = false } = {}) {
   const rows = [1, 2].map((world) => {
     const tl = stat(times.torchlet[world]);
     const py = stat(times[best][world]);
+    const cpu = (k) => (cpus[k][world].length ? summarize(cpus[k][world]).median : null);
     return {
       pytorch_config: best === 'pytorch-tuned' ? `GLIBC_TUNABLES=${TUNED}` : 'as installed',
       pytorch_installed_ms: stat(times.pytorch[world]),
@@ -156,6 +177,8 @@ async function run({ quick = false } = {}) {
       pytorch_ms: py,
       torchlet_images_per_s: ips(tl),
       pytorch_images_per_s: ips(py),
+      torchlet_cpu_ms_per_step: cpu('torchlet'),
+      pytorch_cpu_ms_per_step: cpu(best),
       ratio: py ? py.median / tl.median : null,
     };
   });
@@ -164,6 +187,7 @@ async function run({ quick = false } = {}) {
   const pyScaling = scale('pytorch');
   const side = (k, w) => stat(times[k][w]);
   const scaling = (k) => (side(k, 1) && side(k, 2) ? side(k, 1).median / side(k, 2).median : null);
+  const cpuScaling = (k) => (cpus[k][1].length && cpus[k][2].length ? summarize(cpus[k][1]).median / summarize(cpus[k][2]).median : null);
   rows.push({
     workload: `DDP scaling, 2 ranks / 1 process (torchlet ${tlScaling?.toFixed(2) ?? 'n/a'}x, PyTorch ${pyScaling?.toFixed(2) ?? 'n/a'}x)`,
     threads: 1,
@@ -171,6 +195,9 @@ async function run({ quick = false } = {}) {
     pytorch_scaling: pyScaling,
     pytorch_installed_scaling: scaling('pytorch'),
     pytorch_tuned_scaling: scaling('pytorch-tuned'),
+    // Scaling if each rank had a core to itself: 1-process CPU per step / a rank's CPU per step.
+    torchlet_cpu_scaling: cpuScaling('torchlet'),
+    pytorch_cpu_scaling: cpuScaling(best),
     // The goal: torchlet's scaling at least PyTorch's (ratio >= 1).
     ratio: tlScaling && pyScaling ? tlScaling / pyScaling : null,
   });
@@ -185,9 +212,12 @@ function print(rows) {
     if (r.torchlet_scaling !== undefined) {
       const both = `PyTorch as installed ${r.pytorch_installed_scaling?.toFixed(2) ?? 'n/a'}x, tuned allocator ${r.pytorch_tuned_scaling?.toFixed(2) ?? 'n/a'}x`;
       console.log(`${r.workload}: ratio ${r.ratio?.toFixed(3) ?? 'n/a'} (goal >= 1); ${both}`);
+      const c = (v) => v?.toFixed(2) ?? 'n/a';
+      console.log(`  CPU scaling (1-process CPU per step / a rank's, load-independent): torchlet ${c(r.torchlet_cpu_scaling)}x, PyTorch ${c(r.pytorch_cpu_scaling)}x`);
     } else {
       const img = (v) => (v ? `${Math.round(v)} img/s` : 'n/a');
-      console.log(`${r.workload.padEnd(72)} torchlet ${f(r.torchlet_ms)}ms ${img(r.torchlet_images_per_s).padEnd(12)} PyTorch ${f(r.pytorch_ms)}ms ${img(r.pytorch_images_per_s)} (${r.pytorch_config}; installed ${r.pytorch_installed_ms?.median.toFixed(2) ?? 'n/a'}, tuned ${r.pytorch_tuned_ms?.median.toFixed(2) ?? 'n/a'} ms)`);
+      const cpu = `CPU/step/rank torchlet ${r.torchlet_cpu_ms_per_step?.toFixed(2) ?? 'n/a'}, PyTorch ${r.pytorch_cpu_ms_per_step?.toFixed(2) ?? 'n/a'} ms`;
+      console.log(`${r.workload.padEnd(72)} torchlet ${f(r.torchlet_ms)}ms ${img(r.torchlet_images_per_s).padEnd(12)} PyTorch ${f(r.pytorch_ms)}ms ${img(r.pytorch_images_per_s)} (${r.pytorch_config}; installed ${r.pytorch_installed_ms?.median.toFixed(2) ?? 'n/a'}, tuned ${r.pytorch_tuned_ms?.median.toFixed(2) ?? 'n/a'} ms); ${cpu}`);
     }
   }
 }

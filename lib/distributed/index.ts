@@ -15,7 +15,7 @@ import { Tensor } from '../tensor';
 import { shapeStr } from '../shape';
 import { checkInt, checkOptions, checkTensor, describe } from '../validate';
 import { DTYPE_CODES, KINDS, REDUCE_OPS, loadGloo } from '../backend/native/gloo';
-import type { GlooBinding, NativeGroupOptions, WorkHandle } from '../backend/native/gloo';
+import type { GlooBinding, NativeGroupOptions } from '../backend/native/gloo';
 import type { Storage } from '../dtype';
 
 /**
@@ -94,8 +94,7 @@ export class Work {
   /** @internal */
   constructor(
     token: typeof INTERNAL,
-    private readonly gloo: GlooBinding,
-    private readonly handle: WorkHandle,
+    private readonly pending: PendingWork,
     promise: Promise<void>,
   ) {
     checkInternal('Work', token, 'collectives called with { asyncOp: true } return one');
@@ -107,13 +106,12 @@ export class Work {
    * @throws Error when the operation failed (a peer exited, a timeout), naming the op and the peer.
    */
   wait(): void {
-    const error = this.gloo.wait(this.handle);
-    if (error !== null) throw new Error(error);
+    this.pending.wait();
   }
 
   /** Whether the operation has finished (successfully or not). */
   isCompleted(): boolean {
-    return this.gloo.isCompleted(this.handle);
+    return this.pending.isCompleted();
   }
 }
 
@@ -400,25 +398,66 @@ interface Submission {
 
 /**
  * Queues one operation on the group's thread. The closure holds the buffers (and so the tensors' storage) until
- * the operation has finished. Without asyncOp, waits for it here.
+ * the operation has finished. Without asyncOp, waits for it here: then the addon gets no callback, so nothing is
+ * left for the event loop to run (a training loop that never yields would otherwise pile up one promise, one
+ * callback and one thread-safe function per collective, and the growing old generation makes V8 run a major GC
+ * every few steps on the threads the other ranks need).
  */
 function submit(s: Submission): Work | undefined {
-  const g = current(s.kind).gloo;
-  if (s.group.rank < 0) throw new RangeError(`${s.kind}: this process (rank ${state!.world.rank}) is not a member of the group`);
+  if (!s.asyncOp) {
+    start(s).wait(); // s holds the buffers until wait() returns
+    return undefined;
+  }
   const keep = [s.inputs, s.outputs];
-  let handle: WorkHandle | null = null;
+  let settle: (error: string | null) => void = () => {};
   const promise = new Promise<void>((resolve, reject) => {
-    handle = g.run(s.group.id, KINDS.indexOf(s.kind), s.op ?? 0, s.root ?? 0, DTYPE_CODES[s.dtype]!, s.inputs, s.outputs, 0, (error) => {
+    settle = (error) => {
       keep.length = 0;
       if (error === null) resolve();
       else reject(new Error(error));
-    });
+    };
   });
   promise.catch(() => {}); // wait() reports the error when nobody awaits the promise
-  const work = new Work(INTERNAL, g, handle!, promise);
-  if (s.asyncOp) return work;
-  work.wait();
-  return undefined;
+  // Outside the promise's executor, so that a bad argument throws here rather than rejecting.
+  return new Work(INTERNAL, start(s, (error) => settle(error)), promise);
+}
+
+/**
+ * Queues one operation on the group's thread; done(error | null) runs on the event loop once it has finished. Without
+ * done the addon queues no JS call at all: the caller keeps the buffers alive until it has waited.
+ */
+function start(s: Submission, done?: (error: string | null) => void): PendingWork {
+  const g = current(s.kind).gloo;
+  if (s.group.rank < 0) throw new RangeError(`${s.kind}: this process (rank ${state!.world.rank}) is not a member of the group`);
+  const handle = g.run(s.group.id, KINDS.indexOf(s.kind), s.op ?? 0, s.root ?? 0, DTYPE_CODES[s.dtype]!, s.inputs, s.outputs, 0, done);
+  return {
+    wait(): void {
+      const error = g.wait(handle);
+      if (error !== null) throw new Error(error);
+    },
+    isCompleted: () => g.isCompleted(handle),
+  };
+}
+
+/**
+ * @internal An operation only ever waited for (DistributedDataParallel's buckets): no promise and no callback for
+ * the event loop (see submit). Its caller keeps the tensors alive until wait() has returned.
+ */
+export interface PendingWork {
+  /** Blocks until the operation has finished; throws its error. */
+  wait(): void;
+  isCompleted(): boolean;
+}
+
+/**
+ * @internal allReduce(tensor, { group, asyncOp: true }) (a sum) for DistributedDataParallel, returning a
+ * PendingWork instead of a Work (see submit). tensor: a contiguous float32, float64 or int32 tensor.
+ */
+export function startAllReduce(tensor: Tensor, group?: ProcessGroup): PendingWork {
+  const k = 'allReduce';
+  const grp = groupOf(k, group);
+  const out = buffer(k, 'tensor', tensor);
+  return start({ kind: k, group: grp, op: reduceOp(k, ReduceOp.SUM, tensor), dtype: tensor.dtype, inputs: [], outputs: [out] });
 }
 
 function asyncFlag(op: string, o: CollectiveOptions): boolean | undefined {

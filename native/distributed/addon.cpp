@@ -212,13 +212,16 @@ class Addon : public Napi::Addon<Addon> {
     return info.Env().Undefined();
   }
 
-  // run(group, kind, op, root, dtype, inputs, outputs, timeoutMs, callback) -> work handle.
+  // run(group, kind, op, root, dtype, inputs, outputs, timeoutMs, callback) -> work handle. Without a callback
+  // (undefined) the caller must keep the buffers alive and wait for the work itself: nothing reaches the event loop,
+  // so a synchronous training loop that never yields leaves no pending JS callbacks (and their objects) behind.
   Napi::Value Run(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     for (int i = 0; i < 5; ++i) {
       if (!info[i].IsNumber()) throw_type(env, "run: expected (group, kind, op, root, dtype, inputs, outputs, timeout, callback)");
     }
-    if (!info[8].IsFunction()) throw_type(env, "run: expected a callback");
+    // No callback (undefined): the work is only waited for, so no JS call is queued when it completes.
+    if (!info[8].IsFunction() && !info[8].IsUndefined()) throw_type(env, "run: expected a callback or undefined");
     auto it = groups_.find(info[0].As<Napi::Number>().Int32Value());
     if (it == groups_.end()) throw_range(env, "run: the process group has been destroyed");
     const int kind = info[1].As<Napi::Number>().Int32Value();
@@ -238,7 +241,8 @@ class Addon : public Napi::Addon<Addon> {
     c.timeout_ms = info[7].IsNumber() ? info[7].As<Napi::Number>().Int64Value() : 0;
     check_sizes(env, c, it->second->size(), it->second->rank());
     auto work = std::make_shared<Work>();
-    auto done = completion(env, info[8].As<Napi::Function>(), work);
+    auto done = info[8].IsFunction() ? completion(env, info[8].As<Napi::Function>(), work)
+                                     : ProcessGroup::Done([work](const std::string& error) { work->finish(error); });
     if (p2p) it->second->post(std::move(c), std::move(done));
     else it->second->enqueue(std::move(c), std::move(done));
     return Napi::External<WorkRef>::New(env, new WorkRef(work), [](Napi::Env, WorkRef* w) { delete w; });

@@ -20,6 +20,7 @@
 
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -341,6 +342,7 @@ ProcessGroup::~ProcessGroup() {
 
 void ProcessGroup::start(Done done) {
   thread_ = std::thread([this] { loop(); });
+  pthread_setname_np(thread_.native_handle(), "torchlet-gloo");  // how perf and /proc name it
   auto ready = ready_;
   push({[this] { rendezvous(); }, [ready, done](const std::string& error) {
           ready->finish(error);

@@ -62,6 +62,23 @@ describe('torchlet-run', () => {
     expect(lines(kept.out)[0]).toMatchObject({ OMP_NUM_THREADS: '3', OPENBLAS_NUM_THREADS: '3', MASTER_ADDR: '127.0.0.1', MASTER_PORT: '29500' });
   });
 
+  test("sizes each rank's V8 helper pool like its other thread pools, unless NODE_OPTIONS sets one", async () => {
+    const script = path.join(dir, 'flags.js');
+    fs.writeFileSync(script, 'console.log(JSON.stringify({ RANK: process.env.RANK, flags: process.execArgv.join(" ") }));');
+    const env = launcherEnv();
+    delete env.NODE_OPTIONS;
+    const threads = Math.max(1, Math.floor(os.cpus().length / 2));
+    const r = await launch(['--nproc-per-node', '2', script], env);
+    expect(r.code).toBe(0);
+    expect(lines(r.out).map((l) => l.flags)).toEqual([`--v8-pool-size=${threads}`, `--v8-pool-size=${threads}`]);
+    // The thread count the user set decides; a pool size in NODE_OPTIONS is left alone.
+    const three = await launch(['--nproc-per-node', '1', script], { ...env, OMP_NUM_THREADS: '3' });
+    expect(lines(three.out)[0]!.flags).toBe('--v8-pool-size=3');
+    const own = await launch(['--nproc-per-node', '1', script], { ...env, NODE_OPTIONS: '--v8-pool-size=2' });
+    expect(own.code).toBe(0);
+    expect(lines(own.out)[0]!.flags).toBe('');
+  });
+
   test("stops every rank when one fails and exits with that rank's code", async () => {
     const script = path.join(dir, 'fail.js');
     const marker = path.join(dir, 'survivor-finished');

@@ -38,10 +38,13 @@ export interface GlooBinding {
   /** Starts a group whose thread first runs the rendezvous; done(error | null) reports it. */
   newGroup(options: NativeGroupOptions, done: (error: string | null) => void): number;
   destroyGroup(group: number): void;
-  /** Queues one operation on the group's thread (kind, op: codes of KINDS and REDUCE_OPS; dtype: of DTYPE_CODES). */
+  /**
+   * Queues one operation on the group's thread (kind, op: codes of KINDS and REDUCE_OPS; dtype: of DTYPE_CODES).
+   * Without done the work is only waited for: no JS call is queued when it completes.
+   */
   run(
     group: number, kind: number, op: number, root: number, dtype: number, inputs: Storage[], outputs: Storage[],
-    timeout: number, done: (error: string | null) => void,
+    timeout: number, done: ((error: string | null) => void) | undefined,
   ): WorkHandle;
   /** Blocks until the operation is done; its error, or null. */
   wait(work: WorkHandle): string | null;

@@ -19,7 +19,7 @@ import '../../autograd/grad';
 import { cat } from '../../ops/movement';
 import { zeros } from '../../ops/creation';
 import * as dist from '../../distributed';
-import type { ProcessGroup, Work } from '../../distributed';
+import type { PendingWork, ProcessGroup } from '../../distributed';
 import { Module } from '../modules/module';
 import type { Parameter } from '../parameter';
 import { checkBool, checkOptions, describe } from '../../validate';
@@ -92,7 +92,7 @@ interface Bucket {
   views: Tensor[];
   /** Gradients still to arrive this iteration. */
   pending: number;
-  work: Work | null;
+  work: PendingWork | null;
 }
 
 /** Every tensor in a forward result (nested arrays, plain objects, Maps), as PyTorch's _find_tensors. */
@@ -136,7 +136,7 @@ function broadcastCoalesced(tensors: readonly Tensor[], src: number, group: Proc
   noGrad(() => {
     for (const list of byDtype.values()) {
       const flat = cat(list.map((t) => t.reshape([-1])));
-      dist.broadcast(flat, { src, group, asyncOp: true })!.wait();
+      dist.broadcast(flat, { src, group });
       let at = 0;
       for (const t of list) {
         t.copy_(flat.narrow(0, at, t.numel()).view(t.shape));
@@ -169,7 +169,7 @@ class Reducer {
   hasRebuiltBuckets = false;
   /** findUnusedParameters: 1 where a parameter got a gradient on this rank, allreduced to "on any rank". */
   private localUsed: Tensor;
-  private localUsedWork: Work | null = null;
+  private localUsedWork: PendingWork | null = null;
   private readonly world: number;
   private readonly names: string[];
 
@@ -226,7 +226,7 @@ class Reducer {
     const order = noGrad(() => {
       const t = zeros([this.rebuiltOrder.length], { dtype: 'int32' });
       t.data.set(this.rebuiltOrder);
-      dist.broadcast(t, { src: 0, group: this.group, asyncOp: true })!.wait();
+      dist.broadcast(t, { src: 0, group: this.group });
       return Array.from(t.data as Int32Array);
     });
     const tensors = order.map((i) => ({ numel: this.params[i]!.numel(), dtype: this.params[i]!.dtype }));
@@ -291,7 +291,7 @@ class Reducer {
     });
     if (--bucket.pending === 0) this.markBucketReady(b);
     if (this.nextBucket === this.buckets.length) {
-      if (this.findUnused) this.localUsedWork = dist.allReduce(this.localUsed, { group: this.group, asyncOp: true })!;
+      if (this.findUnused) this.localUsedWork = dist.startAllReduce(this.localUsed, this.group);
       queueCallback(() => this.finalizeBackward());
     }
   }
@@ -301,7 +301,7 @@ class Reducer {
     if (b > this.nextBucket) return;
     for (; this.nextBucket < this.buckets.length && this.buckets[this.nextBucket]!.pending === 0; this.nextBucket++) {
       const bucket = this.buckets[this.nextBucket]!;
-      bucket.work = dist.allReduce(bucket.buffer, { op: dist.ReduceOp.SUM, group: this.group, asyncOp: true })!;
+      bucket.work = dist.startAllReduce(bucket.buffer, this.group);
     }
   }
 
@@ -437,7 +437,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     const [lo, hi] = [dist.ReduceOp.MIN, dist.ReduceOp.MAX].map((op) => {
       const t = noGrad(() => zeros([3], { dtype: 'float64' }));
       t.data.set(mine);
-      dist.allReduce(t, { op, group: this.processGroup, asyncOp: true })!.wait();
+      dist.allReduce(t, { op, group: this.processGroup });
       return Array.from(t.data as Float64Array);
     });
     if (lo!.some((v, i) => v !== hi![i])) {
