@@ -17,10 +17,33 @@ const torch = require('..');
 
 const root = path.join(__dirname, '..');
 
-/** The example is TypeScript: loaded through ts-node, over the same compiled torchlet as this process. */
+/**
+ * The example is TypeScript: it runs here as deployed, compiled to JavaScript (in a temporary directory, over the
+ * same compiled torchlet as this process). Under ts-node the training worker would load the TypeScript compiler too,
+ * and every garbage collection of the worker (about one per training step: tensor storage is external memory) would
+ * mark its objects on V8's helper threads, which compete with the main thread for the cores.
+ */
 function loadExample() {
-  require('ts-node').register({ transpileOnly: true, project: path.join(root, 'examples', 'tsconfig.json') });
-  return { ...require('../examples/server/server'), ...require('../examples/mnist_data') };
+  const ts = require('typescript');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchlet-bench-server-'));
+  const dist = path.join(root, 'dist');
+  for (const file of ['server/server.ts', 'server/train.ts', 'mnist_cnn.ts', 'mnist_data.ts']) {
+    const source = fs.readFileSync(path.join(root, 'examples', file), 'utf8');
+    const { outputText } = ts.transpileModule(source, {
+      fileName: file,
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, esModuleInterop: true },
+    });
+    // torchlet and the packages the examples use resolve from the repository, not from the temporary directory.
+    const js = outputText.replace(/require\((["'])([^"']+)\1\)/g, (m, q, id) => {
+      if (/^(\.\.\/)+dist$/.test(id)) return `require(${JSON.stringify(dist)})`;
+      return id.startsWith('.') || require('module').isBuiltin(id) ? m : `require(${JSON.stringify(require.resolve(id, { paths: [root] }))})`;
+    });
+    const out = path.join(dir, 'examples', file.replace(/\.ts$/, '.js'));
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, js);
+  }
+  const example = { ...require(path.join(dir, 'examples', 'server', 'server.js')), ...require(path.join(dir, 'examples', 'mnist_data.js')) };
+  return { ...example, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** The digits, parsed from the `mnist` package once and cached as safetensors (parsing its JSON takes seconds). */
@@ -149,7 +172,7 @@ function row(workload, mode, windows, aloneRate) {
  * both alike); then training on the main thread under the same load. Medians over the windows.
  */
 async function run({ quick = false }) {
-  const { startServer, loadDigits } = loadExample();
+  const { startServer, loadDigits, cleanup } = loadExample();
   const d = digits(loadDigits);
   const body = JSON.stringify({ images: [d.X.select(0, 0).tolist()] });
   const before = torch.getNumThreads();
@@ -190,11 +213,12 @@ async function run({ quick = false }) {
     await client.close();
     await service.close();
     torch.setNumThreads(before);
+    cleanup();
   }
 }
 
 function print(rows) {
-  console.log('\nexample service (examples/server) under /predict load (50/s from a loopback client process) while training the MNIST CNN (1 thread each)');
+  console.log('\nexample service (examples/server, compiled to JavaScript) under /predict load (50/s from a loopback client process) while training the MNIST CNN (1 thread each)');
   console.log('scenario                                                   req   p50 ms   p99 ms  loop p99 ms  loop max ms  steps/s  vs alone');
   const f = (v, w = 8) => (v === null || v === undefined ? 'n/a' : v.toFixed(2)).padStart(w);
   for (const r of rows) {
