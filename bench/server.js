@@ -231,4 +231,4 @@ function print(rows) {
   }
 }
 
-module.exports = { run, print };
+module.exports = { run, print, loadExample };
