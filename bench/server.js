@@ -7,7 +7,7 @@
  * throughput in the same window, against the worker training alone.
  * Goals: p99 /predict latency under 10 ms with the worker, and training throughput within 15% of training alone.
  */
-const { spawn } = require('child_process');
+const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -24,24 +24,26 @@ const root = path.join(__dirname, '..');
  * mark its objects on V8's helper threads, which compete with the main thread for the cores.
  */
 function loadExample() {
-  const ts = require('typescript');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchlet-bench-server-'));
   const dist = path.join(root, 'dist');
-  for (const file of ['server/server.ts', 'server/train.ts', 'mnist_cnn.ts', 'mnist_data.ts']) {
-    const source = fs.readFileSync(path.join(root, 'examples', file), 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      fileName: file,
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, esModuleInterop: true },
-    });
+  const files = ['server/server.ts', 'server/train.ts', 'mnist_cnn.ts', 'mnist_data.ts'];
+  // Transpiled in a child process: the compiler never enters this process's heap (which its collections would mark).
+  const transpile = `const ts = require('typescript');
+    const files = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+    process.stdout.write(JSON.stringify(files.map(([fileName, source]) => ts.transpileModule(source, { fileName,
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, esModuleInterop: true } }).outputText)));`;
+  const input = JSON.stringify(files.map((f) => [f, fs.readFileSync(path.join(root, 'examples', f), 'utf8')]));
+  const outputs = JSON.parse(execFileSync(process.execPath, ['-e', transpile], { cwd: root, input, encoding: 'utf8' }));
+  files.forEach((file, i) => {
     // torchlet and the packages the examples use resolve from the repository, not from the temporary directory.
-    const js = outputText.replace(/require\((["'])([^"']+)\1\)/g, (m, q, id) => {
+    const js = outputs[i].replace(/require\((["'])([^"']+)\1\)/g, (m, q, id) => {
       if (/^(\.\.\/)+dist$/.test(id)) return `require(${JSON.stringify(dist)})`;
       return id.startsWith('.') || require('module').isBuiltin(id) ? m : `require(${JSON.stringify(require.resolve(id, { paths: [root] }))})`;
     });
     const out = path.join(dir, 'examples', file.replace(/\.ts$/, '.js'));
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, js);
-  }
+  });
   const example = { ...require(path.join(dir, 'examples', 'server', 'server.js')), ...require(path.join(dir, 'examples', 'mnist_data.js')) };
   return { ...example, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
