@@ -157,6 +157,8 @@ function row(workload, mode, windows, aloneRate) {
   const rate = median(windows.map((w) => w.steps_per_s));
   return {
     workload, server: true, threads: 1, mode,
+    // V8 flags such as --v8-pool-size change how the worker's garbage collection competes with the main thread.
+    node_options: process.execArgv.join(' '),
     requests: lat.length,
     window_s: windows.reduce((a, w) => a + w.secs, 0),
     p50_ms: lat.length ? pct(lat, 0.5) : null,
@@ -221,6 +223,7 @@ async function run({ quick = false }) {
 
 function print(rows) {
   console.log('\nexample service (examples/server, compiled to JavaScript) under /predict load (50/s from a loopback client process) while training the MNIST CNN (1 thread each)');
+  if (rows[0]?.node_options) console.log(`node options: ${rows[0].node_options}`);
   console.log('scenario                                                   req   p50 ms   p99 ms  loop p99 ms  loop max ms  steps/s  vs alone');
   const f = (v, w = 8) => (v === null || v === undefined ? 'n/a' : v.toFixed(2)).padStart(w);
   for (const r of rows) {
