@@ -173,8 +173,9 @@ export function nodeOptions(execArgv: readonly string[] = process.execArgv): str
 
 /**
  * Starts the worker. Node refuses process-wide options (V8 flags such as --max-old-space-size, --trace-gc,
- * --single-threaded-gc, --v8-pool-size) in a worker's execArgv, yet the worker has them anyway: with the parent's
- * options by default, those Node names in its refusal are left out (not so with the caller's own execArgv).
+ * --single-threaded-gc, --v8-pool-size) in a worker's execArgv, yet the worker has them anyway. When the options are
+ * the parent's (`inherited`), the ones Node's refusal names are dropped and the worker started again; a caller's own
+ * execArgv is the caller's to fix, so its refusal is thrown.
  */
 function startWorker(options: WorkerOptions, inherited: boolean): Worker {
   const code = `require(${JSON.stringify(ENTRY)});`;
