@@ -7,7 +7,7 @@
  * throughput in the same window, against the worker training alone.
  * Goals: p99 /predict latency under 10 ms with the worker, and training throughput within 15% of training alone.
  */
-const { spawn } = require('child_process');
+const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -17,10 +17,35 @@ const torch = require('..');
 
 const root = path.join(__dirname, '..');
 
-/** The example is TypeScript: loaded through ts-node, over the same compiled torchlet as this process. */
+/**
+ * The example is TypeScript: it runs here as deployed, compiled to JavaScript (in a temporary directory, over the
+ * same compiled torchlet as this process). Under ts-node the training worker would load the TypeScript compiler too,
+ * and every garbage collection of the worker (about one per training step: tensor storage is external memory) would
+ * mark its objects on V8's helper threads, which compete with the main thread for the cores.
+ */
 function loadExample() {
-  require('ts-node').register({ transpileOnly: true, project: path.join(root, 'examples', 'tsconfig.json') });
-  return { ...require('../examples/server/server'), ...require('../examples/mnist_data') };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchlet-bench-server-'));
+  const dist = path.join(root, 'dist');
+  const files = ['server/server.ts', 'server/train.ts', 'mnist_cnn.ts', 'mnist_data.ts'];
+  // Transpiled in a child process: the compiler never enters this process's heap (which its collections would mark).
+  const transpile = `const ts = require('typescript');
+    const files = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+    process.stdout.write(JSON.stringify(files.map(([fileName, source]) => ts.transpileModule(source, { fileName,
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, esModuleInterop: true } }).outputText)));`;
+  const input = JSON.stringify(files.map((f) => [f, fs.readFileSync(path.join(root, 'examples', f), 'utf8')]));
+  const outputs = JSON.parse(execFileSync(process.execPath, ['-e', transpile], { cwd: root, input, encoding: 'utf8' }));
+  files.forEach((file, i) => {
+    // torchlet and the packages the examples use resolve from the repository, not from the temporary directory.
+    const js = outputs[i].replace(/require\((["'])([^"']+)\1\)/g, (m, q, id) => {
+      if (/^(\.\.\/)+dist$/.test(id)) return `require(${JSON.stringify(dist)})`;
+      return id.startsWith('.') || require('module').isBuiltin(id) ? m : `require(${JSON.stringify(require.resolve(id, { paths: [root] }))})`;
+    });
+    const out = path.join(dir, 'examples', file.replace(/\.ts$/, '.js'));
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, js);
+  });
+  const example = { ...require(path.join(dir, 'examples', 'server', 'server.js')), ...require(path.join(dir, 'examples', 'mnist_data.js')) };
+  return { ...example, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** The digits, parsed from the `mnist` package once and cached as safetensors (parsing its JSON takes seconds). */
@@ -132,6 +157,8 @@ function row(workload, mode, windows, aloneRate) {
   const rate = median(windows.map((w) => w.steps_per_s));
   return {
     workload, server: true, threads: 1, mode,
+    // V8 flags such as --v8-pool-size change how the worker's garbage collection competes with the main thread.
+    node_options: process.execArgv.join(' '),
     requests: lat.length,
     window_s: windows.reduce((a, w) => a + w.secs, 0),
     p50_ms: lat.length ? pct(lat, 0.5) : null,
@@ -149,7 +176,7 @@ function row(workload, mode, windows, aloneRate) {
  * both alike); then training on the main thread under the same load. Medians over the windows.
  */
 async function run({ quick = false }) {
-  const { startServer, loadDigits } = loadExample();
+  const { startServer, loadDigits, cleanup } = loadExample();
   const d = digits(loadDigits);
   const body = JSON.stringify({ images: [d.X.select(0, 0).tolist()] });
   const before = torch.getNumThreads();
@@ -190,11 +217,13 @@ async function run({ quick = false }) {
     await client.close();
     await service.close();
     torch.setNumThreads(before);
+    cleanup();
   }
 }
 
 function print(rows) {
-  console.log('\nexample service (examples/server) under /predict load (50/s from a loopback client process) while training the MNIST CNN (1 thread each)');
+  console.log('\nexample service (examples/server, compiled to JavaScript) under /predict load (50/s from a loopback client process) while training the MNIST CNN (1 thread each)');
+  if (rows[0]?.node_options) console.log(`node options: ${rows[0].node_options}`);
   console.log('scenario                                                   req   p50 ms   p99 ms  loop p99 ms  loop max ms  steps/s  vs alone');
   const f = (v, w = 8) => (v === null || v === undefined ? 'n/a' : v.toFixed(2)).padStart(w);
   for (const r of rows) {
@@ -207,4 +236,4 @@ function print(rows) {
   }
 }
 
-module.exports = { run, print };
+module.exports = { run, print, loadExample };

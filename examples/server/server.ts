@@ -56,6 +56,10 @@ class HttpError extends Error {
 
 const LIMIT = 4 << 20;
 
+// The training module next to this one: train.ts under ts-node, train.js once compiled (the worker then loads no
+// TypeScript compiler, whose objects every garbage collection of the worker would otherwise mark).
+const TRAIN_MODULE = path.join(__dirname, `train${path.extname(__filename)}`);
+
 function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -126,7 +130,14 @@ export function startServer(options: ServerOptions = {}): Promise<Service> {
       if (e !== undefined) error = (e as Error).stack ?? String(e);
     };
     if (m === 'worker') {
-      const handle = torch.threads.runTraining(path.join(__dirname, 'train.ts'), { args: { ...args, shared: model.stateDict() }, numThreads, niceness: 10 });
+      let handle: torch.threads.TrainingHandle;
+      try {
+        handle = torch.threads.runTraining(TRAIN_MODULE, { args: { ...args, shared: model.stateDict() }, numThreads, niceness: 10 });
+      } catch (e) {
+        // The worker did not start (bad options): the service is not left 'training' forever.
+        end('failed', e);
+        throw e;
+      }
       run = handle;
       handle.on('progress', (p: Progress) => (progress = p));
       finished = handle.result.then(

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'events';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
+import type { WorkerOptions } from 'worker_threads';
 
 import type { StateDict } from '../nn/modules/module';
 import { maxThreads } from '../backend/kernels';
@@ -151,10 +152,41 @@ export class TrainingHandle extends EventEmitter {
 // The worker runs the compiled entry next to this file; from TypeScript sources (tests, ts-node), under ts-node.
 const ENTRY = path.join(__dirname, `worker_main${path.extname(__filename)}`);
 
-// The parent's Node options, without what follows a script a launcher put there (ts-node's bin.js and its flags).
-function nodeOptions(): string[] {
-  const end = process.execArgv.findIndex((a) => !a.startsWith('-'));
-  return end < 0 ? process.execArgv : process.execArgv.slice(0, end);
+// Node options that take their value as the next argument (the others are one argument each), and those that end
+// the options with code of the parent's own (node -e CODE, node -p CODE).
+const WITH_VALUE = new Set(['-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions']);
+const CODE = /^(-e|-p|-pe|--eval|--print)(=|$)/;
+
+/**
+ * The parent's Node options for a worker: without what follows a script a launcher put there (ts-node's bin.js and
+ * its flags) and without the code of `node -e` / `node -p`.
+ * @internal exported for tests
+ */
+export function nodeOptions(execArgv: readonly string[] = process.execArgv): string[] {
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]!;
+    if (!a.startsWith('-') || CODE.test(a)) return execArgv.slice(0, i);
+    if (WITH_VALUE.has(a)) i++;
+  }
+  return [...execArgv];
+}
+
+/**
+ * Starts the worker. Node refuses process-wide options (V8 flags such as --max-old-space-size, --trace-gc,
+ * --single-threaded-gc, --v8-pool-size) in a worker's execArgv, yet the worker has them anyway. When the options are
+ * the parent's (`inherited`), the ones Node's refusal names are dropped and the worker started again; a caller's own
+ * execArgv is the caller's to fix, so its refusal is thrown.
+ */
+function startWorker(options: WorkerOptions, inherited: boolean): Worker {
+  const code = `require(${JSON.stringify(ENTRY)});`;
+  try {
+    return new Worker(code, { ...options, eval: true });
+  } catch (e) {
+    const m = /invalid execArgv flags: (.*)$/.exec((e as Error).message);
+    if (!inherited || (e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV' || m === null) throw e;
+    const refused = new Set(m[1]!.split(', '));
+    return new Worker(code, { ...options, eval: true, execArgv: options.execArgv!.filter((a) => !refused.has(a)) });
+  }
 }
 
 /**
@@ -190,12 +222,14 @@ export function runTraining(modulePath: string, options?: RunTrainingOptions): T
   const cancelFlag = new Int32Array(new SharedArrayBuffer(4));
   const ts = ENTRY.endsWith('.ts') || resolved.endsWith('.ts');
   const execArgv = o.execArgv ?? (ts ? [...nodeOptions(), '-r', 'ts-node/register/transpile-only'] : undefined);
-  const worker = new Worker(`require(${JSON.stringify(ENTRY)});`, {
-    eval: true,
-    execArgv,
-    workerData: { modulePath: resolved, exportName: o.exportName, args: args.message, cancelFlag, numThreads, niceness, stateDictEvery },
-    transferList: args.transferList,
-  });
+  const worker = startWorker(
+    {
+      execArgv,
+      workerData: { modulePath: resolved, exportName: o.exportName, args: args.message, cancelFlag, numThreads, niceness, stateDictEvery },
+      transferList: args.transferList,
+    },
+    o.execArgv === undefined,
+  );
   return new TrainingHandle(worker, cancelFlag);
 }
 

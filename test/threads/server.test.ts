@@ -67,3 +67,19 @@ test('bad requests are 4xx with a reason', async () => {
   expect((await call(service, 'POST', '/train', { steps: -1 })).json).toEqual({ error: 'steps must be an integer in [1, 1000000]' });
   expect((await call(service, 'GET', '/nowhere')).status).toBe(404);
 });
+
+test('compiled to JavaScript (as the benchmark runs it), the service trains from its train.js', async () => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { loadExample } = require('../../bench/server') as { loadExample(): { startServer: typeof startServer; cleanup(): void } };
+  const example = loadExample();
+  const compiled = await example.startServer({ checkpoint: null, digits: { X, y } });
+  try {
+    expect((await call(compiled, 'POST', '/train', { steps: 2, trainSize: 32, batchSize: 16 })).status).toBe(202);
+    await compiled.idle();
+    expect((await call(compiled, 'GET', '/status')).json).toMatchObject({ state: 'done', mode: 'worker', error: null, progress: { step: 2, steps: 2 } });
+    expect((await call(compiled, 'POST', '/predict', { images })).json).toMatchObject({ step: 2, state: 'done' });
+  } finally {
+    await compiled.close();
+    example.cleanup();
+  }
+}, 180_000);

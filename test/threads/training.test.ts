@@ -2,6 +2,7 @@
  * runTraining: a worker trains a Linear(1, 1) on y = 2x + 1 (test/threads/fixtures/train_linear.js). The trained
  * weights are checked against the same SGD computed here in plain JS from the initial weights.
  */
+import { execFileSync } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 
@@ -11,6 +12,9 @@ type Tensor = import('../../lib').Tensor;
 const { threads, nn } = torch;
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'train_linear.js');
+const ROOT = path.resolve(__dirname, '..', '..');
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { nodeOptions } = require(path.join(ROOT, 'dist', 'threads', 'training')) as { nodeOptions(execArgv: string[]): string[] };
 
 /** SGD (lr 0.1) on mean((w x + b - (2x + 1))^2) over x = 0..3, in float64. */
 function sgd(w: number, b: number, steps: number): [number, number] {
@@ -103,6 +107,21 @@ describe('runTraining', () => {
     expect((plain.value as { niceness: number }).niceness).toBe(0);
     expect(() => threads.runTraining(FIXTURE, { niceness: 20 })).toThrow(new RangeError("runTraining: expected an integer in [-20, 19] for 'niceness' but received the number 20"));
     expect(() => threads.runTraining(FIXTURE, { niceness: '10' as unknown as number })).toThrow(TypeError);
+  });
+
+  test("a .ts module's worker gets the parent's Node options, without those Node refuses in a worker", () => {
+    // node -e / -p code and what follows a launcher's script are not options; a value after -r belongs to it.
+    expect(nodeOptions(['--max-old-space-size=300', '-e', 'run()'])).toEqual(['--max-old-space-size=300']);
+    expect(nodeOptions(['--enable-source-maps', '-p', '1'])).toEqual(['--enable-source-maps']);
+    expect(nodeOptions(['--eval=run()'])).toEqual([]);
+    expect(nodeOptions(['-r', 'ts-node/register', '/x/ts-node/dist/bin.js', '--files'])).toEqual(['-r', 'ts-node/register']);
+    expect(nodeOptions(['--no-warnings', '--require', 'a', '--conditions', 'b'])).toEqual(['--no-warnings', '--require', 'a', '--conditions', 'b']);
+    // V8 flags (process-wide, so the worker has them anyway) made runTraining throw ERR_WORKER_INVALID_EXEC_ARGV.
+    const script = `require(${JSON.stringify(path.join(ROOT, 'dist'))}).threads
+      .runTraining(${JSON.stringify(path.join(__dirname, 'fixtures', 'train_typed.ts'))}, { args: { steps: 3 } })
+      .result.then((r) => console.log(JSON.stringify(r.value)), (e) => { console.error(e); process.exit(1); });`;
+    const out = execFileSync(process.execPath, ['--max-old-space-size=300', '--v8-pool-size=2', '--no-warnings', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ steps: 3, execArgv: ['--no-warnings', '-r', 'ts-node/register/transpile-only'] });
   });
 
   test('the worker-side functions refuse to run outside a training worker', () => {
