@@ -530,7 +530,7 @@ VM_INLINE F log_f(F x) {
   using I = MaskOf<F>;
   const I xb = (I)x;
   // Positive and finite, in one unsigned comparison (GCC 12 made scalar code of selects by the & of two masks).
-  const I ok = (I)((typename Unsigned<F>::U)(xb - 1) < 0x7f7fffffu);
+  const I ok = (I)((typename Unsigned<F>::U)xb - 1u < 0x7f7fffffu);
   const auto sub = xb < 0x00800000;
   F u = sub ? x * 0x1p23f : x;
   u = ok ? u : fsplat<F>(1.0f);
