@@ -585,7 +585,8 @@ VM_INLINE F tanh_f(F x) {
 
 // num / (1 + e) for e >= 0 (or NaN), to about half an ulp: 1 + e as a float pair (Fast2Sum, the larger operand
 // first) and one correction of the float quotient, where 1 + e alone would cost up to an ulp of its own (e just
-// above 1: 1 + e rounds in [2, 4)). Infinite e gives num / inf.
+// above 1: 1 + e rounds in [2, 4)). Where the correction is NaN (infinite num or e) the plain quotient stands:
+// num / inf for infinite e (so sigmoid is 0 where exp(-x) overflows), inf for silu(inf).
 template <class F>
 VM_INLINE F div_one_plus(F num, F e) {
   const F d = 1.0f + e;
@@ -593,7 +594,7 @@ VM_INLINE F div_one_plus(F num, F e) {
   const F r = 1.0f / d, q = num * r;
   const F rho = fmadd(-q, d, num) - q * lo;  // num - q (d + lo)
   const F q1 = fmadd(rho, r, q);
-  return e < kFInf ? q1 : q;
+  return q1 == q1 ? q1 : q;
 }
 
 template <class F>
