@@ -1,17 +1,25 @@
-// The vectorised float32 math behind vmath.h. Each lane converts its float to double, evaluates there (range
-// reduction plus a polynomial accurate to about 1e-13, or 1e-10 for erfc) and rounds once back to float: that
-// single rounding is what keeps every result within 1 ulp of the correctly rounded one, subnormal results included,
-// without the float-only tricks (two-part constants, scaled underflow) a pure float kernel needs. The code is written
-// once over GCC vector types of W lanes and compiled three times: AVX-512 (W = 8, one zmm of doubles), AVX2 (W = 4)
-// and portable (W = 2, whatever the target lowers it to). Wider vectors than the registers (16 lanes of double on
-// AVX-512) made GCC split the selects and comparisons into scalar code, 2.6 times slower. Lanes outside a kernel's fast range (sin and cos beyond 2^16, pow's
-// zero, infinite and NaN operands) are recomputed with the double libm function.
+// The vectorised float32 math behind vmath.h, in two kinds of lanes.
+// Double lanes (every op on the portable path, the ops without float lanes everywhere): each lane converts its float
+// to double, evaluates there (range reduction plus a polynomial accurate to about 1e-13, or 1e-10 for erfc) and
+// rounds once back to float: that single rounding keeps every result within 1 ulp of the correctly rounded one,
+// subnormal results included. The code is written once over GCC vector types of W lanes and compiled three times:
+// AVX-512 (W = 8, one zmm of doubles), AVX2 (W = 4) and portable (W = 2, whatever the target lowers it to). Wider
+// vectors than the registers (16 lanes of double on AVX-512) made GCC split the selects and comparisons into scalar
+// code, 2.6 times slower. Lanes outside a kernel's fast range (sin and cos beyond 2^16, pow's zero, infinite and NaN
+// operands) are recomputed with the double libm function.
+// Float lanes (AVX-512 and AVX2: exp, log, log1p, expm1, tanh, sigmoid, silu, gelu and the gradients of tanh,
+// sigmoid, silu and gelu): 2W floats per register, twice the lanes, with the float-only techniques (two-part ln 2,
+// fma, scaling in two steps) that keep them within 2 ulp (1 for most); see "Float lanes" below.
 #include "vmath.h"
 
 #include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 namespace torchlet {
 namespace vmath_detail {
@@ -35,9 +43,11 @@ VM_INLINE D splat(double v) {
 }
 template <class M>
 VM_INLINE bool any(M m) {
-  bool r = false;
-  for (unsigned i = 0; i < sizeof m / sizeof m[0]; ++i) r |= m[i] != 0;
-  return r;
+  // OR of the mask's 64-bit words (a loop over its lanes became scalar code on AVX-512).
+  uint64_t w[sizeof m / 8], r = 0;
+  std::memcpy(w, &m, sizeof m);
+  for (unsigned i = 0; i < sizeof m / 8; ++i) r |= w[i];
+  return r != 0;
 }
 // Round to the nearest integer, for |x| < 2^51.
 template <class D>
@@ -350,18 +360,6 @@ VM_INLINE void unary_block(VUnary op, float* out, const float* in, const Params&
 }
 
 template <int W>
-VM_INLINE void unary_impl(VUnary op, float* out, const float* in, int64_t n, const Params& p) {
-  int64_t i = 0;
-  for (; i + W <= n; i += W) unary_block<W>(op, out + i, in + i, p);
-  if (i < n) {
-    float buf[W] = {};
-    std::memcpy(buf, in + i, sizeof(float) * size_t(n - i));
-    unary_block<W>(op, buf, buf, p);
-    std::memcpy(out + i, buf, sizeof(float) * size_t(n - i));
-  }
-}
-
-template <int W>
 VM_INLINE void backward_block(VBackward op, float* out, const float* gp, const float* ap, const Params& p) {
   using V = Vec<W>;
   using D = typename V::D;
@@ -408,19 +406,6 @@ VM_INLINE void backward_block(VBackward op, float* out, const float* gp, const f
 }
 
 template <int W>
-VM_INLINE void backward_impl(VBackward op, float* out, const float* g, const float* a, int64_t n, const Params& p) {
-  int64_t i = 0;
-  for (; i + W <= n; i += W) backward_block<W>(op, out + i, g + i, a + i, p);
-  if (i < n) {
-    float gb[W] = {}, ab[W] = {};
-    std::memcpy(gb, g + i, sizeof(float) * size_t(n - i));
-    std::memcpy(ab, a + i, sizeof(float) * size_t(n - i));
-    backward_block<W>(op, gb, gb, ab, p);
-    std::memcpy(out + i, gb, sizeof(float) * size_t(n - i));
-  }
-}
-
-template <int W>
 VM_INLINE void pow_block(float* out, const float* xp, const float* yp) {
   using V = Vec<W>;
   using D = typename V::D;
@@ -437,36 +422,408 @@ VM_INLINE void pow_block(float* out, const float* xp, const float* yp) {
   std::memcpy(out, &o, sizeof o);
 }
 
-template <int W>
-VM_INLINE void pow_impl(float* out, const float* x, const float* y, int64_t n) {
+// ---------------------------------------------------------------------------------------------------------------
+// Float lanes: the hot ops on the AVX-512 and AVX2 paths, 2W floats per register (16 per zmm, 8 per ymm) instead of
+// W doubles. They stay within 2 ulp with float-only techniques: Cody-Waite range reduction (ln 2 in two parts, the
+// first exact in any product with the reduction's integer), explicit fma, exponent scaling in two steps (so that
+// results near the subnormal range round once). A lane a kernel cannot keep accurate in float (silu's lower tail,
+// whose result is subnormal) is flagged and recomputed on the double lanes above.
+
+template <int N>
+struct FVec {
+  typedef float F __attribute__((vector_size(4 * N)));
+};
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// The build has -ffp-contract=off, so every fma is written out. These are not always_inline: GCC inlines them into
+// the target drivers below once the (always_inline) kernels are, and could not into a kernel compiled on its own.
+inline __attribute__((target("avx512f"))) FVec<16>::F fmadd(FVec<16>::F a, FVec<16>::F b, FVec<16>::F c) {
+  return (FVec<16>::F)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+}
+inline __attribute__((target("avx2,fma"))) FVec<8>::F fmadd(FVec<8>::F a, FVec<8>::F b, FVec<8>::F c) {
+  return (FVec<8>::F)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+}
+#endif
+
+template <class F>
+struct Unsigned {
+  typedef uint32_t U __attribute__((vector_size(sizeof(F))));
+};
+template <class F>
+VM_INLINE F fsplat(float v) {
+  return F{} + v;
+}
+template <class F>
+VM_INLINE F fabs_f(F x) {
+  using I = MaskOf<F>;
+  return (F)((I)x & 0x7fffffff);
+}
+// r with the sign bit of x set where x has it: |r| with the sign of x for r >= 0, and for r of the sign of x (as
+// log1p and expm1 are) that sign on -0 too, where r may be +0.
+template <class F>
+VM_INLINE F with_sign_of(F r, F x) {
+  using I = MaskOf<F>;
+  return (F)((I)r | ((I)x & int32_t(0x80000000u)));
+}
+template <class F, size_t N>
+VM_INLINE F fhorner(F s, const float (&c)[N]) {
+  F r = fsplat<F>(c[N - 1]);
+#pragma GCC unroll 20
+  for (int i = int(N) - 2; i >= 0; --i) r = fmadd(r, s, fsplat<F>(c[i]));
+  return r;
+}
+
+constexpr float kFInf = std::numeric_limits<float>::infinity();
+constexpr float kFNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kFLog2e = 0x1.715476p+0f;
+// ln 2 = kFLn2A + kFLn2B to 2^-53: kFLn2A is ln 2 rounded to float, exact in n kFLn2A - x under fma.
+constexpr float kFLn2A = 0x1.62e430p-1f, kFLn2B = -0x1.05c610p-29f;
+// ln 2 with its first part of 16 bits (exact times any exponent of a float), for log.
+constexpr float kFLn2C = 0x1.62e4p-1f, kFLn2D = 0x1.7f7d1cp-20f;
+// exp(r) = 1 + r + r^2 (1/2 + r / 6 + ... + r^5 / 7!): Taylor, truncation below 6e-9 for |r| <= ln 2 / 2.
+constexpr float kFExp[] = {1.0f / 2, 1.0f / 6, 1.0f / 24, 1.0f / 120, 1.0f / 720, 1.0f / 5040};
+// log(m) = f - (f^2 / 2 - s (f^2 / 2 + z R(z))), s = f / (2 + f), z = s^2: R = 2/3 + 2 z / 5 + ... (Taylor of
+// 2 atanh(s) / s - 2, truncation below 3e-9 relative for |s| <= 0.1716).
+constexpr float kFLog[] = {2.0f / 3, 2.0f / 5, 2.0f / 7, 2.0f / 9};
+// tanh x = x + x^3 P(x^2) for |x| <= 0.56 (weighted least squares toward minimax, relative error 4.2e-9 with the
+// coefficients rounded to float; numpy lstsq on 4000 Chebyshev points of (tanh x - x) / x^3, Lawson reweighting).
+constexpr float kFTanh[] = {-0.333333313f, 0.133332863f, -0.0539584495f, 0.0217741597f, -0.00838579424f,
+                            0.00236204406f};
+constexpr float kFTanhSmall = 0.55f;  // where tanh x = 0.5005: above it, 1 - 2 / (exp(2x) + 1) loses under 1 ulp
+
+// x + xl = n ln 2 + r, |r| <= ln 2 / 2 (and a little), for finite x in [-120, 89] and a small correction xl
+// (|xl| <= ulp(x)).
+template <class F>
+VM_INLINE F exp_reduce_f(F x, F xl, MaskOf<F>& ni) {
+  using I = MaskOf<F>;
+  const F t = fmadd(x, fsplat<F>(kFLog2e), fsplat<F>(0x1.8p23f));  // 1.5 2^23 + n, n = round(x / ln 2)
+  const F n = t - 0x1.8p23f;
+  ni = (I)t - 0x4b400000;
+  const F r = fmadd(n, fsplat<F>(-kFLn2A), x);  // exact
+  return fmadd(n, fsplat<F>(-kFLn2B), r) + xl;
+}
+// exp(x + xl) = (1 + te) 2^n.
+template <class F>
+VM_INLINE F exp_parts_f(F x, F xl, MaskOf<F>& ni) {
+  const F r = exp_reduce_f(x, xl, ni);
+  return fmadd(r * r, fhorner(r, kFExp), r);
+}
+
+// exp(x), any x: within 1 ulp, overflowing to inf and underflowing through the subnormals as the true value.
+template <class F>
+VM_INLINE F exp_f(F x) {
+  using I = MaskOf<F>;
+  F xc = x > 89.0f ? fsplat<F>(89.0f) : x;  // past the overflow and underflow thresholds, and finite
+  xc = xc < -104.0f ? fsplat<F>(-104.0f) : xc;
+  xc = xc == xc ? xc : F{};  // NaN lanes: 0 here, NaN again at the end
+  I ni;
+  const F e = exp_parts_f(xc, F{}, ni) + 1.0f;
+  // 2^n in two factors (n in [-150, 129]): e 2^n1 is exact, the second product rounds once, into the subnormals too.
+  const I n1 = ni >> 1;
+  const F y = e * (F)((n1 + 127) << 23) * (F)((ni - n1 + 127) << 23);
+  return x == x ? y : x;
+}
+
+// log(x), any x: NaN below 0, -inf at +-0.
+template <class F>
+VM_INLINE F log_f(F x) {
+  using I = MaskOf<F>;
+  const I xb = (I)x;
+  // Positive and finite, in one unsigned comparison (GCC 12 made scalar code of selects by the & of two masks).
+  const I ok = (I)((typename Unsigned<F>::U)xb - 1u < 0x7f7fffffu);
+  const auto sub = xb < 0x00800000;
+  F u = sub ? x * 0x1p23f : x;
+  u = ok ? u : fsplat<F>(1.0f);
+  // u = 2^e m with m in [sqrt(1/2), sqrt 2): shift the bits so the exponent field steps up at sqrt(1/2).
+  const I b = (I)u + (0x3f800000 - 0x3f3504f3);
+  const I ei = (b >> 23) - (sub ? 127 + 23 : 127);
+  const F m = (F)((b & 0x007fffff) + 0x3f3504f3);
+  const F f = m - 1.0f;  // exact
+  const F s = f / (f + 2.0f), z = s * s, hfsq = 0.5f * f * f;
+  const F e = __builtin_convertvector(ei, F);
+  const F tail = fmadd(s, fmadd(z, fhorner(z, kFLog), hfsq), e * kFLn2D);
+  const F r = fmadd(e, fsplat<F>(kFLn2C), f - (hfsq - tail));
+  return ok ? r : ((xb & 0x7fffffff) == 0 ? fsplat<F>(-kFInf) : (xb < 0 ? fsplat<F>(kFNaN) : x));
+}
+
+// expm1(x) = 2^n (r + b) + (2^n - 1) with b = exp(r) - 1 - r (2^n - 1 exact for |n| <= 24; r added first, exactly
+// in the fma, so that the cancellation near x = -ln 2 / 2... costs no rounding of r + b), exp(x) past n = 24.
+template <class F>
+VM_INLINE F expm1_f(F x) {
+  using I = MaskOf<F>;
+  F xc = x > 89.0f ? fsplat<F>(89.0f) : x;
+  xc = xc < -30.0f ? fsplat<F>(-30.0f) : xc;  // expm1 is -1 in float below -17.33
+  xc = xc == xc ? xc : F{};
+  I ni;
+  const F r0 = exp_reduce_f(xc, F{}, ni);
+  const F b = r0 * r0 * fhorner(r0, kFExp), te = r0 + b;
+  const I nc = ni > 24 ? 24 : ni;
+  const F p = (F)((nc + 127) << 23);
+  const I n1 = ni >> 1;
+  const F big = (te + 1.0f) * (F)((n1 + 127) << 23) * (F)((ni - n1 + 127) << 23);
+  const F r = ni > 24 ? big : fmadd(p, b, fmadd(p, r0, p - 1.0f));
+  return x == x ? with_sign_of(r, x) : x;
+}
+
+// log1p(x) = log(u) + (x - (u - 1)) / u with u = 1 + x rounded: the quotient restores what the rounding lost.
+template <class F>
+VM_INLINE F log1p_f(F x) {
+  const F u = x + 1.0f;
+  const F c = (x - (u - 1.0f)) / u;
+  const F r = log_f(u);
+  return with_sign_of(fabs_f(r) < kFInf ? r + c : r, x);  // c is NaN at u = 0 and u = inf
+}
+
+template <class F>
+VM_INLINE F tanh_f(F x) {
+  const F a = fabs_f(x), a2 = a * a;
+  const F small = fmadd(a * a2, fhorner(a2, kFTanh), a);
+  const F e = exp_f((a > 10.0f ? fsplat<F>(10.0f) : a) * 2.0f);  // past 9.01 tanh is 1 in float
+  const F big = 1.0f - 2.0f / (e + 1.0f);
+  return with_sign_of(a < kFTanhSmall ? small : big, x);
+}
+
+// num / (1 + e) for e >= 0 (or NaN), to about half an ulp: 1 + e as a float pair (Fast2Sum, the larger operand
+// first) and one correction of the float quotient, where 1 + e alone would cost up to an ulp of its own (e just
+// above 1: 1 + e rounds in [2, 4)). Where the correction is NaN (infinite num or e) the plain quotient stands:
+// num / inf for infinite e (so sigmoid is 0 where exp(-x) overflows), inf for silu(inf).
+template <class F>
+VM_INLINE F div_one_plus(F num, F e) {
+  const F d = 1.0f + e;
+  const F lo = e > 1.0f ? (e - d) + 1.0f : (1.0f - d) + e;
+  const F r = 1.0f / d, q = num * r;
+  const F rho = fmadd(-q, d, num) - q * lo;  // num - q (d + lo)
+  const F q1 = fmadd(rho, r, q);
+  return q1 == q1 ? q1 : q;
+}
+
+template <class F>
+VM_INLINE F sigmoid_f(F x) {
+  // PyTorch's formula, 1 / (1 + exp(-x)) (see unary_block); exp_f overflows where the correctly rounded exp(-x)
+  // does, so that sigmoid is 0 there as PyTorch's.
+  return div_one_plus(fsplat<F>(1.0f), exp_f(-x));
+}
+
+// Phi(-a) exp(a^2 / 2) (1 + a / 2) for a in [0, 15] as a polynomial of s = kFGeluAlpha / (1 + a / 2) + kFGeluBeta
+// (in [-1, 1]; degree 12, relative error 6.5e-9 with the coefficients rounded to float: numpy lstsq on 3000
+// Chebyshev points in s with Lawson reweighting, the values from mpmath's erfc).
+// G(s) = kFGelu0 + s (kFGelu1 + s R(s)): R in float, the rest in double with an accurate s.
+constexpr float kFGelu0 = 0.355867803f, kFGelu1 = 0.148525923f;
+constexpr float kFGeluR[] = {0.00619040756f,  -0.0123914154f,   0.000923710177f, 0.00138793048f,
+                             -0.000546372612f, -2.67365795e-05f, 0.000107922053f, -4.17606061e-05f,
+                             -3.89131037e-06f, 8.22922721e-06f,  -1.75206048e-06f};
+constexpr float kFGeluAlpha = 2.2666666666666666f, kFGeluBeta = -1.2666666666666668f;
+constexpr float kFGeluMax = 15.0f;  // past it gelu is x, or 0 (below -14.36)
+// Phi(x) = 1/2 + x Q(x^2) for |x| < 1/2, where Phi(-a) below loses a bit to 1 - Phi(-a) (and 1/2 + x Q cancels
+// little): the Taylor series, Q(z) = (1 - z / 6 + z^2 / 40 - ...) / sqrt(2 pi), truncated below 3e-10.
+constexpr float kFGeluQ[] = {0.3989422804f,    -0.06649038007f,  0.009973557010f, -0.001187328215f,
+                             0.0001154346876f, -9.444656260e-06f, 6.659693516e-07f};
+constexpr float kFGeluSmall = 0.5f;
+
+// gelu (kBackward false: x Phi(x)) or its gradient (g (Phi(x) + x exp(-x^2 / 2) / sqrt(2 pi))) on 2W float lanes.
+// With a = |x|: q = Phi(-a) = G(s) / (1 + a / 2) exp(-a^2 / 2), the polynomial and exp's in float, the product in
+// double (W lanes at a time): there 1 / (1 + a / 2) is corrected to double accuracy (the float quotient and one
+// Newton step), exp(-a^2 / 2) takes the low part of a^2 and its scaling by 2^n is exact, and the result rounds once.
+template <int W, bool kBackward>
+VM_INLINE typename FVec<2 * W>::F gelu_f(typename FVec<2 * W>::F x, typename FVec<2 * W>::F g) {
+  using F = typename FVec<2 * W>::F;
+  using D = typename Vec<W>::D;
+  using HF = typename Vec<W>::F;
+  using HI = MaskOf<HF>;
+  const F a0 = fabs_f(x);
+  const auto far = a0 > kFGeluMax;
+  const F a = far ? fsplat<F>(kFGeluMax) : a0;  // NaN stays
+  const F t = 1.0f / fmadd(a, fsplat<F>(0.5f), fsplat<F>(1.0f));
+  const F gp = fhorner(fmadd(t, fsplat<F>(kFGeluAlpha), fsplat<F>(kFGeluBeta)), kFGeluR);
+  const F hi = a * a, lo = fmadd(a, a, -hi);
+  F xh = hi * -0.5f;
+  xh = xh == xh ? xh : F{};
+  MaskOf<F> ni;
+  const F te = exp_parts_f(xh, lo * -0.5f, ni);
+  const F qs = fhorner(x * x, kFGeluQ);
+  F o;
+#pragma GCC unroll 2
+  for (int h = 0; h < 2; ++h) {
+    HF xs, as, ts, gs, tes, qss, gr;
+    HI ns;
+    std::memcpy(&xs, (const float*)&x + h * W, sizeof xs);
+    std::memcpy(&as, (const float*)&a + h * W, sizeof as);
+    std::memcpy(&ts, (const float*)&t + h * W, sizeof ts);
+    std::memcpy(&gs, (const float*)&gp + h * W, sizeof gs);
+    std::memcpy(&tes, (const float*)&te + h * W, sizeof tes);
+    std::memcpy(&qss, (const float*)&qs + h * W, sizeof qss);
+    std::memcpy(&ns, (const int32_t*)&ni + h * W, sizeof ns);
+    const D xd = __builtin_convertvector(xs, D), ad = __builtin_convertvector(as, D);
+    const D td = __builtin_convertvector(ts, D);
+    const D rho = 1.0 - (ad * 0.5 + 1.0) * td;  // the float quotient's relative error, exactly
+    D e = (__builtin_convertvector(tes, D) + 1.0) * pow2(__builtin_convertvector(ns, D));  // exp(-a^2 / 2)
+    e = ad >= kFGeluMax ? D{} : e;
+    const D rd = td + td * rho;  // 1 / (1 + a / 2)
+    const D sd = rd * double(kFGeluAlpha) + double(kFGeluBeta);
+    const D q = (double(kFGelu0) + sd * (double(kFGelu1) + sd * __builtin_convertvector(gs, D))) * rd * e;  // Phi(-a)
+    D cdf = xd <= 0.0 ? q : 1.0 - q;
+    cdf = ad < kFGeluSmall ? 0.5 + xd * __builtin_convertvector(qss, D) : cdf;
+    D r = xd * cdf;
+    if constexpr (kBackward) {
+      std::memcpy(&gr, (const float*)&g + h * W, sizeof gr);
+      r = __builtin_convertvector(gr, D) * (cdf + xd * (e * kPdf));
+    }
+    const HF rf = __builtin_convertvector(r, HF);
+    std::memcpy((float*)&o + h * W, &rf, sizeof rf);
+  }
+  if constexpr (!kBackward) o = x > kFGeluMax ? x : o;  // +inf: inf, not inf - inf 0
+  return o;
+}
+
+// silu's lower tail: below -87 its x exp(x) nears the subnormals, where float exp(x) has lost the bits.
+constexpr float kFSiluMin = -87.0f;
+
+// The ops with float lanes (unary_f and backward_f compute them; `special` flags the lanes to recompute on double
+// lanes).
+#define TORCHLET_VMATH_FLOAT_UNARY(X) X(exp) X(log) X(tanh) X(sigmoid) X(silu) X(gelu) X(log1p) X(expm1)
+template <VUnary kOp, int W, class F = typename FVec<2 * W>::F>
+VM_INLINE F unary_f(F x, MaskOf<F>& special) {
+  if constexpr (kOp == VUnary::gelu) return gelu_f<W, false>(x, x);
+  if constexpr (kOp == VUnary::exp) return exp_f(x);
+  if constexpr (kOp == VUnary::log) return log_f(x);
+  if constexpr (kOp == VUnary::log1p) return log1p_f(x);
+  if constexpr (kOp == VUnary::expm1) return expm1_f(x);
+  if constexpr (kOp == VUnary::tanh) return tanh_f(x);
+  if constexpr (kOp == VUnary::sigmoid) return sigmoid_f(x);
+  if constexpr (kOp == VUnary::silu) {
+    special = x < kFSiluMin;
+    return div_one_plus(x, exp_f(-x));
+  }
+  return x;
+}
+#define TORCHLET_VMATH_FLOAT_BACKWARD(X) X(tanh_backward) X(sigmoid_backward) X(silu_backward) X(gelu_backward)
+template <VBackward kOp, int W, class F = typename FVec<2 * W>::F>
+VM_INLINE F backward_f(F g, F a, MaskOf<F>& special) {
+  if constexpr (kOp == VBackward::gelu_backward) return gelu_f<W, true>(a, g);
+  // As PyTorch's kernels, in float: g (1 - y^2) and g (1 - y) y.
+  if constexpr (kOp == VBackward::tanh_backward) return g * (1.0f - a * a);
+  if constexpr (kOp == VBackward::sigmoid_backward) return g * (1.0f - a) * a;
+  if constexpr (kOp == VBackward::silu_backward) {
+    // g s (1 + x (1 - s)), with 1 - s = e s (e = exp(-x)) accurate where s nears 1.
+    special = a < kFSiluMin;
+    const F e = exp_f(-a), s = div_one_plus(fsplat<F>(1.0f), e);
+    return g * s * fmadd(a, e * s, fsplat<F>(1.0f));
+  }
+  return g;
+}
+
+// W: doubles per register; 2W float lanes per block. The op is a template argument: one loop per op.
+template <int W, VUnary kOp>
+struct UnaryFloatBlock {
+  const Params& p;
+  VM_INLINE void operator()(float* out, const float* in, const float*) const {
+    using F = typename FVec<2 * W>::F;
+    F x;
+    std::memcpy(&x, in, sizeof x);
+    MaskOf<F> special{};
+    F o = unary_f<kOp, W>(x, special);
+    if (any(special)) {
+      F d;
+      unary_block<W>(kOp, (float*)&d, in, p);
+      unary_block<W>(kOp, (float*)&d + W, in + W, p);
+      o = special ? d : o;
+    }
+    std::memcpy(out, &o, sizeof o);
+  }
+};
+template <int W, VBackward kOp>
+struct BackwardFloatBlock {
+  const Params& p;
+  VM_INLINE void operator()(float* out, const float* gp, const float* ap) const {
+    using F = typename FVec<2 * W>::F;
+    F g, a;
+    std::memcpy(&g, gp, sizeof g);
+    std::memcpy(&a, ap, sizeof a);
+    MaskOf<F> special{};
+    F o = backward_f<kOp, W>(g, a, special);
+    if (any(special)) {
+      F d;
+      backward_block<W>(kOp, (float*)&d, gp, ap, p);
+      backward_block<W>(kOp, (float*)&d + W, gp + W, ap + W, p);
+      o = special ? d : o;
+    }
+    std::memcpy(out, &o, sizeof o);
+  }
+};
+
+// Runs block(out + i, a + i, b + i) over n elements in blocks of B, the tail through a zero-padded copy.
+template <int B, class Block>
+VM_INLINE void run_blocks(float* out, const float* a, const float* b, int64_t n, const Block& block) {
   int64_t i = 0;
-  for (; i + W <= n; i += W) pow_block<W>(out + i, x + i, y + i);
+  for (; i + B <= n; i += B) block(out + i, a + i, b + i);
   if (i < n) {
-    float xb[W] = {}, yb[W] = {};
-    std::memcpy(xb, x + i, sizeof(float) * size_t(n - i));
-    std::memcpy(yb, y + i, sizeof(float) * size_t(n - i));
-    pow_block<W>(xb, xb, yb);
-    std::memcpy(out + i, xb, sizeof(float) * size_t(n - i));
+    float ab[B] = {}, bb[B] = {};
+    const size_t rest = sizeof(float) * size_t(n - i);
+    std::memcpy(ab, a + i, rest);
+    std::memcpy(bb, b + i, rest);
+    block(ab, ab, bb);
+    std::memcpy(out + i, ab, rest);
   }
 }
 
+template <int W>
+struct UnaryBlock {
+  VUnary op;
+  const Params& p;
+  VM_INLINE void operator()(float* out, const float* in, const float*) const { unary_block<W>(op, out, in, p); }
+};
+template <int W>
+struct BackwardBlock {
+  VBackward op;
+  const Params& p;
+  VM_INLINE void operator()(float* out, const float* g, const float* a) const { backward_block<W>(op, out, g, a, p); }
+};
+template <int W>
+struct PowBlock {
+  VM_INLINE void operator()(float* out, const float* x, const float* y) const { pow_block<W>(out, x, y); }
+};
+
+// kFloat: whether this path has the float lanes (AVX-512 and AVX2; the portable path stays on double lanes).
+template <int W, bool kFloat>
+VM_INLINE void unary_impl(VUnary op, float* out, const float* in, int64_t n, const Params& p) {
+  if constexpr (kFloat) {
+#define TORCHLET_VMATH_CASE(name) \
+  if (op == VUnary::name) return run_blocks<2 * W>(out, in, in, n, UnaryFloatBlock<W, VUnary::name>{p});
+    TORCHLET_VMATH_FLOAT_UNARY(TORCHLET_VMATH_CASE)
+#undef TORCHLET_VMATH_CASE
+  }
+  run_blocks<W>(out, in, in, n, UnaryBlock<W>{op, p});
+}
+template <int W, bool kFloat>
+VM_INLINE void backward_impl(VBackward op, float* out, const float* g, const float* a, int64_t n, const Params& p) {
+  if constexpr (kFloat) {
+#define TORCHLET_VMATH_CASE(name) \
+  if (op == VBackward::name) return run_blocks<2 * W>(out, g, a, n, BackwardFloatBlock<W, VBackward::name>{p});
+    TORCHLET_VMATH_FLOAT_BACKWARD(TORCHLET_VMATH_CASE)
+#undef TORCHLET_VMATH_CASE
+  }
+  run_blocks<W>(out, g, a, n, BackwardBlock<W>{op, p});
+}
+
 // One copy of the three drivers per instruction set.
-#define TORCHLET_VMATH_ISA(suffix, target_attr, W)                                                                \
+#define TORCHLET_VMATH_ISA(suffix, target_attr, W, kFloat)                                                        \
   target_attr void unary_##suffix(VUnary op, float* out, const float* in, int64_t n, const Params& p) {           \
-    unary_impl<W>(op, out, in, n, p);                                                                             \
+    unary_impl<W, kFloat>(op, out, in, n, p);                                                                     \
   }                                                                                                               \
   target_attr void backward_##suffix(VBackward op, float* out, const float* g, const float* a, int64_t n,         \
                                      const Params& p) {                                                           \
-    backward_impl<W>(op, out, g, a, n, p);                                                                        \
+    backward_impl<W, kFloat>(op, out, g, a, n, p);                                                                \
   }                                                                                                               \
-  target_attr void pow_##suffix(float* out, const float* x, const float* y, int64_t n) { pow_impl<W>(out, x, y, n); }
+  target_attr void pow_##suffix(float* out, const float* x, const float* y, int64_t n) {                          \
+    run_blocks<W>(out, x, y, n, PowBlock<W>{});                                                        \
+  }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define TORCHLET_VMATH_X86 1
-TORCHLET_VMATH_ISA(avx512, __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma"))), 8)
-TORCHLET_VMATH_ISA(avx2, __attribute__((target("avx2,fma"))), 4)
+TORCHLET_VMATH_ISA(avx512, __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma"))), 8, true)
+TORCHLET_VMATH_ISA(avx2, __attribute__((target("avx2,fma"))), 4, true)
 #endif
-TORCHLET_VMATH_ISA(portable, , 2)
+TORCHLET_VMATH_ISA(portable, , 2, false)
 #undef TORCHLET_VMATH_ISA
 
 VIsa best_isa() {

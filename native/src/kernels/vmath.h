@@ -1,8 +1,9 @@
 // Vectorised float32 transcendental math on contiguous arrays: AVX-512, AVX2 or portable C++, picked at load time
-// by CPU features. Every result is within 2 ulp of the correctly rounded float32 value (the lanes compute in double
-// and round once), subnormals, infinities and NaN included: native/test/vmath_tests.cc sweeps each op on every
-// path. sigmoid alone follows PyTorch's float formula, and so is 0 below -88.7 as PyTorch's. These functions run on the calling thread (callers split large arrays themselves, see parallel_range in
-// kernels.h); `out` may be the same array as an input.
+// by CPU features. Every result is within 2 ulp of the correctly rounded float32 value (the hot ops in float lanes on
+// AVX-512 and AVX2, the others in double lanes rounded once), subnormals, infinities and NaN included:
+// native/test/vmath_tests.cc sweeps each op on every path. sigmoid alone follows PyTorch's float formula, and so is
+// 0 below -88.7 as PyTorch's. These functions run on the calling thread (callers split large arrays themselves, see
+// parallel_range in kernels.h); `out` may be the same array as an input.
 #pragma once
 #include <cstdint>
 
