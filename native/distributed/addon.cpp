@@ -122,6 +122,7 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod<&Addon::Guarded<&Addon::NewGroup>>("newGroup", napi_default, const_cast<char*>("newGroup")),
         InstanceMethod<&Addon::Guarded<&Addon::DestroyGroup>>("destroyGroup", napi_default, const_cast<char*>("destroyGroup")),
         InstanceMethod<&Addon::Guarded<&Addon::Run>>("run", napi_default, const_cast<char*>("run")),
+        InstanceMethod<&Addon::Guarded<&Addon::RunSync>>("runSync", napi_default, const_cast<char*>("runSync")),
         InstanceMethod<&Addon::Guarded<&Addon::Wait>>("wait", napi_default, const_cast<char*>("wait")),
         InstanceMethod<&Addon::Guarded<&Addon::IsCompleted>>("isCompleted", napi_default, const_cast<char*>("isCompleted")),
     });
@@ -217,35 +218,63 @@ class Addon : public Napi::Addon<Addon> {
   // so a synchronous training loop that never yields leaves no pending JS callbacks (and their objects) behind.
   Napi::Value Run(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    for (int i = 0; i < 5; ++i) {
-      if (!info[i].IsNumber()) throw_type(env, "run: expected (group, kind, op, root, dtype, inputs, outputs, timeout, callback)");
-    }
     // No callback (undefined): the work is only waited for, so no JS call is queued when it completes.
     if (!info[8].IsFunction() && !info[8].IsUndefined()) throw_type(env, "run: expected a callback or undefined");
+    Collective c;
+    auto& group = collective_of(info, "run", c);
+    auto work = std::make_shared<Work>();
+    auto done = info[8].IsFunction() ? completion(env, info[8].As<Napi::Function>(), work)
+                                     : ProcessGroup::Done([work](const std::string& error) { work->finish(error); });
+    if (is_p2p(c)) group->post(std::move(c), std::move(done));
+    else group->enqueue(std::move(c), std::move(done));
+    return Napi::External<WorkRef>::New(env, new WorkRef(work), [](Napi::Env, WorkRef* w) { delete w; });
+  }
+
+  // runSync(group, kind, op, root, dtype, inputs, outputs, timeoutMs) -> error string | null: run(...) and wait(...)
+  // in one call, for a collective the caller waits for at once. When the group is idle the collective runs on this
+  // thread (ProcessGroup::run_and_wait): per call, only what driving Gloo from C costs (no thread hand-off, no work
+  // handle). The buffers are the caller's until it returns.
+  Napi::Value RunSync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Collective c;
+    auto& group = collective_of(info, "runSync", c);
+    std::string error;
+    if (is_p2p(c)) {
+      auto work = std::make_shared<Work>();
+      group->post(std::move(c), [work](const std::string& e) { work->finish(e); });
+      error = work->wait();
+    } else {
+      error = group->run_and_wait(std::move(c));
+    }
+    return error.empty() ? env.Null() : Napi::String::New(env, error);
+  }
+
+  static bool is_p2p(const Collective& c) { return c.kind == Kind::kSend || c.kind == Kind::kRecv; }
+
+  // The group and the collective of run's and runSync's first 8 arguments, checked.
+  std::shared_ptr<ProcessGroup>& collective_of(const Napi::CallbackInfo& info, const char* fn, Collective& c) {
+    Napi::Env env = info.Env();
+    for (int i = 0; i < 5; ++i) {
+      if (!info[i].IsNumber()) throw_type(env, std::string(fn) + ": expected (group, kind, op, root, dtype, inputs, outputs, timeout, callback)");
+    }
     auto it = groups_.find(info[0].As<Napi::Number>().Int32Value());
-    if (it == groups_.end()) throw_range(env, "run: the process group has been destroyed");
+    if (it == groups_.end()) throw_range(env, std::string(fn) + ": the process group has been destroyed");
     const int kind = info[1].As<Napi::Number>().Int32Value();
     const int op = info[2].As<Napi::Number>().Int32Value();
     const int dtype = info[4].As<Napi::Number>().Int32Value();
     const bool p2p = kind == static_cast<int>(Kind::kSend) || kind == static_cast<int>(Kind::kRecv);
     if (kind < 0 || kind > static_cast<int>(Kind::kRecv) || op < 0 || (op > 4 && !p2p) || dtype < 0 || dtype > 2) {
-      throw_range(env, "run: bad kind, op or dtype");
+      throw_range(env, std::string(fn) + ": bad kind, op or dtype");
     }
-    Collective c;
     c.kind = static_cast<Kind>(kind);
     c.op = static_cast<ReduceOp>(op);
     c.root = info[3].As<Napi::Number>().Int32Value();
     c.dtype = static_cast<DType>(dtype);
-    c.in = spans_of(env, "run", info[5], c.dtype);
-    c.out = spans_of(env, "run", info[6], c.dtype);
+    c.in = spans_of(env, fn, info[5], c.dtype);
+    c.out = spans_of(env, fn, info[6], c.dtype);
     c.timeout_ms = info[7].IsNumber() ? info[7].As<Napi::Number>().Int64Value() : 0;
     check_sizes(env, c, it->second->size(), it->second->rank());
-    auto work = std::make_shared<Work>();
-    auto done = info[8].IsFunction() ? completion(env, info[8].As<Napi::Function>(), work)
-                                     : ProcessGroup::Done([work](const std::string& error) { work->finish(error); });
-    if (p2p) it->second->post(std::move(c), std::move(done));
-    else it->second->enqueue(std::move(c), std::move(done));
-    return Napi::External<WorkRef>::New(env, new WorkRef(work), [](Napi::Env, WorkRef* w) { delete w; });
+    return it->second;
   }
 
   // wait(work) -> error string | null: blocks this thread until the work is done.
