@@ -470,6 +470,23 @@ export function startAllReduce(tensor: Tensor, group?: ProcessGroup): PendingWor
   return start({ kind: k, group: grp, op: reduceOp(k, ReduceOp.SUM, tensor), dtype: tensor.dtype, inputs: [], outputs: [out] });
 }
 
+/**
+ * @internal dst = src * scale in one pass (the scale rounded to their dtype first, as `dst.copy_(src).mul_(scale)`),
+ * for DistributedDataParallel's copy of a gradient into its bucket, as PyTorch's Reducer (mul_out). Returns false,
+ * doing nothing, unless both are contiguous float32 or float64 tensors of one dtype and numel in storages that do
+ * not overlap; the caller then copies and scales itself.
+ */
+export function scaleInto(dst: Tensor, src: Tensor, scale: number): boolean {
+  if (dst.dtype !== src.dtype || (dst.dtype !== 'float32' && dst.dtype !== 'float64') || dst.numel() !== src.numel()) return false;
+  if (!dst.isContiguous() || !src.isContiguous()) return false;
+  const n = dst.numel();
+  const d = (dst.data as Float32Array | Float64Array).subarray(dst.offset, dst.offset + n);
+  const v = (src.data as Float32Array | Float64Array).subarray(src.offset, src.offset + n);
+  if (d.buffer === v.buffer && d.byteOffset < v.byteOffset + v.byteLength && v.byteOffset < d.byteOffset + d.byteLength) return false;
+  loadGloo().scaleInto(d, v, scale);
+  return true;
+}
+
 function asyncFlag(op: string, o: CollectiveOptions): boolean | undefined {
   if (o.asyncOp !== undefined && typeof o.asyncOp !== 'boolean') throw new TypeError(`${op}: expected a boolean for 'asyncOp' but received ${describe(o.asyncOp)}`);
   return o.asyncOp;

@@ -124,6 +124,7 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod<&Addon::Guarded<&Addon::Run>>("run", napi_default, const_cast<char*>("run")),
         InstanceMethod<&Addon::Guarded<&Addon::RunSync>>("runSync", napi_default, const_cast<char*>("runSync")),
         InstanceMethod<&Addon::Guarded<&Addon::Wait>>("wait", napi_default, const_cast<char*>("wait")),
+        InstanceMethod<&Addon::Guarded<&Addon::ScaleInto>>("scaleInto", napi_default, const_cast<char*>("scaleInto")),
         InstanceMethod<&Addon::Guarded<&Addon::IsCompleted>>("isCompleted", napi_default, const_cast<char*>("isCompleted")),
     });
   }
@@ -247,6 +248,39 @@ class Addon : public Napi::Addon<Addon> {
       error = group->run_and_wait(std::move(c));
     }
     return error.empty() ? env.Null() : Napi::String::New(env, error);
+  }
+
+  // scaleInto(dst, src, scale): dst[i] = src[i] * scale in dst's precision (the scale rounded to it first, as a
+  // tensor times a number), one pass: DistributedDataParallel's copy of a gradient into its bucket, as PyTorch's
+  // Reducer::copy_grad_to_bucket (mul_out), instead of a copy and an in-place multiply (two passes over the bucket).
+  // dst and src: Float32Arrays or Float64Arrays of one type and length, not overlapping.
+  Napi::Value ScaleInto(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[2].IsNumber()) throw_type(env, "scaleInto: expected (dst, src, scale)");
+    Napi::TypedArray d = info[0].As<Napi::TypedArray>();
+    Napi::TypedArray s = info[1].As<Napi::TypedArray>();
+    const auto type = d.TypedArrayType();
+    if ((type != napi_float32_array && type != napi_float64_array) || s.TypedArrayType() != type) {
+      throw_type(env, "scaleInto: dst and src must be Float32Arrays or Float64Arrays of one type");
+    }
+    if (d.ElementLength() != s.ElementLength()) throw_range(env, "scaleInto: dst and src differ in length");
+    const size_t n = d.ElementLength();
+    const size_t elem = type == napi_float64_array ? 8 : 4;
+    char* dp = static_cast<char*>(d.ArrayBuffer().Data()) + d.ByteOffset();
+    const char* sp = static_cast<const char*>(s.ArrayBuffer().Data()) + s.ByteOffset();
+    if (n && dp < sp + n * elem && sp < dp + n * elem) throw_range(env, "scaleInto: dst and src overlap");
+    const double scale = info[2].As<Napi::Number>().DoubleValue();
+    if (type == napi_float64_array) scale_into(reinterpret_cast<double*>(dp), reinterpret_cast<const double*>(sp), n, scale);
+    else scale_into(reinterpret_cast<float*>(dp), reinterpret_cast<const float*>(sp), n, static_cast<float>(scale));
+    return env.Undefined();
+  }
+
+  template <typename T>
+#if defined(__GNUC__) && !defined(__clang__)
+  __attribute__((optimize("tree-vectorize")))  // the addon builds at -O2, which leaves this loop scalar on GCC 12
+#endif
+  static void scale_into(T* __restrict dst, const T* __restrict src, size_t n, T scale) {
+    for (size_t i = 0; i < n; ++i) dst[i] = src[i] * scale;
   }
 
   static bool is_p2p(const Collective& c) { return c.kind == Kind::kSend || c.kind == Kind::kRecv; }

@@ -56,6 +56,8 @@ export interface GlooBinding {
   /** Blocks until the operation is done; its error, or null. */
   wait(work: WorkHandle): string | null;
   isCompleted(work: WorkHandle): boolean;
+  /** dst[i] = src[i] * scale in dst's precision, one pass (DistributedDataParallel's gradient-to-bucket copy). */
+  scaleInto(dst: Float32Array | Float64Array, src: Float32Array | Float64Array, scale: number): void;
 }
 
 /** The addon's operation codes, in its order (native/distributed/group.h, enum Kind). */

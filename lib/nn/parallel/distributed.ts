@@ -281,11 +281,12 @@ class Reducer {
     const view = bucket.views[slot]!;
     const p = this.params[index]!;
     noGrad(() => {
-      // Scaled while copied, as Reducer::copy_grad_to_bucket; a gradient that is the view is scaled in place.
+      // Scaled while copied, in one pass as Reducer::copy_grad_to_bucket; a gradient that is the view is scaled in
+      // place.
       if (p.grad === null) view.zero_();
       else if (isViewOf(p.grad, view)) view.mul_(1 / this.world);
       else {
-        view.copy_(p.grad).mul_(1 / this.world);
+        if (!dist.scaleInto(view, p.grad, 1 / this.world)) view.copy_(p.grad).mul_(1 / this.world);
         if (this.asBucketView) p.grad = view;
       }
     });
