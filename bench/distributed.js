@@ -3,8 +3,11 @@
  * allreduce of 1, 4 and 25 MB (float32 sum) across 2 ranks on loopback: torchlet.distributed beside the same Gloo
  * allreduce driven from C++ (bench/gloo_allreduce.cc, built here on demand) and beside PyTorch's dist.all_reduce
  * (Debian's python3-torch, Gloo backend), in the same run. All three pairs of ranks stay up for the whole run and
- * take turns, round after round; each figure is the median over every timed allreduce of its rounds.
- * Goal: ratio (C time / torchlet time) >= 0.95. When bench/ddp.js exists, its DDP training rows follow.
+ * take short turns (a few allreduces each), round after round, a different one first in each round, so that load
+ * from elsewhere on the machine falls on all three alike. Each time is the median (min-max) over every timed
+ * allreduce; the ratio (C time / torchlet time, goal >= 0.95) is the median over rounds of each round's ratio of
+ * medians (paired within the round), with its range over rounds. When bench/ddp.js exists, its DDP training rows
+ * follow.
  *
  * This file is also the torchlet rank: `TORCHLET_BENCH_RANK=1 node bench/distributed.js MAX_BYTES`.
  */
@@ -115,7 +118,19 @@ function startPair(name, argvOf, envOf) {
   };
 }
 
-async function run({ quick = false, sizes = [1, 4, 25], rounds = 5 } = {}) {
+/** Timed allreduces per turn, rounds, and untimed ones first in each turn: many short turns (1-2 s per round). */
+function schedule(mb, quick) {
+  if (quick) return { reps: 3, rounds: 1, warmup: 1 };
+  return mb >= 25 ? { reps: 3, rounds: 16, warmup: 1 } : mb >= 4 ? { reps: 6, rounds: 24, warmup: 2 } : { reps: 10, rounds: 30, warmup: 2 };
+}
+
+/** The median over rounds of a per-round ratio num / den (each a list of that round's times), and its range. */
+function pairedRatio(rounds, num, den) {
+  const r = rounds.filter((x) => x[num]?.length && x[den]?.length).map((x) => summarize(x[num]).median / summarize(x[den]).median);
+  return r.length ? summarize(r) : null;
+}
+
+async function run({ quick = false, sizes = [1, 4, 25] } = {}) {
   const maxBytes = Math.max(...sizes) * MB;
   const single = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MASTER_ADDR: '127.0.0.1', WORLD_SIZE: '2', GLOO_SOCKET_IFNAME: 'lo' };
   const pairs = [];
@@ -144,35 +159,44 @@ async function run({ quick = false, sizes = [1, 4, 25], rounds = 5 } = {}) {
       pairs.push(startPair('PyTorch', () => [PYTHON, '-c', PYTORCH_RANK, String(maxBytes)],
         (rank) => ({ ...single, RANK: String(rank), MASTER_PORT: String(pyPort) })));
     }
-    const times = new Map();
-    const nRounds = quick ? 1 : rounds;
-    for (let round = 0; round < nRounds; round++) {
+    // times.get(size)[round][contender]: that turn's allreduce times.
+    const times = new Map(sizes.map((mb) => [mb, []]));
+    const maxRounds = Math.max(...sizes.map((mb) => schedule(mb, quick).rounds));
+    for (let round = 0; round < maxRounds; round++) {
       for (const mb of sizes) {
-        const reps = quick ? 3 : mb >= 25 ? 10 : mb >= 4 ? 20 : 40;
+        const { reps, rounds, warmup } = schedule(mb, quick);
+        if (round >= rounds) continue;
+        const turn = {};
         // A different contender goes first in each round.
         for (let k = 0; k < pairs.length; k++) {
           const p = pairs[(k + round) % pairs.length];
-          const t = await p.ask(`${mb * MB} ${quick ? 1 : 3} ${reps}`);
-          const key = `${p.name} ${mb}`;
-          times.set(key, [...(times.get(key) ?? []), ...t]);
+          turn[p.name] = await p.ask(`${mb * MB} ${warmup} ${reps}`);
         }
+        times.get(mb).push(turn);
       }
     }
     fs.rmSync(storeDir, { recursive: true, force: true });
     if (exe) fs.rmSync(exe, { force: true });
     const rows = sizes.map((mb) => {
-      const of = (name) => (times.has(`${name} ${mb}`) ? summarize(times.get(`${name} ${mb}`)) : null);
+      const rounds = times.get(mb);
+      const of = (name) => {
+        const all = rounds.flatMap((r) => r[name] ?? []);
+        return all.length ? summarize(all) : null;
+      };
       const tl = of('torchlet');
-      const c = of('C++');
-      const py = of('PyTorch');
+      const c = pairedRatio(rounds, 'C++', 'torchlet');
+      const py = pairedRatio(rounds, 'PyTorch', 'torchlet');
       return {
         workload: `allreduce ${mb} MB, 2 ranks`,
         threads: 1,
         torchlet_ms: tl,
-        c_ms: c,
-        pytorch_ms: py,
-        ratio: c ? c.median / tl.median : null,
-        pytorch_ratio: py ? py.median / tl.median : null,
+        c_ms: of('C++'),
+        pytorch_ms: of('PyTorch'),
+        rounds: rounds.length,
+        // Per-round ratios (C time / torchlet time within one round): their median is the figure, min-max its spread.
+        ratio: c ? c.median : null,
+        ratio_range: c ? [c.min, c.max] : null,
+        pytorch_ratio: py ? py.median : null,
         torchlet_gbps: (mb * MB) / tl.median / 1e6,
       };
     });
@@ -195,12 +219,14 @@ async function ddpRows(opts) {
 
 function print(rows) {
   console.log('\ndistributed: allreduce (float32 sum, 2 ranks, loopback TCP) through torchlet vs the same Gloo allreduce from C++');
-  console.log('and PyTorch dist.all_reduce (Gloo), same run; ratio = C++ time / torchlet time (goal >= 0.95); medians, (min-max)');
-  console.log('workload                 torchlet ms                  C++ ms                       PyTorch ms                   ratio   vs PyTorch');
+  console.log('and PyTorch dist.all_reduce (Gloo), same run, in interleaved turns; times: medians (min-max) over all allreduces;');
+  console.log('ratio = C++ time / torchlet time (goal >= 0.95): median over rounds of each round\'s ratio (min-max over rounds)');
+  console.log('workload                 torchlet ms                  C++ ms                       PyTorch ms                   ratio (range over rounds)  vs PyTorch');
   const f = (s) => (s ? `${s.median.toFixed(3)} (${s.min.toFixed(3)}-${s.max.toFixed(3)})` : 'n/a').padEnd(29);
   for (const r of rows) {
     if (!r.workload.startsWith('allreduce')) continue;
-    console.log(`${r.workload.padEnd(24)} ${f(r.torchlet_ms)}${f(r.c_ms)}${f(r.pytorch_ms)}${r.ratio ? r.ratio.toFixed(3) : 'n/a'}   ${r.pytorch_ratio ? r.pytorch_ratio.toFixed(3) : 'n/a'}`);
+    const ratio = r.ratio ? `${r.ratio.toFixed(3)} (${r.ratio_range[0].toFixed(2)}-${r.ratio_range[1].toFixed(2)}, ${r.rounds})` : 'n/a';
+    console.log(`${r.workload.padEnd(24)} ${f(r.torchlet_ms)}${f(r.c_ms)}${f(r.pytorch_ms)}${ratio.padEnd(27)}${r.pytorch_ratio ? r.pytorch_ratio.toFixed(3) : 'n/a'}`);
   }
   const rest = rows.filter((r) => !r.workload.startsWith('allreduce'));
   if (rest.length) {
