@@ -4,10 +4,13 @@
  * an MLP 784-512-512-10 (670k parameters, 2.7 MB of gradients: two buckets, 1 MB then the rest) trained with SGD
  * on a global batch of 256, as 1 process of 1 thread (plain training on the whole batch) and as 2 DDP ranks of
  * 1 thread each (128 per rank, Gloo on loopback), for torchlet and for PyTorch 1.13 (Debian's python3-torch, same
- * setup). Every configuration runs in fresh processes, the configurations taking turns round after round; torchlet's
- * DDP ranks start as bin/torchlet-run starts them (its node flags). Beside step times, each configuration reports CPU
- * milliseconds per step per rank (all threads), which other load on the machine moves far less.
- * scaling = throughput of 2 ranks / throughput of 1 process; goal: torchlet's scaling >= PyTorch's.
+ * setup). Every configuration runs in fresh processes, the six (torchlet, PyTorch as installed, PyTorch with the tuned
+ * allocator; 1 process and 2 ranks each) taking turns round after round, a different one first in each round;
+ * torchlet's DDP ranks start as bin/torchlet-run starts them (its node flags). Beside step times, each configuration
+ * reports CPU milliseconds per step per rank (all threads), which other load on the machine moves far less.
+ * scaling = throughput of 2 ranks / throughput of 1 process; goal: torchlet's scaling >= PyTorch's. The verdict (ratio)
+ * is paired within rounds: each round's torchlet scaling / PyTorch scaling (medians of that round's steps), and the
+ * median of those over rounds, with their range; the pooled medians are printed beside it.
  *
  * This file is also the torchlet rank: `TORCHLET_DDP_BENCH=1 node bench/ddp.js WORLD BATCH WARMUP STEPS`.
  */
@@ -131,27 +134,29 @@ async function run({ quick = false } = {}) {
     return [];
   }
   const withPyTorch = fs.existsSync(PYTHON);
-  const rounds = quick ? 1 : 3;
+  const rounds = quick ? 1 : 8;
   const warmup = quick ? 2 : 5;
-  const steps = quick ? 5 : 20;
+  const steps = quick ? 5 : 15;
   const times = { torchlet: { 1: [], 2: [] }, pytorch: { 1: [], 2: [] }, 'pytorch-tuned': { 1: [], 2: [] } };
   // CPU ms per step of a rank, one figure per run: unlike step times, barely moved by other load on the machine.
   const cpus = { torchlet: { 1: [], 2: [] }, pytorch: { 1: [], 2: [] }, 'pytorch-tuned': { 1: [], 2: [] } };
-  const record = (side, world, r) => {
+  // byRound[r][side][world]: round r's step times, for the paired scaling ratios.
+  const byRound = [];
+  const record = (round, side, world, r) => {
     times[side][world].push(...r.times);
     cpus[side][world].push(r.cpu);
+    ((byRound[round] ??= {})[side] ??= {})[world] = r.times;
   };
+  // PyTorch as installed and with the tuned allocator; the faster configuration is the baseline.
+  const configs = ['torchlet', ...(withPyTorch ? ['pytorch', 'pytorch-tuned'] : [])].flatMap((side) => [1, 2].map((world) => ({ side, world })));
   for (let r = 0; r < rounds; r++) {
-    for (const world of [1, 2]) {
-      record('torchlet', world, await runSide('torchlet', world, warmup, steps));
-      if (!withPyTorch) continue;
-      // PyTorch as installed and with the tuned allocator; the faster configuration is the baseline.
-      for (const side of ['pytorch', 'pytorch-tuned']) {
-        try {
-          record(side, world, await runSide(side, world, warmup, steps));
-        } catch (e) {
-          console.error(`DDP bench: ${side} side failed: ${e.message}`);
-        }
+    for (let k = 0; k < configs.length; k++) {
+      const { side, world } = configs[(k + r) % configs.length];
+      try {
+        record(r, side, world, await runSide(side, world, warmup, steps));
+      } catch (e) {
+        if (side === 'torchlet') throw e;
+        console.error(`DDP bench: ${side} side failed: ${e.message}`);
       }
     }
   }
@@ -185,6 +190,14 @@ async function run({ quick = false } = {}) {
   const scale = (side) => (rows[1][`${side}_ms`] && rows[0][`${side}_ms`] ? rows[0][`${side}_ms`].median / rows[1][`${side}_ms`].median : null);
   const tlScaling = scale('torchlet');
   const pyScaling = scale('pytorch');
+  // Each round's scaling of a side (medians of that round's 1-process and 2-rank steps), paired within the round.
+  const roundScaling = (b, k) => (b[k]?.[1]?.length && b[k]?.[2]?.length ? summarize(b[k][1]).median / summarize(b[k][2]).median : null);
+  const paired = byRound.map((b) => {
+    const tl = roundScaling(b, 'torchlet');
+    const py = roundScaling(b, best);
+    return tl && py ? tl / py : null;
+  }).filter((x) => x !== null);
+  const pairedStat = paired.length ? summarize(paired) : null;
   const side = (k, w) => stat(times[k][w]);
   const scaling = (k) => (side(k, 1) && side(k, 2) ? side(k, 1).median / side(k, 2).median : null);
   const cpuScaling = (k) => (cpus[k][1].length && cpus[k][2].length ? summarize(cpus[k][1]).median / summarize(cpus[k][2]).median : null);
@@ -198,20 +211,26 @@ async function run({ quick = false } = {}) {
     // Scaling if each rank had a core to itself: 1-process CPU per step / a rank's CPU per step.
     torchlet_cpu_scaling: cpuScaling('torchlet'),
     pytorch_cpu_scaling: cpuScaling(best),
-    // The goal: torchlet's scaling at least PyTorch's (ratio >= 1).
-    ratio: tlScaling && pyScaling ? tlScaling / pyScaling : null,
+    // The goal: torchlet's scaling at least PyTorch's (ratio >= 1): the median over rounds of each round's ratio.
+    ratio: pairedStat ? pairedStat.median : null,
+    ratio_range: pairedStat ? [pairedStat.min, pairedStat.max] : null,
+    rounds: paired.length,
+    // The same from the medians of all rounds' steps pooled.
+    pooled_ratio: tlScaling && pyScaling ? tlScaling / pyScaling : null,
   });
   return rows;
 }
 
 function print(rows) {
   console.log(`\nDDP training: MLP ${SIZES.join('-')}, SGD, global batch ${GLOBAL_BATCH}; 1 process of 1 thread vs 2 DDP ranks of 1 thread (Gloo, loopback)`);
-  console.log('beside PyTorch (same setup), same run; medians (min-max); scaling = 2-rank throughput / 1-process throughput (goal: >= PyTorch\'s)');
+  console.log('beside PyTorch (same setup), same run, interleaved; medians (min-max); scaling = 2-rank throughput / 1-process throughput (goal: >= PyTorch\'s);');
+  console.log('ratio = torchlet scaling / PyTorch scaling, paired within each round, median over rounds');
   const f = (s) => (s ? `${s.median.toFixed(2)} (${s.min.toFixed(2)}-${s.max.toFixed(2)})` : 'n/a').padEnd(26);
   for (const r of rows) {
     if (r.torchlet_scaling !== undefined) {
       const both = `PyTorch as installed ${r.pytorch_installed_scaling?.toFixed(2) ?? 'n/a'}x, tuned allocator ${r.pytorch_tuned_scaling?.toFixed(2) ?? 'n/a'}x`;
-      console.log(`${r.workload}: ratio ${r.ratio?.toFixed(3) ?? 'n/a'} (goal >= 1); ${both}`);
+      const range = r.ratio_range ? ` (range over ${r.rounds} rounds ${r.ratio_range[0].toFixed(2)}-${r.ratio_range[1].toFixed(2)})` : '';
+      console.log(`${r.workload}: ratio ${r.ratio?.toFixed(3) ?? 'n/a'}${range}, pooled ${r.pooled_ratio?.toFixed(3) ?? 'n/a'} (goal >= 1); ${both}`);
       const c = (v) => v?.toFixed(2) ?? 'n/a';
       console.log(`  CPU scaling (1-process CPU per step / a rank's, load-independent): torchlet ${c(r.torchlet_cpu_scaling)}x, PyTorch ${c(r.pytorch_cpu_scaling)}x`);
     } else {
