@@ -135,8 +135,9 @@ async function run({ quick = false } = {}) {
   }
   const withPyTorch = fs.existsSync(PYTHON);
   const rounds = quick ? 1 : 8;
-  const warmup = quick ? 2 : 5;
-  const steps = quick ? 5 : 15;
+  // torchlet's first ~10 steps run 3-4x slower (V8 still compiling the training loop's code).
+  const warmup = quick ? 2 : 10;
+  const steps = quick ? 5 : 20;
   const times = { torchlet: { 1: [], 2: [] }, pytorch: { 1: [], 2: [] }, 'pytorch-tuned': { 1: [], 2: [] } };
   // CPU ms per step of a rank, one figure per run: unlike step times, barely moved by other load on the machine.
   const cpus = { torchlet: { 1: [], 2: [] }, pytorch: { 1: [], 2: [] }, 'pytorch-tuned': { 1: [], 2: [] } };
