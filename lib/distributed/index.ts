@@ -13,7 +13,7 @@ import * as path from 'path';
 
 import { Tensor } from '../tensor';
 import { shapeStr } from '../shape';
-import { checkInt, checkOptions, checkTensor, describe } from '../validate';
+import { checkInt, checkNumber, checkOptions, checkTensor, describe } from '../validate';
 import { DTYPE_CODES, KINDS, REDUCE_OPS, loadGloo } from '../backend/native/gloo';
 import type { GlooBinding, NativeGroupOptions } from '../backend/native/gloo';
 import type { Storage } from '../dtype';
@@ -477,6 +477,10 @@ export function startAllReduce(tensor: Tensor, group?: ProcessGroup): PendingWor
  * not overlap; the caller then copies and scales itself.
  */
 export function scaleInto(dst: Tensor, src: Tensor, scale: number): boolean {
+  const op = 'scaleInto';
+  checkTensor(op, 'dst', dst);
+  checkTensor(op, 'src', src);
+  checkNumber(op, 'scale', scale);
   if (dst.dtype !== src.dtype || (dst.dtype !== 'float32' && dst.dtype !== 'float64') || dst.numel() !== src.numel()) return false;
   if (!dst.isContiguous() || !src.isContiguous()) return false;
   const n = dst.numel();

@@ -42,6 +42,12 @@ describeGloo('distributed scaleInto (DDP gradient-to-bucket copy)', () => {
     expect(Array.from(shared.data)).toEqual([2, 2.5, 3, 3.5, 4, 5, 6, 7]);
   });
 
+  test('bad arguments get a TypeError naming the argument', () => {
+    expect(() => scaleInto(null as never, torch.ones(2), 1)).toThrow(/^scaleInto: expected a Tensor for 'dst'/);
+    expect(() => scaleInto(torch.ones(2), [1, 2] as never, 1)).toThrow(/^scaleInto: expected a Tensor for 'src'/);
+    expect(() => scaleInto(torch.ones(2), torch.ones(2), '2' as never)).toThrow(/^scaleInto: expected a number for 'scale'/);
+  });
+
   test('the addon refuses bad arguments with a TypeError or RangeError, never a crash', () => {
     const g = loadGloo();
     // The error's name and message (the addon's errors come from another realm than jest's TypeError).
