@@ -397,20 +397,15 @@ interface Submission {
 }
 
 /**
- * Runs one operation in the group's order. With asyncOp it is queued on the group's thread, and the closure holds
- * the buffers (and so the tensors' storage) until it has finished. Without asyncOp one native call runs it and
- * waits: on this thread when the group's thread is idle (as a C program drives Gloo: no wake-up of the group's
- * thread and of this one, which cost tens of microseconds each on a loaded machine), else queued behind the
- * pending operations. No callback, promise or work handle is made, so nothing is left for the event loop to run
- * (a training loop that never yields would otherwise pile up one promise, one callback and one thread-safe function
- * per collective, and the growing old generation makes V8 run a major GC every few steps on the threads the other
- * ranks need).
+ * Queues one operation on the group's thread. The closure holds the buffers (and so the tensors' storage) until
+ * the operation has finished. Without asyncOp, waits for it here: then the addon gets no callback, so nothing is
+ * left for the event loop to run (a training loop that never yields would otherwise pile up one promise, one
+ * callback and one thread-safe function per collective, and the growing old generation makes V8 run a major GC
+ * every few steps on the threads the other ranks need).
  */
 function submit(s: Submission): Work | undefined {
   if (!s.asyncOp) {
-    // Run and waited for in one native call (on this thread when the group's thread is idle): s holds the buffers.
-    const error = current(s.kind).gloo.runSync(...args(s));
-    if (error !== null) throw new Error(error);
+    start(s).wait(); // s holds the buffers until wait() returns
     return undefined;
   }
   const keep = [s.inputs, s.outputs];
@@ -427,19 +422,14 @@ function submit(s: Submission): Work | undefined {
   return new Work(INTERNAL, start(s, (error) => settle(error)), promise);
 }
 
-/** The addon's arguments for a submission (a timeout of 0: the group's). */
-function args(s: Submission): [number, number, number, number, number, Storage[], Storage[], number] {
-  if (s.group.rank < 0) throw new RangeError(`${s.kind}: this process (rank ${current(s.kind).world.rank}) is not a member of the group`);
-  return [s.group.id, KINDS.indexOf(s.kind), s.op ?? 0, s.root ?? 0, DTYPE_CODES[s.dtype]!, s.inputs, s.outputs, 0];
-}
-
 /**
  * Queues one operation on the group's thread; done(error | null) runs on the event loop once it has finished. Without
  * done the addon queues no JS call at all: the caller keeps the buffers alive until it has waited.
  */
 function start(s: Submission, done?: (error: string | null) => void): PendingWork {
   const g = current(s.kind).gloo;
-  const handle = g.run(...args(s), done);
+  if (s.group.rank < 0) throw new RangeError(`${s.kind}: this process (rank ${state!.world.rank}) is not a member of the group`);
+  const handle = g.run(s.group.id, KINDS.indexOf(s.kind), s.op ?? 0, s.root ?? 0, DTYPE_CODES[s.dtype]!, s.inputs, s.outputs, 0, done);
   return {
     wait(): void {
       const error = g.wait(handle);

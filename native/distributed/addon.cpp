@@ -122,7 +122,6 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod<&Addon::Guarded<&Addon::NewGroup>>("newGroup", napi_default, const_cast<char*>("newGroup")),
         InstanceMethod<&Addon::Guarded<&Addon::DestroyGroup>>("destroyGroup", napi_default, const_cast<char*>("destroyGroup")),
         InstanceMethod<&Addon::Guarded<&Addon::Run>>("run", napi_default, const_cast<char*>("run")),
-        InstanceMethod<&Addon::Guarded<&Addon::RunSync>>("runSync", napi_default, const_cast<char*>("runSync")),
         InstanceMethod<&Addon::Guarded<&Addon::Wait>>("wait", napi_default, const_cast<char*>("wait")),
         InstanceMethod<&Addon::Guarded<&Addon::ScaleInto>>("scaleInto", napi_default, const_cast<char*>("scaleInto")),
         InstanceMethod<&Addon::Guarded<&Addon::IsCompleted>>("isCompleted", napi_default, const_cast<char*>("isCompleted")),
@@ -231,25 +230,6 @@ class Addon : public Napi::Addon<Addon> {
     return Napi::External<WorkRef>::New(env, new WorkRef(work), [](Napi::Env, WorkRef* w) { delete w; });
   }
 
-  // runSync(group, kind, op, root, dtype, inputs, outputs, timeoutMs) -> error string | null: run(...) and wait(...)
-  // in one call, for a collective the caller waits for at once. When the group is idle the collective runs on this
-  // thread (ProcessGroup::run_and_wait): per call, only what driving Gloo from C costs (no thread hand-off, no work
-  // handle). The buffers are the caller's until it returns.
-  Napi::Value RunSync(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    Collective c;
-    auto& group = collective_of(info, "runSync", c);
-    std::string error;
-    if (is_p2p(c)) {
-      auto work = std::make_shared<Work>();
-      group->post(std::move(c), [work](const std::string& e) { work->finish(e); });
-      error = work->wait();
-    } else {
-      error = group->run_and_wait(std::move(c));
-    }
-    return error.empty() ? env.Null() : Napi::String::New(env, error);
-  }
-
   // scaleInto(dst, src, scale): dst[i] = src[i] * scale in dst's precision (the scale rounded to it first, as a
   // tensor times a number), one pass: DistributedDataParallel's copy of a gradient into its bucket, as PyTorch's
   // Reducer::copy_grad_to_bucket (mul_out), instead of a copy and an in-place multiply (two passes over the bucket).
@@ -285,7 +265,7 @@ class Addon : public Napi::Addon<Addon> {
 
   static bool is_p2p(const Collective& c) { return c.kind == Kind::kSend || c.kind == Kind::kRecv; }
 
-  // The group and the collective of run's and runSync's first 8 arguments, checked.
+  // The group and the collective of run's first 8 arguments, checked.
   std::shared_ptr<ProcessGroup>& collective_of(const Napi::CallbackInfo& info, const char* fn, Collective& c) {
     Napi::Env env = info.Env();
     for (int i = 0; i < 5; ++i) {

@@ -419,34 +419,6 @@ void ProcessGroup::enqueue(Collective c, Done done) {
   push({[this, shared] { run(*shared); }, std::move(done)});
 }
 
-std::string ProcessGroup::run_and_wait(Collective c) {
-  bool now = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    // The rendezvous leaves context_ set (or failure_) before its task ends, and running_ is set while any task
-    // runs: idle means nothing can come before this collective on the communication thread.
-    now = !closing_ && !running_ && queue_.empty() && context_ != nullptr;
-    if (now) running_ = true;
-  }
-  if (!now) {
-    auto work = std::make_shared<Work>();
-    enqueue(std::move(c), [work](const std::string& error) { work->finish(error); });
-    return work->wait();
-  }
-  std::string error;
-  try {
-    run(c);
-  } catch (...) {
-    error = current_exception_message();
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    running_ = false;
-    if (!queue_.empty()) cv_.notify_one();
-  }
-  return error;
-}
-
 void ProcessGroup::close() {
   std::deque<Task> dropped;
   {
@@ -494,22 +466,16 @@ void ProcessGroup::loop() {
     Task t;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return closing_ || (!queue_.empty() && !running_); });
-      if (queue_.empty()) break;  // closing (close() empties the queue and push() refuses from then on)
+      cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) break;
       t = std::move(queue_.front());
       queue_.pop_front();
-      running_ = true;
     }
     std::string error;
     try {
       t.run();
     } catch (...) {
       error = current_exception_message();
-    }
-    {
-      // Before done: a caller woken by it may run its next collective at once on its own thread.
-      std::lock_guard<std::mutex> lock(mu_);
-      running_ = false;
     }
     try {
       t.done(error);

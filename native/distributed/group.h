@@ -86,11 +86,6 @@ class ProcessGroup : public std::enable_shared_from_this<ProcessGroup> {
   void start(Done done);
   // Queues a collective; done runs on the communication thread when it has finished or failed.
   void enqueue(Collective c, Done done);
-  // A collective the caller waits for: runs it at once on the calling thread when the group is idle (rendezvous
-  // done, nothing queued or running), in the same place of the order as queueing it, without the two thread
-  // hand-offs (a wake-up of the communication thread, then of the caller) that queueing and waiting cost; else
-  // queues it and waits. Returns its error, "" on success.
-  std::string run_and_wait(Collective c);
   // Posts a send or a receive (Kind::kSend / kRecv; root: the peer, op: the tag) at once on the calling thread, so
   // that messages between two ranks never wait on each other behind the queue; a thread of its own waits for it
   // and runs done. Waits for the group's rendezvous first.
@@ -129,7 +124,6 @@ class ProcessGroup : public std::enable_shared_from_this<ProcessGroup> {
   std::condition_variable cv_;
   std::deque<Task> queue_;
   bool closing_ = false;
-  bool running_ = false;  // a collective runs, on the communication thread or on a caller's (run_and_wait)
   std::atomic<bool> cancel_{false};
   std::thread thread_;
   std::shared_ptr<Work> ready_;  // the rendezvous

@@ -46,13 +46,6 @@ export interface GlooBinding {
     group: number, kind: number, op: number, root: number, dtype: number, inputs: Storage[], outputs: Storage[],
     timeout: number, done: ((error: string | null) => void) | undefined,
   ): WorkHandle;
-  /**
-   * run and wait in one call, for an operation waited for at once: when the group is idle it runs on the calling
-   * thread (no hand-off to the group's thread and back). Returns its error, or null.
-   */
-  runSync(
-    group: number, kind: number, op: number, root: number, dtype: number, inputs: Storage[], outputs: Storage[], timeout: number,
-  ): string | null;
   /** Blocks until the operation is done; its error, or null. */
   wait(work: WorkHandle): string | null;
   isCompleted(work: WorkHandle): boolean;
