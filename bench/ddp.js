@@ -6,7 +6,8 @@
  * 1 thread each (128 per rank, Gloo on loopback), for torchlet and for PyTorch 1.13 (Debian's python3-torch, same
  * setup). Every configuration runs in fresh processes, the six (torchlet, PyTorch as installed, PyTorch with the tuned
  * allocator; 1 process and 2 ranks each) taking turns round after round, a different one first in each round;
- * torchlet's DDP ranks start as bin/torchlet-run starts them (its node flags). Beside step times, each configuration
+ * torchlet's processes (1 process and DDP ranks alike) start as bin/torchlet-run starts a rank of 1 thread (its node
+ * flags). Beside step times, each configuration
  * reports CPU milliseconds per step per rank (all threads), which other load on the machine moves far less.
  * scaling = throughput of 2 ranks / throughput of 1 process; goal: torchlet's scaling >= PyTorch's. The verdict (ratio)
  * is paired within rounds: each round's torchlet scaling / PyTorch scaling (medians of that round's steps), and the
@@ -104,8 +105,9 @@ async function runSide(side, world, warmup, steps) {
       ...(side === 'pytorch-tuned' ? { GLIBC_TUNABLES: TUNED } : {}),
     };
     const child = side === 'torchlet'
-      // DDP ranks get the node flags torchlet-run gives a rank of 1 thread; the single process runs as plain node.
-      ? spawn(process.execPath, [...(world > 1 ? nodeFlags(env) : []), __filename, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      // Every process, the single one too, gets the node flags torchlet-run gives a rank of 1 thread, so the scaling
+      // compares two launches of one kind (the single one had run as plain node, with V8's default helper threads).
+      ? spawn(process.execPath, [...nodeFlags(env), __filename, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn(PYTHON, ['-c', PYTORCH_RANK, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
