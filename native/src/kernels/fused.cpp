@@ -119,8 +119,35 @@ inline bool is_log(SoftmaxKind k) { return k == SoftmaxKind::log_softmax; }
 
 // ---- softmax family: one row (the dim is the last, contiguous) ----
 
+// softmax of one float32 row of n <= kChunk elements on the calling thread, as PyTorch's vectorised kernel: the
+// maximum, then per block of kBlock the exponentials of x - max written to y and summed in float lanes (the blocks'
+// sums added in double), then y times the reciprocal of the sum. Each block is still in L1 when summed and scaled.
+TORCHLET_SIMD_CLONES void softmax_row_f(const float* x, float* y, int64_t n) {
+  const float m = max_run(x, n);
+  double s = 0;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t len = std::min(kBlock, n - b);
+    float* t = y + b;
+    for (int64_t i = 0; i < len; ++i) t[i] = x[b + i] - m;
+    vexp(t, t, len);
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+      for (int k = 0; k < 8; ++k) acc[k] += t[i + k];
+    }
+    for (; i < len; ++i) acc[i & 7] += t[i];
+    s += double(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
+  }
+  const float r = 1.0f / float(s);
+  for (int64_t i = 0; i < n; ++i) y[i] *= r;
+}
+
 template <typename T>
 void softmax_row(SoftmaxKind kind, const T* x, T* y, int64_t n, bool split) {
+  if constexpr (std::is_same<T, float>::value) {
+    // A row of one chunk: the same bits whether or not it was to be split.
+    if (kind == SoftmaxKind::softmax && n <= kChunk) return softmax_row_f(x, y, n);
+  }
   const T m = over_chunks(n, split, -std::numeric_limits<T>::infinity(),
                           [&](int64_t a, int64_t len) { return max_run(x + a, len); }, larger<T>);
   if (kind == SoftmaxKind::logsumexp) {
