@@ -14,7 +14,8 @@ import { addmm, mm } from '../ops/linalg';
 import { cat } from '../ops/movement';
 import { full, zeros } from '../ops/creation';
 import { broadcastShapes, sameShape, shapeStr } from '../shape';
-import { isFloating } from '../dtype';
+import { isFloating, recycle } from '../dtype';
+import type { Storage } from '../dtype';
 import { checkBool, checkInt, checkNumber, checkOptions, checkTensor, describe } from '../validate';
 
 // ---- the shared core -------------------------------------------------------------------------------------------
@@ -429,10 +430,40 @@ export function multiHeadAttentionForward(
   const attended = probs.bmm(v);
   const merged = attended.transpose(0, 1).contiguous().view([tgtLen * bsz, embedDim]);
   let out = project(merged, outProjWeight, outProjBias).view([tgtLen, bsz, -1]);
+  let weights: Tensor | null = null;
+  if (needWeights) {
+    weights = probs.view([bsz, numHeads, tgtLen, srcLen]);
+    if (average) {
+      weights = weights.sum(1);
+      weights = weights.requiresGrad ? weights.div(numHeads) : weights.div_(numHeads);
+    }
+    if (!batched) weights = weights.squeeze(0);
+  }
+  if (!out.requiresGrad) {
+    // out depends on every intermediate: none requires grad, so no graph saved one. The projections (not a caller's
+    // static k / v), the weights unless returned per head, and the heads' outputs are dead now.
+    const dead = [q, attended, merged];
+    if (!o.staticK) dead.push(k);
+    if (!o.staticV) dead.push(v);
+    if (weights === null || average) dead.push(probs);
+    releaseStorage(dead, [out, weights]);
+  }
   if (!batched) out = out.squeeze(1);
-  if (!needWeights) return [out, null];
-  let weights = probs.view([bsz, numHeads, tgtLen, srcLen]);
-  if (average) weights = weights.sum(1).div(numHeads);
-  if (!batched) weights = weights.squeeze(0);
   return [out, weights];
+}
+
+/**
+ * Gives the storage of dead intermediates back for reuse by the next outputs of their size (hot memory instead of
+ * fresh), as the autograd engine does for the gradients it consumed: each storage once, and none that a kept tensor
+ * (one returned to the caller) uses. The caller guarantees that no graph saved any of them.
+ */
+function releaseStorage(dead: readonly Tensor[], kept: readonly (Tensor | null)[]): void {
+  const keep = new Set<Storage>();
+  for (const t of kept) if (t) keep.add(t.data);
+  const done = new Set<Storage>();
+  for (const t of dead) {
+    if (keep.has(t.data) || done.has(t.data)) continue;
+    done.add(t.data);
+    recycle(t.data);
+  }
 }
