@@ -496,6 +496,32 @@ bool softmax_backward(SoftmaxKind kind, DType t, const void* g, const void* y, c
   });
 }
 
+bool softmax_head_mean(DType t, void* x, void* mean, int64_t batch, int64_t heads, int64_t rows, int64_t n) {
+  return dispatch_float(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* xs = static_cast<T*>(x);
+    T* ms = static_cast<T*>(mean);
+    const T h = T(heads);
+    // One (batch, row) pair at a time: its heads' rows are normalised, then summed in head order and divided.
+    parallel_range(batch * rows, batch * heads * rows * n, [&](int64_t first, int64_t last) {
+      for (int64_t i = first; i < last; ++i) {
+        const int64_t b = i / rows, r = i % rows;
+        T* m = ms + i * n;
+        for (int64_t k = 0; k < heads; ++k) {
+          T* y = xs + ((b * heads + k) * rows + r) * n;
+          fused_detail::softmax_row(SoftmaxKind::softmax, y, y, n, false);
+          if (k == 0) {
+            for (int64_t j = 0; j < n; ++j) m[j] = y[j];
+          } else {
+            for (int64_t j = 0; j < n; ++j) m[j] += y[j];
+          }
+        }
+        for (int64_t j = 0; j < n; ++j) m[j] = m[j] / h;
+      }
+    });
+  });
+}
+
 bool layer_norm_forward(DType t, const void* x, const void* w, const void* b, void* y, void* mean, void* rstd,
                         int64_t m, int64_t n, double eps) {
   return dispatch_float(t, [&](auto tag) {
