@@ -1161,7 +1161,7 @@ static void test_fused() {
   // summed in head order and divided, on 1 and 2 threads.
   for (int64_t len : {int64_t(1), int64_t(7), int64_t(300)}) {
     const int64_t batch = 2, heads = 3, rows = 4, total = batch * heads * rows * len;
-    std::vector<float> xf(size_t(total)), yf(xf.size()), mean(size_t(batch * rows * len));
+    std::vector<float> xf(static_cast<size_t>(total)), yf(xf.size()), mean(static_cast<size_t>(batch * rows * len));
     for (size_t i = 0; i < xf.size(); ++i) xf[i] = float(std::sin(double(i) * 1.3) * 6);
     CHECK(softmax_forward(SoftmaxKind::softmax, DType::F32, xf.data(), yf.data(), total / len, len, 1));
     for (int64_t r = 0; r < total / len; ++r) {

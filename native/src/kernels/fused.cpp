@@ -142,6 +142,20 @@ TORCHLET_SIMD_CLONES void softmax_row_f(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] *= r;
 }
 
+constexpr int64_t kHeadRows = 8;  // rows of each head normalised together by softmax_head_mean
+
+// m = the mean of `heads` rows of n elements, `stride` apart from y: summed in head order, then divided.
+template <typename T>
+TORCHLET_SIMD_CLONES void head_mean_row(const T* y, int64_t stride, int64_t heads, T* m, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) m[j] = y[j];
+  for (int64_t k = 1; k < heads; ++k) {
+    const T* yk = y + k * stride;
+    for (int64_t j = 0; j < n; ++j) m[j] += yk[j];
+  }
+  const T h = T(heads);
+  for (int64_t j = 0; j < n; ++j) m[j] = m[j] / h;
+}
+
 template <typename T>
 void softmax_row(SoftmaxKind kind, const T* x, T* y, int64_t n, bool split) {
   if constexpr (std::is_same<T, float>::value) {
@@ -501,22 +515,20 @@ bool softmax_head_mean(DType t, void* x, void* mean, int64_t batch, int64_t head
     using T = typename decltype(tag)::type;
     T* xs = static_cast<T*>(x);
     T* ms = static_cast<T*>(mean);
-    const T h = T(heads);
-    // One (batch, row) pair at a time: its heads' rows are normalised, then summed in head order and divided.
-    parallel_range(batch * rows, batch * heads * rows * n, [&](int64_t first, int64_t last) {
+    // Blocks of kHeadRows rows of one batch entry: each head's rows of the block in turn (runs of memory the
+    // prefetcher follows), then their mean while they are in cache.
+    const int64_t blocks = (rows + fused_detail::kHeadRows - 1) / fused_detail::kHeadRows;
+    parallel_range(batch * blocks, batch * heads * rows * n, [&](int64_t first, int64_t last) {
       for (int64_t i = first; i < last; ++i) {
-        const int64_t b = i / rows, r = i % rows;
-        T* m = ms + i * n;
+        const int64_t b = i / blocks, r0 = (i % blocks) * fused_detail::kHeadRows;
+        const int64_t len = std::min(fused_detail::kHeadRows, rows - r0);
         for (int64_t k = 0; k < heads; ++k) {
-          T* y = xs + ((b * heads + k) * rows + r) * n;
-          fused_detail::softmax_row(SoftmaxKind::softmax, y, y, n, false);
-          if (k == 0) {
-            for (int64_t j = 0; j < n; ++j) m[j] = y[j];
-          } else {
-            for (int64_t j = 0; j < n; ++j) m[j] += y[j];
-          }
+          T* y = xs + ((b * heads + k) * rows + r0) * n;
+          for (int64_t r = 0; r < len; ++r) fused_detail::softmax_row(SoftmaxKind::softmax, y + r * n, y + r * n, n, false);
         }
-        for (int64_t j = 0; j < n; ++j) m[j] = m[j] / h;
+        for (int64_t r = r0; r < r0 + len; ++r) {
+          fused_detail::head_mean_row(xs + (b * heads * rows + r) * n, rows * n, heads, ms + (b * rows + r) * n, n);
+        }
       }
     });
   });
