@@ -323,6 +323,13 @@ sdpa_case('seeded dropout', randn(B, HH, L, D), randn(B, HH, S, D), randn(B, HH,
 sdpa_case('float64', randn(B, L, D).double(), randn(B, S, D).double(), randn(B, S, D).double(), {'attnMask': randn(L, S).double()})
 
 
+# ---- intermediates big enough to be recycled (dtype.ts: 4 KiB and up; under 64 KiB, which jest fails to recycle) -
+# Appended last: the draws before them stay the same.
+xr = randn(24, 4, 16)
+case('recycled intermediates, averaged weights', 'mha', [16, 4], {}, 50, [xr], [0, 0, 0], mode='evalNoGrad')
+case('recycled intermediates, per-head weights', 'mha', [16, 4], {}, 50, [xr], [0, 0, 0], {'averageAttnWeights': False}, mode='evalNoGrad')
+case('recycled intermediates, no weights', 'mha', [16, 4], {}, 50, [xr, randn(30, 4, 16)], [0, 1, 1], {'needWeights': False}, mode='evalNoGrad')
+
 
 def shorten(obj):
     """float32 values written as the shortest decimal that reads back as the same float32 (half the bytes)."""

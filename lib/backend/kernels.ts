@@ -289,6 +289,13 @@ export function softmax(kind: SoftmaxKind, x: FloatStorage, out: FloatStorage, o
 export function softmaxBackward(kind: SoftmaxKind, g: FloatStorage, y: FloatStorage, r: FloatStorage | null, gx: FloatStorage, outer: number, n: number, inner: number): void {
   native.softmaxBackward(SOFTMAX[kind], g, y, r, gx, outer, n, inner);
 }
+/**
+ * Multi-head attention's weights: softmax over the last dim of contiguous x [batch, heads, rows, n] in place, and
+ * mean [batch, rows, n] = the sum over the heads divided by heads, in the same pass.
+ */
+export function softmaxHeadMean(x: FloatStorage, mean: FloatStorage, batch: number, heads: number, rows: number, n: number): void {
+  native.softmaxHeadMean(x, mean, batch, heads, rows, n);
+}
 /** Layer norm of the m rows of n of contiguous x into y, saving each row's mean and 1 / std. */
 export function layerNorm(x: FloatStorage, w: FloatStorage | null, b: FloatStorage | null, y: FloatStorage, mean: FloatStorage, rstd: FloatStorage, m: number, n: number, eps: number): void {
   native.layerNorm(x, w, b, y, mean, rstd, m, n, eps);

@@ -14,7 +14,8 @@ import { addmm, mm } from '../ops/linalg';
 import { cat } from '../ops/movement';
 import { full, zeros } from '../ops/creation';
 import { broadcastShapes, sameShape, shapeStr } from '../shape';
-import { isFloating } from '../dtype';
+import { isFloating, recycle } from '../dtype';
+import type { Storage } from '../dtype';
 import { checkBool, checkInt, checkNumber, checkOptions, checkTensor, describe } from '../validate';
 
 // ---- the shared core -------------------------------------------------------------------------------------------
@@ -34,8 +35,10 @@ function gemmInto(out: Tensor, a: Tensor, b: Tensor, alpha: number, beta: number
  * @param q [..., L, E]
  * @param k [..., S, E], the same batch dims as q
  * @param bias null, or a float tensor of q's dtype broadcastable to [..., L, S] (not larger)
+ * @param headMean null, or (when nothing needs the gradient of the probabilities) a contiguous [N, L, S] tensor that
+ *   receives their mean over the heads, q's batch dims being [N * heads] (multi-head attention's averaged weights)
  */
-function attentionProbs(q: Tensor, k: Tensor, bias: Tensor | null, scale: number): Tensor {
+function attentionProbs(q: Tensor, k: Tensor, bias: Tensor | null, scale: number, headMean: Tensor | null = null): Tensor {
   const last = k.shape[k.dim() - 2]!;
   const shape = [...q.shape.slice(0, -1), last];
   const kt = k.transpose(-2, -1);
@@ -48,9 +51,14 @@ function attentionProbs(q: Tensor, k: Tensor, bias: Tensor | null, scale: number
     } else {
       gemmInto(out, q, kt, scale, bias ? 1 : 0);
     }
-    // The fused softmax kernel, in place over the rows of the scores.
+    // The fused softmax kernel, in place over the rows of the scores (and their mean over the heads with it).
     const rows = K.denseFloat(out);
-    K.softmax('softmax', rows, rows, out.numel() / last, last, 1);
+    if (headMean) {
+      const [n, l] = headMean.shape as [number, number];
+      K.softmaxHeadMean(rows, headMean.data as FloatStorage, n, out.shape[0]! / n, l, last);
+    } else {
+      K.softmax('softmax', rows, rows, out.numel() / last, last, 1);
+    }
     return out;
   });
   const result = record('SoftmaxBackward0', probs, [q, k, bias], (gIn, needs) => {
@@ -424,15 +432,45 @@ export function multiHeadAttentionForward(
   }
 
   const p = training ? dropoutP : 0;
+  // Averaged weights without a graph through them come out of the softmax pass itself.
+  const graph = q.requiresGrad || k.requiresGrad || (attnMask !== null && attnMask.requiresGrad);
+  const mean = needWeights && average && p === 0 && !graph ? outputTensor([bsz, tgtLen, srcLen], q.dtype) : null;
   // As PyTorch, the weights returned are those after dropout.
-  const probs = dropoutWeights(attentionProbs(q, k, attnMask, 1 / Math.sqrt(headDim)), p);
+  const probs = dropoutWeights(attentionProbs(q, k, attnMask, 1 / Math.sqrt(headDim), mean), p);
   const attended = probs.bmm(v);
   const merged = attended.transpose(0, 1).contiguous().view([tgtLen * bsz, embedDim]);
   let out = project(merged, outProjWeight, outProjBias).view([tgtLen, bsz, -1]);
+  let weights: Tensor | null = null;
+  if (needWeights) {
+    weights = mean ?? probs.view([bsz, numHeads, tgtLen, srcLen]);
+    if (average && !mean) weights = weights.sum(1).div(numHeads);
+    if (!batched) weights = weights.squeeze(0);
+  }
+  if (!out.requiresGrad) {
+    // out depends on every intermediate: none requires grad, so no graph saved one. The projections (not a caller's
+    // static k / v), the weights unless returned per head, and the heads' outputs are dead now.
+    const dead = [q, attended, merged];
+    if (!o.staticK) dead.push(k);
+    if (!o.staticV) dead.push(v);
+    if (weights === null || average) dead.push(probs);
+    releaseStorage(dead, [out, weights]);
+  }
   if (!batched) out = out.squeeze(1);
-  if (!needWeights) return [out, null];
-  let weights = probs.view([bsz, numHeads, tgtLen, srcLen]);
-  if (average) weights = weights.sum(1).div(numHeads);
-  if (!batched) weights = weights.squeeze(0);
   return [out, weights];
+}
+
+/**
+ * Gives the storage of dead intermediates back for reuse by the next outputs of their size (hot memory instead of
+ * fresh), as the autograd engine does for the gradients it consumed: each storage once, and none that a kept tensor
+ * (one returned to the caller) uses. The caller guarantees that no graph saved any of them.
+ */
+function releaseStorage(dead: readonly Tensor[], kept: readonly (Tensor | null)[]): void {
+  const keep = new Set<Storage>();
+  for (const t of kept) if (t) keep.add(t.data);
+  const done = new Set<Storage>();
+  for (const t of dead) {
+    if (keep.has(t.data) || done.has(t.data)) continue;
+    done.add(t.data);
+    recycle(t.data);
+  }
 }

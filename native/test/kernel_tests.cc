@@ -1156,6 +1156,36 @@ static void test_fused() {
   for (float v : y1) row_total += v;
   CHECK(near(row_total, 1, 1e-5));
   CHECK(!softmax_forward(SoftmaxKind::softmax, DType::I32, row.data(), y1.data(), 1, 4, 1));
+  // Float rows of one chunk (the vectorised path) within float rounding of the double softmax, rows of 1 and of
+  // 300 (blocks and a tail) included; softmax_head_mean gives softmax_forward's bits, and their mean over the heads
+  // summed in head order and divided, on 1 and 2 threads.
+  for (int64_t len : {int64_t(1), int64_t(7), int64_t(300)}) {
+    const int64_t batch = 2, heads = 3, rows = 4, total = batch * heads * rows * len;
+    std::vector<float> xf(static_cast<size_t>(total)), yf(xf.size()), mean(static_cast<size_t>(batch * rows * len));
+    for (size_t i = 0; i < xf.size(); ++i) xf[i] = float(std::sin(double(i) * 1.3) * 6);
+    CHECK(softmax_forward(SoftmaxKind::softmax, DType::F32, xf.data(), yf.data(), total / len, len, 1));
+    for (int64_t r = 0; r < total / len; ++r) {
+      const float* xr = xf.data() + r * len;
+      double m = -INFINITY, s = 0;
+      for (int64_t j = 0; j < len; ++j) m = std::max(m, double(xr[j]));
+      for (int64_t j = 0; j < len; ++j) s += std::exp(double(xr[j]) - m);
+      for (int64_t j = 0; j < len; ++j) CHECK(near(yf[size_t(r * len + j)], std::exp(double(xr[j]) - m) / s, 1e-6));
+    }
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      std::vector<float> inplace = xf;
+      CHECK(softmax_head_mean(DType::F32, inplace.data(), mean.data(), batch, heads, rows, len));
+      CHECK(inplace == yf);
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t j = 0; j < len; ++j) {
+            float acc = 0;
+            for (int64_t h = 0; h < heads; ++h) acc += yf[size_t(((b * heads + h) * rows + r) * len + j)];
+            CHECK(mean[size_t((b * rows + r) * len + j)] == acc / float(heads));
+          }
+    }
+  }
+  CHECK(!softmax_head_mean(DType::I32, row.data(), y1.data(), 1, 1, 1, 4));
 
   // Layer norm over rows of 6 with weight and bias, forward and backward against the textbook formulas.
   const int64_t m = 4, c = 6;

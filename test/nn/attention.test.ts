@@ -145,6 +145,38 @@ describe(`MultiheadAttention and the Transformer layers match PyTorch ${fx.torch
   });
 });
 
+describe('without a graph, a forward reuses the storage of its dead intermediates, never that of a result', () => {
+  // The cases PyTorch ran in eval under no_grad, and the MultiheadAttention ones without dropout (whose eval output
+  // is their train output), again in eval under noGrad: the results of a first forward still hold PyTorch's values
+  // after two more forwards (whose projections, scores and heads' outputs reuse freed storage).
+  const cases = fx.cases.filter((c) => c.mode === 'evalNoGrad' || (c.kind === 'mha' && !c.opts.dropout));
+  test('the cases cover attention with averaged, per-head and no weights', () => {
+    expect(cases.some((c) => c.kind === 'mha' && c.kwargs.averageAttnWeights === false)).toBe(true);
+    expect(cases.some((c) => c.kind === 'mha' && c.kwargs.needWeights === false)).toBe(true);
+    expect(cases.filter((c) => c.kind !== 'mha').length).toBeGreaterThan(3);
+  });
+  test.each(cases.map((c) => [`${c.kind}: ${c.name}`, c] as const))('%s', (_n, c) => {
+    if (c.default) torch.setDefaultDtype(c.default);
+    torch.manualSeed(c.seed);
+    const m = buildModule(c);
+    torch.setDefaultDtype('float32');
+    m.eval();
+    const xs = c.inputs.map((spec) => build(spec));
+    const first = torch.noGrad(() => run(m, c, xs));
+    // Other inputs in between, so that storage wrongly reused would hold other values.
+    const others = xs.map((x) => (x.dtype.startsWith('float') ? x.mul(0.5) : x));
+    torch.noGrad(() => [run(m, c, others), run(m, c, others)]);
+    const [rtol, atol] = tolerance(c.inputs[0]!.dtype);
+    const check = (outs: (Tensor | null)[], which: string): void =>
+      c.outs.forEach((want, i) => {
+        if (want === null) expect(outs[i]).toBeNull();
+        else expectClose(outs[i]!, want, rtol, atol, `${which} output ${i}`);
+      });
+    check(first, 'first');
+    check(torch.noGrad(() => run(m, c, xs)), 'last');
+  });
+});
+
 describe('a state dict PyTorch saved (torch.save) loads and gives its outputs', () => {
   test('nn.Transformer, batchFirst, eval', () => {
     const sd = fx.stateDict;

@@ -82,6 +82,8 @@ export interface NativeBinding {
   /** Fused kernels (native/src/kernels/fused.cpp); kind: a code from opNames.softmax. */
   softmax(kind: number, x: FloatStorage, out: FloatStorage, outer: number, n: number, inner: number): void;
   softmaxBackward(kind: number, g: FloatStorage, y: FloatStorage, r: FloatStorage | null, gx: FloatStorage, outer: number, n: number, inner: number): void;
+  /** Attention weights: softmax of x [batch, heads, rows, n] in place, and its mean over the heads into mean. */
+  softmaxHeadMean(x: FloatStorage, mean: FloatStorage, batch: number, heads: number, rows: number, n: number): void;
   layerNorm(x: FloatStorage, w: FloatStorage | null, b: FloatStorage | null, y: FloatStorage, mean: FloatStorage, rstd: FloatStorage, m: number, n: number, eps: number): void;
   layerNormBackward(
     g: FloatStorage, x: FloatStorage, mean: FloatStorage, rstd: FloatStorage, w: FloatStorage | null,

@@ -109,7 +109,8 @@ Napi::Array names_of(Napi::Env env, const char* const* names) {
   X("getNumThreads", GetNumThreads) X("fillRange", FillRange) X("unaryBackward", UnaryBackward)       \
   X("softmax", Softmax) X("softmaxBackward", SoftmaxBackward) X("layerNorm", LayerNorm)                 \
   X("layerNormBackward", LayerNormBackward) X("classLoss", ClassLossFn) X("classLossBackward", ClassLossBackward) \
-  X("rnnForward", RnnForward) X("rnnBackward", RnnBackward)
+  X("rnnForward", RnnForward) X("rnnBackward", RnnBackward)                                              \
+  X("softmaxHeadMean", SoftmaxHeadMean)
 
 class Addon : public Napi::Addon<Addon> {
  public:
@@ -820,6 +821,27 @@ class Addon : public Napi::Addon<Addon> {
     need(env, fn, "r", r, s[0] * s[2]);
     need(env, fn, "gx", gx, total);
     softmax_backward(kind, t, g.data, y.data, lse ? r.data : nullptr, gx.data, s[0], s[1], s[2]);
+    return env.Undefined();
+  }
+
+  // softmaxHeadMean(x, mean, batch, heads, rows, n): x [batch, heads, rows, n] normalised in place over its last dim,
+  // mean [batch, rows, n] (another buffer) its mean over the heads; see softmax_head_mean in kernels.h.
+  Napi::Value SoftmaxHeadMean(const Napi::CallbackInfo& info) {
+    const char* fn = "softmaxHeadMean";
+    Napi::Env env = info.Env();
+    Buffer x = buffer_arg(info, 0, fn, "x"), mean = buffer_arg(info, 1, fn, "mean");
+    static const char* const kNames[] = {"batch", "heads", "rows", "n"};
+    int64_t s[4];
+    const int64_t total = size_args(info, 2, fn, kNames, 4, s);
+    if (s[1] < 1) throw_range(env, "torchlet.native.softmaxHeadMean: 'heads' must be at least 1");
+    const DType t = float_operands(env, fn, {{"x", &x}, {"mean", &mean}});
+    need(env, fn, "x", x, total);
+    need(env, fn, "mean", mean, s[0] * s[2] * s[3]);
+    const char *xb = static_cast<const char*>(x.data), *mb = static_cast<const char*>(mean.data);
+    if (xb < mb + mean.length * mean.elem_size && mb < xb + x.length * x.elem_size) {
+      throw_range(env, "torchlet.native.softmaxHeadMean: 'mean' must not overlap 'x'");
+    }
+    softmax_head_mean(t, x.data, mean.data, s[0], s[1], s[2], s[3]);
     return env.Undefined();
   }
 

@@ -119,8 +119,49 @@ inline bool is_log(SoftmaxKind k) { return k == SoftmaxKind::log_softmax; }
 
 // ---- softmax family: one row (the dim is the last, contiguous) ----
 
+// softmax of one float32 row of n <= kChunk elements on the calling thread, as PyTorch's vectorised kernel: the
+// maximum, then per block of kBlock the exponentials of x - max written to y and summed in float lanes (the blocks'
+// sums added in double), then y times the reciprocal of the sum. Each block is still in L1 when summed and scaled.
+TORCHLET_SIMD_CLONES void softmax_row_f(const float* x, float* y, int64_t n) {
+  const float m = max_run(x, n);
+  double s = 0;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t len = std::min(kBlock, n - b);
+    float* t = y + b;
+    for (int64_t i = 0; i < len; ++i) t[i] = x[b + i] - m;
+    vexp(t, t, len);
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+      for (int k = 0; k < 8; ++k) acc[k] += t[i + k];
+    }
+    for (; i < len; ++i) acc[i & 7] += t[i];
+    s += double(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
+  }
+  const float r = 1.0f / float(s);
+  for (int64_t i = 0; i < n; ++i) y[i] *= r;
+}
+
+constexpr int64_t kHeadRows = 8;  // rows of each head normalised together by softmax_head_mean
+
+// m = the mean of `heads` rows of n elements, `stride` apart from y: summed in head order, then divided.
+template <typename T>
+TORCHLET_SIMD_CLONES void head_mean_row(const T* y, int64_t stride, int64_t heads, T* m, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) m[j] = y[j];
+  for (int64_t k = 1; k < heads; ++k) {
+    const T* yk = y + k * stride;
+    for (int64_t j = 0; j < n; ++j) m[j] += yk[j];
+  }
+  const T h = T(heads);
+  for (int64_t j = 0; j < n; ++j) m[j] = m[j] / h;
+}
+
 template <typename T>
 void softmax_row(SoftmaxKind kind, const T* x, T* y, int64_t n, bool split) {
+  if constexpr (std::is_same<T, float>::value) {
+    // A row of one chunk: the same bits whether or not it was to be split.
+    if (kind == SoftmaxKind::softmax && n <= kChunk) return softmax_row_f(x, y, n);
+  }
   const T m = over_chunks(n, split, -std::numeric_limits<T>::infinity(),
                           [&](int64_t a, int64_t len) { return max_run(x + a, len); }, larger<T>);
   if (kind == SoftmaxKind::logsumexp) {
@@ -466,6 +507,30 @@ bool softmax_backward(SoftmaxKind kind, DType t, const void* g, const void* y, c
           fused_detail::softmax_backward_cols(kind, gs + (reduced ? small : big), ys + big, reduced ? rs + small : nullptr,
                                               out + big, n, inner, w);
         });
+  });
+}
+
+bool softmax_head_mean(DType t, void* x, void* mean, int64_t batch, int64_t heads, int64_t rows, int64_t n) {
+  return dispatch_float(t, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* xs = static_cast<T*>(x);
+    T* ms = static_cast<T*>(mean);
+    // Blocks of kHeadRows rows of one batch entry: each head's rows of the block in turn (runs of memory the
+    // prefetcher follows), then their mean while they are in cache.
+    const int64_t blocks = (rows + fused_detail::kHeadRows - 1) / fused_detail::kHeadRows;
+    parallel_range(batch * blocks, batch * heads * rows * n, [&](int64_t first, int64_t last) {
+      for (int64_t i = first; i < last; ++i) {
+        const int64_t b = i / blocks, r0 = (i % blocks) * fused_detail::kHeadRows;
+        const int64_t len = std::min(fused_detail::kHeadRows, rows - r0);
+        for (int64_t k = 0; k < heads; ++k) {
+          T* y = xs + ((b * heads + k) * rows + r0) * n;
+          for (int64_t r = 0; r < len; ++r) fused_detail::softmax_row(SoftmaxKind::softmax, y + r * n, y + r * n, n, false);
+        }
+        for (int64_t r = r0; r < r0 + len; ++r) {
+          fused_detail::head_mean_row(xs + (b * heads * rows + r) * n, rows * n, heads, ms + (b * rows + r) * n, n);
+        }
+      }
+    });
   });
 }
 

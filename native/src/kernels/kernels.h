@@ -259,6 +259,12 @@ bool softmax_forward(SoftmaxKind kind, DType t, const void* x, void* out, int64_
 // [outer, inner]: gx = g exp(y - r) (r unused by the other kinds).
 bool softmax_backward(SoftmaxKind kind, DType t, const void* g, const void* y, const void* r, void* gx, int64_t outer,
                       int64_t n, int64_t inner);
+// ---- attention weights (fused.cpp; multi-head attention) ----
+// Softmax over the last dim of a contiguous x [batch, heads, rows, n] of floating dtype t, in place, and mean
+// [batch, rows, n] = the sum of the results over the heads divided by heads (PyTorch's weights.sum(1) / num_heads),
+// written while each row is in cache. The same bits as softmax_forward on any thread count. False when t is not
+// floating.
+bool softmax_head_mean(DType t, void* x, void* mean, int64_t batch, int64_t heads, int64_t rows, int64_t n);
 // Layer norm over the rows of a contiguous [m, n] x: y = (x - mean) rstd * w + b (w, b of n elements or null),
 // rstd = 1 / sqrt(biased variance + eps); mean and rstd (m each) are saved for the backward.
 bool layer_norm_forward(DType t, const void* x, const void* w, const void* b, void* y, void* mean, void* rstd,
