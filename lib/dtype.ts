@@ -315,7 +315,9 @@ export function endCollection(): void {
 
 /**
  * Gives storage back for reuse by allocate / allocateForOutput. The caller guarantees that nothing will read or
- * write it again: only the autograd engine calls this, for storage it proved only it could reach.
+ * write it again. Two callers: the autograd engine, for storage it proved only it could reach, and the fused
+ * attention forward (nn/functional_attention.ts), for intermediates it made itself, never returned and no graph
+ * saved (its output does not require grad).
  */
 export function recycle(s: Storage): void {
   const bytes = s.byteLength;
