@@ -61,6 +61,11 @@ void sgemm_batched(int batch_rank, const int64_t* batch_shape, int m, int n, int
   if (batch == 0 || m == 0 || n == 0) return;
   const int64_t out_stride = int64_t(m) * n;
   const int threads = get_num_threads();
+  if (batch_rank == 0) {
+    // One product (the common case, and the one where a small product's call overhead shows): no batch walk.
+    sgemm(m, n, k, alpha, a + va.offset, va.rs, va.cs, b + vb.offset, vb.rs, vb.cs, beta, out + out_offset, n, threads);
+    return;
+  }
   // The offsets of each batch entry's a and b, in batch order.
   std::vector<int64_t> offs(size_t(batch) * 2);
   int64_t e = 0;
