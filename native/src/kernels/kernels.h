@@ -137,8 +137,9 @@ struct MatrixView {
   const int64_t* batch_strides;
 };
 // out[b] = alpha * A[b] @ B[b] + beta * out[b] for every batch index, out contiguous [batch..., m, n], every operand
-// of floating dtype t (cblas_sgemm or cblas_dgemm; alpha and beta rounded to t). Returns 0, or a bit mask (1 = A,
-// 2 = B) of the operands whose strides cannot reach BLAS without a copy; -1 when t is not floating.
+// of floating dtype t (float32 on sgemm below, any strides, batch entries split over torchlet's threads; float64 on
+// cblas_dgemm; alpha and beta rounded to t). Returns 0, or a bit mask (1 = A, 2 = B) of the operands whose strides
+// cannot reach dgemm without a copy; -1 when t is not floating.
 int gemm_batched(DType t, int batch_rank, const int64_t* batch_shape, int m, int n, int k, double alpha,
                  const void* a, const MatrixView& va, const void* b, const MatrixView& vb, double beta, void* out,
                  int64_t out_offset);
