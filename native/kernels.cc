@@ -11,6 +11,7 @@
 #include "src/kernels/optim.cpp"
 #include "src/kernels/parallel.cpp"
 #include "src/kernels/gemm.cpp"
+#include "src/kernels/sgemm.cpp"
 #include "src/kernels/winograd.cpp"
 #include "src/kernels/conv.cpp"
 #include "src/kernels/pool.cpp"

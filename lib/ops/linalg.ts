@@ -1,6 +1,6 @@
 /**
- * matmul with torch.matmul's rules, on OpenBLAS sgemm (float32) and dgemm (float64). Transposed views reach BLAS
- * as flags, not copies.
+ * matmul with torch.matmul's rules, on torchlet's own sgemm (float32, native/src/kernels/sgemm.cpp: any strides, no
+ * copies) and OpenBLAS dgemm (float64, transposed views reach it as flags, not copies).
  */
 import * as K from '../backend/kernels';
 import type { FloatStorage } from '../backend/kernels';
@@ -94,7 +94,7 @@ function gemm(out: Tensor, a: Tensor, b: Tensor, alpha = 1, beta = 0): Tensor {
   if (out.numel() === 0) return out;
   let bad = K.matmul(out.data as FloatStorage, 0, a, b, alpha, beta);
   if (bad) {
-    // Strides BLAS cannot take (e.g. broadcast inside a matrix): copy those operands once and retry.
+    // Strides dgemm cannot take (e.g. broadcast inside a matrix; sgemm takes any): copy those operands once and retry.
     const a2 = bad & 1 ? noGrad(() => a.contiguous()) : a;
     const b2 = bad & 2 ? noGrad(() => b.contiguous()) : b;
     bad = K.matmul(out.data as FloatStorage, 0, a2, b2, alpha, beta);
@@ -110,8 +110,8 @@ function columnMajor(t: Tensor): boolean {
 
 /**
  * d(a @ b)/da = g @ b^T and d/db = a^T @ g; for a column-major 2-D operand the gradient is computed transposed,
- * (b @ g^T)^T or (g^T @ a)^T, as PyTorch's mm_mat1_backward / mm_mat2_backward do, so the same BLAS calls
- * give the same bits.
+ * (b @ g^T)^T or (g^T @ a)^T, as PyTorch's mm_mat1_backward / mm_mat2_backward do: the products PyTorch computes,
+ * in the same shapes and layouts.
  */
 function productGrads(g: Tensor, a: Tensor, b: Tensor, needs: readonly boolean[]): (Tensor | null)[] {
   const ga = !needs[0] ? null : columnMajor(a) ? matmul(b, g.t()).t() : matmul(g, b.transpose(-1, -2));

@@ -137,9 +137,142 @@ static void test_sgemm() {
   CHECK(gemm_batched(DType::F32, 0, nullptr, m, n, k, 1.0, at.data(), MatrixView{0, 1, m, nullptr}, b.data(),
                      MatrixView{0, n, 1, nullptr}, 0.0, c.data(), 0) == 0);
   for (int i = 0; i < m * n; ++i) CHECK(near(c[i], ref[i], 1e-5));
-  // A broadcast row (stride 0 inside the matrix) is refused so the caller copies it.
+  // A broadcast row (stride 0 inside the matrix): torchlet's sgemm takes any strides, so nothing is refused.
   CHECK(gemm_batched(DType::F32, 0, nullptr, m, n, k, 1.0, a.data(), MatrixView{0, 0, 1, nullptr}, b.data(),
-                     MatrixView{0, n, 1, nullptr}, 0.0, c.data(), 0) == 1);
+                     MatrixView{0, n, 1, nullptr}, 0.0, c.data(), 0) == 0);
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) CHECK(c[i * n + j] == c[j]);
+  for (int j = 0; j < n; ++j) CHECK(near(c[j], ref[j], 1e-5));
+}
+
+// ---- sgemm.cpp (torchlet's blocked float32 GEMM) ----
+// One product against a double-accumulated loop: every layout of A and B (row-major, transposed, and strided
+// with neither stride 1), alpha and beta, on 1 and 2 threads (bitwise equal). On the FMA micro-kernels also
+// against the documented summation bit for bit: one fused multiply-add chain per element over k, k cut into chunks
+// of at most 384 (two near-equal ones, rounded up to 16, for 385..767 left), each chunk's sum times alpha added to
+// C (scaled by beta first).
+static void sgemm_case(int m, int n, int k, int layout_a, int layout_b, float alpha, float beta, std::mt19937& rng,
+                       bool exact_order) {
+  std::uniform_real_distribution<float> u(-1, 1);
+  // Element (i, p) of an r x c operand in `layout`: 0 row-major, 1 transposed, 2 strided (row stride 1, column
+  // stride r + 3: a column-major matrix with padding), 3 both strides > 1 (rows 2 apart, columns 2r + 1 apart).
+  auto strides = [](int layout, int r, int c, int64_t* rs, int64_t* cs) {
+    if (layout == 0) *rs = c, *cs = 1;
+    if (layout == 1) *rs = 1, *cs = r;
+    if (layout == 2) *rs = 1, *cs = r + 3;
+    if (layout == 3) *rs = 2, *cs = 2 * int64_t(r) + 1;
+  };
+  int64_t ars = 0, acs = 0, brs = 0, bcs = 0;
+  strides(layout_a, m, k, &ars, &acs);
+  strides(layout_b, k, n, &brs, &bcs);
+  std::vector<float> a(size_t((m - 1) * ars + (k - 1) * acs + 1)), b(size_t((k - 1) * brs + (n - 1) * bcs + 1));
+  for (float& v : a) v = u(rng);
+  for (float& v : b) v = u(rng);
+  const int64_t ldc = n + 2;  // C rows with a gap, which must stay untouched
+  std::vector<float> c0(size_t(m) * ldc);
+  for (float& v : c0) v = u(rng);
+  if (beta == 0.0f) c0[0] = std::numeric_limits<float>::quiet_NaN();  // beta 0 does not read C
+  std::vector<float> c1 = c0, c2 = c0;
+  sgemm(m, n, k, alpha, a.data(), ars, acs, b.data(), brs, bcs, beta, c1.data(), ldc, 1);
+  sgemm(m, n, k, alpha, a.data(), ars, acs, b.data(), brs, bcs, beta, c2.data(), ldc, 2);
+  int bad = 0, order_bad = 0;
+  for (int i = 0; i < m; ++i) {
+    for (int j = 0; j < n; ++j) {
+      const float* ai = a.data() + i * ars;
+      const float* bj = b.data() + j * bcs;
+      double acc = 0, mag = 0;
+      for (int p = 0; p < k; ++p) {
+        acc += double(ai[p * acs]) * bj[p * brs];
+        mag += std::fabs(double(ai[p * acs]) * bj[p * brs]);
+      }
+      const float old = c0[size_t(i) * ldc + j];
+      const double scaled = beta == 0.0f ? 0.0 : double(beta) * old;
+      const double want = alpha * acc + scaled;
+      const double tol = 1e-6 * (k + 4) * (std::fabs(alpha) * mag + std::fabs(scaled)) + 1e-30;
+      const float got = c1[size_t(i) * ldc + j];
+      if (!(std::fabs(got - want) <= tol)) ++bad;
+      if (exact_order) {
+        float e = beta == 0.0f ? 0.0f : beta == 1.0f ? old : beta * old;
+        for (int p0 = 0; p0 < k;) {
+          const int rest = k - p0;
+          const int len = rest >= 768 ? 384 : rest > 384 ? (rest / 2 + 15) / 16 * 16 : rest;
+          float s = 0;
+          for (int p = p0; p < p0 + len; ++p) s = std::fma(ai[p * acs], bj[p * brs], s);
+          e = (p0 == 0 && beta == 0.0f) ? alpha * s : e + alpha * s;
+          p0 += len;
+        }
+        if (k == 0) e = beta == 0.0f ? 0.0f : e;
+        if (!(got == e)) ++order_bad;
+      }
+    }
+    for (int64_t j = n; j < ldc; ++j) CHECK(c1[size_t(i) * ldc + j] == c0[size_t(i) * ldc + j]);
+  }
+  if (bad || order_bad)
+    std::fprintf(stderr, "sgemm m=%d n=%d k=%d layouts %d,%d alpha %g beta %g: %d off, %d not in order\n", m, n, k,
+                 layout_a, layout_b, double(alpha), double(beta), bad, order_bad);
+  CHECK(bad == 0 && order_bad == 0);
+  CHECK(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+}
+
+static void test_sgemm_blocked() {
+  std::mt19937 rng(7);
+  const char* force = std::getenv("TORCHLET_MICROKERNEL");
+#if defined(__x86_64__) || defined(__i386__)
+  const bool fma = !(force && std::string(force) == "portable") && __builtin_cpu_supports("fma") &&
+                   __builtin_cpu_supports("avx2");
+#else
+  const bool fma = false;
+#endif
+  // Sizes around the micro-tiles (8, 6, 4 rows; 32, 16 columns), the blocks (144 rows, 512 columns) and the
+  // chunks of k (384, 768).
+  const int ms[] = {1, 2, 5, 8, 13, 32, 145}, ns[] = {1, 3, 16, 31, 33, 64, 513}, ks[] = {1, 7, 64, 385, 800};
+  int i = 0;
+  for (int m : ms)
+    for (int n : ns)
+      for (int k : ks) {
+        if (int64_t(m) * n * k > 3000000) continue;
+        ++i;
+        sgemm_case(m, n, k, i % 4, (i / 4) % 4, 1.0f, 0.0f, rng, fma);
+      }
+  // Every pair of layouts, and alpha / beta, on a middle-sized product.
+  for (int la = 0; la < 4; ++la)
+    for (int lb = 0; lb < 4; ++lb) sgemm_case(37, 70, 45, la, lb, 1.0f, 0.0f, rng, fma);
+  const float ab[][2] = {{1, 1}, {0.5f, -1.25f}, {-2, 0}, {1, 0.5f}};
+  for (const auto& p : ab) {
+    sgemm_case(19, 40, 23, 0, 1, p[0], p[1], rng, fma);
+    sgemm_case(150, 20, 500, 1, 0, p[0], p[1], rng, fma);
+  }
+  // Large enough to split over 2 threads, by rows and by columns.
+  sgemm_case(300, 70, 130, 0, 1, 1.0f, 0.0f, rng, fma);
+  sgemm_case(40, 700, 90, 0, 0, 0.75f, 1.0f, rng, fma);
+  // k == 0 and alpha == 0 scale C by beta (zero it for beta 0, even NaN) and read neither operand.
+  std::vector<float> c = {std::numeric_limits<float>::quiet_NaN(), 2, 3, 4};
+  sgemm(2, 2, 0, 1.0f, nullptr, 0, 1, nullptr, 2, 1, 0.0f, c.data(), 2, 1);
+  CHECK(c[0] == 0 && c[1] == 0 && c[2] == 0 && c[3] == 0);
+  c = {1, 2, 3, 4};
+  sgemm(2, 2, 0, 1.0f, nullptr, 0, 1, nullptr, 2, 1, 3.0f, c.data(), 2, 1);
+  CHECK(c[0] == 3 && c[3] == 12);
+  const float one = std::numeric_limits<float>::infinity();
+  sgemm(2, 2, 1, 0.0f, &one, 0, 1, &one, 0, 0, 0.5f, c.data(), 2, 1);
+  CHECK(c[0] == 1.5f && c[3] == 6);
+  // A batched product whose B broadcasts over the batch, through gemm_batched on 2 threads.
+  const int batch = 5, m = 9, n = 40, k = 17;
+  std::vector<float> a(size_t(batch) * m * k), b(size_t(k) * n), out(size_t(batch) * m * n);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (float& v : a) v = u(rng);
+  for (float& v : b) v = u(rng);
+  const int64_t batch_shape[] = {batch}, a_batch[] = {int64_t(m) * k}, b_batch[] = {0};
+  set_num_threads(2);
+  CHECK(gemm_batched(DType::F32, 1, batch_shape, m, n, k, 1.0, a.data(), MatrixView{0, k, 1, a_batch}, b.data(),
+                     MatrixView{0, n, 1, b_batch}, 0.0, out.data(), 0) == 0);
+  set_num_threads(1);
+  for (int q = 0; q < batch; ++q)
+    for (int i2 = 0; i2 < m; ++i2)
+      for (int j = 0; j < n; ++j) {
+        double acc = 0;
+        for (int p = 0; p < k; ++p) acc += double(a[(size_t(q) * m + i2) * k + p]) * b[size_t(p) * n + j];
+        CHECK(near(out[(size_t(q) * m + i2) * n + j], acc, 1e-5));
+      }
 }
 
 static void test_gather_bounds() {
@@ -1562,6 +1695,7 @@ int main() {
   test_parallel_elementwise();
   test_reduce();
   test_sgemm();
+  test_sgemm_blocked();
   test_gather_bounds();
   test_rng();
   test_f64_binary();

@@ -1,6 +1,9 @@
-// Batched GEMM through OpenBLAS (sgemm, dgemm). Transposed operands reach BLAS as flags with their leading
-// dimension, never as copies.
+// Batched GEMM: float32 on torchlet's sgemm (sgemm.cpp: any strides, on torchlet's threads), float64 through
+// OpenBLAS's dgemm. Transposed operands reach BLAS as flags with their leading dimension, never as copies.
 #include <cblas.h>
+
+#include <type_traits>
+#include <vector>
 
 #include "kernels.h"
 
@@ -48,9 +51,49 @@ void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double al
   cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+// float32 on torchlet's sgemm, which takes any strides: batch entries split over torchlet's threads when there
+// are several of them (each product on one thread), else each product split by bands of C.
+void sgemm_batched(int batch_rank, const int64_t* batch_shape, int m, int n, int k, float alpha, const float* a,
+                   const MatrixView& va, const float* b, const MatrixView& vb, float beta, float* out,
+                   int64_t out_offset) {
+  int64_t batch = 1;
+  for (int d = 0; d < batch_rank; ++d) batch *= batch_shape[d];
+  if (batch == 0 || m == 0 || n == 0) return;
+  const int64_t out_stride = int64_t(m) * n;
+  const int threads = get_num_threads();
+  if (batch_rank == 0) {
+    // One product (the common case, and the one where a small product's call overhead shows): no batch walk.
+    sgemm(m, n, k, alpha, a + va.offset, va.rs, va.cs, b + vb.offset, vb.rs, vb.cs, beta, out + out_offset, n, threads);
+    return;
+  }
+  // The offsets of each batch entry's a and b, in batch order.
+  std::vector<int64_t> offs(size_t(batch) * 2);
+  int64_t e = 0;
+  StridedIter<2> it(batch_rank, batch_shape, {View{va.offset, va.batch_strides}, View{vb.offset, vb.batch_strides}});
+  it.run([&](const int64_t* p, int64_t count, const int64_t* st) {
+    for (int64_t i = 0; i < count; ++i, ++e) {
+      offs[size_t(e) * 2] = p[0] + i * st[0];
+      offs[size_t(e) * 2 + 1] = p[1] + i * st[1];
+    }
+  });
+  auto one = [&](int64_t i, int th) {
+    sgemm(m, n, k, alpha, a + offs[size_t(i) * 2], va.rs, va.cs, b + offs[size_t(i) * 2 + 1], vb.rs, vb.cs, beta,
+          out + out_offset + i * out_stride, n, th);
+  };
+  if (batch == 1 || threads <= 1) {
+    for (int64_t i = 0; i < batch; ++i) one(i, threads);
+    return;
+  }
+  parallel_for(batch, threads, [&](int64_t i, int) { one(i, 1); });
+}
+
 template <typename T>
 int gemm_batched(int batch_rank, const int64_t* batch_shape, int m, int n, int k, T alpha, const T* a,
                  const MatrixView& va, const T* b, const MatrixView& vb, T beta, T* out, int64_t out_offset) {
+  if constexpr (std::is_same<T, float>::value) {
+    sgemm_batched(batch_rank, batch_shape, m, n, k, alpha, a, va, b, vb, beta, out, out_offset);
+    return 0;
+  }
   BlasOperand oa, ob;
   int bad = 0;
   if (!blas_operand(m, k, va.rs, va.cs, &oa)) bad |= 1;

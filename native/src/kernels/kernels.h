@@ -137,11 +137,20 @@ struct MatrixView {
   const int64_t* batch_strides;
 };
 // out[b] = alpha * A[b] @ B[b] + beta * out[b] for every batch index, out contiguous [batch..., m, n], every operand
-// of floating dtype t (cblas_sgemm or cblas_dgemm; alpha and beta rounded to t). Returns 0, or a bit mask (1 = A,
-// 2 = B) of the operands whose strides cannot reach BLAS without a copy; -1 when t is not floating.
+// of floating dtype t (float32 on sgemm below, any strides, batch entries split over torchlet's threads; float64 on
+// cblas_dgemm; alpha and beta rounded to t). Returns 0, or a bit mask (1 = A, 2 = B) of the operands whose strides
+// cannot reach dgemm without a copy; -1 when t is not floating.
 int gemm_batched(DType t, int batch_rank, const int64_t* batch_shape, int m, int n, int k, double alpha,
                  const void* a, const MatrixView& va, const void* b, const MatrixView& vb, double beta, void* out,
                  int64_t out_offset);
+
+// ---- sgemm.cpp: torchlet's blocked float32 GEMM ----
+// c[i * ldc + j] = alpha * sum_p A(i, p) B(p, j) + beta * c[i * ldc + j] for i < m, j < n, with A(i, p) at
+// a[i * ars + p * acs] and B(p, j) at b[p * brs + j * bcs] (any strides); beta 0 does not read c. Large products
+// split over up to `threads` of torchlet's threads by bands of C; the same bits on any number of threads and on
+// the AVX-512 and AVX2 micro-kernels.
+void sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t ars, int64_t acs, const float* b,
+           int64_t brs, int64_t bcs, float beta, float* c, int64_t ldc, int threads);
 
 // out[i] = src[i with dim replaced by index[i]] over the index's shape, for elements of `elem_size` bytes (1, 4
 // or 8). Returns -1, or the flat position of the first index outside [0, dim_size) with its value in *bad_value.

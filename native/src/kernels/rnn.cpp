@@ -16,9 +16,11 @@ namespace torchlet {
 namespace rnn_detail {
 namespace {
 
+// float32 on torchlet's sgemm (sgemm.cpp), as every float32 product.
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha, const float* a, int lda,
           const float* b, int ldb, float beta, float* c, int ldc) {
-  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  const bool na = ta == CblasNoTrans, nb = tb == CblasNoTrans;
+  sgemm(m, n, k, alpha, a, na ? lda : 1, na ? 1 : lda, b, nb ? ldb : 1, nb ? 1 : ldb, beta, c, ldc, get_num_threads());
 }
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha, const double* a, int lda,
           const double* b, int ldb, double beta, double* c, int ldc) {
