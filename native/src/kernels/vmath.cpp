@@ -12,6 +12,7 @@
 // fma, scaling in two steps) that keep them within 2 ulp (1 for most); see "Float lanes" below.
 #include "vmath.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -840,6 +841,101 @@ VM_INLINE void backward_impl(VBackward op, float* out, const float* g, const flo
 #undef TORCHLET_VMATH_CASE
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Row reductions for the fused kernels (vmath.h: vmax, vexp_sum, vdot, vsqdev), in the order of eight scalar lanes:
+// element i goes to lane i mod 8 (8 / W registers of W doubles), the lanes are added pairwise at the end. That is the
+// order of fused.cpp's former scalar loops, so their results are the same bits, on every path.
+
+template <int W>
+struct Lanes8 {
+  static constexpr int kRegs = 8 / W;
+  typename Vec<W>::D acc[kRegs] = {};
+  // Adds f(i) (W doubles: elements i .. i + W - 1) over groups of 8 and f1(i) (one double) over the rest; n elements
+  // from `first` (a multiple of 8).
+  template <class V, class S>
+  VM_INLINE void add(int64_t first, int64_t n, V f, S f1) {
+    int64_t i = first;
+    for (; i + 8 <= first + n; i += 8) {
+#pragma GCC unroll 4
+      for (int j = 0; j < kRegs; ++j) acc[j] += f(i + j * W);
+    }
+    for (; i < first + n; ++i) acc[(i & 7) / W][(i & 7) % W] += f1(i);
+  }
+  VM_INLINE double total() const {
+    double a[8];
+    std::memcpy(a, acc, sizeof a);
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+  }
+};
+template <int W>
+VM_INLINE typename Vec<W>::D load_d(const float* p) {
+  typename Vec<W>::F f;
+  std::memcpy(&f, p, sizeof f);
+  return __builtin_convertvector(f, typename Vec<W>::D);
+}
+
+// The largest element (NaN skipped), in eight float lanes as fused.cpp's former loop (so the sign of a zero maximum
+// is the same too).
+template <int W>
+VM_INLINE float max_impl(const float* x, int64_t n) {
+  typedef float F8 __attribute__((vector_size(32)));
+  F8 m = F8{} - std::numeric_limits<float>::infinity();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    F8 v;
+    std::memcpy(&v, x + i, sizeof v);
+    m = v > m ? v : m;
+  }
+  for (; i < n; ++i) m[i & 7] = x[i] > m[i & 7] ? x[i] : m[i & 7];
+  auto larger = [](float a, float b) { return b > a ? b : a; };
+  return larger(larger(larger(m[0], m[1]), larger(m[2], m[3])), larger(larger(m[4], m[5]), larger(m[6], m[7])));
+}
+
+// sum(exp(x - shift)), the exponentials (float x - shift, then this path's exp) also to e when given; through
+// blocks of 256 on the stack otherwise.
+template <int W, bool kFloat>
+VM_INLINE double exp_sum_impl(const float* x, float shift, float* e, int64_t n) {
+  constexpr int64_t kBlock = 256;
+  Lanes8<W> acc;
+  float buf[kBlock];
+  const Params p{0, 0, 0, 0};
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t len = std::min(kBlock, n - b);
+    float* t = e ? e + b : buf;
+    for (int64_t i = 0; i < len; ++i) t[i] = x[b + i] - shift;
+    unary_impl<W, kFloat>(VUnary::exp, t, t, len, p);
+    acc.add(0, len, [&](int64_t i) { return load_d<W>(t + i); }, [&](int64_t i) { return double(t[i]); });
+  }
+  return acc.total();
+}
+
+// sum(a b) (sum(a) for b null) and sum((x - mu)^2), in double.
+template <int W>
+VM_INLINE double dot_impl(const float* a, const float* b, int64_t n) {
+  Lanes8<W> acc;
+  if (b) {
+    acc.add(0, n, [&](int64_t i) { return load_d<W>(a + i) * load_d<W>(b + i); },
+            [&](int64_t i) { return double(a[i]) * double(b[i]); });
+  } else {
+    acc.add(0, n, [&](int64_t i) { return load_d<W>(a + i); }, [&](int64_t i) { return double(a[i]); });
+  }
+  return acc.total();
+}
+template <int W>
+VM_INLINE double sqdev_impl(const float* x, double mu, int64_t n) {
+  Lanes8<W> acc;
+  acc.add(0, n,
+          [&](int64_t i) {
+            const typename Vec<W>::D d = load_d<W>(x + i) - mu;
+            return d * d;
+          },
+          [&](int64_t i) {
+            const double d = double(x[i]) - mu;
+            return d * d;
+          });
+  return acc.total();
+}
+
 // One copy of the three drivers per instruction set.
 #define TORCHLET_VMATH_ISA(suffix, target_attr, W, kFloat)                                                        \
   target_attr void unary_##suffix(VUnary op, float* out, const float* in, int64_t n, const Params& p) {           \
@@ -850,8 +946,14 @@ VM_INLINE void backward_impl(VBackward op, float* out, const float* g, const flo
     backward_impl<W, kFloat>(op, out, g, a, n, p);                                                                \
   }                                                                                                               \
   target_attr void pow_##suffix(float* out, const float* x, const float* y, int64_t n) {                          \
-    run_blocks<W>(out, x, y, n, PowBlock<W>{});                                                        \
-  }
+    run_blocks<W>(out, x, y, n, PowBlock<W>{});                                                                   \
+  }                                                                                                               \
+  target_attr float max_##suffix(const float* x, int64_t n) { return max_impl<W>(x, n); }                         \
+  target_attr double exp_sum_##suffix(const float* x, float shift, float* e, int64_t n) {                         \
+    return exp_sum_impl<W, kFloat>(x, shift, e, n);                                                               \
+  }                                                                                                               \
+  target_attr double dot_##suffix(const float* a, const float* b, int64_t n) { return dot_impl<W>(a, b, n); }     \
+  target_attr double sqdev_##suffix(const float* x, double mu, int64_t n) { return sqdev_impl<W>(x, mu, n); }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define TORCHLET_VMATH_X86 1
@@ -925,5 +1027,22 @@ void vpow(float* out, const float* x, const float* y, int64_t n) {
     default: return pow_portable(out, x, y, n);
   }
 }
+
+// The row reductions: the same switch for each.
+#ifdef TORCHLET_VMATH_X86
+#define TORCHLET_VMATH_PICK(fn, ...)                                    \
+  switch (vmath_isa()) {                                                \
+    case VIsa::avx512: return vmath_detail::fn##_avx512(__VA_ARGS__);   \
+    case VIsa::avx2: return vmath_detail::fn##_avx2(__VA_ARGS__);       \
+    default: return vmath_detail::fn##_portable(__VA_ARGS__);           \
+  }
+#else
+#define TORCHLET_VMATH_PICK(fn, ...) return vmath_detail::fn##_portable(__VA_ARGS__);
+#endif
+float vmax(const float* x, int64_t n) { TORCHLET_VMATH_PICK(max, x, n) }
+double vexp_sum(const float* x, float shift, float* e, int64_t n) { TORCHLET_VMATH_PICK(exp_sum, x, shift, e, n) }
+double vdot(const float* a, const float* b, int64_t n) { TORCHLET_VMATH_PICK(dot, a, b, n) }
+double vsqdev(const float* x, double mu, int64_t n) { TORCHLET_VMATH_PICK(sqdev, x, mu, n) }
+#undef TORCHLET_VMATH_PICK
 
 }  // namespace torchlet
