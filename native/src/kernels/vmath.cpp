@@ -846,21 +846,13 @@ VM_INLINE void backward_impl(VBackward op, float* out, const float* g, const flo
 // element i goes to lane i mod 8 (8 / W registers of W doubles), the lanes are added pairwise at the end. That is the
 // order of fused.cpp's former scalar loops, so their results are the same bits, on every path.
 
+// (Plain loops, no lambdas: UBSan saw a null closure pointer in a lambda passed into these inlined target functions.)
 template <int W>
 struct Lanes8 {
   static constexpr int kRegs = 8 / W;
   typename Vec<W>::D acc[kRegs] = {};
-  // Adds f(i) (W doubles: elements i .. i + W - 1) over groups of 8 and f1(i) (one double) over the rest; n elements
-  // from `first` (a multiple of 8).
-  template <class V, class S>
-  VM_INLINE void add(int64_t first, int64_t n, V f, S f1) {
-    int64_t i = first;
-    for (; i + 8 <= first + n; i += 8) {
-#pragma GCC unroll 4
-      for (int j = 0; j < kRegs; ++j) acc[j] += f(i + j * W);
-    }
-    for (; i < first + n; ++i) acc[(i & 7) / W][(i & 7) % W] += f1(i);
-  }
+  // Adds v to the lane of element i (counted from a multiple of 8).
+  VM_INLINE void add_lane(int64_t i, double v) { acc[(i & 7) / W][(i & 7) % W] += v; }
   VM_INLINE double total() const {
     double a[8];
     std::memcpy(a, acc, sizeof a);
@@ -904,7 +896,10 @@ VM_INLINE double exp_sum_impl(const float* x, float shift, float* e, int64_t n) 
     float* t = e ? e + b : buf;
     for (int64_t i = 0; i < len; ++i) t[i] = x[b + i] - shift;
     unary_impl<W, kFloat>(VUnary::exp, t, t, len, p);
-    acc.add(0, len, [&](int64_t i) { return load_d<W>(t + i); }, [&](int64_t i) { return double(t[i]); });
+    int64_t i = 0;
+    for (; i + 8 <= len; i += 8)
+      for (int j = 0; j < Lanes8<W>::kRegs; ++j) acc.acc[j] += load_d<W>(t + i + j * W);
+    for (; i < len; ++i) acc.add_lane(i, double(t[i]));
   }
   return acc.total();
 }
@@ -913,26 +908,32 @@ VM_INLINE double exp_sum_impl(const float* x, float shift, float* e, int64_t n) 
 template <int W>
 VM_INLINE double dot_impl(const float* a, const float* b, int64_t n) {
   Lanes8<W> acc;
+  int64_t i = 0;
   if (b) {
-    acc.add(0, n, [&](int64_t i) { return load_d<W>(a + i) * load_d<W>(b + i); },
-            [&](int64_t i) { return double(a[i]) * double(b[i]); });
+    for (; i + 8 <= n; i += 8)
+      for (int j = 0; j < Lanes8<W>::kRegs; ++j) acc.acc[j] += load_d<W>(a + i + j * W) * load_d<W>(b + i + j * W);
+    for (; i < n; ++i) acc.add_lane(i, double(a[i]) * double(b[i]));
   } else {
-    acc.add(0, n, [&](int64_t i) { return load_d<W>(a + i); }, [&](int64_t i) { return double(a[i]); });
+    for (; i + 8 <= n; i += 8)
+      for (int j = 0; j < Lanes8<W>::kRegs; ++j) acc.acc[j] += load_d<W>(a + i + j * W);
+    for (; i < n; ++i) acc.add_lane(i, double(a[i]));
   }
   return acc.total();
 }
 template <int W>
 VM_INLINE double sqdev_impl(const float* x, double mu, int64_t n) {
   Lanes8<W> acc;
-  acc.add(0, n,
-          [&](int64_t i) {
-            const typename Vec<W>::D d = load_d<W>(x + i) - mu;
-            return d * d;
-          },
-          [&](int64_t i) {
-            const double d = double(x[i]) - mu;
-            return d * d;
-          });
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < Lanes8<W>::kRegs; ++j) {
+      const typename Vec<W>::D d = load_d<W>(x + i + j * W) - mu;
+      acc.acc[j] += d * d;
+    }
+  }
+  for (; i < n; ++i) {
+    const double d = double(x[i]) - mu;
+    acc.add_lane(i, d * d);
+  }
   return acc.total();
 }
 
