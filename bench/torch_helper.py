@@ -120,12 +120,16 @@ def ops_calls(n):
     return {
         'add': lambda: a + b, 'add_': lambda: acc.add_(b), 'mul': lambda: a * b, 'mul scalar': lambda: a * 1.5,
         'mul_ scalar': lambda: scaled.mul_(0.999), 'exp': lambda: m.exp(), 'tanh': lambda: m.tanh(),
-        'sigmoid': lambda: m.sigmoid(), 'relu': lambda: m.relu(), 'gelu': lambda: F.gelu(m), 'sum': lambda: a.sum(),
+        'sigmoid': lambda: m.sigmoid(), 'relu': lambda: m.relu(), 'gelu': lambda: F.gelu(m),
+        'gelu tanh': lambda: F.gelu(m, approximate='tanh'), 'softplus': lambda: F.softplus(m), 'erf': lambda: m.erf(),
+        'log': lambda: a.log(), 'sin': lambda: m.sin(), 'pow': lambda: a.pow(2.5), 'sum': lambda: a.sum(),
         'sum dim 1': lambda: m.sum(1), 'sum dim 0': lambda: m.sum(0), 'max dim': lambda: m.max(1),
         'softmax': lambda: m.softmax(1), 'logSoftmax': lambda: m.log_softmax(1),
+        'logsumexp': lambda: m.logsumexp(1),
         'layerNorm': lambda: F.layer_norm(m, [cols], weight, bias), 'crossEntropy': lambda: F.cross_entropy(m, target),
         'transpose+contiguous': lambda: m.t().contiguous(),
         'softmax fwd+bwd': backward(lambda: x.softmax(1).backward(up)),
+        'logSoftmax fwd+bwd': backward(lambda: x.log_softmax(1).backward(up)),
         'layerNorm fwd+bwd': backward(lambda: F.layer_norm(x, [cols], w, bb).backward(up)),
         'crossEntropy fwd+bwd': backward(lambda: F.cross_entropy(x, target).backward()),
     }

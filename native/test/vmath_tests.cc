@@ -1,11 +1,12 @@
 // Accuracy of the vectorised float32 math (native/src/kernels/vmath.h), run by ctest (`npm run test:kernels`):
 // every op on every code path this CPU has (AVX-512, AVX2: float lanes for the hot ops; portable: double lanes)
-// against the correctly rounded result, taken as double-precision libm rounded to float, over a dense sweep of
+// against the correctly rounded result, taken as long double (x87, 64-bit significand) libm rounded once to float,
+// over a dense sweep of
 // float32 bit patterns (every 2053rd, plus every float of the ranges where the ops change behaviour: overflow and
 // underflow thresholds, saturation, the lower tail, the kernels' switch points) and the special values (+-0,
 // subnormals, +-FLT_MAX, +-inf, NaN). A result passes within 2 ulp, NaN for NaN; infinities and zeros must match
-// exactly. Also the fused gradients against double formulas, strided and
-// threaded runs through the elementwise kernel, and vpow.
+// exactly. Also the fused gradients against double formulas, strided and threaded runs through the elementwise
+// kernel, vpow, and the row reductions (vmax, vexp_sum, vdot, vsqdev) against the scalar loops they replace.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -89,47 +90,50 @@ struct UnaryCase {
   const char* name;
   VUnary op;
   float p0, p1;
-  double (*oracle)(double x, double p0, double p1);
+  long double (*oracle)(long double x, long double p0, long double p1);
 };
+typedef long double LD;
 
-static double softplus_oracle(double x, double beta, double threshold) {
+static LD softplus_oracle(LD x, LD beta, LD threshold) {
   if (float(x * beta) > float(threshold)) return x;
-  const double z = x * beta;
-  return (std::max(z, 0.0) + std::log1p(std::exp(-std::fabs(z)))) / beta;
+  const LD z = x * beta;
+  return (std::max(z, LD(0)) + std::log1p(std::exp(-std::fabs(z)))) / beta;
 }
+static const LD kSqrtHalf = 0.707106781186547524400844362104849039L, kPi = 3.14159265358979323846264338327950288L;
 // PyTorch's gelu and silu give NaN at -inf (-inf * 0): the kernels match it there, the limit elsewhere.
-static double gelu_oracle(double x, double, double) { return x == -INFINITY ? NAN : 0.5 * x * std::erfc(-x * M_SQRT1_2); }
-static double gelu_tanh_oracle(double x, double, double) {
+static LD gelu_oracle(LD x, LD, LD) { return x == -INFINITY ? NAN : 0.5L * x * std::erfc(-x * kSqrtHalf); }
+static LD gelu_tanh_oracle(LD x, LD, LD) {
   if (x == -INFINITY) return NAN;
-  const double u = std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x);
+  const LD u = std::sqrt(2 / kPi) * (x + 0.044715L * x * x * x);
   return x / (1 + std::exp(-2 * u));
 }
+static LD pow_oracle(LD x, LD y, LD) { return std::pow(x, y); }
 
 static const UnaryCase kUnaryCases[] = {
-    {"exp", VUnary::exp, 0, 0, [](double x, double, double) { return std::exp(x); }},
-    {"log", VUnary::log, 0, 0, [](double x, double, double) { return std::log(x); }},
-    {"log1p", VUnary::log1p, 0, 0, [](double x, double, double) { return std::log1p(x); }},
-    {"expm1", VUnary::expm1, 0, 0, [](double x, double, double) { return std::expm1(x); }},
-    {"tanh", VUnary::tanh, 0, 0, [](double x, double, double) { return std::tanh(x); }},
+    {"exp", VUnary::exp, 0, 0, [](LD x, LD, LD) { return std::exp(x); }},
+    {"log", VUnary::log, 0, 0, [](LD x, LD, LD) { return std::log(x); }},
+    {"log1p", VUnary::log1p, 0, 0, [](LD x, LD, LD) { return std::log1p(x); }},
+    {"expm1", VUnary::expm1, 0, 0, [](LD x, LD, LD) { return std::expm1(x); }},
+    {"tanh", VUnary::tanh, 0, 0, [](LD x, LD, LD) { return std::tanh(x); }},
     // PyTorch's sigmoid is 0 where its float exp(-x) overflows (x < -88.7): torchlet's too (see vmath.cpp).
     {"sigmoid", VUnary::sigmoid, 0, 0,
-     [](double x, double, double) { return float(std::exp(-x)) == INFINITY ? 0.0 : 1 / (1 + std::exp(-x)); }},
-    {"erf", VUnary::erf, 0, 0, [](double x, double, double) { return std::erf(x); }},
+     [](LD x, LD, LD) { return float(std::exp(-x)) == INFINITY ? LD(0) : 1 / (1 + std::exp(-x)); }},
+    {"erf", VUnary::erf, 0, 0, [](LD x, LD, LD) { return std::erf(x); }},
     {"gelu", VUnary::gelu, 0, 0, gelu_oracle},
     {"gelu_tanh", VUnary::gelu_tanh, 0, 0, gelu_tanh_oracle},
-    {"silu", VUnary::silu, 0, 0, [](double x, double, double) { return x / (1 + std::exp(-x)); }},
+    {"silu", VUnary::silu, 0, 0, [](LD x, LD, LD) { return x / (1 + std::exp(-x)); }},
     {"softplus", VUnary::softplus, 1, 20, softplus_oracle},
     {"softplus(beta 2, threshold 5)", VUnary::softplus, 2, 5, softplus_oracle},
     {"softplus(beta 0.5, threshold 30)", VUnary::softplus, 0.5f, 30, softplus_oracle},
-    {"sin", VUnary::sin, 0, 0, [](double x, double, double) { return std::sin(x); }},
-    {"cos", VUnary::cos, 0, 0, [](double x, double, double) { return std::cos(x); }},
-    {"pow 2.5", VUnary::pow_scalar, 2.5f, 0, [](double x, double y, double) { return std::pow(x, y); }},
-    {"pow -1.3", VUnary::pow_scalar, -1.3f, 0, [](double x, double y, double) { return std::pow(x, y); }},
-    {"pow 7", VUnary::pow_scalar, 7, 0, [](double x, double y, double) { return std::pow(x, y); }},
-    {"pow -4", VUnary::pow_scalar, -4, 0, [](double x, double y, double) { return std::pow(x, y); }},
-    {"pow 0.001", VUnary::pow_scalar, 0.001f, 0, [](double x, double y, double) { return std::pow(x, y); }},
-    {"pow 0", VUnary::pow_scalar, 0, 0, [](double x, double y, double) { return std::pow(x, y); }},
-    {"pow inf", VUnary::pow_scalar, INFINITY, 0, [](double x, double y, double) { return std::pow(x, y); }},
+    {"sin", VUnary::sin, 0, 0, [](LD x, LD, LD) { return std::sin(x); }},
+    {"cos", VUnary::cos, 0, 0, [](LD x, LD, LD) { return std::cos(x); }},
+    {"pow 2.5", VUnary::pow_scalar, 2.5f, 0, pow_oracle},
+    {"pow -1.3", VUnary::pow_scalar, -1.3f, 0, pow_oracle},
+    {"pow 7", VUnary::pow_scalar, 7, 0, pow_oracle},
+    {"pow -4", VUnary::pow_scalar, -4, 0, pow_oracle},
+    {"pow 0.001", VUnary::pow_scalar, 0.001f, 0, pow_oracle},
+    {"pow 0", VUnary::pow_scalar, 0, 0, pow_oracle},
+    {"pow inf", VUnary::pow_scalar, INFINITY, 0, pow_oracle},
 };
 
 static std::vector<VIsa> isas() {
@@ -144,7 +148,7 @@ static const char* isa_name(VIsa isa) { return isa == VIsa::avx512 ? "avx512" : 
 static void test_unary_ulp(const std::vector<float>& xs) {
   std::vector<float> want(xs.size()), got(xs.size());
   for (const UnaryCase& c : kUnaryCases) {
-    for (size_t i = 0; i < xs.size(); ++i) want[i] = float(c.oracle(double(xs[i]), double(c.p0), double(c.p1)));
+    for (size_t i = 0; i < xs.size(); ++i) want[i] = float(c.oracle(LD(xs[i]), LD(c.p0), LD(c.p1)));
     for (VIsa isa : isas()) {
       vmath_set_isa(isa);
       vunary(c.op, got.data(), xs.data(), int64_t(xs.size()), c.p0, c.p1);
@@ -184,7 +188,7 @@ static void test_pow_ulp(const std::vector<float>& xs) {
     int64_t worst = 0;
     size_t at = 0;
     for (size_t i = 0; i < bases.size(); ++i) {
-      const int64_t e = ulp_error(got[i], float(std::pow(double(bases[i]), double(exps[i]))));
+      const int64_t e = ulp_error(got[i], float(std::pow(LD(bases[i]), LD(exps[i]))));
       if (e > worst) worst = e, at = i;
     }
     std::printf("vmath %-34s %-8s max error %s ulp\n", "pow (two tensors)", isa_name(isa),
@@ -294,6 +298,73 @@ static void test_elementwise_paths() {
   set_num_threads(1);
 }
 
+// The row reductions against the scalar loops fused.cpp ran before them (element i in lane i mod 8 of eight double
+// lanes, added pairwise): the same bits on every path, for lengths around the vector widths and the exp blocks,
+// with -0, NaN and infinities in the rows; and against a long double sum, to a relative 1e-12 of the sum of |terms|.
+struct ScalarLanes {
+  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  double total() const { return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])); }
+};
+static float scalar_max(const float* x, int64_t n) {
+  float m[8];
+  for (float& v : m) v = -INFINITY;
+  auto larger = [](float a, float b) { return b > a ? b : a; };
+  for (int64_t i = 0; i < n; ++i) m[i & 7] = larger(m[i & 7], x[i]);
+  return larger(larger(larger(m[0], m[1]), larger(m[2], m[3])), larger(larger(m[4], m[5]), larger(m[6], m[7])));
+}
+static bool same_bits(double a, double b) { return std::memcmp(&a, &b, 8) == 0 || (std::isnan(a) && std::isnan(b)); }
+
+static void test_reductions() {
+  uint32_t state = 12345;
+  auto next = [&]() {
+    state = state * 1664525u + 1013904223u;
+    return float(int32_t(state >> 8) - (1 << 23)) / float(1 << 21);  // in [-4, 4)
+  };
+  int checked = 0;
+  for (VIsa isa : isas()) {
+    vmath_set_isa(isa);
+    for (int64_t n : {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 255, 256, 257, 1000, 1024, 4099}) {
+      for (int variant = 0; variant < 5; ++variant) {
+        const size_t len = static_cast<size_t>(n);
+        std::vector<float> x(len), y(len), e(len), e_ref(len);
+        for (int64_t i = 0; i < n; ++i) x[size_t(i)] = next(), y[size_t(i)] = next();
+        if (n && variant == 1) x[size_t(n / 2)] = -0.0f;
+        if (variant == 2) std::fill(x.begin(), x.end(), -0.0f);
+        if (n && variant == 3) x[size_t(n - 1)] = NAN;
+        if (n && variant == 4) x[0] = -INFINITY, y[size_t(n - 1)] = 1e30f;
+        const float m = vmax(x.data(), n), m_ref = scalar_max(x.data(), n);
+        CHECK(std::memcmp(&m, &m_ref, 4) == 0);
+        // sum(exp(x - m)) as fused.cpp computed it: the float difference, vexp, eight lanes.
+        ScalarLanes se, sd, ss, sq;
+        LD exact = 0, exact_abs = 0;
+        for (int64_t i = 0; i < n; ++i) e_ref[size_t(i)] = x[size_t(i)] - m;
+        vexp(e_ref.data(), e_ref.data(), n);
+        for (int64_t i = 0; i < n; ++i) {
+          const double a = x[size_t(i)], b = y[size_t(i)];
+          se.a[i & 7] += double(e_ref[size_t(i)]);
+          sd.a[i & 7] += a * b;
+          ss.a[i & 7] += a;
+          sq.a[i & 7] += (a - 0.25) * (a - 0.25);
+          exact += LD(a) * LD(b);
+          exact_abs += std::fabs(LD(a) * LD(b));
+        }
+        const double es = vexp_sum(x.data(), m, e.data(), n);
+        CHECK(same_bits(es, se.total()));
+        CHECK(same_bits(vexp_sum(x.data(), m, nullptr, n), se.total()));
+        CHECK(n == 0 || std::memcmp(e.data(), e_ref.data(), size_t(n) * 4) == 0);
+        const double dot = vdot(x.data(), y.data(), n);
+        CHECK(same_bits(dot, sd.total()));
+        CHECK(same_bits(vdot(x.data(), nullptr, n), ss.total()));
+        CHECK(same_bits(vsqdev(x.data(), 0.25, n), sq.total()));
+        if (variant == 0) CHECK(std::fabs(LD(dot) - exact) <= 1e-12L * exact_abs);
+        ++checked;
+      }
+    }
+  }
+  vmath_set_isa(isas().back());
+  std::printf("vmath row reductions: %d rows per path, the same bits as the scalar loops\n", checked / int(isas().size()));
+}
+
 int main() {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const std::vector<float> xs = sweep_inputs();
@@ -304,6 +375,7 @@ int main() {
   test_pow_ulp(xs);
   test_backward();
   test_elementwise_paths();
+  test_reductions();
   if (failures) {
     std::fprintf(stderr, "%d vmath check(s) failed\n", failures);
     return 1;

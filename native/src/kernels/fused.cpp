@@ -28,13 +28,30 @@ constexpr int64_t kChunk = 16384;  // elements of a row reduced together (see th
 constexpr int64_t kCols = 64;      // columns handled together when the dim is not the last
 constexpr int64_t kBlock = 256;    // elements exponentiated per stack block
 
-// exp of a contiguous run, in place: vmath's vectorised exp for float32 (within 2 ulp), libm's for float64.
+// exp of a contiguous run (in place, or y = exp(x)): vmath's vectorised exp for float32 (within 2 ulp), libm's for
+// float64.
+template <typename T>
+inline void exp_run(T* y, const T* x, int64_t n) {
+  if constexpr (std::is_same<T, float>::value) {
+    vexp(y, x, n);
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+  }
+}
 template <typename T>
 inline void exp_run(T* x, int64_t n) {
-  if constexpr (std::is_same<T, float>::value) {
-    vexp(x, x, n);
+  exp_run(x, x, n);
+}
+
+// out = v - out s over a run, where v is c (a null), a[i] (scaled false) or c a[i] (scaled true).
+template <typename T>
+TORCHLET_SIMD_CLONES void minus_scaled(T* out, const T* a, bool scaled, T c, T s, int64_t n) {
+  if (!a) {
+    for (int64_t i = 0; i < n; ++i) out[i] = c - out[i] * s;
+  } else if (!scaled) {
+    for (int64_t i = 0; i < n; ++i) out[i] = a[i] - out[i] * s;
   } else {
-    for (int64_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);
+    for (int64_t i = 0; i < n; ++i) out[i] = c * a[i] - out[i] * s;
   }
 }
 
@@ -44,8 +61,11 @@ inline T larger(T a, T b) {
 }
 
 // The largest element of a run (NaN is skipped: a NaN makes the row's sum, and so every result of it, NaN anyway).
+// float32 runs go to vmath's vectorised reductions (vmax, vexp_sum, vdot, vsqdev: the same lanes and order as these
+// loops, so the same bits).
 template <typename T>
 TORCHLET_SIMD_CLONES T max_run(const T* x, int64_t n) {
+  if constexpr (std::is_same<T, float>::value) return vmax(x, n);
   T m[8];
   for (int k = 0; k < 8; ++k) m[k] = -std::numeric_limits<T>::infinity();
   int64_t i = 0;
@@ -65,6 +85,7 @@ struct Lanes {
 // sum(exp(x - m)) over a run; the exponentials go to e when given (softmax), else through a stack block.
 template <typename T>
 TORCHLET_SIMD_CLONES double exp_sum_run(const T* x, T m, T* e, int64_t n) {
+  if constexpr (std::is_same<T, float>::value) return vexp_sum(x, m, e, n);
   Lanes acc;
   T buf[kBlock];
   for (int64_t b = 0; b < n; b += kBlock) {
@@ -80,11 +101,24 @@ TORCHLET_SIMD_CLONES double exp_sum_run(const T* x, T m, T* e, int64_t n) {
 // sum(a * b) (or sum(a) when b is null) over a run, in double.
 template <typename T>
 TORCHLET_SIMD_CLONES double dot_run(const T* a, const T* b, int64_t n) {
+  if constexpr (std::is_same<T, float>::value) return vdot(a, b, n);
   Lanes acc;
   if (b) {
     for (int64_t i = 0; i < n; ++i) acc.a[i & 7] += double(a[i]) * double(b[i]);
   } else {
     for (int64_t i = 0; i < n; ++i) acc.a[i & 7] += double(a[i]);
+  }
+  return acc.total();
+}
+
+// sum((x - mu)^2) over a run, in double.
+template <typename T>
+TORCHLET_SIMD_CLONES double sqdev_run(const T* x, double mu, int64_t n) {
+  if constexpr (std::is_same<T, float>::value) return vsqdev(x, mu, n);
+  Lanes acc;
+  for (int64_t j = 0; j < n; ++j) {
+    const double d = double(x[j]) - mu;
+    acc.a[j & 7] += d * d;
   }
   return acc.total();
 }
@@ -111,6 +145,12 @@ R over_chunks(int64_t n, bool split, R init, F f, C combine) {
 template <typename F>
 void each_chunk(int64_t n, bool split, F f) {
   over_chunks(n, split, 0, [&](int64_t a, int64_t len) { return f(a, len), 0; }, [](int, int) { return 0; });
+}
+
+// y = (x - m) - ls over a run (log_softmax's output, cross entropy's log-probabilities).
+template <typename T>
+TORCHLET_SIMD_CLONES void shift_run(const T* x, T m, T ls, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - ls;
 }
 
 const auto kPlus = [](double a, double b) { return a + b; };
@@ -180,9 +220,7 @@ void softmax_row(SoftmaxKind kind, const T* x, T* y, int64_t n, bool split) {
     });
   } else {
     const T ls = T(std::log(s));
-    each_chunk(n, split, [&](int64_t a, int64_t len) {
-      for (int64_t i = a; i < a + len; ++i) y[i] = (x[i] - m) - ls;
-    });
+    each_chunk(n, split, [&](int64_t a, int64_t len) { shift_run(x + a, m, ls, y + a, len); });
   }
 }
 
@@ -206,9 +244,8 @@ void softmax_backward_row(SoftmaxKind kind, const T* g, const T* y, T r, T* gx, 
       for (int64_t i = a; i < a + len; ++i) gx[i] = (g[i] - s) * y[i];
       return;
     }
-    for (int64_t i = a; i < a + len; ++i) gx[i] = y[i];
-    exp_run(gx + a, len);
-    for (int64_t i = a; i < a + len; ++i) gx[i] = g[i] - gx[i] * s;
+    exp_run(gx + a, y + a, len);
+    minus_scaled(gx + a, g + a, false, T(0), s, len);
   });
 }
 
@@ -313,6 +350,20 @@ void softmax_geometry(int64_t outer, int64_t n, int64_t inner, Row row, Cols col
 
 // ---- layer norm ----
 
+// y = (x - mean) rstd w + b over one row (w, b optional).
+template <typename T>
+TORCHLET_SIMD_CLONES void layer_norm_out(const T* x, const T* w, const T* b, T* y, T mt, T rt, int64_t n) {
+  if (w && b) {
+    for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - mt) * rt * w[j] + b[j];
+  } else if (w) {
+    for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - mt) * rt * w[j];
+  } else if (b) {
+    for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - mt) * rt + b[j];
+  } else {
+    for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - mt) * rt;
+  }
+}
+
 template <typename T>
 void layer_norm_rows(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t m, int64_t n, double eps) {
   parallel_range(m, m * n, [&](int64_t first, int64_t last) {
@@ -320,25 +371,32 @@ void layer_norm_rows(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd,
       const T* xr = x + i * n;
       T* yr = y + i * n;
       const double mu = dot_run(xr, (const T*)nullptr, n) / double(n);
-      Lanes acc;
-      for (int64_t j = 0; j < n; ++j) {
-        const double d = double(xr[j]) - mu;
-        acc.a[j & 7] += d * d;
-      }
-      const T mt = T(mu), rt = T(1.0 / std::sqrt(acc.total() / double(n) + eps));
+      const T mt = T(mu), rt = T(1.0 / std::sqrt(sqdev_run(xr, mu, n) / double(n) + eps));
       mean[i] = mt;
       rstd[i] = rt;
-      if (w && b) {
-        for (int64_t j = 0; j < n; ++j) yr[j] = (xr[j] - mt) * rt * w[j] + b[j];
-      } else if (w) {
-        for (int64_t j = 0; j < n; ++j) yr[j] = (xr[j] - mt) * rt * w[j];
-      } else if (b) {
-        for (int64_t j = 0; j < n; ++j) yr[j] = (xr[j] - mt) * rt + b[j];
-      } else {
-        for (int64_t j = 0; j < n; ++j) yr[j] = (xr[j] - mt) * rt;
-      }
+      layer_norm_out(xr, w, b, yr, mt, rt, n);
     }
   });
+}
+
+// layer_norm_backward_rows's loops over one row: xhat = (x - mean) rstd, with the parameters' partial sums
+// pw[j] += g xhat, pw[n + j] += g (pw null: none); g w; gx = rstd (g w - a - xhat bb).
+template <typename T>
+TORCHLET_SIMD_CLONES void layer_norm_xhat(const T* g, const T* x, T mu, T r, T* xhat, double* pw, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) xhat[j] = (x[j] - mu) * r;
+  if (!pw) return;
+  for (int64_t j = 0; j < n; ++j) {
+    pw[j] += double(g[j]) * double(xhat[j]);
+    pw[n + j] += double(g[j]);
+  }
+}
+template <typename T>
+TORCHLET_SIMD_CLONES void layer_norm_gw(const T* g, const T* w, T* gw, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) gw[j] = g[j] * w[j];
+}
+template <typename T>
+TORCHLET_SIMD_CLONES void layer_norm_gx(const T* gw, const T* xhat, double rd, double a, double bb, T* out, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) out[j] = T(rd * (double(gw[j]) - a - double(xhat[j]) * bb));
 }
 
 // gx = rstd (g w - mean(g w) - xhat mean(g w xhat)) per row; gw = sum over rows of g xhat, gb = sum of g. The row
@@ -357,24 +415,16 @@ void layer_norm_backward_rows(const T* g, const T* x, const T* mean, const T* rs
         const T* gr = g + i * n;
         const T* xr = x + i * n;
         const T mu = mean[i], r = rstd[i];
-        for (int64_t j = 0; j < n; ++j) xhat[size_t(j)] = (xr[j] - mu) * r;
-        if (pw) {
-          for (int64_t j = 0; j < n; ++j) {
-            pw[j] += double(gr[j]) * double(xhat[size_t(j)]);
-            pw[n + j] += double(gr[j]);
-          }
-        }
+        layer_norm_xhat(gr, xr, mu, r, xhat.data(), pw, n);
         if (!gx) continue;
         const T* gwp = gr;
         if (w) {
-          for (int64_t j = 0; j < n; ++j) gwr[size_t(j)] = gr[j] * w[j];
+          layer_norm_gw(gr, w, gwr.data(), n);
           gwp = gwr.data();
         }
         const double a = dot_run(gwp, (const T*)nullptr, n) / double(n);
         const double bb = dot_run(gwp, xhat.data(), n) / double(n);
-        const double rd = double(r);
-        T* out = gx + i * n;
-        for (int64_t j = 0; j < n; ++j) out[j] = T(rd * (double(gwp[j]) - a - double(xhat[size_t(j)]) * bb));
+        layer_norm_gx(gwp, xhat.data(), double(r), a, bb, gx + i * n, n);
       }
     }
   });
@@ -456,12 +506,12 @@ void class_loss_backward_rows(const T* x, const int32_t* target, const T* weight
       }
       const T total = ignored ? T(0) : eps == 0 ? at_target : T(double(at_target) + double(spread) * wsum);
       const T mx = stats[2 * i], ls = stats[2 * i + 1];
-      for (int64_t k = 0; k < c; ++k) out[k] = (xr[k] - mx) - ls;
+      shift_run(xr, mx, ls, out, c);
       exp_run(out, c);
-      if (eps > 0) {
-        for (int64_t k = 0; k < c; ++k) out[k] = (weight ? spread * weight[k] : spread) - out[k] * total;
+      if (eps > 0 && weight) {
+        minus_scaled(out, weight, true, spread, total, c);
       } else {
-        for (int64_t k = 0; k < c; ++k) out[k] = T(0) - out[k] * total;
+        minus_scaled(out, (const T*)nullptr, false, eps > 0 ? spread : T(0), total, c);
       }
       if (!ignored) out[t] += at_target;
     }

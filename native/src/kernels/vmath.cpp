@@ -12,10 +12,12 @@
 // fma, scaling in two steps) that keep them within 2 ulp (1 for most); see "Float lanes" below.
 #include "vmath.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -65,6 +67,22 @@ VM_INLINE D pow2(D n) {
 template <class D>
 VM_INLINE D to_double(MaskOf<D> l) {
   return (D)(l + 0x4338000000000000LL) - 0x1.8p52;
+}
+// m ? a : b for a mask m that is not a plain comparison (an & or | of masks, a ~): in bitwise operations, as GCC 12
+// made scalar code of such selects (tanh in double lanes ran 2.5 times slower for one).
+// A comparison's mask as a plain vector of integers in a register: GCC 12 keeps comparisons as vectors of
+// booleans and lowered an & or | of two of them (and a select by it) to scalar code, element by element.
+template <class M>
+VM_INLINE M lanes(M m) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  asm("" : "+v"(m));
+#endif
+  return m;
+}
+template <class D>
+VM_INLINE D sel(MaskOf<D> m, D a, D b) {
+  using L = MaskOf<D>;
+  return (D)(((L)a & m) | ((L)b & ~m));
 }
 template <class D>
 VM_INLINE D fabs_(D x) {
@@ -151,7 +169,7 @@ VM_INLINE D expm1_d(D x) {
   D s, q;
   const D c = clamp700(x);
   exp_parts(c, s, q);
-  D r = ((c == 0.0) | (fabs_(c) < 0.34)) ? q : s * q + (s - 1.0);
+  D r = fabs_(c) < 0.34 ? q : s * q + (s - 1.0);  // (c == 0 is in it; an | of two masks made GCC scalarise the select)
   r = x == kInf ? splat<D>(kInf) : r;
   return x == -kInf ? splat<D>(-1.0) : r;
 }
@@ -171,10 +189,9 @@ VM_INLINE D log_pos(D u) {
 // log u for any u: NaN below 0, -inf at 0.
 template <class D>
 VM_INLINE D log_any(D u) {
-  const auto ok = (u > 0.0) & (u < kInf);
-  D r = log_pos(ok ? u : splat<D>(1.0));
-  r = ok ? r : (u == 0.0 ? splat<D>(-kInf) : (u < 0.0 ? splat<D>(kNaN) : u));
-  return r;
+  const auto ok = lanes(u > 0.0) & lanes(u < kInf);
+  const D r = log_pos(sel(ok, u, splat<D>(1.0)));
+  return sel(ok, r, u == 0.0 ? splat<D>(-kInf) : (u < 0.0 ? splat<D>(kNaN) : u));
 }
 // log1p(x) for x >= -1 whose 1 + x is exact or large (float inputs, exp results).
 template <class D>
@@ -182,7 +199,7 @@ VM_INLINE D log1p_d(D x) {
   const D u = x + 1.0;
   // The rounding of 1 + x, taken back to first order; near 0 the series.
   const D c = ((u - 1.0) - x) / u;
-  const D big = log_any(u) - (((u > 0.0) & (u < kInf)) ? c : splat<D>(0.0));
+  const D big = log_any(u) - sel(lanes(u > 0.0) & lanes(u < kInf), c, splat<D>(0.0));
   const D small = x * (1.0 + x * (-1.0 / 2 + x * (1.0 / 3 + x * (-1.0 / 4 + x * (1.0 / 5)))));
   const D r = fabs_(x) < 1e-4 ? small : big;
   return x == kInf ? x : r;
@@ -209,11 +226,11 @@ template <class D>
 VM_INLINE D erf_d(D x) {
   const D a = fabs_(x), a2 = x * x;
   D r = x * erf_small_ratio(a2 < 1.0 ? a2 : splat<D>(1.0));
-  const auto big = ~(a <= 1.0);
+  const auto big = ~lanes(a <= 1.0);
   if (any(big)) {
     D ea2;
     const D e = 1.0 - erfc_big(a, a2, ea2);
-    r = big ? (x < 0.0 ? -e : e) : r;
+    r = sel(big, x < 0.0 ? -e : e, r);
   }
   return r;
 }
@@ -222,11 +239,11 @@ template <class D>
 VM_INLINE D normal_cdf(D x, D& ex2) {
   const D z = x * kSqrt1_2, a = fabs_(z), a2 = x * x * 0.5;
   D r = 0.5 + 0.5 * (z * erf_small_ratio(a2 < 1.0 ? a2 : splat<D>(1.0)));
-  const auto big = ~(a <= 1.0);
+  const auto big = ~lanes(a <= 1.0);
   if (any(big)) {
     const D c = 0.5 * erfc_big(a, a2, ex2);
-    r = big ? (z < 0.0 ? c : 1.0 - c) : r;
-    ex2 = big ? ex2 : exp_d(-a2);
+    r = sel(big, z < 0.0 ? c : 1.0 - c, r);
+    ex2 = sel(big, ex2, exp_d(-a2));
   } else {
     ex2 = exp_d(-a2);
   }
@@ -257,11 +274,11 @@ VM_INLINE MaskOf<D> is_odd(D y) {
 template <class D>
 VM_INLINE D pow_d(D x, D y, MaskOf<D>& special) {
   const D ax = fabs_(x);
-  special = ~((ax > 0.0) & (ax < kInf) & (fabs_(y) < kInf) & (y != 0.0));
-  const D r = exp_d(y * log_pos(special ? splat<D>(1.0) : ax));
+  special = ~(lanes(ax > 0.0) & lanes(ax < kInf) & lanes(fabs_(y) < kInf) & lanes(y != 0.0));
+  const D r = exp_d(y * log_pos(sel(special, splat<D>(1.0), ax)));
   const D ay = fabs_(y);
-  const auto integral = (ay >= 0x1p52) | (round_int(ay) == ay);
-  const D neg = integral ? (is_odd(y) != 0 ? -r : r) : splat<D>(kNaN);
+  const auto integral = lanes(ay >= 0x1p52) | lanes(round_int(ay) == ay);
+  const D neg = sel(integral, is_odd(y) != 0 ? -r : r, splat<D>(kNaN));
   return x < 0.0 ? neg : r;
 }
 
@@ -433,6 +450,27 @@ template <int N>
 struct FVec {
   typedef float F __attribute__((vector_size(4 * N)));
 };
+
+// Half H (0 low, 1 high) of a vector as a vector HF of half its lanes, and two halves joined, as register shuffles
+// (through memory, the 64-byte store and two 32-byte loads, or the reverse, stalled store forwarding: gelu ran at
+// half speed).
+template <int Off, class HF, class V, std::size_t... I>
+VM_INLINE HF slice_lanes(V v, std::index_sequence<I...>) {
+  return __builtin_shufflevector(v, v, (int(I) + Off)...);
+}
+template <int H, class HF, class V>
+VM_INLINE HF half_of(V v) {
+  constexpr int n = int(sizeof(HF) / sizeof(v[0]));
+  return slice_lanes<H * n, HF>(v, std::make_index_sequence<n>());
+}
+template <class V, class HF, std::size_t... I>
+VM_INLINE V join_lanes(HF a, HF b, std::index_sequence<I...>) {
+  return __builtin_shufflevector(a, b, int(I)...);
+}
+template <class V, class HF>
+VM_INLINE V join(HF a, HF b) {
+  return join_lanes<V>(a, b, std::make_index_sequence<sizeof(V) / sizeof(a[0])>());
+}
 
 #if defined(__x86_64__) && defined(__GNUC__)
 // The build has -ffp-contract=off, so every fma is written out. These are not always_inline: GCC inlines them into
@@ -625,12 +663,30 @@ constexpr float kFGeluSmall = 0.5f;
 // With a = |x|: q = Phi(-a) = G(s) / (1 + a / 2) exp(-a^2 / 2), the polynomial and exp's in float, the product in
 // double (W lanes at a time): there 1 / (1 + a / 2) is corrected to double accuracy (the float quotient and one
 // Newton step), exp(-a^2 / 2) takes the low part of a^2 and its scaling by 2^n is exact, and the result rounds once.
+// gelu_f's double part on half H of its lanes: x, |x| (clamped), the float 1 / (1 + a / 2), R, exp's (1 + te) 2^n,
+// the series and the gradient g.
+template <int W, bool kBackward, int H, class F = typename FVec<2 * W>::F, class HF = typename Vec<W>::F>
+VM_INLINE HF gelu_half(F x, F a, F t, F gp, F te, F qs, MaskOf<F> ni, F g) {
+  using D = typename Vec<W>::D;
+  const D xd = __builtin_convertvector(half_of<H, HF>(x), D), ad = __builtin_convertvector(half_of<H, HF>(a), D);
+  const D td = __builtin_convertvector(half_of<H, HF>(t), D);
+  const D rho = 1.0 - (ad * 0.5 + 1.0) * td;  // the float quotient's relative error, exactly
+  D e = (__builtin_convertvector(half_of<H, HF>(te), D) + 1.0) *
+        pow2(__builtin_convertvector(half_of<H, MaskOf<HF>>(ni), D));  // exp(-a^2 / 2)
+  e = ad >= kFGeluMax ? D{} : e;
+  const D rd = td + td * rho;  // 1 / (1 + a / 2)
+  const D sd = rd * double(kFGeluAlpha) + double(kFGeluBeta);
+  const D q = (double(kFGelu0) + sd * (double(kFGelu1) + sd * __builtin_convertvector(half_of<H, HF>(gp), D))) * rd *
+              e;  // Phi(-a)
+  D cdf = xd <= 0.0 ? q : 1.0 - q;
+  cdf = ad < kFGeluSmall ? 0.5 + xd * __builtin_convertvector(half_of<H, HF>(qs), D) : cdf;
+  D r = xd * cdf;
+  if constexpr (kBackward) r = __builtin_convertvector(half_of<H, HF>(g), D) * (cdf + xd * (e * kPdf));
+  return __builtin_convertvector(r, HF);
+}
 template <int W, bool kBackward>
 VM_INLINE typename FVec<2 * W>::F gelu_f(typename FVec<2 * W>::F x, typename FVec<2 * W>::F g) {
   using F = typename FVec<2 * W>::F;
-  using D = typename Vec<W>::D;
-  using HF = typename Vec<W>::F;
-  using HI = MaskOf<HF>;
   const F a0 = fabs_f(x);
   const auto far = a0 > kFGeluMax;
   const F a = far ? fsplat<F>(kFGeluMax) : a0;  // NaN stays
@@ -642,36 +698,8 @@ VM_INLINE typename FVec<2 * W>::F gelu_f(typename FVec<2 * W>::F x, typename FVe
   MaskOf<F> ni;
   const F te = exp_parts_f(xh, lo * -0.5f, ni);
   const F qs = fhorner(x * x, kFGeluQ);
-  F o;
-#pragma GCC unroll 2
-  for (int h = 0; h < 2; ++h) {
-    HF xs, as, ts, gs, tes, qss, gr;
-    HI ns;
-    std::memcpy(&xs, (const float*)&x + h * W, sizeof xs);
-    std::memcpy(&as, (const float*)&a + h * W, sizeof as);
-    std::memcpy(&ts, (const float*)&t + h * W, sizeof ts);
-    std::memcpy(&gs, (const float*)&gp + h * W, sizeof gs);
-    std::memcpy(&tes, (const float*)&te + h * W, sizeof tes);
-    std::memcpy(&qss, (const float*)&qs + h * W, sizeof qss);
-    std::memcpy(&ns, (const int32_t*)&ni + h * W, sizeof ns);
-    const D xd = __builtin_convertvector(xs, D), ad = __builtin_convertvector(as, D);
-    const D td = __builtin_convertvector(ts, D);
-    const D rho = 1.0 - (ad * 0.5 + 1.0) * td;  // the float quotient's relative error, exactly
-    D e = (__builtin_convertvector(tes, D) + 1.0) * pow2(__builtin_convertvector(ns, D));  // exp(-a^2 / 2)
-    e = ad >= kFGeluMax ? D{} : e;
-    const D rd = td + td * rho;  // 1 / (1 + a / 2)
-    const D sd = rd * double(kFGeluAlpha) + double(kFGeluBeta);
-    const D q = (double(kFGelu0) + sd * (double(kFGelu1) + sd * __builtin_convertvector(gs, D))) * rd * e;  // Phi(-a)
-    D cdf = xd <= 0.0 ? q : 1.0 - q;
-    cdf = ad < kFGeluSmall ? 0.5 + xd * __builtin_convertvector(qss, D) : cdf;
-    D r = xd * cdf;
-    if constexpr (kBackward) {
-      std::memcpy(&gr, (const float*)&g + h * W, sizeof gr);
-      r = __builtin_convertvector(gr, D) * (cdf + xd * (e * kPdf));
-    }
-    const HF rf = __builtin_convertvector(r, HF);
-    std::memcpy((float*)&o + h * W, &rf, sizeof rf);
-  }
+  F o = join<F>(gelu_half<W, kBackward, 0>(x, a, t, gp, te, qs, ni, g),
+                gelu_half<W, kBackward, 1>(x, a, t, gp, te, qs, ni, g));
   if constexpr (!kBackward) o = x > kFGeluMax ? x : o;  // +inf: inf, not inf - inf 0
   return o;
 }
@@ -769,17 +797,16 @@ VM_INLINE void run_blocks(float* out, const float* a, const float* b, int64_t n,
   }
 }
 
-template <int W>
+// The op is a template argument here too: one loop per op, its constants hoisted and no switch per block.
+template <int W, VUnary kOp>
 struct UnaryBlock {
-  VUnary op;
   const Params& p;
-  VM_INLINE void operator()(float* out, const float* in, const float*) const { unary_block<W>(op, out, in, p); }
+  VM_INLINE void operator()(float* out, const float* in, const float*) const { unary_block<W>(kOp, out, in, p); }
 };
-template <int W>
+template <int W, VBackward kOp>
 struct BackwardBlock {
-  VBackward op;
   const Params& p;
-  VM_INLINE void operator()(float* out, const float* g, const float* a) const { backward_block<W>(op, out, g, a, p); }
+  VM_INLINE void operator()(float* out, const float* g, const float* a) const { backward_block<W>(kOp, out, g, a, p); }
 };
 template <int W>
 struct PowBlock {
@@ -795,7 +822,10 @@ VM_INLINE void unary_impl(VUnary op, float* out, const float* in, int64_t n, con
     TORCHLET_VMATH_FLOAT_UNARY(TORCHLET_VMATH_CASE)
 #undef TORCHLET_VMATH_CASE
   }
-  run_blocks<W>(out, in, in, n, UnaryBlock<W>{op, p});
+#define TORCHLET_VMATH_CASE(name) \
+  if (op == VUnary::name) return run_blocks<W>(out, in, in, n, UnaryBlock<W, VUnary::name>{p});
+  TORCHLET_VMATH_UNARY(TORCHLET_VMATH_CASE)
+#undef TORCHLET_VMATH_CASE
 }
 template <int W, bool kFloat>
 VM_INLINE void backward_impl(VBackward op, float* out, const float* g, const float* a, int64_t n, const Params& p) {
@@ -805,7 +835,106 @@ VM_INLINE void backward_impl(VBackward op, float* out, const float* g, const flo
     TORCHLET_VMATH_FLOAT_BACKWARD(TORCHLET_VMATH_CASE)
 #undef TORCHLET_VMATH_CASE
   }
-  run_blocks<W>(out, g, a, n, BackwardBlock<W>{op, p});
+#define TORCHLET_VMATH_CASE(name) \
+  if (op == VBackward::name) return run_blocks<W>(out, g, a, n, BackwardBlock<W, VBackward::name>{p});
+  TORCHLET_VMATH_BACKWARD(TORCHLET_VMATH_CASE)
+#undef TORCHLET_VMATH_CASE
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Row reductions for the fused kernels (vmath.h: vmax, vexp_sum, vdot, vsqdev), in the order of eight scalar lanes:
+// element i goes to lane i mod 8 (8 / W registers of W doubles), the lanes are added pairwise at the end. That is the
+// order of fused.cpp's former scalar loops, so their results are the same bits, on every path.
+
+// (Plain loops, no lambdas: UBSan saw a null closure pointer in a lambda passed into these inlined target functions.)
+template <int W>
+struct Lanes8 {
+  static constexpr int kRegs = 8 / W;
+  typename Vec<W>::D acc[kRegs] = {};
+  // Adds v to the lane of element i (counted from a multiple of 8).
+  VM_INLINE void add_lane(int64_t i, double v) { acc[(i & 7) / W][(i & 7) % W] += v; }
+  VM_INLINE double total() const {
+    double a[8];
+    std::memcpy(a, acc, sizeof a);
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+  }
+};
+template <int W>
+VM_INLINE typename Vec<W>::D load_d(const float* p) {
+  typename Vec<W>::F f;
+  std::memcpy(&f, p, sizeof f);
+  return __builtin_convertvector(f, typename Vec<W>::D);
+}
+
+// The largest element (NaN skipped), in eight float lanes as fused.cpp's former loop (so the sign of a zero maximum
+// is the same too).
+template <int W>
+VM_INLINE float max_impl(const float* x, int64_t n) {
+  typedef float F8 __attribute__((vector_size(32)));
+  F8 m = F8{} - std::numeric_limits<float>::infinity();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    F8 v;
+    std::memcpy(&v, x + i, sizeof v);
+    m = v > m ? v : m;
+  }
+  for (; i < n; ++i) m[i & 7] = x[i] > m[i & 7] ? x[i] : m[i & 7];
+  auto larger = [](float a, float b) { return b > a ? b : a; };
+  return larger(larger(larger(m[0], m[1]), larger(m[2], m[3])), larger(larger(m[4], m[5]), larger(m[6], m[7])));
+}
+
+// sum(exp(x - shift)), the exponentials (float x - shift, then this path's exp) also to e when given; through
+// blocks of 256 on the stack otherwise.
+template <int W, bool kFloat>
+VM_INLINE double exp_sum_impl(const float* x, float shift, float* e, int64_t n) {
+  constexpr int64_t kBlock = 256;
+  Lanes8<W> acc;
+  float buf[kBlock];
+  const Params p{0, 0, 0, 0};
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t len = std::min(kBlock, n - b);
+    float* t = e ? e + b : buf;
+    for (int64_t i = 0; i < len; ++i) t[i] = x[b + i] - shift;
+    unary_impl<W, kFloat>(VUnary::exp, t, t, len, p);
+    int64_t i = 0;
+    for (; i + 8 <= len; i += 8)
+      for (int j = 0; j < Lanes8<W>::kRegs; ++j) acc.acc[j] += load_d<W>(t + i + j * W);
+    for (; i < len; ++i) acc.add_lane(i, double(t[i]));
+  }
+  return acc.total();
+}
+
+// sum(a b) (sum(a) for b null) and sum((x - mu)^2), in double.
+template <int W>
+VM_INLINE double dot_impl(const float* a, const float* b, int64_t n) {
+  Lanes8<W> acc;
+  int64_t i = 0;
+  if (b) {
+    for (; i + 8 <= n; i += 8)
+      for (int j = 0; j < Lanes8<W>::kRegs; ++j) acc.acc[j] += load_d<W>(a + i + j * W) * load_d<W>(b + i + j * W);
+    for (; i < n; ++i) acc.add_lane(i, double(a[i]) * double(b[i]));
+  } else {
+    for (; i + 8 <= n; i += 8)
+      for (int j = 0; j < Lanes8<W>::kRegs; ++j) acc.acc[j] += load_d<W>(a + i + j * W);
+    for (; i < n; ++i) acc.add_lane(i, double(a[i]));
+  }
+  return acc.total();
+}
+template <int W>
+VM_INLINE double sqdev_impl(const float* x, double mu, int64_t n) {
+  Lanes8<W> acc;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < Lanes8<W>::kRegs; ++j) {
+      const typename Vec<W>::D d = load_d<W>(x + i + j * W) - mu;
+      acc.acc[j] += d * d;
+    }
+  }
+  for (; i < n; ++i) {
+    const double d = double(x[i]) - mu;
+    acc.add_lane(i, d * d);
+  }
+  return acc.total();
 }
 
 // One copy of the three drivers per instruction set.
@@ -818,8 +947,14 @@ VM_INLINE void backward_impl(VBackward op, float* out, const float* g, const flo
     backward_impl<W, kFloat>(op, out, g, a, n, p);                                                                \
   }                                                                                                               \
   target_attr void pow_##suffix(float* out, const float* x, const float* y, int64_t n) {                          \
-    run_blocks<W>(out, x, y, n, PowBlock<W>{});                                                        \
-  }
+    run_blocks<W>(out, x, y, n, PowBlock<W>{});                                                                   \
+  }                                                                                                               \
+  target_attr float max_##suffix(const float* x, int64_t n) { return max_impl<W>(x, n); }                         \
+  target_attr double exp_sum_##suffix(const float* x, float shift, float* e, int64_t n) {                         \
+    return exp_sum_impl<W, kFloat>(x, shift, e, n);                                                               \
+  }                                                                                                               \
+  target_attr double dot_##suffix(const float* a, const float* b, int64_t n) { return dot_impl<W>(a, b, n); }     \
+  target_attr double sqdev_##suffix(const float* x, double mu, int64_t n) { return sqdev_impl<W>(x, mu, n); }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define TORCHLET_VMATH_X86 1
@@ -893,5 +1028,22 @@ void vpow(float* out, const float* x, const float* y, int64_t n) {
     default: return pow_portable(out, x, y, n);
   }
 }
+
+// The row reductions: the same switch for each.
+#ifdef TORCHLET_VMATH_X86
+#define TORCHLET_VMATH_PICK(fn, ...)                                    \
+  switch (vmath_isa()) {                                                \
+    case VIsa::avx512: return vmath_detail::fn##_avx512(__VA_ARGS__);   \
+    case VIsa::avx2: return vmath_detail::fn##_avx2(__VA_ARGS__);       \
+    default: return vmath_detail::fn##_portable(__VA_ARGS__);           \
+  }
+#else
+#define TORCHLET_VMATH_PICK(fn, ...) return vmath_detail::fn##_portable(__VA_ARGS__);
+#endif
+float vmax(const float* x, int64_t n) { TORCHLET_VMATH_PICK(max, x, n) }
+double vexp_sum(const float* x, float shift, float* e, int64_t n) { TORCHLET_VMATH_PICK(exp_sum, x, shift, e, n) }
+double vdot(const float* a, const float* b, int64_t n) { TORCHLET_VMATH_PICK(dot, a, b, n) }
+double vsqdev(const float* x, double mu, int64_t n) { TORCHLET_VMATH_PICK(sqdev, x, mu, n) }
+#undef TORCHLET_VMATH_PICK
 
 }  // namespace torchlet

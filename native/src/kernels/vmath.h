@@ -38,6 +38,16 @@ inline void vlog(float* out, const float* in, int64_t n) { vunary(VUnary::log, o
 inline void vtanh(float* out, const float* in, int64_t n) { vunary(VUnary::tanh, out, in, n); }
 inline void vsigmoid(float* out, const float* in, int64_t n) { vunary(VUnary::sigmoid, out, in, n); }
 
+// Row reductions for the fused kernels (softmax family, layer norm, losses), in double with element i in lane
+// i mod 8 of eight lanes added pairwise at the end (the same bits on every path and thread count):
+//   vmax: the largest element (NaN skipped; -inf for n = 0); vexp_sum: sum(exp(x - shift)), the exponentials (the
+//   float difference, then vexp) also stored to e when it is not null; vdot: sum(a b), or sum(a) for b null;
+//   vsqdev: sum((x - mu)^2).
+float vmax(const float* x, int64_t n);
+double vexp_sum(const float* x, float shift, float* e, int64_t n);
+double vdot(const float* a, const float* b, int64_t n);
+double vsqdev(const float* x, double mu, int64_t n);
+
 // Which code path runs: the widest this CPU has, unless a test asks for another. vmath_set_isa returns false (and
 // changes nothing) when the CPU lacks it; it is for the kernel tests only (not synchronised with running kernels).
 enum class VIsa : int { portable, avx2, avx512 };
