@@ -175,8 +175,8 @@ export function reduce(op: ReduceOpName, out: Storage | null, indices: Int32Arra
 /**
  * out[batch] = alpha * a[batch] @ b[batch] + beta * out[batch], out contiguous [batch..., m, n] from outOffset.
  * a and b are [batch..., m, k] and [batch..., k, n] with batch dims already broadcast (stride 0 allowed); all
- * three float32 (sgemm) or all float64 (dgemm).
- * @returns 0, or a mask (1 = a, 2 = b) of operands that must be made contiguous first.
+ * three float32 (torchlet's own sgemm, which takes any strides) or all float64 (OpenBLAS dgemm).
+ * @returns 0, or a mask (1 = a, 2 = b) of operands that must be made contiguous first (float64 only).
  */
 export function matmul(out: FloatStorage, outOffset: number, a: Strided, b: Strided, alpha: number, beta: number): number {
   const r = a.shape.length;
