@@ -208,17 +208,51 @@ export function canCast(from: DType, to: DType): boolean {
 const UNINIT_MIN_BYTES = 64 * 1024;
 const REUSE_MIN_BYTES = 4 * 1024;
 
+// Storage of REUSE_MIN_BYTES and more starts on a 64-byte cache line, as PyTorch's allocations do. glibc's blocks
+// start 16 bytes past a line as often as not, and vector stores that straddle two lines ran a 64K-element add at
+// half speed. JS cannot see addresses: the backend installs the probe (the address of an ArrayBuffer's first byte
+// modulo 64), and each such storage is a view at the right offset into a buffer ALIGN bytes longer, which holds
+// nothing else (PADDED).
+const ALIGN = 64;
+let misalignment: ((buffer: ArrayBuffer) => number) | null = null;
+const PADDED = new WeakSet<Storage>();
+
+/** Installs the backend's address probe (lib/backend/kernels.ts does, when it loads). */
+export function setMisalignmentProbe(probe: (buffer: ArrayBuffer) => number): void {
+  misalignment = probe;
+}
+
+/** New storage of n elements (of REUSE_MIN_BYTES and more) starting on a cache line, zeroed or not. */
+function alignedStorage(e: DTypeInfo, n: number, zeroed: boolean): Storage {
+  const bytes = e.size * n;
+  if (misalignment === null) return zeroed ? new e.array(n) : new e.array(Buffer.allocUnsafeSlow(bytes).buffer, 0, n);
+  // allocUnsafeSlow and alloc give a buffer of their own (never a slice of Buffer's shared pool).
+  const buf = (zeroed ? Buffer.alloc(bytes + ALIGN) : Buffer.allocUnsafeSlow(bytes + ALIGN)).buffer;
+  const s = new e.array(buf, (ALIGN - misalignment(buf)) % ALIGN, n);
+  PADDED.add(s);
+  return s;
+}
+
+/**
+ * Whether the storage is all its ArrayBuffer holds (the buffer may be moved or transferred as a whole): a whole
+ * buffer, or a cache-line-aligned allocation of torchlet's.
+ */
+export function ownsBuffer(s: Storage): boolean {
+  return (s.byteOffset === 0 && s.byteLength === s.buffer.byteLength) || PADDED.has(s);
+}
+
 /** Allocates zeroed storage for `n` elements of `dtype`. */
 export function allocate(dtype: DType, n: number): Storage {
   const s = reuse(dtype, n);
   if (s !== undefined) s.fill(0);
-  return collect(s ?? new DTYPES[dtype].array(n));
+  const e = DTYPES[dtype];
+  return collect(s ?? (e.size * n < REUSE_MIN_BYTES ? new e.array(n) : alignedStorage(e, n, true)));
 }
 
 /**
  * Storage for `n` elements whose every element the caller will overwrite (a kernel's output): recycled storage of
  * that dtype and length when there is some (it is still in cache), else a fresh array. Storage of 64 KiB and more
- * is not zeroed (fresh: Buffer.allocUnsafe gives it its own, unpooled ArrayBuffer), saving a full pass over memory.
+ * is not zeroed (fresh: its own ArrayBuffer from Buffer.allocUnsafeSlow), saving a full pass over memory.
  */
 export function allocateForOutput(dtype: DType, n: number): Storage {
   const e = DTYPES[dtype];
@@ -226,9 +260,8 @@ export function allocateForOutput(dtype: DType, n: number): Storage {
   const s = reuse(dtype, n);
   // Small outputs have always come zeroed: recycled ones too (a cheap pass over memory in cache).
   if (s !== undefined) return collect(bytes < UNINIT_MIN_BYTES ? s.fill(0) : s);
-  if (bytes < UNINIT_MIN_BYTES) return collect(new e.array(n));
-  const buf = Buffer.allocUnsafe(bytes);
-  return collect(new e.array(buf.buffer, buf.byteOffset, n));
+  if (bytes < REUSE_MIN_BYTES) return collect(new e.array(n));
+  return collect(alignedStorage(e, n, bytes < UNINIT_MIN_BYTES));
 }
 
 // ---- storage reuse ---------------------------------------------------------------------------------------------
@@ -321,8 +354,8 @@ export function endCollection(): void {
  */
 export function recycle(s: Storage): void {
   const bytes = s.byteLength;
-  // Only a whole, unshared, attached ArrayBuffer of its own (what allocate returns) is reused.
-  if (bytes < REUSE_MIN_BYTES || s.byteOffset !== 0 || bytes !== s.buffer.byteLength || pooledBytes + bytes > POOL_MAX_BYTES) return;
+  // Only storage that is all of an unshared, attached ArrayBuffer (what allocate returns) is reused.
+  if (bytes < REUSE_MIN_BYTES || !ownsBuffer(s) || pooledBytes + bytes > POOL_MAX_BYTES) return;
   if (Object.prototype.toString.call(s.buffer) !== '[object ArrayBuffer]') return;
   const d = dtypeOfStorage(s);
   if (d === undefined) return;

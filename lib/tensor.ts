@@ -7,7 +7,7 @@
  * depend on the core and never the other way round.
  */
 import type { DType, Storage } from './dtype';
-import { allocate, allocateForOutput, dtypeOfStorage, info, isFloating } from './dtype';
+import { allocate, allocateForOutput, dtypeOfStorage, info, isFloating, ownsBuffer } from './dtype';
 import type { Shape } from './shape';
 import { checkRank, contiguousStrides, isRowMajor, normalizeDim, numelOf } from './shape';
 import type { Node } from './autograd/node';
@@ -244,7 +244,7 @@ export class Tensor {
     const d = this.data;
     const buf = d.buffer;
     if (isSharedBuffer(buf)) return this;
-    if (d.byteOffset !== 0 || d.byteLength !== buf.byteLength) {
+    if (!ownsBuffer(d)) {
       throw new Error(
         `shareMemory_: the ${this.dtype} storage is a view into a larger ArrayBuffer (${d.byteLength} of its ${buf.byteLength} bytes, from byte ${d.byteOffset}), which other arrays may use; share a clone() instead`,
       );

@@ -5,11 +5,14 @@
  * the two sides are checked against each other at load instead of sharing numbers.
  */
 import type { DType, Storage } from '../dtype';
-import { DTYPES } from '../dtype';
+import { DTYPES, setMisalignmentProbe } from '../dtype';
 import type { Shape } from '../shape';
 import { contiguousStrides, isRowMajor, numelOf } from '../shape';
 import { native } from './native/binding';
 import type { BackendInfo, FloatStorage } from './native/binding';
+
+// Storage allocation starts large arrays on a cache line; only the addon can see where a buffer lies.
+setMisalignmentProbe((buffer) => native.misalignment(buffer));
 
 export type { BackendInfo, FloatStorage } from './native/binding';
 

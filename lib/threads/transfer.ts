@@ -10,7 +10,7 @@
  */
 import type { MessagePort, Worker } from 'worker_threads';
 
-import { DTYPES } from '../dtype';
+import { DTYPES, ownsBuffer } from '../dtype';
 import type { DType, Storage } from '../dtype';
 import { Tensor, isSharedBuffer, markTransferred } from '../tensor';
 import { Parameter } from '../nn/parameter';
@@ -103,7 +103,7 @@ export function pack(value: unknown, options?: PackOptions): { message: PackedMe
     index.set(d, i);
     const buf = d.buffer;
     // A buffer goes in the list once, even under two typed arrays (postMessage refuses duplicates).
-    if (transfer && !isSharedBuffer(buf) && d.byteOffset === 0 && d.byteLength === buf.byteLength && d.byteLength > 0) {
+    if (transfer && !isSharedBuffer(buf) && ownsBuffer(d) && d.byteLength > 0) {
       if (!transferList.includes(buf as ArrayBuffer)) transferList.push(buf as ArrayBuffer);
       markTransferred(d);
     }

@@ -7,7 +7,8 @@
  */
 import * as torch from '../../lib';
 import type { Tensor } from '../../lib';
-import { allocate, allocateForOutput, emptyPool, pooledStorage, recycle } from '../../lib/dtype';
+import { native } from '../../lib/backend/native/binding';
+import { allocate, allocateForOutput, emptyPool, ownsBuffer, pooledStorage, recycle } from '../../lib/dtype';
 
 const { nn, optim } = torch;
 const F = nn.functional;
@@ -268,5 +269,37 @@ describe('storage reuse', () => {
     x.sum().backward();
     x.sum().backward();
     expect(pooledStorage().count).toBe(0);
+  });
+  test('storage of 4 KiB and more starts on a 64-byte cache line, holds its buffer alone and is recycled', () => {
+    emptyPool();
+    // Lengths around the 4 KiB and 64 KiB thresholds, zeroed and not; the address comes from the addon.
+    for (const [dtype, n] of [['float32', 1024], ['float32', 1025], ['float64', 8191], ['int32', 16384], ['float32', 16385], ['bool', 70000]] as const) {
+      for (const s of [allocate(dtype, n), allocateForOutput(dtype, n)]) {
+        expect(s.length).toBe(n);
+        expect((native.misalignment(s.buffer as ArrayBuffer) + s.byteOffset) % 64).toBe(0);
+        expect(s.buffer.byteLength - s.byteLength).toBeLessThanOrEqual(64);
+        expect(ownsBuffer(s)).toBe(true);
+      }
+    }
+    expect(allocate('float32', 70000).every((v) => v === 0)).toBe(true);
+    // A user's view at the same offset into a larger buffer is not torchlet's: it is neither moved nor recycled.
+    const mine = allocateForOutput('float32', 4096);
+    const theirs = new Float32Array(mine.buffer, mine.byteOffset, 4096);
+    expect(ownsBuffer(theirs)).toBe(theirs.byteOffset === 0 && theirs.byteLength === theirs.buffer.byteLength);
+    recycle(mine);
+    expect(pooledStorage()).toMatchObject({ count: 1, bytes: 16384 });
+    expect(allocateForOutput('float32', 4096)).toBe(mine);
+  });
+
+  test('large tensors move to shared memory and transfer whole', () => {
+    const x = torch.arange(5000).to('float32');
+    expect(x.data.byteLength).toBeLessThan(x.data.buffer.byteLength); // a padded, aligned allocation
+    const y = x.view([50, 100]);
+    x.shareMemory_();
+    expect(y.isShared()).toBe(true);
+    expect(y.select(0, 49).select(0, 99).item()).toBe(4999);
+    const z = torch.ones([3000]).mul(2);
+    const { transferList } = torch.threads.pack({ z }, { transfer: true });
+    expect(transferList).toEqual([z.data.buffer]);
   });
 });

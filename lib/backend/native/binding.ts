@@ -79,6 +79,8 @@ export interface NativeBinding {
   backendInfo(): BackendInfo;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  /** The address of the buffer's first byte modulo 64 (lib/dtype.ts starts storage on a cache line). */
+  misalignment(buffer: ArrayBuffer): number;
   /** Fused kernels (native/src/kernels/fused.cpp); kind: a code from opNames.softmax. */
   softmax(kind: number, x: FloatStorage, out: FloatStorage, outer: number, n: number, inner: number): void;
   softmaxBackward(kind: number, g: FloatStorage, y: FloatStorage, r: FloatStorage | null, gx: FloatStorage, outer: number, n: number, inner: number): void;

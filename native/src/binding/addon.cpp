@@ -110,7 +110,8 @@ Napi::Array names_of(Napi::Env env, const char* const* names) {
   X("softmax", Softmax) X("softmaxBackward", SoftmaxBackward) X("layerNorm", LayerNorm)                 \
   X("layerNormBackward", LayerNormBackward) X("classLoss", ClassLossFn) X("classLossBackward", ClassLossBackward) \
   X("rnnForward", RnnForward) X("rnnBackward", RnnBackward)                                              \
-  X("softmaxHeadMean", SoftmaxHeadMean)
+  X("softmaxHeadMean", SoftmaxHeadMean)                                                                  \
+  X("misalignment", Misalignment)
 
 class Addon : public Napi::Addon<Addon> {
  public:
@@ -1059,6 +1060,17 @@ class Addon : public Napi::Addon<Addon> {
     openblas_set_num_threads(int(n));
     set_num_threads(int(n));
     return info.Env().Undefined();
+  }
+
+  // misalignment(buffer) -> the address of the ArrayBuffer's first byte modulo 64. glibc hands out blocks at 16 bytes
+  // past a 64-byte line as often as not; lib/dtype.ts starts storage on a line instead, because vector loads and
+  // stores that straddle two cache lines run at up to half speed on data in L1 and L2.
+  Napi::Value Misalignment(const Napi::CallbackInfo& info) {
+    if (info.Length() != 1 || !info[0].IsArrayBuffer()) {
+      throw_type(info.Env(), "torchlet.native.misalignment: expected one ArrayBuffer");
+    }
+    const auto address = reinterpret_cast<uintptr_t>(info[0].As<Napi::ArrayBuffer>().Data());
+    return Napi::Number::New(info.Env(), double(address % 64));
   }
 
   // The count setNumThreads last set (OpenBLAS's and torchlet's pools are kept the same size).

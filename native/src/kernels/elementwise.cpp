@@ -33,11 +33,11 @@ void run_parallel(const StridedIter<K>& it, const F& body) {
   parallel_range(it.numel(), it.numel(), [&](int64_t first, int64_t last) { it.run_range(first, last, body); });
 }
 
-// out[i] = f(x[i], y[i]) over one contiguous run, also built for AVX2 (TORCHLET_SIMD_CLONES). kScalar: 0 when x and
-// y are both runs, 1 when y is one value, 2 when x is. (GCC's runtime alias check lets out == x through to the
-// vector loop: in-place ops vectorise too.)
+// out[i] = f(x[i], y[i]) over one contiguous run, also built for AVX2 and AVX-512 (TORCHLET_SIMD_CLONES_WIDE).
+// kScalar: 0 when x and y are both runs, 1 when y is one value, 2 when x is. (GCC's runtime alias check lets
+// out == x through to the vector loop: in-place ops vectorise too.)
 template <int kScalar, typename TO, typename TI, typename F>
-TORCHLET_SIMD_CLONES void binary_run(TO* o, const TI* x, const TI* y, int64_t n, F f) {
+TORCHLET_SIMD_CLONES_WIDE void binary_run(TO* o, const TI* x, const TI* y, int64_t n, F f) {
   if constexpr (kScalar == 0) {
     for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
   } else if constexpr (kScalar == 1) {
@@ -70,6 +70,12 @@ void binary_loop(TO* out, const TI* a, const TI* b, int rank, const int64_t* sha
   });
 }
 
+// out[i] = f(x[i]) over one contiguous run, built as binary_run is.
+template <typename TO, typename TI, typename F>
+TORCHLET_SIMD_CLONES_WIDE void unary_run(TO* o, const TI* x, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) o[i] = f(x[i]);
+}
+
 template <typename TO, typename TI, typename F>
 void unary_loop(TO* out, const TI* a, int rank, const int64_t* shape, const View& vo, const View& va, F f) {
   StridedIter<2> it(rank, shape, {vo, va});
@@ -77,7 +83,7 @@ void unary_loop(TO* out, const TI* a, int rank, const int64_t* shape, const View
     TO* o = out + p[0];
     const TI* x = a + p[1];
     if (s[0] == 1 && s[1] == 1) {
-      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i]);
+      unary_run(o, x, n, f);
     } else {
       for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(x[i * s[1]]);
     }
