@@ -39,6 +39,28 @@ def autograd_tiny(req):
     return timed(loop, req['warmup'], req['reps'])
 
 
+def lstm_cell_loop(req):
+    """An LSTM cell written with primitives (matmul, chunk, sigmoid, tanh, mul, add), unrolled over the steps,
+    forward and backward: many small ops per step."""
+    torch.manual_seed(0)
+    steps, batch, hidden = req['steps'], req['batch'], req['hidden']
+    w_ih = (torch.randn(hidden, 4 * hidden) * 0.05).requires_grad_()
+    w_hh = (torch.randn(hidden, 4 * hidden) * 0.05).requires_grad_()
+    bias = torch.zeros(4 * hidden, requires_grad=True)
+    xs = torch.randn(steps, batch, hidden)
+
+    def run():
+        w_ih.grad = w_hh.grad = bias.grad = None
+        h = torch.zeros(batch, hidden)
+        c = torch.zeros(batch, hidden)
+        for t in range(steps):
+            i, f, g, o = (xs[t].matmul(w_ih) + h.matmul(w_hh) + bias).chunk(4, 1)
+            c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+            h = o.sigmoid() * c.tanh()
+        h.sum().backward()
+    return timed(run, req['warmup'], req['reps'])
+
+
 def minor_faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
@@ -203,7 +225,7 @@ def step_memory(req):
     return {'faults': (minor_faults() - faults) / req['steps'], 'peak': peak_rss()}
 
 
-WORKLOADS = {'autograd_tiny': autograd_tiny, 'mlp_step': mlp_step, 'conv': conv, 'cnn_step': cnn_step, 'ops': ops,
+WORKLOADS = {'autograd_tiny': autograd_tiny, 'lstm_cell_loop': lstm_cell_loop, 'mlp_step': mlp_step, 'conv': conv, 'cnn_step': cnn_step, 'ops': ops,
              'matmul': matmul, 'sequence': lambda req: torch_sequence.sequence(req, timed)}
 
 

@@ -2,6 +2,8 @@
 /**
  * Autograd and training workloads beside PyTorch, alternating in one run with the same thread count:
  * - autograd_tiny: relu(x * w + b).sum().backward() on 16 elements, 10,000 times (goal: >= 3x faster than PyTorch)
+ * - lstm_cell_loop: an LSTM cell written with matmul, chunk, sigmoid, tanh, mul and add, 32 steps, batch 32, hidden
+ *   128, forward and backward (goal: no slower than PyTorch)
  * - mlp_step: 784-512-512-10 MLP, batch 128, cross entropy, Adam (goal: no slower than PyTorch), with the minor page
  *   faults per step of each side over the timed steps
  * - memory, in fresh processes after the timed workloads: RSS growth over many MLP steps (a leak check), and minor
@@ -27,6 +29,26 @@ function autogradTiny(inner) {
   const x = torch.randn(16);
   return () => {
     for (let i = 0; i < inner; i++) x.mul(w).add(b).relu().sum().backward();
+  };
+}
+
+/** An LSTM cell written with primitives, unrolled over `steps` and differentiated: many small ops per step. */
+function lstmCellLoop({ steps, batch, hidden }) {
+  torch.manualSeed(0);
+  const wIh = torch.randn(hidden, 4 * hidden).mul(0.05).requiresGrad_();
+  const wHh = torch.randn(hidden, 4 * hidden).mul(0.05).requiresGrad_();
+  const bias = torch.zeros([4 * hidden], { requiresGrad: true });
+  const xs = torch.randn(steps, batch, hidden);
+  return () => {
+    wIh.grad = wHh.grad = bias.grad = null;
+    let h = torch.zeros(batch, hidden);
+    let c = torch.zeros(batch, hidden);
+    for (let t = 0; t < steps; t++) {
+      const [i, f, g, o] = xs.select(0, t).matmul(wIh).add(h.matmul(wHh)).add(bias).chunk(4, 1);
+      c = f.sigmoid().mul(c).add(i.sigmoid().mul(g.tanh()));
+      h = o.sigmoid().mul(c.tanh());
+    }
+    h.sum().backward();
   };
 }
 
@@ -99,8 +121,10 @@ async function run({ quick = false, threads = [1], pytorch }) {
   const rows = [];
   const inner = quick ? 1000 : 10000;
   const batch = 128;
+  const cell = { steps: 32, batch: 32, hidden: 128 };
   const specs = [
     { workload: `autograd tiny loop x${inner}`, make: () => autogradTiny(inner), req: { workload: 'autograd_tiny', inner }, reps: quick ? 3 : 5, warmup: 1 },
+    { workload: 'LSTM cell from primitives, 32 steps b=32 h=128, fwd+bwd', make: () => lstmCellLoop(cell), req: { workload: 'lstm_cell_loop', ...cell }, reps: quick ? 3 : 10, warmup: 3 },
     { workload: `MLP step b=${batch}`, make: () => mlpStep(batch), req: { workload: 'mlp_step', batch }, reps: quick ? 5 : 20, warmup: 5, faults: true },
   ];
   const before = torch.getNumThreads();
