@@ -205,7 +205,6 @@ export function canCast(from: DType, to: DType): boolean {
 // ---- allocation ------------------------------------------------------------------------------------------------
 
 // Below this many bytes a zeroed typed array is as cheap as anything else, and storage is not worth recycling.
-const UNINIT_MIN_BYTES = 64 * 1024;
 const REUSE_MIN_BYTES = 4 * 1024;
 
 // Storage of REUSE_MIN_BYTES and more starts on a 64-byte cache line, as PyTorch's allocations do. glibc's blocks
@@ -251,17 +250,14 @@ export function allocate(dtype: DType, n: number): Storage {
 
 /**
  * Storage for `n` elements whose every element the caller will overwrite (a kernel's output): recycled storage of
- * that dtype and length when there is some (it is still in cache), else a fresh array. Storage of 64 KiB and more
- * is not zeroed (fresh: its own ArrayBuffer from Buffer.allocUnsafeSlow), saving a full pass over memory.
+ * that dtype and length when there is some (it is still in cache), else a fresh array. Storage of 4 KiB and more
+ * is not zeroed (fresh: its own ArrayBuffer from Buffer.allocUnsafeSlow), saving a pass over memory.
  */
 export function allocateForOutput(dtype: DType, n: number): Storage {
   const e = DTYPES[dtype];
-  const bytes = e.size * n;
   const s = reuse(dtype, n);
-  // Small outputs have always come zeroed: recycled ones too (a cheap pass over memory in cache).
-  if (s !== undefined) return collect(bytes < UNINIT_MIN_BYTES ? s.fill(0) : s);
-  if (bytes < REUSE_MIN_BYTES) return collect(new e.array(n));
-  return collect(alignedStorage(e, n, bytes < UNINIT_MIN_BYTES));
+  if (s !== undefined) return collect(s);
+  return collect(e.size * n < REUSE_MIN_BYTES ? new e.array(n) : alignedStorage(e, n, false));
 }
 
 // ---- storage reuse ---------------------------------------------------------------------------------------------
