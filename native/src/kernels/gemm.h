@@ -1,4 +1,4 @@
-// torchlet's own small GEMM for the convolution kernels: a register-tiled micro-kernel (AVX-512VL, AVX2 or
+// torchlet's own small GEMM for the convolution kernels: a register-tiled micro-kernel (AVX-512, AVX2 or
 // portable C++, picked at load time) plus packing and edge handling. It runs on the calling thread, so the
 // convolutions can split their work over torchlet's threads without handing every tile to OpenBLAS's pool.
 #pragma once
