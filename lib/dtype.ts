@@ -210,11 +210,10 @@ const REUSE_MIN_BYTES = 4 * 1024;
 // Storage of REUSE_MIN_BYTES and more starts on a 64-byte cache line, as PyTorch's allocations do. glibc's blocks
 // start 16 bytes past a line as often as not, and vector stores that straddle two lines ran a 64K-element add at
 // half speed. JS cannot see addresses: the backend installs the probe (the address of an ArrayBuffer's first byte
-// modulo 64), and each such storage is a view at the right offset into a buffer ALIGN bytes longer, which holds
-// nothing else (PADDED).
+// modulo 64), and each such storage is a view at the first line into a buffer exactly ALIGN bytes longer, which
+// holds nothing else. (Marking them in a WeakSet instead made every allocation about 25% dearer, in the collector.)
 const ALIGN = 64;
 let misalignment: ((buffer: ArrayBuffer) => number) | null = null;
-const PADDED = new WeakSet<Storage>();
 
 /** Installs the backend's address probe (lib/backend/kernels.ts does, when it loads). */
 export function setMisalignmentProbe(probe: (buffer: ArrayBuffer) => number): void {
@@ -227,17 +226,22 @@ function alignedStorage(e: DTypeInfo, n: number, zeroed: boolean): Storage {
   if (misalignment === null) return zeroed ? new e.array(n) : new e.array(Buffer.allocUnsafeSlow(bytes).buffer, 0, n);
   // allocUnsafeSlow and alloc give a buffer of their own (never a slice of Buffer's shared pool).
   const buf = (zeroed ? Buffer.alloc(bytes + ALIGN) : Buffer.allocUnsafeSlow(bytes + ALIGN)).buffer;
-  const s = new e.array(buf, (ALIGN - misalignment(buf)) % ALIGN, n);
-  PADDED.add(s);
-  return s;
+  return new e.array(buf, (ALIGN - misalignment(buf)) % ALIGN, n);
 }
 
 /**
  * Whether the storage is all its ArrayBuffer holds (the buffer may be moved or transferred as a whole): a whole
- * buffer, or a cache-line-aligned allocation of torchlet's.
+ * buffer, or a cache-line-aligned allocation of torchlet's (a view at the buffer's first 64-byte line, exactly
+ * ALIGN bytes shorter than the buffer).
  */
 export function ownsBuffer(s: Storage): boolean {
-  return (s.byteOffset === 0 && s.byteLength === s.buffer.byteLength) || PADDED.has(s);
+  const buf = s.buffer;
+  if (s.byteOffset === 0 && s.byteLength === buf.byteLength) return true;
+  return (
+    misalignment !== null && s.byteLength + ALIGN === buf.byteLength &&
+    Object.prototype.toString.call(buf) === '[object ArrayBuffer]' &&
+    s.byteOffset === (ALIGN - misalignment(buf as ArrayBuffer)) % ALIGN
+  );
 }
 
 /** Allocates zeroed storage for `n` elements of `dtype`. */

@@ -282,10 +282,11 @@ describe('storage reuse', () => {
       }
     }
     expect(allocate('float32', 70000).every((v) => v === 0)).toBe(true);
-    // A user's view at the same offset into a larger buffer is not torchlet's: it is neither moved nor recycled.
+    // A user's view of part of a buffer is not torchlet's: it is neither moved nor recycled.
     const mine = allocateForOutput('float32', 4096);
-    const theirs = new Float32Array(mine.buffer, mine.byteOffset, 4096);
-    expect(ownsBuffer(theirs)).toBe(theirs.byteOffset === 0 && theirs.byteLength === theirs.buffer.byteLength);
+    for (const [offset, length] of [[mine.byteOffset, 4095], [(mine.byteOffset + 16) % 64, 4096], [mine.byteOffset + 4, 4080]]) {
+      expect(ownsBuffer(new Float32Array(mine.buffer, offset, length))).toBe(false);
+    }
     recycle(mine);
     expect(pooledStorage()).toMatchObject({ count: 1, bytes: 16384 });
     expect(allocateForOutput('float32', 4096)).toBe(mine);
