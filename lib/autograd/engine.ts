@@ -281,7 +281,11 @@ export function runBackward(
       const inputs = node.inputs;
       const needs = inputs.map((t) => t !== null);
       const out = fn(g, needs);
+      const owned = node.owned;
       if (!retain) node.free();
+      // Storage only this node held serves the next allocations; under createGraph the backward just recorded may
+      // still read it.
+      if (owned !== null && !retain && !create) for (const s of owned) recycle(s as Storage);
       // The input gradients are held before g is let go: one may be g itself or a view of it.
       if (owner) {
         for (let i = 0; i < inputs.length; i++) if (inputs[i] && out[i]) owner.hold(out[i]!);

@@ -15,6 +15,11 @@ export class Node<T> {
   backwardFn: BackwardFn<T> | null;
   /** The output's shape, to check the gradient that arrives. */
   readonly shape: readonly number[];
+  /**
+   * Storage that only this node holds and backward alone reads (a recurrent layer's workspace, max-pool positions
+   * nobody asked for): recycled once backward has freed the node (lib/autograd/engine.ts).
+   */
+  owned: readonly ArrayBufferView[] | null = null;
   /** Set by retainGrad(): the output tensor whose .grad is kept. */
   retained: T | null = null;
   /** Backward bookkeeping: the gradient gathered so far, and the walk that last visited this node. */
@@ -32,6 +37,7 @@ export class Node<T> {
   free(): void {
     this.backwardFn = null;
     this.inputs = [];
+    this.owned = null;
   }
 
   toString(): string {

@@ -4,7 +4,8 @@
  * outputs of a dtype that cannot carry one (integer and bool results).
  */
 import type { Tensor } from '../tensor';
-import { isFloating } from '../dtype';
+import type { Storage } from '../dtype';
+import { isFloating, recycle } from '../dtype';
 import { isGradEnabled } from './grad_mode';
 import { Node } from './node';
 import type { BackwardFn } from './node';
@@ -23,8 +24,16 @@ export function setTraceHook(hook: ((name: string) => void) | null): void {
  * @param inputs the op's tensor inputs, in the order backward returns their gradients (a fresh array: it is
  *   kept as the node's edge list)
  * @param backward gradients of the inputs given the output's gradient g, written with Tensor ops
+ * @param owned storage that only `backward` reads and no user can reach, recycled once backward has run and freed
+ *   the node (see ownedStorage for the case where no node is recorded)
  */
-export function record(name: string, out: Tensor, inputs: (Tensor | null)[], backward: BackwardFn<Tensor>): Tensor {
+export function record(
+  name: string,
+  out: Tensor,
+  inputs: (Tensor | null)[],
+  backward: BackwardFn<Tensor>,
+  owned: readonly Storage[] | null = null,
+): Tensor {
   if (traceHook !== null) traceHook(name);
   if (!isGradEnabled()) return out;
   let any = false;
@@ -34,5 +43,14 @@ export function record(name: string, out: Tensor, inputs: (Tensor | null)[], bac
   for (let i = 0; i < inputs.length; i++) if (!inputs[i]?.requiresGrad) inputs[i] = null;
   out.requiresGrad = true;
   out.gradFn = new Node(name, inputs, backward, out.shape);
+  out.gradFn.owned = owned;
   return out;
+}
+
+/**
+ * After record(..., owned): when no node was recorded (no grad needed), nothing will read the owned storage again,
+ * and it is recycled at once.
+ */
+export function releaseUnrecorded(out: Tensor, owned: readonly Storage[]): void {
+  if (out.gradFn === null || out.gradFn.owned !== owned) for (const s of owned) recycle(s);
 }

@@ -2,7 +2,7 @@
 import * as K from '../backend/kernels';
 import type { FloatStorage } from '../backend/kernels';
 import { Tensor, outputTensor as empty } from '../tensor';
-import { record } from '../autograd/record';
+import { record, releaseUnrecorded } from '../autograd/record';
 import { shapeStr } from '../shape';
 import { checkBool, checkFloating, checkInt, checkOptions, describe } from '../validate';
 import type { Pair } from '../validate';
@@ -118,7 +118,10 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   const y = empty(shape, input.dtype);
   const idx = empty(shape, 'int32');
   pool2d('max', dense(input), y.data as FloatStorage, idx.data as Int32Array, { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad: false, divisorOverride: 0 });
-  const out = record(MAX_POOL, y, [input], (g) => [maxPoolBackward(MAX_POOL, g, idx, input.shape, planes, h, w)]);
+  // The positions are the user's with returnIndices; otherwise only the node reads them.
+  const owned = returnIndices ? null : [idx.data];
+  const out = record(MAX_POOL, y, [input], (g) => [maxPoolBackward(MAX_POOL, g, idx, input.shape, planes, h, w)], owned);
+  if (owned) releaseUnrecorded(out, owned);
   return returnIndices ? [out, idx] : out;
 }
 

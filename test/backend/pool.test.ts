@@ -270,6 +270,37 @@ describe('storage reuse', () => {
     x.sum().backward();
     expect(pooledStorage().count).toBe(0);
   });
+  test('a recurrent layer workspace and max-pool positions go back to the pool after backward; returned indices never do', () => {
+    torch.manualSeed(2);
+    const lstm = new nn.LSTM(16, 32, { numLayers: 2 });
+    const x = torch.randn(12, 4, 16);
+    const seen = new Witness();
+    // The same forward on fresh memory: what every later step must give again, whatever its storage held before.
+    emptyPool();
+    const [first] = lstm.forward(x);
+    const expected = values(first).slice();
+    let reused = 0;
+    for (let step = 0; step < 6; step++) {
+      reused += reusedDuring(() => {
+        const [out, [hN, cN]] = lstm.forward(x);
+        expect(Array.from(values(out))).toEqual(Array.from(expected));
+        const img = torch.randn(2, 3, 64, 64, { requiresGrad: true }); // other maxima each step; 24 KiB of positions
+        const [pooled, idx] = F.maxPool2d(img, 2, { returnIndices: true });
+        const plain = F.maxPool2d(img.mul(2), 2);
+        for (const t of [out, hN, cN, pooled, idx, plain]) seen.keep(t);
+        out.sum().add(hN.sum()).add(cN.sum()).add(pooled.sum()).add(plain.sum()).backward();
+        for (const p of lstm.parameters()) seen.keep(p.grad);
+        seen.keep(img.grad);
+        lstm.zeroGrad();
+      });
+    }
+    expect(reused).toBeGreaterThan(0);
+    seen.check();
+    // Without a graph (no grad), the workspace is recycled at once: the next forward takes it again.
+    torch.noGrad(() => lstm.forward(x));
+    expect(reusedDuring(() => torch.noGrad(() => lstm.forward(x)))).toBeGreaterThan(0);
+  });
+
   test('storage of 4 KiB and more starts on a 64-byte cache line, holds its buffer alone and is recycled', () => {
     emptyPool();
     // Lengths around the 4 KiB and 64 KiB thresholds, zeroed and not; the address comes from the addon.

@@ -8,11 +8,10 @@
  * Padded input is the packed case with every step's batch full, so packed and padded input share one path.
  */
 import { Tensor, outputTensor } from '../../tensor';
-import type { DType } from '../../dtype';
-import { getDefaultDtype, isFloating } from '../../dtype';
+import { allocate, getDefaultDtype, isFloating } from '../../dtype';
 import * as K from '../../backend/kernels';
 import type { FloatStorage } from '../../backend/kernels';
-import { record } from '../../autograd/record';
+import { record, releaseUnrecorded } from '../../autograd/record';
 import { isGradEnabled } from '../../autograd/grad_mode';
 import { cat, stack } from '../../ops/movement';
 import { zeros } from '../../ops/creation';
@@ -44,7 +43,6 @@ function zeroGradient(like: Tensor): Tensor {
   return z;
 }
 
-const floatArray = (dtype: DType, n: number): FloatStorage => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
 const dense = (t: Tensor): FloatStorage => K.denseFloat(t);
 const denseOrNull = (t: Tensor | null): FloatStorage | null => (t ? dense(t) : null);
 
@@ -81,7 +79,10 @@ function recurrence(
   const out = outputTensor([rows, width], dtype);
   const hN = outputTensor([batch, width], dtype);
   const cN = lstm ? outputTensor([batch, hidden], dtype) : null;
-  const saved = floatArray(dtype, K.rnnSavedSize(g, rows));
+  // The workspace backward reads (gates, cell states): only the node holds it, so it goes back to the pool once
+  // backward is done with it, or at once when nothing is recorded.
+  const saved = allocate(dtype, K.rnnSavedSize(g, rows)) as FloatStorage;
+  const owned = [saved];
   K.rnnForward(g, batchSizes, {
     xw: dense(xw), h0: dense(h0), c0: denseOrNull(c0), wHh: dense(wHh), bHh: denseOrNull(bHh), wHr: denseOrNull(wHr),
     out: out.data as FloatStorage, hN: hN.data as FloatStorage, cN: (cN?.data ?? null) as FloatStorage | null, saved,
@@ -109,7 +110,8 @@ function recurrence(
       for (const r of result) if (r) record(`${name}Backward`, r, [...sources], () => { throw new Error(DOUBLE_BACKWARD); });
     }
     return result;
-  });
+  }, owned);
+  releaseUnrecorded(out, owned);
   if (out.requiresGrad) {
     record(name, hN, [out], (gh) => {
       finals.hN = gh;
