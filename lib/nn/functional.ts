@@ -18,6 +18,7 @@ import { broadcastShapes, shapeStr } from '../shape';
 import { checkBool, checkInt, checkNumber, checkOptions, checkPaddingIdx, checkShape, checkTensor, describe } from '../validate';
 import { info, isFloating, notImplemented } from '../dtype';
 import { classLossOf, layerNormOf } from '../ops/fused';
+import { dropoutProduct } from '../ops/dropout';
 import type { ClassLossOptions } from '../ops/fused';
 
 /** How a loss reduces its per-element values: 'mean' (the default), 'sum', or 'none' (unreduced). | */
@@ -158,9 +159,7 @@ export function dropout(x: Tensor, p = 0.5, training = true, options: { generato
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
   // PyTorch: noise = empty_like(x).bernoulli_(1 - p); noise.div_(1 - p); x * noise
-  const noise = outputTensor(x.shape, x.dtype).bernoulli_(1 - p, options);
-  noGrad(() => noise.div_(1 - p));
-  return x.mul(noise);
+  return dropoutProduct(x, p, options);
 }
 
 /**

@@ -12,6 +12,7 @@ import { record } from '../autograd/record';
 import { isGradEnabled, noGrad } from '../autograd/grad_mode';
 import { addmm, mm } from '../ops/linalg';
 import { cat } from '../ops/movement';
+import { dropoutProduct } from '../ops/dropout';
 import { full, zeros } from '../ops/creation';
 import { broadcastShapes, sameShape, shapeStr } from '../shape';
 import { isFloating, recycle } from '../dtype';
@@ -81,16 +82,11 @@ function attentionProbs(q: Tensor, k: Tensor, bias: Tensor | null, scale: number
   return result;
 }
 
-/**
- * The noise of F.dropout (bernoulli_(1 - p) of the default generator, divided by 1 - p), so a seed gives PyTorch's
- * mask; F.dropout itself lives in functional.ts, which re-exports this file.
- */
+/** F.dropout of the attention weights (the default generator): PyTorch's mask under the same seed. */
 function dropoutWeights(x: Tensor, p: number): Tensor {
   if (p === 0) return x;
   if (p === 1) return x.mul(0);
-  const noise = outputTensor(x.shape, x.dtype).bernoulli_(1 - p);
-  noGrad(() => noise.div_(1 - p));
-  return x.mul(noise);
+  return dropoutProduct(x, p);
 }
 
 /**

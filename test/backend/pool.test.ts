@@ -301,6 +301,26 @@ describe('storage reuse', () => {
     expect(reusedDuring(() => torch.noGrad(() => lstm.forward(x)))).toBeGreaterThan(0);
   });
 
+  test('dropout: its noise goes back to the pool after backward; outputs and gradients kept stay intact', () => {
+    torch.manualSeed(3);
+    const seen = new Witness();
+    let reused = 0;
+    for (let step = 0; step < 8; step++) {
+      const x = torch.ones([64, 64], { requiresGrad: true });
+      const y = F.dropout(x, 0.25);
+      reused += reusedDuring(() => y.sum().backward());
+      // With x all ones, y is the noise itself, and the gradient of y.sum() is that noise again.
+      expect(Array.from(values(x.grad!))).toEqual(Array.from(values(y)));
+      expect(new Set(values(y))).toEqual(new Set([0, Math.fround(1 / 0.75)]));
+      seen.keep(y);
+      seen.keep(x.grad);
+    }
+    // The noise of one step serves the next step's allocations of its length.
+    reused += reusedDuring(() => F.dropout(torch.ones([64, 64], { requiresGrad: true }), 0.25).sum().backward());
+    expect(reused).toBeGreaterThan(0);
+    seen.check();
+  });
+
   test('storage of 4 KiB and more starts on a 64-byte cache line, holds its buffer alone and is recycled', () => {
     emptyPool();
     // Lengths around the 4 KiB and 64 KiB thresholds, zeroed and not; the address comes from the addon.
