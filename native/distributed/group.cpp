@@ -580,7 +580,7 @@ void ProcessGroup::rendezvous() {
       auto theirs = store_->get("alive." + std::to_string(i));
       live_[static_cast<size_t>(i)] = connect_to(std::string(theirs.begin(), theirs.end()));
     }
-    auto shm = SharedMemory::setup(*store_, opts_.rank, opts_.size, opts_.shm);
+    auto shm = SharedMemory::setup(*store_, opts_.rank, opts_.global_ranks, opts_.shm);
     std::lock_guard<std::mutex> lock(mu_);
     shm_ = std::move(shm);
     context_ = ctx;

@@ -130,7 +130,8 @@ RawFn combine(ReduceOp op) {
 
 using namespace shm_detail;
 
-std::unique_ptr<SharedMemory> SharedMemory::setup(Store& store, int rank, int size, bool enabled) {
+std::unique_ptr<SharedMemory> SharedMemory::setup(Store& store, int rank, const std::vector<int>& names, bool enabled) {
+  const int size = static_cast<int>(names.size());
   if (size < 2) return nullptr;
   // 1. Every member says where it runs; all must agree (any "off" or difference: Gloo for everyone).
   const std::string me = enabled ? host_identity() : "";
@@ -192,7 +193,7 @@ std::unique_ptr<SharedMemory> SharedMemory::setup(Store& store, int rank, int si
   if (name.empty()) return nullptr;  // rank 0 could not create it: everyone knows from "shm.name"
 
   // 3. Every member says whether it mapped the segment; once all have answered, nobody needs the name any more.
-  std::unique_ptr<SharedMemory> out(base ? new SharedMemory(rank, size, base, want) : nullptr);
+  std::unique_ptr<SharedMemory> out(base ? new SharedMemory(rank, names, base, want) : nullptr);
   store.set("shm.ok." + std::to_string(rank), bytes(base ? "1" : "0"));
   bool all = base != nullptr;
   try {
@@ -208,8 +209,9 @@ std::unique_ptr<SharedMemory> SharedMemory::setup(Store& store, int rank, int si
   return out;
 }
 
-SharedMemory::SharedMemory(int rank, int size, void* base, size_t bytes)
-    : rank_(rank), size_(size), base_(static_cast<char*>(base)), bytes_(bytes), header_bytes_(header_bytes(size)) {}
+SharedMemory::SharedMemory(int rank, std::vector<int> names, void* base, size_t bytes)
+    : rank_(rank), size_(static_cast<int>(names.size())), names_(std::move(names)), base_(static_cast<char*>(base)),
+      bytes_(bytes), header_bytes_(header_bytes(size_)) {}
 
 SharedMemory::~SharedMemory() { munmap(base_, bytes_); }
 
@@ -249,7 +251,7 @@ void SharedMemory::barrier(Clock::time_point deadline, std::chrono::milliseconds
       check(peer);
       if (Clock::now() >= deadline) {
         throw std::runtime_error("timed out after " + std::to_string(timeout.count()) + " ms waiting for rank " +
-                                 std::to_string(peer) + " of the group in a same-host shared-memory allreduce");
+                                 std::to_string(names_.at(static_cast<size_t>(peer))) + " in a same-host shared-memory allreduce");
       }
     }
   }

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "group.h"
 
@@ -32,7 +33,8 @@ class SharedMemory {
   // (enabled false: TORCHLET_DISTRIBUTED_SHM=0); if so, rank 0 creates the segment, every member maps it, and once
   // all have it is unlinked (nothing stays in /dev/shm, even if a process is killed later). Every member reaches the
   // same answer: nullptr means Gloo runs the allreduces. Throws StoreError when the store fails.
-  static std::unique_ptr<SharedMemory> setup(Store& store, int rank, int size, bool enabled);
+  // names: the members' ranks in the default group, for messages.
+  static std::unique_ptr<SharedMemory> setup(Store& store, int rank, const std::vector<int>& names, bool enabled);
   ~SharedMemory();
   SharedMemory(const SharedMemory&) = delete;
   SharedMemory& operator=(const SharedMemory&) = delete;
@@ -47,7 +49,7 @@ class SharedMemory {
   void allreduce(void* data, size_t count, DType dtype, ReduceOp op, std::chrono::milliseconds timeout, const Check& check);
 
  private:
-  SharedMemory(int rank, int size, void* base, size_t bytes);
+  SharedMemory(int rank, std::vector<int> names, void* base, size_t bytes);
   template <typename T>
   void allreduce_typed(T* data, size_t count, ReduceOp op, std::chrono::steady_clock::time_point deadline,
                        std::chrono::milliseconds timeout, const Check& check);
@@ -59,6 +61,7 @@ class SharedMemory {
 
   int rank_;
   int size_;
+  std::vector<int> names_;
   char* base_;
   size_t bytes_;
   size_t header_bytes_;

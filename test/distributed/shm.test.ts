@@ -80,8 +80,24 @@ const outs = (runs: RankResult[]): Out[] => runs.map((r) => {
 /** The segments of these processes still in /dev/shm (rank 0 names each after its pid). */
 const leftovers = (pids: number[]): string[] => fs.readdirSync('/dev/shm').filter((f) => pids.some((p) => f.startsWith(`torchlet-${p}-`)));
 
+/** Segments in /dev/shm whose creator (rank 0, named in the segment's name) has exited: leaked. */
+function orphans(): string[] {
+  return fs.readdirSync('/dev/shm').filter((f) => {
+    const m = /^torchlet-(\d+)-/.exec(f);
+    if (!m) return false;
+    try {
+      process.kill(Number(m[1]), 0);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
 describeGloo('same-host shared-memory allReduce', () => {
   jest.setTimeout(120000);
+
+  afterAll(() => expect(orphans()).toEqual([]));
 
   test.each([2, 3])('%i ranks: every op and dtype over several slots, rank-order bits, equal on every rank', async (world) => {
     const got = outs(await runRanks(world, BODY, { timeoutMs: 100000 }));
@@ -147,19 +163,25 @@ describeGloo('same-host shared-memory allReduce', () => {
     }
   });
 
-  test('a peer that stays up but never calls allReduce fails it after the timeout, naming the rank', async () => {
+  test('a peer that stays up but never calls allReduce fails it after the timeout, naming the rank (subgroups too)', async () => {
     const body = `
       await d.initProcessGroup({ timeout: 1500 });
+      const sub = d.newGroup([1, 2]);
       d.barrier();
-      if (rank === 1) { await new Promise((r) => setTimeout(r, 4000)); return; }
+      if (rank === 2) { await new Promise((r) => setTimeout(r, 4500)); return; }
       const t0 = Date.now();
-      try { d.allReduce(torch.ones(10)); result({ error: 'no error' }); }
-      catch (e) { result({ error: e.message, ms: Date.now() - t0 }); }`;
-    const [r0] = await runRanks(2, body);
-    const o = r0!.result as { error: string; ms: number };
-    expect(o.error).toMatch(/^allReduce failed on rank 0: timed out after 1500 ms waiting for rank 1 of the group in a same-host shared-memory allreduce$/);
-    expect(o.ms).toBeGreaterThanOrEqual(1500);
-    expect(o.ms).toBeLessThan(3500);
+      const group = rank === 1 ? sub : undefined;
+      try { d.allReduce(torch.ones(10), { group }); result({ error: 'no error' }); }
+      catch (e) { result({ error: e.message, ms: Date.now() - t0, shm: d.usesSharedMemory(group) }); }
+      await new Promise((r) => setTimeout(r, 2500));`;
+    const runs = await runRanks(3, body);
+    for (const [r, waitedFor] of [[0, 1], [1, 2]]) {
+      const o = runs[r]!.result as { error: string; ms: number; shm: boolean };
+      expect(o.error).toBe(`allReduce failed on rank ${r}: timed out after 1500 ms waiting for rank ${waitedFor} in a same-host shared-memory allreduce`);
+      expect(o.shm).toBe(true);
+      expect(o.ms).toBeGreaterThanOrEqual(1500);
+      expect(o.ms).toBeLessThan(3500);
+    }
   });
 
   test('a process that exits with a shared-memory allReduce pending ends at once (its group is aborted at teardown)', async () => {
