@@ -259,6 +259,7 @@ export function isInitialized(): boolean {
 /**
  * @internal Whether the group's allReduce runs through same-host shared memory (all members on this host, none with
  * TORCHLET_DISTRIBUTED_SHM=0) rather than Gloo; false for a process outside the group or before its rendezvous.
+ * @example if (!distributed.usesSharedMemory()) console.warn('allReduce runs over Gloo TCP')
  */
 export function usesSharedMemory(group?: ProcessGroup): boolean {
   const g = groupOf('usesSharedMemory', group);
