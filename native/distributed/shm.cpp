@@ -168,6 +168,7 @@ std::unique_ptr<SharedMemory> SharedMemory::setup(Store& store, int rank, const 
       ::close(fd);
       if (!base) shm_unlink(name.c_str());
     }
+    if (!base) name.clear();  // published as "": every member falls back to Gloo
     if (base) {
       auto* h = static_cast<Header*>(base);
       h->nonce = nonce;
