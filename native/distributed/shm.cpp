@@ -33,9 +33,10 @@ using Clock = std::chrono::steady_clock;
 constexpr uint64_t kMagic = 0x6d68732d74656c74ULL;  // "tlet-shm"
 constexpr size_t kLine = 64;                        // one barrier word per cache line
 constexpr size_t kPage = 4096;
-// Spins before sleeping: long enough to catch a peer a few microseconds behind, short enough not to take a core
-// from a rank's own compute (DDP runs its allreduces beside backward, two threads per rank).
-constexpr int kSpins = 4000;
+// How long a waiter spins before it sleeps: long enough to catch a peer a few microseconds behind (a futex wake-up
+// costs about as much), short enough not to take a core from a rank's own compute (DDP runs its allreduces beside
+// backward, two threads per rank). Timed, since a pause instruction lasts from ~10 to ~150 cycles by CPU.
+constexpr auto kSpin = std::chrono::microseconds(30);
 constexpr int kSliceMs = 5;  // a sleeper wakes this often to check its peer and the deadline
 
 // The segment's first page(s): the identity, then per rank a line holding its barrier count and how many members
@@ -243,10 +244,10 @@ void SharedMemory::barrier(Clock::time_point deadline, std::chrono::milliseconds
   for (int peer = 0; peer < size_; ++peer) {
     if (peer == rank_) continue;
     std::atomic<uint32_t>& word = arrived(peer);
-    int spins = 0;
-    while (!reached(word.load(std::memory_order_acquire), target) && spins < kSpins) {
+    const auto spin_end = Clock::now() + kSpin;
+    for (int spins = 1; !reached(word.load(std::memory_order_acquire), target); ++spins) {
       cpu_relax();
-      ++spins;
+      if (spins % 64 == 0 && Clock::now() >= spin_end) break;
     }
     if (reached(word.load(std::memory_order_acquire), target)) continue;
     for (;;) {
