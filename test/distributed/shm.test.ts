@@ -175,7 +175,7 @@ describeGloo('same-host shared-memory allReduce', () => {
       catch (e) { result({ error: e.message, ms: Date.now() - t0, shm: d.usesSharedMemory(group) }); }
       await new Promise((r) => setTimeout(r, 2500));`;
     const runs = await runRanks(3, body);
-    for (const [r, waitedFor] of [[0, 1], [1, 2]]) {
+    for (const [r, waitedFor] of [[0, 1], [1, 2]] as const) {
       const o = runs[r]!.result as { error: string; ms: number; shm: boolean };
       expect(o.error).toBe(`allReduce failed on rank ${r}: timed out after 1500 ms waiting for rank ${waitedFor} in a same-host shared-memory allreduce`);
       expect(o.shm).toBe(true);
