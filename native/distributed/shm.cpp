@@ -135,9 +135,10 @@ void combine(ReduceOp op, T* acc, const T* x, size_t n) {
 
 }  // namespace shm_detail
 
-using namespace shm_detail;
+// (No namespace-wide using-directive: the unity build's later files would see these names too.)
 
 std::unique_ptr<SharedMemory> SharedMemory::setup(Store& store, int rank, const std::vector<int>& names, bool enabled) {
+  using namespace shm_detail;
   const int size = static_cast<int>(names.size());
   if (size < 2) return nullptr;
   // 1. Every member says where it runs; all must agree (any "off" or difference: Gloo for everyone).
@@ -219,15 +220,17 @@ std::unique_ptr<SharedMemory> SharedMemory::setup(Store& store, int rank, const 
 
 SharedMemory::SharedMemory(int rank, std::vector<int> names, void* base, size_t bytes)
     : rank_(rank), size_(static_cast<int>(names.size())), names_(std::move(names)), base_(static_cast<char*>(base)),
-      bytes_(bytes), header_bytes_(header_bytes(size_)) {}
+      bytes_(bytes), header_bytes_(shm_detail::header_bytes(size_)) {}
 
 SharedMemory::~SharedMemory() { munmap(base_, bytes_); }
 
 std::atomic<uint32_t>& SharedMemory::arrived(int r) const {
+  using namespace shm_detail;
   return reinterpret_cast<Line*>(base_ + kLine * (static_cast<size_t>(r) + 1))->arrived;
 }
 
 std::atomic<uint32_t>& SharedMemory::sleepers(int r) const {
+  using namespace shm_detail;
   return reinterpret_cast<Line*>(base_ + kLine * (static_cast<size_t>(r) + 1))->sleepers;
 }
 
@@ -235,7 +238,8 @@ char* SharedMemory::slot(int set, int r) const {
   return base_ + header_bytes_ + (static_cast<size_t>(set) * static_cast<size_t>(size_) + static_cast<size_t>(r)) * kSlotBytes;
 }
 
-void SharedMemory::barrier(Clock::time_point deadline, std::chrono::milliseconds timeout, const Check& check) {
+void SharedMemory::barrier(std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds timeout, const Check& check) {
+  using namespace shm_detail;
   const uint32_t target = ++phase_;
   // Sequentially consistent store then load of sleepers, against the sleeper's increment then load of arrived:
   // one of the two sees the other, so no wake-up is lost (and FUTEX_WAIT rechecks the word itself).
@@ -266,8 +270,9 @@ void SharedMemory::barrier(Clock::time_point deadline, std::chrono::milliseconds
 }
 
 template <typename T>
-void SharedMemory::allreduce_typed(T* data, size_t count, ReduceOp op, Clock::time_point deadline,
+void SharedMemory::allreduce_typed(T* data, size_t count, ReduceOp op, std::chrono::steady_clock::time_point deadline,
                                    std::chrono::milliseconds timeout, const Check& check) {
+  using namespace shm_detail;
   const size_t per_chunk = kSlotBytes / sizeof(T);
   const size_t align = kLine / sizeof(T);  // shares start on cache lines: no two ranks write one line
   for (size_t off = 0; off < count; off += per_chunk) {
@@ -292,7 +297,7 @@ void SharedMemory::allreduce_typed(T* data, size_t count, ReduceOp op, Clock::ti
 void SharedMemory::allreduce(void* data, size_t count, DType dtype, ReduceOp op, std::chrono::milliseconds timeout,
                              const Check& check) {
   if (!broken_.empty()) throw std::runtime_error(broken_);
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   try {
     switch (dtype) {
       case DType::kFloat64: allreduce_typed(static_cast<double*>(data), count, op, deadline, timeout, check); break;

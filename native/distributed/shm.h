@@ -5,7 +5,7 @@
 // Each chunk of at most one slot: every rank copies its chunk into its slot; then rank r reduces its share of the
 // chunk over the slots in rank order (each element reduced by exactly one rank, so every rank ends with the same
 // bits); then every rank copies the reduced chunk back. Two barriers per chunk; two sets of slots, alternating, so
-// a chunk is written only once every rank has finished reading the one before it. The barriers are sequence numbers
+// a set is written again only once every rank has finished reading it. The barriers are sequence numbers
 // in the segment: a waiter spins briefly, then sleeps on a futex, waking every few milliseconds to run its caller's
 // check (a dead peer, an abort) and to enforce the timeout.
 #pragma once
