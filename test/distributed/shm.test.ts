@@ -4,6 +4,7 @@
  * ranks, the same bits as Gloo's allreduce; agreement (one member opting out sends everyone to Gloo); a dead peer,
  * a peer that never comes and an exit with an allreduce pending; nothing left in /dev/shm.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 
 import { describeGloo, runRanks } from './ranks';
@@ -131,6 +132,22 @@ describeGloo('same-host shared-memory allReduce', () => {
   test('one member opting out (TORCHLET_DISTRIBUTED_SHM=0 on one rank) sends every member to Gloo', async () => {
     const mixed = await runRanks(3, SMALL.replace('await d.init', "if (rank === 1) process.env.TORCHLET_DISTRIBUTED_SHM = '0'; await d.init"));
     expect(mixed.map((r) => r.result)).toEqual([0, 1, 2].map(() => ({ shm: false, t: [6, 8] })));
+  });
+
+  // A container on the same kernel with a /dev/shm of its own cannot share the segment: rank 1 runs in a mount
+  // namespace with a fresh tmpfs there (needs unshare and the right to mount; skipped where that is not allowed).
+  // The members' identities differ (the mount's device); were they taken as equal, rank 1 could not open the
+  // segment and every member would still fall back (checked by hand with /dev/shm left out of the identity).
+  const ownShm = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs none /dev/shm'], { stdio: 'ignore' }).status === 0;
+  (ownShm ? test : test.skip)('a member with its own /dev/shm (another container) sends every member to Gloo', async () => {
+    const inner = `if (rank === 1 && !process.env.TORCHLET_TEST_INNER) {
+      const r = require('child_process').spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs none /dev/shm && exec "$0" "$1"', process.execPath, __filename],
+        { env: { ...process.env, TORCHLET_TEST_INNER: '1' }, stdio: 'inherit' });
+      process.exit(r.status ?? 1);
+    }
+    `;
+    const runs = await runRanks(3, inner + SMALL);
+    expect(runs.map((r) => r.result)).toEqual([0, 1, 2].map(() => ({ shm: false, t: [6, 8] })));
   });
 
   test('a rank killed during a shared-memory allReduce fails the survivors at once, naming it; no segment is left', async () => {
