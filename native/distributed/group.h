@@ -66,9 +66,9 @@ struct GroupOptions {
   bool shm = false;  // allReduce through shared memory when every member runs on this host (shm.h)
 };
 
-// The completion of one task: done once, with an empty error on success.
-class SharedMemory;
+class SharedMemory;  // shm.h
 
+// The completion of one task: done once, with an empty error on success.
 struct Work {
   std::mutex mu;
   std::condition_variable cv;
