@@ -9,7 +9,9 @@
  * torchlet's processes (1 process and DDP ranks alike) start as bin/torchlet-run starts a rank of 1 thread (its node
  * flags). Beside step times, each configuration
  * reports CPU milliseconds per step per rank (all threads), which other load on the machine moves far less.
- * scaling = throughput of 2 ranks / throughput of 1 process; goal: torchlet's scaling >= PyTorch's. The verdict (ratio)
+ * torchlet's ranks use its default transport (on one host, the shared-memory allreduce). scaling = throughput of
+ * 2 ranks / throughput of 1 process; goal: torchlet's scaling >= PyTorch's at its best, i.e. PyTorch's faster
+ * 1-process step (as installed or tuned) over its faster 2-rank step. The verdict (ratio)
  * is paired within rounds: each round's torchlet scaling / PyTorch scaling (medians of that round's steps), and the
  * median of those over rounds, with their range; the pooled medians are printed beside it.
  *
@@ -165,12 +167,16 @@ async function run({ quick = false } = {}) {
   }
   const stat = (t) => (t.length ? summarize(t) : null);
   const ips = (s) => (s ? GLOBAL_BATCH / (s.median / 1e3) : null);
-  // The PyTorch baseline of a scaling comparison is one configuration for both world sizes: the one whose
-  // 2-rank step is faster (PyTorch at its best where DDP runs).
-  const plain = stat(times.pytorch[2]);
-  const tuned = stat(times['pytorch-tuned'][2]);
-  const best = tuned && (!plain || tuned.median < plain.median) ? 'pytorch-tuned' : 'pytorch';
+  // PyTorch at its best: for each world size, the faster of PyTorch as installed and with the tuned allocator. Its
+  // scaling is the faster 1-process step over the faster 2-rank step.
+  const fastest = (t, world) => {
+    const plain = t.pytorch?.[world]?.length ? summarize(t.pytorch[world]).median : null;
+    const tuned = t['pytorch-tuned']?.[world]?.length ? summarize(t['pytorch-tuned'][world]).median : null;
+    return tuned !== null && (plain === null || tuned < plain) ? 'pytorch-tuned' : 'pytorch';
+  };
+  const bestOf = { 1: fastest(times, 1), 2: fastest(times, 2) };
   const rows = [1, 2].map((world) => {
+    const best = bestOf[world];
     const tl = stat(times.torchlet[world]);
     const py = stat(times[best][world]);
     const cpu = (k) => (cpus[k][world].length ? summarize(cpus[k][world]).median : null);
@@ -193,12 +199,14 @@ async function run({ quick = false } = {}) {
   const scale = (side) => (rows[1][`${side}_ms`] && rows[0][`${side}_ms`] ? rows[0][`${side}_ms`].median / rows[1][`${side}_ms`].median : null);
   const tlScaling = scale('torchlet');
   const pyScaling = scale('pytorch');
-  // Each round's scaling of a side (medians of that round's 1-process and 2-rank steps), paired within the round.
-  const roundScaling = (b, k) => (b[k]?.[1]?.length && b[k]?.[2]?.length ? summarize(b[k][1]).median / summarize(b[k][2]).median : null);
+  // Each round's scaling of a side (medians of that round's 1-process and 2-rank steps), paired within the round;
+  // PyTorch's from that round's faster configuration at each world size.
+  const median = (t) => (t?.length ? summarize(t).median : null);
   const paired = byRound.map((b) => {
-    const tl = roundScaling(b, 'torchlet');
-    const py = roundScaling(b, best);
-    return tl && py ? tl / py : null;
+    const tl = median(b.torchlet?.[1]) && median(b.torchlet?.[2]) ? median(b.torchlet[1]) / median(b.torchlet[2]) : null;
+    const one = median(b[fastest(b, 1)]?.[1]);
+    const two = median(b[fastest(b, 2)]?.[2]);
+    return tl && one && two ? tl / (one / two) : null;
   }).filter((x) => x !== null);
   const pairedStat = paired.length ? summarize(paired) : null;
   const side = (k, w) => stat(times[k][w]);
@@ -213,7 +221,7 @@ async function run({ quick = false } = {}) {
     pytorch_tuned_scaling: scaling('pytorch-tuned'),
     // Scaling if each rank had a core to itself: 1-process CPU per step / a rank's CPU per step.
     torchlet_cpu_scaling: cpuScaling('torchlet'),
-    pytorch_cpu_scaling: cpuScaling(best),
+    pytorch_cpu_scaling: cpus[bestOf[1]][1].length && cpus[bestOf[2]][2].length ? summarize(cpus[bestOf[1]][1]).median / summarize(cpus[bestOf[2]][2]).median : null,
     // The goal: torchlet's scaling at least PyTorch's (ratio >= 1): the median over rounds of each round's ratio.
     ratio: pairedStat ? pairedStat.median : null,
     ratio_range: pairedStat ? [pairedStat.min, pairedStat.max] : null,

@@ -1,13 +1,14 @@
 'use strict';
 /**
- * allreduce of 1, 4 and 25 MB (float32 sum) across 2 ranks on loopback: torchlet.distributed beside the same Gloo
- * allreduce driven from C++ (bench/gloo_allreduce.cc, built here on demand) and beside PyTorch's dist.all_reduce
- * (Debian's python3-torch, Gloo backend), in the same run. All three pairs of ranks stay up for the whole run and
- * take short turns (a few allreduces each), round after round, a different one first in each round, so that load
- * from elsewhere on the machine falls on all three alike. Each time is the median (min-max) over every timed
- * allreduce; the ratio (C time / torchlet time, goal >= 0.95) is the median over rounds of each round's ratio of
- * medians (paired within the round), with its range over rounds. When bench/ddp.js exists, its DDP training rows
- * follow.
+ * allreduce of 1, 4 and 25 MB (float32 sum) across 2 ranks on loopback: torchlet.distributed over Gloo
+ * (TORCHLET_DISTRIBUTED_SHM=0) beside the same Gloo allreduce driven from C++ (bench/gloo_allreduce.cc, built here on
+ * demand) and beside PyTorch's dist.all_reduce (Debian's python3-torch, Gloo backend), in the same run; then
+ * torchlet's default on one host, the shared-memory allreduce, beside the same two. All four pairs of ranks stay up
+ * for the whole run and take short turns (a few allreduces each), round after round, a different one first in each
+ * round, so that load from elsewhere on the machine falls on all alike. Each time is the median (min-max) over every
+ * timed allreduce; the ratio (C time / torchlet time; goal >= 0.95 for the Gloo rows) is the median over rounds of
+ * each round's ratio of medians (paired within the round), with its range over rounds. When bench/ddp.js exists,
+ * its DDP training rows follow.
  *
  * This file is also the torchlet rank: `TORCHLET_BENCH_RANK=1 node bench/distributed.js MAX_BYTES`.
  */
@@ -136,9 +137,12 @@ async function run({ quick = false, sizes = [1, 4, 25] } = {}) {
   const pairs = [];
   try {
     require('..').distributed.isGlooAvailable() || (() => { throw new Error('torchlet was built without Gloo (install libgloo-dev and rebuild)'); })();
-    const torchletPort = await freePort();
-    pairs.push(startPair('torchlet', () => [process.execPath, __filename, String(maxBytes)],
-      (rank) => ({ ...single, TORCHLET_BENCH_RANK: '1', RANK: String(rank), MASTER_PORT: String(torchletPort) })));
+    // 'torchlet': over Gloo, the row compared with C++; 'torchlet shm': the same-host default.
+    for (const [name, shm] of [['torchlet', '0'], ['torchlet shm', '1']]) {
+      const port = await freePort();
+      pairs.push(startPair(name, () => [process.execPath, __filename, String(maxBytes)],
+        (rank) => ({ ...single, TORCHLET_BENCH_RANK: '1', TORCHLET_DISTRIBUTED_SHM: shm, RANK: String(rank), MASTER_PORT: String(port) })));
+    }
     let exe = null;
     try {
       exe = compileDriver();
@@ -177,17 +181,17 @@ async function run({ quick = false, sizes = [1, 4, 25] } = {}) {
     }
     fs.rmSync(storeDir, { recursive: true, force: true });
     if (exe) fs.rmSync(exe, { force: true });
-    const rows = sizes.map((mb) => {
+    const row = (mb, side, label) => {
       const rounds = times.get(mb);
       const of = (name) => {
         const all = rounds.flatMap((r) => r[name] ?? []);
         return all.length ? summarize(all) : null;
       };
-      const tl = of('torchlet');
-      const c = pairedRatio(rounds, 'C++', 'torchlet');
-      const py = pairedRatio(rounds, 'PyTorch', 'torchlet');
+      const tl = of(side);
+      const c = pairedRatio(rounds, 'C++', side);
+      const py = pairedRatio(rounds, 'PyTorch', side);
       return {
-        workload: `allreduce ${mb} MB, 2 ranks`,
+        workload: `allreduce ${mb} MB, 2 ranks${label}`,
         threads: 1,
         torchlet_ms: tl,
         c_ms: of('C++'),
@@ -199,7 +203,8 @@ async function run({ quick = false, sizes = [1, 4, 25] } = {}) {
         pytorch_ratio: py ? py.median : null,
         torchlet_gbps: (mb * MB) / tl.median / 1e6,
       };
-    });
+    };
+    const rows = [...sizes.map((mb) => row(mb, 'torchlet', '')), ...sizes.map((mb) => row(mb, 'torchlet shm', ', shared memory'))];
     return [...rows, ...(await ddpRows({ quick }))];
   } catch (e) {
     console.error(`distributed bench skipped: ${e.message}`);
@@ -218,15 +223,16 @@ async function ddpRows(opts) {
 }
 
 function print(rows) {
-  console.log('\ndistributed: allreduce (float32 sum, 2 ranks, loopback TCP) through torchlet vs the same Gloo allreduce from C++');
-  console.log('and PyTorch dist.all_reduce (Gloo), same run, in interleaved turns; times: medians (min-max) over all allreduces;');
-  console.log('ratio = C++ time / torchlet time (goal >= 0.95): median over rounds of each round\'s ratio (min-max over rounds)');
-  console.log('workload                 torchlet ms                  C++ ms                       PyTorch ms                   ratio (range over rounds)  vs PyTorch');
+  console.log('\ndistributed: allreduce (float32 sum, 2 ranks, loopback TCP) through torchlet (TORCHLET_DISTRIBUTED_SHM=0) vs the same');
+  console.log('Gloo allreduce from C++ and PyTorch dist.all_reduce (Gloo), same run, in interleaved turns; then torchlet\'s same-host');
+  console.log('default (shared memory) vs the same two. Times: medians (min-max) over all allreduces; ratio = C++ time / torchlet time');
+  console.log('(goal >= 0.95 for the Gloo rows): median over rounds of each round\'s ratio (min-max over rounds)');
+  console.log('workload                                torchlet ms                  C++ ms                       PyTorch ms                   ratio (range over rounds)  vs PyTorch');
   const f = (s) => (s ? `${s.median.toFixed(3)} (${s.min.toFixed(3)}-${s.max.toFixed(3)})` : 'n/a').padEnd(29);
   for (const r of rows) {
     if (!r.workload.startsWith('allreduce')) continue;
     const ratio = r.ratio ? `${r.ratio.toFixed(3)} (${r.ratio_range[0].toFixed(2)}-${r.ratio_range[1].toFixed(2)}, ${r.rounds})` : 'n/a';
-    console.log(`${r.workload.padEnd(24)} ${f(r.torchlet_ms)}${f(r.c_ms)}${f(r.pytorch_ms)}${ratio.padEnd(27)}${r.pytorch_ratio ? r.pytorch_ratio.toFixed(3) : 'n/a'}`);
+    console.log(`${r.workload.padEnd(39)} ${f(r.torchlet_ms)}${f(r.c_ms)}${f(r.pytorch_ms)}${ratio.padEnd(27)}${r.pytorch_ratio ? r.pytorch_ratio.toFixed(3) : 'n/a'}`);
   }
   const rest = rows.filter((r) => !r.workload.startsWith('allreduce'));
   if (rest.length) {

@@ -119,7 +119,7 @@ interface State {
   gloo: GlooBinding;
   world: ProcessGroup;
   /** How subgroups reach the store. */
-  store: Pick<NativeGroupOptions, 'store' | 'path' | 'host' | 'port' | 'hostname' | 'iface'>;
+  store: Pick<NativeGroupOptions, 'store' | 'path' | 'host' | 'port' | 'hostname' | 'iface' | 'shm'>;
   timeout: number;
   /** rank 0's store server for env:// and tcp:// */
   server: number | null;
@@ -229,6 +229,8 @@ export async function initProcessGroup(options: InitOptions = {}): Promise<void>
     }
   }
   Object.assign(store, await deviceAddress(host));
+  // Same-host groups allReduce through shared memory unless TORCHLET_DISTRIBUTED_SHM=0 (every member must agree).
+  store.shm = process.env.TORCHLET_DISTRIBUTED_SHM !== '0';
   const ranks = Array.from({ length: worldSize }, (_, i) => i);
   let id = -1;
   const ready = new Promise<void>((resolve, reject) => {
@@ -252,6 +254,16 @@ export async function initProcessGroup(options: InitOptions = {}): Promise<void>
  */
 export function isInitialized(): boolean {
   return state !== null;
+}
+
+/**
+ * @internal Whether the group's allReduce runs through same-host shared memory (all members on this host, none with
+ * TORCHLET_DISTRIBUTED_SHM=0) rather than Gloo; false for a process outside the group or before its rendezvous.
+ * @example if (!distributed.usesSharedMemory()) console.warn('allReduce runs over Gloo TCP')
+ */
+export function usesSharedMemory(group?: ProcessGroup): boolean {
+  const g = groupOf('usesSharedMemory', group);
+  return g.id >= 0 && current('usesSharedMemory').gloo.usesSharedMemory(g.id);
 }
 
 /**

@@ -125,6 +125,7 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod<&Addon::Guarded<&Addon::Wait>>("wait", napi_default, const_cast<char*>("wait")),
         InstanceMethod<&Addon::Guarded<&Addon::ScaleInto>>("scaleInto", napi_default, const_cast<char*>("scaleInto")),
         InstanceMethod<&Addon::Guarded<&Addon::IsCompleted>>("isCompleted", napi_default, const_cast<char*>("isCompleted")),
+        InstanceMethod<&Addon::Guarded<&Addon::UsesSharedMemory>>("usesSharedMemory", napi_default, const_cast<char*>("usesSharedMemory")),
     });
   }
 
@@ -187,6 +188,8 @@ class Addon : public Napi::Addon<Addon> {
     g.timeout_ms = int_of(o, "timeout", 1800000);
     g.hostname = string_of(o, "hostname");
     g.iface = string_of(o, "iface");
+    Napi::Value shm = o.Get("shm");
+    g.shm = shm.IsBoolean() && shm.As<Napi::Boolean>().Value();
     Napi::Value ranks = o.Get("globalRanks");
     if (ranks.IsArray()) {
       Napi::Array a = ranks.As<Napi::Array>();
@@ -296,6 +299,13 @@ class Addon : public Napi::Addon<Addon> {
     WorkRef& w = work_of(info.Env(), info[0]);
     std::string error = w->wait();
     return error.empty() ? info.Env().Null() : Napi::String::New(info.Env(), error);
+  }
+
+  // usesSharedMemory(group) -> whether the group's allReduce runs through shared memory (false until its rendezvous
+  // has succeeded, and for a destroyed group).
+  Napi::Value UsesSharedMemory(const Napi::CallbackInfo& info) {
+    auto it = info[0].IsNumber() ? groups_.find(info[0].As<Napi::Number>().Int32Value()) : groups_.end();
+    return Napi::Boolean::New(info.Env(), it != groups_.end() && it->second->uses_shared_memory());
   }
 
   Napi::Value IsCompleted(const Napi::CallbackInfo& info) {

@@ -1,5 +1,6 @@
 // A Gloo process group with its communication thread: see group.h.
 #include "group.h"
+#include "shm.h"
 
 #include <gloo/allgather.h>
 #include <gloo/allreduce.h>
@@ -433,6 +434,7 @@ void ProcessGroup::close() {
 }
 
 void ProcessGroup::abort() {
+  aborting_ = true;
   close();
   std::shared_ptr<gloo::Context> ctx;
   {
@@ -498,6 +500,7 @@ void ProcessGroup::loop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     context_.reset();
+    shm_.reset();
   }
   device_.reset();
   store_.reset();
@@ -577,7 +580,9 @@ void ProcessGroup::rendezvous() {
       auto theirs = store_->get("alive." + std::to_string(i));
       live_[static_cast<size_t>(i)] = connect_to(std::string(theirs.begin(), theirs.end()));
     }
+    auto shm = SharedMemory::setup(*store_, opts_.rank, opts_.global_ranks, opts_.shm);
     std::lock_guard<std::mutex> lock(mu_);
+    shm_ = std::move(shm);
     context_ = ctx;
   } catch (const StoreError& e) {
     failure_ = e.what();
@@ -596,6 +601,15 @@ void ProcessGroup::run(Collective& c) {
   if (empty_operation(c)) return;
   const uint32_t tag = ++tag_;
   std::shared_ptr<gloo::Context> ctx = context_;
+  if (c.kind == Kind::kAllReduce && shm_) {
+    try {
+      shm_->allreduce(c.out[0].data, c.out[0].count, c.dtype, c.op, timeout, [this](int peer) { check_peer(peer); });
+    } catch (...) {
+      throw StoreError(describe(name, current_exception_message()));
+    }
+    if (c.op == ReduceOp::kAvg) divide(c.dtype, c.out[0], opts_.size);
+    return;
+  }
   try {
     switch (c.dtype) {
       case DType::kFloat64: run_typed<double>(ctx, c, tag, timeout); break;
@@ -604,6 +618,20 @@ void ProcessGroup::run(Collective& c) {
     }
   } catch (...) {
     throw StoreError(describe(name, current_exception_message()));
+  }
+}
+
+bool ProcessGroup::uses_shared_memory() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return shm_ != nullptr;
+}
+
+void ProcessGroup::check_peer(int peer) const {
+  if (aborting_) throw std::runtime_error("the process group was aborted");
+  const int fd = live_.at(static_cast<size_t>(peer));
+  if (fd >= 0 && gone(fd, 0)) {
+    throw std::runtime_error("rank " + std::to_string(opts_.global_ranks.at(static_cast<size_t>(peer))) +
+                             " exited during a same-host shared-memory allreduce");
   }
 }
 

@@ -63,7 +63,10 @@ struct GroupOptions {
   std::string hostname;  // the address this process's Gloo device listens on
   std::string iface;     // or the interface (GLOO_SOCKET_IFNAME)
   std::vector<int> global_ranks;  // the members' ranks in the default group, for messages
+  bool shm = false;  // allReduce through shared memory when every member runs on this host (shm.h)
 };
+
+class SharedMemory;  // shm.h
 
 // The completion of one task: done once, with an empty error on success.
 struct Work {
@@ -98,6 +101,8 @@ class ProcessGroup : public std::enable_shared_from_this<ProcessGroup> {
   void join();
   int rank() const { return opts_.rank; }
   int size() const { return opts_.size; }
+  // Whether allReduce runs through shared memory (after the rendezvous; false before).
+  bool uses_shared_memory();
 
  private:
   struct Task {
@@ -110,6 +115,9 @@ class ProcessGroup : public std::enable_shared_from_this<ProcessGroup> {
   void run(Collective& c);
   // The user's message for an exception from a task: Gloo's words plus the member that failed, when known.
   std::string describe(const std::string& op, const std::string& what) const;
+  // Throws when member `peer` (a group rank) has exited or the group is being aborted: the shared-memory
+  // allreduce's check while it waits for peer.
+  void check_peer(int peer) const;
 
   GroupOptions opts_;
   std::shared_ptr<Store> store_;
@@ -125,6 +133,8 @@ class ProcessGroup : public std::enable_shared_from_this<ProcessGroup> {
   std::deque<Task> queue_;
   bool closing_ = false;
   std::atomic<bool> cancel_{false};
+  std::atomic<bool> aborting_{false};  // abort(): a shared-memory wait gives up (close() lets it finish)
+  std::unique_ptr<SharedMemory> shm_;  // set by the rendezvous, used and dropped on the communication thread
   std::thread thread_;
   std::shared_ptr<Work> ready_;  // the rendezvous
   std::vector<std::thread> p2p_;  // point-to-point waits, joined by the communication thread at its end

@@ -18,7 +18,7 @@ await d.initProcessGroup({ backend: 'gloo', initMethod: init, timeout: 20000 });
 const N = ${N};
 const val = ${val.toString()};
 const mk = (dtype, r) => torch.tensor(Array.from({ length: N }, (_, i) => val(r, i)), { dtype });
-const out = { rank: d.getRank(), world: d.getWorldSize(), initialized: d.isInitialized() };
+const out = { rank: d.getRank(), world: d.getWorldSize(), initialized: d.isInitialized(), shm: d.usesSharedMemory() };
 for (const dtype of ${JSON.stringify(DTYPES)}) {
   for (const op of ${JSON.stringify(OPS)}) {
     if (op === 'avg' && dtype === 'int32') continue;
@@ -129,12 +129,13 @@ function reduceOf(op: (typeof OPS)[number], xs: number[], dtype: string): number
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const row = (r: number) => range(N).map((i) => val(r, i));
 
-function check(results: RankResult[], world: number): void {
+/** shm: whether allReduce ran through same-host shared memory (the default) or Gloo (TORCHLET_DISTRIBUTED_SHM=0). */
+function check(results: RankResult[], world: number, shm: boolean): void {
   for (const res of results) {
     if (res.code !== 0) throw new Error(`rank ${res.rank} exited ${res.code}: ${JSON.stringify(res.result)} ${res.stderr}`);
     const out = res.result as Out;
     const rank = res.rank;
-    expect(out).toMatchObject({ rank, world, initialized: true, afterDestroy: false });
+    expect(out).toMatchObject({ rank, world, initialized: true, afterDestroy: false, shm });
     for (const dtype of DTYPES) {
       for (const op of OPS) {
         if (op === 'avg' && dtype === 'int32') continue;
@@ -259,11 +260,12 @@ describeGloo('distributed collectives (real processes, loopback Gloo)', () => {
     }
   });
 
-  test('2 ranks, env:// rendezvous', async () => {
-    check(await runRanks(2, BODY), 2);
+  // allReduce runs through same-host shared memory by default, through Gloo with TORCHLET_DISTRIBUTED_SHM=0: both.
+  test.each([true, false])('2 ranks, env:// rendezvous (shared-memory allReduce: %s)', async (shm) => {
+    check(await runRanks(2, BODY, { env: shm ? {} : { TORCHLET_DISTRIBUTED_SHM: '0' } }), 2, shm);
   });
 
-  test('3 ranks, file:// rendezvous', async () => {
-    check(await runRanks(3, BODY, { env: { INIT: 'file' } }), 3);
+  test.each([true, false])('3 ranks, file:// rendezvous (shared-memory allReduce: %s)', async (shm) => {
+    check(await runRanks(3, BODY, { env: { INIT: 'file', ...(shm ? {} : { TORCHLET_DISTRIBUTED_SHM: '0' }) } }), 3, shm);
   });
 });

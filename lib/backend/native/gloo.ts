@@ -29,6 +29,8 @@ export interface NativeGroupOptions {
   iface?: string;
   /** The members' ranks in the default group, for messages. */
   globalRanks: number[];
+  /** allReduce through shared memory when every member agrees to and runs on this host (else Gloo). */
+  shm?: boolean;
 }
 
 export interface GlooBinding {
@@ -49,6 +51,8 @@ export interface GlooBinding {
   /** Blocks until the operation is done; its error, or null. */
   wait(work: WorkHandle): string | null;
   isCompleted(work: WorkHandle): boolean;
+  /** Whether the group's allReduce runs through shared memory (false before its rendezvous has succeeded). */
+  usesSharedMemory(group: number): boolean;
   /** dst[i] = src[i] * scale in dst's precision, one pass (DistributedDataParallel's gradient-to-bucket copy). */
   scaleInto(dst: Float32Array | Float64Array, src: Float32Array | Float64Array, scale: number): void;
 }
