@@ -704,6 +704,189 @@ VM_INLINE typename FVec<2 * W>::F gelu_f(typename FVec<2 * W>::F x, typename FVe
   return o;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// gelu and its gradient on |x| < 3.9375 (all but about 1 in 12000 lanes of a standard normal activation), in float
+// lanes throughout: a table of piecewise polynomials, no exp and no division. On the interval of width 1/8 centred at
+// k / 8 (k = round(8 |x|)), u = |x| - k / 8 (exact) in [-1/16, 1/16]:
+//   Phi(-a) = c0hi + c0lo + u (c1 + u (c2 + u (c3 + u (c4 + u c5)))), a = |x|,
+//   gelu(x) = x Phi(-a) for x < 0, x - x Phi(-a) above: each one fma over the exact product with c0hi, so that the
+//     result rounds about once (max 1 ulp over every float of the range, measured in the script's simulation);
+//   gelu'(x) = B(a) for x < 0, 1 - B(a) above, with B(a) = Phi(-a) - a phi(a) its own polynomials.
+// The coefficients of the 32 intervals sit in two registers per power (AVX-512: one permute per lookup; AVX2: four
+// and three blends). Lanes beyond the range, infinite or NaN take gelu_f above, in the rare vectors that have one.
+// Tables from scripts/gen_vmath_gelu_tables.py (/usr/bin/python3, PyTorch's float64 erfc and exp as the reference).
+// Phi(-a): rows c0hi, c0lo, c1..c5; column k (relative fit error 5.9e-09)
+constexpr float kFGeluP[7][32] = {
+    {
+     0x1p-1f, 0x1.cd116cp-2f, 0x1.9aecbap-2f, 0x1.6a527ap-2f,
+     0x1.3bf144p-2f, 0x1.105e82p-2f, 0x1.d022p-3f, 0x1.86bb5p-3f,
+     0x1.44ed0cp-3f, 0x1.0ad7dap-3f, 0x1.b0bdd2p-4f, 0x1.5a6196p-4f,
+     0x1.11a46ep-4f, 0x1.aaa65cp-5f, 0x1.482a24p-5f, 0x1.f20394p-6f,
+     0x1.74bcf8p-6f, 0x1.13243cp-6f, 0x1.90925p-7f, 0x1.1f85a2p-7f,
+     0x1.96f4e6p-8f, 0x1.1bee6cp-8f, 0x1.869044p-9f, 0x1.08c89p-9f,
+     0x1.61de2p-10f, 0x1.d21af4p-11f, 0x1.2e86fep-11f, 0x1.8301bep-12f,
+     0x1.e7dbcap-13f, 0x1.2eff8p-13f, 0x1.72d956p-14f, 0x1.bf3766p-15f},
+    {
+     0.0f, 0x1.dfcb54p-29f, 0x1.3a44a4p-27f, -0x1.fc2fb8p-27f,
+     -0x1.19563cp-28f, 0x1.63c994p-27f, 0x1.5ace94p-29f, -0x1.4feb68p-28f,
+     -0x1.20d37cp-29f, 0x1.f36172p-32f, -0x1.a8ac7ap-29f, 0x1.ee4904p-31f,
+     -0x1.da6e04p-30f, -0x1.6c1f44p-35f, 0x1.4556dcp-33f, 0x1.d97edp-31f,
+     0x1.64ec3p-33f, -0x1.018ffap-31f, -0x1.bc593ep-32f, -0x1.b26b4p-34f,
+     -0x1.036c62p-33f, 0x1.f7c524p-38f, -0x1.6c27p-34f, 0x1.cf9b7ep-34f,
+     -0x1.9e9288p-36f, 0x1.5c1bbp-36f, -0x1.05f97ep-36f, 0x1.025eb2p-38f,
+     -0x1.a91046p-38f, -0x1.e770c2p-40f, 0x1.2cb73cp-40f, 0x1.d2522p-42f},
+    {
+     -0x1.988454p-2f, -0x1.95567ap-2f, -0x1.8bf2bap-2f, -0x1.7cc794p-2f,
+     -0x1.6883dp-2f, -0x1.50096ep-2f, -0x1.345d5ep-2f, -0x1.169596p-2f,
+     -0x1.ef8e58p-3f, -0x1.b1ec62p-3f, -0x1.7610bap-3f, -0x1.3d7712p-3f,
+     -0x1.094086p-3f, -0x1.b46178p-4f, -0x1.616454p-4f, -0x1.19bfa4p-4f,
+     -0x1.ba4b44p-5f, -0x1.55c74p-5f, -0x1.0402ep-5f, -0x1.857a94p-6f,
+     -0x1.1f2f06p-6f, -0x1.a0f22cp-7f, -0x1.29fa54p-7f, -0x1.a34ea6p-8f,
+     -0x1.227214p-8f, -0x1.8c2226p-9f, -0x1.09f38ep-9f, -0x1.5f90f6p-10f,
+     -0x1.c9897cp-11f, -0x1.251bf8p-11f, -0x1.71b92ep-12f, -0x1.cb2206p-13f},
+    {
+     0x1.8fe4fp-38f, 0x1.955672p-6f, 0x1.8bf2b4p-5f, 0x1.1d95aap-4f,
+     0x1.6883cap-4f, 0x1.a40bc4p-4f, 0x1.ce8c0ap-4f, 0x1.e785c2p-4f,
+     0x1.ef8e56p-4f, 0x1.e829ecp-4f, 0x1.d394e6p-4f, 0x1.b483bap-4f,
+     0x1.8de0cap-4f, 0x1.628f34p-4f, 0x1.3537ccp-4f, 0x1.0823acp-4f,
+     0x1.ba4b48p-5f, 0x1.6b23b8p-5f, 0x1.24834p-5f, 0x1.ce8196p-6f,
+     0x1.66facap-6f, 0x1.119eeep-6f, 0x1.99b836p-7f, 0x1.2d6086p-7f,
+     0x1.b3ab1ap-8f, 0x1.357aaap-8f, 0x1.b02bbcp-9f, 0x1.28a246p-9f,
+     0x1.905838p-10f, 0x1.09a146p-10f, 0x1.5a9d7ep-11f, 0x1.bcc8c6p-12f},
+    {
+     0x1.1061fp-4f, 0x1.0a0724p-4f, 0x1.eeedcp-5f, 0x1.b437cp-5f,
+     0x1.688066p-5f, 0x1.110c86p-5f, 0x1.679014p-6f, 0x1.5c467ep-7f,
+     -0x1.6bb684p-18f, -0x1.335d66p-7f, -0x1.1879a4p-6f, -0x1.78ff84p-6f,
+     -0x1.ba078ep-6f, -0x1.dd5214p-6f, -0x1.e5e292p-6f, -0x1.d87b58p-6f,
+     -0x1.ba4798p-6f, -0x1.9081aep-6f, -0x1.601822p-6f, -0x1.2d3d4ep-6f,
+     -0x1.f68e12p-7f, -0x1.99581ap-7f, -0x1.45ec44p-7f, -0x1.fbbf9ap-8f,
+     -0x1.8342cp-8f, -0x1.215e54p-8f, -0x1.a7dc8ap-9f, -0x1.306be4p-9f,
+     -0x1.acf2b2p-10f, -0x1.288accp-10f, -0x1.9277p-11f, -0x1.0c216cp-11f},
+    {
+     -0x1.e0128cp-30f, -0x1.92db9ap-8f, -0x1.835e6p-7f, -0x1.0ff1cap-6f,
+     -0x1.4a2f86p-6f, -0x1.6d12fcp-6f, -0x1.77908ep-6f, -0x1.6adffep-6f,
+     -0x1.4a33f8p-6f, -0x1.1a1aa2p-6f, -0x1.bff9f4p-7f, -0x1.42e40ap-7f,
+     -0x1.8e2992p-8f, -0x1.5490dep-9f, 0x1.940746p-12f, 0x1.6a22acp-9f,
+     0x1.26637ep-8f, 0x1.6e7acep-8f, 0x1.91d3ap-8f, 0x1.96d1fap-8f,
+     0x1.84b78ap-8f, 0x1.62c32p-8f, 0x1.37846cp-8f, 0x1.088088p-8f,
+     0x1.b3c148p-9f, 0x1.5d15ecp-9f, 0x1.107eaap-9f, 0x1.9f181cp-10f,
+     0x1.34dc7ep-10f, 0x1.c1662ap-11f, 0x1.3fe9eap-11f, 0x1.bdf992p-12f},
+    {
+     -0x1.7e2b44p-7f, -0x1.5e7f32p-7f, -0x1.10adf6p-7f, -0x1.32e56p-8f,
+     -0x1.18cda2p-8f, -0x1.593cc4p-9f, 0x1.31fb7ep-9f, 0x1.0a663p-9f,
+     0x1.49171p-8f, 0x1.5ae87cp-8f, 0x1.52291cp-8f, 0x1.99aedcp-8f,
+     0x1.56b476p-8f, 0x1.6ac43ap-8f, 0x1.057348p-8f, 0x1.7d0dfp-9f,
+     0x1.11d622p-9f, 0x1.2617e6p-10f, 0x1.b39366p-12f, -0x1.64e35p-13f,
+     -0x1.8d3616p-11f, -0x1.ff853ap-11f, -0x1.181d3ap-10f, -0x1.343a9cp-10f,
+     -0x1.2268bep-10f, -0x1.028cacp-10f, -0x1.c49c4ep-11f, -0x1.7555bep-11f,
+     -0x1.2cc366p-11f, -0x1.da6bf8p-12f, -0x1.64840ep-12f, -0x1.073b4cp-12f},
+};
+// Phi(-a) - a phi(a): rows c0..c5; column k (fit error 1.3e-07 of max(|B|, 1e-4))
+constexpr float kFGeluB[6][32] = {
+    {
+     0x1p-1f, 0x1.9a669ep-2f, 0x1.37f00cp-2f, 0x1.b70f42p-3f,
+     0x1.0f5eb8p-3f, 0x1.f2c4fp-5f, 0x1.95f1dep-11f, -0x1.8329dcp-5f,
+     -0x1.55429ap-4f, -0x1.baa428p-4f, -0x1.f66bfep-4f, -0x1.0752eep-3f,
+     -0x1.050e92p-3f, -0x1.efcb36p-4f, -0x1.c65a8p-4f, -0x1.93c66cp-4f,
+     -0x1.5d1c06p-4f, -0x1.265aa4p-4f, -0x1.e4e1e4p-5f, -0x1.86a028p-5f,
+     -0x1.341c2ap-5f, -0x1.dc423ep-6f, -0x1.68e62cp-6f, -0x1.0c4774p-6f,
+     -0x1.876f5ap-7f, -0x1.1859p-7f, -0x1.8a5ae8p-8f, -0x1.107234p-8f,
+     -0x1.71da9p-9f, -0x1.ed62cp-10f, -0x1.437006p-10f, -0x1.a0d58p-11f},
+    {
+     -0x1.988454p-1f, -0x1.922bccp-1f, -0x1.7f9324p-1f, -0x1.62018cp-1f,
+     -0x1.3b7356p-1f, -0x1.0e6796p-1f, -0x1.bb4638p-2f, -0x1.57e0a6p-2f,
+     -0x1.ef8e58p-3f, -0x1.3ea998p-3f, -0x1.474ea2p-4f, -0x1.15c83p-6f,
+     0x1.094086p-5f, 0x1.178e72p-4f, 0x1.777a98p-4f, 0x1.ab0674p-4f,
+     0x1.ba4b44p-4f, 0x1.ade49ep-4f, 0x1.8e2466p-4f, 0x1.627c9p-4f,
+     0x1.3121f6p-4f, 0x1.fdc818p-5f, 0x1.9e601ep-5f, 0x1.486718p-5f,
+     0x1.fc47a4p-6f, 0x1.808726p-6f, 0x1.1ca6aep-6f, 0x1.9cadaap-7f,
+     0x1.251c14p-7f, 0x1.982d72p-8f, 0x1.16bc9cp-8f, 0x1.757e6ep-9f},
+    {
+     0x1.6971bp-34f, 0x1.93c114p-4f, 0x1.85c2e2p-3f, 0x1.138b64p-2f,
+     0x1.51fb8ap-2f, 0x1.7b0698p-2f, 0x1.8d8054p-2f, 0x1.8a3524p-2f,
+     0x1.73aabep-2f, 0x1.4db4a8p-2f, 0x1.1ceebep-2f, 0x1.cc62f4p-3f,
+     0x1.5c24b8p-3f, 0x1.e1fabcp-4f, 0x1.21e46p-4f, 0x1.ffc56p-6f,
+     0x1.bec33cp-25f, -0x1.767cacp-6f, -0x1.36cb66p-5f, -0x1.7b6646p-5f,
+     -0x1.93da24p-5f, -0x1.8b77bap-5f, -0x1.6ce818p-5f, -0x1.4163fap-5f,
+     -0x1.104afcp-5f, -0x1.be15e4p-6f, -0x1.6283f4p-6f, -0x1.1209fcp-6f,
+     -0x1.9cdb1ap-7f, -0x1.2f80ep-7f, -0x1.b3fa42p-8f, -0x1.32395ap-8f},
+    {
+     0x1.105d0ep-2f, 0x1.06d6c2p-2f, 0x1.d6b0f4p-3f, 0x1.813ffcp-3f,
+     0x1.15e3eap-3f, 0x1.3dadb4p-4f, 0x1.3771b4p-6f, -0x1.1f1a7cp-5f,
+     -0x1.4a6476p-4f, -0x1.d72d7ap-4f, -0x1.184e5ap-3f, -0x1.2b786ep-3f,
+     -0x1.27a5b2p-3f, -0x1.1128eep-3f, -0x1.daa1dcp-4f, -0x1.83661p-4f,
+     -0x1.26dea8p-4f, -0x1.9b31c2p-5f, -0x1.f76586p-6f, -0x1.dc154p-7f,
+     -0x1.0761c2p-9f, 0x1.c3268cp-8f, 0x1.99e846p-7f, 0x1.f95626p-7f,
+     0x1.0a3a9ap-6f, 0x1.ffd286p-7f, 0x1.cd4dfp-7f, 0x1.8b989p-7f,
+     0x1.459462p-7f, 0x1.0295a8p-7f, 0x1.8de788p-8f, 0x1.2962aap-8f},
+    {
+     -0x1.b1a1c8p-26f, -0x1.2cbc96p-5f, -0x1.1d5902p-4f, -0x1.879766p-4f,
+     -0x1.cb8b18p-4f, -0x1.e47e06p-4f, -0x1.d315cap-4f, -0x1.9c99f4p-4f,
+     -0x1.4a295ep-4f, -0x1.cdfb92p-5f, -0x1.fb65bp-6f, -0x1.c750dap-8f,
+     0x1.bdc64p-7f, 0x1.e074dap-6f, 0x1.449e16p-5f, 0x1.6d7b98p-5f,
+     0x1.703aa8p-5f, 0x1.5525b6p-5f, 0x1.25d168p-5f, 0x1.d752ecp-6f,
+     0x1.5dba98p-6f, 0x1.d6d4bp-7f, 0x1.117b1cp-7f, 0x1.d03baap-9f,
+     0x1.d5cd34p-17f, -0x1.31282ep-9f, -0x1.e0addcp-9f, -0x1.150a86p-8f,
+     -0x1.159526p-8f, -0x1.fe422ep-9f, -0x1.b8dfap-9f, -0x1.6accbcp-9f},
+    {
+     -0x1.02be72p-4f, -0x1.bc720cp-5f, -0x1.7ef818p-5f, -0x1.09c7bp-5f,
+     -0x1.213ebap-6f, 0x1.61b1p-12f, 0x1.09741ep-6f, 0x1.9f2728p-6f,
+     0x1.30f9c4p-5f, 0x1.4b64cap-5f, 0x1.49ea92p-5f, 0x1.27c4a8p-5f,
+     0x1.e252ccp-6f, 0x1.5cd1dp-6f, 0x1.813bap-7f, 0x1.1845bp-8f,
+     -0x1.3727bcp-9f, -0x1.e8b81ep-8f, -0x1.68d76cp-7f, -0x1.940fdp-7f,
+     -0x1.7945c2p-7f, -0x1.553c9p-7f, -0x1.1bf87ap-7f, -0x1.bf3222p-8f,
+     -0x1.278872p-8f, -0x1.867d1ep-9f, -0x1.7fa186p-10f, -0x1.87918ep-12f,
+     0x1.45bd58p-12f, 0x1.7bb1f2p-11f, 0x1.e14c84p-11f, 0x1.f3a7aep-11f},
+};
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// t[k] in each lane for k the low 5 bits of the lane of idx (higher bits ignored).
+inline __attribute__((target("avx512f"))) FVec<16>::F lookup32(const float (&t)[32], MaskOf<FVec<16>::F> idx) {
+  return (FVec<16>::F)_mm512_permutex2var_ps(_mm512_loadu_ps(t), (__m512i)idx, _mm512_loadu_ps(t + 16));
+}
+inline __attribute__((target("avx2"))) FVec<8>::F lookup32(const float (&t)[32], MaskOf<FVec<8>::F> idx) {
+  const __m256i i = (__m256i)idx;
+  // blendv picks by the sign bit: bit 3 of k selects within a pair of registers, bit 4 between the pairs.
+  const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(i, 28)), b4 = _mm256_castsi256_ps(_mm256_slli_epi32(i, 27));
+  const __m256 lo = _mm256_blendv_ps(_mm256_permutevar8x32_ps(_mm256_loadu_ps(t), i),
+                                     _mm256_permutevar8x32_ps(_mm256_loadu_ps(t + 8), i), b3);
+  const __m256 hi = _mm256_blendv_ps(_mm256_permutevar8x32_ps(_mm256_loadu_ps(t + 16), i),
+                                     _mm256_permutevar8x32_ps(_mm256_loadu_ps(t + 24), i), b3);
+  return (FVec<8>::F)_mm256_blendv_ps(lo, hi, b4);
+}
+#endif
+
+// gelu (kBackward false) or its gradient times g on 2W float lanes; `far` flags the lanes outside the table's range
+// (and NaN), whose results are the caller's.
+template <int W, bool kBackward, class F = typename FVec<2 * W>::F>
+VM_INLINE F gelu_table(F x, F g, MaskOf<F>& far) {
+  using I = MaskOf<F>;
+  const F a = fabs_f(x);
+  far = (I)a >= I{} + 0x407c0000;  // a >= 3.9375 (where k would be 32) as bits: inf and NaN too
+  const F t = fmadd(a, fsplat<F>(8.0f), fsplat<F>(0x1.8p23f));  // 1.5 2^23 + k: k in its low bits
+  const I k = (I)t;
+  const F u = fmadd(t - 0x1.8p23f, fsplat<F>(-0.125f), a);
+  const auto& c = kBackward ? kFGeluB : kFGeluP;
+  constexpr int c1 = kBackward ? 1 : 2;  // the row of c1
+  F s = lookup32(c[c1 + 4], k);
+#pragma GCC unroll 4
+  for (int j = c1 + 3; j >= c1; --j) s = fmadd(s, u, lookup32(c[j], k));
+  const I neg = (I)x < 0;  // by the sign bit: -0 gives -0 as PyTorch's
+  if constexpr (kBackward) {
+    const F b = fmadd(u, s, lookup32(c[0], k));
+    return g * (neg ? b : 1.0f - b);
+  } else {
+    const F c0 = lookup32(c[0], k), v = fmadd(u, s, lookup32(c[1], k));
+    return neg ? fmadd(x, c0, x * v) : fmadd(-a, c0 + v, a);
+  }
+}
+template <int W, bool kBackward, class F = typename FVec<2 * W>::F>
+VM_INLINE F gelu_fast(F x, F g) {
+  MaskOf<F> far;
+  const F o = gelu_table<W, kBackward>(x, g, far);
+  return any(far) ? (far ? gelu_f<W, kBackward>(x, g) : o) : o;
+}
+
 // silu's lower tail: below -87 its x exp(x) nears the subnormals, where float exp(x) has lost the bits.
 constexpr float kFSiluMin = -87.0f;
 
@@ -714,7 +897,7 @@ constexpr float kFSiluMin = -87.0f;
 #define TORCHLET_VMATH_FLOAT_UNARY(X) X(exp) X(log) X(sigmoid) X(silu) X(gelu) X(log1p) X(expm1)
 template <VUnary kOp, int W, class F = typename FVec<2 * W>::F>
 VM_INLINE F unary_f(F x, MaskOf<F>& special) {
-  if constexpr (kOp == VUnary::gelu) return gelu_f<W, false>(x, x);
+  if constexpr (kOp == VUnary::gelu) return gelu_fast<W, false>(x, x);
   if constexpr (kOp == VUnary::exp) return exp_f(x);
   if constexpr (kOp == VUnary::log) return log_f(x);
   if constexpr (kOp == VUnary::log1p) return log1p_f(x);
@@ -730,7 +913,7 @@ VM_INLINE F unary_f(F x, MaskOf<F>& special) {
 #define TORCHLET_VMATH_FLOAT_BACKWARD(X) X(tanh_backward) X(sigmoid_backward) X(silu_backward) X(gelu_backward)
 template <VBackward kOp, int W, class F = typename FVec<2 * W>::F>
 VM_INLINE F backward_f(F g, F a, MaskOf<F>& special) {
-  if constexpr (kOp == VBackward::gelu_backward) return gelu_f<W, true>(a, g);
+  if constexpr (kOp == VBackward::gelu_backward) return gelu_fast<W, true>(a, g);
   // As PyTorch's kernels, in float: g (1 - y^2) and g (1 - y) y.
   if constexpr (kOp == VBackward::tanh_backward) return g * (1.0f - a * a);
   if constexpr (kOp == VBackward::sigmoid_backward) return g * (1.0f - a) * a;
