@@ -66,7 +66,9 @@ static std::vector<float> sweep_inputs() {
                              {0.549f, 0.551f}, {0.4999f, 0.5001f}, {14.99f, 15.01f}, {14.35f, 14.37f},
                              {86.99f, 87.01f}, {16.97f, 16.99f},
                              // gelu's table: its end (3.9375, beyond it gelu_f) and switches between intervals.
-                             {3.93f, 3.945f}, {0.0624f, 0.0626f}, {1.9374f, 1.9376f}, {2.0624f, 2.0626f}};
+                             {3.93f, 3.945f}, {0.0624f, 0.0626f}, {1.9374f, 1.9376f}, {2.0624f, 2.0626f},
+                             // softplus's table: its ends and a switch between intervals.
+                             {15.49f, 15.51f}, {7.499f, 7.501f}};
   for (auto& r : ranges)
     for (uint32_t b = to_bits(r[0]); b <= to_bits(r[1]); ++b) {
       xs.push_back(from_bits(b));
@@ -125,6 +127,8 @@ static const UnaryCase kUnaryCases[] = {
     {"gelu_tanh", VUnary::gelu_tanh, 0, 0, gelu_tanh_oracle},
     {"silu", VUnary::silu, 0, 0, [](LD x, LD, LD) { return x / (1 + std::exp(-x)); }},
     {"softplus", VUnary::softplus, 1, 20, softplus_oracle},
+    {"softplus(beta 1, threshold 3)", VUnary::softplus, 1, 3, softplus_oracle},
+    {"softplus(beta 1, threshold -20)", VUnary::softplus, 1, -20, softplus_oracle},
     {"softplus(beta 2, threshold 5)", VUnary::softplus, 2, 5, softplus_oracle},
     {"softplus(beta 0.5, threshold 30)", VUnary::softplus, 0.5f, 30, softplus_oracle},
     {"sin", VUnary::sin, 0, 0, [](LD x, LD, LD) { return std::sin(x); }},

@@ -7,9 +7,11 @@
 // vectors than the registers (16 lanes of double on AVX-512) made GCC split the selects and comparisons into scalar
 // code, 2.6 times slower. Lanes outside a kernel's fast range (sin and cos beyond 2^16, pow's zero, infinite and NaN
 // operands) are recomputed with the double libm function.
-// Float lanes (AVX-512 and AVX2: exp, log, log1p, expm1, tanh, sigmoid, silu, gelu and the gradients of tanh,
-// sigmoid, silu and gelu): 2W floats per register, twice the lanes, with the float-only techniques (two-part ln 2,
-// fma, scaling in two steps) that keep them within 2 ulp (1 for most); see "Float lanes" below.
+// Float lanes (AVX-512 and AVX2: exp, log, log1p, expm1, sigmoid, silu, gelu, softplus with beta 1 and the
+// gradients of tanh, sigmoid, silu and gelu): 2W floats per register, twice the lanes, with the float-only techniques
+// (two-part ln 2, fma, scaling in two steps) that keep them within 2 ulp (1 for most); see "Float lanes" below. gelu,
+// its gradient and softplus evaluate piecewise polynomials from register tables over the range where activations
+// are (no exp, no division), the rare vectors with a lane beyond it on a slower exact path.
 #include "vmath.h"
 
 #include <algorithm>
@@ -714,7 +716,7 @@ VM_INLINE typename FVec<2 * W>::F gelu_f(typename FVec<2 * W>::F x, typename FVe
 //   gelu'(x) = B(a) for x < 0, 1 - B(a) above, with B(a) = Phi(-a) - a phi(a) its own polynomials.
 // The coefficients of the 32 intervals sit in two registers per power (AVX-512: one permute per lookup; AVX2: four
 // and three blends). Lanes beyond the range, infinite or NaN take gelu_f above, in the rare vectors that have one.
-// Tables from scripts/gen_vmath_gelu_tables.py (/usr/bin/python3, PyTorch's float64 erfc and exp as the reference).
+// Tables from scripts/gen_vmath_tables.py (/usr/bin/python3, PyTorch's float64 erfc and exp as the reference).
 // Phi(-a): rows c0hi, c0lo, c1..c5; column k (relative fit error 5.9e-09)
 constexpr float kFGeluP[7][32] = {
     {
@@ -887,6 +889,110 @@ VM_INLINE F gelu_fast(F x, F g) {
   return any(far) ? (far ? gelu_f<W, kBackward>(x, g) : o) : o;
 }
 
+// softplus with beta 1 (PyTorch's default) on |x| < 15.5 in float lanes, from a table as gelu's: on the interval of
+// width 1 centred at k - 16 (k = round(x) + 16), u = x - (k - 16) (exact) in [-1/2, 1/2],
+//   log1p(exp(x)) = c0hi + (c0lo + u (c1 + u (c2 + ... + u c7))),
+// rounded about once (max 1 ulp over every 61st float of the range in the script's simulation). Above 15, softplus
+// rounds to x (log1p(exp(-x)) is below half an ulp of x); below -15.5 and NaN are flagged for the double lanes.
+// log1p(exp(x)): rows c0hi, c0lo, c1..c7; column k (relative fit error 4.7e-09)
+constexpr float kFSoftplus[9][32] = {
+    {
+     0x1.e355bap-24f, 0x1.4875c6p-22f, 0x1.be6c64p-21f, 0x1.2f603ep-19f,
+     0x1.9c547p-18f, 0x1.1834a8p-16f, 0x1.7cd564p-15f, 0x1.02cb0cp-13f,
+     0x1.5fb2f6p-12f, 0x1.dddef4p-11f, 0x1.447e36p-9f, 0x1.b818dap-8f,
+     0x1.295e5p-6f, 0x1.8e071p-5f, 0x1.03f2d6p-3f, 0x1.40c7acp-2f,
+     0x1.62e43p-1f, 0x1.5031eap+0f, 0x1.103f2ep+1f, 0x1.86381cp+1f,
+     0x1.01295ep+2f, 0x1.406e06p+2f, 0x1.80289p+2f, 0x1.c00eeep+2f,
+     0x1.0002cp+3f, 0x1.200102p+3f, 0x1.40006p+3f, 0x1.600024p+3f,
+     0x1.80000cp+3f, 0x1.a00004p+3f, 0x1.c00002p+3f, 0x1.ep+3f},
+    {
+     -0x1.95df08p-52f, 0x1.af456cp-47f, -0x1.3bd8f2p-47f, -0x1.7d9d2ap-44f,
+     0x1.6067a4p-43f, 0x1.be40c8p-41f, 0x1.93c1a4p-40f, -0x1.819a0ep-40f,
+     0x1.c1dc4cp-38f, 0x1.c40a66p-36f, -0x1.31699ep-34f, 0x1.22d394p-35f,
+     0x1.6a76cap-31f, -0x1.fdd48p-32f, -0x1.79fc56p-28f, -0x1.04fb6cp-32f,
+     -0x1.05c61p-29f, 0x1.fdf60ap-25f, -0x1.579fc6p-24f, 0x1.f808aep-26f,
+     0x1.42d4eep-24f, 0x1.b448b4p-25f, -0x1.ca98b4p-25f, 0x1.ef4e2p-23f,
+     -0x1.34263ep-22f, 0x1.9617ap-22f, -0x1.954d9cp-22f, -0x1.f2d5c8p-22f,
+     0x1.c5470cp-22f, 0x1.7b01eap-22f, -0x1.064e72p-23f, 0x1.4875c6p-22f},
+    {
+     0x1.e355b8p-24f, 0x1.4875c4p-22f, 0x1.be6c58p-21f, 0x1.2f6026p-19f,
+     0x1.9c541ep-18f, 0x1.18341p-16f, 0x1.7cd32ep-15f, 0x1.02c6f6p-13f,
+     0x1.5fa3dep-12f, 0x1.dda738p-11f, 0x1.441778p-9f, 0x1.b69f68p-8f,
+     0x1.26afa2p-6f, 0x1.848344p-5f, 0x1.e84152p-4f, 0x1.136562p-2f,
+     0x1p-1f, 0x1.764d5p-1f, 0x1.c2f7d6p-1f, 0x1.e7b7ccp-1f,
+     0x1.f6ca82p-1f, 0x1.fc92c2p-1f, 0x1.febbe8p-1f, 0x1.ff8896p-1f,
+     0x1.ffd40cp-1f, 0x1.ffefd4p-1f, 0x1.fffa0cp-1f, 0x1.fffddp-1f,
+     0x1.ffff32p-1f, 0x1.ffffb4p-1f, 0x1.ffffe4p-1f, 0x1.fffff6p-1f},
+    {
+     0x1.e355b8p-25f, 0x1.4875cp-23f, 0x1.be6c44p-22f, 0x1.2f5ffcp-20f,
+     0x1.9c537cp-19f, 0x1.1832ep-17f, 0x1.7ccec4p-16f, 0x1.02beccp-14f,
+     0x1.5f85bp-13f, 0x1.dd37d6p-12f, 0x1.434a54p-10f, 0x1.b3afe2p-9f,
+     0x1.2162cp-7f, 0x1.72164cp-6f, 0x1.ae0dc2p-5f, 0x1.92a952p-4f,
+     0x1.ffffecp-4f, 0x1.92a952p-4f, 0x1.ae0dc4p-5f, 0x1.72164cp-6f,
+     0x1.2162cp-7f, 0x1.b3afe4p-9f, 0x1.434a54p-10f, 0x1.dd37d6p-12f,
+     0x1.5f85bp-13f, 0x1.02beccp-14f, 0x1.7ccec4p-16f, 0x1.1832ep-17f,
+     0x1.9c537ep-19f, 0x1.2f5ffap-20f, 0x1.be6c3ep-22f, 0x1.4875d4p-23f},
+    {
+     0x1.42392p-26f, 0x1.b5f1e4p-25f, 0x1.299d3p-23f, 0x1.948008p-22f,
+     0x1.12e152p-20f, 0x1.75959ap-19f, 0x1.fbb2acp-18f, 0x1.58e824p-16f,
+     0x1.d46158p-15f, 0x1.3d910cp-13f, 0x1.aceb72p-12f, 0x1.1e91dap-10f,
+     0x1.73f7bp-9f, 0x1.bea502p-8f, 0x1.b4b438p-7f, 0x1.f031f8p-7f,
+     0x1.4489b2p-25f, -0x1.f03828p-7f, -0x1.b4b5c4p-7f, -0x1.bea7ecp-8f,
+     -0x1.73e13ap-9f, -0x1.1eb8ccp-10f, -0x1.ac8594p-12f, -0x1.3d4624p-13f,
+     -0x1.d7475ap-15f, -0x1.5e1fdcp-16f, -0x1.da1948p-18f, -0x1.9c9dbcp-19f,
+     -0x1.3269f2p-20f, -0x1.1ca51ep-22f, -0x1.248efp-24f, -0x1.01bdc6p-22f},
+    {
+     0x1.42360ep-28f, 0x1.b5ed7cp-27f, 0x1.2999bap-25f, 0x1.947ac8p-24f,
+     0x1.12dc9ep-22f, 0x1.758b34p-21f, 0x1.fb9626p-20f, 0x1.58b8bap-18f,
+     0x1.d3bc76p-17f, 0x1.3c6546p-15f, 0x1.a8a932p-14f, 0x1.16dee6p-12f,
+     0x1.58f84ep-11f, 0x1.67bb5ap-10f, 0x1.a8587ap-10f, -0x1.821a1ep-10f,
+     -0x1.553756p-8f, -0x1.821a2ep-10f, 0x1.a8558ep-10f, 0x1.67bb6p-10f,
+     0x1.58f852p-11f, 0x1.16de2cp-12f, 0x1.a8a934p-14f, 0x1.3c6542p-15f,
+     0x1.d3bc6cp-17f, 0x1.58b8b4p-18f, 0x1.fb963cp-20f, 0x1.758b16p-21f,
+     0x1.12dbd6p-22f, 0x1.947c74p-24f, 0x1.299c2p-25f, 0x1.b5dcc2p-27f},
+    {
+     0x1.01c874p-30f, 0x1.5e82cep-29f, 0x1.dc5582p-28f, 0x1.435ff4p-26f,
+     0x1.b7e1e2p-25f, 0x1.2af4bp-23f, 0x1.95e43ep-22f, 0x1.13b316p-20f,
+     0x1.7561eep-19f, 0x1.f65c0cp-18f, 0x1.4d3ce6p-16f, 0x1.a603d4p-15f,
+     0x1.d5154ap-14f, 0x1.475072p-13f, -0x1.6c41dcp-13f, -0x1.0d41p-10f,
+     -0x1.d09f06p-22f, 0x1.0e9b5ap-10f, 0x1.6ef6cp-13f, -0x1.44ddbap-13f,
+     -0x1.e8501p-14f, -0x1.84aa24p-15f, -0x1.78db8p-16f, -0x1.1b415ap-17f,
+     -0x1.bc28f6p-22f, 0x1.28872ap-20f, -0x1.ff60ep-19f, 0x1.f1c908p-20f,
+     0x1.94e03p-21f, -0x1.a4f5fp-21f, -0x1.071c7p-21f, 0x1.5b439p-20f},
+    {
+     0x1.5a8586p-33f, 0x1.d724ecp-32f, 0x1.4040fp-30f, 0x1.b2f758p-29f,
+     0x1.27bbfp-27f, 0x1.91db68p-26f, 0x1.10a472p-24f, 0x1.71f83p-23f,
+     0x1.f2ebf6p-22f, 0x1.4cc056p-20f, 0x1.acf56cp-19f, 0x1.f45716p-18f,
+     0x1.9c6302p-17f, -0x1.07fe2ep-17f, -0x1.f7747p-14f, -0x1.0dc07p-14f,
+     0x1.5f20cep-12f, -0x1.0dbbfcp-14f, -0x1.f6f5ecp-14f, -0x1.080b8cp-17f,
+     0x1.9c5e94p-17f, 0x1.f4d47ep-18f, 0x1.acf44ep-19f, 0x1.4cc28cp-20f,
+     0x1.f2f182p-22f, 0x1.71fb8p-23f, 0x1.109e4p-24f, 0x1.91ec48p-26f,
+     0x1.280286p-27f, 0x1.b25d2cp-29f, 0x1.3f6662p-30f, 0x1.dd3878p-32f},
+    {
+     0x1.88d8aep-36f, 0x1.0186c2p-34f, 0x1.61ec46p-33f, 0x1.050c46p-31f,
+     0x1.494984p-30f, 0x1.b58204p-29f, 0x1.382028p-27f, 0x1.8b8d9ep-26f,
+     0x1.0c368ap-24f, 0x1.7bdad2p-23f, 0x1.9dac3ep-22f, 0x1.a1d7c6p-21f,
+     0x1.d95208p-24f, -0x1.0eadf4p-17f, -0x1.497934p-16f, 0x1.ad437ep-15f,
+     0x1.363162p-20f, -0x1.042c7ep-14f, 0x1.1be7c4p-16f, 0x1.7d3edcp-18f,
+     0x1.3b19b4p-17f, -0x1.2e9d08p-17f, 0x1.4fcd62p-18f, 0x1.e468bcp-20f,
+     -0x1.4db8cp-18f, -0x1.2a2c46p-18f, 0x1.dcfc02p-18f, -0x1.15a67p-18f,
+     -0x1.c0a25ep-20f, 0x1.a9e34ap-20f, 0x1.0cec4p-20f, -0x1.68ceb8p-19f},
+};
+
+template <class F>
+VM_INLINE F softplus_f(F x, float linear_above, MaskOf<F>& special) {
+  using I = MaskOf<F>;
+  special = (x > -15.5f) == 0;
+  const F t = x + (0x1.8p23f + 16.0f);  // 1.5 2^23 + k: k in its low bits
+  const I k = (I)t;
+  const F u = x - (t - (0x1.8p23f + 16.0f));
+  F s = lookup32(kFSoftplus[8], k);
+#pragma GCC unroll 6
+  for (int j = 7; j >= 2; --j) s = fmadd(s, u, lookup32(kFSoftplus[j], k));
+  const F r = lookup32(kFSoftplus[0], k) + fmadd(u, s, lookup32(kFSoftplus[1], k));
+  return x > linear_above ? x : r;
+}
+
 // silu's lower tail: below -87 its x exp(x) nears the subnormals, where float exp(x) has lost the bits.
 constexpr float kFSiluMin = -87.0f;
 
@@ -896,8 +1002,10 @@ constexpr float kFSiluMin = -87.0f;
 // RMSprop drifted past the optimizer tests' 1e-6 bar from that alone.
 #define TORCHLET_VMATH_FLOAT_UNARY(X) X(exp) X(log) X(sigmoid) X(silu) X(gelu) X(log1p) X(expm1)
 template <VUnary kOp, int W, class F = typename FVec<2 * W>::F>
-VM_INLINE F unary_f(F x, MaskOf<F>& special) {
+VM_INLINE F unary_f(F x, MaskOf<F>& special, const Params& p) {
   if constexpr (kOp == VUnary::gelu) return gelu_fast<W, false>(x, x);
+  // (unary_impl runs it for beta 1 and a threshold that is not NaN; softplus is x above 15 or the threshold)
+  if constexpr (kOp == VUnary::softplus) return softplus_f(x, std::min(p.p1f, 15.0f), special);
   if constexpr (kOp == VUnary::exp) return exp_f(x);
   if constexpr (kOp == VUnary::log) return log_f(x);
   if constexpr (kOp == VUnary::log1p) return log1p_f(x);
@@ -935,7 +1043,7 @@ struct UnaryFloatBlock {
     F x;
     std::memcpy(&x, in, sizeof x);
     MaskOf<F> special{};
-    F o = unary_f<kOp, W>(x, special);
+    F o = unary_f<kOp, W>(x, special, p);
     if (any(special)) {
       F d;
       unary_block<W>(kOp, (float*)&d, in, p);
@@ -1000,6 +1108,8 @@ struct PowBlock {
 template <int W, bool kFloat>
 VM_INLINE void unary_impl(VUnary op, float* out, const float* in, int64_t n, const Params& p) {
   if constexpr (kFloat) {
+    if (op == VUnary::softplus && p.p0f == 1.0f && p.p1f == p.p1f)
+      return run_blocks<2 * W>(out, in, in, n, UnaryFloatBlock<W, VUnary::softplus>{p});
 #define TORCHLET_VMATH_CASE(name) \
   if (op == VUnary::name) return run_blocks<2 * W>(out, in, in, n, UnaryFloatBlock<W, VUnary::name>{p});
     TORCHLET_VMATH_FLOAT_UNARY(TORCHLET_VMATH_CASE)
