@@ -63,6 +63,7 @@ function makeOps(n) {
     'logSoftmax fwd+bwd': backward(() => x.logSoftmax(1).backward(up)),
     'layerNorm fwd+bwd': backward(() => F.layerNorm(x, [COLS], w, bb).backward(up)),
     'crossEntropy fwd+bwd': backward(() => F.crossEntropy(x, target).backward()),
+    'gelu fwd+bwd': backward(() => F.gelu(x).backward(up)),
   };
 }
 

@@ -154,6 +154,7 @@ def ops_calls(n):
         'logSoftmax fwd+bwd': backward(lambda: x.log_softmax(1).backward(up)),
         'layerNorm fwd+bwd': backward(lambda: F.layer_norm(x, [cols], w, bb).backward(up)),
         'crossEntropy fwd+bwd': backward(lambda: F.cross_entropy(x, target).backward()),
+        'gelu fwd+bwd': backward(lambda: F.gelu(x).backward(up)),
     }
 
 

@@ -3,7 +3,7 @@
 // against the correctly rounded result, taken as long double (x87, 64-bit significand) libm rounded once to float,
 // over a dense sweep of
 // float32 bit patterns (every 2053rd, plus every float of the ranges where the ops change behaviour: overflow and
-// underflow thresholds, saturation, the lower tail, the kernels' switch points) and the special values (+-0,
+// underflow thresholds, saturation, the lower tail, the kernels' switch points and table intervals) and the special values (+-0,
 // subnormals, +-FLT_MAX, +-inf, NaN). A result passes within 2 ulp, NaN for NaN; infinities and zeros must match
 // exactly. Also the fused gradients against double formulas, strided and threaded runs through the elementwise
 // kernel, vpow, and the row reductions (vmax, vexp_sum, vdot, vsqdev) against the scalar loops they replace.
@@ -64,7 +64,11 @@ static std::vector<float> sweep_inputs() {
                              // The float-lane kernels' switch points: tanh's polynomial, gelu's series, its far
                              // range and underflow, silu's double-lane tail, expm1's last fma exponent.
                              {0.549f, 0.551f}, {0.4999f, 0.5001f}, {14.99f, 15.01f}, {14.35f, 14.37f},
-                             {86.99f, 87.01f}, {16.97f, 16.99f}};
+                             {86.99f, 87.01f}, {16.97f, 16.99f},
+                             // gelu's table: its end (3.9375, beyond it gelu_f) and switches between intervals.
+                             {3.93f, 3.945f}, {0.0624f, 0.0626f}, {1.9374f, 1.9376f}, {2.0624f, 2.0626f},
+                             // softplus's table: its ends and a switch between intervals.
+                             {15.49f, 15.51f}, {7.499f, 7.501f}};
   for (auto& r : ranges)
     for (uint32_t b = to_bits(r[0]); b <= to_bits(r[1]); ++b) {
       xs.push_back(from_bits(b));
@@ -123,6 +127,8 @@ static const UnaryCase kUnaryCases[] = {
     {"gelu_tanh", VUnary::gelu_tanh, 0, 0, gelu_tanh_oracle},
     {"silu", VUnary::silu, 0, 0, [](LD x, LD, LD) { return x / (1 + std::exp(-x)); }},
     {"softplus", VUnary::softplus, 1, 20, softplus_oracle},
+    {"softplus(beta 1, threshold 3)", VUnary::softplus, 1, 3, softplus_oracle},
+    {"softplus(beta 1, threshold -20)", VUnary::softplus, 1, -20, softplus_oracle},
     {"softplus(beta 2, threshold 5)", VUnary::softplus, 2, 5, softplus_oracle},
     {"softplus(beta 0.5, threshold 30)", VUnary::softplus, 0.5f, 30, softplus_oracle},
     {"sin", VUnary::sin, 0, 0, [](LD x, LD, LD) { return std::sin(x); }},

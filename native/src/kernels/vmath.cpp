@@ -7,9 +7,11 @@
 // vectors than the registers (16 lanes of double on AVX-512) made GCC split the selects and comparisons into scalar
 // code, 2.6 times slower. Lanes outside a kernel's fast range (sin and cos beyond 2^16, pow's zero, infinite and NaN
 // operands) are recomputed with the double libm function.
-// Float lanes (AVX-512 and AVX2: exp, log, log1p, expm1, tanh, sigmoid, silu, gelu and the gradients of tanh,
-// sigmoid, silu and gelu): 2W floats per register, twice the lanes, with the float-only techniques (two-part ln 2,
-// fma, scaling in two steps) that keep them within 2 ulp (1 for most); see "Float lanes" below.
+// Float lanes (AVX-512 and AVX2: exp, log, log1p, expm1, sigmoid, silu, gelu, softplus with beta 1 and the
+// gradients of tanh, sigmoid, silu and gelu): 2W floats per register, twice the lanes, with the float-only techniques
+// (two-part ln 2, fma, scaling in two steps) that keep them within 2 ulp (1 for most); see "Float lanes" below. gelu,
+// its gradient and softplus evaluate piecewise polynomials from register tables over the range where activations
+// are (no exp, no division), the rare vectors with a lane beyond it on a slower exact path.
 #include "vmath.h"
 
 #include <algorithm>
@@ -43,8 +45,18 @@ template <class D>
 VM_INLINE D splat(double v) {
   return D{} + v;
 }
+#if defined(__x86_64__) && defined(__GNUC__)
+// Whether any bit is set, in one test of the register (the word loop below went through memory: sin 10% slower).
+inline __attribute__((target("avx512f"))) bool any_bits(__m512i m) { return _mm512_test_epi64_mask(m, m) != 0; }
+inline __attribute__((target("avx"))) bool any_bits(__m256i m) { return !_mm256_testz_si256(m, m); }
+#endif
 template <class M>
 VM_INLINE bool any(M m) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  // (64-byte masks occur on the AVX-512 path only, 32-byte ones on the AVX-512 and AVX2 paths)
+  if constexpr (sizeof m == 64) return any_bits((__m512i)m);
+  if constexpr (sizeof m == 32) return any_bits((__m256i)m);
+#endif
   // OR of the mask's 64-bit words (a loop over its lanes became scalar code on AVX-512).
   uint64_t w[sizeof m / 8], r = 0;
   std::memcpy(w, &m, sizeof m);
@@ -130,11 +142,10 @@ constexpr double kErfcx[] = {0.2751358527003148,     0.1855973358251609,     -0.
                              -2.3477086421202547e-06, -1.4712201919891514e-06, 1.797442648684531e-06,
                              -4.530874700480277e-07, -4.724346524325244e-08};
 constexpr double kErfcxScale = 2.2083333333333335, kErfcxShift = -1.2083333333333333, kErfcxMinW = 1 / 10.6;
-// sin r = r + r^3 (-1/6 + r^2 / 120 ...), cos r = 1 + r^2 (-1/2 + r^2 / 24 ...), |r| <= pi / 4.
-constexpr double kSin[] = {-1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880, -1.0 / 39916800, 1.0 / 6227020800.0,
-                           -1.0 / 1307674368000.0};
-constexpr double kCos[] = {-1.0 / 2,       1.0 / 24,           -1.0 / 720,           1.0 / 40320,
-                           -1.0 / 3628800, 1.0 / 479001600.0, -1.0 / 87178291200.0, 1.0 / 20922789888000.0};
+// sin r = r + r^3 (-1/6 + r^2 / 120 ... + r^8 / 11!), cos r = 1 + r^2 (-1/2 + r^2 / 24 ... + r^10 / 12!), |r| <= pi / 4
+// (Taylor, truncation below 7e-12 relative: the result rounds once to float from well within 1e-9).
+constexpr double kSin[] = {-1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880, -1.0 / 39916800};
+constexpr double kCos[] = {-1.0 / 2, 1.0 / 24, -1.0 / 720, 1.0 / 40320, -1.0 / 3628800, 1.0 / 479001600.0};
 // pi / 2 in three parts, the first two of 33 bits (fdlibm's pio2_1, pio2_2, pio2_2t), and 2 / pi.
 constexpr double kPio2A = 1.57079632673412561417e+00, kPio2B = 6.07710050630396597660e-11,
                  kPio2C = 2.02226624879595063154e-21, kTwoOverPi = 6.36619772367581382433e-01;
@@ -249,16 +260,38 @@ VM_INLINE D normal_cdf(D x, D& ex2) {
   }
   return r;
 }
+// a b + c, in one fma on the double lanes of AVX-512 and AVX2 (two roundings on the portable path): for sin and cos
+// only, whose bits may differ between the paths (the other double-lane ops keep their separate products and sums).
+template <class D>
+VM_INLINE D fmadd_d(D a, D b, D c) {
+  return a * b + c;
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+inline __attribute__((target("avx512f"))) Vec<8>::D fmadd_d(Vec<8>::D a, Vec<8>::D b, Vec<8>::D c) {
+  return (Vec<8>::D)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+}
+inline __attribute__((target("avx2,fma"))) Vec<4>::D fmadd_d(Vec<4>::D a, Vec<4>::D b, Vec<4>::D c) {
+  return (Vec<4>::D)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+}
+#endif
+template <class D, size_t N>
+VM_INLINE D horner_fma(D s, const double (&c)[N]) {
+  D r = splat<D>(c[N - 1]);
+#pragma GCC unroll 20
+  for (int i = int(N) - 2; i >= 0; --i) r = fmadd_d(r, s, splat<D>(c[i]));
+  return r;
+}
 // sin (cos_shift 0) or cos (1) for |x| <= 2^16; bigger lanes are the caller's.
 template <class D>
 VM_INLINE D sincos_d(D x, int64_t cos_shift) {
   using L = MaskOf<D>;
-  const D n = round_int(x * kTwoOverPi);
-  const D r = ((x - n * kPio2A) - n * kPio2B) - n * kPio2C;
+  const D t = fmadd_d(x, splat<D>(kTwoOverPi), splat<D>(0x1.8p52));
+  const D n = t - 0x1.8p52;
+  const D r = fmadd_d(n, splat<D>(-kPio2C), fmadd_d(n, splat<D>(-kPio2B), fmadd_d(n, splat<D>(-kPio2A), x)));
   const D r2 = r * r;
-  const D s = r + r * r2 * horner(r2, kSin);
-  const D c = 1.0 + r2 * horner(r2, kCos);
-  const L q = ((L)(n + 0x1.8p52) + cos_shift) & 3;
+  const D s = fmadd_d(r * r2, horner_fma(r2, kSin), r);
+  const D c = fmadd_d(r2, horner_fma(r2, kCos), splat<D>(1.0));
+  const L q = ((L)t + cos_shift) & 3;
   const D v = (q & 1) != 0 ? c : s;
   return (q & 2) != 0 ? -v : v;
 }
@@ -704,6 +737,293 @@ VM_INLINE typename FVec<2 * W>::F gelu_f(typename FVec<2 * W>::F x, typename FVe
   return o;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// gelu and its gradient on |x| < 3.9375 (all but about 1 in 12000 lanes of a standard normal activation), in float
+// lanes throughout: a table of piecewise polynomials, no exp and no division. On the interval of width 1/8 centred at
+// k / 8 (k = round(8 |x|)), u = |x| - k / 8 (exact) in [-1/16, 1/16]:
+//   Phi(-a) = c0hi + c0lo + u (c1 + u (c2 + u (c3 + u (c4 + u c5)))), a = |x|,
+//   gelu(x) = x Phi(-a) for x < 0, x - x Phi(-a) above: each one fma over the exact product with c0hi, so that the
+//     result rounds about once (max 1 ulp over every float of the range, measured in the script's simulation);
+//   gelu'(x) = B(a) for x < 0, 1 - B(a) above, with B(a) = Phi(-a) - a phi(a) its own polynomials.
+// The coefficients of the 32 intervals sit in two registers per power (AVX-512: one permute per lookup; AVX2: four
+// and three blends). Lanes beyond the range, infinite or NaN take gelu_f above, in the rare vectors that have one.
+// Tables from scripts/gen_vmath_tables.py (/usr/bin/python3, PyTorch's float64 erfc and exp as the reference).
+// Phi(-a): rows c0hi, c0lo, c1..c5; column k (relative fit error 5.9e-09)
+constexpr float kFGeluP[7][32] = {
+    {
+     0x1p-1f, 0x1.cd116cp-2f, 0x1.9aecbap-2f, 0x1.6a527ap-2f,
+     0x1.3bf144p-2f, 0x1.105e82p-2f, 0x1.d022p-3f, 0x1.86bb5p-3f,
+     0x1.44ed0cp-3f, 0x1.0ad7dap-3f, 0x1.b0bdd2p-4f, 0x1.5a6196p-4f,
+     0x1.11a46ep-4f, 0x1.aaa65cp-5f, 0x1.482a24p-5f, 0x1.f20394p-6f,
+     0x1.74bcf8p-6f, 0x1.13243cp-6f, 0x1.90925p-7f, 0x1.1f85a2p-7f,
+     0x1.96f4e6p-8f, 0x1.1bee6cp-8f, 0x1.869044p-9f, 0x1.08c89p-9f,
+     0x1.61de2p-10f, 0x1.d21af4p-11f, 0x1.2e86fep-11f, 0x1.8301bep-12f,
+     0x1.e7dbcap-13f, 0x1.2eff8p-13f, 0x1.72d956p-14f, 0x1.bf3766p-15f},
+    {
+     0.0f, 0x1.dfcb54p-29f, 0x1.3a44a4p-27f, -0x1.fc2fb8p-27f,
+     -0x1.19563cp-28f, 0x1.63c994p-27f, 0x1.5ace94p-29f, -0x1.4feb68p-28f,
+     -0x1.20d37cp-29f, 0x1.f36172p-32f, -0x1.a8ac7ap-29f, 0x1.ee4904p-31f,
+     -0x1.da6e04p-30f, -0x1.6c1f44p-35f, 0x1.4556dcp-33f, 0x1.d97edp-31f,
+     0x1.64ec3p-33f, -0x1.018ffap-31f, -0x1.bc593ep-32f, -0x1.b26b4p-34f,
+     -0x1.036c62p-33f, 0x1.f7c524p-38f, -0x1.6c27p-34f, 0x1.cf9b7ep-34f,
+     -0x1.9e9288p-36f, 0x1.5c1bbp-36f, -0x1.05f97ep-36f, 0x1.025eb2p-38f,
+     -0x1.a91046p-38f, -0x1.e770c2p-40f, 0x1.2cb73cp-40f, 0x1.d2522p-42f},
+    {
+     -0x1.988454p-2f, -0x1.95567ap-2f, -0x1.8bf2bap-2f, -0x1.7cc794p-2f,
+     -0x1.6883dp-2f, -0x1.50096ep-2f, -0x1.345d5ep-2f, -0x1.169596p-2f,
+     -0x1.ef8e58p-3f, -0x1.b1ec62p-3f, -0x1.7610bap-3f, -0x1.3d7712p-3f,
+     -0x1.094086p-3f, -0x1.b46178p-4f, -0x1.616454p-4f, -0x1.19bfa4p-4f,
+     -0x1.ba4b44p-5f, -0x1.55c74p-5f, -0x1.0402ep-5f, -0x1.857a94p-6f,
+     -0x1.1f2f06p-6f, -0x1.a0f22cp-7f, -0x1.29fa54p-7f, -0x1.a34ea6p-8f,
+     -0x1.227214p-8f, -0x1.8c2226p-9f, -0x1.09f38ep-9f, -0x1.5f90f6p-10f,
+     -0x1.c9897cp-11f, -0x1.251bf8p-11f, -0x1.71b92ep-12f, -0x1.cb2206p-13f},
+    {
+     0x1.8fe4fp-38f, 0x1.955672p-6f, 0x1.8bf2b4p-5f, 0x1.1d95aap-4f,
+     0x1.6883cap-4f, 0x1.a40bc4p-4f, 0x1.ce8c0ap-4f, 0x1.e785c2p-4f,
+     0x1.ef8e56p-4f, 0x1.e829ecp-4f, 0x1.d394e6p-4f, 0x1.b483bap-4f,
+     0x1.8de0cap-4f, 0x1.628f34p-4f, 0x1.3537ccp-4f, 0x1.0823acp-4f,
+     0x1.ba4b48p-5f, 0x1.6b23b8p-5f, 0x1.24834p-5f, 0x1.ce8196p-6f,
+     0x1.66facap-6f, 0x1.119eeep-6f, 0x1.99b836p-7f, 0x1.2d6086p-7f,
+     0x1.b3ab1ap-8f, 0x1.357aaap-8f, 0x1.b02bbcp-9f, 0x1.28a246p-9f,
+     0x1.905838p-10f, 0x1.09a146p-10f, 0x1.5a9d7ep-11f, 0x1.bcc8c6p-12f},
+    {
+     0x1.1061fp-4f, 0x1.0a0724p-4f, 0x1.eeedcp-5f, 0x1.b437cp-5f,
+     0x1.688066p-5f, 0x1.110c86p-5f, 0x1.679014p-6f, 0x1.5c467ep-7f,
+     -0x1.6bb684p-18f, -0x1.335d66p-7f, -0x1.1879a4p-6f, -0x1.78ff84p-6f,
+     -0x1.ba078ep-6f, -0x1.dd5214p-6f, -0x1.e5e292p-6f, -0x1.d87b58p-6f,
+     -0x1.ba4798p-6f, -0x1.9081aep-6f, -0x1.601822p-6f, -0x1.2d3d4ep-6f,
+     -0x1.f68e12p-7f, -0x1.99581ap-7f, -0x1.45ec44p-7f, -0x1.fbbf9ap-8f,
+     -0x1.8342cp-8f, -0x1.215e54p-8f, -0x1.a7dc8ap-9f, -0x1.306be4p-9f,
+     -0x1.acf2b2p-10f, -0x1.288accp-10f, -0x1.9277p-11f, -0x1.0c216cp-11f},
+    {
+     -0x1.e0128cp-30f, -0x1.92db9ap-8f, -0x1.835e6p-7f, -0x1.0ff1cap-6f,
+     -0x1.4a2f86p-6f, -0x1.6d12fcp-6f, -0x1.77908ep-6f, -0x1.6adffep-6f,
+     -0x1.4a33f8p-6f, -0x1.1a1aa2p-6f, -0x1.bff9f4p-7f, -0x1.42e40ap-7f,
+     -0x1.8e2992p-8f, -0x1.5490dep-9f, 0x1.940746p-12f, 0x1.6a22acp-9f,
+     0x1.26637ep-8f, 0x1.6e7acep-8f, 0x1.91d3ap-8f, 0x1.96d1fap-8f,
+     0x1.84b78ap-8f, 0x1.62c32p-8f, 0x1.37846cp-8f, 0x1.088088p-8f,
+     0x1.b3c148p-9f, 0x1.5d15ecp-9f, 0x1.107eaap-9f, 0x1.9f181cp-10f,
+     0x1.34dc7ep-10f, 0x1.c1662ap-11f, 0x1.3fe9eap-11f, 0x1.bdf992p-12f},
+    {
+     -0x1.7e2b44p-7f, -0x1.5e7f32p-7f, -0x1.10adf6p-7f, -0x1.32e56p-8f,
+     -0x1.18cda2p-8f, -0x1.593cc4p-9f, 0x1.31fb7ep-9f, 0x1.0a663p-9f,
+     0x1.49171p-8f, 0x1.5ae87cp-8f, 0x1.52291cp-8f, 0x1.99aedcp-8f,
+     0x1.56b476p-8f, 0x1.6ac43ap-8f, 0x1.057348p-8f, 0x1.7d0dfp-9f,
+     0x1.11d622p-9f, 0x1.2617e6p-10f, 0x1.b39366p-12f, -0x1.64e35p-13f,
+     -0x1.8d3616p-11f, -0x1.ff853ap-11f, -0x1.181d3ap-10f, -0x1.343a9cp-10f,
+     -0x1.2268bep-10f, -0x1.028cacp-10f, -0x1.c49c4ep-11f, -0x1.7555bep-11f,
+     -0x1.2cc366p-11f, -0x1.da6bf8p-12f, -0x1.64840ep-12f, -0x1.073b4cp-12f},
+};
+// Phi(-a) - a phi(a): rows c0..c5; column k (fit error 1.3e-07 of max(|B|, 1e-4))
+constexpr float kFGeluB[6][32] = {
+    {
+     0x1p-1f, 0x1.9a669ep-2f, 0x1.37f00cp-2f, 0x1.b70f42p-3f,
+     0x1.0f5eb8p-3f, 0x1.f2c4fp-5f, 0x1.95f1dep-11f, -0x1.8329dcp-5f,
+     -0x1.55429ap-4f, -0x1.baa428p-4f, -0x1.f66bfep-4f, -0x1.0752eep-3f,
+     -0x1.050e92p-3f, -0x1.efcb36p-4f, -0x1.c65a8p-4f, -0x1.93c66cp-4f,
+     -0x1.5d1c06p-4f, -0x1.265aa4p-4f, -0x1.e4e1e4p-5f, -0x1.86a028p-5f,
+     -0x1.341c2ap-5f, -0x1.dc423ep-6f, -0x1.68e62cp-6f, -0x1.0c4774p-6f,
+     -0x1.876f5ap-7f, -0x1.1859p-7f, -0x1.8a5ae8p-8f, -0x1.107234p-8f,
+     -0x1.71da9p-9f, -0x1.ed62cp-10f, -0x1.437006p-10f, -0x1.a0d58p-11f},
+    {
+     -0x1.988454p-1f, -0x1.922bccp-1f, -0x1.7f9324p-1f, -0x1.62018cp-1f,
+     -0x1.3b7356p-1f, -0x1.0e6796p-1f, -0x1.bb4638p-2f, -0x1.57e0a6p-2f,
+     -0x1.ef8e58p-3f, -0x1.3ea998p-3f, -0x1.474ea2p-4f, -0x1.15c83p-6f,
+     0x1.094086p-5f, 0x1.178e72p-4f, 0x1.777a98p-4f, 0x1.ab0674p-4f,
+     0x1.ba4b44p-4f, 0x1.ade49ep-4f, 0x1.8e2466p-4f, 0x1.627c9p-4f,
+     0x1.3121f6p-4f, 0x1.fdc818p-5f, 0x1.9e601ep-5f, 0x1.486718p-5f,
+     0x1.fc47a4p-6f, 0x1.808726p-6f, 0x1.1ca6aep-6f, 0x1.9cadaap-7f,
+     0x1.251c14p-7f, 0x1.982d72p-8f, 0x1.16bc9cp-8f, 0x1.757e6ep-9f},
+    {
+     0x1.6971bp-34f, 0x1.93c114p-4f, 0x1.85c2e2p-3f, 0x1.138b64p-2f,
+     0x1.51fb8ap-2f, 0x1.7b0698p-2f, 0x1.8d8054p-2f, 0x1.8a3524p-2f,
+     0x1.73aabep-2f, 0x1.4db4a8p-2f, 0x1.1ceebep-2f, 0x1.cc62f4p-3f,
+     0x1.5c24b8p-3f, 0x1.e1fabcp-4f, 0x1.21e46p-4f, 0x1.ffc56p-6f,
+     0x1.bec33cp-25f, -0x1.767cacp-6f, -0x1.36cb66p-5f, -0x1.7b6646p-5f,
+     -0x1.93da24p-5f, -0x1.8b77bap-5f, -0x1.6ce818p-5f, -0x1.4163fap-5f,
+     -0x1.104afcp-5f, -0x1.be15e4p-6f, -0x1.6283f4p-6f, -0x1.1209fcp-6f,
+     -0x1.9cdb1ap-7f, -0x1.2f80ep-7f, -0x1.b3fa42p-8f, -0x1.32395ap-8f},
+    {
+     0x1.105d0ep-2f, 0x1.06d6c2p-2f, 0x1.d6b0f4p-3f, 0x1.813ffcp-3f,
+     0x1.15e3eap-3f, 0x1.3dadb4p-4f, 0x1.3771b4p-6f, -0x1.1f1a7cp-5f,
+     -0x1.4a6476p-4f, -0x1.d72d7ap-4f, -0x1.184e5ap-3f, -0x1.2b786ep-3f,
+     -0x1.27a5b2p-3f, -0x1.1128eep-3f, -0x1.daa1dcp-4f, -0x1.83661p-4f,
+     -0x1.26dea8p-4f, -0x1.9b31c2p-5f, -0x1.f76586p-6f, -0x1.dc154p-7f,
+     -0x1.0761c2p-9f, 0x1.c3268cp-8f, 0x1.99e846p-7f, 0x1.f95626p-7f,
+     0x1.0a3a9ap-6f, 0x1.ffd286p-7f, 0x1.cd4dfp-7f, 0x1.8b989p-7f,
+     0x1.459462p-7f, 0x1.0295a8p-7f, 0x1.8de788p-8f, 0x1.2962aap-8f},
+    {
+     -0x1.b1a1c8p-26f, -0x1.2cbc96p-5f, -0x1.1d5902p-4f, -0x1.879766p-4f,
+     -0x1.cb8b18p-4f, -0x1.e47e06p-4f, -0x1.d315cap-4f, -0x1.9c99f4p-4f,
+     -0x1.4a295ep-4f, -0x1.cdfb92p-5f, -0x1.fb65bp-6f, -0x1.c750dap-8f,
+     0x1.bdc64p-7f, 0x1.e074dap-6f, 0x1.449e16p-5f, 0x1.6d7b98p-5f,
+     0x1.703aa8p-5f, 0x1.5525b6p-5f, 0x1.25d168p-5f, 0x1.d752ecp-6f,
+     0x1.5dba98p-6f, 0x1.d6d4bp-7f, 0x1.117b1cp-7f, 0x1.d03baap-9f,
+     0x1.d5cd34p-17f, -0x1.31282ep-9f, -0x1.e0addcp-9f, -0x1.150a86p-8f,
+     -0x1.159526p-8f, -0x1.fe422ep-9f, -0x1.b8dfap-9f, -0x1.6accbcp-9f},
+    {
+     -0x1.02be72p-4f, -0x1.bc720cp-5f, -0x1.7ef818p-5f, -0x1.09c7bp-5f,
+     -0x1.213ebap-6f, 0x1.61b1p-12f, 0x1.09741ep-6f, 0x1.9f2728p-6f,
+     0x1.30f9c4p-5f, 0x1.4b64cap-5f, 0x1.49ea92p-5f, 0x1.27c4a8p-5f,
+     0x1.e252ccp-6f, 0x1.5cd1dp-6f, 0x1.813bap-7f, 0x1.1845bp-8f,
+     -0x1.3727bcp-9f, -0x1.e8b81ep-8f, -0x1.68d76cp-7f, -0x1.940fdp-7f,
+     -0x1.7945c2p-7f, -0x1.553c9p-7f, -0x1.1bf87ap-7f, -0x1.bf3222p-8f,
+     -0x1.278872p-8f, -0x1.867d1ep-9f, -0x1.7fa186p-10f, -0x1.87918ep-12f,
+     0x1.45bd58p-12f, 0x1.7bb1f2p-11f, 0x1.e14c84p-11f, 0x1.f3a7aep-11f},
+};
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// t[k] in each lane for k the low 5 bits of the lane of idx (higher bits ignored).
+inline __attribute__((target("avx512f"))) FVec<16>::F lookup32(const float (&t)[32], MaskOf<FVec<16>::F> idx) {
+  return (FVec<16>::F)_mm512_permutex2var_ps(_mm512_loadu_ps(t), (__m512i)idx, _mm512_loadu_ps(t + 16));
+}
+inline __attribute__((target("avx2"))) FVec<8>::F lookup32(const float (&t)[32], MaskOf<FVec<8>::F> idx) {
+  const __m256i i = (__m256i)idx;
+  // blendv picks by the sign bit: bit 3 of k selects within a pair of registers, bit 4 between the pairs.
+  const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(i, 28)), b4 = _mm256_castsi256_ps(_mm256_slli_epi32(i, 27));
+  const __m256 lo = _mm256_blendv_ps(_mm256_permutevar8x32_ps(_mm256_loadu_ps(t), i),
+                                     _mm256_permutevar8x32_ps(_mm256_loadu_ps(t + 8), i), b3);
+  const __m256 hi = _mm256_blendv_ps(_mm256_permutevar8x32_ps(_mm256_loadu_ps(t + 16), i),
+                                     _mm256_permutevar8x32_ps(_mm256_loadu_ps(t + 24), i), b3);
+  return (FVec<8>::F)_mm256_blendv_ps(lo, hi, b4);
+}
+#endif
+
+// gelu (kBackward false) or its gradient times g on 2W float lanes; `far` flags the lanes outside the table's range
+// (and NaN), whose results are the caller's.
+template <int W, bool kBackward, class F = typename FVec<2 * W>::F>
+VM_INLINE F gelu_table(F x, F g, MaskOf<F>& far) {
+  using I = MaskOf<F>;
+  const F a = fabs_f(x);
+  far = (I)a >= I{} + 0x407c0000;  // a >= 3.9375 (where k would be 32) as bits: inf and NaN too
+  const F t = fmadd(a, fsplat<F>(8.0f), fsplat<F>(0x1.8p23f));  // 1.5 2^23 + k: k in its low bits
+  const I k = (I)t;
+  const F u = fmadd(t - 0x1.8p23f, fsplat<F>(-0.125f), a);
+  const auto& c = kBackward ? kFGeluB : kFGeluP;
+  constexpr int c1 = kBackward ? 1 : 2;  // the row of c1
+  F s = lookup32(c[c1 + 4], k);
+#pragma GCC unroll 4
+  for (int j = c1 + 3; j >= c1; --j) s = fmadd(s, u, lookup32(c[j], k));
+  const I neg = (I)x < 0;  // by the sign bit: -0 gives -0 as PyTorch's
+  if constexpr (kBackward) {
+    const F b = fmadd(u, s, lookup32(c[0], k));
+    return g * (neg ? b : 1.0f - b);
+  } else {
+    const F c0 = lookup32(c[0], k), v = fmadd(u, s, lookup32(c[1], k));
+    return neg ? fmadd(x, c0, x * v) : fmadd(-a, c0 + v, a);
+  }
+}
+template <int W, bool kBackward, class F = typename FVec<2 * W>::F>
+VM_INLINE F gelu_fast(F x, F g) {
+  MaskOf<F> far;
+  const F o = gelu_table<W, kBackward>(x, g, far);
+  return any(far) ? (far ? gelu_f<W, kBackward>(x, g) : o) : o;
+}
+
+// softplus with beta 1 (PyTorch's default) on |x| < 15.5 in float lanes, from a table as gelu's: on the interval of
+// width 1 centred at k - 16 (k = round(x) + 16), u = x - (k - 16) (exact) in [-1/2, 1/2],
+//   log1p(exp(x)) = c0hi + (c0lo + u (c1 + u (c2 + ... + u c7))),
+// rounded about once (max 1 ulp over every 61st float of the range in the script's simulation). Above 15, softplus
+// rounds to x (log1p(exp(-x)) is below half an ulp of x); below -15.5 and NaN are flagged for the double lanes.
+// log1p(exp(x)): rows c0hi, c0lo, c1..c7; column k (relative fit error 4.7e-09)
+constexpr float kFSoftplus[9][32] = {
+    {
+     0x1.e355bap-24f, 0x1.4875c6p-22f, 0x1.be6c64p-21f, 0x1.2f603ep-19f,
+     0x1.9c547p-18f, 0x1.1834a8p-16f, 0x1.7cd564p-15f, 0x1.02cb0cp-13f,
+     0x1.5fb2f6p-12f, 0x1.dddef4p-11f, 0x1.447e36p-9f, 0x1.b818dap-8f,
+     0x1.295e5p-6f, 0x1.8e071p-5f, 0x1.03f2d6p-3f, 0x1.40c7acp-2f,
+     0x1.62e43p-1f, 0x1.5031eap+0f, 0x1.103f2ep+1f, 0x1.86381cp+1f,
+     0x1.01295ep+2f, 0x1.406e06p+2f, 0x1.80289p+2f, 0x1.c00eeep+2f,
+     0x1.0002cp+3f, 0x1.200102p+3f, 0x1.40006p+3f, 0x1.600024p+3f,
+     0x1.80000cp+3f, 0x1.a00004p+3f, 0x1.c00002p+3f, 0x1.ep+3f},
+    {
+     -0x1.95df08p-52f, 0x1.af456cp-47f, -0x1.3bd8f2p-47f, -0x1.7d9d2ap-44f,
+     0x1.6067a4p-43f, 0x1.be40c8p-41f, 0x1.93c1a4p-40f, -0x1.819a0ep-40f,
+     0x1.c1dc4cp-38f, 0x1.c40a66p-36f, -0x1.31699ep-34f, 0x1.22d394p-35f,
+     0x1.6a76cap-31f, -0x1.fdd48p-32f, -0x1.79fc56p-28f, -0x1.04fb6cp-32f,
+     -0x1.05c61p-29f, 0x1.fdf60ap-25f, -0x1.579fc6p-24f, 0x1.f808aep-26f,
+     0x1.42d4eep-24f, 0x1.b448b4p-25f, -0x1.ca98b4p-25f, 0x1.ef4e2p-23f,
+     -0x1.34263ep-22f, 0x1.9617ap-22f, -0x1.954d9cp-22f, -0x1.f2d5c8p-22f,
+     0x1.c5470cp-22f, 0x1.7b01eap-22f, -0x1.064e72p-23f, 0x1.4875c6p-22f},
+    {
+     0x1.e355b8p-24f, 0x1.4875c4p-22f, 0x1.be6c58p-21f, 0x1.2f6026p-19f,
+     0x1.9c541ep-18f, 0x1.18341p-16f, 0x1.7cd32ep-15f, 0x1.02c6f6p-13f,
+     0x1.5fa3dep-12f, 0x1.dda738p-11f, 0x1.441778p-9f, 0x1.b69f68p-8f,
+     0x1.26afa2p-6f, 0x1.848344p-5f, 0x1.e84152p-4f, 0x1.136562p-2f,
+     0x1p-1f, 0x1.764d5p-1f, 0x1.c2f7d6p-1f, 0x1.e7b7ccp-1f,
+     0x1.f6ca82p-1f, 0x1.fc92c2p-1f, 0x1.febbe8p-1f, 0x1.ff8896p-1f,
+     0x1.ffd40cp-1f, 0x1.ffefd4p-1f, 0x1.fffa0cp-1f, 0x1.fffddp-1f,
+     0x1.ffff32p-1f, 0x1.ffffb4p-1f, 0x1.ffffe4p-1f, 0x1.fffff6p-1f},
+    {
+     0x1.e355b8p-25f, 0x1.4875cp-23f, 0x1.be6c44p-22f, 0x1.2f5ffcp-20f,
+     0x1.9c537cp-19f, 0x1.1832ep-17f, 0x1.7ccec4p-16f, 0x1.02beccp-14f,
+     0x1.5f85bp-13f, 0x1.dd37d6p-12f, 0x1.434a54p-10f, 0x1.b3afe2p-9f,
+     0x1.2162cp-7f, 0x1.72164cp-6f, 0x1.ae0dc2p-5f, 0x1.92a952p-4f,
+     0x1.ffffecp-4f, 0x1.92a952p-4f, 0x1.ae0dc4p-5f, 0x1.72164cp-6f,
+     0x1.2162cp-7f, 0x1.b3afe4p-9f, 0x1.434a54p-10f, 0x1.dd37d6p-12f,
+     0x1.5f85bp-13f, 0x1.02beccp-14f, 0x1.7ccec4p-16f, 0x1.1832ep-17f,
+     0x1.9c537ep-19f, 0x1.2f5ffap-20f, 0x1.be6c3ep-22f, 0x1.4875d4p-23f},
+    {
+     0x1.42392p-26f, 0x1.b5f1e4p-25f, 0x1.299d3p-23f, 0x1.948008p-22f,
+     0x1.12e152p-20f, 0x1.75959ap-19f, 0x1.fbb2acp-18f, 0x1.58e824p-16f,
+     0x1.d46158p-15f, 0x1.3d910cp-13f, 0x1.aceb72p-12f, 0x1.1e91dap-10f,
+     0x1.73f7bp-9f, 0x1.bea502p-8f, 0x1.b4b438p-7f, 0x1.f031f8p-7f,
+     0x1.4489b2p-25f, -0x1.f03828p-7f, -0x1.b4b5c4p-7f, -0x1.bea7ecp-8f,
+     -0x1.73e13ap-9f, -0x1.1eb8ccp-10f, -0x1.ac8594p-12f, -0x1.3d4624p-13f,
+     -0x1.d7475ap-15f, -0x1.5e1fdcp-16f, -0x1.da1948p-18f, -0x1.9c9dbcp-19f,
+     -0x1.3269f2p-20f, -0x1.1ca51ep-22f, -0x1.248efp-24f, -0x1.01bdc6p-22f},
+    {
+     0x1.42360ep-28f, 0x1.b5ed7cp-27f, 0x1.2999bap-25f, 0x1.947ac8p-24f,
+     0x1.12dc9ep-22f, 0x1.758b34p-21f, 0x1.fb9626p-20f, 0x1.58b8bap-18f,
+     0x1.d3bc76p-17f, 0x1.3c6546p-15f, 0x1.a8a932p-14f, 0x1.16dee6p-12f,
+     0x1.58f84ep-11f, 0x1.67bb5ap-10f, 0x1.a8587ap-10f, -0x1.821a1ep-10f,
+     -0x1.553756p-8f, -0x1.821a2ep-10f, 0x1.a8558ep-10f, 0x1.67bb6p-10f,
+     0x1.58f852p-11f, 0x1.16de2cp-12f, 0x1.a8a934p-14f, 0x1.3c6542p-15f,
+     0x1.d3bc6cp-17f, 0x1.58b8b4p-18f, 0x1.fb963cp-20f, 0x1.758b16p-21f,
+     0x1.12dbd6p-22f, 0x1.947c74p-24f, 0x1.299c2p-25f, 0x1.b5dcc2p-27f},
+    {
+     0x1.01c874p-30f, 0x1.5e82cep-29f, 0x1.dc5582p-28f, 0x1.435ff4p-26f,
+     0x1.b7e1e2p-25f, 0x1.2af4bp-23f, 0x1.95e43ep-22f, 0x1.13b316p-20f,
+     0x1.7561eep-19f, 0x1.f65c0cp-18f, 0x1.4d3ce6p-16f, 0x1.a603d4p-15f,
+     0x1.d5154ap-14f, 0x1.475072p-13f, -0x1.6c41dcp-13f, -0x1.0d41p-10f,
+     -0x1.d09f06p-22f, 0x1.0e9b5ap-10f, 0x1.6ef6cp-13f, -0x1.44ddbap-13f,
+     -0x1.e8501p-14f, -0x1.84aa24p-15f, -0x1.78db8p-16f, -0x1.1b415ap-17f,
+     -0x1.bc28f6p-22f, 0x1.28872ap-20f, -0x1.ff60ep-19f, 0x1.f1c908p-20f,
+     0x1.94e03p-21f, -0x1.a4f5fp-21f, -0x1.071c7p-21f, 0x1.5b439p-20f},
+    {
+     0x1.5a8586p-33f, 0x1.d724ecp-32f, 0x1.4040fp-30f, 0x1.b2f758p-29f,
+     0x1.27bbfp-27f, 0x1.91db68p-26f, 0x1.10a472p-24f, 0x1.71f83p-23f,
+     0x1.f2ebf6p-22f, 0x1.4cc056p-20f, 0x1.acf56cp-19f, 0x1.f45716p-18f,
+     0x1.9c6302p-17f, -0x1.07fe2ep-17f, -0x1.f7747p-14f, -0x1.0dc07p-14f,
+     0x1.5f20cep-12f, -0x1.0dbbfcp-14f, -0x1.f6f5ecp-14f, -0x1.080b8cp-17f,
+     0x1.9c5e94p-17f, 0x1.f4d47ep-18f, 0x1.acf44ep-19f, 0x1.4cc28cp-20f,
+     0x1.f2f182p-22f, 0x1.71fb8p-23f, 0x1.109e4p-24f, 0x1.91ec48p-26f,
+     0x1.280286p-27f, 0x1.b25d2cp-29f, 0x1.3f6662p-30f, 0x1.dd3878p-32f},
+    {
+     0x1.88d8aep-36f, 0x1.0186c2p-34f, 0x1.61ec46p-33f, 0x1.050c46p-31f,
+     0x1.494984p-30f, 0x1.b58204p-29f, 0x1.382028p-27f, 0x1.8b8d9ep-26f,
+     0x1.0c368ap-24f, 0x1.7bdad2p-23f, 0x1.9dac3ep-22f, 0x1.a1d7c6p-21f,
+     0x1.d95208p-24f, -0x1.0eadf4p-17f, -0x1.497934p-16f, 0x1.ad437ep-15f,
+     0x1.363162p-20f, -0x1.042c7ep-14f, 0x1.1be7c4p-16f, 0x1.7d3edcp-18f,
+     0x1.3b19b4p-17f, -0x1.2e9d08p-17f, 0x1.4fcd62p-18f, 0x1.e468bcp-20f,
+     -0x1.4db8cp-18f, -0x1.2a2c46p-18f, 0x1.dcfc02p-18f, -0x1.15a67p-18f,
+     -0x1.c0a25ep-20f, 0x1.a9e34ap-20f, 0x1.0cec4p-20f, -0x1.68ceb8p-19f},
+};
+
+template <class F>
+VM_INLINE F softplus_f(F x, float linear_above, MaskOf<F>& special) {
+  using I = MaskOf<F>;
+  special = (x > -15.5f) == 0;
+  const F t = x + (0x1.8p23f + 16.0f);  // 1.5 2^23 + k: k in its low bits
+  const I k = (I)t;
+  const F u = x - (t - (0x1.8p23f + 16.0f));
+  F s = lookup32(kFSoftplus[8], k);
+#pragma GCC unroll 6
+  for (int j = 7; j >= 2; --j) s = fmadd(s, u, lookup32(kFSoftplus[j], k));
+  const F r = lookup32(kFSoftplus[0], k) + fmadd(u, s, lookup32(kFSoftplus[1], k));
+  return x > linear_above ? x : r;
+}
+
 // silu's lower tail: below -87 its x exp(x) nears the subnormals, where float exp(x) has lost the bits.
 constexpr float kFSiluMin = -87.0f;
 
@@ -713,8 +1033,10 @@ constexpr float kFSiluMin = -87.0f;
 // RMSprop drifted past the optimizer tests' 1e-6 bar from that alone.
 #define TORCHLET_VMATH_FLOAT_UNARY(X) X(exp) X(log) X(sigmoid) X(silu) X(gelu) X(log1p) X(expm1)
 template <VUnary kOp, int W, class F = typename FVec<2 * W>::F>
-VM_INLINE F unary_f(F x, MaskOf<F>& special) {
-  if constexpr (kOp == VUnary::gelu) return gelu_f<W, false>(x, x);
+VM_INLINE F unary_f(F x, MaskOf<F>& special, const Params& p) {
+  if constexpr (kOp == VUnary::gelu) return gelu_fast<W, false>(x, x);
+  // (unary_impl runs it for beta 1 and a threshold that is not NaN; softplus is x above 15 or the threshold)
+  if constexpr (kOp == VUnary::softplus) return softplus_f(x, std::min(p.p1f, 15.0f), special);
   if constexpr (kOp == VUnary::exp) return exp_f(x);
   if constexpr (kOp == VUnary::log) return log_f(x);
   if constexpr (kOp == VUnary::log1p) return log1p_f(x);
@@ -730,7 +1052,7 @@ VM_INLINE F unary_f(F x, MaskOf<F>& special) {
 #define TORCHLET_VMATH_FLOAT_BACKWARD(X) X(tanh_backward) X(sigmoid_backward) X(silu_backward) X(gelu_backward)
 template <VBackward kOp, int W, class F = typename FVec<2 * W>::F>
 VM_INLINE F backward_f(F g, F a, MaskOf<F>& special) {
-  if constexpr (kOp == VBackward::gelu_backward) return gelu_f<W, true>(a, g);
+  if constexpr (kOp == VBackward::gelu_backward) return gelu_fast<W, true>(a, g);
   // As PyTorch's kernels, in float: g (1 - y^2) and g (1 - y) y.
   if constexpr (kOp == VBackward::tanh_backward) return g * (1.0f - a * a);
   if constexpr (kOp == VBackward::sigmoid_backward) return g * (1.0f - a) * a;
@@ -752,7 +1074,7 @@ struct UnaryFloatBlock {
     F x;
     std::memcpy(&x, in, sizeof x);
     MaskOf<F> special{};
-    F o = unary_f<kOp, W>(x, special);
+    F o = unary_f<kOp, W>(x, special, p);
     if (any(special)) {
       F d;
       unary_block<W>(kOp, (float*)&d, in, p);
@@ -817,6 +1139,8 @@ struct PowBlock {
 template <int W, bool kFloat>
 VM_INLINE void unary_impl(VUnary op, float* out, const float* in, int64_t n, const Params& p) {
   if constexpr (kFloat) {
+    if (op == VUnary::softplus && p.p0f == 1.0f && p.p1f == p.p1f)
+      return run_blocks<2 * W>(out, in, in, n, UnaryFloatBlock<W, VUnary::softplus>{p});
 #define TORCHLET_VMATH_CASE(name) \
   if (op == VUnary::name) return run_blocks<2 * W>(out, in, in, n, UnaryFloatBlock<W, VUnary::name>{p});
     TORCHLET_VMATH_FLOAT_UNARY(TORCHLET_VMATH_CASE)
