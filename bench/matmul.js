@@ -34,7 +34,9 @@ async function run({ sizes = [32, 64, 128, 256, 512, 1024, 2048], dsizes = [256,
         const a = torch.rand(n, n, { dtype });
         const b = torch.rand(n, n, { dtype });
         const file = path.join(os.tmpdir(), `torchlet-gemm-${process.pid}-${n}.bin`);
-        fs.writeFileSync(file, Buffer.concat([Buffer.from(a.data.buffer), Buffer.from(b.data.buffer)]));
+        // The storage views may start inside their ArrayBuffer (large storage is 64-byte aligned): write the views.
+        const bytes = (t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+        fs.writeFileSync(file, Buffer.concat([bytes(a), bytes(b)]));
         const reps = n >= 2048 ? 5 : n >= 1024 ? 10 : 30;
         // Small products repeat inside a repetition (above the clock's resolution); the warm-up makes about 64 MiB
         // of results, so torchlet's fresh results reach their steady state (see bench/ops.js).
