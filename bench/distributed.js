@@ -79,12 +79,28 @@ function compileDriver() {
 }
 
 /**
+ * Each rank on a core of its own (taskset), the same for every contender: unpinned, the ranks' threads (the caller,
+ * Gloo's transport thread, torchlet's communication thread) migrate between the 2 cores and the scheduler's
+ * wake-up delays, not the allreduce, decide the times (per-round ratios spread over 0.2-5x).
+ */
+function pin(rank) {
+  const cores = os.cpus().length;
+  if (process.env.TORCHLET_BENCH_PIN === '0' || cores < 2) return [];
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+  } catch {
+    return [];
+  }
+  return ['taskset', '-c', String(rank % cores)];
+}
+
+/**
  * Starts one contender's 2 ranks; ask(line) sends the request to both and resolves with rank 0's answer once both
  * have answered.
  */
 function startPair(name, argvOf, envOf) {
   const ranks = [0, 1].map((rank) => {
-    const [cmd, ...args] = argvOf(rank);
+    const [cmd, ...args] = [...pin(rank), ...argvOf(rank)];
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...envOf(rank) } });
     const waiting = [];
     let exited = null;
