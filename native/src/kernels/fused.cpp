@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "simd.h"
 #include "vmath.h"
 
 namespace torchlet {
@@ -364,10 +365,51 @@ TORCHLET_SIMD_CLONES void layer_norm_out(const T* x, const T* w, const T* b, T* 
   }
 }
 
+// A float32 row in float lanes (16 wide, two AVX2 registers or one AVX-512 one), as PyTorch's CPU kernel computes in
+// float: the mean, then sum((x - mean)^2) in a second pass (the row stays in L1), each lane sum added up in double
+// in lane order; then y as layer_norm_out computes it.
+typedef float f16 __attribute__((vector_size(64)));
+TORCHLET_SIMD_CLONES_WIDE void layer_norm_row_f(const float* x, const float* w, const float* b, float* y, float* mean,
+                                                float* rstd, int64_t n, double eps) {
+  f16 s = {};
+  double d = 0;
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) s += load<f16>(x + j);
+  for (; j < n; ++j) d += x[j];
+  for (int l = 0; l < 16; ++l) d += s[l];
+  const float mu = float(d / double(n));
+  f16 q = {};
+  double v = 0;
+  for (j = 0; j + 16 <= n; j += 16) {
+    const f16 dv = load<f16>(x + j) - mu;
+    q += dv * dv;
+  }
+  for (; j < n; ++j) v += double(x[j] - mu) * double(x[j] - mu);
+  for (int l = 0; l < 16; ++l) v += q[l];
+  const float r = float(1.0 / std::sqrt(v / double(n) + eps));
+  *mean = mu;
+  *rstd = r;
+  j = 0;
+  if (w && b) {
+    for (; j + 16 <= n; j += 16) store(y + j, (load<f16>(x + j) - mu) * r * load<f16>(w + j) + load<f16>(b + j));
+  } else if (w) {
+    for (; j + 16 <= n; j += 16) store(y + j, (load<f16>(x + j) - mu) * r * load<f16>(w + j));
+  } else if (b) {
+    for (; j + 16 <= n; j += 16) store(y + j, (load<f16>(x + j) - mu) * r + load<f16>(b + j));
+  } else {
+    for (; j + 16 <= n; j += 16) store(y + j, (load<f16>(x + j) - mu) * r);
+  }
+  layer_norm_out(x + j, w ? w + j : nullptr, b ? b + j : nullptr, y + j, mu, r, n - j);
+}
+
 template <typename T>
 void layer_norm_rows(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t m, int64_t n, double eps) {
   parallel_range(m, m * n, [&](int64_t first, int64_t last) {
     for (int64_t i = first; i < last; ++i) {
+      if constexpr (std::is_same<T, float>::value) {
+        layer_norm_row_f(x + i * n, w, b, y + i * n, mean + i, rstd + i, n, eps);
+        continue;
+      }
       const T* xr = x + i * n;
       T* yr = y + i * n;
       const double mu = dot_run(xr, (const T*)nullptr, n) / double(n);
@@ -399,6 +441,70 @@ TORCHLET_SIMD_CLONES void layer_norm_gx(const T* gw, const T* xhat, double rd, d
   for (int64_t j = 0; j < n; ++j) out[j] = T(rd * (double(gw[j]) - a - double(xhat[j]) * bb));
 }
 
+// float32 rows in float lanes, as PyTorch's CPU kernel computes them (its accumulation type for float is float):
+// 16 lanes (one AVX-512 register, two AVX2 ones), two passes over a row that stays in L1. Pass 1: the row sums
+// sum(g w) and sum(g w xhat) (xhat = (x - mean) rstd, recomputed, never stored) and the parameters' partial sums
+// pw[j] += g xhat, pb[j] += g; pass 2: gx = (g w - a - xhat bb) rstd with a, bb the two sums over n.
+template <bool kW, bool kParams, bool kGx>
+TORCHLET_SIMD_CLONES_WIDE void layer_norm_backward_row_f(const float* g, const float* x, const float* w, float mu,
+                                                         float r, float* gx, float* pw, float* pb, int64_t n) {
+  f16 s1 = {}, s2 = {};
+  float t1 = 0, t2 = 0;
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const f16 gv = load<f16>(g + j), xh = (load<f16>(x + j) - mu) * r;
+    if constexpr (kParams) {
+      store(pw + j, load<f16>(pw + j) + gv * xh);
+      store(pb + j, load<f16>(pb + j) + gv);
+    }
+    if constexpr (kGx) {
+      const f16 gw = kW ? gv * load<f16>(w + j) : gv;
+      s1 += gw;
+      s2 += gw * xh;
+    }
+  }
+  for (; j < n; ++j) {
+    const float xh = (x[j] - mu) * r;
+    if constexpr (kParams) {
+      pw[j] += g[j] * xh;
+      pb[j] += g[j];
+    }
+    if constexpr (kGx) {
+      const float gw = kW ? g[j] * w[j] : g[j];
+      t1 += gw;
+      t2 += gw * xh;
+    }
+  }
+  if constexpr (kGx) {
+    double d1 = t1, d2 = t2;
+    for (int l = 0; l < 16; ++l) {
+      d1 += s1[l];
+      d2 += s2[l];
+    }
+    const float a = float(d1 / double(n)), bb = float(d2 / double(n));
+    j = 0;
+    for (; j + 16 <= n; j += 16) {
+      const f16 gv = load<f16>(g + j), xh = (load<f16>(x + j) - mu) * r;
+      const f16 gw = kW ? gv * load<f16>(w + j) : gv;
+      store(gx + j, (gw - a - xh * bb) * r);
+    }
+    for (; j < n; ++j) {
+      const float xh = (x[j] - mu) * r, gw = kW ? g[j] * w[j] : g[j];
+      gx[j] = (gw - a - xh * bb) * r;
+    }
+  }
+}
+
+// The float32 rows [first, last) of layer_norm_backward_rows, partial sums of the parameters' gradients to pw, pb.
+template <bool kW, bool kParams, bool kGx>
+void layer_norm_backward_rows_f(const float* g, const float* x, const float* mean, const float* rstd, const float* w,
+                                float* gx, float* pw, float* pb, int64_t first, int64_t last, int64_t n) {
+  for (int64_t i = first; i < last; ++i) {
+    layer_norm_backward_row_f<kW, kParams, kGx>(g + i * n, x + i * n, w, mean[i], rstd[i], kGx ? gx + i * n : nullptr,
+                                                 pw, pb, n);
+  }
+}
+
 // gx = rstd (g w - mean(g w) - xhat mean(g w xhat)) per row; gw = sum over rows of g xhat, gb = sum of g. The row
 // sums of gw and gb run in a fixed number of chunks of rows (each with its own partial sums, added in order).
 template <typename T>
@@ -406,6 +512,33 @@ void layer_norm_backward_rows(const T* g, const T* x, const T* mean, const T* rs
                               int64_t m, int64_t n) {
   const bool params = gw || gb;
   const int64_t chunks = params ? std::max<int64_t>(1, std::min<int64_t>({m, 16, m * n / 32768})) : m;
+  if (!params && !gx) return;
+  if constexpr (std::is_same<T, float>::value) {
+    // Per chunk of rows: float partial sums (pw then pb), added over the chunks in order, in double.
+    std::vector<float> part(params ? size_t(chunks) * size_t(2 * n) : 0, 0.0f);
+    parallel_range(chunks, m * n, [&](int64_t first, int64_t last) {
+      for (int64_t c = first; c < last; ++c) {
+        float* pw = params ? part.data() + size_t(c) * size_t(2 * n) : nullptr;
+        const int64_t r0 = m * c / chunks, r1 = m * (c + 1) / chunks;
+        if (params && gx && w) layer_norm_backward_rows_f<true, true, true>(g, x, mean, rstd, w, gx, pw, pw + n, r0, r1, n);
+        else if (params && gx) layer_norm_backward_rows_f<false, true, true>(g, x, mean, rstd, w, gx, pw, pw + n, r0, r1, n);
+        else if (params) layer_norm_backward_rows_f<false, true, false>(g, x, mean, rstd, w, gx, pw, pw + n, r0, r1, n);
+        else if (w) layer_norm_backward_rows_f<true, false, true>(g, x, mean, rstd, w, gx, pw, pw, r0, r1, n);
+        else layer_norm_backward_rows_f<false, false, true>(g, x, mean, rstd, w, gx, pw, pw, r0, r1, n);
+      }
+    });
+    if (!params) return;
+    for (int64_t j = 0; j < n; ++j) {
+      double sw = 0, sb = 0;
+      for (int64_t c = 0; c < chunks; ++c) {
+        sw += part[size_t(c) * size_t(2 * n) + size_t(j)];
+        sb += part[size_t(c) * size_t(2 * n) + size_t(n + j)];
+      }
+      if (gw) gw[j] = T(sw);
+      if (gb) gb[j] = T(sb);
+    }
+    return;
+  }
   std::vector<double> part(params ? size_t(chunks) * size_t(2 * n) : 0, 0.0);
   parallel_range(chunks, m * n, [&](int64_t first, int64_t last) {
     std::vector<T> xhat(static_cast<size_t>(n)), gwr(static_cast<size_t>(n));
