@@ -66,13 +66,13 @@ function cnnMemory(batch, threads, withPyTorch) {
     const base = process.memoryUsage().rss;
     const step = require(${JSON.stringify(__filename)}).cnnStep(${batch});
     for (let i = 0; i < 20; i++) step();
-    const peak = process.resourceUsage().maxRSS * 1024;
+    const peak = require(${JSON.stringify(path.join(__dirname, 'stats.js'))}).peakRss();
     console.log(JSON.stringify({ peak, base }));`;
   const tl = JSON.parse(execFileSync(process.execPath, ['-e', js], { encoding: 'utf8' }));
   let py = null;
   if (withPyTorch) {
     const code = `
-import json, resource, sys
+import json, sys
 sys.path.insert(0, ${JSON.stringify(__dirname)})
 import torch_helper as h
 h.set_threads(${threads})
@@ -80,7 +80,7 @@ def rss():
     with open('/proc/self/statm') as f: return int(f.read().split()[1]) * 4096
 base = rss()
 h.cnn_step({'batch': ${batch}, 'warmup': 0, 'reps': 20})
-print(json.dumps({'peak': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, 'base': base}))`;
+print(json.dumps({'peak': h.peak_rss(), 'base': base}))`;
     py = JSON.parse(execFileSync('/usr/bin/python3', ['-c', code], { encoding: 'utf8' }));
   }
   return { tl, py };

@@ -110,7 +110,7 @@ function peaks(kind, s, steps, withPyTorch) {
     const { stepFn } = require(${JSON.stringify(__filename)});
     const fn = stepFn(${JSON.stringify(kind)}, ${JSON.stringify(s)});
     for (let i = 0; i < ${steps}; i++) fn();
-    console.log(process.resourceUsage().maxRSS * 1024);`;
+    console.log(require(${JSON.stringify(path.join(__dirname, 'stats.js'))}).peakRss());`;
   const tl = Number(execFileSync(process.execPath, ['-e', js], { encoding: 'utf8' }));
   let py = null;
   if (withPyTorch) {

@@ -27,4 +27,19 @@ function settle(threads) {
   return threads > 1 ? new Promise((resolve) => setTimeout(resolve, 300)) : Promise.resolve();
 }
 
-module.exports = { summarize, timeIt, settle };
+/**
+ * This process's peak resident set in bytes: VmHWM, the high-water mark of its own address space. Not
+ * process.resourceUsage().maxRSS: Linux carries ru_maxrss across exec, so a child started from a large benchmark
+ * process reports at least its parent's size.
+ */
+function peakRss() {
+  try {
+    const m = /^VmHWM:\s*(\d+) kB/m.exec(require('fs').readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux: fall back below
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+module.exports = { summarize, timeIt, settle, peakRss };

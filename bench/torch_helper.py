@@ -66,7 +66,7 @@ def minor_faults():
 
 
 def peak_rss():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return torch_sequence.peak_rss()
 
 
 def training_step(model, batch, shape):

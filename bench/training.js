@@ -82,7 +82,7 @@ function leakCheck({ first, last, hidden, batch }, withPyTorch) {
       opt.zeroGrad(); F.crossEntropy(model.forward(x), y).backward(); opt.step();
       if (i === ${first} || i === ${last}) out[i] = process.memoryUsage().rss;
     }
-    out.peak = process.resourceUsage().maxRSS * 1024;
+    out.peak = require(${JSON.stringify(path.join(__dirname, 'stats.js'))}).peakRss();
     console.log(JSON.stringify(out));`;
   const tl = JSON.parse(execFileSync(process.execPath, ['-e', js], { encoding: 'utf8' }));
   let py = null;
@@ -182,7 +182,7 @@ function stepMemory({ model, batch, warmup, steps }, withPyTorch) {
     const f0 = process.resourceUsage().minorPageFault;
     for (let i = 0; i < ${steps}; i++) step();
     const faults = (process.resourceUsage().minorPageFault - f0) / ${steps};
-    console.log(JSON.stringify({ faults, peak: process.resourceUsage().maxRSS * 1024 }));`;
+    console.log(JSON.stringify({ faults, peak: require(${JSON.stringify(path.join(__dirname, 'stats.js'))}).peakRss() }));`;
   const tl = JSON.parse(execFileSync(process.execPath, ['-e', js], { encoding: 'utf8' }));
   const py = {};
   if (withPyTorch) {
