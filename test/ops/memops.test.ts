@@ -121,6 +121,32 @@ describe('results do not depend on the number of threads', () => {
     sameOnThreads(() => wide.reshape([7, 100, 1500]).sum([0, 2]));
     sameOnThreads(() => wide.t().sum(0));
   });
+  test('sums over the trailing dims of a contiguous tensor: the bits of the strided path, within float rounding per row', () => {
+    const a = torch.randn(33, 1024);
+    // Each t has rows with a gap between them (so its sum takes the strided path), each row one contiguous run.
+    for (const [t, dims] of [
+      [a.narrow(1, 0, 1000), [1]],
+      [a.narrow(1, 0, 560).view([33, 8, 70]), [1, 2]],
+      [a.reshape([33, 1, 1024]).narrow(2, 0, 64), [-1]],
+    ] as [Tensor, number[]][]) {
+      const dense = t.contiguous();
+      const fast = dense.sum(dims);
+      // The same rows with a gap between them go through the general path: the same bits.
+      expect(Buffer.from(fast.data.buffer, fast.data.byteOffset, fast.data.byteLength)).toEqual(
+        Buffer.from(t.sum(dims).contiguous().data.buffer, t.sum(dims).contiguous().data.byteOffset, t.sum(dims).contiguous().data.byteLength));
+      // Independent reference: each row's float64 sum. The float adds of four elements round at the elements' scale
+      // (two roundings), the result once more at its own.
+      const len = dense.numel() / fast.numel();
+      const values = Array.from(dense.data as Float32Array);
+      (Array.from(fast.data as Float32Array)).forEach((v, r) => {
+        const row = values.slice(r * len, (r + 1) * len);
+        const exact = row.reduce((x, y) => x + y, 0);
+        const scale = row.reduce((x, y) => x + Math.abs(y), 0);
+        expect(Math.abs(v - exact)).toBeLessThanOrEqual(2 ** -22 * scale + 2 ** -23 * Math.abs(exact));
+      });
+      sameOnThreads(() => dense.sum(dims));
+    }
+  });
   test('max and argmax along a dim; the transposing copy', () => {
     sameOnThreads(() => wide.max(1));
     sameOnThreads(() => wide.t().contiguous());
