@@ -225,6 +225,39 @@ void softmax_row(SoftmaxKind kind, const T* x, T* y, int64_t n, bool split) {
   }
 }
 
+// sum(a b) (sum(a) for b null) of a float32 run in 16 float lanes (two accumulators of 16), as PyTorch's float
+// kernels sum; each block of 1024 elements is flushed to a double total in lane order, so the float error stays
+// that of 32 terms per lane however long the run. The same expressions on every path (the same bits).
+typedef float f16 __attribute__((vector_size(64)));
+TORCHLET_SIMD_CLONES_WIDE double dot_f(const float* a, const float* b, int64_t n) {
+  constexpr int64_t kBlock = 1024;
+  double total = 0;
+  int64_t i = 0;
+  while (i + 32 <= n) {
+    f16 s0 = {}, s1 = {};
+    const int64_t end = std::min(n, i + kBlock);
+    if (b) {
+      for (; i + 32 <= end; i += 32) {
+        s0 += load<f16>(a + i) * load<f16>(b + i);
+        s1 += load<f16>(a + i + 16) * load<f16>(b + i + 16);
+      }
+    } else {
+      for (; i + 32 <= end; i += 32) {
+        s0 += load<f16>(a + i);
+        s1 += load<f16>(a + i + 16);
+      }
+    }
+    const f16 t = s0 + s1;
+    for (int l = 0; l < 16; ++l) total += double(t[l]);
+  }
+  for (; i < n; ++i) total += b ? double(a[i]) * double(b[i]) : double(a[i]);
+  return total;
+}
+// gx = (g - s) y over a float32 run (softmax's gradient), built for AVX-512 and AVX2.
+TORCHLET_SIMD_CLONES_WIDE void softmax_grad_f(float* gx, const float* g, const float* y, float s, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) gx[i] = (g[i] - s) * y[i];
+}
+
 // g, y, gx: rows of n. softmax: gx = y (g - sum(g y)); log_softmax: gx = g - exp(y) sum(g); logsumexp: y is the
 // input x, r its result and g the incoming gradient of that one result: gx = g exp(x - r).
 template <typename T>
@@ -239,9 +272,13 @@ void softmax_backward_row(SoftmaxKind kind, const T* g, const T* y, T r, T* gx, 
     return;
   }
   const bool log = is_log(kind);
-  const T s = T(over_chunks(n, split, 0.0, [&](int64_t a, int64_t len) { return dot_run(g + a, log ? (const T*)nullptr : y + a, len); }, kPlus));
+  const T s = T(over_chunks(n, split, 0.0, [&](int64_t a, int64_t len) {
+    if constexpr (std::is_same<T, float>::value) return dot_f(g + a, log ? nullptr : y + a, len);
+    return dot_run(g + a, log ? (const T*)nullptr : y + a, len);
+  }, kPlus));
   each_chunk(n, split, [&](int64_t a, int64_t len) {
     if (!log) {
+      if constexpr (std::is_same<T, float>::value) return softmax_grad_f(gx + a, g + a, y + a, s, len);
       for (int64_t i = a; i < a + len; ++i) gx[i] = (g[i] - s) * y[i];
       return;
     }
@@ -368,7 +405,6 @@ TORCHLET_SIMD_CLONES void layer_norm_out(const T* x, const T* w, const T* b, T* 
 // A float32 row in float lanes (16 wide, two AVX2 registers or one AVX-512 one), as PyTorch's CPU kernel computes in
 // float: the mean, then sum((x - mean)^2) in a second pass (the row stays in L1), each lane sum added up in double
 // in lane order; then y as layer_norm_out computes it.
-typedef float f16 __attribute__((vector_size(64)));
 TORCHLET_SIMD_CLONES_WIDE void layer_norm_row_f(const float* x, const float* w, const float* b, float* y, float* mean,
                                                 float* rstd, int64_t n, double eps) {
   f16 s = {};
