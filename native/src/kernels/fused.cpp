@@ -274,7 +274,7 @@ void softmax_backward_row(SoftmaxKind kind, const T* g, const T* y, T r, T* gx, 
   const bool log = is_log(kind);
   const T s = T(over_chunks(n, split, 0.0, [&](int64_t a, int64_t len) {
     if constexpr (std::is_same<T, float>::value) return dot_f(g + a, log ? nullptr : y + a, len);
-    return dot_run(g + a, log ? (const T*)nullptr : y + a, len);
+    else return dot_run(g + a, log ? (const T*)nullptr : y + a, len);
   }, kPlus));
   each_chunk(n, split, [&](int64_t a, int64_t len) {
     if (!log) {
@@ -403,20 +403,15 @@ TORCHLET_SIMD_CLONES void layer_norm_out(const T* x, const T* w, const T* b, T* 
 }
 
 // A float32 row in float lanes (16 wide, two AVX2 registers or one AVX-512 one), as PyTorch's CPU kernel computes in
-// float: the mean, then sum((x - mean)^2) in a second pass (the row stays in L1), each lane sum added up in double
-// in lane order; then y as layer_norm_out computes it.
+// float: the mean (dot_f's sum), then sum((x - mean)^2) in a second pass (the row stays in L1), its lanes added up
+// in double in lane order; then y as layer_norm_out computes it.
 TORCHLET_SIMD_CLONES_WIDE void layer_norm_row_f(const float* x, const float* w, const float* b, float* y, float* mean,
                                                 float* rstd, int64_t n, double eps) {
-  f16 s = {};
-  double d = 0;
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16) s += load<f16>(x + j);
-  for (; j < n; ++j) d += x[j];
-  for (int l = 0; l < 16; ++l) d += s[l];
-  const float mu = float(d / double(n));
+  const float mu = float(dot_f(x, nullptr, n) / double(n));
   f16 q = {};
   double v = 0;
-  for (j = 0; j + 16 <= n; j += 16) {
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
     const f16 dv = load<f16>(x + j) - mu;
     q += dv * dv;
   }
@@ -541,6 +536,21 @@ void layer_norm_backward_rows_f(const float* g, const float* x, const float* mea
   }
 }
 
+// gw[j] and gb[j] (either may be null): the chunks' partial sums (pw then pb, 2n per chunk) added in chunk order, in
+// double.
+template <typename P, typename T>
+void fold_partials(const std::vector<P>& part, int64_t chunks, int64_t n, T* gw, T* gb) {
+  for (int64_t j = 0; j < n; ++j) {
+    double sw = 0, sb = 0;
+    for (int64_t c = 0; c < chunks; ++c) {
+      sw += part[size_t(c) * size_t(2 * n) + size_t(j)];
+      sb += part[size_t(c) * size_t(2 * n) + size_t(n + j)];
+    }
+    if (gw) gw[j] = T(sw);
+    if (gb) gb[j] = T(sb);
+  }
+}
+
 // gx = rstd (g w - mean(g w) - xhat mean(g w xhat)) per row; gw = sum over rows of g xhat, gb = sum of g. The row
 // sums of gw and gb run in a fixed number of chunks of rows (each with its own partial sums, added in order).
 template <typename T>
@@ -563,16 +573,7 @@ void layer_norm_backward_rows(const T* g, const T* x, const T* mean, const T* rs
         else layer_norm_backward_rows_f<false, false, true>(g, x, mean, rstd, w, gx, pw, pw, r0, r1, n);
       }
     });
-    if (!params) return;
-    for (int64_t j = 0; j < n; ++j) {
-      double sw = 0, sb = 0;
-      for (int64_t c = 0; c < chunks; ++c) {
-        sw += part[size_t(c) * size_t(2 * n) + size_t(j)];
-        sb += part[size_t(c) * size_t(2 * n) + size_t(n + j)];
-      }
-      if (gw) gw[j] = T(sw);
-      if (gb) gb[j] = T(sb);
-    }
+    if (params) fold_partials(part, chunks, n, gw, gb);
     return;
   }
   std::vector<double> part(params ? size_t(chunks) * size_t(2 * n) : 0, 0.0);
@@ -597,16 +598,7 @@ void layer_norm_backward_rows(const T* g, const T* x, const T* mean, const T* rs
       }
     }
   });
-  if (!params) return;
-  for (int64_t j = 0; j < n; ++j) {
-    double sw = 0, sb = 0;
-    for (int64_t c = 0; c < chunks; ++c) {
-      sw += part[size_t(c) * size_t(2 * n) + size_t(j)];
-      sb += part[size_t(c) * size_t(2 * n) + size_t(n + j)];
-    }
-    if (gw) gw[j] = T(sw);
-    if (gb) gb[j] = T(sb);
-  }
+  if (params) fold_partials(part, chunks, n, gw, gb);
 }
 
 // ---- classification losses ----
