@@ -83,6 +83,34 @@ __attribute__((target("avx512f,avx2,fma"))) void micro_avx512(int kc, const floa
     _mm512_storeu_ps(ci, t[i]);
   }
 }
+// 8 rows by two zmm (32 columns): 16 accumulators, 2 loads of b and 8 broadcasts for 16 FMAs, where the one-zmm
+// tile needs 9 loads for 8 and waits on the load ports.
+__attribute__((target("avx512f,avx2,fma"))) void micro_avx512_wide(int kc, const float* a, const float* b, int64_t ldb,
+                                                                   float* c, int64_t ldc, bool acc) {
+  constexpr int kMR = 8;
+  __m512 t0[kMR], t1[kMR];
+#pragma GCC unroll 8
+  for (int i = 0; i < kMR; ++i) t0[i] = t1[i] = _mm512_setzero_ps();
+  for (int p = 0; p < kc; ++p, a += kMR, b += ldb) {
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 8
+    for (int i = 0; i < kMR; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      t0[i] = _mm512_fmadd_ps(ai, b0, t0[i]);
+      t1[i] = _mm512_fmadd_ps(ai, b1, t1[i]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < kMR; ++i) {
+    float* ci = c + i * ldc;
+    if (acc) {
+      t0[i] = _mm512_add_ps(t0[i], _mm512_loadu_ps(ci));
+      t1[i] = _mm512_add_ps(t1[i], _mm512_loadu_ps(ci + 16));
+    }
+    _mm512_storeu_ps(ci, t0[i]);
+    _mm512_storeu_ps(ci + 16, t1[i]);
+  }
+}
 #endif
 
 }  // namespace
@@ -99,7 +127,7 @@ const Micro& micro() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     const bool fma = __builtin_cpu_supports("fma");
-    if (want.empty() && __builtin_cpu_supports("avx512f") && fma) return Micro{8, gemm_detail::micro_avx512};
+    if (want.empty() && __builtin_cpu_supports("avx512f") && fma) return Micro{8, gemm_detail::micro_avx512, gemm_detail::micro_avx512_wide};
     if ((want.empty() || want == "avx2") && __builtin_cpu_supports("avx2") && fma) return Micro{6, gemm_detail::micro_avx2};
 #endif
     return Micro{4, gemm_detail::micro_generic<4>};
@@ -141,7 +169,23 @@ void multiply(int m, int n, int k, const float* ap, const float* b, int64_t ldb,
   const Micro mk = micro();
   float* bpad = scratch;
   float* ctmp = scratch + int64_t(k) * kNR;
-  for (int j = 0; j < n; j += kNR) {
+  int j = 0;
+  if (mk.wide) {
+    // Full 32-column strips first, through the wide kernel; the rest as below.
+    for (; j + 2 * kNR <= n; j += 2 * kNR) {
+      int i = 0;
+      for (; i + mk.mr <= m; i += mk.mr) mk.wide(k, ap + int64_t(i) * k, b + j, ldb, c + int64_t(i) * ldc + j, ldc, acc);
+      for (int h = 0; h < 2 && i < m; ++h) {
+        const int rows = m - i;
+        const float* ai = ap + int64_t(i) * k;
+        float* ci = c + int64_t(i) * ldc + j + h * kNR;
+        mk.fn(k, ai, b + j + h * kNR, ldb, ctmp, kNR, false);
+        for (int r = 0; r < rows; ++r)
+          for (int q = 0; q < kNR; ++q) ci[r * ldc + q] = acc ? ci[r * ldc + q] + ctmp[r * kNR + q] : ctmp[r * kNR + q];
+      }
+    }
+  }
+  for (; j < n; j += kNR) {
     const int cols = std::min(kNR, n - j);
     const float* bj = b + j;
     int64_t ld = ldb;

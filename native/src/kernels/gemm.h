@@ -15,6 +15,9 @@ using MicroFn = void (*)(int kc, const float* a, const float* b, int64_t ldb, fl
 struct Micro {
   int mr;  // rows per call
   MicroFn fn;
+  // The same product over 2 * kNR columns (two strips side by side in b and c), or null where the CPU has no such
+  // kernel. Each element is summed in the same order as by fn, so either gives the same bits.
+  MicroFn wide = nullptr;
 };
 const Micro& micro();
 

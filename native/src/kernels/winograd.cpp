@@ -23,6 +23,7 @@ namespace {
 using gemm::kNR;
 using gemm::micro;
 using gemm::Micro;
+using gemm::MicroFn;
 using gemm::round_up;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -110,8 +111,8 @@ int block_runs(const Plan& p, int64_t b, std::vector<Run>& runs) {
 // plane, split by column parity into 8 arrays rs apart, from index slot on: array r gets row r's columns
 // left + 2k, array 4 + r its columns left + 2k + 1 (k in [0, len]). Reads may run past a row (not past end, the
 // end of the whole input) and writes up to 8 entries past the run: the caller's later runs overwrite them.
-TORCHLET_SIMD_CLONES void split_rows(const float* x, const float* end, int h, int w, int top, int left, int len,
-                                     float* rows, int64_t rs, int slot, int nrows = 4) {
+TORCHLET_INLINE void split_rows(const float* x, const float* end, int h, int w, int top, int left, int len,
+                                float* rows, int64_t rs, int slot, int nrows = 4) {
   const int half = len + 1;
   // k in [lo, hi): both columns left + 2k and left + 2k + 1 lie inside the plane, so no bounds checks.
   auto floor_half = [](int a) { return a >= 0 ? a / 2 : -((1 - a) / 2); };
@@ -148,6 +149,23 @@ TORCHLET_SIMD_CLONES void split_rows(const float* x, const float* end, int h, in
   }
 }
 
+// Asks for rows top .. top + nrows of plane x (h x w), columns left .. left + cols, to be brought into cache. The
+// transforms read a few short rows from each channel's plane, planes h * w floats apart: no hardware prefetcher
+// follows that, and without this the row splits waited on memory for most of their time.
+TORCHLET_INLINE void prefetch_rows(const float* x, int h, int w, int top, int nrows, int left, int cols) {
+  const int c0 = std::max(left, 0), c1 = std::min(left + cols, w);
+  if (c0 >= c1) return;
+  for (int i = std::max(top, 0); i < std::min(top + nrows, h); ++i) {
+    const char* a = reinterpret_cast<const char*>(x + int64_t(i) * w + c0);
+    const char* b = reinterpret_cast<const char*>(x + int64_t(i) * w + c1 - 1);
+    for (; a <= b; a += 64) __builtin_prefetch(a, 0, 3);
+    __builtin_prefetch(b, 0, 3);
+  }
+}
+
+// How many channels ahead the transforms prefetch their rows.
+constexpr int kPrefetchAhead = 4;
+
 // V = B^T d B for the 8 slots from j: slot j's 4x4 input is columns j and j + 1 of the even and odd split rows.
 // Writes value e of slot j to out[e][j]. First B^T along each row, then down the columns.
 TORCHLET_INLINE void input_tiles(const float* const* ev, const float* const* od, float* const* out, int j) {
@@ -168,7 +186,7 @@ TORCHLET_INLINE void input_tiles(const float* const* ev, const float* const* od,
 }
 
 // V for slots [0, count) (and up to 7 more of overhang) from split rows rs apart: value e of slot j at v[e * es + j].
-TORCHLET_SIMD_CLONES void input_transform(const float* rows, int64_t rs, int count, float* v, int64_t es) {
+TORCHLET_INLINE void input_transform(const float* rows, int64_t rs, int count, float* v, int64_t es) {
   const float* ev[4];
   const float* od[4];
   for (int r = 0; r < 4; ++r) {
@@ -199,11 +217,11 @@ TORCHLET_INLINE void output_tiles(const float* m, int64_t es, int j, float* out0
   store(out1 + 2 * j + 8, __builtin_shuffle(c, d, hi));
 }
 
-TORCHLET_SIMD_CLONES void output_transform(const float* m, int64_t es, int count, float* out0, float* out1) {
+TORCHLET_INLINE void output_transform(const float* m, int64_t es, int count, float* out0, float* out1) {
   for (int j = 0; j < count; j += 8) output_tiles(m, es, j, out0, out1);
 }
 
-TORCHLET_SIMD_CLONES void add_scalar(float* x, int64_t n, float v) {
+TORCHLET_INLINE void add_scalar(float* x, int64_t n, float v) {
   for (int64_t i = 0; i < n; ++i) x[i] += v;
 }
 
@@ -221,7 +239,7 @@ TORCHLET_INLINE void grad_tiles(const float* const* ev, const float* const* od, 
 }
 
 // dM for slots [0, count) (and up to 7 more) from split rows rs apart: value e of slot j at m[e * es + j].
-TORCHLET_SIMD_CLONES void grad_output_transform(const float* rows, int64_t rs, int count, float* m, int64_t es) {
+TORCHLET_INLINE void grad_output_transform(const float* rows, int64_t rs, int count, float* m, int64_t es) {
   const float* ev[2] = {rows, rows + rs};
   const float* od[2] = {rows + 4 * rs, rows + 5 * rs};
   float* out[16];
@@ -229,11 +247,18 @@ TORCHLET_SIMD_CLONES void grad_output_transform(const float* rows, int64_t rs, i
   for (int j = 0; j < count; j += 8) grad_tiles(ev, od, out, j);
 }
 
+// The block transforms below are compiled for AVX2 and baseline x86-64 with the row splits and tile transforms
+// above inlined: called once per row of a few floats, those helpers cost more in calls than in work.
+
 // V [16][cin][slots] for the block's slots, from input x [n, cin, h, w].
-void transform_block_input(const float* x, const Plan& p, const std::vector<Run>& runs, int slots, float* rows, float* v) {
+TORCHLET_SIMD_CLONES void transform_block_input(const float* x, const Plan& p, const std::vector<Run>& runs, int slots, float* rows, float* v) {
   const int64_t es = int64_t(p.cin) * p.slots, rs = row_stride(p);
   const float* end = x + int64_t(p.n) * p.cin * p.h * p.w;
   for (int c = 0; c < p.cin; ++c) {
+    if (c + kPrefetchAhead < p.cin)
+      for (const Run& r : runs)
+        prefetch_rows(x + (int64_t(r.img) * p.cin + c + kPrefetchAhead) * p.h * p.w, p.h, p.w, 2 * r.ti - p.ph, 4,
+                      2 * r.tj - p.pw, 2 * r.len + 2);
     for (const Run& r : runs) {
       split_rows(x + (int64_t(r.img) * p.cin + c) * p.h * p.w, end, p.h, p.w, 2 * r.ti - p.ph, 2 * r.tj - p.pw, r.len,
                  rows, rs, r.slot);
@@ -243,7 +268,7 @@ void transform_block_input(const float* x, const Plan& p, const std::vector<Run>
 }
 
 // Y = A^T M A (+ bias) for the block: M [16][kp][slots] -> y [n, cout, oh, ow].
-void transform_block_output(const float* m, const float* bias, const Plan& p, const std::vector<Run>& runs, int slots,
+TORCHLET_SIMD_CLONES void transform_block_output(const float* m, const float* bias, const Plan& p, const std::vector<Run>& runs, int slots,
                             float* rows, float* y) {
   const int64_t es = int64_t(p.kp) * p.slots;
   float* out0 = rows;
@@ -254,9 +279,35 @@ void transform_block_output(const float* m, const float* bias, const Plan& p, co
     for (const Run& r : runs) {
       const int i0 = 2 * r.ti, j0 = 2 * r.tj, cols = std::min(2 * r.len, p.ow - j0);
       float* yk = y + (int64_t(r.img) * p.cout + k) * p.oh * p.ow + int64_t(i0) * p.ow + j0;
-      std::memcpy(yk, out0 + 2 * r.slot, sizeof(float) * size_t(cols));
-      if (i0 + 1 < p.oh) std::memcpy(yk + p.ow, out1 + 2 * r.slot, sizeof(float) * size_t(cols));
+      const float* __restrict top = out0 + 2 * r.slot;
+      for (int q = 0; q < cols; ++q) yk[q] = top[q];
+      if (i0 + 1 < p.oh) {
+        const float* __restrict bottom = out1 + 2 * r.slot;
+        for (int q = 0; q < cols; ++q) yk[p.ow + q] = bottom[q];
+      }
     }
+  }
+}
+
+// dM [16][cout][slots] = A dY A^T for each 2x2 tile of grad_output gy [n, cout, oh, ow] in the block (zero past its
+// edges and in spare slots).
+TORCHLET_SIMD_CLONES void transform_block_grad(const float* gy, const Plan& p, const std::vector<Run>& runs, int slots,
+                                               float* rows, float* m) {
+  const float* end = gy + int64_t(p.n) * p.cout * p.oh * p.ow;
+  const int64_t es = int64_t(p.cout) * p.slots, rs = row_stride(p);
+  for (int o = 0; o < p.cout; ++o) {
+    if (o + kPrefetchAhead < p.cout)
+      for (const Run& r : runs)
+        prefetch_rows(gy + (int64_t(r.img) * p.cout + o + kPrefetchAhead) * p.oh * p.ow, p.oh, p.ow, 2 * r.ti, 2,
+                      2 * r.tj, 2 * r.len + 2);
+    for (const Run& r : runs) {
+      const float* plane = gy + (int64_t(r.img) * p.cout + o) * p.oh * p.ow;
+      split_rows(plane, end, p.oh, p.ow, 2 * r.ti, 2 * r.tj, r.len, rows, rs, r.slot, 2);
+    }
+    float* mo = m + int64_t(o) * p.slots;
+    grad_output_transform(rows, rs, slots, mo, es);
+    for (const Run& r : runs)
+      for (int e = 0; e < 16; ++e) mo[e * es + r.slot + r.len] = 0.0f;
   }
 }
 
@@ -305,8 +356,14 @@ void run_forward(const float* x, const float* up, const float* bias, float* y, c
       const float* ue = up + e * int64_t(p.kp) * p.cin;
       const float* ve = v + e * int64_t(p.cin) * p.slots;
       float* me = m + e * int64_t(p.kp) * p.slots;
-      for (int j = 0; j < slots; j += kNR)
-        for (int o = 0; o < p.kp; o += mk.mr) mk.fn(p.cin, ue + int64_t(o) * p.cin, ve + j, p.slots, me + int64_t(o) * p.slots + j, p.slots, false);
+      for (int j = 0; j < slots;) {
+        // Two strips at once where both lie inside the block's rows (the second may be all spare slots: junk
+        // columns, as the narrow kernel would leave them).
+        const bool two = mk.wide && j + 2 * kNR <= p.slots;
+        const MicroFn fn = two ? mk.wide : mk.fn;
+        for (int o = 0; o < p.kp; o += mk.mr) fn(p.cin, ue + int64_t(o) * p.cin, ve + j, p.slots, me + int64_t(o) * p.slots + j, p.slots, false);
+        j += two ? 2 * kNR : kNR;
+      }
     }
     transform_block_output(m, bias, p, runs, slots, rows, y);
   });
@@ -361,7 +418,6 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
     std::fill(vt, vt + vtsize, 0.0f);
   }
   std::fill(sums, sums + chunks * usize, 0.0f);
-  const float* gy_end = gy + int64_t(p.n) * p.cout * p.oh * p.ow;
   parallel_for(chunks, threads, [&](int64_t chunk, int t) {
     for (int64_t b = blocks * chunk / chunks; b < blocks * (chunk + 1) / chunks; ++b) {
       thread_local std::vector<Run> runs;
@@ -372,7 +428,6 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
       float* dm = m + msize;
       float* du = sums + chunk * usize;
       const int slots = block_runs(p, b, runs);
-      const int64_t rs = row_stride(p);
       transform_block_input(x, p, runs, slots, rows, v);
       // V^T [16][slots][cp]: slots become the GEMM's inner dimension; spare slots are zero.
       for (int e = 0; e < 16; ++e) {
@@ -386,25 +441,19 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
       // dM [16][cout][slots] = A dY A^T for each 2x2 tile of grad_output (zero past its edges and in spare slots),
       // then packed for the micro-kernel as [16][kp / mr][slots][mr].
       const int64_t es = int64_t(p.cout) * p.slots;
-      for (int o = 0; o < p.cout; ++o) {
-        for (const Run& r : runs) {
-          const float* plane = gy + (int64_t(r.img) * p.cout + o) * p.oh * p.ow;
-          split_rows(plane, gy_end, p.oh, p.ow, 2 * r.ti, 2 * r.tj, r.len, rows, rs, r.slot, 2);
-        }
-        float* mo = m + int64_t(o) * p.slots;
-        grad_output_transform(rows, rs, slots, mo, es);
-        for (const Run& r : runs)
-          for (int e = 0; e < 16; ++e) mo[e * es + r.slot + r.len] = 0.0f;
-      }
+      transform_block_grad(gy, p, runs, slots, rows, m);
       for (int e = 0; e < 16; ++e) gemm::pack_a(m + e * es, p.slots, 1, p.cout, slots, dm + e * int64_t(p.kp) * p.slots);
       // dU [16][kp][cp] += dM V^T over the block's slots.
       for (int e = 0; e < 16; ++e) {
         const float* dme = dm + e * int64_t(p.kp) * p.slots;
         const float* vte = vt + e * int64_t(p.slots) * p.cp;
         float* due = du + e * int64_t(p.kp) * p.cp;
-        for (int c = 0; c < p.cp; c += kNR)
-          for (int o = 0; o < p.kp; o += mk.mr)
-            mk.fn(slots, dme + int64_t(o) * slots, vte + c, p.cp, due + int64_t(o) * p.cp + c, p.cp, true);
+        for (int c = 0; c < p.cp;) {
+          const bool two = mk.wide && c + 2 * kNR <= p.cp;
+          const MicroFn fn = two ? mk.wide : mk.fn;
+          for (int o = 0; o < p.kp; o += mk.mr) fn(slots, dme + int64_t(o) * slots, vte + c, p.cp, due + int64_t(o) * p.cp + c, p.cp, true);
+          c += two ? 2 * kNR : kNR;
+        }
       }
     }
   });
