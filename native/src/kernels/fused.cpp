@@ -228,7 +228,6 @@ void softmax_row(SoftmaxKind kind, const T* x, T* y, int64_t n, bool split) {
 // sum(a b) (sum(a) for b null) of a float32 run in 16 float lanes (two accumulators of 16), as PyTorch's float
 // kernels sum; each block of 1024 elements is flushed to a double total in lane order, so the float error stays
 // that of 32 terms per lane however long the run. The same expressions on every path (the same bits).
-typedef float f16 __attribute__((vector_size(64)));
 TORCHLET_SIMD_CLONES_WIDE double dot_f(const float* a, const float* b, int64_t n) {
   constexpr int64_t kBlock = 1024;
   double total = 0;

@@ -99,6 +99,7 @@ TORCHLET_INLINE void take_max(T v, I pos, T& best, I& at) {
 TORCHLET_SIMD_CLONES void max_pool_2x2(const float* x, float* y, int32_t* idx, const PoolGeometry& g, int64_t p0,
                                        int64_t p1) {
   const int64_t hw = int64_t(g.h) * g.w, ohw = int64_t(g.oh) * g.ow;
+  const float* end = x + g.planes * hw;
   for (int64_t p = p0; p < p1; ++p) {
     const float* xp = x + p * hw;
     for (int oi = 0; oi < g.oh; ++oi) {
@@ -107,13 +108,14 @@ TORCHLET_SIMD_CLONES void max_pool_2x2(const float* x, float* y, int32_t* idx, c
       float* yo = y + p * ohw + int64_t(oi) * g.ow;
       int32_t* io = idx + p * ohw + int64_t(oi) * g.ow;
       const int32_t base = 2 * oi * g.w;
-      // 16 input columns per step; the last, partial step works on zero-padded copies of the remaining columns.
+      // 16 input columns per step. The last, partial step reads on past the row (into the next row or plane, its
+      // lanes dropped) while the input lasts, else from zero-padded copies of the remaining columns.
       for (int oj = 0; oj < g.ow; oj += 8) {
         const int n = std::min(8, g.ow - oj);
         const float* a0 = r0 + 2 * oj;
         const float* a1 = r1 + 2 * oj;
         float t0[16], t1[16];
-        if (n < 8 || 2 * oj + 16 > g.w) {
+        if ((n < 8 || 2 * oj + 16 > g.w) && a1 + 16 > end) {
           std::fill(t0, t0 + 16, 0.0f);
           std::fill(t1, t1 + 16, 0.0f);
           std::copy(a0, a0 + 2 * n, t0);
@@ -138,8 +140,10 @@ TORCHLET_SIMD_CLONES void max_pool_2x2(const float* x, float* y, int32_t* idx, c
           int32_t ib[8];
           store(yb, best);
           store(ib, at);
-          std::copy(yb, yb + n, yo + oj);
-          std::copy(ib, ib + n, io + oj);
+          for (int q = 0; q < n; ++q) {
+            yo[oj + q] = yb[q];
+            io[oj + q] = ib[q];
+          }
         }
       }
     }

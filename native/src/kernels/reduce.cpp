@@ -65,7 +65,6 @@ TORCHLET_SIMD_CLONES double sum_contiguous(const T* __restrict__ x, int64_t n) {
 // ((a + b) + (c + d): elements i, i + 16, i + 32, i + 48 of a block of 64, two roundings), then the lanes accumulate
 // in double. Within a few float ulps of the exact sum (closer than PyTorch's cascaded float sums), at about twice
 // the speed of converting every element; the same expressions on every path, so the same bits.
-typedef float f16 __attribute__((vector_size(64)));
 typedef double d8 __attribute__((vector_size(64)));
 template <>
 TORCHLET_SIMD_CLONES_WIDE double sum_contiguous(const float* __restrict__ x, int64_t n) {

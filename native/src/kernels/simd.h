@@ -8,6 +8,9 @@ namespace torchlet {
 
 typedef float f8 __attribute__((vector_size(32)));
 typedef int i8 __attribute__((vector_size(32)));
+// Sixteen lanes: one AVX-512 register in x86-64-v4 code, two AVX ones in x86-64-v3 code.
+typedef float f16 __attribute__((vector_size(64)));
+typedef int i16 __attribute__((vector_size(64)));
 
 #define TORCHLET_INLINE inline __attribute__((always_inline))
 
@@ -27,6 +30,12 @@ TORCHLET_INLINE void deinterleave(const float* p, f8& even, f8& odd) {
   const f8 a = load<f8>(p), b = load<f8>(p + 8);
   even = __builtin_shuffle(a, b, i8{0, 2, 4, 6, 8, 10, 12, 14});
   odd = __builtin_shuffle(a, b, i8{1, 3, 5, 7, 9, 11, 13, 15});
+}
+// The same for the 32 floats at p.
+TORCHLET_INLINE void deinterleave(const float* p, f16& even, f16& odd) {
+  const f16 a = load<f16>(p), b = load<f16>(p + 16);
+  even = __builtin_shuffle(a, b, i16{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30});
+  odd = __builtin_shuffle(a, b, i16{1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31});
 }
 
 // Transposes the 8 x 8 block whose rows start at src, lds apart, into dst (rows ldd apart).

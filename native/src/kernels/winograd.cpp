@@ -9,7 +9,9 @@
 #include "winograd.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "gemm.h"
@@ -107,10 +109,16 @@ int block_runs(const Plan& p, int64_t b, std::vector<Run>& runs) {
   return slot;
 }
 
+// The transforms below work on V, 8 or 16 lanes (f8 or f16) of consecutive slots; each lane computes the same
+// expressions on either, so the results are the same bits.
+template <typename V>
+constexpr int kLanes = int(sizeof(V) / sizeof(float));
+
 // Copies input rows top .. top + nrows (4, or 2) of plane x (h x w), columns left .. left + 2 * len + 2, with zeros outside the
 // plane, split by column parity into 8 arrays rs apart, from index slot on: array r gets row r's columns
 // left + 2k, array 4 + r its columns left + 2k + 1 (k in [0, len]). Reads may run past a row (not past end, the
-// end of the whole input) and writes up to 8 entries past the run: the caller's later runs overwrite them.
+// end of the whole input) and writes up to 16 entries past the run: the caller's later runs overwrite them.
+template <typename V>
 TORCHLET_INLINE void split_rows(const float* x, const float* end, int h, int w, int top, int left, int len,
                                 float* rows, int64_t rs, int slot, int nrows = 4) {
   const int half = len + 1;
@@ -135,8 +143,9 @@ TORCHLET_INLINE void split_rows(const float* x, const float* end, int h, int w, 
     };
     for (int k = 0; k < lo; ++k) edge(k);
     int k = lo;
-    for (; k < hi && xr + left + 2 * k + 16 <= end; k += 8) {
-      f8 e, o;
+    constexpr int L = kLanes<V>;
+    for (; k < hi && xr + left + 2 * k + 2 * L <= end; k += L) {
+      V e, o;
       deinterleave(xr + left + 2 * k, e, o);
       store(even + k, e);
       store(odd + k, o);
@@ -166,12 +175,13 @@ TORCHLET_INLINE void prefetch_rows(const float* x, int h, int w, int top, int nr
 // How many channels ahead the transforms prefetch their rows.
 constexpr int kPrefetchAhead = 4;
 
-// V = B^T d B for the 8 slots from j: slot j's 4x4 input is columns j and j + 1 of the even and odd split rows.
-// Writes value e of slot j to out[e][j]. First B^T along each row, then down the columns.
+// V = B^T d B for the lanes of slots from j: slot j's 4x4 input is columns j and j + 1 of the even and odd split
+// rows. Writes value e of slot j to out[e][j]. First B^T along each row, then down the columns.
+template <typename V>
 TORCHLET_INLINE void input_tiles(const float* const* ev, const float* const* od, float* const* out, int j) {
-  f8 hq[4][4];
+  V hq[4][4];
   for (int r = 0; r < 4; ++r) {
-    const f8 e0 = load<f8>(ev[r] + j), e1 = load<f8>(ev[r] + j + 1), o0 = load<f8>(od[r] + j), o1 = load<f8>(od[r] + j + 1);
+    const V e0 = load<V>(ev[r] + j), e1 = load<V>(ev[r] + j + 1), o0 = load<V>(od[r] + j), o1 = load<V>(od[r] + j + 1);
     hq[r][0] = e0 - e1;
     hq[r][1] = o0 + e1;
     hq[r][2] = e1 - o0;
@@ -185,7 +195,8 @@ TORCHLET_INLINE void input_tiles(const float* const* ev, const float* const* od,
   }
 }
 
-// V for slots [0, count) (and up to 7 more of overhang) from split rows rs apart: value e of slot j at v[e * es + j].
+// V for slots [0, count) (and up to 15 more of overhang) from split rows rs apart: value e of slot j at v[e * es + j].
+template <typename V>
 TORCHLET_INLINE void input_transform(const float* rows, int64_t rs, int count, float* v, int64_t es) {
   const float* ev[4];
   const float* od[4];
@@ -195,41 +206,57 @@ TORCHLET_INLINE void input_transform(const float* rows, int64_t rs, int count, f
   }
   float* out[16];
   for (int e = 0; e < 16; ++e) out[e] = v + e * es;
-  for (int j = 0; j < count; j += 8) input_tiles(ev, od, out, j);
+  for (int j = 0; j < count; j += kLanes<V>) input_tiles<V>(ev, od, out, j);
 }
 
-// Y = A^T M A for the 8 slots from j of m (value e at m[e * es]): the 2x2 results go to out0 (top rows) and out1
-// (bottom rows), two floats per slot.
+// The lanes of a and b interleaved: {a0, b0, a1, b1, ...}, its first and second halves.
+TORCHLET_INLINE void interleave(f8 a, f8 b, f8& lo, f8& hi) {
+  lo = __builtin_shuffle(a, b, i8{0, 8, 1, 9, 2, 10, 3, 11});
+  hi = __builtin_shuffle(a, b, i8{4, 12, 5, 13, 6, 14, 7, 15});
+}
+TORCHLET_INLINE void interleave(f16 a, f16 b, f16& lo, f16& hi) {
+  lo = __builtin_shuffle(a, b, i16{0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23});
+  hi = __builtin_shuffle(a, b, i16{8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31});
+}
+
+// Y = A^T M A for the lanes of slots from j of m (value e at m[e * es]): the 2x2 results go to out0 (top rows) and
+// out1 (bottom rows), two floats per slot.
+template <typename V>
 TORCHLET_INLINE void output_tiles(const float* m, int64_t es, int j, float* out0, float* out1) {
-  f8 s[2][4];
+  V s[2][4];
   for (int q = 0; q < 4; ++q) {
-    const f8 m0 = load<f8>(m + (0 + q) * es + j), m1 = load<f8>(m + (4 + q) * es + j),
-             m2 = load<f8>(m + (8 + q) * es + j), m3 = load<f8>(m + (12 + q) * es + j);
+    const V m0 = load<V>(m + (0 + q) * es + j), m1 = load<V>(m + (4 + q) * es + j),
+            m2 = load<V>(m + (8 + q) * es + j), m3 = load<V>(m + (12 + q) * es + j);
     s[0][q] = m0 + m1 + m2;
     s[1][q] = m1 - m2 - m3;
   }
-  const f8 a = s[0][0] + s[0][1] + s[0][2], b = s[0][1] - s[0][2] - s[0][3];
-  const f8 c = s[1][0] + s[1][1] + s[1][2], d = s[1][1] - s[1][2] - s[1][3];
-  const i8 lo = {0, 8, 1, 9, 2, 10, 3, 11}, hi = {4, 12, 5, 13, 6, 14, 7, 15};
-  store(out0 + 2 * j, __builtin_shuffle(a, b, lo));
-  store(out0 + 2 * j + 8, __builtin_shuffle(a, b, hi));
-  store(out1 + 2 * j, __builtin_shuffle(c, d, lo));
-  store(out1 + 2 * j + 8, __builtin_shuffle(c, d, hi));
+  const V a = s[0][0] + s[0][1] + s[0][2], b = s[0][1] - s[0][2] - s[0][3];
+  const V c = s[1][0] + s[1][1] + s[1][2], d = s[1][1] - s[1][2] - s[1][3];
+  constexpr int L = kLanes<V>;
+  V lo, hi;
+  interleave(a, b, lo, hi);
+  store(out0 + 2 * j, lo);
+  store(out0 + 2 * j + L, hi);
+  interleave(c, d, lo, hi);
+  store(out1 + 2 * j, lo);
+  store(out1 + 2 * j + L, hi);
 }
 
+template <typename V>
 TORCHLET_INLINE void output_transform(const float* m, int64_t es, int count, float* out0, float* out1) {
-  for (int j = 0; j < count; j += 8) output_tiles(m, es, j, out0, out1);
+  for (int j = 0; j < count; j += kLanes<V>) output_tiles<V>(m, es, j, out0, out1);
 }
 
 TORCHLET_INLINE void add_scalar(float* x, int64_t n, float v) {
   for (int64_t i = 0; i < n; ++i) x[i] += v;
 }
 
-// dM = A dY A^T for the 8 slots from j: slot j's 2x2 grad_output tile is column j of the even and odd split rows
-// 0 and 1. Rows of the tile first: (y0, y0 + y1, y0 - y1, -y1), then the same along each row.
+// dM = A dY A^T for the lanes of slots from j: slot j's 2x2 grad_output tile is column j of the even and odd split
+// rows 0 and 1. Rows of the tile first: (y0, y0 + y1, y0 - y1, -y1), then the same along each row.
+template <typename V>
 TORCHLET_INLINE void grad_tiles(const float* const* ev, const float* const* od, float* const* out, int j) {
-  const f8 a00 = load<f8>(ev[0] + j), a01 = load<f8>(od[0] + j), a10 = load<f8>(ev[1] + j), a11 = load<f8>(od[1] + j);
-  const f8 rr[4][2] = {{a00, a01}, {a00 + a10, a01 + a11}, {a00 - a10, a01 - a11}, {-a10, -a11}};
+  const V a00 = load<V>(ev[0] + j), a01 = load<V>(od[0] + j), a10 = load<V>(ev[1] + j), a11 = load<V>(od[1] + j);
+  const V rr[4][2] = {{a00, a01}, {a00 + a10, a01 + a11}, {a00 - a10, a01 - a11}, {-a10, -a11}};
   for (int q = 0; q < 4; ++q) {
     store(out[4 * q + 0] + j, rr[q][0]);
     store(out[4 * q + 1] + j, rr[q][0] + rr[q][1]);
@@ -238,20 +265,22 @@ TORCHLET_INLINE void grad_tiles(const float* const* ev, const float* const* od, 
   }
 }
 
-// dM for slots [0, count) (and up to 7 more) from split rows rs apart: value e of slot j at m[e * es + j].
+// dM for slots [0, count) (and up to 15 more) from split rows rs apart: value e of slot j at m[e * es + j].
+template <typename V>
 TORCHLET_INLINE void grad_output_transform(const float* rows, int64_t rs, int count, float* m, int64_t es) {
   const float* ev[2] = {rows, rows + rs};
   const float* od[2] = {rows + 4 * rs, rows + 5 * rs};
   float* out[16];
   for (int e = 0; e < 16; ++e) out[e] = m + e * es;
-  for (int j = 0; j < count; j += 8) grad_tiles(ev, od, out, j);
+  for (int j = 0; j < count; j += kLanes<V>) grad_tiles<V>(ev, od, out, j);
 }
 
-// The block transforms below are compiled for AVX2 and baseline x86-64 with the row splits and tile transforms
-// above inlined: called once per row of a few floats, those helpers cost more in calls than in work.
+// The block transforms below are compiled for each instruction set (see transforms()) with the row splits and tile
+// transforms above inlined: called once per row of a few floats, those helpers cost more in calls than in work.
 
 // V [16][cin][slots] for the block's slots, from input x [n, cin, h, w].
-TORCHLET_SIMD_CLONES void transform_block_input(const float* x, const Plan& p, const std::vector<Run>& runs, int slots, float* rows, float* v) {
+template <typename V>
+TORCHLET_INLINE void transform_block_input(const float* x, const Plan& p, const std::vector<Run>& runs, int slots, float* rows, float* v) {
   const int64_t es = int64_t(p.cin) * p.slots, rs = row_stride(p);
   const float* end = x + int64_t(p.n) * p.cin * p.h * p.w;
   for (int c = 0; c < p.cin; ++c) {
@@ -260,21 +289,22 @@ TORCHLET_SIMD_CLONES void transform_block_input(const float* x, const Plan& p, c
         prefetch_rows(x + (int64_t(r.img) * p.cin + c + kPrefetchAhead) * p.h * p.w, p.h, p.w, 2 * r.ti - p.ph, 4,
                       2 * r.tj - p.pw, 2 * r.len + 2);
     for (const Run& r : runs) {
-      split_rows(x + (int64_t(r.img) * p.cin + c) * p.h * p.w, end, p.h, p.w, 2 * r.ti - p.ph, 2 * r.tj - p.pw, r.len,
+      split_rows<V>(x + (int64_t(r.img) * p.cin + c) * p.h * p.w, end, p.h, p.w, 2 * r.ti - p.ph, 2 * r.tj - p.pw, r.len,
                  rows, rs, r.slot);
     }
-    input_transform(rows, rs, slots, v + int64_t(c) * p.slots, es);
+    input_transform<V>(rows, rs, slots, v + int64_t(c) * p.slots, es);
   }
 }
 
 // Y = A^T M A (+ bias) for the block: M [16][kp][slots] -> y [n, cout, oh, ow].
-TORCHLET_SIMD_CLONES void transform_block_output(const float* m, const float* bias, const Plan& p, const std::vector<Run>& runs, int slots,
+template <typename V>
+TORCHLET_INLINE void transform_block_output(const float* m, const float* bias, const Plan& p, const std::vector<Run>& runs, int slots,
                             float* rows, float* y) {
   const int64_t es = int64_t(p.kp) * p.slots;
   float* out0 = rows;
   float* out1 = rows + 2 * int64_t(p.slots);
   for (int k = 0; k < p.cout; ++k) {
-    output_transform(m + int64_t(k) * p.slots, es, slots, out0, out1);
+    output_transform<V>(m + int64_t(k) * p.slots, es, slots, out0, out1);
     if (bias) add_scalar(out0, 4 * int64_t(p.slots), bias[k]);
     for (const Run& r : runs) {
       const int i0 = 2 * r.ti, j0 = 2 * r.tj, cols = std::min(2 * r.len, p.ow - j0);
@@ -291,7 +321,8 @@ TORCHLET_SIMD_CLONES void transform_block_output(const float* m, const float* bi
 
 // dM [16][cout][slots] = A dY A^T for each 2x2 tile of grad_output gy [n, cout, oh, ow] in the block (zero past its
 // edges and in spare slots).
-TORCHLET_SIMD_CLONES void transform_block_grad(const float* gy, const Plan& p, const std::vector<Run>& runs, int slots,
+template <typename V>
+TORCHLET_INLINE void transform_block_grad(const float* gy, const Plan& p, const std::vector<Run>& runs, int slots,
                                                float* rows, float* m) {
   const float* end = gy + int64_t(p.n) * p.cout * p.oh * p.ow;
   const int64_t es = int64_t(p.cout) * p.slots, rs = row_stride(p);
@@ -302,13 +333,56 @@ TORCHLET_SIMD_CLONES void transform_block_grad(const float* gy, const Plan& p, c
                       2 * r.tj, 2 * r.len + 2);
     for (const Run& r : runs) {
       const float* plane = gy + (int64_t(r.img) * p.cout + o) * p.oh * p.ow;
-      split_rows(plane, end, p.oh, p.ow, 2 * r.ti, 2 * r.tj, r.len, rows, rs, r.slot, 2);
+      split_rows<V>(plane, end, p.oh, p.ow, 2 * r.ti, 2 * r.tj, r.len, rows, rs, r.slot, 2);
     }
     float* mo = m + int64_t(o) * p.slots;
-    grad_output_transform(rows, rs, slots, mo, es);
+    grad_output_transform<V>(rows, rs, slots, mo, es);
     for (const Run& r : runs)
       for (int e = 0; e < 16; ++e) mo[e * es + r.slot + r.len] = 0.0f;
   }
+}
+
+// The three block transforms built for one instruction set, 16 lanes on AVX-512, 8 on AVX2 and baseline x86-64.
+struct Blocks {
+  void (*input)(const float*, const Plan&, const std::vector<Run>&, int, float*, float*);
+  void (*output)(const float*, const float*, const Plan&, const std::vector<Run>&, int, float*, float*);
+  void (*grad)(const float*, const Plan&, const std::vector<Run>&, int, float*, float*);
+};
+#define TORCHLET_WINOGRAD_BLOCKS(name, attrs, V)                                                                   \
+  attrs void name##_input(const float* x, const Plan& p, const std::vector<Run>& runs, int slots, float* rows,     \
+                          float* v) {                                                                              \
+    transform_block_input<V>(x, p, runs, slots, rows, v);                                                          \
+  }                                                                                                                \
+  attrs void name##_output(const float* m, const float* bias, const Plan& p, const std::vector<Run>& runs,         \
+                           int slots, float* rows, float* y) {                                                     \
+    transform_block_output<V>(m, bias, p, runs, slots, rows, y);                                                   \
+  }                                                                                                                \
+  attrs void name##_grad(const float* gy, const Plan& p, const std::vector<Run>& runs, int slots, float* rows,     \
+                         float* m) {                                                                               \
+    transform_block_grad<V>(gy, p, runs, slots, rows, m);                                                          \
+  }                                                                                                                \
+  constexpr Blocks name{name##_input, name##_output, name##_grad};
+TORCHLET_WINOGRAD_BLOCKS(baseline, , f8)
+#if defined(__x86_64__)
+TORCHLET_WINOGRAD_BLOCKS(blocks_avx2, __attribute__((target("arch=x86-64-v3"))), f8)
+TORCHLET_WINOGRAD_BLOCKS(blocks_avx512, __attribute__((target("arch=x86-64-v4"))), f16)
+#endif
+#undef TORCHLET_WINOGRAD_BLOCKS
+
+// The widest transforms this CPU runs; TORCHLET_MICROKERNEL=avx2 or portable picks narrower ones, as it does the
+// GEMM micro-kernel (the kernel tests run each).
+const Blocks& transforms() {
+  static const Blocks b = [] {
+#if defined(__x86_64__)
+    const char* force = std::getenv("TORCHLET_MICROKERNEL");
+    const std::string want = force ? force : "";
+    __builtin_cpu_init();
+    if (want.empty() && __builtin_cpu_supports("x86-64-v4")) return blocks_avx512;
+    if ((want.empty() || want == "avx2") && __builtin_cpu_supports("x86-64-v3")) return blocks_avx2;
+#endif
+    return baseline;
+  }();
+  return b;
 }
 
 // U = G g G^T for every filter, packed for the micro-kernel as [16][kp / mr][cin][mr] (zero rows past cout).
@@ -351,7 +425,7 @@ void run_forward(const float* x, const float* up, const float* bias, float* y, c
     float* v = rows + rows_size(p);
     float* m = v + 16 * int64_t(p.cin) * p.slots;
     const int slots = block_runs(p, b, runs);
-    transform_block_input(x, p, runs, slots, rows, v);
+    transforms().input(x, p, runs, slots, rows, v);
     for (int e = 0; e < 16; ++e) {
       const float* ue = up + e * int64_t(p.kp) * p.cin;
       const float* ve = v + e * int64_t(p.cin) * p.slots;
@@ -365,7 +439,7 @@ void run_forward(const float* x, const float* up, const float* bias, float* y, c
         j += two ? 2 * kNR : kNR;
       }
     }
-    transform_block_output(m, bias, p, runs, slots, rows, y);
+    transforms().output(m, bias, p, runs, slots, rows, y);
   });
 }
 
@@ -428,7 +502,7 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
       float* dm = m + msize;
       float* du = sums + chunk * usize;
       const int slots = block_runs(p, b, runs);
-      transform_block_input(x, p, runs, slots, rows, v);
+      transforms().input(x, p, runs, slots, rows, v);
       // V^T [16][slots][cp]: slots become the GEMM's inner dimension; spare slots are zero.
       for (int e = 0; e < 16; ++e) {
         float* vte = vt + e * int64_t(p.slots) * p.cp;
@@ -441,7 +515,7 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
       // dM [16][cout][slots] = A dY A^T for each 2x2 tile of grad_output (zero past its edges and in spare slots),
       // then packed for the micro-kernel as [16][kp / mr][slots][mr].
       const int64_t es = int64_t(p.cout) * p.slots;
-      transform_block_grad(gy, p, runs, slots, rows, m);
+      transforms().grad(gy, p, runs, slots, rows, m);
       for (int e = 0; e < 16; ++e) gemm::pack_a(m + e * es, p.slots, 1, p.cout, slots, dm + e * int64_t(p.kp) * p.slots);
       // dU [16][kp][cp] += dM V^T over the block's slots.
       for (int e = 0; e < 16; ++e) {
