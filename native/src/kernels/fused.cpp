@@ -150,7 +150,7 @@ void each_chunk(int64_t n, bool split, F f) {
 
 // y = (x - m) - ls over a run (log_softmax's output, cross entropy's log-probabilities).
 template <typename T>
-TORCHLET_SIMD_CLONES void shift_run(const T* x, T m, T ls, T* y, int64_t n) {
+TORCHLET_SIMD_CLONES_WIDE void shift_run(const T* x, T m, T ls, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - ls;
 }
 

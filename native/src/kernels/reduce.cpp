@@ -99,7 +99,7 @@ double sum_chunked(const T* x, int64_t n) {
 // acc[j] += rows[r * stride + j] for r < rows, j < w (the rows of one band of columns). Float rows go four at a time,
 // added in float first as sum_contiguous's lanes do.
 template <typename T>
-TORCHLET_SIMD_CLONES void add_rows(double* __restrict__ acc, const T* x, int64_t rows, int64_t stride, int64_t w) {
+TORCHLET_SIMD_CLONES_WIDE void add_rows(double* __restrict__ acc, const T* x, int64_t rows, int64_t stride, int64_t w) {
   int64_t r = 0;
   if constexpr (std::is_same<T, float>::value) {
     for (; r + 4 <= rows; r += 4) {
