@@ -62,54 +62,45 @@ __attribute__((target("avx2,fma"))) void micro_avx2(int kc, const float* a, cons
                                                     int64_t ldc, bool acc) {
   micro_x86<6>(kc, a, b, ldb, c, ldc, acc);
 }
-// AVX-512: a row of the strip is one zmm, 8 rows (no padding for the usual multiple-of-8 channel counts). Where the
-// CPU runs 512-bit FMAs at full width (Zen 5 here) this is 1.6-1.8 times the 8 x 16 tile in ymm halves it replaced;
-// every element is summed in the same order, so the results are the same bits.
-__attribute__((target("avx512f,avx2,fma"))) void micro_avx512(int kc, const float* a, const float* b, int64_t ldb,
-                                                              float* c, int64_t ldc, bool acc) {
+// AVX-512: 8 rows of NZ zmm each (16 or 32 columns; no padding for the usual multiple-of-8 channel counts). Where the
+// CPU runs 512-bit FMAs at full width (Zen 5 here) one zmm per row is 1.6-1.8 times the 8 x 16 tile in ymm halves it
+// replaced. Two per row (16 accumulators) need 2 loads of b and 8 broadcasts for 16 FMAs, where one per row needs 9
+// loads for 8 and waits on the load ports. Every element is summed in the same order, so the results are the same
+// bits whichever tile computes them.
+template <int NZ>
+__attribute__((target("avx512f,avx2,fma"), always_inline)) inline void micro_zmm(int kc, const float* a, const float* b,
+                                                                                 int64_t ldb, float* c, int64_t ldc,
+                                                                                 bool acc) {
   constexpr int kMR = 8;
-  __m512 t[kMR];
-#pragma GCC unroll 8
-  for (int i = 0; i < kMR; ++i) t[i] = _mm512_setzero_ps();
+  __m512 t[kMR][NZ];
+#pragma GCC unroll 16
+  for (int i = 0; i < kMR; ++i)
+    for (int z = 0; z < NZ; ++z) t[i][z] = _mm512_setzero_ps();
   for (int p = 0; p < kc; ++p, a += kMR, b += ldb) {
-    const __m512 bp = _mm512_loadu_ps(b);
-#pragma GCC unroll 8
-    for (int i = 0; i < kMR; ++i) t[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), bp, t[i]);
-  }
-#pragma GCC unroll 8
-  for (int i = 0; i < kMR; ++i) {
-    float* ci = c + i * ldc;
-    if (acc) t[i] = _mm512_add_ps(t[i], _mm512_loadu_ps(ci));
-    _mm512_storeu_ps(ci, t[i]);
-  }
-}
-// 8 rows by two zmm (32 columns): 16 accumulators, 2 loads of b and 8 broadcasts for 16 FMAs, where the one-zmm
-// tile needs 9 loads for 8 and waits on the load ports.
-__attribute__((target("avx512f,avx2,fma"))) void micro_avx512_wide(int kc, const float* a, const float* b, int64_t ldb,
-                                                                   float* c, int64_t ldc, bool acc) {
-  constexpr int kMR = 8;
-  __m512 t0[kMR], t1[kMR];
-#pragma GCC unroll 8
-  for (int i = 0; i < kMR; ++i) t0[i] = t1[i] = _mm512_setzero_ps();
-  for (int p = 0; p < kc; ++p, a += kMR, b += ldb) {
-    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+    __m512 bz[NZ];
+    for (int z = 0; z < NZ; ++z) bz[z] = _mm512_loadu_ps(b + 16 * z);
 #pragma GCC unroll 8
     for (int i = 0; i < kMR; ++i) {
       const __m512 ai = _mm512_set1_ps(a[i]);
-      t0[i] = _mm512_fmadd_ps(ai, b0, t0[i]);
-      t1[i] = _mm512_fmadd_ps(ai, b1, t1[i]);
+      for (int z = 0; z < NZ; ++z) t[i][z] = _mm512_fmadd_ps(ai, bz[z], t[i][z]);
     }
   }
 #pragma GCC unroll 8
   for (int i = 0; i < kMR; ++i) {
     float* ci = c + i * ldc;
-    if (acc) {
-      t0[i] = _mm512_add_ps(t0[i], _mm512_loadu_ps(ci));
-      t1[i] = _mm512_add_ps(t1[i], _mm512_loadu_ps(ci + 16));
+    for (int z = 0; z < NZ; ++z) {
+      if (acc) t[i][z] = _mm512_add_ps(t[i][z], _mm512_loadu_ps(ci + 16 * z));
+      _mm512_storeu_ps(ci + 16 * z, t[i][z]);
     }
-    _mm512_storeu_ps(ci, t0[i]);
-    _mm512_storeu_ps(ci + 16, t1[i]);
   }
+}
+__attribute__((target("avx512f,avx2,fma"))) void micro_avx512(int kc, const float* a, const float* b, int64_t ldb,
+                                                              float* c, int64_t ldc, bool acc) {
+  micro_zmm<1>(kc, a, b, ldb, c, ldc, acc);
+}
+__attribute__((target("avx512f,avx2,fma"))) void micro_avx512_wide(int kc, const float* a, const float* b, int64_t ldb,
+                                                                   float* c, int64_t ldc, bool acc) {
+  micro_zmm<2>(kc, a, b, ldb, c, ldc, acc);
 }
 #endif
 
@@ -118,17 +109,26 @@ __attribute__((target("avx512f,avx2,fma"))) void micro_avx512_wide(int kc, const
 
 namespace gemm {
 
-// The widest kernel this CPU runs. TORCHLET_MICROKERNEL=avx2 or portable picks a narrower one (the kernel tests
-// run each), if the CPU has it.
-const Micro& micro() {
-  static const Micro m = [] {
+Isa isa() {
+  static const Isa level = [] {
     const char* force = std::getenv("TORCHLET_MICROKERNEL");
     const std::string want = force ? force : "";
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    const bool fma = __builtin_cpu_supports("fma");
-    if (want.empty() && __builtin_cpu_supports("avx512f") && fma) return Micro{8, gemm_detail::micro_avx512, gemm_detail::micro_avx512_wide};
-    if ((want.empty() || want == "avx2") && __builtin_cpu_supports("avx2") && fma) return Micro{6, gemm_detail::micro_avx2};
+    if (want.empty() && __builtin_cpu_supports("x86-64-v4")) return Isa::avx512;
+    if ((want.empty() || want == "avx2") && __builtin_cpu_supports("x86-64-v3")) return Isa::avx2;
+#endif
+    return Isa::portable;
+  }();
+  return level;
+}
+
+// The widest kernel isa() allows.
+const Micro& micro() {
+  static const Micro m = [] {
+#if defined(__x86_64__) || defined(__i386__)
+    if (isa() == Isa::avx512) return Micro{8, gemm_detail::micro_avx512, gemm_detail::micro_avx512_wide};
+    if (isa() == Isa::avx2) return Micro{6, gemm_detail::micro_avx2};
 #endif
     return Micro{4, gemm_detail::micro_generic<4>};
   }();
@@ -169,19 +169,25 @@ void multiply(int m, int n, int k, const float* ap, const float* b, int64_t ldb,
   const Micro mk = micro();
   float* bpad = scratch;
   float* ctmp = scratch + int64_t(k) * kNR;
+  // A tile cut by the bottom or right edge: computed whole into ctmp, its rows x cols inside c stored.
+  auto edge = [&](int i, int j, const float* bj, int64_t ld, int cols) {
+    const int rows = std::min(mk.mr, m - i);
+    float* ci = c + int64_t(i) * ldc + j;
+    mk.fn(k, ap + int64_t(i) * k, bj, ld, ctmp, kNR, false);
+    for (int r = 0; r < rows; ++r)
+      for (int q = 0; q < cols; ++q) ci[r * ldc + q] = acc ? ci[r * ldc + q] + ctmp[r * kNR + q] : ctmp[r * kNR + q];
+  };
   int j = 0;
+  // Full 32-column strips first, through the wide kernel where there is one; the rest 16 columns at a time.
   if (mk.wide) {
-    // Full 32-column strips first, through the wide kernel; the rest as below.
     for (; j + 2 * kNR <= n; j += 2 * kNR) {
-      int i = 0;
-      for (; i + mk.mr <= m; i += mk.mr) mk.wide(k, ap + int64_t(i) * k, b + j, ldb, c + int64_t(i) * ldc + j, ldc, acc);
-      for (int h = 0; h < 2 && i < m; ++h) {
-        const int rows = m - i;
-        const float* ai = ap + int64_t(i) * k;
-        float* ci = c + int64_t(i) * ldc + j + h * kNR;
-        mk.fn(k, ai, b + j + h * kNR, ldb, ctmp, kNR, false);
-        for (int r = 0; r < rows; ++r)
-          for (int q = 0; q < kNR; ++q) ci[r * ldc + q] = acc ? ci[r * ldc + q] + ctmp[r * kNR + q] : ctmp[r * kNR + q];
+      for (int i = 0; i < m; i += mk.mr) {
+        if (i + mk.mr <= m) {
+          mk.wide(k, ap + int64_t(i) * k, b + j, ldb, c + int64_t(i) * ldc + j, ldc, acc);
+        } else {
+          edge(i, j, b + j, ldb, kNR);
+          edge(i, j + kNR, b + j + kNR, ldb, kNR);
+        }
       }
     }
   }
@@ -199,16 +205,11 @@ void multiply(int m, int n, int k, const float* ap, const float* b, int64_t ldb,
       ld = kNR;
     }
     for (int i = 0; i < m; i += mk.mr) {
-      const int rows = std::min(mk.mr, m - i);
-      const float* ai = ap + int64_t(i) * k;
-      float* ci = c + int64_t(i) * ldc + j;
-      if (rows == mk.mr && cols == kNR) {
-        mk.fn(k, ai, bj, ld, ci, ldc, acc);
-        continue;
+      if (i + mk.mr <= m && cols == kNR) {
+        mk.fn(k, ap + int64_t(i) * k, bj, ld, c + int64_t(i) * ldc + j, ldc, acc);
+      } else {
+        edge(i, j, bj, ld, cols);
       }
-      mk.fn(k, ai, bj, ld, ctmp, kNR, false);
-      for (int r = 0; r < rows; ++r)
-        for (int q = 0; q < cols; ++q) ci[r * ldc + q] = acc ? ci[r * ldc + q] + ctmp[r * kNR + q] : ctmp[r * kNR + q];
     }
   }
 }

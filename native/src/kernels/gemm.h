@@ -7,6 +7,11 @@
 namespace torchlet {
 namespace gemm {
 
+// The widest instruction set the float kernels use: the CPU's (x86-64-v4 counts as AVX-512, x86-64-v3 as AVX2),
+// narrowed by TORCHLET_MICROKERNEL=avx2 or portable (the kernel tests run each). Read once.
+enum class Isa { portable, avx2, avx512 };
+Isa isa();
+
 // Columns per micro-kernel call.
 constexpr int kNR = 16;
 

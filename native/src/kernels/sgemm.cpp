@@ -147,15 +147,9 @@ __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))) void kern
 
 const Kernel& kernel() {
   static const Kernel k = [] {
-    const char* force = std::getenv("TORCHLET_MICROKERNEL");
-    const std::string want = force ? force : "";
 #if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    const bool fma = __builtin_cpu_supports("fma");
-    if (want.empty() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") && fma)
-      return Kernel{8, 32, kernel_avx512<8>};
-    if ((want.empty() || want == "avx2") && __builtin_cpu_supports("avx2") && fma) return Kernel{6, 16, kernel_avx2<6>};
+    if (gemm::isa() == gemm::Isa::avx512) return Kernel{8, 32, kernel_avx512<8>};
+    if (gemm::isa() == gemm::Isa::avx2) return Kernel{6, 16, kernel_avx2<6>};
 #endif
     return Kernel{4, 16, kernel_generic<4, 16>};
   }();

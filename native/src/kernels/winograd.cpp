@@ -9,9 +9,7 @@
 #include "winograd.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <string>
 #include <vector>
 
 #include "gemm.h"
@@ -369,16 +367,12 @@ TORCHLET_WINOGRAD_BLOCKS(blocks_avx512, __attribute__((target("arch=x86-64-v4"))
 #endif
 #undef TORCHLET_WINOGRAD_BLOCKS
 
-// The widest transforms this CPU runs; TORCHLET_MICROKERNEL=avx2 or portable picks narrower ones, as it does the
-// GEMM micro-kernel (the kernel tests run each).
+// The widest transforms gemm::isa() allows.
 const Blocks& transforms() {
   static const Blocks b = [] {
 #if defined(__x86_64__)
-    const char* force = std::getenv("TORCHLET_MICROKERNEL");
-    const std::string want = force ? force : "";
-    __builtin_cpu_init();
-    if (want.empty() && __builtin_cpu_supports("x86-64-v4")) return blocks_avx512;
-    if ((want.empty() || want == "avx2") && __builtin_cpu_supports("x86-64-v3")) return blocks_avx2;
+    if (gemm::isa() == gemm::Isa::avx512) return blocks_avx512;
+    if (gemm::isa() == gemm::Isa::avx2) return blocks_avx2;
 #endif
     return baseline;
   }();
