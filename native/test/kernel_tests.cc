@@ -242,6 +242,11 @@ static void test_sgemm_blocked() {
     sgemm_case(19, 40, 23, 0, 1, p[0], p[1], rng, fma);
     sgemm_case(150, 20, 500, 1, 0, p[0], p[1], rng, fma);
   }
+  // B read in place (at most 64 rows, B's rows contiguous): whole panels only, the last one packed, over two column
+  // blocks and two chunks of k, with beta.
+  sgemm_case(64, 544, 40, 1, 0, 1.0f, 0.0f, rng, fma);
+  sgemm_case(32, 64, 400, 0, 0, 0.5f, 1.0f, rng, fma);
+  sgemm_case(5, 530, 9, 0, 0, 1.0f, -1.25f, rng, fma);
   // Large enough to split over 2 threads, by rows and by columns.
   sgemm_case(300, 70, 130, 0, 1, 1.0f, 0.0f, rng, fma);
   sgemm_case(40, 700, 90, 0, 0, 0.75f, 1.0f, rng, fma);

@@ -32,11 +32,11 @@ namespace {
 // How the micro-kernel writes its tile: c = alpha * acc, c = beta * c + alpha * acc, or c = c + alpha * acc.
 enum Mode { kOverwrite, kScale, kAccumulate };
 
-// One tile: c[rows][cols] (rows < MR, cols < NR at the edges) from kc steps of packed A (kc x MR) and packed B
-// (kc x NR). On AVX-512 8 x 32 (16 zmm accumulators) was measured faster here than 10, 12 or 14 rows: for every
+// One tile: c[rows][cols] (rows < MR, cols < NR at the edges) from kc steps of packed A (kc x MR) and of B's NR
+// columns, row p at b + p * ldb (a packed panel, ldb = NR, or B itself). On AVX-512 8 x 32 (16 zmm accumulators) was measured faster here than 10, 12 or 14 rows: for every
 // shape of the sequence workloads, by 5-50% (fewer wasted rows at m = 32, 64, 128, and no spills).
-using KernelFn = void (*)(int kc, const float* a, const float* b, float* c, int64_t ldc, int rows, int cols,
-                          float alpha, float beta, Mode mode);
+using KernelFn = void (*)(int kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int rows,
+                          int cols, float alpha, float beta, Mode mode);
 
 struct Kernel {
   int mr, nr;
@@ -59,10 +59,10 @@ inline void write_tile(const float (*t)[NR], float* c, int64_t ldc, int rows, in
 }
 
 template <int MR, int NR>
-void kernel_generic(int kc, const float* a, const float* b, float* c, int64_t ldc, int rows, int cols, float alpha,
-                    float beta, Mode mode) {
+void kernel_generic(int kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int rows, int cols,
+                    float alpha, float beta, Mode mode) {
   float t[MR][NR] = {};
-  for (int p = 0; p < kc; ++p, a += MR, b += NR)
+  for (int p = 0; p < kc; ++p, a += MR, b += ldb)
     for (int i = 0; i < MR; ++i)
       for (int j = 0; j < NR; ++j) t[i][j] += a[i] * b[j];
   write_tile<MR, NR>(t, c, ldc, rows, cols, alpha, beta, mode);
@@ -70,12 +70,13 @@ void kernel_generic(int kc, const float* a, const float* b, float* c, int64_t ld
 
 #if defined(__x86_64__) || defined(__i386__)
 template <int MR>
-__attribute__((target("avx2,fma"))) void kernel_avx2(int kc, const float* a, const float* b, float* c, int64_t ldc,
-                                                     int rows, int cols, float alpha, float beta, Mode mode) {
+__attribute__((target("avx2,fma"))) void kernel_avx2(int kc, const float* a, const float* b, int64_t ldb, float* c,
+                                                     int64_t ldc, int rows, int cols, float alpha, float beta,
+                                                     Mode mode) {
   __m256 c0[MR], c1[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
-  for (int p = 0; p < kc; ++p, a += MR, b += 16) {
+  for (int p = 0; p < kc; ++p, a += MR, b += ldb) {
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
@@ -111,12 +112,12 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int kc, const float* a, con
 
 template <int MR>
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))) void kernel_avx512(
-    int kc, const float* a, const float* b, float* c, int64_t ldc, int rows, int cols, float alpha, float beta,
-    Mode mode) {
+    int kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int rows, int cols, float alpha,
+    float beta, Mode mode) {
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
-  for (int p = 0; p < kc; ++p, a += MR, b += 32) {
+  for (int p = 0; p < kc; ++p, a += MR, b += ldb) {
     const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
@@ -224,6 +225,12 @@ Scratch& scratch(int which) {
 
 // Rows of A per packed block, columns of B per packed panel.
 constexpr int kMC = 144, kNC = 512;
+// Products of at most this many rows read B in place when its rows are contiguous. Packing B costs a pass over it
+// (30% of [32, 128] x [128, 512], an LSTM's gates), paid back only when many tiles of A reuse the panels: read in
+// place at a power-of-two row stride, a panel crowds a few L1 sets and comes from L2 for every tile (at 128 rows and
+// k = 32, a weight's gradient over a batch, in place was slower; at 1024 rows 30% slower). Only a last panel
+// narrower than NR is packed then (padded with zeros), and B of other layouts.
+constexpr int64_t kDirectM = 64;
 
 void serial(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t ars, int64_t acs, const float* b,
             int64_t brs, int64_t bcs, float beta, float* c, int64_t ldc) {
@@ -245,14 +252,18 @@ void serial(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_
     float* ap = scratch(1).get(kc * mc_max);
     for (int64_t jc = 0; jc < n; jc += nc_max) {
       const int nc = int(std::min(nc_max, n - jc));
-      pack_b(b + pc * brs + jc * bcs, brs, bcs, int(kc), nc, nr, bp);
+      // B with contiguous rows is read in place, NR columns at a time, when A has at most kDirectM rows.
+      const int direct = bcs == 1 && m <= kDirectM ? nc / nr * nr : 0;
+      if (direct < nc) pack_b(b + pc * brs + (jc + direct) * bcs, brs, bcs, int(kc), nc - direct, nr, bp);
       for (int64_t ic = 0; ic < m; ic += mc_max) {
         const int mc = int(std::min(mc_max, m - ic));
         pack_a(a + ic * ars + pc * acs, ars, acs, mc, int(kc), mr, ap);
         for (int jr = 0; jr < nc; jr += nr) {
-          const float* bj = bp + int64_t(jr) * kc;
+          const bool in_place = jr < direct;
+          const float* bj = in_place ? b + pc * brs + jc + jr : bp + int64_t(jr - direct) * kc;
+          const int64_t ldb = in_place ? brs : nr;
           for (int ir = 0; ir < mc; ir += mr)
-            kn.fn(int(kc), ap + int64_t(ir) * kc, bj, c + (ic + ir) * ldc + jc + jr, ldc, std::min(mr, mc - ir),
+            kn.fn(int(kc), ap + int64_t(ir) * kc, bj, ldb, c + (ic + ir) * ldc + jc + jr, ldc, std::min(mr, mc - ir),
                   std::min(nr, nc - jr), alpha, beta, mode);
         }
       }
