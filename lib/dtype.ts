@@ -321,14 +321,14 @@ function age(): void {
 }
 
 function collect(s: Storage): Storage {
-  if (collecting !== null && s.byteLength >= REUSE_MIN_BYTES) collecting.add(s);
+  if (collecting !== null) collecting.add(s);
   return s;
 }
 
 /**
- * Starts recording the storage allocated from now on (of at least REUSE_MIN_BYTES; smaller storage is not worth
- * recycling): the set returned fills until endCollection() (weakly: it keeps nothing alive). For the autograd
- * engine, which alone may recycle.
+ * Starts recording the storage allocated from now on: the set returned fills until endCollection() (weakly: it keeps
+ * nothing alive). For the autograd engine, which alone may recycle (storage of at least REUSE_MIN_BYTES; smaller
+ * storage is not worth it) and which lets a gradient become a .grad only if nothing else can reach its storage.
  */
 export function collectAllocations(): WeakSet<Storage> {
   if (collections.length === 0) {

@@ -118,6 +118,26 @@ function hookedEdges(order: readonly Node[]): Map<Tensor, { edges: number; got: 
 }
 
 /**
+ * Adds the window of `from` (a gradient of the same shape as `into`, zero outside the window) into `into`, in place.
+ */
+export type WindowAdder = (into: Tensor, from: Tensor) => void;
+
+// Gradients that are zero outside a window of their shape (slice's and select's backward write g into zeros), with
+// how to add that window alone into another gradient. A WeakMap, so the tensor carries nothing.
+const windowed = new WeakMap<Tensor, WindowAdder>();
+
+/**
+ * Marks g as zero outside the window that `add` adds: the engine then sums g into a gradient it is gathering by
+ * adding that window alone (chunk's pieces of an LSTM's gates each add a quarter of the gates, not all of them). For
+ * the backward of slice and select; `add` must read its window from `from`, never from a tensor it captured (that
+ * tensor's storage may have been recycled by then).
+ */
+export function markWindowed(g: Tensor, add: WindowAdder): Tensor {
+  windowed.set(g, add);
+  return g;
+}
+
+/**
  * Which gradient storage the engine alone can reach, so that it can be recycled the moment the last gradient on it is
  * consumed (lib/dtype.ts's pool hands it to the next op's result while it is still in cache).
  *
@@ -158,6 +178,13 @@ class Ownership {
     this.#fresh!.delete(d);
     recycle(d);
   }
+  /**
+   * Whether t is the only gradient the engine holds on its storage, and that storage was made in this walk: nothing
+   * else can read it, so it may become a .grad that later walks add into in place.
+   */
+  exclusive(t: Tensor): boolean {
+    return this.#fresh !== null && this.#fresh.has(t.data) && this.#holds.get(t.data) === 1;
+  }
   /** t goes to the user: its storage is never recycled (nor written in place). */
   escape(t: Tensor): void {
     const d = t.data;
@@ -172,7 +199,9 @@ class Ownership {
     const d = p.data;
     if (this.#holds.get(d) !== 1 || p.dtype !== g.dtype || p.offset !== 0 || d.length !== p.numel() || !p.isContiguous() || !sameShape(p.shape, g.shape)) return false;
     if (g.data === d) return false;
-    p.add_(g);
+    const add = windowed.get(g);
+    if (add) add(p, g);
+    else p.add_(g);
     return true;
   }
 }
@@ -195,10 +224,12 @@ export function runBackward(
   // updates of one gradient (clipping, zero_) never reach another.
   const given: Storage[] = [];
   // g, or a copy when g cannot become a .grad as it is; either way the result is the user's from now on (the
-  // engine still holds g when it gets a copy).
+  // engine still holds g when it gets a copy). g itself only if nothing else can read its storage: later walks add
+  // into a leaf's .grad in place, which must change nothing but that .grad (PyTorch steals the new gradient only
+  // when no other reference to it exists, and clones it otherwise).
   const own = (g: Tensor): Tensor => {
     if (create) return g;
-    if (g.requiresGrad || !g.isContiguous() || given.includes(g.data) || seeds.some((s) => s.data === g.data)) {
+    if (g.requiresGrad || !g.isContiguous() || given.includes(g.data) || seeds.some((s) => s.data === g.data) || !owner!.exclusive(g)) {
       g = g.clone().detach();
     } else {
       owner!.escape(g);
@@ -221,7 +252,11 @@ export function runBackward(
     }
     if (!t.requiresGrad) owner?.drop(g);
     else if (t.grad) {
-      t.grad = t.grad.add(create ? g : g.detach());
+      // As PyTorch's AccumulateGrad: in place (whoever holds the .grad sees the sum), unless the sum is itself
+      // recorded (createGraph) or g shares the .grad's storage.
+      const prev = t.grad;
+      if (!create && prev.data !== g.data) noGrad(() => prev.add_(g));
+      else t.grad = prev.add(create ? g : g.detach());
       owner?.drop(g);
     } else {
       t.grad = own(g);

@@ -4,6 +4,7 @@ import * as K from '../backend/kernels';
 import { Tensor, defineMethods, emptyTensor, outputTensor, viewOf } from '../tensor';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
+import { markWindowed } from '../autograd/engine';
 import { contiguousStrides, normalizeDim, numelOf, sameShape, shapeStr } from '../shape';
 import type { Shape } from '../shape';
 import { checkInt, checkShape, checkTensor, describe, flatArgs } from '../validate';
@@ -348,6 +349,7 @@ export function sliceScatter(g: Tensor, shape: Shape, dim: number, start: number
   const n = g.shape[dim]!;
   const stop = n === 0 ? start : start + (n - 1) * step + 1;
   noGrad(() => slice(out, dim, start, stop, step).copy_(g));
+  markWindowed(out, (into, from) => slice(into, dim, start, stop, step).add_(slice(from, dim, start, stop, step)));
   return record('SliceScatterBackward0', out, [g], (gg) => [slice(gg, dim, start, stop, step)]);
 }
 

@@ -10,6 +10,43 @@ describe('autograd', () => {
     expect(x.grad!.tolist()).toEqual([5, 5]);
   });
 
+  test('.grad accumulates in place, as PyTorch\'s AccumulateGrad: a reference to it sees the sum; not under createGraph', () => {
+    const x = torch.tensor([1, 2], { requiresGrad: true });
+    x.mul(2).sum().backward();
+    const first = x.grad!;
+    x.mul(3).sum().backward();
+    expect(x.grad).toBe(first);
+    expect(first.tolist()).toEqual([5, 5]);
+    // A .grad the user assigned is written in place too (PyTorch's `variable_grad += new_grad`).
+    const mine = torch.tensor([10, 20]);
+    x.grad = mine;
+    x.mul(x).sum().backward();
+    expect(x.grad).toBe(mine);
+    expect(mine.tolist()).toEqual([12, 24]);
+    // createGraph records the sum, so it is a new tensor and the old one keeps its values.
+    x.mul(4).sum().backward({ createGraph: true });
+    expect(x.grad).not.toBe(mine);
+    expect(mine.tolist()).toEqual([12, 24]);
+    expect(x.grad!.tolist()).toEqual([16, 28]);
+  });
+
+  test('a gradient that becomes a .grad while other nodes still read it is copied, so later sums in place leave them intact', () => {
+    // add's backward hands one gradient to both of its inputs: w gets it as its first .grad while another node
+    // still has to read it, and a branch adds into w.grad before that node runs (in some of the four orders).
+    // The product by k makes that gradient a fresh, dense tensor (sum's own is an expanded view, always copied).
+    const w0 = [0.5, -1.25, 2];
+    const k = [3, -2, 0.5];
+    const expected = w0.map((v, i) => k[i]! * (1 + Math.exp(v) + Math.cos(v)));
+    for (const order of [0, 1, 2, 3]) {
+      const w = torch.tensor(w0, { requiresGrad: true });
+      const inner = order % 2 === 0 ? w.add(w.exp()) : w.add(w.sin());
+      const other = order % 2 === 0 ? w.sin() : w.exp();
+      const out = order < 2 ? inner.add(other) : other.add(inner);
+      out.mul(torch.tensor(k)).sum().backward();
+      w.grad!.tolist().forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+    }
+  });
+
   test('a second backward through a freed graph throws PyTorch\'s error; retainGraph keeps it', () => {
     const x = torch.tensor([1, 2], { requiresGrad: true });
     const y = x.exp().sum();

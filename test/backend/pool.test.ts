@@ -154,8 +154,9 @@ describe('storage reuse', () => {
         const u = t.mul(t).view([64, 64]).sum(1).exp().sum();
         for (const k of [s, t]) seen.keep(k);
         u.backward();
-        for (const k of [p.grad, q.grad, r.grad, s.grad, t.grad]) seen.keep(k);
-        // A second backward into the same leaves accumulates into new .grad tensors; the old ones are kept above.
+        for (const k of [r.grad, s.grad, t.grad]) seen.keep(k);
+        // A second backward into the same leaves accumulates into their .grad in place (as PyTorch's engine does):
+        // they are kept after it.
         p.mul(q).sum().backward();
         for (const k of [p.grad, q.grad]) seen.keep(k);
       }
