@@ -556,6 +556,17 @@ for dt in [torch.float32, torch.float64]:
     case('prod zeros and infinities', 'prod', [T([inf, 0.0, 2.0, -1.5]).to(dt)], [])
     case('prod zeros and infinities', 'prod', [T([[inf, 2.0], [nan, 1.0]]).to(dt)], [1, False])
 
+# Reductions whose reduced dims all have size 1 (x.sum(0) of a [1, n] tensor: a bias gradient at batch size 1): each
+# output is its one input element, except that sum turns -0 into 0 (0 + -0) where prod keeps it.
+row = [-0.0, 0.0, nan, -inf, 2.5, -1.25]
+for dt in [torch.float32, torch.float64]:
+    for op in ['sum', 'prod', 'mean', 'amax', 'amin', 'max', 'min', 'argmax', 'argmin']:
+        case('size-1 reductions', op, [T([row]).to(dt)], [0, False])
+        case('size-1 reductions', op, [View(T([row]).to(dt), ('t',))], [1, True])
+        case('size-1 reductions', op, [T([[row[:3]], [row[3:]]]).to(dt)], [1, False])
+case('size-1 reductions', 'sum', [torch.tensor([[3, -7, 0]], dtype=torch.int64)], [0, False])
+case('size-1 reductions', 'prod', [torch.tensor([[3, -7, 0]], dtype=torch.int64)], [0, True])
+
 with open(OUT, 'w') as f:
     json.dump({'torch': torch.__version__, 'cases': cases}, f, indent=None, separators=(',', ':'))
     f.write('\n')

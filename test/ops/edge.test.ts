@@ -167,4 +167,15 @@ test('integer products that do not fit int32 raise (PyTorch int64 holds them)', 
   expect(() => torch.tensor([[true]]).mm(torch.tensor([[true]]))).toThrow(/not implemented for 'Bool'/);
 });
 
+test('reductions over dims of size 1: sum turns -0 into 0, prod and max keep it (the fixture compares within a tolerance)', () => {
+  // PyTorch 1.13: torch.tensor([[-0.0, 1.0]]).sum(0) is [0., 1.], .prod(0) and .amax(0) are [-0., 1.].
+  for (const dtype of ['float32', 'float64'] as const) {
+    const x = torch.tensor([[-0, 1]], { dtype });
+    expect(Object.is(x.sum(0).tolist()[0], 0)).toBe(true);
+    expect(Object.is(x.t().sum(1).tolist()[0], 0)).toBe(true);
+    expect(Object.is(x.prod(0).tolist()[0], -0)).toBe(true);
+    expect(Object.is(x.amax(0).tolist()[0], -0)).toBe(true);
+  }
+});
+
 describe('edge cases against PyTorch', () => describeGroups(fixture, label, check));

@@ -48,6 +48,28 @@ void for_each_output(int rank, const int64_t* shape, const View& vin, const uint
   parallel_range(outer.numel(), total, outputs);
 }
 
+// A reduction whose reduced dims all have size 1 (x.sum(0) of a [1, n] tensor; a bias gradient at batch size 1):
+// calls body(o, x) with output o's single input element, in output order, and returns true; false otherwise. The
+// per-output iterators of for_each_output cost more than the copy.
+template <typename T, typename F>
+bool one_each(const T* in, int rank, const int64_t* shape, const View& vin, const uint8_t* mask, F body) {
+  int64_t kept_shape[kMaxRank] = {}, kept_strides[kMaxRank] = {};
+  int nk = 0;
+  for (int d = 0; d < rank; ++d) {
+    if (mask[d] && shape[d] != 1) return false;
+    if (!mask[d]) {
+      kept_shape[nk] = shape[d];
+      kept_strides[nk++] = vin.strides[d];
+    }
+  }
+  StridedIter<1> kept(nk, kept_shape, {View{vin.offset, kept_strides}});
+  int64_t o = 0;
+  kept.run([&](const int64_t* p, int64_t n, const int64_t* s) {
+    for (int64_t i = 0; i < n; ++i) body(o++, in[p[0] + i * s[0]]);
+  });
+  return true;
+}
+
 // Sum of a contiguous float or double run in double, eight independent accumulators so the loop vectorises.
 template <typename T>
 TORCHLET_SIMD_CLONES double sum_contiguous(const T* __restrict__ x, int64_t n) {
@@ -209,10 +231,13 @@ void reduce_sum(Acc* out, const T* in, int rank, const int64_t* shape, const Vie
       if (sum_columns(out, in, rank, shape, vin, mask)) return;
     }
   }
+  using Wide = typename std::conditional<std::is_floating_point<T>::value, double, int64_t>::type;
+  if (one_each(in, rank, shape, vin, mask, [&](int64_t o, T x) { out[o] = Acc(product ? Wide(x) : Wide(0) + Wide(x)); })) {
+    return;
+  }
   for_each_output(rank, shape, vin, mask, [&](int64_t o, const StridedIter<1>& inner) {
     // Accumulate in double/int64: for float32 at least as accurate as PyTorch's cascaded float sums (for float64
     // the error bound grows with the run length over 8, PyTorch's with its logarithm).
-    using Wide = typename std::conditional<std::is_floating_point<T>::value, double, int64_t>::type;
     Wide acc = product ? 1 : 0;
     inner.run([&](const int64_t* p, int64_t n, const int64_t* s) {
       const T* x = in + p[0];
@@ -295,6 +320,12 @@ TORCHLET_SIMD_CLONES int64_t extreme_at(const T* x, int64_t n) {
 template <typename T>
 void reduce_extreme(T* out, int32_t* idx, const T* in, int rank, const int64_t* shape, const View& vin,
                     const uint8_t* mask, bool is_max) {
+  if (one_each(in, rank, shape, vin, mask, [&](int64_t o, T x) {
+        if (out) out[o] = x;
+        if (idx) idx[o] = 0;
+      })) {
+    return;
+  }
   for_each_output(rank, shape, vin, mask, [&](int64_t o, const StridedIter<1>& inner) {
     T best = T(0);
     int64_t best_at = -1, at = 0;
