@@ -43,7 +43,7 @@ describe('autograd', () => {
       const other = order % 2 === 0 ? w.sin() : w.exp();
       const out = order < 2 ? inner.add(other) : other.add(inner);
       out.mul(torch.tensor(k)).sum().backward();
-      w.grad!.tolist().forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+      (w.grad!.tolist() as number[]).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
     }
   });
 

@@ -171,10 +171,10 @@ test('reductions over dims of size 1: sum turns -0 into 0, prod and max keep it 
   // PyTorch 1.13: torch.tensor([[-0.0, 1.0]]).sum(0) is [0., 1.], .prod(0) and .amax(0) are [-0., 1.].
   for (const dtype of ['float32', 'float64'] as const) {
     const x = torch.tensor([[-0, 1]], { dtype });
-    expect(Object.is(x.sum(0).tolist()[0], 0)).toBe(true);
-    expect(Object.is(x.t().sum(1).tolist()[0], 0)).toBe(true);
-    expect(Object.is(x.prod(0).tolist()[0], -0)).toBe(true);
-    expect(Object.is(x.amax(0).tolist()[0], -0)).toBe(true);
+    expect(Object.is((x.sum(0).tolist() as number[])[0], 0)).toBe(true);
+    expect(Object.is((x.t().sum(1).tolist() as number[])[0], 0)).toBe(true);
+    expect(Object.is((x.prod(0).tolist() as number[])[0], -0)).toBe(true);
+    expect(Object.is((x.amax(0).tolist() as number[])[0], -0)).toBe(true);
   }
 });
 
