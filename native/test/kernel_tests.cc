@@ -712,6 +712,19 @@ static void test_f64_reduce() {
   const int64_t sb[] = {int64_t(big.size())};
   CHECK(reduce(ReduceOp::sum, DType::F64, &m, nullptr, big.data(), 1, sb, View{0, one}, all));
   CHECK(std::fabs(m - want) < 1e-10);
+  // More chunks of 64K than the partial sums kept on the stack (32): eighths of small integers, so every partial
+  // sum is exact and the total is too, on 1 and 2 threads.
+  std::vector<float> huge(size_t(33) * 65536 + 1001);
+  double exact = 0;
+  for (size_t i = 0; i < huge.size(); ++i) exact += (huge[i] = float(int(i % 61) - 30) / 8.0f);
+  const int64_t sh[] = {int64_t(huge.size())};
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    float got = 0;
+    CHECK(reduce(ReduceOp::sum, DType::F32, &got, nullptr, huge.data(), 1, sh, View{0, one}, all));
+    CHECK(got == float(exact));
+  }
+  set_num_threads(1);
 }
 
 // dgemm through gemm_batched: transposed operands, a broadcast batch dim, alpha and beta, against a direct loop.
