@@ -460,6 +460,15 @@ TORCHLET_SIMD_CLONES void transpose_plane(const U* src, int64_t lds, U* dst, int
     const int64_t u1 = std::min(nu, u0 + kTile);
     for (int64_t v0 = 0; v0 < nv; v0 += kTile) {
       const int64_t v1 = std::min(nv, v0 + kTile);
+      // The next tile's destination lines are fetched for writing now. A tile writes 32 rows of dst, pages apart:
+      // too many streams for the hardware prefetchers, so into memory that is not in cache (a fresh result) every
+      // line was a demand miss. t().contiguous() of [1024, 1024]: 0.91-1.01 ms -> 0.60-0.72 (a copy into a tensor
+      // in cache 0.55-0.59 either way); prefetching the source's next rows as well measured no faster.
+      if (v0 + 2 * kTile <= nv) {
+        for (int64_t uu = u0; uu < u1; ++uu)
+          for (int64_t k = 0; k < int64_t(kTile * sizeof(U)); k += 64)
+            __builtin_prefetch(reinterpret_cast<const char*>(dst + uu * ldd + v0 + kTile) + k, 1, 3);
+      }
       int64_t u = u0;
       for (; u + 8 <= u1; u += 8) {
         int64_t v = v0;
