@@ -33,19 +33,35 @@ void run_parallel(const StridedIter<K>& it, const F& body) {
   parallel_range(it.numel(), it.numel(), [&](int64_t first, int64_t last) { it.run_range(first, last, body); });
 }
 
+// Runs `o[i] = EXPR` for i in [0, n) in blocks of 1 KiB of output, each block first fetching for writing the
+// output 4 KiB ahead. A fresh result is memory that is not in cache, and the hardware prefetchers fetch it late for
+// stores: fresh results of 1M floats 8-9% faster (add 566-580 us -> 511-523, mul by a scalar 375-397 -> 343-360,
+// relu 371-384 -> 328-352; alternating processes), 64K and in-place ops unchanged within noise. A macro, so that the loop stays inside each target clone's body, vectorised for its instruction set.
+#define TORCHLET_RUN_WITH_WRITE_PREFETCH(o, n, EXPR)                                                      \
+  do {                                                                                                    \
+    constexpr int64_t kBlock_ = 1024 / int64_t(sizeof(*(o))), kAhead_ = 4 * kBlock_;                      \
+    int64_t i = 0;                                                                                        \
+    for (int64_t b_ = 0; b_ + kAhead_ + kBlock_ <= (n); b_ += kBlock_) {                                 \
+      const char* pf_ = reinterpret_cast<const char*>((o) + b_ + kAhead_);                                \
+      for (int k_ = 0; k_ < 1024; k_ += 64) __builtin_prefetch(pf_ + k_, 1, 3);                           \
+      for (i = b_; i < b_ + kBlock_; ++i) (o)[i] = (EXPR);                                                \
+    }                                                                                                     \
+    for (; i < (n); ++i) (o)[i] = (EXPR);                                                                 \
+  } while (0)
+
 // out[i] = f(x[i], y[i]) over one contiguous run, also built for AVX2 and AVX-512 (TORCHLET_SIMD_CLONES_WIDE).
 // kScalar: 0 when x and y are both runs, 1 when y is one value, 2 when x is. (GCC's runtime alias check lets
 // out == x through to the vector loop: in-place ops vectorise too.)
 template <int kScalar, typename TO, typename TI, typename F>
 TORCHLET_SIMD_CLONES_WIDE void binary_run(TO* o, const TI* x, const TI* y, int64_t n, F f) {
   if constexpr (kScalar == 0) {
-    for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+    TORCHLET_RUN_WITH_WRITE_PREFETCH(o, n, f(x[i], y[i]));
   } else if constexpr (kScalar == 1) {
     const TI ys = *y;
-    for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], ys);
+    TORCHLET_RUN_WITH_WRITE_PREFETCH(o, n, f(x[i], ys));
   } else {
     const TI xs = *x;
-    for (int64_t i = 0; i < n; ++i) o[i] = f(xs, y[i]);
+    TORCHLET_RUN_WITH_WRITE_PREFETCH(o, n, f(xs, y[i]));
   }
 }
 
@@ -73,7 +89,7 @@ void binary_loop(TO* out, const TI* a, const TI* b, int rank, const int64_t* sha
 // out[i] = f(x[i]) over one contiguous run, built as binary_run is.
 template <typename TO, typename TI, typename F>
 TORCHLET_SIMD_CLONES_WIDE void unary_run(TO* o, const TI* x, int64_t n, F f) {
-  for (int64_t i = 0; i < n; ++i) o[i] = f(x[i]);
+  TORCHLET_RUN_WITH_WRITE_PREFETCH(o, n, f(x[i]));
 }
 
 template <typename TO, typename TI, typename F>
