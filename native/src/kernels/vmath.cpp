@@ -1104,11 +1104,18 @@ struct BackwardFloatBlock {
   }
 };
 
-// Runs block(out + i, a + i, b + i) over n elements in blocks of B, the tail through a zero-padded copy.
+// Runs block(out + i, a + i, b + i) over n elements in blocks of B, the tail through a zero-padded copy. Each
+// block first fetches the output 4 KiB ahead (a fresh result is memory that is not in cache, which the hardware
+// prefetchers fetch late for stores; see elementwise.cpp). Alternating processes, fresh results of 1M floats: sin
+// 1.36-1.40 ms -> 1.24-1.25, exp 0.50-0.55 -> 0.45-0.50, softmax (its exponentials go through here) 1.05-1.14 ->
+// 0.94-0.97; of 64K: sin 80-86 us -> 75-78, softmax 69-79 -> 61-67.
 template <int B, class Block>
 VM_INLINE void run_blocks(float* out, const float* a, const float* b, int64_t n, const Block& block) {
   int64_t i = 0;
-  for (; i + B <= n; i += B) block(out + i, a + i, b + i);
+  for (; i + B <= n; i += B) {
+    __builtin_prefetch(out + i + 1024, 1, 3);
+    block(out + i, a + i, b + i);
+  }
   if (i < n) {
     float ab[B] = {}, bb[B] = {};
     const size_t rest = sizeof(float) * size_t(n - i);
