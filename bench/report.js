@@ -79,6 +79,9 @@ function readmeSection(results) {
         lines.push(`| ${r.workload}: ${lat}, event-loop delay p99 ${r.loop_delay_p99_ms.toFixed(1)} ms, ${r.steps_per_s.toFixed(1)} steps/s | ${r.threads} | | | |`);
       } else if (r.dataloader) {
         lines.push(`| ${r.workload}: items/s, item ~${r.item_ms.toFixed(1)} ms, 2 workers vs 0 | ${r.threads} | ${r.items_per_s_2.toFixed(0)} items/s | ${r.items_per_s_0.toFixed(0)} items/s (0 workers) | ${r.ratio.toFixed(2)} |`);
+      } else if (r.memory && r.pytorch) {
+        const py = Object.entries(r.pytorch).map(([k, v]) => `${v.faults.toFixed(2)} faults/step, ${v.peak_rss_mb.toFixed(0)} MB (PyTorch ${k})`);
+        lines.push(`| ${r.workload}: minor page faults per step, peak RSS | ${r.threads} | ${r.torchlet_faults.toFixed(2)} faults/step, ${r.torchlet_peak_rss_mb.toFixed(0)} MB | ${py.join('; ')} | |`);
       } else if (r.memory) {
         const rise = (mb) => (typeof mb === 'number' ? ` (${mb.toFixed(0)})` : '');
         const what = typeof r.torchlet_rss_rise_mb === 'number' ? 'peak RSS (rise during 20 steps)' : 'peak RSS';

@@ -215,7 +215,10 @@ async function memory({ quick = false, pytorch }) {
   }];
   const steps = quick
     ? [{ model: 'mlp', batch: 128, warmup: 30, steps: 30 }, { model: 'cnn', batch: 16, warmup: 20, steps: 20 }]
-    : [{ model: 'mlp', batch: 128, warmup: 50, steps: 100 }, { model: 'cnn', batch: 64, warmup: 20, steps: 30 }];
+    // Steady state is after V8's JIT has settled: it compiles the functions a step calls over its first several
+    // hundred steps (each is called a few times per step), and its compiler's memory and new code pages fault.
+    // perf record -e page-faults from the 600th CNN step on: V8's compiler and new-space resizing, no kernel.
+    : [{ model: 'mlp', batch: 128, warmup: 1000, steps: 300 }, { model: 'cnn', batch: 64, warmup: 1000, steps: 200 }];
   for (const spec of steps) {
     const m = stepMemory(spec, Boolean(pytorch));
     rows.push({
