@@ -304,19 +304,30 @@ static void test_elementwise_paths() {
   set_num_threads(1);
 }
 
-// The row reductions against the scalar loops fused.cpp ran before them (element i in lane i mod 8 of eight double
-// lanes, added pairwise): the same bits on every path, for lengths around the vector widths and the exp blocks,
-// with -0, NaN and infinities in the rows; and against a long double sum, to a relative 1e-12 of the sum of |terms|.
+// The row reductions against scalar loops in their order (element i in lane i mod 32 of 32 lanes, folded by halving:
+// lane k takes lane k + w for w = 16, 8, 4, 2, 1): the same bits on every path, for lengths around the vector widths,
+// the lanes and the exp blocks, with -0, NaN and infinities in the rows; and against a long double sum, to a
+// relative 1e-12 of the sum of |terms|.
+template <class T, class Op>
+static T fold_lanes(T (&a)[32], Op op) {
+  for (int w = 16; w >= 1; w /= 2)
+    for (int k = 0; k < w; ++k) a[k] = op(a[k], a[k + w]);
+  return a[0];
+}
 struct ScalarLanes {
-  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  double total() const { return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])); }
+  double a[32] = {};
+  double total() const {
+    double t[32];
+    std::memcpy(t, a, sizeof t);
+    return fold_lanes(t, [](double p, double q) { return p + q; });
+  }
 };
 static float scalar_max(const float* x, int64_t n) {
-  float m[8];
+  float m[32];
   for (float& v : m) v = -INFINITY;
   auto larger = [](float a, float b) { return b > a ? b : a; };
-  for (int64_t i = 0; i < n; ++i) m[i & 7] = larger(m[i & 7], x[i]);
-  return larger(larger(larger(m[0], m[1]), larger(m[2], m[3])), larger(larger(m[4], m[5]), larger(m[6], m[7])));
+  for (int64_t i = 0; i < n; ++i) m[i & 31] = larger(m[i & 31], x[i]);
+  return fold_lanes(m, larger);
 }
 static bool same_bits(double a, double b) { return std::memcmp(&a, &b, 8) == 0 || (std::isnan(a) && std::isnan(b)); }
 
@@ -329,7 +340,7 @@ static void test_reductions() {
   int checked = 0;
   for (VIsa isa : isas()) {
     vmath_set_isa(isa);
-    for (int64_t n : {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 255, 256, 257, 1000, 1024, 4099}) {
+    for (int64_t n : {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255, 256, 257, 1000, 1024, 4099}) {
       for (int variant = 0; variant < 5; ++variant) {
         const size_t len = static_cast<size_t>(n);
         std::vector<float> x(len), y(len), e(len), e_ref(len);
@@ -340,23 +351,30 @@ static void test_reductions() {
         if (n && variant == 4) x[0] = -INFINITY, y[size_t(n - 1)] = 1e30f;
         const float m = vmax(x.data(), n), m_ref = scalar_max(x.data(), n);
         CHECK(std::memcmp(&m, &m_ref, 4) == 0);
-        // sum(exp(x - m)) as fused.cpp computed it: the float difference, vexp, eight lanes.
+        // sum(exp(x - m)): the float difference, vexp, the lanes.
         ScalarLanes se, sd, ss, sq;
         LD exact = 0, exact_abs = 0;
         for (int64_t i = 0; i < n; ++i) e_ref[size_t(i)] = x[size_t(i)] - m;
         vexp(e_ref.data(), e_ref.data(), n);
         for (int64_t i = 0; i < n; ++i) {
           const double a = x[size_t(i)], b = y[size_t(i)];
-          se.a[i & 7] += double(e_ref[size_t(i)]);
-          sd.a[i & 7] += a * b;
-          ss.a[i & 7] += a;
-          sq.a[i & 7] += (a - 0.25) * (a - 0.25);
+          se.a[i & 31] += double(e_ref[size_t(i)]);
+          sd.a[i & 31] += a * b;
+          ss.a[i & 31] += a;
+          sq.a[i & 31] += (a - 0.25) * (a - 0.25);
           exact += LD(a) * LD(b);
           exact_abs += std::fabs(LD(a) * LD(b));
         }
         const double es = vexp_sum(x.data(), m, e.data(), n);
         CHECK(same_bits(es, se.total()));
         CHECK(same_bits(vexp_sum(x.data(), m, nullptr, n), se.total()));
+        // With differences, e receives x - m (log_softmax's first term) and the sum is the same.
+        std::vector<float> d(len, 7.0f);
+        CHECK(same_bits(vexp_sum(x.data(), m, d.data(), n, true), se.total()));
+        for (int64_t i = 0; i < n; ++i) {
+          const float want = x[size_t(i)] - m;
+          CHECK(std::memcmp(&d[size_t(i)], &want, 4) == 0);
+        }
         CHECK(n == 0 || std::memcmp(e.data(), e_ref.data(), size_t(n) * 4) == 0);
         const double dot = vdot(x.data(), y.data(), n);
         CHECK(same_bits(dot, sd.total()));

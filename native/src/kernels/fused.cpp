@@ -6,6 +6,7 @@
 // thread, so every forward result is the same bits on any thread count.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -62,8 +63,8 @@ inline T larger(T a, T b) {
 }
 
 // The largest element of a run (NaN is skipped: a NaN makes the row's sum, and so every result of it, NaN anyway).
-// float32 runs go to vmath's vectorised reductions (vmax, vexp_sum, vdot, vsqdev: the same lanes and order as these
-// loops, so the same bits).
+// float32 runs go to vmath's vectorised reductions (vmax, vexp_sum, vdot, vsqdev, in 32 lanes); these loops, in 8
+// lanes, are float64's.
 template <typename T>
 TORCHLET_SIMD_CLONES T max_run(const T* x, int64_t n) {
   if constexpr (std::is_same<T, float>::value) return vmax(x, n);
@@ -83,16 +84,18 @@ struct Lanes {
   double total() const { return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])); }
 };
 
-// sum(exp(x - m)) over a run; the exponentials go to e when given (softmax), else through a stack block.
+// sum(exp(x - m)) over a run; the exponentials go to e when given (softmax), else through a stack block, and with
+// `differences` e receives x - m instead (log_softmax).
 template <typename T>
-TORCHLET_SIMD_CLONES double exp_sum_run(const T* x, T m, T* e, int64_t n) {
-  if constexpr (std::is_same<T, float>::value) return vexp_sum(x, m, e, n);
+TORCHLET_SIMD_CLONES double exp_sum_run(const T* x, T m, T* e, int64_t n, bool differences = false) {
+  if constexpr (std::is_same<T, float>::value) return vexp_sum(x, m, e, n, differences);
   Lanes acc;
   T buf[kBlock];
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t len = std::min(kBlock, n - b);
-    T* t = e ? e + b : buf;
+    T* t = e && !differences ? e + b : buf;
     for (int64_t i = 0; i < len; ++i) t[i] = x[b + i] - m;
+    if (e && differences) std::memcpy(e + b, t, size_t(len) * sizeof(T));
     exp_run(t, len);
     for (int64_t i = 0; i < len; ++i) acc.a[i & 7] += double(t[i]);
   }
@@ -213,7 +216,9 @@ void softmax_row(SoftmaxKind kind, const T* x, T* y, int64_t n, bool split) {
     return;
   }
   const bool soft = kind == SoftmaxKind::softmax;
-  const double s = over_chunks(n, split, 0.0, [&](int64_t a, int64_t len) { return exp_sum_run(x + a, m, soft ? y + a : nullptr, len); }, kPlus);
+  // softmax: y = exp(x - m), then scaled; log_softmax: y = x - m, then shifted by the log of the sum (the same
+  // float operations as (x - m) - ls in one pass: y - 0 is y).
+  const double s = over_chunks(n, split, 0.0, [&](int64_t a, int64_t len) { return exp_sum_run(x + a, m, y + a, len, !soft); }, kPlus);
   if (soft) {
     const T st = T(s);
     each_chunk(n, split, [&](int64_t a, int64_t len) {
@@ -221,7 +226,7 @@ void softmax_row(SoftmaxKind kind, const T* x, T* y, int64_t n, bool split) {
     });
   } else {
     const T ls = T(std::log(s));
-    each_chunk(n, split, [&](int64_t a, int64_t len) { shift_run(x + a, m, ls, y + a, len); });
+    each_chunk(n, split, [&](int64_t a, int64_t len) { shift_run(y + a, T(0), ls, y + a, len); });
   }
 }
 

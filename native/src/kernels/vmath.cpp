@@ -1173,21 +1173,32 @@ VM_INLINE void backward_impl(VBackward op, float* out, const float* g, const flo
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Row reductions for the fused kernels (vmath.h: vmax, vexp_sum, vdot, vsqdev), in the order of eight scalar lanes:
-// element i goes to lane i mod 8 (8 / W registers of W doubles), the lanes are added pairwise at the end. That is the
-// order of fused.cpp's former scalar loops, so their results are the same bits, on every path.
+// Row reductions for the fused kernels (vmath.h: vmax, vexp_sum, vdot, vsqdev) in 32 lanes: element i goes to lane
+// i mod 32 (32 / W registers of W doubles: four independent chains of additions on AVX-512, eight on AVX2, where one
+// chain of eight lanes waited on each addition's latency), and the lanes are folded in a fixed tree at the end. The
+// order does not depend on the register width, so every path gives the same bits.
+constexpr int64_t kLanes = 32;
+
+// Folds lanes a[0..32) in place, halving: a[k] = a[k] + a[k + w] (kMax: the larger, the first on ties) for w = 16,
+// 8, 4, 2, 1; returns a[0].
+template <bool kMax, class T>
+VM_INLINE T fold32(T (&a)[kLanes]) {
+  for (int w = kLanes / 2; w >= 1; w /= 2)
+    for (int k = 0; k < w; ++k) a[k] = kMax ? (a[k + w] > a[k] ? a[k + w] : a[k]) : a[k] + a[k + w];
+  return a[0];
+}
 
 // (Plain loops, no lambdas: UBSan saw a null closure pointer in a lambda passed into these inlined target functions.)
 template <int W>
-struct Lanes8 {
-  static constexpr int kRegs = 8 / W;
+struct Lanes32 {
+  static constexpr int kRegs = kLanes / W;
   typename Vec<W>::D acc[kRegs] = {};
-  // Adds v to the lane of element i (counted from a multiple of 8).
-  VM_INLINE void add_lane(int64_t i, double v) { acc[(i & 7) / W][(i & 7) % W] += v; }
+  // Adds v to the lane of element i (counted from a multiple of 32).
+  VM_INLINE void add_lane(int64_t i, double v) { acc[(i & 31) / W][(i & 31) % W] += v; }
   VM_INLINE double total() const {
-    double a[8];
+    double a[kLanes];
     std::memcpy(a, acc, sizeof a);
-    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    return fold32<false>(a);
   }
 };
 template <int W>
@@ -1197,39 +1208,46 @@ VM_INLINE typename Vec<W>::D load_d(const float* p) {
   return __builtin_convertvector(f, typename Vec<W>::D);
 }
 
-// The largest element (NaN skipped), in eight float lanes as fused.cpp's former loop (so the sign of a zero maximum
-// is the same too).
+// The largest element (NaN skipped: b > a fails for a NaN b, so each lane keeps its first largest element).
 template <int W>
 VM_INLINE float max_impl(const float* x, int64_t n) {
   typedef float F8 __attribute__((vector_size(32)));
-  F8 m = F8{} - std::numeric_limits<float>::infinity();
+  F8 m[kLanes / 8];
+  for (auto& r : m) r = F8{} - std::numeric_limits<float>::infinity();
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    F8 v;
-    std::memcpy(&v, x + i, sizeof v);
-    m = v > m ? v : m;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes / 8; ++j) {
+      F8 v;
+      std::memcpy(&v, x + i + 8 * j, sizeof v);
+      m[j] = v > m[j] ? v : m[j];
+    }
   }
-  for (; i < n; ++i) m[i & 7] = x[i] > m[i & 7] ? x[i] : m[i & 7];
-  auto larger = [](float a, float b) { return b > a ? b : a; };
-  return larger(larger(larger(m[0], m[1]), larger(m[2], m[3])), larger(larger(m[4], m[5]), larger(m[6], m[7])));
+  float a[kLanes];
+  std::memcpy(a, m, sizeof a);
+  for (; i < n; ++i) a[i & 31] = x[i] > a[i & 31] ? x[i] : a[i & 31];
+  return fold32<true>(a);
 }
 
 // sum(exp(x - shift)), the exponentials (float x - shift, then this path's exp) also to e when given; through
-// blocks of 256 on the stack otherwise.
+// blocks of 256 on the stack otherwise. With `differences`, e receives x - shift (log_softmax's first term: a fresh
+// result is written while the exponentials keep the core busy, not in a pass of its own that waits on memory).
 template <int W, bool kFloat>
-VM_INLINE double exp_sum_impl(const float* x, float shift, float* e, int64_t n) {
-  constexpr int64_t kBlock = 256;
-  Lanes8<W> acc;
+VM_INLINE double exp_sum_impl(const float* x, float shift, float* e, int64_t n, bool differences) {
+  constexpr int64_t kBlock = 256;  // a multiple of kLanes: lane i mod 32 is the same within a block
+  Lanes32<W> acc;
   float buf[kBlock];
   const Params p{0, 0, 0, 0};
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t len = std::min(kBlock, n - b);
-    float* t = e ? e + b : buf;
+    float* t = e && !differences ? e + b : buf;
+    // e 4 KiB ahead, fetched for writing (as run_blocks does): a fresh result is not in cache.
+    if (e) for (int64_t k = 0; k < kBlock; k += 16) __builtin_prefetch(e + b + 1024 + k, 1, 3);
     for (int64_t i = 0; i < len; ++i) t[i] = x[b + i] - shift;
+    if (e && differences) std::memcpy(e + b, t, size_t(len) * sizeof(float));
     unary_impl<W, kFloat>(VUnary::exp, t, t, len, p);
     int64_t i = 0;
-    for (; i + 8 <= len; i += 8)
-      for (int j = 0; j < Lanes8<W>::kRegs; ++j) acc.acc[j] += load_d<W>(t + i + j * W);
+    for (; i + kLanes <= len; i += kLanes)
+      for (int j = 0; j < Lanes32<W>::kRegs; ++j) acc.acc[j] += load_d<W>(t + i + j * W);
     for (; i < len; ++i) acc.add_lane(i, double(t[i]));
   }
   return acc.total();
@@ -1238,25 +1256,25 @@ VM_INLINE double exp_sum_impl(const float* x, float shift, float* e, int64_t n) 
 // sum(a b) (sum(a) for b null) and sum((x - mu)^2), in double.
 template <int W>
 VM_INLINE double dot_impl(const float* a, const float* b, int64_t n) {
-  Lanes8<W> acc;
+  Lanes32<W> acc;
   int64_t i = 0;
   if (b) {
-    for (; i + 8 <= n; i += 8)
-      for (int j = 0; j < Lanes8<W>::kRegs; ++j) acc.acc[j] += load_d<W>(a + i + j * W) * load_d<W>(b + i + j * W);
+    for (; i + kLanes <= n; i += kLanes)
+      for (int j = 0; j < Lanes32<W>::kRegs; ++j) acc.acc[j] += load_d<W>(a + i + j * W) * load_d<W>(b + i + j * W);
     for (; i < n; ++i) acc.add_lane(i, double(a[i]) * double(b[i]));
   } else {
-    for (; i + 8 <= n; i += 8)
-      for (int j = 0; j < Lanes8<W>::kRegs; ++j) acc.acc[j] += load_d<W>(a + i + j * W);
+    for (; i + kLanes <= n; i += kLanes)
+      for (int j = 0; j < Lanes32<W>::kRegs; ++j) acc.acc[j] += load_d<W>(a + i + j * W);
     for (; i < n; ++i) acc.add_lane(i, double(a[i]));
   }
   return acc.total();
 }
 template <int W>
 VM_INLINE double sqdev_impl(const float* x, double mu, int64_t n) {
-  Lanes8<W> acc;
+  Lanes32<W> acc;
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < Lanes8<W>::kRegs; ++j) {
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < Lanes32<W>::kRegs; ++j) {
       const typename Vec<W>::D d = load_d<W>(x + i + j * W) - mu;
       acc.acc[j] += d * d;
     }
@@ -1281,8 +1299,8 @@ VM_INLINE double sqdev_impl(const float* x, double mu, int64_t n) {
     run_blocks<W>(out, x, y, n, PowBlock<W>{});                                                                   \
   }                                                                                                               \
   target_attr float max_##suffix(const float* x, int64_t n) { return max_impl<W>(x, n); }                         \
-  target_attr double exp_sum_##suffix(const float* x, float shift, float* e, int64_t n) {                         \
-    return exp_sum_impl<W, kFloat>(x, shift, e, n);                                                               \
+  target_attr double exp_sum_##suffix(const float* x, float shift, float* e, int64_t n, bool differences) {       \
+    return exp_sum_impl<W, kFloat>(x, shift, e, n, differences);                                                  \
   }                                                                                                               \
   target_attr double dot_##suffix(const float* a, const float* b, int64_t n) { return dot_impl<W>(a, b, n); }     \
   target_attr double sqdev_##suffix(const float* x, double mu, int64_t n) { return sqdev_impl<W>(x, mu, n); }
@@ -1372,7 +1390,9 @@ void vpow(float* out, const float* x, const float* y, int64_t n) {
 #define TORCHLET_VMATH_PICK(fn, ...) return vmath_detail::fn##_portable(__VA_ARGS__);
 #endif
 float vmax(const float* x, int64_t n) { TORCHLET_VMATH_PICK(max, x, n) }
-double vexp_sum(const float* x, float shift, float* e, int64_t n) { TORCHLET_VMATH_PICK(exp_sum, x, shift, e, n) }
+double vexp_sum(const float* x, float shift, float* e, int64_t n, bool differences) {
+  TORCHLET_VMATH_PICK(exp_sum, x, shift, e, n, differences)
+}
 double vdot(const float* a, const float* b, int64_t n) { TORCHLET_VMATH_PICK(dot, a, b, n) }
 double vsqdev(const float* x, double mu, int64_t n) { TORCHLET_VMATH_PICK(sqdev, x, mu, n) }
 #undef TORCHLET_VMATH_PICK

@@ -39,12 +39,12 @@ inline void vtanh(float* out, const float* in, int64_t n) { vunary(VUnary::tanh,
 inline void vsigmoid(float* out, const float* in, int64_t n) { vunary(VUnary::sigmoid, out, in, n); }
 
 // Row reductions for the fused kernels (softmax family, layer norm, losses), in double with element i in lane
-// i mod 8 of eight lanes added pairwise at the end (the same bits on every path and thread count):
+// i mod 32 of 32 lanes folded by halving at the end (the same bits on every path and thread count):
 //   vmax: the largest element (NaN skipped; -inf for n = 0); vexp_sum: sum(exp(x - shift)), the exponentials (the
-//   float difference, then vexp) also stored to e when it is not null; vdot: sum(a b), or sum(a) for b null;
-//   vsqdev: sum((x - mu)^2).
+//   float difference, then vexp) also stored to e when it is not null, or with `differences` the differences
+//   x - shift instead; vdot: sum(a b), or sum(a) for b null; vsqdev: sum((x - mu)^2).
 float vmax(const float* x, int64_t n);
-double vexp_sum(const float* x, float shift, float* e, int64_t n);
+double vexp_sum(const float* x, float shift, float* e, int64_t n, bool differences = false);
 double vdot(const float* a, const float* b, int64_t n);
 double vsqdev(const float* x, double mu, int64_t n);
 
