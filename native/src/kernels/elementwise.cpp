@@ -34,16 +34,16 @@ void run_parallel(const StridedIter<K>& it, const F& body) {
 }
 
 // Runs `o[i] = EXPR` for i in [0, n) in blocks of 1 KiB of output, each block first fetching for writing the
-// output 4 KiB ahead. A fresh result is memory that is not in cache, and the hardware prefetchers fetch it late for
-// stores: fresh results of 1M floats 8-9% faster (add 566-580 us -> 511-523, mul by a scalar 375-397 -> 343-360,
-// relu 371-384 -> 328-352; alternating processes), 64K and in-place ops unchanged within noise. A macro, so that the loop stays inside each target clone's body, vectorised for its instruction set.
+// output 4 KiB ahead (simd.h, prefetch_store_block): fresh results of 1M floats 8-9% faster (add 566-580 us ->
+// 511-523, mul by a scalar 375-397 -> 343-360, relu 371-384 -> 328-352; alternating processes), 64K and in-place ops
+// unchanged within noise. A macro, so that the loop stays inside each target clone's body, vectorised for its
+// instruction set.
 #define TORCHLET_RUN_WITH_WRITE_PREFETCH(o, n, EXPR)                                                      \
   do {                                                                                                    \
-    constexpr int64_t kBlock_ = 1024 / int64_t(sizeof(*(o))), kAhead_ = 4 * kBlock_;                      \
+    constexpr int64_t kBlock_ = 1024 / int64_t(sizeof(*(o))), kAhead_ = kStoreAhead / int64_t(sizeof(*(o))); \
     int64_t i = 0;                                                                                        \
     for (int64_t b_ = 0; b_ + kAhead_ + kBlock_ <= (n); b_ += kBlock_) {                                 \
-      const char* pf_ = reinterpret_cast<const char*>((o) + b_ + kAhead_);                                \
-      for (int k_ = 0; k_ < 1024; k_ += 64) __builtin_prefetch(pf_ + k_, 1, 3);                           \
+      prefetch_store_block((o) + b_, 1024);                                                               \
       for (i = b_; i < b_ + kBlock_; ++i) (o)[i] = (EXPR);                                                \
     }                                                                                                     \
     for (; i < (n); ++i) (o)[i] = (EXPR);                                                                 \

@@ -258,8 +258,14 @@ TORCHLET_SIMD_CLONES_WIDE double dot_f(const float* a, const float* b, int64_t n
   return total;
 }
 // gx = (g - s) y over a float32 run (softmax's gradient), built for AVX-512 and AVX2.
+// gx is a fresh result: fetched 4 KiB ahead.
 TORCHLET_SIMD_CLONES_WIDE void softmax_grad_f(float* gx, const float* g, const float* y, float s, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) gx[i] = (g[i] - s) * y[i];
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    prefetch_store_line(gx + i);
+    store(gx + i, (load<f16>(g + i) - s) * load<f16>(y + i));
+  }
+  for (; i < n; ++i) gx[i] = (g[i] - s) * y[i];
 }
 
 // g, y, gx: rows of n. softmax: gx = y (g - sum(g y)); log_softmax: gx = g - exp(y) sum(g); logsumexp: y is the
@@ -425,14 +431,27 @@ TORCHLET_SIMD_CLONES_WIDE void layer_norm_row_f(const float* x, const float* w, 
   *mean = mu;
   *rstd = r;
   j = 0;
+  // y is a fresh result: each store fetches the line 4 KiB ahead.
   if (w && b) {
-    for (; j + 16 <= n; j += 16) store(y + j, (load<f16>(x + j) - mu) * r * load<f16>(w + j) + load<f16>(b + j));
+    for (; j + 16 <= n; j += 16) {
+      prefetch_store_line(y + j);
+      store(y + j, (load<f16>(x + j) - mu) * r * load<f16>(w + j) + load<f16>(b + j));
+    }
   } else if (w) {
-    for (; j + 16 <= n; j += 16) store(y + j, (load<f16>(x + j) - mu) * r * load<f16>(w + j));
+    for (; j + 16 <= n; j += 16) {
+      prefetch_store_line(y + j);
+      store(y + j, (load<f16>(x + j) - mu) * r * load<f16>(w + j));
+    }
   } else if (b) {
-    for (; j + 16 <= n; j += 16) store(y + j, (load<f16>(x + j) - mu) * r + load<f16>(b + j));
+    for (; j + 16 <= n; j += 16) {
+      prefetch_store_line(y + j);
+      store(y + j, (load<f16>(x + j) - mu) * r + load<f16>(b + j));
+    }
   } else {
-    for (; j + 16 <= n; j += 16) store(y + j, (load<f16>(x + j) - mu) * r);
+    for (; j + 16 <= n; j += 16) {
+      prefetch_store_line(y + j);
+      store(y + j, (load<f16>(x + j) - mu) * r);
+    }
   }
   layer_norm_out(x + j, w ? w + j : nullptr, b ? b + j : nullptr, y + j, mu, r, n - j);
 }

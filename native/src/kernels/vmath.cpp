@@ -14,6 +14,8 @@
 // are (no exp, no division), the rare vectors with a lane beyond it on a slower exact path.
 #include "vmath.h"
 
+#include "simd.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -1105,15 +1107,14 @@ struct BackwardFloatBlock {
 };
 
 // Runs block(out + i, a + i, b + i) over n elements in blocks of B, the tail through a zero-padded copy. Each
-// block first fetches the output 4 KiB ahead (a fresh result is memory that is not in cache, which the hardware
-// prefetchers fetch late for stores; see elementwise.cpp). Alternating processes, fresh results of 1M floats: sin
-// 1.36-1.40 ms -> 1.24-1.25, exp 0.50-0.55 -> 0.45-0.50, softmax (its exponentials go through here) 1.05-1.14 ->
-// 0.94-0.97; of 64K: sin 80-86 us -> 75-78, softmax 69-79 -> 61-67.
+// block first fetches the output 4 KiB ahead (simd.h, prefetch_store_line). Alternating processes, fresh results
+// of 1M floats: sin 1.36-1.40 ms -> 1.24-1.25, exp 0.50-0.55 -> 0.45-0.50, softmax (its exponentials go through
+// here) 1.05-1.14 -> 0.94-0.97; of 64K: sin 80-86 us -> 75-78, softmax 69-79 -> 61-67.
 template <int B, class Block>
 VM_INLINE void run_blocks(float* out, const float* a, const float* b, int64_t n, const Block& block) {
   int64_t i = 0;
   for (; i + B <= n; i += B) {
-    __builtin_prefetch(out + i + 1024, 1, 3);
+    prefetch_store_line(out + i);
     block(out + i, a + i, b + i);
   }
   if (i < n) {
@@ -1240,8 +1241,7 @@ VM_INLINE double exp_sum_impl(const float* x, float shift, float* e, int64_t n, 
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t len = std::min(kBlock, n - b);
     float* t = e && !differences ? e + b : buf;
-    // e 4 KiB ahead, fetched for writing (as run_blocks does): a fresh result is not in cache.
-    if (e) for (int64_t k = 0; k < kBlock; k += 16) __builtin_prefetch(e + b + 1024 + k, 1, 3);
+    if (e) prefetch_store_block(e + b, kBlock * sizeof(float));
     for (int64_t i = 0; i < len; ++i) t[i] = x[b + i] - shift;
     if (e && differences) std::memcpy(e + b, t, size_t(len) * sizeof(float));
     unary_impl<W, kFloat>(VUnary::exp, t, t, len, p);
