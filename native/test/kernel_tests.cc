@@ -2,6 +2,8 @@
 // TORCHLET_SANITIZE), under AddressSanitizer/UBSan, by ctest. Expected values come from naive loops written here, or
 // from PyTorch 1.13's seeded streams (the generating call is written beside each list).
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +13,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../src/kernels/kernels.h"
@@ -1138,6 +1141,25 @@ static void test_parallel_exception() {
   }
 }
 
+// Every task of a region runs exactly once, whoever runs it: participants run their own ranges and then take from
+// the others' backs, so a slow task (here the caller's first, or a helper's) leaves its range's rest to the others.
+static void test_parallel_each_task_once() {
+  for (int threads : {1, 2, 3, 4}) {
+    for (int64_t tasks : {2, 3, 7, 8, 37}) {
+      for (int64_t slow : {int64_t(-1), int64_t(0), tasks - 1}) {
+        std::vector<std::atomic<int>> runs(static_cast<size_t>(tasks));
+        for (auto& r : runs) r.store(0);
+        parallel_for(tasks, threads, [&](int64_t t, int thread) {
+          CHECK(thread >= 0 && thread < threads);
+          if (t == slow) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          runs[size_t(t)].fetch_add(1);
+        });
+        for (auto& r : runs) CHECK(r.load() == 1);
+      }
+    }
+  }
+}
+
 // arange in double then stored; linspace from both ends (its values against the formula, written out).
 static void test_fill_range() {
   std::vector<int32_t> ai(5);
@@ -1729,6 +1751,7 @@ int main() {
   test_conv_empty_batch();
   test_integer_errors();
   test_parallel_exception();
+  test_parallel_each_task_once();
   test_fill_range();
   test_memops();
   test_fused();

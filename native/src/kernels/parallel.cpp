@@ -1,14 +1,16 @@
 // torchlet's own worker threads, for kernels that split work themselves (OpenBLAS keeps its own pool for GEMMs).
-// One process-wide pool: the caller runs tasks too; between regions workers spin for about 100 us, then sleep on
-// a condition variable (so they do not hold a core that OpenBLAS's threads need for long), and a worker woken on
-// its caller's CPU moves off it (see move_off). A region started while
-// another is running (two Node workers converging on a kernel at once) runs serially on its caller instead.
+// One process-wide pool: the caller runs tasks too (each thread its own share first, see drain); between regions
+// workers spin for about 100 us, then sleep on a condition variable (so they do not hold a core that OpenBLAS's
+// threads need for long), and a worker woken on its caller's CPU moves off it (see move_off). A region started
+// while another is running (two Node workers converging on a kernel at once) runs serially on its caller instead.
 #if defined(__linux__)
 #include <sched.h>
 #include <unistd.h>
 #endif
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cstdint>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -43,15 +45,19 @@ bool spin_until(F done) {
   }
 }
 
+// A region's participants (the caller and its helpers) and tasks at most (a range of tasks packs in one word).
+constexpr int64_t kMaxParticipants = 256;
+constexpr int64_t kMaxTasks = 0xffffffff;
+
 class Pool {
  public:
   void run(int64_t tasks, int threads, const TaskFn& fn) {
     std::unique_lock<std::mutex> region(region_, std::try_to_lock);
-    if (!region.owns_lock() || threads <= 1 || tasks <= 1) {
+    if (!region.owns_lock() || threads <= 1 || tasks <= 1 || tasks > kMaxTasks) {
       for (int64_t t = 0; t < tasks; ++t) fn(t, 0);
       return;
     }
-    int helpers = int(std::min<int64_t>(threads, tasks)) - 1;
+    int helpers = int(std::min<int64_t>({threads, tasks, kMaxParticipants})) - 1;
     {
       std::lock_guard<std::mutex> lock(mu_);
       // A thread that cannot start (out of memory, a process limit) leaves the region to the threads there are.
@@ -66,7 +72,9 @@ class Pool {
       fn_ = &fn;
       caller_cpu_ = current_cpu();
       tasks_ = tasks;
-      next_.store(0);
+      // Participant p (0 the caller, then the helpers) owns tasks [tasks p / n, tasks (p + 1) / n).
+      const int n = helpers + 1;
+      for (int p = 0; p < n; ++p) ranges_[size_t(p)].store(pack(tasks * p / n, tasks * (p + 1) / n));
       helpers_ = helpers;
       pending_.store(helpers);
       generation_.fetch_add(1, std::memory_order_release);
@@ -84,15 +92,40 @@ class Pool {
   }
 
  private:
+  // Each participant runs its own range of tasks from the front, then takes what is left of the others' from
+  // their backs. Tasks are ranges of elements in order, so a thread gets the same elements in every region while
+  // the threads keep pace, and they stay in its core's L2 (a shared counter handed tasks out in arrival order). On
+  // 2 threads, medians of alternating processes: sum over the rows of [1024, 1024] 93-101 us -> 85-91, sum of all
+  // 74-82 -> 67-74; elementwise ops and the convolution unchanged within noise. A late thread's tasks still get
+  // done, by the others.
   void drain(int id) {
-    for (int64_t t = next_.fetch_add(1); t < tasks_; t = next_.fetch_add(1)) {
-      try {
-        (*fn_)(t, id);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!error_) error_ = std::current_exception();
-        next_.store(tasks_);
+    const int n = helpers_ + 1;
+    for (int k = 0; k < n; ++k) {
+      const int p = (id + k) % n;
+      for (int64_t t = take(p, k == 0); t >= 0; t = take(p, k == 0)) {
+        try {
+          (*fn_)(t, id);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (!error_) error_ = std::current_exception();
+          for (int q = 0; q < n; ++q) ranges_[size_t(q)].store(0);
+        }
       }
+    }
+  }
+
+  // A range of tasks [front, back) in one word, so the owner (taking the front) and thieves (taking the back)
+  // agree on each task through one compare-and-swap.
+  static uint64_t pack(int64_t front, int64_t back) { return uint64_t(front) << 32 | uint64_t(back); }
+  // The next task of range p (from the front for its owner, else from the back), or -1 when it is empty.
+  int64_t take(int p, bool own) {
+    std::atomic<uint64_t>& r = ranges_[size_t(p)];
+    uint64_t v = r.load(std::memory_order_acquire);
+    for (;;) {
+      const int64_t front = int64_t(v >> 32), back = int64_t(v & 0xffffffffu);
+      if (front >= back) return -1;
+      const uint64_t next = own ? pack(front + 1, back) : pack(front, back - 1);
+      if (r.compare_exchange_weak(v, next, std::memory_order_acq_rel)) return own ? front : back - 1;
     }
   }
 
@@ -150,7 +183,7 @@ class Pool {
   std::vector<std::thread> workers_;  // never joined: they sleep until the process exits
   const TaskFn* fn_ = nullptr;
   int64_t tasks_ = 0;
-  std::atomic<int64_t> next_{0};
+  std::array<std::atomic<uint64_t>, kMaxParticipants> ranges_{};  // participant p's tasks (pack), under run()
   int helpers_ = 0;
   int caller_cpu_ = -1;  // the CPU run() was called on, under mu_
   std::atomic<int> pending_{0};
