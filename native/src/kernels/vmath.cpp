@@ -144,13 +144,14 @@ constexpr double kErfcx[] = {0.2751358527003148,     0.1855973358251609,     -0.
                              -2.3477086421202547e-06, -1.4712201919891514e-06, 1.797442648684531e-06,
                              -4.530874700480277e-07, -4.724346524325244e-08};
 constexpr double kErfcxScale = 2.2083333333333335, kErfcxShift = -1.2083333333333333, kErfcxMinW = 1 / 10.6;
-// sin r = r + r^3 (-1/6 + r^2 / 120 ... + r^8 / 11!), cos r = 1 + r^2 (-1/2 + r^2 / 24 ... + r^10 / 12!), |r| <= pi / 4
-// (Taylor, truncation below 7e-12 relative: the result rounds once to float from well within 1e-9).
-constexpr double kSin[] = {-1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880, -1.0 / 39916800};
-constexpr double kCos[] = {-1.0 / 2, 1.0 / 24, -1.0 / 720, 1.0 / 40320, -1.0 / 3628800, 1.0 / 479001600.0};
-// pi / 2 in three parts, the first two of 33 bits (fdlibm's pio2_1, pio2_2, pio2_2t), and 2 / pi.
+// sin r = r + r^3 (-1/3! + r^2 / 5! ... - r^12 / 15!) for |r| <= pi / 2 (Taylor: the first term left out,
+// r^17 / 17!, is below 6.1e-12 there, and below 6.1e-12 |sin r| relative; the result rounds once to float from well
+// within 1e-9). One polynomial serves sin and cos: cos x = sin(x - pi / 2 - n pi) up to the sign.
+constexpr double kSin[] = {-1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880, -1.0 / 39916800, 1.0 / 6227020800.0,
+                           -1.0 / 1307674368000.0};
+// pi / 2 in three parts, the first two of 33 bits (fdlibm's pio2_1, pio2_2, pio2_2t), and 1 / pi.
 constexpr double kPio2A = 1.57079632673412561417e+00, kPio2B = 6.07710050630396597660e-11,
-                 kPio2C = 2.02226624879595063154e-21, kTwoOverPi = 6.36619772367581382433e-01;
+                 kPio2C = 2.02226624879595063154e-21, kOneOverPi = 3.18309886183790671538e-01;
 constexpr double kTrigMax = 65536.0;
 constexpr double kSqrt1_2 = 0.70710678118654752440;
 constexpr double kPdf = 0.39894228040143267794;          // 1 / sqrt(2 pi)
@@ -283,19 +284,21 @@ VM_INLINE D horner_fma(D s, const double (&c)[N]) {
   for (int i = int(N) - 2; i >= 0; --i) r = fmadd_d(r, s, splat<D>(c[i]));
   return r;
 }
-// sin (cos_shift 0) or cos (1) for |x| <= 2^16; bigger lanes are the caller's.
+// sin (cos_shift 0) or cos (1) for |x| <= 2^16; bigger lanes are the caller's. x = m pi / 2 + r with |r| <= pi / 2
+// and m = 2 n + cos_shift, n = round(x / pi - cos_shift / 2): then sin x = (-1)^n sin r and cos x = (-1)^(n + 1)
+// sin r. m is below 2^16, so m times the 33-bit first part of pi / 2 is exact. (Reducing by pi / 2 and evaluating
+// both sin and cos polynomials, then picking one per lane, took a third more arithmetic.)
 template <class D>
 VM_INLINE D sincos_d(D x, int64_t cos_shift) {
   using L = MaskOf<D>;
-  const D t = fmadd_d(x, splat<D>(kTwoOverPi), splat<D>(0x1.8p52));
+  const D t = (x * kOneOverPi - 0.5 * double(cos_shift)) + 0x1.8p52;
   const D n = t - 0x1.8p52;
-  const D r = fmadd_d(n, splat<D>(-kPio2C), fmadd_d(n, splat<D>(-kPio2B), fmadd_d(n, splat<D>(-kPio2A), x)));
+  const D m = n + n + double(cos_shift);
+  const D r = fmadd_d(m, splat<D>(-kPio2C), fmadd_d(m, splat<D>(-kPio2B), fmadd_d(m, splat<D>(-kPio2A), x)));
   const D r2 = r * r;
-  const D s = fmadd_d(r * r2, horner_fma(r2, kSin), r);
-  const D c = fmadd_d(r2, horner_fma(r2, kCos), splat<D>(1.0));
-  const L q = ((L)t + cos_shift) & 3;
-  const D v = (q & 1) != 0 ? c : s;
-  return (q & 2) != 0 ? -v : v;
+  const D v = fmadd_d(r * r2, horner_fma(r2, kSin), r);
+  const L odd = (((L)t + cos_shift) & 1) << 63;  // n + cos_shift odd: the sign flips
+  return (D)((L)v ^ odd);
 }
 // Whether y (integral doubles) is odd; |y| >= 2^53 is even.
 template <class D>
