@@ -538,6 +538,7 @@ TORCHLET_SIMD_CLONES_WIDE void layer_norm_backward_row_f(const float* g, const f
     const float a = float(d1 / double(n)), bb = float(d2 / double(n));
     j = 0;
     for (; j + 16 <= n; j += 16) {
+      prefetch_store_line(gx + j);  // a fresh result
       const f16 gv = load<f16>(g + j), xh = (load<f16>(x + j) - mu) * r;
       const f16 gw = kW ? gv * load<f16>(w + j) : gv;
       store(gx + j, (gw - a - xh * bb) * r);
