@@ -2,4 +2,5 @@
 // and in kernels.cc.
 #include "kernels.cc"
 #include "src/binding/args.cpp"
+#include "src/binding/memory.cpp"
 #include "src/binding/addon.cpp"

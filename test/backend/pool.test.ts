@@ -5,6 +5,10 @@
  * copies of their contents taken when they were made, and compares the two at the end: any reuse of storage a user
  * holds would have overwritten one of them.
  */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
 import * as torch from '../../lib';
 import type { Tensor } from '../../lib';
 import { native } from '../../lib/backend/native/binding';
@@ -354,5 +358,55 @@ describe('storage reuse', () => {
     const z = torch.ones([3000]).mul(2);
     const { transferList } = torch.threads.pack({ z }, { transfer: true });
     expect(transferList).toEqual([z.data.buffer]);
+  });
+});
+
+// The kernel's own accounting (AnonHugePages of the heap in /proc/self/smaps) in fresh processes: the heap's state
+// depends on everything a process allocated before. Under AddressSanitizer malloc is not glibc's heap.
+const thpMode = (() => {
+  try {
+    return /\[(\w+)\]/.exec(fs.readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? 'none';
+  } catch {
+    return 'none';
+  }
+})();
+const plainLinux = process.platform === 'linux' && !/asan/.test(process.env.LD_PRELOAD ?? '') ? describe : describe.skip;
+
+plainLinux('huge pages', () => {
+  /** Makes 40 results of 1M floats in a fresh process; returns what backendInfo says and what the kernel counted. */
+  function child(env: Record<string, string>): { mallocTuned: boolean; hugePages: boolean; heapHugeKiB: number; sums: number[] } {
+    const dist = path.resolve(__dirname, '..', '..', 'dist');
+    const code = `
+      const torch = require(${JSON.stringify(dist)});
+      const ones = torch.ones(1 << 20);
+      const kept = [];
+      for (let i = 0; i < 40; i++) kept.push(ones.mul(i));
+      let heapHugeKiB = 0, heap = false;
+      for (const line of require('fs').readFileSync('/proc/self/smaps', 'utf8').split('\\n')) {
+        if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) heap = line.endsWith('[heap]');
+        else if (heap && line.startsWith('AnonHugePages:')) heapHugeKiB += Number(line.split(/\\s+/)[1]);
+      }
+      const { mallocTuned, hugePages } = torch.backendInfo();
+      process.stdout.write(JSON.stringify({ mallocTuned, hugePages, heapHugeKiB, sums: kept.map((t) => t.sum().item()) }));`;
+    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    return JSON.parse(r.stdout);
+  }
+  const sums = Array.from({ length: 40 }, (_, i) => i * 2 ** 20);
+
+  test('results land on huge pages when the kernel gives them on request', () => {
+    const r = child({ TORCHLET_HUGE_PAGES: '1', TORCHLET_MALLOC_TUNING: '1' });
+    expect(r.mallocTuned).toBe(true);
+    expect(r.hugePages).toBe(thpMode === 'madvise');
+    // 160 MiB of results: most of it on 2 MiB pages (some of the heap was touched before the addon loaded).
+    if (thpMode === 'madvise') expect(r.heapHugeKiB).toBeGreaterThanOrEqual(64 * 1024);
+    expect(r.sums).toEqual(sums);
+  });
+
+  test('TORCHLET_HUGE_PAGES=0 and TORCHLET_MALLOC_TUNING=0 turn them off', () => {
+    const off = child({ TORCHLET_HUGE_PAGES: '0' });
+    expect(off).toMatchObject({ mallocTuned: true, hugePages: false, sums });
+    if (thpMode === 'madvise') expect(off.heapHugeKiB).toBe(0);
+    expect(child({ TORCHLET_MALLOC_TUNING: '0' })).toMatchObject({ mallocTuned: false, hugePages: false, sums });
   });
 });

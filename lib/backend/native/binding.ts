@@ -20,6 +20,11 @@ export interface BackendInfo {
   napiBuildVersion: number;
   /** Whether glibc was told to keep freed memory for reuse (TORCHLET_MALLOC_TUNING=0 turns it off). */
   mallocTuned: boolean;
+  /**
+   * Whether fresh storage is advised onto transparent huge pages (Linux with transparent_hugepage in "madvise" mode;
+   * TORCHLET_HUGE_PAGES=0 or TORCHLET_MALLOC_TUNING=0 turns it off).
+   */
+  hugePages: boolean;
 }
 
 /** The floating storages the float-only kernels (matmul, convolution, pooling, Adam, float draws) take. */

@@ -16,12 +16,9 @@
 #include <utility>
 #include <vector>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include "../kernels/kernels.h"
 #include "args.h"
+#include "memory.h"
 
 extern "C" {
 // OpenBLAS extensions to CBLAS (declared in Debian's cblas.h too; repeated for other installs).
@@ -40,23 +37,6 @@ namespace torchlet {
 namespace binding {
 
 namespace {
-
-// Tensors are JS typed arrays, which Node allocates with calloc. Left to its defaults, glibc serves large blocks
-// with fresh mmap()s and returns them on free, so every large op result pays page faults on first touch (measured
-// at about 100x the cost of reusing memory on a small cloud VM). Keeping freed memory in the process makes the
-// next result reuse it. Process-wide and idempotent; opt out with
-// TORCHLET_MALLOC_TUNING=0.
-bool tune_malloc() {
-#if defined(__GLIBC__)
-  const char* env = std::getenv("TORCHLET_MALLOC_TUNING");
-  if (env && std::string(env) == "0") return false;
-  const bool a = mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) == 1;  // glibc's maximum on 64-bit
-  const bool b = mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024) == 1;
-  return a && b;
-#else
-  return false;
-#endif
-}
 
 // Reads a View (offset already read) for one operand: `rank` strides from the layout.
 View view_of(Meta& meta, int64_t offset, int rank, const char* what) { return View{offset, meta.take(rank, what)}; }
@@ -115,7 +95,7 @@ Napi::Array names_of(Napi::Env env, const char* const* names) {
 
 class Addon : public Napi::Addon<Addon> {
  public:
-  Addon(Napi::Env env, Napi::Object exports) : malloc_tuned_(tune_malloc()) {
+  Addon(Napi::Env env, Napi::Object exports) : malloc_(tune_malloc()) {
     // torchlet's own threads start as many as OpenBLAS's (which honours OPENBLAS_NUM_THREADS).
     set_num_threads(openblas_get_num_threads());
     DefineAddon(exports, {
@@ -1042,7 +1022,8 @@ class Addon : public Napi::Addon<Addon> {
     o.Set("addonVersion", Napi::String::New(env, TORCHLET_VERSION));
     o.Set("napiVersion", Napi::Number::New(env, double(Napi::VersionManagement::GetNapiVersion(env))));
     o.Set("napiBuildVersion", Napi::Number::New(env, NAPI_VERSION));
-    o.Set("mallocTuned", Napi::Boolean::New(env, malloc_tuned_));
+    o.Set("mallocTuned", Napi::Boolean::New(env, malloc_.kept));
+    o.Set("hugePages", Napi::Boolean::New(env, malloc_.huge));
     return o;
   }
 
@@ -1064,12 +1045,16 @@ class Addon : public Napi::Addon<Addon> {
 
   // misalignment(buffer) -> the address of the ArrayBuffer's first byte modulo 64. glibc hands out blocks at 16 bytes
   // past a 64-byte line as often as not; lib/dtype.ts starts storage on a line instead, because vector loads and
-  // stores that straddle two cache lines run at up to half speed on data in L1 and L2.
+  // stores that straddle two cache lines run at up to half speed on data in L1 and L2. lib/dtype.ts asks this of
+  // each fresh storage buffer before anything writes to it, so this is also where its memory is advised onto huge
+  // pages (memory.cpp).
   Napi::Value Misalignment(const Napi::CallbackInfo& info) {
     if (info.Length() != 1 || !info[0].IsArrayBuffer()) {
       throw_type(info.Env(), "torchlet.native.misalignment: expected one ArrayBuffer");
     }
-    const auto address = reinterpret_cast<uintptr_t>(info[0].As<Napi::ArrayBuffer>().Data());
+    Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
+    advise_storage(buffer.Data(), buffer.ByteLength());
+    const auto address = reinterpret_cast<uintptr_t>(buffer.Data());
     return Napi::Number::New(info.Env(), double(address % 64));
   }
 
@@ -1124,7 +1109,7 @@ class Addon : public Napi::Addon<Addon> {
     void* data_ = nullptr;
   };
 
-  const bool malloc_tuned_;
+  const MallocTuning malloc_;
   Workspace workspace_;
 };
 
