@@ -9,7 +9,7 @@ const { execFileSync } = require('child_process');
 const path = require('path');
 
 const torch = require('..');
-const { settle, summarize, timeIt } = require('./stats');
+const { settle, summarize, timeIt, STEP_WARMUP } = require('./stats');
 
 const { nn, optim } = torch;
 const F = nn.functional;
@@ -130,10 +130,11 @@ async function run({ quick = false, threads = [1], pytorch }) {
       const tl = [];
       const pt = [];
       for (let round = 0; round < (quick ? 2 : 3); round++) {
+        const warmup = round === 0 && !quick ? STEP_WARMUP : 3;
         await settle(t);
-        tl.push(timeIt(fn, { warmup: 3, reps: quick ? 3 : 10 }).median);
+        tl.push(timeIt(fn, { warmup, reps: quick ? 3 : 10 }).median);
         await settle(t);
-        if (pytorch) pt.push(summarize(await pytorch.ask({ workload: 'cnn_step', batch, threads: t, warmup: 3, reps: quick ? 3 : 10 })).median);
+        if (pytorch) pt.push(summarize(await pytorch.ask({ workload: 'cnn_step', batch, threads: t, warmup, reps: quick ? 3 : 10 })).median);
       }
       const js = summarize(tl);
       const py = pytorch ? summarize(pt) : null;

@@ -7,6 +7,13 @@ function summarize(times) {
   return { median, min: s[0], max: s[s.length - 1], n: s.length };
 }
 
+/**
+ * Calls before the first timed round of a training step (both sides alike). V8 compiles a step's functions over its
+ * first hundred or so steps: the CNN step (b=64, 2 threads) took 19.4 ms over steps 5-15, 16.5 over steps 15-40 and
+ * 14.1-14.7 from step 100 on, so a warm-up of a few steps timed the compiler, not the step a training loop repeats.
+ */
+const STEP_WARMUP = 100;
+
 /** Times fn() `reps` times after `warmup` calls; returns per-call milliseconds. */
 function timeIt(fn, { warmup = 3, reps = 10, inner = 1 } = {}) {
   for (let i = 0; i < warmup; i++) fn();
@@ -42,4 +49,4 @@ function peakRss() {
   return process.resourceUsage().maxRSS * 1024;
 }
 
-module.exports = { summarize, timeIt, settle, peakRss };
+module.exports = { summarize, timeIt, settle, peakRss, STEP_WARMUP };

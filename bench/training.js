@@ -16,7 +16,7 @@ const { execFileSync } = require('child_process');
 const path = require('path');
 
 const torch = require('..');
-const { settle, summarize, timeIt } = require('./stats');
+const { settle, summarize, timeIt, STEP_WARMUP } = require('./stats');
 const { VARIANTS, variantEnv } = require('./pytorch');
 
 const { nn, optim } = torch;
@@ -124,8 +124,8 @@ async function run({ quick = false, threads = [1], pytorch }) {
   const cell = { steps: 32, batch: 32, hidden: 128 };
   const specs = [
     { workload: `autograd tiny loop x${inner}`, make: () => autogradTiny(inner), req: { workload: 'autograd_tiny', inner }, reps: quick ? 3 : 5, warmup: 1 },
-    { workload: 'LSTM cell from primitives, 32 steps b=32 h=128, fwd+bwd', make: () => lstmCellLoop(cell), req: { workload: 'lstm_cell_loop', ...cell }, reps: quick ? 3 : 10, warmup: 3 },
-    { workload: `MLP step b=${batch}`, make: () => mlpStep(batch), req: { workload: 'mlp_step', batch }, reps: quick ? 5 : 20, warmup: 5, faults: true },
+    { workload: 'LSTM cell from primitives, 32 steps b=32 h=128, fwd+bwd', make: () => lstmCellLoop(cell), req: { workload: 'lstm_cell_loop', ...cell }, reps: quick ? 3 : 10, warmup: 3, step: true },
+    { workload: `MLP step b=${batch}`, make: () => mlpStep(batch), req: { workload: 'mlp_step', batch }, reps: quick ? 5 : 20, warmup: 5, faults: true, step: true },
   ];
   const before = torch.getNumThreads();
   try {
@@ -140,13 +140,15 @@ async function run({ quick = false, threads = [1], pytorch }) {
         const variants = [];
         // Five alternating rounds: this machine's noise is about 15% per round.
         for (let round = 0; round < (quick ? 2 : 5); round++) {
+          // The steps' first round warms up as a training loop does (the autograd loop repeats itself inside).
+          const warmup = round === 0 && !quick && s.step ? STEP_WARMUP : s.warmup;
           await settle(t);
-          const r = timeWithFaults(fn, { warmup: s.warmup, reps: s.reps });
+          const r = timeWithFaults(fn, { warmup, reps: s.reps });
           tl.push(r.median);
           tlFaults.push(r.faults);
           await settle(t);
           if (!pytorch) continue;
-          const out = await pytorch.askWithMemory({ ...s.req, threads: t, warmup: s.warmup, reps: s.reps });
+          const out = await pytorch.askWithMemory({ ...s.req, threads: t, warmup, reps: s.reps });
           pt.push(summarize(out.times).median);
           if (out.faults !== undefined) ptFaults.push(out.faults);
           variants.push(out.variant);
