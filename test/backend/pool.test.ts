@@ -398,8 +398,9 @@ plainLinux('huge pages', () => {
     const r = child({ TORCHLET_HUGE_PAGES: '1', TORCHLET_MALLOC_TUNING: '1' });
     expect(r.mallocTuned).toBe(true);
     expect(r.hugePages).toBe(thpMode === 'madvise');
-    // 160 MiB of results: most of it on 2 MiB pages (some of the heap was touched before the addon loaded).
-    if (thpMode === 'madvise') expect(r.heapHugeKiB).toBeGreaterThanOrEqual(64 * 1024);
+    // 160 MiB of results, most of it on 2 MiB pages here (some of the heap was touched before the addon loaded; a
+    // kernel short of free huge pages falls back to small ones, so the bound is low).
+    if (thpMode === 'madvise') expect(r.heapHugeKiB).toBeGreaterThanOrEqual(16 * 1024);
     expect(r.sums).toEqual(sums);
   });
 
