@@ -21,8 +21,8 @@ export interface BackendInfo {
   /** Whether glibc was told to keep freed memory for reuse (TORCHLET_MALLOC_TUNING=0 turns it off). */
   mallocTuned: boolean;
   /**
-   * Whether fresh storage is advised onto transparent huge pages (Linux with transparent_hugepage in "madvise" mode;
-   * TORCHLET_HUGE_PAGES=0 or TORCHLET_MALLOC_TUNING=0 turns it off).
+   * Whether fresh storage is advised onto transparent huge pages (Linux with transparent_hugepage in "madvise" mode
+   * and vm.overcommit_memory other than 2; TORCHLET_HUGE_PAGES=0 or TORCHLET_MALLOC_TUNING=0 turns it off).
    */
   hugePages: boolean;
 }

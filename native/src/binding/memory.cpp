@@ -50,11 +50,20 @@ bool turned_off(const char* name) {
   return v && std::string(v) == "0";
 }
 
-// Whether the kernel gives transparent huge pages to memory that asks for them ("always" needs no asking).
+// The first line of a /proc or /sys file ("" when there is none).
+std::string first_line(const char* path) {
+  std::ifstream f(path);
+  std::string line;
+  std::getline(f, line);
+  return line;
+}
+
+// Whether the kernel gives transparent huge pages to memory that asks for them ("always" needs no asking), and
+// reserving address space ahead (kHeapStep) costs nothing: under strict overcommit accounting (mode 2) it would
+// count against the commit limit.
 bool huge_pages_on_request() {
-  std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string mode;
-  return std::getline(f, mode) && mode.find("[madvise]") != std::string::npos;
+  return first_line("/sys/kernel/mm/transparent_hugepage/enabled").find("[madvise]") != std::string::npos &&
+         first_line("/proc/sys/vm/overcommit_memory") != "2";
 }
 
 // The whole huge pages inside [from, to). A hint: when it fails, that memory simply stays on small pages.
