@@ -79,8 +79,15 @@ Plan input_grad_plan(const ConvGeometry& g) { return plan(g.n, g.oc, g.c, g.oh, 
 // reads past them), then V and M (forward), or V, V^T, dM and packed dM (weight gradient).
 int64_t row_stride(const Plan& p) { return int64_t(p.slots) + 16; }
 int64_t rows_size(const Plan& p) { return 8 * row_stride(p); }
-int64_t forward_thread_size(const Plan& p) { return rows_size(p) + 16 * int64_t(p.slots) * (p.cin + p.kp); }
-int64_t weight_thread_size(const Plan& p) { return rows_size(p) + 16 * int64_t(p.slots) * (p.cin + p.cp + p.cout + p.kp); }
+// The distance between the 16 matrices ([rows][slots], one per value e) of V and M: one cache line more than a
+// matrix. The transforms read or write all 16 at once, and rows * slots floats is often a multiple of 4 KiB (64 x 64
+// is 16 KiB), which put all 16 lines in one set of the 12-way L1: with the extra line, each falls into a set of its
+// own.
+int64_t value_stride(const Plan& p, int rows) { return int64_t(rows) * p.slots + 16; }
+int64_t forward_thread_size(const Plan& p) { return rows_size(p) + 16 * (value_stride(p, p.cin) + value_stride(p, p.kp)); }
+int64_t weight_thread_size(const Plan& p) {
+  return rows_size(p) + 16 * (value_stride(p, p.cin) + int64_t(p.slots) * p.cp + value_stride(p, p.cout) + int64_t(p.kp) * p.slots);
+}
 
 // The weight gradient sums over blocks in sum_chunks chunks, each with its own dU.
 int64_t weight_chunks(const Plan& p, int threads) { return sum_chunks(p.blocks(), threads); }
@@ -279,7 +286,7 @@ TORCHLET_INLINE void grad_output_transform(const float* rows, int64_t rs, int co
 // V [16][cin][slots] for the block's slots, from input x [n, cin, h, w].
 template <typename V>
 TORCHLET_INLINE void transform_block_input(const float* x, const Plan& p, const std::vector<Run>& runs, int slots, float* rows, float* v) {
-  const int64_t es = int64_t(p.cin) * p.slots, rs = row_stride(p);
+  const int64_t es = value_stride(p, p.cin), rs = row_stride(p);
   const float* end = x + int64_t(p.n) * p.cin * p.h * p.w;
   for (int c = 0; c < p.cin; ++c) {
     if (c + kPrefetchAhead < p.cin)
@@ -298,7 +305,7 @@ TORCHLET_INLINE void transform_block_input(const float* x, const Plan& p, const 
 template <typename V>
 TORCHLET_INLINE void transform_block_output(const float* m, const float* bias, const Plan& p, const std::vector<Run>& runs, int slots,
                             float* rows, float* y) {
-  const int64_t es = int64_t(p.kp) * p.slots;
+  const int64_t es = value_stride(p, p.kp);
   float* out0 = rows;
   float* out1 = rows + 2 * int64_t(p.slots);
   for (int k = 0; k < p.cout; ++k) {
@@ -323,7 +330,7 @@ template <typename V>
 TORCHLET_INLINE void transform_block_grad(const float* gy, const Plan& p, const std::vector<Run>& runs, int slots,
                                                float* rows, float* m) {
   const float* end = gy + int64_t(p.n) * p.cout * p.oh * p.ow;
-  const int64_t es = int64_t(p.cout) * p.slots, rs = row_stride(p);
+  const int64_t es = value_stride(p, p.cout), rs = row_stride(p);
   for (int o = 0; o < p.cout; ++o) {
     if (o + kPrefetchAhead < p.cout)
       for (const Run& r : runs)
@@ -417,13 +424,13 @@ void run_forward(const float* x, const float* up, const float* bias, float* y, c
     thread_local std::vector<Run> runs;
     float* rows = ws + t * per_thread;
     float* v = rows + rows_size(p);
-    float* m = v + 16 * int64_t(p.cin) * p.slots;
+    float* m = v + 16 * value_stride(p, p.cin);
     const int slots = block_runs(p, b, runs);
     transforms().input(x, p, runs, slots, rows, v);
     for (int e = 0; e < 16; ++e) {
       const float* ue = up + e * int64_t(p.kp) * p.cin;
-      const float* ve = v + e * int64_t(p.cin) * p.slots;
-      float* me = m + e * int64_t(p.kp) * p.slots;
+      const float* ve = v + e * value_stride(p, p.cin);
+      float* me = m + e * value_stride(p, p.kp);
       for (int j = 0; j < slots;) {
         // Two strips at once where both lie inside the block's rows (the second may be all spare slots: junk
         // columns, as the narrow kernel would leave them).
@@ -475,8 +482,8 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
   const Plan p = forward_plan(g);
   const Micro mk = micro();
   const int64_t per_thread = weight_thread_size(p);
-  const int64_t vsize = 16 * int64_t(p.cin) * p.slots, vtsize = 16 * int64_t(p.slots) * p.cp;
-  const int64_t msize = 16 * int64_t(p.cout) * p.slots;
+  const int64_t vsize = 16 * value_stride(p, p.cin), vtsize = 16 * int64_t(p.slots) * p.cp;
+  const int64_t msize = 16 * value_stride(p, p.cout);
   const int64_t usize = weight_sum_size(p), chunks = weight_chunks(p, threads), blocks = p.blocks();
   auto scratch = [&](int t) { return ws + t * per_thread; };
   float* sums = ws + threads * per_thread;
@@ -500,7 +507,7 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
       // V^T [16][slots][cp]: slots become the GEMM's inner dimension; spare slots are zero.
       for (int e = 0; e < 16; ++e) {
         float* vte = vt + e * int64_t(p.slots) * p.cp;
-        gemm::transpose(v + e * int64_t(p.cin) * p.slots, p.slots, p.cin, slots, vte, p.cp);
+        gemm::transpose(v + e * value_stride(p, p.cin), p.slots, p.cin, slots, vte, p.cp);
         for (const Run& r : runs) {
           float* spare = vte + int64_t(r.slot + r.len) * p.cp;
           std::fill(spare, spare + p.cin, 0.0f);
@@ -508,7 +515,7 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
       }
       // dM [16][cout][slots] = A dY A^T for each 2x2 tile of grad_output (zero past its edges and in spare slots),
       // then packed for the micro-kernel as [16][kp / mr][slots][mr].
-      const int64_t es = int64_t(p.cout) * p.slots;
+      const int64_t es = value_stride(p, p.cout);
       transforms().grad(gy, p, runs, slots, rows, m);
       for (int e = 0; e < 16; ++e) gemm::pack_a(m + e * es, p.slots, 1, p.cout, slots, dm + e * int64_t(p.kp) * p.slots);
       // dU [16][kp][cp] += dM V^T over the block's slots.
