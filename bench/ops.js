@@ -75,7 +75,10 @@ async function run({ quick = false, threads = [1], pytorch }) {
   const only = process.env.TORCHLET_BENCH_OPS ? process.env.TORCHLET_BENCH_OPS.split(',') : null;
   const rows = [];
   const reps = quick ? 5 : 15;
-  const rounds = quick ? 2 : 3;
+  // Five alternating rounds: on this VM a whole process can run at half speed for a second or so (both threads on
+  // their own CPUs, each using twice the CPU time per call: a busy sibling of the host's cores), which took two of
+  // three rounds of one side now and then (softmax fwd+bwd on 2 threads: rounds of 0.61-0.64 ms and of 1.0-1.17 ms).
+  const rounds = quick ? 2 : 5;
   const before = torch.getNumThreads();
   try {
     for (const t of threads) {
