@@ -151,6 +151,43 @@ describe('results do not depend on the number of threads', () => {
       sameOnThreads(() => dense.sum(dims));
     }
   });
+  test('sums over many outer rows (added in chunks of rows): the float64 sum of each column, the same bits on 1 and 2 threads', () => {
+    torch.manualSeed(13);
+    // [rows, (kept,) columns] with more than 256 reduced rows, so they are cut into chunks; the last two cut the
+    // reduced dims' runs mid-way, and one keeps a dim between the reduced rows and the columns.
+    const cases: [Tensor, number[]][] = [
+      [torch.randn(1030, 37), [0]],
+      [torch.randn(2, 700, 24), [1]],
+      [torch.randn(9, 57, 40), [0, 1]],
+      [torch.randn(301, 3, 16), [0]],
+    ];
+    for (const [t, dims] of cases) {
+      const s = t.sum(dims);
+      const shape = t.shape;
+      const values = Array.from(t.data as Float32Array);
+      const got = Array.from(s.data as Float32Array);
+      const w = shape[shape.length - 1]!;
+      // Independent reference: for each output (kept index, column), the float64 sum and the sum of magnitudes.
+      const exact = new Array<number>(got.length).fill(0);
+      const scale = new Array<number>(got.length).fill(0);
+      values.forEach((v, i) => {
+        const idx: number[] = [];
+        let rest = i;
+        for (let d = shape.length - 1; d >= 0; --d) {
+          idx[d] = rest % shape[d]!;
+          rest = Math.floor(rest / shape[d]!);
+        }
+        const o = idx.reduce((acc, x, d) => (dims.includes(d) ? acc : acc * shape[d]! + x), 0);
+        exact[o]! += v;
+        scale[o]! += Math.abs(v);
+      });
+      expect(got.length).toBe(exact.length);
+      expect(s.shape[s.shape.length - 1]).toBe(w);
+      got.forEach((v, o) => expect(Math.abs(v - exact[o]!)).toBeLessThanOrEqual(2 ** -22 * scale[o]! + 2 ** -23 * Math.abs(exact[o]!)));
+      sameOnThreads(() => t.sum(dims));
+      sameOnThreads(() => t.mean(dims));
+    }
+  });
   test('max and argmax along a dim; the transposing copy', () => {
     sameOnThreads(() => wide.max(1));
     sameOnThreads(() => wide.t().contiguous());
