@@ -22,6 +22,44 @@ bool is_pointwise(const ConvGeometry& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
 }
 
+// The output columns of kernel column kj whose input column j = oj * sw - pw + kj * dw lies inside [0, w): [lo, hi),
+// and off = kj * dw - pw. The same for every row (computed once: the divisions cost more than a short row's copy).
+struct ColumnSpan {
+  int off, lo, hi;
+};
+ColumnSpan column_span(const ConvGeometry& g, int kj) {
+  const int off = kj * g.dw - g.pw;
+  const int lo = std::min(g.ow, off >= 0 ? 0 : (-off + g.sw - 1) / g.sw);
+  const int hi = std::max(lo, std::min(g.ow, g.w - off <= 0 ? 0 : (g.w - off - 1) / g.sw + 1));
+  return {off, lo, hi};
+}
+
+// Row oi of column row (c, ki, kj), c's plane at xc, kj's span sp: out[oj] = xc[oi sh - ph + ki dh][oj sw + off] for
+// oj < ow, zero outside the plane. With kOverrun (float only) a stride-1 row is copied 16 values at a time: it writes
+// up to 15 past the row (the caller writes there later, or has room) and reads past it while the input (up to end)
+// lasts.
+template <typename T, bool kOverrun = false>
+inline void column_row(const T* xc, const ConvGeometry& g, int ki, const ColumnSpan& sp, int oi, T* out,
+                       const T* end = nullptr) {
+  const int i = oi * g.sh - g.ph + ki * g.dh;
+  if (i < 0 || i >= g.h) {
+    std::fill(out, out + g.ow, T(0));
+    return;
+  }
+  const T* xr = xc + int64_t(i) * g.w + sp.off;
+  std::fill(out, out + sp.lo, T(0));
+  if (g.sw != 1) {
+    for (int oj = sp.lo; oj < sp.hi; ++oj) out[oj] = xr[oj * g.sw];
+  } else if constexpr (kOverrun) {
+    int oj = sp.lo;
+    for (; oj < sp.hi && xr + oj + 16 <= end; oj += 16) std::memcpy(out + oj, xr + oj, 16 * sizeof(T));
+    for (; oj < sp.hi; ++oj) out[oj] = xr[oj];
+  } else {
+    std::memcpy(out + sp.lo, xr + sp.lo, sizeof(T) * size_t(sp.hi - sp.lo));
+  }
+  std::fill(out + sp.hi, out + g.ow, T(0));
+}
+
 // Unfolds channels [0, cg) of one image [cg, h, w] into col rows of oh * ow values, ld apart.
 template <typename T>
 void im2col(const T* x, int cg, const ConvGeometry& g, T* col, int64_t ld) {
@@ -30,28 +68,36 @@ void im2col(const T* x, int cg, const ConvGeometry& g, T* col, int64_t ld) {
     for (int ki = 0; ki < g.kh; ++ki) {
       for (int kj = 0; kj < g.kw; ++kj) {
         T* row = col + ((int64_t(c) * g.kh + ki) * g.kw + kj) * ld;
-        for (int oi = 0; oi < g.oh; ++oi) {
-          const int i = oi * g.sh - g.ph + ki * g.dh;
-          T* out = row + int64_t(oi) * g.ow;
-          if (i < 0 || i >= g.h) {
-            std::fill(out, out + g.ow, T(0));
-            continue;
-          }
-          const T* xr = xc + int64_t(i) * g.w;
-          // Output columns whose input column j = oj * sw - pw + kj * dw lies inside [0, w): [lo, hi).
-          const int off = kj * g.dw - g.pw;
-          const int lo = std::min(g.ow, off >= 0 ? 0 : (-off + g.sw - 1) / g.sw);
-          const int hi = std::max(lo, std::min(g.ow, g.w - off <= 0 ? 0 : (g.w - off - 1) / g.sw + 1));
-          std::fill(out, out + lo, T(0));
-          if (g.sw == 1) {
-            std::memcpy(out + lo, xr + lo + off, sizeof(T) * size_t(hi - lo));
-          } else {
-            for (int oj = lo; oj < hi; ++oj) out[oj] = xr[oj * g.sw + off];
-          }
-          std::fill(out + hi, out + g.ow, T(0));
-        }
+        const ColumnSpan sp = column_span(g, kj);
+        for (int oi = 0; oi < g.oh; ++oi) column_row(xc, g, ki, sp, oi, row + int64_t(oi) * g.ow);
       }
     }
+  }
+}
+
+// Floats of scratch pack_columns needs: mr (at most 8) rows of the column matrix, and room for a row's overrun.
+int64_t pack_columns_scratch(const ConvGeometry& g) { return 8 * int64_t(g.oh) * g.ow + 16; }
+
+// What gemm::pack_a makes of the column matrix [k, l] of channels [0, cg) of one image x (as A, rows l apart), built
+// mr rows at a time in tmp (pack_columns_scratch floats) and transposed from there, with the rows copied 16 values at
+// a time (end: the end of the whole input). On the demo CNN's 13x13 layer (rows of 11 values) the column matrix
+// took a third of the weight gradient's time, most of it in a call to memcpy per row.
+void pack_columns(const float* x, const float* end, int cg, const ConvGeometry& g, float* out, float* tmp) {
+  const int mr = gemm::micro().mr;
+  const int k = cg * g.kh * g.kw, taps = g.kh * g.kw;
+  const int64_t l = int64_t(g.oh) * g.ow;
+  for (int i0 = 0; i0 < k; i0 += mr, out += l * mr) {
+    const int rows = std::min(mr, k - i0);
+    for (int r = 0; r < rows; ++r) {
+      const int i = i0 + r;
+      const float* xc = x + int64_t(i / taps) * g.h * g.w;
+      const int ki = i % taps / g.kw;
+      const ColumnSpan sp = column_span(g, i % g.kw);
+      for (int oi = 0; oi < g.oh; ++oi) column_row<float, true>(xc, g, ki, sp, oi, tmp + r * l + int64_t(oi) * g.ow, end);
+    }
+    gemm::transpose(tmp, l, rows, l, out, mr);
+    if (rows < mr)
+      for (int64_t p = 0; p < l; ++p) std::fill(out + p * mr + rows, out + (p + 1) * mr, 0.0f);  // zero past row k
   }
 }
 
@@ -63,15 +109,13 @@ void col2im(const T* col, int64_t ld, int cg, const ConvGeometry& g, T* dx) {
     for (int ki = 0; ki < g.kh; ++ki) {
       for (int kj = 0; kj < g.kw; ++kj) {
         const T* row = col + ((int64_t(c) * g.kh + ki) * g.kw + kj) * ld;
+        const ColumnSpan sp = column_span(g, kj);
         for (int oi = 0; oi < g.oh; ++oi) {
           const int i = oi * g.sh - g.ph + ki * g.dh;
           if (i < 0 || i >= g.h) continue;
-          T* dr = dc + int64_t(i) * g.w;
+          T* dr = dc + int64_t(i) * g.w + sp.off;
           const T* in = row + int64_t(oi) * g.ow;
-          const int off = kj * g.dw - g.pw;
-          const int lo = std::min(g.ow, off >= 0 ? 0 : (-off + g.sw - 1) / g.sw);
-          const int hi = std::max(lo, std::min(g.ow, g.w - off <= 0 ? 0 : (g.w - off - 1) / g.sw + 1));
-          for (int oj = lo; oj < hi; ++oj) dr[oj * g.sw + off] += in[oj];
+          for (int oj = sp.lo; oj < sp.hi; ++oj) dr[oj * g.sw] += in[oj];
         }
       }
     }
@@ -108,13 +152,20 @@ int64_t col_size(const ConvGeometry& g) {
   return is_pointwise(g) ? 0 : int64_t(s.k) * s.l;
 }
 
+// Each part of the scratch starts on a cache line (the scratch itself does, see the binding): its size in floats,
+// rounded up to 16. (A GEMM operand 16 or 48 bytes off a line split every vector load in two.)
+int64_t lines(int64_t floats) { return gemm::round_up(floats, 16); }
+
 Layout layout(const ConvGeometry& g, ConvKind kind, int threads) {
   const Sizes s = sizes(g);
-  const int64_t col = col_size(g);
-  if (kind == ConvKind::forward) return {g.groups * gemm::packed_size(s.ocg, s.k), col + gemm::scratch_size(s.k)};
-  if (kind == ConvKind::backward_input) return {g.groups * gemm::packed_size(s.k, s.ocg), col + gemm::scratch_size(s.ocg)};
-  // Each chunk's sum of gW^T; per thread the column matrix, its packed copy and grad_output transposed.
-  return {weight_chunks(g, threads) * g.oc * s.k, col + gemm::packed_size(s.k, int(s.l)) + s.l * s.ocg + gemm::scratch_size(int(s.l))};
+  const int64_t col = lines(col_size(g));
+  if (kind == ConvKind::forward) return {g.groups * lines(gemm::packed_size(s.ocg, s.k)), col + lines(gemm::scratch_size(s.k))};
+  if (kind == ConvKind::backward_input) return {g.groups * lines(gemm::packed_size(s.k, s.ocg)), col + lines(gemm::scratch_size(s.ocg))};
+  // Each chunk's sum of gW^T; per thread pack_columns' rows, the packed column matrix, grad_output transposed and
+  // the GEMM's scratch.
+  const int64_t rows = is_pointwise(g) ? 0 : lines(pack_columns_scratch(g));
+  return {lines(weight_chunks(g, threads) * g.oc * s.k),
+          rows + lines(gemm::packed_size(s.k, int(s.l))) + lines(s.l * s.ocg) + lines(gemm::scratch_size(int(s.l)))};
 }
 
 // Which kernels take the Winograd path. On small outputs the weight gradient does not: partial tiles, one spare
@@ -168,9 +219,9 @@ void forward(const float* x, const float* w, const float* bias, float* y, const 
   if (winograd_for(g, ConvKind::forward)) return winograd::forward(x, w, bias, y, g, threads, ws);
   const Sizes s = sizes(g);
   const Layout lay = layout(g, ConvKind::forward, threads);
-  const int64_t packed = gemm::packed_size(s.ocg, s.k);
+  const int64_t packed = lines(gemm::packed_size(s.ocg, s.k));
   for (int gr = 0; gr < g.groups; ++gr) gemm::pack_a(w + int64_t(gr) * s.ocg * s.k, s.k, 1, s.ocg, s.k, ws + gr * packed);
-  const int64_t col_floats = col_size(g);
+  const int64_t col_floats = lines(col_size(g));
   for_each_task(g, threads, ws + lay.shared, lay.per_thread, [&](int n, int gr, float* slice) {
     const float* col = columns(x, n, gr, g, slice);
     float* scratch = slice + col_floats;
@@ -185,7 +236,7 @@ void backward_input(const float* gy, const float* w, float* gx, const ConvGeomet
   if (winograd_for(g, ConvKind::backward_input)) return winograd::backward_input(gy, w, gx, g, threads, ws);
   const Sizes s = sizes(g);
   const Layout lay = layout(g, ConvKind::backward_input, threads);
-  const int64_t packed = gemm::packed_size(s.k, s.ocg);
+  const int64_t packed = lines(gemm::packed_size(s.k, s.ocg));
   // W_g^T [k, ocg]: element (r, o) at w_g[o * k + r].
   for (int gr = 0; gr < g.groups; ++gr) gemm::pack_a(w + int64_t(gr) * s.ocg * s.k, 1, s.k, s.k, s.ocg, ws + gr * packed);
   for_each_task(g, threads, ws + lay.shared, lay.per_thread, [&](int n, int gr, float* slice) {
@@ -198,7 +249,7 @@ void backward_input(const float* gy, const float* w, float* gx, const ConvGeomet
     }
     // col [k, l] = W_g^T @ gy_g, then the image's columns fold back.
     float* col = slice;
-    gemm::multiply(s.k, int(s.l), s.ocg, ws + gr * packed, gyg, s.l, col, s.l, false, slice + int64_t(s.k) * s.l);
+    gemm::multiply(s.k, int(s.l), s.ocg, ws + gr * packed, gyg, s.l, col, s.l, false, slice + lines(int64_t(s.k) * s.l));
     std::memset(gxg, 0, sizeof(float) * size_t(s.cg * s.hw));
     col2im(col, s.l, s.cg, g, gxg);
   });
@@ -208,7 +259,7 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
   if (winograd_for(g, ConvKind::backward_weight)) return winograd::backward_weight(x, gy, gw, g, threads, ws);
   const Sizes s = sizes(g);
   const Layout lay = layout(g, ConvKind::backward_weight, threads);
-  const int64_t col_floats = col_size(g), packed = gemm::packed_size(s.k, int(s.l));
+  const int64_t rows_floats = is_pointwise(g) ? 0 : lines(pack_columns_scratch(g)), packed = lines(gemm::packed_size(s.k, int(s.l)));
   const int64_t pairs = int64_t(g.n) * g.groups, chunks = weight_chunks(g, threads), sum_size = int64_t(g.oc) * s.k;
   float* sums = ws;
   std::fill(sums, sums + lay.shared, 0.0f);
@@ -217,14 +268,18 @@ void backward_weight(const float* x, const float* gy, float* gw, const ConvGeome
     for (int64_t pair = pairs * chunk / chunks; pair < pairs * (chunk + 1) / chunks; ++pair) {
       const int n = int(pair / g.groups), gr = int(pair % g.groups);
       const float* gyg = gy + (int64_t(n) * g.oc + int64_t(gr) * s.ocg) * s.l;
-      const float* col = columns(x, n, gr, g, slice);
-      float* ap = slice + col_floats;
+      const float* xg = x + (int64_t(n) * g.c + int64_t(gr) * s.cg) * s.hw;
+      float* ap = slice + rows_floats;
       float* gyt = ap + packed;
-      gemm::pack_a(col, s.l, 1, s.k, int(s.l), ap);
+      if (is_pointwise(g)) {
+        gemm::pack_a(xg, s.l, 1, s.k, int(s.l), ap);
+      } else {
+        pack_columns(xg, x + int64_t(g.n) * g.c * s.hw, s.cg, g, ap, slice);
+      }
       gemm::transpose(gyg, s.l, s.ocg, s.l, gyt, s.ocg);
       // gW_g^T [k, ocg] += col [k, l] @ gy_g^T [l, ocg]
       float* sum = sums + chunk * sum_size + int64_t(gr) * s.k * s.ocg;
-      gemm::multiply(s.k, s.ocg, int(s.l), ap, gyt, s.ocg, sum, s.ocg, true, gyt + s.l * s.ocg);
+      gemm::multiply(s.k, s.ocg, int(s.l), ap, gyt, s.ocg, sum, s.ocg, true, gyt + lines(s.l * s.ocg));
     }
   });
   // gw [oc, k]: the chunks' sums in order, transposed back.
