@@ -127,13 +127,7 @@ TORCHLET_SIMD_CLONES_WIDE void sum_contiguous_rows(double* __restrict__ sums, co
     sums[r] = sum_finish(acc_a, a, i, len);
     sums[r + 1] = sum_finish(acc_b, b, i, len);
   }
-  if (r < rows) {
-    const float* a = x + r * len;
-    d8 acc[2] = {};
-    int64_t i = 0;
-    for (; i + 64 <= len; i += 64) sum_block(acc, a + i);
-    sums[r] = sum_finish(acc, a, i, len);
-  }
+  if (r < rows) sums[r] = sum_contiguous(x + r * len, len);
 }
 
 // A whole contiguous tensor summed in fixed chunks (split over threads), whose sums are added in order: the same
