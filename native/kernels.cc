@@ -10,6 +10,7 @@
 #include "src/kernels/rng.cpp"
 #include "src/kernels/optim.cpp"
 #include "src/kernels/parallel.cpp"
+#include "src/kernels/stream.cpp"
 #include "src/kernels/gemm.cpp"
 #include "src/kernels/sgemm.cpp"
 #include "src/kernels/winograd.cpp"

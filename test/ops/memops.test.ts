@@ -4,6 +4,9 @@
  * chunked and column sums, max/min along contiguous slices (NaN, ties, -0), transposing copies; and sums that give the
  * same bits on any number of threads.
  */
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+
 import * as torch from '../../lib';
 import type { Tensor } from '../../lib';
 import { build, describeGroups, expectClose, loadFixture } from '../helpers/fixtures';
@@ -197,5 +200,61 @@ describe('results do not depend on the number of threads', () => {
     const exact = Array.from(big.data as Float32Array).reduce((s, v) => s + v, 0);
     const ulp = 2 ** (Math.floor(Math.log2(Math.abs(exact))) - 23);
     expect(Math.abs((big.sum().item() as number) - exact)).toBeLessThanOrEqual(4 * ulp);
+  });
+});
+
+describe('fresh results written with streaming stores (native/src/kernels/stream.cpp)', () => {
+  /**
+   * Runs elementwise ops with fresh results of 2 MiB and more (streamed where streaming is on) and a little under,
+   * on 1 and 2 threads, in a fresh process with TORCHLET_STREAMING_STORES set, and counts the elements that differ
+   * from an independent JS computation on the inputs. Lengths are odd, so the two threads' runs start off a cache
+   * line (their first elements are stored plainly) and end in a partial block.
+   */
+  function child(streaming: '0' | '1'): { streamingStores: boolean; wrong: Record<string, number> } {
+    const dist = path.resolve(__dirname, '..', '..', 'dist');
+    const code = `
+      const torch = require(${JSON.stringify(dist)});
+      const wrong = {};
+      const check = (name, t, expected) => {
+        const d = t.data;
+        let bad = d.length === expected.length ? 0 : -1;
+        for (let i = 0; bad >= 0 && i < d.length; i++) if (!Object.is(d[i], expected[i])) bad++;
+        wrong[name] = bad;
+      };
+      const values = (n, k, f) => Array.from({ length: n }, (_, i) => f(((i * 7919 + k) % 2003) - 1001));
+      for (const threads of [1, 2]) {
+        torch.setNumThreads(threads);
+        for (const n of [700001, 500003]) {
+          const xs = values(n, 13, (v) => v / 7), ys = values(n, 29, (v) => v / 3);
+          const x = torch.tensor(xs), y = torch.tensor(ys);
+          const f = Math.fround;
+          const fx = xs.map(f), fy = ys.map(f);
+          check('add ' + n + ' t' + threads, x.add(y), fx.map((v, i) => f(v + fy[i])));
+          check('mul by 1.5 ' + n + ' t' + threads, x.mul(1.5), fx.map((v) => f(v * 1.5)));
+          check('relu ' + n + ' t' + threads, x.relu(), fx.map((v) => (v > 0 ? v : 0)));
+          check('gt ' + n + ' t' + threads, x.gt(y), fx.map((v, i) => (v > fy[i] ? 1 : 0)));
+          const dx = torch.tensor(xs, { dtype: 'float64' }), dy = torch.tensor(ys, { dtype: 'float64' });
+          check('float64 sub ' + n + ' t' + threads, dx.sub(dy), xs.map((v, i) => v - ys[i]));
+          const ix = torch.tensor(values(n, 13, (v) => v), { dtype: 'int32' });
+          check('int32 neg ' + n + ' t' + threads, ix.neg(), values(n, 13, (v) => 0 - v));
+        }
+        const b = torch.tensor(values(2200001, 5, (v) => v % 3 === 0));
+        check('logical_not 2200001 t' + threads, b.logicalNot(), values(2200001, 5, (v) => (v % 3 === 0 ? 0 : 1)));
+      }
+      process.stdout.write(JSON.stringify({ streamingStores: torch.backendInfo().streamingStores, wrong }));`;
+    const r = spawnSync(process.execPath, ['-e', code], {
+      encoding: 'utf8',
+      env: { ...process.env, TORCHLET_STREAMING_STORES: streaming },
+      timeout: 120_000,
+    });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    return JSON.parse(r.stdout);
+  }
+
+  test.each(['1', '0'] as const)('TORCHLET_STREAMING_STORES=%s: every element as computed independently', (streaming) => {
+    const r = child(streaming);
+    expect(r.streamingStores).toBe(streaming === '1');
+    expect(Object.keys(r.wrong)).toHaveLength(26);
+    for (const [name, bad] of Object.entries(r.wrong)) expect([name, bad]).toEqual([name, 0]);
   });
 });

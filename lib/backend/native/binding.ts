@@ -25,6 +25,11 @@ export interface BackendInfo {
    * and vm.overcommit_memory other than 2; TORCHLET_HUGE_PAGES=0 or TORCHLET_MALLOC_TUNING=0 turns it off).
    */
   hugePages: boolean;
+  /**
+   * Whether elementwise results of 2 MiB and more in fresh storage are written with streaming stores, which skip
+   * reading memory that is not in cache (AMD x86-64 CPUs; TORCHLET_STREAMING_STORES=1 or 0 forces it).
+   */
+  streamingStores: boolean;
 }
 
 /** The floating storages the float-only kernels (matmul, convolution, pooling, Adam, float draws) take. */

@@ -194,6 +194,7 @@ class Addon : public Napi::Addon<Addon> {
     check_view(env, fn, "out", out.length, rank, shape, vo.strides, vo.offset);
     check_view(env, fn, "a", a.length, rank, shape, va.strides, va.offset);
     check_view(env, fn, "b", b.length, rank, shape, vb.strides, vb.offset);
+    FreshResult fresh(take_fresh(out.data));
     if (!binary(BinaryOp(op), out.dtype, out.data, a.dtype, a.data, b.data, rank, shape, vo, va, vb, alpha)) {
       throw_type(env, std::string("torchlet.native.binary: '") + kBinaryOpNames[op] + "' is not defined for " +
                           dtype_name(a.dtype) + " inputs with a " + dtype_name(out.dtype) + " output");
@@ -216,6 +217,7 @@ class Addon : public Napi::Addon<Addon> {
     meta.finish();
     check_view(env, fn, "out", out.length, rank, shape, vo.strides, vo.offset);
     check_view(env, fn, "a", a.length, rank, shape, va.strides, va.offset);
+    FreshResult fresh(take_fresh(out.data));
     if (!unary(UnaryOp(op), out.dtype, out.data, a.dtype, a.data, rank, shape, vo, va, p0, p1)) {
       throw_type(env, std::string("torchlet.native.unary: '") + kUnaryOpNames[op] + "' is not defined for a " +
                           dtype_name(a.dtype) + " input with a " + dtype_name(out.dtype) + " output");
@@ -1024,6 +1026,7 @@ class Addon : public Napi::Addon<Addon> {
     o.Set("napiBuildVersion", Napi::Number::New(env, NAPI_VERSION));
     o.Set("mallocTuned", Napi::Boolean::New(env, malloc_.kept));
     o.Set("hugePages", Napi::Boolean::New(env, malloc_.huge));
+    o.Set("streamingStores", Napi::Boolean::New(env, streaming_stores()));
     return o;
   }
 

@@ -95,7 +95,21 @@ MallocTuning tune_malloc() {
   return t;
 }
 
+namespace {
+thread_local const char* fresh_begin = nullptr;
+thread_local const char* fresh_end = nullptr;
+}  // namespace
+
+bool take_fresh(const void* p) {
+  const char* c = static_cast<const char*>(p);
+  const bool fresh = c >= fresh_begin && c < fresh_end;
+  fresh_begin = fresh_end = nullptr;
+  return fresh;
+}
+
 void advise_storage(const void* p, size_t bytes) {
+  fresh_begin = static_cast<const char*>(p);
+  fresh_end = fresh_begin + bytes;
 #if defined(__linux__)
   if (!huge_pages.load(std::memory_order_relaxed)) return;
   const uintptr_t begin = reinterpret_cast<uintptr_t>(p);

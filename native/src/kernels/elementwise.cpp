@@ -49,19 +49,49 @@ void run_parallel(const StridedIter<K>& it, const F& body) {
     for (; i < (n); ++i) (o)[i] = (EXPR);                                                                 \
   } while (0)
 
+// The same for a fresh result that stream_result says to stream: each 1 KiB block of output is computed into a
+// buffer in L1, then streamed out (stream_block); the elements before the first 64-byte line of o and after the last
+// whole block are stored plainly.
+#define TORCHLET_RUN_STREAMED(o, n, EXPR)                                                                  \
+  do {                                                                                                    \
+    using T_ = std::remove_reference_t<decltype(*(o))>;                                                   \
+    constexpr int64_t kBlock_ = kStreamBlock / int64_t(sizeof(T_));                                       \
+    alignas(64) T_ buf_[kBlock_];                                                                         \
+    const int64_t head_ = std::min<int64_t>((n), int64_t((64 - (reinterpret_cast<uintptr_t>(o) & 63)) & 63) / \
+                                                     int64_t(sizeof(T_)));                                \
+    int64_t i = 0;                                                                                        \
+    for (; i < head_; ++i) (o)[i] = (EXPR);                                                               \
+    while (i + kBlock_ <= (n)) {                                                                          \
+      const int64_t b_ = i;                                                                               \
+      for (; i < b_ + kBlock_; ++i) buf_[i - b_] = (EXPR);                                                \
+      stream_block((o) + b_, buf_);                                                                       \
+    }                                                                                                     \
+    for (; i < (n); ++i) (o)[i] = (EXPR);                                                                 \
+    stream_fence();                                                                                       \
+  } while (0)
+// Either of the two.
+#define TORCHLET_RUN_OUTPUT(o, n, stream, EXPR)      \
+  do {                                               \
+    if (stream) {                                    \
+      TORCHLET_RUN_STREAMED(o, n, EXPR);             \
+    } else {                                         \
+      TORCHLET_RUN_WITH_WRITE_PREFETCH(o, n, EXPR);  \
+    }                                                \
+  } while (0)
+
 // out[i] = f(x[i], y[i]) over one contiguous run, also built for AVX2 and AVX-512 (TORCHLET_SIMD_CLONES_WIDE).
 // kScalar: 0 when x and y are both runs, 1 when y is one value, 2 when x is. (GCC's runtime alias check lets
 // out == x through to the vector loop: in-place ops vectorise too.)
 template <int kScalar, typename TO, typename TI, typename F>
-TORCHLET_SIMD_CLONES_WIDE void binary_run(TO* o, const TI* x, const TI* y, int64_t n, F f) {
+TORCHLET_SIMD_CLONES_WIDE void binary_run(TO* o, const TI* x, const TI* y, int64_t n, bool stream, F f) {
   if constexpr (kScalar == 0) {
-    TORCHLET_RUN_WITH_WRITE_PREFETCH(o, n, f(x[i], y[i]));
+    TORCHLET_RUN_OUTPUT(o, n, stream, f(x[i], y[i]));
   } else if constexpr (kScalar == 1) {
     const TI ys = *y;
-    TORCHLET_RUN_WITH_WRITE_PREFETCH(o, n, f(x[i], ys));
+    TORCHLET_RUN_OUTPUT(o, n, stream, f(x[i], ys));
   } else {
     const TI xs = *x;
-    TORCHLET_RUN_WITH_WRITE_PREFETCH(o, n, f(xs, y[i]));
+    TORCHLET_RUN_OUTPUT(o, n, stream, f(xs, y[i]));
   }
 }
 
@@ -70,16 +100,17 @@ template <typename TO, typename TI, typename F>
 void binary_loop(TO* out, const TI* a, const TI* b, int rank, const int64_t* shape, const View& vo,
                  const View& va, const View& vb, F f) {
   StridedIter<3> it(rank, shape, {vo, va, vb});
+  const bool stream = stream_result(it.numel() * int64_t(sizeof(TO)));
   run_parallel(it, [&](const int64_t* p, int64_t n, const int64_t* s) {
     TO* o = out + p[0];
     const TI* x = a + p[1];
     const TI* y = b + p[2];
     if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
-      binary_run<0>(o, x, y, n, f);
+      binary_run<0>(o, x, y, n, stream, f);
     } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
-      binary_run<1>(o, x, y, n, f);
+      binary_run<1>(o, x, y, n, stream, f);
     } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
-      binary_run<2>(o, x, y, n, f);
+      binary_run<2>(o, x, y, n, stream, f);
     } else {
       for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(x[i * s[1]], y[i * s[2]]);
     }
@@ -88,18 +119,19 @@ void binary_loop(TO* out, const TI* a, const TI* b, int rank, const int64_t* sha
 
 // out[i] = f(x[i]) over one contiguous run, built as binary_run is.
 template <typename TO, typename TI, typename F>
-TORCHLET_SIMD_CLONES_WIDE void unary_run(TO* o, const TI* x, int64_t n, F f) {
-  TORCHLET_RUN_WITH_WRITE_PREFETCH(o, n, f(x[i]));
+TORCHLET_SIMD_CLONES_WIDE void unary_run(TO* o, const TI* x, int64_t n, bool stream, F f) {
+  TORCHLET_RUN_OUTPUT(o, n, stream, f(x[i]));
 }
 
 template <typename TO, typename TI, typename F>
 void unary_loop(TO* out, const TI* a, int rank, const int64_t* shape, const View& vo, const View& va, F f) {
   StridedIter<2> it(rank, shape, {vo, va});
+  const bool stream = stream_result(it.numel() * int64_t(sizeof(TO)));
   run_parallel(it, [&](const int64_t* p, int64_t n, const int64_t* s) {
     TO* o = out + p[0];
     const TI* x = a + p[1];
     if (s[0] == 1 && s[1] == 1) {
-      unary_run(o, x, n, f);
+      unary_run(o, x, n, stream, f);
     } else {
       for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(x[i * s[1]]);
     }

@@ -184,6 +184,29 @@ void parallel_range(int64_t count, int64_t work, const F& body) {
   const int64_t tasks = std::min({count, int64_t(threads) * 4, work / kGrain});
   parallel_for(tasks, threads, [&](int64_t t, int) { body(count * t / tasks, count * (t + 1) / tasks); });
 }
+// Results in fresh storage (stream.cpp). The binding marks a kernel call whose output is a block just allocated
+// (FreshResult, on the calling thread for the call's duration); a kernel asks stream_result, on that thread, whether
+// to write its result of `bytes` with streaming stores, which skip reading the lines in first. Yes only for results
+// of 2 MiB and more, on CPUs where that pays (AMD by default; TORCHLET_STREAMING_STORES=1 or 0 forces it).
+class FreshResult {
+ public:
+  explicit FreshResult(bool fresh);
+  ~FreshResult();
+  FreshResult(const FreshResult&) = delete;
+  FreshResult& operator=(const FreshResult&) = delete;
+
+ private:
+  bool saved_;
+};
+bool stream_result(int64_t bytes);
+// Whether this process writes fresh results with streaming stores at all.
+bool streaming_stores();
+// Copies kStreamBlock bytes from src to dst, both 64-byte aligned, with streaming stores; a thread that streamed
+// calls stream_fence before its results are read by another thread (before its task ends).
+constexpr int kStreamBlock = 1024;
+void stream_block(void* dst, const void* src);
+void stream_fence();
+
 // How many fixed chunks a sum over `items` is cut into on `threads` threads: each chunk sums a contiguous range
 // in order and the chunks are added in order, so the result depends on the thread count only.
 inline int64_t sum_chunks(int64_t items, int threads) { return std::min<int64_t>(items, 2 * int64_t(threads)); }
