@@ -208,7 +208,7 @@ describe('fresh results written with streaming stores (native/src/kernels/stream
    * Runs elementwise ops with fresh results of 2 MiB and more (streamed where streaming is on) and a little under,
    * on 1 and 2 threads, in a fresh process with TORCHLET_STREAMING_STORES set, and counts the elements that differ
    * from an independent JS computation on the inputs. Lengths are odd, so the two threads' runs start off a cache
-   * line (their first elements are stored plainly) and end in a partial block.
+   * line (their first elements are stored plainly) and end in a partial block; and transposing copies.
    */
   function child(streaming: '0' | '1'): { streamingStores: boolean; wrong: Record<string, number> } {
     const dist = path.resolve(__dirname, '..', '..', 'dist');
@@ -238,6 +238,16 @@ describe('fresh results written with streaming stores (native/src/kernels/stream
           const ix = torch.tensor(values(n, 13, (v) => v), { dtype: 'int32' });
           check('int32 neg ' + n + ' t' + threads, ix.neg(), values(n, 13, (v) => 0 - v));
         }
+        // Transposing copies: rows of the result on cache lines (so whole 32 x 32 tiles are streamed), an odd number
+        // of them (so the last band of tiles is partial).
+        for (const [rows, cols, dtype] of [[1040, 701, 'float32'], [520, 601, 'float64']]) {
+          const xs = values(rows * cols, 17, (v) => v / 5);
+          const f = dtype === 'float32' ? Math.fround : (v) => v;
+          const t = torch.tensor(xs, { dtype }).reshape([rows, cols]);
+          const expected = [];
+          for (let c = 0; c < cols; c++) for (let r = 0; r < rows; r++) expected.push(f(xs[r * cols + c]));
+          check(dtype + ' t().contiguous() ' + rows + 'x' + cols + ' t' + threads, t.t().contiguous(), expected);
+        }
         const b = torch.tensor(values(2200001, 5, (v) => v % 3 === 0));
         check('logical_not 2200001 t' + threads, b.logicalNot(), values(2200001, 5, (v) => (v % 3 === 0 ? 0 : 1)));
       }
@@ -254,7 +264,7 @@ describe('fresh results written with streaming stores (native/src/kernels/stream
   test.each(['1', '0'] as const)('TORCHLET_STREAMING_STORES=%s: every element as computed independently', (streaming) => {
     const r = child(streaming);
     expect(r.streamingStores).toBe(streaming === '1');
-    expect(Object.keys(r.wrong)).toHaveLength(26);
+    expect(Object.keys(r.wrong)).toHaveLength(30);
     for (const [name, bad] of Object.entries(r.wrong)) expect([name, bad]).toEqual([name, 0]);
   });
 });

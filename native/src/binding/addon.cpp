@@ -290,6 +290,7 @@ class Addon : public Napi::Addon<Addon> {
     meta.finish();
     check_view(env, fn, "dst", dst.length, rank, shape, vd.strides, vd.offset);
     check_view(env, fn, "src", src.length, rank, shape, vs.strides, vs.offset);
+    FreshResult fresh(take_fresh(dst.data));
     copy(dst.dtype, dst.data, src.dtype, src.data, rank, shape, vd, vs);
     return env.Undefined();
   }

@@ -201,10 +201,10 @@ class FreshResult {
 bool stream_result(int64_t bytes);
 // Whether this process writes fresh results with streaming stores at all.
 bool streaming_stores();
-// Copies kStreamBlock bytes from src to dst, both 64-byte aligned, with streaming stores; a thread that streamed
-// calls stream_fence before its results are read by another thread (before its task ends).
-constexpr int kStreamBlock = 1024;
-void stream_block(void* dst, const void* src);
+// Copies `rows` rows of `bytes` (a multiple of 64) from src, where they lie back to back, to dst, where they start
+// ldd bytes apart, with streaming stores; src, dst and ldd on 64-byte lines. A thread that streamed calls
+// stream_fence before its results are read by another thread (before its task ends).
+void stream_rows(void* dst, int64_t ldd, const void* src, int64_t bytes, int64_t rows);
 void stream_fence();
 
 // How many fixed chunks a sum over `items` is cut into on `threads` threads: each chunk sums a contiguous range

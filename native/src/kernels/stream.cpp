@@ -45,25 +45,25 @@ bool streaming_pays() {
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx512f"))) void stream_avx512(void* dst, const void* src) {
-  for (int k = 0; k < kStreamBlock; k += 64) {
-    _mm512_stream_si512(reinterpret_cast<__m512i*>(static_cast<char*>(dst) + k),
-                        _mm512_load_si512(static_cast<const char*>(src) + k));
-  }
+// rows rows of `bytes` (a multiple of 64) from src (rows back to back) to dst (rows ldd bytes apart), all on
+// 64-byte lines.
+__attribute__((target("avx512f"))) void stream_avx512(char* dst, int64_t ldd, const char* src, int64_t bytes,
+                                                       int64_t rows) {
+  for (int64_t r = 0; r < rows; ++r, dst += ldd, src += bytes)
+    for (int64_t k = 0; k < bytes; k += 64)
+      _mm512_stream_si512(reinterpret_cast<__m512i*>(dst + k), _mm512_load_si512(src + k));
 }
-__attribute__((target("avx"))) void stream_avx(void* dst, const void* src) {
-  for (int k = 0; k < kStreamBlock; k += 32) {
-    _mm256_stream_si256(reinterpret_cast<__m256i*>(static_cast<char*>(dst) + k),
-                        _mm256_load_si256(reinterpret_cast<const __m256i*>(static_cast<const char*>(src) + k)));
-  }
+__attribute__((target("avx"))) void stream_avx(char* dst, int64_t ldd, const char* src, int64_t bytes, int64_t rows) {
+  for (int64_t r = 0; r < rows; ++r, dst += ldd, src += bytes)
+    for (int64_t k = 0; k < bytes; k += 32)
+      _mm256_stream_si256(reinterpret_cast<__m256i*>(dst + k), _mm256_load_si256(reinterpret_cast<const __m256i*>(src + k)));
 }
-void stream_sse2(void* dst, const void* src) {
-  for (int k = 0; k < kStreamBlock; k += 16) {
-    _mm_stream_si128(reinterpret_cast<__m128i*>(static_cast<char*>(dst) + k),
-                     _mm_load_si128(reinterpret_cast<const __m128i*>(static_cast<const char*>(src) + k)));
-  }
+void stream_sse2(char* dst, int64_t ldd, const char* src, int64_t bytes, int64_t rows) {
+  for (int64_t r = 0; r < rows; ++r, dst += ldd, src += bytes)
+    for (int64_t k = 0; k < bytes; k += 16)
+      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + k), _mm_load_si128(reinterpret_cast<const __m128i*>(src + k)));
 }
-using StreamFn = void (*)(void*, const void*);
+using StreamFn = void (*)(char*, int64_t, const char*, int64_t, int64_t);
 StreamFn pick_stream() {
   if (__builtin_cpu_supports("avx512f")) return stream_avx512;
   if (__builtin_cpu_supports("avx")) return stream_avx;
@@ -86,12 +86,12 @@ bool stream_result(int64_t bytes) {
   return stream_detail::fresh_result && bytes >= stream_detail::kMinBytes && streaming_stores();
 }
 
-void stream_block(void* dst, const void* src) {
+void stream_rows(void* dst, int64_t ldd, const void* src, int64_t bytes, int64_t rows) {
 #if defined(__x86_64__) && defined(__GNUC__)
   static const stream_detail::StreamFn fn = stream_detail::pick_stream();
-  fn(dst, src);
+  fn(static_cast<char*>(dst), ldd, static_cast<const char*>(src), bytes, rows);
 #else
-  std::memcpy(dst, src, kStreamBlock);
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(static_cast<char*>(dst) + r * ldd, static_cast<const char*>(src) + r * bytes, size_t(bytes));
 #endif
 }
 
