@@ -69,14 +69,18 @@ void run_parallel(const StridedIter<K>& it, const F& body) {
     for (; i < (n); ++i) (o)[i] = (EXPR);                                                                 \
     stream_fence();                                                                                       \
   } while (0)
-// Either of the two.
-#define TORCHLET_RUN_OUTPUT(o, n, stream, EXPR)      \
-  do {                                               \
-    if (stream) {                                    \
-      TORCHLET_RUN_STREAMED(o, n, EXPR);             \
-    } else {                                         \
-      TORCHLET_RUN_WITH_WRITE_PREFETCH(o, n, EXPR);  \
-    }                                                \
+// One of the two, or for an in-place run (`inplace`: the output is one of the inputs, so each line is read, hence in
+// cache, before it is written) a plain loop: a prefetch for writing then only costs instructions (mul_ by a scalar,
+// 1M floats in L3, 1 thread: a C loop 47.5 us plain, 55.4 with the prefetches).
+#define TORCHLET_RUN_OUTPUT(o, n, stream, inplace, EXPR) \
+  do {                                                   \
+    if (stream) {                                        \
+      TORCHLET_RUN_STREAMED(o, n, EXPR);                 \
+    } else if (inplace) {                                \
+      for (int64_t i = 0; i < (n); ++i) (o)[i] = (EXPR); \
+    } else {                                             \
+      TORCHLET_RUN_WITH_WRITE_PREFETCH(o, n, EXPR);      \
+    }                                                    \
   } while (0)
 
 // out[i] = f(x[i], y[i]) over one contiguous run, also built for AVX2 and AVX-512 (TORCHLET_SIMD_CLONES_WIDE).
@@ -84,14 +88,15 @@ void run_parallel(const StridedIter<K>& it, const F& body) {
 // out == x through to the vector loop: in-place ops vectorise too.)
 template <int kScalar, typename TO, typename TI, typename F>
 TORCHLET_SIMD_CLONES_WIDE void binary_run(TO* o, const TI* x, const TI* y, int64_t n, bool stream, F f) {
+  const void* out = o;
   if constexpr (kScalar == 0) {
-    TORCHLET_RUN_OUTPUT(o, n, stream, f(x[i], y[i]));
+    TORCHLET_RUN_OUTPUT(o, n, stream, out == x || out == y, f(x[i], y[i]));
   } else if constexpr (kScalar == 1) {
     const TI ys = *y;
-    TORCHLET_RUN_OUTPUT(o, n, stream, f(x[i], ys));
+    TORCHLET_RUN_OUTPUT(o, n, stream, out == x, f(x[i], ys));
   } else {
     const TI xs = *x;
-    TORCHLET_RUN_OUTPUT(o, n, stream, f(xs, y[i]));
+    TORCHLET_RUN_OUTPUT(o, n, stream, out == y, f(xs, y[i]));
   }
 }
 
@@ -120,7 +125,7 @@ void binary_loop(TO* out, const TI* a, const TI* b, int rank, const int64_t* sha
 // out[i] = f(x[i]) over one contiguous run, built as binary_run is.
 template <typename TO, typename TI, typename F>
 TORCHLET_SIMD_CLONES_WIDE void unary_run(TO* o, const TI* x, int64_t n, bool stream, F f) {
-  TORCHLET_RUN_OUTPUT(o, n, stream, f(x[i]));
+  TORCHLET_RUN_OUTPUT(o, n, stream, static_cast<const void*>(o) == x, f(x[i]));
 }
 
 template <typename TO, typename TI, typename F>
