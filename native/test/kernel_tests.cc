@@ -15,6 +15,10 @@
 #include <string>
 #include <thread>
 #include <vector>
+#if defined(__linux__)
+#include <dirent.h>
+#include <sched.h>
+#endif
 
 #include "../src/kernels/kernels.h"
 
@@ -1160,6 +1164,37 @@ static void test_parallel_each_task_once() {
   }
 }
 
+// Regions whose helpers cannot run while the caller drains them: every thread of the process on one CPU, so the
+// caller (which does not yield while it runs tasks) takes all the tasks, closes the region without waiting for
+// helpers that never entered it, and those helpers, when they do run, must find it closed (fn_ is gone by then;
+// ASan would see a helper call it). Some regions the helpers enter while the caller yields in its wait.
+static void test_parallel_helpers_not_running() {
+#if defined(__linux__)
+  parallel_for(8, 4, [](int64_t, int) {});  // starts the helpers
+  std::vector<pid_t> tids;
+  if (DIR* dir = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(dir)) {
+      if (e->d_name[0] != '.') tids.push_back(pid_t(std::atoi(e->d_name)));
+    }
+    closedir(dir);
+  }
+  cpu_set_t all, one;
+  if (tids.empty() || sched_getaffinity(0, sizeof all, &all) != 0) return;
+  CPU_ZERO(&one);
+  CPU_SET(sched_getcpu(), &one);
+  for (pid_t tid : tids) sched_setaffinity(tid, sizeof one, &one);
+  for (int region = 0; region < 300; ++region) {
+    const int64_t tasks = 2 + region % 37;
+    std::vector<std::atomic<int>> runs(static_cast<size_t>(tasks));
+    for (auto& r : runs) r.store(0);
+    parallel_for(tasks, 2 + region % 3, [&](int64_t t, int) { runs[size_t(t)].fetch_add(1); });
+    for (auto& r : runs) CHECK(r.load() == 1);
+    if (region % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // helpers fall asleep
+  }
+  for (pid_t tid : tids) sched_setaffinity(tid, sizeof all, &all);
+#endif
+}
+
 // arange in double then stored; linspace from both ends (its values against the formula, written out).
 static void test_fill_range() {
   std::vector<int32_t> ai(5);
@@ -1752,6 +1787,7 @@ int main() {
   test_integer_errors();
   test_parallel_exception();
   test_parallel_each_task_once();
+  test_parallel_helpers_not_running();
   test_fill_range();
   test_memops();
   test_fused();

@@ -1,7 +1,8 @@
 // torchlet's own worker threads, for kernels that split work themselves (OpenBLAS keeps its own pool for GEMMs).
 // One process-wide pool: the caller runs tasks too (each thread its own share first, see drain); between regions
 // workers spin for about 100 us, then sleep on a condition variable (so they do not hold a core that OpenBLAS's
-// threads need for long), and a worker woken on its caller's CPU moves off it (see move_off). A region started
+// threads need for long), and a worker woken on its caller's CPU moves off it (see move_off). The caller takes the
+// tasks of workers that have not started yet, and does not wait for a worker that never entered the region (enter). A region started
 // while another is running (two Node workers converging on a kernel at once) runs serially on its caller instead.
 #if defined(__linux__)
 #include <sched.h>
@@ -76,14 +77,21 @@ class Pool {
       const int n = helpers + 1;
       for (int p = 0; p < n; ++p) ranges_[size_t(p)].store(pack(tasks * p / n, tasks * (p + 1) / n));
       helpers_ = helpers;
-      pending_.store(helpers);
-      generation_.fetch_add(1, std::memory_order_release);
+      left_.store(0);
+      const uint64_t generation = generation_.load() + 1;
+      entry_.store(generation << 32);
+      generation_.store(generation, std::memory_order_release);
     }
     wake_.notify_all();
     drain(0);
-    if (!spin_until([this] { return pending_.load(std::memory_order_acquire) == 0; })) {
+    // Every task is taken. The region closes: a helper that has not entered it by now finds it closed and never
+    // reads fn_, so the caller waits only for the helpers inside, not for one the scheduler has not run yet (on a
+    // busy machine, a time slice: 2-thread ops of 1M floats took 3-4 ms beside a process using the other core).
+    const uint64_t entered = entry_.fetch_or(kClosed, std::memory_order_acq_rel) & kEnteredMask;
+    const auto all_left = [this, entered] { return uint64_t(left_.load(std::memory_order_acquire)) == entered; };
+    if (!spin_until(all_left)) {
       std::unique_lock<std::mutex> lock(mu_);
-      done_.wait(lock, [this] { return pending_.load() == 0; });
+      done_.wait(lock, all_left);
     }
     fn_ = nullptr;
     // A task's exception reaches the caller (a worker's would end the process); the region's other tasks were
@@ -112,6 +120,19 @@ class Pool {
         }
       }
     }
+  }
+
+  // A region's entry word: its generation (high 32 bits), kClosed once the caller has drained it, and how many
+  // helpers entered it (they alone may read fn_).
+  static constexpr uint64_t kClosed = uint64_t(1) << 31;
+  static constexpr uint64_t kEnteredMask = kClosed - 1;
+  // Enters region `generation` unless it is closed or over; returns whether this helper is in.
+  bool enter(uint64_t generation) {
+    uint64_t e = entry_.load(std::memory_order_acquire);
+    while ((e >> 32) == (generation & 0xffffffffu) && !(e & kClosed)) {
+      if (entry_.compare_exchange_weak(e, e + 1, std::memory_order_acq_rel)) return true;
+    }
+    return false;
   }
 
   // A range of tasks [front, back) in one word, so the owner (taking the front) and thieves (taking the back)
@@ -144,12 +165,12 @@ class Pool {
         if (id > helpers_) continue;
         caller_cpu = caller_cpu_;
       }
+      if (!enter(seen)) continue;  // the caller drained the region without this helper
       if (caller_cpu >= 0 && current_cpu() == caller_cpu) move_off(caller_cpu);
       drain(id);
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        std::lock_guard<std::mutex> lock(mu_);  // the caller may be about to wait: notify under the lock
-        done_.notify_one();
-      }
+      left_.fetch_add(1, std::memory_order_acq_rel);
+      std::lock_guard<std::mutex> lock(mu_);  // the caller may be about to wait: notify under the lock
+      done_.notify_one();
     }
   }
 
@@ -186,7 +207,8 @@ class Pool {
   std::array<std::atomic<uint64_t>, kMaxParticipants> ranges_{};  // participant p's tasks (pack), under run()
   int helpers_ = 0;
   int caller_cpu_ = -1;  // the CPU run() was called on, under mu_
-  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> entry_{0};  // see enter
+  std::atomic<int> left_{0};        // helpers that entered the region and finished
   std::atomic<uint64_t> generation_{0};
   std::exception_ptr error_;  // the region's first exception, under mu_
 };
