@@ -2,8 +2,9 @@
 // One process-wide pool: the caller runs tasks too (each thread its own share first, see drain); between regions
 // workers spin for about 100 us, then sleep on a condition variable (so they do not hold a core that OpenBLAS's
 // threads need for long), and a worker woken on its caller's CPU moves off it (see move_off). The caller takes the
-// tasks of workers that have not started yet, and does not wait for a worker that never entered the region (enter). A region started
-// while another is running (two Node workers converging on a kernel at once) runs serially on its caller instead.
+// tasks of workers that have not started yet, and does not wait for a worker that never entered the region (enter).
+// A region started while another is running (two Node workers converging on a kernel at once) runs serially on its
+// caller instead.
 #if defined(__linux__)
 #include <sched.h>
 #include <unistd.h>
