@@ -38,12 +38,13 @@ void run_parallel(const StridedIter<K>& it, const F& body) {
 // 511-523, mul by a scalar 375-397 -> 343-360, relu 371-384 -> 328-352; alternating processes), 64K and in-place ops
 // unchanged within noise. A macro, so that the loop stays inside each target clone's body, vectorised for its
 // instruction set.
+constexpr int64_t kOutputBlock = 1024;  // bytes of output per block, in both loops below
 #define TORCHLET_RUN_WITH_WRITE_PREFETCH(o, n, EXPR)                                                      \
   do {                                                                                                    \
-    constexpr int64_t kBlock_ = 1024 / int64_t(sizeof(*(o))), kAhead_ = kStoreAhead / int64_t(sizeof(*(o))); \
+    constexpr int64_t kBlock_ = kOutputBlock / int64_t(sizeof(*(o))), kAhead_ = kStoreAhead / int64_t(sizeof(*(o))); \
     int64_t i = 0;                                                                                        \
     for (int64_t b_ = 0; b_ + kAhead_ + kBlock_ <= (n); b_ += kBlock_) {                                 \
-      prefetch_store_block((o) + b_, 1024);                                                               \
+      prefetch_store_block((o) + b_, kOutputBlock);                                                       \
       for (i = b_; i < b_ + kBlock_; ++i) (o)[i] = (EXPR);                                                \
     }                                                                                                     \
     for (; i < (n); ++i) (o)[i] = (EXPR);                                                                 \
@@ -55,7 +56,7 @@ void run_parallel(const StridedIter<K>& it, const F& body) {
 #define TORCHLET_RUN_STREAMED(o, n, EXPR)                                                                  \
   do {                                                                                                    \
     using T_ = std::remove_reference_t<decltype(*(o))>;                                                   \
-    constexpr int64_t kBlock_ = 1024 / int64_t(sizeof(T_));                                               \
+    constexpr int64_t kBlock_ = kOutputBlock / int64_t(sizeof(T_));                                       \
     alignas(64) T_ buf_[kBlock_];                                                                         \
     const int64_t head_ = std::min<int64_t>((n), int64_t((64 - (reinterpret_cast<uintptr_t>(o) & 63)) & 63) / \
                                                      int64_t(sizeof(T_)));                                \
@@ -64,7 +65,7 @@ void run_parallel(const StridedIter<K>& it, const F& body) {
     while (i + kBlock_ <= (n)) {                                                                          \
       const int64_t b_ = i;                                                                               \
       for (; i < b_ + kBlock_; ++i) buf_[i - b_] = (EXPR);                                                \
-      stream_rows((o) + b_, 0, buf_, 1024, 1);                                                            \
+      stream_rows((o) + b_, 0, buf_, kOutputBlock, 1);                                                    \
     }                                                                                                     \
     for (; i < (n); ++i) (o)[i] = (EXPR);                                                                 \
     stream_fence();                                                                                       \
@@ -505,7 +506,21 @@ TORCHLET_INLINE void transpose_block(const U* src, int64_t lds, U* dst, int64_t 
   }
 }
 
-// dst[u * ldd + v] = src[v * lds + u] for u < nu, v < nv: tiles of 32 x 32 (in L1) made of 8 x 8 blocks. With
+// dst[u * ldd + v] = src[v * lds + u] for u < nu, v < nv within one tile: 8 x 8 blocks, then the edges one by one.
+template <typename U>
+TORCHLET_INLINE void transpose_tile(const U* src, int64_t lds, U* dst, int64_t ldd, int64_t nu, int64_t nv) {
+  int64_t u = 0;
+  for (; u + 8 <= nu; u += 8) {
+    int64_t v = 0;
+    for (; v + 8 <= nv; v += 8) transpose_block(src + v * lds + u, lds, dst + u * ldd + v, ldd);
+    for (int64_t uu = u; uu < u + 8; ++uu)
+      for (int64_t vv = v; vv < nv; ++vv) dst[uu * ldd + vv] = src[vv * lds + uu];
+  }
+  for (; u < nu; ++u)
+    for (int64_t v = 0; v < nv; ++v) dst[u * ldd + v] = src[v * lds + u];
+}
+
+// The same over a plane: tiles of 32 x 32 (in L1) made of 8 x 8 blocks. With
 // `stream` (a fresh result: stream_result), each whole tile whose rows start on cache lines is transposed into a
 // buffer and streamed out: t().contiguous() of [1024, 1024] on Zen 5, 1 thread 0.58-0.60 ms -> 0.32, 2 threads
 // 0.29 -> 0.15-0.19.
@@ -518,11 +533,12 @@ TORCHLET_SIMD_CLONES void transpose_plane(const U* src, int64_t lds, U* dst, int
     const int64_t u1 = std::min(nu, u0 + kTile);
     for (int64_t v0 = 0; v0 < nv; v0 += kTile) {
       const int64_t v1 = std::min(nv, v0 + kTile);
-      if (lines && u1 - u0 == kTile && v1 - v0 == kTile && reinterpret_cast<uintptr_t>(dst + u0 * ldd + v0) % 64 == 0) {
+      const U* from = src + v0 * lds + u0;
+      U* to = dst + u0 * ldd + v0;
+      if (lines && u1 - u0 == kTile && v1 - v0 == kTile && reinterpret_cast<uintptr_t>(to) % 64 == 0) {
         alignas(64) U tile[kTile * kTile];
-        for (int64_t u = 0; u < kTile; u += 8)
-          for (int64_t v = 0; v < kTile; v += 8) transpose_block(src + (v0 + v) * lds + u0 + u, lds, tile + u * kTile + v, kTile);
-        stream_rows(dst + u0 * ldd + v0, ldd * int64_t(sizeof(U)), tile, kTile * int64_t(sizeof(U)), kTile);
+        transpose_tile(from, lds, tile, kTile, kTile, kTile);
+        stream_rows(to, ldd * int64_t(sizeof(U)), tile, kTile * int64_t(sizeof(U)), kTile);
         continue;
       }
       // The next tile's destination lines are fetched for writing now. A tile writes 32 rows of dst, pages apart:
@@ -534,15 +550,7 @@ TORCHLET_SIMD_CLONES void transpose_plane(const U* src, int64_t lds, U* dst, int
           for (int64_t k = 0; k < int64_t(kTile * sizeof(U)); k += 64)
             __builtin_prefetch(reinterpret_cast<const char*>(dst + uu * ldd + v0 + kTile) + k, 1, 3);
       }
-      int64_t u = u0;
-      for (; u + 8 <= u1; u += 8) {
-        int64_t v = v0;
-        for (; v + 8 <= v1; v += 8) transpose_block(src + v * lds + u, lds, dst + u * ldd + v, ldd);
-        for (int64_t uu = u; uu < u + 8; ++uu)
-          for (int64_t vv = v; vv < v1; ++vv) dst[uu * ldd + vv] = src[vv * lds + uu];
-      }
-      for (; u < u1; ++u)
-        for (int64_t v = v0; v < v1; ++v) dst[u * ldd + v] = src[v * lds + u];
+      transpose_tile(from, lds, to, ldd, u1 - u0, v1 - v0);
     }
   }
 }

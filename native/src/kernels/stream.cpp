@@ -56,12 +56,14 @@ __attribute__((target("avx512f"))) void stream_avx512(char* dst, int64_t ldd, co
 __attribute__((target("avx"))) void stream_avx(char* dst, int64_t ldd, const char* src, int64_t bytes, int64_t rows) {
   for (int64_t r = 0; r < rows; ++r, dst += ldd, src += bytes)
     for (int64_t k = 0; k < bytes; k += 32)
-      _mm256_stream_si256(reinterpret_cast<__m256i*>(dst + k), _mm256_load_si256(reinterpret_cast<const __m256i*>(src + k)));
+      _mm256_stream_si256(reinterpret_cast<__m256i*>(dst + k),
+                          _mm256_load_si256(reinterpret_cast<const __m256i*>(src + k)));
 }
 void stream_sse2(char* dst, int64_t ldd, const char* src, int64_t bytes, int64_t rows) {
   for (int64_t r = 0; r < rows; ++r, dst += ldd, src += bytes)
     for (int64_t k = 0; k < bytes; k += 16)
-      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + k), _mm_load_si128(reinterpret_cast<const __m128i*>(src + k)));
+      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + k),
+                       _mm_load_si128(reinterpret_cast<const __m128i*>(src + k)));
 }
 using StreamFn = void (*)(char*, int64_t, const char*, int64_t, int64_t);
 StreamFn pick_stream() {
@@ -91,7 +93,9 @@ void stream_rows(void* dst, int64_t ldd, const void* src, int64_t bytes, int64_t
   static const stream_detail::StreamFn fn = stream_detail::pick_stream();
   fn(static_cast<char*>(dst), ldd, static_cast<const char*>(src), bytes, rows);
 #else
-  for (int64_t r = 0; r < rows; ++r) std::memcpy(static_cast<char*>(dst) + r * ldd, static_cast<const char*>(src) + r * bytes, size_t(bytes));
+  for (int64_t r = 0; r < rows; ++r) {
+    std::memcpy(static_cast<char*>(dst) + r * ldd, static_cast<const char*>(src) + r * bytes, size_t(bytes));
+  }
 #endif
 }
 
