@@ -217,10 +217,13 @@ async function memory({ quick = false, pytorch }) {
   }];
   const steps = quick
     ? [{ model: 'mlp', batch: 128, warmup: 30, steps: 30 }, { model: 'cnn', batch: 16, warmup: 20, steps: 20 }]
-    // Steady state is after V8's JIT has settled: it compiles the functions a step calls over its first several
-    // hundred steps (each is called a few times per step), and its compiler's memory and new code pages fault.
-    // perf record -e page-faults from the 600th CNN step on: V8's compiler and new-space resizing, no kernel.
-    : [{ model: 'mlp', batch: 128, warmup: 1000, steps: 300 }, { model: 'cnn', batch: 64, warmup: 1000, steps: 200 }];
+    // Steady state is after V8 has settled: its JIT compiles the functions a step calls over the first thousand or
+    // so steps (each is called a few times per step), its compiler's memory and new code pages fault, and the young
+    // generation grows page by page. perf record -e minor-faults, MLP b=128: TurboFan compiling view and emptyTensor
+    // around step 1200 (up to 180 faults in a compiler thread, in some processes), the semi-space growing by 64
+    // pages at step 1980 (in every process); after that 0-5 faults per 100 steps. CNN: V8's compiler and
+    // new-space resizing until step 1300 or so, no kernel.
+    : [{ model: 'mlp', batch: 128, warmup: 2500, steps: 500 }, { model: 'cnn', batch: 64, warmup: 1500, steps: 300 }];
   for (const spec of steps) {
     const m = stepMemory(spec, Boolean(pytorch));
     rows.push({
