@@ -336,10 +336,6 @@ export type MethodImpls = {
 };
 
 /**
- * Points t at src's storage, layout and dtype, keeping t's identity and autograd flags, as PyTorch's `t.data = src`.
- * For Module.to(dtype), which converts parameters without replacing the Parameter objects optimizers hold.
- */
-/**
  * Marks storage about to be transferred to another thread: once its buffer is detached, using a tensor that
  * still holds it is a clear error instead of silently empty data.
  */
@@ -347,6 +343,10 @@ export function markTransferred(data: Storage): void {
   transferred.add(data);
 }
 
+/**
+ * Points t at src's storage, layout and dtype, keeping t's identity and autograd flags, as PyTorch's `t.data = src`.
+ * For Module.to(dtype), which converts parameters without replacing the Parameter objects optimizers hold.
+ */
 export function assignData(t: Tensor, src: Tensor): void {
   const w = t as { -readonly [K in 'shape' | 'strides' | 'offset' | 'dtype']: Tensor[K] };
   setStorage(t, src.data);

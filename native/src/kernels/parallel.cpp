@@ -1,10 +1,10 @@
 // torchlet's own worker threads, for kernels that split work themselves (OpenBLAS keeps its own pool for GEMMs).
 // One process-wide pool: the caller runs tasks too (each thread its own share first, see drain); between regions
 // workers spin for about 100 us, then sleep on a condition variable (so they do not hold a core that OpenBLAS's
-// threads need for long), and a worker woken on its caller's CPU moves off it (see move_off). The caller takes the
-// tasks of workers that have not started yet, and does not wait for a worker that never entered the region (enter).
-// A region started while another is running (two Node workers converging on a kernel at once) runs serially on its
-// caller instead.
+// threads need for long), and a worker that finds itself on its caller's CPU moves off it before it looks for work
+// (see move_off). The caller takes the tasks of workers that have not started yet, and does not wait for a worker
+// that never entered the region (enter). A region started while another is running (two Node workers converging on
+// a kernel at once) runs serially on its caller instead.
 #if defined(__linux__)
 #include <sched.h>
 #include <unistd.h>
