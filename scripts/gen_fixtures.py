@@ -784,5 +784,6 @@ if __name__ == '__main__':
     import runpy
     here = os.path.dirname(os.path.abspath(__file__))
     for script in ['gen_nn_fixtures.py', 'gen_conv_fixtures.py', 'gen_edge_nn_fixtures.py', 'gen_edge_tensor_fixtures.py', 'gen_arg_error_fixtures.py',
-                   'gen_data_fixtures.py', 'gen_pt_fixtures.py', 'gen_seqops_fixtures.py', 'gen_ddp_fixtures.py']:
+                   'gen_data_fixtures.py', 'gen_pt_fixtures.py', 'gen_seqops_fixtures.py', 'gen_ddp_fixtures.py',
+                   'gen_grad_graph_fixtures.py']:
         runpy.run_path(os.path.join(here, script), run_name='__main__')

@@ -8,6 +8,7 @@ import * as ops from '../ops/pointwise';
 import { where } from '../ops/elementwise';
 import type { Generator } from '../random';
 import { record } from '../autograd/record';
+import { recordOnInput } from '../autograd/backward_node';
 import { noGrad } from '../autograd/grad_mode';
 import { logsigmoid as logSigmoid } from './functional_layers';
 import { inplaceResult } from './inplace';
@@ -496,10 +497,12 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {})
     const value = reduction === 'none' ? loss.view(target.shape) : reduction === 'sum' ? loss.sum() : loss.sum().div(sum);
     return { out: value, w: wt, keep: kept, total: sum, safe: safeT };
   });
-  return record('NllLossBackward0', out, [logp], (g) => {
+  const name = input.dim() >= 3 ? 'NllLoss2DBackward0' : 'NllLossBackward0';
+  return record(name, out, [logp], (g) => {
     const scale = reduction === 'none' ? g.reshape([-1]) : reduction === 'mean' ? g.div(total) : g;
     const perRow = where(keep, w.mul(scale).neg(), 0);
-    return [scatterAdd(emptyTensor(logp.shape, g.dtype), 1, safe.unsqueeze(1), perRow.unsqueeze(1))];
+    // PyTorch's nll_loss_backward takes the input too (with a zero derivative): see recordOnInput.
+    return [recordOnInput(name, scatterAdd(emptyTensor(logp.shape, g.dtype), 1, safe.unsqueeze(1), perRow.unsqueeze(1)), logp)];
   });
 }
 

@@ -4,12 +4,13 @@
  * pools. Compositions of ops where those are exact; elsewhere one recorded node with PyTorch's backward formula, its
  * forward on raw storage. lib/nn/functional.ts re-exports this file; it imports nothing from there (no cycle).
  */
-import { Tensor, emptyTensor } from '../tensor';
+import { Tensor, emptyTensor, viewOf } from '../tensor';
 import type { Storage } from '../dtype';
 import { isFloating, notImplemented } from '../dtype';
 import { dense } from '../backend/kernels';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
+import { recordLinearBackward } from '../autograd/backward_node';
 import { inplaceResult } from './inplace';
 import { where } from '../ops/elementwise';
 import { adaptiveAvgPool2d, adaptiveMaxPool2d } from '../ops/pool';
@@ -30,11 +31,22 @@ function pointwiseNode(name: string, x: Tensor, forward: () => Tensor, backward:
   return record(name, noGrad(forward), [x], (g) => [backward(g)]);
 }
 
+/**
+ * As pointwiseNode, for an op whose gradient is linear in g and depends on x only through comparisons (hardtanh,
+ * hardsigmoid, the shrinks, threshold): the gradient is one node on g and x, as PyTorch records the op's backward
+ * function (recordLinearBackward), so that a createGraph gradient requires grad where PyTorch's does. (PyTorch 1.13
+ * has no derivative for hardsigmoid_backward and raises; torchlet differentiates it.)
+ */
+function maskedNode(name: string, x: Tensor, forward: () => Tensor, backward: (g: Tensor) => Tensor): Tensor {
+  const grad = (g: Tensor): Tensor => recordLinearBackward(name, noGrad(() => backward(g)), g, x, grad);
+  return record(name, noGrad(forward), [x], (g) => [grad(g)]);
+}
+
 // ---- activations ---------------------------------------------------------------------------------------------
 
 /**
  * min(max(x, minVal), maxVal), as F.hardtanh; its gradient is zero at and beyond the bounds (PyTorch's
- * hardtanh_backward), unlike clamp's.
+ * hardtanh_backward), unlike clamp's, and passes g through at NaN (neither at nor beyond a bound).
  * @param inplace write the result into x (see lib/nn/inplace.ts: a tracked x keeps its value)
  * @example F.hardtanh(torch.tensor([-2, 0.5, 3])) // [-1, 0.5, 1]
  */
@@ -48,7 +60,7 @@ function clampNode(op: string, x: Tensor, minVal: number, maxVal: number, inplac
   checkTensor(op, 'input', x);
   checkNumber(op, 'minVal', minVal);
   checkNumber(op, 'maxVal', maxVal);
-  const out = pointwiseNode('HardtanhBackward0', x, () => x.clamp(minVal, maxVal), (g) => where(x.gt(minVal).logicalAnd(x.lt(maxVal)), g, 0));
+  const out = maskedNode('HardtanhBackward0', x, () => x.clamp(minVal, maxVal), (g) => where(x.le(minVal).logicalOr(x.ge(maxVal)), 0, g));
   return inplaceResult(op, x, out, inplace);
 }
 
@@ -58,7 +70,7 @@ function clampNode(op: string, x: Tensor, minVal: number, maxVal: number, inplac
  */
 export function hardsigmoid(x: Tensor, inplace = false): Tensor {
   floatInput('hardsigmoid', 'hardsigmoid_cpu', x);
-  const out = pointwiseNode('HardsigmoidBackward0', x, () => x.add(3).clamp(0, 6).div(6), (g) => where(x.gt(-3).logicalAnd(x.lt(3)), g.div(6), 0));
+  const out = maskedNode('HardsigmoidBackward0', x, () => x.add(3).clamp(0, 6).div(6), (g) => where(x.gt(-3).logicalAnd(x.lt(3)), g.div(6), 0));
   return inplaceResult('hardsigmoid', x, out, inplace);
 }
 
@@ -182,7 +194,7 @@ const shrinkZone = (x: Tensor, lambd: number): Tensor => x.ge(-lambd).logicalAnd
 export function softshrink(x: Tensor, lambd = 0.5): Tensor {
   floatInput('softshrink', 'softshrink_cpu', x);
   checkLambda('softshrink', lambd);
-  return pointwiseNode(
+  return maskedNode(
     'SoftshrinkBackward0',
     x,
     () => where(x.gt(lambd), x.sub(lambd), where(x.lt(-lambd), x.add(lambd), 0)),
@@ -197,7 +209,7 @@ export function softshrink(x: Tensor, lambd = 0.5): Tensor {
 export function hardshrink(x: Tensor, lambd = 0.5): Tensor {
   floatInput('hardshrink', 'hardshrink_cpu', x);
   checkNumber('hardshrink', 'lambd', lambd);
-  return pointwiseNode('HardshrinkBackward0', x, () => where(shrinkZone(x, lambd), 0, x), (g) => where(shrinkZone(x, lambd), 0, g));
+  return maskedNode('HardshrinkBackward0', x, () => where(shrinkZone(x, lambd), 0, x), (g) => where(shrinkZone(x, lambd), 0, g));
 }
 
 /**
@@ -208,8 +220,20 @@ export function threshold(x: Tensor, thresholdValue: number, value: number, inpl
   checkTensor('threshold', 'input', x);
   checkNumber('threshold', 'threshold', thresholdValue);
   checkNumber('threshold', 'value', value);
-  const out = pointwiseNode('ThresholdBackward0', x, () => where(x.le(thresholdValue), value, x).to(x.dtype), (g) => where(x.le(thresholdValue), 0, g));
+  const out = maskedNode('ThresholdBackward0', x, () => where(x.le(thresholdValue), value, x).to(x.dtype), (g) => where(x.le(thresholdValue), 0, g));
   return inplaceResult('threshold', x, out, inplace);
+}
+
+/**
+ * prelu's input gradient gx (recorded on g and the weight) as PyTorch's prelu_backward, which also takes x: a node on
+ * gx and x whose gradient for x is prelu_double_backward's with no weight gradient flowing, zeros * g where x <= 0
+ * (NaN where g is infinite or NaN, as there).
+ */
+function preluInputGrad(gx: Tensor, g: Tensor, x: Tensor): Tensor {
+  return record('PreluBackwardBackward0', viewOf(gx, gx.shape, gx.strides), [gx, x], (gg, needs) => [
+    needs[0] ? gg : null,
+    needs[1] ? emptyTensor(x.shape, gg.dtype).mul(g).mul(x.le(0).to(gg.dtype)) : null,
+  ]);
 }
 
 /** softmax(-x) along dim, as F.softmin. @example F.softmin(torch.tensor([[0, 0]]), 1) // [[0.5, 0.5]] */
@@ -239,7 +263,7 @@ export function prelu(x: Tensor, weight: Tensor): Tensor {
     const pos = x.gt(0);
     const gw = needs[1] ? where(pos, 0, x.mul(g)) : null;
     return [
-      needs[0] ? where(pos, g, g.mul(w)) : null,
+      needs[0] ? preluInputGrad(where(pos, g, g.mul(w)), g, x) : null,
       gw ? (n === 1 ? gw.sum() : gw.sum([0, ...x.shape.slice(2).map((_, i) => i + 2)])).reshape(weight.shape) : null,
     ];
   });

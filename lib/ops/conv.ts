@@ -6,6 +6,7 @@ import * as K from '../backend/kernels';
 import type { FloatStorage } from '../backend/kernels';
 import { Tensor, emptyTensor, outputTensor } from '../tensor';
 import { record } from '../autograd/record';
+import { recordOnInput } from '../autograd/backward_node';
 import { noGrad } from '../autograd/grad_mode';
 import { shapeStr } from '../shape';
 import { checkFloatingOperands, checkInt, checkNumber, checkOptions, checkTensor, describe } from '../validate';
@@ -164,39 +165,48 @@ function convolution(op: string, input: Tensor, weight: Tensor, bias: Tensor | n
  *   convWeightGrad(x, gy)     w-shaped sum over n and positions  bilinear in x and gy
  *
  * <G, convWeightGrad(x, gy)> = <conv(x, G), gy> = <x, conv^T(gy, G)> gives every adjoint.
+ *
+ * As PyTorch's convolution_backward, the first-order gradients also take the convolution's other operand (`also`:
+ * its input for the input gradient, its weight for the weight gradient), so that under createGraph they require grad
+ * where PyTorch's do; no gradient flows back to it (PyTorch gives none either).
  */
 const FORWARD = 'ConvolutionBackward0';
 const BACKWARD = 'ConvolutionBackwardBackward0';
 
-function convForward(name: string, x: Tensor, weight: Tensor, bias: Tensor | null, g: K.ConvGeometry): Tensor {
+function convForward(name: string, x: Tensor, weight: Tensor, bias: Tensor | null, g: K.ConvGeometry, also: Tensor | null = null): Tensor {
   const y = outputTensor([g.n, g.oc, g.oh, g.ow], x.dtype, undefined, 'convolution');
   // The kernel adds the bias to each output block while it is still in cache.
   K.conv2d('forward', dense(x), dense(weight), y.data as FloatStorage, g, bias ? dense(bias) : null);
-  return record(name, y, [x, weight, bias], (gy, needs) => [
-    needs[0] ? convInputGrad(BACKWARD, gy, weight, null, g) : null,
-    needs[1] ? convWeightGrad(x, gy, g) : null,
+  const first = name === FORWARD;
+  return record(name, y, [x, weight, bias, also], (gy, needs) => [
+    needs[0] ? convInputGrad(BACKWARD, gy, weight, null, g, first ? x : null) : null,
+    needs[1] ? convWeightGrad(x, gy, g, first ? weight : null) : null,
     needs[2] ? gy.sum([0, 2, 3]) : null,
+    null,
   ]);
 }
 
-function convInputGrad(name: string, gy: Tensor, weight: Tensor, bias: Tensor | null, g: K.ConvGeometry): Tensor {
+function convInputGrad(name: string, gy: Tensor, weight: Tensor, bias: Tensor | null, g: K.ConvGeometry, also: Tensor | null = null): Tensor {
   const gx = outputTensor([g.n, g.c, g.h, g.w], gy.dtype, undefined, 'convolution backward');
   K.conv2d('backward_input', dense(gy), dense(weight), gx.data as FloatStorage, g);
   if (bias) noGrad(() => gx.add_(bias.view([1, -1, 1, 1])));
-  return record(name, gx, [gy, weight, bias], (gz, needs) => [
-    needs[0] ? convForward(BACKWARD, gz, weight, null, g) : null,
+  const first = name === FORWARD;
+  return record(name, gx, [gy, weight, bias, also], (gz, needs) => [
+    needs[0] ? convForward(BACKWARD, gz, weight, null, g, first ? gy : null) : null,
     // The weight gradient pairs the convolution's input with its output gradient: here gz is the input.
-    needs[1] ? convWeightGrad(gz, gy, g) : null,
+    needs[1] ? convWeightGrad(gz, gy, g, first ? weight : null) : null,
     needs[2] ? gz.sum([0, 2, 3]) : null,
+    null,
   ]);
 }
 
-function convWeightGrad(x: Tensor, gy: Tensor, g: K.ConvGeometry): Tensor {
+function convWeightGrad(x: Tensor, gy: Tensor, g: K.ConvGeometry, also: Tensor | null = null): Tensor {
   const gw = outputTensor([g.oc, g.c / g.groups, g.kh, g.kw], x.dtype, undefined, 'convolution backward');
   K.conv2d('backward_weight', dense(x), dense(gy), gw.data as FloatStorage, g);
-  return record(BACKWARD, gw, [x, gy], (gg, needs) => [
+  return record(BACKWARD, gw, [x, gy, also], (gg, needs) => [
     needs[0] ? convInputGrad(BACKWARD, gy, gg, null, g) : null,
     needs[1] ? convForward(BACKWARD, x, gg, null, g) : null,
+    null,
   ]);
 }
 
@@ -379,7 +389,7 @@ export function pad(input: Tensor, padding: readonly number[], mode: PadMode = '
   if (dims > 3 || (input.dim() !== dims + 1 && input.dim() !== dims + 2)) {
     throw new RangeError(`${op}: Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now (got ${padding.length} pads for input ${shapeStr(input.shape)}, mode '${mode}')`);
   }
-  let out = input;
+  const gathers: [number, Tensor][] = [];
   for (let k = 0; k < dims; k++) {
     const d = input.dim() - 1 - k;
     const size = input.shape[d]!;
@@ -397,8 +407,24 @@ export function pad(input: Tensor, padding: readonly number[], mode: PadMode = '
     if (mode === 'circular' && (before > size || after > size)) {
       throw new RangeError(`${op}: Padding value causes wrapping around more than once (padding (${before}, ${after}) at dimension ${d} of input ${shapeStr(input.shape)})`);
     }
-    if (before || after) out = out.indexSelect(d, padIndex(mode, size, before, after));
+    if (before || after) gathers.push([d, padIndex(mode, size, before, after)]);
   }
-  return out;
+  const gather = (t: Tensor): Tensor => gathers.reduce((v, [d, idx]) => v.indexSelect(d, idx), t);
+  if (mode === 'circular') return gather(input);
+  // Reflect and replicate: one node, as PyTorch's reflection_padNd / replication_padNd. The gradient adds each
+  // output position's gradient at its source (index_add per dim, recorded on g) and, as PyTorch's backward function,
+  // takes the input too (recordOnInput).
+  const name = `${mode === 'reflect' ? 'Reflection' : 'Replication'}Pad${dims}DBackward0`;
+  const out = noGrad(() => gather(input));
+  return record(name, out, [input], (g) => {
+    let gx = g;
+    for (let i = gathers.length - 1; i >= 0; i--) {
+      const [d, idx] = gathers[i]!;
+      const shape = [...gx.shape];
+      shape[d] = input.shape[d]!;
+      gx = emptyTensor(shape, g.dtype).indexAdd(d, idx, gx);
+    }
+    return [recordOnInput(name, gx, input)];
+  });
 }
 

@@ -14,6 +14,7 @@ import { DTYPES, canCast, checkDType, getDefaultDtype, isFloating, notImplemente
 import * as K from '../backend/kernels';
 import type { Strided } from '../backend/kernels';
 import { record } from '../autograd/record';
+import { derivativeNotImplemented } from '../autograd/backward_node';
 import { noGrad } from '../autograd/grad_mode';
 import { broadcastShapes, contiguousStrides, isRowMajor, sameShape, shapeStr } from '../shape';
 import type { Shape } from '../shape';
@@ -524,7 +525,7 @@ function alphaArg(op: string, takesAlpha: boolean | undefined, operands: number,
 /** The backward of an op PyTorch has no derivative for: it raises PyTorch's error. */
 function notImplementedGrad(torchName: string): BinaryGrad {
   return () => {
-    throw new Error(`derivative for aten::${torchName} is not implemented`);
+    throw derivativeNotImplemented(torchName);
   };
 }
 

@@ -11,6 +11,7 @@ import type { Tensor } from '../tensor';
 import { emptyTensor, outputTensor } from '../tensor';
 import { numelOf } from '../shape';
 import { record } from '../autograd/record';
+import { recordOnInput } from '../autograd/backward_node';
 import { isGradEnabled, noGrad } from '../autograd/grad_mode';
 
 /** The elements of x as one contiguous float array (x itself when it already is one). */
@@ -162,10 +163,16 @@ export function classLossOf(input: Tensor, target: Tensor, o: ClassLossOptions):
   const [out, data] = fresh(o.reduction === 'none' ? target.shape : [], input.dtype, o.logInput ? 'nllLoss' : 'crossEntropy');
   const total = K.classLoss(xs, t, ws, data, stats, p);
   if (typeof total !== 'number') return { bad: total.bad, value: t[total.bad]! };
-  const name = o.smoothing > 0 ? 'AddBackward0' : 'NllLossBackward0';
+  // PyTorch's nll_loss_nd: nll_loss2d for inputs with spatial dims.
+  const nll = input.dim() >= 3 ? 'NllLoss2DBackward0' : 'NllLossBackward0';
+  const name = o.smoothing > 0 ? 'AddBackward0' : nll;
   return record(name, out, [input], (gIn) => {
     const g = like(gIn, out.dtype);
-    if (isGradEnabled()) return [unrows(classLossGrad(g, input, t, total, p, o), input)];
+    if (isGradEnabled()) {
+      const gx = unrows(classLossGrad(g, input, t, total, p, o), input);
+      // nll of log-probabilities: PyTorch's nll_loss_backward takes the input too (with a zero derivative).
+      return [o.logInput && o.smoothing === 0 ? recordOnInput(nll, gx, input) : gx];
+    }
     const [gx, gd] = fresh([rows, c], input.dtype, 'crossEntropy');
     K.classLossBackward(xs, t, ws, stats, flat(g), gd, total, p);
     return [unrows(gx, input)];

@@ -15,17 +15,13 @@ import { Tensor, emptyTensor } from '../tensor';
 import { isFloating, resultType } from '../dtype';
 import { checkNumber } from '../validate';
 import { record } from '../autograd/record';
+import { recordLinearBackward, zeroGrad } from '../autograd/backward_node';
 import { noGrad } from '../autograd/grad_mode';
 import { binary, boolBinary, boolUnary, internalBinary, predicate, unary, where } from './elementwise';
 import type { BinaryFn, UnaryParams } from './elementwise';
 import { clampTensors } from './blend';
 import { sigmoidBackward, tanhBackward } from './activation';
 
-/**
- * The gradient of an op whose derivative is zero: zeros, as PyTorch's zeros_like(grad), not g * 0 (which would turn
- * an infinite or NaN incoming gradient into NaN).
- */
-const zeroGrad = (g: Tensor): Tensor => emptyTensor(g.shape, g.dtype);
 
 // ---- unary: float results (integer inputs are converted to the default float dtype) ----------------------------
 
@@ -88,7 +84,14 @@ export const neg = unary('neg', {
 // grad * sgn(x), with sgn outside the graph: PyTorch's sgn backward is an efficient zero tensor, which stays zero
 // through later products and quotients (materialized zeros would make 0 * inf and 0 / 0 NaN in double backward).
 /** The absolute value of each element, as torch.abs. @example torch.abs(torch.tensor([-1, 2])) // [1, 2] */
-export const abs = unary('abs', { dtype: 'same', torchKernel: 'abs_cpu', backward: 'AbsBackward0', grad: (g, x): Tensor => g.mul(noGrad(() => x.sign())) });
+export const abs = unary('abs', { dtype: 'same', torchKernel: 'abs_cpu', backward: 'AbsBackward0', grad: (g, x): Tensor => g.mul(sgnOf(x)) });
+
+/**
+ * sign(x) for abs's gradient g * sgn(x), recorded on x as PyTorch records sgn, so that a createGraph gradient of abs
+ * requires grad where PyTorch's does. No gradient flows back through it: PyTorch's is an efficient zero tensor,
+ * which later ops pass on as exact zeros (0 * inf stays 0, where real zeros would give NaN).
+ */
+const sgnOf = (x: Tensor): Tensor => record('SgnBackward0', noGrad(() => x.sign()), [x], () => [null]);
 /**
  * -1, 0 or 1 by the sign of each element, as torch.sign.
  * @example torch.sign(torch.tensor([-3, 0, 2])) // [-1, 0, 1]
@@ -176,11 +179,7 @@ export const leakyRelu = unary<[negativeSlope?: number]>('leakyRelu', {
  * gradient) for x, so an infinite factor further down gives NaN there as in PyTorch.
  */
 function leakyReluBackward(g: Tensor, x: Tensor, slope: number): Tensor {
-  const out = noGrad(() => where(x.gt(0), g, g.mul(slope)));
-  return record('LeakyReluBackwardBackward0', out, [g, x], (gg, needs) => [
-    needs[0] ? leakyReluBackward(gg, x, slope) : null,
-    needs[1] ? zeroGrad(gg) : null,
-  ]);
+  return recordLinearBackward('LeakyReluBackward0', noGrad(() => where(x.gt(0), g, g.mul(slope))), g, x, (gg) => leakyReluBackward(gg, x, slope));
 }
 
 // ---- unary: bool results, no gradient -------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import * as K from '../backend/kernels';
 import type { FloatStorage } from '../backend/kernels';
 import { Tensor, outputTensor as empty } from '../tensor';
 import { record, releaseUnrecorded } from '../autograd/record';
+import { recordLinearBackward } from '../autograd/backward_node';
 import { shapeStr } from '../shape';
 import { checkBool, checkFloating, checkInt, checkOptions, describe } from '../validate';
 import type { Pair } from '../validate';
@@ -54,9 +55,6 @@ function planeGeometry(planes: number, h: number, w: number, oh: number, ow: num
   return { planes, h, w, oh, ow, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, countIncludePad: false, divisorOverride: 0 };
 }
 
-/** PyTorch's name for the backward of a backward: AvgPool2DBackward0 -> AvgPool2DBackwardBackward0. */
-const backwardOfBackward = (name: string): string => name.replace(/0$/, 'Backward0');
-
 /**
  * A window-mean pool (plain or adaptive): its forward kernel, recorded. The pool is linear, so its backward is its
  * adjoint kernel, recorded in turn with the forward kernel as its own backward: differentiable to any order.
@@ -64,25 +62,34 @@ const backwardOfBackward = (name: string): string => name.replace(/0$/, 'Backwar
 function meanPool(name: string, kinds: [K.PoolKind, K.PoolKind], input: Tensor, geometry: K.PoolGeometry): Tensor {
   const y = empty([...input.shape.slice(0, -2), geometry.oh, geometry.ow], input.dtype);
   pool2d(kinds[0], dense(input), y.data as FloatStorage, null, geometry);
-  return record(name, y, [input], (g) => [meanPoolAdjoint(name, kinds, g, input.shape, geometry)]);
+  return record(name, y, [input], (g) => [meanPoolAdjoint(name, kinds, g, input, geometry)]);
 }
 
-function meanPoolAdjoint(name: string, kinds: [K.PoolKind, K.PoolKind], g: Tensor, shape: readonly number[], geometry: K.PoolGeometry): Tensor {
-  const gx = empty(shape, g.dtype);
+/** The gradient of meanPool for its input x, recorded on g and x as PyTorch's avg_pool2d_backward (recordLinearBackward). */
+function meanPoolAdjoint(name: string, kinds: [K.PoolKind, K.PoolKind], g: Tensor, x: Tensor, geometry: K.PoolGeometry): Tensor {
+  // PyTorch's adaptive_avg_pool2d takes an empty channel dim forward, and refuses it in the backward.
+  const emptyDim = kinds[1] === 'adaptive_avg_backward' ? g.shape.findIndex((s, i) => i > 0 && s === 0) : -1;
+  if (emptyDim > 0) {
+    throw new RangeError(
+      `adaptiveAvgPool2d: adaptive_avg_pool2d_backward(): Expected grad_output to have non-zero size for non-batch dimensions, but grad_output has sizes [${g.shape.join(', ')}] with dimension ${emptyDim} being empty`,
+    );
+  }
+  const gx = empty(x.shape, g.dtype);
   pool2d(kinds[1], dense(g), gx.data as FloatStorage, null, geometry);
-  return record(backwardOfBackward(name), gx, [g], (gg) => [meanPool(name, kinds, gg, geometry)]);
+  return recordLinearBackward(name, gx, g, x, (gg) => meanPool(name, kinds, gg, geometry));
 }
 
 /**
  * The input gradient of max pooling: each output's gradient added at its argmax, in one native pass (parallel over
- * planes). It is linear in g, and recorded: its own backward gathers the incoming gradient at each argmax (PyTorch's
- * MaxPool2DWithIndicesBackwardBackward0), so max pooling is differentiable to any order.
+ * planes). It is linear in g, and recorded on g and the pooled input x (PyTorch's
+ * MaxPool2DWithIndicesBackwardBackward0, see recordLinearBackward): its own backward gathers the incoming gradient at
+ * each argmax, so max pooling is differentiable to any order.
  */
-function maxPoolBackward(name: string, g: Tensor, idx: Tensor, shape: readonly number[], planes: number, h: number, w: number): Tensor {
+function maxPoolBackward(name: string, g: Tensor, idx: Tensor, x: Tensor, planes: number, h: number, w: number): Tensor {
   const [oh, ow] = idx.shape.slice(-2) as [number, number];
-  const gx = empty(shape, g.dtype);
+  const gx = empty(x.shape, g.dtype);
   pool2d('max_backward', dense(g), gx.data as FloatStorage, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
-  return record(backwardOfBackward(name), gx, [g], (gg) => [gg.reshape([planes, h * w]).gather(1, idx.view([planes, oh * ow])).view(g.shape)]);
+  return recordLinearBackward(name, gx, g, x, (gg) => gg.reshape([planes, h * w]).gather(1, idx.view([planes, oh * ow])).view(g.shape));
 }
 
 const MAX_POOL = 'MaxPool2DWithIndicesBackward0';
@@ -120,7 +127,7 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   pool2d('max', dense(input), y.data as FloatStorage, idx.data as Int32Array, { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad: false, divisorOverride: 0 });
   // The positions are the user's with returnIndices; otherwise only the node reads them.
   const owned = returnIndices ? null : [idx.data];
-  const out = record(MAX_POOL, y, [input], (g) => [maxPoolBackward(MAX_POOL, g, idx, input.shape, planes, h, w)], owned);
+  const out = record(MAX_POOL, y, [input], (g) => [maxPoolBackward(MAX_POOL, g, idx, input, planes, h, w)], owned);
   if (owned) releaseUnrecorded(out, owned);
   return returnIndices ? [out, idx] : out;
 }
@@ -249,6 +256,6 @@ export function adaptiveMaxPool2d(input: Tensor, outputSize: Pair | readonly (nu
   const y = empty(shape, input.dtype);
   const idx = empty(shape, 'int32');
   pool2d('adaptive_max', dense(input), y.data as FloatStorage, idx.data as Int32Array, planeGeometry(planes, h, w, oh, ow));
-  const out = record(ADAPTIVE_MAX_POOL, y, [input], (g) => [maxPoolBackward(ADAPTIVE_MAX_POOL, g, idx, input.shape, planes, h, w)]);
+  const out = record(ADAPTIVE_MAX_POOL, y, [input], (g) => [maxPoolBackward(ADAPTIVE_MAX_POOL, g, idx, input, planes, h, w)]);
   return returnIndices ? [out, idx] : out;
 }
