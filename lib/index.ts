@@ -40,9 +40,9 @@ export { diagonal, diag } from './ops/diagonal';
 export type { DiagonalOptions } from './ops/diagonal';
 export { einsum, baddbmm } from './ops/einsum';
 export type { AddProductOptions } from './ops/einsum';
-export { lerp, addcmul, addcdiv } from './ops/blend';
+export { lerp, addcmul, addcdiv, outer } from './ops/blend';
 export type { ValueOptions } from './ops/blend';
-export type { VarOptions } from './ops/reduce';
+export type { VarOptions, NormOrder, IscloseOptions } from './ops/reduce';
 export { tensor, zeros, ones, empty, full, zerosLike, onesLike, emptyLike, fullLike, arange, linspace, eye } from './ops/creation';
 export {
   Generator, defaultGenerator, manualSeed, initialSeed, seed, getRngState, setRngState,
@@ -68,7 +68,7 @@ export {
 } from './ops/movement';
 export {
   sum, mean, prod, max, min, amax, amin, argmax, argmin, variance as var, variance as var_, std, logsumexp, softmax,
-  logSoftmax, all, any,
+  logSoftmax, all, any, norm, isclose, allclose, equal,
 } from './ops/reduce';
 export * as linalg from './ops/linalg';
 export * as indexing from './ops/indexing';

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes test/fixtures/seqops.json: the tensor ops sequence models need (issue 13), from PyTorch 1.13.1.
+"""Writes test/fixtures/seqops.json: the tensor ops sequence models need (issue 13), and norm, normalize,
+isclose/allclose/equal and outer, from PyTorch 1.13.1.
 
 Run with Debian's python3-torch: /usr/bin/python3 scripts/gen_seqops_fixtures.py (npm run fixtures runs it too).
 
@@ -79,6 +80,12 @@ OPS = {
     'bucketize': lambda t, a: torch.bucketize(t[0], t[1], right=a[0]),
     'matmul': lambda t, a: t[0] @ t[1],
     'bmm': lambda t, a: t[0].bmm(t[1]),
+    'norm': lambda t, a: torch.norm(t[0], *a),
+    'normalize': lambda t, a: F.normalize(t[0], *a),
+    'isclose': lambda t, a: torch.isclose(t[0], t[1], rtol=a[0], atol=a[1], equal_nan=a[2]),
+    'allclose': lambda t, a: torch.tensor(torch.allclose(t[0], t[1], rtol=a[0], atol=a[1], equal_nan=a[2])),
+    'equal': lambda t, a: torch.tensor(torch.equal(t[0], t[1])),
+    'outer': lambda t, a: torch.outer(t[0], t[1]),
 }
 
 ERRORS = {'IndexError': 'RangeError', 'RuntimeError': 'RangeError', 'ValueError': 'RangeError', 'TypeError': 'TypeError'}
@@ -500,6 +507,57 @@ case('second order', 'diag', [R(3)], [1], grad2=True)
 case('second order', 'maskedSelect', [R(3, 4), M(3, 4)], grad2=True)
 case('second order', 'repeat', [R(2, 3)], [[2, 1, 2]], grad2=True)
 case('second order', 'roll', [R(2, 3)], [[1, -1], [0, 1]], grad2=True)
+
+# ---- norms, closeness and outer products -------------------------------------------------------------------------
+for dt in FLOATS:
+    for p in ['fro', 2, 1, 3, 0.5, 1.5, inf, -inf, 0]:
+        case('norm', 'norm', [R(3, 4, dtype=dt)], [p])
+        case('norm', 'norm', [R(3, 4, dtype=dt)], [p, 1, True])
+    case('norm', 'norm', [V(R(4, 3, dtype=dt), ('t',))], [2, [0, 1]])
+    case('norm', 'norm', [R(2, 3, 4, dtype=dt)], [2, [0, 2]])
+zero_row = torch.tensor([[0., 2., -3.], [0., 0., 0.]])
+special = torch.tensor([[nan, 1., 1.], [inf, -2., 1.], [-inf, inf, 0.]])
+for p in [2, 1, 3, 0.5, inf, -inf]:
+    case('norm', 'norm', [zero_row], [p, 1])
+    case('norm', 'norm', [special], [p, 1])
+case('norm', 'norm', [torch.tensor([1e20, 1e20]), ], [2])  # float32 squares overflow, as PyTorch 1.13
+case('norm', 'norm', [R(0, 3)], [inf, 0])
+case('norm', 'norm', [R(0, 3)], [2, 1])
+case('norm', 'norm', [R(())], [2])
+case('norm', 'norm', [L([1, 2])], [2], key='input dtype should be either floating point or complex', etype='TypeError')
+case('norm', 'norm', [R(2, 2)], ['bogus'], key="only valid string values are 'fro' and 'nuc', found bogus")
+case('norm second order', 'norm', [R(3, 4, dtype=torch.float64)], [2, 1], grad2=True)
+case('norm second order', 'norm', [R(3, 4, dtype=torch.float64)], [3], grad2=True)
+for dt in FLOATS:
+    case('normalize', 'normalize', [R(3, 4, dtype=dt)], [])
+    case('normalize', 'normalize', [R(3, 4, dtype=dt)], [1, 0])
+    case('normalize', 'normalize', [zero_row.to(dt)], [2, 1])
+    case('normalize', 'normalize', [R(2, 3, 4, dtype=dt)], [3, -1, 1e-3])
+case('normalize', 'normalize', [L([[1, 2]])], [], key='input dtype should be either floating point or complex', etype='TypeError')
+a = R(3, 4)
+b = a + R(3, 4) * 1e-6
+for rtol, atol, eq_nan in [(1e-5, 1e-8, False), (0, 0, False), (1e-3, 0, False), (0, 1e-7, False)]:
+    case('isclose', 'isclose', [a, b], [rtol, atol, eq_nan], grad=False)
+    case('isclose', 'allclose', [a, b], [rtol, atol, eq_nan], grad=False)
+nans = torch.tensor([nan, inf, -inf, 1., 0., inf])
+nans2 = torch.tensor([nan, inf, inf, 1.00001, 1e-9, 1e30])
+for eq_nan in [False, True]:
+    case('isclose', 'isclose', [nans, nans2], [1e-5, 1e-8, eq_nan], grad=False)
+case('isclose', 'isclose', [R(3, 1), R(1, 4)], [1.0, 0.5, False], grad=False)  # broadcast
+case('isclose', 'isclose', [L([1, 2, 3]), L([1, 3, 3])], [1e-5, 1e-8, False], grad=False)
+case('isclose', 'isclose', [L([100, 2]), L([101, 2])], [0.02, 0, False], grad=False)
+case('isclose', 'isclose', [R(3), R(3, dtype=torch.float64)], [1e-5, 1e-8, False], grad=False, etype='TypeError', key='Float did not match Double')
+case('isclose', 'isclose', [R(3), R(3)], [-1, 1e-8, False], grad=False, key='rtol must be greater than or equal to zero, but got -1')
+case('isclose', 'isclose', [R(3), R(3)], [1e-5, -1, False], grad=False, key='atol must be greater than or equal to zero, but got -1')
+eq = R(2, 3)
+for other in [eq.clone(), eq + 1, eq.reshape(3, 2), eq.to(torch.float64), torch.tensor([[nan]])]:
+    case('equal', 'equal', [eq, other], grad=False)
+case('outer', 'outer', [R(3), R(4)])
+case('outer', 'outer', [R(3, dtype=torch.float64), V(R(8, dtype=torch.float64), ('slice', 0, 0, None, 2))])
+case('outer', 'outer', [L([1, 2]), R(2)])
+case('outer', 'outer', [L([1, 2]), L([3, 4, 5])])
+case('outer', 'outer', [R(2, 2), R(2)], key='outer: Expected 1-D argument self, but got 2-D')
+case('outer', 'outer', [R(2), R(2, 2)], key='outer: Expected 1-D argument vec2, but got 2-D')
 
 with open(OUT, 'w') as f:
     json.dump({'generator': 'scripts/gen_seqops_fixtures.py', 'torch': torch.__version__, 'cases': cases}, f, separators=(',', ':'))

@@ -6,7 +6,7 @@
  */
 import { Tensor, emptyTensor, viewOf } from '../tensor';
 import type { Storage } from '../dtype';
-import { isFloating, notImplemented } from '../dtype';
+import { info, isFloating, notImplemented } from '../dtype';
 import { dense } from '../backend/kernels';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
@@ -14,6 +14,7 @@ import { recordLinearBackward } from '../autograd/backward_node';
 import { inplaceResult } from './inplace';
 import { where } from '../ops/elementwise';
 import { adaptiveAvgPool2d, adaptiveMaxPool2d } from '../ops/pool';
+import { norm } from '../ops/reduce';
 import { broadcastShapes, normalizeDim, shapeStr } from '../shape';
 import { checkBool, checkInt, checkNumber, checkOptions, checkTensor, describe } from '../validate';
 
@@ -286,6 +287,21 @@ function floatingPair(op: string, x1: unknown, x2: unknown): [Tensor, Tensor] {
 
 /** A value with an identity gradient: PyTorch clamps some norms in place under no_grad, leaving the graph as it was. */
 const sameGradient = (x: Tensor, value: Tensor): Tensor => record('ClampMinBackward0', value, [x], (g) => [g]);
+
+/**
+ * input / max(||input||_p, eps) along dim, as F.normalize(input, p=2, dim=1, eps=1e-12): the norm kept as a dim of 1
+ * and broadcast; differentiable through both (the floor stops the gradient where it applies, as clamp_min).
+ * @throws TypeError for an integer or bool input (torch.norm's error)
+ * @example F.normalize(torch.tensor([[3, 4]])) // [[0.6, 0.8]]
+ */
+export function normalize(input: Tensor, p = 2, dim = 1, eps = 1e-12): Tensor {
+  checkTensor('normalize', 'input', input);
+  checkNumber('normalize', 'p', p);
+  checkInt('normalize', 'dim', dim);
+  checkNumber('normalize', 'eps', eps);
+  if (!isFloating(input.dtype)) throw new TypeError(`normalize: norm(): input dtype should be either floating point or complex. Got ${info(input.dtype).scalarType} instead.`);
+  return input.div(norm(input, p, dim, true).clamp(eps, null).expandAs(input));
+}
 
 /** The options of cosineSimilarity: the dim to reduce (1) and the norms' floor eps (1e-8). | */
 export interface CosineSimilarityOptions {

@@ -1,6 +1,6 @@
 /**
- * Pointwise composites with several tensor operands: clamp's tensor-bound form, lerp, addcmul, addcdiv, and the
- * Tensor.new* constructors.
+ * Pointwise composites with several tensor operands: clamp's tensor-bound form, lerp, addcmul, addcdiv, outer, and
+ * the Tensor.new* constructors.
  */
 import { isFloating, resultType } from '../dtype';
 import { broadcastShapes } from '../shape';
@@ -134,6 +134,20 @@ export function addcdiv(x: Tensor, tensor1: Tensor, tensor2: Tensor, options?: V
   return x.add(v === 1 ? q : q.mul(v));
 }
 
+/**
+ * The outer product of two 1-D tensors, a[i] * b[j] (with PyTorch's type promotion), as torch.outer (PyTorch's
+ * a.reshape(-1, 1) * b: differentiable in both).
+ * @throws RangeError when either is not 1-D
+ * @example torch.outer(torch.tensor([1, 2]), torch.tensor([3, 4])) // [[3, 4], [6, 8]]
+ */
+export function outer(a: Tensor, b: Tensor): Tensor {
+  checkTensor('outer', 'input', a);
+  checkTensor('outer', 'vec2', b);
+  if (a.dim() !== 1) throw new RangeError(`outer: Expected 1-D argument self, but got ${a.dim()}-D`);
+  if (b.dim() !== 1) throw new RangeError(`outer: Expected 1-D argument vec2, but got ${b.dim()}-D`);
+  return a.reshape([-1, 1]).mul(b);
+}
+
 /** Factory options with the dtype defaulting to self's, as Tensor.new_*. */
 function like(self: Tensor, args: readonly unknown[]): unknown[] {
   const last = args[args.length - 1];
@@ -159,6 +173,11 @@ declare module '../tensor' {
      * @example torch.zeros(2).addcdiv(torch.tensor([1, 3]), torch.tensor([2, 4])) // [0.5, 0.75]
      */
     addcdiv(tensor1: Tensor, tensor2: Tensor, options?: ValueOptions): Tensor;
+    /**
+     * The outer product with the 1-D vec2, as Tensor.outer; see torch.outer.
+     * @example torch.tensor([1, 2]).outer(torch.tensor([3, 4])) // [[3, 4], [6, 8]]
+     */
+    outer(vec2: Tensor): Tensor;
     /**
      * Zeros of the given size with this tensor's dtype unless options give one, as Tensor.new_zeros.
      * @example torch.ones(1, { dtype: 'float64' }).newZeros(2, 3).dtype // 'float64'
@@ -196,6 +215,9 @@ defineMethods({
   },
   addcdiv(this: Tensor, tensor1: Tensor, tensor2: Tensor, options?: ValueOptions) {
     return addcdiv(this, tensor1, tensor2, options);
+  },
+  outer(this: Tensor, vec2: Tensor) {
+    return outer(this, vec2);
   },
   newZeros(this: Tensor, ...args: FactoryArgs) {
     return zeros(...(like(this, args) as SizeArgs<TensorOptions>));

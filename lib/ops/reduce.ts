@@ -1,6 +1,6 @@
 /** Reductions over all or chosen dims; var/std are compositions of primitives, the softmax family fused kernels. */
 import type { DType } from '../dtype';
-import { getDefaultDtype, isFloating, notImplemented } from '../dtype';
+import { getDefaultDtype, info, isFloating, notImplemented } from '../dtype';
 import * as K from '../backend/kernels';
 import type { ReduceOpName } from '../backend/kernels';
 import { Tensor, asBoolTensor, defineMethods, emptyTensor, outputTensor } from '../tensor';
@@ -8,7 +8,7 @@ import type { BoolTensor } from '../tensor';
 import { normalizeDim, numelOf, shapeStr } from '../shape';
 import { record } from '../autograd/record';
 import { noGrad } from '../autograd/grad_mode';
-import { checkBool, checkInt, checkIntValues, checkOptions, checkTensor, describe } from '../validate';
+import { checkBool, checkInt, checkIntValues, checkNumber, checkOptions, checkTensor, describe } from '../validate';
 import { logsumexpOf, softmaxOf } from './fused';
 
 /** Dims to reduce: one dim, several, or null/undefined/[] for all of them. */
@@ -326,6 +326,114 @@ export function std(x: Tensor, dim?: DimArg, unbiased: boolean | VarOptions = tr
   return record('StdBackward0', out, [v], (g) => [g.div(out.mul(2)).where(out.ne(0), 0)]);
 }
 
+/** torch.norm's p: a real number (0, 1, 2, Infinity, -Infinity, ...) or 'fro' (2 over the dims). */
+export type NormOrder = number | 'fro';
+
+/**
+ * The vector p-norm over dims (all by default), as torch.norm(input, p, dim, keepdim): (sum |x|^p)^(1/p); Infinity
+ * the largest |x|, -Infinity the smallest, 0 the count of nonzeros; 'fro' is p = 2. Computed in x's dtype, as
+ * PyTorch 1.13 (float32 squares overflow to inf above 1.8e19); a reduction over nothing is 0. One node
+ * (NormBackward1) with PyTorch's norm_backward: g x / norm (0 where the norm is 0) for p = 2, sign(x) g for p = 1, g
+ * shared among the maxima (and NaNs) for +-Infinity, no gradient for p = 0.
+ * @throws TypeError for an integer or bool input; RangeError for 'nuc' (the nuclear norm is not in torchlet) and
+ *   other strings
+ * @example torch.norm(torch.tensor([3, 4])) // 5
+ */
+export function norm(x: Tensor, p: NormOrder = 'fro', dim?: DimArg, keepDim = false): Tensor {
+  const op = 'norm';
+  checkTensor(op, 'input', x);
+  if ((p as unknown) === 'nuc') throw new RangeError(`${op}: the nuclear norm ('nuc') is not in torchlet`);
+  if (typeof p === 'string' && p !== 'fro') throw new RangeError(`${op}: only valid string values are 'fro' and 'nuc', found ${p}`);
+  if (typeof p !== 'string' && (typeof p !== 'number' || Number.isNaN(p))) throw new TypeError(`${op}: expected a number or 'fro' for 'p' but received ${describe(p)}`);
+  const ord = p === 'fro' ? 2 : p;
+  if (!isFloating(x.dtype)) throw new TypeError(`${op}: norm(): input dtype should be either floating point or complex. Got ${info(x.dtype).scalarType} instead.`);
+  const mask = reduceMask(op, x, dim);
+  keepDim = checkBool(op, 'keepDim', keepDim, false);
+  const dims = mask.flatMap((m, d) => (m ? [d] : []));
+  const count = numelOf(x.shape.filter((_, d) => mask[d]));
+  const out = noGrad(() => {
+    const ax = x.abs();
+    if (ord === 1 || count === 0) return sum(ax, dims, keepDim);
+    if (ord === Infinity) return amax(ax, dims, keepDim);
+    if (ord === -Infinity) return amin(ax, dims, keepDim);
+    if (ord === 0) return sum(ax.ne(0), dims, keepDim).to(x.dtype);
+    if (ord === 2) return sum(ax.mul(ax), dims, keepDim).sqrt();
+    return sum(ax.pow(ord), dims, keepDim).pow(1 / ord);
+  });
+  return record('NormBackward1', out, [x], (g) => {
+    if (ord === 0) return [null];
+    const gk = spread(g, x, mask);
+    const nk = spread(out, x, mask);
+    if (ord === 1) return [x.sign().mul(gk)];
+    if (ord === 2) return [gk.mul(x.div(nk).where(nk.ne(0), 0))];
+    if (!Number.isFinite(ord)) {
+      const ax = x.abs();
+      const hit = ax.eq(nk).logicalOr(ax.isnan());
+      const hits = spread(sum(hit, dims, keepDim).to(x.dtype), x, mask);
+      return [x.sign().mul(gk.div(hits).mul(hit.to(x.dtype)))];
+    }
+    if (ord < 1) return [x.sign().mul(x.abs().pow(ord - 1).where(x.ne(0), 0)).mul(gk).mul(nk.pow(1 - ord))];
+    const scale = gk.div(nk.pow(ord - 1)).where(nk.ne(0), 0);
+    return [(ord < 2 ? x.sign().mul(x.abs().pow(ord - 1)) : x.mul(x.abs().pow(ord - 2))).mul(scale)];
+  });
+}
+
+/** isclose's tolerances: |a - b| <= atol + |rtol b|, and whether NaN equals NaN. | */
+export interface IscloseOptions {
+  rtol?: number;
+  atol?: number;
+  equalNan?: boolean;
+}
+
+/**
+ * Whether each pair of elements (broadcast) is close, as torch.isclose: a == b, or |a - b| finite and at most
+ * atol + |rtol b| (in a's dtype; integer and bool inputs compare in the default float dtype); NaN pairs with
+ * equalNan. A bool tensor.
+ * @throws TypeError when a and b differ in dtype; RangeError for a negative tolerance
+ * @example torch.isclose(torch.tensor([1, 2]), torch.tensor([1.000001, 2.1])) // [true, false]
+ */
+export function isclose(a: Tensor, b: Tensor, options: IscloseOptions = {}): BoolTensor {
+  const op = 'isclose';
+  checkTensor(op, 'input', a);
+  checkTensor(op, 'other', b);
+  const o = checkOptions(op, options);
+  const rtol = checkNumber(op, 'rtol', o.rtol ?? 1e-5);
+  const atol = checkNumber(op, 'atol', o.atol ?? 1e-8);
+  const equalNan = checkBool(op, 'equalNan', o.equalNan, false);
+  if (a.dtype !== b.dtype) throw new TypeError(`${op}: ${info(a.dtype).scalarType} did not match ${info(b.dtype).scalarType}`);
+  if (!(rtol >= 0)) throw new RangeError(`${op}: rtol must be greater than or equal to zero, but got ${rtol}`);
+  if (!(atol >= 0)) throw new RangeError(`${op}: atol must be greater than or equal to zero, but got ${atol}`);
+  return noGrad(() => {
+    let close = a.eq(b);
+    if (equalNan) close = close.logicalOr(a.isnan().logicalAnd(b.isnan()));
+    if (rtol === 0 && atol === 0) return asBoolTensor(close);
+    const x = floating(a);
+    const y = floating(b);
+    const actual = x.sub(y).abs();
+    return asBoolTensor(close.logicalOr(actual.isfinite().logicalAnd(actual.le(y.mul(rtol).abs().add(atol)))));
+  });
+}
+
+/**
+ * Whether every pair of elements (broadcast) is close (isclose), a JS boolean, as torch.allclose.
+ * @example torch.allclose(torch.tensor([1, 2]), torch.tensor([1, 2.0000001])) // true
+ */
+export function allclose(a: Tensor, b: Tensor, options: IscloseOptions = {}): boolean {
+  return isclose(a, b, options).all().item() as boolean;
+}
+
+/**
+ * Whether a and b have the same shape and equal elements (NaN equals nothing; dtypes may differ), a JS boolean, as
+ * torch.equal.
+ * @example torch.equal(torch.tensor([1, 2]), torch.tensor([1, 2])) // true
+ */
+export function equal(a: Tensor, b: Tensor): boolean {
+  checkTensor('equal', 'input', a);
+  checkTensor('equal', 'other', b);
+  if (a.dim() !== b.dim() || a.shape.some((s, i) => s !== b.shape[i])) return false;
+  return noGrad(() => a.eq(b).all().item() as boolean);
+}
+
 /** x, or x converted to the default float dtype when it is integer or bool. */
 function floating(x: Tensor): Tensor {
   return isFloating(x.dtype) ? x : x.to(getDefaultDtype());
@@ -515,6 +623,26 @@ declare module '../tensor' {
      * @example torch.tensor([[0, 0]]).logsumexp(1) // [0.6931]
      */
     logsumexp(dim: number | readonly number[], keepDim?: boolean): Tensor;
+    /**
+     * The vector p-norm over dims (all by default), as Tensor.norm; see torch.norm.
+     * @example torch.tensor([3, 4]).norm() // 5
+     */
+    norm(p?: NormOrder, dim?: DimArg, keepDim?: boolean): Tensor;
+    /**
+     * Whether each element is close to other's (a bool tensor), as Tensor.isclose; see torch.isclose.
+     * @example torch.tensor([1, 2]).isclose(torch.tensor([1, 3])) // [true, false]
+     */
+    isclose(other: Tensor, options?: IscloseOptions): BoolTensor;
+    /**
+     * Whether every element is close to other's, as Tensor.allclose; see torch.allclose.
+     * @example torch.tensor([1, 2]).allclose(torch.tensor([1, 2])) // true
+     */
+    allclose(other: Tensor, options?: IscloseOptions): boolean;
+    /**
+     * Whether other has this shape and these elements, as Tensor.equal; see torch.equal.
+     * @example torch.tensor([1, 2]).equal(torch.tensor([1, 2])) // true
+     */
+    equal(other: Tensor): boolean;
     /** exp(x) / sum(exp(x)) along dim, as Tensor.softmax. @example torch.tensor([1, 1]).softmax(0) // [0.5, 0.5] */
     softmax(dim: number): Tensor;
     /**
@@ -571,6 +699,18 @@ defineMethods({
   },
   logsumexp(this: Tensor, dim: number | readonly number[], keepDim?: boolean) {
     return logsumexp(this, dim, keepDim);
+  },
+  norm(this: Tensor, p?: NormOrder, dim?: DimArg, keepDim?: boolean) {
+    return norm(this, p, dim, keepDim);
+  },
+  isclose(this: Tensor, other: Tensor, options?: IscloseOptions) {
+    return isclose(this, other, options);
+  },
+  allclose(this: Tensor, other: Tensor, options?: IscloseOptions) {
+    return allclose(this, other, options);
+  },
+  equal(this: Tensor, other: Tensor) {
+    return equal(this, other);
   },
   softmax(this: Tensor, dim: number) {
     return softmax(this, dim);

@@ -2,8 +2,8 @@
  * The tensor ops sequence models need (issue 13) against PyTorch (scripts/gen_seqops_fixtures.py): maskedFill and
  * boolean masks, tril/triu, cumsum/cumprod, sort/argsort/topk, oneHot, repeat/tile/repeatInterleave/flip/roll,
  * meshgrid, einsum, baddbmm, scatter/scatterReduce, diagonal/diag, lerp/addcmul/addcdiv, isinf & co, nanToNum,
- * var/std with correction and the Tensor.new* constructors. Each case checks PyTorch's error, or the outputs, their
- * requiresGrad flags and the gradients of the inputs.
+ * var/std with correction and the Tensor.new* constructors; also norm, normalize, isclose/allclose/equal and outer.
+ * Each case checks PyTorch's error, or the outputs, their requiresGrad flags and the gradients of the inputs.
  */
 import * as torch from '../../lib';
 import type { Tensor } from '../../lib';
@@ -83,6 +83,12 @@ const OPS: Record<string, (t: Tensor[], a: unknown[]) => Result> = {
   bucketize: ([x, b], [right]) => torch.bucketize(x!, b!, { right: right as boolean }),
   matmul: ([a, b]) => a!.matmul(b!),
   bmm: ([a, b]) => a!.bmm(b!),
+  norm: ([x], a) => x!.norm(...(a.map((v, i) => (i === 0 && typeof v === 'string' && v !== 'fro' && v !== 'bogus' ? decode(v) : v)) as Parameters<Tensor['norm']>)),
+  normalize: ([x], a) => F.normalize(x!, ...(a as number[])),
+  isclose: ([x, y], [rtol, atol, equalNan]) => torch.isclose(x!, y!, { rtol: rtol as number, atol: atol as number, equalNan: equalNan as boolean }),
+  allclose: ([x, y], [rtol, atol, equalNan]) => torch.tensor(torch.allclose(x!, y!, { rtol: rtol as number, atol: atol as number, equalNan: equalNan as boolean })),
+  equal: ([x, y]) => torch.tensor(torch.equal(x!, y!)),
+  outer: ([x, y]) => torch.outer(x!, y!),
 };
 
 // Error messages name the op as torchlet spells it.
