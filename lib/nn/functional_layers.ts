@@ -328,37 +328,6 @@ export function cosineSimilarity(x1: Tensor, x2: Tensor, options: CosineSimilari
   return normalize(a).mul(normalize(b)).sum(dim);
 }
 
-/**
- * The p-norm of x along dim as torch.norm computes it, one node (NormBackward1) with PyTorch's norm_backward: zero
- * where the norm is 0; for p = inf the gradient is shared among the elements that reach the maximum.
- */
-function pNorm(x: Tensor, p: number, dim: number, keepdim: boolean): Tensor {
-  const out = noGrad(() => {
-    const a = x.abs();
-    if (p === Infinity) return a.amax(dim, keepdim);
-    if (p === -Infinity) return a.amin(dim, keepdim);
-    if (p === 0) return a.ne(0).to(x.dtype).sum(dim, keepdim);
-    if (p === 1) return a.sum(dim, keepdim);
-    if (p === 2) return a.square().sum(dim, keepdim).sqrt();
-    return a.pow(p).sum(dim, keepdim).pow(1 / p);
-  });
-  return record('NormBackward1', out, [x], (g) => {
-    const gk = keepdim ? g : g.unsqueeze(dim);
-    const norm = keepdim ? out : out.unsqueeze(dim);
-    // PyTorch's norm_backward gives no gradient at all for p = 0.
-    if (p === 0) return [null];
-    if (p === 1) return [x.sign().mul(gk)];
-    if (!Number.isFinite(p)) {
-      const mask = x.abs().eq(norm).logicalOr(x.abs().isnan()).to(x.dtype);
-      return [x.sign().mul(gk.div(mask.sum(dim, true)).mul(mask))];
-    }
-    const grad = p === 2 ? x.mul(gk.div(norm)) : p < 1
-      ? x.sign().mul(x.abs().pow(p - 1)).mul(gk).div(norm.pow(p - 1))
-      : x.mul(x.abs().pow(p - 2)).mul(gk).div(norm.pow(p - 1));
-    return [where(norm.eq(0), 0, grad)];
-  });
-}
-
 /** The options of pairwiseDistance: the norm's p (2), the eps added to the difference (1e-6), keepdim (false). | */
 export interface PairwiseDistanceOptions {
   p?: number;
@@ -379,7 +348,7 @@ export function pairwiseDistance(x1: Tensor, x2: Tensor, options: PairwiseDistan
   const keepdim = checkBool(op, 'keepdim', options.keepdim, false);
   const [a, b] = floatingPair(op, x1, x2);
   const diff = a.sub(b).add(eps);
-  return pNorm(diff, p, Math.max(diff.dim() - 1, 0), keepdim && diff.dim() > 0);
+  return norm(diff, p, Math.max(diff.dim() - 1, 0), keepdim && diff.dim() > 0);
 }
 
 // ---- pixel shuffle ---------------------------------------------------------------------------------------------
