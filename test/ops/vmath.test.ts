@@ -72,6 +72,16 @@ describe(`vectorised math against PyTorch ${fixture.torch}`, () => {
   }
 });
 
+describe('signed zeros', () => {
+  test('sin keeps the sign of a zero (C99 Annex F: sin(-0) = -0), in the vector lanes and the scalar tail', () => {
+    for (const n of [1, 17, 64]) {
+      const out = torch.tensor(new Array<number>(n).fill(-0)).sin().tolist() as number[];
+      expect(out.every((v) => Object.is(v, -0))).toBe(true);
+    }
+    expect(Object.is(torch.tensor([0]).sin().item(), 0)).toBe(true);
+  });
+});
+
 describe('fused activations: one native node each', () => {
   test('gelu, silu and softplus record one node whose gradient is one node', () => {
     const x = torch.tensor([-1.5, 0.25, 2]).requiresGrad_();

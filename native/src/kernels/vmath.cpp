@@ -290,7 +290,8 @@ VM_INLINE D sincos_d(D x, int64_t cos_shift) {
   const D m = n + n + double(cos_shift);
   const D r = fmadd_d(m, splat<D>(-kPio2C), fmadd_d(m, splat<D>(-kPio2B), fmadd_d(m, splat<D>(-kPio2A), x)));
   const D r2 = r * r;
-  const D v = fmadd_d(r * r2, horner(r2, kSin), r);
+  const D p = fmadd_d(r * r2, horner(r2, kSin), r);
+  const D v = r == 0.0 ? r : p;  // sin(-0) is -0: the sum above gives +0 (+0 + -0) there
   const L odd = (((L)t + cos_shift) & 1) << 63;  // n + cos_shift odd: the sign flips
   return (D)((L)v ^ odd);
 }
