@@ -127,9 +127,35 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   pool2d('max', dense(input), y.data as FloatStorage, idx.data as Int32Array, { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad: false, divisorOverride: 0 });
   // The positions are the user's with returnIndices; otherwise only the node reads them.
   const owned = returnIndices ? null : [idx.data];
-  const out = record(MAX_POOL, y, [input], (g) => [maxPoolBackward(MAX_POOL, g, idx, input, planes, h, w)], owned);
+  const empties = emptyWindows(oh, h, kh, sh, ph, dh, ow, w, kw, sw, pw, dw);
+  const out = record(MAX_POOL, y, [input], (g) => {
+    if (!empties) return [maxPoolBackward(MAX_POOL, g, idx, input, planes, h, w)];
+    // A window with no input element (padding and dilation can make one) gives -inf and, as PyTorch's, a position
+    // outside the plane, which PyTorch's backward adds into the next plane. The output is a constant: no gradient.
+    const inside = empties.logicalNot();
+    return [maxPoolBackward(MAX_POOL, g.where(inside, 0), idx.where(inside, 0), input, planes, h, w)];
+  }, owned);
   if (owned) releaseUnrecorded(out, owned);
   return returnIndices ? [out, idx] : out;
+}
+
+/**
+ * The outputs of a max pool whose window holds no input element (every tap in the padding), as a bool [oh, ow]
+ * tensor, or null when every window holds one (always, unless padding and dilation leave a window between rows).
+ */
+function emptyWindows(oh: number, h: number, kh: number, sh: number, ph: number, dh: number, ow: number, w: number, kw: number, sw: number, pw: number, dw: number): Tensor | null {
+  const empty = (o: number, size: number, k: number, s: number, p: number, d: number): boolean => {
+    for (let t = 0; t < k; t++) {
+      const i = o * s - p + t * d;
+      if (i >= 0 && i < size) return false;
+    }
+    return true;
+  };
+  const rows = Array.from({ length: oh }, (_, o) => empty(o, h, kh, sh, ph, dh));
+  const cols = Array.from({ length: ow }, (_, o) => empty(o, w, kw, sw, pw, dw));
+  if (!rows.some(Boolean) && !cols.some(Boolean)) return null;
+  const mask = new Tensor(Uint8Array.from({ length: oh * ow }, (_, i) => (rows[Math.floor(i / ow)]! || cols[i % ow]! ? 1 : 0)), [oh, ow], undefined, 0, 'bool');
+  return mask;
 }
 
 /** The input of a 1-D pool: a float Tensor of 2 or 3 dims. */

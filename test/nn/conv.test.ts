@@ -184,6 +184,22 @@ describe('max pooling backward', () => {
     expect(gw!.reshape([2, 4]).tolist()).toEqual(want);
   });
 
+  test('a max-pool window of padding only: -inf, PyTorch\'s position outside the plane, and no gradient', () => {
+    // kernel 2, padding 1, dilation 2 over one row: the window's rows are -1 and 1, both outside a plane of one row.
+    // PyTorch starts the search at the first row at or after 0 (1) and column 1, so position 1 * 4 + 1 = 5 is kept;
+    // its backward adds the gradient there, in the next plane. The output is a constant -inf: no gradient.
+    const x = torch.tensor([[[1.71, 0.15, 1.92, 0.14]], [[-0.49, 2.64, 2.81, -0.91]]], { requiresGrad: true });
+    const [y, idx] = F.maxPool2d(x, 2, { padding: 1, dilation: 2, returnIndices: true });
+    expect(y.tolist()).toEqual([[[-Infinity, -Infinity]], [[-Infinity, -Infinity]]]);
+    expect(idx.tolist()).toEqual([[[5, 5]], [[5, 5]]]);
+    F.maxPool2d(x, 2, { padding: 1, dilation: 2 }).sum().backward();
+    expect(x.grad!.tolist()).toEqual([[[0, 0, 0, 0]], [[0, 0, 0, 0]]]);
+    // Windows with one tap inside (columns -1 and 1, then 1 and 3, of three) keep their gradient: both at column 1.
+    const z = torch.tensor([[[1, 5, 2], [4, 3, 6]]], { requiresGrad: true });
+    F.maxPool2d(z, [1, 2], { padding: [0, 1], dilation: [1, 2] }).sum().backward();
+    expect(z.grad!.tolist()).toEqual([[[0, 2, 0], [0, 2, 0]]]);
+  });
+
   test('an index outside its plane is a RangeError, not a write out of bounds', () => {
     const { native } = require('../../lib/backend/native/binding') as typeof import('../../lib/backend/native/binding');
     const g = Float64Array.from([15, 1, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0]);  // the count, then the geometry
