@@ -41,7 +41,7 @@ INT32 = 2 ** 31
 # ---- the pointwise op table (lib/ops/pointwise.ts); the test fails when an export is missing here ----------------
 
 UNARY_FLOAT = ['exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'reciprocal', 'erf',
-               'sinh', 'cosh']
+               'sinh', 'cosh', 'tan', 'atan', 'asin', 'acos', 'asinh', 'acosh', 'atanh', 'log2', 'log10', 'exp2']
 UNARY_SAME = ['neg', 'abs', 'sign', 'square', 'relu']
 UNARY_ROUND = ['floor', 'ceil', 'round', 'trunc']
 UNARY_PARAM = ['clamp', 'clip', 'leakyRelu']

@@ -532,6 +532,27 @@ def op_cases():
         add_case('dtypes', f'{op} bool empty result', op, [Input(torch.zeros(2, 0, dtype=torch.bool))], [0, False])
     gen.set_state(stream)
 
+    # ---- the inverse trigonometric and hyperbolic functions, log2, log10, exp2 (added last: the cases above keep
+    # their random draws, and the stream is restored after them for the fixtures drawn next) --------------------
+    stream = gen.get_state()
+
+    def inside(*s):  # (-0.95, 0.95): the domain of asin, acos, atanh
+        return torch.rand(*s, generator=gen, dtype=FLOAT) * 1.9 - 0.95
+
+    def above_one(*s):  # [1.1, 4.1): acosh's domain
+        return positive(*s) + 1.0
+
+    MORE_UNARY = {'tan': randn, 'atan': randn, 'asin': inside, 'acos': inside, 'asinh': randn, 'acosh': above_one,
+                  'atanh': inside, 'log2': positive, 'log10': positive, 'exp2': randn}
+    for op, make in MORE_UNARY.items():
+        for name, x in variants(make).items():
+            add_case('unary', f'{op} {name}', op, [x], tol=ULP)
+        add_case('unary', f'{op} empty', op, [Input(make(0, 3))], tol=ULP)
+        add_case('unary', f'{op} int32 gives float', op, [Input(ints(3, 4, lo=1, hi=3) if op in ('acosh', 'log2', 'log10') else ints(3, 4, lo=0, hi=1))], tol=ULP)
+    edges = torch.tensor([0.0, -0.0, 1.0, -1.0, 2.0, -2.0, float('inf'), float('-inf'), float('nan'), 1e-30, 100.0, -100.0], dtype=FLOAT)
+    for op in MORE_UNARY:
+        add_case('unary', f'{op} at its edges (0, +-1, +-inf, NaN, beyond the domain)', op, [Input(edges.reshape(3, 4))], tol=ULP)
+    gen.set_state(stream)
 
     return cases
 

@@ -595,6 +595,12 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   exp: unary('Exp'), log: unary('Log'), sqrt: unary('Sqrt'), sin: unary('Sin'), cos: unary('Cos'), tanh: unary('Tanh'),
   sigmoid: unary('Sigmoid'), reciprocal: unary('Reciprocal'), erf: unary('Erf'), sinh: unary('Sinh'), cosh: unary('Cosh'),
   neg: unary('Neg'), abs: unary('Abs'), sign: unary('Sign'),
+  tan: unary('Tan'), atan: unary('Atan'), asin: unary('Asin'), acos: unary('Acos'), asinh: unary('Asinh'), acosh: unary('Acosh'),
+  atanh: unary('Atanh'),
+  // PyTorch's exporter: log(x) / ln 2, log(x) / ln 10, 2 ** x
+  log2: unaryWith((g, x, t) => g.op('Div', [g.op('Log', [x]), g.constant([Math.LN2], t, [])])),
+  log10: unaryWith((g, x, t) => g.op('Div', [g.op('Log', [x]), g.constant([Math.LN10], t, [])])),
+  exp2: unaryWith((g, x, t) => g.op('Pow', [g.constant([2], t, []), x])),
   log1p: unaryWith((g, x, t) => g.op('Log', [g.op('Add', [x, g.constant([1], t, [])])])),
   expm1: unaryWith((g, x, t) => g.op('Sub', [g.op('Exp', [x]), g.constant([1], t, [])])),
   rsqrt: unaryWith((g, x) => g.op('Reciprocal', [g.op('Sqrt', [x])])),

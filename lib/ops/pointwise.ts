@@ -65,6 +65,29 @@ export const erf = unary('erf', { dtype: 'float', backward: 'ErfBackward0', grad
 export const sinh = unary('sinh', { dtype: 'float', backward: 'SinhBackward0', grad: (g, x): Tensor => g.mul(x.cosh()) });
 /** The hyperbolic cosine of each element, as torch.cosh. @example torch.cosh(torch.tensor([0, 1])) */
 export const cosh = unary('cosh', { dtype: 'float', backward: 'CoshBackward0', grad: (g, x): Tensor => g.mul(x.sinh()) });
+/** The tangent of each element (radians), as torch.tan. @example torch.tan(torch.tensor([0, Math.PI / 4])) // [0, 1] */
+export const tan = unary('tan', { dtype: 'float', backward: 'TanBackward0', grad: (g, _x, out): Tensor => g.mul(out.pow(2).add(1)) });
+/** The arctangent of each element, as torch.atan. @example torch.atan(torch.tensor([0, 1])) // [0, 0.7854] */
+export const atan = unary('atan', { dtype: 'float', backward: 'AtanBackward0', grad: (g, x): Tensor => g.div(x.mul(x).add(1)) });
+/** The arcsine of each element (NaN outside [-1, 1]), as torch.asin. @example torch.asin(torch.tensor([0, 1])) // [0, 1.5708] */
+export const asin = unary('asin', { dtype: 'float', backward: 'AsinBackward0', grad: (g, x): Tensor => g.mul(x.mul(x).neg().add(1).rsqrt()) });
+/** The arccosine of each element (NaN outside [-1, 1]), as torch.acos. @example torch.acos(torch.tensor([1, 0])) // [0, 1.5708] */
+export const acos = unary('acos', { dtype: 'float', backward: 'AcosBackward0', grad: (g, x): Tensor => g.mul(x.mul(x).neg().add(1).rsqrt().neg()) });
+/** The inverse hyperbolic sine of each element, as torch.asinh. @example torch.asinh(torch.tensor([0, 1])) // [0, 0.8814] */
+export const asinh = unary('asinh', { dtype: 'float', backward: 'AsinhBackward0', grad: (g, x): Tensor => g.mul(x.pow(2).add(1).rsqrt()) });
+/** The inverse hyperbolic cosine of each element (NaN below 1), as torch.acosh. @example torch.acosh(torch.tensor([1, 2])) // [0, 1.317] */
+export const acosh = unary('acosh', { dtype: 'float', backward: 'AcoshBackward0', grad: (g, x): Tensor => g.mul(x.pow(2).sub(1).rsqrt()) });
+/**
+ * The inverse hyperbolic tangent of each element (+-inf at +-1, NaN beyond), as torch.atanh.
+ * @example torch.atanh(torch.tensor([0, 0.5])) // [0, 0.5493]
+ */
+export const atanh = unary('atanh', { dtype: 'float', backward: 'AtanhBackward0', grad: (g, x): Tensor => g.div(x.pow(2).neg().add(1)) });
+/** The base-2 logarithm of each element, as torch.log2. @example torch.log2(torch.tensor([1, 8])) // [0, 3] */
+export const log2 = unary('log2', { dtype: 'float', backward: 'Log2Backward0', grad: (g, x): Tensor => g.div(x.mul(Math.LN2)) });
+/** The base-10 logarithm of each element, as torch.log10. @example torch.log10(torch.tensor([1, 100])) // [0, 2] */
+export const log10 = unary('log10', { dtype: 'float', backward: 'Log10Backward0', grad: (g, x): Tensor => g.div(x.mul(Math.LN10)) });
+/** 2 to the power of each element, as torch.exp2. @example torch.exp2(torch.tensor([0, 3])) // [1, 8] */
+export const exp2 = unary('exp2', { dtype: 'float', backward: 'Exp2Backward0', grad: (g, _x, out): Tensor => g.mul(out).mul(Math.LN2) });
 
 // ---- unary: the dtype is kept (bool as each op's `bool` says) ----------------------------------------------------
 

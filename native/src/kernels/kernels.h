@@ -72,7 +72,17 @@ struct KernelError : std::range_error {
   X(gelu, gelu_exact(x))                               \
   X(gelu_tanh, gelu_tanh(x))                           \
   X(silu, x / (T(1) + std::exp(-x)))                   \
-  X(softplus, softplus(x, p0, p1))
+  X(softplus, softplus(x, p0, p1))                     \
+  X(tan, std::tan(x))                                  \
+  X(atan, std::atan(x))                                \
+  X(asin, std::asin(x))                                \
+  X(acos, std::acos(x))                                \
+  X(asinh, std::asinh(x))                              \
+  X(acosh, std::acosh(x))                              \
+  X(atanh, std::atanh(x))                              \
+  X(log2, std::log2(x))                                \
+  X(log10, std::log10(x))                              \
+  X(exp2, std::exp2(x))
 // Unary ops with a bool result, for inputs of every dtype.
 #define TORCHLET_BOOL_UNARY_OPS(X) X(logical_not, x == 0) X(isnan, x != x)
 #define TORCHLET_REDUCE_OPS(X) X(sum) X(prod) X(max) X(min) X(argmax) X(argmin)
