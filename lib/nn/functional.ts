@@ -62,7 +62,8 @@ export function elu(x: Tensor, alpha = 1, inplace = false): Tensor {
   checkNumber('elu', 'alpha', alpha);
   const out = noGrad(() => {
     const neg = x.le(0);
-    return where(neg, where(neg, x, 0).expm1().mul(alpha), x);
+    // exp - 1 as PyTorch's kernel computes it (not expm1): +0 at -0.
+    return where(neg, where(neg, x, 0).exp().sub(1).mul(alpha), x);
   });
   return inplaceResult('elu', x, record('EluBackward0', out, [x], (g) => [eluBackward(g, x, alpha)]), inplace);
 }

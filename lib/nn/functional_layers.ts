@@ -114,7 +114,8 @@ function eluFamily(x: Tensor, alpha: number, scale: number, inputScale: number):
     x,
     () => {
       const neg = x.le(0);
-      return where(neg, where(neg, x, 0).mul(inputScale).expm1().mul(alpha * scale), x.mul(scale));
+      // exp - 1 as PyTorch's kernel computes it (not expm1): the same values near 0, and +0 at -0.
+      return where(neg, where(neg, x, 0).mul(inputScale).exp().sub(1).mul(alpha * scale), x.mul(scale));
     },
     (g) => {
       const neg = x.le(0);

@@ -50,7 +50,7 @@ function filled(op: string, shape: number[], value: number | boolean, options: T
   const dtype = options.dtype === undefined ? dflt : checkDType(op, options.dtype);
   const t = emptyTensor(shape, dtype, op);
   const v = storedValue(op, dtype, value);
-  if (v !== 0) t.data.fill(v);
+  if (!Object.is(v, 0)) t.data.fill(v);  // -0 too (the storage starts at +0)
   return finish(t, options);
 }
 

@@ -80,6 +80,28 @@ describe('signed zeros', () => {
     }
     expect(Object.is(torch.tensor([0]).sin().item(), 0)).toBe(true);
   });
+
+  // The sign PyTorch's formulas give at -0 (what PyTorch prints as -0. or 0.), in float32 and float64, for one
+  // element and for vector lengths: relu is max(x, 0), which keeps x when x is not below 0; silu is x / (1 + exp(-x));
+  // elu's kernel computes (exp(x) - 1) alpha, +0 at -0; full(-0) holds -0.
+  test.each([
+    ['relu', (t: Tensor): Tensor => t.relu(), -0],
+    ['silu', (t: Tensor): Tensor => torch.nn.functional.silu(t), -0],
+    ['elu', (t: Tensor): Tensor => torch.nn.functional.elu(t), 0],
+    ['leakyRelu', (t: Tensor): Tensor => torch.nn.functional.leakyRelu(t), -0],
+  ] as const)('%s at -0', (_name, f, want) => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const n of [1, 17, 64]) {
+        const out = f(torch.tensor(new Array<number>(n).fill(-0), { dtype })).tolist() as number[];
+        expect(out.every((v) => Object.is(v, want))).toBe(true);
+      }
+    }
+  });
+
+  test('full and fullLike of -0 hold -0', () => {
+    expect((torch.full([3], -0).tolist() as number[]).every((v) => Object.is(v, -0))).toBe(true);
+    expect((torch.fullLike(torch.ones(2), -0).tolist() as number[]).every((v) => Object.is(v, -0))).toBe(true);
+  });
 });
 
 describe('fused activations: one native node each', () => {

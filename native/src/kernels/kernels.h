@@ -53,7 +53,7 @@ struct KernelError : std::range_error {
   X(cos, std::cos(x))                                  \
   X(tanh, std::tanh(x))                                \
   X(sigmoid, T(1) / (T(1) + std::exp(-x)))             \
-  X(relu, x > T(0) ? x : (x != x ? x : T(0)))          \
+  X(relu, x < T(0) ? T(0) : x)                        \
   X(sign, T((T(0) < x) - (x < T(0))))                  \
   X(clamp, x != x ? x : std::min(std::max(x, p0), p1)) \
   X(pow_scalar, exact_pow(x, p0))                      \

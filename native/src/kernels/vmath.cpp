@@ -665,7 +665,9 @@ VM_INLINE F div_one_plus(F num, F e) {
   const F r = 1.0f / d, q = num * r;
   const F rho = fmadd(-q, d, num) - q * lo;  // num - q (d + lo)
   const F q1 = fmadd(rho, r, q);
-  return q1 == q1 ? q1 : q;
+  // A zero quotient keeps num's sign (silu(-0) is -0): the correction's sum gives +0 there.
+  const F q2 = q1 == 0.0f ? q : q1;
+  return q1 == q1 ? q2 : q;
 }
 
 template <class F>
