@@ -514,8 +514,9 @@ static void test_unary() {
       {"tanh", 0, 0, [](double x, double, double) { return std::tanh(x); }, [](float x, float, float) { return std::tanh(x); }},
       {"sigmoid", 0, 0, [](double x, double, double) { return 1.0 / (1.0 + std::exp(-x)); },
        [](float x, float, float) { return 1.0f / (1.0f + std::exp(-x)); }},
-      {"relu", 0, 0, [](double x, double, double) { return x > 0 ? x : (x != x ? x : 0.0); },
-       [](float x, float, float) { return x > 0.0f ? x : (x != x ? x : 0.0f); }},
+      // max(x, 0) keeping x unless it is below 0, as PyTorch's clamp_min: NaN stays NaN, -0 stays -0.
+      {"relu", 0, 0, [](double x, double, double) { return x < 0 ? 0.0 : x; },
+       [](float x, float, float) { return x < 0.0f ? 0.0f : x; }},
       {"sign", 0, 0, [](double x, double, double) { return double((0.0 < x) - (x < 0.0)); },
        [](float x, float, float) { return float((0.0f < x) - (x < 0.0f)); }},
       {"clamp", -0.7, 2.5, [](double x, double lo, double hi) { return x != x ? x : std::min(std::max(x, lo), hi); },
